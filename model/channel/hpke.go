@@ -1,0 +1,349 @@
+package channel
+
+import (
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/cloudflare/circl/hpke"
+	"github.com/cloudflare/circl/kem"
+	"golang.org/x/crypto/chacha20poly1305"
+)
+
+// HPKE suite and labels. Where the 2026 text and vodozemac differ, both are
+// named.
+const (
+	// hpkeInfo is the HPKE info string of both HPKE constructions.
+	hpkeInfo = "MATRIX_QR_CODE_LOGIN"
+	// hpkeSpecResponseLabel is the exporter context for the response secret
+	// in the 2026 text (after Oblivious HTTP's "message/bhttp response").
+	hpkeSpecResponseLabel = "MATRIX_QR_CODE_LOGIN response"
+	// hpkeVodozemacResponseLabel is vodozemac's exporter context for it.
+	hpkeVodozemacResponseLabel = "MATRIX_QR_CODE_LOGIN_RESPONSE"
+	// hpkeCheckCodeLabel starts the check-code exporter context in both.
+	hpkeCheckCodeLabel = "MATRIX_QR_CODE_LOGIN_CHECKCODE"
+	// responseNonceSize is the length of G's random response nonce: the
+	// larger of the AEAD key and nonce sizes, as RFC 9458 section 4.4 says.
+	responseNonceSize = 32
+)
+
+// hpkeSuite is RFC 9180 base mode with DHKEM(X25519, HKDF-SHA256),
+// HKDF-SHA256 and ChaCha20-Poly1305.
+var hpkeSuite = hpke.NewSuite(hpke.KEM_X25519_HKDF_SHA256, hpke.KDF_HKDF_SHA256, hpke.AEAD_ChaCha20Poly1305)
+
+var hpkeScheme = hpke.KEM_X25519_HKDF_SHA256.Scheme()
+
+// hpkeRecipient is G's key in the form the HPKE library wants, with its
+// public key computed once.
+type hpkeRecipient struct {
+	key *PrivateKey
+	sk  kem.PrivateKey
+}
+
+func newHPKERecipient(seed []byte) (*hpkeRecipient, error) {
+	sk, err := hpkeScheme.UnmarshalBinaryPrivateKey(seed)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	pub, err := sk.Public().MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	k := &PrivateKey{}
+	copy(k.scalar[:], seed)
+	copy(k.pub[:], pub)
+	return &hpkeRecipient{key: k, sk: sk}, nil
+}
+
+// hpkeDerivePublic returns the public key DeriveKeyPair(seed) makes, which is
+// the enc an HPKE sender drawing seed will send.
+func hpkeDerivePublic(seed []byte) PublicKey {
+	pub, _ := hpkeScheme.DeriveKeyPair(seed)
+	var pk PublicKey
+	b, _ := pub.MarshalBinary()
+	copy(pk[:], b)
+	return pk
+}
+
+// hpkeSetupSender runs SetupBaseS(pkR, info) with the ephemeral key drawn
+// from rand, returning enc and the sender context.
+func hpkeSetupSender(pkR PublicKey, info []byte, rand io.Reader) ([]byte, hpke.Sealer, error) {
+	pk, err := hpkeScheme.UnmarshalBinaryPublicKey(pkR[:])
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	s, err := hpkeSuite.NewSender(pk, info)
+	if err != nil {
+		return nil, nil, err
+	}
+	enc, ctx, err := s.Setup(rand)
+	if err != nil {
+		return nil, nil, hpkeError(err)
+	}
+	return enc, ctx, nil
+}
+
+// hpkeSetupReceiver runs SetupBaseR(enc, skR, info).
+func hpkeSetupReceiver(r *hpkeRecipient, enc, info []byte) (hpke.Opener, error) {
+	rc, err := hpkeSuite.NewReceiver(r.sk, info)
+	if err != nil {
+		return nil, err
+	}
+	ctx, err := rc.Setup(enc)
+	if err != nil {
+		return nil, hpkeError(err)
+	}
+	return ctx, nil
+}
+
+// hpkeError maps the library's errors onto ours.
+func hpkeError(err error) error {
+	switch {
+	case errors.Is(err, hpke.ErrInvalidKEMSharedSecret):
+		return fmt.Errorf("%w: %v", ErrLowOrderKey, err)
+	case errors.Is(err, hpke.ErrInvalidKEMPublicKey), errors.Is(err, kem.ErrPubKeySize):
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return err
+}
+
+// hpkeSealDir and hpkeOpenDir adapt the library's contexts (S to G).
+type hpkeSealDir struct{ ctx hpke.Sealer }
+
+func (d hpkeSealDir) seal(pt, aad []byte) ([]byte, error) { return d.ctx.Seal(pt, aad) }
+
+type hpkeOpenDir struct{ ctx hpke.Opener }
+
+func (d hpkeOpenDir) open(ct, aad []byte) ([]byte, error) {
+	pt, err := d.ctx.Open(ct, aad)
+	if err != nil {
+		return nil, ErrAuthentication
+	}
+	return pt, nil
+}
+
+// responseAEAD is the G-to-S direction: an HPKE-style AEAD context keyed from
+// the response secret, nonce = base nonce XOR big-endian sequence number. Its
+// sequence number only moves on success, as in RFC 9180.
+type responseAEAD struct {
+	aead  cipher.AEAD
+	base  [chacha20poly1305.NonceSize]byte
+	seq   uint64
+	nonce [chacha20poly1305.NonceSize]byte
+}
+
+func (r *responseAEAD) current() []byte {
+	r.nonce = r.base
+	var s [8]byte
+	binary.BigEndian.PutUint64(s[:], r.seq)
+	for i := range s {
+		r.nonce[4+i] ^= s[i]
+	}
+	return r.nonce[:]
+}
+
+func (r *responseAEAD) seal(pt, aad []byte) ([]byte, error) {
+	ct := r.aead.Seal(nil, r.current(), pt, aad)
+	r.seq++
+	return ct, nil
+}
+
+func (r *responseAEAD) open(ct, aad []byte) ([]byte, error) {
+	pt, err := r.aead.Open(nil, r.current(), ct, aad)
+	if err != nil {
+		return nil, ErrAuthentication
+	}
+	r.seq++
+	return pt, nil
+}
+
+// newResponseAEAD derives the response key and base nonce (RFC 9458 section
+// 4.4): salt = enc || responseNonce, prk = Extract(salt, secret),
+// key = Expand(prk, "key", 32), nonce = Expand(prk, "nonce", 12).
+func newResponseAEAD(secret, enc, respNonce []byte) (*responseAEAD, error) {
+	salt := make([]byte, 0, len(enc)+len(respNonce))
+	salt = append(append(salt, enc...), respNonce...)
+	prk, err := hkdf.Extract(sha256.New, secret, salt)
+	if err != nil {
+		return nil, err
+	}
+	x := newExpander(sha256.New, prk)
+	key := x.expand("key", chacha20poly1305.KeySize)
+	nonce := x.expand("nonce", chacha20poly1305.NonceSize)
+	a, err := chacha20poly1305.New(key)
+	if err != nil {
+		return nil, err
+	}
+	r := &responseAEAD{aead: a}
+	copy(r.base[:], nonce)
+	return r, nil
+}
+
+// responseLabel is the exporter context of the response secret.
+func responseLabel(c Construction) []byte {
+	if c == HPKEVodozemac {
+		return []byte(hpkeVodozemacResponseLabel)
+	}
+	return []byte(hpkeSpecResponseLabel)
+}
+
+// checkCodeContext is the exporter context of the check code.
+func checkCodeContext(cfg Config, gp, sp PublicKey) []byte {
+	if cfg.Construction == HPKEVodozemac {
+		return []byte(infoString(hpkeCheckCodeLabel, gp, sp))
+	}
+	if cfg.CheckCodeKeys == KeysBase64 {
+		return []byte(hpkeCheckCodeLabel + gp.String() + sp.String())
+	}
+	b := make([]byte, 0, len(hpkeCheckCodeLabel)+2*KeySize)
+	b = append(b, hpkeCheckCodeLabel...)
+	b = append(b, gp[:]...)
+	return append(b, sp[:]...)
+}
+
+func hpkeCheckCode(cfg Config, ctx hpke.Context, gp, sp PublicKey) CheckCode {
+	var b [2]byte
+	copy(b[:], ctx.Export(checkCodeContext(cfg, gp, sp), 2))
+	return NewCheckCode(b, cfg.digits())
+}
+
+// initiateHPKE is S's handshake: LoginInitiate = b64(enc || ct), where enc
+// is S's ephemeral public key Sp.
+func initiateHPKE(cfg Config, gp PublicKey, plaintext, aad []byte, rand io.Reader) (*Channel, string, error) {
+	enc, ctx, err := hpkeSetupSender(gp, []byte(hpkeInfo), rand)
+	if err != nil {
+		return nil, "", err
+	}
+	ct, err := ctx.Seal(plaintext, aad)
+	if err != nil {
+		return nil, "", err
+	}
+	var sp PublicKey
+	copy(sp[:], enc)
+	c := &Channel{
+		cfg: cfg, role: RoleScanner, ours: sp, theirs: gp,
+		code:       hpkeCheckCode(cfg, ctx, gp, sp),
+		send:       hpkeSealDir{ctx},
+		respSecret: ctx.Export(responseLabel(cfg.Construction), 32),
+	}
+	return c, encodeJoined(enc, ct), nil
+}
+
+// acceptHPKE is G's handshake: open b64(enc || ct), then set up the response
+// direction with a fresh response nonce drawn from rand.
+func (g *Generator) acceptHPKE(initiate string, aad []byte, rand io.Reader) (*Channel, []byte, error) {
+	raw, err := decodeB64(initiate)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: not base64: %v", ErrMalformed, err)
+	}
+	if len(raw) < KeySize+tagSize {
+		return nil, nil, fmt.Errorf("%w: %d bytes cannot hold a %d-byte key and a %d-byte tag", ErrMalformed, len(raw), KeySize, tagSize)
+	}
+	enc, ct := raw[:KeySize], raw[KeySize:]
+	ctx, err := hpkeSetupReceiver(g.hpke, enc, []byte(hpkeInfo))
+	if err != nil {
+		return nil, nil, err
+	}
+	pt, err := ctx.Open(ct, aad)
+	if err != nil {
+		return nil, nil, ErrAuthentication
+	}
+	respNonce := make([]byte, responseNonceSize)
+	if _, err := io.ReadFull(rand, respNonce); err != nil {
+		return nil, nil, fmt.Errorf("draw response nonce: %w", err)
+	}
+	resp, err := newResponseAEAD(ctx.Export(responseLabel(g.cfg.Construction), 32), enc, respNonce)
+	if err != nil {
+		return nil, nil, err
+	}
+	var sp PublicKey
+	copy(sp[:], enc)
+	gp := g.key.Public()
+	c := &Channel{
+		cfg: g.cfg, role: RoleGenerator, ours: gp, theirs: sp,
+		code:        hpkeCheckCode(g.cfg, ctx, gp, sp),
+		send:        resp,
+		recv:        hpkeOpenDir{ctx},
+		firstPrefix: respNonce,
+	}
+	return c, pt, nil
+}
+
+// openFirstResponse is S opening LoginOk = b64(responseNonce || ct): it
+// derives the receive direction and keeps it only if the payload opens, so a
+// forged LoginOk cannot poison the channel.
+func (c *Channel) openFirstResponse(raw, aad []byte) ([]byte, error) {
+	if len(raw) < responseNonceSize+tagSize {
+		return nil, fmt.Errorf("channel: open payload %d: %w: %d bytes cannot hold a %d-byte response nonce and a %d-byte tag", c.opened+1, ErrMalformed, len(raw), responseNonceSize, tagSize)
+	}
+	resp, err := newResponseAEAD(c.respSecret, c.ours[:], raw[:responseNonceSize])
+	if err != nil {
+		return nil, fmt.Errorf("channel: open payload %d: %w", c.opened+1, err)
+	}
+	pt, err := resp.open(raw[responseNonceSize:], aad)
+	if err != nil {
+		return nil, fmt.Errorf("channel: open payload %d: %w", c.opened+1, err)
+	}
+	c.recv = resp
+	c.respSecret = nil
+	c.opened++
+	return pt, nil
+}
+
+// AADLayout says how BindingAAD frames the base URL. The MSC4388 texts
+// changed it between revisions, so both are modelled.
+type AADLayout uint8
+
+const (
+	// AADBaseURL16 frames the base URL with a big-endian u16 length, as the
+	// July 2026 text (726e115) does: Bytes16(BaseUrl).
+	AADBaseURL16 AADLayout = iota
+	// AADBaseURL8 frames it with a u8 length, as a later revision of the text
+	// does (EncodeStringAsBytes8 for all three fields, matching its QR layout
+	// with a one-byte base-URL length).
+	AADBaseURL8
+)
+
+// String names the layout.
+func (l AADLayout) String() string {
+	if l == AADBaseURL8 {
+		return "bytes8"
+	}
+	return "bytes16"
+}
+
+// BindingAAD builds the 2026 texts' additional data, which binds a payload to
+// one rendezvous session and one position in it:
+// Bytes16-or-8(baseURL) || Bytes8(rendezvousID) || Bytes8(sequenceToken),
+// where BytesN is a big-endian length of N bits before the UTF-8 bytes. The
+// base URL is used exactly as the QR code carries it, never normalised.
+func BindingAAD(layout AADLayout, baseURL, rendezvousID, sequenceToken string) ([]byte, error) {
+	max := 0xFFFF
+	if layout == AADBaseURL8 {
+		max = 0xFF
+	}
+	if len(baseURL) > max {
+		return nil, fmt.Errorf("channel: binding AAD: %w: base URL of %d bytes exceeds %d", ErrMalformed, len(baseURL), max)
+	}
+	if len(rendezvousID) > 0xFF {
+		return nil, fmt.Errorf("channel: binding AAD: %w: rendezvous ID of %d bytes exceeds 255", ErrMalformed, len(rendezvousID))
+	}
+	if len(sequenceToken) > 0xFF {
+		return nil, fmt.Errorf("channel: binding AAD: %w: sequence token of %d bytes exceeds 255", ErrMalformed, len(sequenceToken))
+	}
+	b := make([]byte, 0, 4+len(baseURL)+len(rendezvousID)+len(sequenceToken))
+	if layout == AADBaseURL8 {
+		b = append(b, byte(len(baseURL)))
+	} else {
+		b = binary.BigEndian.AppendUint16(b, uint16(len(baseURL)))
+	}
+	b = append(b, baseURL...)
+	b = append(b, byte(len(rendezvousID)))
+	b = append(b, rendezvousID...)
+	b = append(b, byte(len(sequenceToken)))
+	return append(b, sequenceToken...), nil
+}
