@@ -2,6 +2,7 @@ package channel
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -118,6 +119,9 @@ func (c *Channel) Open(payload string, aad []byte) ([]byte, error) {
 		return c.openFirstResponse(raw, aad)
 	}
 	if len(raw) < tagSize {
+		if ctr, ok := c.recv.(*counterAEAD); ok {
+			ctr.take() // vodozemac spends a nonce on a too-short ciphertext too
+		}
 		return nil, fmt.Errorf("channel: open payload %d: %w: %d bytes, shorter than the %d-byte tag", c.opened+1, ErrMalformed, len(raw), tagSize)
 	}
 	pt, err := c.recv.open(raw, aad)
@@ -172,12 +176,17 @@ func (g *Generator) PublicKey() PublicKey { return g.key.Public() }
 
 // Accept opens S's LoginInitiate payload and, on success, returns G's end of
 // the channel and the plaintext S sealed. rand supplies the HPKE response
-// nonce (ECIES draws nothing). A failed Accept leaves the generator usable, so
-// a forged payload cannot lock the real scanner out; a successful one uses
-// the key up, and a second Accept fails with ErrState.
+// nonce (ECIES draws nothing).
+//
+// The key is single use, as in vodozemac and the texts ("failing and
+// aborting"): once a payload got as far as decryption, success or not, a
+// further Accept fails with ErrState. So one forged LoginInitiate locks the
+// real scanner out. A payload rejected before decryption (not base64, no
+// separator, too short) uses nothing. Config.RetryAccept keeps the key after
+// a failed decryption instead, a design option no source ships.
 func (g *Generator) Accept(initiate string, aad []byte, rand io.Reader) (*Channel, []byte, error) {
 	if g.used {
-		return nil, nil, fmt.Errorf("channel: accept: %w: this generator key already made a channel", ErrState)
+		return nil, nil, fmt.Errorf("channel: accept: %w: this generator key was already used", ErrState)
 	}
 	var (
 		c   *Channel
@@ -190,6 +199,9 @@ func (g *Generator) Accept(initiate string, aad []byte, rand io.Reader) (*Channe
 		c, pt, err = g.acceptECIES(initiate, aad)
 	}
 	if err != nil {
+		if !errors.Is(err, ErrMalformed) && !g.cfg.RetryAccept {
+			g.used = true
+		}
 		return nil, nil, fmt.Errorf("channel: accept initial payload: %w", err)
 	}
 	g.used = true

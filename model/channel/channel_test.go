@@ -213,7 +213,9 @@ func TestTamperedPayloadsNeverOpen(t *testing.T) {
 			// LoginInitiate: every bit position flipped (ECIES: in the
 			// ciphertext part and in the key part).
 			rnd := seeded(7)
-			gen, _ := NewGenerator(cfg, rnd)
+			retry := cfg
+			retry.RetryAccept = true
+			gen, _ := NewGenerator(retry, rnd)
 			_, initiate, err := Initiate(cfg, gen.PublicKey(), []byte(LoginInitiate), nil, rnd)
 			if err != nil {
 				t.Fatal(err)
@@ -249,7 +251,7 @@ func TestTamperedPayloadsNeverOpen(t *testing.T) {
 				}
 				mustFail(t, fmt.Sprintf("LoginInitiate variant %d", i), pt, err)
 			}
-			// The generator stays usable after forged payloads.
+			// With RetryAccept the generator stays usable after forgeries.
 			if _, _, err := gen.Accept(initiate, nil, rnd); err != nil {
 				t.Fatalf("genuine LoginInitiate after forgeries: %v", err)
 			}
@@ -575,6 +577,40 @@ func TestScannerKeyKnownBeforeInitiate(t *testing.T) {
 		}
 		if _, _, err := sc.Initiate(gen.PublicKey(), []byte(LoginInitiate), nil); !errors.Is(err, ErrState) {
 			t.Errorf("%s: second Initiate: %v, want ErrState", c, err)
+		}
+	}
+}
+
+func TestForgedInitiateUsesTheGeneratorUp(t *testing.T) {
+	for _, c := range Constructions() {
+		rnd := seeded(53)
+		gen, _ := NewGenerator(DefaultConfig(c), rnd)
+		_, initiate, _ := Initiate(DefaultConfig(c), gen.PublicKey(), []byte(LoginInitiate), nil, rnd)
+		// Rejected before decryption: nothing is used up.
+		if _, _, err := gen.Accept("not base64 at all!", nil, rnd); !errors.Is(err, ErrMalformed) {
+			t.Fatalf("%s: %v, want ErrMalformed", c, err)
+		}
+		// A forgery that reaches decryption uses the key up, as vodozemac does.
+		_, forgedPayload, _ := Initiate(DefaultConfig(c), gen.PublicKey(), []byte(LoginInitiate), []byte("x"), seeded(55))
+		if _, _, err := gen.Accept(forgedPayload, nil, rnd); !errors.Is(err, ErrAuthentication) {
+			t.Fatalf("%s: forged payload: %v, want ErrAuthentication", c, err)
+		}
+		if _, _, err := gen.Accept(initiate, nil, rnd); !errors.Is(err, ErrState) {
+			t.Errorf("%s: genuine payload after a forgery: %v, want ErrState (key used up)", c, err)
+		}
+	}
+}
+
+func TestShortCiphertextSpendsAnECIESNonce(t *testing.T) {
+	for _, c := range Constructions() {
+		p := handshake(t, DefaultConfig(c), 57, nil)
+		m, _ := p.s.Seal([]byte("genuine"), nil)
+		if _, err := p.g.Open(b64.EncodeToString([]byte("short")), nil); !errors.Is(err, ErrMalformed) {
+			t.Fatalf("%s: short payload: %v", c, err)
+		}
+		_, err := p.g.Open(m, nil)
+		if c.IsHPKE() != (err == nil) {
+			t.Errorf("%s: genuine payload after a short one: %v (ECIES spends a nonce, HPKE does not)", c, err)
 		}
 	}
 }

@@ -101,6 +101,11 @@ type Config struct {
 	GeneratorNonceStart uint64
 	// CheckCodeKeys is the hpke-spec check-code key encoding.
 	CheckCodeKeys KeyEncoding
+	// RetryAccept lets G try further LoginInitiate payloads after one failed
+	// to decrypt, instead of giving its key up (vodozemac and the texts give
+	// it up). A design option: it trades the lock-out by one forged payload
+	// for more tries at the check code.
+	RetryAccept bool
 }
 
 // DefaultConfig returns the construction as its source states it.

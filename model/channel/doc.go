@@ -36,8 +36,12 @@
 // check codes on every machine. Nothing here does I/O or reads a clock.
 //
 // Failure behaviour, per construction, as the real implementations behave:
-// in both ECIES constructions a failed Open still consumes a receive nonce
-// (so after one tampered or lost payload the channel is out of step for
-// good); in both HPKE constructions a failed Open leaves the sequence number
-// where it was, as RFC 9180 says.
+// in both ECIES constructions a failed Open still consumes a receive nonce,
+// even for a payload too short to hold a tag. A tampered payload that
+// replaced the genuine one therefore costs nothing more (the sender's counter
+// moved too), but an injected, replayed or lost one puts that direction out
+// of step for good. In both HPKE constructions a failed Open leaves the
+// sequence number where it was, as RFC 9180 says. G's key is single use: a
+// LoginInitiate that fails to decrypt uses it up (Config.RetryAccept is the
+// tolerant design option).
 package channel
