@@ -1,0 +1,305 @@
+package homeserver
+
+import (
+	"crypto/ecdh"
+	"crypto/ed25519"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Errors of signing and verification.
+var (
+	// ErrNotObject: a document to sign or verify is not a JSON object.
+	ErrNotObject = errors.New("not a JSON object")
+	// ErrNoSignature: the object carries no signature by that entity and
+	// key.
+	ErrNoSignature = errors.New("no such signature")
+	// ErrBadSignature: a signature does not verify (or is not base64 of 64
+	// bytes).
+	ErrBadSignature = errors.New("signature does not verify")
+	// ErrBadKey: a public key is not base64 of 32 bytes, or a seed is not 32
+	// bytes.
+	ErrBadKey = errors.New("malformed key")
+	// ErrRandom: the random stream failed.
+	ErrRandom = errors.New("random stream failed")
+)
+
+// Base64 is Matrix's unpadded standard base64.
+var Base64 = base64.RawStdEncoding
+
+// DecodeBase64 decodes Matrix base64, padded or not (the spec asks decoders
+// to accept both).
+func DecodeBase64(s string) ([]byte, error) {
+	return Base64.DecodeString(strings.TrimRight(s, "="))
+}
+
+// SigningKey is an Ed25519 key pair, as Matrix uses them for device keys
+// and cross-signing keys. Its key ID is "ed25519:" followed by the
+// unpadded base64 of the public key (cross-signing) or the device ID
+// (device keys).
+type SigningKey struct {
+	priv ed25519.PrivateKey
+	pub  ed25519.PublicKey
+	b64  string
+}
+
+// NewSigningKey draws a seed of 32 bytes from rnd and derives the key pair
+// from it. (ed25519.GenerateKey ignores its reader since Go 1.26, so seeds
+// are drawn explicitly to keep runs reproducible.)
+func NewSigningKey(rnd io.Reader) (*SigningKey, error) {
+	seed := make([]byte, ed25519.SeedSize)
+	if _, err := io.ReadFull(rnd, seed); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRandom, err)
+	}
+	return SigningKeyFromSeed(seed)
+}
+
+// SigningKeyFromSeed makes the key pair of a 32-byte seed (the form in
+// which m.login.secrets carries private cross-signing keys).
+func SigningKeyFromSeed(seed []byte) (*SigningKey, error) {
+	if len(seed) != ed25519.SeedSize {
+		return nil, fmt.Errorf("seed of %d bytes: %w", len(seed), ErrBadKey)
+	}
+	priv := ed25519.NewKeyFromSeed(seed)
+	pub := priv.Public().(ed25519.PublicKey)
+	return &SigningKey{priv: priv, pub: pub, b64: Base64.EncodeToString(pub)}, nil
+}
+
+// Public returns the public key.
+func (k *SigningKey) Public() ed25519.PublicKey { return k.pub }
+
+// PublicBase64 returns the public key in unpadded base64.
+func (k *SigningKey) PublicBase64() string { return k.b64 }
+
+// KeyID returns "ed25519:<public key>", the ID of a cross-signing key.
+func (k *SigningKey) KeyID() string { return "ed25519:" + k.b64 }
+
+// Seed returns a copy of the 32-byte seed.
+func (k *SigningKey) Seed() []byte { return append([]byte(nil), k.priv.Seed()...) }
+
+// Sign signs msg.
+func (k *SigningKey) Sign(msg []byte) []byte { return ed25519.Sign(k.priv, msg) }
+
+// SigningBytes returns the bytes a signature over obj covers: the canonical
+// JSON of the object without its "signatures" and "unsigned" members.
+func SigningBytes(obj *Value) ([]byte, error) {
+	if obj.Kind != Object {
+		return nil, ErrNotObject
+	}
+	stripped := obj.Without("signatures", "unsigned")
+	return AppendCanonical(nil, &stripped), nil
+}
+
+// Sign adds to obj the signature of signer (a user ID or server name) with
+// key under keyID, as the appendix's "Signing Details" say: other
+// signatures and "unsigned" are kept and not covered.
+func Sign(obj *Value, signer, keyID string, key *SigningKey) error {
+	msg, err := SigningBytes(obj)
+	if err != nil {
+		return err
+	}
+	sig := Base64.EncodeToString(key.Sign(msg))
+	sigs, ok := obj.Get("signatures")
+	if !ok || sigs.Kind != Object {
+		obj.Set("signatures", Value{Kind: Object})
+		sigs, _ = obj.Get("signatures")
+	}
+	entity, ok := sigs.Get(signer)
+	if !ok || entity.Kind != Object {
+		sigs.Set(signer, Value{Kind: Object})
+		entity, _ = sigs.Get(signer)
+	}
+	entity.Set(keyID, StringValue(sig))
+	return nil
+}
+
+// SignJSON signs a JSON object document and returns it in canonical form.
+func SignJSON(doc []byte, signer, keyID string, key *SigningKey) ([]byte, error) {
+	v, err := ParseJSON(doc)
+	if err != nil {
+		return nil, err
+	}
+	if err := Sign(&v, signer, keyID, key); err != nil {
+		return nil, err
+	}
+	return AppendCanonical(nil, &v), nil
+}
+
+// Verify checks the signature of signer under keyID on obj with pub, the
+// appendix's "Checking for a Signature" for one key.
+func Verify(obj *Value, signer, keyID string, pub ed25519.PublicKey) error {
+	if obj.Kind != Object {
+		return ErrNotObject
+	}
+	sigs, ok := obj.Get("signatures")
+	if !ok {
+		return fmt.Errorf("signatures of %s by %s: %w", signer, keyID, ErrNoSignature)
+	}
+	entity, ok := sigs.Get(signer)
+	if !ok {
+		return fmt.Errorf("signatures of %s by %s: %w", signer, keyID, ErrNoSignature)
+	}
+	sv, ok := entity.Get(keyID)
+	if !ok || sv.Kind != String {
+		return fmt.Errorf("signatures of %s by %s: %w", signer, keyID, ErrNoSignature)
+	}
+	sig, err := DecodeBase64(sv.Str)
+	if err != nil || len(sig) != ed25519.SignatureSize || len(pub) != ed25519.PublicKeySize {
+		return fmt.Errorf("signatures of %s by %s: %w", signer, keyID, ErrBadSignature)
+	}
+	msg, err := SigningBytes(obj)
+	if err != nil {
+		return err
+	}
+	if !ed25519.Verify(pub, msg, sig) {
+		return fmt.Errorf("signatures of %s by %s: %w", signer, keyID, ErrBadSignature)
+	}
+	return nil
+}
+
+// VerifyJSON parses a JSON object document and checks one signature on it.
+func VerifyJSON(doc []byte, signer, keyID string, pub ed25519.PublicKey) error {
+	v, err := ParseJSON(doc)
+	if err != nil {
+		return err
+	}
+	return Verify(&v, signer, keyID, pub)
+}
+
+// Cross-signing key usages.
+const (
+	UsageMaster      = "master"
+	UsageSelfSigning = "self_signing"
+	UsageUserSigning = "user_signing"
+)
+
+// Identity is a user's cross-signing identity with its private keys: the
+// master key, the self-signing key (signs the user's own devices) and the
+// user-signing key (signs other users' master keys). The existing device
+// holds one; m.login.secrets hands it to the new device.
+type Identity struct {
+	UserID      string
+	Master      *SigningKey
+	SelfSigning *SigningKey
+	UserSigning *SigningKey
+}
+
+// NewIdentity draws the three keys' seeds from rnd, master first.
+func NewIdentity(userID string, rnd io.Reader) (*Identity, error) {
+	id := &Identity{UserID: userID}
+	var err error
+	if id.Master, err = NewSigningKey(rnd); err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	if id.SelfSigning, err = NewSigningKey(rnd); err != nil {
+		return nil, fmt.Errorf("self-signing key: %w", err)
+	}
+	if id.UserSigning, err = NewSigningKey(rnd); err != nil {
+		return nil, fmt.Errorf("user-signing key: %w", err)
+	}
+	return id, nil
+}
+
+// crossSigningKey is the public object of one cross-signing key, signed by
+// signer (nil: unsigned).
+func crossSigningKey(userID, usage string, k *SigningKey, signer *SigningKey) []byte {
+	v := Value{Kind: Object, Obj: []Member{
+		{"keys", Value{Kind: Object, Obj: []Member{{k.KeyID(), StringValue(k.PublicBase64())}}}},
+		{"usage", Value{Kind: Array, Arr: []Value{StringValue(usage)}}},
+		{"user_id", StringValue(userID)},
+	}}
+	if signer != nil {
+		_ = Sign(&v, userID, signer.KeyID(), signer) // v is an object: cannot fail
+	}
+	return AppendCanonical(nil, &v)
+}
+
+// MasterKeyJSON is the public master key object.
+func (id *Identity) MasterKeyJSON() []byte {
+	return crossSigningKey(id.UserID, UsageMaster, id.Master, nil)
+}
+
+// SelfSigningKeyJSON is the public self-signing key object, signed by the
+// master key.
+func (id *Identity) SelfSigningKeyJSON() []byte {
+	return crossSigningKey(id.UserID, UsageSelfSigning, id.SelfSigning, id.Master)
+}
+
+// UserSigningKeyJSON is the public user-signing key object, signed by the
+// master key.
+func (id *Identity) UserSigningKeyJSON() []byte {
+	return crossSigningKey(id.UserID, UsageUserSigning, id.UserSigning, id.Master)
+}
+
+// Device key algorithms a Matrix device announces.
+var DeviceAlgorithms = []string{"m.olm.v1.curve25519-aes-sha2", "m.megolm.v1.aes-sha2"}
+
+// DeviceKeys are a device's identity keys: the Ed25519 signing key and the
+// Curve25519 key of Olm.
+type DeviceKeys struct {
+	UserID     string
+	DeviceID   string
+	Ed25519    *SigningKey
+	Curve25519 []byte // public key, 32 bytes
+}
+
+// NewDeviceKeys draws the Ed25519 seed and then the Curve25519 private key
+// from rnd.
+func NewDeviceKeys(userID, deviceID string, rnd io.Reader) (*DeviceKeys, error) {
+	ed, err := NewSigningKey(rnd)
+	if err != nil {
+		return nil, fmt.Errorf("ed25519 device key: %w", err)
+	}
+	raw := make([]byte, 32)
+	if _, err := io.ReadFull(rnd, raw); err != nil {
+		return nil, fmt.Errorf("curve25519 device key: %w: %w", ErrRandom, err)
+	}
+	priv, err := ecdh.X25519().NewPrivateKey(raw)
+	if err != nil {
+		return nil, fmt.Errorf("curve25519 device key: %w", err)
+	}
+	return &DeviceKeys{UserID: userID, DeviceID: deviceID, Ed25519: ed, Curve25519: priv.PublicKey().Bytes()}, nil
+}
+
+// KeyID returns "ed25519:<device ID>", the ID of the device's signing key.
+func (d *DeviceKeys) KeyID() string { return "ed25519:" + d.DeviceID }
+
+// Object returns the unsigned device_keys object.
+func (d *DeviceKeys) Object() Value {
+	algs := make([]Value, len(DeviceAlgorithms))
+	for i, a := range DeviceAlgorithms {
+		algs[i] = StringValue(a)
+	}
+	return Value{Kind: Object, Obj: []Member{
+		{"algorithms", Value{Kind: Array, Arr: algs}},
+		{"device_id", StringValue(d.DeviceID)},
+		{"keys", Value{Kind: Object, Obj: []Member{
+			{"curve25519:" + d.DeviceID, StringValue(Base64.EncodeToString(d.Curve25519))},
+			{"ed25519:" + d.DeviceID, StringValue(d.Ed25519.PublicBase64())},
+		}}},
+		{"user_id", StringValue(d.UserID)},
+	}}
+}
+
+// Signed returns the device_keys object signed by the device's own key and,
+// when ssk is not nil, by the user's self-signing key: the object the new
+// device uploads in one keys/upload once it holds the secrets.
+func (d *DeviceKeys) Signed(ssk *SigningKey) []byte {
+	v := d.Object()
+	_ = Sign(&v, d.UserID, d.KeyID(), d.Ed25519) // v is an object: cannot fail
+	if ssk != nil {
+		_ = Sign(&v, d.UserID, ssk.KeyID(), ssk)
+	}
+	return AppendCanonical(nil, &v)
+}
+
+// KeysUploadBody wraps a device_keys object into a keys/upload body.
+func KeysUploadBody(deviceKeys []byte) []byte {
+	b := make([]byte, 0, len(deviceKeys)+16)
+	b = append(b, `{"device_keys":`...)
+	b = append(b, deviceKeys...)
+	return append(b, '}')
+}
