@@ -2,8 +2,8 @@ package channel
 
 import (
 	"crypto/cipher"
-	"crypto/hmac"
 	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/binary"
