@@ -46,9 +46,9 @@ func deriveECIES(c Construction, shared [KeySize]byte, gp, sp PublicKey) (eciesK
 		return k, err
 	}
 	x := newExpander(h, prk)
-	k.keyS = x.expand(infoString(eciesLabelKeyS, gp, sp), chacha20poly1305.KeySize)
-	k.keyG = x.expand(infoString(eciesLabelKeyG, gp, sp), chacha20poly1305.KeySize)
-	copy(k.code[:], x.expand(infoString(eciesLabelCheckCode, gp, sp), 2))
+	k.keyS = x.expand(chacha20poly1305.KeySize, []byte(infoString(eciesLabelKeyS, gp, sp)))
+	k.keyG = x.expand(chacha20poly1305.KeySize, []byte(infoString(eciesLabelKeyG, gp, sp)))
+	copy(k.code[:], x.expand(2, []byte(infoString(eciesLabelCheckCode, gp, sp))))
 	return k, nil
 }
 
@@ -66,12 +66,15 @@ func newExpander(h func() hash.Hash, prk []byte) *expander {
 	return &expander{mac: hmac.New(h, prk)}
 }
 
-func (x *expander) expand(info string, n int) []byte {
+// expand returns the first n bytes of T(1) for the info made of parts.
+func (x *expander) expand(n int, info ...[]byte) []byte {
 	if n > x.mac.Size() {
 		panic("channel: expander asked for more than one block") // programmer error
 	}
 	x.mac.Reset()
-	x.mac.Write([]byte(info))
+	for _, p := range info {
+		x.mac.Write(p)
+	}
 	x.mac.Write([]byte{1})
 	x.buf = x.mac.Sum(x.buf[:0])
 	return append([]byte(nil), x.buf[:n]...)

@@ -46,16 +46,21 @@ func buildFixture(c Construction) *fuzzFixture {
 }
 
 // cloneChannel copies a channel's receive state so a fuzz input that fails
-// (and, in ECIES, consumes a nonce) does not disturb the next input. HPKE's
-// library contexts do not move on failure and are shared.
+// (and, in ECIES, consumes a nonce) does not disturb the next input. HPKE
+// contexts do not move on failure, so sharing their exporter is safe.
 func cloneChannel(c *Channel) *Channel {
 	cp := *c
 	switch r := c.recv.(type) {
 	case *counterAEAD:
 		rr := *r
 		cp.recv = &rr
-	case *responseAEAD:
+	case *seqAEAD:
 		rr := *r
+		cp.recv = &rr
+	case *hpkeContext:
+		a := *r.seqAEAD
+		rr := *r
+		rr.seqAEAD = &a
 		cp.recv = &rr
 	}
 	return &cp

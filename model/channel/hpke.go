@@ -2,7 +2,7 @@ package channel
 
 import (
 	"crypto/cipher"
-	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -69,35 +69,36 @@ func hpkeDerivePublic(seed []byte) PublicKey {
 	return pk
 }
 
-// hpkeSetupSender runs SetupBaseS(pkR, info) with the ephemeral key drawn
-// from rand, returning enc and the sender context.
-func hpkeSetupSender(pkR PublicKey, info []byte, rand io.Reader) ([]byte, hpke.Sealer, error) {
+// hpkeSetupSender runs SetupBaseS(pkR, info): the KEM (circl's DHKEM,
+// with the ephemeral key derived from 32 bytes of rand) and then the key
+// schedule, returning enc and the sender context.
+func hpkeSetupSender(pkR PublicKey, info []byte, rand io.Reader) ([]byte, *hpkeContext, error) {
 	pk, err := hpkeScheme.UnmarshalBinaryPublicKey(pkR[:])
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	s, err := hpkeSuite.NewSender(pk, info)
-	if err != nil {
-		return nil, nil, err
+	seed := make([]byte, hpkeScheme.EncapsulationSeedSize())
+	if _, err := io.ReadFull(rand, seed); err != nil {
+		return nil, nil, fmt.Errorf("draw ephemeral key: %w", err)
 	}
-	enc, ctx, err := s.Setup(rand)
+	enc, ss, err := hpkeScheme.EncapsulateDeterministically(pk, seed)
 	if err != nil {
 		return nil, nil, hpkeError(err)
+	}
+	ctx, err := hpkeKeySchedule(ss, info)
+	if err != nil {
+		return nil, nil, err
 	}
 	return enc, ctx, nil
 }
 
 // hpkeSetupReceiver runs SetupBaseR(enc, skR, info).
-func hpkeSetupReceiver(r *hpkeRecipient, enc, info []byte) (hpke.Opener, error) {
-	rc, err := hpkeSuite.NewReceiver(r.sk, info)
-	if err != nil {
-		return nil, err
-	}
-	ctx, err := rc.Setup(enc)
+func hpkeSetupReceiver(r *hpkeRecipient, enc, info []byte) (*hpkeContext, error) {
+	ss, err := hpkeScheme.Decapsulate(r.sk, enc)
 	if err != nil {
 		return nil, hpkeError(err)
 	}
-	return ctx, nil
+	return hpkeKeySchedule(ss, info)
 }
 
 // hpkeError maps the library's errors onto ours.
@@ -111,32 +112,17 @@ func hpkeError(err error) error {
 	return err
 }
 
-// hpkeSealDir and hpkeOpenDir adapt the library's contexts (S to G).
-type hpkeSealDir struct{ ctx hpke.Sealer }
-
-func (d hpkeSealDir) seal(pt, aad []byte) ([]byte, error) { return d.ctx.Seal(pt, aad) }
-
-type hpkeOpenDir struct{ ctx hpke.Opener }
-
-func (d hpkeOpenDir) open(ct, aad []byte) ([]byte, error) {
-	pt, err := d.ctx.Open(ct, aad)
-	if err != nil {
-		return nil, ErrAuthentication
-	}
-	return pt, nil
-}
-
-// responseAEAD is the G-to-S direction: an HPKE-style AEAD context keyed from
-// the response secret, nonce = base nonce XOR big-endian sequence number. Its
-// sequence number only moves on success, as in RFC 9180.
-type responseAEAD struct {
+// seqAEAD is an RFC 9180 AEAD context: nonce = base nonce XOR big-endian
+// sequence number, which only moves on success. It serves both the HPKE
+// context proper and the G-to-S response context.
+type seqAEAD struct {
 	aead  cipher.AEAD
 	base  [chacha20poly1305.NonceSize]byte
 	seq   uint64
 	nonce [chacha20poly1305.NonceSize]byte
 }
 
-func (r *responseAEAD) current() []byte {
+func (r *seqAEAD) current() []byte {
 	r.nonce = r.base
 	var s [8]byte
 	binary.BigEndian.PutUint64(s[:], r.seq)
@@ -146,13 +132,13 @@ func (r *responseAEAD) current() []byte {
 	return r.nonce[:]
 }
 
-func (r *responseAEAD) seal(pt, aad []byte) ([]byte, error) {
+func (r *seqAEAD) seal(pt, aad []byte) ([]byte, error) {
 	ct := r.aead.Seal(nil, r.current(), pt, aad)
 	r.seq++
 	return ct, nil
 }
 
-func (r *responseAEAD) open(ct, aad []byte) ([]byte, error) {
+func (r *seqAEAD) open(ct, aad []byte) ([]byte, error) {
 	pt, err := r.aead.Open(nil, r.current(), ct, aad)
 	if err != nil {
 		return nil, ErrAuthentication
@@ -164,22 +150,23 @@ func (r *responseAEAD) open(ct, aad []byte) ([]byte, error) {
 // newResponseAEAD derives the response key and base nonce (RFC 9458 section
 // 4.4): salt = enc || responseNonce, prk = Extract(salt, secret),
 // key = Expand(prk, "key", 32), nonce = Expand(prk, "nonce", 12).
-func newResponseAEAD(secret, enc, respNonce []byte) (*responseAEAD, error) {
-	salt := make([]byte, 0, len(enc)+len(respNonce))
-	salt = append(append(salt, enc...), respNonce...)
-	prk, err := hkdf.Extract(sha256.New, secret, salt)
-	if err != nil {
-		return nil, err
-	}
-	x := newExpander(sha256.New, prk)
-	key := x.expand("key", chacha20poly1305.KeySize)
-	nonce := x.expand("nonce", chacha20poly1305.NonceSize)
+func newResponseAEAD(secret, enc, respNonce []byte) (*seqAEAD, error) {
+	var salt [KeySize + responseNonceSize]byte
+	n := copy(salt[:], enc)
+	copy(salt[n:], respNonce)
+	m := hmac.New(sha256.New, salt[:n+len(respNonce)]) // HKDF-Extract(salt, secret)
+	m.Write(secret)
+	x := newExpander(sha256.New, m.Sum(nil))
+	return newSeqAEAD(x.expand(chacha20poly1305.KeySize, []byte("key")), x.expand(chacha20poly1305.NonceSize, []byte("nonce")))
+}
+
+func newSeqAEAD(key, baseNonce []byte) (*seqAEAD, error) {
 	a, err := chacha20poly1305.New(key)
 	if err != nil {
 		return nil, err
 	}
-	r := &responseAEAD{aead: a}
-	copy(r.base[:], nonce)
+	r := &seqAEAD{aead: a}
+	copy(r.base[:], baseNonce)
 	return r, nil
 }
 
@@ -205,7 +192,7 @@ func checkCodeContext(cfg Config, gp, sp PublicKey) []byte {
 	return append(b, sp[:]...)
 }
 
-func hpkeCheckCode(cfg Config, ctx hpke.Context, gp, sp PublicKey) CheckCode {
+func hpkeCheckCode(cfg Config, ctx *hpkeContext, gp, sp PublicKey) CheckCode {
 	var b [2]byte
 	copy(b[:], ctx.Export(checkCodeContext(cfg, gp, sp), 2))
 	return NewCheckCode(b, cfg.digits())
@@ -218,16 +205,13 @@ func initiateHPKE(cfg Config, gp PublicKey, plaintext, aad []byte, rand io.Reade
 	if err != nil {
 		return nil, "", err
 	}
-	ct, err := ctx.Seal(plaintext, aad)
-	if err != nil {
-		return nil, "", err
-	}
+	ct, _ := ctx.seal(plaintext, aad)
 	var sp PublicKey
 	copy(sp[:], enc)
 	c := &Channel{
 		cfg: cfg, role: RoleScanner, ours: sp, theirs: gp,
 		code:       hpkeCheckCode(cfg, ctx, gp, sp),
-		send:       hpkeSealDir{ctx},
+		send:       ctx,
 		respSecret: ctx.Export(responseLabel(cfg.Construction), 32),
 	}
 	return c, encodeJoined(enc, ct), nil
@@ -248,9 +232,9 @@ func (g *Generator) acceptHPKE(initiate string, aad []byte, rand io.Reader) (*Ch
 	if err != nil {
 		return nil, nil, err
 	}
-	pt, err := ctx.Open(ct, aad)
+	pt, err := ctx.open(ct, aad)
 	if err != nil {
-		return nil, nil, ErrAuthentication
+		return nil, nil, err
 	}
 	respNonce := make([]byte, responseNonceSize)
 	if _, err := io.ReadFull(rand, respNonce); err != nil {
@@ -267,7 +251,7 @@ func (g *Generator) acceptHPKE(initiate string, aad []byte, rand io.Reader) (*Ch
 		cfg: g.cfg, role: RoleGenerator, ours: gp, theirs: sp,
 		code:        hpkeCheckCode(g.cfg, ctx, gp, sp),
 		send:        resp,
-		recv:        hpkeOpenDir{ctx},
+		recv:        ctx,
 		firstPrefix: respNonce,
 	}
 	return c, pt, nil

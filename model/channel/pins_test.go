@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"hash"
 	"os"
 	"path/filepath"
@@ -195,6 +196,7 @@ func TestHPKEDerivationPinned(t *testing.T) {
 type rfcVector struct {
 	Info, IkmE, IkmR, SkRm, PkRm, Enc string
 	ExporterSecret                    string `json:"exporter_secret"`
+	BaseNonce                         string `json:"base_nonce"`
 	Encryptions                       []struct {
 		Seq         int
 		Aad, Ct, Pt string
@@ -238,29 +240,37 @@ func TestHPKEAgainstRFC9180Vectors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, c := range []*hpkeContext{sealer, opener} {
+		if hex.EncodeToString(c.exporterSecret) != v.ExporterSecret {
+			t.Fatalf("exporter secret %x, want %s", c.exporterSecret, v.ExporterSecret)
+		}
+		if hex.EncodeToString(c.base[:]) != v.BaseNonce {
+			t.Fatalf("base nonce %x, want %s", c.base, v.BaseNonce)
+		}
+	}
 	seq := 0
 	for _, e := range v.Encryptions {
 		for ; seq < e.Seq; seq++ {
-			ct, _ := sealer.Seal(nil, nil)
-			if _, err := opener.Open(ct, nil); err != nil {
+			ct, _ := sealer.seal(nil, nil)
+			if _, err := opener.open(ct, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
-		ct, err := sealer.Seal(hexBytes(t, e.Pt), hexBytes(t, e.Aad))
+		ct, err := sealer.seal(hexBytes(t, e.Pt), hexBytes(t, e.Aad))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if hex.EncodeToString(ct) != e.Ct {
 			t.Fatalf("seq %d: ct %x, want %s", e.Seq, ct, e.Ct)
 		}
-		pt, err := opener.Open(ct, hexBytes(t, e.Aad))
+		pt, err := opener.open(ct, hexBytes(t, e.Aad))
 		if err != nil || hex.EncodeToString(pt) != e.Pt {
 			t.Fatalf("seq %d: open %x, %v", e.Seq, pt, err)
 		}
 		seq++
 	}
 	for _, x := range v.Exports {
-		got := sealer.Export(hexBytes(t, x.ExporterContext), x.L)
+		got := sealer.Export(hexBytes(t, x.ExporterContext), int(x.L))
 		if hex.EncodeToString(got) != x.ExportedValue {
 			t.Fatalf("export %q: %x, want %s", x.ExporterContext, got, x.ExportedValue)
 		}
@@ -302,5 +312,68 @@ func TestGoldenHandshakes(t *testing.T) {
 	}
 	if string(want) != string(out) {
 		t.Fatalf("handshake bytes changed; if intended, run go test ./model/channel -run Golden -update\n got: %s", out)
+	}
+}
+
+// TestHPKEMatchesCircl runs the same setup through circl's complete HPKE and
+// through ours (circl's KEM, our key schedule): enc, ciphertexts and exports
+// must be identical, in both roles.
+func TestHPKEMatchesCircl(t *testing.T) {
+	suite := hpke.NewSuite(hpke.KEM_X25519_HKDF_SHA256, hpke.KDF_HKDF_SHA256, hpke.AEAD_ChaCha20Poly1305)
+	for i := range 20 {
+		rnd := seeded(uint64(100 + i))
+		rcp, err := newHPKERecipient(func() []byte { b := make([]byte, 32); rnd.Read(b); return b }())
+		if err != nil {
+			t.Fatal(err)
+		}
+		seed := make([]byte, 32)
+		rnd.Read(seed)
+		info := []byte(hpkeInfo)
+		if i%2 == 1 {
+			info = []byte("another info")
+		}
+		enc, ours, err := hpkeSetupSender(rcp.key.Public(), info, strings.NewReader(string(seed)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pk, _ := hpke.KEM_X25519_HKDF_SHA256.Scheme().UnmarshalBinaryPublicKey(rcp.key.pub[:])
+		snd, _ := suite.NewSender(pk, info)
+		encC, theirs, err := snd.Setup(strings.NewReader(string(seed)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(enc) != string(encC) {
+			t.Fatalf("enc differs from circl's")
+		}
+		rcv, _ := suite.NewReceiver(rcp.sk, info)
+		theirOpener, err := rcv.Setup(enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ourOpener, err := hpkeSetupReceiver(rcp, enc, info)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range 3 {
+			pt := []byte(fmt.Sprintf("message %d", j))
+			aad := []byte{byte(j)}
+			a, _ := ours.seal(pt, aad)
+			b, _ := theirs.Seal(pt, aad)
+			if string(a) != string(b) {
+				t.Fatalf("ciphertext %d differs from circl's", j)
+			}
+			if got, err := theirOpener.Open(a, aad); err != nil || string(got) != string(pt) {
+				t.Fatalf("circl could not open our ciphertext %d: %v", j, err)
+			}
+			if got, err := ourOpener.open(b, aad); err != nil || string(got) != string(pt) {
+				t.Fatalf("we could not open circl's ciphertext %d: %v", j, err)
+			}
+		}
+		for _, ctx := range []string{"", "MATRIX_QR_CODE_LOGIN response", "x"} {
+			if string(ours.Export([]byte(ctx), 32)) != string(theirs.Export([]byte(ctx), 32)) ||
+				string(ourOpener.Export([]byte(ctx), 2)) != string(theirOpener.Export([]byte(ctx), 2)) {
+				t.Fatalf("export %q differs from circl's", ctx)
+			}
+		}
 	}
 }
