@@ -20,7 +20,7 @@ func demoQR(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "== QR payload ==\n%s\ndecodes as format %s, intent %s\n  key %s\n  rendezvous ID %s\n  base URL %s\n",
 		demoQRPayload, p.Format, p.Intent, p.Key, p.RendezvousID, p.BaseURL)
-	for _, f := range []qr.Format{qr.Format2026, qr.Format2025Unstable} {
+	for _, f := range []qr.Format{qr.Format2026, qr.Format2026Bytes8, qr.Format2025Unstable} {
 		q := p
 		q.Format = f
 		b, err := q.Marshal()

@@ -31,6 +31,8 @@ Formats:
                          (--prefix IO_ELEMENT_MSC4108 for the 2025 text's)
   msc4388                "MATRIX" 03, u8 ID length, --id and --base-url
   msc4388-unstable       the same under "IO_ELEMENT_MSC4388"
+  msc4388-bytes8         "MATRIX" 03, u8 ID length, u8 base URL length (a later
+                         MSC4388 revision): --base-url of at most 255 bytes
 
 Exit status: 0 ok, 2 bad usage or an invalid payload.
 `
@@ -198,6 +200,9 @@ func runQREncode(args []string, stdout, stderr io.Writer) int {
 		case !set[name] && slices.Contains(needs, name):
 			return fail("format %s with intent %s needs --%s", f, in, name)
 		}
+	}
+	if f == qr.Format2026Bytes8 && len(*baseURL) > 255 {
+		return fail("--base-url is %d bytes; format %s has a one-byte length, so at most 255 fit", len(*baseURL), f)
 	}
 	p := qr.Payload{Format: f, Prefix: *prefix, Intent: in, Key: k,
 		RendezvousURL: *url, ServerName: *serverName, RendezvousID: *id, BaseURL: *baseURL}

@@ -30,15 +30,21 @@ func BenchmarkDecode(b *testing.B) {
 			}
 		})
 	}
-	bad := unhex(`"MATRIX" 03 00` + keyHex + `24 "` + specID + `" 0020 "` + specBase + `" 00`)
-	b.Run("error-trailing-type03", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := qr.Decode(bad); err == nil {
-				b.Fatal("accepted")
+	// Errors after all three "MATRIX" type-0x03 readings have failed.
+	for _, bc := range []struct{ name, hex string }{
+		{"error-trailing-type03", `24 "` + specID + `" 0020 "` + specBase + `" 00`},
+		{"error-trailing-bytes8", `24 "` + specID + `" 20 "` + specBase + `" 00`},
+	} {
+		bad := unhex(`"MATRIX" 03 00` + keyHex + bc.hex)
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := qr.Decode(bad); err == nil {
+					b.Fatal("accepted")
+				}
 			}
-		}
-	})
+		})
+	}
 }
 
 func BenchmarkMarshal(b *testing.B) {

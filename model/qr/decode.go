@@ -38,9 +38,14 @@ func DecodeStringFormat(s string, f Format) (Payload, error) {
 }
 
 // autoOrder is the order Decode tries the layouts that fit a prefix and
-// type: for type 0x03, the u8 layout first, so it wins ties (of which the
-// ID rules leave none) and ties between equally far failures.
-var autoOrder = [...]int{l2024, l2026, l2026Unstable, l2025, l2025Unstable}
+// type. For type 0x03: u8/u16 (msc4388), then u8/u8 (msc4388-bytes8), then
+// u16/u16 (msc4388-2025). The first fully valid reading wins (no payload
+// has two; see the package documentation), and between failures that got
+// equally far the earlier layout's is reported.
+var autoOrder = [...]int{l2024, l2026, l2026Bytes8, l2026Unstable, l2025, l2025Unstable}
+
+// maxCands is the most layouts one prefix and type leave to try.
+const maxCands = 3
 
 // prefixes a payload may start with.
 var prefixes = [...]string{PrefixMatrix, PrefixMSC4388, PrefixMSC4108}
@@ -89,7 +94,7 @@ func decode(b []byte, only *layout) (Payload, error) {
 		return Payload{}, f.box(format, false)
 	}
 	typ := b[n]
-	var cands [2]*layout
+	var cands [maxCands]*layout
 	nc := 0
 	if only != nil {
 		if only.typ == typ {
@@ -127,14 +132,14 @@ func decode(b []byte, only *layout) (Payload, error) {
 	}
 	off += KeySize
 
-	var fs [2]fields
-	var fails [2]fail
+	var fs [maxCands]fields
+	var fails [maxCands]fail
 	pick := -1
 	for i := 0; i < nc; i++ {
 		if cands[i].idLen == 0 {
 			fs[i], fails[i] = read2024(b, off, intent)
 		} else {
-			fs[i], fails[i] = readType3(b, off, cands[i].idLen)
+			fs[i], fails[i] = readType3(b, off, cands[i].idLen, cands[i].urlLen)
 		}
 		if fails[i].kind == 0 {
 			pick = i
@@ -142,11 +147,14 @@ func decode(b []byte, only *layout) (Payload, error) {
 		}
 	}
 	if pick < 0 {
+		// The reading that got furthest; the earliest of those on a tie.
 		i := 0
-		if nc == 2 && fails[1].off > fails[0].off {
-			i = 1
+		for j := 1; j < nc; j++ {
+			if fails[j].off > fails[i].off {
+				i = j
+			}
 		}
-		return Payload{}, fails[i].box(cands[i].format, nc == 2)
+		return Payload{}, fails[i].box(cands[i].format, nc > 1)
 	}
 
 	l := cands[pick]
@@ -211,9 +219,10 @@ func readString(b []byte, off, n int, field string) (span, fail) {
 	return span{off + n, off + n + l}, fail{}
 }
 
-// readUTF8 reads a string with a u16 length at off and checks its UTF-8.
-func readUTF8(b []byte, off int, field string) (span, fail) {
-	s, f := readString(b, off, 2, field)
+// readUTF8 reads a string with an n-byte length at off and checks its
+// UTF-8.
+func readUTF8(b []byte, off, n int, field string) (span, fail) {
+	s, f := readString(b, off, n, field)
 	if f.kind == 0 && !utf8.Valid(b[s.start:s.end]) {
 		i := s.start + firstInvalidUTF8(b[s.start:s.end])
 		f = fail{KindInvalidUTF8, field, i, int(b[i]), 0}
@@ -233,7 +242,7 @@ func trailing(b []byte, off int) fail {
 func read2024(b []byte, off int, intent Intent) (fields, fail) {
 	var fs fields
 	var f fail
-	if fs.a, f = readUTF8(b, off, "rendezvous_url"); f.kind != 0 {
+	if fs.a, f = readUTF8(b, off, 2, "rendezvous_url"); f.kind != 0 {
 		return fs, f
 	}
 	off = fs.a.end
@@ -241,7 +250,7 @@ func read2024(b []byte, off int, intent Intent) (fields, fail) {
 		if off == len(b) {
 			return fs, fail{KindMissingServerName, "server_name", off, 0, 0}
 		}
-		if fs.b, f = readUTF8(b, off, "server_name"); f.kind != 0 {
+		if fs.b, f = readUTF8(b, off, 2, "server_name"); f.kind != 0 {
 			return fs, f
 		}
 		off = fs.b.end
@@ -250,8 +259,8 @@ func read2024(b []byte, off int, intent Intent) (fields, fail) {
 }
 
 // readType3 reads the fields after the key in a type-0x03 layout whose ID
-// length takes idLen bytes.
-func readType3(b []byte, off, idLen int) (fields, fail) {
+// length takes idLen bytes and base URL length urlLen bytes.
+func readType3(b []byte, off, idLen, urlLen int) (fields, fail) {
 	var fs fields
 	var f fail
 	if fs.a, f = readString(b, off, idLen, "rendezvous_id"); f.kind != 0 {
@@ -268,7 +277,7 @@ func readType3(b []byte, off, idLen int) (fields, fail) {
 	if len(id) > maxIDLen {
 		return fs, fail{KindTooLong, "rendezvous_id", fs.a.start + maxIDLen, len(id), 0}
 	}
-	if fs.b, f = readUTF8(b, fs.a.end, "base_url"); f.kind != 0 {
+	if fs.b, f = readUTF8(b, fs.a.end, urlLen, "base_url"); f.kind != 0 {
 		return fs, f
 	}
 	return fs, trailing(b, fs.b.end)

@@ -28,6 +28,11 @@ const (
 	// Format2026Unstable is Format2026 under the "IO_ELEMENT_MSC4388"
 	// prefix (the Rust SDK's layout).
 	Format2026Unstable Format = "msc4388-unstable"
+	// Format2026Bytes8 is a later revision of the MSC4388 text (at
+	// matrix-org/matrix-spec-proposals 001ad154): as Format2026 but with a
+	// u8 base URL length too, so a base URL has at most 255 bytes. No
+	// source writes it under an unstable prefix.
+	Format2026Bytes8 Format = "msc4388-bytes8"
 )
 
 // The prefixes that open a payload.
@@ -44,6 +49,9 @@ const (
 // ID, in bytes.
 const maxIDLen = 255
 
+// maxLen is the longest string an n-byte length can announce.
+func maxLen(n int) int { return 1<<(8*n) - 1 }
+
 // layout is everything the codec needs to know about one format.
 type layout struct {
 	format  Format
@@ -52,15 +60,17 @@ type layout struct {
 	typ     byte    // the byte after the prefix
 	intents [3]byte // wire byte for Login and Reciprocate (index 0 unused)
 	idLen   int     // 1 or 2 for the type-0x03 layouts; 0 for the 2024 layout
+	urlLen  int     // bytes of the base URL length (type 0x03: 1 or 2)
 }
 
 // layouts in the order Formats lists them.
 var layouts = [...]layout{
-	{Format2024, PrefixMatrix, "", 0x02, [3]byte{0, 0x03, 0x04}, 0},
-	{Format2025, PrefixMatrix, "", 0x03, [3]byte{0, 0x00, 0x01}, 2},
-	{Format2025Unstable, PrefixMSC4388, PrefixMSC4108, 0x03, [3]byte{0, 0x00, 0x01}, 2},
-	{Format2026, PrefixMatrix, "", 0x03, [3]byte{0, 0x00, 0x01}, 1},
-	{Format2026Unstable, PrefixMSC4388, "", 0x03, [3]byte{0, 0x00, 0x01}, 1},
+	{Format2024, PrefixMatrix, "", 0x02, [3]byte{0, 0x03, 0x04}, 0, 0},
+	{Format2025, PrefixMatrix, "", 0x03, [3]byte{0, 0x00, 0x01}, 2, 2},
+	{Format2025Unstable, PrefixMSC4388, PrefixMSC4108, 0x03, [3]byte{0, 0x00, 0x01}, 2, 2},
+	{Format2026, PrefixMatrix, "", 0x03, [3]byte{0, 0x00, 0x01}, 1, 2},
+	{Format2026Unstable, PrefixMSC4388, "", 0x03, [3]byte{0, 0x00, 0x01}, 1, 2},
+	{Format2026Bytes8, PrefixMatrix, "", 0x03, [3]byte{0, 0x00, 0x01}, 1, 1},
 }
 
 // Indices into layouts.
@@ -70,6 +80,7 @@ const (
 	l2025Unstable
 	l2026
 	l2026Unstable
+	l2026Bytes8
 )
 
 func (f Format) layout() *layout {

@@ -64,6 +64,12 @@ func seeds() map[string][]byte {
 	s["bad-msc4108-prefix-u8"] = unhex(`"IO_ELEMENT_MSC4108" 03 00` + keyHex + `01 "a" 0001 "u"`)
 	s["ambiguous-u16-wins"] = unhex(`"MATRIX" 03 01` + keyHex + `0001 "a" 015f "` + strings.Repeat("u", 351) + `"`)
 	s["ambiguous-u8-wins"] = unhex(`"MATRIX" 03 01` + keyHex + `01 "a" 0162 "` + strings.Repeat("u", 351) + `" 0001 "x"`)
+	s["bytes8-u16-base-url"] = unhex(`"MATRIX" 03 00` + keyHex + `24 "` + specID + `" 0020 "` + specBase + `"`)
+	s["bytes8-u8-base-url"] = unhex(`"MATRIX" 03 00` + keyHex + `24 "` + specID + `" 20 "` + specBase + `"`)
+	s["bytes8-prefix-of-u16"] = unhex(`"MATRIX" 03 01` + keyHex + `01 "a" 0168 "https://` + strings.Repeat("x", 352) + `"`)
+	s["bytes8-prefix-cut"] = unhex(`"MATRIX" 03 01` + keyHex + `01 "a" 0168`)
+	s["bad-bytes8-empty-base-url"] = unhex(`"MATRIX" 03 00` + keyHex + `01 "a" 00`)
+	s["bad-bytes8-base-url-utf8"] = unhex(`"MATRIX" 03 00` + keyHex + `01 "a" 02 "h" c0`)
 	return s
 }
 

@@ -32,7 +32,7 @@ type Payload struct {
 	// (type-0x03 formats).
 	RendezvousID string
 	// BaseURL is the homeserver's client-server base URL (type-0x03
-	// formats).
+	// formats; at most 255 bytes in Format2026Bytes8).
 	BaseURL string
 }
 
@@ -99,7 +99,7 @@ func (p Payload) check() (*layout, string, error) {
 		e.Value, e.Index = int(p.RendezvousID[i]), i
 		return nil, "", e
 	}
-	if err := checkString(p.Format, "base_url", p.BaseURL, 0xffff); err != nil {
+	if err := checkString(p.Format, "base_url", p.BaseURL, maxLen(l.urlLen)); err != nil {
 		return nil, "", err
 	}
 	return l, prefix, nil
@@ -131,7 +131,7 @@ func (p Payload) AppendBinary(b []byte) ([]byte, error) {
 			n += 2 + len(p.ServerName)
 		}
 	} else {
-		n += l.idLen + len(p.RendezvousID) + 2 + len(p.BaseURL)
+		n += l.idLen + len(p.RendezvousID) + l.urlLen + len(p.BaseURL)
 	}
 	if cap(b)-len(b) < n {
 		b = append(make([]byte, 0, len(b)+n), b...)
@@ -146,19 +146,20 @@ func (p Payload) AppendBinary(b []byte) ([]byte, error) {
 		}
 		return b, nil
 	}
-	if l.idLen == 1 {
-		b = append(b, byte(len(p.RendezvousID)))
-		b = append(b, p.RendezvousID...)
-	} else {
-		b = appendU16String(b, p.RendezvousID)
-	}
-	return appendU16String(b, p.BaseURL), nil
+	b = appendString(b, l.idLen, p.RendezvousID)
+	return appendString(b, l.urlLen, p.BaseURL), nil
 }
 
-func appendU16String(b []byte, s string) []byte {
-	b = append(b, byte(len(s)>>8), byte(len(s)))
+// appendString appends s with an n-byte (1 or 2) big-endian length.
+func appendString(b []byte, n int, s string) []byte {
+	if n == 2 {
+		b = append(b, byte(len(s)>>8))
+	}
+	b = append(b, byte(len(s)))
 	return append(b, s...)
 }
+
+func appendU16String(b []byte, s string) []byte { return appendString(b, 2, s) }
 
 // Marshal returns p's encoding, or an *EncodeError if p is not valid for
 // its format.

@@ -183,6 +183,25 @@ func TestDecodeErrors(t *testing.T) {
 			kind: qr.KindEmpty, field: "rendezvous_id", offset: 40},
 		{name: "msc4388-2025 half an ID length", in: unhex(`"MATRIX" 03 00` + keyHex + `00`), format: qr.Format2025,
 			kind: qr.KindTruncated, field: "rendezvous_id", offset: 40},
+		{name: "msc4388-bytes8 trailing byte", in: unhex(`"MATRIX" 03 01` + keyHex + `24 "` + specID + `" 20 "` + specBase + `" 00`),
+			kind: qr.KindTrailingBytes, field: "payload", offset: 110, msg: "qr: payload at offset 110: 1 trailing bytes (read as msc4388-bytes8)"},
+		{name: "msc4388-bytes8 base URL past end", in: unhex(`"MATRIX" 03 01` + keyHex + `24 "` + specID + `" 21 "` + specBase + `"`),
+			format: qr.Format2026Bytes8, kind: qr.KindLengthPastEnd, field: "base_url", offset: 77,
+			msg: "qr: base_url at offset 77: length 33 runs past end (32 bytes left)"},
+		{name: "msc4388-bytes8 base URL past end, detected: the tie goes to msc4388",
+			in:   unhex(`"MATRIX" 03 01` + keyHex + `24 "` + specID + `" 21 "` + specBase + `"`),
+			kind: qr.KindLengthPastEnd, field: "base_url", offset: 77,
+			msg: "qr: base_url at offset 77: length 8552 runs past end (31 bytes left) (read as msc4388)"},
+		{name: "msc4388-bytes8 empty base URL", in: unhex(`"MATRIX" 03 01` + keyHex + `24 "` + specID + `" 00`),
+			format: qr.Format2026Bytes8, kind: qr.KindEmpty, field: "base_url", offset: 77},
+		{name: "msc4388-bytes8 base URL bad UTF-8", in: unhex(`"MATRIX" 03 01` + keyHex + `24 "` + specID + `" 02 "h" c0`),
+			kind: qr.KindInvalidUTF8, field: "base_url", offset: 79, msg: "qr: base_url at offset 79: invalid UTF-8 (read as msc4388-bytes8)"},
+		{name: "msc4388-bytes8 no base URL length", in: unhex(`"MATRIX" 03 01` + keyHex + `24 "` + specID + `"`), format: qr.Format2026Bytes8,
+			kind: qr.KindTruncated, field: "base_url", offset: 77, msg: "qr: base_url at offset 77: truncated: needs 1 bytes, 0 left"},
+		{name: "msc4388-bytes8 ID bad byte", in: unhex(`"MATRIX" 03 00` + keyHex + `02 "a/" 01 "u"`), format: qr.Format2026Bytes8,
+			kind: qr.KindInvalidID, field: "rendezvous_id", offset: 42},
+		{name: "msc4388-bytes8 under IO_ELEMENT_MSC4388 is not a format", in: unhex(`"IO_ELEMENT_MSC4388" 03 00` + keyHex + `24 "` + specID + `" 20 "` + specBase + `"`),
+			kind: qr.KindLengthPastEnd, field: "base_url", offset: 89, msg: "qr: base_url at offset 89: length 8296 runs past end (31 bytes left) (read as msc4388-unstable)"},
 		{name: "IO_ELEMENT_MSC4108 is read with u16 only", in: unhex(`"IO_ELEMENT_MSC4108" 03 00` + keyHex + `24 "` + specID + `" 0020 "` + specBase + `"`),
 			kind: qr.KindLengthPastEnd, field: "rendezvous_id", offset: 52},
 
@@ -203,6 +222,14 @@ func TestDecodeErrors(t *testing.T) {
 			msg: "qr: rendezvous_id at offset 40: length 9317 runs past end (69 bytes left)"},
 		{name: "msc4388-2025 bytes as msc4388", in: vectors[6].bytes, format: qr.Format2026,
 			kind: qr.KindEmpty, field: "rendezvous_id", offset: 40},
+		{name: "msc4388 bytes as msc4388-bytes8", in: vectors[2].bytes, format: qr.Format2026Bytes8,
+			kind: qr.KindEmpty, field: "base_url", offset: 77, msg: "qr: base_url at offset 77: empty (length 0)"},
+		{name: "msc4388-bytes8 bytes as msc4388", in: vectors[10].bytes, format: qr.Format2026,
+			kind: qr.KindLengthPastEnd, field: "base_url", offset: 77, msg: "qr: base_url at offset 77: length 8296 runs past end (31 bytes left)"},
+		{name: "msc4388-bytes8 bytes as msc4388-2025", in: vectors[11].bytes, format: qr.Format2025,
+			kind: qr.KindLengthPastEnd, field: "rendezvous_id", offset: 40},
+		{name: "msc4388-bytes8 bytes as msc4388-unstable", in: vectors[10].bytes, format: qr.Format2026Unstable,
+			kind: qr.KindBadPrefix, field: "prefix"},
 		{name: "cut-short unstable prefix as msc4388-2025-unstable", in: unhex(`"IO_ELEMENT_MSC41"`), format: qr.Format2025Unstable,
 			kind: qr.KindTruncated, field: "prefix"},
 	} {
@@ -290,7 +317,7 @@ func TestEncodeErrors(t *testing.T) {
 	}{
 		{"no format", qr.Payload{Intent: qr.Login}, qr.KindUnknownFormat, "format", ""},
 		{"unknown format", with(p26, func(p *qr.Payload) { p.Format = "msc4388-2027" }), qr.KindUnknownFormat, "format",
-			`qr: encode: format: unknown format "msc4388-2027" (want one of msc4108-2024, msc4388-2025, msc4388-2025-unstable, msc4388, msc4388-unstable)`},
+			`qr: encode: format: unknown format "msc4388-2027" (want one of msc4108-2024, msc4388-2025, msc4388-2025-unstable, msc4388, msc4388-unstable, msc4388-bytes8)`},
 		{"no intent", with(p26, func(p *qr.Payload) { p.Intent = 0 }), qr.KindUnknownIntent, "intent",
 			"qr: encode msc4388: intent: Intent(0) is neither login nor reciprocate"},
 		{"intent 3", with(p26, func(p *qr.Payload) { p.Intent = 3 }), qr.KindUnknownIntent, "intent", ""},
@@ -325,6 +352,16 @@ func TestEncodeErrors(t *testing.T) {
 		{"ID with a space", with(p26, func(p *qr.Payload) { p.Format, p.RendezvousID = qr.Format2025Unstable, "a b" }), qr.KindInvalidID, "rendezvous_id", ""},
 		{"no base URL", with(p26, func(p *qr.Payload) { p.BaseURL = "" }), qr.KindEmpty, "base_url", ""},
 		{"base URL too long", with(p26, func(p *qr.Payload) { p.BaseURL = strings.Repeat("b", 65536) }), qr.KindTooLong, "base_url", ""},
+		{"bytes8 base URL of 256 bytes", with(p26, func(p *qr.Payload) {
+			p.Format, p.BaseURL = qr.Format2026Bytes8, "https://"+strings.Repeat("b", 248)
+		}), qr.KindTooLong, "base_url", "qr: encode msc4388-bytes8: base_url: 256 bytes, at most 255 fit"},
+		{"bytes8 ID of 256 bytes", with(p26, func(p *qr.Payload) {
+			p.Format, p.RendezvousID = qr.Format2026Bytes8, strings.Repeat("i", 256)
+		}), qr.KindTooLong, "rendezvous_id", "qr: encode msc4388-bytes8: rendezvous_id: 256 bytes, at most 255 fit"},
+		{"bytes8 empty base URL", with(p26, func(p *qr.Payload) { p.Format, p.BaseURL = qr.Format2026Bytes8, "" }), qr.KindEmpty, "base_url", ""},
+		{"bytes8 with URL", with(p26, func(p *qr.Payload) { p.Format, p.RendezvousURL = qr.Format2026Bytes8, specURL }), qr.KindUnexpectedField, "rendezvous_url", ""},
+		{"bytes8 with unstable prefix", with(p26, func(p *qr.Payload) { p.Format, p.Prefix = qr.Format2026Bytes8, qr.PrefixMSC4388 }), qr.KindBadPrefix, "prefix",
+			`qr: encode msc4388-bytes8: prefix: prefix "IO_ELEMENT_MSC4388" is not one of msc4388-bytes8's`},
 		{"base URL bad UTF-8", with(p26, func(p *qr.Payload) { p.BaseURL = "https://\xed\xa0\x80" }), qr.KindInvalidUTF8, "base_url", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -361,6 +398,8 @@ func TestLimits(t *testing.T) {
 		{Format: qr.Format2026, Intent: qr.Login, Key: k, RendezvousID: id255, BaseURL: long},
 		{Format: qr.Format2025, Intent: qr.Reciprocate, Key: k, RendezvousID: id255, BaseURL: long},
 		{Format: qr.Format2026Unstable, Intent: qr.Reciprocate, Key: k, RendezvousID: "0", BaseURL: "/"},
+		{Format: qr.Format2026Bytes8, Intent: qr.Reciprocate, Key: k, RendezvousID: id255, BaseURL: long[:254] + "x"},
+		{Format: qr.Format2026Bytes8, Intent: qr.Login, Key: k, RendezvousID: "~", BaseURL: "/"},
 	} {
 		if len(long) != 65535 || len(id255) != 255 {
 			t.Fatalf("test strings are %d and %d bytes", len(long), len(id255))
@@ -377,28 +416,34 @@ func TestLimits(t *testing.T) {
 }
 
 // frames reports whether b, from off, is an ID with an idLen-byte length and
-// a u16-length base URL that end exactly at the end, both UTF-8: the check
-// of a decoder that looks at framing only (empty and long IDs allowed).
-func frames(b []byte, off, idLen int) bool {
+// a base URL with a urlLen-byte length that end exactly at the end, both
+// UTF-8: the check of a decoder that looks at framing only (empty and long
+// IDs allowed).
+func frames(b []byte, off, idLen, urlLen int) bool {
+	length := func(n int) int {
+		l := int(b[off])
+		if n == 2 {
+			l = l<<8 | int(b[off+1])
+		}
+		return l
+	}
 	if len(b)-off < idLen {
 		return false
 	}
-	l := int(b[off])
-	if idLen == 2 {
-		l = l<<8 | int(b[off+1])
-	}
+	l := length(idLen)
 	off += idLen
-	if len(b)-off < l+2 || !utf8.Valid(b[off:off+l]) {
+	if len(b)-off < l+urlLen || !utf8.Valid(b[off:off+l]) {
 		return false
 	}
 	off += l
-	u := int(b[off])<<8 | int(b[off+1])
-	off += 2
+	u := length(urlLen)
+	off += urlLen
 	return len(b)-off == u && utf8.Valid(b[off:])
 }
 
-// TestAmbiguousFraming: payloads that frame as both the u8 and the u16
-// layout. The ID rules leave exactly one valid reading.
+// TestAmbiguousFraming: payloads that frame as both the u8/u16 and the
+// u16/u16 layout (and so not as u8/u8, which frames nothing the others do).
+// The ID rules leave exactly one valid reading.
 func TestAmbiguousFraming(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -422,8 +467,11 @@ func TestAmbiguousFraming(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := unhex(`"MATRIX" 03 01` + keyHex + tc.after)
-			if !frames(b, 40, 1) || !frames(b, 40, 2) {
-				t.Fatalf("the payload does not frame both ways (u8 %v, u16 %v)", frames(b, 40, 1), frames(b, 40, 2))
+			if !frames(b, 40, 1, 2) || !frames(b, 40, 2, 2) {
+				t.Fatalf("the payload does not frame both ways (u8 %v, u16 %v)", frames(b, 40, 1, 2), frames(b, 40, 2, 2))
+			}
+			if frames(b, 40, 1, 1) {
+				t.Errorf("the payload frames as u8/u8 too")
 			}
 			p, err := qr.Decode(b)
 			if err != nil || p.Format != tc.want {
@@ -439,13 +487,87 @@ func TestAmbiguousFraming(t *testing.T) {
 	}
 }
 
+// TestBaseURLWidths: the u8/u16 (msc4388) and u8/u8 (msc4388-bytes8)
+// layouts share the ID, so only the base URL length tells them apart, and
+// it always does: the same fields make bytes that frame one way only.
+func TestBaseURLWidths(t *testing.T) {
+	u8u16 := unhex(`"MATRIX" 03 00` + keyHex + `24 "` + specID + `" 0020 "` + specBase + `"`)
+	u8u8 := unhex(`"MATRIX" 03 00` + keyHex + `24 "` + specID + `" 20 "` + specBase + `"`)
+	for _, tc := range []struct {
+		name        string
+		b           []byte
+		want, other qr.Format
+		otherIs     qr.Kind
+	}{
+		// 00 20 read with a one-byte length: an empty base URL.
+		{"00 20 <32 bytes>", u8u16, qr.Format2026, qr.Format2026Bytes8, qr.KindEmpty},
+		// 20 68 ("h") read with a two-byte length: 8296 bytes, past the end.
+		{"20 <32 bytes>", u8u8, qr.Format2026Bytes8, qr.Format2026, qr.KindLengthPastEnd},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			own := [2]int{1, 1}
+			if tc.want == qr.Format2026 {
+				own = [2]int{1, 2}
+			}
+			for _, l := range [][2]int{{1, 2}, {1, 1}, {2, 2}} {
+				if got, want := frames(tc.b, 40, l[0], l[1]), l == own; got != want {
+					t.Errorf("frames as %d/%d: %v, want %v", l[0], l[1], got, want)
+				}
+			}
+			p, err := qr.Decode(tc.b)
+			if err != nil || p.Format != tc.want || p.BaseURL != specBase || p.RendezvousID != specID {
+				t.Fatalf("Decode = %v, %v; want %s", p, err, tc.want)
+			}
+			if _, err := qr.DecodeFormat(tc.b, tc.other); !errors.Is(err, tc.otherIs) {
+				t.Errorf("DecodeFormat(%s) = %v, want %s", tc.other, err, tc.otherIs)
+			}
+		})
+	}
+}
+
+// TestBytes8Prefix: a msc4388 payload whose base URL has 256 bytes or more
+// begins with a valid msc4388-bytes8 payload, so a scan cut short there (or
+// a u8/u8 scanner that tolerated trailing bytes) reads a wrong base URL.
+// Both payloads are complete in their own layouts: no decoder can tell.
+func TestBytes8Prefix(t *testing.T) {
+	base := "https://" + strings.Repeat("x", 352) // 360 bytes: length 01 68
+	p := qr.Payload{Format: qr.Format2026, Intent: qr.Reciprocate, Key: mustKey(specKeyB64), RendezvousID: "a", BaseURL: base}
+	b, err := p.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b[40:44], unhex(`01 "a" 01 68`)) {
+		t.Fatalf("bytes after the key start %x", b[40:44])
+	}
+	if got, err := qr.Decode(b); err != nil || got != p {
+		t.Fatalf("Decode = %v, %v", got, err)
+	}
+	want := p
+	want.Format, want.BaseURL = qr.Format2026Bytes8, "h"
+	if got, err := qr.Decode(b[:44]); err != nil || got != want {
+		t.Errorf("the first 44 bytes: Decode = %v, %v; want %v", got, err, want)
+	}
+	if _, err := qr.DecodeFormat(b, qr.Format2026Bytes8); !errors.Is(err, qr.KindTrailingBytes) {
+		t.Errorf("the whole payload as msc4388-bytes8: %v, want trailing bytes", err)
+	}
+	// A base URL under 256 bytes has a 00 high byte: an empty u8 base URL.
+	short := p
+	short.BaseURL = base[:255]
+	b, _ = short.Marshal()
+	for i := range b {
+		if q, err := qr.Decode(b[:i]); err == nil {
+			t.Errorf("the first %d bytes decode as %v", i, q)
+		}
+	}
+}
+
 func TestParse(t *testing.T) {
 	for _, f := range qr.Formats() {
 		if g, err := qr.ParseFormat(string(f)); err != nil || g != f || !f.Valid() {
 			t.Errorf("ParseFormat(%q) = %q, %v", f, g, err)
 		}
 	}
-	if len(qr.Formats()) != 5 {
+	if len(qr.Formats()) != 6 {
 		t.Errorf("Formats() = %v", qr.Formats())
 	}
 	if _, err := qr.ParseFormat("MSC4388"); !errors.Is(err, qr.KindUnknownFormat) {

@@ -55,6 +55,7 @@ type vector struct {
 
 // vectors: the texts' examples, the Rust SDK's vector, and the u16 layouts
 // built by hand (the wasm 18.9.0 writes the unstable ones byte for byte).
+// TestDecodeErrors refers to some by index: add new ones at the end.
 var vectors = []vector{
 	{
 		name: "msc4108-2024 login (MSC4108 example)",
@@ -119,5 +120,25 @@ var vectors = []vector{
 		payload: qr.Payload{Format: qr.Format2025Unstable, Prefix: qr.PrefixMSC4108, Intent: qr.Reciprocate,
 			Key: mustKey(specKeyB64), RendezvousID: specID, BaseURL: specBase},
 		bytes: unhex(`"IO_ELEMENT_MSC4108" 03 01` + specKeyHex + `0024 "` + specID + `" 0020 "` + specBase + `"`),
+	},
+	// The two examples of the later MSC4388 revision (matrix-spec-proposals
+	// 001ad154, "QR code format"), copied byte for byte: u8 base URL length.
+	{
+		name: "msc4388-bytes8 login (MSC4388 revision 001ad154 example)",
+		payload: qr.Payload{Format: qr.Format2026Bytes8, Intent: qr.Login, Key: mustKey(specKeyB64),
+			RendezvousID: specID, BaseURL: specBase},
+		bytes: unhex(`4D 41 54 52 49 58` + `03 00` +
+			`d8 86 68 6a b2 19 7b 78 0e 30 0a 9d 4a 21 47 48 07 00 d7 92 9f 39 ab 31 b9 e5 14 37 02 48 ed 6b` +
+			`24` + `65 38 64 61 36 33 35 35 2D 35 35 30 62 2D 34 61 33 32 2D 61 31 39 33 2D 31 36 31 39 64 39 38 33 30 36 36 38` +
+			`20` + `68 74 74 70 73 3A 2F 2F 6D 61 74 72 69 78 2D 63 6C 69 65 6E 74 2E 6d 61 74 72 69 78 2e 6f 72 67`),
+	},
+	{
+		name: "msc4388-bytes8 reciprocate (MSC4388 revision 001ad154 example)",
+		payload: qr.Payload{Format: qr.Format2026Bytes8, Intent: qr.Reciprocate, Key: mustKey(specKeyB64),
+			RendezvousID: specID, BaseURL: specBase},
+		bytes: unhex(`4D 41 54 52 49 58` + `03 01` +
+			`d8 86 68 6a b2 19 7b 78 0e 30 0a 9d 4a 21 47 48 07 00 d7 92 9f 39 ab 31 b9 e5 14 37 02 48 ed 6b` +
+			`24` + `65 38 64 61 36 33 35 35 2D 35 35 30 62 2D 34 61 33 32 2D 61 31 39 33 2D 31 36 31 39 64 39 38 33 30 36 36 38` +
+			`20` + `68 74 74 70 73 3A 2F 2F 6D 61 74 72 69 78 2D 63 6C 69 65 6E 74 2E 6d 61 74 72 69 78 2e 6f 72 67`),
 	},
 }
