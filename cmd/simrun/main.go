@@ -24,6 +24,7 @@ func commands() []command {
 	return []command{
 		{"qr", "encode and decode QR payloads (qr decode B64 | qr encode --format F ...)", runQR},
 		{"channel", "speak the secure channel as a JSON-lines peer on stdin/stdout", runChannel},
+		{"variants", "list the design variants (presets) and their knobs", runVariants},
 	}
 }
 

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"qrlab/model/variant"
+)
+
+const variantsUsage = `usage: simrun variants [--json] [--file F] [NAME ...]
+
+Lists the built-in design variants (presets) with every knob. With names, only
+those; with --json, prints each preset file as a reviewer would copy and edit
+it; with --file, validates and lists a preset file of your own.
+Flags:
+`
+
+// runVariants lists presets and their knobs.
+func runVariants(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("simrun variants", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), variantsUsage)
+		fs.PrintDefaults()
+	}
+	asJSON := fs.Bool("json", false, "print the preset files as JSON")
+	file := fs.String("file", "", "validate and list this preset file instead of the built-in ones")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	var vs []variant.Variant
+	switch {
+	case *file != "":
+		if fs.NArg() > 0 {
+			fmt.Fprintln(stderr, "simrun variants: --file and preset names do not go together")
+			return 2
+		}
+		b, err := os.ReadFile(*file)
+		if err != nil {
+			fmt.Fprintf(stderr, "simrun variants: %v\n", err)
+			return 2
+		}
+		v, err := variant.Parse(b, *file)
+		if err != nil {
+			fmt.Fprintf(stderr, "simrun variants: %v\n", err)
+			return 2
+		}
+		vs = append(vs, v)
+	default:
+		names := fs.Args()
+		if len(names) == 0 {
+			names = variant.Names()
+		}
+		for _, n := range names {
+			v, err := variant.Load(n)
+			if err != nil {
+				fmt.Fprintf(stderr, "simrun variants: %v (known: %s)\n", err, strings.Join(variant.Names(), ", "))
+				return 2
+			}
+			vs = append(vs, v)
+		}
+	}
+	for i, v := range vs {
+		if *asJSON {
+			b, err := v.Marshal()
+			if err != nil {
+				fmt.Fprintf(stderr, "simrun variants: %s: %v\n", v.Name, err)
+				return 1
+			}
+			stdout.Write(b)
+			if len(b) > 0 && b[len(b)-1] != '\n' {
+				fmt.Fprintln(stdout)
+			}
+			continue
+		}
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		fmt.Fprintf(stdout, "%s\n  %s\n", v.Name, v.Description)
+		for _, k := range v.Knobs() {
+			fmt.Fprintf(stdout, "  %-36s %s\n", k.Name, k.Value)
+		}
+	}
+	return 0
+}

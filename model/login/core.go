@@ -1,0 +1,610 @@
+package login
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"qrlab/model/channel"
+	"qrlab/model/homeserver"
+	"qrlab/model/msg"
+	"qrlab/model/oauth"
+	"qrlab/model/rendezvous"
+	"qrlab/model/variant"
+)
+
+// mbOp is the rendezvous operation in flight.
+type mbOp uint8
+
+const (
+	opNone mbOp = iota
+	opCreate
+	opRead
+	opPoll
+	opPut
+	opReread // GET after a write conflict, before a retried PUT (write_conflict "retry")
+	opAPI    // not a rendezvous request
+)
+
+// timer purposes
+type purpose uint8
+
+const (
+	tNone purpose = iota
+	tPoll
+	tRetry
+	tTokenPoll
+	tDevicePoll
+)
+
+// route is what core.route made of an input.
+type route uint8
+
+const (
+	routeIgnore  route = iota // consumed (stale, retried, polled again) or terminal
+	routeMailbox              // a mailbox event: core.ev (and core.data)
+	routeAPI                  // the response to an API request: core.resp
+	routeTimer                // a machine timer fired: core.fired
+	routeUser                 // a user input
+)
+
+// mbEvent is what the mailbox tells its machine.
+type mbEvent uint8
+
+const (
+	evCreated mbEvent = iota + 1 // the session exists (G)
+	evRead                       // the first read of a scanned session succeeded (S)
+	evSent                       // our PUT was accepted (polling has begun)
+	evData                       // the other side wrote a new payload: core.data
+)
+
+// core is what both machines share: the rendezvous client with its turn
+// taking, the secure channel, request and timer bookkeeping, and the way a
+// login ends. It holds no goroutine and reads no clock.
+type core struct {
+	v    variant.Variant
+	cc   channel.Config
+	rv   rendezvous.Config
+	rnd  io.Reader
+	opts []msg.Option
+	etag bool
+
+	fx    []Effect
+	now   Millis
+	ids   uint64
+	state State
+	role  channel.Role
+
+	// The rendezvous session.
+	rvBase      string // base URL the session lives under (AAD binding)
+	rvID        string // session ID (JSON flavours)
+	sessURL     string
+	sessPath    string
+	token       string // ETag or sequence token of our latest read or write
+	prevToken   string // token before the latest read (AAD of Open)
+	lastWritten string
+	lastRead    string
+	pending     string // payload of the PUT in flight
+	hasSession  bool
+	pollEvery   Millis
+	conflicts   int
+
+	// The request in flight (one at a time) and its retries.
+	req      Request
+	op       mbOp
+	inflight uint64
+	tries    int
+
+	timer        uint64
+	timerPurpose purpose
+	deadline     uint64
+
+	gen     *channel.Generator
+	scanner *channel.Scanner
+	ch      *channel.Channel
+	codeOK  bool // G: the user typed the right check code
+	gpKey   channel.PublicKey
+
+	// Results of route.
+	ev    mbEvent
+	data  string
+	resp  Response
+	fired purpose
+	dead  bool // the deadline timer fired
+
+	out Outcome
+}
+
+func (c *core) init(v variant.Variant, rnd io.Reader, role channel.Role) error {
+	c.v, c.rnd, c.role = v, rnd, role
+	var err error
+	if c.cc, err = v.ChannelConfig(); err != nil {
+		return fmt.Errorf("login: %w", err)
+	}
+	if c.rv, err = v.RendezvousConfig(); err != nil {
+		return fmt.Errorf("login: %w", err)
+	}
+	c.etag = c.rv.Flavour == rendezvous.FlavourETag
+	c.opts = []msg.Option{msg.WithGeneration(v.Generation())}
+	if v.Messages.StrictDecode {
+		c.opts = append(c.opts, msg.DisallowUnknownFields())
+	}
+	c.pollEvery = Millis(v.Timing.PollIntervalMillis)
+	c.fx = make([]Effect, 0, 8)
+	return nil
+}
+
+func (c *core) begin(now Millis) {
+	c.fx = c.fx[:0]
+	if now > c.now {
+		c.now = now
+	}
+}
+
+func (c *core) setState(s State) {
+	if s != c.state {
+		c.fx = append(c.fx, Effect{Kind: EffectState, From: c.state, To: s})
+		c.state = s
+	}
+}
+
+func (c *core) nextID() uint64 { c.ids++; return c.ids }
+
+// issue emits a request and makes it the one in flight.
+func (c *core) issue(op mbOp, t Target, method, url string, h Header, body []byte) {
+	c.req = Request{ID: c.nextID(), Target: t, Method: method, URL: url, Path: pathOf(url), Header: h, Body: body,
+		Timeout: Millis(c.v.Timing.HTTPTimeoutMillis)}
+	c.op, c.inflight, c.tries = op, c.req.ID, 0
+	c.fx = append(c.fx, Effect{Kind: EffectRequest, Request: c.req})
+}
+
+// reissue sends the request in flight again under a new ID.
+func (c *core) reissue() {
+	c.req.ID = c.nextID()
+	c.inflight = c.req.ID
+	c.fx = append(c.fx, Effect{Kind: EffectRequest, Request: c.req})
+}
+
+func (c *core) setTimer(p purpose, after Millis) {
+	c.cancelTimer()
+	c.timer, c.timerPurpose = c.nextID(), p
+	c.fx = append(c.fx, Effect{Kind: EffectSetTimer, Timer: c.timer, At: c.now + after})
+}
+
+func (c *core) cancelTimer() {
+	if c.timer != 0 {
+		c.fx = append(c.fx, Effect{Kind: EffectCancelTimer, Timer: c.timer})
+		c.timer, c.timerPurpose = 0, tNone
+	}
+}
+
+func (c *core) setDeadline(after Millis) {
+	c.cancelDeadline()
+	c.deadline = c.nextID()
+	c.fx = append(c.fx, Effect{Kind: EffectSetTimer, Timer: c.deadline, At: c.now + after})
+}
+
+func (c *core) cancelDeadline() {
+	if c.deadline != 0 {
+		c.fx = append(c.fx, Effect{Kind: EffectCancelTimer, Timer: c.deadline})
+		c.deadline = 0
+	}
+}
+
+// route sorts an input: stale responses and timers are dropped, transport
+// failures retried, rendezvous responses turned into mailbox events.
+func (c *core) route(in Input) route {
+	switch in.Kind {
+	case InputResponse:
+		if in.ID == 0 || in.ID != c.inflight {
+			return routeIgnore
+		}
+		c.inflight = 0
+		r := in.Response
+		if r.Status == 0 || r.Status == 429 || r.Status >= 500 {
+			if c.tries < c.v.Timing.HTTPRetries {
+				c.tries++
+				c.setTimer(tRetry, Millis(c.v.Timing.RetryBackoffMillis))
+				return routeIgnore
+			}
+			if r.Status == 0 {
+				c.failLocal(ReasonTimeout, fmt.Sprintf("%s %s: no answer after %d tries", c.req.Method, c.req.Path, c.tries+1))
+			} else {
+				c.failLocal(ReasonHTTPError, fmt.Sprintf("%s %s: status %d after %d tries", c.req.Method, c.req.Path, r.Status, c.tries+1))
+			}
+			return routeIgnore
+		}
+		if c.op == opAPI {
+			c.resp = r
+			return routeAPI
+		}
+		return c.mailboxResponse(r)
+	case InputTimer:
+		if in.ID != 0 && in.ID == c.deadline {
+			c.deadline = 0
+			c.dead = true
+			return routeTimer
+		}
+		if in.ID == 0 || in.ID != c.timer {
+			return routeIgnore
+		}
+		p := c.timerPurpose
+		c.timer, c.timerPurpose = 0, tNone
+		switch p {
+		case tRetry:
+			c.reissue()
+			return routeIgnore
+		case tPoll:
+			c.issuePoll()
+			return routeIgnore
+		}
+		c.dead = false
+		c.fired = p
+		return routeTimer
+	case InputStart, InputScanned, InputCheckCode, InputBrowserOpened, InputBrowserFailed, InputConsent,
+		InputConfirmAccount, InputCancel:
+		return routeUser
+	}
+	return routeIgnore
+}
+
+// Rendezvous requests.
+
+func (c *core) createURL() string {
+	return strings.TrimSuffix(c.rvBase, "/") + c.rv.Prefixes[0]
+}
+
+func (c *core) create() {
+	if c.etag {
+		c.issue(opCreate, TargetRendezvous, "POST", c.createURL(),
+			oauth.NewHeader("Content-Type", "text/plain", "Content-Length", "0"), nil)
+		return
+	}
+	c.issue(opCreate, TargetRendezvous, "POST", c.createURL(),
+		oauth.NewHeader("Content-Type", oauth.ContentTypeJSON), []byte(`{"data":""}`))
+}
+
+func (c *core) read() {
+	c.issue(opRead, TargetRendezvous, "GET", c.sessURL, nil, nil)
+}
+
+func (c *core) issuePoll() {
+	var h Header
+	if c.etag && c.token != "" {
+		h = oauth.NewHeader("If-None-Match", c.token)
+	}
+	c.issue(opPoll, TargetRendezvous, "GET", c.sessURL, h, nil)
+}
+
+// startPolling begins reading the mailbox for the other side's turn.
+func (c *core) startPolling() {
+	c.pollEvery = Millis(c.v.Timing.PollIntervalMillis)
+	c.setTimer(tPoll, c.pollEvery)
+}
+
+func (c *core) put(payload string) {
+	c.pending = payload
+	if c.etag {
+		c.issue(opPut, TargetRendezvous, "PUT", c.sessURL,
+			oauth.NewHeader("Content-Type", "text/plain", "If-Match", c.token, "Content-Length", strconv.Itoa(len(payload))),
+			[]byte(payload))
+		return
+	}
+	b := make([]byte, 0, 40+len(c.token)+len(payload))
+	b = append(b, `{"sequence_token":`...)
+	b = oauth.AppendJSONString(b, c.token)
+	b = append(b, `,"data":`...)
+	b = oauth.AppendJSONString(b, payload)
+	b = append(b, '}')
+	c.issue(opPut, TargetRendezvous, "PUT", c.sessURL, oauth.NewHeader("Content-Type", oauth.ContentTypeJSON), b)
+}
+
+func (c *core) deleteSession() {
+	if !c.hasSession || c.sessURL == "" {
+		return
+	}
+	// Fire and forget: nobody waits for the answer.
+	c.fx = append(c.fx, Effect{Kind: EffectRequest, Request: Request{ID: c.nextID(), Target: TargetRendezvous,
+		Method: "DELETE", URL: c.sessURL, Path: c.sessPath, Timeout: Millis(c.v.Timing.HTTPTimeoutMillis)}})
+}
+
+// mailboxResponse interprets the answer to a rendezvous request by the
+// flavour's rules.
+func (c *core) mailboxResponse(r Response) route {
+	op := c.op
+	c.op = opNone
+	if r.Status == 404 {
+		c.failLocal(ReasonRendezvousExpired, fmt.Sprintf("%s %s: 404", c.req.Method, c.req.Path))
+		return routeIgnore
+	}
+	switch op {
+	case opCreate:
+		if r.Status != 200 && r.Status != 201 {
+			c.failLocal(ReasonHTTPError, fmt.Sprintf("rendezvous create: status %d", r.Status))
+			return routeIgnore
+		}
+		obj, err := homeserver.ParseJSON(r.Body)
+		if c.etag {
+			u, ok := str(&obj, "url")
+			tok := r.Header.Get("ETag")
+			if err != nil || !ok || tok == "" || !strings.Contains(u, "://") {
+				c.failLocal(ReasonHTTPError, "rendezvous create: no url or ETag")
+				return routeIgnore
+			}
+			c.sessURL, c.token = u, tok
+		} else {
+			id, ok1 := str(&obj, "id")
+			tok, ok2 := str(&obj, "sequence_token")
+			if err != nil || !ok1 || !ok2 || id == "" {
+				c.failLocal(ReasonHTTPError, "rendezvous create: no id or sequence_token")
+				return routeIgnore
+			}
+			c.rvID, c.token = id, tok
+			c.sessURL = c.createURL() + "/" + id
+		}
+		c.sessPath = pathOf(c.sessURL)
+		c.hasSession = true
+		c.lastWritten = ""
+		c.ev = evCreated
+		return routeMailbox
+	case opRead, opPoll, opReread:
+		if c.etag && r.Status == 304 && op != opRead {
+			return c.unchanged()
+		}
+		if r.Status != 200 {
+			c.failLocal(ReasonHTTPError, fmt.Sprintf("rendezvous GET: status %d", r.Status))
+			return routeIgnore
+		}
+		data, tok, ok := c.decodeRead(r)
+		if !ok {
+			c.failLocal(ReasonHTTPError, "rendezvous GET: malformed answer")
+			return routeIgnore
+		}
+		switch op {
+		case opRead:
+			c.token, c.lastRead = tok, data
+			c.ev = evRead
+			return routeMailbox
+		case opReread:
+			c.token = tok
+			c.put(c.pending)
+			return routeIgnore
+		}
+		// A poll: new only if the token moved and the payload is neither
+		// ours nor one we already read (a stale or duplicated read).
+		if tok == c.token || data == c.lastWritten || data == c.lastRead || data == "" {
+			return c.unchanged()
+		}
+		c.prevToken, c.token, c.lastRead = c.token, tok, data
+		c.data = data
+		c.ev = evData
+		return routeMailbox
+	case opPut:
+		if r.Status == 412 || r.Status == 409 {
+			return c.conflict()
+		}
+		if r.Status != 200 && r.Status != 202 {
+			c.failLocal(ReasonHTTPError, fmt.Sprintf("rendezvous PUT: status %d", r.Status))
+			return routeIgnore
+		}
+		var tok string
+		if c.etag {
+			tok = r.Header.Get("ETag")
+		} else if obj, err := homeserver.ParseJSON(r.Body); err == nil {
+			tok, _ = str(&obj, "sequence_token")
+		}
+		if tok == "" {
+			c.failLocal(ReasonHTTPError, "rendezvous PUT: no new token")
+			return routeIgnore
+		}
+		c.token, c.lastWritten = tok, c.pending
+		c.startPolling()
+		c.ev = evSent
+		return routeMailbox
+	}
+	return routeIgnore
+}
+
+func (c *core) unchanged() route {
+	next := Millis(float64(c.pollEvery) * c.v.Timing.PollBackoffFactor)
+	c.pollEvery = min(next, Millis(c.v.Timing.PollBackoffMaxMillis))
+	c.setTimer(tPoll, c.pollEvery)
+	return routeIgnore
+}
+
+// conflict applies the write-conflict knob to a refused PUT.
+func (c *core) conflict() route {
+	switch c.v.Flow.WriteConflict {
+	case variant.ConflictIgnore:
+		// As the js-sdk: the message is silently lost; carry on as if sent.
+		c.lastWritten = c.pending
+		c.startPolling()
+		c.ev = evSent
+		return routeMailbox
+	case variant.ConflictRetry:
+		if c.conflicts < c.v.Timing.HTTPRetries {
+			c.conflicts++
+			c.issue(opReread, TargetRendezvous, "GET", c.sessURL, nil, nil)
+			return routeIgnore
+		}
+	}
+	c.failLocal(ReasonWriteConflict, "rendezvous PUT refused as stale")
+	return routeIgnore
+}
+
+func (c *core) decodeRead(r Response) (data, tok string, ok bool) {
+	if c.etag {
+		tok = r.Header.Get("ETag")
+		return string(r.Body), tok, tok != ""
+	}
+	obj, err := homeserver.ParseJSON(r.Body)
+	if err != nil {
+		return "", "", false
+	}
+	data, ok1 := str(&obj, "data")
+	tok, ok2 := str(&obj, "sequence_token")
+	return data, tok, ok1 && ok2
+}
+
+// Channel helpers.
+
+func (c *core) aad(token string) []byte {
+	if !c.v.Channel.AADBinding {
+		return nil
+	}
+	b, err := channel.BindingAAD(c.v.AADLayout(), c.rvBase, c.rvID, token)
+	if err != nil {
+		return []byte{0} // an AAD nobody else computes: the Open fails, as it should
+	}
+	return b
+}
+
+// sealSend seals m, emits the trace event and PUTs it.
+func (c *core) sealSend(m msg.Message) bool {
+	pt, err := msg.Encode(m)
+	if err != nil {
+		c.finish(Outcome{Reason: ReasonInternal, Detail: err.Error()})
+		return false
+	}
+	payload, err := c.ch.Seal(pt, c.aad(c.token))
+	if err != nil {
+		c.finish(Outcome{Reason: ReasonInternal, Detail: err.Error()})
+		return false
+	}
+	c.fx = append(c.fx, Effect{Kind: EffectChannel, Sealed: true, MsgType: m.Type()})
+	c.put(payload)
+	return true
+}
+
+// openMsg opens the payload just read and decodes it. On failure it has
+// already ended the login with the right reason.
+func (c *core) openMsg() (msg.Message, bool) {
+	pt, err := c.ch.Open(c.data, c.aad(c.prevToken))
+	if err != nil {
+		c.failLocal(ReasonChannelIntegrity, err.Error())
+		return nil, false
+	}
+	m, err := msg.Decode(pt, c.opts...)
+	if err != nil {
+		c.fx = append(c.fx, Effect{Kind: EffectChannel, MsgType: "undecodable"})
+		if errors.Is(err, msg.KindWrongProtocol) {
+			c.failSend(ReasonUnsupportedProtocol, err.Error())
+		} else {
+			c.failSend(ReasonUnexpectedMessage, err.Error())
+		}
+		return nil, false
+	}
+	c.fx = append(c.fx, Effect{Kind: EffectChannel, MsgType: m.Type()})
+	switch m := m.(type) {
+	case msg.Failure:
+		c.deleteSession()
+		c.finish(Outcome{Reason: Reason(m.Reason), ByPeer: true, Detail: "m.login.failure"})
+		return nil, false
+	case msg.Declined:
+		c.deleteSession()
+		c.finish(Outcome{Reason: ReasonDeclined, ByPeer: true, Detail: "m.login.declined"})
+		return nil, false
+	}
+	return m, true
+}
+
+// unexpected answers a message that is valid but out of place.
+func (c *core) unexpected(m msg.Message) {
+	c.failSend(ReasonUnexpectedMessage, "unexpected "+m.Type()+" in state "+c.state.String())
+}
+
+// Endings.
+
+func (c *core) finish(o Outcome) {
+	if c.state.Terminal() {
+		return
+	}
+	c.cancelTimer()
+	c.cancelDeadline()
+	c.inflight = 0
+	if o.DeviceID == "" {
+		o.DeviceID = c.out.DeviceID
+	}
+	if o.UserID == "" {
+		o.UserID = c.out.UserID
+	}
+	c.out = o
+	if o.Success {
+		c.setState(StateDone)
+	} else {
+		c.setState(StateFailed)
+	}
+	c.fx = append(c.fx, Effect{Kind: EffectOutcome, Outcome: o})
+}
+
+// failLocal ends the login without telling the other side (the channel is
+// not up, or cannot be trusted); the session is deleted so that the other
+// side's next read ends it too.
+func (c *core) failLocal(r Reason, detail string) {
+	if c.state.Terminal() {
+		return
+	}
+	if r != ReasonRendezvousExpired {
+		c.deleteSession()
+	}
+	c.finish(Outcome{Reason: r, Detail: detail})
+}
+
+// failSend ends the login and tells the other side with m.login.failure when
+// the channel is up.
+func (c *core) failSend(r Reason, detail string) {
+	if c.state.Terminal() {
+		return
+	}
+	if c.ch == nil || (c.role == channel.RoleScanner && c.ch.Opened() == 0) {
+		c.failLocal(r, detail)
+		return
+	}
+	if r == ReasonUnableToOpenVerification && !c.v.Flow.UnableToOpenReason {
+		r = ReasonUserCancelled
+	}
+	if !c.sealSend(msg.Failure{Reason: msg.Reason(r)}) {
+		return
+	}
+	c.finish(Outcome{Reason: r, Sent: true, Detail: detail})
+}
+
+// Small helpers.
+
+func str(v *homeserver.Value, key string) (string, bool) {
+	m, ok := v.Get(key)
+	if !ok || m.Kind != homeserver.String {
+		return "", false
+	}
+	return m.Str, true
+}
+
+func num(v *homeserver.Value, key string) (int64, bool) {
+	m, ok := v.Get(key)
+	if !ok || m.Kind != homeserver.Int {
+		return 0, false
+	}
+	return m.Int, true
+}
+
+// pathOf returns the path and query of an absolute URL.
+func pathOf(u string) string {
+	i := strings.Index(u, "://")
+	if i < 0 {
+		return u
+	}
+	rest := u[i+3:]
+	j := strings.IndexByte(rest, '/')
+	if j < 0 {
+		return "/"
+	}
+	return rest[j:]
+}
+
+// originOf returns scheme://host of an absolute URL.
+func originOf(u string) string {
+	p := pathOf(u)
+	return strings.TrimSuffix(u[:len(u)-len(p)], "/")
+}

@@ -1,0 +1,39 @@
+package login
+
+import (
+	"testing"
+
+	"qrlab/model/qr"
+	"qrlab/model/variant"
+)
+
+// TestEndToEnd signs a new device in for every preset and both QR
+// directions, and checks it ends signed in and cross-signed by the
+// homeserver's own signature predicate.
+func TestEndToEnd(t *testing.T) {
+	for _, name := range variant.Names() {
+		for _, intent := range []qr.Intent{qr.Login, qr.Reciprocate} {
+			t.Run(name+"/"+intent.String(), func(t *testing.T) {
+				v := variant.MustLoad(name)
+				w := newWorld(t, v, worldOpts{nIntent: intent, seed: 7}, user{})
+				w.run()
+				no, eo := w.n.Outcome(), w.e.Outcome()
+				if !no.Success || !eo.Success {
+					t.Fatalf("N %s, E %s\n%s", no, eo, w.log.String())
+				}
+				if no.UserID != aliceID || no.DeviceID != eo.DeviceID {
+					t.Fatalf("N signed in as %s/%s, E saw %s", no.UserID, no.DeviceID, eo.DeviceID)
+				}
+				if err := w.hs.VerifyDevice(aliceID, no.DeviceID); err != nil || !w.hs.CrossSigned(aliceID, no.DeviceID) {
+					t.Fatalf("device %s not cross-signed: %v\n%s", no.DeviceID, err, w.log.String())
+				}
+				if w.earlySecrets {
+					t.Fatal("secrets sealed before the check code was confirmed")
+				}
+				if testing.Verbose() {
+					t.Logf("\n%s", w.log.String())
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,101 @@
+package login
+
+import (
+	"testing"
+
+	"qrlab/model/homeserver"
+	"qrlab/model/oauth"
+	"qrlab/model/qr"
+	"qrlab/model/variant"
+)
+
+// TestFailurePaths reaches every failure reason of the texts (six in 2024,
+// seven in 2026) and the local ones, with real servers and a scripted user,
+// and checks what each device ends with.
+func TestFailurePaths(t *testing.T) {
+	mismatched := variant.MustLoad("msc4388")
+	mismatched.Messages.Generation = variant.Generation2024
+	mismatched.Messages.HomeserverField = variant.HomeserverURL
+	mismatched.Flow.UnableToOpenReason = false
+	cases := []struct {
+		name   string
+		preset string
+		intent qr.Intent
+		o      worldOpts
+		u      user
+		wantN  string
+		wantE  string
+	}{
+		{"consent denied: m.login.declined (Rust)", "msc4388", qr.Reciprocate, worldOpts{}, user{denyConsent: true},
+			"failure declined (sent)", "failure declined (peer)"},
+		{"consent denied: user_cancelled (js-sdk)", "element-web", qr.Reciprocate, worldOpts{}, user{denyConsent: true},
+			"failure user_cancelled (sent)", "failure user_cancelled (peer)"},
+		{"consent denied after the ack (after-confirm)", "element-x", qr.Reciprocate, worldOpts{}, user{denyConsent: true},
+			"failure declined (sent)", "failure declined (peer)"},
+		{"browser step cancelled on E before the ack (after-confirm)", "element-x", qr.Reciprocate, worldOpts{}, user{cancelBrowserStep: true},
+			"failure user_cancelled (peer)", "failure user_cancelled (sent)"},
+		{"authorization_expired", "msc4388", qr.Login, worldOpts{opEdit: func(c *oauth.Config) { c.ExpiresIn = 20 * oauth.Second }},
+			user{neverConsent: true}, "failure authorization_expired (sent)", "failure authorization_expired (peer)"},
+		{"device_already_exists", "msc4388", qr.Reciprocate, worldOpts{preAddDev: true}, user{},
+			"failure device_already_exists (peer)", "failure device_already_exists (sent)"},
+		{"device_not_found", "msc4108-2024", qr.Login,
+			worldOpts{hsEdit: func(c *homeserver.Config) { c.DeviceOnIssue, c.DeviceOnFirstUse = false, false }}, user{},
+			"failure device_not_found (peer)", "failure device_not_found (sent)"},
+		// Synapse 2024 creates a device on its token's first use: a new device
+		// that calls whoami only after m.login.secrets never shows up in time.
+		{"device_not_found: whoami after secrets on a first-use homeserver", "msc4108-2024", qr.Reciprocate,
+			worldOpts{vEdit: func(v *variant.Variant) { v.Flow.Whoami = false }}, user{},
+			"failure device_not_found (peer)", "failure device_not_found (sent)"},
+		{"unexpected_message_received (generation mismatch)", "msc4388", qr.Login, worldOpts{nVariant: &mismatched}, user{},
+			"failure unexpected_message_received (sent)", "failure unexpected_message_received (peer)"},
+		{"unsupported_protocol", "msc4388", qr.Login,
+			worldOpts{eEdit: func(c *ExistingDeviceConfig) { c.Protocols = []string{"m.qr.other"} }}, user{},
+			"failure unsupported_protocol (sent)", "failure unsupported_protocol (peer)"},
+		{"user_cancelled on N in its turn", "msc4388", qr.Login, worldOpts{}, user{cancelNAt: 6000},
+			"failure user_cancelled (sent)", "failure user_cancelled (peer)"},
+		{"user_cancelled on E in its turn", "element-x", qr.Reciprocate, worldOpts{}, user{confirmDelay: 60000, cancelEAt: 30000},
+			"failure user_cancelled (peer)", "failure user_cancelled (sent)"},
+		// A cancel out of turn overwrites the mailbox while the other side
+		// holds the turn: its next PUT is refused and, with the abort knob,
+		// it ends on the conflict without ever reading the cancel.
+		{"user_cancelled on E out of turn: the peer hits a write conflict", "msc4388", qr.Login, worldOpts{}, user{cancelEAt: 6000},
+			"failure write_conflict", "failure user_cancelled (sent)"},
+		{"unable_to_open_verification_uri (2026)", "msc4388", qr.Reciprocate, worldOpts{}, user{browserFails: true},
+			"failure unable_to_open_verification_uri (peer)", "failure unable_to_open_verification_uri (sent)"},
+		{"browser fails in 2024: user_cancelled", "msc4108-2024-spec", qr.Reciprocate, worldOpts{}, user{browserFails: true},
+			"failure user_cancelled (peer)", "failure user_cancelled (sent)"},
+		{"account rejected after whoami", "msc4388", qr.Reciprocate, worldOpts{}, user{rejectAccount: true},
+			"failure user_cancelled (sent)", "failure user_cancelled (peer)"},
+		{"wrong check code on N (G)", "msc4388", qr.Login, worldOpts{}, user{typeWrongCode: true},
+			"failure check_code_mismatch", "failure rendezvous_expired"},
+		{"wrong check code on E (G)", "msc4108-2024", qr.Reciprocate, worldOpts{}, user{typeWrongCode: true},
+			"failure rendezvous_expired", "failure check_code_mismatch"},
+		{"unreadable QR code", "msc4388", qr.Reciprocate, worldOpts{}, user{corruptQR: true},
+			"failure invalid_qr", "failure rendezvous_expired"},
+		{"tampered payload", "msc4108-2024", qr.Reciprocate, worldOpts{}, user{tamperRendezvous: func(_ string, b []byte) []byte {
+			if len(b) > 20 {
+				b = append([]byte(nil), b...)
+				b[3] ^= 1
+			}
+			return b
+		}}, "failure rendezvous_expired", "failure channel_integrity"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.o.nIntent = tc.intent
+			v := variant.MustLoad(tc.preset)
+			if tc.o.vEdit != nil {
+				tc.o.vEdit(&v)
+			}
+			w := newWorld(t, v, tc.o, tc.u)
+			w.run()
+			gotN, gotE := w.n.Outcome().String(), w.e.Outcome().String()
+			if gotN != tc.wantN || gotE != tc.wantE || !w.n.State().Terminal() || !w.e.State().Terminal() {
+				t.Fatalf("N %q (want %q), E %q (want %q)\n%s", gotN, tc.wantN, gotE, tc.wantE, w.log.String())
+			}
+			if w.e.Facts().SecretsSealed {
+				t.Fatal("secrets sealed on a failure path")
+			}
+		})
+	}
+}

@@ -1,0 +1,201 @@
+package login
+
+import (
+	"container/heap"
+	"testing"
+
+	"qrlab/model/qr"
+	"qrlab/model/variant"
+)
+
+// fuzzPresets are the variants the fuzz targets pick from.
+var fuzzPresets = []string{"msc4108-2024", "msc4388", "msc4108-2025", "element-web", "element-x"}
+
+// fuzzBodies are response bodies a fuzzed response may carry: plausible
+// answers of every endpoint the machines talk to, and junk.
+var fuzzBodies = [][]byte{
+	nil, []byte("not json"), []byte("{}"), []byte(`{"url":"https://matrix.example.org/r/abc"}`),
+	[]byte(`{"id":"abc","sequence_token":"1","expires_in_ms":1000}`), []byte(`{"data":"","sequence_token":"1"}`),
+	[]byte(`{"data":"QUJDREVGR0g","sequence_token":"7"}`), []byte(`{"sequence_token":"9"}`), []byte("QUJDREVGR0g"),
+	[]byte(`{"device_authorization_endpoint":"https://auth.lab.example/oauth2/device","token_endpoint":"https://auth.lab.example/oauth2/token"}`),
+	[]byte(`{"issuer":"https://auth.lab.example/"}`), []byte(`{"client_id":"c"}`),
+	[]byte(`{"device_code":"d","user_code":"u","verification_uri":"https://x/","expires_in":60,"interval":1}`),
+	[]byte(`{"error":"authorization_pending"}`), []byte(`{"error":"slow_down"}`), []byte(`{"error":"access_denied"}`),
+	[]byte(`{"error":"expired_token"}`), []byte(`{"access_token":"t"}`), []byte(`{"user_id":"@alice:lab.example"}`),
+	[]byte(`{"data":5,"sequence_token":null}`),
+}
+
+var fuzzStatuses = []int{0, 200, 201, 202, 304, 400, 401, 403, 404, 409, 412, 429, 500}
+
+// tbf is what the fuzz driver needs of testing.T and rapid.T.
+type tbf interface {
+	tb
+	Fatalf(format string, args ...any)
+}
+
+type stepper interface {
+	Step(Millis, Input) []Effect
+	State() State
+	Facts() Facts
+	CheckCode() string
+}
+
+// fuzzDriver runs the real world for a fuzzed number of events, then takes
+// one machine over and feeds it fuzzed inputs, then lets its requests fail
+// and its timers fire until it ends.
+func fuzzDriver(t tbf, data []byte, onN bool) {
+	if len(data) < 3 {
+		return
+	}
+	v := variant.MustLoad(fuzzPresets[int(data[0])%len(fuzzPresets)])
+	intent := qr.Login
+	if data[1]&1 == 1 {
+		intent = qr.Reciprocate
+	}
+	w := newWorld(t, v, worldOpts{nIntent: intent, seed: uint64(data[1])}, user{})
+	w.at(0, true, Input{Kind: InputStart})
+	w.at(0, false, Input{Kind: InputStart})
+	for i := 0; i < int(data[2])*2 && w.q.Len() > 0; i++ {
+		ev := heap.Pop(&w.q).(event)
+		w.now = ev.at
+		if ev.fn != nil {
+			ev.fn()
+			continue
+		}
+		if ev.in.Kind == InputTimer && w.dead[deadKey{ev.toN, ev.in.ID}] {
+			continue
+		}
+		if ev.toN {
+			w.effects(true, w.n.Step(w.now, ev.in))
+		} else {
+			w.effects(false, w.e.Step(w.now, ev.in))
+		}
+	}
+	var m stepper = w.e
+	if onN {
+		m = w.n
+	}
+	// What the machine is owed: pending responses and timers from the prefix.
+	var reqs []Request
+	var timers []Effect
+	var owed []Input
+	for _, ev := range w.q {
+		if ev.fn == nil && ev.toN == onN {
+			owed = append(owed, ev.in)
+		}
+	}
+	now := w.now
+	check := func(fx []Effect) {
+		for _, f := range fx {
+			switch f.Kind {
+			case EffectRequest:
+				reqs = append(reqs, f.Request)
+			case EffectSetTimer:
+				timers = append(timers, f)
+			case EffectChannel:
+				if f.Sealed && f.MsgType == "m.login.secrets" {
+					fa := m.Facts()
+					if (fa.Generator && !fa.CodeConfirmed) || !fa.DeviceChecked || !fa.SuccessReceived {
+						t.Fatalf("secrets sealed too early: %+v", fa)
+					}
+				}
+				if f.Sealed && f.MsgType == "m.login.protocol" {
+					if fa := m.Facts(); fa.Generator && !fa.CodeConfirmed {
+						t.Fatalf("m.login.protocol sealed before the check code: %+v", fa)
+					}
+				}
+			}
+		}
+	}
+	rest := data[3:]
+	next := func() byte {
+		if len(rest) == 0 {
+			return 0
+		}
+		b := rest[0]
+		rest = rest[1:]
+		return b
+	}
+	for len(rest) > 0 {
+		now += Millis(next()) * 50
+		var in Input
+		switch op := next() % 8; op {
+		case 0, 1: // a fuzzed answer to the latest request
+			if len(reqs) == 0 {
+				continue
+			}
+			r := reqs[len(reqs)-1]
+			in = Input{Kind: InputResponse, ID: r.ID, Response: Response{Status: fuzzStatuses[int(next())%len(fuzzStatuses)],
+				Body: fuzzBodies[int(next())%len(fuzzBodies)], Header: Header{{Name: "ETag", Value: `"e` + string('0'+rune(next()%10)) + `"`}}}}
+		case 2: // the real answer to the latest request
+			if len(reqs) == 0 {
+				continue
+			}
+			r := reqs[len(reqs)-1]
+			in = Input{Kind: InputResponse, ID: r.ID, Response: w.serve(r)}
+		case 3: // something owed from the prefix, possibly stale
+			if len(owed) == 0 {
+				continue
+			}
+			i := int(next()) % len(owed)
+			in = owed[i]
+		case 4: // a timer
+			if len(timers) == 0 {
+				continue
+			}
+			in = Input{Kind: InputTimer, ID: timers[int(next())%len(timers)].Timer}
+		case 5: // a user action
+			k := InputKind(int(InputStart) + int(next())%10)
+			in = Input{Kind: k, OK: next()&1 == 1, Text: m.CheckCode()}
+			if next()&1 == 1 {
+				in.Text = "42"
+			}
+			if k == InputScanned {
+				n := int(next()) % (len(rest) + 1)
+				in.Data = rest[:n]
+				rest = rest[n:]
+			}
+		default: // a random ID
+			in = Input{Kind: InputKind(next() % 12), ID: uint64(next())}
+		}
+		check(m.Step(now, in))
+	}
+	// The fuzzed prefix is over: every request fails, every timer fires,
+	// and a user still waited for cancels.
+	for i := 0; i < 400 && !m.State().Terminal(); i++ {
+		now += 1000
+		switch {
+		case len(reqs) > 0:
+			r := reqs[len(reqs)-1]
+			reqs = reqs[:0]
+			check(m.Step(now, Input{Kind: InputResponse, ID: r.ID}))
+		case len(timers) > 0:
+			f := timers[0]
+			timers = timers[1:]
+			if f.At > now {
+				now = f.At
+			}
+			check(m.Step(now, Input{Kind: InputTimer, ID: f.Timer}))
+		default:
+			check(m.Step(now, Input{Kind: InputCancel}))
+		}
+	}
+	if !m.State().Terminal() {
+		t.Fatalf("not terminal after the drain: %s", m.State())
+	}
+}
+
+// FuzzNewDeviceStep drives the new device into a fuzzed state of a real
+// login and then feeds it fuzzed inputs.
+func FuzzNewDeviceStep(f *testing.F) {
+	f.Add([]byte{1, 0, 40, 0, 2, 0, 1, 3, 1})
+	f.Add([]byte{0, 1, 90, 5, 0, 4, 7, 5, 9})
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzDriver(t, data, true) })
+}
+
+// FuzzExistingDeviceStep does the same for the existing device.
+func FuzzExistingDeviceStep(f *testing.F) {
+	f.Add([]byte{1, 1, 40, 0, 2, 0, 1, 3, 1})
+	f.Add([]byte{4, 0, 120, 5, 0, 4, 7, 5, 9})
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzDriver(t, data, false) })
+}

@@ -1,0 +1,515 @@
+package login
+
+import (
+	"encoding/base64"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"qrlab/model/channel"
+	"qrlab/model/homeserver"
+	"qrlab/model/msg"
+	"qrlab/model/oauth"
+	"qrlab/model/qr"
+	"qrlab/model/variant"
+)
+
+// NewDeviceConfig is what the new device knows before the login starts.
+type NewDeviceConfig struct {
+	// Variant is the protocol variant.
+	Variant variant.Variant
+	// Intent is qr.Login when the new device shows the QR code, and
+	// qr.Reciprocate when it scans the existing device's.
+	Intent qr.Intent
+	// RendezvousBaseURL is the server the new device creates its session on
+	// when it shows the QR code (it has no homeserver yet).
+	RendezvousBaseURL string
+	// ServerNames maps a server name to its client-server base URL, standing
+	// in for .well-known discovery; a name not listed becomes https://name.
+	ServerNames map[string]string
+	// ClientID is used when the provider offers no dynamic registration.
+	ClientID string
+	// ClientName and ClientURI are sent when registering.
+	ClientName, ClientURI string
+}
+
+// NewDevice is the state machine of the device that signs in. It is not
+// safe for concurrent use.
+type NewDevice struct {
+	core
+	cfg NewDeviceConfig
+
+	hsBase      string
+	discStep    int
+	deviceAuth  string
+	tokenURL    string
+	regURL      string
+	clientID    string
+	deviceCode  string
+	userCode    string
+	verURI      string
+	verComplete string
+	interval    Millis
+	accessToken string
+	dk          *homeserver.DeviceKeys
+	secrets     msg.Secrets
+	afterSecret bool // whoami is called after m.login.secrets
+	resumeProto bool // waiting for the code before sending m.login.protocol
+	sealedProto bool
+}
+
+// NewNewDevice makes a new-device machine. rnd supplies every random byte
+// (channel keys, device keys, device ID).
+func NewNewDevice(cfg NewDeviceConfig, rnd io.Reader) (*NewDevice, error) {
+	n := &NewDevice{cfg: cfg}
+	role := channel.RoleScanner
+	if cfg.Intent == qr.Login {
+		role = channel.RoleGenerator
+	} else if cfg.Intent != qr.Reciprocate {
+		return nil, fmt.Errorf("login: new device: intent %v is neither login nor reciprocate", cfg.Intent)
+	}
+	if role == channel.RoleGenerator && !strings.Contains(cfg.RendezvousBaseURL, "://") {
+		return nil, fmt.Errorf("login: new device: RendezvousBaseURL %q is not an absolute URL", cfg.RendezvousBaseURL)
+	}
+	if err := n.init(cfg.Variant, rnd, role); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// State returns the current state.
+func (n *NewDevice) State() State { return n.state }
+
+// Outcome returns how the login ended (meaningful once State is terminal).
+func (n *NewDevice) Outcome() Outcome { return n.out }
+
+// Facts reports what the machine has established so far.
+func (n *NewDevice) Facts() Facts {
+	return Facts{Generator: n.role == channel.RoleGenerator, CodeConfirmed: n.codeOK, ChannelUp: n.ch != nil && (n.role == channel.RoleGenerator || n.ch.Opened() > 0),
+		ProtocolSealed: n.sealedProto}
+}
+
+// CheckCode returns the check code of the channel ("" before it exists), for
+// tests and simulated users.
+func (n *NewDevice) CheckCode() string {
+	if n.ch == nil {
+		return ""
+	}
+	return n.ch.CheckCode().String()
+}
+
+// Step feeds one input at time now and returns the effects. The slice is
+// reused by the next Step: consume it first.
+func (n *NewDevice) Step(now Millis, in Input) []Effect {
+	n.begin(now)
+	if n.state.Terminal() {
+		return n.fx
+	}
+	switch n.route(in) {
+	case routeUser:
+		n.user(in)
+	case routeMailbox:
+		n.mailbox()
+	case routeAPI:
+		n.api()
+	case routeTimer:
+		n.timerFired()
+	}
+	return n.fx
+}
+
+func (n *NewDevice) user(in Input) {
+	switch in.Kind {
+	case InputStart:
+		if n.state != StateIdle {
+			return
+		}
+		if n.role == channel.RoleGenerator {
+			n.startGenerator(n.cfg.RendezvousBaseURL)
+		} else {
+			n.setState(StateWaitingScan)
+		}
+	case InputScanned:
+		if n.state != StateWaitingScan {
+			return
+		}
+		p, ok := n.scanned(in.Data, qr.Reciprocate)
+		if !ok {
+			return
+		}
+		if p.Format == qr.Format2024 {
+			n.hsBase = n.resolve(p.ServerName)
+		} else {
+			n.hsBase = p.BaseURL
+		}
+	case InputCheckCode:
+		if n.typedCode(in.Text) && n.state == StateWaitingCheckCode {
+			if n.resumeProto {
+				n.sendProtocol()
+			} else {
+				n.discover()
+			}
+		}
+	case InputConfirmAccount:
+		if n.state != StateConfirmingAccount {
+			return
+		}
+		if in.OK {
+			n.sendSuccess()
+		} else {
+			n.failSend(ReasonUserCancelled, "the user rejected the account")
+		}
+	case InputCancel:
+		n.failSend(ReasonUserCancelled, "cancelled by the user")
+	}
+}
+
+// resolve turns a server name or URL from the QR code or m.login.protocols
+// into a base URL.
+func (n *NewDevice) resolve(s string) string {
+	if strings.Contains(s, "://") {
+		return strings.TrimSuffix(s, "/")
+	}
+	if u, ok := n.cfg.ServerNames[s]; ok {
+		return u
+	}
+	return "https://" + s
+}
+
+func (n *NewDevice) mailbox() {
+	switch n.ev {
+	case evCreated:
+		n.showQR(qr.Login, n.rvBase, "")
+	case evRead:
+		n.initiate()
+	case evSent:
+		switch n.state {
+		case StateSendingOk:
+			n.setState(StateWaitingProtocols)
+		case StateSendingInitiate:
+			n.setState(StateWaitingOk)
+		case StateSendingProtocol:
+			n.setState(StateWaitingAccepted)
+		case StateSendingSuccess:
+			n.setState(StateWaitingSecrets)
+		}
+	case evData:
+		n.received()
+	}
+}
+
+func (n *NewDevice) received() {
+	switch n.state {
+	case StateWaitingInitiate:
+		n.accept()
+		return
+	case StateWaitingOk:
+		if n.loginOk() {
+			n.discover()
+		}
+		return
+	}
+	m, ok := n.openMsg()
+	if !ok {
+		return
+	}
+	switch n.state {
+	case StateWaitingProtocols:
+		p, ok := m.(msg.Protocols)
+		if !ok {
+			n.unexpected(m)
+			return
+		}
+		if !slices.Contains(p.Protocols, msg.ProtocolDeviceAuthorizationGrant) {
+			n.failSend(ReasonUnsupportedProtocol, "m.login.protocols offers no device_authorization_grant")
+			return
+		}
+		n.hsBase = n.resolve(p.Server)
+		if n.v.Flow.ProtocolsWaitForCheckCode && !n.codeOK {
+			n.resumeProto = false
+			n.setState(StateWaitingCheckCode)
+			return
+		}
+		n.discover()
+	case StateWaitingAccepted:
+		if _, ok := m.(msg.ProtocolAccepted); !ok {
+			n.unexpected(m)
+			return
+		}
+		n.fx = append(n.fx, Effect{Kind: EffectShowUserCode, Text: n.userCode})
+		n.setState(StatePollingToken)
+		n.setTimer(tTokenPoll, n.interval)
+	case StateWaitingSecrets:
+		s, ok := m.(msg.Secrets)
+		if !ok {
+			n.unexpected(m)
+			return
+		}
+		n.secrets = s
+		if n.out.UserID == "" {
+			n.afterSecret = true
+			n.whoami()
+			return
+		}
+		n.uploadKeys()
+	default:
+		n.unexpected(m)
+	}
+}
+
+// Discovery: auth_metadata, or auth_issuer and the issuer's
+// openid-configuration.
+func (n *NewDevice) discover() {
+	n.setState(StateDiscovering)
+	n.discStep = 0
+	n.issue(opAPI, TargetHomeserver, "GET", n.hsBase+homeserver.PathAuthMetadata, nil, nil)
+}
+
+func (n *NewDevice) api() {
+	r := n.resp
+	switch n.state {
+	case StateDiscovering:
+		n.discovered(r)
+	case StateRegistering:
+		obj, err := homeserver.ParseJSON(r.Body)
+		id, ok := str(&obj, "client_id")
+		if (r.Status != 200 && r.Status != 201) || err != nil || !ok {
+			n.failSend(ReasonHTTPError, fmt.Sprintf("registration: status %d", r.Status))
+			return
+		}
+		n.clientID = id
+		n.authorize()
+	case StateAuthorizing:
+		n.authorized(r)
+	case StatePollingToken:
+		n.tokenAnswer(r)
+	case StateWhoami:
+		obj, err := homeserver.ParseJSON(r.Body)
+		uid, ok := str(&obj, "user_id")
+		if r.Status != 200 || err != nil || !ok {
+			n.failSend(ReasonHTTPError, fmt.Sprintf("whoami: status %d", r.Status))
+			return
+		}
+		n.out.UserID = uid
+		if n.afterSecret {
+			n.uploadKeys()
+			return
+		}
+		if n.v.Flow.ConfirmAccount {
+			n.fx = append(n.fx, Effect{Kind: EffectAskConfirmAccount, Text: uid})
+			n.setState(StateConfirmingAccount)
+			return
+		}
+		n.sendSuccess()
+	case StateUploadingKeys:
+		if r.Status != 200 {
+			n.failLocal(ReasonKeyUploadFailed, fmt.Sprintf("keys/upload: status %d: %s", r.Status, r.Body))
+			return
+		}
+		n.deleteSession()
+		n.finish(Outcome{Success: true, UserID: n.out.UserID, DeviceID: n.out.DeviceID})
+	}
+}
+
+func (n *NewDevice) discovered(r Response) {
+	switch n.discStep {
+	case 0, 2:
+		if r.Status == 404 && n.discStep == 0 {
+			n.discStep = 1
+			n.issue(opAPI, TargetHomeserver, "GET", n.hsBase+homeserver.PathAuthIssuer, nil, nil)
+			return
+		}
+		obj, err := homeserver.ParseJSON(r.Body)
+		da, ok1 := str(&obj, "device_authorization_endpoint")
+		tok, ok2 := str(&obj, "token_endpoint")
+		if r.Status != 200 || err != nil || !ok1 || !ok2 {
+			n.failSend(ReasonDiscoveryFailed, fmt.Sprintf("auth metadata: status %d", r.Status))
+			return
+		}
+		n.deviceAuth, n.tokenURL = da, tok
+		n.regURL, _ = str(&obj, "registration_endpoint")
+		if n.regURL != "" {
+			n.setState(StateRegistering)
+			name := n.cfg.ClientName
+			if name == "" {
+				name = "qrlab"
+			}
+			uri := n.cfg.ClientURI
+			if uri == "" {
+				uri = "https://qrlab.example/"
+			}
+			n.issue(opAPI, TargetOP, "POST", n.regURL, oauth.NewHeader("Content-Type", oauth.ContentTypeJSON),
+				oauth.RegistrationBody(name, uri))
+			return
+		}
+		n.clientID = n.cfg.ClientID
+		n.authorize()
+	case 1:
+		obj, err := homeserver.ParseJSON(r.Body)
+		iss, ok := str(&obj, "issuer")
+		if r.Status != 200 || err != nil || !ok || !strings.Contains(iss, "://") {
+			n.failSend(ReasonDiscoveryFailed, fmt.Sprintf("auth issuer: status %d", r.Status))
+			return
+		}
+		n.discStep = 2
+		if !strings.HasSuffix(iss, "/") {
+			iss += "/"
+		}
+		n.issue(opAPI, TargetOP, "GET", iss+oauth.PathOpenIDConfiguration, nil, nil)
+	}
+}
+
+// authorize picks the device ID and asks for a device code.
+func (n *NewDevice) authorize() {
+	dk, err := homeserver.NewDeviceKeys("", "", n.rnd)
+	if err != nil {
+		n.failLocal(ReasonInternal, err.Error())
+		return
+	}
+	if n.v.Flow.DeviceID == variant.DeviceIDCurve25519 {
+		dk.DeviceID = base64.RawStdEncoding.EncodeToString(dk.Curve25519)
+	} else {
+		var b [10]byte
+		if _, err := io.ReadFull(n.rnd, b[:]); err != nil {
+			n.failLocal(ReasonInternal, err.Error())
+			return
+		}
+		for i := range b {
+			b[i] = 'A' + b[i]%26
+		}
+		dk.DeviceID = string(b[:])
+	}
+	n.dk = dk
+	n.out.DeviceID = dk.DeviceID
+	n.setState(StateAuthorizing)
+	scope := oauth.ScopeOpenID + " " + oauth.ScopeAPI + " " + oauth.ScopeDevicePrefix + dk.DeviceID
+	n.issue(opAPI, TargetOP, "POST", n.deviceAuth, oauth.NewHeader("Content-Type", oauth.ContentTypeForm),
+		oauth.EncodeForm("client_id", n.clientID, "scope", scope))
+}
+
+func (n *NewDevice) authorized(r Response) {
+	obj, err := homeserver.ParseJSON(r.Body)
+	dc, ok1 := str(&obj, "device_code")
+	uc, ok2 := str(&obj, "user_code")
+	vu, ok3 := str(&obj, "verification_uri")
+	exp, ok4 := num(&obj, "expires_in")
+	if r.Status != 200 || err != nil || !ok1 || !ok2 || !ok3 || !ok4 || exp <= 0 {
+		n.failSend(ReasonHTTPError, fmt.Sprintf("device authorization: status %d", r.Status))
+		return
+	}
+	n.deviceCode, n.userCode, n.verURI = dc, uc, vu
+	n.verComplete, _ = str(&obj, "verification_uri_complete")
+	iv, ok := num(&obj, "interval")
+	if !ok || iv <= 0 {
+		iv = 5
+	}
+	n.interval = Millis(iv) * oauth.Second
+	n.setDeadline(Millis(exp) * oauth.Second)
+	if n.role == channel.RoleGenerator && !n.codeOK {
+		n.resumeProto = true
+		n.setState(StateWaitingCheckCode)
+		return
+	}
+	n.sendProtocol()
+}
+
+func (n *NewDevice) sendProtocol() {
+	if n.role == channel.RoleGenerator && !n.codeOK {
+		return // never reached: the callers wait for the code
+	}
+	if n.sealSend(msg.Protocol{Grant: msg.DeviceAuthorizationGrant{VerificationURI: n.verURI,
+		VerificationURIComplete: n.verComplete}, DeviceID: n.dk.DeviceID}) {
+		n.sealedProto = true
+		n.setState(StateSendingProtocol)
+	}
+}
+
+func (n *NewDevice) timerFired() {
+	if n.dead {
+		// The device code's lifetime ran out.
+		n.failSend(ReasonAuthorizationExpired, "device code expired")
+		return
+	}
+	if n.fired == tTokenPoll && n.state == StatePollingToken {
+		n.issue(opAPI, TargetOP, "POST", n.tokenURL, oauth.NewHeader("Content-Type", oauth.ContentTypeForm),
+			oauth.EncodeForm("grant_type", oauth.GrantTypeDeviceCode, "device_code", n.deviceCode, "client_id", n.clientID))
+	}
+}
+
+func (n *NewDevice) tokenAnswer(r Response) {
+	obj, err := homeserver.ParseJSON(r.Body)
+	if err != nil {
+		n.failSend(ReasonHTTPError, fmt.Sprintf("token: status %d, body not JSON", r.Status))
+		return
+	}
+	if r.Status == 200 {
+		at, ok := str(&obj, "access_token")
+		if !ok || at == "" {
+			n.failSend(ReasonHTTPError, "token: no access_token")
+			return
+		}
+		n.accessToken = at
+		n.cancelDeadline()
+		if n.v.Flow.Whoami {
+			n.whoami()
+			return
+		}
+		n.sendSuccess()
+		return
+	}
+	code, _ := str(&obj, "error")
+	switch code {
+	case oauth.ErrorAuthorizationPending:
+		n.setTimer(tTokenPoll, n.interval)
+	case oauth.ErrorSlowDown:
+		if n.v.OAuth.SlowDown == variant.SlowDownObey {
+			n.interval += 5 * oauth.Second
+		}
+		n.setTimer(tTokenPoll, n.interval)
+	case oauth.ErrorAccessDenied, oauth.ErrorAuthorizationDeclined:
+		n.decline()
+	case oauth.ErrorExpiredToken:
+		n.failSend(ReasonAuthorizationExpired, "expired_token")
+	default:
+		n.failSend(ReasonHTTPError, fmt.Sprintf("token: status %d error %q", r.Status, code))
+	}
+}
+
+// decline tells E the user refused consent, in the variant's dialect.
+func (n *NewDevice) decline() {
+	if n.v.Flow.Denial == variant.DenialUserCancelled {
+		n.failSend(ReasonUserCancelled, "consent denied")
+		return
+	}
+	if n.sealSend(msg.Declined{}) {
+		n.finish(Outcome{Reason: ReasonDeclined, Sent: true, Detail: "consent denied"})
+	}
+}
+
+func (n *NewDevice) whoami() {
+	n.setState(StateWhoami)
+	n.issue(opAPI, TargetHomeserver, "GET", n.hsBase+homeserver.PathWhoami,
+		oauth.NewHeader("Authorization", "Bearer "+n.accessToken), nil)
+}
+
+func (n *NewDevice) sendSuccess() {
+	if n.sealSend(msg.Success{}) {
+		n.setState(StateSendingSuccess)
+	}
+}
+
+// uploadKeys signs the device keys with the device key and the self-signing
+// key from the secrets, and uploads them in one request.
+func (n *NewDevice) uploadKeys() {
+	ssk, err := homeserver.SigningKeyFromSeed(n.secrets.CrossSigning.SelfSigning[:])
+	if err != nil {
+		n.failLocal(ReasonInternal, err.Error())
+		return
+	}
+	n.dk.UserID = n.out.UserID
+	body := homeserver.KeysUploadBody(n.dk.Signed(ssk))
+	n.setState(StateUploadingKeys)
+	n.issue(opAPI, TargetHomeserver, "POST", n.hsBase+homeserver.PathKeysUpload,
+		oauth.NewHeader("Authorization", "Bearer "+n.accessToken, "Content-Type", oauth.ContentTypeJSON), body)
+}

@@ -1,0 +1,119 @@
+package login
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"qrlab/model/oauth"
+	"qrlab/model/qr"
+	"qrlab/model/variant"
+)
+
+// TestLostPutAnswer loses the answer to the first PUT that carries
+// m.login.protocol: the write happened, the writer does not know. The 2026
+// idempotent PUT makes the retry harmless; the 2024 ETag API refuses it as
+// stale, and the abort knob ends the login on a write conflict.
+func TestLostPutAnswer(t *testing.T) {
+	cases := []struct {
+		preset string
+		wantN  string
+		wantE  string
+	}{
+		{"msc4388", "success", "success"},
+		{"msc4108-2024", "failure write_conflict", "failure rendezvous_expired"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.preset, func(t *testing.T) {
+			lost := false
+			w := newWorld(t, variant.MustLoad(tc.preset), worldOpts{nIntent: qr.Reciprocate, seed: 3}, user{
+				loseResponse: func(r Request) bool {
+					if !lost && r.Method == "PUT" && r.Target == TargetRendezvous && len(r.Body) > 300 {
+						lost = true
+						return true
+					}
+					return false
+				}})
+			w.run()
+			if !lost {
+				t.Fatal("no PUT answer was lost")
+			}
+			if got := w.n.Outcome().String(); got != tc.wantN {
+				t.Fatalf("N %s, want %s\n%s", got, tc.wantN, w.log.String())
+			}
+			if got := w.e.Outcome().String(); got != tc.wantE {
+				t.Fatalf("E %s, want %s\n%s", got, tc.wantE, w.log.String())
+			}
+		})
+	}
+}
+
+// TestSlowDown answers the first token poll with slow_down and checks the
+// next poll's delay: the interval plus 5 s when obeyed, unchanged when
+// ignored.
+func TestSlowDown(t *testing.T) {
+	for _, tc := range []struct {
+		knob string
+		gap  int
+	}{{variant.SlowDownObey, 10000}, {variant.SlowDownIgnore, 5000}} {
+		t.Run(tc.knob, func(t *testing.T) {
+			v := variant.MustLoad("msc4388")
+			v.OAuth.SlowDown = tc.knob
+			first := true
+			w := newWorld(t, v, worldOpts{nIntent: qr.Reciprocate, seed: 4}, user{consentDelay: 30000,
+				rewriteOP: func(r Request, resp Response) Response {
+					if first && strings.HasSuffix(r.Path, oauth.PathToken) {
+						first = false
+						return Response{Status: 400, Header: oauth.JSONHeader(), Body: []byte(`{"error":"slow_down"}`)}
+					}
+					return resp
+				}})
+			w.run()
+			if !w.n.Outcome().Success {
+				t.Fatalf("N %s\n%s", w.n.Outcome(), w.log.String())
+			}
+			re := regexp.MustCompile(`(?m)^\s*(\d+)\s+op POST /oauth2/token`)
+			m := re.FindAllStringSubmatch(w.log.String(), -1)
+			if len(m) < 2 {
+				t.Fatalf("fewer than two polls\n%s", w.log.String())
+			}
+			a, _ := strconv.Atoi(m[0][1])
+			b, _ := strconv.Atoi(m[1][1])
+			if b-a != tc.gap {
+				t.Fatalf("second poll %d ms after the first, want %d", b-a, tc.gap)
+			}
+		})
+	}
+}
+
+// TestWriteConflictKnob cancels on E out of turn, so that N's next PUT
+// is refused as stale, and shows what each write_conflict knob makes of it.
+func TestWriteConflictKnob(t *testing.T) {
+	cases := []struct {
+		knob  string
+		wantN string
+	}{
+		// Abort: N ends on the conflict and never reads the cancel.
+		{variant.ConflictAbort, "failure write_conflict"},
+		// Ignore (js-sdk): N's message is lost, N polls and reads the cancel.
+		{variant.ConflictIgnore, "failure user_cancelled (peer)"},
+		// Retry: N re-reads the token and overwrites the cancel unread; then
+		// waits for an answer that never comes until the session expires.
+		{variant.ConflictRetry, "failure rendezvous_expired"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.knob, func(t *testing.T) {
+			v := variant.MustLoad("msc4388")
+			v.Flow.WriteConflict = tc.knob
+			w := newWorld(t, v, worldOpts{nIntent: qr.Login, seed: 5}, user{cancelEAt: 6000})
+			w.run()
+			if got := w.n.Outcome().String(); got != tc.wantN {
+				t.Fatalf("N %s, want %s\n%s", got, tc.wantN, w.log.String())
+			}
+			if got := w.e.Outcome().String(); got != "failure user_cancelled (sent)" {
+				t.Fatalf("E %s", got)
+			}
+		})
+	}
+}

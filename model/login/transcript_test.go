@@ -1,0 +1,66 @@
+package login
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"qrlab/model/qr"
+	"qrlab/model/variant"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden transcripts under testdata/transcripts")
+
+// TestTranscripts compares whole logins, both devices against real
+// servers, with golden transcripts that read like the MSC's sequence
+// diagrams: every request with its answer, every state change, every message
+// sealed and opened (types only) and what each screen shows. Run with
+// -update to rewrite them after an intended change, then read the diff.
+func TestTranscripts(t *testing.T) {
+	cases := []struct {
+		file   string
+		preset string
+		intent qr.Intent
+		u      user
+	}{
+		{"msc4108-2024-login", "msc4108-2024", qr.Login, user{}},
+		{"msc4108-2024-reciprocate", "msc4108-2024", qr.Reciprocate, user{}},
+		{"msc4388-login", "msc4388", qr.Login, user{}},
+		{"msc4388-reciprocate", "msc4388", qr.Reciprocate, user{}},
+		{"msc4388-declined", "msc4388", qr.Reciprocate, user{denyConsent: true}},
+		{"element-web-declined", "element-web", qr.Reciprocate, user{denyConsent: true}},
+		{"msc4388-wrong-code", "msc4388", qr.Login, user{typeWrongCode: true}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.file, func(t *testing.T) {
+			w := newWorld(t, variant.MustLoad(tc.preset), worldOpts{nIntent: tc.intent, seed: 1}, tc.u)
+			w.run()
+			got := w.log.String()
+			path := filepath.Join("testdata", "transcripts", tc.file+".txt")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if got != string(want) {
+				gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+				for i := range min(len(gl), len(wl)) {
+					if gl[i] != wl[i] {
+						t.Fatalf("transcript differs at line %d:\n got: %s\nwant: %s", i+1, gl[i], wl[i])
+					}
+				}
+				t.Fatalf("transcript length differs: got %d lines, want %d", len(gl), len(wl))
+			}
+		})
+	}
+}

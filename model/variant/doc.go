@@ -1,0 +1,66 @@
+// Package variant gathers every design knob of QR-code login (MSC4108 and
+// MSC4388) into one value, Variant, and names the combinations worth studying
+// as presets.
+//
+// A preset is data, not code: a JSON file under presets/ embedded in the
+// binary, one file per preset, named <name>.json. A reviewer adds a preset by
+// copying a file and editing it. Parse reads such a file strictly: an unknown
+// field, a wrong JSON type or an invalid value is an error that names the
+// file, the field and the valid values.
+//
+// # Schema
+//
+//	{
+//	  "name":        "msc4388",                  // must equal the file name
+//	  "description": "free text",
+//	  "rendezvous": {
+//	    "preset": "sequence-token",              // a model/rendezvous preset
+//	    "ttl_ms": 0,                             // override of the session lifetime (0: keep)
+//	    "max_data_bytes": 0,                     // override of the payload limit (0: keep)
+//	    "token": ""                              // override: "counter", "digest", "content-hash" ("": keep)
+//	  },
+//	  "channel": {
+//	    "construction": "hpke-spec",             // ecies-spec, ecies-vodozemac, hpke-spec, hpke-vodozemac
+//	    "digits": "10-99",                       // "00-99", "10-99" or "" (the construction's default)
+//	    "generator_nonce_start": 0,              // ECIES: G's first nonce counter (0 or 1)
+//	    "check_code_keys": "raw",                // hpke-spec check-code key encoding: "raw" or "base64"
+//	    "retry_accept": false,                   // G keeps its key after a failed LoginInitiate
+//	    "aad_binding": true,                     // bind every payload to base URL, ID, sequence token
+//	    "aad_layout": "base-url-16"              // "base-url-16" or "base-url-8"
+//	  },
+//	  "qr": {"format": "msc4388"},               // a model/qr format name
+//	  "messages": {
+//	    "generation": "2026",                    // "2024" (homeserver) or "2026" (base_url, 7th reason)
+//	    "homeserver_field": "url",               // 2024 only: "server-name" (JS, the text) or "url" (Rust)
+//	    "strict_decode": false                   // refuse unknown fields in m.login.* messages
+//	  },
+//	  "flow": {
+//	    "ack": "after-browser",                  // protocol_accepted "before-browser", "after-browser" (once it opened) or "after-confirm" (Rust: once the user confirmed the browser step)
+//	    "unable_to_open_reason": true,           // the 2026 failure unable_to_open_verification_uri exists
+//	    "whoami": true,                          // N calls whoami before m.login.success
+//	    "confirm_account": true,                 // N asks the user to confirm the account whoami shows
+//	    "protocols_wait_for_check_code": true,   // N acts on m.login.protocols only after the code was typed
+//	    "write_conflict": "abort",               // on 412/409: "abort", "ignore" (js-sdk) or "retry"
+//	    "denial": "declined",                    // consent refused: "declined" (Rust) or "user-cancelled" (JS)
+//	    "device_id": "curve25519"                // "curve25519" (Rust: base64 of the key) or "random"
+//	  },
+//	  "timing": {
+//	    "poll_interval_ms": 1000,                // rendezvous GET period
+//	    "poll_backoff_max_ms": 1000,             // poll period cap; each unchanged read multiplies it
+//	    "poll_backoff_factor": 1,                // by this factor (1: no backoff)
+//	    "http_timeout_ms": 10000,                // a request not answered by then is a transport failure
+//	    "http_retries": 2,                       // retries of a failed request (transport error, 429, 5xx)
+//	    "retry_backoff_ms": 500,                 // wait before a retry
+//	    "device_poll_interval_ms": 500,          // E's GET /devices/{id} period after m.login.success
+//	    "device_poll_timeout_ms": 10000          // E gives up with device_not_found after this
+//	  },
+//	  "oauth": {
+//	    "preset": "mas",                         // a model/oauth preset
+//	    "slow_down": "obey"                      // "obey" (+5 s per slow_down) or "ignore"
+//	  },
+//	  "homeserver": {"preset": "synapse-2026"}   // a model/homeserver preset
+//	}
+//
+// Every field is required except the overrides, which default to "keep".
+// JSON has no comments: the comments above are for the reader only.
+package variant

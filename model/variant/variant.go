@@ -1,0 +1,497 @@
+package variant
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"qrlab/model/channel"
+	"qrlab/model/homeserver"
+	"qrlab/model/msg"
+	"qrlab/model/oauth"
+	"qrlab/model/qr"
+	"qrlab/model/rendezvous"
+)
+
+//go:embed presets/*.json
+var presetFS embed.FS
+
+// ErrVariant is wrapped by every error of this package, so a caller can tell a
+// bad preset from other failures.
+var ErrVariant = errors.New("invalid variant")
+
+// Variant is one complete set of design knobs of QR-code login. It is plain
+// data: the login state machines, the simulator and the reports read it.
+type Variant struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Rendezvous  RendezvousKnobs `json:"rendezvous"`
+	Channel     ChannelKnobs    `json:"channel"`
+	QR          QRKnobs         `json:"qr"`
+	Messages    MessageKnobs    `json:"messages"`
+	Flow        FlowKnobs       `json:"flow"`
+	Timing      TimingKnobs     `json:"timing"`
+	OAuth       OAuthKnobs      `json:"oauth"`
+	Homeserver  HomeserverKnobs `json:"homeserver"`
+}
+
+// RendezvousKnobs pick the mailbox API: a model/rendezvous preset and a few
+// overrides that studies change most often.
+type RendezvousKnobs struct {
+	Preset       string `json:"preset"`
+	TTLMillis    int64  `json:"ttl_ms,omitempty"`
+	MaxDataBytes int    `json:"max_data_bytes,omitempty"`
+	Token        string `json:"token,omitempty"`
+}
+
+// ChannelKnobs pick the secure channel construction and how payloads are
+// bound to the rendezvous session.
+type ChannelKnobs struct {
+	Construction        string `json:"construction"`
+	Digits              string `json:"digits"`
+	GeneratorNonceStart uint64 `json:"generator_nonce_start"`
+	CheckCodeKeys       string `json:"check_code_keys"`
+	RetryAccept         bool   `json:"retry_accept"`
+	AADBinding          bool   `json:"aad_binding"`
+	AADLayout           string `json:"aad_layout"`
+}
+
+// QRKnobs pick the QR payload layout.
+type QRKnobs struct {
+	Format string `json:"format"`
+}
+
+// MessageKnobs pick the generation of the m.login.* messages.
+type MessageKnobs struct {
+	Generation      string `json:"generation"`
+	HomeserverField string `json:"homeserver_field"`
+	StrictDecode    bool   `json:"strict_decode"`
+}
+
+// FlowKnobs are the ordering choices of the sign-in sequence and the shipped
+// clients' quirks.
+type FlowKnobs struct {
+	Ack                       string `json:"ack"`
+	UnableToOpenReason        bool   `json:"unable_to_open_reason"`
+	Whoami                    bool   `json:"whoami"`
+	ConfirmAccount            bool   `json:"confirm_account"`
+	ProtocolsWaitForCheckCode bool   `json:"protocols_wait_for_check_code"`
+	WriteConflict             string `json:"write_conflict"`
+	Denial                    string `json:"denial"`
+	DeviceID                  string `json:"device_id"`
+}
+
+// TimingKnobs are the polling periods, timeouts and retries, in milliseconds.
+type TimingKnobs struct {
+	PollIntervalMillis       int64   `json:"poll_interval_ms"`
+	PollBackoffMaxMillis     int64   `json:"poll_backoff_max_ms"`
+	PollBackoffFactor        float64 `json:"poll_backoff_factor"`
+	HTTPTimeoutMillis        int64   `json:"http_timeout_ms"`
+	HTTPRetries              int     `json:"http_retries"`
+	RetryBackoffMillis       int64   `json:"retry_backoff_ms"`
+	DevicePollIntervalMillis int64   `json:"device_poll_interval_ms"`
+	DevicePollTimeoutMillis  int64   `json:"device_poll_timeout_ms"`
+}
+
+// OAuthKnobs pick the authorization server and the client's answer to
+// slow_down.
+type OAuthKnobs struct {
+	Preset   string `json:"preset"`
+	SlowDown string `json:"slow_down"`
+}
+
+// HomeserverKnobs pick the homeserver model.
+type HomeserverKnobs struct {
+	Preset string `json:"preset"`
+}
+
+// Values of the enumerated knobs.
+const (
+	AckBeforeBrowser = "before-browser"
+	AckAfterBrowser  = "after-browser"
+	AckAfterConfirm  = "after-confirm"
+
+	ConflictAbort  = "abort"
+	ConflictIgnore = "ignore"
+	ConflictRetry  = "retry"
+
+	DenialDeclined      = "declined"
+	DenialUserCancelled = "user-cancelled"
+
+	DeviceIDCurve25519 = "curve25519"
+	DeviceIDRandom     = "random"
+
+	HomeserverServerName = "server-name"
+	HomeserverURL        = "url"
+
+	SlowDownObey   = "obey"
+	SlowDownIgnore = "ignore"
+
+	Generation2024 = "2024"
+	Generation2026 = "2026"
+
+	LayoutBaseURL16 = "base-url-16"
+	LayoutBaseURL8  = "base-url-8"
+
+	KeysRaw    = "raw"
+	KeysBase64 = "base64"
+
+	TokenCounter     = "counter"
+	TokenDigest      = "digest"
+	TokenContentHash = "content-hash"
+)
+
+// Names lists the embedded presets in sorted order.
+func Names() []string {
+	entries, err := presetFS.ReadDir("presets")
+	if err != nil {
+		return nil
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if n, ok := strings.CutSuffix(e.Name(), ".json"); ok {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Load returns the embedded preset name, parsed and validated.
+func Load(name string) (Variant, error) {
+	file := path.Join("presets", name+".json")
+	b, err := presetFS.ReadFile(file)
+	if err != nil {
+		return Variant{}, fmt.Errorf("%w: unknown preset %q (have %s)", ErrVariant, name, strings.Join(Names(), ", "))
+	}
+	return Parse(b, file)
+}
+
+// MustLoad is Load for presets the caller knows exist (tests, built-in
+// scenarios); it panics on a programmer error.
+func MustLoad(name string) Variant {
+	v, err := Load(name)
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// Parse reads one preset file strictly and validates it. sourceName names the
+// file in error messages; when it ends in <name>.json, the preset's name must
+// be <name>.
+func Parse(b []byte, sourceName string) (Variant, error) {
+	var v Variant
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return Variant{}, fmt.Errorf("%w: %s: %s", ErrVariant, sourceName, describeJSONError(b, err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return Variant{}, fmt.Errorf("%w: %s: data after the JSON object", ErrVariant, sourceName)
+	}
+	if base, ok := strings.CutSuffix(path.Base(sourceName), ".json"); ok && v.Name != base {
+		return Variant{}, fmt.Errorf("%w: %s: field name: %q does not match the file name %q", ErrVariant, sourceName, v.Name, base)
+	}
+	if err := v.Validate(); err != nil {
+		return Variant{}, fmt.Errorf("%s: %w", sourceName, err)
+	}
+	return v, nil
+}
+
+// describeJSONError turns a decoder error into a message naming the field.
+func describeJSONError(b []byte, err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("field %s: JSON %s where %s belongs", te.Field, te.Value, te.Type)
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		line := 1 + bytes.Count(b[:min(int(se.Offset), len(b))], []byte("\n"))
+		return fmt.Sprintf("line %d: %v", line, err)
+	}
+	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return "unknown field " + f
+	}
+	return err.Error()
+}
+
+// fieldError builds an error naming the field, the bad value and the valid
+// values.
+func fieldError(field string, value any, valid string) error {
+	return fmt.Errorf("%w: field %s: %v is not valid (want %s)", ErrVariant, field, value, valid)
+}
+
+func oneOf(field, value string, valid ...string) error {
+	for _, v := range valid {
+		if value == v {
+			return nil
+		}
+	}
+	return fieldError(field, strconv.Quote(value), strings.Join(valid, ", "))
+}
+
+// Validate checks every knob and names the first bad field.
+func (v *Variant) Validate() error {
+	if v.Name == "" {
+		return fieldError("name", `""`, "a non-empty name")
+	}
+	if _, err := v.RendezvousConfig(); err != nil {
+		return err
+	}
+	if _, err := v.ChannelConfig(); err != nil {
+		return err
+	}
+	if f, err := qr.ParseFormat(v.QR.Format); err != nil || !f.Valid() {
+		return fieldError("qr.format", strconv.Quote(v.QR.Format), formatNames())
+	}
+	checks := []error{
+		oneOf("messages.generation", v.Messages.Generation, Generation2024, Generation2026),
+		oneOf("flow.ack", v.Flow.Ack, AckBeforeBrowser, AckAfterBrowser, AckAfterConfirm),
+		oneOf("flow.write_conflict", v.Flow.WriteConflict, ConflictAbort, ConflictIgnore, ConflictRetry),
+		oneOf("flow.denial", v.Flow.Denial, DenialDeclined, DenialUserCancelled),
+		oneOf("flow.device_id", v.Flow.DeviceID, DeviceIDCurve25519, DeviceIDRandom),
+		oneOf("oauth.slow_down", v.OAuth.SlowDown, SlowDownObey, SlowDownIgnore),
+	}
+	if v.Messages.Generation == Generation2024 {
+		checks = append(checks, oneOf("messages.homeserver_field", v.Messages.HomeserverField, HomeserverServerName, HomeserverURL))
+	} else if v.Messages.HomeserverField != "" {
+		checks = append(checks, fieldError("messages.homeserver_field", strconv.Quote(v.Messages.HomeserverField), `"" with generation 2026 (base_url is always a URL)`))
+	}
+	if v.Flow.UnableToOpenReason && v.Messages.Generation == Generation2024 {
+		checks = append(checks, fieldError("flow.unable_to_open_reason", true, "false with generation 2024 (the reason is 2026 only)"))
+	}
+	if v.Flow.ConfirmAccount && !v.Flow.Whoami {
+		checks = append(checks, fieldError("flow.confirm_account", true, "false when flow.whoami is false"))
+	}
+	for _, err := range checks {
+		if err != nil {
+			return err
+		}
+	}
+	t := v.Timing
+	pos := []struct {
+		field string
+		val   int64
+	}{
+		{"timing.poll_interval_ms", t.PollIntervalMillis},
+		{"timing.poll_backoff_max_ms", t.PollBackoffMaxMillis},
+		{"timing.http_timeout_ms", t.HTTPTimeoutMillis},
+		{"timing.retry_backoff_ms", t.RetryBackoffMillis},
+		{"timing.device_poll_interval_ms", t.DevicePollIntervalMillis},
+		{"timing.device_poll_timeout_ms", t.DevicePollTimeoutMillis},
+	}
+	for _, p := range pos {
+		if p.val <= 0 {
+			return fieldError(p.field, p.val, "a positive number of milliseconds")
+		}
+	}
+	if t.PollBackoffMaxMillis < t.PollIntervalMillis {
+		return fieldError("timing.poll_backoff_max_ms", t.PollBackoffMaxMillis, "at least timing.poll_interval_ms")
+	}
+	if t.PollBackoffFactor < 1 || t.PollBackoffFactor > 10 {
+		return fieldError("timing.poll_backoff_factor", t.PollBackoffFactor, "a number from 1 to 10")
+	}
+	if t.HTTPRetries < 0 || t.HTTPRetries > 10 {
+		return fieldError("timing.http_retries", t.HTTPRetries, "0 to 10")
+	}
+	if _, err := oauth.Preset(v.OAuth.Preset); err != nil {
+		return fieldError("oauth.preset", strconv.Quote(v.OAuth.Preset), strings.Join(oauth.PresetNames(), ", "))
+	}
+	if _, err := homeserver.Preset(v.Homeserver.Preset); err != nil {
+		return fieldError("homeserver.preset", strconv.Quote(v.Homeserver.Preset), strings.Join(homeserver.PresetNames(), ", "))
+	}
+	return nil
+}
+
+func formatNames() string {
+	fs := qr.Formats()
+	s := make([]string, len(fs))
+	for i, f := range fs {
+		s[i] = string(f)
+	}
+	return strings.Join(s, ", ")
+}
+
+// RendezvousConfig returns the rendezvous store configuration: the preset
+// with the variant's overrides applied.
+func (v *Variant) RendezvousConfig() (rendezvous.Config, error) {
+	cfg, err := rendezvous.Preset(v.Rendezvous.Preset)
+	if err != nil {
+		return cfg, fieldError("rendezvous.preset", strconv.Quote(v.Rendezvous.Preset), strings.Join(rendezvous.PresetNames(), ", "))
+	}
+	if v.Rendezvous.TTLMillis < 0 {
+		return cfg, fieldError("rendezvous.ttl_ms", v.Rendezvous.TTLMillis, "0 (keep) or a positive number of milliseconds")
+	}
+	if v.Rendezvous.TTLMillis > 0 {
+		cfg.TTL = rendezvous.Millis(v.Rendezvous.TTLMillis)
+	}
+	if v.Rendezvous.MaxDataBytes < 0 {
+		return cfg, fieldError("rendezvous.max_data_bytes", v.Rendezvous.MaxDataBytes, "0 (keep) or a positive byte count")
+	}
+	if v.Rendezvous.MaxDataBytes > 0 {
+		cfg.MaxDataBytes = v.Rendezvous.MaxDataBytes
+	}
+	switch v.Rendezvous.Token {
+	case "":
+	case TokenCounter:
+		cfg.Token = rendezvous.TokenCounter
+	case TokenDigest:
+		cfg.Token = rendezvous.TokenDigest
+	case TokenContentHash:
+		cfg.Token = rendezvous.TokenContentHash
+	default:
+		return cfg, fieldError("rendezvous.token", strconv.Quote(v.Rendezvous.Token), `"", counter, digest, content-hash`)
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("%w: field rendezvous: %w", ErrVariant, err)
+	}
+	return cfg, nil
+}
+
+// ChannelConfig returns the secure channel configuration.
+func (v *Variant) ChannelConfig() (channel.Config, error) {
+	c, err := channel.ParseConstruction(v.Channel.Construction)
+	if err != nil {
+		names := []string{}
+		for _, c := range channel.Constructions() {
+			names = append(names, string(c))
+		}
+		return channel.Config{}, fieldError("channel.construction", strconv.Quote(v.Channel.Construction), strings.Join(names, ", "))
+	}
+	cfg := channel.DefaultConfig(c)
+	if v.Channel.Digits != "" {
+		d, err := channel.ParseDigits(v.Channel.Digits)
+		if err != nil {
+			return cfg, fieldError("channel.digits", strconv.Quote(v.Channel.Digits), `"", 00-99, 10-99`)
+		}
+		cfg.Digits = d
+	}
+	if v.Channel.GeneratorNonceStart > 1 {
+		return cfg, fieldError("channel.generator_nonce_start", v.Channel.GeneratorNonceStart, "0 or 1")
+	}
+	cfg.GeneratorNonceStart = v.Channel.GeneratorNonceStart
+	switch v.Channel.CheckCodeKeys {
+	case KeysRaw:
+		cfg.CheckCodeKeys = channel.KeysRaw
+	case KeysBase64:
+		cfg.CheckCodeKeys = channel.KeysBase64
+	default:
+		return cfg, fieldError("channel.check_code_keys", strconv.Quote(v.Channel.CheckCodeKeys), "raw, base64")
+	}
+	cfg.RetryAccept = v.Channel.RetryAccept
+	if err := oneOf("channel.aad_layout", v.Channel.AADLayout, LayoutBaseURL16, LayoutBaseURL8); err != nil {
+		return cfg, err
+	}
+	if v.Channel.AADBinding {
+		rc, err := rendezvous.Preset(v.Rendezvous.Preset)
+		if err == nil && rc.Flavour == rendezvous.FlavourETag {
+			return cfg, fieldError("channel.aad_binding", true, "false with an etag rendezvous (no ID or sequence token to bind)")
+		}
+	}
+	return cfg, nil
+}
+
+// AADLayout returns the binding layout as the channel package names it.
+func (v *Variant) AADLayout() channel.AADLayout {
+	if v.Channel.AADLayout == LayoutBaseURL8 {
+		return channel.AADBaseURL8
+	}
+	return channel.AADBaseURL16
+}
+
+// QRFormat returns the QR payload format.
+func (v *Variant) QRFormat() qr.Format { return qr.Format(v.QR.Format) }
+
+// Generation returns the message generation for msg.WithGeneration.
+func (v *Variant) Generation() msg.Generation {
+	if v.Messages.Generation == Generation2024 {
+		return msg.Gen2024
+	}
+	return msg.Gen2026
+}
+
+// OAuthConfig returns the authorization server configuration.
+func (v *Variant) OAuthConfig() (oauth.Config, error) {
+	c, err := oauth.Preset(v.OAuth.Preset)
+	if err != nil {
+		return c, fmt.Errorf("%w: field oauth.preset: %w", ErrVariant, err)
+	}
+	return c, nil
+}
+
+// HomeserverConfig returns the homeserver configuration.
+func (v *Variant) HomeserverConfig() (homeserver.Config, error) {
+	c, err := homeserver.Preset(v.Homeserver.Preset)
+	if err != nil {
+		return c, fmt.Errorf("%w: field homeserver.preset: %w", ErrVariant, err)
+	}
+	return c, nil
+}
+
+// Knob is one setting of a variant, for listings such as simrun variants.
+type Knob struct {
+	// Name is the field's path in the preset file, such as "flow.ack".
+	Name string
+	// Value is its value as text.
+	Value string
+}
+
+// Knobs lists every knob of the variant in schema order.
+func (v *Variant) Knobs() []Knob {
+	b := func(x bool) string { return strconv.FormatBool(x) }
+	i := func(x int64) string { return strconv.FormatInt(x, 10) }
+	return []Knob{
+		{"rendezvous.preset", v.Rendezvous.Preset},
+		{"rendezvous.ttl_ms", i(v.Rendezvous.TTLMillis)},
+		{"rendezvous.max_data_bytes", i(int64(v.Rendezvous.MaxDataBytes))},
+		{"rendezvous.token", v.Rendezvous.Token},
+		{"channel.construction", v.Channel.Construction},
+		{"channel.digits", v.Channel.Digits},
+		{"channel.generator_nonce_start", strconv.FormatUint(v.Channel.GeneratorNonceStart, 10)},
+		{"channel.check_code_keys", v.Channel.CheckCodeKeys},
+		{"channel.retry_accept", b(v.Channel.RetryAccept)},
+		{"channel.aad_binding", b(v.Channel.AADBinding)},
+		{"channel.aad_layout", v.Channel.AADLayout},
+		{"qr.format", v.QR.Format},
+		{"messages.generation", v.Messages.Generation},
+		{"messages.homeserver_field", v.Messages.HomeserverField},
+		{"messages.strict_decode", b(v.Messages.StrictDecode)},
+		{"flow.ack", v.Flow.Ack},
+		{"flow.unable_to_open_reason", b(v.Flow.UnableToOpenReason)},
+		{"flow.whoami", b(v.Flow.Whoami)},
+		{"flow.confirm_account", b(v.Flow.ConfirmAccount)},
+		{"flow.protocols_wait_for_check_code", b(v.Flow.ProtocolsWaitForCheckCode)},
+		{"flow.write_conflict", v.Flow.WriteConflict},
+		{"flow.denial", v.Flow.Denial},
+		{"flow.device_id", v.Flow.DeviceID},
+		{"timing.poll_interval_ms", i(v.Timing.PollIntervalMillis)},
+		{"timing.poll_backoff_max_ms", i(v.Timing.PollBackoffMaxMillis)},
+		{"timing.poll_backoff_factor", strconv.FormatFloat(v.Timing.PollBackoffFactor, 'g', -1, 64)},
+		{"timing.http_timeout_ms", i(v.Timing.HTTPTimeoutMillis)},
+		{"timing.http_retries", i(int64(v.Timing.HTTPRetries))},
+		{"timing.retry_backoff_ms", i(v.Timing.RetryBackoffMillis)},
+		{"timing.device_poll_interval_ms", i(v.Timing.DevicePollIntervalMillis)},
+		{"timing.device_poll_timeout_ms", i(v.Timing.DevicePollTimeoutMillis)},
+		{"oauth.preset", v.OAuth.Preset},
+		{"oauth.slow_down", v.OAuth.SlowDown},
+		{"homeserver.preset", v.Homeserver.Preset},
+	}
+}
+
+// Marshal writes the variant in the preset file format, indented, so that a
+// modified variant can be saved as a new preset.
+func (v Variant) Marshal() ([]byte, error) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("%w: marshal %s: %w", ErrVariant, v.Name, err)
+	}
+	return append(b, '\n'), nil
+}

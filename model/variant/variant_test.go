@@ -1,0 +1,78 @@
+package variant
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestEveryPresetLoads(t *testing.T) {
+	names := Names()
+	for _, want := range []string{"msc4108-2024", "msc4108-2024-spec", "msc4108-2025", "msc4388", "msc4388-vodozemac", "element-x", "element-web", "msc4388-mas"} {
+		found := false
+		for _, n := range names {
+			found = found || n == want
+		}
+		if !found {
+			t.Errorf("preset %s missing from %v", want, names)
+		}
+	}
+	for _, n := range names {
+		v, err := Load(n)
+		if err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+		if len(v.Knobs()) == 0 {
+			t.Fatalf("%s: no knobs", n)
+		}
+		// A marshalled variant parses back to itself.
+		b, err := v.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := Parse(b, n+".json")
+		if err != nil {
+			t.Fatalf("%s: round trip: %v\n%s", n, err, b)
+		}
+		if w != v {
+			t.Fatalf("%s: round trip changed the variant", n)
+		}
+	}
+}
+
+func TestBadPresets(t *testing.T) {
+	good, _ := MustLoad("msc4388").Marshal()
+	edit := func(old, new string) []byte { return []byte(strings.Replace(string(good), old, new, 1)) }
+	cases := []struct {
+		name string
+		in   []byte
+		want string // in the error
+	}{
+		{"unknown field", edit(`"qr": {`, `"qr": {"colour": 1, `), `msc4388.json: unknown field "colour"`},
+		{"wrong type", edit(`"whoami": true`, `"whoami": "yes"`), "field flow.whoami"},
+		{"bad construction", edit(`"hpke-spec"`, `"rot13"`), `channel.construction: "rot13" is not valid (want ecies-spec, ecies-vodozemac, hpke-spec, hpke-vodozemac)`},
+		{"bad ack", edit(`"after-browser"`, `"whenever"`), "flow.ack"},
+		{"bad qr", edit(`"format": "msc4388"`, `"format": "msc9999"`), "qr.format"},
+		{"bad rendezvous", edit(`"preset": "sequence-token"`, `"preset": "pigeon"`), "rendezvous.preset"},
+		{"bad oauth", edit(`"preset": "rfc8628"`, `"preset": "none"`), "oauth.preset"},
+		{"zero interval", edit(`"poll_interval_ms": 1000`, `"poll_interval_ms": 0`), "timing.poll_interval_ms"},
+		{"name mismatch", edit(`"name": "msc4388"`, `"name": "other"`), "does not match the file name"},
+		{"2024 with 7th reason", edit(`"generation": "2026"`, `"generation": "2024", "homeserver_field": "url"`), "homeserver_field"},
+		{"trailing data", append(append([]byte{}, good...), "{}"...), "data after"},
+		{"syntax", []byte("{\n\"name\": }"), "line 2"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse(tc.in, "presets/msc4388.json")
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, ErrVariant) {
+				t.Fatalf("got %v, want an ErrVariant mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestUnknownPreset(t *testing.T) {
+	if _, err := Load("nope"); err == nil || !strings.Contains(err.Error(), "msc4388") {
+		t.Fatalf("got %v", err)
+	}
+}
