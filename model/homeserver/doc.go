@@ -7,6 +7,7 @@
 //	GET  /_matrix/client/v3/account/whoami         user_id and device_id of a token
 //	GET  /_matrix/client/v3/devices/{deviceId}     404 until the device is in the list, 200 after
 //	POST /_matrix/client/v3/keys/upload            device keys (self-signed and cross-signed), one-time keys
+//	GET  /_matrix/client/v3/room_keys/version      the account's current key backup version (404 M_NOT_FOUND: none)
 //
 // The server is pure: Handle(now, request) computes a response and effects;
 // time is an argument, and nothing here starts a goroutine or does I/O. It
@@ -35,5 +36,7 @@
 //
 // Identity, SigningKey and DeviceKeys make accounts and devices with real
 // Ed25519 keys whose seeds come from an io.Reader, so scenarios replay byte
-// for byte.
+// for byte. CreateBackup gives an account a key backup version
+// (m.megolm_backup.v1.curve25519-aes-sha2, auth_data.public_key in unpadded
+// base64) whose Curve25519 private key comes from an io.Reader too.
 package homeserver

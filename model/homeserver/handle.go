@@ -103,6 +103,15 @@ func (h *Server) HandleAppend(now Millis, req *Request, fx []Effect) (Response, 
 		b = oauth.AppendJSONString(b, ref.device)
 		b = append(b, `,"is_guest":false}`...)
 		return Response{Status: 200, Header: oauth.JSONHeader(), Body: b}, fx
+	case PathRoomKeysVersion:
+		if !get {
+			return fixed(405, bodyMethodNotAllowed), fx
+		}
+		ref, resp, ok, fx := h.authenticate(now, req, query, fx)
+		if !ok {
+			return resp, fx
+		}
+		return h.backupVersion(ref.user), fx
 	case PathKeysUpload:
 		if req.Method != "POST" {
 			return fixed(405, bodyMethodNotAllowed), fx

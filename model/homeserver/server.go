@@ -55,6 +55,8 @@ type account struct {
 	usk     *crossKey
 	devices map[string]*device
 	order   []string // device IDs in creation order
+	backup  *backup  // current key backup version (nil: none)
+	backups int      // backup versions created so far
 }
 
 // device is one device of a user.

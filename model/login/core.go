@@ -1,6 +1,7 @@
 package login
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +27,7 @@ const (
 	opPut
 	opReread // GET after a write conflict, before a retried PUT (write_conflict "retry")
 	opAPI    // not a rendezvous request
+	opDiscover
 )
 
 // timer purposes
@@ -90,12 +92,15 @@ type core struct {
 	hasSession  bool
 	pollEvery   Millis
 	conflicts   int
+	txnPrefix   string // put_txn_id: random part of every transaction ID
+	txns        uint64 // put_txn_id: writes so far (the counter part)
 
 	// The request in flight (one at a time) and its retries.
 	req      Request
 	op       mbOp
 	inflight uint64
 	tries    int
+	soft     bool // an API request whose failure must not end the login
 
 	timer        uint64
 	timerPurpose purpose
@@ -133,6 +138,13 @@ func (c *core) init(v variant.Variant, rnd io.Reader, role channel.Role) error {
 	}
 	c.pollEvery = Millis(v.Timing.PollIntervalMillis)
 	c.fx = make([]Effect, 0, 8)
+	if v.Rendezvous.PutTxnID {
+		var b [8]byte
+		if _, err := io.ReadFull(rnd, b[:]); err != nil {
+			return fmt.Errorf("login: transaction IDs: %w", err)
+		}
+		c.txnPrefix = hex.EncodeToString(b[:])
+	}
 	return nil
 }
 
@@ -156,7 +168,7 @@ func (c *core) nextID() uint64 { c.ids++; return c.ids }
 func (c *core) issue(op mbOp, t Target, method, url string, h Header, body []byte) {
 	c.req = Request{ID: c.nextID(), Target: t, Method: method, URL: url, Path: pathOf(url), Header: h, Body: body,
 		Timeout: Millis(c.v.Timing.HTTPTimeoutMillis)}
-	c.op, c.inflight, c.tries = op, c.req.ID, 0
+	c.op, c.inflight, c.tries, c.soft = op, c.req.ID, 0, false
 	c.fx = append(c.fx, Effect{Kind: EffectRequest, Request: c.req})
 }
 
@@ -209,6 +221,10 @@ func (c *core) route(in Input) route {
 				c.setTimer(tRetry, Millis(c.v.Timing.RetryBackoffMillis))
 				return routeIgnore
 			}
+			if c.op == opAPI && c.soft {
+				c.resp = r
+				return routeAPI
+			}
 			if r.Status == 0 {
 				c.failLocal(ReasonTimeout, fmt.Sprintf("%s %s: no answer after %d tries", c.req.Method, c.req.Path, c.tries+1))
 			} else {
@@ -256,6 +272,46 @@ func (c *core) createURL() string {
 	return strings.TrimSuffix(c.rvBase, "/") + c.rv.Prefixes[0]
 }
 
+// discoverRendezvous asks the MSC4388 discovery endpoint (GET {prefix}) whether this
+// device may create a session; create follows on {"create_available": true}.
+func (c *core) discoverRendezvous() {
+	c.issue(opDiscover, TargetRendezvous, "GET", c.createURL(), nil, nil)
+}
+
+// rendezvousDiscovered handles the discovery answer: create, or end the login.
+func (c *core) rendezvousDiscovered(r Response) {
+	if r.Status == 200 {
+		obj, err := homeserver.ParseJSON(r.Body)
+		if err == nil {
+			if v, ok := obj.Get("create_available"); ok && v.Kind == homeserver.Bool {
+				if v.Bool {
+					c.create()
+					return
+				}
+				c.failLocal(ReasonRendezvousUnavailable, "rendezvous discovery: create_available is false")
+				return
+			}
+		}
+		c.failLocal(ReasonRendezvousUnavailable, "rendezvous discovery: no create_available in the answer")
+		return
+	}
+	detail := fmt.Sprintf("rendezvous discovery: status %d", r.Status)
+	if obj, err := homeserver.ParseJSON(r.Body); err == nil {
+		if code, ok := str(&obj, "errcode"); ok {
+			detail += " " + code
+		}
+	}
+	c.failLocal(ReasonRendezvousUnavailable, detail)
+}
+
+// nextTxnID returns a fresh transaction ID for one write: the random
+// prefix drawn at construction and a counter, in the opaque identifier
+// grammar (hex digits and a dot) that Synapse's check accepts too.
+func (c *core) nextTxnID() string {
+	c.txns++
+	return c.txnPrefix + "." + strconv.FormatUint(c.txns, 10)
+}
+
 func (c *core) create() {
 	if c.etag {
 		c.issue(opCreate, TargetRendezvous, "POST", c.createURL(),
@@ -298,7 +354,13 @@ func (c *core) put(payload string) {
 	b = append(b, `,"data":`...)
 	b = oauth.AppendJSONString(b, payload)
 	b = append(b, '}')
-	c.issue(opPut, TargetRendezvous, "PUT", c.sessURL, oauth.NewHeader("Content-Type", oauth.ContentTypeJSON), b)
+	url := c.sessURL
+	if c.v.Rendezvous.PutTxnID {
+		// A fresh ID per write; a retry of this write (reissue) resends the
+		// same URL, so the server replays its recorded outcome.
+		url += "/" + c.nextTxnID()
+	}
+	c.issue(opPut, TargetRendezvous, "PUT", url, oauth.NewHeader("Content-Type", oauth.ContentTypeJSON), b)
 }
 
 func (c *core) deleteSession() {
@@ -315,6 +377,10 @@ func (c *core) deleteSession() {
 func (c *core) mailboxResponse(r Response) route {
 	op := c.op
 	c.op = opNone
+	if op == opDiscover {
+		c.rendezvousDiscovered(r)
+		return routeIgnore
+	}
 	if r.Status == 404 {
 		c.failLocal(ReasonRendezvousExpired, fmt.Sprintf("%s %s: 404", c.req.Method, c.req.Path))
 		return routeIgnore
@@ -566,6 +632,22 @@ func (c *core) failSend(r Reason, detail string) {
 		r = ReasonUserCancelled
 	}
 	if !c.sealSend(msg.Failure{Reason: msg.Reason(r)}) {
+		return
+	}
+	c.finish(Outcome{Reason: r, Sent: true, Detail: detail})
+}
+
+// failSendAs is failSend for a local reason no message carries: m.login.failure
+// goes out with the spec reason wire, and the outcome keeps the local one.
+func (c *core) failSendAs(r Reason, wire msg.Reason, detail string) {
+	if c.state.Terminal() {
+		return
+	}
+	if c.ch == nil || (c.role == channel.RoleScanner && c.ch.Opened() == 0) {
+		c.failLocal(r, detail)
+		return
+	}
+	if !c.sealSend(msg.Failure{Reason: wire}) {
 		return
 	}
 	c.finish(Outcome{Reason: r, Sent: true, Detail: detail})

@@ -45,6 +45,15 @@
 //     write_conflict knob: abort, ignore (carry on as if sent: the js-sdk
 //     loses the message) or retry (re-read the token and PUT the same
 //     payload again, up to http_retries times).
+//   - With the rendezvous.put_txn_id knob (the later MSC4388 revision) a
+//     PUT goes to {prefix}/{id}/{txnId}: each write draws a fresh txnId
+//     (a random prefix drawn at construction, a dot and a counter), and a
+//     retry of the same write after a transport failure, 429 or 5xx resends
+//     the same URL, so the server replays the outcome of a write whose answer
+//     was lost. A write_conflict retry is a new write with a new txnId.
+//   - With the rendezvous.discovery knob the creating device first asks
+//     GET {prefix}; create_available false, a 404 (M_UNRECOGNIZED) or any
+//     other answer ends it with rendezvous_unavailable before it creates.
 //   - AAD binding (2026): a Seal binds the token the PUT is conditioned on,
 //     an Open the token the reader held before the read (its own latest
 //     write, or the create), which is the token the writer's PUT was
@@ -80,7 +89,19 @@
 // authorization_expired) -> [whoami -> confirming-account] -> sending-success
 // -> waiting-secrets (poll) -> [whoami, if not done before] -> uploading-keys
 // (device keys signed by the device key and the self-signing key, one
-// keys/upload) -> done.
+// keys/upload) -> [connecting-backup, if the secrets carry a backup] -> done.
+//
+// whoami must name the device_id N asked for, and, when the variant confirms
+// the account and NewDeviceConfig.ExpectedUserID is set, that account; else
+// N ends with whoami_mismatch (m.login.failure user_cancelled goes out if the
+// channel is up).
+//
+// connecting-backup (spec §6 step 7) GETs room_keys/version and compares the
+// algorithm, auth_data.public_key (against the X25519 public key of the
+// received private key) and version (against backup_version). The result is
+// Facts.Backup and the success outcome's Detail; a backup that does not
+// connect (mismatch, none on the server, an error or no answer) never fails
+// the login.
 //
 // # ExistingDevice
 //
@@ -115,7 +136,8 @@
 // texts' reasons (sent in m.login.failure when the channel is up, or
 // received from the peer) or a local one (timeout, rendezvous_expired,
 // channel_integrity, check_code_mismatch, write_conflict, http_error,
-// invalid_qr, discovery_failed, key_upload_failed). An undecodable or
+// invalid_qr, discovery_failed, key_upload_failed, whoami_mismatch,
+// rendezvous_unavailable). An undecodable or
 // out-of-place message is answered with unexpected_message_received; a
 // protocol other than device_authorization_grant with unsupported_protocol.
 package login

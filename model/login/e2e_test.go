@@ -9,13 +9,13 @@ import (
 
 // TestEndToEnd signs a new device in for every preset and both QR
 // directions, and checks it ends signed in and cross-signed by the
-// homeserver's own signature predicate.
+// homeserver's own signature predicate, and connected to Alice's key backup.
 func TestEndToEnd(t *testing.T) {
 	for _, name := range variant.Names() {
 		for _, intent := range []qr.Intent{qr.Login, qr.Reciprocate} {
 			t.Run(name+"/"+intent.String(), func(t *testing.T) {
 				v := variant.MustLoad(name)
-				w := newWorld(t, v, worldOpts{nIntent: intent, seed: 7}, user{})
+				w := newWorld(t, v, worldOpts{nIntent: intent, seed: 7, backup: true}, user{})
 				w.run()
 				no, eo := w.n.Outcome(), w.e.Outcome()
 				if !no.Success || !eo.Success {
@@ -26,6 +26,9 @@ func TestEndToEnd(t *testing.T) {
 				}
 				if err := w.hs.VerifyDevice(aliceID, no.DeviceID); err != nil || !w.hs.CrossSigned(aliceID, no.DeviceID) {
 					t.Fatalf("device %s not cross-signed: %v\n%s", no.DeviceID, err, w.log.String())
+				}
+				if b := w.n.Facts().Backup; b != BackupConnected {
+					t.Fatalf("backup %s, want connected\n%s", b, w.log.String())
 				}
 				if w.earlySecrets {
 					t.Fatal("secrets sealed before the check code was confirmed")

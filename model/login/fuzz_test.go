@@ -9,7 +9,7 @@ import (
 )
 
 // fuzzPresets are the variants the fuzz targets pick from.
-var fuzzPresets = []string{"msc4108-2024", "msc4388", "msc4108-2025", "element-web", "element-x"}
+var fuzzPresets = []string{"msc4108-2024", "msc4388", "msc4108-2025", "element-web", "element-x", "msc4388-txn"}
 
 // fuzzBodies are response bodies a fuzzed response may carry: plausible
 // answers of every endpoint the machines talk to, and junk.
@@ -23,6 +23,9 @@ var fuzzBodies = [][]byte{
 	[]byte(`{"error":"authorization_pending"}`), []byte(`{"error":"slow_down"}`), []byte(`{"error":"access_denied"}`),
 	[]byte(`{"error":"expired_token"}`), []byte(`{"access_token":"t"}`), []byte(`{"user_id":"@alice:lab.example"}`),
 	[]byte(`{"data":5,"sequence_token":null}`),
+	[]byte(`{"user_id":"@alice:lab.example","device_id":"OTHER"}`), []byte(`{"create_available":true}`),
+	[]byte(`{"create_available":false}`),
+	[]byte(`{"algorithm":"m.megolm_backup.v1.curve25519-aes-sha2","auth_data":{"public_key":"AAAA"},"version":"1"}`),
 }
 
 var fuzzStatuses = []int{0, 200, 201, 202, 304, 400, 401, 403, 404, 409, 412, 429, 500}
@@ -52,7 +55,7 @@ func fuzzDriver(t tbf, data []byte, onN bool) {
 	if data[1]&1 == 1 {
 		intent = qr.Reciprocate
 	}
-	w := newWorld(t, v, worldOpts{nIntent: intent, seed: uint64(data[1])}, user{})
+	w := newWorld(t, v, worldOpts{nIntent: intent, seed: uint64(data[1]), backup: data[1]&2 != 0}, user{})
 	w.at(0, true, Input{Kind: InputStart})
 	w.at(0, false, Input{Kind: InputStart})
 	for i := 0; i < int(data[2])*2 && w.q.Len() > 0; i++ {

@@ -24,6 +24,8 @@ type Facts struct {
 	SecretsSealed bool
 	// ProtocolSealed: N sealed m.login.protocol.
 	ProtocolSealed bool
+	// Backup: what N made of the key backup in m.login.secrets.
+	Backup BackupStatus
 }
 
 // startGenerator draws G's key and creates the session under base.
@@ -36,6 +38,10 @@ func (c *core) startGenerator(base string) {
 	c.gen = g
 	c.rvBase = base
 	c.setState(StateCreating)
+	if c.v.Rendezvous.Discovery {
+		c.discoverRendezvous()
+		return
+	}
 	c.create()
 }
 

@@ -32,6 +32,10 @@ type NewDeviceConfig struct {
 	ClientID string
 	// ClientName and ClientURI are sent when registering.
 	ClientName, ClientURI string
+	// ExpectedUserID, when set and the variant confirms the account, is the
+	// account whoami must name (the one the user means to sign in to);
+	// another ends the login with whoami_mismatch.
+	ExpectedUserID string
 }
 
 // NewDevice is the state machine of the device that signs in. It is not
@@ -57,6 +61,7 @@ type NewDevice struct {
 	afterSecret bool // whoami is called after m.login.secrets
 	resumeProto bool // waiting for the code before sending m.login.protocol
 	sealedProto bool
+	backup      BackupStatus
 }
 
 // NewNewDevice makes a new-device machine. rnd supplies every random byte
@@ -87,7 +92,7 @@ func (n *NewDevice) Outcome() Outcome { return n.out }
 // Facts reports what the machine has established so far.
 func (n *NewDevice) Facts() Facts {
 	return Facts{Generator: n.role == channel.RoleGenerator, CodeConfirmed: n.codeOK, ChannelUp: n.ch != nil && (n.role == channel.RoleGenerator || n.ch.Opened() > 0),
-		ProtocolSealed: n.sealedProto}
+		ProtocolSealed: n.sealedProto, Backup: n.backup}
 }
 
 // CheckCode returns the check code of the channel ("" before it exists), for
@@ -291,6 +296,20 @@ func (n *NewDevice) api() {
 			n.failSend(ReasonHTTPError, fmt.Sprintf("whoami: status %d", r.Status))
 			return
 		}
+		if did, _ := str(&obj, "device_id"); n.dk == nil || did != n.dk.DeviceID {
+			asked := ""
+			if n.dk != nil {
+				asked = n.dk.DeviceID
+			}
+			n.failSendAs(ReasonWhoamiMismatch, msg.ReasonUserCancelled,
+				fmt.Sprintf("whoami: device_id %q, asked for %q", did, asked))
+			return
+		}
+		if n.v.Flow.ConfirmAccount && n.cfg.ExpectedUserID != "" && uid != n.cfg.ExpectedUserID {
+			n.failSendAs(ReasonWhoamiMismatch, msg.ReasonUserCancelled,
+				fmt.Sprintf("whoami: user_id %q, expected %q", uid, n.cfg.ExpectedUserID))
+			return
+		}
 		n.out.UserID = uid
 		if n.afterSecret {
 			n.uploadKeys()
@@ -308,8 +327,61 @@ func (n *NewDevice) api() {
 			return
 		}
 		n.deleteSession()
+		if n.secrets.Backup != nil {
+			n.connectBackup()
+			return
+		}
 		n.finish(Outcome{Success: true, UserID: n.out.UserID, DeviceID: n.out.DeviceID})
+	case StateConnectingBackup:
+		detail := n.backupChecked(r)
+		n.finish(Outcome{Success: true, UserID: n.out.UserID, DeviceID: n.out.DeviceID, Detail: detail})
 	}
+}
+
+// connectBackup asks the homeserver for its current key backup version
+// (spec §6 step 7). Its failure never ends the login.
+func (n *NewDevice) connectBackup() {
+	n.setState(StateConnectingBackup)
+	n.issue(opAPI, TargetHomeserver, "GET", n.hsBase+homeserver.PathRoomKeysVersion,
+		oauth.NewHeader("Authorization", "Bearer "+n.accessToken), nil)
+	n.soft = true
+}
+
+// backupChecked compares the current backup version with the secret: the
+// algorithm, auth_data.public_key against the X25519 public key of the
+// received private key, and version against backup_version. It records the
+// status and returns the outcome's detail.
+func (n *NewDevice) backupChecked(r Response) string {
+	bk := n.secrets.Backup
+	n.backup = BackupUnusable
+	if r.Status == 404 {
+		n.backup = BackupMissing
+		return "backup: the homeserver has no current backup version"
+	}
+	obj, err := homeserver.ParseJSON(r.Body)
+	alg, ok1 := str(&obj, "algorithm")
+	version, ok2 := str(&obj, "version")
+	var pub string
+	ok3 := false
+	if ad, ok := obj.Get("auth_data"); ok && ad.Kind == homeserver.Object {
+		pub, ok3 = str(ad, "public_key")
+	}
+	if r.Status != 200 || err != nil || !ok1 || !ok2 || !ok3 || alg != msg.BackupAlgorithmMegolmV1 {
+		n.backup = BackupUnusable
+		return fmt.Sprintf("backup: unusable answer (status %d, algorithm %q)", r.Status, alg)
+	}
+	want := bk.Key.PublicKey()
+	got, err := homeserver.DecodeBase64(pub)
+	if err != nil || len(got) != len(want) || string(got) != string(want[:]) {
+		n.backup = BackupKeyMismatch
+		return "backup: auth_data.public_key is not the received key's (version " + version + ")"
+	}
+	if version != bk.Version {
+		n.backup = BackupVersionMismatch
+		return fmt.Sprintf("backup: current version %q, secrets name %q", version, bk.Version)
+	}
+	n.backup = BackupConnected
+	return "backup connected (version " + version + ")"
 }
 
 func (n *NewDevice) discovered(r Response) {

@@ -32,6 +32,7 @@ const (
 	StateSendingSuccess    // N: PUT m.login.success in flight
 	StateWaitingSecrets    // N: polling for m.login.secrets
 	StateUploadingKeys     // N: POST keys/upload
+	StateConnectingBackup  // N: GET room_keys/version, checking the backup secret
 
 	StateSendingProtocols // E (S): PUT m.login.protocols in flight
 	StateWaitingProtocol  // E: polling for m.login.protocol
@@ -49,7 +50,7 @@ const (
 var stateNames = [numStates]string{"idle", "creating", "waiting-initiate", "sending-ok", "waiting-scan",
 	"reading-session", "sending-initiate", "waiting-ok", "waiting-protocols", "waiting-check-code",
 	"discovering", "registering", "authorizing", "sending-protocol", "waiting-accepted", "polling-token",
-	"whoami", "confirming-account", "sending-success", "waiting-secrets", "uploading-keys",
+	"whoami", "confirming-account", "sending-success", "waiting-secrets", "uploading-keys", "connecting-backup",
 	"sending-protocols", "waiting-protocol", "checking-device", "opening-browser", "waiting-confirm",
 	"sending-accepted", "waiting-success", "waiting-device", "done", "failed"}
 

@@ -24,18 +24,21 @@ func TestTranscripts(t *testing.T) {
 		preset string
 		intent qr.Intent
 		u      user
+		backup bool
 	}{
-		{"msc4108-2024-login", "msc4108-2024", qr.Login, user{}},
-		{"msc4108-2024-reciprocate", "msc4108-2024", qr.Reciprocate, user{}},
-		{"msc4388-login", "msc4388", qr.Login, user{}},
-		{"msc4388-reciprocate", "msc4388", qr.Reciprocate, user{}},
-		{"msc4388-declined", "msc4388", qr.Reciprocate, user{denyConsent: true}},
-		{"element-web-declined", "element-web", qr.Reciprocate, user{denyConsent: true}},
-		{"msc4388-wrong-code", "msc4388", qr.Login, user{typeWrongCode: true}},
+		{"msc4108-2024-login", "msc4108-2024", qr.Login, user{}, false},
+		{"msc4108-2024-reciprocate", "msc4108-2024", qr.Reciprocate, user{}, false},
+		{"msc4388-login", "msc4388", qr.Login, user{}, false},
+		{"msc4388-reciprocate", "msc4388", qr.Reciprocate, user{}, false},
+		{"msc4388-declined", "msc4388", qr.Reciprocate, user{denyConsent: true}, false},
+		{"element-web-declined", "element-web", qr.Reciprocate, user{denyConsent: true}, false},
+		{"msc4388-wrong-code", "msc4388", qr.Login, user{typeWrongCode: true}, false},
+		{"msc4388-backup", "msc4388", qr.Reciprocate, user{}, true},
+		{"msc4388-txn-login", "msc4388-txn", qr.Login, user{}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
-			w := newWorld(t, variant.MustLoad(tc.preset), worldOpts{nIntent: tc.intent, seed: 1}, tc.u)
+			w := newWorld(t, variant.MustLoad(tc.preset), worldOpts{nIntent: tc.intent, seed: 1, backup: tc.backup}, tc.u)
 			w.run()
 			got := w.log.String()
 			path := filepath.Join("testdata", "transcripts", tc.file+".txt")

@@ -214,6 +214,13 @@ const (
 	ReasonDiscoveryFailed Reason = "discovery_failed"
 	// ReasonKeyUploadFailed: keys/upload was refused.
 	ReasonKeyUploadFailed Reason = "key_upload_failed"
+	// ReasonWhoamiMismatch: whoami named another device than the one the
+	// new device asked for, or another account than the expected one.
+	ReasonWhoamiMismatch Reason = "whoami_mismatch"
+	// ReasonRendezvousUnavailable: the rendezvous discovery (MSC4388 GET
+	// {prefix}) said this device may not create a session, or the server
+	// does not know the endpoint.
+	ReasonRendezvousUnavailable Reason = "rendezvous_unavailable"
 	// ReasonInternal: a local operation failed (random stream, encoding);
 	// a bug or a broken environment, never the peer's doing.
 	ReasonInternal Reason = "internal_error"
@@ -259,4 +266,39 @@ func (o Outcome) String() string {
 		s += " (sent)"
 	}
 	return s
+}
+
+// BackupStatus is what the new device made of the key backup in
+// m.login.secrets (spec §6 step 7). A backup that does not connect never
+// fails the login; it is reported in Facts and in the outcome's Detail.
+type BackupStatus uint8
+
+const (
+	// BackupNone: the secrets carried no backup (or they did not arrive yet).
+	BackupNone BackupStatus = iota
+	// BackupConnected: the homeserver's current backup version is the one
+	// in the secrets and its auth_data.public_key is the public key of the
+	// received private key.
+	BackupConnected
+	// BackupKeyMismatch: the current backup's public key is not the received
+	// key's.
+	BackupKeyMismatch
+	// BackupVersionMismatch: the key matches but the current version is not
+	// backup_version.
+	BackupVersionMismatch
+	// BackupMissing: the homeserver has no current backup (404).
+	BackupMissing
+	// BackupUnusable: the homeserver answered with an error, a transport
+	// failure, another algorithm or a body without the fields.
+	BackupUnusable
+)
+
+var backupNames = [...]string{"none", "connected", "key-mismatch", "version-mismatch", "missing", "unusable"}
+
+// String names the status.
+func (b BackupStatus) String() string {
+	if int(b) < len(backupNames) {
+		return backupNames[b]
+	}
+	return fmt.Sprintf("BackupStatus(%d)", uint8(b))
 }

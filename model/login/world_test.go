@@ -91,6 +91,8 @@ type user struct {
 	loseResponse func(r Request) bool
 	// rewriteOP may replace the provider's answer to a request.
 	rewriteOP func(r Request, resp Response) Response
+	// rewriteHS may replace the homeserver's answer to a request.
+	rewriteHS func(r Request, resp Response) Response
 }
 
 // world wires both machines to a real rendezvous store, provider and
@@ -132,7 +134,10 @@ type worldOpts struct {
 	eEdit     func(*ExistingDeviceConfig)
 	nVariant  *variant.Variant
 	preAddDev bool
-	vEdit     func(*variant.Variant) // applied by the test before newWorld
+	backup    bool                     // Alice has a key backup and E hands it over
+	nEdit     func(*NewDeviceConfig)   // edits N's configuration
+	rvEdit    func(*rendezvous.Config) // edits the rendezvous server's configuration
+	vEdit     func(*variant.Variant)   // applied by the test before newWorld
 }
 
 func newWorld(t tb, v variant.Variant, o worldOpts, u user) *world {
@@ -145,6 +150,12 @@ func newWorld(t tb, v variant.Variant, o worldOpts, u user) *world {
 		t.Fatal(err)
 	}
 	rc.BaseURL = baseURL
+	if o.rvEdit != nil {
+		o.rvEdit(&rc)
+	}
+	if o.rvEdit != nil {
+		o.rvEdit(&rc)
+	}
 	store, err := rendezvous.New(rc, 0, stream(o.seed+100))
 	if err != nil {
 		t.Fatal(err)
@@ -177,6 +188,13 @@ func newWorld(t tb, v variant.Variant, o worldOpts, u user) *world {
 	copy(sec.CrossSigning.Master[:], alice.Master.Seed())
 	copy(sec.CrossSigning.SelfSigning[:], alice.SelfSigning.Seed())
 	copy(sec.CrossSigning.UserSigning[:], alice.UserSigning.Seed())
+	if o.backup {
+		key, version, err := hs.CreateBackup(aliceID, stream(o.seed+105))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sec.Backup = &msg.Backup{Key: key, Version: version}
+	}
 	ecfg := ExistingDeviceConfig{Variant: v, Intent: qr.Login, BaseURL: baseURL, ServerName: hc.ServerName,
 		AccessToken: eToken, Secrets: sec}
 	if o.nIntent == qr.Login {
@@ -195,8 +213,12 @@ func newWorld(t tb, v variant.Variant, o worldOpts, u user) *world {
 	if o.nVariant != nil {
 		nv = *o.nVariant
 	}
-	n, err := NewNewDevice(NewDeviceConfig{Variant: nv, Intent: o.nIntent, RendezvousBaseURL: baseURL,
-		ServerNames: map[string]string{hc.ServerName: baseURL}}, stream(o.seed+104))
+	ncfg := NewDeviceConfig{Variant: nv, Intent: o.nIntent, RendezvousBaseURL: baseURL,
+		ServerNames: map[string]string{hc.ServerName: baseURL}}
+	if o.nEdit != nil {
+		o.nEdit(&ncfg)
+	}
+	n, err := NewNewDevice(ncfg, stream(o.seed+104))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -433,8 +455,12 @@ func (w *world) serve(r Request) Response {
 			return Response{Status: 200, Body: []byte(`{"device_id":"X"}`)}
 		}
 		resp, _ := w.hs.Handle(w.now, &oauth.Request{Method: r.Method, Path: r.Path, Header: r.Header, Body: r.Body})
-		w.logf("%6d   homeserver %s %s -> %d\n", w.now, r.Method, r.Path, resp.Status)
-		return Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
+		out := Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
+		if w.u.rewriteHS != nil {
+			out = w.u.rewriteHS(r, out)
+		}
+		w.logf("%6d   homeserver %s %s -> %d\n", w.now, r.Method, r.Path, out.Status)
+		return out
 	case TargetOP:
 		resp, _ := w.op.Handle(w.now, &oauth.Request{Method: r.Method, Path: r.Path, Header: r.Header, Body: r.Body})
 		out := Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}

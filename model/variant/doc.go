@@ -17,7 +17,9 @@
 //	    "preset": "sequence-token",              // a model/rendezvous preset
 //	    "ttl_ms": 0,                             // override of the session lifetime (0: keep)
 //	    "max_data_bytes": 0,                     // override of the payload limit (0: keep)
-//	    "token": ""                              // override: "counter", "digest", "content-hash" ("": keep)
+//	    "token": "",                             // override: "counter", "digest", "content-hash" ("": keep)
+//	    "put_txn_id": false,                     // PUT to {id}/{txnId}, one fresh txnId per write, kept on retry (needs a txn-ID preset)
+//	    "discovery": false                       // GET {prefix} for create_available before creating (not etag)
 //	  },
 //	  "channel": {
 //	    "construction": "hpke-spec",             // ecies-spec, ecies-vodozemac, hpke-spec, hpke-vodozemac
@@ -61,6 +63,7 @@
 //	  "homeserver": {"preset": "synapse-2026"}   // a model/homeserver preset
 //	}
 //
-// Every field is required except the overrides, which default to "keep".
+// Every field is required except the overrides, which default to "keep", and
+// put_txn_id and discovery, which default to false.
 // JSON has no comments: the comments above are for the reader only.
 package variant

@@ -49,6 +49,14 @@ type RendezvousKnobs struct {
 	TTLMillis    int64  `json:"ttl_ms,omitempty"`
 	MaxDataBytes int    `json:"max_data_bytes,omitempty"`
 	Token        string `json:"token,omitempty"`
+	// PutTxnID: the client PUTs to {prefix}/{id}/{txnId} with a fresh
+	// transaction ID per write, the same one on a retry of that write (the
+	// later MSC4388 revision). It needs a rendezvous preset with
+	// transaction-ID idempotency.
+	PutTxnID bool `json:"put_txn_id,omitempty"`
+	// Discovery: the creating device first asks GET {prefix} whether it may
+	// create ({"create_available": bool}); false or 404 ends the login.
+	Discovery bool `json:"discovery,omitempty"`
 }
 
 // ChannelKnobs pick the secure channel construction and how payloads are
@@ -353,6 +361,13 @@ func (v *Variant) RendezvousConfig() (rendezvous.Config, error) {
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("%w: field rendezvous: %w", ErrVariant, err)
 	}
+	if v.Rendezvous.PutTxnID && (cfg.Flavour == rendezvous.FlavourETag || cfg.Idempotency != rendezvous.IdempotencyTxnID) {
+		return cfg, fieldError("rendezvous.put_txn_id", true, "false unless rendezvous.preset takes PUT /{id}/{txnId} ("+
+			rendezvous.PresetNameSequenceTokenTxn+", "+rendezvous.PresetNameSequenceTokenSynapse+")")
+	}
+	if v.Rendezvous.Discovery && cfg.Flavour == rendezvous.FlavourETag {
+		return cfg, fieldError("rendezvous.discovery", true, "false with an etag rendezvous (no discovery endpoint)")
+	}
 	return cfg, nil
 }
 
@@ -453,6 +468,8 @@ func (v *Variant) Knobs() []Knob {
 		{"rendezvous.ttl_ms", i(v.Rendezvous.TTLMillis)},
 		{"rendezvous.max_data_bytes", i(int64(v.Rendezvous.MaxDataBytes))},
 		{"rendezvous.token", v.Rendezvous.Token},
+		{"rendezvous.put_txn_id", b(v.Rendezvous.PutTxnID)},
+		{"rendezvous.discovery", b(v.Rendezvous.Discovery)},
 		{"channel.construction", v.Channel.Construction},
 		{"channel.digits", v.Channel.Digits},
 		{"channel.generator_nonce_start", strconv.FormatUint(v.Channel.GeneratorNonceStart, 10)},

@@ -8,7 +8,7 @@ import (
 
 func TestEveryPresetLoads(t *testing.T) {
 	names := Names()
-	for _, want := range []string{"msc4108-2024", "msc4108-2024-spec", "msc4108-2025", "msc4388", "msc4388-vodozemac", "element-x", "element-web", "msc4388-mas"} {
+	for _, want := range []string{"msc4108-2024", "msc4108-2024-spec", "msc4108-2025", "msc4388", "msc4388-vodozemac", "element-x", "element-web", "msc4388-mas", "msc4388-txn"} {
 		found := false
 		for _, n := range names {
 			found = found || n == want
@@ -58,6 +58,8 @@ func TestBadPresets(t *testing.T) {
 		{"zero interval", edit(`"poll_interval_ms": 1000`, `"poll_interval_ms": 0`), "timing.poll_interval_ms"},
 		{"name mismatch", edit(`"name": "msc4388"`, `"name": "other"`), "does not match the file name"},
 		{"2024 with 7th reason", edit(`"generation": "2026"`, `"generation": "2024", "homeserver_field": "url"`), "homeserver_field"},
+		{"txn PUT on a server without it", edit(`"preset": "sequence-token"`, `"preset": "sequence-token", "put_txn_id": true`), "rendezvous.put_txn_id"},
+		{"discovery on etag", edit(`"preset": "sequence-token"`, `"preset": "etag", "discovery": true`), "rendezvous"},
 		{"trailing data", append(append([]byte{}, good...), "{}"...), "data after"},
 		{"syntax", []byte("{\n\"name\": }"), "line 2"},
 	}
