@@ -619,12 +619,16 @@ func (c *core) failLocal(r Reason, detail string) {
 }
 
 // failSend ends the login and tells the other side with m.login.failure when
-// the channel is up.
+// the channel is up. A local reason (http_error, discovery_failed, ...) has no
+// wire form: no text says which failure reason an HTTP error on one device
+// maps to, so it ends like failLocal (nothing is sent, the session is deleted
+// and the peer's next read ends it with rendezvous_expired). failSendAs sends
+// a chosen wire reason instead.
 func (c *core) failSend(r Reason, detail string) {
 	if c.state.Terminal() {
 		return
 	}
-	if c.ch == nil || (c.role == channel.RoleScanner && c.ch.Opened() == 0) {
+	if c.ch == nil || (c.role == channel.RoleScanner && c.ch.Opened() == 0) || !msg.Reason(r).Known(msg.GenAny) {
 		c.failLocal(r, detail)
 		return
 	}

@@ -1,6 +1,7 @@
 package login
 
 import (
+	"strings"
 	"testing"
 
 	"qrlab/model/homeserver"
@@ -72,6 +73,22 @@ func TestFailurePaths(t *testing.T) {
 			"failure rendezvous_expired", "failure check_code_mismatch"},
 		{"unreadable QR code", "msc4388", qr.Reciprocate, worldOpts{}, user{corruptQR: true},
 			"failure invalid_qr", "failure rendezvous_expired"},
+		// A local reason with the channel up has no wire form: nothing is
+		// sent, the session is deleted and the peer ends on its next read.
+		{"token endpoint error: http_error", "msc4388", qr.Reciprocate, worldOpts{},
+			user{rewriteOP: failOn(oauth.PathToken, 500)}, "failure http_error", "failure rendezvous_expired"},
+		{"device authorization error: http_error", "msc4388", qr.Login, worldOpts{},
+			user{rewriteOP: failOn(oauth.PathDeviceAuthorization, 503)}, "failure http_error", "failure rendezvous_expired"},
+		{"registration error: http_error", "msc4388", qr.Reciprocate, worldOpts{},
+			user{rewriteOP: failOn(oauth.PathRegistration, 400)}, "failure http_error", "failure rendezvous_expired"},
+		{"auth metadata error: discovery_failed", "msc4388", qr.Login, worldOpts{},
+			user{rewriteHS: failOn(homeserver.PathAuthMetadata, 403)}, "failure discovery_failed", "failure rendezvous_expired"},
+		{"auth issuer error: discovery_failed (2024)", "msc4108-2024", qr.Reciprocate, worldOpts{},
+			user{rewriteHS: failOn("auth_issuer", 403)}, "failure discovery_failed", "failure rendezvous_expired"},
+		{"auth metadata 5xx after every retry: http_error", "msc4388", qr.Login, worldOpts{},
+			user{rewriteHS: failOn(homeserver.PathAuthMetadata, 500)}, "failure http_error", "failure rendezvous_expired"},
+		{"whoami error: http_error", "msc4388", qr.Reciprocate, worldOpts{},
+			user{rewriteHS: failOn(homeserver.PathWhoami, 500)}, "failure http_error", "failure rendezvous_expired"},
 		{"tampered payload", "msc4108-2024", qr.Reciprocate, worldOpts{}, user{tamperRendezvous: func(_ string, b []byte) []byte {
 			if len(b) > 20 {
 				b = append([]byte(nil), b...)
@@ -97,5 +114,15 @@ func TestFailurePaths(t *testing.T) {
 				t.Fatal("secrets sealed on a failure path")
 			}
 		})
+	}
+}
+
+// failOn answers every request whose path contains part with status.
+func failOn(part string, status int) func(Request, Response) Response {
+	return func(r Request, resp Response) Response {
+		if strings.Contains(r.Path, part) {
+			return Response{Status: status, Body: []byte(`{"errcode":"M_UNKNOWN","error":"injected"}`)}
+		}
+		return resp
 	}
 }
