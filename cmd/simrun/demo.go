@@ -8,10 +8,14 @@ import (
 	"qrlab/model/channel"
 )
 
-// runDefault is what `simrun` does with no arguments: a handshake transcript
-// for every secure-channel construction, from a fixed seed so the output is
-// the same on every machine.
-func runDefault(stdout, stderr io.Writer) int {
+// runDemo is simrun demo: example QR payloads decoded, and a handshake
+// transcript for every secure-channel construction, from a fixed seed so the
+// output is the same on every machine.
+func runDemo(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "simrun demo: takes no arguments (got %q)\n", args[0])
+		return 2
+	}
 	if err := demoQR(stdout); err != nil {
 		fmt.Fprintf(stderr, "simrun: %v\n", err)
 		return 1

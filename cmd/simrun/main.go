@@ -22,6 +22,9 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"run", "simulate logins over a virtual network with every invariant monitor (run --help)", runRun},
+		{"replay", "re-run one seed exactly and print its whole trace (replay --seed N ...)", runReplay},
+		{"demo", "decode example QR payloads and show a handshake per channel construction", runDemo},
 		{"qr", "encode and decode QR payloads (qr decode B64 | qr encode --format F ...)", runQR},
 		{"channel", "speak the secure channel as a JSON-lines peer on stdin/stdout", runChannel},
 		{"variants", "list the design variants (presets) and their knobs", runVariants},
@@ -34,7 +37,7 @@ func main() {
 
 func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		return runDefault(stdout, stderr)
+		return runRun(nil, stdin, stdout, stderr)
 	}
 	switch args[0] {
 	case "-h", "--help", "help":
@@ -53,7 +56,7 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: simrun [COMMAND [ARGS]]")
-	fmt.Fprintln(w, "With no command, simrun runs its built-in demonstration.")
+	fmt.Fprintln(w, "With no command, simrun runs the built-in scenario \"default\" (simrun run).")
 	fmt.Fprintln(w, "Commands:")
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)

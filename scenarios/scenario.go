@@ -1,0 +1,201 @@
+// Package scenarios reads scenario files: which variant, network, user and
+// adversaries a batch of simulated logins runs with, how many runs and from
+// which seed. A scenario is a JSON file a person edits; a bad file gets an
+// error naming the file, the line and the field. Built-in scenarios live in
+// library/ and are listed by Names.
+package scenarios
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strings"
+
+	"qrlab/model/qr"
+	"qrlab/model/variant"
+	"qrlab/sim"
+)
+
+// Scenario is one scenario file.
+type Scenario struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	// Variant is a preset name (simrun variants lists them).
+	Variant string `json:"variant"`
+	// NewVariant, when set, is the preset the new device follows instead
+	// (mixing shipped clients).
+	NewVariant string `json:"new_variant,omitempty"`
+	// Intent is "login" (the new device shows the QR code) or
+	// "reciprocate" (the existing device shows it).
+	Intent string `json:"intent,omitempty"`
+	// Network is a profile name ("4g") or a network object (see sim.Network).
+	Network json.RawMessage `json:"network,omitempty"`
+	// User overrides the default user's figures field by field.
+	User json.RawMessage `json:"user,omitempty"`
+	// Swarm, when present, makes each seed draw its own faults (fields
+	// override the default bounds).
+	Swarm json.RawMessage `json:"swarm,omitempty"`
+	// Backup gives the account a key backup.
+	Backup bool `json:"backup,omitempty"`
+	// Runs and Seed: runs seeds Seed, Seed+1, ...
+	Runs int    `json:"runs,omitempty"`
+	Seed uint64 `json:"seed,omitempty"`
+}
+
+// ErrScenario is wrapped by every error of this package.
+var ErrScenario = errors.New("invalid scenario")
+
+// Parse reads a scenario file's bytes; file names it in errors.
+func Parse(b []byte, file string) (Scenario, error) {
+	var s Scenario
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return s, locate(b, file, dec.InputOffset(), err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return s, fmt.Errorf("%w: %s:%d: text after the scenario object", ErrScenario, file, lineOf(b, dec.InputOffset()))
+	}
+	if _, err := s.Config(); err != nil {
+		return s, fmt.Errorf("%s: %w", file, err)
+	}
+	return s, nil
+}
+
+// locate turns a decoding error into one with the file, line and field.
+func locate(b []byte, file string, off int64, err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Errorf("%w: %s:%d: %v", ErrScenario, file, lineOf(b, se.Offset), se)
+	case errors.As(err, &te):
+		return fmt.Errorf("%w: %s:%d: field %q: %s where %s was expected", ErrScenario, file, lineOf(b, te.Offset), te.Field, te.Value, te.Type)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%w: %s: the file ends inside the scenario object", ErrScenario, file)
+	}
+	msg := err.Error()
+	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		if i := bytes.Index(b, []byte(f)); i >= 0 {
+			off = int64(i)
+		}
+		return fmt.Errorf("%w: %s:%d: unknown field %s (known: name, description, variant, new_variant, intent, network, user, swarm, backup, runs, seed)",
+			ErrScenario, file, lineOf(b, off), f)
+	}
+	return fmt.Errorf("%w: %s:%d: %v", ErrScenario, file, lineOf(b, off), err)
+}
+
+func lineOf(b []byte, off int64) int {
+	if off > int64(len(b)) {
+		off = int64(len(b))
+	}
+	return 1 + bytes.Count(b[:off], []byte{'\n'})
+}
+
+// Config builds the simulator's configuration.
+func (s Scenario) Config() (sim.Config, error) {
+	var cfg sim.Config
+	if s.Variant == "" {
+		return cfg, fmt.Errorf("%w: field \"variant\": missing (known: %s)", ErrScenario, strings.Join(variant.Names(), ", "))
+	}
+	v, err := variant.Load(s.Variant)
+	if err != nil {
+		return cfg, fmt.Errorf("%w: field \"variant\": %v (known: %s)", ErrScenario, err, strings.Join(variant.Names(), ", "))
+	}
+	cfg.Variant = v
+	if s.NewVariant != "" {
+		nv, err := variant.Load(s.NewVariant)
+		if err != nil {
+			return cfg, fmt.Errorf("%w: field \"new_variant\": %v", ErrScenario, err)
+		}
+		cfg.NewVariant = &nv
+	}
+	switch s.Intent {
+	case "", "login":
+		cfg.Intent = qr.Login
+	case "reciprocate":
+		cfg.Intent = qr.Reciprocate
+	default:
+		return cfg, fmt.Errorf("%w: field \"intent\": %q is neither \"login\" nor \"reciprocate\"", ErrScenario, s.Intent)
+	}
+	cfg.Network, err = network(s.Network)
+	if err != nil {
+		return cfg, fmt.Errorf("%w: field \"network\": %v", ErrScenario, err)
+	}
+	cfg.User = sim.DefaultUser()
+	if len(s.User) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(s.User))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&cfg.User); err != nil {
+			return cfg, fmt.Errorf("%w: field \"user\": %v", ErrScenario, err)
+		}
+		if err := cfg.User.Validate(); err != nil {
+			return cfg, fmt.Errorf("%w: field \"user\": %v", ErrScenario, err)
+		}
+	}
+	if len(s.Swarm) > 0 && string(s.Swarm) != "null" {
+		sw := sim.DefaultSwarm()
+		dec := json.NewDecoder(bytes.NewReader(s.Swarm))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&sw); err != nil {
+			return cfg, fmt.Errorf("%w: field \"swarm\": %v", ErrScenario, err)
+		}
+		cfg.Swarm = &sw
+	}
+	cfg.Backup = s.Backup
+	if s.Runs < 0 {
+		return cfg, fmt.Errorf("%w: field \"runs\": %d is negative", ErrScenario, s.Runs)
+	}
+	if _, err := sim.NewRunner(cfg); err != nil {
+		return cfg, fmt.Errorf("%w: %v", ErrScenario, err)
+	}
+	return cfg, nil
+}
+
+func network(raw json.RawMessage) (sim.Network, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return sim.Profile(sim.DefaultNetwork)
+	}
+	var name string
+	if err := json.Unmarshal(raw, &name); err == nil {
+		return sim.Profile(name)
+	}
+	var n sim.Network
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&n); err != nil {
+		return n, err
+	}
+	if n.Name == "" {
+		n.Name = "custom"
+	}
+	return n, n.Prepare()
+}
+
+//go:embed library/*.json
+var library embed.FS
+
+// Names lists the built-in scenarios.
+func Names() []string {
+	ents, _ := library.ReadDir("library")
+	var out []string
+	for _, e := range ents {
+		out = append(out, strings.TrimSuffix(e.Name(), ".json"))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Load returns a built-in scenario by name.
+func Load(name string) (Scenario, error) {
+	b, err := library.ReadFile(path.Join("library", name+".json"))
+	if err != nil {
+		return Scenario{}, fmt.Errorf("%w: no built-in scenario %q (known: %s)", ErrScenario, name, strings.Join(Names(), ", "))
+	}
+	return Parse(b, "library/"+name+".json")
+}

@@ -1,0 +1,143 @@
+package sim
+
+import (
+	"testing"
+
+	"qrlab/model/channel"
+	"qrlab/model/homeserver"
+	"qrlab/model/msg"
+	"qrlab/model/variant"
+)
+
+// BenchmarkLoginFlow is one whole simulated login: default variant
+// (msc4388), default network (4g), default user, every monitor on, the
+// trace hashed. Compare with BenchmarkCryptoFloor: the target is at most
+// twice the floor.
+func BenchmarkLoginFlow(b *testing.B) {
+	r, err := NewRunner(Config{Variant: variant.MustLoad("msc4388")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	ok := 0
+	for i := 0; b.Loop(); i++ {
+		res, err := r.Run(uint64(i))
+		if err != nil || res.Violation != nil {
+			b.Fatal(err, res.Violation)
+		}
+		if res.Success() {
+			ok++
+		}
+	}
+	b.ReportMetric(float64(ok)/float64(b.N), "signed-in/op")
+}
+
+// BenchmarkCryptoFloor is the same login's cryptographic operations alone:
+// the account's cross-signing keys (three Ed25519 keys from seeds, the two
+// cross-signatures made and checked), the secure channel (both ephemeral
+// keys, the handshake, both check codes, the AAD binding and the seal and
+// open of the six m.login messages the default flow exchanges, with their
+// real encodings), the new device's keys (Ed25519 and Curve25519, the
+// self-signing key from its seed, two signatures) and the homeserver's two
+// signature checks on keys/upload.
+func BenchmarkCryptoFloor(b *testing.B) {
+	v := variant.MustLoad("msc4388")
+	cc, err := v.ChannelConfig()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var sec msg.Secrets
+	msgs := []msg.Message{
+		msg.Protocols{Protocols: []string{msg.ProtocolDeviceAuthorizationGrant}, Server: "https://matrix.lab.example", ServerKey: msg.KeyBaseURL},
+		msg.Protocol{Grant: msg.DeviceAuthorizationGrant{VerificationURI: "https://auth.lab.example/link",
+			VerificationURIComplete: "https://auth.lab.example/link?code=ABCDEF"}, DeviceID: "ABCDEFGHIJ"},
+		msg.ProtocolAccepted{},
+		msg.Success{},
+		sec,
+	}
+	var pts [][]byte
+	for _, m := range msgs {
+		p, err := msg.Encode(m)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pts = append(pts, p)
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		rnd := derive(uint64(i), streamIdentity)
+		id, err := homeserver.NewIdentity(AliceID, rnd)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, doc := range [][]byte{id.SelfSigningKeyJSON(), id.UserSigningKeyJSON()} {
+			if err := homeserver.VerifyJSON(doc, AliceID, id.Master.KeyID(), id.Master.Public()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		// The channel.
+		aad := func(tok string) []byte {
+			a, err := channel.BindingAAD(v.AADLayout(), BaseURL, "0123456789abcdef0123", tok)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return a
+		}
+		g, err := channel.NewGenerator(cc, rnd)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s, err := channel.NewScanner(cc, rnd)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sch, initiate, err := s.Initiate(g.PublicKey(), []byte(channel.LoginInitiate), aad("1"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		gch, _, err := g.Accept(initiate, aad("1"), rnd)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ok, err := gch.Seal([]byte(channel.LoginOk), aad("2"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := sch.Open(ok, aad("2")); err != nil {
+			b.Fatal(err)
+		}
+		if gch.CheckCode() != sch.CheckCode() {
+			b.Fatal("check codes differ")
+		}
+		for j, p := range pts {
+			from, to := sch, gch
+			if j%2 == 0 {
+				from, to = gch, sch
+			}
+			tok := string(rune('3' + j))
+			c, err := from.Seal(p, aad(tok))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := to.Open(c, aad(tok)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		// The new device's keys, signed; the homeserver's checks.
+		dk, err := homeserver.NewDeviceKeys(AliceID, "ABCDEFGHIJ", rnd)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ssk, err := homeserver.SigningKeyFromSeed(id.SelfSigning.Seed())
+		if err != nil {
+			b.Fatal(err)
+		}
+		signed := dk.Signed(ssk)
+		if err := homeserver.VerifyJSON(signed, AliceID, dk.KeyID(), dk.Ed25519.Public()); err != nil {
+			b.Fatal(err)
+		}
+		if err := homeserver.VerifyJSON(signed, AliceID, ssk.KeyID(), ssk.Public()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,248 @@
+package sim
+
+import (
+	"strings"
+
+	"qrlab/model/login"
+	"qrlab/model/oauth"
+	"qrlab/model/rendezvous"
+)
+
+// defaultTimeout is the client timeout of a request whose machine set none.
+const defaultTimeout Millis = 30_000
+
+// linkOf is the link a client's request to target travels on.
+func linkOf(client Actor, t login.Target) (LinkID, Actor) {
+	switch client {
+	case ActorNew:
+		if t == login.TargetOP {
+			return LinkNewOP, ActorOP
+		}
+		return LinkNewHS, ActorHomeserver
+	case ActorBrowser:
+		return LinkBrowserOP, ActorOP
+	}
+	if t == login.TargetOP {
+		return LinkExistingHS, ActorOP
+	}
+	return LinkExistingHS, ActorHomeserver
+}
+
+// wireSize is a rough size of a message on the wire (request line or status
+// line and headers, plus the body), for bandwidth.
+func wireSize(body int, header int) int { return 120 + 40*header + body }
+
+// send puts a client's request on its link. form is a browser's posted form
+// (nil for the machines, whose body is in req).
+func (r *Runner) send(w *run, client Actor, req login.Request, form []byte) uint64 {
+	link, server := linkOf(client, req.Target)
+	id := uint64(len(r.ex))
+	r.ex = append(r.ex, exchange{client: client, server: server, link: link, req: req, form: form})
+	w.res.Requests++
+	name := req.Method + " " + req.Path
+	var body []byte
+	if req.Target == login.TargetRendezvous {
+		body = req.Body
+	}
+	r.tr.add(Event{At: w.now, Kind: EvSend, Actor: client, Peer: server, Name: name, Bytes: len(req.Body), Body: body})
+	timeout := req.Timeout
+	if timeout <= 0 {
+		timeout = defaultTimeout
+	}
+	r.q.push(event{at: w.now + timeout, kind: evTimeout, id: id})
+	r.transmit(w, link, true, len(req.Body)+len(form), len(req.Header), func(at Millis) {
+		r.q.push(event{at: at, kind: evReqArrive, id: id})
+	}, client, server, name)
+	return id
+}
+
+// transmit decides a message's fate on link l: lost (a trace event), or
+// delivered once or twice at drawn times.
+func (r *Runner) transmit(w *run, l LinkID, up bool, body, header int, deliver func(Millis), from, to Actor, name string) {
+	link := &w.net.links[l]
+	rr := w.netRand
+	loss := link.LossDown
+	if up {
+		loss = link.LossUp
+	}
+	if w.net.cut(l, w.now) {
+		r.tr.add(Event{At: w.now, Kind: EvDrop, Actor: from, Peer: to, Name: name, Detail: "partition " + l.String()})
+		w.res.Lost++
+		return
+	}
+	if loss > 0 && rr.Float64() < loss {
+		r.tr.add(Event{At: w.now, Kind: EvDrop, Actor: from, Peer: to, Name: name, Detail: "lost on " + l.String()})
+		w.res.Lost++
+		return
+	}
+	size := wireSize(body, header)
+	deliver(w.now + delay(link, rr, size))
+	if link.Duplicate > 0 && rr.Float64() < link.Duplicate {
+		deliver(w.now + delay(link, rr, size))
+	}
+}
+
+// serve hands an arrived request to its server and sends the answer back.
+func (r *Runner) serve(w *run, id uint64) {
+	x := &r.ex[id]
+	var a arrival
+	switch {
+	case x.client == ActorBrowser:
+		req := oauth.Request{Method: x.req.Method, Path: x.req.Path, Header: x.req.Header, Body: x.form}
+		var resp oauth.Response
+		resp, a.page, r.fx = w.op.BrowseAppend(w.now, &req, oauth.Session{UserID: AliceID, Browser: browserIdentity}, r.fx[:0])
+		a.resp = login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
+	case x.req.Target == login.TargetRendezvous:
+		a.resp = r.serveRendezvous(w, x)
+	case x.req.Target == login.TargetOP:
+		req := oauth.Request{Method: x.req.Method, Path: x.req.Path, Header: x.req.Header, Body: x.req.Body}
+		var resp oauth.Response
+		resp, r.fx = w.op.HandleAppend(w.now, &req, r.fx[:0])
+		a.resp = login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
+		w.mon.opAnswer(x.req.Path, resp.Status, resp.Body)
+	default:
+		req := oauth.Request{Method: x.req.Method, Path: x.req.Path, Header: x.req.Header, Body: x.req.Body}
+		var resp oauth.Response
+		resp, r.hfx = w.hs.HandleAppend(w.now, &req, r.hfx[:0])
+		a.resp = login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
+	}
+	if w.res.Violation != nil {
+		return // the run stops at the violation
+	}
+	name := x.req.Method + " " + x.req.Path
+	var body []byte
+	if x.req.Target == login.TargetRendezvous && x.client != ActorBrowser {
+		body = a.resp.Body
+	}
+	r.tr.add(Event{At: w.now, Kind: EvRecv, Actor: x.server, Peer: x.client, Name: name, Status: a.resp.Status,
+		Bytes: len(a.resp.Body), Body: body})
+	ai := uint64(len(r.resps))
+	r.resps = append(r.resps, a)
+	r.transmit(w, x.link, false, len(a.resp.Body), len(a.resp.Header), func(at Millis) {
+		r.q.push(event{at: at, kind: evRespArrive, id: id, aux: ai})
+	}, x.server, x.client, name)
+}
+
+// serveRendezvous runs a request through the store, with the monitors
+// watching the mailbox.
+func (r *Runner) serveRendezvous(w *run, x *exchange) login.Response {
+	req := rendezvous.Request{Method: x.req.Method, Path: x.req.Path, Body: x.req.Body, Client: x.client.String()}
+	req.Header = make(rendezvous.Header, len(x.req.Header))
+	for i, f := range x.req.Header {
+		req.Header[i] = rendezvous.Field{Name: f.Name, Value: f.Value}
+	}
+	if tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer "); ok {
+		req.Auth = rendezvous.AuthInvalid
+		if tok == existingToken {
+			req.Auth = rendezvous.AuthValid
+		}
+	}
+	var resp rendezvous.Response
+	resp, r.rfx = w.store.HandleAppend(rendezvous.Millis(w.now), &req, r.rfx[:0])
+	if r.hook != nil {
+		r.hook(w, x, &resp)
+		req.Body = x.req.Body
+	}
+	out := login.Response{Status: resp.Status, Body: resp.Body}
+	out.Header = make(login.Header, len(resp.Header))
+	for i, f := range resp.Header {
+		out.Header[i] = oauth.Field{Name: f.Name, Value: f.Value}
+	}
+	w.mon.rendezvous(w, x.client, &req, &resp, r.rfx)
+	return out
+}
+
+// browse has the browser load path (GET, or POST form when form is set).
+func (r *Runner) browse(w *run, uri string, form []byte, tries int) {
+	path := pathOf(uri)
+	req := login.Request{Target: login.TargetOP, Method: "GET", URL: uri, Path: path,
+		Timeout: Millis(r.cfg.User.BrowserRetryMillis)}
+	if form != nil {
+		req.Method = "POST"
+		req.Header = oauth.NewHeader("Content-Type", oauth.ContentTypeForm)
+	}
+	id := r.send(w, ActorBrowser, req, form)
+	r.ex[id].tries = tries
+}
+
+// browserTimeout is a page that did not load: the user reloads it, or gives
+// up and cancels on the existing device.
+func (r *Runner) browserTimeout(w *run, id uint64) {
+	x := r.ex[id]
+	if x.tries < r.cfg.User.BrowserRetries {
+		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ActorBrowser, Name: "reloads " + x.req.Path})
+		r.browse(w, x.req.URL, x.form, x.tries+1)
+		return
+	}
+	r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ActorBrowser, Name: "gives up on the browser"})
+	r.q.push(event{at: w.now + r.cfg.User.Confirm.Sample(w.usrRand), kind: evConsentReturn, ok: false})
+}
+
+// browserAnswer is what the user does with a page.
+func (r *Runner) browserAnswer(w *run, id uint64, a *arrival) {
+	x := r.ex[id]
+	p := &a.page
+	u := &r.cfg.User
+	switch p.Kind {
+	case oauth.PageRedirect:
+		r.browse(w, p.Location, nil, 0)
+	case oauth.PageEnterCode:
+		if p.Error == "" && w.userCode != "" {
+			r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ActorBrowser, Name: "types user code " + w.userCode})
+			r.q.push(event{at: w.now + u.TypeCode.Sample(w.usrRand), kind: evBrowse, text: p.FormAction,
+				data: oauth.EncodeForm("code", w.userCode)})
+			return
+		}
+		if p.Error == "" && !w.consentReturned {
+			// The code is not on the new device's screen yet (it shows it
+			// only after m.login.protocol_accepted, which an after-confirm
+			// existing device sends only now): the user goes back to the
+			// existing device, confirms, and types the code once it shows.
+			r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ActorBrowser, Name: "no user code on screen yet: goes back to E"})
+			w.awaitCode = p.FormAction
+			w.consentReturned = true
+			r.q.push(event{at: w.now + u.Confirm.Sample(w.usrRand), kind: evConsentReturn, ok: true})
+			return
+		}
+		r.q.push(event{at: w.now + u.Confirm.Sample(w.usrRand), kind: evConsentReturn, ok: false})
+	case oauth.PageConsent:
+		action := oauth.ActionConsent
+		if w.deny {
+			action = oauth.ActionReject
+		}
+		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ActorBrowser, Name: "chooses " + action})
+		r.browse(w, x.req.URL, oauth.EncodeForm("action", action), 0)
+	case oauth.PageApproved, oauth.PageDenied:
+		if w.consentReturned {
+			return
+		}
+		w.consentReturned = true
+		r.q.push(event{at: w.now + u.Confirm.Sample(w.usrRand), kind: evConsentReturn, ok: p.Kind == oauth.PageApproved})
+	default:
+		if a.resp.Status >= 500 || a.resp.Status == 429 {
+			// A server error: reload after a while, as a person would.
+			if x.tries < u.BrowserRetries {
+				r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ActorBrowser, Name: "reloads " + x.req.Path})
+				id := r.send(w, ActorBrowser, x.req, x.form)
+				r.ex[id].tries = x.tries + 1
+				return
+			}
+		}
+		r.q.push(event{at: w.now + u.Confirm.Sample(w.usrRand), kind: evConsentReturn, ok: false})
+	}
+}
+
+// pathOf returns the path and query of an absolute URL (a relative one as
+// it is).
+func pathOf(u string) string {
+	i := strings.Index(u, "://")
+	if i < 0 {
+		return u
+	}
+	rest := u[i+3:]
+	j := strings.IndexByte(rest, '/')
+	if j < 0 {
+		return "/"
+	}
+	return rest[j:]
+}

@@ -1,0 +1,441 @@
+package sim
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"strings"
+
+	"qrlab/model/homeserver"
+	"qrlab/model/login"
+	"qrlab/model/msg"
+	"qrlab/model/oauth"
+	"qrlab/model/qr"
+	"qrlab/model/rendezvous"
+)
+
+// The invariants, by the names failures carry.
+const (
+	InvSecretsAfterConfirmation = "secrets-only-after-confirmation"
+	InvSecretsToConfirmedDevice = "secrets-only-to-confirmed-device"
+	InvTermination              = "termination"
+	InvNoPlaintext              = "no-plaintext-on-wire"
+	InvRendezvousLinearizable   = "rendezvous-linearizable"
+	InvChannelIntegrity         = "channel-integrity"
+	InvStrictAlternation        = "strict-alternation"
+)
+
+// Invariants lists every invariant the monitors check, in a stable order.
+func Invariants() []string {
+	return []string{InvSecretsAfterConfirmation, InvSecretsToConfirmedDevice, InvTermination, InvNoPlaintext,
+		InvRendezvousLinearizable, InvChannelIntegrity, InvStrictAlternation}
+}
+
+// Violation is a broken invariant: which, where and why. The run stops at
+// the first one; its trace ends there.
+type Violation struct {
+	Invariant string `json:"invariant"`
+	Seed      uint64 `json:"seed"`
+	Variant   string `json:"variant"`
+	At        Millis `json:"t_ms"`
+	Detail    string `json:"detail"`
+}
+
+func (v *Violation) Error() string {
+	return fmt.Sprintf("invariant %s violated at %d ms (seed %d, variant %s): %s", v.Invariant, v.At, v.Seed, v.Variant, v.Detail)
+}
+
+// mailbox is the monitors' sequential specification of one rendezvous
+// session: what a correct store must answer next.
+type mailbox struct {
+	id     string
+	data   string
+	token  string
+	writer Actor // who wrote data (ActorNone: the creator's initial data)
+	readBy bool  // the other side read data since it was written
+	gone   bool
+	// issued are the tokens handed out for this session, with their data.
+	issued [][2]string
+}
+
+// monitor checks the invariants as the run goes.
+type monitor struct {
+	r    *Runner
+	nIsG bool
+	etag bool
+	// hashTokens: the store's tokens are a hash of the data alone (Synapse's
+	// ETag), so equal data gets the same token again, by design.
+	hashTokens bool
+	needle     [][]byte
+	boxes      []mailbox
+	// overwritten is set when a write replaced a payload the other side had
+	// not read: the run may then only end in failure.
+	overwritten string
+	// written holds every payload each machine wrote (N, E), and lastRead
+	// the body of the last rendezvous GET answer each one received, so
+	// that an opened message can be traced to an honest write.
+	written  [2][]string
+	lastRead [2][]byte
+}
+
+func (m *monitor) reset(r *Runner, w *run, sec msg.Secrets) {
+	m.r = r
+	m.nIsG = r.cfg.Intent == qr.Login
+	m.etag = r.rc.Flavour == rendezvous.FlavourETag
+	m.hashTokens = r.rc.Token == rendezvous.TokenContentHash
+	m.needle = m.needle[:0]
+	m.boxes = m.boxes[:0]
+	m.overwritten = ""
+	for i := range m.written {
+		m.written[i] = m.written[i][:0]
+		m.lastRead[i] = nil
+	}
+	for _, k := range [][]byte{sec.CrossSigning.Master[:], sec.CrossSigning.SelfSigning[:], sec.CrossSigning.UserSigning[:]} {
+		m.addKey(k)
+	}
+	if sec.Backup != nil {
+		m.addKey(sec.Backup.Key[:])
+	}
+	m.addSecret(existingToken)
+}
+
+// addKey adds a key's unpadded base64 (as m.login.secrets carries it) and
+// its raw bytes.
+func (m *monitor) addKey(k []byte) {
+	m.needle = append(m.needle, []byte(base64.RawStdEncoding.EncodeToString(k)), append([]byte(nil), k...))
+}
+
+// addSecret adds a token or code that must never appear in a payload.
+func (m *monitor) addSecret(s string) {
+	if len(s) >= 6 {
+		m.needle = append(m.needle, []byte(s))
+	}
+}
+
+func (m *monitor) violate(w *run, inv, format string, args ...any) {
+	if w.res.Violation != nil {
+		return
+	}
+	w.res.Violation = &Violation{Invariant: inv, Seed: w.seed, Variant: m.r.cfg.Variant.Name, At: w.now, Detail: fmt.Sprintf(format, args...)}
+	m.r.tr.add(Event{At: w.now, Kind: EvViolation, Actor: ActorNone, Name: inv, Detail: w.res.Violation.Detail})
+}
+
+// opAnswer learns the provider's codes and tokens from its answers to the
+// new device, so that no-plaintext-on-wire looks for them too.
+func (m *monitor) opAnswer(path string, status int, body []byte) {
+	if status != 200 {
+		return
+	}
+	p, _ := oauth.SplitPath(path)
+	if !strings.HasSuffix(p, oauth.PathDeviceAuthorization) && !strings.HasSuffix(p, oauth.PathToken) {
+		return
+	}
+	v, err := homeserver.ParseJSON(body)
+	if err != nil {
+		return
+	}
+	for _, k := range []string{"device_code", "user_code", "access_token", "refresh_token"} {
+		if f, ok := v.Get(k); ok && f.Kind == homeserver.String {
+			m.addSecret(f.Str)
+		}
+	}
+}
+
+// secretsSealed is E sealing m.login.secrets: the check code must have been
+// confirmed on G, the device check must have passed, m.login.success must
+// have arrived, and the channel's peer must be the real new device.
+func (m *monitor) secretsSealed(w *run) {
+	ef := w.e.Facts()
+	var gf login.Facts
+	if m.nIsG {
+		gf = w.n.Facts()
+	} else {
+		gf = ef
+	}
+	switch {
+	case !gf.CodeConfirmed:
+		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets before the check code was confirmed on G")
+	case !ef.DeviceChecked:
+		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets without the device check")
+	case !ef.SuccessReceived:
+		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets before m.login.success")
+	}
+	m.violateSecretsPeer(w)
+}
+
+// violateSecretsPeer checks that E's channel peer is the real new device.
+func (m *monitor) violateSecretsPeer(w *run) {
+	_, peer, ok := w.e.ChannelKeys()
+	nOwn, _, nok := w.n.ChannelKeys()
+	if !ok || !nok || peer != nOwn {
+		m.violate(w, InvSecretsToConfirmedDevice, "E sealed m.login.secrets on a channel whose peer is not the new device the user confirmed")
+	}
+}
+
+// rendezvous watches one store exchange at the moment the store handled it
+// (its linearization point).
+func (m *monitor) rendezvous(w *run, client Actor, req *rendezvous.Request, resp *rendezvous.Response, fx []rendezvous.Effect) {
+	// no-plaintext-on-wire: every payload a device writes.
+	if len(req.Body) > 0 {
+		for _, n := range m.needle {
+			if bytes.Contains(req.Body, n) {
+				m.violate(w, InvNoPlaintext, "%s %s carries a secret, token or code in the clear (%.12q...)", req.Method, req.Path, n)
+				return
+			}
+		}
+	}
+	for _, f := range fx {
+		switch f.Kind {
+		case rendezvous.EffectExpired, rendezvous.EffectEvictedSoftCap, rendezvous.EffectEvictedHardCap, rendezvous.EffectDeleted:
+			if b := m.box(f.ID); b != nil {
+				b.gone = true
+			}
+		}
+	}
+	var kind rendezvous.EffectKind
+	var sid string
+	for _, f := range fx {
+		switch f.Kind {
+		case rendezvous.EffectCreated, rendezvous.EffectWritten, rendezvous.EffectRead, rendezvous.EffectNotModified,
+			rendezvous.EffectConflict, rendezvous.EffectReplayed:
+			kind, sid = f.Kind, f.ID
+		}
+	}
+	switch kind {
+	case rendezvous.EffectCreated:
+		data, tok, ok := m.parseCreate(req, resp)
+		if !ok {
+			m.violate(w, InvRendezvousLinearizable, "create answered %d without a session token", resp.Status)
+			return
+		}
+		m.boxes = append(m.boxes, mailbox{id: sid, data: data, token: tok, writer: client})
+		if !m.fresh(w, &m.boxes[len(m.boxes)-1], tok, data) {
+			return
+		}
+		m.wrote(client, data)
+	case rendezvous.EffectWritten, rendezvous.EffectReplayed:
+		b := m.box(sid)
+		if b == nil {
+			m.violate(w, InvRendezvousLinearizable, "write to unknown session %s succeeded", sid)
+			return
+		}
+		data, cond := m.parseWrite(req)
+		tok := m.respToken(resp)
+		if kind == rendezvous.EffectWritten {
+			if cond != b.token {
+				m.violate(w, InvRendezvousLinearizable, "PUT conditioned on %q succeeded while the current token is %q", cond, b.token)
+				return
+			}
+			if !m.fresh(w, b, tok, data) {
+				return
+			}
+			if b.writer != ActorNone && b.writer != client && !b.readBy && b.data != data {
+				m.overwritten = fmt.Sprintf("%s overwrote %s's payload unread at %d ms", client, b.writer, w.now)
+			}
+			b.data, b.token, b.writer, b.readBy = data, tok, client, false
+			m.wrote(client, data)
+			return
+		}
+		// A replay changes nothing and answers a token the session handed
+		// out for this very data (the current one, or with transaction
+		// IDs the one recorded for the transaction).
+		if tok == "" {
+			return
+		}
+		for _, p := range b.issued {
+			if p[0] == tok && p[1] == data {
+				return
+			}
+		}
+		m.violate(w, InvRendezvousLinearizable, "replayed PUT answered token %q, never handed out for that payload (current %q)", tok, b.token)
+	case rendezvous.EffectRead:
+		b := m.box(sid)
+		if b == nil {
+			m.violate(w, InvRendezvousLinearizable, "read of unknown session %s succeeded", sid)
+			return
+		}
+		data, tok, ok := m.parseRead(resp)
+		if !ok || data != b.data || tok != b.token {
+			m.violate(w, InvRendezvousLinearizable, "GET answered token %q and a payload that is not the latest write (token %q)", tok, b.token)
+			return
+		}
+		if client != b.writer {
+			b.readBy = true
+		}
+	case rendezvous.EffectNotModified:
+		b := m.box(sid)
+		if b == nil || req.Header.Get("If-None-Match") != b.token {
+			m.violate(w, InvRendezvousLinearizable, "304 for a token that is not current")
+		}
+	case rendezvous.EffectConflict:
+		b := m.box(sid)
+		if b == nil {
+			return
+		}
+		_, cond := m.parseWrite(req)
+		if cond == b.token {
+			m.violate(w, InvRendezvousLinearizable, "PUT conditioned on the current token %q was refused as a conflict", cond)
+		}
+	}
+}
+
+func (m *monitor) wrote(client Actor, data string) {
+	if client == ActorNew || client == ActorExisting {
+		i := machineIndex(client)
+		m.written[i] = append(m.written[i], data)
+	}
+}
+
+// opened is machine a reporting that it opened a message: the payload it
+// last read must be one the other machine wrote, byte for byte.
+func (m *monitor) opened(w *run, a Actor, what string) {
+	body := m.lastRead[machineIndex(a)]
+	if body == nil {
+		m.violate(w, InvChannelIntegrity, "%s opened %s without having read a payload", a, what)
+		return
+	}
+	var data string
+	if m.etag {
+		data = string(body)
+	} else {
+		v, err := homeserver.ParseJSON(body)
+		if err != nil {
+			m.violate(w, InvChannelIntegrity, "%s opened %s from an answer that is not JSON", a, what)
+			return
+		}
+		if f, ok := v.Get("data"); ok && f.Kind == homeserver.String {
+			data = f.Str
+		}
+	}
+	for _, d := range m.written[1-machineIndex(a)] {
+		if d == data {
+			return
+		}
+	}
+	m.violate(w, InvChannelIntegrity, "%s opened %s from a payload the other device never wrote", a, what)
+}
+
+func (m *monitor) box(id string) *mailbox {
+	for i := range m.boxes {
+		if m.boxes[i].id == id {
+			return &m.boxes[i]
+		}
+	}
+	return nil
+}
+
+// fresh checks that a token was never handed out before (with content-hash
+// tokens: never for other data).
+func (m *monitor) fresh(w *run, b *mailbox, tok, data string) bool {
+	for _, p := range b.issued {
+		if p[0] == tok && (!m.hashTokens || p[1] != data) {
+			m.violate(w, InvRendezvousLinearizable, "session %s: token %q handed out twice", b.id, tok)
+			return false
+		}
+	}
+	b.issued = append(b.issued, [2]string{tok, data})
+	return true
+}
+
+func (m *monitor) respToken(resp *rendezvous.Response) string {
+	if m.etag {
+		return resp.Header.Get("ETag")
+	}
+	v, err := homeserver.ParseJSON(resp.Body)
+	if err != nil {
+		return ""
+	}
+	if f, ok := v.Get("sequence_token"); ok && f.Kind == homeserver.String {
+		return f.Str
+	}
+	return ""
+}
+
+func (m *monitor) parseCreate(req *rendezvous.Request, resp *rendezvous.Response) (data, tok string, ok bool) {
+	if m.etag {
+		tok = resp.Header.Get("ETag")
+		return string(req.Body), tok, tok != ""
+	}
+	v, err := homeserver.ParseJSON(req.Body)
+	if err == nil {
+		if f, ok := v.Get("data"); ok && f.Kind == homeserver.String {
+			data = f.Str
+		}
+	}
+	tok = m.respToken(resp)
+	return data, tok, tok != ""
+}
+
+func (m *monitor) parseWrite(req *rendezvous.Request) (data, cond string) {
+	if m.etag {
+		return string(req.Body), req.Header.Get("If-Match")
+	}
+	v, err := homeserver.ParseJSON(req.Body)
+	if err != nil {
+		return "", ""
+	}
+	if f, ok := v.Get("data"); ok && f.Kind == homeserver.String {
+		data = f.Str
+	}
+	if f, ok := v.Get("sequence_token"); ok && f.Kind == homeserver.String {
+		cond = f.Str
+	}
+	return data, cond
+}
+
+func (m *monitor) parseRead(resp *rendezvous.Response) (data, tok string, ok bool) {
+	if m.etag {
+		tok = resp.Header.Get("ETag")
+		return string(resp.Body), tok, tok != ""
+	}
+	v, err := homeserver.ParseJSON(resp.Body)
+	if err != nil {
+		return "", "", false
+	}
+	f1, ok1 := v.Get("data")
+	f2, ok2 := v.Get("sequence_token")
+	if !ok1 || !ok2 || f1.Kind != homeserver.String || f2.Kind != homeserver.String {
+		return "", "", false
+	}
+	return f1.Str, f2.Str, true
+}
+
+// finish checks what can only be checked at the end: termination, and
+// that an overwritten message or counters out of step ended in a clear
+// failure.
+func (r *Runner) finish(w *run) {
+	res := &w.res
+	res.NewState, res.ExistingState = w.n.State().String(), w.e.State().String()
+	res.EndMillis = w.now
+	res.Agreement = agreement(w.n.Outcome(), w.n.State().Terminal(), w.e.Outcome(), w.e.State().Terminal())
+	res.TraceHash = r.tr.Hash()
+	res.Events = r.tr.Len()
+	if res.Violation != nil {
+		return
+	}
+	m := &w.mon
+	if !w.n.State().Terminal() || !w.e.State().Terminal() {
+		m.violate(w, InvTermination, "not ended by %d ms (limit %d ms): N %s, E %s", w.now, r.termMax, res.NewState, res.ExistingState)
+		res.TraceHash = r.tr.Hash()
+		return
+	}
+	if end := max(res.New.At, res.Existing.At); end > r.termMax {
+		m.violate(w, InvTermination, "ended at %d ms, after the bound of %d ms", end, r.termMax)
+		res.TraceHash = r.tr.Hash()
+		return
+	}
+	if m.overwritten != "" && (res.New.Success || res.Existing.Success) {
+		m.violate(w, InvStrictAlternation, "%s, yet the login ended with a success", m.overwritten)
+		res.TraceHash = r.tr.Hash()
+		return
+	}
+	// Counters: on success, every message one side sealed the other opened.
+	if res.New.Success && res.Existing.Success {
+		ns, no := w.n.ChannelCounters()
+		es, eo := w.e.ChannelCounters()
+		if ns != eo || es != no {
+			m.violate(w, InvStrictAlternation, "channel counters out of step at success: N sealed %d opened %d, E sealed %d opened %d", ns, no, es, eo)
+			res.TraceHash = r.tr.Hash()
+		}
+	}
+}

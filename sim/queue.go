@@ -1,0 +1,97 @@
+package sim
+
+// evKind names what a queued event does.
+type evKind uint8
+
+const (
+	evStart          evKind = iota + 1 // a machine starts
+	evTimer                            // a machine's timer fires (id)
+	evReqArrive                        // a request reaches its server (id: exchange)
+	evRespArrive                       // an answer reaches its client (id: exchange, aux: response)
+	evTimeout                          // a client's request times out (id: exchange)
+	evScanned                          // the user scanned the QR code (data)
+	evTypeCode                         // the user typed the check code on G (text)
+	evBrowserOpened                    // E's browser came up (ok: it could open the URI)
+	evBrowse                           // the browser loads a page (text: path, data: form body or nil)
+	evConsentReturn                    // the user returns to E after the browser step (ok)
+	evConfirmAccount                   // the user answers the account question on N (ok)
+	evCancel                           // the user cancels on a device
+	evFault                            // a partition begins or ends, or the network heals (text)
+)
+
+// event is one scheduled happening. Events are values in a binary heap
+// ordered by (at, seq): the same run always pops them in the same order.
+type event struct {
+	at    Millis
+	seq   uint64
+	id    uint64
+	aux   uint64
+	kind  evKind
+	actor Actor
+	ok    bool
+	text  string
+	data  []byte
+}
+
+// queue is a binary min-heap of events (container/heap without the
+// interface boxing).
+type queue struct {
+	ev  []event
+	seq uint64
+}
+
+func (q *queue) reset() {
+	clear(q.ev)
+	q.ev = q.ev[:0]
+	q.seq = 0
+}
+
+func (q *queue) len() int { return len(q.ev) }
+
+func (q *queue) less(i, j int) bool {
+	a, b := &q.ev[i], &q.ev[j]
+	if a.at != b.at {
+		return a.at < b.at
+	}
+	return a.seq < b.seq
+}
+
+func (q *queue) push(e event) {
+	q.seq++
+	e.seq = q.seq
+	q.ev = append(q.ev, e)
+	i := len(q.ev) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !q.less(i, p) {
+			break
+		}
+		q.ev[i], q.ev[p] = q.ev[p], q.ev[i]
+		i = p
+	}
+}
+
+func (q *queue) pop() event {
+	top := q.ev[0]
+	last := len(q.ev) - 1
+	q.ev[0] = q.ev[last]
+	q.ev[last] = event{}
+	q.ev = q.ev[:last]
+	i := 0
+	for {
+		l, r := 2*i+1, 2*i+2
+		m := i
+		if l < last && q.less(l, m) {
+			m = l
+		}
+		if r < last && q.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		q.ev[i], q.ev[m] = q.ev[m], q.ev[i]
+		i = m
+	}
+	return top
+}

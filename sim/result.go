@@ -1,0 +1,68 @@
+package sim
+
+import "qrlab/model/login"
+
+// Ending is how one device ended.
+type Ending struct {
+	Success bool   `json:"success"`
+	Outcome string `json:"outcome"`
+	Reason  string `json:"reason,omitempty"`
+	At      Millis `json:"t_ms"`
+}
+
+func record(o login.Outcome, at Millis) Ending {
+	return Ending{Success: o.Success, Outcome: o.String(), Reason: string(o.Reason), At: at}
+}
+
+// Result is one run's summary: a record a report can aggregate.
+type Result struct {
+	Seed    uint64 `json:"seed"`
+	Variant string `json:"variant"`
+	Network string `json:"network"`
+	Intent  string `json:"intent"`
+	// New and Existing are the two devices' endings (zero if a device
+	// never ended).
+	New      Ending `json:"new"`
+	Existing Ending `json:"existing"`
+	// NewState and ExistingState are the machines' last states.
+	NewState      string `json:"new_state"`
+	ExistingState string `json:"existing_state"`
+	// Agreement classifies the pair of endings: both-success,
+	// both-failure, new-only (N signed in, E did not finish), existing-only
+	// (E sent the secrets, N failed) or unfinished.
+	Agreement string `json:"agreement"`
+	// SignedInMillis is when N obtained its access token, SecretsMillis
+	// when it opened m.login.secrets (-1: never).
+	SignedInMillis Millis `json:"signed_in_ms"`
+	SecretsMillis  Millis `json:"secrets_ms"`
+	EndMillis      Millis `json:"end_ms"`
+	// Messages counts sealed channel messages; Requests HTTP requests sent
+	// (retries and browser loads included); Lost messages the network lost.
+	Messages int `json:"messages"`
+	Requests int `json:"requests"`
+	Lost     int `json:"lost"`
+	Steps    int `json:"steps"`
+	Events   int `json:"events"`
+	// Faults is what a swarm seed drew.
+	Faults    string     `json:"faults,omitempty"`
+	Violation *Violation `json:"violation,omitempty"`
+	TraceHash string     `json:"trace_hash"`
+}
+
+// Success reports whether the new device signed in and got its secrets and
+// the existing device sent them.
+func (r *Result) Success() bool { return r.New.Success && r.Existing.Success }
+
+func agreement(n login.Outcome, nEnded bool, e login.Outcome, eEnded bool) string {
+	switch {
+	case !nEnded || !eEnded:
+		return "unfinished"
+	case n.Success && e.Success:
+		return "both-success"
+	case n.Success:
+		return "new-only"
+	case e.Success:
+		return "existing-only"
+	}
+	return "both-failure"
+}

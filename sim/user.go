@@ -1,0 +1,87 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+)
+
+// User is the person holding both devices: how long each step takes and
+// how often it goes wrong. Times are distributions in milliseconds; rates
+// are probabilities per run.
+type User struct {
+	// Scan is the time from the QR code appearing to the other device
+	// having scanned it.
+	Scan Dist `json:"scan"`
+	// TypeCode is the time to read the check code on one device and type
+	// it on the other.
+	TypeCode Dist `json:"type_code"`
+	// TypoRate is the probability that the typed code is wrong.
+	TypoRate float64 `json:"typo_rate,omitempty"`
+	// Consent is the time from the browser opening to the user's decision
+	// at the provider (typing the user code first if the link carries none).
+	Consent Dist `json:"consent"`
+	// DenyRate is the probability that the user refuses consent.
+	DenyRate float64 `json:"deny_rate,omitempty"`
+	// Confirm is the time to tell the existing device the browser step is
+	// done (the after-confirm ack), and to confirm the account on the new
+	// device.
+	Confirm Dist `json:"confirm"`
+	// BrowserOpen is the time the browser takes to come up.
+	BrowserOpen Dist `json:"browser_open"`
+	// BrowserFailRate is the probability that the browser cannot open the
+	// verification URI.
+	BrowserFailRate float64 `json:"browser_fail_rate,omitempty"`
+	// RejectAccountRate is the probability that the user rejects the
+	// account the new device shows (when the variant asks).
+	RejectAccountRate float64 `json:"reject_account_rate,omitempty"`
+	// CancelRate is the probability that the user cancels on one of the
+	// devices (each equally likely) at a time drawn from CancelAt.
+	CancelRate float64 `json:"cancel_rate,omitempty"`
+	CancelAt   Dist    `json:"cancel_at"`
+	// BrowserRetryMillis is how long the user waits on a page that does not
+	// load before reloading it; BrowserRetries how many reloads before
+	// giving up.
+	BrowserRetryMillis int64 `json:"browser_retry_ms,omitempty"`
+	BrowserRetries     int   `json:"browser_retries,omitempty"`
+}
+
+// DefaultUser is an attentive user: scanning takes a few seconds, typing
+// the code about four, consenting about six; nothing goes wrong.
+func DefaultUser() User {
+	return User{
+		Scan:               Dist{Kind: DistLogNormal, Median: 3000, Sigma: 0.35, Cap: 30000},
+		TypeCode:           Dist{Kind: DistLogNormal, Median: 4000, Sigma: 0.3, Cap: 30000},
+		Consent:            Dist{Kind: DistLogNormal, Median: 6000, Sigma: 0.4, Cap: 60000},
+		Confirm:            Dist{Kind: DistLogNormal, Median: 1500, Sigma: 0.3, Cap: 20000},
+		BrowserOpen:        Dist{Kind: DistLogNormal, Median: 400, Sigma: 0.3, Cap: 5000},
+		CancelAt:           Uniform(0, 30000),
+		BrowserRetryMillis: 15000,
+		BrowserRetries:     3,
+	}
+}
+
+// Validate checks the user's figures.
+func (u *User) Validate() error {
+	for _, d := range []struct {
+		name string
+		d    *Dist
+	}{{"scan", &u.Scan}, {"type_code", &u.TypeCode}, {"consent", &u.Consent}, {"confirm", &u.Confirm},
+		{"browser_open", &u.BrowserOpen}, {"cancel_at", &u.CancelAt}} {
+		if err := d.d.Validate(); err != nil {
+			return fmt.Errorf("user: %s: %w", d.name, err)
+		}
+	}
+	for _, p := range []struct {
+		name string
+		v    float64
+	}{{"typo_rate", u.TypoRate}, {"deny_rate", u.DenyRate}, {"browser_fail_rate", u.BrowserFailRate},
+		{"reject_account_rate", u.RejectAccountRate}, {"cancel_rate", u.CancelRate}} {
+		if math.IsNaN(p.v) || p.v < 0 || p.v > 1 {
+			return fmt.Errorf("user: %s %g is not a probability", p.name, p.v)
+		}
+	}
+	if u.BrowserRetryMillis < 0 || u.BrowserRetries < 0 {
+		return fmt.Errorf("user: browser_retry_ms and browser_retries must not be negative")
+	}
+	return nil
+}

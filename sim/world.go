@@ -1,0 +1,649 @@
+package sim
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"qrlab/model/homeserver"
+	"qrlab/model/login"
+	"qrlab/model/msg"
+	"qrlab/model/oauth"
+	"qrlab/model/qr"
+	"qrlab/model/rendezvous"
+	"qrlab/model/variant"
+)
+
+// Millis is virtual time in milliseconds since the run's start.
+type Millis = login.Millis
+
+// The world's fixed names: one homeserver, one account, one existing device.
+const (
+	BaseURL         = rendezvous.DefaultBaseURL
+	AliceID         = "@alice:lab.example"
+	existingDevice  = "EXISTINGDEVICE"
+	existingToken   = "syt_existing_device_token"
+	browserIdentity = "browser-of-existing-device"
+)
+
+// Config is everything a run needs besides its seed. The zero value of each
+// part is replaced by its default (DefaultUser, the 4g profile, ...).
+type Config struct {
+	// Variant is the design both devices follow.
+	Variant variant.Variant
+	// NewVariant, when set, is the new device's own variant (mixing
+	// shipped clients shows their incompatibilities).
+	NewVariant *variant.Variant
+	// Intent is qr.Login when the new device shows the QR code and
+	// qr.Reciprocate when the existing device does.
+	Intent qr.Intent
+	// Network is the virtual network (Prepare is called on a copy).
+	Network Network
+	// User is the person holding both devices.
+	User User
+	// Swarm, when set, makes every seed draw its own faults and then heal.
+	Swarm *Swarm
+	// Backup gives the account a key backup that the secrets carry.
+	Backup bool
+	// MaxSteps and MaxMillis bound a run (0: 1,000,000 steps; the
+	// termination bound plus a minute).
+	MaxSteps  int
+	MaxMillis Millis
+	// TerminationMillis is the termination invariant's bound: both devices
+	// must have ended by then (0: the rendezvous TTL plus the device code's
+	// lifetime plus two minutes, after the heal in swarm mode).
+	TerminationMillis Millis
+	// KeepTrace keeps every event of the run for export; the trace hash is
+	// computed either way.
+	KeepTrace bool
+}
+
+// Runner runs simulations of one Config, one seed at a time, reusing its
+// buffers: a run allocates nothing that outlives it. It is not safe for
+// concurrent use; run one Runner per goroutine.
+type Runner struct {
+	cfg     Config
+	nv      variant.Variant
+	rc      rendezvous.Config
+	oc      oauth.Config
+	hc      homeserver.Config
+	termMax Millis
+
+	q     queue
+	tr    Trace
+	ex    []exchange
+	resps []arrival
+	fx    []oauth.Effect
+	rfx   []rendezvous.Effect
+	hfx   []homeserver.Effect
+
+	r *run
+	// hook, in tests, may change a rendezvous exchange after the store
+	// handled it and before the monitors see it (a broken store).
+	hook func(w *run, x *exchange, resp *rendezvous.Response)
+}
+
+// exchange is one HTTP request and its fate.
+type exchange struct {
+	client Actor
+	server Actor
+	link   LinkID
+	req    login.Request
+	form   []byte // a browser's posted form
+	done   bool   // answered or timed out: later answers are dropped
+	tries  int    // browser reloads so far
+}
+
+// arrival is one answer on its way back.
+type arrival struct {
+	resp login.Response
+	page oauth.Page
+}
+
+// ErrConfig is wrapped by every error NewRunner returns.
+var ErrConfig = errors.New("invalid simulation")
+
+// NewRunner checks cfg and prepares its servers' configurations.
+func NewRunner(cfg Config) (*Runner, error) {
+	if cfg.Intent == 0 {
+		cfg.Intent = qr.Login
+	}
+	if cfg.Intent != qr.Login && cfg.Intent != qr.Reciprocate {
+		return nil, fmt.Errorf("%w: intent %d is neither login nor reciprocate", ErrConfig, cfg.Intent)
+	}
+	if cfg.Network.Name == "" && cfg.Network.Link.Latency.Kind == "" {
+		n, err := Profile(DefaultNetwork)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Network = n
+	}
+	cfg.Network.Partitions = append([]Partition(nil), cfg.Network.Partitions...)
+	if err := cfg.Network.Prepare(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if cfg.User.Scan.Kind == "" {
+		cfg.User = DefaultUser()
+	}
+	if err := cfg.User.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if err := cfg.Variant.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: variant: %w", ErrConfig, err)
+	}
+	r := &Runner{cfg: cfg, nv: cfg.Variant}
+	if cfg.NewVariant != nil {
+		if err := cfg.NewVariant.Validate(); err != nil {
+			return nil, fmt.Errorf("%w: new device's variant: %w", ErrConfig, err)
+		}
+		r.nv = *cfg.NewVariant
+	}
+	var err error
+	if r.rc, err = cfg.Variant.RendezvousConfig(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	r.rc.BaseURL = BaseURL
+	if r.oc, err = cfg.Variant.OAuthConfig(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if r.hc, err = cfg.Variant.HomeserverConfig(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if s := cfg.Swarm; s != nil {
+		if s.MaxLoss < 0 || s.MaxLoss > 1 || s.MaxDuplicate < 0 || s.MaxDuplicate > 1 || s.MaxReorder < 0 || s.MaxReorder > 1 ||
+			s.MaxPartitions < 0 || s.MaxPartitionMs < 0 || s.FaultyMillis < 0 || s.LivenessMillis <= 0 {
+			return nil, fmt.Errorf("%w: swarm bounds: probabilities in [0, 1], times and counts not negative, liveness_ms positive", ErrConfig)
+		}
+	}
+	r.termMax = cfg.TerminationMillis
+	if r.termMax == 0 {
+		r.termMax = Millis(r.rc.TTL) + r.oc.ExpiresIn + 120_000
+		if cfg.Swarm != nil {
+			r.termMax = Millis(cfg.Swarm.FaultyMillis) + max(r.termMax, Millis(cfg.Swarm.LivenessMillis))
+		}
+	}
+	if r.cfg.MaxMillis == 0 {
+		r.cfg.MaxMillis = r.termMax + 60_000
+	}
+	if r.cfg.MaxSteps == 0 {
+		r.cfg.MaxSteps = 1_000_000
+	}
+	r.r = &run{}
+	return r, nil
+}
+
+// Config returns the runner's configuration with its defaults filled in.
+func (r *Runner) Config() Config { return r.cfg }
+
+// Trace returns the last run's trace (its events if KeepTrace was set).
+func (r *Runner) Trace() *Trace { return &r.tr }
+
+// The random streams of a run, each derived from the seed and its label so
+// that adding draws to one actor never shifts another's.
+const (
+	streamNetwork uint64 = iota + 1
+	streamUser
+	streamStore
+	streamOP
+	streamIdentity
+	streamBackup
+	streamNew
+	streamExisting
+	streamSwarm
+)
+
+// derive returns the stream label of seed.
+func derive(seed, label uint64) *rand.ChaCha8 {
+	var s [32]byte
+	binary.LittleEndian.PutUint64(s[0:], seed)
+	binary.LittleEndian.PutUint64(s[8:], label)
+	copy(s[16:], "qrlab sim stream")
+	return rand.NewChaCha8(s)
+}
+
+// run is the state of one simulated login.
+type run struct {
+	seed    uint64
+	now     Millis
+	net     Network
+	netRand *rand.Rand
+	usrRand *rand.Rand
+	healed  bool
+	faults  *Faults
+
+	store *rendezvous.Store
+	op    *oauth.Server
+	hs    *homeserver.Server
+	n     *login.NewDevice
+	e     *login.ExistingDevice
+	dead  [2]map[uint64]bool
+
+	// What the user knows and decided.
+	shownCode         string
+	codeShown, asked  bool
+	codeG             Actor // the device the code is typed on (G)
+	userCode          string
+	deny, browserFail bool
+	rejectAccount     bool
+	typo              bool
+	// awaitCode is the browser's code form waiting for a user code the new
+	// device has not shown yet; consentReturned says the user already went
+	// back to the existing device.
+	awaitCode       string
+	consentReturned bool
+	gaveUp          bool
+
+	mon monitor
+	res Result
+}
+
+// Run simulates one login with seed. The returned error is for a broken
+// environment only (a model constructor refusing the prepared
+// configuration); protocol failures and invariant violations are in the
+// Result.
+func (r *Runner) Run(seed uint64) (Result, error) {
+	w := r.r
+	*w = run{seed: seed, dead: w.dead}
+	for i := range w.dead {
+		if w.dead[i] == nil {
+			w.dead[i] = map[uint64]bool{}
+		}
+		clear(w.dead[i])
+	}
+	r.q.reset()
+	r.tr.reset(r.cfg.KeepTrace)
+	clear(r.ex)
+	r.ex = r.ex[:0]
+	clear(r.resps)
+	r.resps = r.resps[:0]
+
+	w.net = r.cfg.Network
+	w.netRand = rand.New(derive(seed, streamNetwork))
+	w.usrRand = rand.New(derive(seed, streamUser))
+	w.res = Result{Seed: seed, Variant: r.cfg.Variant.Name, Network: w.net.Name, Intent: r.cfg.Intent.String(),
+		SignedInMillis: -1, SecretsMillis: -1}
+	if sw := r.cfg.Swarm; sw != nil {
+		f := sw.draw(rand.New(derive(seed, streamSwarm)))
+		w.faults = &f
+		w.res.Faults = f.String()
+		w.net = swarmNetwork(w.net, f)
+		r.q.push(event{at: f.HealAt, kind: evFault, text: "heal"})
+	}
+	for _, p := range w.net.Partitions {
+		r.q.push(event{at: Millis(p.FromMillis), kind: evFault, text: "partition " + strings.Join(p.Links, "+") + " begins"})
+		r.q.push(event{at: Millis(p.ToMillis), kind: evFault, text: "partition " + strings.Join(p.Links, "+") + " ends"})
+	}
+	if err := r.build(w); err != nil {
+		return w.res, err
+	}
+	r.q.push(event{at: 0, kind: evStart, actor: ActorNew})
+	r.q.push(event{at: 0, kind: evStart, actor: ActorExisting})
+	r.drawUser(w)
+
+	steps := 0
+	for ; steps < r.cfg.MaxSteps && r.q.len() > 0; steps++ {
+		if w.n.State().Terminal() && w.e.State().Terminal() {
+			break
+		}
+		if w.res.Violation != nil {
+			break
+		}
+		ev := r.q.pop()
+		if ev.at > r.cfg.MaxMillis {
+			r.q.push(ev)
+			break
+		}
+		w.now = ev.at
+		r.dispatch(w, &ev)
+	}
+	w.res.Steps = steps
+	r.finish(w)
+	return w.res, nil
+}
+
+// swarmNetwork applies a seed's faults to every link of n.
+func swarmNetwork(n Network, f Faults) Network {
+	out := n
+	for i := range out.links {
+		l := out.links[i]
+		l.LossUp, l.LossDown = max(l.LossUp, f.Loss), max(l.LossDown, f.Loss)
+		l.Duplicate = max(l.Duplicate, f.Duplicate)
+		l.Reorder = max(l.Reorder, f.Reorder)
+		out.links[i] = l
+	}
+	out.Partitions = append(append([]Partition(nil), n.Partitions...), f.Partitions...)
+	for i := range out.Partitions {
+		p := &out.Partitions[i]
+		p.mask = 0
+		for _, s := range p.Links {
+			if s == "all" {
+				p.mask = 1<<numLinks - 1
+				continue
+			}
+			if id, err := ParseLink(s); err == nil {
+				p.mask |= 1 << id
+			}
+		}
+	}
+	return out
+}
+
+// build makes the run's servers, identity and machines.
+func (r *Runner) build(w *run) error {
+	var err error
+	if w.store, err = rendezvous.New(r.rc, 0, derive(w.seed, streamStore)); err != nil {
+		return fmt.Errorf("rendezvous store: %w", err)
+	}
+	if w.op, err = oauth.New(r.oc, derive(w.seed, streamOP)); err != nil {
+		return fmt.Errorf("provider: %w", err)
+	}
+	if w.hs, err = homeserver.New(r.hc, w.op); err != nil {
+		return fmt.Errorf("homeserver: %w", err)
+	}
+	alice, err := homeserver.NewIdentity(AliceID, derive(w.seed, streamIdentity))
+	if err != nil {
+		return fmt.Errorf("identity: %w", err)
+	}
+	if err := w.hs.AddIdentity(alice); err != nil {
+		return fmt.Errorf("identity: %w", err)
+	}
+	w.hs.AddDevice(0, AliceID, existingDevice, existingToken)
+	var sec msg.Secrets
+	copy(sec.CrossSigning.Master[:], alice.Master.Seed())
+	copy(sec.CrossSigning.SelfSigning[:], alice.SelfSigning.Seed())
+	copy(sec.CrossSigning.UserSigning[:], alice.UserSigning.Seed())
+	if r.cfg.Backup {
+		key, version, err := w.hs.CreateBackup(AliceID, derive(w.seed, streamBackup))
+		if err != nil {
+			return fmt.Errorf("backup: %w", err)
+		}
+		sec.Backup = &msg.Backup{Key: key, Version: version}
+	}
+	eIntent := qr.Reciprocate
+	if r.cfg.Intent == qr.Login {
+		eIntent = qr.Login
+	}
+	w.e, err = login.NewExistingDevice(login.ExistingDeviceConfig{Variant: r.cfg.Variant, Intent: eIntent, BaseURL: BaseURL,
+		ServerName: r.hc.ServerName, AccessToken: existingToken, Secrets: sec}, derive(w.seed, streamExisting))
+	if err != nil {
+		return fmt.Errorf("existing device: %w", err)
+	}
+	w.n, err = login.NewNewDevice(login.NewDeviceConfig{Variant: r.nv, Intent: r.cfg.Intent, RendezvousBaseURL: BaseURL,
+		ServerNames: map[string]string{r.hc.ServerName: BaseURL}, ExpectedUserID: AliceID}, derive(w.seed, streamNew))
+	if err != nil {
+		return fmt.Errorf("new device: %w", err)
+	}
+	w.mon.reset(r, w, sec)
+	return nil
+}
+
+// drawUser decides, from the user's stream, what goes wrong in this run.
+func (r *Runner) drawUser(w *run) {
+	u := &r.cfg.User
+	rr := w.usrRand
+	w.typo = u.TypoRate > 0 && rr.Float64() < u.TypoRate
+	w.deny = u.DenyRate > 0 && rr.Float64() < u.DenyRate
+	w.browserFail = u.BrowserFailRate > 0 && rr.Float64() < u.BrowserFailRate
+	w.rejectAccount = u.RejectAccountRate > 0 && rr.Float64() < u.RejectAccountRate
+	if u.CancelRate > 0 && rr.Float64() < u.CancelRate {
+		who := ActorNew
+		if rr.IntN(2) == 1 {
+			who = ActorExisting
+		}
+		r.q.push(event{at: u.CancelAt.Sample(rr), kind: evCancel, actor: who})
+	}
+}
+
+// dispatch handles one event.
+func (r *Runner) dispatch(w *run, ev *event) {
+	switch ev.kind {
+	case evStart:
+		r.step(w, ev.actor, login.Input{Kind: login.InputStart})
+	case evTimer:
+		if w.dead[machineIndex(ev.actor)][ev.id] {
+			delete(w.dead[machineIndex(ev.actor)], ev.id)
+			return
+		}
+		r.tr.add(Event{At: w.now, Kind: EvTimer, Actor: ev.actor})
+		r.step(w, ev.actor, login.Input{Kind: login.InputTimer, ID: ev.id})
+	case evReqArrive:
+		r.serve(w, ev.id)
+	case evRespArrive:
+		x := &r.ex[ev.id]
+		a := &r.resps[ev.aux]
+		if x.done {
+			r.tr.add(Event{At: w.now, Kind: EvDrop, Actor: x.client, Peer: x.server, Name: x.req.Method + " " + x.req.Path,
+				Status: a.resp.Status, Detail: "late or duplicate answer discarded"})
+			return
+		}
+		x.done = true
+		r.tr.add(Event{At: w.now, Kind: EvRecv, Actor: x.client, Peer: x.server, Name: x.req.Method + " " + x.req.Path,
+			Status: a.resp.Status, Bytes: len(a.resp.Body)})
+		if x.client == ActorBrowser {
+			r.browserAnswer(w, ev.id, a)
+			return
+		}
+		if x.req.Target == login.TargetRendezvous && x.req.Method == "GET" && a.resp.Status == 200 {
+			w.mon.lastRead[machineIndex(x.client)] = a.resp.Body
+		}
+		r.step(w, x.client, login.Input{Kind: login.InputResponse, ID: x.req.ID, Response: a.resp})
+	case evTimeout:
+		x := &r.ex[ev.id]
+		if x.done {
+			return
+		}
+		x.done = true
+		r.tr.add(Event{At: w.now, Kind: EvRecv, Actor: x.client, Peer: x.server, Name: x.req.Method + " " + x.req.Path,
+			Detail: "timeout"})
+		if x.client == ActorBrowser {
+			r.browserTimeout(w, ev.id)
+			return
+		}
+		r.step(w, x.client, login.Input{Kind: login.InputResponse, ID: x.req.ID})
+	case evScanned:
+		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ev.actor, Name: "scans the QR code"})
+		r.step(w, ev.actor, login.Input{Kind: login.InputScanned, Data: ev.data})
+	case evTypeCode:
+		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ev.actor, Name: "types check code " + ev.text})
+		r.step(w, ev.actor, login.Input{Kind: login.InputCheckCode, Text: ev.text})
+	case evBrowserOpened:
+		if !ev.ok {
+			r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorBrowser, Peer: ActorExisting, Name: "cannot open the verification URI"})
+			r.step(w, ActorExisting, login.Input{Kind: login.InputBrowserFailed})
+			return
+		}
+		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorBrowser, Peer: ActorExisting, Name: "opened"})
+		r.step(w, ActorExisting, login.Input{Kind: login.InputBrowserOpened})
+		// The user reads the page and acts on it.
+		r.q.push(event{at: w.now + r.cfg.User.Consent.Sample(w.usrRand), kind: evBrowse, text: ev.text})
+	case evBrowse:
+		r.browse(w, ev.text, ev.data, 0)
+	case evConsentReturn:
+		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ActorExisting, Name: okText(ev.ok, "confirms the browser step", "cancels the browser step")})
+		r.step(w, ActorExisting, login.Input{Kind: login.InputConsent, OK: ev.ok})
+	case evConfirmAccount:
+		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ActorNew, Name: okText(ev.ok, "confirms the account", "rejects the account")})
+		r.step(w, ActorNew, login.Input{Kind: login.InputConfirmAccount, OK: ev.ok})
+	case evCancel:
+		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ev.actor, Name: "cancels"})
+		r.step(w, ev.actor, login.Input{Kind: login.InputCancel})
+	case evFault:
+		if ev.text == "heal" {
+			w.healed = true
+			w.net.Partitions = w.net.Partitions[:0]
+			for i := range w.net.links {
+				l := r.cfg.Network.links[i]
+				l.LossUp, l.LossDown, l.Duplicate, l.Reorder = 0, 0, 0, 0
+				w.net.links[i] = l
+			}
+		}
+		r.tr.add(Event{At: w.now, Kind: EvFault, Actor: ActorNetwork, Name: ev.text})
+	}
+}
+
+func okText(ok bool, yes, no string) string {
+	if ok {
+		return yes
+	}
+	return no
+}
+
+func machineIndex(a Actor) int {
+	if a == ActorNew {
+		return 0
+	}
+	return 1
+}
+
+// step delivers in to a machine and carries out its effects.
+func (r *Runner) step(w *run, a Actor, in login.Input) {
+	var fx []login.Effect
+	if a == ActorNew {
+		if w.n.State().Terminal() {
+			return
+		}
+		fx = w.n.Step(w.now, in)
+	} else {
+		if w.e.State().Terminal() {
+			return
+		}
+		fx = w.e.Step(w.now, in)
+	}
+	for i := range fx {
+		r.effect(w, a, &fx[i])
+		if w.res.Violation != nil {
+			return
+		}
+	}
+}
+
+// effect carries out one effect of machine a.
+func (r *Runner) effect(w *run, a Actor, f *login.Effect) {
+	other := ActorExisting
+	if a == ActorExisting {
+		other = ActorNew
+	}
+	switch f.Kind {
+	case login.EffectRequest:
+		r.send(w, a, f.Request, nil)
+	case login.EffectSetTimer:
+		r.q.push(event{at: f.At, kind: evTimer, actor: a, id: f.Timer})
+	case login.EffectCancelTimer:
+		w.dead[machineIndex(a)][f.Timer] = true
+	case login.EffectState:
+		r.tr.add(Event{At: w.now, Kind: EvState, Actor: a, Name: f.From.String() + " -> " + f.To.String()})
+		if a == ActorNew && f.From == login.StatePollingToken && !f.To.Terminal() && w.res.SignedInMillis < 0 {
+			w.res.SignedInMillis = w.now
+		}
+		if userWait(f.To) && r.failed(w, other) {
+			r.giveUp(w, a)
+		}
+	case login.EffectChannel:
+		name := "opened " + f.MsgType
+		if f.Sealed {
+			name = "sealed " + f.MsgType
+			w.res.Messages++
+		}
+		r.tr.add(Event{At: w.now, Kind: EvChannel, Actor: a, Name: name})
+		if !f.Sealed {
+			w.mon.opened(w, a, f.MsgType)
+		}
+		if a == ActorNew && !f.Sealed && f.MsgType == msg.TypeSecrets && w.res.SecretsMillis < 0 {
+			w.res.SecretsMillis = w.now
+		}
+		if a == ActorExisting && f.Sealed && f.MsgType == msg.TypeSecrets {
+			w.mon.secretsSealed(w)
+		}
+	case login.EffectShowQR:
+		r.tr.add(Event{At: w.now, Kind: EvUI, Actor: a, Name: "shows the QR code"})
+		r.q.push(event{at: w.now + r.cfg.User.Scan.Sample(w.usrRand), kind: evScanned, actor: other, data: f.Data})
+	case login.EffectShowCheckCode:
+		r.tr.add(Event{At: w.now, Kind: EvUI, Actor: a, Name: "shows check code " + f.Text})
+		w.shownCode, w.codeShown, w.codeG = f.Text, true, other
+		r.typeCode(w)
+	case login.EffectAskCheckCode:
+		r.tr.add(Event{At: w.now, Kind: EvUI, Actor: a, Name: "asks for the check code"})
+		w.asked, w.codeG = true, a
+		r.typeCode(w)
+	case login.EffectShowUserCode:
+		r.tr.add(Event{At: w.now, Kind: EvUI, Actor: a, Name: "shows user code " + f.Text})
+		w.userCode = f.Text
+		w.mon.addSecret(f.Text)
+		if w.awaitCode != "" {
+			r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ActorBrowser, Name: "types user code " + f.Text})
+			r.q.push(event{at: w.now + r.cfg.User.TypeCode.Sample(w.usrRand), kind: evBrowse, text: w.awaitCode,
+				data: oauth.EncodeForm("code", f.Text)})
+			w.awaitCode = ""
+		}
+	case login.EffectOpenBrowser:
+		r.tr.add(Event{At: w.now, Kind: EvUI, Actor: a, Peer: ActorBrowser, Name: "opens " + f.Text})
+		r.q.push(event{at: w.now + r.cfg.User.BrowserOpen.Sample(w.usrRand), kind: evBrowserOpened, ok: !w.browserFail, text: f.Text})
+	case login.EffectAskConfirmAccount:
+		r.tr.add(Event{At: w.now, Kind: EvUI, Actor: a, Name: "asks to confirm " + f.Text})
+		r.q.push(event{at: w.now + r.cfg.User.Confirm.Sample(w.usrRand), kind: evConfirmAccount, ok: !w.rejectAccount})
+	case login.EffectOutcome:
+		r.tr.add(Event{At: w.now, Kind: EvOutcome, Actor: a, Name: f.Outcome.String(), Detail: f.Outcome.Detail})
+		if a == ActorNew {
+			w.res.New = record(f.Outcome, w.now)
+		} else {
+			w.res.Existing = record(f.Outcome, w.now)
+		}
+		if !f.Outcome.Success && userWait(r.state(w, other)) {
+			r.giveUp(w, other)
+		}
+	}
+}
+
+// typeCode schedules the user typing the code on G once S showed it and G
+// asked for it.
+func (r *Runner) typeCode(w *run) {
+	if !w.codeShown || !w.asked {
+		return
+	}
+	code := w.shownCode
+	if w.typo && len(code) == 2 {
+		// A neighbouring key: the last digit off by one.
+		d := (code[1]-'0'+1)%10 + '0'
+		code = code[:1] + string(d)
+	}
+	r.q.push(event{at: w.now + r.cfg.User.TypeCode.Sample(w.usrRand), kind: evTypeCode, actor: w.codeG, text: code})
+	w.codeShown = false // once
+}
+
+// userWait reports whether a machine in state s waits for the user rather
+// than for the network: a person whose other device shows an error gives up
+// on this one; a machine waiting for the network must end by itself.
+func userWait(s login.State) bool {
+	switch s {
+	case login.StateWaitingScan, login.StateWaitingCheckCode, login.StateOpeningBrowser, login.StateWaitingConfirm,
+		login.StateConfirmingAccount:
+		return true
+	}
+	return false
+}
+
+func (r *Runner) state(w *run, a Actor) login.State {
+	if a == ActorNew {
+		return w.n.State()
+	}
+	return w.e.State()
+}
+
+func (r *Runner) failed(w *run, a Actor) bool {
+	if a == ActorNew {
+		return w.n.State() == login.StateFailed
+	}
+	return w.e.State() == login.StateFailed
+}
+
+// giveUp has the user, who saw the other device fail, cancel on a.
+func (r *Runner) giveUp(w *run, a Actor) {
+	if w.gaveUp {
+		return
+	}
+	w.gaveUp = true
+	r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: a, Name: "sees the other device fail"})
+	r.q.push(event{at: w.now + r.cfg.User.Confirm.Sample(w.usrRand), kind: evCancel, actor: a})
+}
