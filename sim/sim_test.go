@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 
@@ -116,5 +117,33 @@ func TestProfilesAndSwarm(t *testing.T) {
 				t.Logf("%-18s %-10s swarm=%-5v %d/%d signed in", vn, pn, swarm, ok, runs)
 			}
 		}
+	}
+}
+
+// TestMemoryFlat: a run keeps nothing once it is over, so the heap after
+// many runs is the heap after a few (the runner's reused buffers aside).
+func TestMemoryFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs 1,200 logins")
+	}
+	r := mustRunner(t, Config{Variant: variant.MustLoad("msc4388")})
+	heap := func() uint64 {
+		runtime.GC()
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	for i := range 200 {
+		r.Run(uint64(i))
+	}
+	before := heap()
+	for i := range 1000 {
+		r.Run(uint64(200 + i))
+	}
+	after := heap()
+	t.Logf("heap %d bytes after 200 runs, %d after 1,200", before, after)
+	if after > before+128<<10 {
+		t.Fatalf("heap grew from %d to %d bytes over 1,000 runs", before, after)
 	}
 }

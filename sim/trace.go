@@ -204,8 +204,10 @@ func WriteJSONL(w io.Writer, run int, events []Event) error {
 
 // WriteMermaid writes the kept events as a Mermaid sequenceDiagram in the
 // style of the MSC's diagrams: the two devices, the homeserver (rendezvous
-// and client-server API), the provider and the browser, with HTTP exchanges
-// as arrows, channel messages as notes, and losses as crossed arrows.
+// and client-server API), the provider and the browser. A rendezvous write
+// is labelled with the message it carries and a read with the message it
+// delivered; polls that brought nothing new are left out. Losses and
+// timeouts are crossed arrows; outcomes and faults are notes.
 func WriteMermaid(w io.Writer, events []Event) error {
 	var b strings.Builder
 	b.WriteString("sequenceDiagram\n")
@@ -215,44 +217,92 @@ func WriteMermaid(w io.Writer, events []Event) error {
 	b.WriteString("    participant OP as OAuth provider\n")
 	b.WriteString("    participant Browser as Browser (on E)\n")
 	b.WriteString("    actor User\n")
+	sealed := map[Actor]string{}
+	readOK := map[Actor]bool{}
 	for _, e := range events {
 		a, p := e.Actor.String(), e.Peer.String()
+		rv := strings.Contains(e.Name, "/rendezvous")
+		get := strings.HasPrefix(e.Name, "GET ")
 		switch e.Kind {
 		case EvSend:
-			fmt.Fprintf(&b, "    %s->>%s: %s\n", a, p, mermaidText(e.Name))
+			switch {
+			case rv && get:
+			case rv && strings.HasPrefix(e.Name, "PUT ") && sealed[e.Actor] != "":
+				fmt.Fprintf(&b, "    %s->>%s: PUT %s\n", a, p, sealed[e.Actor])
+				delete(sealed, e.Actor)
+			default:
+				fmt.Fprintf(&b, "    %s->>%s: %s\n", a, p, mermaidText(shortPath(e.Name)))
+			}
 		case EvRecv:
 			if e.Actor == ActorHomeserver || e.Actor == ActorOP {
 				continue // the answer arrow says it
 			}
-			if e.Status == 0 {
-				fmt.Fprintf(&b, "    %s-x%s: timeout %s\n", p, a, mermaidText(e.Name))
-			} else {
-				fmt.Fprintf(&b, "    %s-->>%s: %d %s\n", p, a, e.Status, mermaidText(e.Name))
+			switch {
+			case e.Status == 0:
+				fmt.Fprintf(&b, "    %s-x%s: timeout %s\n", p, a, mermaidText(shortPath(e.Name)))
+			case rv && get:
+				readOK[e.Actor] = e.Status == 200
+			case rv && e.Status < 300:
+			default:
+				fmt.Fprintf(&b, "    %s-->>%s: %d\n", p, a, e.Status)
 			}
 		case EvDrop:
-			fmt.Fprintf(&b, "    %s-x%s: lost %s\n", a, p, mermaidText(e.Name))
+			if e.Actor == ActorNew || e.Actor == ActorExisting || e.Actor == ActorBrowser {
+				if e.Detail != "" && strings.HasPrefix(e.Detail, "late") {
+					fmt.Fprintf(&b, "    %s--x%s: late answer discarded (%s)\n", p, a, mermaidText(shortPath(e.Name)))
+					continue
+				}
+			}
+			fmt.Fprintf(&b, "    %s-x%s: lost %s\n", a, p, mermaidText(shortPath(e.Name)))
 		case EvChannel:
-			fmt.Fprintf(&b, "    Note over %s: %s\n", a, mermaidText(e.Name))
-		case EvUI, EvUser:
+			if what, ok := strings.CutPrefix(e.Name, "sealed "); ok {
+				sealed[e.Actor] = what
+				continue
+			}
+			what := strings.TrimPrefix(e.Name, "opened ")
+			if readOK[e.Actor] {
+				fmt.Fprintf(&b, "    HS-->>%s: %s\n", a, mermaidText(what))
+				readOK[e.Actor] = false
+			} else {
+				fmt.Fprintf(&b, "    Note over %s: opened %s\n", a, mermaidText(what))
+			}
+		case EvUI:
 			if e.Peer != ActorNone {
 				fmt.Fprintf(&b, "    %s->>%s: %s\n", a, p, mermaidText(e.Name))
 			} else {
 				fmt.Fprintf(&b, "    Note over %s: %s\n", a, mermaidText(e.Name))
 			}
+		case EvUser:
+			fmt.Fprintf(&b, "    %s->>%s: %s\n", a, p, mermaidText(e.Name))
 		case EvOutcome:
 			fmt.Fprintf(&b, "    Note over %s: %s\n", a, mermaidText(e.Name))
 		case EvFault, EvViolation:
-			fmt.Fprintf(&b, "    Note over N,OP: %s %s\n", e.Kind, mermaidText(e.Name+" "+e.Detail))
+			fmt.Fprintf(&b, "    Note over N,Browser: %s %s\n", e.Kind, mermaidText(strings.TrimSpace(e.Name+" "+e.Detail)))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
+// shortPath drops the client-server API prefixes and long IDs from a
+// request line, as the MSC's diagrams do.
+func shortPath(s string) string {
+	for _, p := range []string{"/_matrix/client/v1", "/_matrix/client/v3", "/_matrix/client/unstable/org.matrix.msc4108",
+		"/_matrix/client/unstable/io.element.msc4108", "/_matrix/client/unstable/io.element.msc4388",
+		"/_matrix/client/unstable/org.matrix.msc2965", "/_synapse/client"} {
+		s = strings.Replace(s, p, "", 1)
+	}
+	if i := strings.Index(s, "/rendezvous/"); i >= 0 {
+		s = s[:i] + "/rendezvous/{id}"
+	}
+	return s
+}
+
+var mermaidEscaper = strings.NewReplacer(";", ",", "#", "", "\n", " ")
+
 // mermaidText makes a label safe for a Mermaid message line.
 func mermaidText(s string) string {
-	r := strings.NewReplacer(";", ",", "#", "", "\n", " ")
-	s = r.Replace(s)
+	s = mermaidEscaper.Replace(s)
 	if len(s) > 90 {
 		s = s[:87] + "..."
 	}

@@ -77,7 +77,8 @@ func TestRunJSONAndFiles(t *testing.T) {
 		t.Fatalf("trace covers runs %v", runs)
 	}
 	d, _ := os.ReadFile(mm)
-	if !strings.HasPrefix(string(d), "sequenceDiagram\n") || !strings.Contains(string(d), "N->>HS: POST") {
+	if !strings.HasPrefix(string(d), "sequenceDiagram\n") || !strings.Contains(string(d), "N->>HS: POST /rendezvous") ||
+		!strings.Contains(string(d), "E->>HS: PUT m.login.secrets") || !strings.Contains(string(d), "HS-->>N: m.login.secrets") {
 		t.Fatalf("mermaid:\n%s", d)
 	}
 }
