@@ -455,8 +455,8 @@ func (t *totals) summary(elapsed time.Duration) map[string]any {
 	return map[string]any{
 		"runs": t.runs, "success": t.success, "violations": t.violations, "failure_reasons": t.reasons,
 		"agreement": t.agreement, "requests": t.requests, "lost": t.lost,
-		"token_s":   map[string]float64{"p50": percentile(t.signedIn, .5), "p90": percentile(t.signedIn, .9), "p99": percentile(t.signedIn, .99)},
-		"secrets_s": map[string]float64{"p50": percentile(t.secrets, .5), "p90": percentile(t.secrets, .9), "p99": percentile(t.secrets, .99)},
+		"token_s":         map[string]float64{"p50": percentile(t.signedIn, .5), "p90": percentile(t.signedIn, .9), "p99": percentile(t.signedIn, .99)},
+		"secrets_s":       map[string]float64{"p50": percentile(t.secrets, .5), "p90": percentile(t.secrets, .9), "p99": percentile(t.secrets, .99)},
 		"runs_per_second": float64(t.runs) / elapsed.Seconds(),
 	}
 }
