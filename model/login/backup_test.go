@@ -52,13 +52,9 @@ func TestBackupConnection(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.o.nIntent, tc.o.seed = tc.intent, 3
-			w := newWorld(t, variant.MustLoad(tc.preset), tc.o, tc.u)
-			w.run()
-			no, eo := w.n.Outcome(), w.e.Outcome()
-			if !no.Success || !eo.Success {
-				t.Fatalf("N %s, E %s\n%s", no, eo, w.log.String())
-			}
+			tc.o.seed = 3
+			w := runPreset(t, tc.preset, tc.intent, tc.o, tc.u)
+			no, _ := w.succeeded(t)
 			if got := w.n.Facts().Backup; got != tc.want {
 				t.Fatalf("backup %s, want %s (detail %q)\n%s", got, tc.want, no.Detail, w.log.String())
 			}
@@ -84,42 +80,28 @@ func TestWhoamiCheck(t *testing.T) {
 	}
 	expect := func(id string) func(*NewDeviceConfig) { return func(c *NewDeviceConfig) { c.ExpectedUserID = id } }
 	cases := []struct {
-		name   string
-		preset string
-		intent qr.Intent
-		o      worldOpts
-		u      user
-		wantN  string
-		wantE  string
-		detail string
+		endCase
+		detail string // in N's outcome
 	}{
-		{"another device_id before m.login.success", "msc4388", qr.Reciprocate, worldOpts{}, user{rewriteHS: otherDevice},
-			"failure whoami_mismatch (sent)", "failure user_cancelled (peer)", `device_id "OTHERDEVICE"`},
-		{"another device_id, N is G", "msc4388", qr.Login, worldOpts{}, user{rewriteHS: otherDevice},
-			"failure whoami_mismatch (sent)", "failure user_cancelled (peer)", `device_id "OTHERDEVICE"`},
+		{endCase{"another device_id before m.login.success", "msc4388", qr.Reciprocate, worldOpts{}, user{rewriteHS: otherDevice},
+			"failure whoami_mismatch (sent)", "failure user_cancelled (peer)"}, `device_id "OTHERDEVICE"`},
+		{endCase{"another device_id, N is G", "msc4388", qr.Login, worldOpts{}, user{rewriteHS: otherDevice},
+			"failure whoami_mismatch (sent)", "failure user_cancelled (peer)"}, `device_id "OTHERDEVICE"`},
 		// Without whoami before m.login.success, N calls it after the secrets
 		// came: E has already ended, so only N learns of the mismatch.
-		{"another device_id after m.login.secrets", "msc4108-2024", qr.Reciprocate,
+		{endCase{"another device_id after m.login.secrets", "msc4108-2024", qr.Reciprocate,
 			worldOpts{vEdit: func(v *variant.Variant) { v.Flow.Whoami = false },
 				hsEdit: func(c *homeserver.Config) { c.DeviceOnIssue = true }},
-			user{rewriteHS: otherDevice}, "failure whoami_mismatch (sent)", "success", `device_id "OTHERDEVICE"`},
-		{"another account than expected", "msc4388", qr.Reciprocate, worldOpts{nEdit: expect("@bob:lab.example")}, user{},
-			"failure whoami_mismatch (sent)", "failure user_cancelled (peer)", `user_id "` + aliceID + `"`},
-		{"the expected account", "msc4388", qr.Login, worldOpts{nEdit: expect(aliceID)}, user{}, "success", "success", ""},
+			user{rewriteHS: otherDevice}, "failure whoami_mismatch (sent)", "success"}, `device_id "OTHERDEVICE"`},
+		{endCase{"another account than expected", "msc4388", qr.Reciprocate, worldOpts{nEdit: expect("@bob:lab.example")}, user{},
+			"failure whoami_mismatch (sent)", "failure user_cancelled (peer)"}, `user_id "` + aliceID + `"`},
+		{endCase{"the expected account", "msc4388", qr.Login, worldOpts{nEdit: expect(aliceID)}, user{}, "success", "success"}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.o.nIntent, tc.o.seed = tc.intent, 5
-			v := variant.MustLoad(tc.preset)
-			if tc.o.vEdit != nil {
-				tc.o.vEdit(&v)
-			}
-			w := newWorld(t, v, tc.o, tc.u)
-			w.run()
-			no, eo := w.n.Outcome(), w.e.Outcome()
-			if no.String() != tc.wantN || eo.String() != tc.wantE {
-				t.Fatalf("N %s (%s), E %s; want N %s, E %s\n%s", no, no.Detail, eo, tc.wantN, tc.wantE, w.log.String())
-			}
+			tc.o.seed = 5
+			w := tc.run(t)
+			no := w.n.Outcome()
 			if !strings.Contains(no.Detail, tc.detail) {
 				t.Fatalf("N detail %q lacks %q", no.Detail, tc.detail)
 			}

@@ -12,6 +12,7 @@ import (
 	"qrlab/model/homeserver"
 	"qrlab/model/msg"
 	"qrlab/model/oauth"
+	"qrlab/model/qr"
 	"qrlab/model/rendezvous"
 	"qrlab/model/variant"
 )
@@ -62,9 +63,32 @@ const (
 	evData                       // the other side wrote a new payload: core.data
 )
 
+// device is what each machine adds to core: its answers where the shared
+// flow hands over. core.Step calls them; each runs inside one Step.
+type device interface {
+	// scannedQR: S decoded the QR code p and is reading the session.
+	scannedQR(p qr.Payload)
+	// codeConfirmed: G's user typed the right code while it waited for it.
+	codeConfirmed()
+	// channelUp: S opened LoginOk and showed the check code.
+	channelUp()
+	// sent: a PUT of this device went through (polling has begun).
+	sent()
+	// message: an m.login.* message opened after the handshake (failure and
+	// declined already ended the login in openMsg).
+	message(m msg.Message)
+	// user: the user inputs core does not handle itself.
+	user(in Input)
+	// api: the answer to an API request, in core.resp.
+	api()
+	// timerFired: a machine timer fired (core.fired); the deadline is
+	// core's own.
+	timerFired()
+}
+
 // core is what both machines share: the rendezvous client with its turn
-// taking, the secure channel, request and timer bookkeeping, and the way a
-// login ends. It holds no goroutine and reads no clock.
+// taking, the secure channel, request and timer bookkeeping, the Step
+// driver, and the way a login ends. It holds no goroutine and reads no clock.
 type core struct {
 	v    variant.Variant
 	cc   channel.Config
@@ -72,6 +96,11 @@ type core struct {
 	rnd  io.Reader
 	opts []msg.Option
 	etag bool
+
+	dev        device    // the machine embedding this core
+	gIntent    qr.Intent // the intent of the QR code this device shows as G
+	createBase string    // G: the base URL it creates its session under
+	qrServer   string    // G: the server name its 2024 QR code carries
 
 	fx    []Effect
 	now   Millis
@@ -105,6 +134,8 @@ type core struct {
 	timer        uint64
 	timerPurpose purpose
 	deadline     uint64
+	deadReason   Reason // how the login ends when the deadline fires
+	deadDetail   string
 
 	gen     *channel.Generator
 	scanner *channel.Scanner
@@ -117,13 +148,30 @@ type core struct {
 	data  string
 	resp  Response
 	fired purpose
-	dead  bool // the deadline timer fired
 
 	out Outcome
 }
 
-func (c *core) init(v variant.Variant, rnd io.Reader, role channel.Role) error {
-	c.v, c.rnd, c.role = v, rnd, role
+// attach binds the core to dev, which shows QR codes of intent gIntent when
+// it is G, and picks the role from the intent the caller configured; who
+// names the device in errors.
+func (c *core) attach(dev device, who string, intent, gIntent qr.Intent) error {
+	c.dev, c.gIntent = dev, gIntent
+	switch intent {
+	case gIntent:
+		c.role = channel.RoleGenerator
+	case otherIntent(gIntent):
+		c.role = channel.RoleScanner
+	default:
+		return fmt.Errorf("login: %s: intent %v is neither login nor reciprocate", who, intent)
+	}
+	return nil
+}
+
+// init reads the variant's configurations and draws what the core needs at
+// construction.
+func (c *core) init(v variant.Variant, rnd io.Reader) error {
+	c.v, c.rnd = v, rnd
 	var err error
 	if c.cc, err = v.ChannelConfig(); err != nil {
 		return fmt.Errorf("login: %w", err)
@@ -146,6 +194,112 @@ func (c *core) init(v variant.Variant, rnd io.Reader, role channel.Role) error {
 		c.txnPrefix = hex.EncodeToString(b[:])
 	}
 	return nil
+}
+
+// otherIntent is the intent of the QR code the other device shows.
+func otherIntent(i qr.Intent) qr.Intent {
+	if i == qr.Login {
+		return qr.Reciprocate
+	}
+	return qr.Login
+}
+
+// Step feeds one input at time now and returns the effects. The slice is
+// reused by the next Step: consume it first.
+func (c *core) Step(now Millis, in Input) []Effect {
+	c.begin(now)
+	if c.state.Terminal() {
+		return c.fx
+	}
+	switch c.route(in) {
+	case routeUser:
+		c.user(in)
+	case routeMailbox:
+		c.mailbox()
+	case routeAPI:
+		c.dev.api()
+	case routeTimer:
+		c.dev.timerFired()
+	}
+	return c.fx
+}
+
+// State returns the current state.
+func (c *core) State() State { return c.state }
+
+// Outcome returns how the login ended (meaningful once State is terminal).
+func (c *core) Outcome() Outcome { return c.out }
+
+// CheckCode returns the check code of the channel ("" before it exists), for
+// tests and simulated users.
+func (c *core) CheckCode() string {
+	if c.ch == nil {
+		return ""
+	}
+	return c.ch.CheckCode().String()
+}
+
+// facts reports the handshake facts both machines share.
+func (c *core) facts() Facts {
+	return Facts{Generator: c.role == channel.RoleGenerator, CodeConfirmed: c.codeOK,
+		ChannelUp: c.ch != nil && (c.role == channel.RoleGenerator || c.ch.Opened() > 0)}
+}
+
+// user handles the inputs both machines treat alike and hands the others
+// to the device.
+func (c *core) user(in Input) {
+	switch in.Kind {
+	case InputStart:
+		if c.state != StateIdle {
+			return
+		}
+		if c.role == channel.RoleGenerator {
+			c.startGenerator(c.createBase)
+		} else {
+			c.setState(StateWaitingScan)
+		}
+	case InputScanned:
+		if c.state != StateWaitingScan {
+			return
+		}
+		if p, ok := c.scanned(in.Data, otherIntent(c.gIntent)); ok {
+			c.dev.scannedQR(p)
+		}
+	case InputCheckCode:
+		if c.typedCode(in.Text) && c.state == StateWaitingCheckCode {
+			c.dev.codeConfirmed()
+		}
+	case InputCancel:
+		c.failSend(ReasonUserCancelled, "cancelled by the user")
+	default:
+		c.dev.user(in)
+	}
+}
+
+// mailbox handles a mailbox event: the handshake here, the rest by the
+// device.
+func (c *core) mailbox() {
+	switch c.ev {
+	case evCreated:
+		c.showQR(c.gIntent, c.rvBase, c.qrServer)
+	case evRead:
+		c.initiate()
+	case evSent:
+		c.dev.sent()
+	case evData:
+		switch c.state {
+		case StateWaitingInitiate:
+			c.accept()
+		case StateWaitingOk:
+			if c.loginOk() {
+				c.dev.channelUp()
+			}
+		default:
+			if m, ok := c.openMsg(); ok {
+				c.dev.message(m)
+			}
+		}
+	}
 }
 
 func (c *core) begin(now Millis) {
@@ -192,9 +346,11 @@ func (c *core) cancelTimer() {
 	}
 }
 
-func (c *core) setDeadline(after Millis) {
+// setDeadline ends the login with reason (told to the peer) unless
+// cancelDeadline comes first.
+func (c *core) setDeadline(after Millis, reason Reason, detail string) {
 	c.cancelDeadline()
-	c.deadline = c.nextID()
+	c.deadline, c.deadReason, c.deadDetail = c.nextID(), reason, detail
 	c.fx = append(c.fx, Effect{Kind: EffectSetTimer, Timer: c.deadline, At: c.now + after})
 }
 
@@ -240,8 +396,8 @@ func (c *core) route(in Input) route {
 	case InputTimer:
 		if in.ID != 0 && in.ID == c.deadline {
 			c.deadline = 0
-			c.dead = true
-			return routeTimer
+			c.failSend(c.deadReason, c.deadDetail)
+			return routeIgnore
 		}
 		if in.ID == 0 || in.ID != c.timer {
 			return routeIgnore
@@ -256,7 +412,6 @@ func (c *core) route(in Input) route {
 			c.issuePoll()
 			return routeIgnore
 		}
-		c.dead = false
 		c.fired = p
 		return routeTimer
 	case InputStart, InputScanned, InputCheckCode, InputBrowserOpened, InputBrowserFailed, InputConsent,
@@ -553,12 +708,15 @@ func (c *core) openMsg() (msg.Message, bool) {
 		return nil, false
 	}
 	m, err := msg.Decode(pt, c.opts...)
+	if err == nil && c.v.Messages.HomeserverAccept == variant.AcceptURL {
+		err = homeserverNotURL(m)
+	}
 	if err != nil {
 		c.fx = append(c.fx, Effect{Kind: EffectChannel, MsgType: "undecodable"})
 		if errors.Is(err, msg.KindWrongProtocol) {
 			c.failSend(ReasonUnsupportedProtocol, err.Error())
 		} else {
-			c.failSend(ReasonUnexpectedMessage, err.Error())
+			c.answerUnexpected(true, err.Error())
 		}
 		return nil, false
 	}
@@ -578,7 +736,46 @@ func (c *core) openMsg() (msg.Message, bool) {
 
 // unexpected answers a message that is valid but out of place.
 func (c *core) unexpected(m msg.Message) {
-	c.failSend(ReasonUnexpectedMessage, "unexpected "+m.Type()+" in state "+c.state.String())
+	c.answerUnexpected(false, "unexpected "+m.Type()+" in state "+c.state.String())
+}
+
+// answerUnexpected ends the login on an undecodable or out-of-place message
+// with unexpected_message_received: sent to the peer, or kept local where
+// the unexpected_message knob keeps this device silent.
+func (c *core) answerUnexpected(undecodable bool, detail string) {
+	switch c.v.Flow.UnexpectedMessage {
+	case variant.UnexpectedSilent:
+		c.failLocal(ReasonUnexpectedMessage, detail)
+		return
+	case variant.UnexpectedNewDeviceOnly:
+		if undecodable || c.gIntent != qr.Login { // qr.Login: the new device's QR code
+			c.failLocal(ReasonUnexpectedMessage, detail)
+			return
+		}
+	}
+	c.failSend(ReasonUnexpectedMessage, detail)
+}
+
+// homeserverNotURL refuses the homeserver of m.login.protocols or
+// m.login.failure when it is not an absolute URL (homeserver_accept "url":
+// a reader that parses the field as a URL cannot decode a server name).
+func homeserverNotURL(m msg.Message) error {
+	var hs string
+	switch m := m.(type) {
+	case msg.Protocols:
+		hs = m.Server
+	case msg.Failure:
+		if m.Homeserver == "" {
+			return nil // optional
+		}
+		hs = m.Homeserver
+	default:
+		return nil
+	}
+	if strings.Contains(hs, "://") {
+		return nil
+	}
+	return fmt.Errorf("%s: homeserver %q is not a URL", m.Type(), hs)
 }
 
 // Endings.

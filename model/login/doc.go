@@ -112,7 +112,9 @@
 //
 // Then: m.login.protocol -> [waiting-check-code, if E is G and the code is not
 // typed yet] -> checking-device (GET /devices/{id}: 404 goes on, 200 is
-// device_already_exists) -> by the ack knob: before-browser: sending-accepted,
+// device_already_exists; any other answer after the retries, or none, is
+// http_error or timeout, or with the device_check_error knob at
+// already-exists, as the Rust SDK, device_already_exists) -> by the ack knob: before-browser: sending-accepted,
 // the browser opens once the PUT went through; after-browser:
 // opening-browser until InputBrowserOpened, then sending-accepted;
 // after-confirm: waiting-confirm until InputConsent (cancelled: user_cancelled)
@@ -138,6 +140,12 @@
 // channel_integrity, check_code_mismatch, write_conflict, http_error,
 // invalid_qr, discovery_failed, key_upload_failed, whoami_mismatch,
 // rendezvous_unavailable). An undecodable or
-// out-of-place message is answered with unexpected_message_received; a
-// protocol other than device_authorization_grant with unsupported_protocol.
+// out-of-place message is answered with unexpected_message_received, unless
+// the unexpected_message knob keeps the device silent (new-device-only, the
+// Rust SDK: only the new device answers, and only a well-formed message;
+// silent: nobody), when it ends locally with that reason and deletes the
+// session; a protocol other than device_authorization_grant is answered
+// with unsupported_protocol. With the homeserver_accept knob at url, a
+// homeserver in m.login.protocols or m.login.failure that is not a URL
+// makes the message undecodable.
 package login

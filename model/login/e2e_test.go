@@ -17,10 +17,7 @@ func TestEndToEnd(t *testing.T) {
 				v := variant.MustLoad(name)
 				w := newWorld(t, v, worldOpts{nIntent: intent, seed: 7, backup: true}, user{})
 				w.run()
-				no, eo := w.n.Outcome(), w.e.Outcome()
-				if !no.Success || !eo.Success {
-					t.Fatalf("N %s, E %s\n%s", no, eo, w.log.String())
-				}
+				no, eo := w.succeeded(t)
 				if no.UserID != aliceID || no.DeviceID != eo.DeviceID {
 					t.Fatalf("N signed in as %s/%s, E saw %s", no.UserID, no.DeviceID, eo.DeviceID)
 				}

@@ -51,80 +51,33 @@ type ExistingDevice struct {
 // channel's random bytes.
 func NewExistingDevice(cfg ExistingDeviceConfig, rnd io.Reader) (*ExistingDevice, error) {
 	e := &ExistingDevice{cfg: cfg}
-	role := channel.RoleScanner
-	if cfg.Intent == qr.Reciprocate {
-		role = channel.RoleGenerator
-	} else if cfg.Intent != qr.Login {
-		return nil, fmt.Errorf("login: existing device: intent %v is neither login nor reciprocate", cfg.Intent)
+	if err := e.attach(e, "existing device", cfg.Intent, qr.Reciprocate); err != nil {
+		return nil, err
 	}
 	if !strings.Contains(cfg.BaseURL, "://") {
 		return nil, fmt.Errorf("login: existing device: BaseURL %q is not an absolute URL", cfg.BaseURL)
 	}
-	if err := e.init(cfg.Variant, rnd, role); err != nil {
+	if err := e.init(cfg.Variant, rnd); err != nil {
 		return nil, err
 	}
+	e.createBase, e.qrServer = strings.TrimSuffix(cfg.BaseURL, "/"), cfg.ServerName
 	return e, nil
 }
 
-// State returns the current state.
-func (e *ExistingDevice) State() State { return e.state }
-
-// Outcome returns how the login ended (meaningful once State is terminal).
-func (e *ExistingDevice) Outcome() Outcome { return e.out }
-
 // Facts reports what the machine has established so far.
 func (e *ExistingDevice) Facts() Facts {
-	return Facts{Generator: e.role == channel.RoleGenerator, CodeConfirmed: e.codeOK, ChannelUp: e.ch != nil && (e.role == channel.RoleGenerator || e.ch.Opened() > 0),
-		DeviceChecked: e.checked, SuccessReceived: e.gotSuccess, SecretsSealed: e.sealSecrets}
+	f := e.facts()
+	f.DeviceChecked, f.SuccessReceived, f.SecretsSealed = e.checked, e.gotSuccess, e.sealSecrets
+	return f
 }
 
-// CheckCode returns the check code of the channel ("" before it exists).
-func (e *ExistingDevice) CheckCode() string {
-	if e.ch == nil {
-		return ""
-	}
-	return e.ch.CheckCode().String()
-}
+// scannedQR: E needs nothing from the new device's QR code but the session.
+func (e *ExistingDevice) scannedQR(qr.Payload) {}
 
-// Step feeds one input at time now and returns the effects. The slice is
-// reused by the next Step: consume it first.
-func (e *ExistingDevice) Step(now Millis, in Input) []Effect {
-	e.begin(now)
-	if e.state.Terminal() {
-		return e.fx
-	}
-	switch e.route(in) {
-	case routeUser:
-		e.user(in)
-	case routeMailbox:
-		e.mailbox()
-	case routeAPI:
-		e.api()
-	case routeTimer:
-		e.timerFired()
-	}
-	return e.fx
-}
+func (e *ExistingDevice) codeConfirmed() { e.checkDevice() }
 
 func (e *ExistingDevice) user(in Input) {
 	switch in.Kind {
-	case InputStart:
-		if e.state != StateIdle {
-			return
-		}
-		if e.role == channel.RoleGenerator {
-			e.startGenerator(strings.TrimSuffix(e.cfg.BaseURL, "/"))
-		} else {
-			e.setState(StateWaitingScan)
-		}
-	case InputScanned:
-		if e.state == StateWaitingScan {
-			e.scanned(in.Data, qr.Login)
-		}
-	case InputCheckCode:
-		if e.typedCode(in.Text) && e.state == StateWaitingCheckCode {
-			e.checkDevice()
-		}
 	case InputBrowserOpened:
 		if e.state == StateOpeningBrowser {
 			e.sendAccepted()
@@ -142,62 +95,41 @@ func (e *ExistingDevice) user(in Input) {
 				e.failSend(ReasonUserCancelled, "the user cancelled the browser step")
 			}
 		}
-	case InputCancel:
-		e.failSend(ReasonUserCancelled, "cancelled by the user")
 	}
 }
 
-func (e *ExistingDevice) mailbox() {
-	switch e.ev {
-	case evCreated:
-		e.showQR(qr.Reciprocate, e.rvBase, e.cfg.ServerName)
-	case evRead:
-		e.initiate()
-	case evSent:
-		switch e.state {
-		case StateSendingOk, StateSendingProtocols:
-			e.setState(StateWaitingProtocol)
-		case StateSendingInitiate:
-			e.setState(StateWaitingOk)
-		case StateSendingAccepted:
-			e.setState(StateWaitingSuccess)
-			if e.v.Flow.Ack == variant.AckBeforeBrowser {
-				e.openBrowser()
-			}
-		}
-	case evData:
-		e.received()
-	}
-}
-
-func (e *ExistingDevice) received() {
+func (e *ExistingDevice) sent() {
 	switch e.state {
-	case StateWaitingInitiate:
-		e.accept()
-		return
-	case StateWaitingOk:
-		if !e.loginOk() {
-			return
+	case StateSendingOk, StateSendingProtocols:
+		e.setState(StateWaitingProtocol)
+	case StateSendingInitiate:
+		e.setState(StateWaitingOk)
+	case StateSendingAccepted:
+		e.setState(StateWaitingSuccess)
+		if e.v.Flow.Ack == variant.AckBeforeBrowser {
+			e.openBrowser()
 		}
-		p := msg.Protocols{Protocols: e.cfg.Protocols, Server: strings.TrimSuffix(e.cfg.BaseURL, "/")}
-		if p.Protocols == nil {
-			p.Protocols = []string{msg.ProtocolDeviceAuthorizationGrant}
-		}
-		if e.v.Messages.Generation == variant.Generation2024 {
-			p.ServerKey = msg.KeyHomeserver
-			if e.v.Messages.HomeserverField == variant.HomeserverServerName {
-				p.Server = e.cfg.ServerName
-			}
-		}
-		if e.sealSend(p) {
-			e.setState(StateSendingProtocols)
-		}
-		return
 	}
-	m, ok := e.openMsg()
-	if !ok {
-		return
+}
+
+// channelUp: E scanned, so it names the homeserver in m.login.protocols.
+func (e *ExistingDevice) channelUp() {
+	p := msg.Protocols{Protocols: e.cfg.Protocols, Server: strings.TrimSuffix(e.cfg.BaseURL, "/")}
+	if p.Protocols == nil {
+		p.Protocols = []string{msg.ProtocolDeviceAuthorizationGrant}
 	}
+	if e.v.Messages.Generation == variant.Generation2024 {
+		p.ServerKey = msg.KeyHomeserver
+		if e.v.Messages.HomeserverField == variant.HomeserverServerName {
+			p.Server = e.cfg.ServerName
+		}
+	}
+	if e.sealSend(p) {
+		e.setState(StateSendingProtocols)
+	}
+}
+
+func (e *ExistingDevice) message(m msg.Message) {
 	switch e.state {
 	case StateWaitingProtocol:
 		p, ok := m.(msg.Protocol)
@@ -219,7 +151,7 @@ func (e *ExistingDevice) received() {
 		}
 		e.gotSuccess = true
 		e.setState(StateWaitingDevice)
-		e.setDeadline(Millis(e.v.Timing.DevicePollTimeoutMillis))
+		e.setDeadline(Millis(e.v.Timing.DevicePollTimeoutMillis), ReasonDeviceNotFound, "the new device did not appear in time")
 		e.getDevice()
 	default:
 		e.unexpected(m)
@@ -232,10 +164,13 @@ func (e *ExistingDevice) getDevice() {
 		oauth.NewHeader("Authorization", "Bearer "+e.cfg.AccessToken), nil)
 }
 
-// checkDevice asks the homeserver whether the device ID is taken.
+// checkDevice asks the homeserver whether the device ID is taken. With the
+// device_check_error knob at already-exists, an answer that is still an
+// error after the retries (or none) comes to api() as well.
 func (e *ExistingDevice) checkDevice() {
 	e.setState(StateCheckingDevice)
 	e.getDevice()
+	e.soft = e.v.Flow.DeviceCheckError == variant.DeviceCheckAlreadyExists
 }
 
 func (e *ExistingDevice) api() {
@@ -258,6 +193,10 @@ func (e *ExistingDevice) api() {
 		case 200:
 			e.failSend(ReasonDeviceAlreadyExists, "GET /devices/"+e.proto.DeviceID+" answered 200")
 		default:
+			if e.v.Flow.DeviceCheckError == variant.DeviceCheckAlreadyExists {
+				e.failSend(ReasonDeviceAlreadyExists, fmt.Sprintf("device check: status %d, not 404", r.Status))
+				return
+			}
 			e.failLocal(ReasonHTTPError, fmt.Sprintf("device check: status %d", r.Status))
 		}
 	case StateWaitingDevice:
@@ -291,10 +230,6 @@ func (e *ExistingDevice) sendAccepted() {
 }
 
 func (e *ExistingDevice) timerFired() {
-	if e.dead {
-		e.failSend(ReasonDeviceNotFound, "the new device did not appear in time")
-		return
-	}
 	if e.fired == tDevicePoll && e.state == StateWaitingDevice {
 		e.getDevice()
 	}

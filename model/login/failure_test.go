@@ -18,15 +18,7 @@ func TestFailurePaths(t *testing.T) {
 	mismatched.Messages.Generation = variant.Generation2024
 	mismatched.Messages.HomeserverField = variant.HomeserverURL
 	mismatched.Flow.UnableToOpenReason = false
-	cases := []struct {
-		name   string
-		preset string
-		intent qr.Intent
-		o      worldOpts
-		u      user
-		wantN  string
-		wantE  string
-	}{
+	cases := []endCase{
 		{"consent denied: m.login.declined (Rust)", "msc4388", qr.Reciprocate, worldOpts{}, user{denyConsent: true},
 			"failure declined (sent)", "failure declined (peer)"},
 		{"consent denied: user_cancelled (js-sdk)", "element-web", qr.Reciprocate, worldOpts{}, user{denyConsent: true},
@@ -99,22 +91,35 @@ func TestFailurePaths(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.o.nIntent = tc.intent
-			v := variant.MustLoad(tc.preset)
-			if tc.o.vEdit != nil {
-				tc.o.vEdit(&v)
-			}
-			w := newWorld(t, v, tc.o, tc.u)
-			w.run()
-			gotN, gotE := w.n.Outcome().String(), w.e.Outcome().String()
-			if gotN != tc.wantN || gotE != tc.wantE || !w.n.State().Terminal() || !w.e.State().Terminal() {
-				t.Fatalf("N %q (want %q), E %q (want %q)\n%s", gotN, tc.wantN, gotE, tc.wantE, w.log.String())
-			}
+			w := tc.run(t)
 			if w.e.Facts().SecretsSealed {
 				t.Fatal("secrets sealed on a failure path")
 			}
 		})
 	}
+}
+
+// endCase is one login and how each device must end.
+type endCase struct {
+	name   string
+	preset string
+	intent qr.Intent // N's
+	o      worldOpts
+	u      user
+	wantN  string // the outcomes as Outcome.String renders them
+	wantE  string
+}
+
+// run runs the login and fails the test unless both devices ended as
+// wanted.
+func (tc endCase) run(t *testing.T) *world {
+	t.Helper()
+	w := runPreset(t, tc.preset, tc.intent, tc.o, tc.u)
+	gotN, gotE := w.n.Outcome().String(), w.e.Outcome().String()
+	if gotN != tc.wantN || gotE != tc.wantE || !w.n.State().Terminal() || !w.e.State().Terminal() {
+		t.Fatalf("N %q (want %q), E %q (want %q)\n%s", gotN, tc.wantN, gotE, tc.wantE, w.log.String())
+	}
+	return w
 }
 
 // failOn answers every request whose path contains part with status.

@@ -1,7 +1,6 @@
 package login
 
 import (
-	"container/heap"
 	"testing"
 
 	"qrlab/model/qr"
@@ -56,23 +55,9 @@ func fuzzDriver(t tbf, data []byte, onN bool) {
 		intent = qr.Reciprocate
 	}
 	w := newWorld(t, v, worldOpts{nIntent: intent, seed: uint64(data[1]), backup: data[1]&2 != 0}, user{})
-	w.at(0, true, Input{Kind: InputStart})
-	w.at(0, false, Input{Kind: InputStart})
+	w.start()
 	for i := 0; i < int(data[2])*2 && w.q.Len() > 0; i++ {
-		ev := heap.Pop(&w.q).(event)
-		w.now = ev.at
-		if ev.fn != nil {
-			ev.fn()
-			continue
-		}
-		if ev.in.Kind == InputTimer && w.dead[deadKey{ev.toN, ev.in.ID}] {
-			continue
-		}
-		if ev.toN {
-			w.effects(true, w.n.Step(w.now, ev.in))
-		} else {
-			w.effects(false, w.e.Step(w.now, ev.in))
-		}
+		w.next()
 	}
 	var m stepper = w.e
 	if onN {

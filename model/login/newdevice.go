@@ -68,105 +68,51 @@ type NewDevice struct {
 // (channel keys, device keys, device ID).
 func NewNewDevice(cfg NewDeviceConfig, rnd io.Reader) (*NewDevice, error) {
 	n := &NewDevice{cfg: cfg}
-	role := channel.RoleScanner
-	if cfg.Intent == qr.Login {
-		role = channel.RoleGenerator
-	} else if cfg.Intent != qr.Reciprocate {
-		return nil, fmt.Errorf("login: new device: intent %v is neither login nor reciprocate", cfg.Intent)
-	}
-	if role == channel.RoleGenerator && !strings.Contains(cfg.RendezvousBaseURL, "://") {
-		return nil, fmt.Errorf("login: new device: RendezvousBaseURL %q is not an absolute URL", cfg.RendezvousBaseURL)
-	}
-	if err := n.init(cfg.Variant, rnd, role); err != nil {
+	if err := n.attach(n, "new device", cfg.Intent, qr.Login); err != nil {
 		return nil, err
 	}
+	if n.role == channel.RoleGenerator && !strings.Contains(cfg.RendezvousBaseURL, "://") {
+		return nil, fmt.Errorf("login: new device: RendezvousBaseURL %q is not an absolute URL", cfg.RendezvousBaseURL)
+	}
+	if err := n.init(cfg.Variant, rnd); err != nil {
+		return nil, err
+	}
+	n.createBase = cfg.RendezvousBaseURL
 	return n, nil
 }
 
-// State returns the current state.
-func (n *NewDevice) State() State { return n.state }
-
-// Outcome returns how the login ended (meaningful once State is terminal).
-func (n *NewDevice) Outcome() Outcome { return n.out }
-
 // Facts reports what the machine has established so far.
 func (n *NewDevice) Facts() Facts {
-	return Facts{Generator: n.role == channel.RoleGenerator, CodeConfirmed: n.codeOK, ChannelUp: n.ch != nil && (n.role == channel.RoleGenerator || n.ch.Opened() > 0),
-		ProtocolSealed: n.sealedProto, Backup: n.backup}
+	f := n.facts()
+	f.ProtocolSealed, f.Backup = n.sealedProto, n.backup
+	return f
 }
 
-// CheckCode returns the check code of the channel ("" before it exists), for
-// tests and simulated users.
-func (n *NewDevice) CheckCode() string {
-	if n.ch == nil {
-		return ""
+// scannedQR: N scanned, so the QR code names its homeserver.
+func (n *NewDevice) scannedQR(p qr.Payload) {
+	if p.Format == qr.Format2024 {
+		n.hsBase = n.resolve(p.ServerName)
+	} else {
+		n.hsBase = p.BaseURL
 	}
-	return n.ch.CheckCode().String()
 }
 
-// Step feeds one input at time now and returns the effects. The slice is
-// reused by the next Step: consume it first.
-func (n *NewDevice) Step(now Millis, in Input) []Effect {
-	n.begin(now)
-	if n.state.Terminal() {
-		return n.fx
+func (n *NewDevice) codeConfirmed() {
+	if n.resumeProto {
+		n.sendProtocol()
+	} else {
+		n.discover()
 	}
-	switch n.route(in) {
-	case routeUser:
-		n.user(in)
-	case routeMailbox:
-		n.mailbox()
-	case routeAPI:
-		n.api()
-	case routeTimer:
-		n.timerFired()
-	}
-	return n.fx
 }
 
 func (n *NewDevice) user(in Input) {
-	switch in.Kind {
-	case InputStart:
-		if n.state != StateIdle {
-			return
-		}
-		if n.role == channel.RoleGenerator {
-			n.startGenerator(n.cfg.RendezvousBaseURL)
-		} else {
-			n.setState(StateWaitingScan)
-		}
-	case InputScanned:
-		if n.state != StateWaitingScan {
-			return
-		}
-		p, ok := n.scanned(in.Data, qr.Reciprocate)
-		if !ok {
-			return
-		}
-		if p.Format == qr.Format2024 {
-			n.hsBase = n.resolve(p.ServerName)
-		} else {
-			n.hsBase = p.BaseURL
-		}
-	case InputCheckCode:
-		if n.typedCode(in.Text) && n.state == StateWaitingCheckCode {
-			if n.resumeProto {
-				n.sendProtocol()
-			} else {
-				n.discover()
-			}
-		}
-	case InputConfirmAccount:
-		if n.state != StateConfirmingAccount {
-			return
-		}
-		if in.OK {
-			n.sendSuccess()
-		} else {
-			n.failSend(ReasonUserCancelled, "the user rejected the account")
-		}
-	case InputCancel:
-		n.failSend(ReasonUserCancelled, "cancelled by the user")
+	if in.Kind != InputConfirmAccount || n.state != StateConfirmingAccount {
+		return
+	}
+	if in.OK {
+		n.sendSuccess()
+	} else {
+		n.failSend(ReasonUserCancelled, "the user rejected the account")
 	}
 }
 
@@ -182,43 +128,23 @@ func (n *NewDevice) resolve(s string) string {
 	return "https://" + s
 }
 
-func (n *NewDevice) mailbox() {
-	switch n.ev {
-	case evCreated:
-		n.showQR(qr.Login, n.rvBase, "")
-	case evRead:
-		n.initiate()
-	case evSent:
-		switch n.state {
-		case StateSendingOk:
-			n.setState(StateWaitingProtocols)
-		case StateSendingInitiate:
-			n.setState(StateWaitingOk)
-		case StateSendingProtocol:
-			n.setState(StateWaitingAccepted)
-		case StateSendingSuccess:
-			n.setState(StateWaitingSecrets)
-		}
-	case evData:
-		n.received()
+func (n *NewDevice) sent() {
+	switch n.state {
+	case StateSendingOk:
+		n.setState(StateWaitingProtocols)
+	case StateSendingInitiate:
+		n.setState(StateWaitingOk)
+	case StateSendingProtocol:
+		n.setState(StateWaitingAccepted)
+	case StateSendingSuccess:
+		n.setState(StateWaitingSecrets)
 	}
 }
 
-func (n *NewDevice) received() {
-	switch n.state {
-	case StateWaitingInitiate:
-		n.accept()
-		return
-	case StateWaitingOk:
-		if n.loginOk() {
-			n.discover()
-		}
-		return
-	}
-	m, ok := n.openMsg()
-	if !ok {
-		return
-	}
+// channelUp: N scanned, so it knows the homeserver and discovers at once.
+func (n *NewDevice) channelUp() { n.discover() }
+
+func (n *NewDevice) message(m msg.Message) {
 	switch n.state {
 	case StateWaitingProtocols:
 		p, ok := m.(msg.Protocols)
@@ -477,7 +403,8 @@ func (n *NewDevice) authorized(r Response) {
 		iv = 5
 	}
 	n.interval = Millis(iv) * oauth.Second
-	n.setDeadline(Millis(exp) * oauth.Second)
+	// The device code's lifetime.
+	n.setDeadline(Millis(exp)*oauth.Second, ReasonAuthorizationExpired, "device code expired")
 	if n.role == channel.RoleGenerator && !n.codeOK {
 		n.resumeProto = true
 		n.setState(StateWaitingCheckCode)
@@ -498,11 +425,6 @@ func (n *NewDevice) sendProtocol() {
 }
 
 func (n *NewDevice) timerFired() {
-	if n.dead {
-		// The device code's lifetime ran out.
-		n.failSend(ReasonAuthorizationExpired, "device code expired")
-		return
-	}
 	if n.fired == tTokenPoll && n.state == StatePollingToken {
 		n.issue(opAPI, TargetOP, "POST", n.tokenURL, oauth.NewHeader("Content-Type", oauth.ContentTypeForm),
 			oauth.EncodeForm("grant_type", oauth.GrantTypeDeviceCode, "device_code", n.deviceCode, "client_id", n.clientID))

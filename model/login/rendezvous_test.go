@@ -7,7 +7,6 @@ import (
 
 	"qrlab/model/qr"
 	"qrlab/model/rendezvous"
-	"qrlab/model/variant"
 )
 
 // opaqueID is the opaque identifier grammar transaction IDs must follow.
@@ -34,12 +33,8 @@ func TestTxnPutLostAnswer(t *testing.T) {
 				}
 				return false
 			}}
-			w := newWorld(t, variant.MustLoad("msc4388-txn"), worldOpts{nIntent: intent, seed: 11}, u)
-			w.run()
-			no, eo := w.n.Outcome(), w.e.Outcome()
-			if !no.Success || !eo.Success {
-				t.Fatalf("N %s, E %s\n%s", no, eo, w.log.String())
-			}
+			w := runPreset(t, "msc4388-txn", intent, worldOpts{seed: 11}, u)
+			w.succeeded(t)
 			if len(puts) < 3 || puts[0] != puts[1] {
 				t.Fatalf("the retry of the lost PUT did not reuse its txnId: %q", puts)
 			}
@@ -94,9 +89,8 @@ func TestRendezvousDiscovery(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.o.nIntent, tc.o.seed = tc.intent, 13
-			w := newWorld(t, variant.MustLoad("msc4388-txn"), tc.o, tc.u)
-			w.run()
+			tc.o.seed = 13
+			w := runPreset(t, "msc4388-txn", tc.intent, tc.o, tc.u)
 			var g Outcome
 			if tc.intent == qr.Login {
 				g = w.n.Outcome()
@@ -112,8 +106,7 @@ func TestRendezvousDiscovery(t *testing.T) {
 		})
 	}
 	// Without the knob, nobody asks.
-	w := newWorld(t, variant.MustLoad("msc4388"), worldOpts{nIntent: qr.Login, seed: 13}, user{})
-	w.run()
+	w := runPreset(t, "msc4388", qr.Login, worldOpts{seed: 13}, user{})
 	if strings.Contains(w.log.String(), "rendezvous GET "+rendezvous.StablePrefix+" ") {
 		t.Fatalf("discovery without the knob\n%s", w.log.String())
 	}

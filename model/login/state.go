@@ -1,7 +1,5 @@
 package login
 
-import "fmt"
-
 // State is where a machine stands. Both machines draw from one list so that
 // traces of the two devices line up; each uses only its own states (see the
 // package documentation for the diagrams).
@@ -55,12 +53,7 @@ var stateNames = [numStates]string{"idle", "creating", "waiting-initiate", "send
 	"sending-accepted", "waiting-success", "waiting-device", "done", "failed"}
 
 // String names the state as transcripts show it.
-func (s State) String() string {
-	if s < numStates {
-		return stateNames[s]
-	}
-	return fmt.Sprintf("State(%d)", uint8(s))
-}
+func (s State) String() string { return nameOf(stateNames[:], uint8(s), "State") }
 
 // Terminal reports whether the machine has ended.
 func (s State) Terminal() bool { return s == StateDone || s == StateFailed }

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"qrlab/model/qr"
-	"qrlab/model/variant"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden transcripts under testdata/transcripts")
@@ -38,8 +37,7 @@ func TestTranscripts(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
-			w := newWorld(t, variant.MustLoad(tc.preset), worldOpts{nIntent: tc.intent, seed: 1, backup: tc.backup}, tc.u)
-			w.run()
+			w := runPreset(t, tc.preset, tc.intent, worldOpts{seed: 1, backup: tc.backup}, tc.u)
 			got := w.log.String()
 			path := filepath.Join("testdata", "transcripts", tc.file+".txt")
 			if *update {

@@ -98,12 +98,7 @@ var inputNames = [...]string{"", "start", "response", "timer", "scanned", "check
 	"browser-failed", "consent", "confirm-account", "cancel"}
 
 // String names the input kind.
-func (k InputKind) String() string {
-	if int(k) < len(inputNames) && k != 0 {
-		return inputNames[k]
-	}
-	return fmt.Sprintf("InputKind(%d)", uint8(k))
-}
+func (k InputKind) String() string { return nameOf(inputNames[:], uint8(k), "InputKind") }
 
 // Input is one event delivered to Step.
 type Input struct {
@@ -154,11 +149,14 @@ var effectNames = [...]string{"", "request", "set-timer", "cancel-timer", "show-
 	"ask-check-code", "show-user-code", "open-browser", "ask-confirm-account", "channel", "state", "outcome"}
 
 // String names the effect kind.
-func (k EffectKind) String() string {
-	if int(k) < len(effectNames) && k != 0 {
-		return effectNames[k]
+func (k EffectKind) String() string { return nameOf(effectNames[:], uint8(k), "EffectKind") }
+
+// nameOf returns names[i], or typ(i) for a value without a name.
+func nameOf(names []string, i uint8, typ string) string {
+	if int(i) < len(names) && names[i] != "" {
+		return names[i]
 	}
-	return fmt.Sprintf("EffectKind(%d)", uint8(k))
+	return fmt.Sprintf("%s(%d)", typ, i)
 }
 
 // Effect is one thing a machine asks for or reports.
@@ -296,9 +294,4 @@ const (
 var backupNames = [...]string{"none", "connected", "key-mismatch", "version-mismatch", "missing", "unusable"}
 
 // String names the status.
-func (b BackupStatus) String() string {
-	if int(b) < len(backupNames) {
-		return backupNames[b]
-	}
-	return fmt.Sprintf("BackupStatus(%d)", uint8(b))
-}
+func (b BackupStatus) String() string { return nameOf(backupNames[:], uint8(b), "BackupStatus") }

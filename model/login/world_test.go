@@ -93,6 +93,19 @@ type user struct {
 	rewriteOP func(r Request, resp Response) Response
 	// rewriteHS may replace the homeserver's answer to a request.
 	rewriteHS func(r Request, resp Response) Response
+	// forge, when set, has one device put a message of the test's making in
+	// the mailbox, as a broken or hostile peer would.
+	forge *forgery
+}
+
+// forgery: when the device (N if byN) enters state when, it seals
+// plaintext with its own channel and PUTs it at once, outside its state
+// machine (whose request in flight is then forgotten). It fits where the
+// device holds the turn, so the peer opens the forgery as the next message.
+type forgery struct {
+	byN       bool
+	when      State
+	plaintext string
 }
 
 // world wires both machines to a real rendezvous store, provider and
@@ -124,6 +137,7 @@ type world struct {
 	revisited string
 	wasStale  bool
 	quiet     bool
+	forged    bool
 }
 
 type worldOpts struct {
@@ -150,9 +164,6 @@ func newWorld(t tb, v variant.Variant, o worldOpts, u user) *world {
 		t.Fatal(err)
 	}
 	rc.BaseURL = baseURL
-	if o.rvEdit != nil {
-		o.rvEdit(&rc)
-	}
 	if o.rvEdit != nil {
 		o.rvEdit(&rc)
 	}
@@ -260,6 +271,17 @@ func who(toN bool) string {
 
 // run drives both machines until both ended or the step cap.
 func (w *world) run() {
+	w.start()
+	for steps := 0; w.q.Len() > 0 && steps < stepsCap; steps++ {
+		if w.n.State().Terminal() && w.e.State().Terminal() {
+			break
+		}
+		w.next()
+	}
+}
+
+// start schedules both starts and the user's cancels.
+func (w *world) start() {
 	w.at(0, true, Input{Kind: InputStart})
 	w.at(0, false, Input{Kind: InputStart})
 	if w.u.cancelNAt > 0 {
@@ -268,27 +290,40 @@ func (w *world) run() {
 	if w.u.cancelEAt > 0 {
 		w.at(w.u.cancelEAt, false, Input{Kind: InputCancel})
 	}
-	for steps := 0; w.q.Len() > 0 && steps < stepsCap; steps++ {
-		if w.n.State().Terminal() && w.e.State().Terminal() {
-			break
-		}
-		ev := heap.Pop(&w.q).(event)
-		w.now = ev.at
-		if ev.fn != nil {
-			ev.fn()
-			continue
-		}
-		if ev.in.Kind == InputTimer && w.dead[deadKey{ev.toN, ev.in.ID}] {
-			continue
-		}
-		var fx []Effect
-		if ev.toN {
-			fx = w.n.Step(w.now, ev.in)
-		} else {
-			fx = w.e.Step(w.now, ev.in)
-		}
-		w.effects(ev.toN, fx)
+}
+
+// next delivers the earliest event (the queue must not be empty).
+func (w *world) next() {
+	ev := heap.Pop(&w.q).(event)
+	w.now = ev.at
+	if ev.fn != nil {
+		ev.fn()
+		return
 	}
+	if ev.in.Kind == InputTimer && w.dead[deadKey{ev.toN, ev.in.ID}] {
+		return
+	}
+	var fx []Effect
+	if ev.toN {
+		fx = w.n.Step(w.now, ev.in)
+	} else {
+		fx = w.e.Step(w.now, ev.in)
+	}
+	w.effects(ev.toN, fx)
+}
+
+// runPreset runs one login of preset, edited by o.vEdit, with N's intent,
+// and returns the world once both devices ended (or the step cap).
+func runPreset(t tb, preset string, intent qr.Intent, o worldOpts, u user) *world {
+	t.Helper()
+	o.nIntent = intent
+	v := variant.MustLoad(preset)
+	if o.vEdit != nil {
+		o.vEdit(&v)
+	}
+	w := newWorld(t, v, o, u)
+	w.run()
+	return w
 }
 
 func (w *world) effects(toN bool, fx []Effect) {
@@ -339,6 +374,10 @@ func (w *world) effects(toN bool, fx []Effect) {
 			}
 			w.visited[i][f.To] = true
 			w.logf("%6d %s %s -> %s\n", w.now, who(toN), f.From, f.To)
+			if g := w.u.forge; g != nil && !w.forged && g.byN == toN && f.To == g.when {
+				w.forged = true
+				w.do(w.now, func() { w.sendForged(g) })
+			}
 		case EffectChannel:
 			dir := "opened"
 			if f.Sealed {
@@ -395,6 +434,22 @@ func (w *world) effects(toN bool, fx []Effect) {
 			w.logf("%6d %s outcome %s %s\n", w.now, who(toN), f.Outcome, f.Outcome.Detail)
 		}
 	}
+}
+
+// sendForged carries out the forgery g (see forgery).
+func (w *world) sendForged(g *forgery) {
+	c := &w.e.core
+	if g.byN {
+		c = &w.n.core
+	}
+	c.begin(w.now)
+	payload, err := c.ch.Seal([]byte(g.plaintext), c.aad(c.token))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.logf("%6d %s forges %s\n", w.now, who(g.byN), g.plaintext)
+	c.put(payload)
+	w.effects(g.byN, c.fx)
 }
 
 // typeCode types the code on G once S showed it and G asked.
@@ -455,20 +510,32 @@ func (w *world) serve(r Request) Response {
 			return Response{Status: 200, Body: []byte(`{"device_id":"X"}`)}
 		}
 		resp, _ := w.hs.Handle(w.now, &oauth.Request{Method: r.Method, Path: r.Path, Header: r.Header, Body: r.Body})
-		out := Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
-		if w.u.rewriteHS != nil {
-			out = w.u.rewriteHS(r, out)
-		}
-		w.logf("%6d   homeserver %s %s -> %d\n", w.now, r.Method, r.Path, out.Status)
-		return out
+		return w.passOn("homeserver", r, Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}, w.u.rewriteHS)
 	case TargetOP:
 		resp, _ := w.op.Handle(w.now, &oauth.Request{Method: r.Method, Path: r.Path, Header: r.Header, Body: r.Body})
-		out := Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
-		if w.u.rewriteOP != nil {
-			out = w.u.rewriteOP(r, out)
-		}
-		w.logf("%6d   op %s %s -> %d\n", w.now, r.Method, r.Path, out.Status)
-		return out
+		return w.passOn("op", r, Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}, w.u.rewriteOP)
 	}
 	return Response{}
+}
+
+// passOn lets the test's rewrite replace a server's answer and logs it.
+func (w *world) passOn(server string, r Request, out Response, rewrite func(Request, Response) Response) Response {
+	if rewrite != nil {
+		out = rewrite(r, out)
+	}
+	if !w.quiet { // spare benchmarks the boxing of the arguments
+		w.logf("%6d   %s %s %s -> %d\n", w.now, server, r.Method, r.Path, out.Status)
+	}
+	return out
+}
+
+// succeeded fails the test unless both devices ended signed in, and returns
+// their outcomes.
+func (w *world) succeeded(t tb) (n, e Outcome) {
+	t.Helper()
+	n, e = w.n.Outcome(), w.e.Outcome()
+	if !n.Success || !e.Success {
+		t.Fatal(fmt.Sprintf("N %s, E %s\n%s", n, e, w.log.String()))
+	}
+	return n, e
 }

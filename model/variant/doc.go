@@ -34,7 +34,8 @@
 //	  "messages": {
 //	    "generation": "2026",                    // "2024" (homeserver) or "2026" (base_url, 7th reason)
 //	    "homeserver_field": "url",               // 2024 only: "server-name" (JS, the text) or "url" (Rust)
-//	    "strict_decode": false                   // refuse unknown fields in m.login.* messages
+//	    "strict_decode": false,                  // refuse unknown fields in m.login.* messages
+//	    "homeserver_accept": "any"               // homeserver/base_url read as "any" (server name or URL) or "url" (Rust: a server name is undecodable)
 //	  },
 //	  "flow": {
 //	    "ack": "after-browser",                  // protocol_accepted "before-browser", "after-browser" (once it opened) or "after-confirm" (Rust: once the user confirmed the browser step)
@@ -44,7 +45,9 @@
 //	    "protocols_wait_for_check_code": true,   // N acts on m.login.protocols only after the code was typed
 //	    "write_conflict": "abort",               // on 412/409: "abort", "ignore" (js-sdk) or "retry"
 //	    "denial": "declined",                    // consent refused: "declined" (Rust) or "user-cancelled" (JS)
-//	    "device_id": "curve25519"                // "curve25519" (Rust: base64 of the key) or "random"
+//	    "device_id": "curve25519",               // "curve25519" (Rust: base64 of the key) or "random"
+//	    "unexpected_message": "send",            // who answers an undecodable or out-of-place message with unexpected_message_received: "send" (both, the texts), "new-device-only" (Rust: N, for a well-formed message) or "silent"
+//	    "device_check_error": "http-error"       // a device check answering neither 404 nor 200: "http-error" (end locally) or "already-exists" (Rust: device_already_exists)
 //	  },
 //	  "timing": {
 //	    "poll_interval_ms": 1000,                // rendezvous GET period
@@ -63,7 +66,10 @@
 //	  "homeserver": {"preset": "synapse-2026"}   // a model/homeserver preset
 //	}
 //
-// Every field is required except the overrides, which default to "keep", and
-// put_txn_id and discovery, which default to false.
+// Every field is required except the overrides, which default to "keep";
+// put_txn_id and discovery, which default to false; and homeserver_accept,
+// unexpected_message and device_check_error, which default to the texts'
+// behaviour ("any", "send", "http-error") and are spelled out when a file
+// is parsed.
 // JSON has no comments: the comments above are for the reader only.
 package variant

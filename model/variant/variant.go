@@ -81,6 +81,13 @@ type MessageKnobs struct {
 	Generation      string `json:"generation"`
 	HomeserverField string `json:"homeserver_field"`
 	StrictDecode    bool   `json:"strict_decode"`
+	// HomeserverAccept is what a receiver takes as the homeserver of
+	// m.login.protocols (homeserver or base_url) and m.login.failure
+	// (homeserver): "any" (the default: a server name, as the texts have
+	// it, or a URL, as earlier revisions and the Rust SDK send) or "url"
+	// (the Rust SDK parses the field as a URL, so a server name makes the
+	// whole message undecodable).
+	HomeserverAccept string `json:"homeserver_accept,omitempty"`
 }
 
 // FlowKnobs are the ordering choices of the sign-in sequence and the shipped
@@ -94,6 +101,22 @@ type FlowKnobs struct {
 	WriteConflict             string `json:"write_conflict"`
 	Denial                    string `json:"denial"`
 	DeviceID                  string `json:"device_id"`
+	// UnexpectedMessage says which undecodable or out-of-place message is
+	// answered with m.login.failure unexpected_message_received: "send"
+	// (the default, the texts: every one, on both devices),
+	// "new-device-only" (the Rust SDK: only a well-formed message out of
+	// place, and only on the new device; the existing device, and either
+	// device on a message it cannot decode, ends without a word) or
+	// "silent" (none). A device that does not answer ends locally and
+	// deletes the session.
+	UnexpectedMessage string `json:"unexpected_message,omitempty"`
+	// DeviceCheckError is what the existing device makes of a device check
+	// (GET /devices/{id} before the browser) that answers neither 404 nor
+	// 200, after the retries: "http-error" (the default: it ends locally
+	// with http_error, or timeout when no answer came; the texts name only
+	// 404 and 200) or "already-exists" (the Rust SDK: anything but a clean
+	// 404 is device_already_exists, sent to the new device).
+	DeviceCheckError string `json:"device_check_error,omitempty"`
 }
 
 // TimingKnobs are the polling periods, timeouts and retries, in milliseconds.
@@ -138,6 +161,16 @@ const (
 
 	HomeserverServerName = "server-name"
 	HomeserverURL        = "url"
+
+	AcceptAny = "any"
+	AcceptURL = "url"
+
+	UnexpectedSend          = "send"
+	UnexpectedNewDeviceOnly = "new-device-only"
+	UnexpectedSilent        = "silent"
+
+	DeviceCheckHTTPError     = "http-error"
+	DeviceCheckAlreadyExists = "already-exists"
 
 	SlowDownObey   = "obey"
 	SlowDownIgnore = "ignore"
@@ -208,10 +241,36 @@ func Parse(b []byte, sourceName string) (Variant, error) {
 	if base, ok := strings.CutSuffix(path.Base(sourceName), ".json"); ok && v.Name != base {
 		return Variant{}, fmt.Errorf("%w: %s: field name: %q does not match the file name %q", ErrVariant, sourceName, v.Name, base)
 	}
+	v.fillDefaults()
 	if err := v.Validate(); err != nil {
 		return Variant{}, fmt.Errorf("%s: %w", sourceName, err)
 	}
 	return v, nil
+}
+
+// fillDefaults spells out the optional knobs a preset file left out, so
+// that listings show every value.
+func (v *Variant) fillDefaults() {
+	for _, d := range []struct {
+		knob *string
+		def  string
+	}{
+		{&v.Messages.HomeserverAccept, AcceptAny},
+		{&v.Flow.UnexpectedMessage, UnexpectedSend},
+		{&v.Flow.DeviceCheckError, DeviceCheckHTTPError},
+	} {
+		if *d.knob == "" {
+			*d.knob = d.def
+		}
+	}
+}
+
+// optional is oneOf for a knob whose empty value means its default.
+func optional(field, value string, valid ...string) error {
+	if value == "" {
+		return nil
+	}
+	return oneOf(field, value, valid...)
 }
 
 // describeJSONError turns a decoder error into a message naming the field.
@@ -267,6 +326,9 @@ func (v *Variant) Validate() error {
 		oneOf("flow.denial", v.Flow.Denial, DenialDeclined, DenialUserCancelled),
 		oneOf("flow.device_id", v.Flow.DeviceID, DeviceIDCurve25519, DeviceIDRandom),
 		oneOf("oauth.slow_down", v.OAuth.SlowDown, SlowDownObey, SlowDownIgnore),
+		optional("messages.homeserver_accept", v.Messages.HomeserverAccept, AcceptAny, AcceptURL),
+		optional("flow.unexpected_message", v.Flow.UnexpectedMessage, UnexpectedSend, UnexpectedNewDeviceOnly, UnexpectedSilent),
+		optional("flow.device_check_error", v.Flow.DeviceCheckError, DeviceCheckHTTPError, DeviceCheckAlreadyExists),
 	}
 	if v.Messages.Generation == Generation2024 {
 		checks = append(checks, oneOf("messages.homeserver_field", v.Messages.HomeserverField, HomeserverServerName, HomeserverURL))
@@ -481,6 +543,7 @@ func (v *Variant) Knobs() []Knob {
 		{"messages.generation", v.Messages.Generation},
 		{"messages.homeserver_field", v.Messages.HomeserverField},
 		{"messages.strict_decode", b(v.Messages.StrictDecode)},
+		{"messages.homeserver_accept", v.Messages.HomeserverAccept},
 		{"flow.ack", v.Flow.Ack},
 		{"flow.unable_to_open_reason", b(v.Flow.UnableToOpenReason)},
 		{"flow.whoami", b(v.Flow.Whoami)},
@@ -489,6 +552,8 @@ func (v *Variant) Knobs() []Knob {
 		{"flow.write_conflict", v.Flow.WriteConflict},
 		{"flow.denial", v.Flow.Denial},
 		{"flow.device_id", v.Flow.DeviceID},
+		{"flow.unexpected_message", v.Flow.UnexpectedMessage},
+		{"flow.device_check_error", v.Flow.DeviceCheckError},
 		{"timing.poll_interval_ms", i(v.Timing.PollIntervalMillis)},
 		{"timing.poll_backoff_max_ms", i(v.Timing.PollBackoffMaxMillis)},
 		{"timing.poll_backoff_factor", strconv.FormatFloat(v.Timing.PollBackoffFactor, 'g', -1, 64)},

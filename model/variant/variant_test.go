@@ -60,6 +60,9 @@ func TestBadPresets(t *testing.T) {
 		{"2024 with 7th reason", edit(`"generation": "2026"`, `"generation": "2024", "homeserver_field": "url"`), "homeserver_field"},
 		{"txn PUT on a server without it", edit(`"preset": "sequence-token"`, `"preset": "sequence-token", "put_txn_id": true`), "rendezvous.put_txn_id"},
 		{"discovery on etag", edit(`"preset": "sequence-token"`, `"preset": "etag", "discovery": true`), "rendezvous"},
+		{"bad homeserver_accept", edit(`"homeserver_accept": "any"`, `"homeserver_accept": "ftp"`), `messages.homeserver_accept: "ftp" is not valid (want any, url)`},
+		{"bad unexpected_message", edit(`"unexpected_message": "send"`, `"unexpected_message": "shout"`), "flow.unexpected_message"},
+		{"bad device_check_error", edit(`"device_check_error": "http-error"`, `"device_check_error": "maybe"`), "flow.device_check_error"},
 		{"trailing data", append(append([]byte{}, good...), "{}"...), "data after"},
 		{"syntax", []byte("{\n\"name\": }"), "line 2"},
 	}
@@ -76,5 +79,33 @@ func TestBadPresets(t *testing.T) {
 func TestUnknownPreset(t *testing.T) {
 	if _, err := Load("nope"); err == nil || !strings.Contains(err.Error(), "msc4388") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestOptionalKnobDefaults: a preset file without the optional knobs gets
+// the texts' behaviour, spelled out; the Rust SDK's preset sets all three.
+func TestOptionalKnobDefaults(t *testing.T) {
+	good, _ := MustLoad("msc4388").Marshal()
+	b := string(good)
+	for _, cut := range []string{`,
+    "homeserver_accept": "any"`, `,
+    "unexpected_message": "send"`, `,
+    "device_check_error": "http-error"`} {
+		if !strings.Contains(b, cut) {
+			t.Fatalf("marshalled preset lacks %q", cut)
+		}
+		b = strings.Replace(b, cut, "", 1)
+	}
+	v, err := Parse([]byte(b), "msc4388.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v != MustLoad("msc4388") {
+		t.Fatalf("defaults: %+v %+v", v.Messages, v.Flow)
+	}
+	x := MustLoad("element-x")
+	if x.Messages.HomeserverAccept != AcceptURL || x.Flow.UnexpectedMessage != UnexpectedNewDeviceOnly ||
+		x.Flow.DeviceCheckError != DeviceCheckAlreadyExists {
+		t.Fatalf("element-x: %+v %+v", x.Messages, x.Flow)
 	}
 }

@@ -1,0 +1,177 @@
+package login
+
+import (
+	"strings"
+	"testing"
+
+	"qrlab/model/homeserver"
+	"qrlab/model/qr"
+	"qrlab/model/variant"
+)
+
+// The knobs for shipped behaviours the texts do not have (the Rust SDK's,
+// set in the element-x preset): each test runs the same login with the
+// knob at every value and checks how each device ends.
+
+// knobRow is one value of a knob and how each device must end with it.
+type knobRow struct {
+	value        string
+	wantN, wantE string
+}
+
+// runKnob runs tc once per row, with set applying the row's value to both
+// devices' variants (N's too when tc.o.nVariant is set); check, when not
+// nil, looks at each world afterwards.
+func runKnob(t *testing.T, tc endCase, set func(*variant.Variant, string), rows []knobRow, check func(*testing.T, *world)) {
+	t.Helper()
+	for _, r := range rows {
+		t.Run(tc.name+"/"+r.value, func(t *testing.T) {
+			c := tc
+			c.name, c.wantN, c.wantE = tc.name+"/"+r.value, r.wantN, r.wantE
+			c.o.vEdit = func(v *variant.Variant) { set(v, r.value) }
+			if tc.o.nVariant != nil {
+				nv := *tc.o.nVariant
+				set(&nv, r.value)
+				c.o.nVariant = &nv
+			}
+			w := c.run(t)
+			if r.wantE != "success" && w.e.Facts().SecretsSealed {
+				t.Fatal("secrets sealed on a failure path")
+			}
+			if check != nil {
+				check(t, w)
+			}
+		})
+	}
+}
+
+const (
+	unexpectedSent  = "failure unexpected_message_received (sent)"
+	unexpectedPeer  = "failure unexpected_message_received (peer)"
+	unexpectedLocal = "failure unexpected_message_received"
+	expired         = "failure rendezvous_expired"
+)
+
+// TestUnexpectedMessageKnob: flow.unexpected_message decides who answers an
+// undecodable or out-of-place message. A forgery puts the message in the
+// mailbox where the peer holds the turn; the generation mismatch is a real
+// peer whose m.login.protocols the new device cannot decode.
+func TestUnexpectedMessageKnob(t *testing.T) {
+	set := func(v *variant.Variant, val string) { v.Flow.UnexpectedMessage = val }
+	success := `{"type":"m.login.success"}`
+	byN := func(pt string) *forgery { return &forgery{byN: true, when: StateDiscovering, plaintext: pt} }
+	byE := func(pt string) *forgery { return &forgery{when: StateCheckingDevice, plaintext: pt} }
+	// E answers in the texts only; N stays silent on E's answer-less end.
+	eAnswers := []knobRow{
+		{variant.UnexpectedSend, unexpectedPeer, unexpectedSent},
+		{variant.UnexpectedNewDeviceOnly, expired, unexpectedLocal},
+		{variant.UnexpectedSilent, expired, unexpectedLocal},
+	}
+	mismatched := variant.MustLoad("msc4388")
+	mismatched.Messages.Generation = variant.Generation2024
+	mismatched.Messages.HomeserverField = variant.HomeserverURL
+	mismatched.Flow.UnableToOpenReason = false
+	cases := []struct {
+		tc   endCase
+		rows []knobRow
+	}{
+		{endCase{name: "E gets m.login.success instead of m.login.protocol", preset: "msc4388", intent: qr.Reciprocate,
+			u: user{forge: byN(success)}}, eAnswers},
+		{endCase{name: "E cannot decode a message", preset: "msc4388", intent: qr.Login,
+			u: user{forge: byN("hello")}}, eAnswers},
+		{endCase{name: "N gets m.login.success instead of m.login.protocol_accepted", preset: "msc4388", intent: qr.Login,
+			u: user{forge: byE(success)}}, []knobRow{
+			{variant.UnexpectedSend, unexpectedSent, unexpectedPeer},
+			{variant.UnexpectedNewDeviceOnly, unexpectedSent, unexpectedPeer},
+			{variant.UnexpectedSilent, unexpectedLocal, expired},
+		}},
+		{endCase{name: "N cannot decode a message", preset: "msc4108-2024", intent: qr.Reciprocate,
+			u: user{forge: byE("{")}}, []knobRow{
+			{variant.UnexpectedSend, unexpectedSent, unexpectedPeer},
+			{variant.UnexpectedNewDeviceOnly, unexpectedLocal, expired},
+			{variant.UnexpectedSilent, unexpectedLocal, expired},
+		}},
+		{endCase{name: "N cannot decode m.login.protocols of another generation", preset: "msc4388", intent: qr.Login,
+			o: worldOpts{nVariant: &mismatched}}, []knobRow{
+			{variant.UnexpectedSend, unexpectedSent, unexpectedPeer},
+			{variant.UnexpectedNewDeviceOnly, unexpectedLocal, expired},
+			{variant.UnexpectedSilent, unexpectedLocal, expired},
+		}},
+	}
+	for _, c := range cases {
+		runKnob(t, c.tc, set, c.rows, nil)
+	}
+	// The element-x preset is the Rust SDK: E silent, N answering.
+	endCase{name: "element-x: E silent", preset: "element-x", intent: qr.Reciprocate,
+		u: user{forge: byN(success)}, wantN: expired, wantE: unexpectedLocal}.run(t)
+	endCase{name: "element-x: N answers", preset: "element-x", intent: qr.Login,
+		u: user{forge: byE(success)}, wantN: unexpectedSent, wantE: unexpectedPeer}.run(t)
+}
+
+// TestDeviceCheckErrorKnob: flow.device_check_error decides what E makes of
+// a device check that answers neither 404 nor 200 after the retries.
+func TestDeviceCheckErrorKnob(t *testing.T) {
+	set := func(v *variant.Variant, val string) { v.Flow.DeviceCheckError = val }
+	devices := func(r Request) bool { return strings.HasPrefix(r.Path, homeserver.PathDevicesPrefix) }
+	taken := knobRow{variant.DeviceCheckAlreadyExists, "failure device_already_exists (peer)", "failure device_already_exists (sent)"}
+	cases := []struct {
+		tc       endCase
+		rows     []knobRow
+		requests int // device checks the homeserver saw (0: not counted)
+	}{
+		{endCase{name: "500 after every retry", preset: "msc4388", intent: qr.Reciprocate,
+			u: user{rewriteHS: failOn(homeserver.PathDevicesPrefix, 500)}},
+			[]knobRow{{variant.DeviceCheckHTTPError, expired, "failure http_error"}, taken}, 3},
+		{endCase{name: "answer lost after every retry", preset: "msc4388", intent: qr.Login,
+			u: user{loseResponse: devices}},
+			[]knobRow{{variant.DeviceCheckHTTPError, expired, "failure timeout"}, taken}, 3},
+		{endCase{name: "403", preset: "msc4108-2024", intent: qr.Reciprocate,
+			u: user{rewriteHS: failOn(homeserver.PathDevicesPrefix, 403)}},
+			[]knobRow{{variant.DeviceCheckHTTPError, expired, "failure http_error"}, taken}, 1},
+		{endCase{name: "404: no error, no difference", preset: "msc4388", intent: qr.Login},
+			[]knobRow{{variant.DeviceCheckHTTPError, "success", "success"}, {variant.DeviceCheckAlreadyExists, "success", "success"}}, 0},
+	}
+	for _, c := range cases {
+		runKnob(t, c.tc, set, c.rows, func(t *testing.T, w *world) {
+			if n := strings.Count(w.log.String(), "homeserver GET "+homeserver.PathDevicesPrefix); c.requests > 0 && n != c.requests {
+				t.Fatalf("%d device requests, want %d\n%s", n, c.requests, w.log.String())
+			}
+		})
+	}
+	// The element-x preset is the Rust SDK.
+	endCase{name: "element-x", preset: "element-x", intent: qr.Reciprocate,
+		u: user{rewriteHS: failOn(homeserver.PathDevicesPrefix, 502)}, wantN: taken.wantN, wantE: taken.wantE}.run(t)
+}
+
+// TestHomeserverAcceptKnob: messages.homeserver_accept decides whether a
+// device reads a server name where it expects the homeserver. The js-sdk
+// (element-web) names it by server name in m.login.protocols; a Rust new
+// device of the 2024 generation parses a URL and cannot decode it.
+func TestHomeserverAcceptKnob(t *testing.T) {
+	set := func(v *variant.Variant, val string) { v.Messages.HomeserverAccept = val }
+	rust2024 := variant.MustLoad("msc4108-2024")
+	rustSilent := rust2024
+	rustSilent.Flow.UnexpectedMessage = variant.UnexpectedNewDeviceOnly
+	failure := func(hs string) *forgery {
+		return &forgery{when: StateCheckingDevice,
+			plaintext: `{"type":"m.login.failure","reason":"user_cancelled","homeserver":"` + hs + `"}`}
+	}
+	cases := []struct {
+		tc   endCase
+		rows []knobRow
+	}{
+		{endCase{name: "server name from element-web", preset: "element-web", intent: qr.Login, o: worldOpts{nVariant: &rust2024}},
+			[]knobRow{{variant.AcceptAny, "success", "success"}, {variant.AcceptURL, unexpectedSent, unexpectedPeer}}},
+		{endCase{name: "server name from element-web, N silent", preset: "element-web", intent: qr.Login, o: worldOpts{nVariant: &rustSilent}},
+			[]knobRow{{variant.AcceptAny, "success", "success"}, {variant.AcceptURL, unexpectedLocal, expired}}},
+		{endCase{name: "URL from msc4108-2024", preset: "msc4108-2024", intent: qr.Login},
+			[]knobRow{{variant.AcceptAny, "success", "success"}, {variant.AcceptURL, "success", "success"}}},
+		{endCase{name: "m.login.failure naming a server", preset: "msc4388", intent: qr.Login, u: user{forge: failure("lab.example")}},
+			[]knobRow{{variant.AcceptAny, "failure user_cancelled (peer)", expired}, {variant.AcceptURL, unexpectedSent, unexpectedPeer}}},
+		{endCase{name: "m.login.failure naming a URL", preset: "msc4388", intent: qr.Login, u: user{forge: failure("https://lab.example")}},
+			[]knobRow{{variant.AcceptAny, "failure user_cancelled (peer)", expired}, {variant.AcceptURL, "failure user_cancelled (peer)", expired}}},
+	}
+	for _, c := range cases {
+		runKnob(t, c.tc, set, c.rows, nil)
+	}
+}
