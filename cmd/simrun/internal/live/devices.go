@@ -1,0 +1,395 @@
+package live
+
+import (
+	"bytes"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"qrlab/model/homeserver"
+	"qrlab/model/login"
+	"qrlab/model/msg"
+	"qrlab/model/oauth"
+	"qrlab/model/qr"
+	"qrlab/model/rendezvous"
+	"qrlab/model/variant"
+)
+
+// The device run: the model's two login machines against the server's
+// rendezvous endpoints in real time. Their rendezvous requests go over HTTP
+// to the server under test; their homeserver and provider requests go to the
+// lab's models in process (the probe has no account on the real server),
+// and a scripted user scans, types the check code and consents at once.
+
+// deviceVariant is the preset whose machines speak a flavour.
+func deviceVariant(f rendezvous.Flavour) string {
+	switch f {
+	case rendezvous.FlavourETag:
+		return "msc4108-2024"
+	case rendezvous.FlavourSequenceToken2025:
+		return "msc4108-2025"
+	}
+	return "msc4388"
+}
+
+const (
+	devUser   = "@alice:lab.example"
+	devDevice = "EXISTING"
+	// devRunLimit bounds one device run.
+	devRunLimit = 60 * time.Second
+	// devGrace is how long the other device gets to end once one did.
+	devGrace = 20 * time.Second
+	// devPollMillis is the machines' rendezvous poll period.
+	devPollMillis = 250
+)
+
+// devEvent is one input for one machine.
+type devEvent struct {
+	toN bool
+	in  login.Input
+	// note describes a rendezvous answer worth reporting (an error status
+	// or a transport failure).
+	note string
+}
+
+type devKey struct {
+	toN bool
+	id  uint64
+}
+
+// deviceRun is the state of one run.
+type deviceRun struct {
+	p      *prober
+	v      variant.Variant
+	start  time.Time
+	n      *login.NewDevice
+	e      *login.ExistingDevice
+	hs     *homeserver.Server
+	op     *oauth.Server
+	nIsG   bool
+	token  string // E's access token (also sent on its creates when the server requires one)
+	fromPx string // the device preset's create path, as an absolute URL
+	toPx   string // the path under test
+
+	events  chan devEvent
+	pending []devEvent
+	dead    map[devKey]bool
+	done    chan struct{}
+
+	shown, typed string
+	asked        bool
+	qrShown      bool
+	consented    bool
+	channels     []string
+	rendezvous   int
+	failedHTTP   []string
+}
+
+func (r *deviceRun) now() login.Millis { return login.Millis(time.Since(r.start).Milliseconds()) }
+
+// devices runs the model's new and existing devices over the server.
+func (p *prober) devices() {
+	const idUp, specUp = "devices.channel", "the model's two devices set up the secure channel over the server's rendezvous (create, scan, LoginInitiate, LoginOk) and show the same check code"
+	const idLogin, specLogin = "devices.login", "the model's two devices complete a login over it: protocols, device authorization, consent, success, secrets"
+	if p.noCreate {
+		p.skip(idUp, specUp, "the server requires a token to create; pass --access-token")
+		p.skip(idLogin, specLogin, "the server requires a token to create; pass --access-token")
+		return
+	}
+	r, err := p.newDeviceRun()
+	if err != nil {
+		p.add(idUp, specUp, false, "", err.Error())
+		return
+	}
+	r.run()
+	nOut, eOut := r.n.Outcome(), r.e.Outcome()
+	outcome := func(o login.Outcome) string {
+		if o.Detail == "" {
+			return o.String()
+		}
+		return o.String() + " (" + o.Detail + ")"
+	}
+	obs := fmt.Sprintf("variant %s, %s showed the QR; %d rendezvous requests; messages %s; check code %q typed %q; N %s, E %s",
+		r.v.Name, map[bool]string{true: "N", false: "E"}[r.nIsG], r.rendezvous, strings.Join(r.channels, ","), r.shown, r.typed,
+		outcome(nOut), outcome(eOut))
+	if len(r.failedHTTP) > 0 {
+		obs += "; unexpected rendezvous answers: " + strings.Join(r.failedHTTP, " | ")
+	}
+	up := r.shown != "" && r.typed == r.shown && r.n.Facts().ChannelUp && r.e.Facts().ChannelUp
+	p.add(idUp, specUp, up, obs, "the channel did not come up on both sides with one check code")
+	p.add(idLogin, specLogin, nOut.Success && eOut.Success, obs, "a device did not end in success")
+}
+
+func (p *prober) newDeviceRun() (*deviceRun, error) {
+	name := deviceVariant(p.fl)
+	if p.txn {
+		name = "msc4388-txn"
+	}
+	v, err := variant.Load(name)
+	if err != nil {
+		return nil, err
+	}
+	// Poll the mailbox four times a second rather than once: a probe is
+	// short, and its run should be too.
+	v.Timing.PollIntervalMillis, v.Timing.PollBackoffMaxMillis, v.Timing.PollBackoffFactor = devPollMillis, devPollMillis, 1
+	rc, err := v.RendezvousConfig()
+	if err != nil {
+		return nil, err
+	}
+	r := &deviceRun{p: p, v: v, start: time.Now(), events: make(chan devEvent, 64), dead: map[devKey]bool{},
+		done: make(chan struct{}), fromPx: p.base + rc.Prefixes[0], toPx: p.prefix}
+	oc, err := v.OAuthConfig()
+	if err != nil {
+		return nil, err
+	}
+	oc.Interval = oauth.Second // the provider is ours: poll it briskly
+	if r.op, err = oauth.New(oc, rand.Reader); err != nil {
+		return nil, err
+	}
+	hc, err := v.HomeserverConfig()
+	if err != nil {
+		return nil, err
+	}
+	if r.hs, err = homeserver.New(hc, r.op); err != nil {
+		return nil, err
+	}
+	alice, err := homeserver.NewIdentity(devUser, rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.hs.AddIdentity(alice); err != nil {
+		return nil, err
+	}
+	r.token = "probe-existing-device-token"
+	if p.auth != "" {
+		r.token = strings.TrimPrefix(p.auth, "Bearer ")
+	}
+	r.hs.AddDevice(0, devUser, devDevice, r.token)
+	var sec msg.Secrets
+	copy(sec.CrossSigning.Master[:], alice.Master.Seed())
+	copy(sec.CrossSigning.SelfSigning[:], alice.SelfSigning.Seed())
+	copy(sec.CrossSigning.UserSigning[:], alice.UserSigning.Seed())
+
+	// Whoever may create shows the QR code: the new device when creating
+	// is public, the existing (signed-in) device when it needs a token.
+	r.nIsG = p.auth == ""
+	eIntent, nIntent := qr.Login, qr.Login
+	if !r.nIsG {
+		eIntent, nIntent = qr.Reciprocate, qr.Reciprocate
+	}
+	if r.e, err = login.NewExistingDevice(login.ExistingDeviceConfig{Variant: v, Intent: eIntent, BaseURL: p.base,
+		ServerName: hc.ServerName, AccessToken: r.token, Secrets: sec}, rand.Reader); err != nil {
+		return nil, err
+	}
+	if r.n, err = login.NewNewDevice(login.NewDeviceConfig{Variant: v, Intent: nIntent, RendezvousBaseURL: p.base,
+		ServerNames: map[string]string{hc.ServerName: p.base}}, rand.Reader); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// post queues an input from the run loop itself.
+func (r *deviceRun) post(toN bool, in login.Input) {
+	r.pending = append(r.pending, devEvent{toN: toN, in: in})
+}
+
+// async delivers an input from another goroutine, unless the run ended.
+func (r *deviceRun) async(toN bool, in login.Input, note string) {
+	select {
+	case r.events <- devEvent{toN: toN, in: in, note: note}:
+	case <-r.done:
+	}
+}
+
+func (r *deviceRun) run() {
+	defer close(r.done)
+	r.post(true, login.Input{Kind: login.InputStart})
+	r.post(false, login.Input{Kind: login.InputStart})
+	limit := time.NewTimer(devRunLimit)
+	defer limit.Stop()
+	var grace <-chan time.Time
+	for !(r.n.State().Terminal() && r.e.State().Terminal()) {
+		if grace == nil && (r.n.State().Terminal() || r.e.State().Terminal()) {
+			if !r.qrShown {
+				return // the other device waits for a QR code that never comes
+			}
+			// The other device learns of the end through the mailbox (a
+			// message, or the deleted session) within a few polls.
+			grace = time.After(devGrace)
+		}
+		var ev devEvent
+		if len(r.pending) > 0 {
+			ev, r.pending = r.pending[0], r.pending[1:]
+		} else {
+			select {
+			case ev = <-r.events:
+			case <-grace:
+				r.failedHTTP = append(r.failedHTTP, fmt.Sprintf("one device ended and the other did not within %v", devGrace))
+				return
+			case <-limit.C:
+				r.failedHTTP = append(r.failedHTTP, fmt.Sprintf("the run did not end within %v", devRunLimit))
+				return
+			case <-r.p.ctx.Done():
+				return
+			}
+		}
+		if ev.note != "" {
+			r.failedHTTP = append(r.failedHTTP, ev.note)
+		}
+		if ev.in.Kind == login.InputTimer && r.dead[devKey{ev.toN, ev.in.ID}] {
+			continue
+		}
+		var fx []login.Effect
+		if ev.toN {
+			fx = r.n.Step(r.now(), ev.in)
+		} else {
+			fx = r.e.Step(r.now(), ev.in)
+		}
+		r.effects(ev.toN, append([]login.Effect(nil), fx...))
+	}
+}
+
+func (r *deviceRun) effects(toN bool, fx []login.Effect) {
+	for _, f := range fx {
+		switch f.Kind {
+		case login.EffectRequest:
+			r.request(toN, f.Request)
+		case login.EffectSetTimer:
+			id := f.Timer
+			d := time.Duration(f.At-r.now()) * time.Millisecond
+			time.AfterFunc(max(d, 0), func() { r.async(toN, login.Input{Kind: login.InputTimer, ID: id}, "") })
+		case login.EffectCancelTimer:
+			r.dead[devKey{toN, f.Timer}] = true
+		case login.EffectShowQR:
+			r.qrShown = true
+			r.post(!toN, login.Input{Kind: login.InputScanned, Data: f.Data})
+		case login.EffectShowCheckCode:
+			r.shown = f.Text
+			r.typeCode()
+		case login.EffectAskCheckCode:
+			r.asked = true
+			r.typeCode()
+		case login.EffectOpenBrowser:
+			r.post(false, login.Input{Kind: login.InputBrowserOpened})
+			r.post(false, login.Input{Kind: login.InputConsent, OK: true})
+			r.consent()
+		case login.EffectAskConfirmAccount:
+			r.post(true, login.Input{Kind: login.InputConfirmAccount, OK: true})
+		case login.EffectChannel:
+			dir := "<"
+			if f.Sealed {
+				dir = ">"
+			}
+			r.channels = append(r.channels, map[bool]string{true: "N", false: "E"}[toN]+dir+f.MsgType)
+		}
+	}
+}
+
+// typeCode types the check code S shows on G, once G asks.
+func (r *deviceRun) typeCode() {
+	if r.shown == "" || !r.asked || r.typed != "" {
+		return
+	}
+	r.typed = r.shown
+	r.post(r.nIsG, login.Input{Kind: login.InputCheckCode, Text: r.shown})
+}
+
+// consent is the user allowing the sign-in at the (in-process) provider,
+// logged in as the existing device's account.
+func (r *deviceRun) consent() {
+	if r.consented {
+		return
+	}
+	var grant oauth.Grant
+	for _, g := range r.op.Grants() {
+		if g.State == oauth.GrantPending {
+			grant = g
+		}
+	}
+	if grant.UserCode == "" {
+		return
+	}
+	r.consented = true
+	now := r.now()
+	sess := oauth.Session{UserID: devUser, Browser: "probe"}
+	form := oauth.NewHeader("Content-Type", oauth.ContentTypeForm)
+	_, page, _ := r.op.Browse(now, &oauth.Request{Method: "POST", Path: "/" + oauth.PathLink, Header: form,
+		Body: oauth.EncodeForm("code", grant.UserCode)}, sess)
+	r.op.Browse(now, &oauth.Request{Method: "POST", Path: "/" + oauth.PathConsent + page.GrantID, Header: form,
+		Body: oauth.EncodeForm("action", oauth.ActionConsent)}, sess)
+}
+
+// request sends one request of a machine: rendezvous ones over HTTP, the
+// others to the in-process models.
+func (r *deviceRun) request(toN bool, q login.Request) {
+	switch q.Target {
+	case login.TargetHomeserver:
+		resp, _ := r.hs.Handle(r.now(), &oauth.Request{Method: q.Method, Path: q.Path, Header: q.Header, Body: q.Body})
+		r.post(toN, login.Input{Kind: login.InputResponse, ID: q.ID,
+			Response: login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}})
+		return
+	case login.TargetOP:
+		resp, _ := r.op.Handle(r.now(), &oauth.Request{Method: q.Method, Path: q.Path, Header: q.Header, Body: q.Body})
+		r.post(toN, login.Input{Kind: login.InputResponse, ID: q.ID,
+			Response: login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}})
+		return
+	}
+	r.rendezvous++
+	u := q.URL
+	// The machines create on their preset's path; the probe checks the
+	// path under test.
+	if u == r.fromPx || (r.p.fl != rendezvous.FlavourETag && strings.HasPrefix(u, r.fromPx+"/")) {
+		u = r.toPx + strings.TrimPrefix(u, r.fromPx)
+	}
+	create := q.Method == "POST" && u == r.toPx
+	timeout := time.Duration(q.Timeout) * time.Millisecond
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	go func() {
+		var rd io.Reader
+		if q.Body != nil {
+			rd = bytes.NewReader(q.Body)
+		}
+		in := login.Input{Kind: login.InputResponse, ID: q.ID}
+		note := ""
+		req, err := http.NewRequestWithContext(r.p.ctx, q.Method, u, rd)
+		if err == nil {
+			for _, f := range q.Header {
+				if !strings.EqualFold(f.Name, "Content-Length") { // net/http writes it from the body
+					req.Header.Add(f.Name, f.Value)
+				}
+			}
+			if create && !toN && r.p.auth != "" {
+				req.Header.Set("Authorization", r.p.auth)
+			}
+			c := *r.p.c
+			c.Timeout = timeout
+			var resp *http.Response
+			if resp, err = c.Do(req); err == nil {
+				b, rerr := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+				resp.Body.Close()
+				if rerr == nil {
+					h := make(oauth.Header, 0, len(resp.Header))
+					for name, vs := range resp.Header {
+						for _, v := range vs {
+							h = append(h, oauth.Field{Name: name, Value: v})
+						}
+					}
+					in.Response = login.Response{Status: resp.StatusCode, Header: h, Body: b}
+				}
+				err = rerr
+			}
+		}
+		switch {
+		case err != nil:
+			note = fmt.Sprintf("%s %s: %v", q.Method, pathOnly(u), err)
+		case in.Response.Status >= 400:
+			note = fmt.Sprintf("%s %s -> %d %s", q.Method, pathOnly(u), in.Response.Status, in.Response.Body)
+		}
+		r.async(toN, in, note)
+	}()
+}

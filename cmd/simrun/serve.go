@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"qrlab/cmd/simrun/internal/live"
+	"qrlab/model/variant"
+)
+
+const serveUsage = `usage: simrun serve [--addr 127.0.0.1:8008] [--variant NAME] [--rendezvous-ttl D]
+                    [--soft-cap N] [--hard-cap N] [--auth off|public|authenticated]
+
+Serves the model's homeserver and OAuth provider over real HTTP, for testing
+real clients: the rendezvous API of the variant's flavour at the stable path
+/_matrix/client/v1/rendezvous and at the flavour's unstable path
+(.../org.matrix.msc4108/rendezvous for etag, .../io.element.msc4108/rendezvous
+for sequence-token-2025, .../io.element.msc4388/rendezvous for sequence-token),
+/_matrix/client/versions with the flavour's unstable feature flag, whoami,
+devices, keys/upload, room_keys/version, auth_metadata/auth_issuer, and the
+provider under /oauth/ (metadata, registration, device authorization, token,
+and a minimal link and consent page where every browser is the test user).
+
+Test user: @tester:<server name> (lab.example with the built-in presets),
+device SIMRUNTESTER, access token "simrun-test-token". Send
+"Authorization: Bearer simrun-test-token" to create sessions under
+--auth authenticated and to call the endpoints that need a token.
+
+Each exchange is logged to standard output as one JSON line in the
+simulator's trace event shape; messages go to standard error. The server
+binds to loopback unless told otherwise, reads at most 64 KiB of any request
+body, and stops gracefully on SIGINT or SIGTERM.
+Flags:
+`
+
+// runServe runs simrun serve until SIGINT or SIGTERM.
+func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, args, stdout, stderr, nil)
+}
+
+// serve is runServe with the context that ends it; ready, when set, gets the
+// server once it listens (tests).
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(*live.Server)) int {
+	fs := flag.NewFlagSet("simrun serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), serveUsage)
+		fs.PrintDefaults()
+	}
+	addr := fs.String("addr", "127.0.0.1:8008", "listen address (port 0 picks a free one)")
+	variantName := fs.String("variant", "msc4388", "design variant whose presets are served (simrun variants lists them)")
+	ttl := fs.Duration("rendezvous-ttl", 0, "rendezvous session lifetime, such as 2m or 5s (default: the variant's; outside 120-300 s only warns)")
+	softCap := fs.Int("soft-cap", -1, "sessions a sweep leaves (-1: the variant's, 100; 0: no soft cap)")
+	hardCap := fs.Int("hard-cap", -1, "sessions that make a create evict at once (-1: the variant's, 200; 0: no hard cap)")
+	sweep := fs.Duration("sweep-interval", 0, "how often expired and over-cap sessions are swept (default: the variant's, 1m)")
+	auth := fs.String("auth", "public", "who may create sessions: off (API disabled), public, or authenticated (the test user's token)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "simrun serve: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	v, err := variant.Load(*variantName)
+	if err != nil {
+		fmt.Fprintf(stderr, "simrun serve: --variant: unknown variant %q (known: %s)\n", *variantName, strings.Join(variant.Names(), ", "))
+		return 2
+	}
+	mode, err := live.ParseAuthMode(*auth)
+	if err != nil {
+		fmt.Fprintf(stderr, "simrun serve: --auth: %v\n", err)
+		return 2
+	}
+	if *ttl < 0 || (*ttl > 0 && *ttl < time.Millisecond) {
+		fmt.Fprintf(stderr, "simrun serve: --rendezvous-ttl %v must be at least 1ms\n", *ttl)
+		return 2
+	}
+	if *sweep < 0 {
+		fmt.Fprintf(stderr, "simrun serve: --sweep-interval %v must not be negative\n", *sweep)
+		return 2
+	}
+	if *softCap < -1 || *hardCap < -1 {
+		fmt.Fprintln(stderr, "simrun serve: --soft-cap and --hard-cap must not be negative")
+		return 2
+	}
+	opts := live.Options{Variant: v, TTL: *ttl, SoftCap: *softCap, HardCap: *hardCap, SweepInterval: *sweep,
+		Auth: mode, Trace: stdout}
+	// Check the configuration before binding, so bad flags exit 2.
+	if _, _, err := live.RendezvousConfig(opts, "http://127.0.0.1"); err != nil {
+		fmt.Fprintf(stderr, "simrun serve: %v\n", err)
+		return 2
+	}
+	if !live.IsLoopback(*addr) {
+		fmt.Fprintf(stderr, "simrun serve: warning: %s is not a loopback address; the lab server is for testing, not for exposure\n", *addr)
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "simrun serve: %v\n", err)
+		return 1
+	}
+	base := "http://" + ln.Addr().String()
+	srv, warn, err := live.New(opts, base)
+	if err != nil {
+		ln.Close()
+		fmt.Fprintf(stderr, "simrun serve: %v\n", err)
+		return 2
+	}
+	defer srv.Close()
+	if warn != "" {
+		fmt.Fprintf(stderr, "simrun serve: warning: %s\n", warn)
+	}
+	rc := srv.RendezvousConfig()
+	fmt.Fprintf(stderr, "simrun serve: listening on %s (variant %s, rendezvous %s/%s, auth %s, ttl %v)\n",
+		base, v.Name, rc.Name, rc.Flavour, mode, time.Duration(rc.TTL)*time.Millisecond)
+	fmt.Fprintf(stderr, "simrun serve: rendezvous at %s%s and %s%s; provider at %s; test user %s, token %s\n",
+		base, rc.Prefixes[0], base, rc.Prefixes[1], srv.Issuer(), srv.TestUserID(), live.TestAccessToken)
+
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	if ready != nil {
+		ready(srv)
+	}
+	select {
+	case err := <-errc:
+		fmt.Fprintf(stderr, "simrun serve: %v\n", err)
+		return 1
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(stderr, "simrun serve: shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		fmt.Fprintf(stderr, "simrun serve: shutdown: %v\n", err)
+		return 1
+	}
+	return 0
+}

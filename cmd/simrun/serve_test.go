@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os/exec"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"qrlab/cmd/simrun/internal/live"
+)
+
+func TestServeUsage(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"unknown flag", []string{"serve", "--bogus"}, 2, []string{"flag provided but not defined: -bogus"}},
+		{"bad variant", []string{"serve", "--variant", "nope"}, 2, []string{`unknown variant "nope"`, "msc4108-2024", "msc4388"}},
+		{"bad auth", []string{"serve", "--auth", "maybe"}, 2, []string{`unknown auth mode "maybe"`}},
+		{"negative TTL", []string{"serve", "--rendezvous-ttl", "-1s"}, 2, []string{"--rendezvous-ttl"}},
+		{"caps", []string{"serve", "--soft-cap", "5", "--hard-cap", "2"}, 2, []string{"HardCap 2 is below SoftCap 5"}},
+		{"argument", []string{"serve", "extra"}, 2, []string{`unexpected argument "extra"`}},
+		{"help", []string{"serve", "--help"}, 0, []string{"simrun-test-token", "@tester:", "--rendezvous-ttl"}},
+		{"probe without homeserver", []string{"probe"}, 2, []string{"--homeserver URL is required"}},
+		{"probe bad flavour", []string{"probe", "--homeserver", "http://127.0.0.1:1", "--flavour", "x"}, 2, []string{`unknown flavour "x"`}},
+		{"probe unknown flag", []string{"probe", "--bogus"}, 2, []string{"flag provided but not defined: -bogus"}},
+		{"probe bad URL", []string{"probe", "--homeserver", "ftp://x"}, 2, []string{"is not an http(s) URL"}},
+		{"probe no server", []string{"probe", "--homeserver", "http://127.0.0.1:1"}, 2, []string{"GET /_matrix/client/versions"}},
+		{"probe help", []string{"probe", "--help"}, 0, []string{"--wait-expiry", "section 2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := dispatch(tc.args, strings.NewReader(""), &stdout, &stderr)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, tc.code, stderr.String())
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr.String(), w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr.String())
+				}
+			}
+		})
+	}
+}
+
+// probeJSON runs simrun probe --json against base and decodes its report.
+func probeJSON(t *testing.T, base string, args ...string) (int, []live.Check) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	code := probe(ctx, append([]string{"--homeserver", base, "--json"}, args...), &stdout, &stderr)
+	var out struct {
+		Checks []live.Check `json:"checks"`
+		Failed int          `json:"failed"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+		t.Fatalf("probe --json printed %q: %v (stderr %s)", stdout.String(), err, stderr.String())
+	}
+	return code, out.Checks
+}
+
+func checkResult(checks []live.Check, id string) string {
+	for _, c := range checks {
+		if c.ID == id {
+			return c.Result
+		}
+	}
+	return "missing"
+}
+
+// TestProbeCommandAgainstServe runs the two commands against each other:
+// the text presets pass every check (expiry and hard cap included, with a
+// short TTL and a small cap), the Synapse preset fails where Synapse departs
+// from the 2024 text, with exit status 1.
+func TestProbeCommandAgainstServe(t *testing.T) {
+	t.Run("msc4108-2024-spec/expiry-and-caps", func(t *testing.T) {
+		t.Parallel()
+		srv, _ := startServe(t, "--variant", "msc4108-2024-spec", "--rendezvous-ttl", "1s", "--soft-cap", "3", "--hard-cap", "5")
+		code, checks := probeJSON(t, srv.BaseURL(), "--wait-expiry", "5s", "--hard-cap", "5", "--no-devices")
+		if code != 0 {
+			t.Errorf("exit %d, want 0: %+v", code, checks)
+		}
+		for _, id := range []string{"etag.create", "etag.put.stale", "etag.fresh-empty", "expiry", "hard-cap"} {
+			if r := checkResult(checks, id); r != live.Pass {
+				t.Errorf("check %s: %s", id, r)
+			}
+		}
+	})
+	t.Run("msc4388/devices", func(t *testing.T) {
+		t.Parallel()
+		srv, _ := startServe(t, "--variant", "msc4388", "--auth", "authenticated")
+		code, checks := probeJSON(t, srv.BaseURL(), "--access-token", live.TestAccessToken)
+		if code != 0 {
+			t.Errorf("exit %d, want 0: %+v", code, checks)
+		}
+		for _, id := range []string{"auth.required", "auth.invalid-token", "json.put.idempotent", "devices.channel", "devices.login"} {
+			if r := checkResult(checks, id); r != live.Pass {
+				t.Errorf("check %s: %s", id, r)
+			}
+		}
+	})
+	t.Run("msc4108-2024/synapse-deviations", func(t *testing.T) {
+		t.Parallel()
+		srv, _ := startServe(t, "--variant", "msc4108-2024")
+		var stdout, stderr bytes.Buffer
+		code := probe(context.Background(), []string{"--homeserver", srv.BaseURL()}, &stdout, &stderr)
+		if code != 1 {
+			t.Errorf("exit %d, want 1 (Synapse's content-hash ETags fail the uniqueness check)", code)
+		}
+		out := stdout.String()
+		for _, w := range []string{"fail etag.unique", "pass devices.login", "observed: PUT ", " passed, 3 failed"} {
+			if !strings.Contains(out, w) {
+				t.Errorf("the report lacks %q:\n%s", w, out)
+			}
+		}
+	})
+}
+
+// TestServeBinarySignal runs the real binary: it prints where it listens,
+// logs exchanges as JSON trace lines, and shuts down on SIGINT with exit 0.
+func TestServeBinarySignal(t *testing.T) {
+	cmd := exec.Command(simrunBinary(t), "serve", "--addr", "127.0.0.1:0", "--variant", "msc4108-2025", "--rendezvous-ttl", "10s")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout syncBuffer
+	cmd.Stdout = &stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	listen := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
+	var base string
+	var seen []string
+	timeout := time.After(15 * time.Second)
+	for base == "" {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("serve ended before listening: %q", seen)
+			}
+			seen = append(seen, l)
+			if m := listen.FindStringSubmatch(l); m != nil {
+				base = m[1]
+			}
+		case <-timeout:
+			t.Fatalf("serve did not say where it listens within 15 s: %q", seen)
+		}
+	}
+	if !strings.Contains(strings.Join(seen, "\n"), "outside the MSC's 120-300 s") {
+		// The warning comes before the listening line.
+		t.Errorf("no TTL warning for 10s in %q", seen)
+	}
+	resp, err := http.Post(base+"/_matrix/client/unstable/io.element.msc4108/rendezvous", "application/json", strings.NewReader(`{"data":"x"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("create: %d", resp.StatusCode)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		for l := range lines {
+			seen = append(seen, l)
+		}
+		done <- cmd.Wait()
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve after SIGINT: %v; stderr %q", err, seen)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop within 10 s of SIGINT")
+	}
+	if !strings.Contains(strings.Join(seen, "\n"), "shutting down") {
+		t.Errorf("no shutdown message in %q", seen)
+	}
+	var ev struct {
+		Kind, Actor, Name, Detail string
+		Status                    int
+	}
+	first := strings.SplitN(stdout.String(), "\n", 2)[0]
+	if err := json.Unmarshal([]byte(first), &ev); err != nil || ev.Kind != "recv" || ev.Actor != "HS" || ev.Status != 200 ||
+		!strings.Contains(ev.Detail, "created ") {
+		t.Errorf("first trace line %q (%v), want a recv event of the create", first, err)
+	}
+}
