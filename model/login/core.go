@@ -90,12 +90,16 @@ type device interface {
 // taking, the secure channel, request and timer bookkeeping, the Step
 // driver, and the way a login ends. It holds no goroutine and reads no clock.
 type core struct {
-	v    variant.Variant
-	cc   channel.Config
-	rv   rendezvous.Config
-	rnd  io.Reader
-	opts []msg.Option
-	etag bool
+	// bearer is the device's own access token (the existing device's),
+	// sent when it creates or discovers a rendezvous session, which a
+	// server may allow to signed-in users only.
+	bearer string
+	v      variant.Variant
+	cc     channel.Config
+	rv     rendezvous.Config
+	rnd    io.Reader
+	opts   []msg.Option
+	etag   bool
 
 	dev        device    // the machine embedding this core
 	gIntent    qr.Intent // the intent of the QR code this device shows as G
@@ -430,7 +434,11 @@ func (c *core) createURL() string {
 // discoverRendezvous asks the MSC4388 discovery endpoint (GET {prefix}) whether this
 // device may create a session; create follows on {"create_available": true}.
 func (c *core) discoverRendezvous() {
-	c.issue(opDiscover, TargetRendezvous, "GET", c.createURL(), nil, nil)
+	var h Header
+	if c.bearer != "" {
+		h = oauth.NewHeader("Authorization", "Bearer "+c.bearer)
+	}
+	c.issue(opDiscover, TargetRendezvous, "GET", c.createURL(), h, nil)
 }
 
 // rendezvousDiscovered handles the discovery answer: create, or end the login.
@@ -468,13 +476,15 @@ func (c *core) nextTxnID() string {
 }
 
 func (c *core) create() {
+	h := oauth.NewHeader("Content-Type", oauth.ContentTypeJSON)
+	body := []byte(`{"data":""}`)
 	if c.etag {
-		c.issue(opCreate, TargetRendezvous, "POST", c.createURL(),
-			oauth.NewHeader("Content-Type", "text/plain", "Content-Length", "0"), nil)
-		return
+		h, body = oauth.NewHeader("Content-Type", "text/plain", "Content-Length", "0"), nil
 	}
-	c.issue(opCreate, TargetRendezvous, "POST", c.createURL(),
-		oauth.NewHeader("Content-Type", oauth.ContentTypeJSON), []byte(`{"data":""}`))
+	if c.bearer != "" {
+		h.Add("Authorization", "Bearer "+c.bearer)
+	}
+	c.issue(opCreate, TargetRendezvous, "POST", c.createURL(), h, body)
 }
 
 func (c *core) read() {

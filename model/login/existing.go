@@ -25,7 +25,8 @@ type ExistingDeviceConfig struct {
 	BaseURL string
 	// ServerName is its homeserver's server name.
 	ServerName string
-	// AccessToken is its own access token, for GET /devices/{id}.
+	// AccessToken is its own access token, for GET /devices/{id} and for
+	// creating rendezvous sessions.
 	AccessToken string
 	// Secrets are the cross-signing (and backup) keys it hands over.
 	Secrets msg.Secrets
@@ -61,6 +62,7 @@ func NewExistingDevice(cfg ExistingDeviceConfig, rnd io.Reader) (*ExistingDevice
 		return nil, err
 	}
 	e.createBase, e.qrServer = strings.TrimSuffix(cfg.BaseURL, "/"), cfg.ServerName
+	e.bearer = cfg.AccessToken
 	return e, nil
 }
 

@@ -32,6 +32,12 @@ type NewDeviceConfig struct {
 	ClientID string
 	// ClientName and ClientURI are sent when registering.
 	ClientName, ClientURI string
+	// ForceDeviceID and ForceVerificationURI make a malicious new device
+	// for the simulator's adversaries: the device ID it claims (and asks
+	// the provider for) instead of a drawn one, and the verification URI it
+	// sends in m.login.protocol instead of the provider's (its
+	// verification_uri_complete then left out). Empty: honest.
+	ForceDeviceID, ForceVerificationURI string
 	// ExpectedUserID, when set and the variant confirms the account, is the
 	// account whoami must name (the one the user means to sign in to);
 	// another ends the login with whoami_mismatch.
@@ -378,6 +384,9 @@ func (n *NewDevice) authorize() {
 		}
 		dk.DeviceID = string(b[:])
 	}
+	if n.cfg.ForceDeviceID != "" {
+		dk.DeviceID = n.cfg.ForceDeviceID
+	}
 	n.dk = dk
 	n.out.DeviceID = dk.DeviceID
 	n.setState(StateAuthorizing)
@@ -398,6 +407,9 @@ func (n *NewDevice) authorized(r Response) {
 	}
 	n.deviceCode, n.userCode, n.verURI = dc, uc, vu
 	n.verComplete, _ = str(&obj, "verification_uri_complete")
+	if n.cfg.ForceVerificationURI != "" {
+		n.verURI, n.verComplete = n.cfg.ForceVerificationURI, ""
+	}
 	iv, ok := num(&obj, "interval")
 	if !ok || iv <= 0 {
 		iv = 5

@@ -7,6 +7,7 @@ import (
 
 	"qrlab/model/qr"
 	"qrlab/model/rendezvous"
+	"qrlab/model/variant"
 )
 
 // opaqueID is the opaque identifier grammar transaction IDs must follow.
@@ -109,5 +110,24 @@ func TestRendezvousDiscovery(t *testing.T) {
 	w := runPreset(t, "msc4388", qr.Login, worldOpts{seed: 13}, user{})
 	if strings.Contains(w.log.String(), "rendezvous GET "+rendezvous.StablePrefix+" ") {
 		t.Fatalf("discovery without the knob\n%s", w.log.String())
+	}
+}
+
+// TestAuthenticatedCreate: on a homeserver that lets only signed-in users
+// create rendezvous sessions, the existing device creates with its own
+// access token, and a new device showing the QR code is refused.
+func TestAuthenticatedCreate(t *testing.T) {
+	for _, preset := range []string{"msc4108-2024", "msc4388"} {
+		auth := func(c *rendezvous.Config) { c.Access = rendezvous.AccessAuthenticated }
+		w := newWorld(t, variant.MustLoad(preset), worldOpts{nIntent: qr.Reciprocate, rvEdit: auth}, user{})
+		w.run()
+		if !w.n.Outcome().Success || !w.e.Outcome().Success {
+			t.Fatalf("%s: E shows the code: N %s, E %s\n%s", preset, w.n.Outcome(), w.e.Outcome(), w.log.String())
+		}
+		w = newWorld(t, variant.MustLoad(preset), worldOpts{nIntent: qr.Login, rvEdit: auth}, user{})
+		w.run()
+		if w.n.Outcome().Success || w.n.State() != StateFailed {
+			t.Fatalf("%s: N shows the code on an authenticated-only server: N %s", preset, w.n.Outcome())
+		}
 	}
 }

@@ -494,7 +494,15 @@ func (w *world) serve(r Request) Response {
 		for _, f := range r.Header {
 			h = append(h, rendezvous.Field{Name: f.Name, Value: f.Value})
 		}
-		resp, _ := w.store.Handle(rendezvous.Millis(w.now), &rendezvous.Request{Method: r.Method, Path: r.Path, Header: h, Body: r.Body})
+		req := &rendezvous.Request{Method: r.Method, Path: r.Path, Header: h, Body: r.Body}
+		// The homeserver checks the token before the store sees the request.
+		if tok, ok := strings.CutPrefix(h.Get("Authorization"), "Bearer "); ok {
+			req.Auth = rendezvous.AuthInvalid
+			if tok == eToken {
+				req.Auth = rendezvous.AuthValid
+			}
+		}
+		resp, _ := w.store.Handle(rendezvous.Millis(w.now), req)
 		oh := make(Header, 0, len(resp.Header))
 		for _, f := range resp.Header {
 			oh = append(oh, oauth.Field{Name: f.Name, Value: f.Value})
