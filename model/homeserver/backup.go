@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"qrlab/model/oauth"
+	"qrlab/model/wire"
 )
 
 // PathRoomKeysVersion is the key backup version endpoint: GET answers the
@@ -63,11 +64,11 @@ func (h *Server) backupVersion(userID string) Response {
 	bk := a.backup
 	b := make([]byte, 0, 192)
 	b = append(b, `{"algorithm":`...)
-	b = oauth.AppendJSONString(b, BackupAlgorithm)
+	b = wire.AppendString(b, BackupAlgorithm)
 	b = append(b, `,"auth_data":{"public_key":`...)
-	b = oauth.AppendJSONString(b, base64.RawStdEncoding.EncodeToString(bk.pub[:]))
+	b = wire.AppendString(b, base64.RawStdEncoding.EncodeToString(bk.pub[:]))
 	b = append(b, `},"count":0,"etag":"0","version":`...)
-	b = oauth.AppendJSONString(b, bk.version)
+	b = wire.AppendString(b, bk.version)
 	b = append(b, '}')
 	return Response{Status: 200, Header: oauth.JSONHeader(), Body: b}
 }

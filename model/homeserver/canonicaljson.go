@@ -8,7 +8,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
-	"qrlab/model/oauth"
+	"qrlab/model/wire"
 )
 
 // Errors of the JSON reader, wrapped with the byte offset where they were
@@ -492,7 +492,7 @@ func AppendCanonical(dst []byte, v *Value) []byte {
 	case Int:
 		return appendInt(dst, v.Int)
 	case String:
-		return oauth.AppendJSONString(dst, v.Str)
+		return wire.AppendString(dst, v.Str)
 	case Array:
 		dst = append(dst, '[')
 		for i := range v.Arr {
@@ -513,7 +513,7 @@ func AppendCanonical(dst []byte, v *Value) []byte {
 		if n > 0 {
 			dst = append(dst, ',')
 		}
-		dst = oauth.AppendJSONString(dst, v.Obj[i].Key)
+		dst = wire.AppendString(dst, v.Obj[i].Key)
 		dst = append(dst, ':')
 		dst = AppendCanonical(dst, &v.Obj[i].Value)
 	}

@@ -3,10 +3,10 @@ package homeserver
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"qrlab/model/oauth"
+	"qrlab/model/wire"
 )
 
 // ErrConfig is wrapped by every configuration error.
@@ -134,23 +134,10 @@ var presets = map[string]func() Config{
 }
 
 // PresetNames lists the presets in sorted order.
-func PresetNames() []string {
-	names := make([]string, 0, len(presets))
-	for n := range presets {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func PresetNames() []string { return wire.PresetNames(presets) }
 
 // Preset returns the named preset.
-func Preset(name string) (Config, error) {
-	p, ok := presets[name]
-	if !ok {
-		return Config{}, fmt.Errorf("%w: unknown preset %q (have %s)", ErrConfig, name, strings.Join(PresetNames(), ", "))
-	}
-	return p(), nil
-}
+func Preset(name string) (Config, error) { return wire.Preset(presets, name, ErrConfig) }
 
 // Validate checks the configuration and names the first bad field.
 func (c *Config) Validate() error {

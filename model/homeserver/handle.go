@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"qrlab/model/oauth"
+	"qrlab/model/wire"
 )
 
 // Paths of the client-server endpoints the login flow touches.
@@ -35,9 +36,9 @@ const (
 func matrixError(status int, errcode, msg string) Response {
 	b := make([]byte, 0, 32+len(errcode)+len(msg))
 	b = append(b, `{"errcode":`...)
-	b = oauth.AppendJSONString(b, errcode)
+	b = wire.AppendString(b, errcode)
 	b = append(b, `,"error":`...)
-	b = oauth.AppendJSONString(b, msg)
+	b = wire.AppendString(b, msg)
 	b = append(b, '}')
 	return Response{Status: status, Header: oauth.JSONHeader(), Body: b}
 }
@@ -98,9 +99,9 @@ func (h *Server) HandleAppend(now Millis, req *Request, fx []Effect) (Response, 
 		}
 		b := make([]byte, 0, 64+len(ref.user)+len(ref.device))
 		b = append(b, `{"user_id":`...)
-		b = oauth.AppendJSONString(b, ref.user)
+		b = wire.AppendString(b, ref.user)
 		b = append(b, `,"device_id":`...)
-		b = oauth.AppendJSONString(b, ref.device)
+		b = wire.AppendString(b, ref.device)
 		b = append(b, `,"is_guest":false}`...)
 		return Response{Status: 200, Header: oauth.JSONHeader(), Body: b}, fx
 	case PathRoomKeysVersion:
@@ -204,7 +205,7 @@ func (h *Server) getDevice(now Millis, userID, deviceID string) Response {
 	}
 	b := make([]byte, 0, 24+len(deviceID))
 	b = append(b, `{"device_id":`...)
-	b = oauth.AppendJSONString(b, deviceID)
+	b = wire.AppendString(b, deviceID)
 	b = append(b, '}')
 	return Response{Status: 200, Header: oauth.JSONHeader(), Body: b}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"qrlab/model/oauth"
+	"qrlab/model/wire"
 )
 
 // keysUpload answers POST /keys/upload: the device keys are checked (their
@@ -105,7 +106,7 @@ func otkCountsBody(counts map[string]int) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = oauth.AppendJSONString(b, alg)
+		b = wire.AppendString(b, alg)
 		b = append(b, ':')
 		b = appendInt(b, int64(counts[alg]))
 	}

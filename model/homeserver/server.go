@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"qrlab/model/oauth"
+	"qrlab/model/wire"
 )
 
 // The request and response types are the provider's: see oauth.Request.
@@ -156,14 +157,14 @@ func New(cfg Config, op *oauth.Server) (*Server, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = oauth.AppendJSONString(b, v)
+		b = wire.AppendString(b, v)
 	}
 	b = append(b, `],"unstable_features":{`...)
 	for i, f := range cfg.UnstableFeatures {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = oauth.AppendJSONString(b, f.Name)
+		b = wire.AppendString(b, f.Name)
 		if f.Enabled {
 			b = append(b, ":true"...)
 		} else {
@@ -172,7 +173,7 @@ func New(cfg Config, op *oauth.Server) (*Server, error) {
 	}
 	h.versions = append(b, "}}"...)
 	if op != nil {
-		h.issuerDoc = oauth.AppendJSONString([]byte(`{"issuer":`), op.Issuer())
+		h.issuerDoc = wire.AppendString([]byte(`{"issuer":`), op.Issuer())
 		h.issuerDoc = append(h.issuerDoc, '}')
 	}
 	return h, nil

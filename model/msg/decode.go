@@ -1,6 +1,10 @@
 package msg
 
-import "strconv"
+import (
+	"strconv"
+
+	"qrlab/model/wire"
+)
 
 // Option adjusts how Decode judges a message. Options are plain values
 // (the zero Option changes nothing), so passing them costs no allocation.
@@ -236,30 +240,30 @@ func (d *decoder) fail(kind Kind, path, detail string) *Error {
 }
 
 func decode(b []byte, o options) (Message, *Error) {
-	r := reader{b: b}
-	r.ws()
-	if r.i >= len(b) {
-		return nil, r.fail(r.i, "no JSON value")
+	r := wire.Reader{B: b}
+	r.Space()
+	if r.I >= len(b) {
+		return nil, &Error{Kind: KindNotJSON, Offset: r.I, Detail: "no JSON value"}
 	}
 	var slots [nTop]slot
 	var unknown keyRef
-	if b[r.i] != '{' {
-		first := b[r.i]
-		if err := r.value(0); err != nil {
-			return nil, err
+	if b[r.I] != '{' {
+		first := b[r.I]
+		if f := r.Value(0); !f.OK() {
+			return nil, notJSON(f)
 		}
-		r.ws()
-		if r.i != len(b) {
-			return nil, r.fail(r.i, "data after the top-level value")
+		r.Space()
+		if r.I != len(b) {
+			return nil, &Error{Kind: KindNotJSON, Offset: r.I, Detail: "data after the top-level value"}
 		}
 		return nil, &Error{Kind: KindNotObject, Detail: "the top-level value is " + withArticle(jsonKindName(first))}
 	}
-	if err := r.object(1, topField, slots[:], &unknown); err != nil {
+	if err := readObject(&r, 1, topField, slots[:], &unknown); err != nil {
 		return nil, err
 	}
-	r.ws()
-	if r.i != len(b) {
-		return nil, r.fail(r.i, "data after the top-level object")
+	r.Space()
+	if r.I != len(b) {
+		return nil, &Error{Kind: KindNotJSON, Offset: r.I, Detail: "data after the top-level object"}
 	}
 	d := decoder{b: b, o: o}
 	return d.message(&slots, unknown)
@@ -286,7 +290,7 @@ func (d *decoder) message(slots *[nTop]slot, unknown keyRef) (Message, *Error) {
 		return nil, d.fail(KindWrongType, "type", "want string, got "+jsonKindName(d.b[t.start]))
 	}
 	var mask uint
-	raw := unescape(d.b[t.start+1 : t.end-1])
+	raw := wire.Unescape(d.b[t.start+1 : t.end-1])
 	switch string(raw) {
 	case TypeProtocols:
 		d.typ, mask = TypeProtocols, maskProtocols
@@ -314,7 +318,7 @@ func (d *decoder) message(slots *[nTop]slot, unknown keyRef) (Message, *Error) {
 		// Report the first offending key in document order.
 		at, path := -1, ""
 		if unknown.set {
-			at, path = unknown.start, string(unescape(d.b[unknown.start+1:unknown.end-1]))
+			at, path = unknown.start, string(wire.Unescape(d.b[unknown.start+1:unknown.end-1]))
 		}
 		for i := range slots {
 			if mask&(1<<i) == 0 && slots[i].n > 0 && (at < 0 || slots[i].key < at) {
@@ -350,7 +354,7 @@ func (d *decoder) stringAt(s slot, path string) (string, *Error) {
 	if d.b[s.start] != '"' {
 		return "", d.fail(KindWrongType, path, "want string, got "+jsonKindName(d.b[s.start]))
 	}
-	return string(unescape(d.b[s.start+1 : s.end-1])), nil
+	return string(wire.Unescape(d.b[s.start+1 : s.end-1])), nil
 }
 
 // required returns the string in slot s, which must be present and a string.
@@ -375,9 +379,9 @@ func (d *decoder) nested(s slot, path string, lookup func([]byte) int, slots []s
 	if d.b[s.start] != '{' {
 		return d.fail(KindWrongType, path, "want object, got "+jsonKindName(d.b[s.start]))
 	}
-	r := reader{b: d.b, i: s.start}
+	r := wire.Reader{B: d.b, I: s.start}
 	var unknown keyRef
-	if err := r.object(2, lookup, slots, &unknown); err != nil {
+	if err := readObject(&r, 2, lookup, slots, &unknown); err != nil {
 		return err // unreachable: the whole document was validated
 	}
 	for i := range slots {
@@ -386,7 +390,7 @@ func (d *decoder) nested(s slot, path string, lookup func([]byte) int, slots []s
 		}
 	}
 	if d.o.strictFields && unknown.set {
-		key := string(unescape(d.b[unknown.start+1 : unknown.end-1]))
+		key := string(wire.Unescape(d.b[unknown.start+1 : unknown.end-1]))
 		return d.fail(KindUnknownField, path+"."+key, "not a field of "+path)
 	}
 	return nil
@@ -401,25 +405,25 @@ func (d *decoder) protocols(slots *[nTop]slot) (Message, *Error) {
 	if d.b[s.start] != '[' {
 		return nil, d.fail(KindWrongType, "protocols", "want array, got "+jsonKindName(d.b[s.start]))
 	}
-	r := reader{b: d.b, i: s.start + 1}
+	r := wire.Reader{B: d.b, I: s.start + 1}
 	for {
-		r.ws()
-		if r.i >= s.end || d.b[r.i] == ']' {
+		r.Space()
+		if r.I >= s.end || d.b[r.I] == ']' {
 			break
 		}
-		if d.b[r.i] == ',' {
-			r.i++
+		if d.b[r.I] == ',' {
+			r.I++
 			continue
 		}
 		path := "protocols[" + strconv.Itoa(len(m.Protocols)) + "]"
-		if d.b[r.i] != '"' {
-			return nil, d.fail(KindWrongType, path, "want string, got "+jsonKindName(d.b[r.i]))
+		if d.b[r.I] != '"' {
+			return nil, d.fail(KindWrongType, path, "want string, got "+jsonKindName(d.b[r.I]))
 		}
-		start := r.i
-		if _, err := r.str(); err != nil {
-			return nil, err // unreachable: validated
+		start := r.I
+		if _, f := r.Str(); !f.OK() {
+			return nil, notJSON(f) // unreachable: validated
 		}
-		m.Protocols = append(m.Protocols, string(unescape(d.b[start+1:r.i-1])))
+		m.Protocols = append(m.Protocols, string(wire.Unescape(d.b[start+1:r.I-1])))
 	}
 	if len(m.Protocols) == 0 && d.o.gen == Gen2024 {
 		return nil, d.fail(KindWrongGeneration, "protocols",
@@ -552,7 +556,7 @@ func (d *decoder) key(s slot, path string, k *[32]byte) *Error {
 	if d.b[s.start] != '"' {
 		return d.fail(KindWrongType, path, "want string, got "+jsonKindName(d.b[s.start]))
 	}
-	if detail := decodeKey32(unescape(d.b[s.start+1:s.end-1]), !d.o.requireUnpadded, k); detail != "" {
+	if detail := decodeKey32(wire.Unescape(d.b[s.start+1:s.end-1]), !d.o.requireUnpadded, k); detail != "" {
 		return d.fail(KindBadKey, path, detail)
 	}
 	return nil

@@ -3,6 +3,8 @@ package msg
 import (
 	"encoding/base64"
 	"unicode/utf8"
+
+	"qrlab/model/wire"
 )
 
 // Encode writes m as compact canonical JSON: Matrix canonical JSON's rules
@@ -95,7 +97,7 @@ func (e *encoder) str(path, s string) *Error {
 	if !utf8.ValidString(s) {
 		return e.fail(KindInvalid, path, "string is not valid UTF-8")
 	}
-	e.b = appendString(e.b, s)
+	e.b = wire.AppendString(e.b, s)
 	return nil
 }
 
@@ -103,7 +105,7 @@ func (e *encoder) str(path, s string) *Error {
 // sorts after every other top-level key.
 func (e *encoder) typeTail(first bool) {
 	e.key("type", first)
-	e.b = appendString(e.b, e.typ)
+	e.b = wire.AppendString(e.b, e.typ)
 	e.b = append(e.b, '}')
 }
 
@@ -146,7 +148,7 @@ func (e *encoder) protocols(m *Protocols) *Error {
 		if !utf8.ValidString(p) {
 			return e.fail(KindInvalid, "protocols", "a protocol name is not valid UTF-8")
 		}
-		e.b = appendString(e.b, p)
+		e.b = wire.AppendString(e.b, p)
 	}
 	e.b = append(e.b, ']')
 	e.typeTail(false)
@@ -177,7 +179,7 @@ func (e *encoder) protocol(m *Protocol) *Error {
 		return err
 	}
 	e.key("protocol", false)
-	e.b = appendString(e.b, ProtocolDeviceAuthorizationGrant)
+	e.b = wire.AppendString(e.b, ProtocolDeviceAuthorizationGrant)
 	e.typeTail(false)
 	return nil
 }
@@ -199,7 +201,7 @@ func (e *encoder) failure(m *Failure) *Error {
 		first = false
 	}
 	e.key("reason", first)
-	e.b = appendString(e.b, string(m.Reason))
+	e.b = wire.AppendString(e.b, string(m.Reason))
 	e.typeTail(false)
 	return nil
 }
@@ -214,7 +216,7 @@ func (e *encoder) secrets(m *Secrets) *Error {
 		e.key("backup", true)
 		e.b = append(e.b, '{')
 		e.key("algorithm", true)
-		e.b = appendString(e.b, BackupAlgorithmMegolmV1)
+		e.b = wire.AppendString(e.b, BackupAlgorithmMegolmV1)
 		e.key("backup_version", false)
 		if err := e.str(backupPath(fBackupVersion), bk.Version); err != nil {
 			return err
@@ -240,40 +242,5 @@ func (e *encoder) secrets(m *Secrets) *Error {
 func appendKey(b []byte, k [32]byte) []byte {
 	b = append(b, '"')
 	b = base64.RawStdEncoding.AppendEncode(b, k[:])
-	return append(b, '"')
-}
-
-// appendString writes s, valid UTF-8, as a JSON string the Matrix canonical
-// way: only '"', '\\' and control characters are escaped, with the short
-// forms where JSON has them and \u00xx (lower-case hex) otherwise.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\b':
-			b = append(b, '\\', 'b')
-		case '\f':
-			b = append(b, '\\', 'f')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-		}
-		start = i + 1
-	}
-	b = append(b, s[start:]...)
 	return append(b, '"')
 }

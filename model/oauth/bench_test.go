@@ -17,7 +17,7 @@ func BenchmarkPollPending(b *testing.B) {
 			req := &Request{
 				Method: "POST",
 				Path:   "/" + PathToken,
-				Header: Header{{"Content-Type", ContentTypeForm}},
+				Header: Header{{Name: "Content-Type", Value: ContentTypeForm}},
 				Body:   EncodeForm("grant_type", GrantTypeDeviceCode, "device_code", da.DeviceCode, "client_id", h.clientID),
 			}
 			fx := make([]Effect, 0, 4)
@@ -43,7 +43,7 @@ func BenchmarkDeviceAuthorization(b *testing.B) {
 			req := &Request{
 				Method: "POST",
 				Path:   "/" + PathDeviceAuthorization,
-				Header: Header{{"Content-Type", ContentTypeForm}},
+				Header: Header{{Name: "Content-Type", Value: ContentTypeForm}},
 				Body:   EncodeForm("client_id", h.clientID, "scope", testScope("BENCHDEVICE")),
 			}
 			fx := make([]Effect, 0, 4)

@@ -133,7 +133,7 @@ func (s *Server) linkPage(now Millis, req *Request, query string, sess Session, 
 }
 
 func redirect(loc string) Response {
-	return Response{Status: 303, Header: Header{{"Location", loc}, {"Cache-Control", "no-store"}}}
+	return Response{Status: 303, Header: Header{{Name: "Location", Value: loc}, {Name: "Cache-Control", Value: "no-store"}}}
 }
 
 // consentPage shows a grant to the logged-in user with Allow and Deny.

@@ -72,7 +72,7 @@ func (h *harness) register(now Millis) string {
 func (h *harness) do(now Millis, method, rel, contentType string, body []byte) Response {
 	req := &Request{Method: method, Path: h.srv.basePath + rel, Body: body}
 	if contentType != "" {
-		req.Header = Header{{"Content-Type", contentType}}
+		req.Header = Header{{Name: "Content-Type", Value: contentType}}
 	}
 	resp, fx := h.srv.HandleAppend(now, req, h.fx)
 	h.fx = fx
@@ -82,7 +82,7 @@ func (h *harness) do(now Millis, method, rel, contentType string, body []byte) R
 func (h *harness) browse(now Millis, method, target string, sess Session, body []byte) (Response, Page) {
 	req := &Request{Method: method, Path: target, Body: body}
 	if body != nil {
-		req.Header = Header{{"Content-Type", ContentTypeForm}}
+		req.Header = Header{{Name: "Content-Type", Value: ContentTypeForm}}
 	}
 	resp, page, fx := h.srv.BrowseAppend(now, req, sess, h.fx)
 	h.fx = fx

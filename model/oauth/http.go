@@ -5,14 +5,15 @@ import (
 	"fmt"
 	"strconv"
 	"unicode/utf8"
+
+	"qrlab/model/wire"
 )
 
-// This file holds the small HTTP-shaped types the provider speaks. The
-// homeserver package imports them rather than defining its own: the
-// homeserver delegates authentication to the provider (as Synapse delegates
-// to MAS), so the dependency already points from homeserver to oauth, and one
-// request type lets a simulator route the same value to either server. The
-// rendezvous package has its own, equivalent type for now.
+// This file holds the small HTTP-shaped types the provider speaks. They are
+// package wire's, shared with the homeserver (which delegates
+// authentication to the provider, as Synapse delegates to MAS, and takes
+// its request type from here) and with the rendezvous store, so that a
+// simulator routes the same values to any of the three servers.
 
 // Millis is a point in virtual time or a duration, in milliseconds. The
 // provider never reads a clock: every call takes the time as an argument.
@@ -29,45 +30,23 @@ const (
 // (expires_in, interval) carry them.
 func (m Millis) Seconds() int64 { return int64(m / Second) }
 
-// Field is one header line.
-type Field struct {
-	Name  string
-	Value string
-}
-
-// Header is a list of header lines in wire order. A slice rather than a map
-// costs no hashing for the two or three lines a message carries. Names
-// compare case-insensitively (ASCII), as HTTP says. Headers of responses may
-// be shared between responses: treat them as read-only.
-type Header []Field
-
-// Get returns the value of the first line named name, or "".
-func (h Header) Get(name string) string {
-	v, _ := h.Lookup(name)
-	return v
-}
-
-// Lookup returns the value of the first line named name and whether there is
-// one.
-func (h Header) Lookup(name string) (string, bool) {
-	for i := range h {
-		if equalFold(h[i].Name, name) {
-			return h[i].Value, true
-		}
-	}
-	return "", false
-}
-
-// Values returns the values of every line named name, in order.
-func (h Header) Values(name string) []string {
-	var vs []string
-	for i := range h {
-		if equalFold(h[i].Name, name) {
-			vs = append(vs, h[i].Value)
-		}
-	}
-	return vs
-}
+// The HTTP types are package wire's.
+type (
+	// Field is one header line.
+	Field = wire.Field
+	// Header is a list of header lines in wire order; see wire.Header.
+	// Headers of responses may be shared between responses: treat them as
+	// read-only.
+	Header = wire.Header
+	// Request is one HTTP request. Path is the request target as sent on
+	// the wire: the percent-encoded path and, after "?", the raw query.
+	// Handlers never keep a reference to its Body.
+	Request = wire.Request
+	// Response is one HTTP response. Header and Body may be shared with
+	// other responses (fixed error bodies, the metadata document): treat
+	// them as read-only.
+	Response = wire.Response
+)
 
 // NewHeader builds a header from name, value pairs, in order.
 func NewHeader(pairs ...string) Header {
@@ -76,22 +55,6 @@ func NewHeader(pairs ...string) Header {
 		h = append(h, Field{Name: pairs[i], Value: pairs[i+1]})
 	}
 	return h
-}
-
-// Add appends a line.
-func (h *Header) Add(name, value string) { *h = append(*h, Field{name, value}) }
-
-// Request is one HTTP request. Path is the request target as sent on the
-// wire: the percent-encoded path and, after "?", the raw query.
-type Request struct {
-	// Method is the HTTP method, such as "POST".
-	Method string
-	// Path is the escaped path with the query, such as "/link?code=ABC123".
-	Path string
-	// Header holds the request's header lines.
-	Header Header
-	// Body is the raw request body. Handlers never keep a reference to it.
-	Body []byte
 }
 
 // SplitPath returns the path and the raw query (without "?") of a request
@@ -105,18 +68,6 @@ func SplitPath(target string) (path, query string) {
 	return target, ""
 }
 
-// Response is one HTTP response. Header and Body may be shared with other
-// responses (fixed error bodies, the metadata document): treat them as
-// read-only.
-type Response struct {
-	// Status is the HTTP status code.
-	Status int
-	// Header holds the response's header lines.
-	Header Header
-	// Body is the raw response body.
-	Body []byte
-}
-
 // Content types the provider and the homeserver write.
 const (
 	ContentTypeJSON = "application/json"
@@ -126,34 +77,14 @@ const (
 
 // Fixed response headers, shared by every response that uses them.
 var (
-	headerJSON        = Header{{"Content-Type", ContentTypeJSON}}
-	headerJSONNoStore = Header{{"Content-Type", ContentTypeJSON}, {"Cache-Control", "no-store"}, {"Pragma", "no-cache"}}
-	headerHTML        = Header{{"Content-Type", ContentTypeHTML}, {"Cache-Control", "no-store"}}
+	headerJSON        = Header{{Name: "Content-Type", Value: ContentTypeJSON}}
+	headerJSONNoStore = Header{{Name: "Content-Type", Value: ContentTypeJSON}, {Name: "Cache-Control", Value: "no-store"}, {Name: "Pragma", Value: "no-cache"}}
+	headerHTML        = Header{{Name: "Content-Type", Value: ContentTypeHTML}, {Name: "Cache-Control", Value: "no-store"}}
 )
 
 // JSONHeader is the header of a plain JSON response (Content-Type only). It
 // is shared: never modify it.
 func JSONHeader() Header { return headerJSON }
-
-// equalFold compares two ASCII strings case-insensitively.
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		if lower(a[i]) != lower(b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func lower(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
 
 // hasMediaType reports whether a Content-Type value names the media type mt
 // (compared case-insensitively), with or without parameters.
@@ -166,7 +97,7 @@ func hasMediaType(v, mt string) bool {
 	for end > 0 && (v[end-1] == ' ' || v[end-1] == '\t') {
 		end--
 	}
-	return equalFold(v[:end], mt)
+	return wire.EqualFold(v[:end], mt)
 }
 
 // Errors of the form and percent-decoding helpers.
@@ -478,37 +409,8 @@ func containsByte(s string, c byte) bool {
 }
 
 // AppendJSONString appends s as a JSON string literal, escaping quotes,
-// backslashes and control characters and leaving other UTF-8 as it is.
-func AppendJSONString(dst []byte, s string) []byte {
-	const hexdigits = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		case '\b':
-			dst = append(dst, '\\', 'b')
-		case '\f':
-			dst = append(dst, '\\', 'f')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hexdigits[c>>4], hexdigits[c&0xf])
-		}
-		start = i + 1
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
+// backslashes and control characters and leaving other UTF-8 as it is (see
+// wire.AppendString).
+func AppendJSONString(dst []byte, s string) []byte { return wire.AppendString(dst, s) }
 
 func appendInt(dst []byte, v int64) []byte { return strconv.AppendInt(dst, v, 10) }

@@ -356,7 +356,7 @@ func TestMetadata(t *testing.T) {
 func TestRegistration(t *testing.T) {
 	srv, _ := New(PresetMAS(), stream(1))
 	do := func(body string) Response {
-		r, _ := srv.Handle(0, &Request{Method: "POST", Path: "/" + PathRegistration, Header: Header{{"Content-Type", ContentTypeJSON}}, Body: []byte(body)})
+		r, _ := srv.Handle(0, &Request{Method: "POST", Path: "/" + PathRegistration, Header: Header{{Name: "Content-Type", Value: ContentTypeJSON}}, Body: []byte(body)})
 		return r
 	}
 	r := do(string(RegistrationBody("Element X", "https://element.io/")))

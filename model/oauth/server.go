@@ -575,7 +575,7 @@ func notFound() Response {
 func methodNotAllowed(allow string) Response {
 	return Response{
 		Status: 405,
-		Header: Header{{"Content-Type", ContentTypeJSON}, {"Allow", allow}},
+		Header: Header{{Name: "Content-Type", Value: ContentTypeJSON}, {Name: "Allow", Value: allow}},
 		Body:   errorBody(ErrorInvalidRequest, "Method not allowed; use "+allow+"."),
 	}
 }

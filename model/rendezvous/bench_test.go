@@ -27,10 +27,10 @@ func newCycle(tb testing.TB, cfg Config) *cycle {
 	payload := "MATRIX_QR_CODE_LOGIN_INITIATE|0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 	if cfg.Flavour == FlavourETag {
 		c.create = Request{Method: "POST", Path: cfg.Prefixes[0], Body: []byte(payload),
-			Header: Header{{"Content-Type", "text/plain"}, {"Content-Length", strconv.Itoa(len(payload))}}}
+			Header: Header{{Name: "Content-Type", Value: "text/plain"}, {Name: "Content-Length", Value: strconv.Itoa(len(payload))}}}
 	} else {
 		c.create = Request{Method: "POST", Path: cfg.Prefixes[0], Body: []byte(`{"data":"` + payload + `"}`),
-			Header: Header{{"Content-Type", "application/json"}}}
+			Header: Header{{Name: "Content-Type", Value: "application/json"}}}
 	}
 	return c
 }
@@ -56,7 +56,7 @@ func (c *cycle) run(tb testing.TB) int {
 	var put Request
 	if c.cfg.Flavour == FlavourETag {
 		put = Request{Method: "PUT", Path: path, Body: c.create.Body,
-			Header: Header{{"Content-Type", "text/plain"}, {"Content-Length", c.create.Header[1].Value}, {"If-Match", token}}}
+			Header: Header{{Name: "Content-Type", Value: "text/plain"}, {Name: "Content-Length", Value: c.create.Header[1].Value}, {Name: "If-Match", Value: token}}}
 	} else {
 		c.putBody = append(c.putBody[:0], `{"sequence_token":`...)
 		c.putBody = appendJSONStr(c.putBody, token)
@@ -69,7 +69,7 @@ func (c *cycle) run(tb testing.TB) int {
 	resp, c.fx = c.s.HandleAppend(c.now, &get, c.fx[:0])
 	sum += resp.Status
 	if c.cfg.Flavour == FlavourETag {
-		get.Header = Header{{"If-None-Match", resp.Header.Get("ETag")}}
+		get.Header = Header{{Name: "If-None-Match", Value: resp.Header.Get("ETag")}}
 	}
 	resp, c.fx = c.s.HandleAppend(c.now, &get, c.fx[:0])
 	sum += resp.Status
@@ -120,7 +120,7 @@ func BenchmarkPoll(b *testing.B) {
 			resp, _ := c.s.Handle(t0, &c.create)
 			get := Request{Method: "GET", Path: c.s.sessionPrefixFor(cfg) + "/" + c.s.tail.id}
 			if cfg.Flavour == FlavourETag {
-				get.Header = Header{{"If-None-Match", resp.Header.Get("ETag")}}
+				get.Header = Header{{Name: "If-None-Match", Value: resp.Header.Get("ETag")}}
 			}
 			fx := make([]Effect, 0, 4)
 			b.ReportAllocs()

@@ -3,9 +3,10 @@ package rendezvous
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
+
+	"qrlab/model/wire"
 )
 
 // ErrConfig is wrapped by every error that Validate and New return for a
@@ -569,14 +570,7 @@ var presets = map[string]func() Config{
 }
 
 // PresetNames lists every preset name in a stable order.
-func PresetNames() []string {
-	names := make([]string, 0, len(presets))
-	for n := range presets {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func PresetNames() []string { return wire.PresetNames(presets) }
 
 // Preset returns the named preset. A flavour name alone ("etag",
 // "sequence-token-2025", "sequence-token") gives that flavour's text preset.

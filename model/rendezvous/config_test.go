@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"qrlab/model/wire"
 )
 
 func TestPresetsValidate(t *testing.T) {
@@ -114,9 +116,6 @@ func TestHeader(t *testing.T) {
 	if _, ok := h.Lookup("missing"); ok {
 		t.Fatal("Lookup of a missing name")
 	}
-	if equalFold("a-b", "A_B") || !equalFold("Sec-Fetch-Mode", "sec-fetch-mode") {
-		t.Fatal("equalFold")
-	}
 }
 
 func TestEffectKindNames(t *testing.T) {
@@ -201,11 +200,29 @@ func TestJSONReader(t *testing.T) {
 	if err := parseJSONObject([]byte(`{"data":"a","data":"b"}`), "data", "", &d, nil, true); err != errJSONDuplicate {
 		t.Fatalf("duplicate: %v", err)
 	}
+	// A refused duplicate is refused before its value is read, so it wins
+	// over a syntax error in that value.
+	if err := parseJSONObject([]byte(`{"data":"a","data":}`), "data", "", &d, nil, true); err != errJSONDuplicate {
+		t.Fatalf("duplicate before a bad value: %v", err)
+	}
+	// Without rejectDup the last occurrence wins, whatever its type.
+	if err := parseJSONObject([]byte(`{"data":"a","data":2}`), "data", "", &d, nil, false); err != nil || d.kind != jsonNumber {
+		t.Fatalf("last occurrence: %v %d", err, d.kind)
+	}
+	// A string without escapes aliases the body; one with escapes is a copy.
+	body := []byte(`{"data":"plain","sequence_token":"t\u0031"}`)
+	var tok jsonField
+	if err := parseJSONObject(body, "data", "sequence_token", &d, &tok, false); err != nil {
+		t.Fatal(err)
+	}
+	if d.owned || &d.str[0] != &body[9] || !tok.owned || string(tok.str) != "t1" {
+		t.Fatalf("owned: data %v %q, token %v %q", d.owned, d.str, tok.owned, tok.str)
+	}
 }
 
 func TestAppendJSONString(t *testing.T) {
 	for _, s := range []string{"", "abc", "\"\\/\n\r\t\b\f\x00\x1f", "é😀\u2028", "\x7f"} {
-		out := appendJSONString(nil, []byte(s))
+		out := wire.AppendBytes(nil, []byte(s))
 		var back string
 		if err := json.Unmarshal(out, &back); err != nil || back != s {
 			t.Errorf("%q → %s → %q %v", s, out, back, err)

@@ -3,6 +3,8 @@ package rendezvous
 import (
 	"strconv"
 	"strings"
+
+	"qrlab/model/wire"
 )
 
 // The etag flavour: the 2024 MSC4108 API.
@@ -100,24 +102,24 @@ func textPlain(v string, rule ContentTypeRule) bool {
 	case ContentTypeExact:
 		return v == "text/plain"
 	case ContentTypeMediaType:
-		return equalFold(strings.TrimSpace(v), "text/plain")
+		return wire.EqualFold(strings.TrimSpace(v), "text/plain")
 	default:
 		mt := v
 		if i := strings.IndexByte(mt, ';'); i >= 0 {
 			mt = mt[:i]
 		}
-		return equalFold(strings.TrimSpace(mt), "text/plain")
+		return wire.EqualFold(strings.TrimSpace(mt), "text/plain")
 	}
 }
 
 // sessionHeaders appends the common headers of a response about a session.
 func (s *Store) sessionHeaders(h Header, p *session, rt route) Header {
 	h = append(h,
-		Field{"ETag", p.token},
-		Field{"Expires", p.expiresHTTP},
-		Field{"Last-Modified", p.modifiedHTTP},
-		Field{"Cache-Control", s.cfg.CacheControl},
-		Field{"Pragma", "no-cache"},
+		Field{Name: "ETag", Value: p.token},
+		Field{Name: "Expires", Value: p.expiresHTTP},
+		Field{Name: "Last-Modified", Value: p.modifiedHTTP},
+		Field{Name: "Cache-Control", Value: s.cfg.CacheControl},
+		Field{Name: "Pragma", Value: "no-cache"},
 	)
 	return append(h, s.corsFor(rt)...)
 }
@@ -128,8 +130,8 @@ func (s *Store) etagCreate(now Millis, req *Request, rt route, fx []Effect) (Res
 	}
 	if s.cfg.DelegateTo != "" {
 		h := make(Header, 0, headerCap)
-		h = append(h, Field{"Location", s.cfg.DelegateTo}, Field{"Content-Length", "0"},
-			Field{"Cache-Control", s.cfg.CacheControl}, Field{"Pragma", "no-cache"})
+		h = append(h, Field{Name: "Location", Value: s.cfg.DelegateTo}, Field{Name: "Content-Length", Value: "0"},
+			Field{Name: "Cache-Control", Value: s.cfg.CacheControl}, Field{Name: "Pragma", Value: "no-cache"})
 		h = append(h, s.cors.root...)
 		return Response{Status: 307, Header: h}, fx
 	}
@@ -147,7 +149,7 @@ func (s *Store) etagCreate(now Millis, req *Request, rt route, fx []Effect) (Res
 	body = append(body[:len(body)-1], p.id...) // IDs are [0-9A-Za-z-]
 	body = append(body, '"', '}')
 	h := make(Header, 0, headerCap+2)
-	h = append(h, Field{"Content-Type", "application/json"}, Field{"Content-Length", strconv.Itoa(len(body))})
+	h = append(h, Field{Name: "Content-Type", Value: "application/json"}, Field{Name: "Content-Length", Value: strconv.Itoa(len(body))})
 	h = s.sessionHeaders(h, p, rt)
 	return Response{Status: 201, Header: h, Body: body}, append(fx, Effect{Kind: EffectCreated, ID: p.id, Writes: p.writes, At: now})
 }
@@ -167,7 +169,7 @@ func (s *Store) etagGet(now Millis, req *Request, rt route, fx []Effect) (Respon
 		return Response{Status: 304, Header: h}, append(fx, Effect{Kind: EffectNotModified, ID: p.id, Writes: p.writes, At: now})
 	}
 	h := make(Header, 0, headerCap+2)
-	h = append(h, Field{"Content-Type", "text/plain"}, Field{"Content-Length", strconv.Itoa(len(p.data))})
+	h = append(h, Field{Name: "Content-Type", Value: "text/plain"}, Field{Name: "Content-Length", Value: strconv.Itoa(len(p.data))})
 	h = s.sessionHeaders(h, p, rt)
 	return Response{Status: 200, Header: h, Body: p.data}, append(fx, Effect{Kind: EffectRead, ID: p.id, Writes: p.writes, At: now})
 }
@@ -191,7 +193,7 @@ func (s *Store) etagPut(now Millis, req *Request, rt route, fx []Effect) (Respon
 	}
 	s.update(p, now, append([]byte(nil), req.Body...))
 	h := make(Header, 0, headerCap)
-	h = append(h, Field{"Content-Length", "0"})
+	h = append(h, Field{Name: "Content-Length", Value: "0"})
 	h = s.sessionHeaders(h, p, rt)
 	return Response{Status: 202, Header: h}, append(fx, Effect{Kind: EffectWritten, ID: p.id, Writes: p.writes, At: now})
 }
@@ -208,7 +210,7 @@ func (s *Store) concurrentWrite(p *session, rt route) Response {
 	body = appendJSONStr(body, code)
 	body = append(body, `,"error":"ETag does not match"}`...)
 	h := make(Header, 0, headerCap+2)
-	h = append(h, Field{"Content-Type", "application/json"}, Field{"Content-Length", strconv.Itoa(len(body))})
+	h = append(h, Field{Name: "Content-Type", Value: "application/json"}, Field{Name: "Content-Length", Value: strconv.Itoa(len(body))})
 	h = s.sessionHeaders(h, p, rt)
 	return Response{Status: 412, Header: h, Body: body}
 }
@@ -220,7 +222,7 @@ func (s *Store) etagDelete(now Millis, rt route, fx []Effect) (Response, []Effec
 	}
 	s.unlink(p)
 	h := make(Header, 0, headerCap)
-	h = append(h, Field{"Cache-Control", s.cfg.CacheControl}, Field{"Pragma", "no-cache"})
+	h = append(h, Field{Name: "Cache-Control", Value: s.cfg.CacheControl}, Field{Name: "Pragma", Value: "no-cache"})
 	h = append(h, s.cors.del...)
 	return Response{Status: 204, Header: h}, append(fx, Effect{Kind: EffectDeleted, ID: p.id, Writes: p.writes, At: now})
 }
@@ -247,7 +249,7 @@ func (s *Store) conditionalValid(h Header, name string) bool {
 	}
 	seen := false
 	for _, f := range h {
-		if !equalFold(f.Name, name) {
+		if !wire.EqualFold(f.Name, name) {
 			continue
 		}
 		if !forEachTag(f.Value, func(string, bool) bool { seen = true; return true }) {
@@ -346,7 +348,7 @@ func (s *Store) noneMatchFails(h Header, current string) bool {
 func anyTag(h Header, name string, pred func(tag string, weak bool) bool) bool {
 	hit := false
 	for _, f := range h {
-		if !equalFold(f.Name, name) {
+		if !wire.EqualFold(f.Name, name) {
 			continue
 		}
 		forEachTag(f.Value, func(tag string, weak bool) bool {

@@ -205,7 +205,7 @@ func (f *fuzzState) step(r *fuzzReader) *Request {
 		id := f.pickID(r)
 		tok := f.token(r, id)
 		if op == fopGetIfChanged {
-			return &Request{Method: "GET", Path: f.path(id), Header: Header{{"If-None-Match", tok}}}
+			return &Request{Method: "GET", Path: f.path(id), Header: Header{{Name: "If-None-Match", Value: tok}}}
 		}
 		data := r.str()
 		// The transaction selector is always read, so one program means the
@@ -221,7 +221,7 @@ func (f *fuzzState) step(r *fuzzReader) *Request {
 		req := &Request{Method: "PUT", Path: path}
 		if f.cfg.Flavour == FlavourETag {
 			req.Body = []byte(data)
-			req.Header = Header{{"Content-Type", "text/plain"}, {"Content-Length", strconv.Itoa(len(data))}, {"If-Match", tok}}
+			req.Header = Header{{Name: "Content-Type", Value: "text/plain"}, {Name: "Content-Length", Value: strconv.Itoa(len(data))}, {Name: "If-Match", Value: tok}}
 		} else {
 			req.Body = jsonBody("sequence_token", tok, "data", data)
 		}

@@ -1,102 +1,15 @@
 package rendezvous
 
-// Field is one HTTP header line.
-type Field struct {
-	Name  string
-	Value string
-}
+import "qrlab/model/wire"
 
-// Header is a list of header lines in wire order. It is a slice rather than
-// a map so that building and reading one costs no hashing and, for the few
-// lines a rendezvous message has, next to no allocation. Names compare
-// case-insensitively (ASCII), as HTTP says.
-type Header []Field
-
-// Get returns the value of the first line named name, or "".
-func (h Header) Get(name string) string {
-	v, _ := h.Lookup(name)
-	return v
-}
-
-// Lookup returns the value of the first line named name and whether there
-// is one.
-func (h Header) Lookup(name string) (string, bool) {
-	for i := range h {
-		if equalFold(h[i].Name, name) {
-			return h[i].Value, true
-		}
-	}
-	return "", false
-}
-
-// Count returns how many lines are named name.
-func (h Header) Count(name string) int {
-	n := 0
-	for i := range h {
-		if equalFold(h[i].Name, name) {
-			n++
-		}
-	}
-	return n
-}
-
-// Values returns the values of every line named name, in order.
-func (h Header) Values(name string) []string {
-	var vs []string
-	for i := range h {
-		if equalFold(h[i].Name, name) {
-			vs = append(vs, h[i].Value)
-		}
-	}
-	return vs
-}
-
-// Add appends a line.
-func (h *Header) Add(name, value string) { *h = append(*h, Field{name, value}) }
-
-// Set replaces every line named name with one line (appended at the end if
-// there was none).
-func (h *Header) Set(name, value string) {
-	out := (*h)[:0]
-	set := false
-	for _, f := range *h {
-		if equalFold(f.Name, name) {
-			if set {
-				continue
-			}
-			f.Value = value
-			set = true
-		}
-		out = append(out, f)
-	}
-	if !set {
-		out = append(out, Field{name, value})
-	}
-	*h = out
-}
-
-// equalFold compares two header names ASCII case-insensitively.
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if x == y {
-			continue
-		}
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
-}
+// The header types are package wire's, shared with the oauth provider and
+// the homeserver.
+type (
+	// Field is one HTTP header line.
+	Field = wire.Field
+	// Header is a list of header lines in wire order; see wire.Header.
+	Header = wire.Header
+)
 
 // AuthState is what the homeserver found out about the request's access
 // token before handing it to the store; the store never sees tokens.
@@ -129,16 +42,9 @@ type Request struct {
 }
 
 // Response is one HTTP response from the store. Body may share memory with
-// the stored payload: treat it as read-only.
-type Response struct {
-	// Status is the HTTP status code.
-	Status int
-	// Header holds the response's header lines, Content-Type and
-	// Content-Length included when there is a body.
-	Header Header
-	// Body is the raw response body.
-	Body []byte
-}
+// the stored payload: treat it as read-only. Its Header includes
+// Content-Type and Content-Length when there is a body.
+type Response = wire.Response
 
 // EffectKind names something that happened inside the store.
 type EffectKind uint8

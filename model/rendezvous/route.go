@@ -127,31 +127,31 @@ func CORSHeaders(cfg Config, ep Endpoint, preflight bool) Header {
 
 func makeCORS(cfg Config) corsSets {
 	matrix := []Field{
-		{"Access-Control-Allow-Origin", "*"},
-		{"Access-Control-Allow-Methods", corsMethods},
-		{"Access-Control-Allow-Headers", corsHeaders},
+		{Name: "Access-Control-Allow-Origin", Value: "*"},
+		{Name: "Access-Control-Allow-Methods", Value: corsMethods},
+		{Name: "Access-Control-Allow-Headers", Value: corsHeaders},
 	}
 	switch cfg.CORS {
 	case CORSMatrix:
 		return corsSets{root: matrix, session: matrix, del: matrix, preflightRoot: matrix, preflightSession: matrix}
 	case CORS2024Text:
-		root := append(append([]Field(nil), matrix...), Field{"Access-Control-Expose-Headers", "ETag"})
+		root := append(append([]Field(nil), matrix...), Field{Name: "Access-Control-Expose-Headers", Value: "ETag"})
 		sess := []Field{
-			{"Access-Control-Allow-Headers", "If-Match,If-None-Match"},
-			{"Access-Control-Allow-Methods", "GET, PUT, DELETE"},
-			{"Access-Control-Allow-Origin", "*"},
-			{"Access-Control-Expose-Headers", "ETag"},
+			{Name: "Access-Control-Allow-Headers", Value: "If-Match,If-None-Match"},
+			{Name: "Access-Control-Allow-Methods", Value: "GET, PUT, DELETE"},
+			{Name: "Access-Control-Allow-Origin", Value: "*"},
+			{Name: "Access-Control-Expose-Headers", Value: "ETag"},
 		}
 		return corsSets{root: root, session: sess, del: sess, preflightRoot: root, preflightSession: sess}
 	case CORS2024Synapse:
 		resp := []Field{
-			{"Access-Control-Allow-Origin", "*"},
-			{"Access-Control-Expose-Headers", "etag"},
+			{Name: "Access-Control-Allow-Origin", Value: "*"},
+			{Name: "Access-Control-Expose-Headers", Value: "etag"},
 		}
 		pre := []Field{
-			{"Access-Control-Allow-Origin", "*"},
-			{"Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, DELETE, OPTIONS"},
-			{"Access-Control-Allow-Headers", "X-Requested-With, Content-Type, Authorization, Date"},
+			{Name: "Access-Control-Allow-Origin", Value: "*"},
+			{Name: "Access-Control-Allow-Methods", Value: "GET, HEAD, POST, PUT, DELETE, OPTIONS"},
+			{Name: "Access-Control-Allow-Headers", Value: "X-Requested-With, Content-Type, Authorization, Date"},
 		}
 		return corsSets{root: resp, session: resp, del: resp[:1], preflightRoot: pre, preflightSession: pre}
 	}
@@ -177,7 +177,7 @@ func (s *Store) options(rt route) Response {
 	}
 	h := make(Header, 0, len(f)+1)
 	h = append(h, f...)
-	h = append(h, Field{"Allow", s.allowed(rt)})
+	h = append(h, Field{Name: "Allow", Value: s.allowed(rt)})
 	return Response{Status: 204, Header: h}
 }
 
@@ -186,7 +186,7 @@ func (s *Store) options(rt route) Response {
 func (s *Store) unrecognized(status int, rt route) Response {
 	var extra []Field
 	if status == 405 {
-		extra = []Field{{"Allow", s.allowed(rt)}}
+		extra = []Field{{Name: "Allow", Value: s.allowed(rt)}}
 	}
 	return s.errorResponse(status, "M_UNRECOGNIZED", "Unrecognized request", rt, extra)
 }
@@ -206,10 +206,10 @@ func (s *Store) errorResponse(status int, errcode, msg string, rt route, extra [
 // Content-Type, Content-Length, the etag flavour's cache headers, CORS.
 func (s *Store) jsonResponse(status int, body []byte, rt route, extra []Field) Response {
 	h := make(Header, 0, headerCap+len(extra))
-	h = append(h, Field{"Content-Type", "application/json"}, Field{"Content-Length", strconv.Itoa(len(body))})
+	h = append(h, Field{Name: "Content-Type", Value: "application/json"}, Field{Name: "Content-Length", Value: strconv.Itoa(len(body))})
 	h = append(h, extra...)
 	if s.cfg.Flavour == FlavourETag {
-		h = append(h, Field{"Cache-Control", s.cfg.CacheControl}, Field{"Pragma", "no-cache"})
+		h = append(h, Field{Name: "Cache-Control", Value: s.cfg.CacheControl}, Field{Name: "Pragma", Value: "no-cache"})
 	}
 	if rt.kind != routeNone {
 		h = append(h, s.corsFor(rt)...)

@@ -1,6 +1,10 @@
 package rendezvous
 
-import "bytes"
+import (
+	"bytes"
+
+	"qrlab/model/wire"
+)
 
 // The JSON flavours: the 2025 interim API and the 2026 MSC4388 API.
 
@@ -150,7 +154,7 @@ func (s *Store) jsonGet(now Millis, req *Request, rt route, fx []Effect) (Respon
 	}
 	body := make([]byte, 0, 64+len(p.data)+len(p.data)/8+len(p.token))
 	body = append(body, `{"data":`...)
-	body = appendJSONString(body, p.data)
+	body = wire.AppendBytes(body, p.data)
 	body = append(body, `,"sequence_token":`...)
 	body = appendJSONStr(body, p.token)
 	body = s.appendExpiry(body, p, now)
@@ -257,7 +261,7 @@ func (s *Store) jsonDelete(now Millis, rt route, fx []Effect) (Response, []Effec
 	fx = append(fx, Effect{Kind: EffectDeleted, ID: p.id, Writes: p.writes, At: now})
 	if s.cfg.DeleteBody == DeleteBodyNone {
 		h := make(Header, 0, headerCap)
-		h = append(h, Field{"Content-Length", "0"})
+		h = append(h, Field{Name: "Content-Length", Value: "0"})
 		h = append(h, s.corsFor(rt)...)
 		return Response{Status: 200, Header: h}, fx
 	}

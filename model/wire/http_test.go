@@ -1,0 +1,54 @@
+package wire
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestHeader(t *testing.T) {
+	h := Header{{Name: "Content-Type", Value: "a"}, {Name: "X-Two", Value: "1"}}
+	h.Add("x-two", "2")
+	if h.Get("content-type") != "a" || h.Get("CONTENT-TYPE") != "a" || h.Get("Content-Typ") != "" {
+		t.Fatal("Get is not case-insensitive")
+	}
+	if v, ok := h.Lookup("x-TWO"); !ok || v != "1" {
+		t.Fatalf("Lookup gives %q %v, want the first line", v, ok)
+	}
+	if _, ok := h.Lookup("missing"); ok {
+		t.Fatal("Lookup of a missing name")
+	}
+	if h.Count("X-TWO") != 2 || strings.Join(h.Values("x-two"), ",") != "1,2" {
+		t.Fatalf("Count/Values: %d %v", h.Count("X-TWO"), h.Values("x-two"))
+	}
+	if h.Values("missing") != nil {
+		t.Fatal("Values of a missing name is not nil")
+	}
+	h.Set("X-Two", "3")
+	if len(h) != 2 || h[0].Name != "Content-Type" || h[1] != (Field{Name: "X-Two", Value: "3"}) {
+		t.Fatalf("Set did not replace both lines with one in place: %v", h)
+	}
+	h.Set("New", "v")
+	if len(h) != 3 || h[2] != (Field{Name: "New", Value: "v"}) {
+		t.Fatalf("Set of a new name did not append: %v", h)
+	}
+}
+
+func TestEqualFold(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"", "", true},
+		{"Sec-Fetch-Mode", "sec-fetch-mode", true},
+		{"ETAG", "etag", true},
+		{"a-b", "A_B", false},
+		{"ab", "abc", false},
+		{"[", "{", false}, // 0x5b and 0x7b differ by the case bit but are not letters
+		{"@", "`", false},
+		{"é", "É", false}, // ASCII only
+	} {
+		if got := EqualFold(tc.a, tc.b); got != tc.want {
+			t.Errorf("EqualFold(%q, %q) = %v", tc.a, tc.b, got)
+		}
+	}
+}
