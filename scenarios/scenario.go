@@ -40,6 +40,9 @@ type Scenario struct {
 	// Swarm, when present, makes each seed draw its own faults (fields
 	// override the default bounds).
 	Swarm json.RawMessage `json:"swarm,omitempty"`
+	// Adversaries names the attackers of every run (simrun run --help
+	// lists them).
+	Adversaries []string `json:"adversaries,omitempty"`
 	// Backup gives the account a key backup.
 	Backup bool `json:"backup,omitempty"`
 	// Runs and Seed: runs seeds Seed, Seed+1, ...
@@ -84,7 +87,7 @@ func locate(b []byte, file string, off int64, err error) error {
 		if i := bytes.Index(b, []byte(f)); i >= 0 {
 			off = int64(i)
 		}
-		return fmt.Errorf("%w: %s:%d: unknown field %s (known: name, description, variant, new_variant, intent, network, user, swarm, backup, runs, seed)",
+		return fmt.Errorf("%w: %s:%d: unknown field %s (known: name, description, variant, new_variant, intent, network, user, swarm, adversaries, backup, runs, seed)",
 			ErrScenario, file, lineOf(b, off), f)
 	}
 	return fmt.Errorf("%w: %s:%d: %v", ErrScenario, file, lineOf(b, off), err)
@@ -148,6 +151,7 @@ func (s Scenario) Config() (sim.Config, error) {
 		cfg.Swarm = &sw
 	}
 	cfg.Backup = s.Backup
+	cfg.Adversaries = s.Adversaries
 	if s.Runs < 0 {
 		return cfg, fmt.Errorf("%w: field \"runs\": %d is negative", ErrScenario, s.Runs)
 	}

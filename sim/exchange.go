@@ -14,6 +14,13 @@ const defaultTimeout Millis = 30_000
 // linkOf is the link a client's request to target travels on.
 func linkOf(client Actor, t login.Target) (LinkID, Actor) {
 	switch client {
+	case ActorAttacker:
+		if t == login.TargetOP {
+			return LinkAttacker, ActorOP
+		}
+		return LinkAttacker, ActorHomeserver
+	case ActorAttackerBrowser:
+		return LinkAttacker, ActorOP
 	case ActorNew:
 		if t == login.TargetOP {
 			return LinkNewOP, ActorOP
@@ -87,10 +94,14 @@ func (r *Runner) serve(w *run, id uint64) {
 	x := &r.ex[id]
 	var a arrival
 	switch {
-	case x.client == ActorBrowser:
+	case x.client == ActorBrowser || x.client == ActorAttackerBrowser:
 		req := oauth.Request{Method: x.req.Method, Path: x.req.Path, Header: x.req.Header, Body: x.form}
+		sess := oauth.Session{UserID: AliceID, Browser: browserIdentity}
+		if x.client == ActorAttackerBrowser {
+			sess = oauth.Session{UserID: MalloryID, Browser: "browser-of-the-attacker"}
+		}
 		var resp oauth.Response
-		resp, a.page, r.fx = w.op.BrowseAppend(w.now, &req, oauth.Session{UserID: AliceID, Browser: browserIdentity}, r.fx[:0])
+		resp, a.page, r.fx = w.op.BrowseAppend(w.now, &req, sess, r.fx[:0])
 		a.resp = login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
 	case x.req.Target == login.TargetRendezvous:
 		a.resp = r.serveRendezvous(w, x)
@@ -118,19 +129,17 @@ func (r *Runner) serve(w *run, id uint64) {
 		Bytes: len(a.resp.Body), Body: body})
 	ai := uint64(len(r.resps))
 	r.resps = append(r.resps, a)
+	extra := x.extraDelay
 	r.transmit(w, x.link, false, len(a.resp.Body), len(a.resp.Header), func(at Millis) {
-		r.q.push(event{at: at, kind: evRespArrive, id: id, aux: ai})
+		r.q.push(event{at: at + extra, kind: evRespArrive, id: id, aux: ai})
 	}, x.server, x.client, name)
 }
 
 // serveRendezvous runs a request through the store, with the monitors
-// watching the mailbox.
+// watching the mailbox and the adversaries in the server's place.
 func (r *Runner) serveRendezvous(w *run, x *exchange) login.Response {
-	req := rendezvous.Request{Method: x.req.Method, Path: x.req.Path, Body: x.req.Body, Client: x.client.String()}
-	req.Header = make(rendezvous.Header, len(x.req.Header))
-	for i, f := range x.req.Header {
-		req.Header[i] = rendezvous.Field{Name: f.Name, Value: f.Value}
-	}
+	req := rendezvous.Request{Method: x.req.Method, Path: x.req.Path, Body: x.req.Body, Client: x.client.String(),
+		Header: x.req.Header}
 	if tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer "); ok {
 		req.Auth = rendezvous.AuthInvalid
 		if tok == existingToken {
@@ -143,17 +152,25 @@ func (r *Runner) serveRendezvous(w *run, x *exchange) login.Response {
 		r.hook(w, x, &resp)
 		req.Body = x.req.Body
 	}
-	out := login.Response{Status: resp.Status, Body: resp.Body}
-	out.Header = make(login.Header, len(resp.Header))
-	for i, f := range resp.Header {
-		out.Header[i] = oauth.Field{Name: f.Name, Value: f.Value}
-	}
 	w.mon.rendezvous(w, x.client, &req, &resp, r.rfx)
-	return out
+	for _, a := range w.adv {
+		a.rendezvousAnswer(r, w, x, &req, &resp)
+	}
+	return login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
 }
 
 // browse has the browser load path (GET, or POST form when form is set).
-func (r *Runner) browse(w *run, uri string, form []byte, tries int) {
+func (r *Runner) browse(w *run, who Actor, uri string, form []byte, tries int) {
+	if !strings.HasPrefix(uri, "/") && !strings.HasPrefix(uri, strings.TrimSuffix(r.oc.Issuer, "/")+"/") {
+		// Not the provider: an attacker's page or a deep link into some
+		// app. The user sees something odd and gives up on the browser.
+		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: who, Name: "lands on " + uri + ", not the provider"})
+		if who == ActorBrowser {
+			w.res.AttackerWon, w.exposure = "victim-browser-on-attacker-page", "not-prevented"
+			r.q.push(event{at: w.now + r.cfg.User.Confirm.Sample(w.usrRand), kind: evConsentReturn, ok: false})
+		}
+		return
+	}
 	path := pathOf(uri)
 	req := login.Request{Target: login.TargetOP, Method: "GET", URL: uri, Path: path,
 		Timeout: Millis(r.cfg.User.BrowserRetryMillis)}
@@ -161,7 +178,7 @@ func (r *Runner) browse(w *run, uri string, form []byte, tries int) {
 		req.Method = "POST"
 		req.Header = oauth.NewHeader("Content-Type", oauth.ContentTypeForm)
 	}
-	id := r.send(w, ActorBrowser, req, form)
+	id := r.send(w, who, req, form)
 	r.ex[id].tries = tries
 }
 
@@ -171,7 +188,10 @@ func (r *Runner) browserTimeout(w *run, id uint64) {
 	x := r.ex[id]
 	if x.tries < r.cfg.User.BrowserRetries {
 		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ActorBrowser, Name: "reloads " + x.req.Path})
-		r.browse(w, x.req.URL, x.form, x.tries+1)
+		r.browse(w, x.client, x.req.URL, x.form, x.tries+1)
+		return
+	}
+	if x.client == ActorAttackerBrowser {
 		return
 	}
 	r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ActorBrowser, Name: "gives up on the browser"})
@@ -183,9 +203,22 @@ func (r *Runner) browserAnswer(w *run, id uint64, a *arrival) {
 	x := r.ex[id]
 	p := &a.page
 	u := &r.cfg.User
+	if x.client == ActorAttackerBrowser {
+		// The attacker consents at once to whatever it is shown.
+		switch p.Kind {
+		case oauth.PageRedirect:
+			r.browse(w, x.client, p.Location, nil, 0)
+		case oauth.PageConsent:
+			r.browse(w, x.client, x.req.URL, oauth.EncodeForm("action", oauth.ActionConsent), 0)
+		case oauth.PageApproved:
+			r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorAttacker, Peer: ActorOP, Name: "attacker approved the grant as " + MalloryID})
+			r.step(w, ActorAttacker, login.Input{Kind: login.InputConsent, OK: true})
+		}
+		return
+	}
 	switch p.Kind {
 	case oauth.PageRedirect:
-		r.browse(w, p.Location, nil, 0)
+		r.browse(w, ActorBrowser, p.Location, nil, 0)
 	case oauth.PageEnterCode:
 		if p.Error == "" && w.userCode != "" {
 			r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ActorBrowser, Name: "types user code " + w.userCode})
@@ -207,11 +240,18 @@ func (r *Runner) browserAnswer(w *run, id uint64, a *arrival) {
 		r.q.push(event{at: w.now + u.Confirm.Sample(w.usrRand), kind: evConsentReturn, ok: false})
 	case oauth.PageConsent:
 		action := oauth.ActionConsent
-		if w.deny {
+		switch {
+		case w.deny:
 			action = oauth.ActionReject
+		case p.UserCode != "" && w.userCode != "" && p.UserCode != w.userCode && !w.blind:
+			// The page names another code than the new device shows.
+			r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ActorBrowser, Name: "sees user code " + p.UserCode + ", not " + w.userCode})
+			action = oauth.ActionReject
+		case p.UserCode == "" || w.userCode == "":
+			w.unverified = true // nothing to compare
 		}
 		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ActorBrowser, Name: "chooses " + action})
-		r.browse(w, x.req.URL, oauth.EncodeForm("action", action), 0)
+		r.browse(w, ActorBrowser, x.req.URL, oauth.EncodeForm("action", action), 0)
 	case oauth.PageApproved, oauth.PageDenied:
 		if w.consentReturned {
 			return
@@ -246,3 +286,5 @@ func pathOf(u string) string {
 	}
 	return rest[j:]
 }
+
+func headerField(name, value string) oauth.Field { return oauth.Field{Name: name, Value: value} }

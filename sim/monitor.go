@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"qrlab/model/homeserver"
@@ -23,12 +24,14 @@ const (
 	InvRendezvousLinearizable   = "rendezvous-linearizable"
 	InvChannelIntegrity         = "channel-integrity"
 	InvStrictAlternation        = "strict-alternation"
+	InvSecrecy                  = "secrecy"
+	InvExpectedAccount          = "signed-into-expected-account"
 )
 
 // Invariants lists every invariant the monitors check, in a stable order.
 func Invariants() []string {
 	return []string{InvSecretsAfterConfirmation, InvSecretsToConfirmedDevice, InvTermination, InvNoPlaintext,
-		InvRendezvousLinearizable, InvChannelIntegrity, InvStrictAlternation}
+		InvRendezvousLinearizable, InvChannelIntegrity, InvStrictAlternation, InvSecrecy, InvExpectedAccount}
 }
 
 // Violation is a broken invariant: which, where and why. The run stops at
@@ -74,8 +77,14 @@ type monitor struct {
 	// written holds every payload each machine wrote (N, E), and lastRead
 	// the body of the last rendezvous GET answer each one received, so
 	// that an opened message can be traced to an honest write.
-	written  [2][]string
-	lastRead [2][]byte
+	written  [numMachines][]string
+	lastRead [numMachines][]byte
+	// openedUpTo is, per reader and writer, the index in the writer's list
+	// of the last payload the reader opened: a message opens once, in order.
+	openedUpTo [numMachines][numMachines]int
+	// mailboxOwned: an adversary answers in the store's place, so the
+	// mailbox invariants are not the protocol's to keep.
+	mailboxOwned bool
 }
 
 func (m *monitor) reset(r *Runner, w *run, sec msg.Secrets) {
@@ -89,6 +98,13 @@ func (m *monitor) reset(r *Runner, w *run, sec msg.Secrets) {
 	for i := range m.written {
 		m.written[i] = m.written[i][:0]
 		m.lastRead[i] = nil
+		m.openedUpTo[i] = [numMachines]int{-1, -1, -1}
+	}
+	m.mailboxOwned = false
+	for _, a := range r.adversaries {
+		if a.controlsMailbox() {
+			m.mailboxOwned = true
+		}
 	}
 	for _, k := range [][]byte{sec.CrossSigning.Master[:], sec.CrossSigning.SelfSigning[:], sec.CrossSigning.UserSigning[:]} {
 		m.addKey(k)
@@ -114,6 +130,9 @@ func (m *monitor) addSecret(s string) {
 
 func (m *monitor) violate(w *run, inv, format string, args ...any) {
 	if w.res.Violation != nil {
+		return
+	}
+	if m.mailboxOwned && (inv == InvRendezvousLinearizable || inv == InvStrictAlternation) {
 		return
 	}
 	w.res.Violation = &Violation{Invariant: inv, Seed: w.seed, Variant: m.r.cfg.Variant.Name, At: w.now, Detail: fmt.Sprintf(format, args...)}
@@ -164,12 +183,20 @@ func (m *monitor) secretsSealed(w *run) {
 }
 
 // violateSecretsPeer checks that E's channel peer is the real new device.
+// When it is not and the user typed an attacker's code they could not have
+// read on their own device, the confirmed device is the attacker's: a
+// human-factor loss, counted, not a protocol violation.
 func (m *monitor) violateSecretsPeer(w *run) {
 	_, peer, ok := w.e.ChannelKeys()
 	nOwn, _, nok := w.n.ChannelKeys()
-	if !ok || !nok || peer != nOwn {
-		m.violate(w, InvSecretsToConfirmedDevice, "E sealed m.login.secrets on a channel whose peer is not the new device the user confirmed")
+	if ok && nok && peer == nOwn {
+		return
 	}
+	if w.blindCode {
+		w.res.HumanFactor = true
+		return
+	}
+	m.violate(w, InvSecretsToConfirmedDevice, "E sealed m.login.secrets on a channel whose peer is not the new device the user confirmed")
 }
 
 // rendezvous watches one store exchange at the moment the store handled it
@@ -201,6 +228,9 @@ func (m *monitor) rendezvous(w *run, client Actor, req *rendezvous.Request, resp
 			kind, sid = f.Kind, f.ID
 		}
 	}
+	if !honest(client) && (kind == rendezvous.EffectCreated || m.box(sid) == nil) {
+		return // an attacker's own sessions are not the protocol's
+	}
 	switch kind {
 	case rendezvous.EffectCreated:
 		data, tok, ok := m.parseCreate(req, resp)
@@ -229,7 +259,7 @@ func (m *monitor) rendezvous(w *run, client Actor, req *rendezvous.Request, resp
 			if !m.fresh(w, b, tok, data) {
 				return
 			}
-			if b.writer != ActorNone && b.writer != client && !b.readBy && b.data != data {
+			if honest(b.writer) && honest(client) && b.writer != client && !b.readBy && b.data != data {
 				m.overwritten = fmt.Sprintf("%s overwrote %s's payload unread at %d ms", client, b.writer, w.now)
 			}
 			b.data, b.token, b.writer, b.readBy = data, tok, client, false
@@ -280,7 +310,7 @@ func (m *monitor) rendezvous(w *run, client Actor, req *rendezvous.Request, resp
 }
 
 func (m *monitor) wrote(client Actor, data string) {
-	if client == ActorNew || client == ActorExisting {
+	if honest(client) || client == ActorAttacker {
 		i := machineIndex(client)
 		m.written[i] = append(m.written[i], data)
 	}
@@ -307,13 +337,55 @@ func (m *monitor) opened(w *run, a Actor, what string) {
 			data = f.Str
 		}
 	}
-	for _, d := range m.written[1-machineIndex(a)] {
-		if d == data {
+	i := machineIndex(a)
+	for j := range m.written {
+		if j == i {
+			continue // a device never opens its own writes
+		}
+		for k, d := range m.written[j] {
+			if d != data {
+				continue
+			}
+			if k <= m.openedUpTo[i][j] {
+				m.violate(w, InvChannelIntegrity, "%s opened %s from payload #%d of %s again (last opened #%d): a replay opened",
+					a, what, k, machineActor(j), m.openedUpTo[i][j])
+				return
+			}
+			m.openedUpTo[i][j] = k
 			return
 		}
 	}
-	m.violate(w, InvChannelIntegrity, "%s opened %s from a payload the other device never wrote", a, what)
+	m.violate(w, InvChannelIntegrity, "%s opened %s from a payload no device wrote (altered or forged)", a, what)
 }
+
+// boxFor is the mailbox a request path names.
+func (m *monitor) boxFor(path string) *mailbox {
+	for i := range m.boxes {
+		if strings.Contains(path, "/"+m.boxes[i].id) {
+			return &m.boxes[i]
+		}
+	}
+	return nil
+}
+
+// setRead rewrites a GET answer to carry data under token.
+func (m *monitor) setRead(resp *rendezvous.Response, data, token string) {
+	h := append(rendezvous.Header(nil), resp.Header...)
+	if m.etag {
+		resp.Body = []byte(data)
+		h.Set("ETag", token)
+	} else {
+		resp.Body = fmt.Appendf(nil, `{"data":%q,"sequence_token":%q}`, data, token)
+	}
+	h.Set("Content-Length", strconv.Itoa(len(resp.Body)))
+	resp.Header = h
+}
+
+func (m *monitor) parseReadBody(body []byte) (data, tok string, ok bool) {
+	return m.parseRead(&rendezvous.Response{Status: 200, Body: body})
+}
+
+func containsBytes(b, sub []byte) bool { return bytes.Contains(b, sub) }
 
 func (m *monitor) box(id string) *mailbox {
 	for i := range m.boxes {
@@ -408,6 +480,39 @@ func (r *Runner) finish(w *run) {
 	res.NewState, res.ExistingState = w.n.State().String(), w.e.State().String()
 	res.EndMillis = w.now
 	res.Agreement = agreement(w.n.Outcome(), w.n.State().Terminal(), w.e.Outcome(), w.e.State().Terminal())
+	switch {
+	case w.atkSecrets, w.newIsAttacker && res.SecretsMillis >= 0:
+		res.AttackerWon = "secrets"
+	case res.New.Success && w.n.Outcome().UserID == MalloryID:
+		res.AttackerWon = "victim-signed-into-attacker-account"
+	case res.AttackerWon == "" && w.atkToken:
+		res.AttackerWon = "account-access"
+	}
+	switch {
+	case res.AttackerWon == "":
+	case w.blindCode:
+		w.exposure = "human-factor"
+	case w.newIsAttacker && !w.newScreenHidden:
+		w.exposure = "physical-access"
+	case res.AttackerWon == "account-access" && !r.oc.ShowUserCode:
+		w.exposure = "not-prevented"
+	case res.AttackerWon == "account-access" && w.unverified:
+		w.exposure = "unverifiable-consent"
+	}
+	res.Exposure = w.exposure
+	res.HumanFactor = w.exposure == "human-factor"
+	if res.New.Success && !w.newIsAttacker && w.n.Outcome().UserID != AliceID && r.nv.Flow.Whoami && r.nv.Flow.ConfirmAccount &&
+		!w.blindAccount {
+		w.mon.violate(w, InvExpectedAccount, "the new device signed in to %s although it confirms the account and the user expects %s",
+			w.n.Outcome().UserID, AliceID)
+	}
+	if res.AttackerWon != "" && w.exposure == "" && res.Violation == nil {
+		inv := InvSecretsToConfirmedDevice
+		if res.AttackerWon != "secrets" {
+			inv = InvSecrecy
+		}
+		w.mon.violate(w, inv, "the attacker obtained %s without the user confirming its code", res.AttackerWon)
+	}
 	res.TraceHash = r.tr.Hash()
 	res.Events = r.tr.Len()
 	if res.Violation != nil {
@@ -424,7 +529,7 @@ func (r *Runner) finish(w *run) {
 		res.TraceHash = r.tr.Hash()
 		return
 	}
-	if m.overwritten != "" && (res.New.Success || res.Existing.Success) {
+	if m.overwritten != "" && !m.mailboxOwned && (res.New.Success || res.Existing.Success) {
 		m.violate(w, InvStrictAlternation, "%s, yet the login ended with a success", m.overwritten)
 		res.TraceHash = r.tr.Hash()
 		return
@@ -438,4 +543,17 @@ func (r *Runner) finish(w *run) {
 			res.TraceHash = r.tr.Hash()
 		}
 	}
+}
+
+// honest reports whether a is one of the two login devices.
+func honest(a Actor) bool { return a == ActorNew || a == ActorExisting }
+
+func machineActor(i int) Actor {
+	switch i {
+	case 0:
+		return ActorNew
+	case 1:
+		return ActorExisting
+	}
+	return ActorAttacker
 }

@@ -88,10 +88,16 @@ func TestMonitorUnits(t *testing.T) {
 	t.Run("channel-integrity: the peer's real payload opens", func(t *testing.T) {
 		w.res.Violation = nil
 		data := w.mon.written[machineIndex(ActorExisting)][0]
+		w.mon.openedUpTo[machineIndex(ActorNew)] = [numMachines]int{-1, -1, -1}
 		w.mon.lastRead[machineIndex(ActorNew)] = []byte(`{"data":"` + data + `","sequence_token":"9"}`)
 		w.mon.opened(w, ActorNew, "m.login.protocols")
 		if w.res.Violation != nil {
 			t.Fatalf("got %+v", w.res.Violation)
+		}
+		// The same payload a second time is a replay that opened.
+		w.mon.opened(w, ActorNew, "m.login.protocols")
+		if w.res.Violation == nil || w.res.Violation.Invariant != InvChannelIntegrity {
+			t.Fatalf("a replay opened unnoticed: %+v", w.res.Violation)
 		}
 	})
 	t.Run("strict-alternation: an unread overwrite followed by success", func(t *testing.T) {

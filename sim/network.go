@@ -67,10 +67,12 @@ const (
 	LinkExistingHS
 	// LinkBrowserOP: the browser on the existing device and the provider.
 	LinkBrowserOP
+	// LinkAttacker: an attacker's device and browser, to both servers.
+	LinkAttacker
 	numLinks
 )
 
-var linkNames = [numLinks]string{"new-hs", "new-op", "existing-hs", "browser-op"}
+var linkNames = [numLinks]string{"new-hs", "new-op", "existing-hs", "browser-op", "attacker"}
 
 // String names the link as scenario files spell it.
 func (l LinkID) String() string {

@@ -17,6 +17,8 @@ const (
 	evConfirmAccount                   // the user answers the account question on N (ok)
 	evCancel                           // the user cancels on a device
 	evFault                            // a partition begins or ends, or the network heals (text)
+	evAdversary                        // an adversary's own action (aux: which adversary)
+	evInput                            // a plain input for a machine (id: login.InputKind, ok)
 )
 
 // event is one scheduled happening. Events are values in a binary heap

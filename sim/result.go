@@ -43,6 +43,22 @@ type Result struct {
 	Lost     int `json:"lost"`
 	Steps    int `json:"steps"`
 	Events   int `json:"events"`
+	// Adversaries are the run's attackers; AdversaryActs counts what they
+	// did, AdversaryBytes what they read; AttackerWon says what an attacker
+	// obtained ("" nothing) and HumanFactor that it needed the user to
+	// confirm a code they could not have seen.
+	Adversaries    []string `json:"adversaries,omitempty"`
+	AdversaryActs  int      `json:"adversary_acts,omitempty"`
+	AdversaryBytes int      `json:"adversary_bytes,omitempty"`
+	AttackerWon    string   `json:"attacker_won,omitempty"`
+	HumanFactor    bool     `json:"human_factor,omitempty"`
+	// Exposure says why an attacker's win is not a violation of the
+	// protocol's claims: human-factor (the user confirmed a code they
+	// could not have read on their own device), physical-access (the
+	// attacker held an unlocked device), not-prevented (nothing in the
+	// texts stops it) or unverifiable-consent (the consent page's code had
+	// nothing to be compared with yet).
+	Exposure string `json:"exposure,omitempty"`
 	// Faults is what a swarm seed drew.
 	Faults    string     `json:"faults,omitempty"`
 	Violation *Violation `json:"violation,omitempty"`

@@ -75,9 +75,13 @@ const (
 	ActorUser
 	// ActorNetwork is the virtual network.
 	ActorNetwork
+	// ActorAttacker is an adversary or its device.
+	ActorAttacker
+	// ActorAttackerBrowser is the attacker's own browser.
+	ActorAttackerBrowser
 )
 
-var actorNames = [...]string{"-", "N", "E", "Browser", "HS", "OP", "User", "Net"}
+var actorNames = [...]string{"-", "N", "E", "Browser", "HS", "OP", "User", "Net", "Attacker", "AttackerBrowser"}
 
 // String is the actor's short name, as traces and diagrams show it.
 func (a Actor) String() string {

@@ -34,6 +34,10 @@ type User struct {
 	// RejectAccountRate is the probability that the user rejects the
 	// account the new device shows (when the variant asks).
 	RejectAccountRate float64 `json:"reject_account_rate,omitempty"`
+	// BlindConfirmRate is the probability that the user types whatever
+	// check code is put before them, an attacker's included (the
+	// human-factor risk the shoulder-surfer measures).
+	BlindConfirmRate float64 `json:"blind_confirm_rate,omitempty"`
 	// CancelRate is the probability that the user cancels on one of the
 	// devices (each equally likely) at a time drawn from CancelAt.
 	CancelRate float64 `json:"cancel_rate,omitempty"`
@@ -75,7 +79,7 @@ func (u *User) Validate() error {
 		name string
 		v    float64
 	}{{"typo_rate", u.TypoRate}, {"deny_rate", u.DenyRate}, {"browser_fail_rate", u.BrowserFailRate},
-		{"reject_account_rate", u.RejectAccountRate}, {"cancel_rate", u.CancelRate}} {
+		{"reject_account_rate", u.RejectAccountRate}, {"cancel_rate", u.CancelRate}, {"blind_confirm_rate", u.BlindConfirmRate}} {
 		if math.IsNaN(p.v) || p.v < 0 || p.v > 1 {
 			return fmt.Errorf("user: %s %g is not a probability", p.name, p.v)
 		}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"strings"
 
+	"qrlab/model/channel"
 	"qrlab/model/homeserver"
 	"qrlab/model/login"
 	"qrlab/model/msg"
@@ -23,8 +24,11 @@ type Millis = login.Millis
 const (
 	BaseURL         = rendezvous.DefaultBaseURL
 	AliceID         = "@alice:lab.example"
+	MalloryID       = "@mallory:lab.example"
 	existingDevice  = "EXISTINGDEVICE"
 	existingToken   = "syt_existing_device_token"
+	malloryDevice   = "MALLORYDEVICE"
+	malloryToken    = "syt_mallory_device_token"
 	browserIdentity = "browser-of-existing-device"
 )
 
@@ -58,6 +62,8 @@ type Config struct {
 	// KeepTrace keeps every event of the run for export; the trace hash is
 	// computed either way.
 	KeepTrace bool
+	// Adversaries names the attackers of every run (AdversaryNames).
+	Adversaries []string
 }
 
 // Runner runs simulations of one Config, one seed at a time, reusing its
@@ -80,6 +86,10 @@ type Runner struct {
 	hfx   []homeserver.Effect
 
 	r *run
+	// adversaries are the scenario's attackers, made once per runner and
+	// reset at each run's start.
+	adversaries []adversary
+	needMallory bool
 	// hook, in tests, may change a rendezvous exchange after the store
 	// handled it and before the monitors see it (a broken store).
 	hook func(w *run, x *exchange, resp *rendezvous.Response)
@@ -87,6 +97,9 @@ type Runner struct {
 
 // exchange is one HTTP request and its fate.
 type exchange struct {
+	// owner is the adversary that sent the request (nil: a machine or a
+	// browser).
+	owner  adversary
 	client Actor
 	server Actor
 	link   LinkID
@@ -94,6 +107,8 @@ type exchange struct {
 	form   []byte // a browser's posted form
 	done   bool   // answered or timed out: later answers are dropped
 	tries  int    // browser reloads so far
+	// extraDelay holds the answer back (a malicious server's delay).
+	extraDelay Millis
 }
 
 // arrival is one answer on its way back.
@@ -170,6 +185,15 @@ func NewRunner(cfg Config) (*Runner, error) {
 	if r.cfg.MaxSteps == 0 {
 		r.cfg.MaxSteps = 1_000_000
 	}
+	if r.adversaries, err = makeAdversaries(&r.cfg); err != nil {
+		return nil, err
+	}
+	for _, a := range r.adversaries {
+		if _, ok := a.(*shoulderSurfer); ok {
+			r.needMallory = true
+		}
+		a.configure(r)
+	}
 	r.r = &run{}
 	return r, nil
 }
@@ -192,6 +216,8 @@ const (
 	streamNew
 	streamExisting
 	streamSwarm
+	streamAdversary
+	streamAttacker
 )
 
 // derive returns the stream label of seed.
@@ -218,7 +244,13 @@ type run struct {
 	hs    *homeserver.Server
 	n     *login.NewDevice
 	e     *login.ExistingDevice
-	dead  [2]map[uint64]bool
+	// m holds the machines by machineIndex: N, E and an attacker's device
+	// (nil when no adversary brings one).
+	m    [numMachines]machine
+	dead [numMachines]map[uint64]bool
+	// adv are the run's adversaries; atkBrowser is the attacker's own
+	// browser session at the provider.
+	adv []adversary
 
 	// What the user knows and decided.
 	shownCode         string
@@ -234,6 +266,26 @@ type run struct {
 	awaitCode       string
 	consentReturned bool
 	gaveUp          bool
+	// blind: this user types any code put before them (the scenario's
+	// blind-confirm rate); blindCode: the code they typed was the
+	// attacker's. atkSecrets: the attacker's device opened the secrets.
+	blind, blindCode bool
+	// blindAccount: the user confirmed an account that is not theirs.
+	blindAccount bool
+	// newIsAttacker: the new device is the attacker's (remote phishing,
+	// session spawning); newScreenHidden: its screen is not the victim's.
+	newIsAttacker, newScreenHidden bool
+	// lure is an attacker's verification URI the victim's browser goes to
+	// instead of the one the existing device opened (lureCode its user
+	// code); unverified: the user consented without a code to compare.
+	lure, lureCode string
+	unverified     bool
+	// exposure says why an attacker's win is not a protocol violation;
+	// atkToken: an attacker's own grant got a token for the victim.
+	exposure       string
+	atkToken       bool
+	atkSecrets     bool
+	mallorySecrets msg.Secrets
 
 	mon monitor
 	res Result
@@ -245,7 +297,7 @@ type run struct {
 // Result.
 func (r *Runner) Run(seed uint64) (Result, error) {
 	w := r.r
-	*w = run{seed: seed, dead: w.dead}
+	*w = run{seed: seed, dead: w.dead, adv: w.adv[:0]}
 	for i := range w.dead {
 		if w.dead[i] == nil {
 			w.dead[i] = map[uint64]bool{}
@@ -263,7 +315,7 @@ func (r *Runner) Run(seed uint64) (Result, error) {
 	w.netRand = rand.New(derive(seed, streamNetwork))
 	w.usrRand = rand.New(derive(seed, streamUser))
 	w.res = Result{Seed: seed, Variant: r.cfg.Variant.Name, Network: w.net.Name, Intent: r.cfg.Intent.String(),
-		SignedInMillis: -1, SecretsMillis: -1}
+		SignedInMillis: -1, SecretsMillis: -1, Adversaries: r.cfg.Adversaries}
 	if sw := r.cfg.Swarm; sw != nil {
 		f := sw.draw(rand.New(derive(seed, streamSwarm)))
 		w.faults = &f
@@ -277,6 +329,10 @@ func (r *Runner) Run(seed uint64) (Result, error) {
 	}
 	if err := r.build(w); err != nil {
 		return w.res, err
+	}
+	for _, a := range r.adversaries {
+		w.adv = append(w.adv, a)
+		a.start(r, w)
 	}
 	r.q.push(event{at: 0, kind: evStart, actor: ActorNew})
 	r.q.push(event{at: 0, kind: evStart, actor: ActorExisting})
@@ -361,6 +417,19 @@ func (r *Runner) build(w *run) error {
 		}
 		sec.Backup = &msg.Backup{Key: key, Version: version}
 	}
+	if r.needMallory {
+		mallory, err := homeserver.NewIdentity(MalloryID, derive(w.seed, streamAttacker+100))
+		if err != nil {
+			return fmt.Errorf("attacker identity: %w", err)
+		}
+		if err := w.hs.AddIdentity(mallory); err != nil {
+			return fmt.Errorf("attacker identity: %w", err)
+		}
+		w.hs.AddDevice(0, MalloryID, malloryDevice, malloryToken)
+		copy(w.mallorySecrets.CrossSigning.Master[:], mallory.Master.Seed())
+		copy(w.mallorySecrets.CrossSigning.SelfSigning[:], mallory.SelfSigning.Seed())
+		copy(w.mallorySecrets.CrossSigning.UserSigning[:], mallory.UserSigning.Seed())
+	}
 	eIntent := qr.Reciprocate
 	if r.cfg.Intent == qr.Login {
 		eIntent = qr.Login
@@ -370,11 +439,16 @@ func (r *Runner) build(w *run) error {
 	if err != nil {
 		return fmt.Errorf("existing device: %w", err)
 	}
-	w.n, err = login.NewNewDevice(login.NewDeviceConfig{Variant: r.nv, Intent: r.cfg.Intent, RendezvousBaseURL: BaseURL,
-		ServerNames: map[string]string{r.hc.ServerName: BaseURL}, ExpectedUserID: AliceID}, derive(w.seed, streamNew))
+	ncfg := login.NewDeviceConfig{Variant: r.nv, Intent: r.cfg.Intent, RendezvousBaseURL: BaseURL,
+		ServerNames: map[string]string{r.hc.ServerName: BaseURL}, ExpectedUserID: AliceID}
+	for _, a := range r.adversaries {
+		a.newDevice(r, w, &ncfg)
+	}
+	w.n, err = login.NewNewDevice(ncfg, derive(w.seed, streamNew))
 	if err != nil {
 		return fmt.Errorf("new device: %w", err)
 	}
+	w.m[0], w.m[1], w.m[2] = w.n, w.e, nil
 	w.mon.reset(r, w, sec)
 	return nil
 }
@@ -387,6 +461,7 @@ func (r *Runner) drawUser(w *run) {
 	w.deny = u.DenyRate > 0 && rr.Float64() < u.DenyRate
 	w.browserFail = u.BrowserFailRate > 0 && rr.Float64() < u.BrowserFailRate
 	w.rejectAccount = u.RejectAccountRate > 0 && rr.Float64() < u.RejectAccountRate
+	w.blind = u.BlindConfirmRate > 0 && rr.Float64() < u.BlindConfirmRate
 	if u.CancelRate > 0 && rr.Float64() < u.CancelRate {
 		who := ActorNew
 		if rr.IntN(2) == 1 {
@@ -421,11 +496,15 @@ func (r *Runner) dispatch(w *run, ev *event) {
 		x.done = true
 		r.tr.add(Event{At: w.now, Kind: EvRecv, Actor: x.client, Peer: x.server, Name: x.req.Method + " " + x.req.Path,
 			Status: a.resp.Status, Bytes: len(a.resp.Body)})
-		if x.client == ActorBrowser {
+		if x.owner != nil {
+			x.owner.answer(r, w, x, a)
+			return
+		}
+		if x.client == ActorBrowser || x.client == ActorAttackerBrowser {
 			r.browserAnswer(w, ev.id, a)
 			return
 		}
-		if x.req.Target == login.TargetRendezvous && x.req.Method == "GET" && a.resp.Status == 200 {
+		if honest(x.client) && x.req.Target == login.TargetRendezvous && x.req.Method == "GET" && a.resp.Status == 200 {
 			w.mon.lastRead[machineIndex(x.client)] = a.resp.Body
 		}
 		r.step(w, x.client, login.Input{Kind: login.InputResponse, ID: x.req.ID, Response: a.resp})
@@ -437,13 +516,21 @@ func (r *Runner) dispatch(w *run, ev *event) {
 		x.done = true
 		r.tr.add(Event{At: w.now, Kind: EvRecv, Actor: x.client, Peer: x.server, Name: x.req.Method + " " + x.req.Path,
 			Detail: "timeout"})
-		if x.client == ActorBrowser {
+		if x.owner != nil {
+			x.owner.answer(r, w, x, &arrival{})
+			return
+		}
+		if x.client == ActorBrowser || x.client == ActorAttackerBrowser {
 			r.browserTimeout(w, ev.id)
 			return
 		}
 		r.step(w, x.client, login.Input{Kind: login.InputResponse, ID: x.req.ID})
 	case evScanned:
-		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ev.actor, Name: "scans the QR code"})
+		who := ActorUser
+		if ev.actor == ActorAttacker {
+			who = ActorAttacker
+		}
+		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: who, Peer: ev.actor, Name: "scans the QR code"})
 		r.step(w, ev.actor, login.Input{Kind: login.InputScanned, Data: ev.data})
 	case evTypeCode:
 		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ev.actor, Name: "types check code " + ev.text})
@@ -456,10 +543,15 @@ func (r *Runner) dispatch(w *run, ev *event) {
 		}
 		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorBrowser, Peer: ActorExisting, Name: "opened"})
 		r.step(w, ActorExisting, login.Input{Kind: login.InputBrowserOpened})
+		uri := ev.text
+		if w.lure != "" {
+			r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ActorBrowser, Name: "follows the attacker's link " + w.lure})
+			uri = w.lure
+		}
 		// The user reads the page and acts on it.
-		r.q.push(event{at: w.now + r.cfg.User.Consent.Sample(w.usrRand), kind: evBrowse, text: ev.text})
+		r.q.push(event{at: w.now + r.cfg.User.Consent.Sample(w.usrRand), kind: evBrowse, text: uri})
 	case evBrowse:
-		r.browse(w, ev.text, ev.data, 0)
+		r.browse(w, ActorBrowser, ev.text, ev.data, 0)
 	case evConsentReturn:
 		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ActorExisting, Name: okText(ev.ok, "confirms the browser step", "cancels the browser step")})
 		r.step(w, ActorExisting, login.Input{Kind: login.InputConsent, OK: ev.ok})
@@ -469,6 +561,10 @@ func (r *Runner) dispatch(w *run, ev *event) {
 	case evCancel:
 		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ev.actor, Name: "cancels"})
 		r.step(w, ev.actor, login.Input{Kind: login.InputCancel})
+	case evInput:
+		r.step(w, ev.actor, login.Input{Kind: login.InputKind(ev.id), OK: ev.ok})
+	case evAdversary:
+		r.adversaries[ev.aux].timer(r, w, ev)
 	case evFault:
 		if ev.text == "heal" {
 			w.healed = true
@@ -490,26 +586,42 @@ func okText(ok bool, yes, no string) string {
 	return no
 }
 
+// machine is what the engine needs of a login state machine; both
+// *login.NewDevice and *login.ExistingDevice are machines.
+type machine interface {
+	Step(now Millis, in login.Input) []login.Effect
+	State() login.State
+	Outcome() login.Outcome
+	Facts() login.Facts
+	ChannelKeys() (own, peer channel.PublicKey, ok bool)
+	ChannelCounters() (sealed, opened uint64)
+}
+
+const numMachines = 3
+
+// machineIndex is the slot of a machine actor.
 func machineIndex(a Actor) int {
-	if a == ActorNew {
+	switch a {
+	case ActorNew:
 		return 0
+	case ActorExisting:
+		return 1
 	}
-	return 1
+	return 2
 }
 
 // step delivers in to a machine and carries out its effects.
 func (r *Runner) step(w *run, a Actor, in login.Input) {
-	var fx []login.Effect
-	if a == ActorNew {
-		if w.n.State().Terminal() {
-			return
+	mc := w.m[machineIndex(a)]
+	if mc == nil || mc.State().Terminal() {
+		return
+	}
+	fx := mc.Step(w.now, in)
+	if a == ActorAttacker {
+		for i := range fx {
+			r.attackerEffect(w, &fx[i])
 		}
-		fx = w.n.Step(w.now, in)
-	} else {
-		if w.e.State().Terminal() {
-			return
-		}
-		fx = w.e.Step(w.now, in)
+		return
 	}
 	for i := range fx {
 		r.effect(w, a, &fx[i])
@@ -559,9 +671,14 @@ func (r *Runner) effect(w *run, a Actor, f *login.Effect) {
 	case login.EffectShowQR:
 		r.tr.add(Event{At: w.now, Kind: EvUI, Actor: a, Name: "shows the QR code"})
 		r.q.push(event{at: w.now + r.cfg.User.Scan.Sample(w.usrRand), kind: evScanned, actor: other, data: f.Data})
+		for _, ad := range w.adv {
+			ad.qrShown(r, w, a, f.Data)
+		}
 	case login.EffectShowCheckCode:
 		r.tr.add(Event{At: w.now, Kind: EvUI, Actor: a, Name: "shows check code " + f.Text})
-		w.shownCode, w.codeShown, w.codeG = f.Text, true, other
+		if !w.blindCode {
+			w.shownCode, w.codeShown, w.codeG = f.Text, true, other
+		}
 		r.typeCode(w)
 	case login.EffectAskCheckCode:
 		r.tr.add(Event{At: w.now, Kind: EvUI, Actor: a, Name: "asks for the check code"})
@@ -569,8 +686,11 @@ func (r *Runner) effect(w *run, a Actor, f *login.Effect) {
 		r.typeCode(w)
 	case login.EffectShowUserCode:
 		r.tr.add(Event{At: w.now, Kind: EvUI, Actor: a, Name: "shows user code " + f.Text})
-		w.userCode = f.Text
 		w.mon.addSecret(f.Text)
+		if w.newScreenHidden {
+			break // the attacker's screen
+		}
+		w.userCode = f.Text
 		if w.awaitCode != "" {
 			r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ActorBrowser, Name: "types user code " + f.Text})
 			r.q.push(event{at: w.now + r.cfg.User.TypeCode.Sample(w.usrRand), kind: evBrowse, text: w.awaitCode,
@@ -582,7 +702,13 @@ func (r *Runner) effect(w *run, a Actor, f *login.Effect) {
 		r.q.push(event{at: w.now + r.cfg.User.BrowserOpen.Sample(w.usrRand), kind: evBrowserOpened, ok: !w.browserFail, text: f.Text})
 	case login.EffectAskConfirmAccount:
 		r.tr.add(Event{At: w.now, Kind: EvUI, Actor: a, Name: "asks to confirm " + f.Text})
-		r.q.push(event{at: w.now + r.cfg.User.Confirm.Sample(w.usrRand), kind: evConfirmAccount, ok: !w.rejectAccount})
+		// The user accepts their own account, and another only when they
+		// would confirm anything put before them.
+		ok := !w.rejectAccount && (f.Text == AliceID || w.blind)
+		if ok && f.Text != AliceID {
+			w.blindAccount = true
+		}
+		r.q.push(event{at: w.now + r.cfg.User.Confirm.Sample(w.usrRand), kind: evConfirmAccount, ok: ok})
 	case login.EffectOutcome:
 		r.tr.add(Event{At: w.now, Kind: EvOutcome, Actor: a, Name: f.Outcome.String(), Detail: f.Outcome.Detail})
 		if a == ActorNew {
@@ -608,6 +734,17 @@ func (r *Runner) typeCode(w *run) {
 		d := (code[1]-'0'+1)%10 + '0'
 		code = code[:1] + string(d)
 	}
+	if w.newScreenHidden {
+		// The new device is the attacker's: the code is either typed on it
+		// (the victim must read theirs out) or read from it (the attacker
+		// must tell the victim); only a victim who goes along with that
+		// lets the attack go on.
+		if !w.blind {
+			w.codeShown = false
+			return
+		}
+		w.blindCode = true
+	}
 	r.q.push(event{at: w.now + r.cfg.User.TypeCode.Sample(w.usrRand), kind: evTypeCode, actor: w.codeG, text: code})
 	w.codeShown = false // once
 }
@@ -625,17 +762,11 @@ func userWait(s login.State) bool {
 }
 
 func (r *Runner) state(w *run, a Actor) login.State {
-	if a == ActorNew {
-		return w.n.State()
-	}
-	return w.e.State()
+	return w.m[machineIndex(a)].State()
 }
 
 func (r *Runner) failed(w *run, a Actor) bool {
-	if a == ActorNew {
-		return w.n.State() == login.StateFailed
-	}
-	return w.e.State() == login.StateFailed
+	return r.state(w, a) == login.StateFailed
 }
 
 // giveUp has the user, who saw the other device fail, cancel on a.

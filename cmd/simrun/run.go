@@ -46,7 +46,7 @@ type runOpts struct {
 	seed                                           uint64
 	runs, workers                                  int
 	swarm, asJSON, verbose, backup                 bool
-	trace, mermaid, out                            string
+	trace, mermaid, out, adversary                 string
 	set                                            map[string]bool
 }
 
@@ -57,8 +57,11 @@ func runFlags(name, usage string, stderr io.Writer) (*flag.FlagSet, *runOpts) {
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
-		fmt.Fprintf(fs.Output(), "\nScenarios: %s\nVariants: %s\nNetworks: %s\n", strings.Join(scenarios.Names(), ", "),
+		fmt.Fprintf(fs.Output(), "\nScenarios: %s\nVariants: %s\nNetworks: %s\nAdversaries:\n", strings.Join(scenarios.Names(), ", "),
 			strings.Join(variant.Names(), ", "), strings.Join(sim.ProfileNames(), ", "))
+		for _, a := range sim.AdversaryNames() {
+			fmt.Fprintf(fs.Output(), "  %-21s %s\n", a, sim.AdversarySummary(a))
+		}
 	}
 	fs.StringVar(&o.scenario, "scenario", "default", "a scenario file, or the name of a built-in one")
 	fs.StringVar(&o.variant, "variant", "", "the design variant (a preset name)")
@@ -69,6 +72,7 @@ func runFlags(name, usage string, stderr io.Writer) (*flag.FlagSet, *runOpts) {
 	fs.IntVar(&o.runs, "runs", 0, "how many runs (seeds seed, seed+1, ...)")
 	fs.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "runs in parallel (results stay in seed order)")
 	fs.BoolVar(&o.swarm, "swarm", false, "swarm mode: each seed draws its own faults, then the network heals")
+	fs.StringVar(&o.adversary, "adversary", "", "attackers of every run, NAME[,NAME] (\"none\" clears the scenario's)")
 	fs.BoolVar(&o.backup, "backup", false, "the account has a key backup the secrets carry")
 	fs.BoolVar(&o.asJSON, "json", false, "print one JSON record per run and a totals record, instead of text")
 	fs.BoolVar(&o.verbose, "v", false, "print a line per run however many runs there are")
@@ -113,6 +117,12 @@ func (o *runOpts) config() (sim.Config, scenarios.Scenario, error) {
 	}
 	if o.set["backup"] {
 		sc.Backup = o.backup
+	}
+	if o.set["adversary"] {
+		sc.Adversaries = nil
+		if o.adversary != "none" && o.adversary != "" {
+			sc.Adversaries = strings.Split(o.adversary, ",")
+		}
 	}
 	if o.set["seed"] {
 		sc.Seed = o.seed
@@ -356,7 +366,7 @@ func writeMermaid(path string, events []sim.Event) error {
 func replayArgs(o *runOpts, sc scenarios.Scenario, seed uint64) string {
 	args := []string{"--scenario", o.scenario}
 	for _, f := range []struct{ name, val string }{{"variant", o.variant}, {"new-variant", o.newVariant},
-		{"network", o.network}, {"intent", o.intent}} {
+		{"network", o.network}, {"intent", o.intent}, {"adversary", o.adversary}} {
 		if o.set[f.name] {
 			args = append(args, "--"+f.name, f.val)
 		}
