@@ -13,6 +13,7 @@ import (
 	"qrlab/model/oauth"
 	"qrlab/model/qr"
 	"qrlab/model/rendezvous"
+	"qrlab/model/wire"
 )
 
 // The invariants, by the names failures carry.
@@ -285,7 +286,7 @@ func (m *monitor) rendezvous(w *run, client Actor, req *rendezvous.Request, resp
 			return
 		}
 		data, tok, ok := m.parseRead(resp)
-		if !ok || data != b.data || tok != b.token {
+		if !ok || string(data) != b.data || string(tok) != b.token {
 			m.violate(w, InvRendezvousLinearizable, "GET answered token %q and a payload that is not the latest write (token %q)", tok, b.token)
 			return
 		}
@@ -324,18 +325,14 @@ func (m *monitor) opened(w *run, a Actor, what string) {
 		m.violate(w, InvChannelIntegrity, "%s opened %s without having read a payload", a, what)
 		return
 	}
-	var data string
-	if m.etag {
-		data = string(body)
-	} else {
-		v, err := homeserver.ParseJSON(body)
-		if err != nil {
-			m.violate(w, InvChannelIntegrity, "%s opened %s from an answer that is not JSON", a, what)
+	data := body
+	if !m.etag {
+		d, _, ok, _ := fields(body, "data", "")
+		if !ok {
+			m.violate(w, InvChannelIntegrity, "%s opened %s from an answer without a payload", a, what)
 			return
 		}
-		if f, ok := v.Get("data"); ok && f.Kind == homeserver.String {
-			data = f.Str
-		}
+		data = d
 	}
 	i := machineIndex(a)
 	for j := range m.written {
@@ -343,7 +340,7 @@ func (m *monitor) opened(w *run, a Actor, what string) {
 			continue // a device never opens its own writes
 		}
 		for k, d := range m.written[j] {
-			if d != data {
+			if d != string(data) {
 				continue
 			}
 			if k <= m.openedUpTo[i][j] {
@@ -382,7 +379,8 @@ func (m *monitor) setRead(resp *rendezvous.Response, data, token string) {
 }
 
 func (m *monitor) parseReadBody(body []byte) (data, tok string, ok bool) {
-	return m.parseRead(&rendezvous.Response{Status: 200, Body: body})
+	d, t, ok := m.parseRead(&rendezvous.Response{Status: 200, Body: body})
+	return string(d), string(t), ok
 }
 
 func containsBytes(b, sub []byte) bool { return bytes.Contains(b, sub) }
@@ -413,14 +411,11 @@ func (m *monitor) respToken(resp *rendezvous.Response) string {
 	if m.etag {
 		return resp.Header.Get("ETag")
 	}
-	v, err := homeserver.ParseJSON(resp.Body)
-	if err != nil {
+	_, tok, _, ok := fields(resp.Body, "data", "sequence_token")
+	if !ok {
 		return ""
 	}
-	if f, ok := v.Get("sequence_token"); ok && f.Kind == homeserver.String {
-		return f.Str
-	}
-	return ""
+	return string(tok)
 }
 
 func (m *monitor) parseCreate(req *rendezvous.Request, resp *rendezvous.Response) (data, tok string, ok bool) {
@@ -428,11 +423,8 @@ func (m *monitor) parseCreate(req *rendezvous.Request, resp *rendezvous.Response
 		tok = resp.Header.Get("ETag")
 		return string(req.Body), tok, tok != ""
 	}
-	v, err := homeserver.ParseJSON(req.Body)
-	if err == nil {
-		if f, ok := v.Get("data"); ok && f.Kind == homeserver.String {
-			data = f.Str
-		}
+	if d, _, okd, _ := fields(req.Body, "data", ""); okd {
+		data = string(d)
 	}
 	tok = m.respToken(resp)
 	return data, tok, tok != ""
@@ -442,34 +434,66 @@ func (m *monitor) parseWrite(req *rendezvous.Request) (data, cond string) {
 	if m.etag {
 		return string(req.Body), req.Header.Get("If-Match")
 	}
-	v, err := homeserver.ParseJSON(req.Body)
-	if err != nil {
-		return "", ""
-	}
-	if f, ok := v.Get("data"); ok && f.Kind == homeserver.String {
-		data = f.Str
-	}
-	if f, ok := v.Get("sequence_token"); ok && f.Kind == homeserver.String {
-		cond = f.Str
-	}
-	return data, cond
+	d, c, _, _ := fields(req.Body, "data", "sequence_token")
+	return string(d), string(c)
 }
 
-func (m *monitor) parseRead(resp *rendezvous.Response) (data, tok string, ok bool) {
+// parseRead returns a GET answer's payload and token, sharing the body's
+// memory (compare, do not keep).
+func (m *monitor) parseRead(resp *rendezvous.Response) (data, tok []byte, ok bool) {
 	if m.etag {
-		tok = resp.Header.Get("ETag")
-		return string(resp.Body), tok, tok != ""
+		t := resp.Header.Get("ETag")
+		return resp.Body, []byte(t), t != ""
 	}
-	v, err := homeserver.ParseJSON(resp.Body)
-	if err != nil {
-		return "", "", false
+	d, t, okd, okt := fields(resp.Body, "data", "sequence_token")
+	return d, t, okd && okt
+}
+
+// fields reads the top-level string members named a and b of a JSON object
+// without allocating (an escaped value is decoded into a new slice). A
+// member of another type, or a body that is not an object, reads as absent.
+func fields(body []byte, a, b string) (va, vb []byte, oka, okb bool) {
+	r := wire.Reader{B: body}
+	r.Space()
+	if r.I >= len(body) || body[r.I] != '{' {
+		return nil, nil, false, false
 	}
-	f1, ok1 := v.Get("data")
-	f2, ok2 := v.Get("sequence_token")
-	if !ok1 || !ok2 || f1.Kind != homeserver.String || f2.Kind != homeserver.String {
-		return "", "", false
+	empty, f := r.OpenObject(0)
+	if !f.OK() || empty {
+		return nil, nil, false, false
 	}
-	return f1.Str, f2.Str, true
+	for {
+		key, kesc, f := r.Key()
+		if !f.OK() {
+			return nil, nil, false, false
+		}
+		want := !kesc && r.I < len(body) && body[r.I] == '"' && (string(key) == a || (b != "" && string(key) == b))
+		if want {
+			start := r.I
+			esc, f := r.Str()
+			if !f.OK() {
+				return nil, nil, false, false
+			}
+			v := body[start+1 : r.I-1]
+			if esc {
+				v = wire.Unescape(v)
+			}
+			if string(key) == a {
+				va, oka = v, true
+			} else {
+				vb, okb = v, true
+			}
+		} else if f := r.Value(1); !f.OK() {
+			return nil, nil, false, false
+		}
+		more, f := r.NextMember()
+		if !f.OK() {
+			return nil, nil, false, false
+		}
+		if !more {
+			return va, vb, oka, okb
+		}
+	}
 }
 
 // finish checks what can only be checked at the end: termination, and
