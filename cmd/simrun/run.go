@@ -417,10 +417,12 @@ type totals struct {
 	agreement                 map[string]int
 	signedIn, secrets         []float64
 	requests, lost            int
+	// attacker counts what attackers obtained, by "what (exposure)".
+	attacker map[string]int
 }
 
 func newTotals() *totals {
-	return &totals{reasons: map[string]int{}, agreement: map[string]int{}}
+	return &totals{reasons: map[string]int{}, agreement: map[string]int{}, attacker: map[string]int{}}
 }
 
 func (t *totals) add(r *sim.Result) {
@@ -449,6 +451,13 @@ func (t *totals) add(r *sim.Result) {
 	}
 	t.requests += r.Requests
 	t.lost += r.Lost
+	if r.AttackerWon != "" {
+		k := r.AttackerWon
+		if r.Exposure != "" {
+			k += " (" + r.Exposure + ")"
+		}
+		t.attacker[k]++
+	}
 }
 
 func percentile(xs []float64, p float64) float64 {
@@ -464,7 +473,7 @@ func percentile(xs []float64, p float64) float64 {
 func (t *totals) summary(elapsed time.Duration) map[string]any {
 	return map[string]any{
 		"runs": t.runs, "success": t.success, "violations": t.violations, "failure_reasons": t.reasons,
-		"agreement": t.agreement, "requests": t.requests, "lost": t.lost,
+		"agreement": t.agreement, "requests": t.requests, "lost": t.lost, "attacker_won": t.attacker,
 		"token_s":         map[string]float64{"p50": percentile(t.signedIn, .5), "p90": percentile(t.signedIn, .9), "p99": percentile(t.signedIn, .99)},
 		"secrets_s":       map[string]float64{"p50": percentile(t.secrets, .5), "p90": percentile(t.secrets, .9), "p99": percentile(t.secrets, .99)},
 		"runs_per_second": float64(t.runs) / elapsed.Seconds(),
@@ -517,6 +526,18 @@ func (t *totals) print(w io.Writer, sc scenarios.Scenario, cfg sim.Config, elaps
 		fmt.Fprintf(w, "  %s %d", k, t.agreement[k])
 	}
 	fmt.Fprintln(w)
+	if len(t.attacker) > 0 {
+		keys := make([]string, 0, len(t.attacker))
+		for k := range t.attacker {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		fmt.Fprint(w, "attacker won:")
+		for _, k := range keys {
+			fmt.Fprintf(w, "  %s %d", k, t.attacker[k])
+		}
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "requests %d  lost on the network %d  wall %.2fs (%.0f runs/s)\n", t.requests, t.lost, elapsed.Seconds(),
 		float64(t.runs)/elapsed.Seconds())
 }
