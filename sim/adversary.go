@@ -480,13 +480,10 @@ func (a *shoulderSurfer) qrShown(r *Runner, w *run, from Actor, data []byte) {
 // attackerEffect carries out one effect of the attacker's own device.
 func (r *Runner) attackerEffect(w *run, f *login.Effect) {
 	a := ActorAttacker
+	if r.plumbing(w, a, f) {
+		return
+	}
 	switch f.Kind {
-	case login.EffectRequest:
-		r.send(w, a, f.Request, nil)
-	case login.EffectSetTimer:
-		r.q.push(event{at: f.At, kind: evTimer, actor: a, id: f.Timer})
-	case login.EffectCancelTimer:
-		w.dead[machineIndex(a)][f.Timer] = true
 	case login.EffectState:
 		r.tr.add(Event{At: w.now, Kind: EvState, Actor: a, Name: f.From.String() + " -> " + f.To.String()})
 	case login.EffectChannel:

@@ -637,13 +637,10 @@ func (r *Runner) effect(w *run, a Actor, f *login.Effect) {
 	if a == ActorExisting {
 		other = ActorNew
 	}
+	if r.plumbing(w, a, f) {
+		return
+	}
 	switch f.Kind {
-	case login.EffectRequest:
-		r.send(w, a, f.Request, nil)
-	case login.EffectSetTimer:
-		r.q.push(event{at: f.At, kind: evTimer, actor: a, id: f.Timer})
-	case login.EffectCancelTimer:
-		w.dead[machineIndex(a)][f.Timer] = true
 	case login.EffectState:
 		r.tr.add(Event{At: w.now, Kind: EvState, Actor: a, Name: f.From.String() + " -> " + f.To.String()})
 		if a == ActorNew && f.From == login.StatePollingToken && !f.To.Terminal() && w.res.SignedInMillis < 0 {
@@ -720,6 +717,22 @@ func (r *Runner) effect(w *run, a Actor, f *login.Effect) {
 			r.giveUp(w, other)
 		}
 	}
+}
+
+// plumbing carries out the effects every machine's are alike for:
+// requests and timers. It reports whether f was one.
+func (r *Runner) plumbing(w *run, a Actor, f *login.Effect) bool {
+	switch f.Kind {
+	case login.EffectRequest:
+		r.send(w, a, f.Request, nil)
+	case login.EffectSetTimer:
+		r.q.push(event{at: f.At, kind: evTimer, actor: a, id: f.Timer})
+	case login.EffectCancelTimer:
+		w.dead[machineIndex(a)][f.Timer] = true
+	default:
+		return false
+	}
+	return true
 }
 
 // typeCode schedules the user typing the code on G once S showed it and G
