@@ -90,6 +90,10 @@ type Runner struct {
 	// reset at each run's start.
 	adversaries []adversary
 	needMallory bool
+	// alice and aliceDocs: the account's identity and its signed
+	// cross-signing key documents (see identity).
+	alice     *homeserver.Identity
+	aliceDocs [3][]byte
 	// hook, in tests, may change a rendezvous exchange after the store
 	// handled it and before the monitors see it (a broken store).
 	hook func(w *run, x *exchange, resp *rendezvous.Response)
@@ -398,11 +402,11 @@ func (r *Runner) build(w *run) error {
 	if w.hs, err = homeserver.New(r.hc, w.op); err != nil {
 		return fmt.Errorf("homeserver: %w", err)
 	}
-	alice, err := homeserver.NewIdentity(AliceID, derive(w.seed, streamIdentity))
+	alice, err := r.identity()
 	if err != nil {
 		return fmt.Errorf("identity: %w", err)
 	}
-	if err := w.hs.AddIdentity(alice); err != nil {
+	if err := w.hs.SetCrossSigningKeys(AliceID, r.aliceDocs[0], r.aliceDocs[1], r.aliceDocs[2]); err != nil {
 		return fmt.Errorf("identity: %w", err)
 	}
 	w.hs.AddDevice(0, AliceID, existingDevice, existingToken)
@@ -451,6 +455,23 @@ func (r *Runner) build(w *run) error {
 	w.m[0], w.m[1], w.m[2] = w.n, w.e, nil
 	w.mon.reset(r, w, sec)
 	return nil
+}
+
+// identity is the account's cross-signing identity. The account exists
+// before any login, so it is the scenario's, not the run's: drawn once per
+// Runner from a fixed stream, its signed key documents kept, and checked
+// afresh by each run's homeserver.
+func (r *Runner) identity() (*homeserver.Identity, error) {
+	if r.alice != nil {
+		return r.alice, nil
+	}
+	id, err := homeserver.NewIdentity(AliceID, derive(0, streamIdentity))
+	if err != nil {
+		return nil, err
+	}
+	r.alice = id
+	r.aliceDocs = [3][]byte{id.MasterKeyJSON(), id.SelfSigningKeyJSON(), id.UserSigningKeyJSON()}
+	return id, nil
 }
 
 // drawUser decides, from the user's stream, what goes wrong in this run.
