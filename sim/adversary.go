@@ -239,9 +239,12 @@ func (a *maliciousRendezvous) rendezvousAnswer(r *Runner, w *run, x *exchange, r
 			x.extraDelay = Millis(5000 + a.rnd.IntN(15000))
 			act = "delays the answer"
 		case 5:
-			if ws := w.mon.written[machineIndex(x.client)]; len(ws) > 0 {
-				w.mon.setRead(resp, ws[len(ws)-1], b.token)
-				act = "reflects the reader's own last payload back to it"
+			// The reader's own payload at the position it expects the
+			// peer's next one: with one key both ways, it would open.
+			i := machineIndex(x.client)
+			if k := w.mon.openedUpTo[i][1-i] + 1; i < 2 && k >= 0 && k < len(w.mon.written[i]) {
+				w.mon.setRead(resp, w.mon.written[i][k], b.token)
+				act = "reflects the reader's own payload back to it"
 			}
 		}
 	case req.Method == "PUT" && resp.Status < 300:
@@ -353,6 +356,7 @@ type replayer struct {
 	noAdversary
 	inner    *Runner
 	recorded []string
+	byWriter [2][]string
 	url      string
 	rnd      *rand.Rand
 	tries    int
@@ -379,8 +383,9 @@ func (a *replayer) start(r *Runner, w *run) {
 	if _, err := a.inner.Run(w.seed ^ 0x7265706c61796572); err != nil {
 		return
 	}
-	for _, ws := range a.inner.r.mon.written[:2] {
+	for j, ws := range a.inner.r.mon.written[:2] {
 		a.recorded = append(a.recorded, ws...)
+		a.byWriter[j] = append(a.byWriter[j][:0], ws...)
 	}
 }
 
@@ -404,6 +409,17 @@ func (a *replayer) answer(r *Runner, w *run, x *exchange, ar *arrival) {
 		}
 		if tok != "" {
 			payload := a.recorded[a.rnd.IntN(len(a.recorded))]
+			// Half the time, the earlier session's payload from the same
+			// writer at the same position as the one now in the mailbox:
+			// with reused keys and nonces it would open.
+			if a.rnd.IntN(2) == 0 {
+				if b := w.mon.boxFor(x.req.Path); b != nil && honest(b.writer) {
+					j := machineIndex(b.writer)
+					if k := len(w.mon.written[j]) - 1; k >= 0 && k < len(a.byWriter[j]) {
+						payload = a.byWriter[j][k]
+					}
+				}
+			}
 			req := login.Request{Target: login.TargetRendezvous, Method: "PUT", URL: a.url, Path: pathOf(a.url), Timeout: 10_000}
 			if w.mon.etag {
 				req.Body = []byte(payload)

@@ -152,7 +152,7 @@ func (r *Runner) serveRendezvous(w *run, x *exchange) login.Response {
 		r.hook(w, x, &resp)
 		req.Body = x.req.Body
 	}
-	w.mon.rendezvous(w, x.client, &req, &resp, r.rfx)
+	w.mon.rendezvous(w, x.client, x.owner != nil, &req, &resp, r.rfx)
 	for _, a := range w.adv {
 		a.rendezvousAnswer(r, w, x, &req, &resp)
 	}

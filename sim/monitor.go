@@ -202,7 +202,7 @@ func (m *monitor) violateSecretsPeer(w *run) {
 
 // rendezvous watches one store exchange at the moment the store handled it
 // (its linearization point).
-func (m *monitor) rendezvous(w *run, client Actor, req *rendezvous.Request, resp *rendezvous.Response, fx []rendezvous.Effect) {
+func (m *monitor) rendezvous(w *run, client Actor, injected bool, req *rendezvous.Request, resp *rendezvous.Response, fx []rendezvous.Effect) {
 	// no-plaintext-on-wire: every payload a device writes.
 	if len(req.Body) > 0 {
 		for _, n := range m.needle {
@@ -243,7 +243,9 @@ func (m *monitor) rendezvous(w *run, client Actor, req *rendezvous.Request, resp
 		if !m.fresh(w, &m.boxes[len(m.boxes)-1], tok, data) {
 			return
 		}
-		m.wrote(client, data)
+		if !injected {
+			m.wrote(client, data)
+		}
 	case rendezvous.EffectWritten, rendezvous.EffectReplayed:
 		b := m.box(sid)
 		if b == nil {
@@ -264,7 +266,9 @@ func (m *monitor) rendezvous(w *run, client Actor, req *rendezvous.Request, resp
 				m.overwritten = fmt.Sprintf("%s overwrote %s's payload unread at %d ms", client, b.writer, w.now)
 			}
 			b.data, b.token, b.writer, b.readBy = data, tok, client, false
-			m.wrote(client, data)
+			if !injected {
+				m.wrote(client, data) // an adversary's copied payload is sealed by nobody here
+			}
 			return
 		}
 		// A replay changes nothing and answers a token the session handed
@@ -525,8 +529,10 @@ func (r *Runner) finish(w *run) {
 	}
 	res.Exposure = w.exposure
 	res.HumanFactor = w.exposure == "human-factor"
-	if res.New.Success && !w.newIsAttacker && w.n.Outcome().UserID != AliceID && r.nv.Flow.Whoami && r.nv.Flow.ConfirmAccount &&
-		!w.blindAccount {
+	// A device that confirms the account compares whoami with the account
+	// the user means before it asks: another account never reaches the
+	// user, however careless.
+	if res.New.Success && !w.newIsAttacker && w.n.Outcome().UserID != AliceID && r.nv.Flow.Whoami && r.nv.Flow.ConfirmAccount {
 		w.mon.violate(w, InvExpectedAccount, "the new device signed in to %s although it confirms the account and the user expects %s",
 			w.n.Outcome().UserID, AliceID)
 	}

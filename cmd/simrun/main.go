@@ -30,6 +30,7 @@ func commands() []command {
 		{"variants", "list the design variants (presets) and their knobs", runVariants},
 		{"serve", "serve the model homeserver and provider over real HTTP (serve --variant NAME ...)", runServe},
 		{"probe", "check a real homeserver's rendezvous API against the spec (probe --homeserver URL)", runProbe},
+		{"mutants", "run the known-bad designs against invariants and properties; exit 1 if one survives (mutants --budget 60s)", runMutants},
 	}
 }
 

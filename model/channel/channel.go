@@ -153,6 +153,9 @@ func NewGenerator(cfg Config, rand io.Reader) (*Generator, error) {
 	if _, err := io.ReadFull(rand, seed[:]); err != nil {
 		return nil, fmt.Errorf("channel: generate key: %w", err)
 	}
+	if cfg.ReuseEphemeralKey {
+		seed = reusedGeneratorSeed // mutation: every session has this key
+	}
 	g := &Generator{cfg: cfg}
 	if cfg.Construction.IsHPKE() {
 		r, err := newHPKERecipient(seed[:])
@@ -228,6 +231,9 @@ func NewScanner(cfg Config, rand io.Reader) (*Scanner, error) {
 	if _, err := io.ReadFull(rand, s.seed[:]); err != nil {
 		return nil, fmt.Errorf("channel: generate key: %w", err)
 	}
+	if cfg.ReuseEphemeralKey {
+		s.seed = reusedScannerSeed // mutation: every session has this key
+	}
 	return s, nil
 }
 
@@ -282,6 +288,12 @@ func Initiate(cfg Config, gp PublicKey, plaintext, aad []byte, rand io.Reader) (
 	}
 	return s.Initiate(gp, plaintext, aad)
 }
+
+// The fixed seeds of the reuse-ephemeral-key mutation.
+var (
+	reusedGeneratorSeed = [KeySize]byte{'q', 'r', 'l', 'a', 'b', ' ', 'r', 'e', 'u', 's', 'e', 'd', ' ', 'G', 1}
+	reusedScannerSeed   = [KeySize]byte{'q', 'r', 'l', 'a', 'b', ' ', 'r', 'e', 'u', 's', 'e', 'd', ' ', 'S', 2}
+)
 
 // encodeJoined returns b64(a || b) without an intermediate copy of a.
 func encodeJoined(a, b []byte) string {

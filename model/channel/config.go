@@ -106,6 +106,20 @@ type Config struct {
 	// it up). A design option: it trades the lock-out by one forged payload
 	// for more tries at the check code.
 	RetryAccept bool
+
+	// The mutations below are deliberate defects for the lab's catalogue
+	// of known-bad designs (model/variant's mutants); no honest
+	// configuration sets them.
+
+	// StaticNonce seals every message of a direction under the same nonce
+	// (the counter or sequence number never moves).
+	StaticNonce bool
+	// SharedDirectionKey uses one key and one nonce sequence for both
+	// directions: S-to-G's (EncKey_S in ECIES, the HPKE context in HPKE).
+	SharedDirectionKey bool
+	// ReuseEphemeralKey derives G's and S's ephemeral keys from fixed seeds
+	// (the random source is still read), so every session shares them.
+	ReuseEphemeralKey bool
 }
 
 // DefaultConfig returns the construction as its source states it.

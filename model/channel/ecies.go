@@ -87,6 +87,8 @@ type counterAEAD struct {
 	aead  cipher.AEAD
 	next  uint64
 	nonce [chacha20poly1305.NonceSize]byte
+	// static: the static-nonce mutation, the counter never moves.
+	static bool
 }
 
 func newCounterAEAD(key []byte, start uint64) (*counterAEAD, error) {
@@ -99,7 +101,9 @@ func newCounterAEAD(key []byte, start uint64) (*counterAEAD, error) {
 
 func (c *counterAEAD) take() []byte {
 	binary.LittleEndian.PutUint64(c.nonce[:8], c.next)
-	c.next++
+	if !c.static {
+		c.next++
+	}
 	return c.nonce[:]
 }
 
@@ -133,10 +137,15 @@ func newECIESChannel(cfg Config, role Role, key *PrivateKey, peer PublicKey) (*C
 	if err != nil {
 		return nil, err
 	}
-	toS, err := newCounterAEAD(keys.keyG, cfg.GeneratorNonceStart)
+	keyG := keys.keyG
+	if cfg.SharedDirectionKey {
+		keyG = keys.keyS // mutation: one key both ways
+	}
+	toS, err := newCounterAEAD(keyG, cfg.GeneratorNonceStart)
 	if err != nil {
 		return nil, err
 	}
+	toG.static, toS.static = cfg.StaticNonce, cfg.StaticNonce
 	c := &Channel{cfg: cfg, role: role, ours: key.Public(), theirs: peer, code: NewCheckCode(keys.code, cfg.digits())}
 	if role == RoleGenerator {
 		c.send, c.recv = toS, toG

@@ -120,6 +120,8 @@ type seqAEAD struct {
 	base  [chacha20poly1305.NonceSize]byte
 	seq   uint64
 	nonce [chacha20poly1305.NonceSize]byte
+	// static: the static-nonce mutation, the sequence number never moves.
+	static bool
 }
 
 func (r *seqAEAD) current() []byte {
@@ -134,7 +136,9 @@ func (r *seqAEAD) current() []byte {
 
 func (r *seqAEAD) seal(pt, aad []byte) ([]byte, error) {
 	ct := r.aead.Seal(nil, r.current(), pt, aad)
-	r.seq++
+	if !r.static {
+		r.seq++
+	}
 	return ct, nil
 }
 
@@ -143,7 +147,9 @@ func (r *seqAEAD) open(ct, aad []byte) ([]byte, error) {
 	if err != nil {
 		return nil, ErrAuthentication
 	}
-	r.seq++
+	if !r.static {
+		r.seq++
+	}
 	return pt, nil
 }
 
@@ -159,6 +165,10 @@ func newResponseAEAD(secret, enc, respNonce []byte) (*seqAEAD, error) {
 	x := newExpander(sha256.New, m.Sum(nil))
 	return newSeqAEAD(x.expand(chacha20poly1305.KeySize, []byte("key")), x.expand(chacha20poly1305.NonceSize, []byte("nonce")))
 }
+
+// twin is a fresh direction under the same key and base nonce (the
+// shared-direction-key mutation).
+func (r *seqAEAD) twin() *seqAEAD { return &seqAEAD{aead: r.aead, base: r.base} }
 
 func newSeqAEAD(key, baseNonce []byte) (*seqAEAD, error) {
 	a, err := chacha20poly1305.New(key)
@@ -205,6 +215,7 @@ func initiateHPKE(cfg Config, gp PublicKey, plaintext, aad []byte, rand io.Reade
 	if err != nil {
 		return nil, "", err
 	}
+	ctx.static = cfg.StaticNonce
 	ct, _ := ctx.seal(plaintext, aad)
 	var sp PublicKey
 	copy(sp[:], enc)
@@ -232,6 +243,7 @@ func (g *Generator) acceptHPKE(initiate string, aad []byte, rand io.Reader) (*Ch
 	if err != nil {
 		return nil, nil, err
 	}
+	ctx.static = g.cfg.StaticNonce
 	pt, err := ctx.open(ct, aad)
 	if err != nil {
 		return nil, nil, err
@@ -244,6 +256,10 @@ func (g *Generator) acceptHPKE(initiate string, aad []byte, rand io.Reader) (*Ch
 	if err != nil {
 		return nil, nil, err
 	}
+	if g.cfg.SharedDirectionKey {
+		resp = ctx.twin() // mutation: G answers under S's key and nonces
+	}
+	resp.static = g.cfg.StaticNonce
 	var sp PublicKey
 	copy(sp[:], enc)
 	gp := g.key.Public()
@@ -268,6 +284,10 @@ func (c *Channel) openFirstResponse(raw, aad []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("channel: open payload %d: %w", c.opened+1, err)
 	}
+	if ctx, ok := c.send.(*hpkeContext); ok && c.cfg.SharedDirectionKey {
+		resp = ctx.twin() // mutation: one key both ways
+	}
+	resp.static = c.cfg.StaticNonce
 	pt, err := resp.open(raw[responseNonceSize:], aad)
 	if err != nil {
 		return nil, fmt.Errorf("channel: open payload %d: %w", c.opened+1, err)

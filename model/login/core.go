@@ -154,7 +154,21 @@ type core struct {
 	fired purpose
 
 	out Outcome
+
+	// mut are the variant's mutations (deliberate defects for the lab's
+	// catalogue of known-bad designs); all false in an honest variant.
+	mut mutations
 }
+
+// mutations are the login-side defects a variant may carry
+// (variant.MutationNames); each guards one deviation from the honest flow.
+type mutations struct {
+	noCheckCode, secretsBeforeDeviceCheck, secretsBeforeSuccess, acceptUnexpected, noExpiry, noAAD, noWhoamiCheck bool
+}
+
+// codeDone reports whether G may go on as if the check code was confirmed:
+// it was, or the no-check-code mutation skips it.
+func (c *core) codeDone() bool { return c.codeOK || c.mut.noCheckCode }
 
 // attach binds the core to dev, which shows QR codes of intent gIntent when
 // it is G, and picks the role from the intent the caller configured; who
@@ -190,6 +204,17 @@ func (c *core) init(v variant.Variant, rnd io.Reader) error {
 	}
 	c.pollEvery = Millis(v.Timing.PollIntervalMillis)
 	c.fx = make([]Effect, 0, 8)
+	if m := v.Mutations; !m.IsZero() {
+		c.mut = mutations{
+			noCheckCode:              m.Has(variant.MutNoCheckCode),
+			secretsBeforeDeviceCheck: m.Has(variant.MutSecretsBeforeDeviceCheck),
+			secretsBeforeSuccess:     m.Has(variant.MutSecretsBeforeSuccess),
+			acceptUnexpected:         m.Has(variant.MutAcceptUnexpectedMessages),
+			noExpiry:                 m.Has(variant.MutNoExpiry),
+			noAAD:                    m.Has(variant.MutNoAADBinding),
+			noWhoamiCheck:            m.Has(variant.MutNoWhoamiCheck),
+		}
+	}
 	if v.Rendezvous.PutTxnID {
 		var b [8]byte
 		if _, err := io.ReadFull(rnd, b[:]); err != nil {
@@ -354,6 +379,9 @@ func (c *core) cancelTimer() {
 // cancelDeadline comes first.
 func (c *core) setDeadline(after Millis, reason Reason, detail string) {
 	c.cancelDeadline()
+	if c.mut.noExpiry {
+		return // mutation: the device never gives up
+	}
 	c.deadline, c.deadReason, c.deadDetail = c.nextID(), reason, detail
 	c.fx = append(c.fx, Effect{Kind: EffectSetTimer, Timer: c.deadline, At: c.now + after})
 }
@@ -682,7 +710,7 @@ func (c *core) decodeRead(r Response) (data, tok string, ok bool) {
 // Channel helpers.
 
 func (c *core) aad(token string) []byte {
-	if !c.v.Channel.AADBinding {
+	if !c.v.Channel.AADBinding || c.mut.noAAD {
 		return nil
 	}
 	b, err := channel.BindingAAD(c.v.AADLayout(), c.rvBase, c.rvID, token)
@@ -753,6 +781,11 @@ func (c *core) unexpected(m msg.Message) {
 // with unexpected_message_received: sent to the peer, or kept local where
 // the unexpected_message knob keeps this device silent.
 func (c *core) answerUnexpected(undecodable bool, detail string) {
+	if c.mut.acceptUnexpected {
+		// Mutation: skip the message and wait for the next one.
+		c.startPolling()
+		return
+	}
 	switch c.v.Flow.UnexpectedMessage {
 	case variant.UnexpectedSilent:
 		c.failLocal(ReasonUnexpectedMessage, detail)

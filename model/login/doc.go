@@ -148,4 +148,16 @@
 // with unsupported_protocol. With the homeserver_accept knob at url, a
 // homeserver in m.login.protocols or m.login.failure that is not a URL
 // makes the message undecodable.
+//
+// # Mutations
+//
+// A variant's mutations (model/variant: the catalogue of known-bad designs)
+// switch on deliberate defects here: no-check-code (G never asks for the
+// code and goes on), secrets-before-device-check, secrets-before-success,
+// accept-unexpected-messages (skip and poll on), no-expiry (no deadline is
+// ever set), no-aad-binding (no AAD although aad_binding is on) and
+// no-whoami-check (whoami's answer is not compared). Facts stay truthful
+// under a mutation (CodeConfirmed is false when the code was skipped), so
+// the simulator's monitors see what the defect did. An honest variant
+// takes none of these paths.
 package login

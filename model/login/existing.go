@@ -108,6 +108,10 @@ func (e *ExistingDevice) sent() {
 		e.setState(StateWaitingOk)
 	case StateSendingAccepted:
 		e.setState(StateWaitingSuccess)
+		if e.mut.secretsBeforeSuccess {
+			e.sendSecrets() // mutation: no m.login.success awaited
+			return
+		}
 		if e.v.Flow.Ack == variant.AckBeforeBrowser {
 			e.openBrowser()
 		}
@@ -141,7 +145,7 @@ func (e *ExistingDevice) message(m msg.Message) {
 		}
 		e.proto = p
 		e.out.DeviceID = p.DeviceID
-		if e.role == channel.RoleGenerator && !e.codeOK {
+		if e.role == channel.RoleGenerator && !e.codeDone() {
 			e.setState(StateWaitingCheckCode)
 			return
 		}
@@ -171,6 +175,10 @@ func (e *ExistingDevice) getDevice() {
 // error after the retries (or none) comes to api() as well.
 func (e *ExistingDevice) checkDevice() {
 	e.setState(StateCheckingDevice)
+	if e.mut.secretsBeforeDeviceCheck {
+		e.deviceFree() // mutation: no GET /devices/{id}, not checked
+		return
+	}
 	e.getDevice()
 	e.soft = e.v.Flow.DeviceCheckError == variant.DeviceCheckAlreadyExists
 }
@@ -182,16 +190,7 @@ func (e *ExistingDevice) api() {
 		switch r.Status {
 		case 404:
 			e.checked = true
-			switch e.v.Flow.Ack {
-			case variant.AckBeforeBrowser:
-				e.sendAccepted()
-			case variant.AckAfterBrowser:
-				e.openBrowser()
-				e.setState(StateOpeningBrowser)
-			default:
-				e.openBrowser()
-				e.setState(StateWaitingConfirm)
-			}
+			e.deviceFree()
 		case 200:
 			e.failSend(ReasonDeviceAlreadyExists, "GET /devices/"+e.proto.DeviceID+" answered 200")
 		default:
@@ -210,6 +209,20 @@ func (e *ExistingDevice) api() {
 		default:
 			e.failLocal(ReasonHTTPError, fmt.Sprintf("device poll: status %d", r.Status))
 		}
+	}
+}
+
+// deviceFree goes on once the device ID is known to be free.
+func (e *ExistingDevice) deviceFree() {
+	switch e.v.Flow.Ack {
+	case variant.AckBeforeBrowser:
+		e.sendAccepted()
+	case variant.AckAfterBrowser:
+		e.openBrowser()
+		e.setState(StateOpeningBrowser)
+	default:
+		e.openBrowser()
+		e.setState(StateWaitingConfirm)
 	}
 }
 
@@ -240,7 +253,8 @@ func (e *ExistingDevice) timerFired() {
 // sendSecrets seals m.login.secrets: only over a confirmed channel, after
 // the device check, after m.login.success and once the device showed up.
 func (e *ExistingDevice) sendSecrets() {
-	if (e.role == channel.RoleGenerator && !e.codeOK) || !e.checked || !e.gotSuccess {
+	if (e.role == channel.RoleGenerator && !e.codeDone()) || (!e.checked && !e.mut.secretsBeforeDeviceCheck) ||
+		(!e.gotSuccess && !e.mut.secretsBeforeSuccess) {
 		e.failLocal(ReasonInternal, "secrets rule violated")
 		return
 	}

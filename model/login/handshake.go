@@ -140,8 +140,10 @@ func (c *core) accept() {
 		c.failLocal(ReasonInternal, err.Error())
 		return
 	}
-	c.fx = append(c.fx, Effect{Kind: EffectChannel, Sealed: true, MsgType: "LoginOk"},
-		Effect{Kind: EffectAskCheckCode})
+	c.fx = append(c.fx, Effect{Kind: EffectChannel, Sealed: true, MsgType: "LoginOk"})
+	if !c.mut.noCheckCode { // the mutation never asks
+		c.fx = append(c.fx, Effect{Kind: EffectAskCheckCode})
+	}
 	c.put(payload)
 	c.setState(StateSendingOk)
 }

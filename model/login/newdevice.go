@@ -163,7 +163,7 @@ func (n *NewDevice) message(m msg.Message) {
 			return
 		}
 		n.hsBase = n.resolve(p.Server)
-		if n.v.Flow.ProtocolsWaitForCheckCode && !n.codeOK {
+		if n.v.Flow.ProtocolsWaitForCheckCode && !n.codeDone() {
 			n.resumeProto = false
 			n.setState(StateWaitingCheckCode)
 			return
@@ -228,7 +228,7 @@ func (n *NewDevice) api() {
 			n.failSend(ReasonHTTPError, fmt.Sprintf("whoami: status %d", r.Status))
 			return
 		}
-		if did, _ := str(&obj, "device_id"); n.dk == nil || did != n.dk.DeviceID {
+		if did, _ := str(&obj, "device_id"); !n.mut.noWhoamiCheck && (n.dk == nil || did != n.dk.DeviceID) {
 			asked := ""
 			if n.dk != nil {
 				asked = n.dk.DeviceID
@@ -237,7 +237,7 @@ func (n *NewDevice) api() {
 				fmt.Sprintf("whoami: device_id %q, asked for %q", did, asked))
 			return
 		}
-		if n.v.Flow.ConfirmAccount && n.cfg.ExpectedUserID != "" && uid != n.cfg.ExpectedUserID {
+		if n.v.Flow.ConfirmAccount && n.cfg.ExpectedUserID != "" && uid != n.cfg.ExpectedUserID && !n.mut.noWhoamiCheck {
 			n.failSendAs(ReasonWhoamiMismatch, msg.ReasonUserCancelled,
 				fmt.Sprintf("whoami: user_id %q, expected %q", uid, n.cfg.ExpectedUserID))
 			return
@@ -417,7 +417,7 @@ func (n *NewDevice) authorized(r Response) {
 	n.interval = Millis(iv) * oauth.Second
 	// The device code's lifetime.
 	n.setDeadline(Millis(exp)*oauth.Second, ReasonAuthorizationExpired, "device code expired")
-	if n.role == channel.RoleGenerator && !n.codeOK {
+	if n.role == channel.RoleGenerator && !n.codeDone() {
 		n.resumeProto = true
 		n.setState(StateWaitingCheckCode)
 		return
@@ -426,7 +426,7 @@ func (n *NewDevice) authorized(r Response) {
 }
 
 func (n *NewDevice) sendProtocol() {
-	if n.role == channel.RoleGenerator && !n.codeOK {
+	if n.role == channel.RoleGenerator && !n.codeDone() {
 		return // never reached: the callers wait for the code
 	}
 	if n.sealSend(msg.Protocol{Grant: msg.DeviceAuthorizationGrant{VerificationURI: n.verURI,

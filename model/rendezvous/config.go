@@ -395,6 +395,15 @@ type Config struct {
 	RateLimit RateLimit
 	// CORS is the set of CORS headers added to responses.
 	CORS CORSStyle
+
+	// IgnoreToken and NoExpiry are deliberate defects for the lab's
+	// catalogue of known-bad designs (model/variant's mutants); no preset
+	// sets them. IgnoreToken accepts a PUT whatever its If-Match or
+	// sequence_token (a stale write overwrites the mailbox); NoExpiry
+	// never expires a session (TTL still names the lifetime the answers
+	// announce).
+	IgnoreToken bool
+	NoExpiry    bool
 }
 
 // Stable and unstable paths.

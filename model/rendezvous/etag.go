@@ -188,7 +188,7 @@ func (s *Store) etagPut(now Millis, req *Request, rt route, fx []Effect) (Respon
 	if p == nil {
 		return s.notFound(rt), fx
 	}
-	if !s.matchPasses(req.Header, p.token) {
+	if !s.cfg.IgnoreToken && !s.matchPasses(req.Header, p.token) {
 		return s.concurrentWrite(p, rt), append(fx, Effect{Kind: EffectConflict, ID: p.id, Writes: p.writes, At: now})
 	}
 	s.update(p, now, append([]byte(nil), req.Body...))
@@ -217,7 +217,7 @@ func (s *Store) concurrentWrite(p *session, rt route) Response {
 
 func (s *Store) etagDelete(now Millis, rt route, fx []Effect) (Response, []Effect) {
 	p := s.sessions[rt.id]
-	if p == nil || (p.expires <= now && !s.cfg.DeleteExpired) {
+	if p == nil || (p.expires <= now && !s.cfg.DeleteExpired && !s.cfg.NoExpiry) {
 		return s.notFound(rt), fx
 	}
 	s.unlink(p)

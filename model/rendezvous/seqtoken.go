@@ -232,7 +232,7 @@ func (s *Store) jsonPut(now Millis, req *Request, rt route, fx []Effect) (Respon
 	}
 	var resp Response
 	switch {
-	case string(tok.str) == p.token:
+	case string(tok.str) == p.token || s.cfg.IgnoreToken:
 		s.update(p, now, owned(&data))
 		resp = s.tokenResponse(p.token, rt)
 		fx = append(fx, Effect{Kind: EffectWritten, ID: p.id, Writes: p.writes, At: now})
@@ -254,7 +254,7 @@ func (s *Store) jsonPut(now Millis, req *Request, rt route, fx []Effect) (Respon
 
 func (s *Store) jsonDelete(now Millis, rt route, fx []Effect) (Response, []Effect) {
 	p := s.sessions[rt.id]
-	if p == nil || (p.expires <= now && !s.cfg.DeleteExpired) {
+	if p == nil || (p.expires <= now && !s.cfg.DeleteExpired && !s.cfg.NoExpiry) {
 		return s.notFound(rt), fx
 	}
 	s.unlink(p)

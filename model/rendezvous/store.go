@@ -215,7 +215,7 @@ func (s *Store) TickAppend(now Millis, fx []Effect) []Effect {
 
 // dropExpired removes every expired session.
 func (s *Store) dropExpired(now Millis, fx []Effect) []Effect {
-	for s.head != nil && s.head.expires <= now {
+	for !s.cfg.NoExpiry && s.head != nil && s.head.expires <= now {
 		fx = s.evictHead(now, EffectExpired, fx)
 	}
 	return fx
@@ -264,7 +264,7 @@ func (s *Store) hardCap(now Millis, fx []Effect) []Effect {
 // live returns the session with this ID if it exists and has not expired.
 func (s *Store) live(id string, now Millis) *session {
 	p := s.sessions[id]
-	if p == nil || p.expires <= now {
+	if p == nil || (p.expires <= now && !s.cfg.NoExpiry) {
 		return nil
 	}
 	return p

@@ -63,7 +63,8 @@
 //	    "preset": "mas",                         // a model/oauth preset
 //	    "slow_down": "obey"                      // "obey" (+5 s per slow_down) or "ignore"
 //	  },
-//	  "homeserver": {"preset": "synapse-2026"}   // a model/homeserver preset
+//	  "homeserver": {"preset": "synapse-2026"},  // a model/homeserver preset
+//	  "mutations": []                            // deliberate defects (mutants only; see below); left out when empty
 //	}
 //
 // Every field is required except the overrides, which default to "keep";
@@ -72,4 +73,32 @@
 // behaviour ("any", "send", "http-error") and are spelled out when a file
 // is parsed.
 // JSON has no comments: the comments above are for the reader only.
+//
+// # Mutants
+//
+// A mutant is a known-bad design: an honest preset plus one mutation, kept
+// as data under mutants/<name>.json (its description names the base and
+// the invariant or property that must catch it) and loaded with
+// LoadMutant(name) or Load("mutant/<name>"); its Name is "mutant/<name>".
+// Names lists presets only, so code that expects honest behaviour never
+// meets a mutant. "mutations" is a list of names from MutationNames, each
+// at most once (an unknown name is refused with the valid ones); every
+// honest preset leaves it empty. Each mutation is a guarded deviation where
+// the behaviour lives:
+//
+//	no-check-code                G goes on without asking for the check code (model/login)
+//	secrets-before-device-check  E skips GET /devices/{id} and still sends the secrets (model/login)
+//	secrets-before-success       E sends the secrets right after m.login.protocol_accepted (model/login)
+//	static-nonce                 one nonce for every message of a direction (model/channel)
+//	shared-direction-key         one key and nonce sequence both ways (model/channel)
+//	accept-unexpected-messages   an undecodable or out-of-place message is skipped (model/login)
+//	ignore-etag                  the etag store accepts any If-Match (model/rendezvous; etag only)
+//	ignore-sequence-token        the JSON store accepts any sequence_token (model/rendezvous; JSON only)
+//	no-expiry                    sessions never expire, devices set no deadline (model/rendezvous, model/login)
+//	reuse-ephemeral-key          G's and S's ephemeral keys from fixed seeds (model/channel)
+//	no-aad-binding               no session binding although aad_binding is on (model/login; needs aad_binding)
+//	no-whoami-check              whoami's device and user are not compared (model/login)
+//
+// simrun mutants runs each mutant against the invariants and properties
+// that must catch it.
 package variant

@@ -40,6 +40,9 @@ type Variant struct {
 	Timing      TimingKnobs     `json:"timing"`
 	OAuth       OAuthKnobs      `json:"oauth"`
 	Homeserver  HomeserverKnobs `json:"homeserver"`
+	// Mutations are deliberate defects (MutationNames), for the catalogue
+	// of known-bad designs under mutants/; empty in every honest preset.
+	Mutations Mutations `json:"mutations,omitzero"`
 }
 
 // RendezvousKnobs pick the mailbox API: a model/rendezvous preset and a few
@@ -207,6 +210,9 @@ func Names() []string {
 
 // Load returns the embedded preset name, parsed and validated.
 func Load(name string) (Variant, error) {
+	if m, ok := strings.CutPrefix(name, MutantPrefix); ok {
+		return LoadMutant(m)
+	}
 	file := path.Join("presets", name+".json")
 	b, err := presetFS.ReadFile(file)
 	if err != nil {
@@ -314,6 +320,9 @@ func (v *Variant) Validate() error {
 		return err
 	}
 	if _, err := v.ChannelConfig(); err != nil {
+		return err
+	}
+	if err := v.validateMutations(); err != nil {
 		return err
 	}
 	if f, err := qr.ParseFormat(v.QR.Format); err != nil || !f.Valid() {
@@ -430,6 +439,9 @@ func (v *Variant) RendezvousConfig() (rendezvous.Config, error) {
 	if v.Rendezvous.Discovery && cfg.Flavour == rendezvous.FlavourETag {
 		return cfg, fieldError("rendezvous.discovery", true, "false with an etag rendezvous (no discovery endpoint)")
 	}
+	// Store-side mutations (never in an honest preset).
+	cfg.IgnoreToken = v.Mutations.Has(MutIgnoreETag) || v.Mutations.Has(MutIgnoreSequenceToken)
+	cfg.NoExpiry = v.Mutations.Has(MutNoExpiry)
 	return cfg, nil
 }
 
@@ -464,6 +476,10 @@ func (v *Variant) ChannelConfig() (channel.Config, error) {
 		return cfg, fieldError("channel.check_code_keys", strconv.Quote(v.Channel.CheckCodeKeys), "raw, base64")
 	}
 	cfg.RetryAccept = v.Channel.RetryAccept
+	// Channel mutations (never in an honest preset).
+	cfg.StaticNonce = v.Mutations.Has(MutStaticNonce)
+	cfg.SharedDirectionKey = v.Mutations.Has(MutSharedDirectionKey)
+	cfg.ReuseEphemeralKey = v.Mutations.Has(MutReuseEphemeralKey)
 	if err := oneOf("channel.aad_layout", v.Channel.AADLayout, LayoutBaseURL16, LayoutBaseURL8); err != nil {
 		return cfg, err
 	}
@@ -565,6 +581,7 @@ func (v *Variant) Knobs() []Knob {
 		{"oauth.preset", v.OAuth.Preset},
 		{"oauth.slow_down", v.OAuth.SlowDown},
 		{"homeserver.preset", v.Homeserver.Preset},
+		{"mutations", v.Mutations.String()},
 	}
 }
 
