@@ -45,9 +45,16 @@ type Scenario struct {
 	Adversaries []string `json:"adversaries,omitempty"`
 	// Backup gives the account a key backup.
 	Backup bool `json:"backup,omitempty"`
-	// Runs and Seed: runs seeds Seed, Seed+1, ...
+	// Runs and Seed: runs seeds Seed, Seed+1, ... (at every grid point of a
+	// sweep).
 	Runs int    `json:"runs,omitempty"`
 	Seed uint64 `json:"seed,omitempty"`
+	// Set fixes knobs by dotted path ("variant.flow.ack": "before-browser",
+	// "network.link.loss": 0.05; see KnobPaths).
+	Set map[string]json.RawMessage `json:"set,omitempty"`
+	// Sweep names the axes of a sweep: knob paths and the values each takes
+	// (simrun sweep runs their Cartesian product).
+	Sweep Sweep `json:"sweep,omitempty"`
 }
 
 // ErrScenario is wrapped by every error of this package.
@@ -65,9 +72,37 @@ func Parse(b []byte, file string) (Scenario, error) {
 		return s, fmt.Errorf("%w: %s:%d: text after the scenario object", ErrScenario, file, lineOf(b, dec.InputOffset()))
 	}
 	if _, err := s.Config(); err != nil {
-		return s, fmt.Errorf("%s: %w", file, err)
+		return s, knobLine(b, file, err)
+	}
+	if _, err := s.Points(); err != nil {
+		return s, knobLine(b, file, err)
 	}
 	return s, nil
+}
+
+// knobLine prefixes err with the file, and with the line of the knob it
+// names if it names one.
+func knobLine(b []byte, file string, err error) error {
+	path := ""
+	var lh *lineHint
+	var ke *KnobError
+	if errors.As(err, &lh) {
+		path = lh.Path
+	} else if errors.As(err, &ke) {
+		path = ke.Path
+	}
+	from := 0
+	for _, sec := range []string{"set", "sweep"} {
+		if strings.HasPrefix(err.Error(), `field "`+sec+`"`) {
+			if i := bytes.Index(b, []byte(`"`+sec+`"`)); i >= 0 {
+				from = i + len(sec) + 2
+			}
+		}
+	}
+	if i := bytes.Index(b[from:], []byte(`"`+path+`"`)); path != "" && i >= 0 {
+		return fmt.Errorf("%s:%d: %w", file, lineOf(b, int64(from+i)), err)
+	}
+	return fmt.Errorf("%s: %w", file, err)
 }
 
 // locate turns a decoding error into one with the file, line and field.
@@ -87,8 +122,8 @@ func locate(b []byte, file string, off int64, err error) error {
 		if i := bytes.Index(b, []byte(f)); i >= 0 {
 			off = int64(i)
 		}
-		return fmt.Errorf("%w: %s:%d: unknown field %s (known: name, description, variant, new_variant, intent, network, user, swarm, adversaries, backup, runs, seed)",
-			ErrScenario, file, lineOf(b, off), f)
+		return fmt.Errorf("%w: %s:%d: unknown field %s (known: %s)",
+			ErrScenario, file, lineOf(b, off), f, strings.Join(scenarioFields(), ", "))
 	}
 	return fmt.Errorf("%w: %s:%d: %v", ErrScenario, file, lineOf(b, off), err)
 }
@@ -152,6 +187,17 @@ func (s Scenario) Config() (sim.Config, error) {
 	}
 	cfg.Backup = s.Backup
 	cfg.Adversaries = s.Adversaries
+	for p := range s.Set {
+		if isTopLevel(p) {
+			return cfg, fmt.Errorf("field \"set\": %w", knobErr(p, "set the field %q itself, not through \"set\"", p))
+		}
+		if err := checkPath(p); err != nil {
+			return cfg, fmt.Errorf("field \"set\": %w", err)
+		}
+	}
+	if err := applySet(&cfg, s.Set); err != nil {
+		return cfg, fmt.Errorf("field \"set\": %w", err)
+	}
 	if s.Runs < 0 {
 		return cfg, fmt.Errorf("%w: field \"runs\": %d is negative", ErrScenario, s.Runs)
 	}

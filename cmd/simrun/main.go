@@ -24,13 +24,17 @@ func commands() []command {
 	return []command{
 		{"run", "simulate logins over a virtual network with every invariant monitor (run --help)", runRun},
 		{"replay", "re-run one seed exactly and print its whole trace (replay --seed N ...)", runReplay},
+		{"sweep", "run a scenario's sweep grid on every core, streaming records, then report (sweep SCENARIO --out DIR)", runSweep},
+		{"report", "write report.md and report.html with plots from a sweep's records (report DIR)", runReport},
+		{"merge", "join the directories of a sweep's shards into one (merge --out DIR SHARD...)", runMerge},
+		{"list", "list the built-in scenarios and their sweeps", runList},
+		{"mutants", "run the known-bad designs against invariants and properties; exit 1 if one survives (mutants --budget 60s)", runMutants},
 		{"demo", "decode example QR payloads and show a handshake per channel construction", runDemo},
 		{"qr", "encode and decode QR payloads (qr decode B64 | qr encode --format F ...)", runQR},
 		{"channel", "speak the secure channel as a JSON-lines peer on stdin/stdout", runChannel},
 		{"variants", "list the design variants (presets) and their knobs", runVariants},
 		{"serve", "serve the model homeserver and provider over real HTTP (serve --variant NAME ...)", runServe},
 		{"probe", "check a real homeserver's rendezvous API against the spec (probe --homeserver URL)", runProbe},
-		{"mutants", "run the known-bad designs against invariants and properties; exit 1 if one survives (mutants --budget 60s)", runMutants},
 	}
 }
 

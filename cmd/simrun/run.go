@@ -173,6 +173,9 @@ func runRun(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "simrun run: %v\n", err)
 		return 2
 	}
+	if len(sc.Sweep) > 0 {
+		fmt.Fprintf(stderr, "simrun run: scenario %s has a sweep of %d points; this runs its base only (simrun sweep runs the grid)\n", sc.Name, sc.GridSize())
+	}
 	return simulate(o, cfg, sc, stdout, stderr, false)
 }
 

@@ -1,0 +1,302 @@
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// group is the figures of a set of runs (a grid point, a variant, an
+// adversary set).
+type group struct {
+	n, fail, viol           int
+	newOnly, existingOnly   int
+	unfinished              int
+	reasons                 map[string]int
+	signedIn, secrets, reqs *hist
+	won, human              int
+	wonHow                  map[string]int
+}
+
+func newGroup() *group {
+	return &group{reasons: map[string]int{}, wonHow: map[string]int{}, signedIn: newHist(), secrets: newHist(), reqs: newHist()}
+}
+
+func (g *group) add(r *Record) {
+	g.n++
+	if r.Failed() {
+		g.fail++
+		g.reasons[r.Reason()]++
+	}
+	if r.Violation != nil {
+		g.viol++
+	}
+	switch r.Agreement {
+	case "new-only":
+		g.newOnly++
+	case "existing-only":
+		g.existingOnly++
+	case "unfinished":
+		g.unfinished++
+	}
+	if r.SignedInMillis >= 0 {
+		g.signedIn.add(int64(r.SignedInMillis))
+	}
+	if r.SecretsMillis >= 0 {
+		g.secrets.add(int64(r.SecretsMillis))
+	}
+	g.reqs.add(int64(r.Requests))
+	if r.AttackerWon != "" {
+		g.won++
+		g.wonHow[r.AttackerWon]++
+	}
+	if r.HumanFactor {
+		g.human++
+	}
+}
+
+func (g *group) merge(o *group) {
+	g.n += o.n
+	g.fail += o.fail
+	g.viol += o.viol
+	g.newOnly += o.newOnly
+	g.existingOnly += o.existingOnly
+	g.unfinished += o.unfinished
+	for k, v := range o.reasons {
+		g.reasons[k] += v
+	}
+	g.signedIn.merge(o.signedIn)
+	g.secrets.merge(o.secrets)
+	g.reqs.merge(o.reqs)
+	g.won += o.won
+	g.human += o.human
+	for k, v := range o.wonHow {
+		g.wonHow[k] += v
+	}
+}
+
+func (g *group) disagree() int { return g.newOnly + g.existingOnly }
+
+// Builder aggregates records into a report. Add every record (pass one),
+// then Finish, then Pick every record again (pass two, to choose the runs
+// the report shows as diagrams), then write.
+type Builder struct {
+	m        *Manifest
+	points   []*group
+	variants map[string]*group
+	advs     map[string]*group
+	hasAdv   bool
+	total    *group
+	dups     int
+
+	// Chosen runs (after Finish and Pick).
+	typicalPoint  int
+	typicalMillis int64
+	failReason    string
+	typical, fail *Record
+	// Diagrams are Mermaid diagrams the caller made for the chosen runs.
+	Diagrams []Diagram
+}
+
+// Diagram is one run drawn as a Mermaid sequence diagram.
+type Diagram struct {
+	Title   string
+	Point   int
+	Seed    uint64
+	Mermaid string
+}
+
+// NewBuilder starts a report on the sweep m. A nil m stands for plain
+// records (simrun run --out): one point, no axes.
+func NewBuilder(m *Manifest) *Builder {
+	if m == nil {
+		m = &Manifest{Version: ManifestVersion, Name: "runs", Points: 1, Runs: 1}
+	}
+	b := &Builder{m: m, variants: map[string]*group{}, advs: map[string]*group{}, total: newGroup(), typicalPoint: -1}
+	b.points = make([]*group, m.Points)
+	for i := range b.points {
+		b.points[i] = newGroup()
+	}
+	return b
+}
+
+// Add counts one record.
+func (b *Builder) Add(r *Record) error {
+	if r.Point < 0 || r.Point >= len(b.points) {
+		return fmt.Errorf("%w: point %d outside the sweep's %d points", ErrRecords, r.Point, len(b.points))
+	}
+	b.points[r.Point].add(r)
+	b.total.add(r)
+	v := r.Variant
+	if b.variants[v] == nil {
+		b.variants[v] = newGroup()
+	}
+	b.variants[v].add(r)
+	a := "none"
+	if len(r.Adversaries) > 0 {
+		a = strings.Join(r.Adversaries, "+")
+		b.hasAdv = true
+	}
+	if b.advs[a] == nil {
+		b.advs[a] = newGroup()
+	}
+	b.advs[a].add(r)
+	return nil
+}
+
+// Runs is the number of records added.
+func (b *Builder) Runs() int { return b.total.n }
+
+// Finish fixes what Pick looks for: the typical run is a successful run of
+// the point with the most successes whose time to secrets is that point's
+// median; the failing run has the commonest failure reason. Both are the
+// lowest (point, seed) that qualifies, so the choice does not depend on the
+// order of the records.
+func (b *Builder) Finish() {
+	best := -1
+	for i, g := range b.points {
+		ok := g.n - g.fail
+		if ok > 0 && g.secrets.n > 0 && (best < 0 || ok > b.points[best].n-b.points[best].fail) {
+			best = i
+		}
+	}
+	b.typicalPoint = best
+	if best >= 0 {
+		b.typicalMillis = b.points[best].secrets.quantile(0.5)
+	}
+	b.failReason = ""
+	for _, k := range sortedByCount(b.total.reasons) {
+		b.failReason = k
+		break
+	}
+}
+
+// Pick considers one record for the diagrams (pass two).
+func (b *Builder) Pick(r *Record) {
+	less := func(a *Record) bool { return a == nil || r.Point < a.Point || (r.Point == a.Point && r.Seed < a.Seed) }
+	if r.Point == b.typicalPoint && r.Success() && int64(r.SecretsMillis) == b.typicalMillis && less(b.typical) {
+		c := *r
+		b.typical = &c
+	}
+	if b.failReason != "" && r.Failed() && r.Reason() == b.failReason && less(b.fail) {
+		c := *r
+		b.fail = &c
+	}
+}
+
+// Chosen returns the typical and the failing run (nil if none).
+func (b *Builder) Chosen() (typical, failing *Record) { return b.typical, b.fail }
+
+// sortedByCount orders keys by count, largest first, then by name.
+func sortedByCount(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if m[keys[i]] != m[keys[j]] {
+			return m[keys[i]] > m[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	return keys
+}
+
+func sortedKeys[T any](m map[string]T) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// pointLabel names a grid point by its axis values.
+func (b *Builder) pointLabel(p int) string {
+	if len(b.m.Axes) == 0 {
+		return "all runs"
+	}
+	vals := b.m.PointValues(p)
+	parts := make([]string, len(vals))
+	for i, v := range vals {
+		parts[i] = shortPath(b.m.Axes[i].Path) + "=" + valueText(v)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// shortPath drops the leading part of a long knob path for labels.
+func shortPath(p string) string {
+	parts := strings.Split(p, ".")
+	if len(parts) > 2 {
+		return strings.Join(parts[len(parts)-2:], ".")
+	}
+	return p
+}
+
+// series is one line of an axis plot: for each value of the axis, the
+// group of runs.
+type series struct {
+	label  string
+	groups []*group
+}
+
+// axisSeries splits the grid along axis a: one series per combination of
+// the other axes' values when there are at most maxSeries, else a single
+// series over all of them.
+func (b *Builder) axisSeries(a int, maxSeries int) []series {
+	nv := len(b.m.Axes[a].Values)
+	others := b.m.Points / nv
+	byKey := map[string]*series{}
+	var order []string
+	for p := range b.points {
+		vals := b.m.PointValues(p)
+		x := indexOf(b.m.Axes[a].Values, vals[a])
+		key := "all runs"
+		if others > 1 && others <= maxSeries {
+			var parts []string
+			for i, v := range vals {
+				if i != a {
+					parts = append(parts, shortPath(b.m.Axes[i].Path)+"="+valueText(v))
+				}
+			}
+			key = strings.Join(parts, ", ")
+		} else if others > 1 {
+			key = "all runs (other axes pooled)"
+		}
+		s := byKey[key]
+		if s == nil {
+			s = &series{label: key, groups: make([]*group, nv)}
+			for i := range s.groups {
+				s.groups[i] = newGroup()
+			}
+			byKey[key] = s
+			order = append(order, key)
+		}
+		s.groups[x].merge(b.points[p])
+	}
+	out := make([]series, len(order))
+	for i, k := range order {
+		out[i] = *byKey[k]
+	}
+	return out
+}
+
+func indexOf(vals []json.RawMessage, v json.RawMessage) int {
+	for i, x := range vals {
+		if string(x) == string(v) {
+			return i
+		}
+	}
+	return 0
+}
+
+// numericAxis reports whether every value of the axis is a number.
+func numericAxis(a Axis) bool {
+	for _, v := range a.Values {
+		if _, ok := valueNumber(v); !ok {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,218 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"qrlab/sim"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// fixture is a small sweep of made-up records: two axes, four points,
+// failures of several kinds, disagreement and adversaries, so that every
+// section of the report has something to say.
+func fixture() (*Manifest, []Record) {
+	m := &Manifest{Version: ManifestVersion, Name: "fixture", Description: "Made-up records for the golden report.",
+		Fingerprint: "0123456789abcdef01234567", Points: 4, Runs: 40, Seed: 1,
+		Axes: []Axis{
+			{Path: "network.link.loss", Values: []json.RawMessage{json.RawMessage(`0`), json.RawMessage(`0.05`)}},
+			{Path: "variant", Values: []json.RawMessage{json.RawMessage(`"msc4388"`), json.RawMessage(`"msc4108-2024"`)}},
+		}}
+	var recs []Record
+	reasons := []string{"rendezvous_expired", "write_conflict", "device_not_found", "timeout"}
+	for p := 0; p < m.Points; p++ {
+		vals := m.PointValues(p)
+		axes := map[string]json.RawMessage{}
+		for i, a := range m.Axes {
+			axes[a.Path] = vals[i]
+		}
+		var variant string
+		json.Unmarshal(vals[1], &variant)
+		for i := 0; i < m.Runs; i++ {
+			seed := m.Seed + uint64(i)
+			r := Record{Point: p, Axes: axes, Result: sim.Result{Seed: seed, Variant: variant, Network: "4g", Intent: "login",
+				SignedInMillis: -1, SecretsMillis: -1, TraceHash: "h"}}
+			base := sim.Millis(15000 + 1000*p + 137*i%5000)
+			fail := (i*7+p*3)%10 < p*2 // more failures at later points
+			r.Requests = 40 + (i*13+p)%17 + 5*p
+			switch {
+			case !fail:
+				r.New = sim.Ending{Success: true, Outcome: "success", At: base + 2000}
+				r.Existing = sim.Ending{Success: true, Outcome: "success", At: base + 1900}
+				r.Agreement, r.SignedInMillis, r.SecretsMillis = "both-success", base, base+1500
+			case i%5 == 0:
+				r.New = sim.Ending{Outcome: "failure", Reason: reasons[1], At: base + 3000}
+				r.Existing = sim.Ending{Success: true, Outcome: "success", At: base + 2000}
+				r.Agreement, r.SignedInMillis = "existing-only", base
+			default:
+				reason := reasons[(i+p)%len(reasons)]
+				r.New = sim.Ending{Outcome: "failure", Reason: reason, At: base * 3}
+				r.Existing = sim.Ending{Outcome: "failure", Reason: reason, At: base * 3}
+				r.Agreement = "both-failure"
+			}
+			if p == 3 {
+				r.Adversaries = []string{"shoulder-surfer"}
+				if i%8 == 0 {
+					r.AttackerWon, r.HumanFactor = "secrets", true
+				}
+			}
+			recs = append(recs, r)
+		}
+	}
+	return m, recs
+}
+
+func build(t *testing.T, m *Manifest, recs []Record) *Builder {
+	t.Helper()
+	b := NewBuilder(m)
+	for i := range recs {
+		if err := b.Add(&recs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.Finish()
+	for i := range recs {
+		b.Pick(&recs[i])
+	}
+	return b
+}
+
+// TestReportGolden pins report.md for the fixture (go test ./reports
+// -update rewrites it), and checks that the record order does not matter.
+func TestReportGolden(t *testing.T) {
+	m, recs := fixture()
+	b := build(t, m, recs)
+	typical, failing := b.Chosen()
+	if typical == nil || failing == nil {
+		t.Fatalf("chosen runs: %v %v", typical, failing)
+	}
+	b.Diagrams = []Diagram{{Title: "A typical run", Point: typical.Point, Seed: typical.Seed, Mermaid: "sequenceDiagram\n    N->>HS: POST /rendezvous"}}
+	got, err := b.Markdown()
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "report.golden.md")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (go test ./reports -update writes it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("report.md differs from %s (go test ./reports -update after checking the change):\n%s", golden, firstDiff(got, want))
+	}
+	for _, s := range []string{"| 0.05 | msc4108-2024 | 40 |", "Wilson", "## Adversaries", "shoulder-surfer", "```mermaid",
+		"## Failure rate against `network.link.loss`", "(0.0–8.8%)"} {
+		if !strings.Contains(string(got), s) {
+			t.Errorf("report lacks %q", s)
+		}
+	}
+
+	shuffled := append([]Record(nil), recs...)
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	b2 := build(t, m, shuffled)
+	b2.Diagrams = b.Diagrams
+	again, _ := b2.Markdown()
+	if !bytes.Equal(got, again) {
+		t.Errorf("the report depends on the order of the records:\n%s", firstDiff(again, got))
+	}
+}
+
+func firstDiff(a, b []byte) string {
+	al, bl := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
+	for i := range min(len(al), len(bl)) {
+		if al[i] != bl[i] {
+			return fmt.Sprintf("line %d: got\n%s\nwant\n%s", i+1, al[i], bl[i])
+		}
+	}
+	return "lengths differ"
+}
+
+// TestWrite writes the whole report: Markdown, HTML and every plot as PNG
+// and SVG.
+func TestWrite(t *testing.T) {
+	m, recs := fixture()
+	b := build(t, m, recs)
+	dir := t.TempDir()
+	if err := b.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"report.md", "report.html", "plots/cdf-signed-in.png", "plots/cdf-secrets.svg", "plots/failure-1.svg",
+		"plots/failure-2.png", "plots/reasons.png", "plots/disagreement-1.svg", "plots/requests-2.svg", "plots/adversaries.png"} {
+		st, err := os.Stat(filepath.Join(dir, f))
+		if err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	h, _ := os.ReadFile(filepath.Join(dir, "report.html"))
+	if !strings.Contains(string(h), `<img src="plots/failure-1.svg"`) || !strings.Contains(string(h), "<code>network.link.loss</code>") {
+		t.Errorf("report.html:\n%.2000s", h)
+	}
+	// Plain records (no sweep): one group, no axis sections.
+	plain := NewBuilder(nil)
+	r := recs[0]
+	r.Point, r.Axes = 0, nil
+	plain.Add(&r)
+	plain.Finish()
+	md, err := plain.Markdown()
+	if err != nil || !strings.Contains(string(md), "| all runs | 1 |") || strings.Contains(string(md), "Failure rate against") {
+		t.Errorf("plain report: %v\n%s", err, md)
+	}
+}
+
+// TestScan reads records, skips a last line cut short and refuses a bad
+// line elsewhere with its number.
+func TestScan(t *testing.T) {
+	good := `{"point":1,"seed":5,"trace_hash":"a"}` + "\n" + "\n" + `{"point":0,"seed":6}` + "\n"
+	for _, c := range []struct {
+		name, text string
+		n          int
+		valid      int
+		err        string
+	}{
+		{"complete", good, 2, len(good), ""},
+		{"cut record", good + `{"point":0,"se`, 2, len(good), ""},
+		{"cut before newline", good + `{"point":0,"seed":7}`, 2, len(good), ""},
+		{"bad middle line", good + "{oops\n" + `{"point":0}` + "\n", 2, len(good), "x.jsonl:4"},
+	} {
+		var seeds []uint64
+		valid, n, err := Scan(strings.NewReader(c.text), "x.jsonl", func(r *Record) error { seeds = append(seeds, r.Seed); return nil })
+		if n != c.n || int(valid) != c.valid || (c.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("%s: n %d valid %d err %v; want %d %d %q", c.name, n, valid, err, c.n, c.valid, c.err)
+		}
+		if err != nil && !errors.Is(err, ErrRecords) {
+			t.Errorf("%s: %v does not wrap ErrRecords", c.name, err)
+		}
+		if len(seeds) != c.n || seeds[0] != 5 {
+			t.Errorf("%s: seeds %v", c.name, seeds)
+		}
+	}
+}
+
+// TestManifest checks job numbering and the point values of a grid.
+func TestManifest(t *testing.T) {
+	m, _ := fixture()
+	if j, ok := m.Job(3, 40); !ok || j != 3*40+39 {
+		t.Errorf("Job(3, 40) = %d %v", j, ok)
+	}
+	for _, bad := range [][2]int{{4, 1}, {-1, 1}, {0, 0}, {0, 41}} {
+		if _, ok := m.Job(bad[0], uint64(bad[1])); ok {
+			t.Errorf("Job%v accepted", bad)
+		}
+	}
+	if v := m.PointValues(2); string(v[0]) != "0.05" || string(v[1]) != `"msc4388"` {
+		t.Errorf("PointValues(2) = %s", v)
+	}
+}

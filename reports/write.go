@@ -1,0 +1,531 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"html"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// block is one piece of a report, rendered as Markdown and as HTML.
+type block struct {
+	kind  string // h1, h2, h3, p, table, figure, mermaid
+	text  string
+	head  []string
+	rows  [][]string
+	fig   *figure
+	notes string
+}
+
+// maxSeries bounds the lines of one plot before groups are pooled.
+const maxSeries = 8
+
+func pct(k, n int) string {
+	if n == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(k)/float64(n))
+}
+
+func ci(k, n int) string {
+	if n == 0 {
+		return "–"
+	}
+	lo, hi := Wilson(k, n)
+	return fmt.Sprintf("%.1f–%.1f%%", 100*lo, 100*hi)
+}
+
+func secs(ms int64) string { return fmt.Sprintf("%.1f s", float64(ms)/1000) }
+
+func quant(h *hist, p float64) string {
+	if h.n == 0 {
+		return "–"
+	}
+	return secs(h.quantile(p))
+}
+
+// labelled is a group with its name, for tables and plots.
+type labelled struct {
+	label string
+	cells []string // one cell per label column
+	g     *group
+}
+
+// pointGroups lists the grid points (with one cell per axis).
+func (b *Builder) pointGroups() []labelled {
+	out := make([]labelled, len(b.points))
+	for p, g := range b.points {
+		var cells []string
+		if len(b.m.Axes) == 0 {
+			cells = []string{"all runs"}
+		} else {
+			for _, v := range b.m.PointValues(p) {
+				cells = append(cells, valueText(v))
+			}
+		}
+		out[p] = labelled{label: b.pointLabel(p), cells: cells, g: g}
+	}
+	return out
+}
+
+func (b *Builder) labelHead() []string {
+	if len(b.m.Axes) == 0 {
+		return []string{"runs of"}
+	}
+	h := make([]string, len(b.m.Axes))
+	for i, a := range b.m.Axes {
+		h[i] = "`" + a.Path + "`"
+	}
+	return h
+}
+
+func (b *Builder) variantGroups() []labelled {
+	var out []labelled
+	for _, v := range sortedKeys(b.variants) {
+		out = append(out, labelled{label: v, cells: []string{v}, g: b.variants[v]})
+	}
+	return out
+}
+
+// plotGroups is what CDF and reason plots draw: the grid points when there
+// are few, else the variants.
+func (b *Builder) plotGroups(limit int) ([]labelled, string) {
+	pg := b.pointGroups()
+	if len(pg) <= limit {
+		return pg, "grid point"
+	}
+	return b.variantGroups(), "variant (other axes pooled)"
+}
+
+func summaryRow(l labelled) []string {
+	g := l.g
+	row := append([]string(nil), l.cells...)
+	return append(row,
+		fmt.Sprint(g.n),
+		pct(g.n-g.fail, g.n),
+		fmt.Sprintf("%s (%s)", pct(g.fail, g.n), ci(g.fail, g.n)),
+		pct(g.disagree(), g.n),
+		fmt.Sprint(g.viol),
+		quant(g.signedIn, .5)+" / "+quant(g.signedIn, .9),
+		quant(g.secrets, .5)+" / "+quant(g.secrets, .9),
+		fmt.Sprintf("%.1f", g.reqs.mean()),
+	)
+}
+
+var summaryHead = []string{"runs", "signed in", "failed (95% CI)", "disagree", "violations",
+	"token p50 / p90", "secrets p50 / p90", "requests / login"}
+
+// blocks builds the report.
+func (b *Builder) blocks() ([]block, error) {
+	m := b.m
+	var out []block
+	add := func(bl ...block) { out = append(out, bl...) }
+	add(block{kind: "h1", text: "Report: " + m.Name})
+	if m.Description != "" {
+		add(block{kind: "p", text: m.Description})
+	}
+	var intro strings.Builder
+	fmt.Fprintf(&intro, "%d runs read", b.total.n)
+	if m.Fingerprint != "" {
+		fmt.Fprintf(&intro, ": %d grid point(s) × %d seed(s) (seeds %d–%d) = %d runs in the sweep", m.Points, m.Runs, m.Seed,
+			m.Seed+uint64(m.Runs)-1, m.Jobs())
+		switch {
+		case m.Shard != "":
+			fmt.Fprintf(&intro, "; these are the runs of shard %s only", m.Shard)
+		case b.total.n < m.Jobs():
+			fmt.Fprintf(&intro, "; **incomplete: %d runs missing**", m.Jobs()-b.total.n)
+		}
+		fmt.Fprintf(&intro, ". Sweep fingerprint `%s`", m.Fingerprint)
+	}
+	intro.WriteString(". Every figure below says how many runs it rests on (n, or the runs column); intervals are Wilson 95% score intervals.")
+	add(block{kind: "p", text: intro.String()})
+	if len(m.Axes) > 0 {
+		var ax []string
+		for _, a := range m.Axes {
+			ax = append(ax, fmt.Sprintf("`%s` (%s)", a.Path, strings.Join(axisLabels(a), ", ")))
+		}
+		add(block{kind: "p", text: "Sweep axes: " + strings.Join(ax, "; ") + "."})
+	}
+
+	// Side by side.
+	add(block{kind: "h2", text: "Side by side"})
+	head := append(b.labelHead(), summaryHead...)
+	var rows [][]string
+	for _, l := range b.pointGroups() {
+		rows = append(rows, summaryRow(l))
+	}
+	if len(b.points) > 1 {
+		tot := labelled{cells: make([]string, len(b.labelHead())), g: b.total}
+		tot.cells[0] = "**all**"
+		rows = append(rows, summaryRow(tot))
+	}
+	add(block{kind: "table", head: head, rows: rows,
+		notes: "signed in: both devices succeeded (the new device has its token and the secrets). disagree: one device succeeded and the other failed. Times are seconds of virtual time from the start of the login, over the runs that reached that point."})
+	if vg := b.variantGroups(); len(vg) > 1 && len(vg) < len(b.points) {
+		add(block{kind: "h3", text: "By variant (other axes pooled)"})
+		var rows [][]string
+		for _, l := range vg {
+			rows = append(rows, summaryRow(l))
+		}
+		add(block{kind: "table", head: append([]string{"variant"}, summaryHead...), rows: rows})
+	}
+
+	// CDFs.
+	add(block{kind: "h2", text: "Time to signed in and to secrets"})
+	groups, by := b.plotGroups(12)
+	var labels []string
+	var tok, sec []*hist
+	var totals []int
+	rows = nil
+	for _, l := range groups {
+		labels = append(labels, l.label)
+		totals = append(totals, l.g.n)
+		tok = append(tok, l.g.signedIn)
+		sec = append(sec, l.g.secrets)
+		rows = append(rows, []string{l.label, fmt.Sprint(l.g.signedIn.n), quant(l.g.signedIn, .5), quant(l.g.signedIn, .9),
+			quant(l.g.signedIn, .99), fmt.Sprint(l.g.secrets.n), quant(l.g.secrets, .5), quant(l.g.secrets, .9), quant(l.g.secrets, .99)})
+	}
+	for _, f := range []struct {
+		stem, what string
+		hs         []*hist
+	}{{"cdf-signed-in", "time to signed in (the new device has its access token)", tok},
+		{"cdf-secrets", "time to secrets (the new device opened m.login.secrets)", sec}} {
+		p, err := cdfPlot("CDF of "+strings.SplitN(f.what, " (", 2)[0]+", per "+strings.SplitN(by, " (", 2)[0], labels, f.hs, totals)
+		if err != nil {
+			return nil, err
+		}
+		add(block{kind: "figure", fig: &figure{stem: f.stem, p: p,
+			caption: fmt.Sprintf("CDF of %s over all runs, one curve per %s: a curve levels off at the share of runs that got there (the legend gives both counts).", f.what, by)}})
+	}
+	add(block{kind: "table", head: []string{by, "n (token)", "p50", "p90", "p99", "n (secrets)", "p50", "p90", "p99"}, rows: rows})
+
+	// Failure rate, disagreement and load against each axis.
+	if len(b.points) > 1 {
+		for i, a := range m.Axes {
+			ss := b.axisSeries(i, maxSeries)
+			add(block{kind: "h2", text: fmt.Sprintf("Failure rate against `%s`", a.Path)})
+			p, err := ratePlot("Failure rate against "+a.Path, "failed logins (Wilson 95%)", a, ss, func(g *group) int { return g.fail })
+			if err != nil {
+				return nil, err
+			}
+			add(block{kind: "figure", fig: &figure{stem: fmt.Sprintf("failure-%d", i+1), p: p,
+				caption: fmt.Sprintf("Failure rate with Wilson 95%% intervals against %s; the table gives n for every point.", a.Path)}})
+			rows = nil
+			for _, s := range ss {
+				for j, g := range s.groups {
+					rows = append(rows, []string{valueText(a.Values[j]), s.label, fmt.Sprint(g.n), fmt.Sprint(g.fail), pct(g.fail, g.n), ci(g.fail, g.n)})
+				}
+			}
+			add(block{kind: "table", head: []string{"`" + a.Path + "`", "series", "runs", "failed", "rate", "95% CI"}, rows: rows})
+		}
+	}
+
+	// Failure reasons.
+	add(block{kind: "h2", text: "Failure reasons"})
+	reasons := sortedByCount(b.total.reasons)
+	if len(reasons) == 0 {
+		add(block{kind: "p", text: fmt.Sprintf("No run failed (n=%d).", b.total.n)})
+	} else {
+		layers := reasons
+		if len(layers) > 7 {
+			layers = append(append([]string(nil), reasons[:7]...), "other")
+		}
+		rg, rby := b.plotGroups(30)
+		frac := make([][]float64, len(layers))
+		var bars []string
+		for li := range layers {
+			frac[li] = make([]float64, len(rg))
+		}
+		rows = nil
+		for gi, l := range rg {
+			bars = append(bars, fmt.Sprintf("#%d", gi))
+			row := []string{fmt.Sprintf("#%d %s", gi, l.label), fmt.Sprint(l.g.n), pct(l.g.fail, l.g.n)}
+			for li, r := range layers {
+				c := l.g.reasons[r]
+				if r == "other" && len(reasons) > 7 {
+					c = 0
+					for _, o := range reasons[7:] {
+						c += l.g.reasons[o]
+					}
+				}
+				if l.g.n > 0 {
+					frac[li][gi] = float64(c) / float64(l.g.n)
+				}
+				row = append(row, fmt.Sprintf("%d (%s)", c, pct(c, l.g.n)))
+			}
+			rows = append(rows, row)
+		}
+		p, err := stackedPlot("Failed runs by reason, per "+strings.SplitN(rby, " (", 2)[0], bars, layers, frac)
+		if err != nil {
+			return nil, err
+		}
+		add(block{kind: "figure", fig: &figure{stem: "reasons", p: p,
+			caption: fmt.Sprintf("Failed runs by reason (the new device's, else the existing device's), stacked, as a fraction of all runs of each %s; bars are numbered as the rows of the table, which gives n.", rby)}})
+		h := []string{rby, "runs", "failed"}
+		for _, r := range layers {
+			h = append(h, "`"+r+"`")
+		}
+		add(block{kind: "table", head: h, rows: rows})
+		if len(reasons) > 7 {
+			var other []string
+			for _, r := range reasons[7:] {
+				other = append(other, fmt.Sprintf("`%s` %d", r, b.total.reasons[r]))
+			}
+			add(block{kind: "p", text: "other: " + strings.Join(other, ", ") + "."})
+		}
+	}
+
+	// Disagreement.
+	add(block{kind: "h2", text: "Outcome disagreement"})
+	add(block{kind: "p", text: "A run disagrees when one device succeeded and the other failed: new-only (the new device signed in, the existing device did not finish) or existing-only (the existing device sent the secrets, the new device failed). The simulator records it; it is not an invariant."})
+	rows = nil
+	for _, l := range b.pointGroups() {
+		g := l.g
+		rows = append(rows, append(append([]string(nil), l.cells...), fmt.Sprint(g.n), fmt.Sprint(g.newOnly), fmt.Sprint(g.existingOnly),
+			fmt.Sprint(g.unfinished), pct(g.disagree(), g.n), ci(g.disagree(), g.n)))
+	}
+	add(block{kind: "table", head: append(b.labelHead(), "runs", "new-only", "existing-only", "unfinished", "disagreement", "95% CI"), rows: rows})
+	if len(b.points) > 1 {
+		for i, a := range m.Axes {
+			p, err := ratePlot("Disagreement against "+a.Path, "runs with one device failed (Wilson 95%)", a, b.axisSeries(i, maxSeries),
+				func(g *group) int { return g.disagree() })
+			if err != nil {
+				return nil, err
+			}
+			add(block{kind: "figure", fig: &figure{stem: fmt.Sprintf("disagreement-%d", i+1), p: p,
+				caption: fmt.Sprintf("Outcome disagreement with Wilson 95%% intervals against %s (n per point in the table above).", a.Path)}})
+		}
+	}
+
+	// Load.
+	add(block{kind: "h2", text: "Server load: requests per login"})
+	add(block{kind: "p", text: "HTTP requests both devices and the browser sent in one login, retries and polls included."})
+	rows = nil
+	for _, l := range b.pointGroups() {
+		g := l.g
+		rows = append(rows, append(append([]string(nil), l.cells...), fmt.Sprint(g.reqs.n), fmt.Sprintf("%.1f", g.reqs.mean()),
+			fmt.Sprint(g.reqs.quantile(.5)), fmt.Sprint(g.reqs.quantile(.9)), fmt.Sprint(g.reqs.quantile(.99)), fmt.Sprint(g.reqs.quantile(1))))
+	}
+	add(block{kind: "table", head: append(b.labelHead(), "runs", "mean", "p50", "p90", "p99", "max"), rows: rows})
+	if len(b.points) > 1 {
+		for i, a := range m.Axes {
+			p, err := meanPlot("Requests per login against "+a.Path, "mean requests per login", a, b.axisSeries(i, maxSeries),
+				func(g *group) *hist { return g.reqs })
+			if err != nil {
+				return nil, err
+			}
+			add(block{kind: "figure", fig: &figure{stem: fmt.Sprintf("requests-%d", i+1), p: p,
+				caption: fmt.Sprintf("Mean requests per login against %s (n per point in the table above).", a.Path)}})
+		}
+	}
+
+	// Adversaries.
+	if b.hasAdv {
+		add(block{kind: "h2", text: "Adversaries"})
+		rows = nil
+		var names []json.RawMessage
+		var groupsA []*group
+		for _, k := range sortedKeys(b.advs) {
+			g := b.advs[k]
+			var how []string
+			for _, w := range sortedByCount(g.wonHow) {
+				how = append(how, fmt.Sprintf("%s %d", w, g.wonHow[w]))
+			}
+			rows = append(rows, []string{k, fmt.Sprint(g.n), fmt.Sprint(g.won), pct(g.won, g.n), ci(g.won, g.n), fmt.Sprint(g.human), strings.Join(how, ", ")})
+			nb, _ := json.Marshal(k)
+			names = append(names, nb)
+			groupsA = append(groupsA, g)
+		}
+		add(block{kind: "table", head: []string{"adversaries", "runs", "attacker won", "rate", "95% CI", "needed the user", "what it obtained"}, rows: rows,
+			notes: "needed the user: the attacker won only because the user confirmed a code they could not have seen."})
+		p, err := ratePlot("Adversary success", "runs the attacker won (Wilson 95%)", Axis{Path: "adversaries", Values: names},
+			[]series{{label: "attacker won", groups: groupsA}}, func(g *group) int { return g.won })
+		if err != nil {
+			return nil, err
+		}
+		add(block{kind: "figure", fig: &figure{stem: "adversaries", p: p, caption: "Adversary success rate with Wilson 95% intervals (n per set in the table above)."}})
+	}
+
+	// Diagrams.
+	add(block{kind: "h2", text: "Runs to look at"})
+	if b.typical == nil && b.fail == nil {
+		add(block{kind: "p", text: "No run to show."})
+	}
+	if b.typical != nil {
+		g := b.points[b.typical.Point]
+		add(block{kind: "p", text: fmt.Sprintf("Typical run: point %d (%s), seed %d, secrets after %s, the median of the %d runs of that point that got them.",
+			b.typical.Point, b.pointLabel(b.typical.Point), b.typical.Seed, secs(int64(b.typical.SecretsMillis)), g.secrets.n)})
+	}
+	if b.fail != nil {
+		add(block{kind: "p", text: fmt.Sprintf("Failing run: point %d (%s), seed %d, failed with `%s`, the commonest failure reason (%d of %d failed runs).",
+			b.fail.Point, b.pointLabel(b.fail.Point), b.fail.Seed, b.failReason, b.total.reasons[b.failReason], b.total.fail)})
+	}
+	for _, d := range b.Diagrams {
+		add(block{kind: "h3", text: d.Title}, block{kind: "mermaid", text: d.Mermaid})
+	}
+	return out, nil
+}
+
+// Markdown renders the report as Markdown (plots as plots/*.png).
+func (b *Builder) Markdown() ([]byte, error) {
+	bl, err := b.blocks()
+	if err != nil {
+		return nil, err
+	}
+	return markdown(bl), nil
+}
+
+func mdCell(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ") }
+
+func markdown(bl []block) []byte {
+	var w bytes.Buffer
+	for _, b := range bl {
+		switch b.kind {
+		case "h1":
+			fmt.Fprintf(&w, "# %s\n\n", b.text)
+		case "h2":
+			fmt.Fprintf(&w, "## %s\n\n", b.text)
+		case "h3":
+			fmt.Fprintf(&w, "### %s\n\n", b.text)
+		case "p":
+			fmt.Fprintf(&w, "%s\n\n", b.text)
+		case "table":
+			cells := make([]string, len(b.head))
+			for i, h := range b.head {
+				cells[i] = mdCell(h)
+			}
+			fmt.Fprintf(&w, "| %s |\n|", strings.Join(cells, " | "))
+			for range b.head {
+				w.WriteString(" --- |")
+			}
+			w.WriteString("\n")
+			for _, r := range b.rows {
+				cells := make([]string, len(r))
+				for i, c := range r {
+					cells[i] = mdCell(c)
+				}
+				fmt.Fprintf(&w, "| %s |\n", strings.Join(cells, " | "))
+			}
+			w.WriteString("\n")
+			if b.notes != "" {
+				fmt.Fprintf(&w, "%s\n\n", b.notes)
+			}
+		case "figure":
+			fmt.Fprintf(&w, "![%s](plots/%s.png)\n\n*%s* ([SVG](plots/%s.svg))\n\n", b.fig.stem, b.fig.stem, b.fig.caption, b.fig.stem)
+		case "mermaid":
+			fmt.Fprintf(&w, "```mermaid\n%s\n```\n\n", strings.TrimRight(b.text, "\n"))
+		}
+	}
+	return bytes.TrimRight(w.Bytes(), "\n")
+}
+
+// inlineCode turns `x` into <code>x</code> and **x** into <strong>x</strong>
+// in escaped HTML text.
+func inlineHTML(s string) string {
+	s = html.EscapeString(s)
+	var w strings.Builder
+	code, strong := false, false
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '`':
+			if code {
+				w.WriteString("</code>")
+			} else {
+				w.WriteString("<code>")
+			}
+			code = !code
+		case !code && strings.HasPrefix(s[i:], "**"):
+			if strong {
+				w.WriteString("</strong>")
+			} else {
+				w.WriteString("<strong>")
+			}
+			strong = !strong
+			i++
+		default:
+			w.WriteByte(s[i])
+		}
+	}
+	return w.String()
+}
+
+func htmlPage(bl []block) []byte {
+	var w bytes.Buffer
+	title := "Report"
+	if len(bl) > 0 && bl[0].kind == "h1" {
+		title = bl[0].text
+	}
+	fmt.Fprintf(&w, `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>%s</title>
+<style>
+body { font-family: sans-serif; max-width: 70em; margin: 2em auto; padding: 0 1em; color: #222; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 90%%; }
+th, td { border: 1px solid #bbb; padding: 0.25em 0.6em; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+figure { margin: 1em 0; }
+figcaption { font-style: italic; font-size: 90%%; }
+pre { background: #f4f4f4; padding: 1em; overflow-x: auto; font-size: 85%%; }
+</style>
+</head>
+<body>
+`, html.EscapeString(title))
+	for _, b := range bl {
+		switch b.kind {
+		case "h1", "h2", "h3":
+			fmt.Fprintf(&w, "<%s>%s</%s>\n", b.kind, inlineHTML(b.text), b.kind)
+		case "p":
+			fmt.Fprintf(&w, "<p>%s</p>\n", inlineHTML(b.text))
+		case "table":
+			w.WriteString("<table>\n<tr>")
+			for _, h := range b.head {
+				fmt.Fprintf(&w, "<th>%s</th>", inlineHTML(h))
+			}
+			w.WriteString("</tr>\n")
+			for _, r := range b.rows {
+				w.WriteString("<tr>")
+				for _, c := range r {
+					fmt.Fprintf(&w, "<td>%s</td>", inlineHTML(c))
+				}
+				w.WriteString("</tr>\n")
+			}
+			w.WriteString("</table>\n")
+			if b.notes != "" {
+				fmt.Fprintf(&w, "<p>%s</p>\n", inlineHTML(b.notes))
+			}
+		case "figure":
+			fmt.Fprintf(&w, "<figure><img src=\"plots/%s.svg\" alt=\"%s\" width=\"640\"><figcaption>%s (<a href=\"plots/%s.png\">PNG</a>)</figcaption></figure>\n",
+				b.fig.stem, b.fig.stem, inlineHTML(b.fig.caption), b.fig.stem)
+		case "mermaid":
+			fmt.Fprintf(&w, "<pre class=\"mermaid\">%s</pre>\n", html.EscapeString(strings.TrimRight(b.text, "\n")))
+		}
+	}
+	w.WriteString("<p>Mermaid diagrams render on GitHub when pasted into a <code>```mermaid</code> block, or at any Mermaid viewer.</p>\n</body>\n</html>\n")
+	return w.Bytes()
+}
+
+// Write writes dir/report.md, dir/report.html and the plots under
+// dir/plots.
+func (b *Builder) Write(dir string) error {
+	bl, err := b.blocks()
+	if err != nil {
+		return err
+	}
+	for _, x := range bl {
+		if x.kind == "figure" {
+			if err := x.fig.save(dir); err != nil {
+				return err
+			}
+		}
+	}
+	md := append(markdown(bl), '\n')
+	if err := os.WriteFile(filepath.Join(dir, "report.md"), md, 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "report.html"), htmlPage(bl), 0o644)
+}
