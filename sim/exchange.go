@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"qrlab/model/wire"
 	"strings"
 
 	"qrlab/model/login"
@@ -272,19 +273,7 @@ func (r *Runner) browserAnswer(w *run, id uint64, a *arrival) {
 	}
 }
 
-// pathOf returns the path and query of an absolute URL (a relative one as
-// it is).
-func pathOf(u string) string {
-	i := strings.Index(u, "://")
-	if i < 0 {
-		return u
-	}
-	rest := u[i+3:]
-	j := strings.IndexByte(rest, '/')
-	if j < 0 {
-		return "/"
-	}
-	return rest[j:]
-}
+// pathOf returns the path and query of an absolute URL.
+func pathOf(u string) string { return wire.PathOf(u) }
 
 func headerField(name, value string) oauth.Field { return oauth.Field{Name: name, Value: value} }

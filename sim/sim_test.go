@@ -147,3 +147,16 @@ func TestMemoryFlat(t *testing.T) {
 		t.Fatalf("heap grew from %d to %d bytes over 1,000 runs", before, after)
 	}
 }
+
+// TestSwarmBoundsCapped: bounds that would stall a run are refused.
+func TestSwarmBoundsCapped(t *testing.T) {
+	for _, s := range []Swarm{
+		{MaxPartitions: 100000000, FaultyMillis: 60000, LivenessMillis: 60000},
+		{FaultyMillis: 1 << 50, LivenessMillis: 60000},
+		{FaultyMillis: 60000, LivenessMillis: -1},
+	} {
+		if _, err := NewRunner(Config{Variant: variant.MustLoad("msc4388"), Swarm: &s}); err == nil {
+			t.Errorf("swarm %+v accepted", s)
+		}
+	}
+}

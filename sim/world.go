@@ -66,6 +66,12 @@ type Config struct {
 	Adversaries []string
 }
 
+// Limits on swarm bounds (NewRunner refuses more).
+const (
+	maxSwarmPartitions = 1000
+	maxSwarmMillis     = 24 * 3600 * 1000
+)
+
 // Runner runs simulations of one Config, one seed at a time, reusing its
 // buffers: a run allocates nothing that outlives it. It is not safe for
 // concurrent use; run one Runner per goroutine.
@@ -174,6 +180,13 @@ func NewRunner(cfg Config) (*Runner, error) {
 		if s.MaxLoss < 0 || s.MaxLoss > 1 || s.MaxDuplicate < 0 || s.MaxDuplicate > 1 || s.MaxReorder < 0 || s.MaxReorder > 1 ||
 			s.MaxPartitions < 0 || s.MaxPartitionMs < 0 || s.FaultyMillis < 0 || s.LivenessMillis <= 0 {
 			return nil, fmt.Errorf("%w: swarm bounds: probabilities in [0, 1], times and counts not negative, liveness_ms positive", ErrConfig)
+		}
+		// Bounds that would make one run take minutes of real time, or
+		// ones a 32-bit count cannot hold, are refused.
+		if s.MaxPartitions > maxSwarmPartitions || s.FaultyMillis > maxSwarmMillis || s.LivenessMillis > maxSwarmMillis ||
+			s.MaxPartitionMs > maxSwarmMillis {
+			return nil, fmt.Errorf("%w: swarm bounds: at most %d partitions, and faulty_ms, liveness_ms and max_partition_ms at most %d (a day)",
+				ErrConfig, maxSwarmPartitions, maxSwarmMillis)
 		}
 	}
 	r.termMax = cfg.TerminationMillis

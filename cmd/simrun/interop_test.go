@@ -29,10 +29,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -62,103 +60,14 @@ func underCI() bool { return os.Getenv("CI") == "true" }
 // ---------------------------------------------------------------------------
 // Setup: node, the npm package, the simrun binary.
 
-var wasmSetup struct {
-	once   sync.Once
-	node   string      // path of node, when usable
-	skip   string      // why the interop tests skip (never under CI)
-	fail   string      // why they fail
-	note   string      // what setup did, logged once
-	logged atomic.Bool // whether a test logged note
-}
+// wasmPackage is the pinned @matrix-org/matrix-sdk-crypto-wasm.
+var wasmPackage = &npmPackage{label: "interop test", dir: interopDir, minNode: 18, needs: "the wasm package"}
 
-// ensureWasm makes sure node and the pinned npm package are there, installing
-// the package with `npm ci` when node_modules is missing or does not match
-// package-lock.json, and returns the path of node. Without them it skips the
-// test with the reason, or fails it under CI=true.
+// ensureWasm makes sure node and the pinned npm package are there (see
+// npmPackage) and returns the path of node.
 func ensureWasm(t *testing.T) string {
 	t.Helper()
-	wasmSetup.once.Do(setupWasm)
-	if wasmSetup.fail != "" {
-		t.Fatal(wasmSetup.fail)
-	}
-	if wasmSetup.skip != "" {
-		t.Skip(wasmSetup.skip)
-	}
-	if wasmSetup.logged.CompareAndSwap(false, true) {
-		t.Log(wasmSetup.note)
-	}
-	return wasmSetup.node
-}
-
-func setupWasm() {
-	unavailable := func(format string, args ...any) {
-		why := fmt.Sprintf(format, args...)
-		if underCI() {
-			wasmSetup.fail = "the interop test cannot run, and under CI=true it must: " + why
-		} else {
-			wasmSetup.skip = "INTEROP TEST SKIPPED (it fails under CI=true): " + why
-		}
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		unavailable("node not found on PATH (install Node.js 18 or newer): %v", err)
-		return
-	}
-	out, err := exec.Command(node, "--version").Output()
-	if err != nil {
-		unavailable("%s --version: %v", node, err)
-		return
-	}
-	version := strings.TrimSpace(string(out))
-	major, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(version, "v"), ".", 2)[0])
-	if err != nil || major < 18 {
-		unavailable("node %s is too old or unrecognised; the wasm package needs Node.js 18 or newer", version)
-		return
-	}
-	dir, err := filepath.Abs(interopDir)
-	if err != nil {
-		wasmSetup.fail = err.Error()
-		return
-	}
-	if why := nodeModulesStale(dir); why != "" {
-		npm, err := exec.LookPath("npm")
-		if err != nil {
-			unavailable("%s, and npm is not on PATH to install it: %v", why, err)
-			return
-		}
-		unlock, err := lockInterop(dir)
-		if err != nil {
-			wasmSetup.fail = fmt.Sprintf("installing the npm package: %v", err)
-			return
-		}
-		defer unlock()
-		// Another test binary may have installed it while we waited.
-		if nodeModulesStale(dir) != "" {
-			ctx, cancel := context.WithTimeout(context.Background(), interopNpmTimeout)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund")
-			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), "npm_config_update_notifier=false")
-			start := time.Now()
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				unavailable("%s, and `npm ci` in %s failed after %v (is the npm registry reachable?): %v\n%s",
-					why, dir, time.Since(start).Round(time.Millisecond), err, lastLines(out, 20))
-				return
-			}
-			if why := nodeModulesStale(dir); why != "" {
-				wasmSetup.fail = fmt.Sprintf("after a successful `npm ci` in %s: %s", dir, why)
-				return
-			}
-			wasmSetup.note = fmt.Sprintf("%s; ran `npm ci` in %v", why, time.Since(start).Round(time.Millisecond))
-		} else {
-			wasmSetup.note = "another test binary installed the npm package while this one waited"
-		}
-	} else {
-		wasmSetup.note = "the npm package is installed and matches package-lock.json"
-	}
-	wasmSetup.node = node
-	wasmSetup.note = fmt.Sprintf("node %s; %s", version, wasmSetup.note)
+	return wasmPackage.require(t)
 }
 
 // nodeModulesStale says why node_modules does not hold what package-lock.json

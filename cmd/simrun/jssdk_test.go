@@ -15,13 +15,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,96 +26,14 @@ import (
 
 const jssdkDir = "testdata/jssdk"
 
-var jssdkSetup struct {
-	once sync.Once
-	node string
-	skip string
-	fail string
-	note string
-}
+// jssdkPackage is the pinned matrix-js-sdk with its wasm crypto package.
+var jssdkPackage = &npmPackage{label: "js-sdk test", dir: jssdkDir, minNode: 20, needs: "matrix-js-sdk 37"}
 
 // ensureJSSDK makes sure node and the pinned matrix-js-sdk are there and
 // returns the path of node.
 func ensureJSSDK(t *testing.T) string {
 	t.Helper()
-	jssdkSetup.once.Do(setupJSSDK)
-	if jssdkSetup.fail != "" {
-		t.Fatal(jssdkSetup.fail)
-	}
-	if jssdkSetup.skip != "" {
-		t.Skip(jssdkSetup.skip)
-	}
-	t.Log(jssdkSetup.note)
-	return jssdkSetup.node
-}
-
-func setupJSSDK() {
-	unavailable := func(format string, args ...any) {
-		why := fmt.Sprintf(format, args...)
-		if underCI() {
-			jssdkSetup.fail = "the js-sdk test cannot run, and under CI=true it must: " + why
-		} else {
-			jssdkSetup.skip = "JS-SDK TEST SKIPPED (it fails under CI=true): " + why
-		}
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		unavailable("node not found on PATH (install Node.js 20 or newer): %v", err)
-		return
-	}
-	out, err := exec.Command(node, "--version").Output()
-	if err != nil {
-		unavailable("%s --version: %v", node, err)
-		return
-	}
-	version := strings.TrimSpace(string(out))
-	major, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(version, "v"), ".", 2)[0])
-	if err != nil || major < 20 {
-		unavailable("node %s is too old or unrecognised; matrix-js-sdk 37 needs Node.js 20 or newer", version)
-		return
-	}
-	dir, err := filepath.Abs(jssdkDir)
-	if err != nil {
-		jssdkSetup.fail = err.Error()
-		return
-	}
-	note := "the npm packages are installed and match package-lock.json"
-	if why := nodeModulesStale(dir); why != "" {
-		npm, err := exec.LookPath("npm")
-		if err != nil {
-			unavailable("%s, and npm is not on PATH to install it: %v", why, err)
-			return
-		}
-		unlock, err := lockInterop(dir)
-		if err != nil {
-			jssdkSetup.fail = fmt.Sprintf("installing the npm packages: %v", err)
-			return
-		}
-		defer unlock()
-		if nodeModulesStale(dir) != "" {
-			ctx, cancel := context.WithTimeout(context.Background(), interopNpmTimeout)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund")
-			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), "npm_config_update_notifier=false")
-			start := time.Now()
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				unavailable("%s, and `npm ci` in %s failed after %v (is the npm registry reachable?): %v\n%s",
-					why, dir, time.Since(start).Round(time.Millisecond), err, lastLines(out, 20))
-				return
-			}
-			if why := nodeModulesStale(dir); why != "" {
-				jssdkSetup.fail = fmt.Sprintf("after a successful `npm ci` in %s: %s", dir, why)
-				return
-			}
-			note = fmt.Sprintf("%s; ran `npm ci` in %v", why, time.Since(start).Round(time.Millisecond))
-		} else {
-			note = "another test binary installed the npm packages while this one waited"
-		}
-	}
-	jssdkSetup.node = node
-	jssdkSetup.note = fmt.Sprintf("node %s; %s", version, note)
+	return jssdkPackage.require(t)
 }
 
 // startServe runs `simrun serve` in process with args (plus a random

@@ -1,5 +1,7 @@
 package wire
 
+import "strings"
+
 // Field is one header line.
 type Field struct {
 	Name  string
@@ -123,4 +125,19 @@ type Response struct {
 	Header Header
 	// Body is the raw response body.
 	Body []byte
+}
+
+// PathOf returns the path and query of an absolute URL ("/" when it has
+// none); a string without a scheme is returned as it is.
+func PathOf(u string) string {
+	i := strings.Index(u, "://")
+	if i < 0 {
+		return u
+	}
+	rest := u[i+3:]
+	j := strings.IndexByte(rest, '/')
+	if j < 0 {
+		return "/"
+	}
+	return rest[j:]
 }

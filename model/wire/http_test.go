@@ -52,3 +52,17 @@ func TestEqualFold(t *testing.T) {
 		}
 	}
 }
+
+// TestPathOf takes the path and query out of absolute URLs.
+func TestPathOf(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://h.example/a/b?c=d": "/a/b?c=d",
+		"https://h.example":         "/",
+		"http://h.example:8008/x":   "/x",
+		"/already/a/path":           "/already/a/path",
+	} {
+		if got := PathOf(in); got != want {
+			t.Errorf("PathOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
