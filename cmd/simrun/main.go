@@ -29,6 +29,7 @@ func commands() []command {
 		{"merge", "join the directories of a sweep's shards into one (merge --out DIR SHARD...)", runMerge},
 		{"list", "list the built-in scenarios and their sweeps", runList},
 		{"mutants", "run the known-bad designs against invariants and properties; exit 1 if one survives (mutants --budget 60s)", runMutants},
+		{"fuzz", "run every native fuzz target in turn for a share of a budget (fuzz --budget 60s)", runFuzz},
 		{"demo", "decode example QR payloads and show a handshake per channel construction", runDemo},
 		{"qr", "encode and decode QR payloads (qr decode B64 | qr encode --format F ...)", runQR},
 		{"channel", "speak the secure channel as a JSON-lines peer on stdin/stdout", runChannel},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"qrlab/model/wire"
 	"strconv"
 	"strings"
 
@@ -627,6 +628,26 @@ func (c *core) mailboxResponse(r Response) route {
 			c.ev = evRead
 			return routeMailbox
 		case opReread:
+			switch {
+			case data == c.pending:
+				// The refused PUT was a retry of a write that had landed
+				// (its answer was lost): the mailbox holds our payload, so
+				// it is sent. Writing it again would put a second copy
+				// behind the peer's back.
+				c.token, c.lastWritten = tok, c.pending
+				c.startPolling()
+				c.ev = evSent
+				return routeMailbox
+			case data != c.lastRead && data != "":
+				// The peer has written since: it answered our landed write
+				// (or wrote out of turn). Overwriting its message would
+				// lose it; count ours as sent and let the next poll, still
+				// on the old token, read the peer's.
+				c.lastWritten = c.pending
+				c.startPolling()
+				c.ev = evSent
+				return routeMailbox
+			}
 			c.token = tok
 			c.put(c.pending)
 			return routeIgnore
@@ -916,18 +937,7 @@ func num(v *homeserver.Value, key string) (int64, bool) {
 }
 
 // pathOf returns the path and query of an absolute URL.
-func pathOf(u string) string {
-	i := strings.Index(u, "://")
-	if i < 0 {
-		return u
-	}
-	rest := u[i+3:]
-	j := strings.IndexByte(rest, '/')
-	if j < 0 {
-		return "/"
-	}
-	return rest[j:]
-}
+func pathOf(u string) string { return wire.PathOf(u) }
 
 // originOf returns scheme://host of an absolute URL.
 func originOf(u string) string {

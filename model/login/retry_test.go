@@ -98,9 +98,9 @@ func TestWriteConflictKnob(t *testing.T) {
 		{variant.ConflictAbort, "failure write_conflict"},
 		// Ignore (js-sdk): N's message is lost, N polls and reads the cancel.
 		{variant.ConflictIgnore, "failure user_cancelled (peer)"},
-		// Retry: N re-reads the token and overwrites the cancel unread; then
-		// waits for an answer that never comes until the session expires.
-		{variant.ConflictRetry, "failure rendezvous_expired"},
+		// Retry: N re-reads the mailbox, finds the peer's message (the
+		// cancel) instead of writing over it, and reads it.
+		{variant.ConflictRetry, "failure user_cancelled (peer)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.knob, func(t *testing.T) {
@@ -115,5 +115,33 @@ func TestWriteConflictKnob(t *testing.T) {
 				t.Fatalf("E %s", got)
 			}
 		})
+	}
+}
+
+// TestRetryLandedWrite: with write_conflict "retry", a PUT whose answer was
+// lost is retried and refused (its own first write moved the token); the
+// re-read finds the device's own payload, so it counts as sent and is not
+// written again: the run makes exactly one PUT more than the same run with
+// nothing lost (the refused retry), and the login goes on.
+func TestRetryLandedWrite(t *testing.T) {
+	v := variant.MustLoad("msc4108-2024")
+	v.Flow.WriteConflict = variant.ConflictRetry
+	puts := func(lose bool) int {
+		lost := false
+		w := newWorld(t, v, worldOpts{nIntent: qr.Login, seed: 3}, user{loseResponse: func(r Request) bool {
+			if lose && !lost && r.Method == "PUT" && r.Target == TargetRendezvous {
+				lost = true
+				return true
+			}
+			return false
+		}})
+		w.run()
+		if !w.n.Outcome().Success || !w.e.Outcome().Success {
+			t.Fatalf("lose=%v: N %s, E %s\n%s", lose, w.n.Outcome(), w.e.Outcome(), w.log.String())
+		}
+		return strings.Count(w.log.String(), "rendezvous PUT")
+	}
+	if clean, lossy := puts(false), puts(true); lossy != clean+1 {
+		t.Fatalf("%d PUTs with a lost answer, %d without: the landed write was written again", lossy, clean)
 	}
 }
