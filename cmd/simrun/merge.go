@@ -34,20 +34,9 @@ func runMerge(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	out := fs.String("out", "", "the merged sweep's directory (new)")
 	noReport := fs.Bool("no-report", false, "do not write the report")
-	var shards []string
-	rest := args
-	for {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return 0
-			}
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		shards = append(shards, fs.Arg(0))
-		rest = fs.Args()[1:]
+	shards, code := parseInterspersed(fs, args)
+	if code >= 0 {
+		return code
 	}
 	if *out == "" || len(shards) == 0 {
 		fmt.Fprintln(stderr, "simrun merge: want --out DIR and at least one shard directory")

@@ -212,18 +212,7 @@ func runMutants(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	share := *budget / time.Duration(len(names))
 	rows := make([]mutantRow, len(names))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, workers())
-	for i, n := range names {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			rows[i] = hunt(n, share, *maxSeeds)
-		}()
-	}
-	wg.Wait()
+	parallel(len(names), func(i int) { rows[i] = hunt(names[i], share, *maxSeeds) })
 	var honest []honestRow
 	var honestRuns int
 	if *honestSeeds > 0 {
@@ -411,39 +400,31 @@ func honestPresets(seeds int) ([]honestRow, int) {
 	}
 	out := make([][]honestRow, len(jobs))
 	runs := make([]int, len(jobs))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, workers())
-	for i, j := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			cfg, _, err := j.p.opts(j.preset, 1).config()
-			var r *sim.Runner
-			if err == nil {
-				r, err = sim.NewRunner(cfg)
-			}
+	parallel(len(jobs), func(i int) {
+		j := jobs[i]
+		cfg, _, err := j.p.opts(j.preset, 1).config()
+		var r *sim.Runner
+		if err == nil {
+			r, err = sim.NewRunner(cfg)
+		}
+		if err != nil {
+			out[i] = append(out[i], honestRow{Preset: j.preset, Probe: j.p.label(), Invariant: "config", Detail: err.Error()})
+			return
+		}
+		for s := uint64(1); s <= uint64(seeds); s++ {
+			res, err := r.Run(s)
+			runs[i]++
 			if err != nil {
-				out[i] = append(out[i], honestRow{Preset: j.preset, Probe: j.p.label(), Invariant: "config", Detail: err.Error()})
+				out[i] = append(out[i], honestRow{Preset: j.preset, Probe: j.p.label(), Invariant: "error", Detail: err.Error(), Seed: s})
 				return
 			}
-			for s := uint64(1); s <= uint64(seeds); s++ {
-				res, err := r.Run(s)
-				runs[i]++
-				if err != nil {
-					out[i] = append(out[i], honestRow{Preset: j.preset, Probe: j.p.label(), Invariant: "error", Detail: err.Error(), Seed: s})
-					return
-				}
-				if v := res.Violation; v != nil {
-					out[i] = append(out[i], honestRow{Preset: j.preset, Probe: j.p.label(), Invariant: v.Invariant, Detail: v.Detail,
-						Seed: s, Replay: j.p.replay(j.preset, s)})
-					return // the first per probe is enough
-				}
+			if v := res.Violation; v != nil {
+				out[i] = append(out[i], honestRow{Preset: j.preset, Probe: j.p.label(), Invariant: v.Invariant, Detail: v.Detail,
+					Seed: s, Replay: j.p.replay(j.preset, s)})
+				return // the first per probe is enough
 			}
-		}()
-	}
-	wg.Wait()
+		}
+	})
 	var all []honestRow
 	total := 0
 	for i := range jobs {
@@ -456,6 +437,23 @@ func honestPresets(seeds int) ([]honestRow, int) {
 
 // workers is how many mutants or honest probes run at once.
 func workers() int { return runtime.GOMAXPROCS(0) }
+
+// parallel calls f(0) .. f(n-1) on at most workers() goroutines and
+// returns when all have returned.
+func parallel(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, workers())
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			f(i)
+		}()
+	}
+	wg.Wait()
+}
 
 // A property is an in-process check of one design, run once (it is
 // deterministic): it returns "" when the property holds, or what broke it,

@@ -38,20 +38,9 @@ func runReport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 	}
 	out := fs.String("out", "", "write the report here instead of beside the records")
-	var pos []string
-	rest := args
-	for {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return 0
-			}
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		rest = fs.Args()[1:]
+	pos, code := parseInterspersed(fs, args)
+	if code >= 0 {
+		return code
 	}
 	if len(pos) != 1 {
 		fmt.Fprintln(stderr, "simrun report: want one DIR (a sweep's directory) or a records file")

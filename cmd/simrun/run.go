@@ -463,22 +463,29 @@ func (t *totals) add(r *sim.Result) {
 	}
 }
 
-func percentile(xs []float64, p float64) float64 {
+// quantiles returns the p50, p90 and p99 of xs, sorting xs in place once.
+func quantiles(xs []float64) (p50, p90, p99 float64) {
 	if len(xs) == 0 {
-		return 0
+		return 0, 0, 0
 	}
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	i := int(p * float64(len(s)-1))
-	return s[i]
+	if !sort.Float64sAreSorted(xs) {
+		sort.Float64s(xs)
+	}
+	at := func(p float64) float64 { return xs[int(p*float64(len(xs)-1))] }
+	return at(.5), at(.9), at(.99)
+}
+
+func quantileMap(xs []float64) map[string]float64 {
+	p50, p90, p99 := quantiles(xs)
+	return map[string]float64{"p50": p50, "p90": p90, "p99": p99}
 }
 
 func (t *totals) summary(elapsed time.Duration) map[string]any {
 	return map[string]any{
 		"runs": t.runs, "success": t.success, "violations": t.violations, "failure_reasons": t.reasons,
 		"agreement": t.agreement, "requests": t.requests, "lost": t.lost, "attacker_won": t.attacker,
-		"token_s":         map[string]float64{"p50": percentile(t.signedIn, .5), "p90": percentile(t.signedIn, .9), "p99": percentile(t.signedIn, .99)},
-		"secrets_s":       map[string]float64{"p50": percentile(t.secrets, .5), "p90": percentile(t.secrets, .9), "p99": percentile(t.secrets, .99)},
+		"token_s":         quantileMap(t.signedIn),
+		"secrets_s":       quantileMap(t.secrets),
 		"runs_per_second": float64(t.runs) / elapsed.Seconds(),
 	}
 }
@@ -497,10 +504,12 @@ func (t *totals) print(w io.Writer, sc scenarios.Scenario, cfg sim.Config, elaps
 	fmt.Fprintf(w, "runs %d  signed in %d (%.1f%%)  invariant violations %d\n", t.runs, t.success,
 		100*float64(t.success)/float64(max(t.runs, 1)), t.violations)
 	if len(t.signedIn) > 0 {
-		fmt.Fprintf(w, "time to token   p50 %.1fs  p90 %.1fs  p99 %.1fs\n", percentile(t.signedIn, .5), percentile(t.signedIn, .9), percentile(t.signedIn, .99))
+		p50, p90, p99 := quantiles(t.signedIn)
+		fmt.Fprintf(w, "time to token   p50 %.1fs  p90 %.1fs  p99 %.1fs\n", p50, p90, p99)
 	}
 	if len(t.secrets) > 0 {
-		fmt.Fprintf(w, "time to secrets p50 %.1fs  p90 %.1fs  p99 %.1fs\n", percentile(t.secrets, .5), percentile(t.secrets, .9), percentile(t.secrets, .99))
+		p50, p90, p99 := quantiles(t.secrets)
+		fmt.Fprintf(w, "time to secrets p50 %.1fs  p90 %.1fs  p99 %.1fs\n", p50, p90, p99)
 	}
 	if len(t.reasons) > 0 {
 		keys := make([]string, 0, len(t.reasons))

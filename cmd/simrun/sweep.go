@@ -74,20 +74,9 @@ func runSweep(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr")
 	fs.BoolVar(&o.progressForce, "progress", false, "show progress on stderr however few the runs")
 	// Flags may follow the scenario name.
-	var pos []string
-	rest := args
-	for {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return 0
-			}
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		rest = fs.Args()[1:]
+	pos, code := parseInterspersed(fs, args)
+	if code >= 0 {
+		return code
 	}
 	if len(pos) != 1 {
 		fmt.Fprintln(stderr, "simrun sweep: want one SCENARIO (a file or a built-in name; simrun list)")
