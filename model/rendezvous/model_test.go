@@ -322,28 +322,7 @@ func TestStoreMatchesSpec(t *testing.T) {
 		cfg, _ := Preset(name)
 		cfg = smallConfig(cfg)
 		t.Run(name, func(t *testing.T) {
-			rapid.Check(t, func(rt *rapid.T) {
-				cfg := cfg
-				// Knobs whose every value the spec must follow.
-				cfg.HardCapMode = rapid.SampledFrom([]HardCapMode{HardCapTrimToSoftCap, HardCapEvictOldest}).Draw(rt, "hard cap mode")
-				cfg.Token = rapid.SampledFrom([]TokenStyle{TokenCounter, TokenDigest, TokenContentHash}).Draw(rt, "token style")
-				cfg.DeleteExpired = rapid.Bool().Draw(rt, "delete expired")
-				cfg.FirstSequence = uint64(rapid.IntRange(0, 1).Draw(rt, "first sequence"))
-				m := newMachine(rt, cfg)
-				rt.Repeat(map[string]func(*rapid.T){
-					"create":       m.create,
-					"get":          m.get,
-					"getIfChanged": m.getIfChanged,
-					"putFresh":     m.putFresh,
-					"putStale":     m.putStale,
-					"putRetry":     m.putRetry,
-					"delete":       m.del,
-					"advance":      m.advance,
-					"sweep":        m.sweep,
-					"tick":         m.tick,
-					"":             m.check,
-				})
-			})
+			rapid.Check(t, func(rt *rapid.T) { checkAgainstSpec(rt, cfg) })
 		})
 	}
 }
@@ -369,4 +348,28 @@ func TestSessionSpecStepIsPure(t *testing.T) {
 	if next, alive, out := s.Step(r.TTL+1, r, Op{Kind: OpRead}); !alive || out.Kind != OutcomeNotFound || !next.Equal(s) {
 		t.Fatalf("read after expiry: %v %v", alive, out)
 	}
+}
+
+// checkAgainstSpec draws the knobs whose every value the spec must follow
+// on top of cfg, then a sequence of requests, and checks the store against
+// the sequential spec after each.
+func checkAgainstSpec(rt *rapid.T, cfg Config) {
+	cfg.HardCapMode = rapid.SampledFrom([]HardCapMode{HardCapTrimToSoftCap, HardCapEvictOldest}).Draw(rt, "hard cap mode")
+	cfg.Token = rapid.SampledFrom([]TokenStyle{TokenCounter, TokenDigest, TokenContentHash}).Draw(rt, "token style")
+	cfg.DeleteExpired = rapid.Bool().Draw(rt, "delete expired")
+	cfg.FirstSequence = uint64(rapid.IntRange(0, 1).Draw(rt, "first sequence"))
+	m := newMachine(rt, cfg)
+	rt.Repeat(map[string]func(*rapid.T){
+		"create":       m.create,
+		"get":          m.get,
+		"getIfChanged": m.getIfChanged,
+		"putFresh":     m.putFresh,
+		"putStale":     m.putStale,
+		"putRetry":     m.putRetry,
+		"delete":       m.del,
+		"advance":      m.advance,
+		"sweep":        m.sweep,
+		"tick":         m.tick,
+		"":             m.check,
+	})
 }

@@ -23,24 +23,6 @@ func FuzzStoreMatchesSpec(f *testing.F) {
 	}
 	f.Fuzz(rapid.MakeFuzz(func(rt *rapid.T) {
 		cfg, _ := Preset(rapid.SampledFrom(PresetNames()).Draw(rt, "preset"))
-		cfg = smallConfig(cfg)
-		cfg.HardCapMode = rapid.SampledFrom([]HardCapMode{HardCapTrimToSoftCap, HardCapEvictOldest}).Draw(rt, "hard cap mode")
-		cfg.Token = rapid.SampledFrom([]TokenStyle{TokenCounter, TokenDigest, TokenContentHash}).Draw(rt, "token style")
-		cfg.DeleteExpired = rapid.Bool().Draw(rt, "delete expired")
-		cfg.FirstSequence = uint64(rapid.IntRange(0, 1).Draw(rt, "first sequence"))
-		m := newMachine(rt, cfg)
-		rt.Repeat(map[string]func(*rapid.T){
-			"create":       m.create,
-			"get":          m.get,
-			"getIfChanged": m.getIfChanged,
-			"putFresh":     m.putFresh,
-			"putStale":     m.putStale,
-			"putRetry":     m.putRetry,
-			"delete":       m.del,
-			"advance":      m.advance,
-			"sweep":        m.sweep,
-			"tick":         m.tick,
-			"":             m.check,
-		})
+		checkAgainstSpec(rt, smallConfig(cfg))
 	}))
 }

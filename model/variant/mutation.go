@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path"
 	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -171,20 +170,7 @@ const MutantPrefix = "mutant/"
 // MutantNames lists the embedded mutants (known-bad designs, each an honest
 // preset plus one mutation) in sorted order. They are not presets: Names
 // does not list them.
-func MutantNames() []string {
-	entries, err := mutantFS.ReadDir("mutants")
-	if err != nil {
-		return nil
-	}
-	names := make([]string, 0, len(entries))
-	for _, e := range entries {
-		if n, ok := strings.CutSuffix(e.Name(), ".json"); ok {
-			names = append(names, n)
-		}
-	}
-	sort.Strings(names)
-	return names
-}
+func MutantNames() []string { return jsonNames(mutantFS, "mutants") }
 
 // LoadMutant returns the embedded mutant name, parsed and validated; its
 // Name is "mutant/<name>".

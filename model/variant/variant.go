@@ -193,8 +193,12 @@ const (
 )
 
 // Names lists the embedded presets in sorted order.
-func Names() []string {
-	entries, err := presetFS.ReadDir("presets")
+func Names() []string { return jsonNames(presetFS, "presets") }
+
+// jsonNames lists the .json files of dir in fsys, without the extension,
+// in sorted order.
+func jsonNames(fsys embed.FS, dir string) []string {
+	entries, err := fsys.ReadDir(dir)
 	if err != nil {
 		return nil
 	}
