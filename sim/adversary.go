@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"sort"
@@ -166,7 +167,7 @@ func (m *monitor) learn(w *run, who string, b []byte) {
 	}
 	w.res.AdversaryBytes += len(b)
 	for _, n := range m.needle {
-		if containsBytes(b, n) {
+		if bytes.Contains(b, n) {
 			m.violate(w, InvSecrecy, "%s learned a secret, token or code (%.12q...)", who, n)
 			return
 		}
@@ -310,10 +311,10 @@ func (a *flooder) timer(r *Runner, w *run, ev *event) {
 		req := login.Request{Target: login.TargetRendezvous, Method: "POST", URL: url, Path: pathOf(url), Timeout: 10_000}
 		if w.mon.etag {
 			req.Body = []byte("flood")
-			req.Header = append(req.Header, headerField("Content-Type", "text/plain"), headerField("Content-Length", "5"))
+			req.Header = oauth.NewHeader("Content-Type", "text/plain", "Content-Length", "5")
 		} else {
 			req.Body = []byte(`{"data":"flood"}`)
-			req.Header = append(req.Header, headerField("Content-Type", "application/json"))
+			req.Header = oauth.NewHeader("Content-Type", oauth.ContentTypeJSON)
 		}
 		r.advSend(w, a, req)
 		w.res.AdversaryActs++
@@ -423,11 +424,10 @@ func (a *replayer) answer(r *Runner, w *run, x *exchange, ar *arrival) {
 			req := login.Request{Target: login.TargetRendezvous, Method: "PUT", URL: a.url, Path: pathOf(a.url), Timeout: 10_000}
 			if w.mon.etag {
 				req.Body = []byte(payload)
-				req.Header = append(req.Header, headerField("Content-Type", "text/plain"), headerField("If-Match", tok),
-					headerField("Content-Length", strconv.Itoa(len(payload))))
+				req.Header = oauth.NewHeader("Content-Type", "text/plain", "If-Match", tok, "Content-Length", strconv.Itoa(len(payload)))
 			} else {
-				req.Body = fmt.Appendf(nil, `{"data":%q,"sequence_token":%q}`, payload, tok)
-				req.Header = append(req.Header, headerField("Content-Type", "application/json"))
+				req.Body = mailboxJSON(payload, tok)
+				req.Header = oauth.NewHeader("Content-Type", oauth.ContentTypeJSON)
 			}
 			r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorAttacker, Peer: ActorHomeserver, Name: "replayer writes a recorded payload"})
 			w.res.AdversaryActs++

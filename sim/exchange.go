@@ -275,5 +275,3 @@ func (r *Runner) browserAnswer(w *run, id uint64, a *arrival) {
 
 // pathOf returns the path and query of an absolute URL.
 func pathOf(u string) string { return wire.PathOf(u) }
-
-func headerField(name, value string) oauth.Field { return oauth.Field{Name: name, Value: value} }

@@ -376,7 +376,7 @@ func (m *monitor) setRead(resp *rendezvous.Response, data, token string) {
 		resp.Body = []byte(data)
 		h.Set("ETag", token)
 	} else {
-		resp.Body = fmt.Appendf(nil, `{"data":%q,"sequence_token":%q}`, data, token)
+		resp.Body = mailboxJSON(data, token)
 	}
 	h.Set("Content-Length", strconv.Itoa(len(resp.Body)))
 	resp.Header = h
@@ -387,7 +387,16 @@ func (m *monitor) parseReadBody(body []byte) (data, tok string, ok bool) {
 	return string(d), string(t), ok
 }
 
-func containsBytes(b, sub []byte) bool { return bytes.Contains(b, sub) }
+// mailboxJSON is the JSON body {"data": data, "sequence_token": token}, with
+// the project's JSON string escaping (a payload an adversary rewrote may
+// hold control characters, which Go's %q would not escape as JSON).
+func mailboxJSON(data, token string) []byte {
+	b := []byte(`{"data":`)
+	b = wire.AppendString(b, data)
+	b = append(b, `,"sequence_token":`...)
+	b = wire.AppendString(b, token)
+	return append(b, '}')
+}
 
 func (m *monitor) box(id string) *mailbox {
 	for i := range m.boxes {

@@ -163,3 +163,13 @@ func TestFields(t *testing.T) {
 		}
 	}
 }
+
+// TestMailboxJSON: a payload with control characters (a rewritten one)
+// still makes a JSON body the clients and monitors read back.
+func TestMailboxJSON(t *testing.T) {
+	data := "ab\x10\"\\c\u00e9"
+	d, tok, okd, okt := fields(mailboxJSON(data, "7"), "data", "sequence_token")
+	if !okd || !okt || string(d) != data || string(tok) != "7" {
+		t.Fatalf("%q %q %v %v from %s", d, tok, okd, okt, mailboxJSON(data, "7"))
+	}
+}
