@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -21,17 +22,7 @@ func advRuns(t *testing.T, preset string, intent qr.Intent, advs []string, edit 
 	r := mustRunner(t, cfg)
 	var out []Result
 	for seed := uint64(1); seed <= uint64(seeds); seed++ {
-		res, err := r.Run(seed)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.Violation != nil {
-			cfg.KeepTrace = true
-			rr := mustRunner(t, cfg)
-			rr.Run(seed)
-			t.Fatalf("%s %v: %v\n%s", preset, advs, res.Violation, dump(rr))
-		}
-		out = append(out, res)
+		out = append(out, runClean(t, r, seed, fmt.Sprintf("%s %v", preset, advs)))
 	}
 	return out
 }

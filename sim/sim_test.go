@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -100,16 +101,7 @@ func TestProfilesAndSwarm(t *testing.T) {
 				r := mustRunner(t, cfg)
 				ok := 0
 				for seed := uint64(0); seed < uint64(runs); seed++ {
-					res, err := r.Run(seed)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if res.Violation != nil {
-						cfg.KeepTrace = true
-						rr := mustRunner(t, cfg)
-						rr.Run(seed)
-						t.Fatalf("%s on %s (swarm %v): %v\n%s", vn, pn, swarm, res.Violation, dump(rr))
-					}
+					res := runClean(t, r, seed, fmt.Sprintf("%s on %s (swarm %v)", vn, pn, swarm))
 					if res.Success() {
 						ok++
 					}
@@ -159,4 +151,22 @@ func TestSwarmBoundsCapped(t *testing.T) {
 			t.Errorf("swarm %+v accepted", s)
 		}
 	}
+}
+
+// runClean runs seed on r and fails the test on an error or a violation,
+// showing the run's whole trace (run again with KeepTrace).
+func runClean(t *testing.T, r *Runner, seed uint64, what string) Result {
+	t.Helper()
+	res, err := r.Run(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Violation != nil {
+		cfg := r.Config()
+		cfg.KeepTrace = true
+		rr := mustRunner(t, cfg)
+		rr.Run(seed)
+		t.Fatalf("%s: %v\n%s", what, res.Violation, dump(rr))
+	}
+	return res
 }

@@ -176,8 +176,9 @@ func (t *Trace) Hash() string {
 	return hex.EncodeToString(t.h.Sum(sum[:0]))
 }
 
-// jsonEvent is the exported form of an event.
-type jsonEvent struct {
+// JSONEvent is one line of a JSON Lines trace (WriteJSONL): the exported
+// form of an Event. simrun serve writes its exchanges in the same shape.
+type JSONEvent struct {
 	Run    int    `json:"run"`
 	At     int64  `json:"t_ms"`
 	Kind   string `json:"kind"`
@@ -194,7 +195,7 @@ type jsonEvent struct {
 func WriteJSONL(w io.Writer, run int, events []Event) error {
 	enc := json.NewEncoder(w)
 	for _, e := range events {
-		je := jsonEvent{Run: run, At: int64(e.At), Kind: e.Kind.String(), Actor: e.Actor.String(), Name: e.Name,
+		je := JSONEvent{Run: run, At: int64(e.At), Kind: e.Kind.String(), Actor: e.Actor.String(), Name: e.Name,
 			Status: e.Status, Bytes: e.Bytes, Detail: e.Detail}
 		if e.Peer != ActorNone {
 			je.Peer = e.Peer.String()

@@ -24,6 +24,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"qrlab/sim"
 	"strconv"
 	"strings"
 	"sync"
@@ -331,29 +332,15 @@ func (s *Server) sweeper() {
 			fx := s.store.Tick(rendezvous.MillisOf(now))
 			s.mu.Unlock()
 			for _, f := range fx {
-				s.event(now, traceEvent{Kind: "state", Actor: "HS", Name: "rendezvous " + f.Kind.String(),
+				s.event(now, sim.JSONEvent{Kind: "state", Actor: "HS", Name: "rendezvous " + f.Kind.String(),
 					Detail: fmt.Sprintf("session %s writes=%d", f.ID, f.Writes)})
 			}
 		}
 	}
 }
 
-// traceEvent is one trace line, in the shape of the simulator's JSON Lines
-// export (run, t_ms, kind, actor, peer, name, status, bytes, detail).
-type traceEvent struct {
-	Run    int    `json:"run"`
-	At     int64  `json:"t_ms"`
-	Kind   string `json:"kind"`
-	Actor  string `json:"actor"`
-	Peer   string `json:"peer,omitempty"`
-	Name   string `json:"name,omitempty"`
-	Status int    `json:"status,omitempty"`
-	Bytes  int    `json:"bytes,omitempty"`
-	Detail string `json:"detail,omitempty"`
-}
-
 // event writes one trace line; t_ms counts from the server's start.
-func (s *Server) event(at time.Time, e traceEvent) {
+func (s *Server) event(at time.Time, e sim.JSONEvent) {
 	if s.enc == nil {
 		return
 	}
@@ -409,7 +396,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			status, code, msg = 413, "M_TOO_LARGE", fmt.Sprintf("Request body over %d bytes", s.maxBody)
 		}
 		writeMatrixError(w, status, code, msg)
-		s.event(s.now(), traceEvent{Kind: "recv", Actor: "HS", Name: r.Method + " " + r.URL.Path, Status: status,
+		s.event(s.now(), sim.JSONEvent{Kind: "recv", Actor: "HS", Name: r.Method + " " + r.URL.Path, Status: status,
 			Detail: "from " + r.RemoteAddr + ": " + msg})
 		return
 	}
@@ -478,7 +465,7 @@ func (s *Server) serveRendezvous(w http.ResponseWriter, r *http.Request, body []
 	for _, f := range fx {
 		detail += fmt.Sprintf("; %s %s writes=%d", f.Kind, f.ID, f.Writes)
 	}
-	s.event(now, traceEvent{Kind: "recv", Actor: "HS", Name: "rendezvous " + r.Method + " " + r.URL.Path,
+	s.event(now, sim.JSONEvent{Kind: "recv", Actor: "HS", Name: "rendezvous " + r.Method + " " + r.URL.Path,
 		Status: resp.Status, Bytes: len(body), Detail: detail})
 }
 
@@ -566,7 +553,7 @@ func (s *Server) serveModel(w http.ResponseWriter, r *http.Request, body []byte,
 	if r.Method != "HEAD" {
 		w.Write(out)
 	}
-	s.event(now, traceEvent{Kind: "recv", Actor: actor, Name: r.Method + " " + r.URL.Path, Status: resp.Status,
+	s.event(now, sim.JSONEvent{Kind: "recv", Actor: actor, Name: r.Method + " " + r.URL.Path, Status: resp.Status,
 		Bytes: len(body), Detail: "from " + r.RemoteAddr + detail})
 }
 
