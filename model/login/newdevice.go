@@ -1,6 +1,7 @@
 package login
 
 import (
+	"crypto/ecdh"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -302,7 +303,7 @@ func (n *NewDevice) backupChecked(r Response) string {
 		n.backup = BackupUnusable
 		return fmt.Sprintf("backup: unusable answer (status %d, algorithm %q)", r.Status, alg)
 	}
-	want := bk.Key.PublicKey()
+	want := backupPublicKey(bk.Key)
 	got, err := homeserver.DecodeBase64(pub)
 	if err != nil || len(got) != len(want) || string(got) != string(want[:]) {
 		n.backup = BackupKeyMismatch
@@ -518,4 +519,16 @@ func (n *NewDevice) uploadKeys() {
 	n.setState(StateUploadingKeys)
 	n.issue(opAPI, TargetHomeserver, "POST", n.hsBase+homeserver.PathKeysUpload,
 		oauth.NewHeader("Authorization", "Bearer "+n.accessToken, "Content-Type", oauth.ContentTypeJSON), body)
+}
+
+// backupPublicKey is the X25519 public half of a megolm v1 backup key, which
+// the backup's auth_data must carry.
+func backupPublicKey(k msg.BackupKey) [32]byte {
+	var pub [32]byte
+	priv, err := ecdh.X25519().NewPrivateKey(k[:])
+	if err != nil {
+		return pub // unreachable: X25519 refuses only keys that are not 32 bytes
+	}
+	copy(pub[:], priv.PublicKey().Bytes())
+	return pub
 }

@@ -1,10 +1,12 @@
 package login
 
 import (
+	"encoding/hex"
 	"strings"
 	"testing"
 
 	"qrlab/model/homeserver"
+	"qrlab/model/msg"
 	"qrlab/model/qr"
 	"qrlab/model/variant"
 )
@@ -173,5 +175,16 @@ func TestHomeserverAcceptKnob(t *testing.T) {
 	}
 	for _, c := range cases {
 		runKnob(t, c.tc, set, c.rows, nil)
+	}
+}
+
+// TestBackupPublicKey: the backup key's public half, which the new device
+// compares with auth_data, is X25519's (RFC 7748 section 6.1, Alice).
+func TestBackupPublicKey(t *testing.T) {
+	var bk msg.BackupKey
+	hex.Decode(bk[:], []byte("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"))
+	pub := backupPublicKey(bk)
+	if got := hex.EncodeToString(pub[:]); got != "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a" {
+		t.Fatalf("backup public key %s", got)
 	}
 }

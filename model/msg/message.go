@@ -1,10 +1,5 @@
 package msg
 
-import (
-	"crypto/ecdh"
-	"crypto/ed25519"
-)
-
 // The message types, as they appear in the "type" field.
 const (
 	TypeProtocols        = "m.login.protocols"
@@ -173,48 +168,16 @@ type Backup struct {
 }
 
 // SigningKey is a private Ed25519 cross-signing key as Matrix transports it:
-// the 32-byte seed. It is a comparable value; PrivateKey expands it on
-// demand, because the expansion costs a scalar multiplication (about 20 µs)
-// that decoding every m.login.secrets should not pay.
-type SigningKey [ed25519.SeedSize]byte
-
-// PrivateKey returns the key as an ed25519.PrivateKey, ready to sign.
-func (k SigningKey) PrivateKey() ed25519.PrivateKey {
-	return ed25519.NewKeyFromSeed(k[:])
-}
-
-// PublicKey returns the matching Ed25519 public key.
-func (k SigningKey) PublicKey() ed25519.PublicKey {
-	return k.PrivateKey().Public().(ed25519.PublicKey)
-}
-
-// SigningKeyFromPrivate takes the seed of an ed25519.PrivateKey, which must
-// have the standard 64-byte length.
-func SigningKeyFromPrivate(p ed25519.PrivateKey) (SigningKey, error) {
-	var k SigningKey
-	if len(p) != ed25519.PrivateKeySize {
-		return k, &Error{Kind: KindBadKey, Detail: "ed25519 private key is not 64 bytes"}
-	}
-	copy(k[:], p.Seed())
-	return k, nil
-}
+// the 32-byte seed (crypto/ed25519's SeedSize). It is a comparable value;
+// the codec only carries it. Expanding it (ed25519.NewKeyFromSeed, a
+// scalar multiplication) is for the device that signs with it, so this
+// package links no cryptography and stays a pure codec.
+type SigningKey [32]byte
 
 // BackupKey is the private Curve25519 key of a megolm v1 key backup, as the
-// 32 bytes Matrix transports.
+// 32 bytes Matrix transports. The new device derives its public half to
+// compare with the backup's auth_data.
 type BackupKey [32]byte
-
-// PublicKey returns the X25519 public key, which the new device compares
-// with the backup's auth_data before trusting the backup.
-func (k BackupKey) PublicKey() [32]byte {
-	var pub [32]byte
-	priv, err := ecdh.X25519().NewPrivateKey(k[:])
-	if err != nil {
-		// Unreachable: X25519 refuses only keys that are not 32 bytes.
-		return pub
-	}
-	copy(pub[:], priv.PublicKey().Bytes())
-	return pub
-}
 
 // Reason is the reason of m.login.failure.
 type Reason string

@@ -2,8 +2,6 @@ package msg
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -256,37 +254,6 @@ func generationOf(m Message) Generation {
 		}
 	}
 	return GenAny
-}
-
-// TestKeys checks that the secrets' key types hold usable key material.
-func TestKeys(t *testing.T) {
-	seed := make([]byte, ed25519.SeedSize)
-	for i := range seed {
-		seed[i] = byte(7 * i)
-	}
-	priv := ed25519.NewKeyFromSeed(seed)
-	k, err := SigningKeyFromPrivate(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(k.PrivateKey(), priv) || !bytes.Equal(k.PublicKey(), priv.Public().(ed25519.PublicKey)) {
-		t.Fatal("SigningKey does not expand to the key it came from")
-	}
-	sig := ed25519.Sign(k.PrivateKey(), []byte("device keys"))
-	if !ed25519.Verify(k.PublicKey(), []byte("device keys"), sig) {
-		t.Fatal("signature does not verify")
-	}
-	if _, err := SigningKeyFromPrivate(priv[:32]); !errors.Is(err, KindBadKey) {
-		t.Fatalf("short private key: %v", err)
-	}
-
-	// RFC 7748 section 6.1, Alice.
-	var bk BackupKey
-	hex.Decode(bk[:], []byte("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"))
-	pub := bk.PublicKey()
-	if got := hex.EncodeToString(pub[:]); got != "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a" {
-		t.Fatalf("backup public key %s", got)
-	}
 }
 
 func TestStrings(t *testing.T) {
