@@ -90,18 +90,18 @@ func seedCorpus(t *testing.T) map[string]seedFile {
 		files[filepath.Join(dir, "FuzzScenarioParse", fmt.Sprintf("seed-%02d", i))] = seedFile{corpusBytes(s), false}
 	}
 	// Real QR payloads of every preset's layout, as the new device shows
-	// them, for codec's layout differential and model/qr's decoder target.
-	// The layout target's first byte picks a header; this value picks none
-	// (codec's TestQRHeaders pins it).
+	// them, for the QR codec's targets in decode/qr (the decoder alone, and
+	// the layout differential, whose first byte picks a header; this value
+	// picks none, as decode/qr's TestQRHeaders pins).
 	const noHeader = byte(6)
 	for i, preset := range variant.Names() {
 		b, err := captureQR(preset, uint64(i))
 		if err != nil {
 			t.Fatal(err)
 		}
-		files[filepath.Join("codec", "testdata", "fuzz", "FuzzQRLayouts", "captured-"+preset)] =
+		files[filepath.Join("decode", "qr", "testdata", "fuzz", "FuzzQRLayouts", "captured-"+preset)] =
 			seedFile{fmt.Sprintf("go test fuzz v1\nbyte(%q)\n[]byte(%s)\n", noHeader, strconv.Quote(string(b))), true}
-		files[filepath.Join("..", "model", "qr", "testdata", "fuzz", "FuzzQRDecode", "captured-"+preset)] = seedFile{corpusBytes(b), true}
+		files[filepath.Join("decode", "qr", "testdata", "fuzz", "FuzzQRDecode", "captured-"+preset)] = seedFile{corpusBytes(b), true}
 	}
 	return files
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"qrlab/model/channel/frame"
 )
 
 // Role says which side of the channel a device is on.
@@ -97,13 +99,17 @@ func (c *Channel) Seal(plaintext, aad []byte) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("channel: seal payload %d: %w", c.sealed+1, err)
 	}
-	c.sealed++
+	kind, p := frame.Message, frame.Payload{Ciphertext: ct}
 	if c.firstPrefix != nil {
-		p := c.firstPrefix
+		kind, p.Nonce = frame.Response, c.firstPrefix
 		c.firstPrefix = nil
-		return encodeJoined(p, ct), nil
 	}
-	return b64.EncodeToString(ct), nil
+	payload, err := frame.Encode(c.cfg.Construction.framing(), kind, p)
+	if err != nil {
+		return "", fmt.Errorf("channel: seal payload %d: %w", c.sealed+1, err)
+	}
+	c.sealed++
+	return payload, nil
 }
 
 // Open authenticates and decrypts a payload from the other side, bound to
@@ -111,20 +117,23 @@ func (c *Channel) Seal(plaintext, aad []byte) (string, error) {
 // reflected back or sealed under other AAD fails with ErrAuthentication and
 // yields no plaintext.
 func (c *Channel) Open(payload string, aad []byte) ([]byte, error) {
-	raw, err := decodeB64(payload)
+	kind := frame.Message
+	if c.recv == nil {
+		kind = frame.Response // S's first payload in HPKE: LoginOk
+	}
+	p, err := frame.Decode(c.cfg.Construction.framing(), kind, payload)
 	if err != nil {
-		return nil, fmt.Errorf("channel: open payload %d: %w: not base64: %v", c.opened+1, ErrMalformed, err)
+		if e, ok := err.(*frame.Error); ok && e.Problem == frame.BadLength {
+			if ctr, ok := c.recv.(*counterAEAD); ok {
+				ctr.take() // vodozemac spends a nonce on a too-short ciphertext too
+			}
+		}
+		return nil, openError(c.opened+1, err)
 	}
 	if c.recv == nil {
-		return c.openFirstResponse(raw, aad)
+		return c.openFirstResponse(p, aad)
 	}
-	if len(raw) < tagSize {
-		if ctr, ok := c.recv.(*counterAEAD); ok {
-			ctr.take() // vodozemac spends a nonce on a too-short ciphertext too
-		}
-		return nil, fmt.Errorf("channel: open payload %d: %w: %d bytes, shorter than the %d-byte tag", c.opened+1, ErrMalformed, len(raw), tagSize)
-	}
-	pt, err := c.recv.open(raw, aad)
+	pt, err := c.recv.open(p.Ciphertext, aad)
 	if err != nil {
 		return nil, fmt.Errorf("channel: open payload %d: %w", c.opened+1, err)
 	}
@@ -133,7 +142,7 @@ func (c *Channel) Open(payload string, aad []byte) ([]byte, error) {
 }
 
 // tagSize is the ChaCha20-Poly1305 tag length.
-const tagSize = 16
+const tagSize = frame.TagSize
 
 // Generator is G before the channel exists: an ephemeral key pair whose
 // public half goes into the QR code.
@@ -294,13 +303,6 @@ var (
 	reusedGeneratorSeed = [KeySize]byte{'q', 'r', 'l', 'a', 'b', ' ', 'r', 'e', 'u', 's', 'e', 'd', ' ', 'G', 1}
 	reusedScannerSeed   = [KeySize]byte{'q', 'r', 'l', 'a', 'b', ' ', 'r', 'e', 'u', 's', 'e', 'd', ' ', 'S', 2}
 )
-
-// encodeJoined returns b64(a || b) without an intermediate copy of a.
-func encodeJoined(a, b []byte) string {
-	buf := make([]byte, 0, len(a)+len(b))
-	buf = append(append(buf, a...), b...)
-	return b64.EncodeToString(buf)
-}
 
 // infoString builds "<label>|<Gp b64>|<Sp b64>", the info and context
 // strings of the ECIES KDF and vodozemac's HPKE check code.

@@ -3,6 +3,8 @@ package channel
 import (
 	"fmt"
 	"strings"
+
+	"qrlab/model/channel/frame"
 )
 
 // Construction names one way of building the secure channel.
@@ -37,6 +39,14 @@ func ParseConstruction(s string) (Construction, error) {
 
 // IsHPKE reports whether the construction is one of the HPKE ones.
 func (c Construction) IsHPKE() bool { return c == HPKESpec || c == HPKEVodozemac }
+
+// framing is how the construction frames its payloads (package frame).
+func (c Construction) framing() frame.Framing {
+	if c.IsHPKE() {
+		return frame.HPKE
+	}
+	return frame.ECIES
+}
 
 // Digits says how the two check-code bytes become two decimal digits.
 type Digits uint8

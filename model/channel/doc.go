@@ -31,6 +31,11 @@
 // AAD reproduces them byte for byte. Passing AAD to an ECIES construction
 // feeds it to the AEAD, which models "what if ECIES bound the session too".
 //
+// The wire framing of the payloads (base64, the ECIES '|', the HPKE key and
+// response-nonce prefixes, the length checks) is package frame's, which
+// imports no cryptography so that its decoders fuzz fast; this package words
+// frame's refusals as it always has, and they wrap ErrMalformed.
+//
 // Randomness always arrives as an io.Reader argument and keys are built from
 // the bytes it yields, so a seeded stream gives the same keys, payloads and
 // check codes on every machine. Nothing here does I/O or reads a clock.

@@ -7,12 +7,12 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/binary"
-	"fmt"
 	"hash"
 	"io"
-	"strings"
 
 	"golang.org/x/crypto/chacha20poly1305"
+
+	"qrlab/model/channel/frame"
 )
 
 // Labels of the ECIES key schedule (2024 text and vodozemac alike).
@@ -166,37 +166,25 @@ func initiateECIES(cfg Config, gp PublicKey, plaintext, aad []byte, rand io.Read
 		return nil, "", err
 	}
 	ct, _ := c.send.seal(plaintext, aad)
-	sp := c.ours.String()
-	var sb strings.Builder
-	sb.Grow(b64.EncodedLen(len(ct)) + 1 + len(sp))
-	sb.WriteString(b64.EncodeToString(ct))
-	sb.WriteByte('|')
-	sb.WriteString(sp)
-	return c, sb.String(), nil
+	payload, err := frame.EncodeInitiate(frame.ECIES, frame.Payload{Key: c.ours[:], Ciphertext: ct})
+	if err != nil {
+		return nil, "", err
+	}
+	return c, payload, nil
 }
 
-// acceptECIES is G's handshake: parse and open LoginInitiate.
+// acceptECIES is G's handshake: parse and open LoginInitiate. The key is
+// checked before the ciphertext (see frame.DecodeInitiate).
 func (g *Generator) acceptECIES(initiate string, aad []byte) (*Channel, []byte, error) {
-	ctB64, spB64, ok := strings.Cut(initiate, "|")
-	if !ok {
-		return nil, nil, fmt.Errorf("%w: no '|' between ciphertext and key", ErrMalformed)
+	p, err := frame.DecodeInitiate(frame.ECIES, initiate)
+	if err != nil {
+		return nil, nil, initiateError(err)
 	}
-	sp, err := ParsePublicKey(spB64)
+	c, err := newECIESChannel(g.cfg, RoleGenerator, g.key, PublicKey(p.Key))
 	if err != nil {
 		return nil, nil, err
 	}
-	ct, err := decodeB64(ctB64)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: ciphertext not base64: %v", ErrMalformed, err)
-	}
-	if len(ct) < tagSize {
-		return nil, nil, fmt.Errorf("%w: ciphertext of %d bytes is shorter than the %d-byte tag", ErrMalformed, len(ct), tagSize)
-	}
-	c, err := newECIESChannel(g.cfg, RoleGenerator, g.key, sp)
-	if err != nil {
-		return nil, nil, err
-	}
-	pt, err := c.recv.open(ct, aad)
+	pt, err := c.recv.open(p.Ciphertext, aad)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -12,6 +12,8 @@ import (
 	"github.com/cloudflare/circl/hpke"
 	"github.com/cloudflare/circl/kem"
 	"golang.org/x/crypto/chacha20poly1305"
+
+	"qrlab/model/channel/frame"
 )
 
 // HPKE suite and labels. Where the 2026 text and vodozemac differ, both are
@@ -28,7 +30,7 @@ const (
 	hpkeCheckCodeLabel = "MATRIX_QR_CODE_LOGIN_CHECKCODE"
 	// responseNonceSize is the length of G's random response nonce: the
 	// larger of the AEAD key and nonce sizes, as RFC 9458 section 4.4 says.
-	responseNonceSize = 32
+	responseNonceSize = frame.NonceSize
 )
 
 // hpkeSuite is RFC 9180 base mode with DHKEM(X25519, HKDF-SHA256),
@@ -225,20 +227,21 @@ func initiateHPKE(cfg Config, gp PublicKey, plaintext, aad []byte, rand io.Reade
 		send:       ctx,
 		respSecret: ctx.Export(responseLabel(cfg.Construction), 32),
 	}
-	return c, encodeJoined(enc, ct), nil
+	payload, err := frame.EncodeInitiate(frame.HPKE, frame.Payload{Key: enc, Ciphertext: ct})
+	if err != nil {
+		return nil, "", err
+	}
+	return c, payload, nil
 }
 
 // acceptHPKE is G's handshake: open b64(enc || ct), then set up the response
 // direction with a fresh response nonce drawn from rand.
 func (g *Generator) acceptHPKE(initiate string, aad []byte, rand io.Reader) (*Channel, []byte, error) {
-	raw, err := decodeB64(initiate)
+	p, err := frame.DecodeInitiate(frame.HPKE, initiate)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: not base64: %v", ErrMalformed, err)
+		return nil, nil, initiateError(err)
 	}
-	if len(raw) < KeySize+tagSize {
-		return nil, nil, fmt.Errorf("%w: %d bytes cannot hold a %d-byte key and a %d-byte tag", ErrMalformed, len(raw), KeySize, tagSize)
-	}
-	enc, ct := raw[:KeySize], raw[KeySize:]
+	enc, ct := p.Key, p.Ciphertext
 	ctx, err := hpkeSetupReceiver(g.hpke, enc, []byte(hpkeInfo))
 	if err != nil {
 		return nil, nil, err
@@ -273,14 +276,12 @@ func (g *Generator) acceptHPKE(initiate string, aad []byte, rand io.Reader) (*Ch
 	return c, pt, nil
 }
 
-// openFirstResponse is S opening LoginOk = b64(responseNonce || ct): it
+// openFirstResponse is S opening LoginOk = b64(responseNonce || ct), which
+// Open has parsed: it
 // derives the receive direction and keeps it only if the payload opens, so a
 // forged LoginOk cannot poison the channel.
-func (c *Channel) openFirstResponse(raw, aad []byte) ([]byte, error) {
-	if len(raw) < responseNonceSize+tagSize {
-		return nil, fmt.Errorf("channel: open payload %d: %w: %d bytes cannot hold a %d-byte response nonce and a %d-byte tag", c.opened+1, ErrMalformed, len(raw), responseNonceSize, tagSize)
-	}
-	resp, err := newResponseAEAD(c.respSecret, c.ours[:], raw[:responseNonceSize])
+func (c *Channel) openFirstResponse(p frame.Payload, aad []byte) ([]byte, error) {
+	resp, err := newResponseAEAD(c.respSecret, c.ours[:], p.Nonce)
 	if err != nil {
 		return nil, fmt.Errorf("channel: open payload %d: %w", c.opened+1, err)
 	}
@@ -288,7 +289,7 @@ func (c *Channel) openFirstResponse(raw, aad []byte) ([]byte, error) {
 		resp = ctx.twin() // mutation: one key both ways
 	}
 	resp.static = c.cfg.StaticNonce
-	pt, err := resp.open(raw[responseNonceSize:], aad)
+	pt, err := resp.open(p.Ciphertext, aad)
 	if err != nil {
 		return nil, fmt.Errorf("channel: open payload %d: %w", c.opened+1, err)
 	}
