@@ -25,6 +25,7 @@ targets=(
 	"fuzz/decode/channel FuzzChannelFrames"
 	"fuzz/decode/msg FuzzMessageDecode"
 	"fuzz/decode/qr FuzzQRDecode"
+	"fuzz/decode/qr FuzzQREncode"
 	"fuzz/decode/qr FuzzQRLayouts"
 	"fuzz/decode/wire FuzzReader"
 	"fuzz/msgcodec FuzzMessageStructured"

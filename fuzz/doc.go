@@ -35,8 +35,9 @@
 // targets, each in a package that links only its decoder, which simrun fuzz
 // holds to 70% of the ceiling:
 //
-//	decode/qr       FuzzQRDecode (every QR format), FuzzQRLayouts (decoder
-//	                against encoder, u8 against u16 layouts)
+//	decode/qr       FuzzQRDecode (every QR format), FuzzQRLayouts (the
+//	                formats against each other: u8 against u16 layouts),
+//	                FuzzQREncode (decoder against encoder)
 //	decode/channel  FuzzChannelFrames (the secure channel's payload framing,
 //	                per construction and payload kind, model/channel/frame)
 //	decode/msg      FuzzMessageDecode (m.login messages)

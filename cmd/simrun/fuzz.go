@@ -17,22 +17,42 @@ import (
 	"time"
 )
 
-const fuzzUsage = `usage: simrun fuzz [--budget 60s] [--target NAME[,NAME]] [--parallel N] [--list]
+const fuzzUsage = `usage: simrun fuzz [--budget 60s] [--target NAME[,NAME]] [--parallel N] [--rounds N]
+                  [--minimize D] [--bar 0.7] [--enforce-bar] [--list]
 
 Runs the module's native fuzz targets one after the other (go test -fuzz
 takes one target at a time), each for an equal share of the budget, and
 prints per target the executions per second (over the whole run, and while
 fuzzing: go test -fuzz stops counting while it minimizes a new input), the
-new interesting inputs and the crashes. A crash is the input go test wrote under the target's
-testdata/fuzz/NAME/ folder, where it stays as a regression test that every
-later go test runs; its path is printed. When FuzzEmpty (the do-nothing
-target of ./fuzz/ceiling) runs too, each target's speed is also shown as a
-share of it, the ceiling of go test -fuzz on this machine.
+new interesting inputs and the crashes. A crash is the input go test wrote
+under the target's testdata/fuzz/NAME/ folder, where it stays as a
+regression test that every later go test runs; its path is printed.
+
+When FuzzEmpty (the do-nothing target of ./fuzz/ceiling) runs too, each
+target's speed while fuzzing is also shown as a share of its, the ceiling of
+go test -fuzz on this machine. Decoder targets (those under ./fuzz/decode)
+are held to a bar: at least --bar of the ceiling. The ceiling runs first,
+the decoders right after it, then the ceiling again, then everything else;
+the ceiling is the median of its runs. A decoder below the bar is reported
+as SLOW; with --enforce-bar it also makes the exit status 3.
+
+One run's speed can be 20-40% off on a shared machine (a neighbour's load,
+workers reporting their counts in batches), the ceiling's too: for a
+verdict, use --rounds 3 or more, which repeats the whole order and judges
+each target by the median of its runs.
+
+go test -fuzz minimizes every new interesting input for up to a minute by
+default, during which it counts nothing; in a short run that is most of the
+time. simrun fuzz gives minimization a tenth of a target's share (at least
+1 s, at most a minute) unless --minimize says otherwise; --minimize 0 keeps
+new inputs as found, which is how to measure a target's speed alone.
+Crashers are minimized within the same limit.
 
 The targets are found with go test -list; a target named PKG:NAME (such as
 ./fuzz/ceiling:FuzzEmpty) skips the listing. Run it from inside the module.
 
-Exit status: 0 no crash, 1 a target crashed or did not build, 2 bad usage.
+Exit status: 0 no crash, 1 a target crashed or did not build, 2 bad usage,
+3 (with --enforce-bar) no crash but a decoder below the bar.
 Flags:
 `
 
@@ -43,6 +63,46 @@ type fuzzTarget struct {
 }
 
 func (t fuzzTarget) String() string { return t.Dir + ":" + t.Name }
+
+// The kinds of target simrun fuzz tells apart, by package directory.
+const (
+	ceilingDir = "./fuzz/ceiling" // FuzzEmpty: go test -fuzz's own speed
+	decoderDir = "./fuzz/decode"  // decoder targets, held to the speed bar
+)
+
+// isCeiling reports whether t is the do-nothing target.
+func (t fuzzTarget) isCeiling() bool { return t.Dir == ceilingDir && t.Name == "FuzzEmpty" }
+
+// isDecoder reports whether t is a decoder target (in a lean package under
+// ./fuzz/decode, see fuzz/decode/qr's doc).
+func (t fuzzTarget) isDecoder() bool {
+	return strings.HasPrefix(t.Dir+"/", decoderDir+"/")
+}
+
+// runOrder puts the ceiling first, the decoders right after it, the ceiling
+// again, then the rest in their order, so that the decoders are measured
+// between two ceiling runs. Without both a ceiling and a decoder the order
+// is kept.
+func runOrder(ts []fuzzTarget) []fuzzTarget {
+	var ceiling, decoders, rest []fuzzTarget
+	for _, t := range ts {
+		switch {
+		case t.isCeiling():
+			if len(ceiling) == 0 {
+				ceiling = append(ceiling, t)
+			}
+		case t.isDecoder():
+			decoders = append(decoders, t)
+		default:
+			rest = append(rest, t)
+		}
+	}
+	if len(ceiling) == 0 || len(decoders) == 0 {
+		return ts
+	}
+	out := append(append(append([]fuzzTarget{}, ceiling...), decoders...), ceiling...)
+	return append(out, rest...)
+}
 
 // fuzzStats is what one go test -fuzz run reported.
 type fuzzStats struct {
@@ -90,10 +150,14 @@ func runFuzz(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(fs.Output(), fuzzUsage)
 		fs.PrintDefaults()
 	}
-	budget := fs.Duration("budget", 60*time.Second, "the whole run's time, shared equally among the targets")
+	budget := fs.Duration("budget", 60*time.Second, "the whole run's time, shared equally among the targets (and rounds)")
+	rounds := fs.Int("rounds", 1, "run the whole order this many times; the summary gives each target's median")
+	minimize := fs.Duration("minimize", 0, "time to minimize each new input or crasher (go test -fuzzminimizetime; 0: none; unset: a tenth of a target's share, within 1s..60s)")
 	target := fs.String("target", "", "only these targets (NAME or PKG:NAME, comma-separated)")
 	parallel := fs.Int("parallel", 0, "fuzzing workers per target (go test -parallel; 0: GOMAXPROCS)")
 	list := fs.Bool("list", false, "list the targets and exit")
+	bar := fs.Float64("bar", 0.7, "the share of the ceiling's speed every decoder target must reach")
+	enforce := fs.Bool("enforce-bar", false, "exit 3 when a decoder target is below the bar (and nothing crashed)")
 	dir := fs.String("dir", "", "the module's root (default: found from the working directory)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -105,8 +169,8 @@ func runFuzz(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "simrun fuzz: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	if *budget <= 0 || *parallel < 0 {
-		fmt.Fprintln(stderr, "simrun fuzz: --budget must be positive and --parallel not negative")
+	if *budget <= 0 || *parallel < 0 || *rounds < 1 || *minimize < 0 || !(*bar >= 0 && *bar <= 1) {
+		fmt.Fprintln(stderr, "simrun fuzz: --budget must be positive, --parallel and --minimize not negative, --rounds at least 1 and --bar within 0..1")
 		return 2
 	}
 	root := *dir
@@ -128,29 +192,50 @@ func runFuzz(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	share := (*budget / time.Duration(len(targets))).Round(100 * time.Millisecond)
+	targets = runOrder(targets)
+	share := (*budget / time.Duration(len(targets)**rounds)).Round(100 * time.Millisecond)
 	if share < time.Second {
 		share = time.Second
 	}
-	fmt.Fprintf(stdout, "fuzzing %d target(s), %s each\n", len(targets), share)
-	var all []fuzzStats
-	for _, t := range targets {
-		st := fuzzOne(root, t, share, *parallel)
-		all = append(all, st)
-		fmt.Fprintln(stdout, statsLine(st, 0))
-		for _, c := range st.Crashers {
-			fmt.Fprintf(stdout, "  CRASH %s (now a regression input: go test -run '%s/%s' %s)\n", c, t.Name, filepath.Base(c), t.Dir)
+	minTime := min(max(share/10, time.Second), time.Minute).Round(100 * time.Millisecond)
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "minimize" {
+			minTime = *minimize
 		}
-		if st.Failed && len(st.Crashers) == 0 {
-			fmt.Fprintf(stderr, "simrun fuzz: %s failed without a new input:\n%s\n", t, tail(st.Output, 40))
+	})
+	fmt.Fprintf(stdout, "fuzzing %d target(s), %s each", len(targets), share)
+	if *rounds > 1 {
+		fmt.Fprintf(stdout, ", %d rounds", *rounds)
+	}
+	if minTime > 0 {
+		fmt.Fprintf(stdout, "; minimizing a new input for at most %s\n", minTime)
+	} else {
+		fmt.Fprintln(stdout, "; new inputs kept as found, not minimized")
+	}
+	var all []fuzzStats
+	code := 0
+	for r := 1; r <= *rounds && code == 0; r++ {
+		for _, t := range targets {
+			st := fuzzOne(root, t, share, minTime, *parallel)
+			all = append(all, st)
+			prefix := ""
+			if *rounds > 1 {
+				prefix = fmt.Sprintf("[%d] ", r)
+			}
+			fmt.Fprintln(stdout, prefix+statsLine(st))
+			for _, c := range st.Crashers {
+				fmt.Fprintf(stdout, "  CRASH %s (now a regression input: go test -run '%s/%s' %s)\n", c, t.Name, filepath.Base(c), t.Dir)
+			}
+			if st.Failed && len(st.Crashers) == 0 {
+				fmt.Fprintf(stderr, "simrun fuzz: %s failed without a new input:\n%s\n", t, tail(st.Output, 40))
+			}
+			if st.Failed || len(st.Crashers) > 0 {
+				code = 1 // the rounds after this one would only replay it
+			}
 		}
 	}
-	writeFuzzTable(stdout, all)
-	code := 0
-	for _, st := range all {
-		if st.Failed || len(st.Crashers) > 0 {
-			code = 1
-		}
+	if slow := writeFuzzTable(stdout, all, *bar); code == 0 && slow > 0 && *enforce {
+		code = 3
 	}
 	return code
 }
@@ -289,10 +374,11 @@ func parseList(out []byte, module string) []fuzzTarget {
 }
 
 // fuzzOne runs go test -fuzz on one target and collects what it reported.
-func fuzzOne(root string, t fuzzTarget, d time.Duration, parallel int) fuzzStats {
+func fuzzOne(root string, t fuzzTarget, d, minimize time.Duration, parallel int) fuzzStats {
 	corpus := filepath.Join(root, filepath.FromSlash(t.Dir), "testdata", "fuzz", t.Name)
 	before := listDir(corpus)
-	args := []string{"test", "-run", "^$", "-fuzz", "^" + regexp.QuoteMeta(t.Name) + "$", "-fuzztime", d.String()}
+	args := []string{"test", "-run", "^$", "-fuzz", "^" + regexp.QuoteMeta(t.Name) + "$", "-fuzztime", d.String(),
+		"-fuzzminimizetime", minimize.String()}
 	if parallel > 0 {
 		args = append(args, "-parallel", strconv.Itoa(parallel))
 	}
@@ -337,6 +423,8 @@ var fuzzLine = regexp.MustCompile(`^fuzz: elapsed: (\S+), execs: (\d+) \(\d+/sec
 
 // parseFuzzOutput takes the last progress line's totals, and adds up the
 // intervals between progress lines in which the execution count moved.
+// (Single intervals say little: workers report their counts in batches, so
+// an interval's own rate swings by a factor of two either way.)
 func parseFuzzOutput(out []byte) fuzzStats {
 	var st fuzzStats
 	sc := bufio.NewScanner(bytes.NewReader(out))
@@ -351,50 +439,115 @@ func parseFuzzOutput(out []byte) fuzzStats {
 			continue
 		}
 		execs, _ := strconv.ParseInt(m[2], 10, 64)
+		interesting, _ := strconv.Atoi(m[3])
 		if execs > st.Execs && d > st.Elapsed {
 			st.Active += d - st.Elapsed
 		}
-		st.Elapsed, st.Execs = d, execs
-		st.Interesting, _ = strconv.Atoi(m[3])
+		st.Elapsed, st.Execs, st.Interesting = d, execs, interesting
 	}
 	return st
 }
 
-// statsLine is one target's summary; ceiling > 0 adds its share of it.
-func statsLine(st fuzzStats, ceiling float64) string {
-	status := "ok"
+// status is a run's outcome in a word or two.
+func (s fuzzStats) status() string {
 	switch {
-	case len(st.Crashers) > 0:
-		status = fmt.Sprintf("CRASH (%d)", len(st.Crashers))
-	case st.Failed:
-		status = "FAILED"
-	case st.DeadlineFlake:
-		status = "ok (deadline race, go.dev/issue/75804)"
+	case len(s.Crashers) > 0:
+		return fmt.Sprintf("CRASH (%d)", len(s.Crashers))
+	case s.Failed:
+		return "FAILED"
+	case s.DeadlineFlake:
+		return "ok (deadline race, go.dev/issue/75804)"
 	}
-	line := fmt.Sprintf("%-24s %-20s %9d execs %7.0f exec/s (%7.0f active) %4d new  %s",
-		st.Target.Name, st.Target.Dir, st.Execs, st.ExecsPerSec(), st.ActiveExecsPerSec(), st.Interesting, status)
-	if ceiling > 0 {
-		line += fmt.Sprintf("  %5.1f%% of ceiling", 100*st.ActiveExecsPerSec()/ceiling)
-	}
-	return line
+	return "ok"
 }
 
-// writeFuzzTable prints the summary, with each target's share of
-// FuzzEmpty's speed (active speeds compared) when it ran.
-func writeFuzzTable(w io.Writer, all []fuzzStats) {
-	ceiling := 0.0
+// statsLine is one run of one target.
+func statsLine(st fuzzStats) string {
+	return fmt.Sprintf("%-24s %-22s %9d execs %7.0f exec/s (%7.0f active) %4d new  %s",
+		st.Target.Name, st.Target.Dir, st.Execs, st.ExecsPerSec(), st.ActiveExecsPerSec(), st.Interesting, st.status())
+}
+
+// median of xs (the mean of the middle two for an even count); xs is
+// sorted in place.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	sort.Float64s(xs)
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
+}
+
+// writeFuzzTable prints the summary, a line per target over all its runs:
+// executions, the median speed while fuzzing (and the range when it ran
+// more than once), new inputs, the worst outcome, and its share of the
+// ceiling (the median of FuzzEmpty's runs) when that ran, with a decoder's
+// verdict against bar. It returns how many decoders fell below bar.
+func writeFuzzTable(w io.Writer, all []fuzzStats, bar float64) (slow int) {
+	var order []fuzzTarget
+	runs := map[fuzzTarget][]fuzzStats{}
+	var ceilRuns []float64
 	for _, st := range all {
-		if st.Target.Name == "FuzzEmpty" && !st.Failed {
-			ceiling = st.ActiveExecsPerSec()
+		if _, ok := runs[st.Target]; !ok {
+			order = append(order, st.Target)
+		}
+		runs[st.Target] = append(runs[st.Target], st)
+		if st.Target.isCeiling() && !st.Failed {
+			ceilRuns = append(ceilRuns, st.ActiveExecsPerSec())
 		}
 	}
-	crashes := 0
-	fmt.Fprintln(w, "\nsummary:")
-	for _, st := range all {
-		fmt.Fprintln(w, statsLine(st, ceiling))
-		crashes += len(st.Crashers)
+	ceilText := make([]string, len(ceilRuns))
+	for i, c := range ceilRuns {
+		ceilText[i] = fmt.Sprintf("%.0f", c)
 	}
-	fmt.Fprintf(w, "%d target(s), %d crash(es)\n", len(all), crashes)
+	ceiling := median(ceilRuns)
+	crashes, decoders := 0, 0
+	fmt.Fprintln(w, "\nsummary:")
+	for _, t := range order {
+		rs := runs[t]
+		var execs int64
+		var speeds []float64
+		interesting, status := 0, "ok"
+		for _, st := range rs {
+			execs += st.Execs
+			speeds = append(speeds, st.ActiveExecsPerSec())
+			interesting += st.Interesting
+			crashes += len(st.Crashers)
+			if st.status() != "ok" && (status == "ok" || st.Failed || len(st.Crashers) > 0) {
+				status = st.status()
+			}
+		}
+		speed := median(speeds)
+		spread := ""
+		if len(speeds) > 1 {
+			spread = fmt.Sprintf(" %.0f-%.0f", speeds[0], speeds[len(speeds)-1])
+		}
+		line := fmt.Sprintf("%-24s %-22s %10d execs %7.0f exec/s%s %4d new  %s",
+			t.Name, t.Dir, execs, speed, spread, interesting, status)
+		if ceiling > 0 {
+			share := speed / ceiling
+			line += fmt.Sprintf("  %5.1f%% of ceiling", 100*share)
+			if t.isDecoder() {
+				decoders++
+				if share >= bar {
+					line += "  decoder: at the bar"
+				} else {
+					slow++
+					line += fmt.Sprintf("  decoder: SLOW (bar %.0f%%)", 100*bar)
+				}
+			}
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintf(w, "%d target(s), %d run(s), %d crash(es)\n", len(order), len(all), crashes)
+	if decoders > 0 {
+		fmt.Fprintf(w, "ceiling %.0f exec/s (median of %s); decoders at %.0f%% of it or more: %d of %d\n",
+			ceiling, strings.Join(ceilText, ", "), 100*bar, decoders-slow, decoders)
+	}
+	return slow
 }
 
 // tail returns the last n lines of s.

@@ -55,8 +55,79 @@ func TestDeadlineFlake(t *testing.T) {
 	}
 }
 
+// TestRunOrder: the decoders run between two ceiling runs, the rest after;
+// with no decoder (or no ceiling) the order is the caller's.
+func TestRunOrder(t *testing.T) {
+	ceil := fuzzTarget{"./fuzz/ceiling", "FuzzEmpty"}
+	a := fuzzTarget{"./fuzz", "FuzzSimRun"}
+	d1 := fuzzTarget{"./fuzz/decode/qr", "FuzzQRDecode"}
+	d2 := fuzzTarget{"./fuzz/decode/msg", "FuzzMessageDecode"}
+	b := fuzzTarget{"./model/qr", "FuzzOther"}
+	got := runOrder([]fuzzTarget{a, ceil, d1, b, d2})
+	want := []fuzzTarget{ceil, d1, d2, ceil, a, b}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("got %v, want %v", got, want)
+		}
+	}
+	if got := runOrder([]fuzzTarget{a, ceil, b}); len(got) != 3 || got[0] != a {
+		t.Fatalf("without decoders: %v", got)
+	}
+	if got := runOrder([]fuzzTarget{d1, a}); len(got) != 2 || got[0] != d1 {
+		t.Fatalf("without the ceiling: %v", got)
+	}
+	if (fuzzTarget{"./fuzz/decoder", "FuzzX"}).isDecoder() || !(fuzzTarget{"./fuzz/decode", "FuzzX"}).isDecoder() {
+		t.Fatal("isDecoder must match the directory ./fuzz/decode and below only")
+	}
+}
+
+// TestFuzzTableBar: each target is judged by the median of its runs, the
+// ceiling is the median of FuzzEmpty's; only decoders are held to the bar.
+func TestFuzzTableBar(t *testing.T) {
+	run := func(tg fuzzTarget, perSec int64) fuzzStats {
+		return fuzzStats{Target: tg, Elapsed: 10 * time.Second, Active: 10 * time.Second, Execs: 10 * perSec}
+	}
+	ceil := fuzzTarget{"./fuzz/ceiling", "FuzzEmpty"}
+	fast := fuzzTarget{"./fuzz/decode/qr", "FuzzFast"}
+	slowT := fuzzTarget{"./fuzz/decode/qr", "FuzzSlow"}
+	other := fuzzTarget{"./model/channel", "FuzzCrypto"}
+	var all []fuzzStats
+	for _, r := range [][5]int64{
+		{80_000, 70_000, 90_000, 120_000, 1_000},
+		{100_000, 75_000, 60_000, 90_000, 2_000},
+		{120_000, 72_000, 69_000, 100_000, 3_000},
+	} {
+		all = append(all, run(ceil, r[0]), run(fast, r[1]), run(slowT, r[2]), run(ceil, r[3]), run(other, r[4]))
+	}
+	// Ceiling runs 80k, 120k, 100k, 90k, 120k, 100k: median 100k. FuzzFast
+	// 70k, 75k, 72k: median 72k, at the bar. FuzzSlow 90k, 60k, 69k: 69k.
+	var out bytes.Buffer
+	if slow := writeFuzzTable(&out, all, 0.7); slow != 1 {
+		t.Fatalf("slow = %d, want 1\n%s", slow, out.String())
+	}
+	for _, want := range []string{
+		"FuzzFast                 ./fuzz/decode/qr",
+		"72000 exec/s 70000-75000    0 new  ok   72.0% of ceiling  decoder: at the bar",
+		"69000 exec/s 60000-90000    0 new  ok   69.0% of ceiling  decoder: SLOW (bar 70%)",
+		"4 target(s), 15 run(s), 0 crash(es)",
+		"ceiling 100000 exec/s (median of 80000, 120000, 100000, 90000, 120000, 100000); decoders at 70% of it or more: 1 of 2",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(line, "FuzzCrypto") && strings.Contains(line, "decoder") {
+			t.Errorf("a non-decoder was judged: %s", line)
+		}
+	}
+}
+
 func TestFuzzUsage(t *testing.T) {
-	for _, args := range [][]string{{"--budget", "0s"}, {"--parallel", "-1"}, {"extra"}, {"--bogus"}} {
+	for _, args := range [][]string{{"--budget", "0s"}, {"--parallel", "-1"}, {"--bar", "1.5"}, {"--rounds", "0"}, {"--minimize", "-1s"}, {"extra"}, {"--bogus"}} {
 		var out, errb bytes.Buffer
 		if code := runFuzz(args, nil, &out, &errb); code != 2 {
 			t.Errorf("%v: exit %d, want 2 (%s)", args, code, errb.String())

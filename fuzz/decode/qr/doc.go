@@ -1,6 +1,7 @@
 // Package qr holds the QR codec's fuzz targets, FuzzQRDecode (the decoder
-// alone) and FuzzQRLayouts (decoder against encoder, and the type-0x03 u8
-// and u16 layouts against each other), apart from model/qr's own tests.
+// alone), FuzzQRLayouts (the formats against each other, the type-0x03 u8
+// and u16 layouts above all) and FuzzQREncode (decoder against encoder),
+// apart from model/qr's own tests.
 //
 // go test -fuzz instruments every package in the test binary and spends
 // time on each coverage counter after every execution (about 2 ns per
