@@ -43,10 +43,10 @@ each target by the median of its runs.
 
 go test -fuzz minimizes every new interesting input for up to a minute by
 default, during which it counts nothing; in a short run that is most of the
-time. simrun fuzz gives minimization a tenth of a target's share (at least
-1 s, at most a minute) unless --minimize says otherwise; --minimize 0 keeps
-new inputs as found, which is how to measure a target's speed alone.
-Crashers are minimized within the same limit.
+time. simrun fuzz gives minimization a twentieth of a target's share (at
+least 0.5 s, at most a minute) unless --minimize says otherwise; --minimize
+0 keeps new inputs as found, which is how to measure a target's speed
+alone. Crashers are minimized within the same limit.
 
 The targets are found with go test -list; a target named PKG:NAME (such as
 ./fuzz/ceiling:FuzzEmpty) skips the listing. Run it from inside the module.
@@ -152,7 +152,7 @@ func runFuzz(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	budget := fs.Duration("budget", 60*time.Second, "the whole run's time, shared equally among the targets (and rounds)")
 	rounds := fs.Int("rounds", 1, "run the whole order this many times; the summary gives each target's median")
-	minimize := fs.Duration("minimize", 0, "time to minimize each new input or crasher (go test -fuzzminimizetime; 0: none; unset: a tenth of a target's share, within 1s..60s)")
+	minimize := fs.Duration("minimize", 0, "time to minimize each new input or crasher (go test -fuzzminimizetime; 0: none; unset: a twentieth of a target's share, within 0.5s..60s)")
 	target := fs.String("target", "", "only these targets (NAME or PKG:NAME, comma-separated)")
 	parallel := fs.Int("parallel", 0, "fuzzing workers per target (go test -parallel; 0: GOMAXPROCS)")
 	list := fs.Bool("list", false, "list the targets and exit")
@@ -197,7 +197,7 @@ func runFuzz(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if share < time.Second {
 		share = time.Second
 	}
-	minTime := min(max(share/10, time.Second), time.Minute).Round(100 * time.Millisecond)
+	minTime := min(max(share/20, 500*time.Millisecond), time.Minute).Round(100 * time.Millisecond)
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "minimize" {
 			minTime = *minimize

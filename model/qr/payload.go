@@ -222,6 +222,12 @@ func badIDByte[S string | []byte](s S) int {
 // start a valid UTF-8 sequence, or -1.
 func firstInvalidUTF8[S string | []byte](s S) int {
 	for i := 0; i < len(s); {
+		// Eight ASCII bytes at a time: one comparison instead of eight,
+		// which matters most under go test -fuzz (it hooks every one).
+		if i+8 <= len(s) && (s[i]|s[i+1]|s[i+2]|s[i+3]|s[i+4]|s[i+5]|s[i+6]|s[i+7])&0x80 == 0 {
+			i += 8
+			continue
+		}
 		if s[i] < utf8.RuneSelf {
 			i++
 			continue
