@@ -203,7 +203,11 @@ func runFuzz(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			minTime = *minimize
 		}
 	})
-	fmt.Fprintf(stdout, "fuzzing %d target(s), %s each", len(targets), share)
+	distinct := map[fuzzTarget]bool{}
+	for _, t := range targets {
+		distinct[t] = true
+	}
+	fmt.Fprintf(stdout, "fuzzing %d target(s) in %d runs of %s", len(distinct), len(targets), share)
 	if *rounds > 1 {
 		fmt.Fprintf(stdout, ", %d rounds", *rounds)
 	}
