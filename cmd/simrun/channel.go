@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
@@ -62,25 +61,13 @@ type peer struct {
 }
 
 func runChannel(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("simrun channel", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), channelUsage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("simrun channel", channelUsage, stderr, nil)
 	construction := fs.String("construction", "", "secure channel construction (required)")
 	role := fs.String("role", "", "generator (shows the QR) or scanner (required)")
 	digits := fs.String("digits", "", "check-code rendering, 00-99 or 10-99 (default: the construction's own)")
 	seed := fs.Uint64("seed", 0, "draw randomness from a deterministic stream with this seed (0: system randomness)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "simrun channel: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if code := parseNoArgs(fs, args, stderr); code >= 0 {
+		return code
 	}
 	c, err := channel.ParseConstruction(*construction)
 	if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -144,12 +143,7 @@ func (s fuzzStats) ActiveExecsPerSec() float64 {
 
 // runFuzz is simrun fuzz.
 func runFuzz(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("simrun fuzz", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), fuzzUsage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("simrun fuzz", fuzzUsage, stderr, nil)
 	budget := fs.Duration("budget", 60*time.Second, "the whole run's time, shared equally among the targets (and rounds)")
 	rounds := fs.Int("rounds", 1, "run the whole order this many times; the summary gives each target's median")
 	minimize := fs.Duration("minimize", 0, "time to minimize each new input or crasher (go test -fuzzminimizetime; 0: none; unset: a twentieth of a target's share, within 0.5s..60s)")
@@ -159,15 +153,8 @@ func runFuzz(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	bar := fs.Float64("bar", 0.7, "the share of the ceiling's speed every decoder target must reach")
 	enforce := fs.Bool("enforce-bar", false, "exit 3 when a decoder target is below the bar (and nothing crashed)")
 	dir := fs.String("dir", "", "the module's root (default: found from the working directory)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "simrun fuzz: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if code := parseNoArgs(fs, args, stderr); code >= 0 {
+		return code
 	}
 	if *budget <= 0 || *parallel < 0 || *rounds < 1 || *minimize < 0 || !(*bar >= 0 && *bar <= 1) {
 		fmt.Fprintln(stderr, "simrun fuzz: --budget must be positive, --parallel and --minimize not negative, --rounds at least 1 and --bar within 0..1")

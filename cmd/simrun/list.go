@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -23,22 +21,10 @@ Flags:
 
 // runList is simrun list.
 func runList(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("simrun list", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), listUsage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("simrun list", listUsage, stderr, nil)
 	asJSON := fs.Bool("json", false, "one JSON object per scenario")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "simrun list: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if code := parseNoArgs(fs, args, stderr); code >= 0 {
+		return code
 	}
 	for _, n := range scenarios.Names() {
 		sc, err := scenarios.Load(n)

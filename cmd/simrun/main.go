@@ -73,16 +73,54 @@ func usage(w io.Writer) {
 	}
 }
 
+// newFlagSet is a subcommand's flag set: errors go to stderr, and its
+// usage is the usage text, the flags, then whatever more writes (nil for
+// nothing).
+func newFlagSet(name, usage string, stderr io.Writer, more func(w io.Writer)) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+		if more != nil {
+			more(fs.Output())
+		}
+	}
+	return fs
+}
+
+// parseFlags parses args into fs. code is -1 when parsing succeeded, else
+// the exit status (0 after --help, 2 for a bad flag).
+func parseFlags(fs *flag.FlagSet, args []string) (code int) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	return -1
+}
+
+// parseNoArgs is parseFlags for a subcommand that takes no positional
+// argument: one is a usage error, said on stderr.
+func parseNoArgs(fs *flag.FlagSet, args []string, stderr io.Writer) (code int) {
+	if code := parseFlags(fs, args); code >= 0 {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return 2
+	}
+	return -1
+}
+
 // parseInterspersed parses fs's flags wherever they stand among args and
 // returns the positional arguments in order. code is -1 when parsing
 // succeeded, else the exit status (0 after --help, 2 for a bad flag).
 func parseInterspersed(fs *flag.FlagSet, args []string) (pos []string, code int) {
 	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, 0
-			}
-			return nil, 2
+		if code := parseFlags(fs, args); code >= 0 {
+			return nil, code
 		}
 		if fs.NArg() == 0 {
 			return pos, -1

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -26,12 +25,7 @@ Flags:
 
 // runMerge is simrun merge.
 func runMerge(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("simrun merge", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), mergeUsage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("simrun merge", mergeUsage, stderr, nil)
 	out := fs.String("out", "", "the merged sweep's directory (new)")
 	noReport := fs.Bool("no-report", false, "do not write the report")
 	shards, code := parseInterspersed(fs, args)

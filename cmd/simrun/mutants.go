@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -176,27 +174,16 @@ type honestRow struct {
 }
 
 func runMutants(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("simrun mutants", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), mutantsUsage)
-		fs.PrintDefaults()
-		fmt.Fprintf(fs.Output(), "\nMutants: %s\n", strings.Join(variant.MutantNames(), ", "))
-	}
+	fs := newFlagSet("simrun mutants", mutantsUsage, stderr, func(w io.Writer) {
+		fmt.Fprintf(w, "\nMutants: %s\n", strings.Join(variant.MutantNames(), ", "))
+	})
 	budget := fs.Duration("budget", 60*time.Second, "wall-time budget for the mutants, shared equally among them")
 	only := fs.String("mutant", "", "run only this mutant (a name from model/variant/mutants)")
 	asJSON := fs.Bool("json", false, "print one JSON record per mutant and per honest violation, and a totals record")
 	honestSeeds := fs.Int("honest-seeds", 10, "seeds per honest preset, adversary, intent and user (0: skip the honest presets)")
 	maxSeeds := fs.Int("max-seeds", 5000, "at most this many seeds per mutant probe")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "simrun mutants: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if code := parseNoArgs(fs, args, stderr); code >= 0 {
+		return code
 	}
 	if *budget <= 0 || *honestSeeds < 0 || *maxSeeds < 1 {
 		fmt.Fprintln(stderr, "simrun mutants: --budget must be positive, --honest-seeds at least 0, --max-seeds at least 1")

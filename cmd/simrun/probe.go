@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -45,12 +43,7 @@ func runProbe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 }
 
 func probe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("simrun probe", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), probeUsage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("simrun probe", probeUsage, stderr, nil)
 	hs := fs.String("homeserver", "", "the homeserver's client-server base URL, such as http://127.0.0.1:8008 (required)")
 	flavour := fs.String("flavour", "", "rendezvous API to check: etag, sequence-token-2025 or sequence-token (default: what /versions advertises)")
 	stable := fs.Bool("stable", false, "check the stable path /_matrix/client/v1/rendezvous instead of the unstable one")
@@ -60,15 +53,8 @@ func probe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	noDevices := fs.Bool("no-devices", false, "skip the run of the model's devices")
 	asJSON := fs.Bool("json", false, "print the checks as one JSON object")
 	verbose := fs.Bool("v", false, "log every request to standard error")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "simrun probe: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if code := parseNoArgs(fs, args, stderr); code >= 0 {
+		return code
 	}
 	if *hs == "" {
 		fmt.Fprintln(stderr, "simrun probe: --homeserver URL is required")

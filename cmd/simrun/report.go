@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -31,12 +30,7 @@ Flags:
 
 // runReport is simrun report.
 func runReport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("simrun report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), reportUsage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("simrun report", reportUsage, stderr, nil)
 	out := fs.String("out", "", "write the report here instead of beside the records")
 	pos, code := parseInterspersed(fs, args)
 	if code >= 0 {

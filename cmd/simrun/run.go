@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -52,17 +51,13 @@ type runOpts struct {
 
 func runFlags(name, usage string, stderr io.Writer) (*flag.FlagSet, *runOpts) {
 	o := &runOpts{}
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), usage)
-		fs.PrintDefaults()
-		fmt.Fprintf(fs.Output(), "\nScenarios: %s\nVariants: %s\nNetworks: %s\nAdversaries:\n", strings.Join(scenarios.Names(), ", "),
+	fs := newFlagSet(name, usage, stderr, func(w io.Writer) {
+		fmt.Fprintf(w, "\nScenarios: %s\nVariants: %s\nNetworks: %s\nAdversaries:\n", strings.Join(scenarios.Names(), ", "),
 			strings.Join(variant.Names(), ", "), strings.Join(sim.ProfileNames(), ", "))
 		for _, a := range sim.AdversaryNames() {
-			fmt.Fprintf(fs.Output(), "  %-21s %s\n", a, sim.AdversarySummary(a))
+			fmt.Fprintf(w, "  %-21s %s\n", a, sim.AdversarySummary(a))
 		}
-	}
+	})
 	fs.StringVar(&o.scenario, "scenario", "default", "a scenario file, or the name of a built-in one")
 	fs.StringVar(&o.variant, "variant", "", "the design variant (a preset name)")
 	fs.StringVar(&o.newVariant, "new-variant", "", "a different preset for the new device (mixing clients)")
@@ -139,15 +134,8 @@ func (o *runOpts) config() (sim.Config, scenarios.Scenario, error) {
 
 func parseRun(name, usage string, args []string, stderr io.Writer) (*runOpts, int) {
 	fs, o := runFlags(name, usage, stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, 0
-		}
-		return nil, 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", name, fs.Arg(0))
-		return nil, 2
+	if code := parseNoArgs(fs, args, stderr); code >= 0 {
+		return nil, code
 	}
 	o.set = map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })

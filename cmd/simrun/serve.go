@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -53,12 +51,7 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 // serve is runServe with the context that ends it; ready, when set, gets the
 // server once it listens (tests).
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(*live.Server)) int {
-	fs := flag.NewFlagSet("simrun serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), serveUsage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("simrun serve", serveUsage, stderr, nil)
 	addr := fs.String("addr", "127.0.0.1:8008", "listen address (port 0 picks a free one)")
 	variantName := fs.String("variant", "msc4388", "design variant whose presets are served (simrun variants lists them)")
 	ttl := fs.Duration("rendezvous-ttl", 0, "rendezvous session lifetime, such as 2m or 5s (default: the variant's; outside 120-300 s only warns)")
@@ -66,15 +59,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	hardCap := fs.Int("hard-cap", -1, "sessions that make a create evict at once (-1: the variant's, 200; 0: no hard cap)")
 	sweep := fs.Duration("sweep-interval", 0, "how often expired and over-cap sessions are swept (default: the variant's, 1m)")
 	auth := fs.String("auth", "public", "who may create sessions: off (API disabled), public, or authenticated (the test user's token)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "simrun serve: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if code := parseNoArgs(fs, args, stderr); code >= 0 {
+		return code
 	}
 	v, err := variant.Load(*variantName)
 	if err != nil {

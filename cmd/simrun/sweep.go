@@ -57,13 +57,9 @@ type sweepOpts struct {
 // runSweep is simrun sweep.
 func runSweep(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	o := &sweepOpts{}
-	fs := flag.NewFlagSet("simrun sweep", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), sweepUsage)
-		fs.PrintDefaults()
-		fmt.Fprintf(fs.Output(), "\nBuilt-in scenarios: %s\nKnob paths for \"set\" and \"sweep\": %s\n", strings.Join(scenarios.Names(), ", "), scenarios.KnobPaths())
-	}
+	fs := newFlagSet("simrun sweep", sweepUsage, stderr, func(w io.Writer) {
+		fmt.Fprintf(w, "\nBuilt-in scenarios: %s\nKnob paths for \"set\" and \"sweep\": %s\n", strings.Join(scenarios.Names(), ", "), scenarios.KnobPaths())
+	})
 	fs.StringVar(&o.out, "out", "", "the output directory (default sweep-NAME)")
 	fs.IntVar(&o.runs, "runs", 0, "runs (seeds) per grid point, overriding the scenario's")
 	fs.Uint64Var(&o.seed, "seed", 0, "the first seed, overriding the scenario's")

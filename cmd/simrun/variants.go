@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,19 +19,11 @@ Flags:
 
 // runVariants lists presets and their knobs.
 func runVariants(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("simrun variants", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), variantsUsage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("simrun variants", variantsUsage, stderr, nil)
 	asJSON := fs.Bool("json", false, "print the preset files as JSON")
 	file := fs.String("file", "", "validate and list this preset file instead of the built-in ones")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code := parseFlags(fs, args); code >= 0 {
+		return code
 	}
 	var vs []variant.Variant
 	switch {
