@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -463,6 +465,20 @@ func quantiles(xs []float64) (p50, p90, p99 float64) {
 	return at(.5), at(.9), at(.99)
 }
 
+// writeCounts writes a line of label and each key with its count: most
+// frequent first (ties by name) when byCount, else by name.
+func writeCounts(w io.Writer, label string, m map[string]int, byCount bool) {
+	keys := slices.Sorted(maps.Keys(m))
+	if byCount {
+		sort.SliceStable(keys, func(i, j int) bool { return m[keys[i]] > m[keys[j]] })
+	}
+	fmt.Fprint(w, label)
+	for _, k := range keys {
+		fmt.Fprintf(w, "  %s %d", k, m[k])
+	}
+	fmt.Fprintln(w)
+}
+
 func quantileMap(xs []float64) map[string]float64 {
 	p50, p90, p99 := quantiles(xs)
 	return map[string]float64{"p50": p50, "p90": p90, "p99": p99}
@@ -500,43 +516,11 @@ func (t *totals) print(w io.Writer, sc scenarios.Scenario, cfg sim.Config, elaps
 		fmt.Fprintf(w, "time to secrets p50 %.1fs  p90 %.1fs  p99 %.1fs\n", p50, p90, p99)
 	}
 	if len(t.reasons) > 0 {
-		keys := make([]string, 0, len(t.reasons))
-		for k := range t.reasons {
-			keys = append(keys, k)
-		}
-		sort.Slice(keys, func(i, j int) bool {
-			if t.reasons[keys[i]] != t.reasons[keys[j]] {
-				return t.reasons[keys[i]] > t.reasons[keys[j]]
-			}
-			return keys[i] < keys[j]
-		})
-		fmt.Fprint(w, "failures by reason:")
-		for _, k := range keys {
-			fmt.Fprintf(w, "  %s %d", k, t.reasons[k])
-		}
-		fmt.Fprintln(w)
+		writeCounts(w, "failures by reason:", t.reasons, true)
 	}
-	keys := make([]string, 0, len(t.agreement))
-	for k := range t.agreement {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	fmt.Fprint(w, "endings:")
-	for _, k := range keys {
-		fmt.Fprintf(w, "  %s %d", k, t.agreement[k])
-	}
-	fmt.Fprintln(w)
+	writeCounts(w, "endings:", t.agreement, false)
 	if len(t.attacker) > 0 {
-		keys := make([]string, 0, len(t.attacker))
-		for k := range t.attacker {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		fmt.Fprint(w, "attacker won:")
-		for _, k := range keys {
-			fmt.Fprintf(w, "  %s %d", k, t.attacker[k])
-		}
-		fmt.Fprintln(w)
+		writeCounts(w, "attacker won:", t.attacker, false)
 	}
 	fmt.Fprintf(w, "requests %d  lost on the network %d  wall %.2fs (%.0f runs/s)\n", t.requests, t.lost, elapsed.Seconds(),
 		float64(t.runs)/elapsed.Seconds())
