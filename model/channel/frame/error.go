@@ -40,7 +40,7 @@ func (f Field) String() string {
 	case FieldNonce:
 		return "nonce"
 	}
-	return "Field(" + itoa(int(f)) + ")"
+	return "Field(" + strconv.Itoa(int(f)) + ")"
 }
 
 // Problem says what is wrong.
@@ -72,7 +72,7 @@ func (p Problem) String() string {
 	case BadLength:
 		return "bad length"
 	}
-	return "Problem(" + itoa(int(p)) + ")"
+	return "Problem(" + strconv.Itoa(int(p)) + ")"
 }
 
 // Error is a refusal: of a payload string by a Decode function, or of
@@ -160,5 +160,3 @@ func (e *Error) Error() string {
 	}
 	return string(b)
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }

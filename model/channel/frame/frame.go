@@ -30,6 +30,7 @@ package frame
 
 import (
 	"encoding/base64"
+	"strconv"
 	"strings"
 )
 
@@ -65,7 +66,7 @@ func (f Framing) String() string {
 	case HPKE:
 		return "hpke"
 	}
-	return "Framing(" + itoa(int(f)) + ")"
+	return "Framing(" + strconv.Itoa(int(f)) + ")"
 }
 
 // Kind is a payload's place in the exchange. Values other than the three
@@ -92,7 +93,7 @@ func (k Kind) String() string {
 	case Message:
 		return "message"
 	}
-	return "Kind(" + itoa(int(k)) + ")"
+	return "Kind(" + strconv.Itoa(int(k)) + ")"
 }
 
 // Payload holds the fields of one payload. Key is set for Initiate only (S's
