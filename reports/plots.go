@@ -91,17 +91,23 @@ type errPoints struct {
 	plotter.YErrors
 }
 
+// axisPlot starts a plot against axis a, y from 0: x is the value when the
+// axis is numeric, else its position, with the values as tick labels.
+func axisPlot(title, ylabel string, a Axis) (p *plot.Plot, xs []float64, numeric bool) {
+	p = newPlot(title, a.Path, ylabel)
+	p.Y.Min = 0
+	numeric = numericAxis(a)
+	if !numeric {
+		nominal(p, axisLabels(a))
+	}
+	return p, axisX(a, numeric), numeric
+}
+
 // ratePlot draws rates with their Wilson intervals against an axis: one
 // line per series; x is the value when the axis is numeric, its position
 // otherwise (with the values as tick labels).
 func ratePlot(title, ylabel string, a Axis, ss []series, k func(*group) int) (*plot.Plot, error) {
-	p := newPlot(title, a.Path, ylabel)
-	p.Y.Min = 0
-	numeric := numericAxis(a)
-	xs := axisX(a, numeric)
-	if !numeric {
-		nominal(p, axisLabels(a))
-	}
+	p, xs, numeric := axisPlot(title, ylabel, a)
 	top := 0.0
 	for i, s := range ss {
 		var ep errPoints
@@ -170,13 +176,7 @@ func padX(p *plot.Plot, xs []float64) {
 
 // meanPlot draws a mean per axis value, one line per series.
 func meanPlot(title, ylabel string, a Axis, ss []series, h func(*group) *hist) (*plot.Plot, error) {
-	p := newPlot(title, a.Path, ylabel)
-	p.Y.Min = 0
-	numeric := numericAxis(a)
-	xs := axisX(a, numeric)
-	if !numeric {
-		nominal(p, axisLabels(a))
-	}
+	p, xs, _ := axisPlot(title, ylabel, a)
 	top := 0.0
 	for i, s := range ss {
 		var pts plotter.XYs
