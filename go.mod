@@ -7,6 +7,7 @@ require (
 	github.com/google/gofuzz v1.2.0
 	golang.org/x/crypto v0.59.0
 	gonum.org/v1/plot v0.17.0
+	gopkg.in/yaml.v3 v3.0.1
 	pgregory.net/rapid v1.3.0
 )
 
