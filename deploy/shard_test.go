@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -22,17 +24,20 @@ const (
 )
 
 // TestShardsMergeToTheUnshardedSweep runs testdata/tiny.json as one sweep
-// and as tinyShards shard processes at once (simrun sweep --shard K/N, as
-// the Indexed Job and the workflow matrix do), merges the shards with
-// simrun merge (in another order than their numbers) and checks that the
-// merged folder equals the unsharded one: the same records (as a set: a
-// merge writes them shard by shard, the sweep in job order), the same
-// CSV rows and header, report.md, report.html and every plot byte for
-// byte, and sweep.json except for the list of merged shards. Nothing is
-// excluded as timing-dependent: the report has no timing lines (the
-// sweep's "wall" line goes to stdout only). Each shard must hold exactly
-// its jobs K, K+N, ...; and a merge of part of the shards must not give
-// the whole sweep's report, so the comparison can fail.
+// and as tinyShards shard processes at once, merges the shards and checks
+// that the merged folder equals the unsharded one: the same records (as a
+// set: a merge writes them shard by shard, the sweep in job order), the
+// same CSV rows and header, report.md, report.html and every plot byte for
+// byte, and sweep.json except for the list of merged shards; and that each
+// shard holds exactly its jobs K, K+N, .... Nothing is excluded as
+// timing-dependent: the report has no timing lines (the sweep's "wall"
+// line goes to stdout only).
+//
+// The shards run three ways: simrun sweep --shard and simrun merge
+// directly; the Kubernetes Jobs' own scripts under sh (the volume a
+// folder, JOB_COMPLETION_INDEX set as the Job sets it); and the sweep
+// workflow's own steps under bash (each shard's folder moved where
+// download-artifact puts it).
 func TestShardsMergeToTheUnshardedSweep(t *testing.T) {
 	dir := t.TempDir()
 	scenario, err := filepath.Abs("testdata/tiny.json")
@@ -40,46 +45,226 @@ func TestShardsMergeToTheUnshardedSweep(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustRun(t, dir, "sweep", scenario, "--out", "full", "--quiet")
+	full := filepath.Join(dir, "full")
+	if n := len(readLines(t, filepath.Join(full, "runs.jsonl"))); n != tinyJobs {
+		t.Fatalf("the unsharded sweep wrote %d records, want %d", n, tinyJobs)
+	}
+	t.Run("simrun", func(t *testing.T) {
+		merged, shards := shardWithSimrun(t, scenario, full)
+		compareSweeps(t, full, merged, shards)
+	})
+	t.Run("kubernetes-jobs", func(t *testing.T) {
+		merged, shards := shardWithKubernetesJobs(t, scenario)
+		compareSweeps(t, full, merged, shards)
+	})
+	t.Run("github-workflow", func(t *testing.T) {
+		merged, shards := shardWithWorkflow(t, scenario)
+		compareSweeps(t, full, merged, shards)
+	})
+}
 
+// shardWithSimrun runs the shards with simrun sweep --shard, merges them
+// in reverse order, and checks that a merge of part of the shards does
+// not give the whole sweep's report (so the comparison can fail).
+func shardWithSimrun(t *testing.T, scenario, full string) (merged string, shards []string) {
+	dir := t.TempDir()
 	bin := simrunBinary(t)
+	inParallel(t, func(k int) error {
+		args := []string{"sweep", scenario, "--shard", fmt.Sprintf("%d/%d", k, tinyShards),
+			"--out", fmt.Sprintf("shard-%d", k), "--no-report", "--quiet", "--workers", "1"}
+		return exitZero(execSimrun(bin, dir, args...))
+	})
+	for k := range tinyShards {
+		shards = append(shards, filepath.Join(dir, fmt.Sprintf("shard-%d", k)))
+	}
+	reversed := slices.Clone(shards)
+	slices.Reverse(reversed)
+	mustRun(t, dir, append([]string{"merge", "--out", "merged", "--no-report"}, reversed...)...)
+	mustRun(t, dir, "report", "merged")
+
+	// Today a partial merge exits 0 with a warning; it must not give the
+	// whole sweep's report.
+	if code, _, _ := runSimrun(t, dir, "merge", "--out", "partial", shards[0], shards[1]); code == 0 {
+		a, _ := os.ReadFile(filepath.Join(full, "report.md"))
+		b, _ := os.ReadFile(filepath.Join(dir, "partial", "report.md"))
+		if bytes.Equal(a, b) {
+			t.Error("the report of two shards of three equals the whole sweep's: the comparison cannot fail")
+		}
+	}
+	return filepath.Join(dir, "merged"), shards
+}
+
+// shardWithKubernetesJobs runs the sh -c scripts of sweep-job.yaml (once
+// per index, at once) and of merge-job.yaml, with the ConfigMap's
+// variables set for the tiny sweep and the volume's /data a folder.
+func shardWithKubernetesJobs(t *testing.T, scenario string) (merged string, shards []string) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh to run the Jobs' scripts")
+	}
+	data := t.TempDir()
+	local := func(script string) string { return strings.ReplaceAll(script, "/data/", data+"/") }
+	sweepScript, mergeScript := local(jobScript(t, "kubernetes/sweep-job.yaml")), local(jobScript(t, "kubernetes/merge-job.yaml"))
+	// Clipped: each shard appends its own index to a copy.
+	env := slices.Clip(append(os.Environ(), "PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"SCENARIO="+scenario, "SWEEP=tiny", fmt.Sprintf("SHARDS=%d", tinyShards)))
+	simrunBinary(t)
+	inParallel(t, func(k int) error {
+		return runScript(data, append(env, fmt.Sprintf("JOB_COMPLETION_INDEX=%d", k)), sh, "-c", sweepScript)
+	})
+	if err := runScript(data, env, sh, "-c", mergeScript); err != nil {
+		t.Fatal(err)
+	}
+	for k := range tinyShards {
+		shards = append(shards, filepath.Join(data, "tiny", fmt.Sprintf("shard-%d", k)))
+	}
+	return filepath.Join(data, "tiny", "merged"), shards
+}
+
+// shardWithWorkflow runs the sweep workflow's sweep step (once per matrix
+// entry, at once) and its merge step under bash, as GitHub's runners do,
+// with the simrun the test built in RUNNER_TEMP.
+func shardWithWorkflow(t *testing.T, scenario string) (merged string, shards []string) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash to run the workflow's steps")
+	}
+	sweepStep, mergeStep := workflowSteps(t)
+	work := t.TempDir()
+	env := slices.Clip(append(os.Environ(), "RUNNER_TEMP="+binDir, "SCENARIO="+scenario, "RUNS=5", fmt.Sprintf("SHARDS=%d", tinyShards)))
+	simrunBinary(t)
+	inParallel(t, func(k int) error {
+		return runScript(work, append(env, fmt.Sprintf("SHARD=%d", k)), bash, "-e", "-c", sweepStep)
+	})
+	// download-artifact puts the artifact shard-K (the folder shard-K/)
+	// in shards/shard-K/.
+	if err := os.Mkdir(filepath.Join(work, "shards"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for k := range tinyShards {
+		name := fmt.Sprintf("shard-%d", k)
+		if err := os.Rename(filepath.Join(work, name), filepath.Join(work, "shards", name)); err != nil {
+			t.Fatal(err)
+		}
+		shards = append(shards, filepath.Join(work, "shards", name))
+	}
+	if err := runScript(work, env, bash, "-e", "-c", mergeStep); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(work, "merged"), shards
+}
+
+// jobScript returns the sh -c script of a Job's container.
+func jobScript(t *testing.T, path string) string {
+	t.Helper()
+	var job struct {
+		Spec struct {
+			Template struct {
+				Spec struct {
+					Containers []struct {
+						Command      []string `yaml:"command"`
+						Args         []string `yaml:"args"`
+						VolumeMounts []struct {
+							MountPath string `yaml:"mountPath"`
+						} `yaml:"volumeMounts"`
+					} `yaml:"containers"`
+				} `yaml:"spec"`
+			} `yaml:"template"`
+		} `yaml:"spec"`
+	}
+	decodeFile(t, path, &job)
+	cs := job.Spec.Template.Spec.Containers
+	if len(cs) != 1 || !slices.Equal(cs[0].Command, []string{"sh", "-c"}) || len(cs[0].Args) != 1 {
+		t.Fatalf("%s: want one container running sh -c SCRIPT", path)
+	}
+	mountsData := false
+	for _, m := range cs[0].VolumeMounts {
+		mountsData = mountsData || m.MountPath == "/data"
+	}
+	if !mountsData {
+		t.Fatalf("%s: the container mounts no volume at /data", path)
+	}
+	return cs[0].Args[0]
+}
+
+// workflowSteps returns the run scripts of sweep.yml's steps that run
+// simrun sweep (in job shard) and simrun merge (in job merge).
+func workflowSteps(t *testing.T) (sweep, merge string) {
+	t.Helper()
+	var wf struct {
+		Jobs map[string]struct {
+			Steps []struct {
+				Run string `yaml:"run"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	decodeFile(t, "../.github/workflows/sweep.yml", &wf)
+	find := func(job, sub string) string {
+		for _, s := range wf.Jobs[job].Steps {
+			for _, c := range simrunCommands(s.Run) {
+				if len(c.args) > 0 && c.args[0] == sub {
+					return s.Run
+				}
+			}
+		}
+		t.Fatalf("sweep.yml: job %s has no step running simrun %s", job, sub)
+		return ""
+	}
+	return find("shard", "sweep"), find("merge", "merge")
+}
+
+// inParallel runs f(0) ... f(tinyShards-1) at once, as a cluster runs
+// its shards, and fails the test with every error.
+func inParallel(t *testing.T, f func(k int) error) {
+	t.Helper()
+	errs := make([]error, tinyShards)
 	var wg sync.WaitGroup
-	errs := make([]string, tinyShards)
 	for k := range tinyShards {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			args := []string{"sweep", scenario, "--shard", fmt.Sprintf("%d/%d", k, tinyShards),
-				"--out", fmt.Sprintf("shard-%d", k), "--no-report", "--quiet", "--workers", "1"}
-			code, out, serr, err := execSimrun(bin, dir, args...)
-			if err != nil {
-				errs[k] = err.Error()
-			} else if code != 0 {
-				errs[k] = fmt.Sprintf("simrun %s: exit %d\n%s%s", strings.Join(args, " "), code, out, serr)
-			}
+			errs[k] = f(k)
 		}()
 	}
 	wg.Wait()
-	for _, e := range errs {
-		if e != "" {
-			t.Fatal(e)
+	for _, err := range errs {
+		if err != nil {
+			t.Error(err)
 		}
 	}
-	var shardDirs []string
-	for k := tinyShards - 1; k >= 0; k-- {
-		shardDirs = append(shardDirs, fmt.Sprintf("shard-%d", k))
+	if t.Failed() {
+		t.FailNow()
 	}
-	mustRun(t, dir, append([]string{"merge", "--out", "merged", "--no-report"}, shardDirs...)...)
-	mustRun(t, dir, "report", "merged")
+}
 
-	full, merged := filepath.Join(dir, "full"), filepath.Join(dir, "merged")
-	fullRecs := readLines(t, filepath.Join(full, "runs.jsonl"))
-	if len(fullRecs) != tinyJobs {
-		t.Fatalf("the unsharded sweep wrote %d records, want %d", len(fullRecs), tinyJobs)
+// runScript runs a shell with args in dir, under env; an exit status
+// other than 0 is an error carrying the output.
+func runScript(dir string, env []string, shell string, args ...string) error {
+	cmd := exec.Command(shell, args...)
+	cmd.Dir, cmd.Env = dir, env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %v\n%s", shell, strings.Join(args, " "), err, out)
 	}
-	for k := range tinyShards {
-		checkShardJobs(t, filepath.Join(dir, fmt.Sprintf("shard-%d", k)), k, tinyShards)
+	return nil
+}
+
+// exitZero makes a non-zero exit of execSimrun an error.
+func exitZero(code int, stdout, stderr string, err error) error {
+	if err == nil && code != 0 {
+		err = fmt.Errorf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	sameLines(t, "runs.jsonl", fullRecs, readLines(t, filepath.Join(merged, "runs.jsonl")))
+	return err
+}
+
+// compareSweeps checks the merged folder against the unsharded sweep's,
+// and each shard's jobs.
+func compareSweeps(t *testing.T, full, merged string, shards []string) {
+	t.Helper()
+	for k, d := range shards {
+		checkShardJobs(t, d, k, tinyShards)
+	}
+	sameLines(t, "runs.jsonl", readLines(t, filepath.Join(full, "runs.jsonl")), readLines(t, filepath.Join(merged, "runs.jsonl")))
 	fullCSV, mergedCSV := readLines(t, filepath.Join(full, "runs.csv")), readLines(t, filepath.Join(merged, "runs.csv"))
 	if len(fullCSV) == 0 || len(mergedCSV) == 0 || fullCSV[0] != mergedCSV[0] {
 		t.Errorf("runs.csv headers differ or are missing")
@@ -88,17 +273,6 @@ func TestShardsMergeToTheUnshardedSweep(t *testing.T) {
 	}
 	sameFiles(t, full, merged)
 	sameManifest(t, full, merged)
-
-	// A merge of part of the shards (today exit 0 with a warning) must
-	// not reproduce the whole sweep's report.
-	code, _, _ := runSimrun(t, dir, "merge", "--out", "partial", "shard-0", "shard-1")
-	if code == 0 {
-		a, _ := os.ReadFile(filepath.Join(full, "report.md"))
-		b, _ := os.ReadFile(filepath.Join(dir, "partial", "report.md"))
-		if bytes.Equal(a, b) {
-			t.Error("the report of shards 0 and 1 alone equals the whole sweep's: the comparison above cannot fail")
-		}
-	}
 }
 
 func mustRun(t *testing.T, dir string, args ...string) {
