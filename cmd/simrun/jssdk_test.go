@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"qrlab/cmd/simrun/internal/live"
+	"qrlab/lab/live"
 )
 
 const jssdkDir = "testdata/jssdk"

@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"qrlab/cmd/simrun/internal/live"
+	"qrlab/lab/live"
 	"qrlab/model/variant"
 )
 

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"qrlab/cmd/simrun/internal/live"
+	"qrlab/lab/live"
 )
 
 func TestServeUsage(t *testing.T) {
