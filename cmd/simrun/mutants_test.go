@@ -27,7 +27,7 @@ func TestMutantsCaught(t *testing.T) {
 	var rows []mutants.Row
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		var rec struct {
-			Record string    `json:"record"`
+			Record string      `json:"record"`
 			Mutant mutants.Row `json:"mutant"`
 		}
 		if err := json.Unmarshal([]byte(line), &rec); err != nil {
