@@ -64,6 +64,11 @@ func Ordered[J, R any](p Pool, jobs iter.Seq[J], newWorker func() (func(J) R, er
 		seq := 0
 		for j := range jobs {
 			select {
+			case <-quit:
+				return
+			default:
+			}
+			select {
 			case slots <- struct{}{}:
 			case <-quit:
 				return
