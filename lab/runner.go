@@ -2,7 +2,8 @@
 // directly: the ordered parallel runner, simulated runs with their totals
 // and replay lines, and sweeps streamed to disk. The mutants battery is in
 // lab/mutants, the fuzz driver in lab/fuzzer, the HTTP server and the probe
-// of real homeservers in lab/live.
+// of real homeservers in lab/live, the secure channel's reference peer in
+// lab/peer, and the tests against real implementations in lab/interop.
 package lab
 
 import (
