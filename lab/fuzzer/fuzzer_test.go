@@ -192,3 +192,23 @@ func isTestingF(fn *ast.FuncDecl) bool {
 	pkg, ok := sel.X.(*ast.Ident)
 	return ok && pkg.Name == "testing" && sel.Sel.Name == "F"
 }
+
+// TestShares: the budget is split evenly (at least a second a run) and a
+// new input is minimized for a twentieth of a share within 0.5 s..1 min.
+func TestShares(t *testing.T) {
+	for _, c := range []struct {
+		budget         time.Duration
+		n, rounds      int
+		share, minimum time.Duration
+	}{
+		{60 * time.Second, 12, 1, 5 * time.Second, 500 * time.Millisecond},
+		{10 * time.Minute, 2, 1, 5 * time.Minute, 15 * time.Second},
+		{3 * time.Second, 10, 2, time.Second, 500 * time.Millisecond},
+		{4 * time.Hour, 1, 1, 4 * time.Hour, time.Minute},
+	} {
+		share, minimize := Shares(c.budget, c.n, c.rounds)
+		if share != c.share || minimize != c.minimum {
+			t.Errorf("Shares(%v, %d, %d) = %v, %v; want %v, %v", c.budget, c.n, c.rounds, share, minimize, c.share, c.minimum)
+		}
+	}
+}
