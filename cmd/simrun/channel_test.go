@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"qrlab/lab/peer"
 )
 
 // jsonPeer drives one runChannel in a goroutine over pipes.
@@ -17,7 +19,7 @@ type jsonPeer struct {
 	done chan int
 }
 
-func startPeer(t *testing.T, args ...string) (*jsonPeer, peerEvent) {
+func startPeer(t *testing.T, args ...string) (*jsonPeer, peer.Event) {
 	t.Helper()
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
@@ -36,19 +38,19 @@ func startPeer(t *testing.T, args ...string) (*jsonPeer, peerEvent) {
 	return p, ready
 }
 
-func (p *jsonPeer) read(t *testing.T) peerEvent {
+func (p *jsonPeer) read(t *testing.T) peer.Event {
 	t.Helper()
 	if !p.out.Scan() {
 		t.Fatalf("peer closed its output: %v", p.out.Err())
 	}
-	var e peerEvent
+	var e peer.Event
 	if err := json.Unmarshal(p.out.Bytes(), &e); err != nil {
 		t.Fatalf("peer wrote %q: %v", p.out.Text(), err)
 	}
 	return e
 }
 
-func (p *jsonPeer) do(t *testing.T, op map[string]string) peerEvent {
+func (p *jsonPeer) do(t *testing.T, op map[string]string) peer.Event {
 	t.Helper()
 	b, _ := json.Marshal(op)
 	if _, err := p.in.Write(append(b, '\n')); err != nil {

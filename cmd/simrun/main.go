@@ -1,6 +1,9 @@
-// Command simrun is the lab's one front door: it encodes and decodes QR
-// payloads, speaks the secure channel as a reference peer, and (as later
-// subcommands land) runs simulations, sweeps and reports.
+// Command simrun is the lab's one front door: it runs simulations, sweeps
+// and their reports, the mutants battery and the fuzz targets, serves the
+// model over HTTP and probes real homeservers, encodes and decodes QR
+// payloads, and speaks the secure channel as a reference peer. Each
+// subcommand parses its flags, calls the library (package lab and the
+// packages under it) and prints.
 //
 // Exit codes: 0 ok, 1 an invariant was violated or a test failed, 2 bad usage
 // or bad input.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"qrlab/lab/mutants"
 	"qrlab/model/variant"
 )
 
@@ -23,11 +24,11 @@ func TestMutantsCaught(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
 	}
-	var rows []mutantRow
+	var rows []mutants.Row
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		var rec struct {
-			Record string    `json:"record"`
-			Mutant mutantRow `json:"mutant"`
+			Record string      `json:"record"`
+			Mutant mutants.Row `json:"mutant"`
 		}
 		if err := json.Unmarshal([]byte(line), &rec); err != nil {
 			t.Fatalf("%v: %s", err, line)

@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"qrlab/cmd/simrun/internal/live"
+	"qrlab/lab/live"
 	"qrlab/model/rendezvous"
 )
 

@@ -3,10 +3,20 @@ package main
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"testing"
 )
+
+// mustHex decodes hex written with spaces between its bytes.
+func mustHex(s string) []byte {
+	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
 
 // runQRCmd runs `simrun qr args...` on buffers.
 func runQRCmd(stdin string, args ...string) (stdout, stderr string, code int) {

@@ -6,16 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"os"
-	"runtime"
-	"slices"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
-	"qrlab/model/qr"
+	"qrlab/lab"
 	"qrlab/model/variant"
 	"qrlab/scenarios"
 	"qrlab/sim"
@@ -41,14 +36,19 @@ trace, one event per line.
 Flags:
 `
 
-// runOpts are the flags of run and replay.
+// runOpts are the flags of run and replay: the scenario, what the command
+// line puts over it, and how to run and print.
 type runOpts struct {
-	scenario, variant, newVariant, network, intent string
-	seed                                           uint64
-	runs, workers                                  int
-	swarm, asJSON, verbose, backup                 bool
-	trace, mermaid, out, adversary                 string
-	set                                            map[string]bool
+	scenario                   string
+	ov                         scenarios.Overrides
+	workers                    int
+	asJSON, verbose            bool
+	trace, mermaid, out        string
+	variant, newVariant        string
+	network, intent, adversary string
+	swarm, backup              bool
+	seed                       uint64
+	runs                       int
 }
 
 func runFlags(name, usage string, stderr io.Writer) (*flag.FlagSet, *runOpts) {
@@ -67,7 +67,7 @@ func runFlags(name, usage string, stderr io.Writer) (*flag.FlagSet, *runOpts) {
 	fs.StringVar(&o.intent, "intent", "", "login (the new device shows the QR code) or reciprocate (the existing device does)")
 	fs.Uint64Var(&o.seed, "seed", 0, "the first seed")
 	fs.IntVar(&o.runs, "runs", 0, "how many runs (seeds seed, seed+1, ...)")
-	fs.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "runs in parallel (results stay in seed order)")
+	fs.IntVar(&o.workers, "workers", lab.DefaultWorkers(), "runs in parallel (results stay in seed order)")
 	fs.BoolVar(&o.swarm, "swarm", false, "swarm mode: each seed draws its own faults, then the network heals")
 	fs.StringVar(&o.adversary, "adversary", "", "attackers of every run, NAME[,NAME] (\"none\" clears the scenario's)")
 	fs.BoolVar(&o.backup, "backup", false, "the account has a key backup the secrets carry")
@@ -79,59 +79,30 @@ func runFlags(name, usage string, stderr io.Writer) (*flag.FlagSet, *runOpts) {
 	return fs, o
 }
 
-// config resolves the scenario and the flags into a simulator config.
-func (o *runOpts) config() (sim.Config, scenarios.Scenario, error) {
-	var sc scenarios.Scenario
-	var err error
-	if b, rerr := os.ReadFile(o.scenario); rerr == nil {
-		sc, err = scenarios.Parse(b, o.scenario)
-	} else if strings.ContainsAny(o.scenario, "/.") {
-		return sim.Config{}, sc, fmt.Errorf("scenario file: %v", rerr)
-	} else {
-		sc, err = scenarios.Load(o.scenario)
-	}
-	if err != nil {
-		return sim.Config{}, sc, err
-	}
-	if o.set["variant"] {
-		sc.Variant = o.variant
-	}
-	if o.set["new-variant"] {
-		sc.NewVariant = o.newVariant
-	}
-	if o.set["intent"] {
-		sc.Intent = o.intent
-	}
-	if o.set["network"] {
-		b, _ := json.Marshal(o.network)
-		sc.Network = b
-	}
-	if o.set["swarm"] {
-		sc.Swarm = nil
-		if o.swarm {
-			sc.Swarm = json.RawMessage("{}")
+// overrides points the scenario overrides at the flags given.
+func (o *runOpts) overrides(fs *flag.FlagSet) {
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "variant":
+			o.ov.Variant = &o.variant
+		case "new-variant":
+			o.ov.NewVariant = &o.newVariant
+		case "network":
+			o.ov.Network = &o.network
+		case "intent":
+			o.ov.Intent = &o.intent
+		case "adversary":
+			o.ov.Adversary = &o.adversary
+		case "swarm":
+			o.ov.Swarm = &o.swarm
+		case "backup":
+			o.ov.Backup = &o.backup
+		case "seed":
+			o.ov.Seed = &o.seed
+		case "runs":
+			o.ov.Runs = &o.runs
 		}
-	}
-	if o.set["backup"] {
-		sc.Backup = o.backup
-	}
-	if o.set["adversary"] {
-		sc.Adversaries = nil
-		if o.adversary != "none" && o.adversary != "" {
-			sc.Adversaries = strings.Split(o.adversary, ",")
-		}
-	}
-	if o.set["seed"] {
-		sc.Seed = o.seed
-	}
-	if o.set["runs"] {
-		sc.Runs = o.runs
-	}
-	if sc.Runs == 0 {
-		sc.Runs = 1
-	}
-	cfg, err := sc.Config()
-	return cfg, sc, err
+	})
 }
 
 func parseRun(name, usage string, args []string, stderr io.Writer) (*runOpts, int) {
@@ -139,13 +110,12 @@ func parseRun(name, usage string, args []string, stderr io.Writer) (*runOpts, in
 	if code := parseNoArgs(fs, args, stderr); code >= 0 {
 		return nil, code
 	}
-	o.set = map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	o.overrides(fs)
 	if o.workers < 1 {
 		fmt.Fprintf(stderr, "%s: --workers must be at least 1\n", name)
 		return nil, 2
 	}
-	if o.set["runs"] && o.runs < 1 {
+	if o.ov.Runs != nil && o.runs < 1 {
 		fmt.Fprintf(stderr, "%s: --runs must be at least 1\n", name)
 		return nil, 2
 	}
@@ -158,7 +128,7 @@ func runRun(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if o == nil {
 		return code
 	}
-	cfg, sc, err := o.config()
+	cfg, sc, err := lab.Config(o.scenario, o.ov)
 	if err != nil {
 		fmt.Fprintf(stderr, "simrun run: %v\n", err)
 		return 2
@@ -175,12 +145,13 @@ func runReplay(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if o == nil {
 		return code
 	}
-	if !o.set["seed"] {
+	if o.ov.Seed == nil {
 		fmt.Fprintln(stderr, "simrun replay: --seed is required")
 		return 2
 	}
-	o.set["runs"], o.runs = true, 1
-	cfg, sc, err := o.config()
+	o.runs = 1
+	o.ov.Runs = &o.runs
+	cfg, sc, err := lab.Config(o.scenario, o.ov)
 	if err != nil {
 		fmt.Fprintf(stderr, "simrun replay: %v\n", err)
 		return 2
@@ -188,15 +159,21 @@ func runReplay(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	return simulate(o, cfg, sc, stdout, stderr, true)
 }
 
-// outcome is one finished run on its way to the printer.
-type outcome struct {
-	i      int
-	res    sim.Result
-	events []sim.Event
-	err    error
+// printer prints the outcomes of simulate as they come, in seed order.
+type printer struct {
+	o                 *runOpts
+	sc                scenarios.Scenario
+	stdout, stderr    io.Writer
+	replay, perRun    bool
+	traceW, outW      *bufio.Writer
+	tot               *lab.Totals
+	start             time.Time
+	violation         *sim.Result
+	violationEvents   []sim.Event
+	done, progressGap int
 }
 
-// simulate runs the scenario's seeds on workers and prints in seed order.
+// simulate runs the scenario's seeds and prints them in seed order.
 func simulate(o *runOpts, cfg sim.Config, sc scenarios.Scenario, stdout, stderr io.Writer, replay bool) int {
 	keep := replay || o.trace != "" || o.mermaid != ""
 	cfg.KeepTrace = keep
@@ -207,11 +184,12 @@ func simulate(o *runOpts, cfg sim.Config, sc scenarios.Scenario, stdout, stderr 
 	if keep {
 		workers = 1
 	}
-	var traceW, outW *bufio.Writer
+	p := &printer{o: o, sc: sc, stdout: stdout, stderr: stderr, replay: replay, perRun: o.verbose || replay || sc.Runs <= 20,
+		tot: lab.NewTotals(), progressGap: max(sc.Runs/10, 1)}
 	for _, f := range []struct {
 		path string
 		w    **bufio.Writer
-	}{{o.trace, &traceW}, {o.out, &outW}} {
+	}{{o.trace, &p.traceW}, {o.out, &p.outW}} {
 		if f.path == "" {
 			continue
 		}
@@ -224,123 +202,74 @@ func simulate(o *runOpts, cfg sim.Config, sc scenarios.Scenario, stdout, stderr 
 		*f.w = bufio.NewWriter(fh)
 		defer (*f.w).Flush()
 	}
-	jobs := make(chan int)
-	results := make(chan outcome, workers*4)
-	var wg sync.WaitGroup
-	var stop sync.Once
-	quit := make(chan struct{})
-	for range workers {
-		r, err := sim.NewRunner(cfg)
-		if err != nil {
-			fmt.Fprintf(stderr, "simrun: %v\n", err)
-			return 2
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				res, err := r.Run(sc.Seed + uint64(i))
-				oc := outcome{i: i, res: res, err: err}
-				if keep {
-					oc.events = append([]sim.Event(nil), r.Trace().Events...)
-				}
-				results <- oc
-			}
-		}()
+	p.start = time.Now()
+	if err := lab.Simulate(cfg, sc.Seed, sc.Runs, workers, p.print); err != nil {
+		fmt.Fprintf(stderr, "simrun: %v\n", err)
+		return 2
 	}
-	go func() {
-		defer close(jobs)
-		for i := 0; i < sc.Runs; i++ {
-			select {
-			case jobs <- i:
-			case <-quit:
-				return
-			}
-		}
-	}()
-	go func() { wg.Wait(); close(results) }()
-
-	start := time.Now()
-	tot := newTotals()
-	pending := map[int]outcome{}
-	next := 0
-	perRun := o.verbose || replay || sc.Runs <= 20
-	var violation *sim.Result
-	var violationEvents []sim.Event
-	progressEvery := max(sc.Runs/10, 1)
-	for oc := range results {
-		pending[oc.i] = oc
-		for {
-			oc, ok := pending[next]
-			if !ok {
-				break
-			}
-			delete(pending, next)
-			next++
-			if oc.err != nil {
-				fmt.Fprintf(stderr, "simrun: seed %d: %v\n", oc.res.Seed, oc.err)
-				stop.Do(func() { close(quit) })
-				continue
-			}
-			res := oc.res
-			tot.add(&res)
-			if outW != nil {
-				b, _ := json.Marshal(res)
-				outW.Write(append(b, '\n'))
-			}
-			if traceW != nil {
-				if err := sim.WriteJSONL(traceW, oc.i, oc.events); err != nil {
-					fmt.Fprintf(stderr, "simrun: trace: %v\n", err)
-				}
-			}
-			if o.mermaid != "" && oc.i == 0 {
-				if err := writeMermaid(o.mermaid, oc.events); err != nil {
-					fmt.Fprintf(stderr, "simrun: %v\n", err)
-				}
-			}
-			switch {
-			case o.asJSON:
-				b, _ := json.Marshal(res)
-				fmt.Fprintf(stdout, "%s\n", b)
-			case replay:
-				sim.WriteText(stdout, oc.events)
-				fmt.Fprintln(stdout, runLine(oc.i, &res))
-			case perRun:
-				fmt.Fprintln(stdout, runLine(oc.i, &res))
-			}
-			if res.Violation != nil && violation == nil {
-				violation = &res
-				violationEvents = oc.events
-				stop.Do(func() { close(quit) })
-			}
-			if !perRun && !o.asJSON && sc.Runs >= 1000 && next%progressEvery == 0 {
-				fmt.Fprintf(stderr, "simrun: %d/%d runs, %.0f runs/s\n", next, sc.Runs, float64(next)/time.Since(start).Seconds())
-			}
-		}
-	}
-	elapsed := time.Since(start)
+	elapsed := time.Since(p.start)
 	if o.asJSON {
-		b, _ := json.Marshal(map[string]any{"totals": tot.summary(elapsed)})
+		b, _ := json.Marshal(map[string]any{"totals": p.tot.Summary(elapsed)})
 		fmt.Fprintf(stdout, "%s\n", b)
 	} else if !replay {
-		tot.print(stdout, sc, cfg, elapsed)
+		p.tot.WriteText(stdout, sc, cfg, elapsed)
 	}
-	if violation != nil {
-		v := violation.Violation
-		fmt.Fprintf(stderr, "\nINVARIANT VIOLATED: %s\n  seed %d, variant %s, at %d ms virtual time\n  %s\n", v.Invariant, v.Seed, v.Variant, v.At, v.Detail)
-		fmt.Fprintf(stderr, "  replay: simrun replay %s\n", replayArgs(o, sc, v.Seed))
-		if violationEvents == nil {
-			cfg.KeepTrace = true
-			if r, err := sim.NewRunner(cfg); err == nil {
-				r.Run(v.Seed)
-				violationEvents = r.Trace().Events
-			}
+	if p.violation == nil {
+		return 0
+	}
+	v := p.violation.Violation
+	fmt.Fprintf(stderr, "\nINVARIANT VIOLATED: %s\n  seed %d, variant %s, at %d ms virtual time\n  %s\n", v.Invariant, v.Seed, v.Variant, v.At, v.Detail)
+	fmt.Fprintf(stderr, "  replay: simrun replay %s\n", lab.ReplayArgs(o.scenario, o.ov, v.Seed))
+	if p.violationEvents == nil {
+		p.violationEvents, _ = lab.Trace(cfg, v.Seed)
+	}
+	fmt.Fprintln(stderr, "  trace up to the violation:")
+	sim.WriteText(stderr, p.violationEvents)
+	return 1
+}
+
+// print prints one outcome; false after an error or the first violation.
+func (p *printer) print(oc lab.Outcome) bool {
+	p.done++
+	if oc.Err != nil {
+		fmt.Fprintf(p.stderr, "simrun: seed %d: %v\n", oc.Result.Seed, oc.Err)
+		return false
+	}
+	res := oc.Result
+	p.tot.Add(&res)
+	if p.outW != nil {
+		b, _ := json.Marshal(res)
+		p.outW.Write(append(b, '\n'))
+	}
+	if p.traceW != nil {
+		if err := sim.WriteJSONL(p.traceW, oc.Index, oc.Events); err != nil {
+			fmt.Fprintf(p.stderr, "simrun: trace: %v\n", err)
 		}
-		fmt.Fprintln(stderr, "  trace up to the violation:")
-		sim.WriteText(stderr, violationEvents)
-		return 1
 	}
-	return 0
+	if p.o.mermaid != "" && oc.Index == 0 {
+		if err := writeMermaid(p.o.mermaid, oc.Events); err != nil {
+			fmt.Fprintf(p.stderr, "simrun: %v\n", err)
+		}
+	}
+	switch {
+	case p.o.asJSON:
+		b, _ := json.Marshal(res)
+		fmt.Fprintf(p.stdout, "%s\n", b)
+	case p.replay:
+		sim.WriteText(p.stdout, oc.Events)
+		fmt.Fprintln(p.stdout, lab.RunLine(oc.Index, &res))
+	case p.perRun:
+		fmt.Fprintln(p.stdout, lab.RunLine(oc.Index, &res))
+	}
+	more := true
+	if res.Violation != nil && p.violation == nil {
+		p.violation, p.violationEvents = &res, oc.Events
+		more = false
+	}
+	if !p.perRun && !p.o.asJSON && p.sc.Runs >= 1000 && p.done%p.progressGap == 0 {
+		fmt.Fprintf(p.stderr, "simrun: %d/%d runs, %.0f runs/s\n", p.done, p.sc.Runs, float64(p.done)/time.Since(p.start).Seconds())
+	}
+	return more
 }
 
 func writeMermaid(path string, events []sim.Event) error {
@@ -353,175 +282,4 @@ func writeMermaid(path string, events []sim.Event) error {
 		return err
 	}
 	return f.Close()
-}
-
-// replayArgs is the command line that reproduces one seed.
-func replayArgs(o *runOpts, sc scenarios.Scenario, seed uint64) string {
-	args := []string{"--scenario", o.scenario}
-	for _, f := range []struct{ name, val string }{{"variant", o.variant}, {"new-variant", o.newVariant},
-		{"network", o.network}, {"intent", o.intent}, {"adversary", o.adversary}} {
-		if o.set[f.name] {
-			args = append(args, "--"+f.name, f.val)
-		}
-	}
-	if o.set["swarm"] {
-		args = append(args, fmt.Sprintf("--swarm=%v", o.swarm))
-	}
-	if o.set["backup"] {
-		args = append(args, fmt.Sprintf("--backup=%v", o.backup))
-	}
-	args = append(args, "--seed", fmt.Sprint(seed))
-	return strings.Join(args, " ")
-}
-
-// runLine is one run's summary.
-func runLine(i int, r *sim.Result) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "run %d seed %d: ", i, r.Seed)
-	if r.Success() {
-		b.WriteString("signed in")
-	} else {
-		fmt.Fprintf(&b, "FAILED  N %s / E %s", r.New.Outcome, r.Existing.Outcome)
-		if r.New.Outcome == "" {
-			fmt.Fprintf(&b, " (N in %s)", r.NewState)
-		}
-	}
-	fmt.Fprintf(&b, "  [%s]", r.Agreement)
-	if r.SignedInMillis >= 0 {
-		fmt.Fprintf(&b, "  token %.1fs", float64(r.SignedInMillis)/1000)
-	}
-	if r.SecretsMillis >= 0 {
-		fmt.Fprintf(&b, "  secrets %.1fs", float64(r.SecretsMillis)/1000)
-	}
-	fmt.Fprintf(&b, "  end %.1fs  msgs %d  reqs %d  lost %d", float64(r.EndMillis)/1000, r.Messages, r.Requests, r.Lost)
-	if r.Faults != "" {
-		fmt.Fprintf(&b, "  faults {%s}", r.Faults)
-	}
-	if r.Violation != nil {
-		fmt.Fprintf(&b, "  VIOLATION %s", r.Violation.Invariant)
-	}
-	return b.String()
-}
-
-// totals aggregates runs.
-type totals struct {
-	runs, success, violations int
-	reasons                   map[string]int
-	agreement                 map[string]int
-	signedIn, secrets         []float64
-	requests, lost            int
-	// attacker counts what attackers obtained, by "what (exposure)".
-	attacker map[string]int
-}
-
-func newTotals() *totals {
-	return &totals{reasons: map[string]int{}, agreement: map[string]int{}, attacker: map[string]int{}}
-}
-
-func (t *totals) add(r *sim.Result) {
-	t.runs++
-	if r.Success() {
-		t.success++
-	} else {
-		reason := r.New.Reason
-		if reason == "" {
-			reason = r.Existing.Reason
-		}
-		if reason == "" {
-			reason = "unfinished"
-		}
-		t.reasons[reason]++
-	}
-	if r.Violation != nil {
-		t.violations++
-	}
-	t.agreement[r.Agreement]++
-	if r.SignedInMillis >= 0 {
-		t.signedIn = append(t.signedIn, float64(r.SignedInMillis)/1000)
-	}
-	if r.SecretsMillis >= 0 {
-		t.secrets = append(t.secrets, float64(r.SecretsMillis)/1000)
-	}
-	t.requests += r.Requests
-	t.lost += r.Lost
-	if r.AttackerWon != "" {
-		k := r.AttackerWon
-		if r.Exposure != "" {
-			k += " (" + r.Exposure + ")"
-		}
-		t.attacker[k]++
-	}
-}
-
-// quantiles returns the p50, p90 and p99 of xs, sorting xs in place once.
-func quantiles(xs []float64) (p50, p90, p99 float64) {
-	if len(xs) == 0 {
-		return 0, 0, 0
-	}
-	if !sort.Float64sAreSorted(xs) {
-		sort.Float64s(xs)
-	}
-	at := func(p float64) float64 { return xs[int(p*float64(len(xs)-1))] }
-	return at(.5), at(.9), at(.99)
-}
-
-// writeCounts writes a line of label and each key with its count: most
-// frequent first (ties by name) when byCount, else by name.
-func writeCounts(w io.Writer, label string, m map[string]int, byCount bool) {
-	keys := slices.Sorted(maps.Keys(m))
-	if byCount {
-		sort.SliceStable(keys, func(i, j int) bool { return m[keys[i]] > m[keys[j]] })
-	}
-	fmt.Fprint(w, label)
-	for _, k := range keys {
-		fmt.Fprintf(w, "  %s %d", k, m[k])
-	}
-	fmt.Fprintln(w)
-}
-
-func quantileMap(xs []float64) map[string]float64 {
-	p50, p90, p99 := quantiles(xs)
-	return map[string]float64{"p50": p50, "p90": p90, "p99": p99}
-}
-
-func (t *totals) summary(elapsed time.Duration) map[string]any {
-	return map[string]any{
-		"runs": t.runs, "success": t.success, "violations": t.violations, "failure_reasons": t.reasons,
-		"agreement": t.agreement, "requests": t.requests, "lost": t.lost, "attacker_won": t.attacker,
-		"token_s":         quantileMap(t.signedIn),
-		"secrets_s":       quantileMap(t.secrets),
-		"runs_per_second": float64(t.runs) / elapsed.Seconds(),
-	}
-}
-
-func (t *totals) print(w io.Writer, sc scenarios.Scenario, cfg sim.Config, elapsed time.Duration) {
-	intent := "the new device shows the QR code"
-	if cfg.Intent == qr.Reciprocate {
-		intent = "the existing device shows the QR code"
-	}
-	mode := ""
-	if cfg.Swarm != nil {
-		mode = ", swarm"
-	}
-	fmt.Fprintf(w, "\nscenario %s: variant %s, network %s%s, %s; seeds %d..%d\n", sc.Name, cfg.Variant.Name, cfg.Network.Name, mode,
-		intent, sc.Seed, sc.Seed+uint64(max(t.runs, 1))-1)
-	fmt.Fprintf(w, "runs %d  signed in %d (%.1f%%)  invariant violations %d\n", t.runs, t.success,
-		100*float64(t.success)/float64(max(t.runs, 1)), t.violations)
-	if len(t.signedIn) > 0 {
-		p50, p90, p99 := quantiles(t.signedIn)
-		fmt.Fprintf(w, "time to token   p50 %.1fs  p90 %.1fs  p99 %.1fs\n", p50, p90, p99)
-	}
-	if len(t.secrets) > 0 {
-		p50, p90, p99 := quantiles(t.secrets)
-		fmt.Fprintf(w, "time to secrets p50 %.1fs  p90 %.1fs  p99 %.1fs\n", p50, p90, p99)
-	}
-	if len(t.reasons) > 0 {
-		writeCounts(w, "failures by reason:", t.reasons, true)
-	}
-	writeCounts(w, "endings:", t.agreement, false)
-	if len(t.attacker) > 0 {
-		writeCounts(w, "attacker won:", t.attacker, false)
-	}
-	fmt.Fprintf(w, "requests %d  lost on the network %d  wall %.2fs (%.0f runs/s)\n", t.requests, t.lost, elapsed.Seconds(),
-		float64(t.runs)/elapsed.Seconds())
 }

@@ -5,14 +5,13 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
-	"qrlab/cmd/simrun/internal/live"
+	"qrlab/lab/live"
 	"qrlab/model/variant"
 )
 
@@ -116,29 +115,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	fmt.Fprintf(stderr, "simrun serve: rendezvous at %s%s and %s%s; provider at %s; test user %s, token %s\n",
 		base, rc.Prefixes[0], base, rc.Prefixes[1], srv.Issuer(), srv.TestUserID(), live.TestAccessToken)
 
-	hs := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
 	if ready != nil {
 		ready(srv)
 	}
-	select {
-	case err := <-errc:
+	err = live.Serve(ctx, ln, srv, func() { fmt.Fprintln(stderr, "simrun serve: shutting down") })
+	if err != nil {
 		fmt.Fprintf(stderr, "simrun serve: %v\n", err)
-		return 1
-	case <-ctx.Done():
-	}
-	fmt.Fprintln(stderr, "simrun serve: shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		fmt.Fprintf(stderr, "simrun serve: shutdown: %v\n", err)
 		return 1
 	}
 	return 0

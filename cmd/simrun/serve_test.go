@@ -7,15 +7,88 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"qrlab/cmd/simrun/internal/live"
+	"qrlab/lab/live"
 )
+
+// TestMain runs the test binary as simrun itself when SIMRUN_TEST_MAIN is
+// set, so that a test can run the command in a process of its own (for
+// signals) without building it.
+func TestMain(m *testing.M) {
+	if os.Getenv("SIMRUN_TEST_MAIN") == "1" {
+		os.Exit(dispatch(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// simrunProcess is the command simrun args, run by the test binary.
+func simrunProcess(args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "SIMRUN_TEST_MAIN=1")
+	return cmd
+}
+
+// syncBuffer collects a server's or a child's output, written from other
+// goroutines while a failing test may read it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startServe runs `simrun serve` in process with args (plus a random
+// loopback port) until the test ends, and returns the server and its trace.
+func startServe(t *testing.T, args ...string) (*live.Server, *syncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	trace, stderr := &syncBuffer{}, &syncBuffer{}
+	ready := make(chan *live.Server, 1)
+	exited := make(chan int, 1)
+	go func() {
+		exited <- serve(ctx, append([]string{"--addr", "127.0.0.1:0"}, args...), trace, stderr, func(s *live.Server) { ready <- s })
+	}()
+	var srv *live.Server
+	select {
+	case srv = <-ready:
+	case code := <-exited:
+		cancel()
+		t.Fatalf("simrun serve %q exited %d before listening: %s", args, code, stderr)
+	case <-time.After(10 * time.Second):
+		cancel()
+		t.Fatalf("simrun serve %q did not listen within 10 s: %s", args, stderr)
+	}
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case code := <-exited:
+			if code != 0 {
+				t.Errorf("simrun serve exited %d after the shutdown; stderr:\n%s", code, stderr)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("simrun serve did not shut down within 10 s")
+		}
+	})
+	return srv, trace
+}
 
 func TestServeUsage(t *testing.T) {
 	for _, tc := range []struct {
@@ -127,10 +200,11 @@ func TestProbeCommandAgainstServe(t *testing.T) {
 	})
 }
 
-// TestServeBinarySignal runs the real binary: it prints where it listens,
-// logs exchanges as JSON trace lines, and shuts down on SIGINT with exit 0.
+// TestServeBinarySignal runs simrun serve in a process of its own: it
+// prints where it listens, logs exchanges as JSON trace lines, and shuts
+// down on SIGINT with exit 0.
 func TestServeBinarySignal(t *testing.T) {
-	cmd := exec.Command(simrunBinary(t), "serve", "--addr", "127.0.0.1:0", "--variant", "msc4108-2025", "--rendezvous-ttl", "10s")
+	cmd := simrunProcess("serve", "--addr", "127.0.0.1:0", "--variant", "msc4108-2025", "--rendezvous-ttl", "10s")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

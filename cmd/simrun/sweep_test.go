@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"qrlab/lab"
 	"qrlab/reports"
 	"qrlab/sim"
 )
@@ -290,12 +291,12 @@ func TestList(t *testing.T) {
 // TestViolationReplay: a violated invariant in a sweep leaves the grid
 // point's scenario on disk and a replay command that runs it.
 func TestViolationReplay(t *testing.T) {
-	sc, err := loadScenario(writeScenario(t, tinySweep))
+	sc, err := lab.LoadScenario(writeScenario(t, tinySweep))
 	if err != nil {
 		t.Fatal(err)
 	}
 	pts, _ := sc.Points()
-	m, err := manifestFor(sc, len(pts))
+	m, err := lab.Manifest(sc, len(pts))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,8 @@
-package main
+package interop
 
-// A real client against simrun serve: matrix-js-sdk (pinned in
-// testdata/jssdk, with the wasm crypto package it depends on) runs both
-// devices of a 2024 flow through Node's fetch against the server started in
+// A real client against the lab's server (lab/live, what simrun serve
+// runs): matrix-js-sdk (pinned in testdata/jssdk, with the wasm crypto
+// package it depends on) runs both devices of a 2024 flow through Node's fetch against the server started in
 // process on a random loopback port. testdata/jssdk/flow.mjs drives it and
 // prints one RESULT line this test reads.
 //
@@ -15,13 +15,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"qrlab/cmd/simrun/internal/live"
+	"qrlab/lab/live"
+	"qrlab/model/variant"
 )
 
 const jssdkDir = "testdata/jssdk"
@@ -36,37 +38,40 @@ func ensureJSSDK(t *testing.T) string {
 	return jssdkPackage.require(t)
 }
 
-// startServe runs `simrun serve` in process with args (plus a random
-// loopback port) until the test ends, and returns the server and its trace.
-func startServe(t *testing.T, args ...string) (*live.Server, *syncBuffer) {
+// startServe runs the lab's server (what simrun serve runs) for the
+// variant on a random loopback port until the test ends, and returns it and
+// its trace.
+func startServe(t *testing.T, variantName string) (*live.Server, *syncBuffer) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	trace, stderr := &syncBuffer{}, &syncBuffer{}
-	ready := make(chan *live.Server, 1)
-	exited := make(chan int, 1)
-	go func() {
-		exited <- serve(ctx, append([]string{"--addr", "127.0.0.1:0"}, args...), trace, stderr, func(s *live.Server) { ready <- s })
-	}()
-	var srv *live.Server
-	select {
-	case srv = <-ready:
-	case code := <-exited:
-		cancel()
-		t.Fatalf("simrun serve %q exited %d before listening: %s", args, code, stderr)
-	case <-time.After(10 * time.Second):
-		cancel()
-		t.Fatalf("simrun serve %q did not listen within 10 s: %s", args, stderr)
+	v, err := variant.Load(variantName)
+	if err != nil {
+		t.Fatal(err)
 	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	trace := &syncBuffer{}
+	opts := live.Options{Variant: v, SoftCap: -1, HardCap: -1, Auth: live.AuthPublic, Trace: trace}
+	srv, _, err := live.New(opts, "http://"+ln.Addr().String())
+	if err != nil {
+		ln.Close()
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	exited := make(chan error, 1)
+	go func() { exited <- live.Serve(ctx, ln, srv, nil) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
-		case code := <-exited:
-			if code != 0 {
-				t.Errorf("simrun serve exited %d after the shutdown; stderr:\n%s", code, stderr)
+		case err := <-exited:
+			if err != nil {
+				t.Errorf("the server: %v", err)
 			}
 		case <-time.After(10 * time.Second):
-			t.Errorf("simrun serve did not shut down within 10 s")
+			t.Errorf("the server did not shut down within 10 s")
 		}
+		srv.Close()
 	})
 	return srv, trace
 }
@@ -98,12 +103,12 @@ type jssdkResult struct {
 	Requests      []jssdkRequest    `json:"requests"`
 }
 
-// TestJSSDKFlow2024 runs both js-sdk devices of a 2024 flow against simrun
-// serve --variant msc4108-2024: create (through /versions discovery), scan,
+// TestJSSDKFlow2024 runs both js-sdk devices of a 2024 flow against the
+// server of msc4108-2024: create (through /versions discovery), scan,
 // connect, matching check codes, a message each way, close.
 func TestJSSDKFlow2024(t *testing.T) {
 	node := ensureJSSDK(t)
-	srv, trace := startServe(t, "--variant", "msc4108-2024")
+	srv, trace := startServe(t, "msc4108-2024")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -376,12 +376,6 @@ func joinObs(os ...*observation) string {
 
 // etag checks the 2024 ETag API (section 2a).
 func (p *prober) etag() {
-	withAuth := func(h map[string]string) map[string]string {
-		if p.auth != "" {
-			h["Authorization"] = p.auth
-		}
-		return h
-	}
 	sess, cr := p.create("hello")
 	{
 		m, _ := cr.jsonObject()
@@ -432,7 +426,22 @@ func (p *prober) etag() {
 		next = o2.Header.Get("ETag")
 	}
 
-	o = p.do("PUT", sess, map[string]string{"Content-Type": "text/plain"}, []byte("x"))
+	next = p.etagMalformed(sess, next)
+	p.etagSessions(sess, next)
+}
+
+// withAuth adds the creation credentials, if any, to h.
+func (p *prober) withAuth(h map[string]string) map[string]string {
+	if p.auth != "" {
+		h["Authorization"] = p.auth
+	}
+	return h
+}
+
+// etagMalformed checks the refusal of malformed writes and creates on
+// session sess, whose current ETag is next; it returns the ETag after them.
+func (p *prober) etagMalformed(sess, next string) string {
+	o := p.do("PUT", sess, map[string]string{"Content-Type": "text/plain"}, []byte("x"))
 	p.add("etag.put.no-if-match", "PUT without If-Match -> 400 M_MISSING_PARAM",
 		o.Status == 400 && o.errcode() == "M_MISSING_PARAM", o.String(), "want 400 M_MISSING_PARAM")
 
@@ -448,13 +457,13 @@ func (p *prober) etag() {
 	p.add("etag.put.no-content-type", "PUT without Content-Type -> 400 M_MISSING_PARAM",
 		o.Status == 400 && o.errcode() == "M_MISSING_PARAM", o.String(), "want 400 M_MISSING_PARAM")
 
-	o = p.do("POST", p.prefix, withAuth(map[string]string{"Content-Type": "application/json"}), []byte(`{"a":1}`))
+	o = p.do("POST", p.prefix, p.withAuth(map[string]string{"Content-Type": "application/json"}), []byte(`{"a":1}`))
 	p.add("etag.create.content-type", "POST with a Content-Type other than text/plain -> 400 M_INVALID_PARAM",
 		o.Status == 400 && o.errcode() == "M_INVALID_PARAM", o.String(), "want 400 M_INVALID_PARAM")
 	p.cleanup(o)
 
 	big := bytes.Repeat([]byte("a"), 4097)
-	o = p.do("POST", p.prefix, withAuth(map[string]string{"Content-Type": "text/plain"}), big)
+	o = p.do("POST", p.prefix, p.withAuth(map[string]string{"Content-Type": "text/plain"}), big)
 	p.add("etag.create.too-large", "POST of 4097 bytes -> 413 M_TOO_LARGE (4 KB limit)",
 		o.Status == 413 && o.errcode() == "M_TOO_LARGE", o.String(), "want 413 M_TOO_LARGE")
 	p.cleanup(o)
@@ -466,6 +475,13 @@ func (p *prober) etag() {
 	if g := p.do("GET", sess, nil, nil); g.Header.Get("ETag") != "" {
 		next = g.Header.Get("ETag")
 	}
+	return next
+}
+
+// etagSessions checks the size limit, ETag uniqueness, a fresh session,
+// deletion, unknown sessions and CORS, on session sess with ETag next.
+func (p *prober) etagSessions(sess, next string) {
+	big := bytes.Repeat([]byte("a"), 4097)
 	ok4096 := p.do("PUT", sess, map[string]string{"Content-Type": "text/plain", "If-Match": next}, big[:4096])
 	p.add("etag.put.limit", "PUT of exactly 4096 bytes -> 202",
 		ok4096.Status == 202, ok4096.String(), "want 202")
@@ -495,7 +511,7 @@ func (p *prober) etag() {
 		p.add("etag.fresh-empty", "POST with an empty text/plain body creates a session", false, fo.String(), "no session")
 	}
 
-	o = p.do("GET", sess+"-does-not-exist", nil, nil)
+	o := p.do("GET", sess+"-does-not-exist", nil, nil)
 	p.add("etag.unknown", "GET of an unknown session -> 404 M_NOT_FOUND",
 		o.Status == 404 && o.errcode() == "M_NOT_FOUND", o.String(), "want 404 M_NOT_FOUND")
 
@@ -514,57 +530,70 @@ func (p *prober) etag() {
 			" Allow-Headers: "+allow, "want If-Match and If-None-Match in Access-Control-Allow-Headers")
 }
 
+// jsonProbe is what the checks of a sequence-token API share.
+type jsonProbe struct {
+	p             *prober
+	is2026        bool
+	expiryField   string
+	conflictCodes map[string]bool
+	// txns counts the transaction IDs used for writes to {session}/{txnId}.
+	txns int
+}
+
+var jsonContent = map[string]string{"Content-Type": "application/json"}
+
+// put writes data under token tok to session u: to the session's URL, or
+// (the later MSC4388 revision, found out by a 405 on the first write) to
+// {session}/{txnId} with a fresh transaction ID per write.
+func (q *jsonProbe) put(u, tok string, data any) *observation {
+	b, _ := json.Marshal(map[string]any{"sequence_token": tok, "data": data})
+	if q.p.txn {
+		q.txns++
+		u += "/probe." + strconv.Itoa(q.txns)
+	}
+	return q.p.do("PUT", u, jsonContent, b)
+}
+
+// field is m[k] if it is a string.
+func field(m map[string]any, k string) string { s, _ := m[k].(string); return s }
+
+// numField is m[k] if it is an integer JSON number.
+func numField(m map[string]any, k string) (int64, bool) {
+	n, ok := m[k].(json.Number)
+	if !ok {
+		return 0, false
+	}
+	v, err := n.Int64()
+	return v, err == nil
+}
+
 // jsonFlavour checks the 2025 and 2026 sequence-token APIs (2b, 2c).
 func (p *prober) jsonFlavour() {
-	is2026 := p.fl == rendezvous.FlavourSequenceToken
-	expiryField := "expires_ts"
-	if is2026 {
-		expiryField = "expires_in_ms"
+	q := &jsonProbe{p: p, is2026: p.fl == rendezvous.FlavourSequenceToken, expiryField: "expires_ts",
+		conflictCodes: map[string]bool{"M_CONCURRENT_WRITE": true}}
+	if q.is2026 {
+		q.expiryField = "expires_in_ms"
 	}
-	conflictCodes := map[string]bool{"M_CONCURRENT_WRITE": true}
 	if !p.opts.Stable {
-		if is2026 {
-			conflictCodes = map[string]bool{"IO_ELEMENT_MSC4388_CONCURRENT_WRITE": true}
+		if q.is2026 {
+			q.conflictCodes = map[string]bool{"IO_ELEMENT_MSC4388_CONCURRENT_WRITE": true}
 		} else {
-			conflictCodes = map[string]bool{"IO_ELEMENT_MSC4108_CONCURRENT_WRITE": true}
+			q.conflictCodes = map[string]bool{"IO_ELEMENT_MSC4108_CONCURRENT_WRITE": true}
 		}
 	}
-	js := map[string]string{"Content-Type": "application/json"}
-	// A PUT goes to the session's URL, or (the later MSC4388 revision,
-	// found out by a 405 on the first write) to {session}/{txnId} with a
-	// fresh transaction ID per write.
-	txns := 0
-	put := func(u, tok string, data any) *observation {
-		b, _ := json.Marshal(map[string]any{"sequence_token": tok, "data": data})
-		if p.txn {
-			txns++
-			u += "/probe." + strconv.Itoa(txns)
-		}
-		return p.do("PUT", u, js, b)
-	}
-	str := func(m map[string]any, k string) string { s, _ := m[k].(string); return s }
-	num := func(m map[string]any, k string) (int64, bool) {
-		n, ok := m[k].(json.Number)
-		if !ok {
-			return 0, false
-		}
-		v, err := n.Int64()
-		return v, err == nil
-	}
-
 	sess, cr := p.create("hello")
 	cm, _ := cr.jsonObject()
-	exp0, hasExp := num(cm, expiryField)
-	tok0 := str(cm, "sequence_token")
-	p.add("json.create", fmt.Sprintf(`POST {"data"} -> 200 {"id","sequence_token","%s"}`, expiryField),
-		cr.Status == 200 && str(cm, "id") != "" && tok0 != "" && hasExp, cr.String(), "missing status or fields")
+	exp0, hasExp := numField(cm, q.expiryField)
+	tok0 := field(cm, "sequence_token")
+	p.add("json.create", fmt.Sprintf(`POST {"data"} -> 200 {"id","sequence_token","%s"}`, q.expiryField),
+		cr.Status == 200 && field(cm, "id") != "" && tok0 != "" && hasExp, cr.String(), "missing status or fields")
 	if sess == "" {
 		p.skip("json.*", "the rest of the sequence-token checks", "no session could be created")
 		return
 	}
 	defer p.do("DELETE", sess, nil, nil)
-	if is2026 {
-		id := str(cm, "id")
+	if q.is2026 {
+		id := field(cm, "id")
 		p.add("json.opaque-ids", "id and sequence_token follow the opaque identifier grammar (1-255 bytes of [A-Za-z0-9._~-])",
 			opaqueID(id) && opaqueID(tok0), cr.String(), "id or token outside the grammar")
 		p.add("json.lifetime", "the lifetime is between 120 s and 300 s (expires_in_ms at create)",
@@ -575,30 +604,48 @@ func (p *prober) jsonFlavour() {
 			exp0 > now && exp0 < now+24*3600*1000, cr.String(), fmt.Sprintf("expires_ts %d, now %d", exp0, now))
 	}
 
+	q.readWrite(sess, cr, exp0, tok0)
+	q.badData(sess)
+	del, _ := p.create("to delete")
+	if del != "" {
+		d := p.do("DELETE", del, nil, nil)
+		g := p.do("GET", del, nil, nil)
+		p.add("json.delete", "DELETE -> 200; then GET -> 404 M_NOT_FOUND",
+			d.Status == 200 && g.Status == 404 && g.errcode() == "M_NOT_FOUND", joinObs(d, g), "want 200 then 404 M_NOT_FOUND")
+	}
+	o := p.do("GET", p.prefix+"/doesnotexist0000", nil, nil)
+	p.add("json.unknown", "GET of an unknown session -> 404 M_NOT_FOUND",
+		o.Status == 404 && o.errcode() == "M_NOT_FOUND", o.String(), "want 404 M_NOT_FOUND")
+}
+
+// readWrite checks reads, writes, stale writes, retries and (2026)
+// discovery on session sess, created by cr with expiry exp0 and token tok0.
+func (q *jsonProbe) readWrite(sess string, cr *observation, exp0 int64, tok0 string) {
+	p, js := q.p, jsonContent
 	o := p.do("GET", sess, nil, nil)
 	gm, _ := o.jsonObject()
-	exp1, _ := num(gm, expiryField)
-	p.add("json.get", fmt.Sprintf(`GET -> 200 {"data","sequence_token","%s"} with the payload and the create's token`, expiryField),
-		o.Status == 200 && str(gm, "data") == "hello" && str(gm, "sequence_token") == tok0, o.String(), "want the payload and token")
+	exp1, _ := numField(gm, q.expiryField)
+	p.add("json.get", fmt.Sprintf(`GET -> 200 {"data","sequence_token","%s"} with the payload and the create's token`, q.expiryField),
+		o.Status == 200 && field(gm, "data") == "hello" && field(gm, "sequence_token") == tok0, o.String(), "want the payload and token")
 
-	o = put(sess, tok0, "second")
-	if o.Status == 405 && is2026 {
+	o = q.put(sess, tok0, "second")
+	if o.Status == 405 && q.is2026 {
 		p.txn = true
 		first := o
-		o = put(sess, tok0, "second")
+		o = q.put(sess, tok0, "second")
 		p.add("json.put-txn", "2026 (later revision): PUT {session} is refused (405) and PUT {session}/{txnId} is the write",
 			o.Status == 200, joinObs(first, o), "neither PUT form wrote")
 	}
 	pm, _ := o.jsonObject()
-	tok1 := str(pm, "sequence_token")
+	tok1 := field(pm, "sequence_token")
 	p.add("json.put", `PUT {"sequence_token": current, "data"} -> 200 {"sequence_token": new}`,
 		o.Status == 200 && tok1 != "" && tok1 != tok0, o.String(), "want 200 and a new token")
 	g := p.do("GET", sess, nil, nil)
 	gm2, _ := g.jsonObject()
-	exp2, _ := num(gm2, expiryField)
+	exp2, _ := numField(gm2, q.expiryField)
 	p.add("json.get.after-put", "GET after the write returns the new payload and token",
-		g.Status == 200 && str(gm2, "data") == "second" && str(gm2, "sequence_token") == tok1, g.String(), "want \"second\" and the new token")
-	if !is2026 {
+		g.Status == 200 && field(gm2, "data") == "second" && field(gm2, "sequence_token") == tok1, g.String(), "want \"second\" and the new token")
+	if !q.is2026 {
 		p.add("json.expires-ts.fixed", "expires_ts is unchanged by reads and writes",
 			exp1 == exp0 && exp2 == exp0, joinObs(cr, g), fmt.Sprintf("expires_ts %d, then %d, then %d", exp0, exp1, exp2))
 	} else {
@@ -606,15 +653,15 @@ func (p *prober) jsonFlavour() {
 			exp2 <= exp0 && exp1 <= exp0, joinObs(cr, g), fmt.Sprintf("expires_in_ms %d, then %d, then %d", exp0, exp1, exp2))
 	}
 
-	o = put(sess, tok0, "stale write")
-	p.add("json.put.stale", fmt.Sprintf("PUT with a stale sequence_token and other data -> 409 %s", keys(conflictCodes)),
-		o.Status == 409 && conflictCodes[o.errcode()], o.String(), "want 409 with the concurrent-write errcode")
+	o = q.put(sess, tok0, "stale write")
+	p.add("json.put.stale", fmt.Sprintf("PUT with a stale sequence_token and other data -> 409 %s", keys(q.conflictCodes)),
+		o.Status == 409 && q.conflictCodes[o.errcode()], o.String(), "want 409 with the concurrent-write errcode")
 	g = p.do("GET", sess, nil, nil)
 	gm3, _ := g.jsonObject()
 	p.add("json.put.stale.unchanged", "a refused stale PUT leaves payload and token as they were",
-		str(gm3, "data") == "second" && str(gm3, "sequence_token") == tok1, g.String(), "the payload or token changed")
+		field(gm3, "data") == "second" && field(gm3, "sequence_token") == tok1, g.String(), "the payload or token changed")
 
-	if is2026 && p.txn {
+	if q.is2026 && p.txn {
 		// Retry the accepted write of "second" under its transaction ID: the
 		// recorded outcome comes back and nothing changes.
 		b, _ := json.Marshal(map[string]any{"sequence_token": tok0, "data": "second"})
@@ -623,15 +670,15 @@ func (p *prober) jsonFlavour() {
 		g := p.do("GET", sess, nil, nil)
 		gm, _ := g.jsonObject()
 		p.add("json.put.idempotent", "2026 (later revision): a PUT retried with the same transaction ID -> the recorded answer (200, the token it gave), no change",
-			o.Status == 200 && str(om, "sequence_token") == tok1 && str(gm, "sequence_token") == tok1, joinObs(o, g),
+			o.Status == 200 && field(om, "sequence_token") == tok1 && field(gm, "sequence_token") == tok1, joinObs(o, g),
 			"want 200 with the first answer's token and no new write")
 	}
-	if is2026 {
+	if q.is2026 {
 		if !p.txn {
-			o = put(sess, tok0, "second")
+			o = q.put(sess, tok0, "second")
 			om, _ := o.jsonObject()
 			p.add("json.put.idempotent", "2026: PUT with a stale token and byte-identical data -> 200 with the current token, no change",
-				o.Status == 200 && str(om, "sequence_token") == tok1, o.String(), "want 200 with the current token")
+				o.Status == 200 && field(om, "sequence_token") == tok1, o.String(), "want 200 with the current token")
 		}
 		o = p.do("GET", p.prefix, nil, nil)
 		dm, _ := o.jsonObject()
@@ -643,21 +690,27 @@ func (p *prober) jsonFlavour() {
 			o.Status == 403 && o.errcode() == "M_FORBIDDEN", o.String(), "want 403 M_FORBIDDEN")
 	}
 
+}
+
+// badData checks token uniqueness and the refusal of malformed or
+// oversized data on session sess.
+func (q *jsonProbe) badData(sess string) {
+	p, js := q.p, jsonContent
 	// The sequence token changes on every successful write, identical data
 	// included (the texts' rule; Synapse's 2025 content hash breaks it).
-	g = p.do("GET", sess, nil, nil)
+	g := p.do("GET", sess, nil, nil)
 	gm4, _ := g.jsonObject()
-	cur := str(gm4, "sequence_token")
-	a := put(sess, cur, "same")
+	cur := field(gm4, "sequence_token")
+	a := q.put(sess, cur, "same")
 	am, _ := a.jsonObject()
-	b := put(sess, str(am, "sequence_token"), "same")
+	b := q.put(sess, field(am, "sequence_token"), "same")
 	bm, _ := b.jsonObject()
 	p.add("json.token-unique", "the sequence token changes on every successful write, identical data included",
-		a.Status == 200 && b.Status == 200 && str(am, "sequence_token") != str(bm, "sequence_token"), joinObs(a, b),
+		a.Status == 200 && b.Status == 200 && field(am, "sequence_token") != field(bm, "sequence_token"), joinObs(a, b),
 		"two writes of the same data got the same token, or a write failed")
-	cur = str(bm, "sequence_token")
+	cur = field(bm, "sequence_token")
 	if cur == "" {
-		cur = str(am, "sequence_token")
+		cur = field(am, "sequence_token")
 	}
 
 	for _, bad := range []struct {
@@ -676,35 +729,25 @@ func (p *prober) jsonFlavour() {
 		p.cleanup(o)
 		pu := sess
 		if p.txn {
-			txns++
-			pu = sess + "/probe." + strconv.Itoa(txns)
+			q.txns++
+			pu = sess + "/probe." + strconv.Itoa(q.txns)
 		}
 		o = p.do("PUT", pu, js, []byte(`{"sequence_token":`+strconv.Quote(cur)+`,"data":`+bad.raw+`}`))
 		p.add("json.put.data-"+bad.name, fmt.Sprintf("PUT with data a %s -> 400 M_INVALID_PARAM", bad.name),
 			o.Status == 400 && o.errcode() == "M_INVALID_PARAM", o.String(), "want 400 M_INVALID_PARAM")
 	}
 	big := strings.Repeat("a", 4097)
-	o, _ = p.createRaw(big)
+	o, _ := p.createRaw(big)
 	p.add("json.create.too-large", "POST with data of 4097 bytes -> 413 M_TOO_LARGE",
 		o.Status == 413 && o.errcode() == "M_TOO_LARGE", o.String(), "want 413 M_TOO_LARGE")
 	p.cleanup(o)
-	o = put(sess, cur, big)
+	o = q.put(sess, cur, big)
 	p.add("json.put.too-large", "PUT with data of 4097 bytes -> 413 M_TOO_LARGE",
 		o.Status == 413 && o.errcode() == "M_TOO_LARGE", o.String(), "want 413 M_TOO_LARGE")
-	o = put(sess, cur, big[:4096])
+	o = q.put(sess, cur, big[:4096])
 	p.add("json.put.limit", "PUT with data of exactly 4096 bytes -> 200",
 		o.Status == 200, o.String(), "want 200")
 
-	del, _ := p.create("to delete")
-	if del != "" {
-		d := p.do("DELETE", del, nil, nil)
-		g := p.do("GET", del, nil, nil)
-		p.add("json.delete", "DELETE -> 200; then GET -> 404 M_NOT_FOUND",
-			d.Status == 200 && g.Status == 404 && g.errcode() == "M_NOT_FOUND", joinObs(d, g), "want 200 then 404 M_NOT_FOUND")
-	}
-	o = p.do("GET", p.prefix+"/doesnotexist0000", nil, nil)
-	p.add("json.unknown", "GET of an unknown session -> 404 M_NOT_FOUND",
-		o.Status == 404 && o.errcode() == "M_NOT_FOUND", o.String(), "want 404 M_NOT_FOUND")
 }
 
 // createRaw posts {"data": data} with the creation credentials.

@@ -1,4 +1,4 @@
-package main
+package interop
 
 // Interoperability with the real vodozemac, through the pinned npm package
 // @matrix-org/matrix-sdk-crypto-wasm (testdata/interop). Two scripts there
@@ -171,9 +171,9 @@ func simrunBinary(t *testing.T) string {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, goTool, "build", "-o", exe, ".")
+		cmd := exec.CommandContext(ctx, goTool, "build", "-o", exe, "qrlab/cmd/simrun")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			simrunBuild.err = fmt.Errorf("go build -o %s .: %v\n%s", exe, err, out)
+			simrunBuild.err = fmt.Errorf("go build -o %s qrlab/cmd/simrun: %v\n%s", exe, err, out)
 			return
 		}
 		simrunBuild.exe = exe

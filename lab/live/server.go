@@ -16,6 +16,7 @@ package live
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -24,7 +25,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"qrlab/sim"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,6 +34,7 @@ import (
 	"qrlab/model/oauth"
 	"qrlab/model/rendezvous"
 	"qrlab/model/variant"
+	"qrlab/sim"
 )
 
 // The test user of --auth authenticated (and of every homeserver endpoint
@@ -577,4 +578,35 @@ func IsLoopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// Serve serves s over HTTP on ln, with bounded header, body and time
+// limits, until ctx ends, then shuts down gracefully within 5 s. It
+// returns the error that ended serving, or the shutdown's ("shutdown:
+// ..."); nil after a clean shutdown. shuttingDown, when set, is called as
+// the shutdown starts.
+func Serve(ctx context.Context, ln net.Listener, s *Server, shuttingDown func()) error {
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	if shuttingDown != nil {
+		shuttingDown()
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
 }

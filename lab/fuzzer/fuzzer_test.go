@@ -1,0 +1,214 @@
+package fuzzer
+
+import (
+	"bytes"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseList(t *testing.T) {
+	out := []byte("FuzzQRDecode\nok  \tqrlab/model/qr\t0.004s\n?   \tqrlab/cmd/x\t[no test files]\n" +
+		"FuzzB\nFuzzA\nok  \tqrlab/fuzz\t(cached)\nok  \tqrlab/reports\t0.01s\nFuzzRoot\nok  \tqrlab\t0.1s\n")
+	got := parseList(out, "qrlab")
+	want := []Target{{".", "FuzzRoot"}, {"./fuzz", "FuzzA"}, {"./fuzz", "FuzzB"}, {"./model/qr", "FuzzQRDecode"}}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("got %v, want %v", got, want)
+		}
+	}
+}
+
+func TestParseFuzzOutput(t *testing.T) {
+	out := []byte(`fuzz: elapsed: 0s, gathering baseline coverage: 0/27 completed
+fuzz: elapsed: 0s, gathering baseline coverage: 27/27 completed, now fuzzing with 2 workers
+fuzz: elapsed: 3s, execs: 24817 (8272/sec), new interesting: 6 (total: 33)
+fuzz: elapsed: 6s, execs: 30000 (1727/sec), new interesting: 7 (total: 34)
+fuzz: elapsed: 57s, execs: 30000 (0/sec), new interesting: 7 (total: 34)
+fuzz: elapsed: 1m0s, execs: 60000 (10000/sec), new interesting: 10 (total: 37)
+PASS
+`)
+	st := parseOutput(out)
+	if st.Elapsed != time.Minute || st.Execs != 60000 || st.Interesting != 10 || st.ExecsPerSec() != 1000 ||
+		st.Active != 9*time.Second || st.ActiveExecsPerSec() < 6666 || st.ActiveExecsPerSec() > 6667 {
+		t.Fatalf("%+v", st)
+	}
+}
+
+func TestDeadlineFlake(t *testing.T) {
+	flake := []byte("fuzz: elapsed: 11s, execs: 6937 (603/sec), new interesting: 6 (total: 75)\n" +
+		"--- FAIL: FuzzExistingDeviceStep (11.02s)\n    context deadline exceeded\nFAIL\nexit status 1\n")
+	crash := []byte("--- FAIL: FuzzX (1.2s)\n    context deadline exceeded\n    Failing input written to testdata/fuzz/FuzzX/ab\n")
+	other := []byte("--- FAIL: FuzzX (1.2s)\n    x_test.go:9: boom\n")
+	if !deadlineFlake(flake) || deadlineFlake(crash) || deadlineFlake(other) {
+		t.Fatal("deadlineFlake misclassifies")
+	}
+}
+
+// TestRunOrder: the decoders run between two ceiling runs, the rest after;
+// with no decoder (or no ceiling) the order is the caller's.
+func TestRunOrder(t *testing.T) {
+	ceil := Target{"./fuzz/ceiling", "FuzzEmpty"}
+	a := Target{"./fuzz", "FuzzSimRun"}
+	d1 := Target{"./fuzz/decode/qr", "FuzzQRDecode"}
+	d2 := Target{"./fuzz/decode/msg", "FuzzMessageDecode"}
+	b := Target{"./model/qr", "FuzzOther"}
+	got := RunOrder([]Target{a, ceil, d1, b, d2})
+	want := []Target{ceil, d1, d2, ceil, a, b}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("got %v, want %v", got, want)
+		}
+	}
+	if got := RunOrder([]Target{a, ceil, b}); len(got) != 3 || got[0] != a {
+		t.Fatalf("without decoders: %v", got)
+	}
+	if got := RunOrder([]Target{d1, a}); len(got) != 2 || got[0] != d1 {
+		t.Fatalf("without the ceiling: %v", got)
+	}
+	if (Target{"./fuzz/decoder", "FuzzX"}).IsDecoder() || !(Target{"./fuzz/decode", "FuzzX"}).IsDecoder() {
+		t.Fatal("IsDecoder must match the directory ./fuzz/decode and below only")
+	}
+}
+
+// TestFuzzTableBar: each target is judged by the median of its runs, the
+// ceiling is the median of FuzzEmpty's; only decoders are held to the bar.
+func TestFuzzTableBar(t *testing.T) {
+	run := func(tg Target, perSec int64) Stats {
+		return Stats{Target: tg, Elapsed: 10 * time.Second, Active: 10 * time.Second, Execs: 10 * perSec}
+	}
+	ceil := Target{"./fuzz/ceiling", "FuzzEmpty"}
+	fast := Target{"./fuzz/decode/qr", "FuzzFast"}
+	slowT := Target{"./fuzz/decode/qr", "FuzzSlow"}
+	other := Target{"./model/channel", "FuzzCrypto"}
+	var all []Stats
+	for _, r := range [][5]int64{
+		{80_000, 70_000, 90_000, 120_000, 1_000},
+		{100_000, 75_000, 60_000, 90_000, 2_000},
+		{120_000, 72_000, 69_000, 100_000, 3_000},
+	} {
+		all = append(all, run(ceil, r[0]), run(fast, r[1]), run(slowT, r[2]), run(ceil, r[3]), run(other, r[4]))
+	}
+	// Ceiling runs 80k, 120k, 100k, 90k, 120k, 100k: median 100k. FuzzFast
+	// 70k, 75k, 72k: median 72k, at the bar. FuzzSlow 90k, 60k, 69k: 69k.
+	var out bytes.Buffer
+	if slow := WriteTable(&out, all, 0.7); slow != 1 {
+		t.Fatalf("slow = %d, want 1\n%s", slow, out.String())
+	}
+	for _, want := range []string{
+		"FuzzFast                 ./fuzz/decode/qr",
+		"72000 exec/s 70000-75000    0 new  ok   72.0% of ceiling  decoder: at the bar",
+		"69000 exec/s 60000-90000    0 new  ok   69.0% of ceiling  decoder: SLOW (bar 70%)",
+		"4 target(s), 15 run(s), 0 crash(es)",
+		"ceiling 100000 exec/s (median of 80000, 120000, 100000, 90000, 120000, 100000); decoders at 70% of it or more: 1 of 2",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(line, "FuzzCrypto") && strings.Contains(line, "decoder") {
+			t.Errorf("a non-decoder was judged: %s", line)
+		}
+	}
+}
+
+// TestClusterFuzzLiteTargets keeps .clusterfuzzlite/build.sh in step with
+// the module: it must build every native fuzz target, and nothing else.
+func TestClusterFuzzLiteTargets(t *testing.T) {
+	root := filepath.Join("..", "..")
+	script, err := os.ReadFile(filepath.Join(root, ".clusterfuzzlite", "build.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^\t"([a-z/]+) (Fuzz\w+)"$`).FindAllStringSubmatch(string(script), -1) {
+		listed[m[1]+" "+m[2]] = true
+	}
+	found := map[string]bool{}
+	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".") && path != root) {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(path))
+		for _, d := range f.Decls {
+			if fn, ok := d.(*ast.FuncDecl); ok && fn.Recv == nil && strings.HasPrefix(fn.Name.Name, "Fuzz") && isTestingF(fn) {
+				found[filepath.ToSlash(rel)+" "+fn.Name.Name] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range found {
+		if !listed[k] {
+			t.Errorf("build.sh does not build %s", k)
+		}
+	}
+	for k := range listed {
+		if !found[k] {
+			t.Errorf("build.sh builds %s, which does not exist", k)
+		}
+	}
+}
+
+// isTestingF reports whether fn takes one *testing.F.
+func isTestingF(fn *ast.FuncDecl) bool {
+	ps := fn.Type.Params.List
+	if len(ps) != 1 || len(ps[0].Names) > 1 {
+		return false
+	}
+	star, ok := ps[0].Type.(*ast.StarExpr)
+	if !ok {
+		return false
+	}
+	sel, ok := star.X.(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	pkg, ok := sel.X.(*ast.Ident)
+	return ok && pkg.Name == "testing" && sel.Sel.Name == "F"
+}
+
+// TestShares: the budget is split evenly (at least a second a run) and a
+// new input is minimized for a twentieth of a share within 0.5 s..1 min.
+func TestShares(t *testing.T) {
+	for _, c := range []struct {
+		budget         time.Duration
+		n, rounds      int
+		share, minimum time.Duration
+	}{
+		{60 * time.Second, 12, 1, 5 * time.Second, 500 * time.Millisecond},
+		{10 * time.Minute, 2, 1, 5 * time.Minute, 15 * time.Second},
+		{3 * time.Second, 10, 2, time.Second, 500 * time.Millisecond},
+		{4 * time.Hour, 1, 1, 4 * time.Hour, time.Minute},
+	} {
+		share, minimize := Shares(c.budget, c.n, c.rounds)
+		if share != c.share || minimize != c.minimum {
+			t.Errorf("Shares(%v, %d, %d) = %v, %v; want %v, %v", c.budget, c.n, c.rounds, share, minimize, c.share, c.minimum)
+		}
+	}
+}

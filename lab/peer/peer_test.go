@@ -1,0 +1,59 @@
+package peer
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"testing"
+
+	"qrlab/model/channel"
+)
+
+func op(t *testing.T, p *Peer, o map[string]string) Event {
+	t.Helper()
+	b, _ := json.Marshal(o)
+	return p.Handle(b)
+}
+
+// TestPeersTalk: two peers of every construction establish a channel
+// through ops, agree on the check code, carry a message each way, and
+// answer a bad op with an error event.
+func TestPeersTalk(t *testing.T) {
+	for _, name := range []string{"ecies-spec", "ecies-vodozemac", "hpke-spec", "hpke-vodozemac"} {
+		t.Run(name, func(t *testing.T) {
+			c, err := channel.ParseConstruction(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := channel.DefaultConfig(c)
+			g, gpub, err := New(cfg, channel.RoleGenerator, rand.NewChaCha8([32]byte{1}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, _, err := New(cfg, channel.RoleScanner, rand.NewChaCha8([32]byte{2}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := op(t, s, map[string]string{"op": "establish", "peer_key": gpub.String(), "plaintext": "MATRIX_QR_CODE_LOGIN_INITIATE"})
+			if e.Event != "send" || e.Payload == nil {
+				t.Fatalf("establish: %+v", e)
+			}
+			if r := op(t, g, map[string]string{"op": "receive", "payload": *e.Payload}); r.Event != "received" || *r.Plaintext != "MATRIX_QR_CODE_LOGIN_INITIATE" {
+				t.Fatalf("receive initiate: %+v", r)
+			}
+			ok := op(t, g, map[string]string{"op": "send", "plaintext": "MATRIX_QR_CODE_LOGIN_OK"})
+			if r := op(t, s, map[string]string{"op": "receive", "payload": *ok.Payload}); r.Event != "received" {
+				t.Fatalf("receive ok: %+v", r)
+			}
+			gc, sc := op(t, g, map[string]string{"op": "check_code"}), op(t, s, map[string]string{"op": "check_code"})
+			if gc.Code == "" || gc.Code != sc.Code {
+				t.Fatalf("check codes %q and %q", gc.Code, sc.Code)
+			}
+			if r := op(t, g, map[string]string{"op": "establish"}); r.Event != "error" {
+				t.Fatalf("the generator established: %+v", r)
+			}
+			if r := g.Handle([]byte("not json")); r.Event != "error" {
+				t.Fatalf("bad line: %+v", r)
+			}
+		})
+	}
+}

@@ -1,0 +1,109 @@
+package lab
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"qrlab/reports"
+	"qrlab/scenarios"
+)
+
+func tinySweep(t *testing.T) scenarios.Scenario {
+	t.Helper()
+	sc, err := scenarios.Load("happy-path")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Runs, sc.Seed = 3, 1
+	return sc
+}
+
+func records(t *testing.T, dir string) map[[2]uint64]string {
+	t.Helper()
+	got := map[[2]uint64]string{}
+	_, _, err := reports.ScanFile(filepath.Join(dir, "runs.jsonl"), func(r *reports.Record) error {
+		got[[2]uint64{uint64(r.Point), r.Seed}] = r.TraceHash
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// TestSweepShardsMerge: a sweep records every (point, seed) once; two
+// shards merged hold the same records; a resumed complete sweep runs
+// nothing; a second sweep into the same directory is refused.
+func TestSweepShardsMerge(t *testing.T) {
+	sc := tinySweep(t)
+	dir := t.TempDir()
+	full := filepath.Join(dir, "full")
+	r, err := Sweep(sc, SweepOptions{Dir: full, Workers: 2})
+	if err != nil || r.Ran != 6 || r.ShardJobs != 6 || r.Interrupted {
+		t.Fatalf("sweep: %+v, %v", r, err)
+	}
+	want := records(t, full)
+	if len(want) != 6 {
+		t.Fatalf("%d records, want 6", len(want))
+	}
+	if r, err := Sweep(sc, SweepOptions{Dir: full, Workers: 2, Resume: true}); err != nil || r.Ran != 0 || r.Prior != 6 {
+		t.Fatalf("resume of a complete sweep: %+v, %v", r, err)
+	}
+	if _, err := Sweep(sc, SweepOptions{Dir: full, Workers: 2}); err == nil || !strings.Contains(err.Error(), "already holds a sweep") {
+		t.Fatalf("a second sweep into the directory: %v", err)
+	}
+	var shards []string
+	for k := range 2 {
+		d := filepath.Join(dir, "shard", string(rune('a'+k)))
+		if _, err := Sweep(sc, SweepOptions{Dir: d, Workers: 1, ShardK: k, ShardN: 2}); err != nil {
+			t.Fatal(err)
+		}
+		shards = append(shards, d)
+	}
+	merged := filepath.Join(dir, "merged")
+	m, err := Merge(merged, shards)
+	if err != nil || m.Kept != 6 || m.Dups != 0 {
+		t.Fatalf("merge: %+v, %v", m, err)
+	}
+	got := records(t, merged)
+	for k, h := range want {
+		if got[k] != h {
+			t.Errorf("point %d seed %d: merged trace hash %q, the full sweep's %q", k[0], k[1], got[k], h)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(merged, "runs.csv")); err != nil {
+		t.Errorf("no CSV after merge: %v", err)
+	}
+}
+
+// TestSimulateOrderAndStop: outcomes come in seed order with the seeds
+// asked for, and stopping at one starts no more than the window after it.
+func TestSimulateOrderAndStop(t *testing.T) {
+	cfg, sc, err := Config("default", scenarios.Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tot := NewTotals()
+	var seeds []uint64
+	err = Simulate(cfg, sc.Seed, 8, 2, func(oc Outcome) bool {
+		if oc.Err != nil {
+			t.Fatal(oc.Err)
+		}
+		seeds = append(seeds, oc.Result.Seed)
+		tot.Add(&oc.Result)
+		return oc.Index < 3
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range seeds {
+		if s != sc.Seed+uint64(i) {
+			t.Fatalf("seeds %v, want consecutive from %d", seeds, sc.Seed)
+		}
+	}
+	if len(seeds) < 4 || tot.Runs != len(seeds) {
+		t.Fatalf("%d outcomes, totals of %d runs; want at least 4", len(seeds), tot.Runs)
+	}
+}

@@ -1,0 +1,215 @@
+package lab
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"qrlab/reports"
+	"qrlab/scenarios"
+)
+
+// openDir prepares a sweep's directory: a new sweep writes its manifest;
+// resume checks that the directory holds the same sweep (and shard), reads
+// which runs are recorded, cuts a record the last process left half
+// written (telling warn), and rewrites the CSV from the records.
+func openDir(dir string, resume bool, m *reports.Manifest, warn func(error)) (done bitset, prior int, err error) {
+	done = newBitset(m.Jobs())
+	mpath := filepath.Join(dir, "sweep.json")
+	jsonlPath := filepath.Join(dir, "runs.jsonl")
+	old, err := reports.ReadManifest(mpath)
+	switch {
+	case err == nil && !resume:
+		return nil, 0, fmt.Errorf("%s already holds a sweep (%s); --resume continues it, or choose another --out", dir, old.Name)
+	case err == nil:
+		if old.Fingerprint != m.Fingerprint {
+			return nil, 0, fmt.Errorf("%s holds a different sweep (fingerprint %s, this one %s): same scenario, --runs and --seed are needed to resume",
+				dir, old.Fingerprint, m.Fingerprint)
+		}
+		if old.Shard != m.Shard {
+			return nil, 0, fmt.Errorf("%s holds shard %q, not %q", dir, old.Shard, m.Shard)
+		}
+	case errors.Is(err, os.ErrNotExist):
+		if _, serr := os.Stat(jsonlPath); serr == nil {
+			return nil, 0, fmt.Errorf("%s has runs.jsonl but no sweep.json; choose another --out", dir)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, 0, err
+		}
+		if err := reports.WriteManifest(mpath, m); err != nil {
+			return nil, 0, err
+		}
+		return done, 0, nil
+	default:
+		return nil, 0, err
+	}
+	// Resume.
+	valid, _, err := reports.ScanFile(jsonlPath, func(r *reports.Record) error {
+		j, ok := m.Job(r.Point, r.Seed)
+		if !ok {
+			return fmt.Errorf("record of point %d seed %d is not part of this sweep", r.Point, r.Seed)
+		}
+		if !done.get(j) {
+			done.set(j)
+			prior++
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, 0, fmt.Errorf("resume: %v", err)
+	}
+	if err == nil {
+		if st, _ := os.Stat(jsonlPath); st != nil && st.Size() > valid {
+			if warn != nil {
+				warn(fmt.Errorf("resume: dropping a half-written record at the end of %s", jsonlPath))
+			}
+			if err := os.Truncate(jsonlPath, valid); err != nil {
+				return nil, 0, err
+			}
+		}
+	}
+	if err := RewriteCSV(dir, m); err != nil {
+		return nil, 0, fmt.Errorf("resume: %v", err)
+	}
+	return done, prior, nil
+}
+
+// RewriteCSV makes DIR/runs.csv from DIR/runs.jsonl.
+func RewriteCSV(dir string, m *reports.Manifest) error {
+	f, err := os.Create(filepath.Join(dir, "runs.csv"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	bw := bufio.NewWriterSize(f, 1<<16)
+	cw := reports.NewCSVWriter(bw, axisPaths(m), true)
+	_, _, err = reports.ScanFile(filepath.Join(dir, "runs.jsonl"), func(r *reports.Record) error { return cw.Write(r) })
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := cw.Flush(); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// WritePoint writes the scenario of r's grid point, with r's seed as its
+// one run, to DIR/points/point-P.json and returns the path: what
+// simrun replay --scenario needs to reproduce r.
+func WritePoint(dir string, sc scenarios.Scenario, m *reports.Manifest, r *reports.Record) (string, error) {
+	ps, err := sc.At(m.PointValues(r.Point))
+	if err != nil {
+		return "", err
+	}
+	ps.Runs, ps.Seed = 1, r.Seed
+	b, err := json.MarshalIndent(ps, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	pd := filepath.Join(dir, "points")
+	path := filepath.Join(pd, fmt.Sprintf("point-%d.json", r.Point))
+	if err := os.MkdirAll(pd, 0o755); err != nil {
+		return "", err
+	}
+	return path, os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// MergeResult is what Merge did.
+type MergeResult struct {
+	Manifest   *reports.Manifest
+	Kept, Dups int
+}
+
+// Merge joins the directories of a sweep's shards into out: one manifest,
+// every run once (duplicates dropped), and the CSV.
+func Merge(out string, shards []string) (*MergeResult, error) {
+	if _, err := os.Stat(filepath.Join(out, "runs.jsonl")); err == nil {
+		return nil, fmt.Errorf("%s already holds records; choose a new --out", out)
+	}
+	m, err := mergeManifest(out, shards)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.Create(filepath.Join(out, "runs.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	w := bufio.NewWriterSize(f, 1<<16)
+	done := newBitset(m.Jobs())
+	res := &MergeResult{Manifest: m}
+	for _, d := range shards {
+		_, _, err := reports.ScanFile(filepath.Join(d, "runs.jsonl"), func(r *reports.Record) error {
+			j, ok := m.Job(r.Point, r.Seed)
+			if !ok {
+				return fmt.Errorf("record of point %d seed %d is not part of the sweep", r.Point, r.Seed)
+			}
+			if done.get(j) {
+				res.Dups++
+				return nil
+			}
+			done.set(j)
+			res.Kept++
+			b, err := json.Marshal(r)
+			if err != nil {
+				return err
+			}
+			_, err = w.Write(append(b, '\n'))
+			return err
+		})
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return nil, err
+	}
+	if err := reports.WriteManifest(filepath.Join(out, "sweep.json"), m); err != nil {
+		return nil, err
+	}
+	if err := RewriteCSV(out, m); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// mergeManifest is the manifest of the shards' sweep, with the shards it
+// merges.
+func mergeManifest(out string, shards []string) (*reports.Manifest, error) {
+	var m *reports.Manifest
+	for _, d := range shards {
+		if filepath.Clean(d) == filepath.Clean(out) {
+			return nil, fmt.Errorf("--out %s is one of the shards", d)
+		}
+		sm, err := reports.ReadManifest(filepath.Join(d, "sweep.json"))
+		if err != nil {
+			return nil, err
+		}
+		if m == nil {
+			c := *sm
+			m = &c
+			m.Shard, m.Merged = "", nil
+		} else if sm.Fingerprint != m.Fingerprint {
+			return nil, fmt.Errorf("%s is shard %q of another sweep (%s, fingerprint %s; the first shard's is %s)",
+				d, sm.Shard, sm.Name, sm.Fingerprint, m.Fingerprint)
+		}
+		if sm.Shard == "" {
+			m.Merged = append(m.Merged, "all")
+		} else {
+			m.Merged = append(m.Merged, sm.Merged...)
+			if len(sm.Merged) == 0 {
+				m.Merged = append(m.Merged, sm.Shard)
+			}
+		}
+	}
+	return m, nil
+}
