@@ -140,4 +140,3 @@ func TestMonitorUnits(t *testing.T) {
 		}
 	})
 }
-
