@@ -116,7 +116,10 @@ func TestClientParseErrors(t *testing.T) {
 			ErrAnswerMissing, `rendezvous create answer (status 200): member "id": missing`},
 		{"create token not a string", func() error { _, err := js.ParseCreate(jsonResp(200, `{"id":"a","sequence_token":1}`)); return err },
 			ErrAnswerMissing, `member "sequence_token"`},
-		{"create duplicate key", func() error { _, err := js.ParseCreate(jsonResp(200, `{"id":"a","id":"b","sequence_token":"1"}`)); return err },
+		{"create duplicate key", func() error {
+			_, err := js.ParseCreate(jsonResp(200, `{"id":"a","id":"b","sequence_token":"1"}`))
+			return err
+		},
 			ErrAnswerMalformed, "duplicate key"},
 		{"etag create relative url", func() error {
 			_, err := et.ParseCreate(&Response{Status: 201, Header: Header{{Name: "ETag", Value: `"1"`}}, Body: []byte(`{"url":"/x"}`)})
@@ -124,7 +127,10 @@ func TestClientParseErrors(t *testing.T) {
 		}, ErrAnswerMissing, `member "url" (an absolute URL)`},
 		{"etag create no ETag", func() error { _, err := et.ParseCreate(jsonResp(201, `{"url":"https://h/x"}`)); return err },
 			ErrAnswerMissing, "header ETag"},
-		{"read trailing garbage", func() error { _, _, err := js.ParseRead(jsonResp(200, `{"data":"x","sequence_token":"1"} x`)); return err },
+		{"read trailing garbage", func() error {
+			_, _, err := js.ParseRead(jsonResp(200, `{"data":"x","sequence_token":"1"} x`))
+			return err
+		},
 			ErrAnswerMalformed, "invalid JSON"},
 		{"read not an object", func() error { _, _, err := js.ParseRead(jsonResp(200, `["data"]`)); return err },
 			ErrAnswerMalformed, "not an object"},
