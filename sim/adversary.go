@@ -397,7 +397,7 @@ func (a *replayer) answer(r *Runner, w *run, x *exchange, ar *arrival) {
 	if x.req.Method == "GET" && ar.resp.Status == 200 {
 		tok := ""
 		if _, t, err := w.mon.codec.ParseRead(&rendezvous.Response{Status: ar.resp.Status, Header: ar.resp.Header, Body: ar.resp.Body}); err == nil {
-			tok = string(t)
+			tok = t
 		}
 		if tok != "" {
 			payload := a.recorded[a.rnd.IntN(len(a.recorded))]

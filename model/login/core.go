@@ -594,7 +594,7 @@ func (c *core) mailboxResponse(r Response) routed {
 			c.failLocal(ReasonHTTPError, "rendezvous GET: malformed answer")
 			return ignored
 		}
-		return c.readAnswer(op, string(d), string(t))
+		return c.readAnswer(op, string(d), t)
 	case opPut:
 		tok, err := c.codec.ParseWritten(rvResponse(r))
 		switch {

@@ -3,9 +3,9 @@ package rendezvous
 import "strings"
 
 // Answer parsers of the client codec (see client.go), and the request
-// parsers a monitor uses to see what a client asked for. Strings returned as
-// []byte share the body's memory unless they held escapes: compare them, do
-// not keep them.
+// parsers a monitor uses to see what a client asked for. Payloads returned
+// as []byte share the body's memory unless they held escapes: compare them,
+// do not keep them.
 
 // Created is a parsed answer to a create.
 type Created struct {
@@ -53,32 +53,32 @@ func (c Client) ParseCreate(resp *Response) (Created, error) {
 }
 
 // ParseRead reads a 200 answer to a GET of a session: the payload and its
-// token (the ETag header and the body; or the "data" and "sequence_token"
+// token (the body and the ETag header; or the "data" and "sequence_token"
 // members, both strings, either possibly empty). A 304 is ErrAnswerStatus:
 // the caller that sent If-None-Match checks for it first.
-func (c Client) ParseRead(resp *Response) (data, token []byte, err error) {
+func (c Client) ParseRead(resp *Response) (data []byte, token string, err error) {
 	const op = "read"
 	if err := statusErr(op, resp.Status, 200, 200); err != nil {
-		return nil, nil, err
+		return nil, "", err
 	}
 	if c.etag {
 		t := resp.Header.Get("ETag")
 		if t == "" {
-			return nil, nil, answerErr(op, resp.Status, "header ETag", ErrAnswerMissing)
+			return nil, "", answerErr(op, resp.Status, "header ETag", ErrAnswerMissing)
 		}
-		return resp.Body, []byte(t), nil
+		return resp.Body, t, nil
 	}
 	var d, t jsonField
 	if err := parseJSONObject(resp.Body, "data", "sequence_token", &d, &t, true); err != nil {
-		return nil, nil, malformed(op, resp.Status, err)
+		return nil, "", malformed(op, resp.Status, err)
 	}
 	if d.kind != jsonString {
-		return nil, nil, answerErr(op, resp.Status, `member "data"`, ErrAnswerMissing)
+		return nil, "", answerErr(op, resp.Status, `member "data"`, ErrAnswerMissing)
 	}
 	if t.kind != jsonString {
-		return nil, nil, answerErr(op, resp.Status, `member "sequence_token"`, ErrAnswerMissing)
+		return nil, "", answerErr(op, resp.Status, `member "sequence_token"`, ErrAnswerMissing)
 	}
-	return d.str, t.str, nil
+	return d.str, string(t.str), nil
 }
 
 // ParseWritten reads the answer to a PUT: 409 and 412 (either flavour's

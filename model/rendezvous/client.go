@@ -181,6 +181,26 @@ func AppendReadBody(dst []byte, data, token string) []byte {
 	return append(dst, '}')
 }
 
+// AppendCreatedBody appends the JSON flavours' create answer document
+// {"id":...,"sequence_token":...,"expires_in_ms":...}, for test doubles.
+func AppendCreatedBody(dst []byte, id, token string, expiresInMs int64) []byte {
+	dst = append(dst, `{"id":`...)
+	dst = wire.AppendString(dst, id)
+	dst = append(dst, `,"sequence_token":`...)
+	dst = wire.AppendString(dst, token)
+	dst = append(dst, `,"expires_in_ms":`...)
+	dst = strconv.AppendInt(dst, expiresInMs, 10)
+	return append(dst, '}')
+}
+
+// AppendWrittenBody appends the JSON flavours' answer to an accepted PUT,
+// {"sequence_token":...}, for test doubles.
+func AppendWrittenBody(dst []byte, token string) []byte {
+	dst = append(dst, `{"sequence_token":`...)
+	dst = wire.AppendString(dst, token)
+	return append(dst, '}')
+}
+
 // SetRead rewrites a 200 answer to a GET so that it carries data under
 // token, keeping its other header lines (the header is copied, never
 // changed in place).

@@ -72,7 +72,7 @@ func TestClientCodecAgainstStore(t *testing.T) {
 			}
 			resp = cs.do("GET", cs.path, nil, nil)
 			data, tok, err := cs.c.ParseRead(&resp)
-			if err != nil || string(data) != "first" || string(tok) != cr.Token {
+			if err != nil || string(data) != "first" || tok != cr.Token {
 				t.Fatalf("read: %q %q %v, want %q", data, tok, err, cr.Token)
 			}
 			next, err := cs.put(cr.Token, "second \"quoted\" \x01")
@@ -87,7 +87,7 @@ func TestClientCodecAgainstStore(t *testing.T) {
 				if resp.Status != 304 {
 					t.Fatalf("poll on the current ETag: %d", resp.Status)
 				}
-			} else if data, tok, err := cs.c.ParseRead(&resp); err != nil || string(data) != "second \"quoted\" \x01" || string(tok) != next {
+			} else if data, tok, err := cs.c.ParseRead(&resp); err != nil || string(data) != "second \"quoted\" \x01" || tok != next {
 				t.Fatalf("poll: %q %q %v", data, tok, err)
 			}
 			cs.do("DELETE", cs.path, nil, nil)
@@ -176,7 +176,7 @@ func TestClientReadsMembers(t *testing.T) {
 	}
 	for _, c := range cases {
 		d, tok, err := js.ParseRead(&Response{Status: 200, Body: []byte(c.body)})
-		if (err == nil) != c.ok || string(d) != c.data || string(tok) != c.tok {
+		if (err == nil) != c.ok || string(d) != c.data || tok != c.tok {
 			t.Errorf("%s: got %q %q %v", c.body, d, tok, err)
 		}
 	}
@@ -212,12 +212,18 @@ func TestClientBuildsWhatItReads(t *testing.T) {
 			t.Fatalf("%s: %q %q %v %v", body, d, tok, m, err)
 		}
 	}
+	if cr, err := js.ParseCreate(&Response{Status: 200, Body: AppendCreatedBody(nil, data, "7", 120000)}); err != nil || cr.ID != data || cr.Token != "7" {
+		t.Fatalf("created body: %+v %v", cr, err)
+	}
+	if tok, err := js.ParseWritten(&Response{Status: 200, Body: AppendWrittenBody(nil, data)}); err != nil || tok != data {
+		t.Fatalf("written body: %q %v", tok, err)
+	}
 	resp := Response{Status: 200, Header: Header{{Name: "Content-Length", Value: "1"}}, Body: []byte("x")}
 	for _, c := range []Client{js, NewClient(FlavourETag)} {
 		r := resp
 		c.SetRead(&r, data, `"9"`)
 		d, tok, err := c.ParseRead(&r)
-		if err != nil || string(d) != data || string(tok) != `"9"` || r.Header.Get("Content-Length") != itoa(len(r.Body)) {
+		if err != nil || string(d) != data || tok != `"9"` || r.Header.Get("Content-Length") != itoa(len(r.Body)) {
 			t.Fatalf("etag=%v: %q %q %v %v", c.ETag(), d, tok, err, r.Header)
 		}
 	}
@@ -252,7 +258,7 @@ func FuzzClientParse(f *testing.F) {
 		if cerr == nil && (jerr != nil || str("id") != cr.ID || str("sequence_token") != cr.Token) {
 			t.Fatalf("create %+v, encoding/json %v %v", cr, m, jerr)
 		}
-		if rerr == nil && (jerr != nil || str("data") != string(d) || str("sequence_token") != string(tok)) {
+		if rerr == nil && (jerr != nil || str("data") != string(d) || str("sequence_token") != tok) {
 			t.Fatalf("read %q %q, encoding/json %v %v", d, tok, m, jerr)
 		}
 		if werr == nil && (jerr != nil || str("sequence_token") != wtok) {

@@ -55,7 +55,8 @@
 // ErrAnswerNotFound, ErrAnswerConflict, ErrAnswerMalformed,
 // ErrAnswerMissing), and reads what a client asked for (CreateData,
 // WriteOf, TxnOf) and builds read answers (AppendReadBody, SetRead) for
-// monitors, adversaries and test doubles. The login machines
+// monitors, adversaries and test doubles (AppendCreatedBody and
+// AppendWrittenBody too, for a fake mailbox). The login machines
 // (model/login), the simulator's monitors and adversaries (sim) use it;
 // the store's own request reading and answer writing are the server side
 // (etag.go, seqtoken.go) and share its JSON reader (json.go).
