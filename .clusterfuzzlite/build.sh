@@ -34,6 +34,7 @@ targets=(
 	"model/login FuzzNewDeviceStep"
 	"model/login FuzzExistingDeviceStep"
 	"model/oauth FuzzTokenEndpoint"
+	"model/rendezvous FuzzClientParse"
 	"model/rendezvous FuzzRendezvousStore"
 	"model/rendezvous FuzzStoreMatchesSpec"
 	"model/wire FuzzReaderEncodingJSON"

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
-	"strconv"
 	"strings"
 
 	"qrlab/model/homeserver"
@@ -217,20 +216,20 @@ func (a *maliciousRendezvous) rendezvousAnswer(r *Runner, w *run, x *exchange, r
 		case 0:
 			if len(b.issued) > 1 {
 				old := b.issued[a.rnd.IntN(len(b.issued)-1)]
-				w.mon.setRead(resp, old[1], b.token)
+				w.mon.codec.SetRead(resp, old.data, b.token)
 				act = "replays an older payload under the current token"
 			}
 		case 1:
-			if d := b.data; len(d) > 4 {
+			if d := b.spec.Data; len(d) > 4 {
 				bs := []byte(d)
 				bs[a.rnd.IntN(len(bs))] ^= 1 << a.rnd.IntN(6)
-				w.mon.setRead(resp, string(bs), b.token)
+				w.mon.codec.SetRead(resp, string(bs), b.token)
 				act = "rewrites the payload"
 			}
 		case 2:
 			if len(b.issued) > 1 {
 				old := b.issued[a.rnd.IntN(len(b.issued)-1)]
-				w.mon.setRead(resp, b.data, old[0])
+				w.mon.codec.SetRead(resp, b.spec.Data, old.token)
 				act = "answers a stale token"
 			}
 		case 3:
@@ -244,7 +243,7 @@ func (a *maliciousRendezvous) rendezvousAnswer(r *Runner, w *run, x *exchange, r
 			// peer's next one: with one key both ways, it would open.
 			i := machineIndex(x.client)
 			if k := w.mon.openedUpTo[i][1-i] + 1; i < 2 && k >= 0 && k < len(w.mon.written[i]) {
-				w.mon.setRead(resp, w.mon.written[i][k], b.token)
+				w.mon.codec.SetRead(resp, w.mon.written[i][k], b.token)
 				act = "reflects the reader's own payload back to it"
 			}
 		}
@@ -309,13 +308,7 @@ func (a *flooder) timer(r *Runner, w *run, ev *event) {
 	url := r.createURL()
 	for range int(ev.id) {
 		req := login.Request{Target: login.TargetRendezvous, Method: "POST", URL: url, Path: pathOf(url), Timeout: 10_000}
-		if w.mon.etag {
-			req.Body = []byte("flood")
-			req.Header = oauth.NewHeader("Content-Type", "text/plain", "Content-Length", "5")
-		} else {
-			req.Body = []byte(`{"data":"flood"}`)
-			req.Header = oauth.NewHeader("Content-Type", oauth.ContentTypeJSON)
-		}
+		req.Header, req.Body = w.mon.codec.Create("flood")
 		r.advSend(w, a, req)
 		w.res.AdversaryActs++
 	}
@@ -403,9 +396,7 @@ func (a *replayer) timer(r *Runner, w *run, ev *event) {
 func (a *replayer) answer(r *Runner, w *run, x *exchange, ar *arrival) {
 	if x.req.Method == "GET" && ar.resp.Status == 200 {
 		tok := ""
-		if w.mon.etag {
-			tok = ar.resp.Header.Get("ETag")
-		} else if _, t, ok := w.mon.parseReadBody(ar.resp.Body); ok {
+		if _, t, err := w.mon.codec.ParseRead(&rendezvous.Response{Status: ar.resp.Status, Header: ar.resp.Header, Body: ar.resp.Body}); err == nil {
 			tok = t
 		}
 		if tok != "" {
@@ -422,13 +413,8 @@ func (a *replayer) answer(r *Runner, w *run, x *exchange, ar *arrival) {
 				}
 			}
 			req := login.Request{Target: login.TargetRendezvous, Method: "PUT", URL: a.url, Path: pathOf(a.url), Timeout: 10_000}
-			if w.mon.etag {
-				req.Body = []byte(payload)
-				req.Header = oauth.NewHeader("Content-Type", "text/plain", "If-Match", tok, "Content-Length", strconv.Itoa(len(payload)))
-			} else {
-				req.Body = mailboxJSON(payload, tok)
-				req.Header = oauth.NewHeader("Content-Type", oauth.ContentTypeJSON)
-			}
+			// The document it read, with the recorded payload in it.
+			req.Header, req.Body = w.mon.codec.PutEcho(tok, payload)
 			r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorAttacker, Peer: ActorHomeserver, Name: "replayer writes a recorded payload"})
 			w.res.AdversaryActs++
 			r.advSend(w, a, req)

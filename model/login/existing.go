@@ -183,8 +183,7 @@ func (e *ExistingDevice) checkDevice() {
 	e.soft = e.v.Flow.DeviceCheckError == variant.DeviceCheckAlreadyExists
 }
 
-func (e *ExistingDevice) api() {
-	r := e.resp
+func (e *ExistingDevice) api(r Response) {
 	switch e.state {
 	case StateCheckingDevice:
 		switch r.Status {
@@ -244,8 +243,8 @@ func (e *ExistingDevice) sendAccepted() {
 	}
 }
 
-func (e *ExistingDevice) timerFired() {
-	if e.fired == tDevicePoll && e.state == StateWaitingDevice {
+func (e *ExistingDevice) timerFired(p purpose) {
+	if p == tDevicePoll && e.state == StateWaitingDevice {
 		e.getDevice()
 	}
 }

@@ -204,8 +204,7 @@ func (n *NewDevice) discover() {
 	n.issue(opAPI, TargetHomeserver, "GET", n.hsBase+homeserver.PathAuthMetadata, nil, nil)
 }
 
-func (n *NewDevice) api() {
-	r := n.resp
+func (n *NewDevice) api(r Response) {
 	switch n.state {
 	case StateDiscovering:
 		n.discovered(r)
@@ -437,8 +436,8 @@ func (n *NewDevice) sendProtocol() {
 	}
 }
 
-func (n *NewDevice) timerFired() {
-	if n.fired == tTokenPoll && n.state == StatePollingToken {
+func (n *NewDevice) timerFired(p purpose) {
+	if p == tTokenPoll && n.state == StatePollingToken {
 		n.issue(opAPI, TargetOP, "POST", n.tokenURL, oauth.NewHeader("Content-Type", oauth.ContentTypeForm),
 			oauth.EncodeForm("grant_type", oauth.GrantTypeDeviceCode, "device_code", n.deviceCode, "client_id", n.clientID))
 	}

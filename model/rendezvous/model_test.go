@@ -256,6 +256,27 @@ func (m *machine) putStale(t *rapid.T) {
 	m.put(t, id, rapid.SampledFrom(m.views[id]).Draw(t, "stale view"))
 }
 
+// putForeign sends a write conditioned on a token the session never handed
+// out: the spec's Foreign view, never current.
+func (m *machine) putForeign(t *rapid.T) {
+	if len(m.ids) == 0 {
+		t.Skip("no sessions")
+	}
+	id := rapid.SampledFrom(m.ids).Draw(t, "id")
+	tok := "zz-forged"
+	if m.cfg.Flavour == FlavourETag {
+		tok = `"zz-forged"`
+	}
+	data := rapid.SampledFrom(payloads).Draw(t, "data")
+	req := m.c.putReq(id, tok, data)
+	op := Op{Kind: OpWrite, Foreign: true, Data: data}
+	if m.cfg.Idempotency == IdempotencyTxnID {
+		op.Txn = "txn" + strconv.Itoa(m.c.txn)
+	}
+	m.send(t, id, req, op)
+	m.puts[id] = append(m.puts[id], sentPut{req, op})
+}
+
 func (m *machine) putRetry(t *rapid.T) {
 	if len(m.ids) == 0 {
 		t.Skip("no sessions")
@@ -365,6 +386,7 @@ func checkAgainstSpec(rt *rapid.T, cfg Config) {
 		"getIfChanged": m.getIfChanged,
 		"putFresh":     m.putFresh,
 		"putStale":     m.putStale,
+		"putForeign":   m.putForeign,
 		"putRetry":     m.putRetry,
 		"delete":       m.del,
 		"advance":      m.advance,
