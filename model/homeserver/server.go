@@ -11,16 +11,17 @@ import (
 	"qrlab/model/wire"
 )
 
-// The request and response types are the provider's: see oauth.Request.
+// Time and the request and response types are package wire's, shared with
+// the provider and the rendezvous store.
 type (
 	// Millis is virtual time in milliseconds.
-	Millis = oauth.Millis
+	Millis = wire.Millis
 	// Request is one HTTP request.
-	Request = oauth.Request
+	Request = wire.Request
 	// Response is one HTTP response.
-	Response = oauth.Response
+	Response = wire.Response
 	// Header is a list of header lines.
-	Header = oauth.Header
+	Header = wire.Header
 )
 
 // never is the visibility time of a device the server holds keys for but

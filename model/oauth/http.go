@@ -15,20 +15,16 @@ import (
 // its request type from here) and with the rendezvous store, so that a
 // simulator routes the same values to any of the three servers.
 
-// Millis is a point in virtual time or a duration, in milliseconds. The
-// provider never reads a clock: every call takes the time as an argument.
-type Millis int64
+// Millis is virtual time in milliseconds, package wire's: the provider
+// never reads a clock, every call takes the time as an argument.
+type Millis = wire.Millis
 
 // Durations in Millis.
 const (
-	Millisecond Millis = 1
-	Second      Millis = 1000
-	Minute      Millis = 60 * Second
+	Millisecond = wire.Millisecond
+	Second      = wire.Second
+	Minute      = wire.Minute
 )
-
-// Seconds returns m in whole seconds, rounded down, as the OAuth JSON fields
-// (expires_in, interval) carry them.
-func (m Millis) Seconds() int64 { return int64(m / Second) }
 
 // The HTTP types are package wire's.
 type (
