@@ -14,6 +14,7 @@ import (
 	"qrlab/model/oauth"
 	"qrlab/model/qr"
 	"qrlab/model/rendezvous"
+	"qrlab/model/wire"
 )
 
 // adversary is a named attacker a scenario adds to a run. Each hook is
@@ -311,10 +312,10 @@ func (a *flooder) timer(r *Runner, w *run, ev *event) {
 		req := login.Request{Target: login.TargetRendezvous, Method: "POST", URL: url, Path: pathOf(url), Timeout: 10_000}
 		if w.mon.etag {
 			req.Body = []byte("flood")
-			req.Header = oauth.NewHeader("Content-Type", "text/plain", "Content-Length", "5")
+			req.Header = wire.NewHeader("Content-Type", "text/plain", "Content-Length", "5")
 		} else {
 			req.Body = []byte(`{"data":"flood"}`)
-			req.Header = oauth.NewHeader("Content-Type", oauth.ContentTypeJSON)
+			req.Header = wire.NewHeader("Content-Type", wire.ContentTypeJSON)
 		}
 		r.advSend(w, a, req)
 		w.res.AdversaryActs++
@@ -424,10 +425,10 @@ func (a *replayer) answer(r *Runner, w *run, x *exchange, ar *arrival) {
 			req := login.Request{Target: login.TargetRendezvous, Method: "PUT", URL: a.url, Path: pathOf(a.url), Timeout: 10_000}
 			if w.mon.etag {
 				req.Body = []byte(payload)
-				req.Header = oauth.NewHeader("Content-Type", "text/plain", "If-Match", tok, "Content-Length", strconv.Itoa(len(payload)))
+				req.Header = wire.NewHeader("Content-Type", "text/plain", "If-Match", tok, "Content-Length", strconv.Itoa(len(payload)))
 			} else {
 				req.Body = mailboxJSON(payload, tok)
-				req.Header = oauth.NewHeader("Content-Type", oauth.ContentTypeJSON)
+				req.Header = wire.NewHeader("Content-Type", wire.ContentTypeJSON)
 			}
 			r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorAttacker, Peer: ActorHomeserver, Name: "replayer writes a recorded payload"})
 			w.res.AdversaryActs++
@@ -595,7 +596,7 @@ func (a *phishingOP) start(r *Runner, w *run) {
 	if r.oc.DynamicRegistration {
 		r.advSend(w, a, login.Request{Target: login.TargetOP, Method: "POST", URL: strings.TrimSuffix(r.oc.Issuer, "/") + "/" + oauth.PathRegistration,
 			Path: pathOf(strings.TrimSuffix(r.oc.Issuer, "/") + "/" + oauth.PathRegistration), Timeout: 10_000,
-			Header: oauth.NewHeader("Content-Type", oauth.ContentTypeJSON),
+			Header: wire.NewHeader("Content-Type", wire.ContentTypeJSON),
 			Body:   []byte(`{"client_name":"Totally Element","grant_types":["urn:ietf:params:oauth:grant-type:device_code","refresh_token"],"token_endpoint_auth_method":"none","application_type":"native","client_uri":"https://element.example"}`)})
 		return
 	}
@@ -605,7 +606,7 @@ func (a *phishingOP) start(r *Runner, w *run) {
 func (a *phishingOP) authorize(r *Runner, w *run, url, clientID string) {
 	a.clientID = clientID
 	r.advSend(w, a, login.Request{Target: login.TargetOP, Method: "POST", URL: url, Path: pathOf(url), Timeout: 10_000,
-		Header: oauth.NewHeader("Content-Type", oauth.ContentTypeForm),
+		Header: wire.NewHeader("Content-Type", wire.ContentTypeForm),
 		Body:   oauth.EncodeForm("client_id", clientID, "scope", oauth.ScopeOpenID+" "+oauth.ScopeAPI+" "+oauth.ScopeDevicePrefix+"ATTACKERDEV")})
 }
 
@@ -649,6 +650,6 @@ func (a *phishingOP) answer(r *Runner, w *run, x *exchange, ar *arrival) {
 func (a *phishingOP) timer(r *Runner, w *run, ev *event) {
 	url := strings.TrimSuffix(r.oc.Issuer, "/") + "/" + oauth.PathToken
 	r.advSend(w, a, login.Request{Target: login.TargetOP, Method: "POST", URL: url, Path: pathOf(url), Timeout: 10_000,
-		Header: oauth.NewHeader("Content-Type", oauth.ContentTypeForm),
+		Header: wire.NewHeader("Content-Type", wire.ContentTypeForm),
 		Body:   oauth.EncodeForm("grant_type", oauth.GrantTypeDeviceCode, "device_code", a.deviceCode, "client_id", a.clientID)})
 }

@@ -177,7 +177,7 @@ func (r *Runner) browse(w *run, who Actor, uri string, form []byte, tries int) {
 		Timeout: Millis(r.cfg.User.BrowserRetryMillis)}
 	if form != nil {
 		req.Method = "POST"
-		req.Header = oauth.NewHeader("Content-Type", oauth.ContentTypeForm)
+		req.Header = wire.NewHeader("Content-Type", wire.ContentTypeForm)
 	}
 	id := r.send(w, who, req, form)
 	r.ex[id].tries = tries

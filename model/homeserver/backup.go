@@ -7,7 +7,6 @@ import (
 	"io"
 	"strconv"
 
-	"qrlab/model/oauth"
 	"qrlab/model/wire"
 )
 
@@ -70,5 +69,5 @@ func (h *Server) backupVersion(userID string) Response {
 	b = append(b, `},"count":0,"etag":"0","version":`...)
 	b = wire.AppendString(b, bk.version)
 	b = append(b, '}')
-	return Response{Status: 200, Header: oauth.JSONHeader(), Body: b}
+	return Response{Status: 200, Header: wire.JSONHeader(), Body: b}
 }

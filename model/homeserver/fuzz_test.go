@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"qrlab/model/oauth"
+	"qrlab/model/wire"
 )
 
 // fuzzFixture is what every fuzz input starts from: Alice's identity and her
@@ -67,7 +67,7 @@ func FuzzKeysUpload(f *testing.F) {
 		a.master, a.ssk, a.usk = fx.keys.master, fx.keys.ssk, fx.keys.usk
 		hs.AddDevice(0, aliceID, newDevice, newToken)
 		r, _ := hs.Handle(1, &Request{Method: "POST", Path: PathKeysUpload,
-			Header: oauth.NewHeader("Authorization", "Bearer "+newToken), Body: body})
+			Header: wire.NewHeader("Authorization", "Bearer "+newToken), Body: body})
 		if r.Status != 200 && r.Status != 400 {
 			t.Fatalf("status %d: %s", r.Status, r.Body)
 		}

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"qrlab/model/oauth"
 	"qrlab/model/wire"
 )
 
@@ -87,7 +86,7 @@ func (h *Server) keysUpload(now Millis, ref tokenRef, body []byte, fx []Effect) 
 		alg, _, _ := strings.Cut(id, ":")
 		d.otkCounts[alg]++
 	}
-	return Response{Status: 200, Header: oauth.JSONHeader(), Body: otkCountsBody(d.otkCounts)}, fx
+	return Response{Status: 200, Header: wire.JSONHeader(), Body: otkCountsBody(d.otkCounts)}, fx
 }
 
 // otkCountsBody is {"one_time_key_counts":{...}}, algorithms sorted, with

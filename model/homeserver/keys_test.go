@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"qrlab/model/oauth"
+	"qrlab/model/wire"
 )
 
 func stream(seed uint64) io.Reader {
@@ -70,7 +70,7 @@ func newKeysEnv(t testing.TB, strict bool) *keysEnv {
 func (e *keysEnv) upload(body []byte) Response {
 	r, _ := e.hs.Handle(1, &Request{
 		Method: "POST", Path: PathKeysUpload,
-		Header: oauth.NewHeader("Authorization", "Bearer "+newToken, "Content-Type", "application/json"),
+		Header: wire.NewHeader("Authorization", "Bearer "+newToken, "Content-Type", "application/json"),
 		Body:   body,
 	})
 	return r

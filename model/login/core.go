@@ -5,17 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"qrlab/model/wire"
 	"strconv"
 	"strings"
 
 	"qrlab/model/channel"
 	"qrlab/model/homeserver"
 	"qrlab/model/msg"
-	"qrlab/model/oauth"
 	"qrlab/model/qr"
 	"qrlab/model/rendezvous"
 	"qrlab/model/variant"
+	"qrlab/model/wire"
 )
 
 // mbOp is the rendezvous operation in flight.
@@ -465,7 +464,7 @@ func (c *core) createURL() string {
 func (c *core) discoverRendezvous() {
 	var h Header
 	if c.bearer != "" {
-		h = oauth.NewHeader("Authorization", "Bearer "+c.bearer)
+		h = wire.NewHeader("Authorization", "Bearer "+c.bearer)
 	}
 	c.issue(opDiscover, TargetRendezvous, "GET", c.createURL(), h, nil)
 }
@@ -505,10 +504,10 @@ func (c *core) nextTxnID() string {
 }
 
 func (c *core) create() {
-	h := oauth.NewHeader("Content-Type", oauth.ContentTypeJSON)
+	h := wire.NewHeader("Content-Type", wire.ContentTypeJSON)
 	body := []byte(`{"data":""}`)
 	if c.etag {
-		h, body = oauth.NewHeader("Content-Type", "text/plain", "Content-Length", "0"), nil
+		h, body = wire.NewHeader("Content-Type", "text/plain", "Content-Length", "0"), nil
 	}
 	if c.bearer != "" {
 		h.Add("Authorization", "Bearer "+c.bearer)
@@ -523,7 +522,7 @@ func (c *core) read() {
 func (c *core) issuePoll() {
 	var h Header
 	if c.etag && c.token != "" {
-		h = oauth.NewHeader("If-None-Match", c.token)
+		h = wire.NewHeader("If-None-Match", c.token)
 	}
 	c.issue(opPoll, TargetRendezvous, "GET", c.sessURL, h, nil)
 }
@@ -538,15 +537,15 @@ func (c *core) put(payload string) {
 	c.pending = payload
 	if c.etag {
 		c.issue(opPut, TargetRendezvous, "PUT", c.sessURL,
-			oauth.NewHeader("Content-Type", "text/plain", "If-Match", c.token, "Content-Length", strconv.Itoa(len(payload))),
+			wire.NewHeader("Content-Type", "text/plain", "If-Match", c.token, "Content-Length", strconv.Itoa(len(payload))),
 			[]byte(payload))
 		return
 	}
 	b := make([]byte, 0, 40+len(c.token)+len(payload))
 	b = append(b, `{"sequence_token":`...)
-	b = oauth.AppendJSONString(b, c.token)
+	b = wire.AppendString(b, c.token)
 	b = append(b, `,"data":`...)
-	b = oauth.AppendJSONString(b, payload)
+	b = wire.AppendString(b, payload)
 	b = append(b, '}')
 	url := c.sessURL
 	if c.v.Rendezvous.PutTxnID {
@@ -554,7 +553,7 @@ func (c *core) put(payload string) {
 		// same URL, so the server replays its recorded outcome.
 		url += "/" + c.nextTxnID()
 	}
-	c.issue(opPut, TargetRendezvous, "PUT", url, oauth.NewHeader("Content-Type", oauth.ContentTypeJSON), b)
+	c.issue(opPut, TargetRendezvous, "PUT", url, wire.NewHeader("Content-Type", wire.ContentTypeJSON), b)
 }
 
 func (c *core) deleteSession() {

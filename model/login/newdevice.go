@@ -14,6 +14,7 @@ import (
 	"qrlab/model/oauth"
 	"qrlab/model/qr"
 	"qrlab/model/variant"
+	"qrlab/model/wire"
 )
 
 // NewDeviceConfig is what the new device knows before the login starts.
@@ -276,7 +277,7 @@ func (n *NewDevice) api() {
 func (n *NewDevice) connectBackup() {
 	n.setState(StateConnectingBackup)
 	n.issue(opAPI, TargetHomeserver, "GET", n.hsBase+homeserver.PathRoomKeysVersion,
-		oauth.NewHeader("Authorization", "Bearer "+n.accessToken), nil)
+		wire.NewHeader("Authorization", "Bearer "+n.accessToken), nil)
 	n.soft = true
 }
 
@@ -344,7 +345,7 @@ func (n *NewDevice) discovered(r Response) {
 			if uri == "" {
 				uri = "https://qrlab.example/"
 			}
-			n.issue(opAPI, TargetOP, "POST", n.regURL, oauth.NewHeader("Content-Type", oauth.ContentTypeJSON),
+			n.issue(opAPI, TargetOP, "POST", n.regURL, wire.NewHeader("Content-Type", wire.ContentTypeJSON),
 				oauth.RegistrationBody(name, uri))
 			return
 		}
@@ -392,7 +393,7 @@ func (n *NewDevice) authorize() {
 	n.out.DeviceID = dk.DeviceID
 	n.setState(StateAuthorizing)
 	scope := oauth.ScopeOpenID + " " + oauth.ScopeAPI + " " + oauth.ScopeDevicePrefix + dk.DeviceID
-	n.issue(opAPI, TargetOP, "POST", n.deviceAuth, oauth.NewHeader("Content-Type", oauth.ContentTypeForm),
+	n.issue(opAPI, TargetOP, "POST", n.deviceAuth, wire.NewHeader("Content-Type", wire.ContentTypeForm),
 		oauth.EncodeForm("client_id", n.clientID, "scope", scope))
 }
 
@@ -415,9 +416,9 @@ func (n *NewDevice) authorized(r Response) {
 	if !ok || iv <= 0 {
 		iv = 5
 	}
-	n.interval = Millis(iv) * oauth.Second
+	n.interval = Millis(iv) * wire.Second
 	// The device code's lifetime.
-	n.setDeadline(Millis(exp)*oauth.Second, ReasonAuthorizationExpired, "device code expired")
+	n.setDeadline(Millis(exp)*wire.Second, ReasonAuthorizationExpired, "device code expired")
 	if n.role == channel.RoleGenerator && !n.codeDone() {
 		n.resumeProto = true
 		n.setState(StateWaitingCheckCode)
@@ -439,7 +440,7 @@ func (n *NewDevice) sendProtocol() {
 
 func (n *NewDevice) timerFired() {
 	if n.fired == tTokenPoll && n.state == StatePollingToken {
-		n.issue(opAPI, TargetOP, "POST", n.tokenURL, oauth.NewHeader("Content-Type", oauth.ContentTypeForm),
+		n.issue(opAPI, TargetOP, "POST", n.tokenURL, wire.NewHeader("Content-Type", wire.ContentTypeForm),
 			oauth.EncodeForm("grant_type", oauth.GrantTypeDeviceCode, "device_code", n.deviceCode, "client_id", n.clientID))
 	}
 }
@@ -471,7 +472,7 @@ func (n *NewDevice) tokenAnswer(r Response) {
 		n.setTimer(tTokenPoll, n.interval)
 	case oauth.ErrorSlowDown:
 		if n.v.OAuth.SlowDown == variant.SlowDownObey {
-			n.interval += 5 * oauth.Second
+			n.interval += 5 * wire.Second
 		}
 		n.setTimer(tTokenPoll, n.interval)
 	case oauth.ErrorAccessDenied, oauth.ErrorAuthorizationDeclined:
@@ -497,7 +498,7 @@ func (n *NewDevice) decline() {
 func (n *NewDevice) whoami() {
 	n.setState(StateWhoami)
 	n.issue(opAPI, TargetHomeserver, "GET", n.hsBase+homeserver.PathWhoami,
-		oauth.NewHeader("Authorization", "Bearer "+n.accessToken), nil)
+		wire.NewHeader("Authorization", "Bearer "+n.accessToken), nil)
 }
 
 func (n *NewDevice) sendSuccess() {
@@ -518,7 +519,7 @@ func (n *NewDevice) uploadKeys() {
 	body := homeserver.KeysUploadBody(n.dk.Signed(ssk))
 	n.setState(StateUploadingKeys)
 	n.issue(opAPI, TargetHomeserver, "POST", n.hsBase+homeserver.PathKeysUpload,
-		oauth.NewHeader("Authorization", "Bearer "+n.accessToken, "Content-Type", oauth.ContentTypeJSON), body)
+		wire.NewHeader("Authorization", "Bearer "+n.accessToken, "Content-Type", wire.ContentTypeJSON), body)
 }
 
 // backupPublicKey is the X25519 public half of a megolm v1 backup key, which

@@ -7,10 +7,10 @@ import (
 	"qrlab/model/channel"
 	"qrlab/model/homeserver"
 	"qrlab/model/msg"
-	"qrlab/model/oauth"
 	"qrlab/model/qr"
 	"qrlab/model/rendezvous"
 	"qrlab/model/variant"
+	"qrlab/model/wire"
 )
 
 // fakeNew plays the new device by hand against one ExistingDevice machine
@@ -115,9 +115,9 @@ func (f *fakeNew) write(plaintext string) {
 }
 
 func (f *fakeNew) rvPut(payload string) {
-	b := oauth.AppendJSONString([]byte(`{"sequence_token":`), f.token)
+	b := wire.AppendString([]byte(`{"sequence_token":`), f.token)
 	b = append(b, `,"data":`...)
-	b = oauth.AppendJSONString(b, payload)
+	b = wire.AppendString(b, payload)
 	b = append(b, '}')
 	if st, _ := f.rv("PUT", string(b)); st != 200 {
 		f.t.Fatalf("fake PUT: %d", st)

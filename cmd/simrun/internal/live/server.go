@@ -24,7 +24,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"qrlab/sim"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,6 +33,8 @@ import (
 	"qrlab/model/oauth"
 	"qrlab/model/rendezvous"
 	"qrlab/model/variant"
+	"qrlab/model/wire"
+	"qrlab/sim"
 )
 
 // The test user of --auth authenticated (and of every homeserver endpoint
@@ -478,7 +479,7 @@ func (s *Server) authState(now time.Time, r *http.Request) rendezvous.AuthState 
 		return rendezvous.AuthNone
 	}
 	resp, _ := s.hs.Handle(oauth.Millis(now.UnixMilli()), &oauth.Request{Method: "GET", Path: homeserver.PathWhoami,
-		Header: oauth.NewHeader("Authorization", v)})
+		Header: wire.NewHeader("Authorization", v)})
 	switch {
 	case resp.Status == 200:
 		return rendezvous.AuthValid
