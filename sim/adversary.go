@@ -8,13 +8,13 @@ import (
 	"strconv"
 	"strings"
 
-	"qrlab/model/homeserver"
 	"qrlab/model/login"
 	"qrlab/model/msg"
 	"qrlab/model/oauth"
 	"qrlab/model/qr"
 	"qrlab/model/rendezvous"
 	"qrlab/model/wire"
+	"qrlab/model/wire/canonicaljson"
 )
 
 // adversary is a named attacker a scenario adds to a run. Each hook is
@@ -611,12 +611,12 @@ func (a *phishingOP) authorize(r *Runner, w *run, url, clientID string) {
 }
 
 func (a *phishingOP) answer(r *Runner, w *run, x *exchange, ar *arrival) {
-	v, err := homeserver.ParseJSON(ar.resp.Body)
+	v, err := canonicaljson.Parse(ar.resp.Body)
 	if err != nil {
 		return
 	}
 	get := func(k string) string {
-		if f, ok := v.Get(k); ok && f.Kind == homeserver.String {
+		if f, ok := v.Get(k); ok && f.Kind == canonicaljson.String {
 			return f.Str
 		}
 		return ""

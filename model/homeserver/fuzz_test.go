@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"qrlab/model/wire"
+	"qrlab/model/wire/canonicaljson"
 )
 
 // fuzzFixture is what every fuzz input starts from: Alice's identity and her
@@ -84,7 +85,7 @@ func FuzzKeysUpload(f *testing.F) {
 			}
 			return
 		}
-		v, err := ParseJSON(stored)
+		v, err := canonicaljson.Parse(stored)
 		if err != nil {
 			t.Fatalf("stored keys do not parse: %v", err)
 		}

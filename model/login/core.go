@@ -9,12 +9,12 @@ import (
 	"strings"
 
 	"qrlab/model/channel"
-	"qrlab/model/homeserver"
 	"qrlab/model/msg"
 	"qrlab/model/qr"
 	"qrlab/model/rendezvous"
 	"qrlab/model/variant"
 	"qrlab/model/wire"
+	"qrlab/model/wire/canonicaljson"
 )
 
 // mbOp is the rendezvous operation in flight.
@@ -472,9 +472,9 @@ func (c *core) discoverRendezvous() {
 // rendezvousDiscovered handles the discovery answer: create, or end the login.
 func (c *core) rendezvousDiscovered(r Response) {
 	if r.Status == 200 {
-		obj, err := homeserver.ParseJSON(r.Body)
+		obj, err := canonicaljson.Parse(r.Body)
 		if err == nil {
-			if v, ok := obj.Get("create_available"); ok && v.Kind == homeserver.Bool {
+			if v, ok := obj.Get("create_available"); ok && v.Kind == canonicaljson.Bool {
 				if v.Bool {
 					c.create()
 					return
@@ -487,7 +487,7 @@ func (c *core) rendezvousDiscovered(r Response) {
 		return
 	}
 	detail := fmt.Sprintf("rendezvous discovery: status %d", r.Status)
-	if obj, err := homeserver.ParseJSON(r.Body); err == nil {
+	if obj, err := canonicaljson.Parse(r.Body); err == nil {
 		if code, ok := str(&obj, "errcode"); ok {
 			detail += " " + code
 		}
@@ -584,7 +584,7 @@ func (c *core) mailboxResponse(r Response) route {
 			c.failLocal(ReasonHTTPError, fmt.Sprintf("rendezvous create: status %d", r.Status))
 			return routeIgnore
 		}
-		obj, err := homeserver.ParseJSON(r.Body)
+		obj, err := canonicaljson.Parse(r.Body)
 		if c.etag {
 			u, ok := str(&obj, "url")
 			tok := r.Header.Get("ETag")
@@ -671,7 +671,7 @@ func (c *core) mailboxResponse(r Response) route {
 		var tok string
 		if c.etag {
 			tok = r.Header.Get("ETag")
-		} else if obj, err := homeserver.ParseJSON(r.Body); err == nil {
+		} else if obj, err := canonicaljson.Parse(r.Body); err == nil {
 			tok, _ = str(&obj, "sequence_token")
 		}
 		if tok == "" {
@@ -718,7 +718,7 @@ func (c *core) decodeRead(r Response) (data, tok string, ok bool) {
 		tok = r.Header.Get("ETag")
 		return string(r.Body), tok, tok != ""
 	}
-	obj, err := homeserver.ParseJSON(r.Body)
+	obj, err := canonicaljson.Parse(r.Body)
 	if err != nil {
 		return "", "", false
 	}
@@ -919,17 +919,17 @@ func (c *core) failSendAs(r Reason, wire msg.Reason, detail string) {
 
 // Small helpers.
 
-func str(v *homeserver.Value, key string) (string, bool) {
+func str(v *canonicaljson.Value, key string) (string, bool) {
 	m, ok := v.Get(key)
-	if !ok || m.Kind != homeserver.String {
+	if !ok || m.Kind != canonicaljson.String {
 		return "", false
 	}
 	return m.Str, true
 }
 
-func num(v *homeserver.Value, key string) (int64, bool) {
+func num(v *canonicaljson.Value, key string) (int64, bool) {
 	m, ok := v.Get(key)
-	if !ok || m.Kind != homeserver.Int {
+	if !ok || m.Kind != canonicaljson.Int {
 		return 0, false
 	}
 	return m.Int, true

@@ -15,6 +15,7 @@ import (
 	"qrlab/model/qr"
 	"qrlab/model/variant"
 	"qrlab/model/wire"
+	"qrlab/model/wire/canonicaljson"
 )
 
 // NewDeviceConfig is what the new device knows before the login starts.
@@ -211,7 +212,7 @@ func (n *NewDevice) api() {
 	case StateDiscovering:
 		n.discovered(r)
 	case StateRegistering:
-		obj, err := homeserver.ParseJSON(r.Body)
+		obj, err := canonicaljson.Parse(r.Body)
 		id, ok := str(&obj, "client_id")
 		if (r.Status != 200 && r.Status != 201) || err != nil || !ok {
 			n.failSend(ReasonHTTPError, fmt.Sprintf("registration: status %d", r.Status))
@@ -224,7 +225,7 @@ func (n *NewDevice) api() {
 	case StatePollingToken:
 		n.tokenAnswer(r)
 	case StateWhoami:
-		obj, err := homeserver.ParseJSON(r.Body)
+		obj, err := canonicaljson.Parse(r.Body)
 		uid, ok := str(&obj, "user_id")
 		if r.Status != 200 || err != nil || !ok {
 			n.failSend(ReasonHTTPError, fmt.Sprintf("whoami: status %d", r.Status))
@@ -292,12 +293,12 @@ func (n *NewDevice) backupChecked(r Response) string {
 		n.backup = BackupMissing
 		return "backup: the homeserver has no current backup version"
 	}
-	obj, err := homeserver.ParseJSON(r.Body)
+	obj, err := canonicaljson.Parse(r.Body)
 	alg, ok1 := str(&obj, "algorithm")
 	version, ok2 := str(&obj, "version")
 	var pub string
 	ok3 := false
-	if ad, ok := obj.Get("auth_data"); ok && ad.Kind == homeserver.Object {
+	if ad, ok := obj.Get("auth_data"); ok && ad.Kind == canonicaljson.Object {
 		pub, ok3 = str(ad, "public_key")
 	}
 	if r.Status != 200 || err != nil || !ok1 || !ok2 || !ok3 || alg != msg.BackupAlgorithmMegolmV1 {
@@ -326,7 +327,7 @@ func (n *NewDevice) discovered(r Response) {
 			n.issue(opAPI, TargetHomeserver, "GET", n.hsBase+homeserver.PathAuthIssuer, nil, nil)
 			return
 		}
-		obj, err := homeserver.ParseJSON(r.Body)
+		obj, err := canonicaljson.Parse(r.Body)
 		da, ok1 := str(&obj, "device_authorization_endpoint")
 		tok, ok2 := str(&obj, "token_endpoint")
 		if r.Status != 200 || err != nil || !ok1 || !ok2 {
@@ -352,7 +353,7 @@ func (n *NewDevice) discovered(r Response) {
 		n.clientID = n.cfg.ClientID
 		n.authorize()
 	case 1:
-		obj, err := homeserver.ParseJSON(r.Body)
+		obj, err := canonicaljson.Parse(r.Body)
 		iss, ok := str(&obj, "issuer")
 		if r.Status != 200 || err != nil || !ok || !strings.Contains(iss, "://") {
 			n.failSend(ReasonDiscoveryFailed, fmt.Sprintf("auth issuer: status %d", r.Status))
@@ -398,7 +399,7 @@ func (n *NewDevice) authorize() {
 }
 
 func (n *NewDevice) authorized(r Response) {
-	obj, err := homeserver.ParseJSON(r.Body)
+	obj, err := canonicaljson.Parse(r.Body)
 	dc, ok1 := str(&obj, "device_code")
 	uc, ok2 := str(&obj, "user_code")
 	vu, ok3 := str(&obj, "verification_uri")
@@ -446,7 +447,7 @@ func (n *NewDevice) timerFired() {
 }
 
 func (n *NewDevice) tokenAnswer(r Response) {
-	obj, err := homeserver.ParseJSON(r.Body)
+	obj, err := canonicaljson.Parse(r.Body)
 	if err != nil {
 		n.failSend(ReasonHTTPError, fmt.Sprintf("token: status %d, body not JSON", r.Status))
 		return

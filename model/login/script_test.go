@@ -11,6 +11,7 @@ import (
 	"qrlab/model/rendezvous"
 	"qrlab/model/variant"
 	"qrlab/model/wire"
+	"qrlab/model/wire/canonicaljson"
 )
 
 // fakeNew plays the new device by hand against one ExistingDevice machine
@@ -43,7 +44,7 @@ func (f *fakeNew) rv(method string, body string) (int, string) {
 	var h rendezvous.Header
 	h.Add("Content-Type", "application/json")
 	r, _ := f.store.Handle(rendezvous.Millis(f.now), &rendezvous.Request{Method: method, Path: f.path, Header: h, Body: []byte(body)})
-	obj, _ := homeserver.ParseJSON(r.Body)
+	obj, _ := canonicaljson.Parse(r.Body)
 	tok, _ := str(&obj, "sequence_token")
 	if tok != "" {
 		f.token = tok
