@@ -32,7 +32,7 @@ var bodyNoBackup = []byte(`{"errcode":"M_NOT_FOUND","error":"No current backup v
 // it would hold them.
 func (h *Server) CreateBackup(userID string, rnd io.Reader) (priv [32]byte, version string, err error) {
 	if _, err := io.ReadFull(rnd, priv[:]); err != nil {
-		return priv, "", fmt.Errorf("backup key: %w", err)
+		return priv, "", fmt.Errorf("backup key: %w: %w", wire.ErrRandom, err)
 	}
 	k, err := ecdh.X25519().NewPrivateKey(priv[:])
 	if err != nil {

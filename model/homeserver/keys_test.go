@@ -359,7 +359,7 @@ func TestKeysAreReproducible(t *testing.T) {
 	if _, err := SigningKeyFromSeed(make([]byte, 31)); !errors.Is(err, ErrBadKey) {
 		t.Errorf("short seed: %v", err)
 	}
-	if _, err := NewSigningKey(strings.NewReader("short")); !errors.Is(err, ErrRandom) {
+	if _, err := NewSigningKey(strings.NewReader("short")); !errors.Is(err, wire.ErrRandom) {
 		t.Errorf("short stream: %v", err)
 	}
 }

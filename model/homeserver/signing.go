@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 
+	"qrlab/model/wire"
 	"qrlab/model/wire/canonicaljson"
 )
 
@@ -25,8 +26,6 @@ var (
 	// ErrBadKey: a public key is not base64 of 32 bytes, or a seed is not 32
 	// bytes.
 	ErrBadKey = errors.New("malformed key")
-	// ErrRandom: the random stream failed.
-	ErrRandom = errors.New("random stream failed")
 )
 
 // Base64 is Matrix's unpadded standard base64.
@@ -54,7 +53,7 @@ type SigningKey struct {
 func NewSigningKey(rnd io.Reader) (*SigningKey, error) {
 	seed := make([]byte, ed25519.SeedSize)
 	if _, err := io.ReadFull(rnd, seed); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrRandom, err)
+		return nil, fmt.Errorf("%w: %w", wire.ErrRandom, err)
 	}
 	return SigningKeyFromSeed(seed)
 }
@@ -259,7 +258,7 @@ func NewDeviceKeys(userID, deviceID string, rnd io.Reader) (*DeviceKeys, error) 
 	}
 	raw := make([]byte, 32)
 	if _, err := io.ReadFull(rnd, raw); err != nil {
-		return nil, fmt.Errorf("curve25519 device key: %w: %w", ErrRandom, err)
+		return nil, fmt.Errorf("curve25519 device key: %w: %w", wire.ErrRandom, err)
 	}
 	priv, err := ecdh.X25519().NewPrivateKey(raw)
 	if err != nil {

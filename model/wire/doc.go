@@ -3,8 +3,8 @@
 // and the request and response values (oauth, homeserver, rendezvous), JSON
 // string escaping (msg, oauth, homeserver, rendezvous), the core of the
 // strict JSON reader (msg, rendezvous) and the lookup of named presets
-// (oauth, homeserver, rendezvous), and virtual time (Millis, for every
-// model).
+// (oauth, homeserver, rendezvous), virtual time (Millis, for every model)
+// and the error a failed random stream is reported with (ErrRandom).
 // Package canonicaljson, below it, reads JSON into a tree and writes Matrix
 // canonical JSON (homeserver signatures, the login machines' answers).
 //
