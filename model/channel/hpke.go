@@ -12,6 +12,7 @@ import (
 	"github.com/cloudflare/circl/hpke"
 	"github.com/cloudflare/circl/kem"
 	"golang.org/x/crypto/chacha20poly1305"
+
 	"qrlab/model/channel/frame"
 	"qrlab/model/wire"
 )

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/cloudflare/circl/dh/x25519"
+
 	"qrlab/model/wire"
 )
 
