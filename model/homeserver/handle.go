@@ -19,9 +19,12 @@ const (
 	PathKeysUpload           = "/_matrix/client/v3/keys/upload"
 )
 
-// DevicePath returns the path of GET /devices/{deviceId} for a device,
-// its ID escaped as one path segment (the handler unescapes it).
-func DevicePath(deviceID string) string { return PathDevicesPrefix + oauth.PathEscape(deviceID) }
+// DeviceURL returns the URL of GET /devices/{deviceId} on the homeserver at
+// baseURL, the device ID escaped as one path segment (the handler unescapes
+// it).
+func DeviceURL(baseURL, deviceID string) string {
+	return strings.TrimSuffix(baseURL, "/") + PathDevicesPrefix + oauth.PathEscape(deviceID)
+}
 
 // Matrix error codes the endpoints answer with.
 const (

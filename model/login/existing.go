@@ -166,7 +166,7 @@ func (e *ExistingDevice) message(m msg.Message) {
 
 func (e *ExistingDevice) getDevice() {
 	e.issue(opAPI, TargetHomeserver, "GET",
-		strings.TrimSuffix(e.cfg.BaseURL, "/")+homeserver.DevicePath(e.proto.DeviceID),
+		homeserver.DeviceURL(e.cfg.BaseURL, e.proto.DeviceID),
 		wire.NewHeader("Authorization", "Bearer "+e.cfg.AccessToken), nil)
 }
 
