@@ -7,12 +7,13 @@ import (
 	"sort"
 	"strings"
 
-	"qrlab/model/homeserver"
 	"qrlab/model/login"
 	"qrlab/model/msg"
 	"qrlab/model/oauth"
 	"qrlab/model/qr"
 	"qrlab/model/rendezvous"
+	"qrlab/model/wire"
+	"qrlab/model/wire/canonicaljson"
 )
 
 // adversary is a named attacker a scenario adds to a run. Each hook is
@@ -581,7 +582,7 @@ func (a *phishingOP) start(r *Runner, w *run) {
 	if r.oc.DynamicRegistration {
 		r.advSend(w, a, login.Request{Target: login.TargetOP, Method: "POST", URL: strings.TrimSuffix(r.oc.Issuer, "/") + "/" + oauth.PathRegistration,
 			Path: pathOf(strings.TrimSuffix(r.oc.Issuer, "/") + "/" + oauth.PathRegistration), Timeout: 10_000,
-			Header: oauth.NewHeader("Content-Type", oauth.ContentTypeJSON),
+			Header: wire.NewHeader("Content-Type", wire.ContentTypeJSON),
 			Body:   []byte(`{"client_name":"Totally Element","grant_types":["urn:ietf:params:oauth:grant-type:device_code","refresh_token"],"token_endpoint_auth_method":"none","application_type":"native","client_uri":"https://element.example"}`)})
 		return
 	}
@@ -591,17 +592,17 @@ func (a *phishingOP) start(r *Runner, w *run) {
 func (a *phishingOP) authorize(r *Runner, w *run, url, clientID string) {
 	a.clientID = clientID
 	r.advSend(w, a, login.Request{Target: login.TargetOP, Method: "POST", URL: url, Path: pathOf(url), Timeout: 10_000,
-		Header: oauth.NewHeader("Content-Type", oauth.ContentTypeForm),
+		Header: wire.NewHeader("Content-Type", wire.ContentTypeForm),
 		Body:   oauth.EncodeForm("client_id", clientID, "scope", oauth.ScopeOpenID+" "+oauth.ScopeAPI+" "+oauth.ScopeDevicePrefix+"ATTACKERDEV")})
 }
 
 func (a *phishingOP) answer(r *Runner, w *run, x *exchange, ar *arrival) {
-	v, err := homeserver.ParseJSON(ar.resp.Body)
+	v, err := canonicaljson.Parse(ar.resp.Body)
 	if err != nil {
 		return
 	}
 	get := func(k string) string {
-		if f, ok := v.Get(k); ok && f.Kind == homeserver.String {
+		if f, ok := v.Get(k); ok && f.Kind == canonicaljson.String {
 			return f.Str
 		}
 		return ""
@@ -635,6 +636,6 @@ func (a *phishingOP) answer(r *Runner, w *run, x *exchange, ar *arrival) {
 func (a *phishingOP) timer(r *Runner, w *run, ev *event) {
 	url := strings.TrimSuffix(r.oc.Issuer, "/") + "/" + oauth.PathToken
 	r.advSend(w, a, login.Request{Target: login.TargetOP, Method: "POST", URL: url, Path: pathOf(url), Timeout: 10_000,
-		Header: oauth.NewHeader("Content-Type", oauth.ContentTypeForm),
+		Header: wire.NewHeader("Content-Type", wire.ContentTypeForm),
 		Body:   oauth.EncodeForm("grant_type", oauth.GrantTypeDeviceCode, "device_code", a.deviceCode, "client_id", a.clientID)})
 }

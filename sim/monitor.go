@@ -7,12 +7,12 @@ import (
 	"math"
 	"strings"
 
-	"qrlab/model/homeserver"
 	"qrlab/model/login"
 	"qrlab/model/msg"
 	"qrlab/model/oauth"
 	"qrlab/model/qr"
 	"qrlab/model/rendezvous"
+	"qrlab/model/wire/canonicaljson"
 )
 
 // The invariants, by the names failures carry.
@@ -187,12 +187,12 @@ func (m *monitor) opAnswer(path string, status int, body []byte) {
 	if !strings.HasSuffix(p, oauth.PathDeviceAuthorization) && !strings.HasSuffix(p, oauth.PathToken) {
 		return
 	}
-	v, err := homeserver.ParseJSON(body)
+	v, err := canonicaljson.Parse(body)
 	if err != nil {
 		return
 	}
 	for _, k := range []string{"device_code", "user_code", "access_token", "refresh_token"} {
-		if f, ok := v.Get(k); ok && f.Kind == homeserver.String {
+		if f, ok := v.Get(k); ok && f.Kind == canonicaljson.String {
 			m.addSecret(f.Str)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/chacha20poly1305"
 
 	"qrlab/model/channel/frame"
+	"qrlab/model/wire"
 )
 
 // HPKE suite and labels. Where the 2026 text and vodozemac differ, both are
@@ -81,7 +82,7 @@ func hpkeSetupSender(pkR PublicKey, info []byte, rand io.Reader) ([]byte, *hpkeC
 	}
 	seed := make([]byte, hpkeScheme.EncapsulationSeedSize())
 	if _, err := io.ReadFull(rand, seed); err != nil {
-		return nil, nil, fmt.Errorf("draw ephemeral key: %w", err)
+		return nil, nil, fmt.Errorf("draw ephemeral key: %w: %w", wire.ErrRandom, err)
 	}
 	enc, ss, err := hpkeScheme.EncapsulateDeterministically(pk, seed)
 	if err != nil {
@@ -253,7 +254,7 @@ func (g *Generator) acceptHPKE(initiate string, aad []byte, rand io.Reader) (*Ch
 	}
 	respNonce := make([]byte, responseNonceSize)
 	if _, err := io.ReadFull(rand, respNonce); err != nil {
-		return nil, nil, fmt.Errorf("draw response nonce: %w", err)
+		return nil, nil, fmt.Errorf("draw response nonce: %w: %w", wire.ErrRandom, err)
 	}
 	resp, err := newResponseAEAD(ctx.Export(responseLabel(g.cfg.Construction), 32), enc, respNonce)
 	if err != nil {

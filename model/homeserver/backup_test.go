@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"qrlab/model/oauth"
+	"qrlab/model/wire"
 )
 
 // TestRoomKeysVersion checks the backup version endpoint: 404 before a
@@ -20,7 +20,7 @@ func TestRoomKeysVersion(t *testing.T) {
 	}
 	hs.AddDevice(0, aliceID, "DEV", "tok")
 	get := func(tok string) Response {
-		r, _ := hs.Handle(0, &Request{Method: "GET", Path: PathRoomKeysVersion, Header: oauth.NewHeader("Authorization", "Bearer "+tok)})
+		r, _ := hs.Handle(0, &Request{Method: "GET", Path: PathRoomKeysVersion, Header: wire.NewHeader("Authorization", "Bearer "+tok)})
 		return r
 	}
 	if r := get("tok"); r.Status != 404 || !json.Valid(r.Body) {

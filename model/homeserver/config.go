@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"qrlab/model/oauth"
 	"qrlab/model/wire"
 )
 
@@ -51,12 +50,12 @@ type Config struct {
 	// provider issues a token for it (MAS provisions devices then),
 	// IssueDelay after the issue.
 	DeviceOnIssue bool
-	IssueDelay    oauth.Millis
+	IssueDelay    Millis
 	// DeviceOnFirstUse adds it when its access token is first used on this
 	// homeserver (Synapse's delegated auth creates missing devices then),
 	// FirstUseDelay after that use.
 	DeviceOnFirstUse bool
-	FirstUseDelay    oauth.Millis
+	FirstUseDelay    Millis
 
 	// RequireAPIScope refuses provider tokens whose scope lacks the
 	// client-server API (401 M_UNKNOWN_TOKEN, as Synapse does).

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"qrlab/model/oauth"
+	"qrlab/model/wire"
 )
 
 // world is a provider and a homeserver that trusts it, with Alice's
@@ -41,7 +42,7 @@ func newWorld(t testing.TB, opCfg oauth.Config, hsCfg Config) *world {
 	}
 	hs.AddDevice(0, aliceID, "EXISTING", existingToken)
 	r, _ := op.Handle(0, &oauth.Request{Method: "POST", Path: "/" + oauth.PathRegistration,
-		Header: oauth.NewHeader("Content-Type", oauth.ContentTypeJSON), Body: oauth.RegistrationBody("qrlab", "https://qrlab.example/")})
+		Header: wire.NewHeader("Content-Type", oauth.ContentTypeJSON), Body: oauth.RegistrationBody("qrlab", "https://qrlab.example/")})
 	var reg struct {
 		ClientID string `json:"client_id"`
 	}
@@ -58,7 +59,7 @@ func (w *world) grant(now oauth.Millis, user, deviceID, scope string) string {
 	w.t.Helper()
 	do := func(path string, body []byte) oauth.Response {
 		r, _ := w.op.Handle(now, &oauth.Request{Method: "POST", Path: path,
-			Header: oauth.NewHeader("Content-Type", oauth.ContentTypeForm), Body: body})
+			Header: wire.NewHeader("Content-Type", oauth.ContentTypeForm), Body: body})
 		return r
 	}
 	r := do("/"+oauth.PathDeviceAuthorization, oauth.EncodeForm("client_id", w.clientID, "scope", scope))
@@ -71,10 +72,10 @@ func (w *world) grant(now oauth.Millis, user, deviceID, scope string) string {
 	}
 	sess := oauth.Session{UserID: user, Browser: user}
 	_, page, _ := w.op.Browse(now, &oauth.Request{Method: "POST", Path: "/" + oauth.PathLink,
-		Header: oauth.NewHeader("Content-Type", oauth.ContentTypeForm), Body: oauth.EncodeForm("code", da.UserCode)}, sess)
+		Header: wire.NewHeader("Content-Type", oauth.ContentTypeForm), Body: oauth.EncodeForm("code", da.UserCode)}, sess)
 	consentPath := "/" + oauth.PathConsent + page.GrantID
 	_, page, _ = w.op.Browse(now, &oauth.Request{Method: "POST", Path: consentPath,
-		Header: oauth.NewHeader("Content-Type", oauth.ContentTypeForm), Body: oauth.EncodeForm("action", oauth.ActionConsent)}, sess)
+		Header: wire.NewHeader("Content-Type", oauth.ContentTypeForm), Body: oauth.EncodeForm("action", oauth.ActionConsent)}, sess)
 	if page.Kind != oauth.PageApproved {
 		w.t.Fatalf("consent: %+v", page)
 	}
@@ -91,7 +92,7 @@ func (w *world) grant(now oauth.Millis, user, deviceID, scope string) string {
 func (w *world) get(now oauth.Millis, path, token string) Response {
 	req := &Request{Method: "GET", Path: path}
 	if token != "" {
-		req.Header = oauth.NewHeader("Authorization", "Bearer "+token)
+		req.Header = wire.NewHeader("Authorization", "Bearer "+token)
 	}
 	r, fx := w.hs.HandleAppend(now, req, w.fx)
 	w.fx = fx
@@ -208,7 +209,7 @@ func TestAuthentication(t *testing.T) {
 	for _, tc := range cases {
 		req := &Request{Method: "GET", Path: PathWhoami + tc.query}
 		if tc.header != "" {
-			req.Header = oauth.NewHeader("Authorization", tc.header)
+			req.Header = wire.NewHeader("Authorization", tc.header)
 		}
 		r, _ := w.hs.Handle(tc.at, req)
 		if got := summary(r); got != tc.want || !strings.Contains(string(r.Body), tc.body) {
@@ -300,7 +301,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	dev, _ := NewDeviceKeys(aliceID, deviceID, stream(3))
 	r, fx := w.hs.Handle(2000, &Request{Method: "POST", Path: PathKeysUpload,
-		Header: oauth.NewHeader("Authorization", "Bearer "+token), Body: KeysUploadBody(dev.Signed(ssk))})
+		Header: wire.NewHeader("Authorization", "Bearer "+token), Body: KeysUploadBody(dev.Signed(ssk))})
 	if r.Status != 200 {
 		t.Fatalf("keys/upload: %d %s", r.Status, r.Body)
 	}
@@ -324,7 +325,7 @@ func TestDeviceIDCollision(t *testing.T) {
 	w := newWorld(t, oauth.PresetMAS(), PresetSynapse2026())
 	old, _ := NewDeviceKeys(aliceID, "EXISTING", stream(10))
 	r, _ := w.hs.Handle(0, &Request{Method: "POST", Path: PathKeysUpload,
-		Header: oauth.NewHeader("Authorization", "Bearer "+existingToken), Body: KeysUploadBody(old.Signed(w.alice.SelfSigning))})
+		Header: wire.NewHeader("Authorization", "Bearer "+existingToken), Body: KeysUploadBody(old.Signed(w.alice.SelfSigning))})
 	if r.Status != 200 {
 		t.Fatalf("existing device's keys: %d %s", r.Status, r.Body)
 	}
@@ -337,7 +338,7 @@ func TestDeviceIDCollision(t *testing.T) {
 	}
 	intruder, _ := NewDeviceKeys(aliceID, "EXISTING", stream(11))
 	r, _ = w.hs.Handle(4, &Request{Method: "POST", Path: PathKeysUpload,
-		Header: oauth.NewHeader("Authorization", "Bearer "+token), Body: KeysUploadBody(intruder.Signed(w.alice.SelfSigning))})
+		Header: wire.NewHeader("Authorization", "Bearer "+token), Body: KeysUploadBody(intruder.Signed(w.alice.SelfSigning))})
 	if r.Status != 400 || errcodeOf(r) != ErrcodeInvalidParam {
 		t.Errorf("the intruder's keys: %d %s", r.Status, r.Body)
 	}

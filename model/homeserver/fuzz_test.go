@@ -6,7 +6,8 @@ import (
 	"sync"
 	"testing"
 
-	"qrlab/model/oauth"
+	"qrlab/model/wire"
+	"qrlab/model/wire/canonicaljson"
 )
 
 // fuzzFixture is what every fuzz input starts from: Alice's identity and her
@@ -67,7 +68,7 @@ func FuzzKeysUpload(f *testing.F) {
 		a.master, a.ssk, a.usk = fx.keys.master, fx.keys.ssk, fx.keys.usk
 		hs.AddDevice(0, aliceID, newDevice, newToken)
 		r, _ := hs.Handle(1, &Request{Method: "POST", Path: PathKeysUpload,
-			Header: oauth.NewHeader("Authorization", "Bearer "+newToken), Body: body})
+			Header: wire.NewHeader("Authorization", "Bearer "+newToken), Body: body})
 		if r.Status != 200 && r.Status != 400 {
 			t.Fatalf("status %d: %s", r.Status, r.Body)
 		}
@@ -84,7 +85,7 @@ func FuzzKeysUpload(f *testing.F) {
 			}
 			return
 		}
-		v, err := ParseJSON(stored)
+		v, err := canonicaljson.Parse(stored)
 		if err != nil {
 			t.Fatalf("stored keys do not parse: %v", err)
 		}

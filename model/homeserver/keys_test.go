@@ -8,7 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"qrlab/model/oauth"
+	"qrlab/model/wire"
+	"qrlab/model/wire/canonicaljson"
 )
 
 func stream(seed uint64) io.Reader {
@@ -70,7 +71,7 @@ func newKeysEnv(t testing.TB, strict bool) *keysEnv {
 func (e *keysEnv) upload(body []byte) Response {
 	r, _ := e.hs.Handle(1, &Request{
 		Method: "POST", Path: PathKeysUpload,
-		Header: oauth.NewHeader("Authorization", "Bearer "+newToken, "Content-Type", "application/json"),
+		Header: wire.NewHeader("Authorization", "Bearer "+newToken, "Content-Type", "application/json"),
 		Body:   body,
 	})
 	return r
@@ -78,14 +79,14 @@ func (e *keysEnv) upload(body []byte) Response {
 
 // edit parses a signed device_keys object, changes it and re-encodes it
 // without re-signing.
-func edit(t testing.TB, doc []byte, change func(v *Value)) []byte {
+func edit(t testing.TB, doc []byte, change func(v *canonicaljson.Value)) []byte {
 	t.Helper()
-	v, err := ParseJSON(doc)
+	v, err := canonicaljson.Parse(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	change(&v)
-	return AppendCanonical(nil, &v)
+	return canonicaljson.Append(nil, &v)
 }
 
 func errcodeOf(r Response) string {
@@ -122,7 +123,7 @@ func TestKeysUpload(t *testing.T) {
 				v := e.dev.Object()
 				_ = Sign(&v, aliceID, e.dev.KeyID(), e.other)
 				_ = Sign(&v, aliceID, e.alice.SelfSigning.KeyID(), e.alice.SelfSigning)
-				return KeysUploadBody(AppendCanonical(nil, &v))
+				return KeysUploadBody(canonicaljson.Append(nil, &v))
 			},
 			status: 400, errcode: ErrcodeInvalidSignature,
 		},
@@ -132,7 +133,7 @@ func TestKeysUpload(t *testing.T) {
 				v := e.dev.Object()
 				_ = Sign(&v, aliceID, e.dev.KeyID(), e.dev.Ed25519)
 				_ = Sign(&v, aliceID, e.alice.SelfSigning.KeyID(), e.other)
-				return KeysUploadBody(AppendCanonical(nil, &v))
+				return KeysUploadBody(canonicaljson.Append(nil, &v))
 			},
 			status: 400, errcode: ErrcodeInvalidSignature,
 		},
@@ -143,7 +144,7 @@ func TestKeysUpload(t *testing.T) {
 				v := e.dev.Object()
 				_ = Sign(&v, aliceID, e.dev.KeyID(), e.dev.Ed25519)
 				_ = Sign(&v, aliceID, e.alice.SelfSigning.KeyID(), e.other)
-				return KeysUploadBody(AppendCanonical(nil, &v))
+				return KeysUploadBody(canonicaljson.Append(nil, &v))
 			},
 			status: 200,
 		},
@@ -160,7 +161,7 @@ func TestKeysUpload(t *testing.T) {
 				v := e.dev.Object()
 				_ = Sign(&v, aliceID, e.dev.KeyID(), e.dev.Ed25519)
 				_ = Sign(&v, malloryID, e.mallory.SelfSigning.KeyID(), e.mallory.SelfSigning)
-				return KeysUploadBody(AppendCanonical(nil, &v))
+				return KeysUploadBody(canonicaljson.Append(nil, &v))
 			},
 			status: 200, // other users' signatures are stored, and count for nothing
 		},
@@ -175,9 +176,9 @@ func TestKeysUpload(t *testing.T) {
 		{
 			name: "Curve25519 key replaced after signing",
 			body: func(t *testing.T, e *keysEnv) []byte {
-				return KeysUploadBody(edit(t, e.dev.Signed(e.alice.SelfSigning), func(v *Value) {
+				return KeysUploadBody(edit(t, e.dev.Signed(e.alice.SelfSigning), func(v *canonicaljson.Value) {
 					ks, _ := v.Get("keys")
-					ks.Set("curve25519:"+newDevice, StringValue(Base64.EncodeToString(make([]byte, 32))))
+					ks.Set("curve25519:"+newDevice, canonicaljson.StringValue(Base64.EncodeToString(make([]byte, 32))))
 				}))
 			},
 			status: 400, errcode: ErrcodeInvalidSignature,
@@ -185,9 +186,9 @@ func TestKeysUpload(t *testing.T) {
 		{
 			name: "Ed25519 key replaced after signing",
 			body: func(t *testing.T, e *keysEnv) []byte {
-				return KeysUploadBody(edit(t, e.dev.Signed(e.alice.SelfSigning), func(v *Value) {
+				return KeysUploadBody(edit(t, e.dev.Signed(e.alice.SelfSigning), func(v *canonicaljson.Value) {
 					ks, _ := v.Get("keys")
-					ks.Set("ed25519:"+newDevice, StringValue(e.other.PublicBase64()))
+					ks.Set("ed25519:"+newDevice, canonicaljson.StringValue(e.other.PublicBase64()))
 				}))
 			},
 			status: 400, errcode: ErrcodeInvalidSignature,
@@ -195,8 +196,8 @@ func TestKeysUpload(t *testing.T) {
 		{
 			name: "algorithms changed after signing",
 			body: func(t *testing.T, e *keysEnv) []byte {
-				return KeysUploadBody(edit(t, e.dev.Signed(e.alice.SelfSigning), func(v *Value) {
-					v.Set("algorithms", Value{Kind: Array})
+				return KeysUploadBody(edit(t, e.dev.Signed(e.alice.SelfSigning), func(v *canonicaljson.Value) {
+					v.Set("algorithms", canonicaljson.Value{Kind: canonicaljson.Array})
 				}))
 			},
 			status: 400, errcode: ErrcodeInvalidSignature,
@@ -204,8 +205,8 @@ func TestKeysUpload(t *testing.T) {
 		{
 			name: "unsigned data added after signing (not covered)",
 			body: func(t *testing.T, e *keysEnv) []byte {
-				return KeysUploadBody(edit(t, e.dev.Signed(e.alice.SelfSigning), func(v *Value) {
-					v.Set("unsigned", Value{Kind: Object, Obj: []Member{{"device_display_name", StringValue("Phone")}}})
+				return KeysUploadBody(edit(t, e.dev.Signed(e.alice.SelfSigning), func(v *canonicaljson.Value) {
+					v.Set("unsigned", canonicaljson.Value{Kind: canonicaljson.Object, Obj: []canonicaljson.Member{{Key: "device_display_name", Value: canonicaljson.StringValue("Phone")}}})
 				}))
 			},
 			status: 200, crossSigned: true,
@@ -230,7 +231,7 @@ func TestKeysUpload(t *testing.T) {
 			name: "no signatures",
 			body: func(t *testing.T, e *keysEnv) []byte {
 				v := e.dev.Object()
-				return KeysUploadBody(AppendCanonical(nil, &v))
+				return KeysUploadBody(canonicaljson.Append(nil, &v))
 			},
 			status: 400, errcode: ErrcodeMissingParam,
 		},
@@ -278,7 +279,7 @@ func TestCrossSignedIsComputed(t *testing.T) {
 	v := e.dev.Object()
 	_ = Sign(&v, aliceID, e.dev.KeyID(), e.dev.Ed25519)
 	_ = Sign(&v, aliceID, e.alice.SelfSigning.KeyID(), e.other)
-	if r := e.upload(KeysUploadBody(AppendCanonical(nil, &v))); r.Status != 200 {
+	if r := e.upload(KeysUploadBody(canonicaljson.Append(nil, &v))); r.Status != 200 {
 		t.Fatalf("lenient upload: %d %s", r.Status, r.Body)
 	}
 	err := e.hs.VerifyDevice(aliceID, newDevice)
@@ -358,7 +359,7 @@ func TestKeysAreReproducible(t *testing.T) {
 	if _, err := SigningKeyFromSeed(make([]byte, 31)); !errors.Is(err, ErrBadKey) {
 		t.Errorf("short seed: %v", err)
 	}
-	if _, err := NewSigningKey(strings.NewReader("short")); !errors.Is(err, ErrRandom) {
+	if _, err := NewSigningKey(strings.NewReader("short")); !errors.Is(err, wire.ErrRandom) {
 		t.Errorf("short stream: %v", err)
 	}
 }

@@ -9,13 +9,12 @@ import (
 	"strings"
 
 	"qrlab/model/channel"
-	"qrlab/model/homeserver"
 	"qrlab/model/msg"
-	"qrlab/model/oauth"
 	"qrlab/model/qr"
 	"qrlab/model/rendezvous"
 	"qrlab/model/variant"
 	"qrlab/model/wire"
+	"qrlab/model/wire/canonicaljson"
 )
 
 // mbOp is the rendezvous operation in flight.
@@ -483,7 +482,7 @@ func (c *core) createURL() string {
 func (c *core) discoverRendezvous() {
 	var h Header
 	if c.bearer != "" {
-		h = oauth.NewHeader("Authorization", "Bearer "+c.bearer)
+		h = wire.NewHeader("Authorization", "Bearer "+c.bearer)
 	}
 	c.issue(opDiscover, TargetRendezvous, "GET", c.createURL(), h, nil)
 }
@@ -897,17 +896,17 @@ func (c *core) failSendAs(r Reason, wire msg.Reason, detail string) {
 
 // Small helpers.
 
-func str(v *homeserver.Value, key string) (string, bool) {
+func str(v *canonicaljson.Value, key string) (string, bool) {
 	m, ok := v.Get(key)
-	if !ok || m.Kind != homeserver.String {
+	if !ok || m.Kind != canonicaljson.String {
 		return "", false
 	}
 	return m.Str, true
 }
 
-func num(v *homeserver.Value, key string) (int64, bool) {
+func num(v *canonicaljson.Value, key string) (int64, bool) {
 	m, ok := v.Get(key)
-	if !ok || m.Kind != homeserver.Int {
+	if !ok || m.Kind != canonicaljson.Int {
 		return 0, false
 	}
 	return m.Int, true

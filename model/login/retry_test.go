@@ -9,6 +9,7 @@ import (
 	"qrlab/model/oauth"
 	"qrlab/model/qr"
 	"qrlab/model/variant"
+	"qrlab/model/wire"
 )
 
 // TestLostPutAnswer loses the answer to the first PUT that carries
@@ -65,7 +66,7 @@ func TestSlowDown(t *testing.T) {
 				rewriteOP: func(r Request, resp Response) Response {
 					if first && strings.HasSuffix(r.Path, oauth.PathToken) {
 						first = false
-						return Response{Status: 400, Header: oauth.JSONHeader(), Body: []byte(`{"error":"slow_down"}`)}
+						return Response{Status: 400, Header: wire.JSONHeader(), Body: []byte(`{"error":"slow_down"}`)}
 					}
 					return resp
 				}})

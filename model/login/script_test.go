@@ -7,10 +7,11 @@ import (
 	"qrlab/model/channel"
 	"qrlab/model/homeserver"
 	"qrlab/model/msg"
-	"qrlab/model/oauth"
 	"qrlab/model/qr"
 	"qrlab/model/rendezvous"
 	"qrlab/model/variant"
+	"qrlab/model/wire"
+	"qrlab/model/wire/canonicaljson"
 )
 
 // fakeNew plays the new device by hand against one ExistingDevice machine
@@ -43,7 +44,7 @@ func (f *fakeNew) rv(method string, body string) (int, string) {
 	var h rendezvous.Header
 	h.Add("Content-Type", "application/json")
 	r, _ := f.store.Handle(rendezvous.Millis(f.now), &rendezvous.Request{Method: method, Path: f.path, Header: h, Body: []byte(body)})
-	obj, _ := homeserver.ParseJSON(r.Body)
+	obj, _ := canonicaljson.Parse(r.Body)
 	tok, _ := str(&obj, "sequence_token")
 	if tok != "" {
 		f.token = tok
@@ -115,9 +116,9 @@ func (f *fakeNew) write(plaintext string) {
 }
 
 func (f *fakeNew) rvPut(payload string) {
-	b := oauth.AppendJSONString([]byte(`{"sequence_token":`), f.token)
+	b := wire.AppendString([]byte(`{"sequence_token":`), f.token)
 	b = append(b, `,"data":`...)
-	b = oauth.AppendJSONString(b, payload)
+	b = wire.AppendString(b, payload)
 	b = append(b, '}')
 	if st, _ := f.rv("PUT", string(b)); st != 200 {
 		f.t.Fatalf("fake PUT: %d", st)

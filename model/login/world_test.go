@@ -12,6 +12,7 @@ import (
 	"qrlab/model/qr"
 	"qrlab/model/rendezvous"
 	"qrlab/model/variant"
+	"qrlab/model/wire"
 )
 
 const (
@@ -474,7 +475,7 @@ func (w *world) consent() {
 		}
 	}
 	sess := oauth.Session{UserID: aliceID, Browser: "e"}
-	form := oauth.NewHeader("Content-Type", oauth.ContentTypeForm)
+	form := wire.NewHeader("Content-Type", wire.ContentTypeForm)
 	_, page, _ := w.op.Browse(w.now, &oauth.Request{Method: "POST", Path: "/" + oauth.PathLink, Header: form,
 		Body: oauth.EncodeForm("code", grant.UserCode)}, sess)
 	action := oauth.ActionConsent

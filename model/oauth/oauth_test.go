@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"qrlab/model/wire"
 )
 
 func TestPresetsValidate(t *testing.T) {
@@ -609,7 +611,7 @@ func TestBrokenRandomStream(t *testing.T) {
 	srv, _ := New(PresetMAS(), constantReader(0xff))
 	srv.clients["c"] = &Client{ID: "c", Static: true}
 	r, _ := srv.Handle(0, &Request{Method: "POST", Path: "/" + PathDeviceAuthorization,
-		Header: NewHeader("Content-Type", ContentTypeForm), Body: EncodeForm("client_id", "c", "scope", testScope("D"))})
+		Header: wire.NewHeader("Content-Type", ContentTypeForm), Body: EncodeForm("client_id", "c", "scope", testScope("D"))})
 	if got := outcome(t, r); got != "500 server_error" {
 		t.Errorf("constant 0xff stream: %s", got)
 	}
@@ -620,7 +622,7 @@ func TestBrokenRandomStream(t *testing.T) {
 	var outs []string
 	for range 2 {
 		r, _ := srv.Handle(0, &Request{Method: "POST", Path: "/" + PathDeviceAuthorization,
-			Header: NewHeader("Content-Type", ContentTypeForm), Body: EncodeForm("client_id", "c", "scope", testScope("D"))})
+			Header: wire.NewHeader("Content-Type", ContentTypeForm), Body: EncodeForm("client_id", "c", "scope", testScope("D"))})
 		outs = append(outs, strconv.Itoa(r.Status))
 	}
 	if outs[0] != "200" || outs[1] != "500" {

@@ -13,22 +13,20 @@ import (
 // configuration the store cannot run with.
 var ErrConfig = errors.New("invalid rendezvous configuration")
 
-// Millis is a point in time or a duration in milliseconds. Points are
-// milliseconds of virtual time, or since the Unix epoch when the caller wants
-// real dates in the Expires and Last-Modified headers and in expires_ts.
-type Millis int64
+// Millis is a point in time or a duration in milliseconds, package wire's.
+// Points are milliseconds of virtual time, or since the Unix epoch when the
+// caller wants real dates in the Expires and Last-Modified headers and in
+// expires_ts.
+type Millis = wire.Millis
 
 // MillisOf converts a wall-clock time the caller provides to Millis since
-// the Unix epoch.
-func MillisOf(t time.Time) Millis { return Millis(t.UnixMilli()) }
-
-// Time converts Millis since the Unix epoch to a time.Time in UTC.
-func (m Millis) Time() time.Time { return time.UnixMilli(int64(m)).UTC() }
+// the Unix epoch (wire.MillisOf).
+func MillisOf(t time.Time) Millis { return wire.MillisOf(t) }
 
 // Common durations.
 const (
-	Second Millis = 1000
-	Minute Millis = 60 * Second
+	Second = wire.Second
+	Minute = wire.Minute
 )
 
 // Flavour names one generation of the rendezvous API.

@@ -1,4 +1,12 @@
-package homeserver
+// Package canonicaljson reads JSON strictly into a Value tree and writes it
+// back in Matrix canonical JSON (the specification's appendix): object keys
+// sorted by code point, no insignificant white space, integers only. The
+// homeserver signs and verifies over it; the login machines read with Parse
+// the JSON answers they check member by member.
+//
+// Like every package under model it is pure: no goroutines, no clock, no
+// I/O, no package state.
+package canonicaljson
 
 import (
 	"errors"
@@ -14,23 +22,24 @@ import (
 // Errors of the JSON reader, wrapped with the byte offset where they were
 // found.
 var (
-	// ErrJSONSyntax: not one well-formed JSON document (RFC 8259).
-	ErrJSONSyntax = errors.New("malformed JSON")
-	// ErrJSONUTF8: a string is not valid UTF-8, or escapes a lone surrogate.
-	ErrJSONUTF8 = errors.New("invalid UTF-8 in JSON")
-	// ErrJSONDuplicateKey: an object has the same key twice, which would
+	// ErrSyntax: not one well-formed JSON document (RFC 8259).
+	ErrSyntax = errors.New("malformed JSON")
+	// ErrUTF8: a string is not valid UTF-8, or escapes a lone surrogate.
+	ErrUTF8 = errors.New("invalid UTF-8 in JSON")
+	// ErrDuplicateKey: an object has the same key twice, which would
 	// make the signed bytes ambiguous.
-	ErrJSONDuplicateKey = errors.New("duplicate key in JSON object")
-	// ErrJSONFloat: a number is not an integer.
-	ErrJSONFloat = errors.New("non-integer number in JSON")
-	// ErrJSONRange: an integer outside [-(2**53)+1, (2**53)-1].
-	ErrJSONRange = errors.New("integer out of the canonical JSON range")
-	// ErrJSONDepth: nesting deeper than MaxDepth.
-	ErrJSONDepth = errors.New("JSON nested too deeply")
+	ErrDuplicateKey = errors.New("duplicate key in JSON object")
+	// ErrFloat: a number is not an integer.
+	ErrFloat = errors.New("non-integer number in JSON")
+	// ErrRange: an integer outside [-(2**53)+1, (2**53)-1].
+	ErrRange = errors.New("integer out of the canonical JSON range")
+	// ErrDepth: nesting deeper than MaxDepth.
+	ErrDepth = errors.New("JSON nested too deeply")
 )
 
-// MaxDepth bounds the nesting of arrays and objects the reader accepts.
-const MaxDepth = 128
+// MaxDepth bounds the nesting of arrays and objects the reader accepts, as
+// for every JSON reader of the models.
+const MaxDepth = wire.MaxDepth
 
 // maxSafeInt is (2**53)-1, the largest integer canonical JSON allows.
 const maxSafeInt = 1<<53 - 1
@@ -109,13 +118,13 @@ func (v *Value) Set(key string, val Value) {
 // StringValue makes a JSON string.
 func StringValue(s string) Value { return Value{Kind: String, Str: s} }
 
-// ParseJSON reads exactly one JSON document strictly: valid UTF-8, no lone
+// Parse reads exactly one JSON document strictly: valid UTF-8, no lone
 // surrogate escapes, no duplicate keys, nesting at most MaxDepth, and only
 // numbers whose value is an integer in the canonical range. A number written
 // with a fraction or an exponent is accepted when its value is such an
 // integer (the Matrix appendix canonicalises 1e10 to 10000000000 and -0 to
 // 0); 1.5 is refused.
-func ParseJSON(b []byte) (Value, error) {
+func Parse(b []byte) (Value, error) {
 	p := parser{b: b}
 	p.ws()
 	v, err := p.value(0)
@@ -124,7 +133,7 @@ func ParseJSON(b []byte) (Value, error) {
 	}
 	p.ws()
 	if p.i != len(p.b) {
-		return Value{}, p.fail(ErrJSONSyntax, "data after the document")
+		return Value{}, p.fail(ErrSyntax, "data after the document")
 	}
 	return v, nil
 }
@@ -151,7 +160,7 @@ func (p *parser) ws() {
 
 func (p *parser) value(depth int) (Value, error) {
 	if p.i >= len(p.b) {
-		return Value{}, p.fail(ErrJSONSyntax, "unexpected end")
+		return Value{}, p.fail(ErrSyntax, "unexpected end")
 	}
 	switch c := p.b[p.i]; {
 	case c == '{':
@@ -171,12 +180,12 @@ func (p *parser) value(depth int) (Value, error) {
 		n, err := p.number()
 		return Value{Kind: Int, Int: n}, err
 	}
-	return Value{}, p.fail(ErrJSONSyntax, fmt.Sprintf("unexpected %q", p.b[p.i]))
+	return Value{}, p.fail(ErrSyntax, fmt.Sprintf("unexpected %q", p.b[p.i]))
 }
 
 func (p *parser) lit(s string) error {
 	if len(p.b)-p.i < len(s) || string(p.b[p.i:p.i+len(s)]) != s {
-		return p.fail(ErrJSONSyntax, "bad literal")
+		return p.fail(ErrSyntax, "bad literal")
 	}
 	p.i += len(s)
 	return nil
@@ -184,7 +193,7 @@ func (p *parser) lit(s string) error {
 
 func (p *parser) object(depth int) (Value, error) {
 	if depth > MaxDepth {
-		return Value{}, p.fail(ErrJSONDepth, "object")
+		return Value{}, p.fail(ErrDepth, "object")
 	}
 	p.i++ // {
 	v := Value{Kind: Object}
@@ -196,7 +205,7 @@ func (p *parser) object(depth int) (Value, error) {
 	for {
 		p.ws()
 		if p.i >= len(p.b) || p.b[p.i] != '"' {
-			return Value{}, p.fail(ErrJSONSyntax, "expected a key")
+			return Value{}, p.fail(ErrSyntax, "expected a key")
 		}
 		at := p.i
 		key, err := p.str()
@@ -206,12 +215,12 @@ func (p *parser) object(depth int) (Value, error) {
 		for _, m := range v.Obj {
 			if m.Key == key {
 				p.i = at
-				return Value{}, p.fail(ErrJSONDuplicateKey, fmt.Sprintf("key %q", key))
+				return Value{}, p.fail(ErrDuplicateKey, fmt.Sprintf("key %q", key))
 			}
 		}
 		p.ws()
 		if p.i >= len(p.b) || p.b[p.i] != ':' {
-			return Value{}, p.fail(ErrJSONSyntax, "expected ':'")
+			return Value{}, p.fail(ErrSyntax, "expected ':'")
 		}
 		p.i++
 		p.ws()
@@ -222,7 +231,7 @@ func (p *parser) object(depth int) (Value, error) {
 		v.Obj = append(v.Obj, Member{key, val})
 		p.ws()
 		if p.i >= len(p.b) {
-			return Value{}, p.fail(ErrJSONSyntax, "unterminated object")
+			return Value{}, p.fail(ErrSyntax, "unterminated object")
 		}
 		switch p.b[p.i] {
 		case ',':
@@ -231,14 +240,14 @@ func (p *parser) object(depth int) (Value, error) {
 			p.i++
 			return v, nil
 		default:
-			return Value{}, p.fail(ErrJSONSyntax, "expected ',' or '}'")
+			return Value{}, p.fail(ErrSyntax, "expected ',' or '}'")
 		}
 	}
 }
 
 func (p *parser) array(depth int) (Value, error) {
 	if depth > MaxDepth {
-		return Value{}, p.fail(ErrJSONDepth, "array")
+		return Value{}, p.fail(ErrDepth, "array")
 	}
 	p.i++ // [
 	v := Value{Kind: Array}
@@ -256,7 +265,7 @@ func (p *parser) array(depth int) (Value, error) {
 		v.Arr = append(v.Arr, val)
 		p.ws()
 		if p.i >= len(p.b) {
-			return Value{}, p.fail(ErrJSONSyntax, "unterminated array")
+			return Value{}, p.fail(ErrSyntax, "unterminated array")
 		}
 		switch p.b[p.i] {
 		case ',':
@@ -265,7 +274,7 @@ func (p *parser) array(depth int) (Value, error) {
 			p.i++
 			return v, nil
 		default:
-			return Value{}, p.fail(ErrJSONSyntax, "expected ',' or ']'")
+			return Value{}, p.fail(ErrSyntax, "expected ',' or ']'")
 		}
 	}
 }
@@ -281,7 +290,7 @@ func (p *parser) number() (int64, error) {
 	}
 	intStart := p.i
 	if p.i >= len(p.b) || p.b[p.i] < '0' || p.b[p.i] > '9' {
-		return 0, p.fail(ErrJSONSyntax, "bad number")
+		return 0, p.fail(ErrSyntax, "bad number")
 	}
 	if p.b[p.i] == '0' {
 		p.i++
@@ -299,7 +308,7 @@ func (p *parser) number() (int64, error) {
 			p.i++
 		}
 		if p.i == fs {
-			return 0, p.fail(ErrJSONSyntax, "bad fraction")
+			return 0, p.fail(ErrSyntax, "bad fraction")
 		}
 		frac = p.b[fs:p.i]
 	}
@@ -319,7 +328,7 @@ func (p *parser) number() (int64, error) {
 			p.i++
 		}
 		if p.i == es {
-			return 0, p.fail(ErrJSONSyntax, "bad exponent")
+			return 0, p.fail(ErrSyntax, "bad exponent")
 		}
 		if eneg {
 			exp = -exp
@@ -341,10 +350,10 @@ func (p *parser) number() (int64, error) {
 		scale++
 	}
 	if scale < 0 {
-		return 0, fmt.Errorf("offset %d: number %s: %w", start, p.b[start:p.i], ErrJSONFloat)
+		return 0, fmt.Errorf("offset %d: number %s: %w", start, p.b[start:p.i], ErrFloat)
 	}
 	if len(digits)+scale > 16 {
-		return 0, fmt.Errorf("offset %d: number %s: %w", start, p.b[start:p.i], ErrJSONRange)
+		return 0, fmt.Errorf("offset %d: number %s: %w", start, p.b[start:p.i], ErrRange)
 	}
 	var n int64
 	for _, d := range digits {
@@ -354,7 +363,7 @@ func (p *parser) number() (int64, error) {
 		n *= 10
 	}
 	if n > maxSafeInt {
-		return 0, fmt.Errorf("offset %d: number %s: %w", start, p.b[start:p.i], ErrJSONRange)
+		return 0, fmt.Errorf("offset %d: number %s: %w", start, p.b[start:p.i], ErrRange)
 	}
 	if neg {
 		n = -n
@@ -372,7 +381,7 @@ func (p *parser) str() (string, error) {
 		if c == '"' {
 			raw := p.b[start:p.i]
 			if !utf8.Valid(raw) {
-				return "", p.fail(ErrJSONUTF8, "string")
+				return "", p.fail(ErrUTF8, "string")
 			}
 			p.i++
 			return string(raw), nil
@@ -381,7 +390,7 @@ func (p *parser) str() (string, error) {
 			break
 		}
 		if c < 0x20 {
-			return "", p.fail(ErrJSONSyntax, "control character in string")
+			return "", p.fail(ErrSyntax, "control character in string")
 		}
 		p.i++
 	}
@@ -389,7 +398,7 @@ func (p *parser) str() (string, error) {
 	out.Write(p.b[start:p.i])
 	for {
 		if p.i >= len(p.b) {
-			return "", p.fail(ErrJSONSyntax, "unterminated string")
+			return "", p.fail(ErrSyntax, "unterminated string")
 		}
 		c := p.b[p.i]
 		switch {
@@ -397,11 +406,11 @@ func (p *parser) str() (string, error) {
 			p.i++
 			s := out.String()
 			if !utf8.ValidString(s) {
-				return "", p.fail(ErrJSONUTF8, "string")
+				return "", p.fail(ErrUTF8, "string")
 			}
 			return s, nil
 		case c < 0x20:
-			return "", p.fail(ErrJSONSyntax, "control character in string")
+			return "", p.fail(ErrSyntax, "control character in string")
 		case c != '\\':
 			out.WriteByte(c)
 			p.i++
@@ -409,7 +418,7 @@ func (p *parser) str() (string, error) {
 		}
 		p.i++
 		if p.i >= len(p.b) {
-			return "", p.fail(ErrJSONSyntax, "unterminated escape")
+			return "", p.fail(ErrSyntax, "unterminated escape")
 		}
 		e := p.b[p.i]
 		p.i++
@@ -429,25 +438,25 @@ func (p *parser) str() (string, error) {
 		case 'u':
 			r, ok := p.hex4()
 			if !ok {
-				return "", p.fail(ErrJSONSyntax, "bad \\u escape")
+				return "", p.fail(ErrSyntax, "bad \\u escape")
 			}
 			if utf16.IsSurrogate(r) {
 				if r >= 0xdc00 || p.i+1 >= len(p.b) || p.b[p.i] != '\\' || p.b[p.i+1] != 'u' {
-					return "", p.fail(ErrJSONUTF8, "lone surrogate escape")
+					return "", p.fail(ErrUTF8, "lone surrogate escape")
 				}
 				p.i += 2
 				r2, ok := p.hex4()
 				if !ok {
-					return "", p.fail(ErrJSONSyntax, "bad \\u escape")
+					return "", p.fail(ErrSyntax, "bad \\u escape")
 				}
 				r = utf16.DecodeRune(r, r2)
 				if r == utf8.RuneError {
-					return "", p.fail(ErrJSONUTF8, "lone surrogate escape")
+					return "", p.fail(ErrUTF8, "lone surrogate escape")
 				}
 			}
 			out.WriteRune(r)
 		default:
-			return "", p.fail(ErrJSONSyntax, fmt.Sprintf("bad escape \\%c", e))
+			return "", p.fail(ErrSyntax, fmt.Sprintf("bad escape \\%c", e))
 		}
 	}
 }
@@ -476,11 +485,11 @@ func (p *parser) hex4() (rune, bool) {
 	return r, true
 }
 
-// AppendCanonical appends v in Matrix canonical JSON: object keys sorted by
+// Append appends v in Matrix canonical JSON: object keys sorted by
 // code point (which is the byte order of their UTF-8), no insignificant
 // white space, strings as UTF-8 with only the escapes the grammar allows,
 // integers without exponent or fraction.
-func AppendCanonical(dst []byte, v *Value) []byte {
+func Append(dst []byte, v *Value) []byte {
 	switch v.Kind {
 	case Null:
 		return append(dst, "null"...)
@@ -499,7 +508,7 @@ func AppendCanonical(dst []byte, v *Value) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = AppendCanonical(dst, &v.Arr[i])
+			dst = Append(dst, &v.Arr[i])
 		}
 		return append(dst, ']')
 	}
@@ -515,18 +524,19 @@ func AppendCanonical(dst []byte, v *Value) []byte {
 		}
 		dst = wire.AppendString(dst, v.Obj[i].Key)
 		dst = append(dst, ':')
-		dst = AppendCanonical(dst, &v.Obj[i].Value)
+		dst = Append(dst, &v.Obj[i].Value)
 	}
 	return append(dst, '}')
 }
 
-// Canonical re-encodes a JSON document in Matrix canonical JSON.
-func Canonical(doc []byte) ([]byte, error) {
-	v, err := ParseJSON(doc)
+// Reencode parses a JSON document and writes it again in Matrix canonical
+// JSON.
+func Reencode(doc []byte) ([]byte, error) {
+	v, err := Parse(doc)
 	if err != nil {
 		return nil, err
 	}
-	return AppendCanonical(nil, &v), nil
+	return Append(nil, &v), nil
 }
 
 func appendInt(dst []byte, n int64) []byte {
