@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"qrlab/internal/seeded"
 )
 
 func TestPresetsValidate(t *testing.T) {
@@ -120,7 +122,7 @@ func TestCodeShapes(t *testing.T) {
 func TestMASTokenChecksum(t *testing.T) {
 	// A token whose checksum is computed independently: CRC-32 (IEEE) of
 	// "mat_" + 30 chars, base-62 digits least significant first, padded.
-	srv, _ := New(PresetMAS(), stream(3))
+	srv, _ := New(PresetMAS(), seeded.Stream(3))
 	tok, err := srv.token("mat")
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +148,7 @@ func TestUpperAlnumSamplingIsBiased(t *testing.T) {
 	// twice as often as each digit. 6000 characters make that plain.
 	cfg := PresetMAS2024()
 	cfg.UserCodeLength = 60
-	srv, _ := New(cfg, stream(11))
+	srv, _ := New(cfg, seeded.Stream(11))
 	digits, letters := 0, 0
 	for range 100 {
 		uc, err := srv.userCode()
@@ -187,7 +189,7 @@ func TestUserCodeMatching(t *testing.T) {
 	}
 	for _, tc := range cases {
 		cfg, _ := Preset(tc.preset)
-		srv, _ := New(cfg, stream(1))
+		srv, _ := New(cfg, seeded.Stream(1))
 		key := srv.userKey(tc.issued)
 		found := false
 		for _, c := range srv.candidates(tc.typed) {
@@ -317,7 +319,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 func TestMetadata(t *testing.T) {
 	for _, name := range PresetNames() {
 		cfg, _ := Preset(name)
-		srv, _ := New(cfg, stream(1))
+		srv, _ := New(cfg, seeded.Stream(1))
 		for _, p := range []string{PathOpenIDConfiguration, PathASMetadata} {
 			r, _ := srv.Handle(0, &Request{Method: "GET", Path: "/" + p})
 			if r.Status != 200 {
@@ -354,7 +356,7 @@ func TestMetadata(t *testing.T) {
 }
 
 func TestRegistration(t *testing.T) {
-	srv, _ := New(PresetMAS(), stream(1))
+	srv, _ := New(PresetMAS(), seeded.Stream(1))
 	do := func(body string) Response {
 		r, _ := srv.Handle(0, &Request{Method: "POST", Path: "/" + PathRegistration, Header: Header{{Name: "Content-Type", Value: ContentTypeJSON}}, Body: []byte(body)})
 		return r
@@ -377,7 +379,7 @@ func TestRegistration(t *testing.T) {
 	}
 	cfg := PresetRFC8628()
 	cfg.DynamicRegistration = false
-	srv2, _ := New(cfg, stream(1))
+	srv2, _ := New(cfg, seeded.Stream(1))
 	if r, _ := srv2.Handle(0, &Request{Method: "POST", Path: "/" + PathRegistration}); r.Status != 404 {
 		t.Errorf("registration off: %d", r.Status)
 	}
