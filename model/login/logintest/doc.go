@@ -1,0 +1,22 @@
+// Package logintest drives the login machines of model/login in tests and
+// tools, the one place where a login is driven outside the simulator.
+//
+// It has three parts, each usable alone:
+//
+//   - Env builds what a login needs: the real rendezvous store, provider and
+//     homeserver, Alice's account with her cross-signing secrets, and both
+//     machines (new device N and existing device E), every random byte from
+//     a seeded stream unless the caller hands in its own reader. Env.Route
+//     answers a machine's request from the right server at once.
+//   - World runs both machines against Env in virtual time: an event queue
+//     ordered by time then arrival, a scripted User who scans, types the
+//     check code and consents, and an effect log that reads like the MSC's
+//     sequence diagrams (the golden transcripts are that log).
+//   - Driver steps one machine alone, so that a test can play the other
+//     side by hand: Mailbox is that side's handle on a real rendezvous
+//     session (create, read, write any payload, delete), and Driver answers
+//     the machine's own rendezvous requests from the same store.
+//
+// Nothing here starts a goroutine, reads a clock or does I/O: the same
+// options and seed give the same log, bit for bit.
+package logintest
