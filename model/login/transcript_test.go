@@ -10,7 +10,7 @@ import (
 	"qrlab/model/qr"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden transcripts under testdata/transcripts")
+var update = flag.Bool("update", false, "rewrite the golden transcripts under testdata/transcripts and the outputs of the scripts under testdata/scripts")
 
 // TestTranscripts compares whole logins, both devices against real
 // servers, with golden transcripts that read like the MSC's sequence

@@ -13,15 +13,20 @@ import (
 // rendezvous store, in the JSON flavours (sequence tokens): it creates the
 // session, reads it and writes any payload into it, as a broken or hostile
 // peer could. Every write is conditioned on the latest token it saw.
+//
+// NewMailbox opens a store of its own; to act on a session a machine made
+// (or to splice between two sessions of one store), build the mailbox from
+// the machine's store and the session's ID and path, and Read it first.
 type Mailbox struct {
 	Store *rendezvous.Store
+	// Prefix is where Create POSTs (the configuration's first prefix).
+	Prefix string
 	// Token is the latest sequence token an answer carried.
 	Token string
 	// ID and Path name the session once Create made it.
 	ID, Path string
 	// Now is the virtual time of the mailbox's requests.
-	Now    login.Millis
-	prefix string
+	Now login.Millis
 }
 
 // NewMailbox opens a store of rc, its session IDs drawn from rnd, and a
@@ -34,7 +39,7 @@ func NewMailbox(rc rendezvous.Config, rnd io.Reader) (*Mailbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Mailbox{Store: store, prefix: rc.Prefixes[0]}, nil
+	return &Mailbox{Store: store, Prefix: rc.Prefixes[0]}, nil
 }
 
 // do sends one request to the session (to the prefix before Create) and
@@ -42,7 +47,7 @@ func NewMailbox(rc rendezvous.Config, rnd io.Reader) (*Mailbox, error) {
 func (m *Mailbox) do(method, body string) (int, string) {
 	path := m.Path
 	if path == "" {
-		path = m.prefix
+		path = m.Prefix
 	}
 	var h rendezvous.Header
 	h.Add("Content-Type", "application/json")
@@ -67,7 +72,7 @@ func (m *Mailbox) Create() error {
 	for _, s := range m.Store.Sessions() {
 		m.ID = s.ID
 	}
-	m.Path = m.prefix + "/" + m.ID
+	m.Path = m.Prefix + "/" + m.ID
 	return nil
 }
 
