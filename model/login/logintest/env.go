@@ -98,7 +98,9 @@ func (o Options) stream(label uint64) io.Reader {
 // of v (Options.VEdit is applied to a copy first).
 func NewEnv(v variant.Variant, o Options) (*Env, error) {
 	if o.VEdit != nil {
-		o.VEdit(&v)
+		edited := v // a copy of its own, so that v stays on the stack
+		o.VEdit(&edited)
+		v = edited
 	}
 	if o.NIntent == 0 {
 		o.NIntent = qr.Reciprocate
