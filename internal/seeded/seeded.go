@@ -1,7 +1,7 @@
-// Package seeded gives tests deterministic random streams: the same seed,
-// the same bytes, on every machine and every run. The model draws keys and
-// identifiers from an io.Reader; tests hand it one of these instead of
-// crypto/rand so that a failure reproduces bit for bit.
+// Package seeded gives tests and tools deterministic random streams: the
+// same seed, the same bytes, on every machine and every run. The model draws
+// keys and identifiers from an io.Reader; a test hands it one of these
+// instead of crypto/rand so that a failure reproduces bit for bit.
 package seeded
 
 import "math/rand/v2"

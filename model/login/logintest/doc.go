@@ -16,6 +16,9 @@
 //     side by hand: Mailbox is that side's handle on a real rendezvous
 //     session (create, read, write any payload, delete), and Driver answers
 //     the machine's own rendezvous requests from the same store.
+//   - RunScript replays a data-driven script (commands, each followed by
+//     "----" and the output it produced) and rewrites the outputs on
+//     request, for tests that read best as a transcript of one exchange.
 //
 // Nothing here starts a goroutine, reads a clock or does I/O: the same
 // options and seed give the same log, bit for bit.
