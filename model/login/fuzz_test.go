@@ -1,10 +1,13 @@
 package login_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	. "qrlab/model/login"
 	"qrlab/model/login/logintest"
+	"qrlab/model/msg"
 	"qrlab/model/qr"
 	"qrlab/model/variant"
 )
@@ -175,4 +178,53 @@ func FuzzExistingDeviceStep(f *testing.F) {
 	f.Add([]byte{1, 1, 40, 0, 2, 0, 1, 3, 1})
 	f.Add([]byte{4, 0, 120, 5, 0, 4, 7, 5, 9})
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzDriver(t, data, false) })
+}
+
+// recorder keeps the first failure instead of stopping the test.
+type recorder struct{ msg string }
+
+func (r *recorder) Helper() {}
+func (r *recorder) Fatal(args ...any) {
+	if r.msg == "" {
+		r.msg = fmt.Sprint(args...)
+	}
+}
+func (r *recorder) Fatalf(format string, args ...any) { r.Fatal(fmt.Sprintf(format, args...)) }
+
+// TestCheckEarly: the fuzz driver's check flags the facts of a machine that
+// sealed too early (mutants that do) and passes the honest one's. The fuzzed
+// runs seldom get that far, so this shows the check can fire at all.
+func TestCheckEarly(t *testing.T) {
+	cases := []struct {
+		mutation string
+		onN      bool // the machine checked: N, else E
+		msgType  string
+		want     string
+	}{
+		{variant.MutSecretsBeforeSuccess, false, msg.TypeSecrets, "secrets sealed too early"},
+		{variant.MutNoCheckCode, true, msg.TypeProtocol, "m.login.protocol sealed before the check code"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.mutation, func(t *testing.T) {
+			for _, mutant := range []bool{false, true} {
+				var o worldOpts
+				if mutant {
+					o.VEdit = mutate(tc.mutation)
+				}
+				w := runPreset(t, "msc4388", qr.Login, o, user{})
+				var m logintest.Machine = w.E
+				if tc.onN {
+					m = w.N
+				}
+				if !strings.Contains(w.Log(), map[bool]string{true: "N", false: "E"}[tc.onN]+" sealed "+tc.msgType+"\n") {
+					t.Fatalf("mutant %v: %s never sealed\n%s", mutant, tc.msgType, w.Log())
+				}
+				var r recorder
+				checkEarly(&r, m, Effect{Kind: EffectChannel, Sealed: true, MsgType: tc.msgType})
+				if flagged := strings.Contains(r.msg, tc.want); flagged != mutant {
+					t.Fatalf("mutant %v: check said %q", mutant, r.msg)
+				}
+			}
+		})
+	}
 }
