@@ -24,37 +24,6 @@ type Machine interface {
 	CheckCode() string
 }
 
-// User is the scripted person holding both devices, and the faults a test
-// injects between the devices and the servers. The zero value scans after
-// 2 s, types the right code 3 s after both screens are ready, confirms the
-// browser step after 500 ms and consents at the provider after 4 s.
-type User struct {
-	TypeWrongCode     bool
-	DenyConsent       bool
-	BrowserFails      bool
-	RejectAccount     bool
-	NeverConsent      bool
-	CancelBrowserStep bool
-	ConfirmDelay      login.Millis // how long the user takes to confirm the browser step on E (0: 500 ms)
-	CancelNAt         login.Millis // 0: never
-	CancelEAt         login.Millis
-	ScanDelay         login.Millis // 0: 2000 ms
-	ConsentDelay      login.Millis // 0: 4000 ms
-	CorruptQR         bool
-	// TamperRendezvous may replace the body of the store's answer to a GET.
-	TamperRendezvous func(path string, body []byte) []byte
-	// LoseResponse, when it returns true, lets the server handle the request
-	// but loses the answer (the machine sees a transport failure).
-	LoseResponse func(r login.Request) bool
-	// RewriteOP may replace the provider's answer to a request.
-	RewriteOP func(r login.Request, resp login.Response) login.Response
-	// RewriteHS may replace the homeserver's answer to a request.
-	RewriteHS func(r login.Request, resp login.Response) login.Response
-	// Forge, when set, has one device put a message of the test's making in
-	// the mailbox, as a broken or hostile peer would.
-	Forge *Forgery
-}
-
 // Forgery: when the device (N if ByN) enters state When, Put seals
 // Plaintext with the device's own channel and PUTs it at once, outside its
 // state machine (whose request in flight is then forgotten), and returns
@@ -106,7 +75,8 @@ type deadKey struct {
 // logs what happens.
 type World struct {
 	*Env
-	U User
+	// U is the user, with what she saw so far.
+	U Person
 	// Quiet skips the log (benchmarks).
 	Quiet bool
 	// Chaos, when set, decides per rendezvous GET whether to answer with
@@ -120,8 +90,6 @@ type World struct {
 	log  strings.Builder
 	err  error
 
-	shown        string // check code shown on S
-	asked        bool   // G asked for the code
 	earlySecrets bool
 	lastGet      map[string]login.Response
 	visited      [2]map[login.State]bool
@@ -136,13 +104,7 @@ func NewWorld(v variant.Variant, o Options, u User) (*World, error) {
 	if err != nil {
 		return nil, err
 	}
-	if u.ScanDelay == 0 {
-		u.ScanDelay = 2000
-	}
-	if u.ConsentDelay == 0 {
-		u.ConsentDelay = 4000
-	}
-	return &World{Env: env, U: u, dead: map[deadKey]bool{}}, nil
+	return &World{Env: env, U: NewPerson(u, env.NIsG), dead: map[deadKey]bool{}}, nil
 }
 
 // Run loads preset, builds a World and runs it.
@@ -170,7 +132,7 @@ func (w *World) Log() string { return w.log.String() }
 func (w *World) Err() error { return w.err }
 
 // Asked reports whether G asked for the check code.
-func (w *World) Asked() bool { return w.asked }
+func (w *World) Asked() bool { return w.U.Asked }
 
 // EarlySecrets reports whether E sealed m.login.secrets before G's facts
 // said the check code was confirmed.
@@ -356,48 +318,32 @@ func (w *World) screen(toN bool, f login.Effect) {
 	switch f.Kind {
 	case login.EffectShowQR:
 		w.logf("%6d %s shows QR (%d bytes)\n", w.now, who(toN), len(f.Data))
-		data := f.Data
-		if w.U.CorruptQR {
-			data = append([]byte(nil), data[:len(data)-1]...)
-		}
-		w.At(w.now+w.U.ScanDelay, !toN, login.Input{Kind: login.InputScanned, Data: data})
 	case login.EffectShowCheckCode:
 		w.logf("%6d %s shows check code %s\n", w.now, who(toN), f.Text)
-		w.shown = f.Text
-		w.typeCode()
 	case login.EffectAskCheckCode:
 		w.logf("%6d %s asks for the check code\n", w.now, who(toN))
-		w.asked = true
-		w.typeCode()
 	case login.EffectOpenBrowser:
 		w.logf("%6d E opens %s\n", w.now, f.Text)
-		w.browser()
 	case login.EffectShowUserCode:
 		w.logf("%6d %s shows user code %s\n", w.now, who(toN), f.Text)
 	case login.EffectAskConfirmAccount:
 		w.logf("%6d %s asks to confirm account %s\n", w.now, who(toN), f.Text)
-		w.At(w.now+1000, true, login.Input{Kind: login.InputConfirmAccount, OK: !w.U.RejectAccount})
 	case login.EffectOutcome:
 		w.logf("%6d %s outcome %s %s\n", w.now, who(toN), f.Outcome, f.Outcome.Detail)
 	}
+	w.U.React(toN, f, w.schedule)
 }
 
-// browser is E's browser opening the verification URI, the user telling
-// E the browser step is under way (only the after-confirm ack waits for
-// this) and, later, consenting at the provider.
-func (w *World) browser() {
-	if w.U.BrowserFails {
-		w.At(w.now+100, false, login.Input{Kind: login.InputBrowserFailed})
-		return
-	}
-	w.At(w.now+100, false, login.Input{Kind: login.InputBrowserOpened})
-	confirm := w.U.ConfirmDelay
-	if confirm == 0 {
-		confirm = 500
-	}
-	w.At(w.now+confirm, false, login.Input{Kind: login.InputConsent, OK: !w.U.CancelBrowserStep})
-	if !w.U.NeverConsent && !w.U.CancelBrowserStep {
-		w.Do(w.now+w.U.ConsentDelay, w.consent)
+// schedule queues one of the user's reactions.
+func (w *World) schedule(r Reaction) {
+	switch {
+	case r.Consent:
+		w.Do(w.now+r.After, w.consent)
+	case r.In.Kind == login.InputCheckCode:
+		w.logf("%6d user will type %s on %s\n", w.now, r.In.Text, who(r.ToN))
+		w.At(w.now+r.After, r.ToN, r.In)
+	default:
+		w.At(w.now+r.After, r.ToN, r.In)
 	}
 }
 
@@ -416,19 +362,6 @@ func (w *World) sendForged(g *Forgery) {
 		return
 	}
 	w.effects(g.ByN, fx)
-}
-
-// typeCode types the code on G once S showed it and G asked.
-func (w *World) typeCode() {
-	if w.shown == "" || !w.asked {
-		return
-	}
-	code := w.shown
-	if w.U.TypeWrongCode {
-		code = fmt.Sprintf("%02d", (int(code[0]-'0')*10+int(code[1]-'0')+1)%100)
-	}
-	w.logf("%6d user will type %s on %s\n", w.now, code, who(w.NIsG))
-	w.At(w.now+3000, w.NIsG, login.Input{Kind: login.InputCheckCode, Text: code})
 }
 
 // consent is the user at the provider in E's browser.
