@@ -8,9 +8,12 @@
 //     machines (new device N and existing device E), every random byte from
 //     a seeded stream unless the caller hands in its own reader. Env.Route
 //     answers a machine's request from the right server at once.
+//   - Person is the scripted user (User): React says what she does about a
+//     screen (scan, type the check code, confirm, consent) and after how
+//     long, without scheduling anything itself.
 //   - World runs both machines against Env in virtual time: an event queue
-//     ordered by time then arrival, a scripted User who scans, types the
-//     check code and consents, and an effect log that reads like the MSC's
+//     ordered by time then arrival, the Person's reactions, the faults the
+//     User script injects, and an effect log that reads like the MSC's
 //     sequence diagrams (the golden transcripts are that log).
 //   - Driver steps one machine alone, so that a test can play the other
 //     side by hand: Mailbox is that side's handle on a real rendezvous
