@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"qrlab/internal/seeded"
 	"qrlab/model/wire"
 )
 
@@ -24,7 +25,7 @@ func TestDryStreamIsErrRandom(t *testing.T) {
 		if _, err := NewScanner(cfg, dry(0)); !errors.Is(err, wire.ErrRandom) {
 			t.Errorf("%s: NewScanner: %v", c, err)
 		}
-		gen, err := NewGenerator(cfg, seeded(1))
+		gen, err := NewGenerator(cfg, seeded.Stream(1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -34,7 +35,7 @@ func TestDryStreamIsErrRandom(t *testing.T) {
 		if !c.IsHPKE() {
 			continue
 		}
-		_, initiate, err := Initiate(cfg, gen.PublicKey(), []byte(LoginInitiate), nil, seeded(2))
+		_, initiate, err := Initiate(cfg, gen.PublicKey(), []byte(LoginInitiate), nil, seeded.Stream(2))
 		if err != nil {
 			t.Fatal(err)
 		}

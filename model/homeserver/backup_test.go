@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"qrlab/internal/seeded"
 	"qrlab/model/wire"
 )
 
@@ -33,7 +34,7 @@ func TestRoomKeysVersion(t *testing.T) {
 		t.Fatalf("PUT: %d", r.Status)
 	}
 	for want := range []string{"1", "2"} {
-		priv, version, err := hs.CreateBackup(aliceID, stream(uint64(10+want)))
+		priv, version, err := hs.CreateBackup(aliceID, seeded.Stream(uint64(10+want)))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"qrlab/internal/seeded"
 	"qrlab/model/oauth"
 	"qrlab/model/wire"
 )
@@ -25,7 +26,7 @@ const existingToken = "token-of-the-existing-device"
 
 func newWorld(t testing.TB, opCfg oauth.Config, hsCfg Config) *world {
 	t.Helper()
-	op, err := oauth.New(opCfg, stream(1))
+	op, err := oauth.New(opCfg, seeded.Stream(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +35,7 @@ func newWorld(t testing.TB, opCfg oauth.Config, hsCfg Config) *world {
 		t.Fatal(err)
 	}
 	w := &world{t: t, op: op, hs: hs}
-	if w.alice, err = NewIdentity(aliceID, stream(2)); err != nil {
+	if w.alice, err = NewIdentity(aliceID, seeded.Stream(2)); err != nil {
 		t.Fatal(err)
 	}
 	if err := hs.AddIdentity(w.alice); err != nil {
@@ -242,7 +243,7 @@ func TestAttackerAccount(t *testing.T) {
 }
 
 func TestDiscoveryEndpoints(t *testing.T) {
-	op, _ := oauth.New(oauth.PresetMAS(), stream(1))
+	op, _ := oauth.New(oauth.PresetMAS(), seeded.Stream(1))
 	cases := []struct {
 		preset   string
 		path     string
@@ -299,7 +300,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev, _ := NewDeviceKeys(aliceID, deviceID, stream(3))
+	dev, _ := NewDeviceKeys(aliceID, deviceID, seeded.Stream(3))
 	r, fx := w.hs.Handle(2000, &Request{Method: "POST", Path: PathKeysUpload,
 		Header: wire.NewHeader("Authorization", "Bearer "+token), Body: KeysUploadBody(dev.Signed(ssk))})
 	if r.Status != 200 {
@@ -323,7 +324,7 @@ func TestEndToEnd(t *testing.T) {
 // homeserver refuses the newcomer's different identity keys.
 func TestDeviceIDCollision(t *testing.T) {
 	w := newWorld(t, oauth.PresetMAS(), PresetSynapse2026())
-	old, _ := NewDeviceKeys(aliceID, "EXISTING", stream(10))
+	old, _ := NewDeviceKeys(aliceID, "EXISTING", seeded.Stream(10))
 	r, _ := w.hs.Handle(0, &Request{Method: "POST", Path: PathKeysUpload,
 		Header: wire.NewHeader("Authorization", "Bearer "+existingToken), Body: KeysUploadBody(old.Signed(w.alice.SelfSigning))})
 	if r.Status != 200 {
@@ -336,7 +337,7 @@ func TestDeviceIDCollision(t *testing.T) {
 	if r := w.get(3, PathWhoami, token); !strings.Contains(string(r.Body), `"device_id":"EXISTING"`) {
 		t.Fatalf("whoami: %s", r.Body)
 	}
-	intruder, _ := NewDeviceKeys(aliceID, "EXISTING", stream(11))
+	intruder, _ := NewDeviceKeys(aliceID, "EXISTING", seeded.Stream(11))
 	r, _ = w.hs.Handle(4, &Request{Method: "POST", Path: PathKeysUpload,
 		Header: wire.NewHeader("Authorization", "Bearer "+token), Body: KeysUploadBody(intruder.Signed(w.alice.SelfSigning))})
 	if r.Status != 400 || errcodeOf(r) != ErrcodeInvalidParam {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"qrlab/internal/seeded"
 	"qrlab/model/wire"
 	"qrlab/model/wire/canonicaljson"
 )
@@ -22,7 +23,7 @@ type fuzzFixture struct {
 }
 
 var fixture = sync.OnceValue(func() *fuzzFixture {
-	rnd := stream(42)
+	rnd := seeded.Stream(42)
 	alice, err := NewIdentity(aliceID, rnd)
 	if err != nil {
 		panic(err) // a fixed in-memory stream cannot fail

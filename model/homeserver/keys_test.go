@@ -3,22 +3,13 @@ package homeserver
 import (
 	"encoding/json"
 	"errors"
-	"io"
-	"math/rand/v2"
 	"strings"
 	"testing"
 
+	"qrlab/internal/seeded"
 	"qrlab/model/wire"
 	"qrlab/model/wire/canonicaljson"
 )
-
-func stream(seed uint64) io.Reader {
-	var key [32]byte
-	for i := range 8 {
-		key[i] = byte(seed >> (8 * i))
-	}
-	return rand.NewChaCha8(key)
-}
 
 const (
 	aliceID   = "@alice:lab.example"
@@ -45,7 +36,7 @@ func newKeysEnv(t testing.TB, strict bool) *keysEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rnd := stream(42)
+	rnd := seeded.Stream(42)
 	e := &keysEnv{hs: hs}
 	if e.alice, err = NewIdentity(aliceID, rnd); err != nil {
 		t.Fatal(err)
@@ -214,7 +205,7 @@ func TestKeysUpload(t *testing.T) {
 		{
 			name: "another user's device ID",
 			body: func(t *testing.T, e *keysEnv) []byte {
-				d, _ := NewDeviceKeys(aliceID, "OTHERDEVICE", stream(5))
+				d, _ := NewDeviceKeys(aliceID, "OTHERDEVICE", seeded.Stream(5))
 				return KeysUploadBody(d.Signed(e.alice.SelfSigning))
 			},
 			status: 400, errcode: ErrcodeInvalidParam,
@@ -222,7 +213,7 @@ func TestKeysUpload(t *testing.T) {
 		{
 			name: "another user ID",
 			body: func(t *testing.T, e *keysEnv) []byte {
-				d, _ := NewDeviceKeys(malloryID, newDevice, stream(5))
+				d, _ := NewDeviceKeys(malloryID, newDevice, seeded.Stream(5))
 				return KeysUploadBody(d.Signed(e.mallory.SelfSigning))
 			},
 			status: 400, errcode: ErrcodeInvalidParam,
@@ -294,7 +285,7 @@ func TestCrossSignedIsComputed(t *testing.T) {
 		t.Errorf("after re-upload: %v", err)
 	}
 	// Different identity keys for the same device are refused.
-	d2, _ := NewDeviceKeys(aliceID, newDevice, stream(77))
+	d2, _ := NewDeviceKeys(aliceID, newDevice, seeded.Stream(77))
 	if r := e.upload(KeysUploadBody(d2.Signed(e.alice.SelfSigning))); r.Status != 400 || errcodeOf(r) != ErrcodeInvalidParam {
 		t.Errorf("new identity keys: %d %s", r.Status, r.Body)
 	}
@@ -318,8 +309,8 @@ func TestCrossSignedIsComputed(t *testing.T) {
 
 func TestSetCrossSigningKeys(t *testing.T) {
 	hs, _ := New(PresetSynapse2026(), nil)
-	alice, _ := NewIdentity(aliceID, stream(1))
-	mallory, _ := NewIdentity(malloryID, stream(2))
+	alice, _ := NewIdentity(aliceID, seeded.Stream(1))
+	mallory, _ := NewIdentity(malloryID, seeded.Stream(2))
 	cases := []struct {
 		name              string
 		master, ssk, usk  []byte
@@ -341,13 +332,13 @@ func TestSetCrossSigningKeys(t *testing.T) {
 }
 
 func TestKeysAreReproducible(t *testing.T) {
-	a, _ := NewIdentity(aliceID, stream(9))
-	b, _ := NewIdentity(aliceID, stream(9))
+	a, _ := NewIdentity(aliceID, seeded.Stream(9))
+	b, _ := NewIdentity(aliceID, seeded.Stream(9))
 	if string(a.SelfSigningKeyJSON()) != string(b.SelfSigningKeyJSON()) {
 		t.Errorf("same stream, different identities")
 	}
-	da, _ := NewDeviceKeys(aliceID, "D", stream(9))
-	db, _ := NewDeviceKeys(aliceID, "D", stream(9))
+	da, _ := NewDeviceKeys(aliceID, "D", seeded.Stream(9))
+	db, _ := NewDeviceKeys(aliceID, "D", seeded.Stream(9))
 	if string(da.Signed(a.SelfSigning)) != string(db.Signed(b.SelfSigning)) {
 		t.Errorf("same stream, different device keys")
 	}

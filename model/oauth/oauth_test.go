@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"qrlab/internal/seeded"
 	"qrlab/model/wire"
 )
 
@@ -122,7 +123,7 @@ func TestCodeShapes(t *testing.T) {
 func TestMASTokenChecksum(t *testing.T) {
 	// A token whose checksum is computed independently: CRC-32 (IEEE) of
 	// "mat_" + 30 chars, base-62 digits least significant first, padded.
-	srv, _ := New(PresetMAS(), stream(3))
+	srv, _ := New(PresetMAS(), seeded.Stream(3))
 	tok, err := srv.token("mat")
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +149,7 @@ func TestUpperAlnumSamplingIsBiased(t *testing.T) {
 	// twice as often as each digit. 6000 characters make that plain.
 	cfg := PresetMAS2024()
 	cfg.UserCodeLength = 60
-	srv, _ := New(cfg, stream(11))
+	srv, _ := New(cfg, seeded.Stream(11))
 	digits, letters := 0, 0
 	for range 100 {
 		uc, err := srv.userCode()
@@ -189,7 +190,7 @@ func TestUserCodeMatching(t *testing.T) {
 	}
 	for _, tc := range cases {
 		cfg, _ := Preset(tc.preset)
-		srv, _ := New(cfg, stream(1))
+		srv, _ := New(cfg, seeded.Stream(1))
 		key := srv.userKey(tc.issued)
 		found := false
 		for _, c := range srv.candidates(tc.typed) {
@@ -319,7 +320,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 func TestMetadata(t *testing.T) {
 	for _, name := range PresetNames() {
 		cfg, _ := Preset(name)
-		srv, _ := New(cfg, stream(1))
+		srv, _ := New(cfg, seeded.Stream(1))
 		for _, p := range []string{PathOpenIDConfiguration, PathASMetadata} {
 			r, _ := srv.Handle(0, &Request{Method: "GET", Path: "/" + p})
 			if r.Status != 200 {
@@ -356,7 +357,7 @@ func TestMetadata(t *testing.T) {
 }
 
 func TestRegistration(t *testing.T) {
-	srv, _ := New(PresetMAS(), stream(1))
+	srv, _ := New(PresetMAS(), seeded.Stream(1))
 	do := func(body string) Response {
 		r, _ := srv.Handle(0, &Request{Method: "POST", Path: "/" + PathRegistration, Header: Header{{Name: "Content-Type", Value: ContentTypeJSON}}, Body: []byte(body)})
 		return r
@@ -379,7 +380,7 @@ func TestRegistration(t *testing.T) {
 	}
 	cfg := PresetRFC8628()
 	cfg.DynamicRegistration = false
-	srv2, _ := New(cfg, stream(1))
+	srv2, _ := New(cfg, seeded.Stream(1))
 	if r, _ := srv2.Handle(0, &Request{Method: "POST", Path: "/" + PathRegistration}); r.Status != 404 {
 		t.Errorf("registration off: %d", r.Status)
 	}
