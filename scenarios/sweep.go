@@ -244,10 +244,12 @@ func (s Scenario) Fingerprint(runs int, seed uint64) string {
 // Resolve is Config for a point scenario: the simulator's configuration.
 func (p Point) Resolve() (sim.Config, error) { return p.Scenario.Config() }
 
-// lineHint carries the knob path an error is about, so that Parse can give
-// its line, without adding to the message.
+// lineHint carries what an error is about, so that Parse can give its line,
+// without adding to the message: a knob path (one key of "set" or "sweep"),
+// or the path of keys from the top of the scenario object.
 type lineHint struct {
 	Path string
+	Keys []string
 	Err  error
 }
 
