@@ -72,6 +72,15 @@ func Parse(b []byte, file string) (Scenario, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return s, fmt.Errorf("%w: %s:%d: text after the scenario object", ErrScenario, file, lineOf(b, dec.InputOffset()))
 	}
+	if s.Runs == 0 {
+		var given struct {
+			Runs *int `json:"runs"`
+		}
+		if json.Unmarshal(b, &given) == nil && given.Runs != nil {
+			return s, knobLine(b, file, &lineHint{Keys: []string{"runs"},
+				Err: fmt.Errorf("%w: field \"runs\": 0 runs nothing (at least 1; leave the field out for 1)", ErrScenario)})
+		}
+	}
 	if _, err := s.Config(); err != nil {
 		return s, knobLine(b, file, err)
 	}
@@ -230,8 +239,8 @@ func (s Scenario) Config() (sim.Config, error) {
 	if err := applySet(&cfg, s.Set); err != nil {
 		return cfg, fmt.Errorf("field \"set\": %w", err)
 	}
-	if s.Runs < 0 {
-		return cfg, fmt.Errorf("%w: field \"runs\": %d is negative", ErrScenario, s.Runs)
+	if _, err := s.Jobs(); err != nil {
+		return cfg, err
 	}
 	if _, err := sim.NewRunner(cfg); err != nil {
 		return cfg, fmt.Errorf("%w: %v", ErrScenario, err)
