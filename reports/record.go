@@ -143,8 +143,9 @@ var ErrRecords = errors.New("bad run records")
 // Scan reads JSON Lines records from r and calls fn for each. A last line
 // that is cut short (no newline, or not valid JSON: the writer was killed)
 // is skipped, and valid is the byte length of the complete records, so a
-// resumed writer can truncate there. A bad line elsewhere is an error with
-// its line number.
+// resumed writer can truncate there. A bad line elsewhere, or a complete
+// line that is not a run record (an unknown field, no variant, agreement or
+// trace hash: "{}" or a scenario file), is an error with its line number.
 func Scan(r io.Reader, name string, fn func(*Record) error) (valid int64, n int, err error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	var pending []byte // a bad line, an error unless it is the last
@@ -164,7 +165,14 @@ func Scan(r io.Reader, name string, fn func(*Record) error) (valid int64, n int,
 				}
 			} else {
 				var rec Record
-				if derr := json.Unmarshal(body, &rec); derr != nil || !complete {
+				derr, serr := decodeRecord(body, &rec)
+				if serr != nil && complete {
+					return valid, n, fmt.Errorf("%w: %s:%d: %v", ErrRecords, name, line, serr)
+				}
+				if derr == nil {
+					derr = serr
+				}
+				if derr != nil || !complete {
 					if derr == nil {
 						derr = errors.New("no newline at the end")
 					}

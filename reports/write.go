@@ -129,6 +129,9 @@ func (b *Builder) blocks() ([]block, error) {
 	}
 	var intro strings.Builder
 	fmt.Fprintf(&intro, "%d runs read", b.total.n)
+	if b.dups > 0 {
+		fmt.Fprintf(&intro, " (%d duplicate record(s) dropped)", b.dups)
+	}
 	if m.Fingerprint != "" {
 		fmt.Fprintf(&intro, ": %d grid point(s) × %d seed(s) (seeds %d–%d) = %d runs in the sweep", m.Points, m.Runs, m.Seed,
 			m.Seed+uint64(m.Runs)-1, m.Jobs())
