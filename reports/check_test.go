@@ -3,6 +3,9 @@ package reports
 import (
 	"encoding/json"
 	"errors"
+	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -98,5 +101,44 @@ func TestAddChecksTheSweep(t *testing.T) {
 	}
 	if plain.Runs() != 1 || plain.Duplicates() != 2 {
 		t.Errorf("plain: runs %d duplicates %d", plain.Runs(), plain.Duplicates())
+	}
+}
+
+// TestReadManifestChecks checks that a sweep.json whose counts do not
+// describe a sweep (edited points, overflowing runs, seeds past 2^64-1, a
+// wrong type) is refused with what is wrong, naming no Go type.
+func TestReadManifestChecks(t *testing.T) {
+	m, _ := fixture()
+	write := func(f func(m *Manifest)) string {
+		c := *m
+		f(&c)
+		path := filepath.Join(t.TempDir(), "sweep.json")
+		if err := WriteManifest(path, &c); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	if _, err := ReadManifest(write(func(*Manifest) {})); err != nil {
+		t.Fatalf("fixture: %v", err)
+	}
+	for _, c := range []struct {
+		name string
+		f    func(m *Manifest)
+		want string
+	}{
+		{"points edited", func(m *Manifest) { m.Points = 5 }, "points 5, but the axes make a grid of 4"},
+		{"axis value removed", func(m *Manifest) { m.Axes = m.Axes[:1] }, "points 4, but the axes make a grid of 2"},
+		{"runs overflow", func(m *Manifest) { m.Runs = math.MaxInt/2 + 1 }, "runs at each of 4 points is more than"},
+		{"seeds wrap", func(m *Manifest) { m.Seed = math.MaxUint64 - 1 }, "40 runs from seed 18446744073709551614 pass the largest seed"},
+		{"no runs", func(m *Manifest) { m.Runs = 0 }, "must be at least 1"},
+	} {
+		if _, err := ReadManifest(write(c.f)); err == nil || !errors.Is(err, ErrRecords) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v; want %q", c.name, err, c.want)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "sweep.json")
+	os.WriteFile(path, []byte(`{"version":"one"}`), 0o644)
+	if _, err := ReadManifest(path); err == nil || !strings.Contains(err.Error(), `field "version" holds a string`) || strings.Contains(err.Error(), "Go ") {
+		t.Errorf("wrong type: %v", err)
 	}
 }

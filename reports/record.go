@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -117,15 +118,45 @@ func ReadManifest(path string) (*Manifest, error) {
 	}
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return nil, fmt.Errorf("%w: %s: field %q holds a %s", ErrRecords, path, te.Field, te.Value)
+		}
+		return nil, fmt.Errorf("%w: %s: not a sweep manifest: %s", ErrRecords, path, strings.TrimPrefix(err.Error(), "json: "))
 	}
 	if m.Version != ManifestVersion {
-		return nil, fmt.Errorf("%s: version %d, this build reads %d", path, m.Version, ManifestVersion)
+		return nil, fmt.Errorf("%w: %s: version %d, this build reads %d", ErrRecords, path, m.Version, ManifestVersion)
 	}
-	if m.Points < 1 || m.Runs < 1 {
-		return nil, fmt.Errorf("%s: points %d, runs_per_point %d", path, m.Points, m.Runs)
+	if err := m.check(); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrRecords, path, err)
 	}
 	return &m, nil
+}
+
+// check refuses counts that do not describe a sweep: points and runs of at
+// least 1, points the product of the axes' value counts, runs times points
+// within an int and seeds within 2^64-1.
+func (m *Manifest) check() error {
+	if m.Points < 1 || m.Runs < 1 {
+		return fmt.Errorf("points %d and runs_per_point %d must be at least 1", m.Points, m.Runs)
+	}
+	grid := 1
+	for _, a := range m.Axes {
+		if len(a.Values) == 0 || grid > math.MaxInt/len(a.Values) {
+			return fmt.Errorf("axis %q: %d values do not make a grid of %d points", a.Path, len(a.Values), m.Points)
+		}
+		grid *= len(a.Values)
+	}
+	if grid != m.Points {
+		return fmt.Errorf("points %d, but the axes make a grid of %d", m.Points, grid)
+	}
+	if m.Runs > math.MaxInt/m.Points {
+		return fmt.Errorf("%d runs at each of %d points is more than %d runs", m.Runs, m.Points, math.MaxInt)
+	}
+	if uint64(m.Runs-1) > math.MaxUint64-m.Seed {
+		return fmt.Errorf("%d runs from seed %d pass the largest seed", m.Runs, m.Seed)
+	}
+	return nil
 }
 
 // WriteManifest writes m to path, indented.
