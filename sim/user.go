@@ -1,8 +1,6 @@
 package sim
 
-import (
-	"fmt"
-)
+import "fmt"
 
 // User is the person holding both devices: how long each step takes and
 // how often it goes wrong. Times are distributions in milliseconds; rates
