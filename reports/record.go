@@ -9,6 +9,11 @@
 // keys, fixed plot sizes, gonum's default fonts, no timestamps, and every
 // figure computed independently of the order of the records, so shards
 // merged in any order give the same report.
+//
+// Records are checked as they are read: a line that is not a run record,
+// or a record whose point, seed or axis values are not the sweep's, is an
+// error; a second record of one run is dropped and counted. LockDir gives a
+// sweep folder's writer an OS file lock, so that a second writer is refused.
 package reports
 
 import (
