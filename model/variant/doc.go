@@ -64,7 +64,11 @@
 //	    "slow_down": "obey"                      // "obey" (+5 s per slow_down) or "ignore"
 //	  },
 //	  "homeserver": {"preset": "synapse-2026"},  // a model/homeserver preset
-//	  "mutations": []                            // deliberate defects (mutants only; see below); left out when empty
+//	  "mutations": [],                           // deliberate defects (mutants only; see below); left out when empty
+//	  "provenance": {                            // where the preset and each knob come from (see below)
+//	    "status": "text 726e115",
+//	    "knobs": {"qr.format": {"source": "msc4388-726e115", "note": "..."}, "timing": {"lab-default": "..."}}
+//	  }
 //	}
 //
 // Every field is required except the overrides, which default to "keep";
@@ -73,6 +77,22 @@
 // behaviour ("any", "send", "http-error") and are spelled out when a file
 // is parsed.
 // JSON has no comments: the comments above are for the reader only.
+//
+// # Provenance
+//
+// Every built-in preset says where it comes from: a status line (Status:
+// "text 726e115", "Synapse 1.157.0", "unverified", "design alternative")
+// and, for every knob, an origin of one of four kinds: "source" (the ID of
+// a reference in provenance/sources.json, each a repository, path and full
+// commit that was read, with a note in the project's words), "lab-default"
+// (the sources are silent; why this value), "unverified" (what is claimed
+// and why it is kept) or "design-alternative" (a design no text or release
+// states). A key of "knobs" names a knob, a comma-separated list of knobs,
+// or a section covering the rest of its knobs. The rendezvous, OAuth and
+// homeserver presets a variant picks carry the same, keyed by their Config
+// field names, in provenance/<component>.json. WriteProvenance (simrun
+// variants --provenance) prints it knob by knob; a test fails when a knob
+// of a built-in preset, or a field of a component preset, has no origin.
 //
 // # Mutants
 //

@@ -43,6 +43,10 @@ type Variant struct {
 	// Mutations are deliberate defects (MutationNames), for the catalogue
 	// of known-bad designs under mutants/; empty in every honest preset.
 	Mutations Mutations `json:"mutations,omitzero"`
+	// Provenance says where the preset and each knob value come from
+	// (provenance.go); every built-in preset has it, a file of one's own
+	// may leave it out.
+	Provenance *Provenance `json:"provenance,omitempty"`
 }
 
 // RendezvousKnobs pick the mailbox API: a model/rendezvous preset and a few
@@ -327,6 +331,9 @@ func (v *Variant) Validate() error {
 		return err
 	}
 	if err := v.validateMutations(); err != nil {
+		return err
+	}
+	if err := v.validateProvenance(); err != nil {
 		return err
 	}
 	if f, err := qr.ParseFormat(v.QR.Format); err != nil || !f.Valid() {

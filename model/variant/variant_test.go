@@ -2,6 +2,7 @@ package variant
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -34,7 +35,7 @@ func TestEveryPresetLoads(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: round trip: %v\n%s", n, err, b)
 		}
-		if w != v {
+		if !reflect.DeepEqual(w, v) {
 			t.Fatalf("%s: round trip changed the variant", n)
 		}
 	}
@@ -100,7 +101,7 @@ func TestOptionalKnobDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v != MustLoad("msc4388") {
+	if !reflect.DeepEqual(v, MustLoad("msc4388")) {
 		t.Fatalf("defaults: %+v %+v", v.Messages, v.Flow)
 	}
 	x := MustLoad("element-x")
