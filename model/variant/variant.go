@@ -216,10 +216,38 @@ func jsonNames(fsys embed.FS, dir string) []string {
 	return names
 }
 
-// Load returns the embedded preset name, parsed and validated.
+// renamed maps the former names of presets to their names after the
+// source audit, which named each preset after what it models. A former
+// name still loads, under that name (so scenarios, tests and reports that
+// use it keep their output while they move over); Names lists only the new
+// names.
+var renamed = map[string]string{
+	"msc4388":           "msc4388-726e115",
+	"msc4108-2024-spec": "msc4108-87f8317",
+	"msc4388-txn":       "txn-put",
+	"element-x":         "rust-sdk-pr6173",
+	"element-web":       "js-sdk-develop",
+}
+
+// Renamed returns the current name of a preset's former name.
+func Renamed(former string) (string, bool) {
+	n, ok := renamed[former]
+	return n, ok
+}
+
+// FormerNames lists the former preset names that still load, sorted.
+func FormerNames() []string { return sortedKeys(renamed) }
+
+// Load returns the embedded preset name, parsed and validated. A former
+// name (FormerNames) loads the renamed preset under the former name.
 func Load(name string) (Variant, error) {
 	if m, ok := strings.CutPrefix(name, MutantPrefix); ok {
 		return LoadMutant(m)
+	}
+	if current, ok := renamed[name]; ok {
+		v, err := Load(current)
+		v.Name = name
+		return v, err
 	}
 	file := path.Join("presets", name+".json")
 	b, err := presetFS.ReadFile(file)
