@@ -28,7 +28,8 @@
 //	    "check_code_keys": "raw",                // hpke-spec check-code key encoding: "raw" or "base64"
 //	    "retry_accept": false,                   // G keeps its key after a failed LoginInitiate
 //	    "aad_binding": true,                     // bind every payload to base URL, ID, sequence token
-//	    "aad_layout": "base-url-16"              // "base-url-16" or "base-url-8"
+//	    "aad_layout": "base-url-16",             // "base-url-16" (16/8/8, text since e43db14), "all-16" (5b6dc1e), "raw" (a44815f) or "base-url-8" (unverified)
+//	    "aad_root_slash": false                  // bind a root base URL as "https://host/" (Url::as_str) though the QR drops the slash
 //	  },
 //	  "qr": {"format": "msc4388"},               // a model/qr format name
 //	  "messages": {
@@ -72,7 +73,7 @@
 //	}
 //
 // Every field is required except the overrides, which default to "keep";
-// put_txn_id and discovery, which default to false; and homeserver_accept,
+// put_txn_id, discovery and aad_root_slash, which default to false; and homeserver_accept,
 // unexpected_message and device_check_error, which default to the texts'
 // behaviour ("any", "send", "http-error") and are spelled out when a file
 // is parsed.

@@ -76,6 +76,10 @@ type ChannelKnobs struct {
 	RetryAccept         bool   `json:"retry_accept"`
 	AADBinding          bool   `json:"aad_binding"`
 	AADLayout           string `json:"aad_layout"`
+	// AADRootSlash binds a base URL with no path with a trailing "/", as
+	// a URL type's string form gives it (the Rust SDK's PR #6173 binds
+	// Url::as_str()), although the QR code drops that slash.
+	AADRootSlash bool `json:"aad_root_slash,omitempty"`
 }
 
 // QRKnobs pick the QR payload layout.
@@ -187,6 +191,8 @@ const (
 
 	LayoutBaseURL16 = "base-url-16"
 	LayoutBaseURL8  = "base-url-8"
+	LayoutRaw       = "raw"
+	LayoutAll16     = "all-16"
 
 	KeysRaw    = "raw"
 	KeysBase64 = "base64"
@@ -519,7 +525,7 @@ func (v *Variant) ChannelConfig() (channel.Config, error) {
 	cfg.StaticNonce = v.Mutations.Has(MutStaticNonce)
 	cfg.SharedDirectionKey = v.Mutations.Has(MutSharedDirectionKey)
 	cfg.ReuseEphemeralKey = v.Mutations.Has(MutReuseEphemeralKey)
-	if err := oneOf("channel.aad_layout", v.Channel.AADLayout, LayoutBaseURL16, LayoutBaseURL8); err != nil {
+	if err := oneOf("channel.aad_layout", v.Channel.AADLayout, LayoutBaseURL16, LayoutBaseURL8, LayoutRaw, LayoutAll16); err != nil {
 		return cfg, err
 	}
 	if v.Channel.AADBinding {
@@ -533,10 +539,19 @@ func (v *Variant) ChannelConfig() (channel.Config, error) {
 
 // AADLayout returns the binding layout as the channel package names it.
 func (v *Variant) AADLayout() channel.AADLayout {
-	if v.Channel.AADLayout == LayoutBaseURL8 {
-		return channel.AADBaseURL8
+	l := channel.AADBaseURL16
+	switch v.Channel.AADLayout {
+	case LayoutBaseURL8:
+		l = channel.AADBaseURL8
+	case LayoutRaw:
+		l = channel.AADRaw
+	case LayoutAll16:
+		l = channel.AADAll16
 	}
-	return channel.AADBaseURL16
+	if v.Channel.AADRootSlash {
+		l |= channel.AADRootSlash
+	}
+	return l
 }
 
 // QRFormat returns the QR payload format.
@@ -594,6 +609,7 @@ func (v *Variant) Knobs() []Knob {
 		{"channel.retry_accept", b(v.Channel.RetryAccept)},
 		{"channel.aad_binding", b(v.Channel.AADBinding)},
 		{"channel.aad_layout", v.Channel.AADLayout},
+		{"channel.aad_root_slash", b(v.Channel.AADRootSlash)},
 		{"qr.format", v.QR.Format},
 		{"messages.generation", v.Messages.Generation},
 		{"messages.homeserver_field", v.Messages.HomeserverField},
