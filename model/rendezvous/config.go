@@ -138,6 +138,11 @@ const (
 	// Synapse makes both its ETags and its 2025 sequence tokens:
 	// identical payloads get identical tokens, against the texts' rule.
 	TokenContentHash
+	// TokenContentTimeHash is unpadded base64url of SHA-256(data || the
+	// write's time in ms as a 16-byte big-endian integer), as Synapse
+	// 1.157.0 makes MSC4388 sequence tokens (msc4388_rendezvous session.rs):
+	// identical payloads collide only when written in the same millisecond.
+	TokenContentTimeHash
 )
 
 // IDStyle is the shape of session IDs.
@@ -219,6 +224,11 @@ const (
 	// IdempotencyTxnID: PUT goes to /{id}/{txnId}; the outcome of each
 	// transaction ID is recorded and replayed to a retry.
 	IdempotencyTxnID
+	// IdempotencyPreviousToken: a stale token is accepted only when it is
+	// the token immediately before the current one and the data equals the
+	// current payload; nothing changes and the current token is returned
+	// (Synapse 1.157.0). Any older token is a conflict.
+	IdempotencyPreviousToken
 )
 
 // TxnGrammar is which characters a transaction ID may use.
@@ -663,9 +673,9 @@ func (c Config) Validate() error {
 	if c.SweepInterval <= 0 {
 		return bad("SweepInterval %d ms must be positive", c.SweepInterval)
 	}
-	if c.Token > TokenContentHash || c.IDs > IDUUID || c.ContentType > ContentTypeLenient ||
+	if c.Token > TokenContentTimeHash || c.IDs > IDUUID || c.ContentType > ContentTypeLenient ||
 		c.Conditionals > ConditionalRFC9110 || c.Errcodes > ErrcodesUnstable || c.DeleteBody > DeleteBodyNone ||
-		c.Idempotency > IdempotencyTxnID || c.TxnGrammar > TxnSynapse || c.FetchMetadata > FetchMetadataSynapse ||
+		c.Idempotency > IdempotencyPreviousToken || c.TxnGrammar > TxnSynapse || c.FetchMetadata > FetchMetadataSynapse ||
 		c.CORS > CORS2024Synapse || c.Access > AccessOff || c.UnauthCreate > RefuseForbidden || c.Off > OffForbidden ||
 		c.HardCapMode > HardCapEvictOldest {
 		return bad("an enumerated knob is out of range")

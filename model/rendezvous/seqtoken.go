@@ -236,7 +236,8 @@ func (s *Store) jsonPut(now Millis, req *Request, rt route, fx []Effect) (Respon
 		s.update(p, now, owned(&data))
 		resp = s.tokenResponse(p.token, rt)
 		fx = append(fx, Effect{Kind: EffectWritten, ID: p.id, Writes: p.writes, At: now})
-	case s.cfg.Idempotency == IdempotencySameData && bytes.Equal(data.str, p.data):
+	case s.cfg.Idempotency == IdempotencySameData && bytes.Equal(data.str, p.data),
+		s.cfg.Idempotency == IdempotencyPreviousToken && p.prevToken != "" && string(tok.str) == p.prevToken && bytes.Equal(data.str, p.data):
 		resp = s.tokenResponse(p.token, rt)
 		fx = append(fx, Effect{Kind: EffectReplayed, ID: p.id, Writes: p.writes, At: now})
 	default:

@@ -71,6 +71,7 @@ var presetQRClaims = map[string]struct{ reads, refuses *qrVector }{
 	"msc4388-mas":       {&vText2026, &vRustMain},
 	"msc4388-vodozemac": {&vText2026, &vRustMain},
 	"txn-put":           {&vText2026, &vRustMain},
+	"synapse-1.157":     {&vText2026, &vRustMain},
 	"rust-sdk-pr6173":   {&vRustPR, &vRustMain},
 	"msc4108-2025":      {&vRustMain, &vRustPR},
 	"msc4108-2024":      {&vText2024, &vText2026},

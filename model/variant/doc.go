@@ -17,7 +17,8 @@
 //	    "preset": "sequence-token",              // a model/rendezvous preset
 //	    "ttl_ms": 0,                             // override of the session lifetime (0: keep)
 //	    "max_data_bytes": 0,                     // override of the payload limit (0: keep)
-//	    "token": "",                             // override: "counter", "digest", "content-hash" ("": keep)
+//	    "token": "",                             // override: "counter", "digest", "content-hash", "content-time-hash" (Synapse 1.157.0) ("": keep)
+//	    "idempotency": "",                       // override: "none", "same-data" (the text), "previous-token" (Synapse 1.157.0) ("": keep)
 //	    "put_txn_id": false,                     // PUT to {id}/{txnId}, one fresh txnId per write, kept on retry (needs a txn-ID preset)
 //	    "discovery": false                       // GET {prefix} for create_available before creating (not etag)
 //	  },
@@ -73,7 +74,8 @@
 //	}
 //
 // Every field is required except the overrides, which default to "keep";
-// put_txn_id, discovery and aad_root_slash, which default to false; and homeserver_accept,
+// put_txn_id, discovery and aad_root_slash, which default to false;
+// idempotency, which defaults to keep; and homeserver_accept,
 // unexpected_message and device_check_error, which default to the texts'
 // behaviour ("any", "send", "http-error") and are spelled out when a file
 // is parsed.

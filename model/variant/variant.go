@@ -56,6 +56,10 @@ type RendezvousKnobs struct {
 	TTLMillis    int64  `json:"ttl_ms,omitempty"`
 	MaxDataBytes int    `json:"max_data_bytes,omitempty"`
 	Token        string `json:"token,omitempty"`
+	// Idempotency overrides how the store recognises a retried PUT: ""
+	// (keep), "none", "same-data" (the text) or "previous-token" (Synapse
+	// 1.157.0). Not with an etag rendezvous or with put_txn_id.
+	Idempotency string `json:"idempotency,omitempty"`
 	// PutTxnID: the client PUTs to {prefix}/{id}/{txnId} with a fresh
 	// transaction ID per write, the same one on a retry of that write (the
 	// later MSC4388 revision). It needs a rendezvous preset with
@@ -197,9 +201,14 @@ const (
 	KeysRaw    = "raw"
 	KeysBase64 = "base64"
 
-	TokenCounter     = "counter"
-	TokenDigest      = "digest"
-	TokenContentHash = "content-hash"
+	TokenCounter         = "counter"
+	TokenDigest          = "digest"
+	TokenContentHash     = "content-hash"
+	TokenContentTimeHash = "content-time-hash"
+
+	IdempotencyNone          = "none"
+	IdempotencySameData      = "same-data"
+	IdempotencyPreviousToken = "previous-token"
 )
 
 // Names lists the embedded presets in sorted order.
@@ -471,8 +480,25 @@ func (v *Variant) RendezvousConfig() (rendezvous.Config, error) {
 		cfg.Token = rendezvous.TokenDigest
 	case TokenContentHash:
 		cfg.Token = rendezvous.TokenContentHash
+	case TokenContentTimeHash:
+		cfg.Token = rendezvous.TokenContentTimeHash
 	default:
-		return cfg, fieldError("rendezvous.token", strconv.Quote(v.Rendezvous.Token), `"", counter, digest, content-hash`)
+		return cfg, fieldError("rendezvous.token", strconv.Quote(v.Rendezvous.Token), `"", counter, digest, content-hash, content-time-hash`)
+	}
+	if v.Rendezvous.Idempotency != "" {
+		if cfg.Flavour == rendezvous.FlavourETag || v.Rendezvous.PutTxnID {
+			return cfg, fieldError("rendezvous.idempotency", strconv.Quote(v.Rendezvous.Idempotency), `"" with an etag rendezvous or put_txn_id`)
+		}
+		switch v.Rendezvous.Idempotency {
+		case IdempotencyNone:
+			cfg.Idempotency = rendezvous.IdempotencyNone
+		case IdempotencySameData:
+			cfg.Idempotency = rendezvous.IdempotencySameData
+		case IdempotencyPreviousToken:
+			cfg.Idempotency = rendezvous.IdempotencyPreviousToken
+		default:
+			return cfg, fieldError("rendezvous.idempotency", strconv.Quote(v.Rendezvous.Idempotency), `"", none, same-data, previous-token`)
+		}
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("%w: field rendezvous: %w", ErrVariant, err)
@@ -600,6 +626,7 @@ func (v *Variant) Knobs() []Knob {
 		{"rendezvous.ttl_ms", i(v.Rendezvous.TTLMillis)},
 		{"rendezvous.max_data_bytes", i(int64(v.Rendezvous.MaxDataBytes))},
 		{"rendezvous.token", v.Rendezvous.Token},
+		{"rendezvous.idempotency", v.Rendezvous.Idempotency},
 		{"rendezvous.put_txn_id", b(v.Rendezvous.PutTxnID)},
 		{"rendezvous.discovery", b(v.Rendezvous.Discovery)},
 		{"channel.construction", v.Channel.Construction},
