@@ -18,7 +18,7 @@ const (
 	// codes (no vowels, so no words; no digits, so no look-alikes).
 	AlphabetRFC8628 = "BCDFGHJKLMNPQRSTVWXZ"
 	// AlphabetCrockford is Crockford's Base32: digits and capitals without I,
-	// L, O and U. MAS draws user codes from it since 2026.
+	// L, O and U. No MAS revision read draws user codes from it.
 	AlphabetCrockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 	// AlphabetUpperAlnum is [0-9A-Z].
 	AlphabetUpperAlnum = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -40,7 +40,7 @@ const (
 	// (rejection sampling, no modulo bias).
 	SampleUniform UserCodeSampling = iota
 	// SampleUpperAlnum62 draws from [0-9A-Za-z] and upper-cases the result,
-	// as MAS did until 2026 (Alphanumeric.sample_string(6).to_uppercase()):
+	// as MAS main does (Alphanumeric.sample_string(6).to_uppercase()):
 	// the code is in [0-9A-Z] but each letter is twice as likely as each
 	// digit. UserCodeAlphabet is ignored.
 	SampleUpperAlnum62
@@ -52,11 +52,11 @@ type UserCodeMatch uint8
 const (
 	// MatchExact compares the typed code byte for byte.
 	MatchExact UserCodeMatch = iota
-	// MatchUpper upper-cases the typed code first (MAS before 2026).
+	// MatchUpper upper-cases the typed code first (MAS main, link.rs).
 	MatchUpper
 	// MatchRFC8628 ignores case, hyphens and white space (RFC 8628 §6.1).
 	MatchRFC8628
-	// MatchCrockford is MAS since 2026: the code as typed, upper-cased,
+	// MatchCrockford (no MAS revision read does this): the code as typed, upper-cased,
 	// first; then with hyphens and spaces dropped and the Crockford
 	// look-alikes repaired (O to 0, I and L to 1).
 	MatchCrockford
