@@ -101,6 +101,19 @@ const (
 	RefuseForbidden
 )
 
+// DiscoveryRefusal is how the discovery GET answers a requester without a
+// token when creating needs one (AccessAuthenticated).
+type DiscoveryRefusal uint8
+
+const (
+	// DiscoveryAnswerFalse answers 200 {"create_available": false}, one
+	// of the answers the MSC4388 text allows.
+	DiscoveryAnswerFalse DiscoveryRefusal = iota
+	// DiscoveryMissingToken answers 401 M_MISSING_TOKEN, as Synapse
+	// 1.157.0 does (its discovery servlet authenticates the request first).
+	DiscoveryMissingToken
+)
+
 // OffAnswer says how a disabled API answers.
 type OffAnswer uint8
 
@@ -314,6 +327,9 @@ type Config struct {
 	// UnauthCreate is how AccessAuthenticated refuses a create without a
 	// token.
 	UnauthCreate Refusal
+	// UnauthDiscovery is how AccessAuthenticated answers a discovery GET
+	// without a token.
+	UnauthDiscovery DiscoveryRefusal
 	// RejectInvalidToken answers 401 M_UNKNOWN_TOKEN to a create or
 	// discovery request that carries an invalid token even in public mode
 	// (the 2026 text's rule). In authenticated mode an invalid token always
@@ -575,6 +591,7 @@ func PresetSequenceTokenSynapse() Config {
 	c.RejectDuplicateKeys = true
 	c.DeleteExpired = true
 	c.UnauthCreate = RefuseMissingToken
+	c.UnauthDiscovery = DiscoveryMissingToken
 	return c
 }
 
@@ -676,7 +693,7 @@ func (c Config) Validate() error {
 	if c.Token > TokenContentTimeHash || c.IDs > IDUUID || c.ContentType > ContentTypeLenient ||
 		c.Conditionals > ConditionalRFC9110 || c.Errcodes > ErrcodesUnstable || c.DeleteBody > DeleteBodyNone ||
 		c.Idempotency > IdempotencyPreviousToken || c.TxnGrammar > TxnSynapse || c.FetchMetadata > FetchMetadataSynapse ||
-		c.CORS > CORS2024Synapse || c.Access > AccessOff || c.UnauthCreate > RefuseForbidden || c.Off > OffForbidden ||
+		c.CORS > CORS2024Synapse || c.Access > AccessOff || c.UnauthCreate > RefuseForbidden || c.UnauthDiscovery > DiscoveryMissingToken || c.Off > OffForbidden ||
 		c.HardCapMode > HardCapEvictOldest {
 		return bad("an enumerated knob is out of range")
 	}

@@ -42,6 +42,9 @@ func (s *Store) discovery(req *Request, rt route) Response {
 		return s.errorResponse(401, "M_UNKNOWN_TOKEN", "Invalid access token passed.", rt, nil)
 	}
 	ok := s.cfg.Access == AccessPublic || req.Auth == AuthValid
+	if !ok && req.Auth == AuthNone && s.cfg.UnauthDiscovery == DiscoveryMissingToken {
+		return s.errorResponse(401, "M_MISSING_TOKEN", "Missing access token.", rt, nil)
+	}
 	var body []byte
 	if ok {
 		body = []byte(`{"create_available":true}`)

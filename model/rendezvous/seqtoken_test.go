@@ -170,6 +170,17 @@ func TestDiscovery(t *testing.T) {
 			}
 		}
 	}
+	// Synapse 1.157.0 authenticates a discovery request in authenticated
+	// mode before answering (rendezvous.py, MSC4388CreateRendezvousServlet).
+	syn := PresetSequenceTokenSynapse()
+	syn.Access = AccessAuthenticated
+	cs := newClient(t, syn)
+	if r := cs.read(cs.do(&Request{Method: "GET", Path: syn.Prefixes[0], Auth: AuthNone})); r.status != 401 || r.errcode != "M_MISSING_TOKEN" {
+		t.Errorf("Synapse discovery without a token: %d %s, want 401 M_MISSING_TOKEN", r.status, r.errcode)
+	}
+	if r := cs.read(cs.do(&Request{Method: "GET", Path: syn.Prefixes[0], Auth: AuthValid})); r.status != 200 || string(r.resp.Body) != `{"create_available":true}` {
+		t.Errorf("Synapse discovery with a token: %d %s", r.status, r.resp.Body)
+	}
 	// The 2025 API has no discovery endpoint: GET on the create path is an
 	// unsupported method.
 	c := newClient(t, PresetSequenceToken2025())
