@@ -115,7 +115,7 @@ func ComponentOrigins(component, preset string) ([]KnobOrigin, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: %s: %s: %v", ErrVariant, provenanceFile(component), preset, err)
 	}
-	cat, err := Sources()
+	cat, err := catalogue()
 	if err != nil {
 		return nil, "", err
 	}

@@ -4,11 +4,13 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Provenance says where a preset comes from: a one-line status, and for
@@ -151,8 +153,17 @@ var (
 )
 
 // Sources returns the source catalogue: every reference a preset may cite,
-// by ID.
+// by ID (a copy: the caller may change it).
 func Sources() (map[string]Source, error) {
+	cat, err := catalogue()
+	return maps.Clone(cat), err
+}
+
+// catalogue is the parsed source catalogue, read once: it is embedded and
+// never changes, and every preset load consults it.
+var catalogue = sync.OnceValues(readSources)
+
+func readSources() (map[string]Source, error) {
 	var cat map[string]Source
 	if err := readStrict("provenance/sources.json", &cat); err != nil {
 		return nil, err
@@ -270,7 +281,7 @@ func (v *Variant) validateProvenance() error {
 	if strings.TrimSpace(p.Status) == "" {
 		return fieldError("provenance.status", `""`, `a status such as "text 726e115" or "unverified"`)
 	}
-	cat, err := Sources()
+	cat, err := catalogue()
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"qrlab/model/channel"
 	"qrlab/model/homeserver"
@@ -264,13 +265,37 @@ func Load(name string) (Variant, error) {
 		v.Name = name
 		return v, err
 	}
-	file := path.Join("presets", name+".json")
-	b, err := presetFS.ReadFile(file)
+	presets, err := builtin()
 	if err != nil {
+		return Variant{}, err
+	}
+	v, ok := presets[name]
+	if !ok {
 		return Variant{}, fmt.Errorf("%w: unknown preset %q (have %s)", ErrVariant, name, strings.Join(Names(), ", "))
 	}
-	return Parse(b, file)
+	return v, nil
 }
+
+// builtin parses every embedded preset once: the files never change, and
+// a preset's provenance makes parsing it cost more than a simulation step
+// should. Load hands out copies (a Variant is a value; its Provenance is
+// shared and never modified).
+var builtin = sync.OnceValues(func() (map[string]Variant, error) {
+	out := map[string]Variant{}
+	for _, n := range Names() {
+		file := path.Join("presets", n+".json")
+		b, err := presetFS.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrVariant, file, err)
+		}
+		v, err := Parse(b, file)
+		if err != nil {
+			return nil, err
+		}
+		out[n] = v
+	}
+	return out, nil
+})
 
 // MustLoad is Load for presets the caller knows exist (tests, built-in
 // scenarios); it panics on a programmer error.
