@@ -87,7 +87,7 @@ func runVariants(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		if i > 0 {
 			fmt.Fprintln(stdout)
 		}
-		fmt.Fprintf(stdout, "%s\n  %s\n", v.Name, v.Description)
+		fmt.Fprintf(stdout, "%s\n  %s\n  %-36s %s\n", v.Name, v.Description, "status", v.Status())
 		for _, k := range v.Knobs() {
 			fmt.Fprintf(stdout, "  %-36s %s\n", k.Name, k.Value)
 		}
