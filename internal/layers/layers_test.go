@@ -68,6 +68,8 @@ var seededRand = map[string]bool{"New": true, "NewChaCha8": true, "NewPCG": true
 // with its reason.
 var pureExceptions = map[string]string{
 	"model/login/logintest/script.go": "reads its data-driven scripts from testdata (tests only)",
+	"model/variant/variant.go":        "sync.OnceValues: the embedded presets are parsed once, on first use",
+	"model/variant/provenance.go":     "sync.OnceValues: the embedded source catalogue is parsed once, on first use",
 }
 
 func rule(pkg string) (string, []string, bool) {
