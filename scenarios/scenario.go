@@ -56,6 +56,11 @@ type Scenario struct {
 	// Sweep names the axes of a sweep: knob paths and the values each takes
 	// (simrun sweep runs their Cartesian product).
 	Sweep Sweep `json:"sweep,omitempty"`
+	// Question is what the sweep is run to answer, in a sentence; Compare
+	// the comparisons of grid points that answer it (a report opens with a
+	// verdict for each). Neither changes what runs.
+	Question string       `json:"question,omitempty"`
+	Compare  []Comparison `json:"compare,omitempty"`
 }
 
 // ErrScenario is wrapped by every error of this package.
@@ -85,6 +90,9 @@ func Parse(b []byte, file string) (Scenario, error) {
 		return s, knobLine(b, file, err)
 	}
 	if _, err := s.Points(); err != nil {
+		return s, knobLine(b, file, err)
+	}
+	if err := s.checkCompare(); err != nil {
 		return s, knobLine(b, file, err)
 	}
 	return s, nil

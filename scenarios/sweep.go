@@ -203,7 +203,7 @@ func (s Scenario) At(vals []json.RawMessage) (Scenario, error) {
 		return s, fmt.Errorf("%w: %d values for %d axes", ErrScenario, len(vals), len(s.Sweep))
 	}
 	out := s
-	out.Sweep = nil
+	out.Sweep, out.Compare = nil, nil
 	out.Set = maps.Clone(s.Set)
 	for i, a := range s.Sweep {
 		if isTopLevel(a.Path) {
@@ -269,6 +269,7 @@ func pointLabel(sw Sweep, vals []json.RawMessage) string {
 func (s Scenario) Fingerprint(runs int, seed uint64) string {
 	c := s
 	c.Runs, c.Seed = runs, seed
+	c.Question, c.Compare = "", nil // what the sweep asks does not change what it runs
 	b, _ := json.Marshal(c)
 	h := sha256.Sum256(append([]byte("qrlab sweep v1\n"), b...))
 	return hex.EncodeToString(h[:12])
