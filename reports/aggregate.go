@@ -90,6 +90,8 @@ type Builder struct {
 	plain    bool    // plain records: no sweep, any seed
 	seen     seenSet // runs added, to drop duplicates
 	dups     int
+	q        *question // what the scenario asks (nil: nothing)
+	runs     []run     // each run's ending, by job, when q compares points
 
 	// Chosen runs (after Finish and Pick).
 	typicalPoint  int
@@ -117,6 +119,9 @@ func NewBuilder(m *Manifest) *Builder {
 	}
 	b := &Builder{m: m, variants: map[string]*group{}, advs: map[string]*group{}, total: newGroup(), typicalPoint: -1,
 		plain: plain, seen: seenSet{}}
+	if !plain {
+		b.q = readQuestion(m)
+	}
 	b.points = make([]*group, m.Points)
 	for i := range b.points {
 		b.points[i] = newGroup()
@@ -138,6 +143,7 @@ func (b *Builder) Add(r *Record) error {
 	}
 	b.points[r.Point].add(r)
 	b.total.add(r)
+	b.keepRun(r)
 	v := r.Variant
 	if b.variants[v] == nil {
 		b.variants[v] = newGroup()

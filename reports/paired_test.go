@@ -1,9 +1,13 @@
 package reports
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
+
+	"qrlab/sim"
 )
 
 // cavo is the paired 2×2 table of Cavo et al. (2012), complete response
@@ -135,5 +139,56 @@ func TestPairedShift(t *testing.T) {
 	c := []float64{5, 5, 5, 5}
 	if est, lo, hi, p := PairedShift(c); est != 5 || lo != 5 || hi != 5 || math.Abs(p-0.125) > 1e-12 {
 		t.Errorf("constant 5: %v [%v, %v] p %v, want 5 [5, 5] p 0.125", est, lo, hi, p)
+	}
+}
+
+// TestVerdict builds a two-point sweep where point 1 signs in on 30 seeds
+// that point 0 loses and point 0 on 10 that point 1 loses (of 200), and
+// checks the verdict paragraph: the exact McNemar p-value 2·P(X ≤ 10) for
+// X ~ Binomial(40, 1/2) = 0.0022, the rates and the verdict's direction;
+// then a sweep with equal discordance gets "no detectable difference".
+func TestVerdict(t *testing.T) {
+	mk := func(onlyA, onlyB int) string {
+		m := &Manifest{Version: ManifestVersion, Name: "v", Points: 2, Runs: 200, Seed: 1,
+			Axes:     []Axis{{Path: "variant", Values: []json.RawMessage{json.RawMessage(`"old"`), json.RawMessage(`"new"`)}}},
+			Scenario: json.RawMessage(`{"question":"Is new better?","compare":[{"axis":"variant","baseline":"old"}]}`)}
+		var recs []Record
+		for p := range 2 {
+			for i := range m.Runs {
+				ok := i >= 60 // both succeed on 140 seeds
+				switch {
+				case i < onlyA: // new (point 1) only
+					ok = p == 1
+				case i < onlyA+onlyB: // old (point 0) only
+					ok = p == 0
+				}
+				r := Record{Point: p, Axes: map[string]json.RawMessage{"variant": m.Axes[0].Values[p]},
+					Result: sim.Result{Seed: m.Seed + uint64(i), Variant: "v", Agreement: "both-failure", TraceHash: "h",
+						SignedInMillis: -1, SecretsMillis: -1, EndMillis: sim.Millis(60000 + 1000*p)}}
+				if ok {
+					r.New, r.Existing = sim.Ending{Success: true}, sim.Ending{Success: true}
+					r.Agreement, r.SignedInMillis, r.SecretsMillis = "both-success", 9000, sim.Millis(10000-2000*p+i)
+				}
+				recs = append(recs, r)
+			}
+		}
+		md, err := build(t, m, recs).Markdown()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(md)
+	}
+	got := mk(30, 10)
+	for _, s := range []string{"## Verdicts", "Question: “Is new better?”", "**variant=new against variant=old**, n = 200 seeds",
+		"signed in 85.0% against 75.0%, a difference of +10.0 points", "exact McNemar p = 0.0022 on 30 against 10 discordant seeds",
+		"**Verdict: variant=new signs in more often.**",
+		"Time to secrets, over the 140 seeds where both signed in: median difference -2.0 s (95% CI -2.0 to -2.0 s, paired bootstrap), sign test p < 0.0001.",
+		"Time to failure, over the 20 seeds where both failed: median difference +1.0 s"} {
+		if !strings.Contains(got, s) {
+			t.Errorf("verdict lacks %q:\n%s", s, got[:min(len(got), 3000)])
+		}
+	}
+	if got := mk(20, 20); !strings.Contains(got, "**Verdict: no detectable difference in sign-in rate**") || !strings.Contains(got, "p = 1.0000") {
+		t.Errorf("equal discordance:\n%s", got[:min(len(got), 2000)])
 	}
 }

@@ -23,6 +23,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 func fixture() (*Manifest, []Record) {
 	m := &Manifest{Version: ManifestVersion, Name: "fixture", Description: "Made-up records for the golden report.",
 		Fingerprint: "0123456789abcdef01234567", Points: 4, Runs: 40, Seed: 1,
+		Scenario: json.RawMessage(`{"name":"fixture","question":"Does msc4108-2024 fail more than msc4388?","compare":[{"axis":"variant","baseline":"msc4388"},{"a":{"network.link.loss":0.05},"b":{"network.link.loss":0}}]}`),
 		Axes: []Axis{
 			{Path: "network.link.loss", Values: []json.RawMessage{json.RawMessage(`0`), json.RawMessage(`0.05`)}},
 			{Path: "variant", Values: []json.RawMessage{json.RawMessage(`"msc4388"`), json.RawMessage(`"msc4108-2024"`)}},

@@ -1,0 +1,302 @@
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// question is what a sweep's scenario says it asks: the sentence and the
+// comparisons of grid points that answer it (the scenario file's
+// "question" and "compare"; the scenarios package checks them).
+type question struct {
+	Text    string       `json:"question"`
+	Compare []comparison `json:"compare"`
+}
+
+type comparison struct {
+	Axis     string                     `json:"axis"`
+	Baseline json.RawMessage            `json:"baseline"`
+	A        map[string]json.RawMessage `json:"a"`
+	B        map[string]json.RawMessage `json:"b"`
+}
+
+// run is what a verdict needs of one run: how it ended and when.
+type run struct {
+	state   uint8 // 0 missing, 1 success, 2 failure
+	secrets int64 // time to secrets (success)
+	end     int64 // time the run ended (failure)
+}
+
+// readQuestion reads the question of the manifest's scenario (nil when it
+// asks none or the scenario is not readable).
+func readQuestion(m *Manifest) *question {
+	if len(m.Scenario) == 0 {
+		return nil
+	}
+	var q question
+	if json.Unmarshal(m.Scenario, &q) != nil || (q.Text == "" && len(q.Compare) == 0) {
+		return nil
+	}
+	return &q
+}
+
+// keepRun stores r for the verdicts (only when the sweep asks a question).
+func (b *Builder) keepRun(r *Record) {
+	if b.q == nil || len(b.q.Compare) == 0 {
+		return
+	}
+	if b.runs == nil {
+		b.runs = make([]run, b.m.Jobs())
+	}
+	j, _ := b.m.Job(r.Point, r.Seed)
+	x := run{state: 2, end: int64(r.EndMillis)}
+	if r.Success() {
+		x = run{state: 1, secrets: int64(r.SecretsMillis), end: int64(r.EndMillis)}
+	}
+	b.runs[j] = x
+}
+
+// axisIndex is the index of the axis with path p (-1 if none).
+func (b *Builder) axisIndex(p string) int {
+	for i, a := range b.m.Axes {
+		if a.Path == p {
+			return i
+		}
+	}
+	return -1
+}
+
+// pointOf is the index of the point with the given value index per axis.
+func (b *Builder) pointOf(idx []int) int {
+	p := 0
+	for i, a := range b.m.Axes {
+		p = p*len(a.Values) + idx[i]
+	}
+	return p
+}
+
+// valueIndexes is the value index per axis of point p.
+func (b *Builder) valueIndexes(p int) []int {
+	vals := b.m.PointValues(p)
+	idx := make([]int, len(vals))
+	for i, v := range vals {
+		idx[i] = indexOf(b.m.Axes[i].Values, v)
+	}
+	return idx
+}
+
+// valueIndex is the index of value v on axis a (-1 if absent).
+func (b *Builder) valueIndex(a int, v json.RawMessage) int {
+	for i, x := range b.m.Axes[a].Values {
+		if sameJSON(x, v) {
+			return i
+		}
+	}
+	return -1
+}
+
+// pairs expands a comparison into (A, B) pairs of grid points: every point
+// matching A (the axis at a non-baseline value), against the same point
+// with B's values (the axis at its baseline). Axes the comparison does not
+// name are held equal. Nothing when it names what the sweep lacks.
+func (b *Builder) pairs(c comparison) [][2]int {
+	var out [][2]int
+	if c.Axis != "" {
+		a := b.axisIndex(c.Axis)
+		if a < 0 {
+			return nil
+		}
+		base := b.valueIndex(a, c.Baseline)
+		if base < 0 {
+			return nil
+		}
+		for p := range b.points {
+			idx := b.valueIndexes(p)
+			if idx[a] == base {
+				continue
+			}
+			idx[a] = base
+			out = append(out, [2]int{p, b.pointOf(idx)})
+		}
+		return out
+	}
+	set := func(idx []int, side map[string]json.RawMessage) bool {
+		for path, v := range side {
+			a := b.axisIndex(path)
+			if a < 0 || b.valueIndex(a, v) < 0 {
+				return false
+			}
+			idx[a] = b.valueIndex(a, v)
+		}
+		return true
+	}
+	for p := range b.points {
+		idx := b.valueIndexes(p)
+		want := append([]int(nil), idx...)
+		if !set(want, c.A) || !slicesEqual(want, idx) {
+			continue
+		}
+		if !set(idx, c.B) {
+			return nil
+		}
+		if q := b.pointOf(idx); q != p {
+			out = append(out, [2]int{p, q})
+		}
+	}
+	return out
+}
+
+func slicesEqual(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// pairLabels names the two points of a pair by the axes where they differ,
+// and what they share.
+func (b *Builder) pairLabels(p, q int) (a, bl, shared string) {
+	va, vb := b.m.PointValues(p), b.m.PointValues(q)
+	var da, db, same []string
+	for i, ax := range b.m.Axes {
+		name := shortPath(ax.Path) + "=" + valueText(va[i])
+		if sameJSON(va[i], vb[i]) {
+			same = append(same, name)
+			continue
+		}
+		da = append(da, name)
+		db = append(db, shortPath(ax.Path)+"="+valueText(vb[i]))
+	}
+	return strings.Join(da, ", "), strings.Join(db, ", "), strings.Join(same, ", ")
+}
+
+// points is a signed difference of rates in percentage points.
+func points(x float64) string { return fmt.Sprintf("%+.1f", 100*x) }
+
+// pval prints a p-value.
+func pval(p float64) string {
+	if p < 0.0001 {
+		return "p < 0.0001"
+	}
+	return fmt.Sprintf("p = %.4f", p)
+}
+
+// verdict is the paragraph comparing point p (A) with point q (B) over
+// the seeds both ran.
+func (b *Builder) verdict(p, q int) string {
+	var t PairedTable
+	var dSecrets, dFail []float64
+	for s := range b.m.Runs {
+		x, y := b.runs[p*b.m.Runs+s], b.runs[q*b.m.Runs+s]
+		switch {
+		case x.state == 0 || y.state == 0:
+			continue
+		case x.state == 1 && y.state == 1:
+			t.Both++
+			dSecrets = append(dSecrets, float64(x.secrets-y.secrets)/1000)
+		case x.state == 1:
+			t.OnlyA++
+		case y.state == 1:
+			t.OnlyB++
+		default:
+			t.Neither++
+			dFail = append(dFail, float64(x.end-y.end)/1000)
+		}
+	}
+	la, lb, shared := b.pairLabels(p, q)
+	var w strings.Builder
+	fmt.Fprintf(&w, "**%s against %s**", la, lb)
+	if shared != "" {
+		fmt.Fprintf(&w, " (%s)", shared)
+	}
+	n := t.N()
+	if n == 0 {
+		w.WriteString(": no seed ran at both points.")
+		return w.String()
+	}
+	lo, hi := NewcombePaired(t)
+	pv := McNemarExact(t.OnlyA, t.OnlyB)
+	mde := McNemarMDE(n, float64(t.OnlyA+t.OnlyB)/float64(n))
+	d := t.Diff()
+	fmt.Fprintf(&w, ", n = %d seeds run at both: signed in %s against %s, a difference of %s points (95%% CI %s to %s, Newcombe's paired interval); exact McNemar %s on %d against %d discordant seeds; at this n a difference of ±%.1f points would be found with 80%% power. ",
+		n, pct(t.Both+t.OnlyA, n), pct(t.Both+t.OnlyB, n), points(d), points(lo), points(hi), pval(pv), t.OnlyA, t.OnlyB, 100*mde)
+	switch {
+	case pv < 0.05 && d > 0:
+		fmt.Fprintf(&w, "**Verdict: %s signs in more often.**", la)
+	case pv < 0.05 && d < 0:
+		fmt.Fprintf(&w, "**Verdict: %s signs in less often.**", la)
+	default:
+		fmt.Fprintf(&w, "**Verdict: no detectable difference in sign-in rate** (a true difference within ±%.1f points could hide at this n).", 100*mde)
+	}
+	w.WriteString(shiftText(" Time to secrets", "both signed in", dSecrets))
+	w.WriteString(shiftText(" Time to failure", "both failed", dFail))
+	return w.String()
+}
+
+// shiftText is a sentence on paired time differences (A minus B, seconds).
+func shiftText(what, where string, d []float64) string {
+	if len(d) == 0 {
+		return ""
+	}
+	est, lo, hi, p := PairedShift(d)
+	s := fmt.Sprintf("%s, over the %d seeds where %s: median difference %+.1f s (95%% CI %+.1f to %+.1f s, paired bootstrap), sign test %s", what, len(d), where, est, lo, hi, pval(p))
+	if p < 0.05 {
+		return s + "."
+	}
+	return s + ": no detectable difference."
+}
+
+// singleVerdict answers a question asked of each point on its own: the
+// attacker's success when there are adversaries, else the sign-in rate.
+func (b *Builder) singleVerdict(l labelled) string {
+	g := l.g
+	if g.n == 0 {
+		return fmt.Sprintf("**%s**: no run.", l.label)
+	}
+	if b.hasAdv {
+		lo, hi := Wilson(g.won, g.n)
+		if g.won == 0 {
+			return fmt.Sprintf("**%s**: the attacker obtained nothing in %d runs; its true success rate is below %.2f%% (Wilson 95%% upper bound).", l.label, g.n, 100*hi)
+		}
+		return fmt.Sprintf("**%s**: the attacker won %d of %d runs, %s (95%% CI %.1f–%.1f%%); %d of them needed the user to confirm a code they could not have seen.",
+			l.label, g.won, g.n, pct(g.won, g.n), 100*lo, 100*hi, g.human)
+	}
+	ok := g.n - g.fail
+	lo, hi := Wilson(ok, g.n)
+	return fmt.Sprintf("**%s**: signed in %d of %d runs, %s (95%% CI %.1f–%.1f%%).", l.label, ok, g.n, pct(ok, g.n), 100*lo, 100*hi)
+}
+
+// verdictBlocks opens the report with the question and a verdict per
+// comparison (nothing when the scenario asks no question).
+func (b *Builder) verdictBlocks() ([]block, error) {
+	if b.q == nil {
+		return nil, nil
+	}
+	out := []block{{kind: "h2", text: "Verdicts"}}
+	if b.q.Text != "" {
+		out = append(out, block{kind: "p", text: "Question: “" + b.q.Text + "”"})
+	}
+	if len(b.q.Compare) == 0 || b.runs == nil {
+		for _, l := range b.pointGroups() {
+			out = append(out, block{kind: "p", text: b.singleVerdict(l)})
+		}
+		return out, nil
+	}
+	for _, c := range b.q.Compare {
+		ps := b.pairs(c)
+		if len(ps) == 0 {
+			out = append(out, block{kind: "p", text: "A comparison names no pair of points of this sweep."})
+		}
+		for _, pq := range ps {
+			out = append(out, block{kind: "p", text: b.verdict(pq[0], pq[1])})
+		}
+	}
+	out = append(out, block{kind: "p", text: fmt.Sprintf("How to read: every point runs the same seeds, so seed i at one point and seed i at the other form a pair. Sign-in rates are compared with the exact McNemar test on the discordant seeds (one point signed in, the other not) and Newcombe's interval for the difference of paired proportions (method 10, 1998); the detectable difference is Connor's (1987) at two-sided 5%% and 80%% power with the observed share of discordant seeds. Times are compared over the seeds where both points got there: the median of the paired differences (first minus second) with a percentile interval from %d paired bootstrap resamples drawn with a fixed seed, and the exact sign test, which assumes nothing about the shape of skewed, tied times. A verdict says a difference when p < 0.05.", BootstrapResamples)})
+	return out, nil
+}
