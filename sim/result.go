@@ -1,6 +1,11 @@
 package sim
 
-import "qrlab/model/login"
+import (
+	"strconv"
+	"strings"
+
+	"qrlab/model/login"
+)
 
 // Ending is how one device ended.
 type Ending struct {
@@ -63,6 +68,56 @@ type Result struct {
 	Faults    string     `json:"faults,omitempty"`
 	Violation *Violation `json:"violation,omitempty"`
 	TraceHash string     `json:"trace_hash"`
+	// RootCause is, for a login that failed, the first fault an honest
+	// party met, as the simulator saw it: an HTTP error answer or a
+	// timeout (with the request's method and path), the browser failing
+	// to open, the user cancelling or declining. "" when the login
+	// succeeded or failed with no such fault before it.
+	RootCause string `json:"root_cause,omitempty"`
+}
+
+// probe reports whether a request is one whose error answer is expected:
+// a discovery probe a client falls back from (auth metadata, versions,
+// well-known), or the existing device asking whether the new device
+// exists yet (404 until it does).
+func probe(name string) bool {
+	if !strings.HasPrefix(name, "GET ") {
+		return false
+	}
+	for _, p := range []string{"/auth_metadata", "/auth_issuer", "/versions", "/.well-known/", "/devices/"} {
+		if strings.Contains(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// faultOf names the fault an event is, or "": an HTTP answer of 400 or
+// more, or a timeout, received by a device or the browser; the browser
+// failing to open; the user cancelling, declining or rejecting.
+func faultOf(e *Event) string {
+	switch e.Kind {
+	case EvRecv:
+		if e.Actor != ActorNew && e.Actor != ActorExisting && e.Actor != ActorBrowser {
+			return ""
+		}
+		switch {
+		case probe(e.Name), e.Status == 400 && strings.HasPrefix(e.Name, "POST ") && strings.HasSuffix(e.Name, "/token"):
+			// Expected errors; the token endpoint answers the device grant's
+			// polls 400 authorization_pending until the user consents.
+			return ""
+		case e.Status >= 400:
+			return "HTTP " + strconv.Itoa(e.Status) + " to " + e.Name + " (" + e.Actor.String() + ")"
+		case e.Status == 0 && e.Detail == "timeout":
+			return "timeout of " + e.Name + " (" + e.Actor.String() + ")"
+		}
+	case EvUser:
+		switch e.Name {
+		case "cannot open the verification URI", "cancels", "cancels the browser step", "rejects the account":
+			return e.Actor.String() + " " + e.Name + " (" + e.Peer.String() + ")"
+		}
+	}
+	return ""
 }
 
 // Success reports whether the new device signed in and got its secrets and

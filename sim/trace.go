@@ -118,6 +118,7 @@ type Trace struct {
 	h      hash.Hash
 	buf    []byte
 	n      int
+	cause  string // the first fault (faultOf), for Result.RootCause
 }
 
 func (t *Trace) reset(keep bool) {
@@ -130,11 +131,15 @@ func (t *Trace) reset(keep bool) {
 	}
 	t.buf = t.buf[:0]
 	t.n = 0
+	t.cause = ""
 }
 
 // add records an event.
 func (t *Trace) add(e Event) {
 	t.n++
+	if t.cause == "" {
+		t.cause = faultOf(&e)
+	}
 	b := t.buf
 	b = binary.LittleEndian.AppendUint64(b, uint64(e.At))
 	b = append(b, byte(e.Kind), byte(e.Actor), byte(e.Peer))

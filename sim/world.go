@@ -374,6 +374,9 @@ func (r *Runner) Run(seed uint64) (Result, error) {
 	}
 	w.res.Steps = steps
 	r.finish(w)
+	if !w.res.Success() {
+		w.res.RootCause = r.tr.cause
+	}
 	return w.res, nil
 }
 

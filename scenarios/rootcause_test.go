@@ -1,0 +1,82 @@
+package scenarios
+
+import (
+	"strings"
+	"testing"
+
+	"qrlab/sim"
+)
+
+// runPoint runs seeds of one grid point of a built-in scenario (the
+// first point when axes are not fixed) and returns the results.
+func runPoint(t *testing.T, name string, set map[string]string, seeds int) []sim.Result {
+	t.Helper()
+	sc, err := Load(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pts, err := sc.Points()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []sim.Result
+	for _, p := range pts {
+		ok := true
+		for path, v := range set {
+			ok = ok && string(p.Axes(sc.Sweep)[path]) == v
+		}
+		if !ok {
+			continue
+		}
+		cfg, err := p.Resolve()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := sim.NewRunner(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for s := range seeds {
+			res, err := r.Run(uint64(s) + 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, res)
+		}
+		return out
+	}
+	t.Fatalf("%s has no point %v", name, set)
+	return nil
+}
+
+// TestRootCauseMixedClients checks that mixed-clients' failures carry
+// their real cause, the 404 the new device gets to its create request on
+// the rendezvous path, and not the reason the device ends with.
+func TestRootCauseMixedClients(t *testing.T) {
+	for _, res := range runPoint(t, "mixed-clients", nil, 5) {
+		if res.Success() {
+			t.Fatalf("seed %d signed in; this test expects the mixed clients to fail", res.Seed)
+		}
+		if !strings.HasPrefix(res.RootCause, "HTTP 404 to POST ") || !strings.Contains(res.RootCause, "/rendezvous") {
+			t.Errorf("seed %d: root cause %q (reason %q), want the 404 to the create POST", res.Seed, res.RootCause, res.New.Reason)
+		}
+	}
+}
+
+// TestRootCauseBrowserFailure checks that a login lost because the
+// browser could not open names that injected fault, and that a successful
+// login has no root cause.
+func TestRootCauseBrowserFailure(t *testing.T) {
+	found := false
+	for _, res := range runPoint(t, "ack-ordering", map[string]string{"variant.flow.ack": `"before-browser"`}, 60) {
+		switch {
+		case res.Success() && res.RootCause != "":
+			t.Errorf("seed %d signed in but has root cause %q", res.Seed, res.RootCause)
+		case !res.Success() && strings.Contains(res.RootCause, "cannot open the verification URI"):
+			found = true
+		}
+	}
+	if !found {
+		t.Error("no failed run of 60 names the browser failure as its root cause")
+	}
+}
