@@ -14,12 +14,15 @@ type group struct {
 	unfinished              int
 	reasons                 map[string]int
 	signedIn, secrets, reqs *hist
+	failEnd                 *hist // when failed runs ended
 	won, human              int
 	wonHow                  map[string]int
+	causes                  map[string]int // causeKey of failed runs
 }
 
 func newGroup() *group {
-	return &group{reasons: map[string]int{}, wonHow: map[string]int{}, signedIn: newHist(), secrets: newHist(), reqs: newHist()}
+	return &group{reasons: map[string]int{}, wonHow: map[string]int{}, signedIn: newHist(), secrets: newHist(), reqs: newHist(),
+		failEnd: newHist(), causes: map[string]int{}}
 }
 
 func (g *group) add(r *Record) {
@@ -27,6 +30,8 @@ func (g *group) add(r *Record) {
 	if r.Failed() {
 		g.fail++
 		g.reasons[r.Reason()]++
+		g.causes[causeKey(r)]++
+		g.failEnd.add(failedAt(r))
 	}
 	if r.Violation != nil {
 		g.viol++
@@ -68,6 +73,10 @@ func (g *group) merge(o *group) {
 	g.signedIn.merge(o.signedIn)
 	g.secrets.merge(o.secrets)
 	g.reqs.merge(o.reqs)
+	g.failEnd.merge(o.failEnd)
+	for k, v := range o.causes {
+		g.causes[k] += v
+	}
 	g.won += o.won
 	g.human += o.human
 	for k, v := range o.wonHow {

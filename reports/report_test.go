@@ -59,6 +59,10 @@ func fixture() (*Manifest, []Record) {
 				r.New = sim.Ending{Outcome: "failure", Reason: reason, At: base * 3}
 				r.Existing = sim.Ending{Outcome: "failure", Reason: reason, At: base * 3}
 				r.Agreement = "both-failure"
+				r.RootCause = "HTTP 404 to POST /_matrix/client/v1/rendezvous (N)"
+				if i%2 == 1 {
+					r.RootCause = fmt.Sprintf("timeout of GET /_matrix/client/v1/rendezvous/%08x-e6d5 (E)", i)
+				}
 			}
 			if p == 3 {
 				r.Adversaries = []string{"shoulder-surfer"}

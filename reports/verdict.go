@@ -50,9 +50,9 @@ func (b *Builder) keepRun(r *Record) {
 		b.runs = make([]run, b.m.Jobs())
 	}
 	j, _ := b.m.Job(r.Point, r.Seed)
-	x := run{state: 2, end: int64(r.EndMillis)}
+	x := run{state: 2, end: failedAt(r)}
 	if r.Success() {
-		x = run{state: 1, secrets: int64(r.SecretsMillis), end: int64(r.EndMillis)}
+		x = run{state: 1, secrets: int64(r.SecretsMillis)}
 	}
 	b.runs[j] = x
 }

@@ -122,7 +122,7 @@ var summaryHead = []string{"runs", "signed in", "failed (95% CI)", "disagree", "
 func (b *Builder) blocks() ([]block, error) {
 	var out []block
 	for _, section := range []func() ([]block, error){
-		b.introBlocks, b.verdictBlocks, b.sideBySideBlocks, b.timeBlocks, b.failureRateBlocks, b.reasonBlocks,
+		b.introBlocks, b.verdictBlocks, b.sideBySideBlocks, b.timeBlocks, b.failureRateBlocks, b.reasonBlocks, b.causeBlocks,
 		b.disagreementBlocks, b.loadBlocks, b.adversaryBlocks, b.diagramBlocks,
 	} {
 		bl, err := section()
