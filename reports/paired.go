@@ -132,8 +132,8 @@ func McNemarMDE(n int, pd float64) float64 {
 	if n <= 0 {
 		return 1
 	}
-	pd = max(pd, 1/float64(n))
-	lo, hi := 0.0, math.Sqrt(pd)
+	pd = min(1, max(pd, 1/float64(n)))
+	lo, hi := 0.0, pd
 	if McNemarN(hi, pd) > float64(n) {
 		return 1
 	}

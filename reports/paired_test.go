@@ -108,6 +108,11 @@ func TestMcNemarMDE(t *testing.T) {
 		}
 		prev = m
 	}
+	// 13 discordant seeds of 100 (a sweep's figures): detectable, and no
+	// more than the discordant share itself.
+	if m := McNemarMDE(100, 0.13); m <= 0 || m > 0.13 {
+		t.Errorf("McNemarMDE(100, 0.13) = %v, want within (0, 0.13]", m)
+	}
 	if m := McNemarMDE(1000, 0); m <= 0 || m > 1 {
 		t.Errorf("no discordant pair: MDE %v, want a bound in (0, 1]", m)
 	}
@@ -182,7 +187,7 @@ func TestVerdict(t *testing.T) {
 	for _, s := range []string{"## Verdicts", "Question: “Is new better?”", "**variant=new against variant=old**, n = 200 seeds",
 		"signed in 85.0% against 75.0%, a difference of +10.0 points", "exact McNemar p = 0.0022 on 30 against 10 discordant seeds",
 		"**Verdict: variant=new signs in more often.**",
-		"Time to secrets, over the 140 seeds where both signed in: median difference -2.0 s (95% CI -2.0 to -2.0 s, paired bootstrap), sign test p < 0.0001.",
+		"Time to secrets, over the 140 seeds where both signed in: median difference -2.0 s (95% CI -2.0 to -2.0 s, paired bootstrap), sign test p < 0.0001: the first is quicker.",
 		"Time to failure, over the 20 seeds where both failed: median difference +1.0 s"} {
 		if !strings.Contains(got, s) {
 			t.Errorf("verdict lacks %q:\n%s", s, got[:min(len(got), 3000)])

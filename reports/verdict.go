@@ -247,7 +247,10 @@ func shiftText(what, where string, d []float64) string {
 	est, lo, hi, p := PairedShift(d)
 	s := fmt.Sprintf("%s, over the %d seeds where %s: median difference %+.1f s (95%% CI %+.1f to %+.1f s, paired bootstrap), sign test %s", what, len(d), where, est, lo, hi, pval(p))
 	if p < 0.05 {
-		return s + "."
+		if est > 0 {
+			return s + ": the first takes longer."
+		}
+		return s + ": the first is quicker."
 	}
 	return s + ": no detectable difference."
 }
