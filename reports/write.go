@@ -20,8 +20,9 @@ type block struct {
 	notes string
 }
 
-// maxSeries bounds the lines of one plot before groups are pooled.
-const maxSeries = 8
+// maxSeries bounds the series of one figure before groups are pooled
+// (panels of at most panelSeries each).
+const maxSeries = 24
 
 func pct(k, n int) string {
 	if n == 0 {
@@ -218,6 +219,10 @@ func (b *Builder) timeBlocks() ([]block, error) {
 		hs         []*hist
 	}{{"cdf-signed-in", "time to signed in (the new device has its access token)", tok},
 		{"cdf-secrets", "time to secrets (the new device opened m.login.secrets)", sec}} {
+		if !anyValues(f.hs) {
+			out = append(out, block{kind: "p", text: fmt.Sprintf("No run reached the %s: nothing to plot.", strings.SplitN(f.what, " (", 2)[0])})
+			continue
+		}
 		p, err := cdfPlot("CDF of "+strings.SplitN(f.what, " (", 2)[0]+", per "+strings.SplitN(by, " (", 2)[0], labels, f.hs, totals)
 		if err != nil {
 			return nil, err
@@ -227,6 +232,16 @@ func (b *Builder) timeBlocks() ([]block, error) {
 	}
 	out = append(out, block{kind: "table", head: []string{by, "n (token)", "p50", "p90", "p99", "n (secrets)", "p50", "p90", "p99"}, rows: rows})
 	return out, nil
+}
+
+// anyValues reports whether any histogram holds a value.
+func anyValues(hs []*hist) bool {
+	for _, h := range hs {
+		if h.n > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // failureRateBlocks plots the failure rate against each axis (nothing for
@@ -239,7 +254,7 @@ func (b *Builder) failureRateBlocks() ([]block, error) {
 	for i, a := range b.m.Axes {
 		ss := b.axisSeries(i, maxSeries)
 		out = append(out, block{kind: "h2", text: fmt.Sprintf("Failure rate against `%s`", a.Path)})
-		p, err := ratePlot("Failure rate against "+a.Path, "failed logins (Wilson 95%)", a, ss, func(g *group) int { return g.fail })
+		p, err := ratePlot("Failure rate against "+a.Path, "failed logins, % of runs (Wilson 95%)", a, ss, func(g *group) int { return g.fail })
 		if err != nil {
 			return nil, err
 		}
@@ -256,7 +271,7 @@ func (b *Builder) failureRateBlocks() ([]block, error) {
 	return out, nil
 }
 
-// reasonBlocks is the failure reasons: the seven commonest stacked per
+// reasonBlocks is the failure reasons: the five commonest stacked per
 // group, the rest pooled as "other" and listed.
 func (b *Builder) reasonBlocks() ([]block, error) {
 	out := []block{{kind: "h2", text: "Failure reasons"}}
@@ -265,8 +280,8 @@ func (b *Builder) reasonBlocks() ([]block, error) {
 		return append(out, block{kind: "p", text: fmt.Sprintf("No run failed (n=%d).", b.total.n)}), nil
 	}
 	layers := reasons
-	if len(layers) > 7 {
-		layers = append(append([]string(nil), reasons[:7]...), "other")
+	if len(layers) > panelSeries {
+		layers = append(append([]string(nil), reasons[:panelSeries-1]...), "other")
 	}
 	rg, rby := b.plotGroups(30)
 	frac := make([][]float64, len(layers))
@@ -276,13 +291,13 @@ func (b *Builder) reasonBlocks() ([]block, error) {
 	}
 	var rows [][]string
 	for gi, l := range rg {
-		bars = append(bars, fmt.Sprintf("#%d", gi))
-		row := []string{fmt.Sprintf("#%d %s", gi, l.label), fmt.Sprint(l.g.n), pct(l.g.fail, l.g.n)}
+		bars = append(bars, strings.Join(l.cells, ", "))
+		row := []string{l.label, fmt.Sprint(l.g.n), pct(l.g.fail, l.g.n)}
 		for li, r := range layers {
 			c := l.g.reasons[r]
-			if r == "other" && len(reasons) > 7 {
+			if r == "other" && len(reasons) > panelSeries {
 				c = 0
-				for _, o := range reasons[7:] {
+				for _, o := range reasons[panelSeries-1:] {
 					c += l.g.reasons[o]
 				}
 			}
@@ -298,15 +313,15 @@ func (b *Builder) reasonBlocks() ([]block, error) {
 		return nil, err
 	}
 	out = append(out, block{kind: "figure", fig: &figure{stem: "reasons", p: p,
-		caption: fmt.Sprintf("Failed runs by reason (the new device's, else the existing device's), stacked, as a fraction of all runs of each %s; bars are numbered as the rows of the table, which gives n.", rby)}})
+		caption: fmt.Sprintf("Failed runs by reason (the new device's, else the existing device's), stacked, as a share of all runs of each %s; the table gives n.", rby)}})
 	h := []string{rby, "runs", "failed"}
 	for _, r := range layers {
 		h = append(h, "`"+r+"`")
 	}
 	out = append(out, block{kind: "table", head: h, rows: rows})
-	if len(reasons) > 7 {
+	if len(reasons) > panelSeries {
 		var other []string
-		for _, r := range reasons[7:] {
+		for _, r := range reasons[panelSeries-1:] {
 			other = append(other, fmt.Sprintf("`%s` %d", r, b.total.reasons[r]))
 		}
 		out = append(out, block{kind: "p", text: "other: " + strings.Join(other, ", ") + "."})
@@ -328,7 +343,7 @@ func (b *Builder) disagreementBlocks() ([]block, error) {
 	out = append(out, block{kind: "table", head: append(b.labelHead(), "runs", "new-only", "existing-only", "unfinished", "disagreement", "95% CI"), rows: rows})
 	if len(b.points) > 1 {
 		for i, a := range b.m.Axes {
-			p, err := ratePlot("Disagreement against "+a.Path, "runs with one device failed (Wilson 95%)", a, b.axisSeries(i, maxSeries),
+			p, err := ratePlot("Disagreement against "+a.Path, "runs with one device failed, % (Wilson 95%)", a, b.axisSeries(i, maxSeries),
 				func(g *group) int { return g.disagree() })
 			if err != nil {
 				return nil, err
@@ -388,7 +403,7 @@ func (b *Builder) adversaryBlocks() ([]block, error) {
 	}
 	out = append(out, block{kind: "table", head: []string{"adversaries", "runs", "attacker won", "rate", "95% CI", "needed the user", "what it obtained"}, rows: rows,
 		notes: "needed the user: the attacker won only because the user confirmed a code they could not have seen."})
-	p, err := ratePlot("Adversary success", "runs the attacker won (Wilson 95%)", Axis{Path: "adversaries", Values: names},
+	p, err := ratePlot("Adversary success", "runs the attacker won, % (Wilson 95%)", Axis{Path: "adversaries", Values: names},
 		[]series{{label: "attacker won", groups: groupsA}}, func(g *group) int { return g.won })
 	if err != nil {
 		return nil, err
