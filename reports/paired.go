@@ -124,28 +124,36 @@ func McNemarN(delta, pd float64) float64 {
 
 // McNemarMDE is the smallest difference of paired proportions that n
 // pairs detect with 80% power at two-sided alpha 0.05 when a share pd of
-// them is discordant (Connor's formula, solved for delta by bisection).
-// When no pair was discordant, pd is taken as one pair in n: the least
-// the runs allow. The answer is at most pd (every discordant pair one
-// way) and 1 when even that is not enough.
+// them is discordant (Connor's formula, solved for delta by bisection; a
+// difference is at most pd, every discordant pair one way). When the
+// observed discordance could not show any difference at this n (none at
+// all, or too little), it answers for the most favourable case instead,
+// a discordant share equal to the difference itself: the least the runs
+// could have detected. It is 1 when even that is out of reach.
 func McNemarMDE(n int, pd float64) float64 {
 	if n <= 0 {
 		return 1
 	}
-	pd = min(1, max(pd, 1/float64(n)))
-	lo, hi := 0.0, pd
-	if McNemarN(hi, pd) > float64(n) {
+	nn := float64(n)
+	solve := func(need func(d float64) float64, hi float64) float64 {
+		lo := 0.0
+		for range 60 {
+			mid := (lo + hi) / 2
+			if need(mid) > nn {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		return hi
+	}
+	if pd > 0 && pd <= 1 && McNemarN(pd, pd) <= nn {
+		return solve(func(d float64) float64 { return McNemarN(d, pd) }, pd)
+	}
+	if McNemarN(1, 1) > nn {
 		return 1
 	}
-	for range 60 {
-		mid := (lo + hi) / 2
-		if McNemarN(mid, pd) > float64(n) {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return hi
+	return solve(func(d float64) float64 { return McNemarN(d, d) }, 1)
 }
 
 // BootstrapResamples and bootstrapSeed fix the paired bootstrap, so that

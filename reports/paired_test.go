@@ -101,10 +101,12 @@ func TestMcNemarMDE(t *testing.T) {
 		if m >= prev || m <= 0 || m > 1 {
 			t.Errorf("McNemarMDE(%d, 0.1) = %v after %v: not shrinking inside (0, 1]", n, m, prev)
 		}
-		if m < 1 {
-			if got := McNemarN(m, 0.1); math.Abs(got-float64(n)) > 0.01*float64(n) {
-				t.Errorf("McNemarN(McNemarMDE(%d)) = %v", n, got)
-			}
+		pd := 0.1
+		if m > pd { // 10% discordance cannot show a difference: the favourable case
+			pd = m
+		}
+		if got := McNemarN(m, pd); math.Abs(got-float64(n)) > 0.01*float64(n) {
+			t.Errorf("McNemarN(McNemarMDE(%d), %v) = %v", n, pd, got)
 		}
 		prev = m
 	}
@@ -112,6 +114,10 @@ func TestMcNemarMDE(t *testing.T) {
 	// more than the discordant share itself.
 	if m := McNemarMDE(100, 0.13); m <= 0 || m > 0.13 {
 		t.Errorf("McNemarMDE(100, 0.13) = %v, want within (0, 0.13]", m)
+	}
+	// No discordant seed of 30: the most favourable case, about a quarter.
+	if m := McNemarMDE(30, 0); m < 0.2 || m > 0.3 {
+		t.Errorf("McNemarMDE(30, 0) = %v, want about 0.26", m)
 	}
 	if m := McNemarMDE(1000, 0); m <= 0 || m > 1 {
 		t.Errorf("no discordant pair: MDE %v, want a bound in (0, 1]", m)
