@@ -222,3 +222,35 @@ func TestManifest(t *testing.T) {
 		t.Errorf("PointValues(2) = %s", v)
 	}
 }
+
+// TestWriteSameBytes writes the report of the same records twice, the
+// second time shuffled, and checks that every file (Markdown, HTML, every
+// PNG and SVG) is the same byte for byte.
+func TestWriteSameBytes(t *testing.T) {
+	m, recs := fixture()
+	shuffled := append([]Record(nil), recs...)
+	rand.New(rand.NewPCG(5, 6)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	dirs := []string{t.TempDir(), t.TempDir()}
+	for i, rs := range [][]Record{recs, shuffled} {
+		if err := build(t, m, rs).Write(dirs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := 0
+	err := filepath.WalkDir(dirs[0], func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dirs[0], path)
+		a, _ := os.ReadFile(path)
+		b, err := os.ReadFile(filepath.Join(dirs[1], rel))
+		if err != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s differs between two writes of the same records (%v)", rel, err)
+		}
+		files++
+		return nil
+	})
+	if err != nil || files < 10 {
+		t.Errorf("%d files compared (%v)", files, err)
+	}
+}
