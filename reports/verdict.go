@@ -236,6 +236,11 @@ func (b *Builder) verdict(p, q int) string {
 	}
 	w.WriteString(shiftText(" Time to secrets", "both signed in", dSecrets))
 	w.WriteString(shiftText(" Time to failure", "both failed", dFail))
+	ga, gb := b.points[p].failEnd, b.points[q].failEnd
+	if ga.n > 0 || gb.n > 0 {
+		fmt.Fprintf(&w, " Failed runs ended after %s / %s / %s (p50 / p90 / max, n = %d) against %s / %s / %s (n = %d).",
+			quant(ga, .5), quant(ga, .9), quant(ga, 1), ga.n, quant(gb, .5), quant(gb, .9), quant(gb, 1), gb.n)
+	}
 	return w.String()
 }
 
