@@ -31,6 +31,9 @@ func Config(ref string, ov scenarios.Overrides) (sim.Config, scenarios.Scenario,
 	if sc.Runs == 0 {
 		sc.Runs = 1
 	}
+	if err := CheckSeeds(sc.Seed, sc.Runs); err != nil {
+		return sim.Config{}, sc, err
+	}
 	cfg, err := sc.Config()
 	return cfg, sc, err
 }
@@ -49,7 +52,11 @@ type Outcome struct {
 // goroutines, each with its own simulator, and hands every outcome to
 // deliver in seed order. deliver returns false to start no further run;
 // the runs already started are still delivered.
+// Seeds that would wrap past the largest are refused before any run.
 func Simulate(cfg sim.Config, first uint64, runs, workers int, deliver func(Outcome) bool) error {
+	if err := CheckSeeds(first, runs); err != nil {
+		return err
+	}
 	seeds := func(yield func(int) bool) {
 		for i := 0; i < runs; i++ {
 			if !yield(i) {

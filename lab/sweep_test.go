@@ -1,8 +1,10 @@
 package lab
 
 import (
+	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -63,7 +65,7 @@ func TestSweepShardsMerge(t *testing.T) {
 		shards = append(shards, d)
 	}
 	merged := filepath.Join(dir, "merged")
-	m, err := Merge(merged, shards)
+	m, err := Merge(merged, shards, false)
 	if err != nil || m.Kept != 6 || m.Dups != 0 {
 		t.Fatalf("merge: %+v, %v", m, err)
 	}
@@ -105,5 +107,66 @@ func TestSimulateOrderAndStop(t *testing.T) {
 	}
 	if len(seeds) < 4 || tot.Runs != len(seeds) {
 		t.Fatalf("%d outcomes, totals of %d runs; want at least 4", len(seeds), tot.Runs)
+	}
+}
+
+// TestSweepCounts: run counts whose product with the points overflows, or
+// passes MaxJobs, are refused before anything is written, as are seeds
+// that would wrap past the largest; a sweep of ten billion runs allocates
+// by what it runs, not by its size (stopped at once, it uses little
+// memory).
+func TestSweepCounts(t *testing.T) {
+	sc, err := scenarios.Load("generations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pts := sc.GridSize()
+	for _, runs := range []int{3074457345618258603, 6148914691236517206, math.MaxInt, MaxJobs/pts + 1} {
+		sc.Runs = runs
+		dir := filepath.Join(t.TempDir(), "x")
+		if _, err := Sweep(sc, SweepOptions{Dir: dir, Workers: 1}); err == nil || !strings.Contains(err.Error(), "is more than") {
+			t.Errorf("runs %d × %d points: %v, want refused", runs, pts, err)
+		}
+		if _, err := os.Stat(dir); err == nil {
+			t.Errorf("runs %d: a refused sweep made its directory", runs)
+		}
+	}
+	sc.Runs, sc.Seed = 3, math.MaxUint64
+	if _, err := Sweep(sc, SweepOptions{Dir: filepath.Join(t.TempDir(), "x"), Workers: 1}); err == nil || !strings.Contains(err.Error(), "largest seed") {
+		t.Errorf("seeds past the largest: %v", err)
+	}
+	sc.Runs, sc.Seed = 10_000_000_000/pts, 0
+	stop := make(chan struct{})
+	close(stop)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	r, err := Sweep(sc, SweepOptions{Dir: filepath.Join(t.TempDir(), "x"), Workers: 1, Stop: stop})
+	runtime.ReadMemStats(&after)
+	if err != nil || !r.Interrupted || r.ShardJobs != sc.Runs*pts {
+		t.Fatalf("a stopped sweep of %d runs: %+v, %v", sc.Runs*pts, r, err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+		t.Errorf("a stopped sweep of %d runs allocated %d MB", sc.Runs*pts, grew>>20)
+	}
+}
+
+// TestSimulateSeeds: runs that would wrap past the largest seed are
+// refused, not run from seed 0.
+func TestSimulateSeeds(t *testing.T) {
+	cfg, _, err := Config("happy-path", scenarios.Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := 0
+	err = Simulate(cfg, math.MaxUint64, 3, 1, func(Outcome) bool { ran++; return true })
+	if err == nil || ran != 0 {
+		t.Errorf("seeds from 2^64-1, 3 runs: ran %d, %v", ran, err)
+	}
+	seed, runs := uint64(math.MaxUint64), 3
+	if _, _, err := Config("happy-path", scenarios.Overrides{Seed: &seed, Runs: &runs}); err == nil || !strings.Contains(err.Error(), "largest seed") {
+		t.Errorf("Config with seeds past the largest: %v", err)
+	}
+	if err := Simulate(cfg, math.MaxUint64, 1, 1, func(Outcome) bool { ran++; return true }); err != nil || ran != 1 {
+		t.Errorf("the largest seed alone: ran %d, %v", ran, err)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -198,6 +199,19 @@ func TestShardsAndMerge(t *testing.T) {
 	merged := filepath.Join(tmp, "merged")
 	args := append([]string{"merge", "--out", merged}, shards...)
 	args = append(args, shards[1])
+	// A shard given twice is refused, and nothing is written ...
+	if code, _, errs := simrun(t, args...); code != 2 || !strings.Contains(errs, "shard 1/3 given more than once") {
+		t.Fatalf("merge with a repeated shard: exit %d %s", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(merged, "runs.jsonl")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a refused merge left records: %v", err)
+	}
+	// ... so is one missing a shard ...
+	if code, _, errs := simrun(t, "merge", "--out", merged, shards[0], shards[2]); code != 2 || !strings.Contains(errs, "4 of the sweep's 12 runs are in no shard") {
+		t.Fatalf("merge missing a shard: exit %d %s", code, errs)
+	}
+	// ... unless --allow-partial.
+	args = append(args, "--allow-partial")
 	code, out, errs := simrun(t, args...)
 	if code != 0 || !strings.Contains(out, "12 runs of 12 (4 duplicates dropped)") {
 		t.Fatalf("merge: exit %d\n%s\n%s", code, out, errs)
