@@ -23,6 +23,9 @@ func LoadScenario(ref string) (scenarios.Scenario, error) {
 // Config loads the scenario ref, puts ov over it and resolves it into a
 // simulator config; a scenario that names no run count runs once.
 func Config(ref string, ov scenarios.Overrides) (sim.Config, scenarios.Scenario, error) {
+	if err := ov.Check(); err != nil {
+		return sim.Config{}, scenarios.Scenario{}, err
+	}
 	sc, err := LoadScenario(ref)
 	if err != nil {
 		return sim.Config{}, sc, err

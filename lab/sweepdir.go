@@ -29,8 +29,8 @@ func openDir(dir string, resume bool, m *reports.Manifest, mine func(job int) bo
 		return nil, 0, fmt.Errorf("%s already holds a sweep (%s); --resume continues it, or choose another --out", dir, old.Name)
 	case err == nil:
 		if old.Fingerprint != m.Fingerprint {
-			return nil, 0, fmt.Errorf("%s holds a different sweep (fingerprint %s, this one %s): same scenario, --runs and --seed are needed to resume",
-				dir, old.Fingerprint, m.Fingerprint)
+			return nil, 0, fmt.Errorf("%s holds a different sweep (fingerprint %s, this one %s): resuming needs the same scenario, --runs %d and --seed %d",
+				dir, old.Fingerprint, m.Fingerprint, old.Runs, old.Seed)
 		}
 		if old.Shard != m.Shard {
 			return nil, 0, fmt.Errorf("%s holds shard %q, not %q", dir, old.Shard, m.Shard)

@@ -53,10 +53,10 @@ Flags:
 func runFuzz(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("simrun fuzz", fuzzUsage, stderr, nil)
 	budget := fs.Duration("budget", 60*time.Second, "the whole run's time, shared equally among the targets (and rounds)")
-	rounds := fs.Int("rounds", 1, "run the whole order this many times; the summary gives each target's median")
+	rounds := intFlagOf(fs, "rounds", 1, 1, 1000, "run the whole order this many times; the summary gives each target's median")
 	minimize := fs.Duration("minimize", 0, "time to minimize each new input or crasher (go test -fuzzminimizetime; 0: none; unset: a twentieth of a target's share, within 0.5s..60s)")
 	target := fs.String("target", "", "only these targets (NAME or PKG:NAME, comma-separated)")
-	parallel := fs.Int("parallel", 0, "fuzzing workers per target (go test -parallel; 0: GOMAXPROCS)")
+	parallel := intFlagOf(fs, "parallel", 0, 0, maxWorkers, "fuzzing workers per target (go test -parallel; 0: GOMAXPROCS)")
 	list := fs.Bool("list", false, "list the targets and exit")
 	bar := fs.Float64("bar", 0.7, "the share of the ceiling's speed every decoder target must reach")
 	enforce := fs.Bool("enforce-bar", false, "exit 3 when a decoder target is below the bar (and nothing crashed)")

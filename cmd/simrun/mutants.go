@@ -38,8 +38,8 @@ func runMutants(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	budget := fs.Duration("budget", 60*time.Second, "wall-time budget for the mutants, shared equally among them")
 	only := fs.String("mutant", "", "run only this mutant (a name from model/variant/mutants)")
 	asJSON := fs.Bool("json", false, "print one JSON record per mutant and per honest violation, and a totals record")
-	honestSeeds := fs.Int("honest-seeds", 10, "seeds per honest preset, adversary, intent and user (0: skip the honest presets)")
-	maxSeeds := fs.Int("max-seeds", 5000, "at most this many seeds per mutant probe")
+	honestSeeds := intFlagOf(fs, "honest-seeds", 10, 0, 1<<20, "seeds per honest preset, adversary, intent and user (0: skip the honest presets)")
+	maxSeeds := intFlagOf(fs, "max-seeds", 5000, 1, 1<<30, "at most this many seeds per mutant probe")
 	if code := parseNoArgs(fs, args, stderr); code >= 0 {
 		return code
 	}

@@ -258,7 +258,7 @@ func TestSweepUsage(t *testing.T) {
 		{[]string{"sweep", bad}, `tiny.json:4: field "sweep": axis "network.link.los" value 0.1: invalid scenario: "los" is not a field of network.link (known: latency, jitter_ms, loss_up, loss_down, duplicate, reorder, bytes_per_second, loss)`},
 		{[]string{"sweep", badVal}, `tiny.json:4: field "sweep": axis "variant.flow.ack" value "sideways"`},
 		{[]string{"sweep", "default", "--shard", "3/3"}, "0 <= K < N"},
-		{[]string{"sweep", "default", "--runs", "0"}, "--runs must be at least 1"},
+		{[]string{"sweep", "default", "--runs", "0"}, `--runs: "0" is not a whole number from 1 to`},
 		{[]string{"report"}, "want one DIR"},
 		{[]string{"report", filepath.Join(t.TempDir(), "none")}, "no such file"},
 		{[]string{"merge", "--out", t.TempDir()}, "at least one shard"},
