@@ -1,8 +1,8 @@
 package lab
 
 import (
+	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"qrlab/scenarios"
@@ -12,9 +12,9 @@ import (
 // LoadScenario reads a scenario file, or a built-in scenario by name: a
 // name with a slash or a dot that is no readable file is an error.
 func LoadScenario(ref string) (scenarios.Scenario, error) {
-	if b, err := os.ReadFile(ref); err == nil {
+	if b, err := ReadFile(ref, MaxSpecBytes, "scenario file"); err == nil {
 		return scenarios.Parse(b, ref)
-	} else if strings.ContainsAny(ref, "/.") {
+	} else if errors.Is(err, ErrTooLarge) || strings.ContainsAny(ref, "/.") {
 		return scenarios.Scenario{}, fmt.Errorf("scenario file: %v", err)
 	}
 	return scenarios.Load(ref)

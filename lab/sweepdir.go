@@ -23,7 +23,7 @@ func openDir(dir string, resume bool, m *reports.Manifest, mine func(job int) bo
 	done = newDoneSet()
 	mpath := filepath.Join(dir, "sweep.json")
 	jsonlPath := filepath.Join(dir, "runs.jsonl")
-	old, err := reports.ReadManifest(mpath)
+	old, err := readManifest(mpath)
 	switch {
 	case err == nil && !resume:
 		return nil, 0, fmt.Errorf("%s already holds a sweep (%s); --resume continues it, or choose another --out", dir, old.Name)
@@ -50,7 +50,7 @@ func openDir(dir string, resume bool, m *reports.Manifest, mine func(job int) bo
 		return nil, 0, err
 	}
 	// Resume.
-	valid, _, err := reports.ScanFile(jsonlPath, func(r *reports.Record) error {
+	valid, _, err := scanRecords(jsonlPath, func(r *reports.Record) error {
 		j, ok := m.Job(r.Point, r.Seed)
 		if !ok {
 			return fmt.Errorf("record of point %d seed %d is not part of this sweep", r.Point, r.Seed)
@@ -92,7 +92,7 @@ func RewriteCSV(dir string, m *reports.Manifest) error {
 	defer f.Close()
 	bw := bufio.NewWriterSize(f, 1<<16)
 	cw := reports.NewCSVWriter(bw, axisPaths(m), true)
-	_, _, err = reports.ScanFile(filepath.Join(dir, "runs.jsonl"), func(r *reports.Record) error { return cw.Write(r) })
+	_, _, err = scanRecords(filepath.Join(dir, "runs.jsonl"), func(r *reports.Record) error { return cw.Write(r) })
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
@@ -196,7 +196,7 @@ func mergeRecords(f *os.File, m *reports.Manifest, shards []string, res *MergeRe
 	w := bufio.NewWriterSize(f, 1<<16)
 	done := newDoneSet()
 	for _, d := range shards {
-		_, _, err := reports.ScanFile(filepath.Join(d, "runs.jsonl"), func(r *reports.Record) error {
+		_, _, err := scanRecords(filepath.Join(d, "runs.jsonl"), func(r *reports.Record) error {
 			j, ok := m.Job(r.Point, r.Seed)
 			if !ok {
 				return fmt.Errorf("record of point %d seed %d is not part of the sweep", r.Point, r.Seed)
@@ -241,7 +241,7 @@ func mergeManifest(out string, shards []string) (*reports.Manifest, error) {
 		if filepath.Clean(d) == filepath.Clean(out) {
 			return nil, fmt.Errorf("--out %s is one of the shards", d)
 		}
-		sm, err := reports.ReadManifest(filepath.Join(d, "sweep.json"))
+		sm, err := readManifest(filepath.Join(d, "sweep.json"))
 		if err != nil {
 			return nil, err
 		}

@@ -3,9 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
+	"qrlab/lab"
 	"qrlab/model/variant"
 )
 
@@ -32,7 +32,7 @@ func runVariants(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "simrun variants: --file and preset names do not go together")
 			return 2
 		}
-		b, err := os.ReadFile(*file)
+		b, err := lab.ReadFile(*file, lab.MaxSpecBytes, "variant file")
 		if err != nil {
 			fmt.Fprintf(stderr, "simrun variants: %v\n", err)
 			return 2

@@ -1,0 +1,97 @@
+package lab
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"qrlab/reports"
+)
+
+// The limits of what the lab reads: every input goes through one, so that
+// a wrong file (a device, a log, /dev/zero) is one clear error, not an
+// unbounded read.
+const (
+	// MaxSpecBytes bounds a scenario or variant file (and a network
+	// profile, which lives inside a scenario).
+	MaxSpecBytes = 1 << 20
+	// MaxManifestBytes bounds a sweep's sweep.json: a scenario and its
+	// axes.
+	MaxManifestBytes = 4 << 20
+	// MaxRecordLine bounds one line of run records; a record is about a
+	// kilobyte.
+	MaxRecordLine = 1 << 20
+)
+
+// ErrTooLarge is wrapped by the errors of an input past its limit.
+var ErrTooLarge = errors.New("input too large")
+
+// ReadFile reads the file at path, refusing one of more than limit bytes;
+// what names the kind of file in the error.
+func ReadFile(path string, limit int64, what string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ReadAll(f, path, limit, what)
+}
+
+// ReadAll reads r (named name) to its end, refusing more than limit bytes.
+func ReadAll(r io.Reader, name string, limit int64, what string) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%w: %s has more than %d bytes, more than a %s can hold", ErrTooLarge, name, limit, what)
+	}
+	return b, nil
+}
+
+// readManifest is reports.ReadManifest of a file that is no larger than
+// MaxManifestBytes (checked first, so that a huge or endless file is not
+// read).
+func readManifest(path string) (*reports.Manifest, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() || st.Size() > MaxManifestBytes {
+		return nil, fmt.Errorf("%w: %s is not a regular file of at most %d bytes, as a sweep's manifest is", ErrTooLarge, path, MaxManifestBytes)
+	}
+	return reports.ReadManifest(path)
+}
+
+// scanRecords is reports.ScanFile with every line held to MaxRecordLine.
+func scanRecords(path string, fn func(*reports.Record) error) (valid int64, n int, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	return reports.Scan(&lineLimit{r: f, name: path, line: 1}, path, fn)
+}
+
+// lineLimit reads r and fails once a line passes MaxRecordLine bytes.
+type lineLimit struct {
+	r    io.Reader
+	name string
+	cur  int // bytes of the current line so far
+	line int
+}
+
+func (l *lineLimit) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for i, c := range p[:n] {
+		if c == '\n' {
+			l.cur, l.line = 0, l.line+1
+			continue
+		}
+		if l.cur++; l.cur > MaxRecordLine {
+			return i, fmt.Errorf("%w: %s:%d: a line of more than %d bytes, more than a run record can hold", ErrTooLarge, l.name, l.line, MaxRecordLine)
+		}
+	}
+	return n, err
+}
