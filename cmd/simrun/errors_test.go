@@ -75,6 +75,17 @@ func TestNoSilentWrongAnswers(t *testing.T) {
 	if _, _, errs := simrun(t, "run", "--variant", "bogus"); strings.Count(errs, "msc4388-mas") != 1 {
 		t.Errorf("--variant bogus lists the presets %d times: %s", strings.Count(errs, "msc4388-mas"), errs)
 	}
+	if _, _, errs := simrun(t, "variants", "bogus"); strings.Count(errs, "msc4388-mas") != 1 {
+		t.Errorf("variants bogus lists the presets %d times: %s", strings.Count(errs, "msc4388-mas"), errs)
+	}
+	// A report of nothing makes no directory.
+	missing := filepath.Join(dir, "missing")
+	if code, _, errs := simrun(t, "report", missing); code != 2 || !strings.Contains(errs, "no such file") {
+		t.Errorf("report of a missing directory: exit %d %s", code, errs)
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Errorf("report of a missing directory made it")
+	}
 	if code, _, errs := simrun(t, "replay", "--seed", "3", "--runs", "1"); code != 0 {
 		t.Errorf("replay --runs 1: exit %d %s", code, errs)
 	}
@@ -114,5 +125,15 @@ func TestResumeHint(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "runs.jsonl")); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestUsageErrorsOneLine: usage errors outside the flags are one line too.
+func TestUsageErrorsOneLine(t *testing.T) {
+	for _, args := range [][]string{{"bogus"}, {"qr"}, {"qr", "bogus"}, {"channel"}, {"channel", "--role", "generator"}, {"sweep"}, {"merge"}} {
+		code, _, errs := simrun(t, args...)
+		if code != 2 || strings.Count(errs, "\n") != 1 {
+			t.Errorf("%q: exit %d, stderr:\n%s\nwant exit 2 and one line", args, code, errs)
+		}
 	}
 }

@@ -66,8 +66,7 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return c.run(args[1:], stdin, stdout, stderr)
 		}
 	}
-	fmt.Fprintf(stderr, "simrun: unknown command %q\n", args[0])
-	usage(stderr)
+	fmt.Fprintf(stderr, "simrun: unknown command %s (simrun --help lists the commands)\n", strconv.QuoteToASCII(args[0]))
 	return 2
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf16"
@@ -53,7 +54,7 @@ type qrJSON struct {
 
 func runQR(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, "simrun qr: missing subcommand (decode or encode)\n\n", qrUsage)
+		fmt.Fprintln(stderr, "simrun qr: missing subcommand: decode or encode (simrun qr --help)")
 		return 2
 	}
 	switch args[0] {
@@ -65,7 +66,7 @@ func runQR(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, qrUsage)
 		return 0
 	}
-	fmt.Fprintf(stderr, "simrun qr: unknown subcommand %q (want decode or encode)\n", args[0])
+	fmt.Fprintf(stderr, "simrun qr: unknown subcommand %s (want decode or encode)\n", strconv.QuoteToASCII(args[0]))
 	return 2
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"qrlab/lab"
 	"qrlab/model/variant"
@@ -51,7 +50,7 @@ func runVariants(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		for _, n := range names {
 			v, err := variant.Load(n)
 			if err != nil {
-				fmt.Fprintf(stderr, "simrun variants: %v (known: %s)\n", err, strings.Join(variant.Names(), ", "))
+				fmt.Fprintf(stderr, "simrun variants: %v\n", err) // the error lists the presets
 				return 2
 			}
 			vs = append(vs, v)
