@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -100,7 +101,9 @@ func fuzzable(args []string) bool {
 // smallWork says whether args run few enough runs: every --runs at most
 // fuzzMaxRuns (and one is added to run and sweep when none is given, so a
 // scenario's own count does not apply), and no argument naming a scenario
-// whose grid has more than fuzzMaxGrid points.
+// whose grid has more than fuzzMaxGrid points. sweep and merge get
+// --no-report: drawing a report's plots is the slowest thing simrun does,
+// and the report command fuzzes it.
 func smallWork(args []string) ([]string, bool) {
 	runs := false
 	for i, a := range args {
@@ -120,6 +123,9 @@ func smallWork(args []string) ([]string, bool) {
 	}
 	if !runs && (args[0] == "run" || args[0] == "sweep") {
 		args = append(args[:len(args):len(args)], "--runs", "2")
+	}
+	if (args[0] == "sweep" || args[0] == "merge") && !slices.Contains(args, "--no-report") {
+		args = append(args[:len(args):len(args)], "--no-report")
 	}
 	return args, true
 }
