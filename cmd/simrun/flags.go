@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
+
+	"qrlab/lab"
 )
 
 // intFlag is an int flag that takes only lo..hi: a value outside is a
@@ -55,4 +57,4 @@ func (f *intFlag) takes() string {
 
 // maxWorkers bounds --workers and --parallel: goroutines and their
 // buffers are sized by it.
-const maxWorkers = 1024
+const maxWorkers = lab.MaxWorkers
