@@ -1,10 +1,13 @@
 package lab
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"reflect"
+	"strings"
 
 	"qrlab/reports"
 )
@@ -52,7 +55,7 @@ func ReadAll(r io.Reader, name string, limit int64, what string) ([]byte, error)
 
 // readManifest is reports.ReadManifest of a file that is no larger than
 // MaxManifestBytes (checked first, so that a huge or endless file is not
-// read).
+// read), whose JSON errors name fields, not Go types.
 func readManifest(path string) (*reports.Manifest, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -60,6 +63,14 @@ func readManifest(path string) (*reports.Manifest, error) {
 	}
 	if !st.Mode().IsRegular() || st.Size() > MaxManifestBytes {
 		return nil, fmt.Errorf("%w: %s is not a regular file of at most %d bytes, as a sweep's manifest is", ErrTooLarge, path, MaxManifestBytes)
+	}
+	b, err := ReadFile(path, MaxManifestBytes, "sweep's manifest")
+	if err != nil {
+		return nil, err
+	}
+	var m reports.Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %s", path, JSONError("a sweep's manifest", err))
 	}
 	return reports.ReadManifest(path)
 }
@@ -94,4 +105,57 @@ func (l *lineLimit) Read(p []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// JSONError says what is wrong with JSON input (named what: "input", a
+// file) in the terms of the JSON itself: which field takes which kind of
+// value, or where the syntax breaks; never the Go types it is read into.
+func JSONError(what string, err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te) && te.Field != "":
+		return fmt.Sprintf("field %q must be %s, not %s", te.Field, jsonKind(te.Type), article(te.Value))
+	case errors.As(err, &te):
+		return fmt.Sprintf("%s must be a JSON object, not %s", what, article(te.Value))
+	case errors.As(err, &se):
+		return fmt.Sprintf("%s is not JSON: %v (at byte %d)", what, se, se.Offset)
+	}
+	return what + " is not a JSON object"
+}
+
+// jsonKind names the JSON value a Go type takes.
+func jsonKind(t reflect.Type) string {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return "a value"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16,
+		reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "a value"
+}
+
+// article puts "a" or "an" before a JSON value's kind as encoding/json
+// names it (string, number, array, object, bool).
+func article(kind string) string {
+	switch {
+	case kind == "":
+		return "that value"
+	case strings.ContainsRune("aeiou", rune(kind[0])):
+		return "an " + kind
+	}
+	return "a " + kind
 }

@@ -170,3 +170,20 @@ func TestSimulateSeeds(t *testing.T) {
 		t.Errorf("the largest seed alone: ran %d, %v", ran, err)
 	}
 }
+
+// TestManifestErrors: a sweep.json of the wrong shape is refused in the
+// terms of its JSON, naming the field, not a Go type.
+func TestManifestErrors(t *testing.T) {
+	dir := t.TempDir()
+	shard := filepath.Join(dir, "s")
+	if err := os.MkdirAll(shard, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(shard, "sweep.json"), []byte(`{"points": "x"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Merge(filepath.Join(dir, "m"), []string{shard}, false)
+	if err == nil || !strings.Contains(err.Error(), `field "points" must be a number, not a string`) || strings.Contains(err.Error(), "Go ") {
+		t.Errorf("merge of a bad sweep.json: %v", err)
+	}
+}

@@ -9,9 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
-	"strings"
 
+	"qrlab/lab"
 	"qrlab/model/channel"
 )
 
@@ -146,57 +145,8 @@ func (p *Peer) Handle(line []byte) Event {
 }
 
 // inputError says what is wrong with an input line in the terms of its
-// JSON (a field and the kind of value it takes), never the Go types it is
-// read into.
-func inputError(err error) string {
-	var te *json.UnmarshalTypeError
-	var se *json.SyntaxError
-	switch {
-	case errors.As(err, &te) && te.Field != "":
-		return fmt.Sprintf("field %q must be %s, not %s", te.Field, jsonKind(te.Type), article(te.Value))
-	case errors.As(err, &te):
-		return fmt.Sprintf("input must be a JSON object, not %s", article(te.Value))
-	case errors.As(err, &se):
-		return fmt.Sprintf("input is not JSON: %v (at byte %d)", se, se.Offset)
-	}
-	return "input is not a JSON object"
-}
-
-// jsonKind names the JSON value a Go type takes.
-func jsonKind(t reflect.Type) string {
-	for t != nil && t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t == nil {
-		return "a value"
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Struct, reflect.Map:
-		return "an object"
-	case reflect.Slice, reflect.Array:
-		return "a list"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16,
-		reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
-		return "a number"
-	}
-	return "a value"
-}
-
-// article puts "a" or "an" before a JSON value's kind as encoding/json
-// names it (string, number, array, object, bool).
-func article(kind string) string {
-	switch {
-	case kind == "":
-		return "that value"
-	case strings.ContainsRune("aeiou", rune(kind[0])):
-		return "an " + kind
-	}
-	return "a " + kind
-}
+// JSON, never the Go types it is read into.
+func inputError(err error) string { return lab.JSONError("input", err) }
 
 // trimPad drops base64 padding so padded and unpadded input both decode.
 func trimPad(s string) string {
