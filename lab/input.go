@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"qrlab/reports"
+	"qrlab/scenarios"
 )
 
 // The limits of what the lab reads: every input goes through one, so that
@@ -72,7 +73,31 @@ func readManifest(path string) (*reports.Manifest, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("%s: %s", path, JSONError("a sweep's manifest", err))
 	}
-	return reports.ReadManifest(path)
+	rm, err := reports.ReadManifest(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkGrid(rm); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return rm, nil
+}
+
+// checkGrid refuses a manifest whose counts a report or a merge would
+// size memory by and that no sweep writes: more points than the axes span
+// (or than a grid may have), or points × runs past MaxJobs or the seeds.
+func checkGrid(m *reports.Manifest) error {
+	span := 1
+	for _, a := range m.Axes {
+		if len(a.Values) == 0 || span > scenarios.MaxPoints/len(a.Values) {
+			return fmt.Errorf("axis %q: its values make a grid of no point or more than %d", a.Path, scenarios.MaxPoints)
+		}
+		span *= len(a.Values)
+	}
+	if m.Points != span {
+		return fmt.Errorf("points %d, but the axes span %d", m.Points, span)
+	}
+	return CheckCounts(m.Points, m.Runs, m.Seed)
 }
 
 // scanRecords is reports.ScanFile with every line held to MaxRecordLine.

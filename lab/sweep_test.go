@@ -187,3 +187,43 @@ func TestManifestErrors(t *testing.T) {
 		t.Errorf("merge of a bad sweep.json: %v", err)
 	}
 }
+
+// TestManifestCounts: a sweep.json whose points or runs no sweep writes
+// (more points than its axes span, a product past MaxJobs) is refused
+// before a report or a merge sizes anything by it.
+func TestManifestCounts(t *testing.T) {
+	sc := tinySweep(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	if _, err := Sweep(sc, SweepOptions{Dir: src, Workers: 1}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := reports.ReadManifest(filepath.Join(src, "sweep.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, edit := range map[string]func(m *reports.Manifest){
+		"points 10^15":  func(m *reports.Manifest) { m.Points = 1_000_000_000_000_000 },
+		"points 3":      func(m *reports.Manifest) { m.Points = 3 },
+		"runs 2^62":     func(m *reports.Manifest) { m.Runs = 1 << 62 },
+		"seed past max": func(m *reports.Manifest) { m.Seed = math.MaxUint64 },
+	} {
+		c := *m
+		edit(&c)
+		d := filepath.Join(dir, strings.ReplaceAll(name, " ", "-"))
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := reports.WriteManifest(filepath.Join(d, "sweep.json"), &c); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(filepath.Join(src, "runs.jsonl"))
+		os.WriteFile(filepath.Join(d, "runs.jsonl"), b, 0o644)
+		if _, err := Report(d, d, nil); err == nil {
+			t.Errorf("%s: report accepted it", name)
+		}
+		if _, err := Merge(filepath.Join(d, "merged"), []string{d}, true); err == nil {
+			t.Errorf("%s: merge accepted it", name)
+		}
+	}
+}
