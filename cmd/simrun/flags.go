@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"strconv"
 
 	"qrlab/lab"
@@ -58,3 +59,21 @@ func (f *intFlag) takes() string {
 // maxWorkers bounds --workers and --parallel: goroutines and their
 // buffers are sized by it.
 const maxWorkers = lab.MaxWorkers
+
+// flagCheck is one condition on a flag's value: ok, or what it must be.
+type flagCheck struct {
+	ok         bool
+	name, must string
+}
+
+// checkFlags says the first check that fails in one line naming its flag
+// and returns 2, or returns -1 when all hold.
+func checkFlags(fs *flag.FlagSet, stderr io.Writer, checks ...flagCheck) (code int) {
+	for _, c := range checks {
+		if !c.ok {
+			fmt.Fprintf(stderr, "%s: --%s %s\n", fs.Name(), c.name, c.must)
+			return 2
+		}
+	}
+	return -1
+}

@@ -64,9 +64,9 @@ func runFuzz(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if code := parseNoArgs(fs, args, stderr); code >= 0 {
 		return code
 	}
-	if *budget <= 0 || *parallel < 0 || *rounds < 1 || *minimize < 0 || !(*bar >= 0 && *bar <= 1) {
-		fmt.Fprintln(stderr, "simrun fuzz: --budget must be positive, --parallel and --minimize not negative, --rounds at least 1 and --bar within 0..1")
-		return 2
+	if code := checkFlags(fs, stderr, flagCheck{*budget > 0, "budget", "must be positive (like 60s)"},
+		flagCheck{*minimize >= 0, "minimize", "must not be negative"}, flagCheck{*bar >= 0 && *bar <= 1, "bar", "must be from 0 to 1"}); code >= 0 {
+		return code
 	}
 	root := *dir
 	if root == "" {

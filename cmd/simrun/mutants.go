@@ -43,9 +43,8 @@ func runMutants(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if code := parseNoArgs(fs, args, stderr); code >= 0 {
 		return code
 	}
-	if *budget <= 0 || *honestSeeds < 0 || *maxSeeds < 1 {
-		fmt.Fprintln(stderr, "simrun mutants: --budget must be positive, --honest-seeds at least 0, --max-seeds at least 1")
-		return 2
+	if code := checkFlags(fs, stderr, flagCheck{*budget > 0, "budget", "must be positive (like 60s)"}); code >= 0 {
+		return code
 	}
 	names := variant.MutantNames()
 	if *only != "" {
