@@ -17,11 +17,11 @@ type intFlag struct {
 	lo, hi int
 }
 
-// intVar defines an int flag of fs that takes lo..hi. The usage may name
-// the value with backquotes, as flag.PrintDefaults reads it.
+// intVar defines an int flag of fs that takes lo..hi; its usage gets the
+// range.
 func intVar(fs *flag.FlagSet, p *int, name string, def, lo, hi int, usage string) {
 	*p = def
-	fs.Var(&intFlag{p: p, lo: lo, hi: hi}, name, usage)
+	fs.Var(&intFlag{p: p, lo: lo, hi: hi}, name, fmt.Sprintf("%s (`N` from %d to %d)", usage, lo, hi))
 }
 
 // intFlagOf is intVar returning the variable.
