@@ -40,6 +40,10 @@ func runChannel(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if code := parseNoArgs(fs, args, stderr); code >= 0 {
 		return code
 	}
+	if *construction == "" || *role == "" {
+		fmt.Fprintln(stderr, "simrun channel: --construction and --role are required (simrun channel --help)")
+		return 2
+	}
 	c, err := channel.ParseConstruction(*construction)
 	if err != nil {
 		fmt.Fprintf(stderr, "simrun channel: --construction: %v\n", err)

@@ -53,10 +53,10 @@ Flags:
 func runFuzz(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("simrun fuzz", fuzzUsage, stderr, nil)
 	budget := fs.Duration("budget", 60*time.Second, "the whole run's time, shared equally among the targets (and rounds)")
-	rounds := fs.Int("rounds", 1, "run the whole order this many times; the summary gives each target's median")
+	rounds := intFlagOf(fs, "rounds", 1, 1, 1000, "run the whole order this many times; the summary gives each target's median")
 	minimize := fs.Duration("minimize", 0, "time to minimize each new input or crasher (go test -fuzzminimizetime; 0: none; unset: a twentieth of a target's share, within 0.5s..60s)")
 	target := fs.String("target", "", "only these targets (NAME or PKG:NAME, comma-separated)")
-	parallel := fs.Int("parallel", 0, "fuzzing workers per target (go test -parallel; 0: GOMAXPROCS)")
+	parallel := intFlagOf(fs, "parallel", 0, 0, maxWorkers, "fuzzing workers per target (go test -parallel; 0: GOMAXPROCS)")
 	list := fs.Bool("list", false, "list the targets and exit")
 	bar := fs.Float64("bar", 0.7, "the share of the ceiling's speed every decoder target must reach")
 	enforce := fs.Bool("enforce-bar", false, "exit 3 when a decoder target is below the bar (and nothing crashed)")
@@ -64,9 +64,9 @@ func runFuzz(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if code := parseNoArgs(fs, args, stderr); code >= 0 {
 		return code
 	}
-	if *budget <= 0 || *parallel < 0 || *rounds < 1 || *minimize < 0 || !(*bar >= 0 && *bar <= 1) {
-		fmt.Fprintln(stderr, "simrun fuzz: --budget must be positive, --parallel and --minimize not negative, --rounds at least 1 and --bar within 0..1")
-		return 2
+	if code := checkFlags(fs, stderr, flagCheck{*budget > 0, "budget", "must be positive (like 60s)"},
+		flagCheck{*minimize >= 0, "minimize", "must not be negative"}, flagCheck{*bar >= 0 && *bar <= 1, "bar", "must be from 0 to 1"}); code >= 0 {
+		return code
 	}
 	root := *dir
 	if root == "" {
