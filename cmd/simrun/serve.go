@@ -13,6 +13,7 @@ import (
 
 	"qrlab/lab/live"
 	"qrlab/model/variant"
+	"qrlab/scenarios"
 )
 
 const serveUsage = `usage: simrun serve [--addr 127.0.0.1:8008] [--variant NAME] [--rendezvous-ttl D]
@@ -66,7 +67,7 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(*live.Server)) int {
 	fs := newFlagSet("simrun serve", serveUsage, stderr, nil)
 	addr := fs.String("addr", "127.0.0.1:8008", "listen address (port 0 picks a free one)")
-	variantName := fs.String("variant", "msc4388", "design variant whose presets are served (simrun variants lists them)")
+	variantName := fs.String("variant", "msc4388", "design variant whose presets are served: a preset (simrun variants lists them) or a preset file NAME.json")
 	ttl := fs.Duration("rendezvous-ttl", 0, "rendezvous session lifetime, such as 2m or 5s (default: the variant's; outside 120-300 s only warns)")
 	softCap := fs.Int("soft-cap", -1, "sessions a sweep leaves (-1: the variant's, 100; 0: no soft cap)")
 	hardCap := fs.Int("hard-cap", -1, "sessions that make a create evict at once (-1: the variant's, 200; 0: no hard cap)")
@@ -77,9 +78,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	if code := parseNoArgs(fs, args, stderr); code >= 0 {
 		return code
 	}
-	v, err := variant.Load(*variantName)
+	v, err := scenarios.LoadVariant(*variantName)
 	if err != nil {
-		fmt.Fprintf(stderr, "simrun serve: --variant: unknown variant %q (known: %s)\n", *variantName, strings.Join(variant.Names(), ", "))
+		if scenarios.IsVariantFile(*variantName) {
+			fmt.Fprintf(stderr, "simrun serve: --variant: %v\n", err)
+		} else {
+			fmt.Fprintf(stderr, "simrun serve: --variant: unknown variant %q (known: %s)\n", *variantName, strings.Join(variant.Names(), ", "))
+		}
 		return 2
 	}
 	mode, err := live.ParseAuthMode(*auth)
