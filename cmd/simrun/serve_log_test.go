@@ -117,9 +117,9 @@ func versions(t *testing.T, base string, n int) {
 // SIGINT ends it with exit 0.
 func TestServeSlowLogReader(t *testing.T) {
 	p := startServeProcess(t, "--log", "trace")
-	// Trace lines are ~200 bytes: a 64 KiB pipe holds ~330 of them, the
-	// log's buffer 4096 more.
-	versions(t, p.base, 6000)
+	// Trace lines are ~130 bytes: a 64 KiB pipe holds ~500 of them, the
+	// writer's blocked batch (64 KiB) as many, the log's queue 4096 more.
+	versions(t, p.base, 8000)
 	if code := p.stop(t); code != 0 {
 		t.Errorf("exit %d after SIGINT, want 0: %s", code, p.messages())
 	}
