@@ -4,11 +4,10 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
-	"io"
-	"math/rand/v2"
 	"strings"
 	"testing"
 
+	"qrlab/internal/seeded"
 	"qrlab/model/channel"
 )
 
@@ -60,16 +59,10 @@ type session struct {
 	genuine string // the payload the stage expects
 }
 
-// seededReader is the fixed randomness both constructions of a pair draw
-// from, so that they make the same keys.
-func seededReader() io.Reader {
-	return rand.NewChaCha8([32]byte{'q', 'r', 'l', 'a', 'b'})
-}
-
 // drive runs c's handshake up to stage st.
 func drive(c channel.Construction, st int) (*session, error) {
 	cfg := channel.DefaultConfig(c)
-	rnd := seededReader()
+	rnd := seeded.Key('q', 'r', 'l', 'a', 'b')
 	gen, err := channel.NewGenerator(cfg, rnd)
 	if err != nil {
 		return nil, err
@@ -108,7 +101,7 @@ func drive(c channel.Construction, st int) (*session, error) {
 func (ss *session) deliver(st int, payload string) outcome {
 	switch st {
 	case stInitiate:
-		_, pt, err := ss.gen.Accept(payload, nil, seededReader())
+		_, pt, err := ss.gen.Accept(payload, nil, seeded.Key('q', 'r', 'l', 'a', 'b'))
 		return classify(err, pt)
 	case stLoginOk, stToS:
 		pt, err := ss.s.Open(payload, nil)

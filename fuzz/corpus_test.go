@@ -3,12 +3,12 @@ package fuzz
 import (
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 
+	"qrlab/internal/seeded"
 	"qrlab/model/login"
 	"qrlab/model/qr"
 	"qrlab/model/rendezvous"
@@ -31,12 +31,12 @@ func captureQR(preset string, seed uint64) ([]byte, error) {
 		return nil, err
 	}
 	rc.BaseURL = sim.BaseURL
-	store, err := rendezvous.New(rc, 0, rand.NewChaCha8([32]byte{byte(seed), 1}))
+	store, err := rendezvous.New(rc, 0, seeded.Key(byte(seed), 1))
 	if err != nil {
 		return nil, err
 	}
 	n, err := login.NewNewDevice(login.NewDeviceConfig{Variant: v, Intent: qr.Login, RendezvousBaseURL: sim.BaseURL},
-		rand.NewChaCha8([32]byte{byte(seed), 2}))
+		seeded.Key(byte(seed), 2))
 	if err != nil {
 		return nil, err
 	}

@@ -5,15 +5,15 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
-	"strconv"
 	"strings"
 
-	"qrlab/model/homeserver"
 	"qrlab/model/login"
 	"qrlab/model/msg"
 	"qrlab/model/oauth"
 	"qrlab/model/qr"
 	"qrlab/model/rendezvous"
+	"qrlab/model/wire"
+	"qrlab/model/wire/canonicaljson"
 )
 
 // adversary is a named attacker a scenario adds to a run. Each hook is
@@ -217,20 +217,20 @@ func (a *maliciousRendezvous) rendezvousAnswer(r *Runner, w *run, x *exchange, r
 		case 0:
 			if len(b.issued) > 1 {
 				old := b.issued[a.rnd.IntN(len(b.issued)-1)]
-				w.mon.setRead(resp, old[1], b.token)
+				w.mon.codec.SetRead(resp, old.data, b.token)
 				act = "replays an older payload under the current token"
 			}
 		case 1:
-			if d := b.data; len(d) > 4 {
+			if d := b.spec.Data; len(d) > 4 {
 				bs := []byte(d)
 				bs[a.rnd.IntN(len(bs))] ^= 1 << a.rnd.IntN(6)
-				w.mon.setRead(resp, string(bs), b.token)
+				w.mon.codec.SetRead(resp, string(bs), b.token)
 				act = "rewrites the payload"
 			}
 		case 2:
 			if len(b.issued) > 1 {
 				old := b.issued[a.rnd.IntN(len(b.issued)-1)]
-				w.mon.setRead(resp, b.data, old[0])
+				w.mon.codec.SetRead(resp, b.spec.Data, old.token)
 				act = "answers a stale token"
 			}
 		case 3:
@@ -244,7 +244,7 @@ func (a *maliciousRendezvous) rendezvousAnswer(r *Runner, w *run, x *exchange, r
 			// peer's next one: with one key both ways, it would open.
 			i := machineIndex(x.client)
 			if k := w.mon.openedUpTo[i][1-i] + 1; i < 2 && k >= 0 && k < len(w.mon.written[i]) {
-				w.mon.setRead(resp, w.mon.written[i][k], b.token)
+				w.mon.codec.SetRead(resp, w.mon.written[i][k], b.token)
 				act = "reflects the reader's own payload back to it"
 			}
 		}
@@ -309,13 +309,7 @@ func (a *flooder) timer(r *Runner, w *run, ev *event) {
 	url := r.createURL()
 	for range int(ev.id) {
 		req := login.Request{Target: login.TargetRendezvous, Method: "POST", URL: url, Path: pathOf(url), Timeout: 10_000}
-		if w.mon.etag {
-			req.Body = []byte("flood")
-			req.Header = oauth.NewHeader("Content-Type", "text/plain", "Content-Length", "5")
-		} else {
-			req.Body = []byte(`{"data":"flood"}`)
-			req.Header = oauth.NewHeader("Content-Type", oauth.ContentTypeJSON)
-		}
+		req.Header, req.Body = w.mon.codec.Create("flood")
 		r.advSend(w, a, req)
 		w.res.AdversaryActs++
 	}
@@ -403,9 +397,7 @@ func (a *replayer) timer(r *Runner, w *run, ev *event) {
 func (a *replayer) answer(r *Runner, w *run, x *exchange, ar *arrival) {
 	if x.req.Method == "GET" && ar.resp.Status == 200 {
 		tok := ""
-		if w.mon.etag {
-			tok = ar.resp.Header.Get("ETag")
-		} else if _, t, ok := w.mon.parseReadBody(ar.resp.Body); ok {
+		if _, t, err := w.mon.codec.ParseRead(&rendezvous.Response{Status: ar.resp.Status, Header: ar.resp.Header, Body: ar.resp.Body}); err == nil {
 			tok = t
 		}
 		if tok != "" {
@@ -422,13 +414,8 @@ func (a *replayer) answer(r *Runner, w *run, x *exchange, ar *arrival) {
 				}
 			}
 			req := login.Request{Target: login.TargetRendezvous, Method: "PUT", URL: a.url, Path: pathOf(a.url), Timeout: 10_000}
-			if w.mon.etag {
-				req.Body = []byte(payload)
-				req.Header = oauth.NewHeader("Content-Type", "text/plain", "If-Match", tok, "Content-Length", strconv.Itoa(len(payload)))
-			} else {
-				req.Body = mailboxJSON(payload, tok)
-				req.Header = oauth.NewHeader("Content-Type", oauth.ContentTypeJSON)
-			}
+			// The document it read, with the recorded payload in it.
+			req.Header, req.Body = w.mon.codec.PutEcho(tok, payload)
 			r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorAttacker, Peer: ActorHomeserver, Name: "replayer writes a recorded payload"})
 			w.res.AdversaryActs++
 			r.advSend(w, a, req)
@@ -595,7 +582,7 @@ func (a *phishingOP) start(r *Runner, w *run) {
 	if r.oc.DynamicRegistration {
 		r.advSend(w, a, login.Request{Target: login.TargetOP, Method: "POST", URL: strings.TrimSuffix(r.oc.Issuer, "/") + "/" + oauth.PathRegistration,
 			Path: pathOf(strings.TrimSuffix(r.oc.Issuer, "/") + "/" + oauth.PathRegistration), Timeout: 10_000,
-			Header: oauth.NewHeader("Content-Type", oauth.ContentTypeJSON),
+			Header: wire.NewHeader("Content-Type", wire.ContentTypeJSON),
 			Body:   []byte(`{"client_name":"Totally Element","grant_types":["urn:ietf:params:oauth:grant-type:device_code","refresh_token"],"token_endpoint_auth_method":"none","application_type":"native","client_uri":"https://element.example"}`)})
 		return
 	}
@@ -605,17 +592,17 @@ func (a *phishingOP) start(r *Runner, w *run) {
 func (a *phishingOP) authorize(r *Runner, w *run, url, clientID string) {
 	a.clientID = clientID
 	r.advSend(w, a, login.Request{Target: login.TargetOP, Method: "POST", URL: url, Path: pathOf(url), Timeout: 10_000,
-		Header: oauth.NewHeader("Content-Type", oauth.ContentTypeForm),
+		Header: wire.NewHeader("Content-Type", wire.ContentTypeForm),
 		Body:   oauth.EncodeForm("client_id", clientID, "scope", oauth.ScopeOpenID+" "+oauth.ScopeAPI+" "+oauth.ScopeDevicePrefix+"ATTACKERDEV")})
 }
 
 func (a *phishingOP) answer(r *Runner, w *run, x *exchange, ar *arrival) {
-	v, err := homeserver.ParseJSON(ar.resp.Body)
+	v, err := canonicaljson.Parse(ar.resp.Body)
 	if err != nil {
 		return
 	}
 	get := func(k string) string {
-		if f, ok := v.Get(k); ok && f.Kind == homeserver.String {
+		if f, ok := v.Get(k); ok && f.Kind == canonicaljson.String {
 			return f.Str
 		}
 		return ""
@@ -649,6 +636,6 @@ func (a *phishingOP) answer(r *Runner, w *run, x *exchange, ar *arrival) {
 func (a *phishingOP) timer(r *Runner, w *run, ev *event) {
 	url := strings.TrimSuffix(r.oc.Issuer, "/") + "/" + oauth.PathToken
 	r.advSend(w, a, login.Request{Target: login.TargetOP, Method: "POST", URL: url, Path: pathOf(url), Timeout: 10_000,
-		Header: oauth.NewHeader("Content-Type", oauth.ContentTypeForm),
+		Header: wire.NewHeader("Content-Type", wire.ContentTypeForm),
 		Body:   oauth.EncodeForm("grant_type", oauth.GrantTypeDeviceCode, "device_code", a.deviceCode, "client_id", a.clientID)})
 }

@@ -53,16 +53,22 @@
 // arrived), secrets-only-to-confirmed-device (E's channel peer is the real
 // new device), no-plaintext-on-wire (no cross-signing or backup key, token,
 // device or user code in any payload written to the store),
-// rendezvous-linearizable (every answer of the store matches a sequential
-// mailbox: reads return the latest write and its token, a write succeeds
-// only on the current token or as a replay of the same data, tokens are
-// never handed out twice for different data), channel-integrity (every
+// rendezvous-linearizable (every answer of the store matches the store's
+// sequential specification, one rendezvous.SessionSpec stepped per session
+// at the store's linearization point: reads return the latest write and its
+// token, a write succeeds only on the current token, a replay answers the
+// token of the version the spec names, tokens are never handed out twice
+// for different data), channel-integrity (every
 // opened message is a payload the other device wrote, byte for byte),
 // strict-alternation (a payload overwritten unread, or channel counters out
 // of step, may only end in failure) and termination (both devices end
 // within the bound). A safety violation stops the run at once; the Result
 // carries the invariant, seed, variant, virtual time and detail, and the
 // trace ends with the violation.
+//
+// The monitors and adversaries parse and build rendezvous requests and
+// answers with the store's client codec (rendezvous.Client), the one place
+// a rendezvous answer is parsed; sim holds no JSON reader of its own.
 //
 // The pair of endings is recorded, not enforced (Result.Agreement): how
 // often the new device fails after the existing one sent the secrets is a

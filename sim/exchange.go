@@ -148,7 +148,7 @@ func (r *Runner) serveRendezvous(w *run, x *exchange) login.Response {
 		}
 	}
 	var resp rendezvous.Response
-	resp, r.rfx = w.store.HandleAppend(rendezvous.Millis(w.now), &req, r.rfx[:0])
+	resp, r.rfx = w.store.HandleAppend(w.now, &req, r.rfx[:0])
 	if r.hook != nil {
 		r.hook(w, x, &resp)
 		req.Body = x.req.Body
@@ -177,7 +177,7 @@ func (r *Runner) browse(w *run, who Actor, uri string, form []byte, tries int) {
 		Timeout: Millis(r.cfg.User.BrowserRetryMillis)}
 	if form != nil {
 		req.Method = "POST"
-		req.Header = oauth.NewHeader("Content-Type", oauth.ContentTypeForm)
+		req.Header = wire.NewHeader("Content-Type", wire.ContentTypeForm)
 	}
 	id := r.send(w, who, req, form)
 	r.ex[id].tries = tries

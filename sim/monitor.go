@@ -4,16 +4,15 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
-	"strconv"
+	"math"
 	"strings"
 
-	"qrlab/model/homeserver"
 	"qrlab/model/login"
 	"qrlab/model/msg"
 	"qrlab/model/oauth"
 	"qrlab/model/qr"
 	"qrlab/model/rendezvous"
-	"qrlab/model/wire"
+	"qrlab/model/wire/canonicaljson"
 )
 
 // The invariants, by the names failures carry.
@@ -49,24 +48,60 @@ func (v *Violation) Error() string {
 	return fmt.Sprintf("invariant %s violated at %d ms (seed %d, variant %s): %s", v.Invariant, v.At, v.Seed, v.Variant, v.Detail)
 }
 
-// mailbox is the monitors' sequential specification of one rendezvous
-// session: what a correct store must answer next.
+// mailbox is what the monitors follow of one rendezvous session: its state
+// in the store's sequential specification (rendezvous.SessionSpec, which
+// says what a correct store must answer next), the token the store handed
+// out for each version, and who wrote the payload.
 type mailbox struct {
 	id     string
-	data   string
-	token  string
-	writer Actor // who wrote data (ActorNone: the creator's initial data)
-	readBy bool  // the other side read data since it was written
+	spec   rendezvous.SessionSpec
+	token  string // the token of spec.Version
+	writer Actor  // who wrote spec.Data (ActorNone: the creator's initial data)
+	readBy bool   // the other side read spec.Data since it was written
 	gone   bool
-	// issued are the tokens handed out for this session, with their data.
-	issued [][2]string
+	// issued are the tokens handed out for this session, oldest first.
+	issued []issued
+}
+
+// issued is a token the store handed out, for which payload and version.
+type issued struct {
+	token, data string
+	version     uint64
+}
+
+// view is the client view a token names, as a spec operation's
+// precondition (Foreign when the session never handed the token out).
+func (b *mailbox) view(tok string) rendezvous.Op {
+	for i := len(b.issued) - 1; i >= 0; i-- {
+		if p := &b.issued[i]; p.token == tok {
+			return rendezvous.Op{SeenVersion: p.version, SeenData: p.data}
+		}
+	}
+	return rendezvous.Op{Foreign: true}
+}
+
+// tokenOf returns the token handed out for version v ("" for none).
+func (b *mailbox) tokenOf(v uint64) string {
+	if v == b.spec.Version {
+		return b.token
+	}
+	for i := len(b.issued) - 1; i >= 0; i-- {
+		if b.issued[i].version == v {
+			return b.issued[i].token
+		}
+	}
+	return ""
 }
 
 // monitor checks the invariants as the run goes.
 type monitor struct {
 	r    *Runner
 	nIsG bool
-	etag bool
+	// codec parses the rendezvous requests and answers of the flavour;
+	// rules are the store's, for the spec.
+	codec rendezvous.Client
+	rules rendezvous.Rules
+	etag  bool
 	// hashTokens: the store's tokens are a hash of the data alone (Synapse's
 	// ETag), so equal data gets the same token again, by design.
 	hashTokens bool
@@ -91,8 +126,10 @@ type monitor struct {
 func (m *monitor) reset(r *Runner, w *run, sec msg.Secrets) {
 	m.r = r
 	m.nIsG = r.cfg.Intent == qr.Login
-	m.etag = r.rc.Flavour == rendezvous.FlavourETag
-	m.hashTokens = r.rc.Token == rendezvous.TokenContentHash
+	m.codec = rendezvous.NewClient(r.rc.Flavour)
+	m.rules = rendezvous.RulesOf(r.rc)
+	m.etag = m.codec.ETag()
+	m.hashTokens = m.rules.ContentHash
 	m.needle = m.needle[:0]
 	m.boxes = m.boxes[:0]
 	m.overwritten = ""
@@ -150,12 +187,12 @@ func (m *monitor) opAnswer(path string, status int, body []byte) {
 	if !strings.HasSuffix(p, oauth.PathDeviceAuthorization) && !strings.HasSuffix(p, oauth.PathToken) {
 		return
 	}
-	v, err := homeserver.ParseJSON(body)
+	v, err := canonicaljson.Parse(body)
 	if err != nil {
 		return
 	}
 	for _, k := range []string{"device_code", "user_code", "access_token", "refresh_token"} {
-		if f, ok := v.Get(k); ok && f.Kind == homeserver.String {
+		if f, ok := v.Get(k); ok && f.Kind == canonicaljson.String {
 			m.addSecret(f.Str)
 		}
 	}
@@ -220,77 +257,31 @@ func (m *monitor) rendezvous(w *run, client Actor, injected bool, req *rendezvou
 			}
 		}
 	}
-	var kind rendezvous.EffectKind
-	var sid string
+	var op rendezvous.Effect
 	for _, f := range fx {
 		switch f.Kind {
 		case rendezvous.EffectCreated, rendezvous.EffectWritten, rendezvous.EffectRead, rendezvous.EffectNotModified,
 			rendezvous.EffectConflict, rendezvous.EffectReplayed:
-			kind, sid = f.Kind, f.ID
+			op = f
 		}
 	}
-	if !honest(client) && (kind == rendezvous.EffectCreated || m.box(sid) == nil) {
+	if !honest(client) && (op.Kind == rendezvous.EffectCreated || m.box(op.ID) == nil) {
 		return // an attacker's own sessions are not the protocol's
 	}
-	switch kind {
+	switch op.Kind {
 	case rendezvous.EffectCreated:
-		data, tok, ok := m.parseCreate(req, resp)
-		if !ok {
-			m.violate(w, InvRendezvousLinearizable, "create answered %d without a session token", resp.Status)
-			return
-		}
-		m.boxes = append(m.boxes, mailbox{id: sid, data: data, token: tok, writer: client})
-		if !m.fresh(w, &m.boxes[len(m.boxes)-1], tok, data) {
-			return
-		}
-		if !injected {
-			m.wrote(client, data)
-		}
-	case rendezvous.EffectWritten, rendezvous.EffectReplayed:
-		b := m.box(sid)
-		if b == nil {
-			m.violate(w, InvRendezvousLinearizable, "write to unknown session %s succeeded", sid)
-			return
-		}
-		data, cond := m.parseWrite(req)
-		tok := m.respToken(resp)
-		if kind == rendezvous.EffectWritten {
-			if cond != b.token {
-				m.violate(w, InvRendezvousLinearizable, "PUT conditioned on %q succeeded while the current token is %q", cond, b.token)
-				return
-			}
-			if !m.fresh(w, b, tok, data) {
-				return
-			}
-			if honest(b.writer) && honest(client) && b.writer != client && !b.readBy && b.data != data {
-				m.overwritten = fmt.Sprintf("%s overwrote %s's payload unread at %d ms", client, b.writer, w.now)
-			}
-			b.data, b.token, b.writer, b.readBy = data, tok, client, false
-			if !injected {
-				m.wrote(client, data) // an adversary's copied payload is sealed by nobody here
-			}
-			return
-		}
-		// A replay changes nothing and answers a token the session handed
-		// out for this very data (the current one, or with transaction
-		// IDs the one recorded for the transaction).
-		if tok == "" {
-			return
-		}
-		for _, p := range b.issued {
-			if p[0] == tok && p[1] == data {
-				return
-			}
-		}
-		m.violate(w, InvRendezvousLinearizable, "replayed PUT answered token %q, never handed out for that payload (current %q)", tok, b.token)
+		m.created(w, client, injected, op, req, resp)
+	case rendezvous.EffectWritten, rendezvous.EffectReplayed, rendezvous.EffectConflict:
+		m.put(w, client, injected, op, req, resp)
 	case rendezvous.EffectRead:
-		b := m.box(sid)
+		b := m.box(op.ID)
 		if b == nil {
-			m.violate(w, InvRendezvousLinearizable, "read of unknown session %s succeeded", sid)
+			m.violate(w, InvRendezvousLinearizable, "read of unknown session %s succeeded", op.ID)
 			return
 		}
-		data, tok, ok := m.parseRead(resp)
-		if !ok || string(data) != b.data || string(tok) != b.token {
+		data, tok, err := m.codec.ParseRead(resp)
+		_, _, want := b.spec.Step(op.At, m.rules, rendezvous.Op{Kind: rendezvous.OpRead})
+		if err != nil || want.Kind != rendezvous.OutcomeData || string(data) != want.Data || tok != b.tokenOf(want.Version) {
 			m.violate(w, InvRendezvousLinearizable, "GET answered token %q and a payload that is not the latest write (token %q)", tok, b.token)
 			return
 		}
@@ -298,19 +289,92 @@ func (m *monitor) rendezvous(w *run, client Actor, injected bool, req *rendezvou
 			b.readBy = true
 		}
 	case rendezvous.EffectNotModified:
-		b := m.box(sid)
-		if b == nil || req.Header.Get("If-None-Match") != b.token {
-			m.violate(w, InvRendezvousLinearizable, "304 for a token that is not current")
-		}
-	case rendezvous.EffectConflict:
-		b := m.box(sid)
+		b := m.box(op.ID)
 		if b == nil {
+			m.violate(w, InvRendezvousLinearizable, "304 for a token that is not current")
 			return
 		}
-		_, cond := m.parseWrite(req)
-		if cond == b.token {
-			m.violate(w, InvRendezvousLinearizable, "PUT conditioned on the current token %q was refused as a conflict", cond)
+		seen := b.view(req.Header.Get("If-None-Match"))
+		seen.Kind = rendezvous.OpReadIfChanged
+		if _, _, want := b.spec.Step(op.At, m.rules, seen); want.Kind != rendezvous.OutcomeNotModified {
+			m.violate(w, InvRendezvousLinearizable, "304 for a token that is not current")
 		}
+	}
+}
+
+// created checks a create against the spec's fresh session and starts
+// following it.
+func (m *monitor) created(w *run, client Actor, injected bool, op rendezvous.Effect, req *rendezvous.Request, resp *rendezvous.Response) {
+	cr, err := m.codec.ParseCreate(resp)
+	if err != nil || cr.Token == "" {
+		m.violate(w, InvRendezvousLinearizable, "create answered %d without a session token", resp.Status)
+		return
+	}
+	data := string(m.codec.CreateData(req))
+	s := rendezvous.NewSessionSpec(m.rules, op.At, data)
+	// The monitor learns of expiry, eviction and deletion from the store's
+	// effects; checking the store's clock against the TTL is the
+	// store-vs-spec property test's job.
+	s.Expires = math.MaxInt64
+	m.boxes = append(m.boxes, mailbox{id: op.ID, spec: s, token: cr.Token, writer: client})
+	if !m.fresh(w, &m.boxes[len(m.boxes)-1], cr.Token, data, s.Version) {
+		return
+	}
+	if !injected {
+		m.wrote(client, data)
+	}
+}
+
+// put checks a write the store accepted, replayed or refused against the
+// spec's outcome for the same write.
+func (m *monitor) put(w *run, client Actor, injected bool, op rendezvous.Effect, req *rendezvous.Request, resp *rendezvous.Response) {
+	b := m.box(op.ID)
+	if b == nil {
+		if op.Kind != rendezvous.EffectConflict {
+			m.violate(w, InvRendezvousLinearizable, "write to unknown session %s succeeded", op.ID)
+		}
+		return
+	}
+	d, c := m.codec.WriteOf(req)
+	data, cond := string(d), string(c)
+	wop := b.view(cond)
+	wop.Kind, wop.Data, wop.Txn = rendezvous.OpWrite, data, rendezvous.TxnOf(req.Path, op.ID)
+	next, _, want := b.spec.Step(op.At, m.rules, wop)
+	switch op.Kind {
+	case rendezvous.EffectWritten:
+		if want.Kind != rendezvous.OutcomeWritten {
+			m.violate(w, InvRendezvousLinearizable, "PUT conditioned on %q succeeded while the current token is %q", cond, b.token)
+			return
+		}
+		tok, _ := m.codec.ParseWritten(resp)
+		if !m.fresh(w, b, tok, data, next.Version) {
+			return
+		}
+		if honest(b.writer) && honest(client) && b.writer != client && !b.readBy && b.spec.Data != data {
+			m.overwritten = fmt.Sprintf("%s overwrote %s's payload unread at %d ms", client, b.writer, w.now)
+		}
+		b.spec, b.token, b.writer, b.readBy = next, tok, client, false
+		if !injected {
+			m.wrote(client, data) // an adversary's copied payload is sealed by nobody here
+		}
+	case rendezvous.EffectReplayed:
+		// A replay changes nothing and answers the token of the version
+		// the spec names (the current one, or with transaction IDs the
+		// one recorded for the transaction). A replayed refusal has no
+		// token.
+		tok, _ := m.codec.ParseWritten(resp)
+		if tok == "" {
+			return
+		}
+		if want.Kind != rendezvous.OutcomeUnchanged || b.tokenOf(want.Version) != tok {
+			m.violate(w, InvRendezvousLinearizable, "replayed PUT answered token %q, never handed out for that payload (current %q)", tok, b.token)
+		}
+	case rendezvous.EffectConflict:
+		if want.Kind == rendezvous.OutcomeWritten {
+			m.violate(w, InvRendezvousLinearizable, "PUT conditioned on the current token %q was refused as a conflict", cond)
+			return
+		}
+		b.spec = next // a refused write under a transaction ID is recorded
 	}
 }
 
@@ -331,8 +395,8 @@ func (m *monitor) opened(w *run, a Actor, what string) {
 	}
 	data := body
 	if !m.etag {
-		d, _, ok, _ := fields(body, "data", "")
-		if !ok {
+		d, _, err := m.codec.ParseRead(&rendezvous.Response{Status: 200, Body: body})
+		if err != nil {
 			m.violate(w, InvChannelIntegrity, "%s opened %s from an answer without a payload", a, what)
 			return
 		}
@@ -369,35 +433,6 @@ func (m *monitor) boxFor(path string) *mailbox {
 	return nil
 }
 
-// setRead rewrites a GET answer to carry data under token.
-func (m *monitor) setRead(resp *rendezvous.Response, data, token string) {
-	h := append(rendezvous.Header(nil), resp.Header...)
-	if m.etag {
-		resp.Body = []byte(data)
-		h.Set("ETag", token)
-	} else {
-		resp.Body = mailboxJSON(data, token)
-	}
-	h.Set("Content-Length", strconv.Itoa(len(resp.Body)))
-	resp.Header = h
-}
-
-func (m *monitor) parseReadBody(body []byte) (data, tok string, ok bool) {
-	d, t, ok := m.parseRead(&rendezvous.Response{Status: 200, Body: body})
-	return string(d), string(t), ok
-}
-
-// mailboxJSON is the JSON body {"data": data, "sequence_token": token}, with
-// the project's JSON string escaping (a payload an adversary rewrote may
-// hold control characters, which Go's %q would not escape as JSON).
-func mailboxJSON(data, token string) []byte {
-	b := []byte(`{"data":`)
-	b = wire.AppendString(b, data)
-	b = append(b, `,"sequence_token":`...)
-	b = wire.AppendString(b, token)
-	return append(b, '}')
-}
-
 func (m *monitor) box(id string) *mailbox {
 	for i := range m.boxes {
 		if m.boxes[i].id == id {
@@ -408,105 +443,16 @@ func (m *monitor) box(id string) *mailbox {
 }
 
 // fresh checks that a token was never handed out before (with content-hash
-// tokens: never for other data).
-func (m *monitor) fresh(w *run, b *mailbox, tok, data string) bool {
+// tokens: never for other data) and records it for version v.
+func (m *monitor) fresh(w *run, b *mailbox, tok, data string, v uint64) bool {
 	for _, p := range b.issued {
-		if p[0] == tok && (!m.hashTokens || p[1] != data) {
+		if p.token == tok && (!m.hashTokens || p.data != data) {
 			m.violate(w, InvRendezvousLinearizable, "session %s: token %q handed out twice", b.id, tok)
 			return false
 		}
 	}
-	b.issued = append(b.issued, [2]string{tok, data})
+	b.issued = append(b.issued, issued{token: tok, data: data, version: v})
 	return true
-}
-
-func (m *monitor) respToken(resp *rendezvous.Response) string {
-	if m.etag {
-		return resp.Header.Get("ETag")
-	}
-	_, tok, _, ok := fields(resp.Body, "data", "sequence_token")
-	if !ok {
-		return ""
-	}
-	return string(tok)
-}
-
-func (m *monitor) parseCreate(req *rendezvous.Request, resp *rendezvous.Response) (data, tok string, ok bool) {
-	if m.etag {
-		tok = resp.Header.Get("ETag")
-		return string(req.Body), tok, tok != ""
-	}
-	if d, _, okd, _ := fields(req.Body, "data", ""); okd {
-		data = string(d)
-	}
-	tok = m.respToken(resp)
-	return data, tok, tok != ""
-}
-
-func (m *monitor) parseWrite(req *rendezvous.Request) (data, cond string) {
-	if m.etag {
-		return string(req.Body), req.Header.Get("If-Match")
-	}
-	d, c, _, _ := fields(req.Body, "data", "sequence_token")
-	return string(d), string(c)
-}
-
-// parseRead returns a GET answer's payload and token, sharing the body's
-// memory (compare, do not keep).
-func (m *monitor) parseRead(resp *rendezvous.Response) (data, tok []byte, ok bool) {
-	if m.etag {
-		t := resp.Header.Get("ETag")
-		return resp.Body, []byte(t), t != ""
-	}
-	d, t, okd, okt := fields(resp.Body, "data", "sequence_token")
-	return d, t, okd && okt
-}
-
-// fields reads the top-level string members named a and b of a JSON object
-// without allocating (an escaped value is decoded into a new slice). A
-// member of another type, or a body that is not an object, reads as absent.
-func fields(body []byte, a, b string) (va, vb []byte, oka, okb bool) {
-	r := wire.Reader{B: body}
-	r.Space()
-	if r.I >= len(body) || body[r.I] != '{' {
-		return nil, nil, false, false
-	}
-	empty, f := r.OpenObject(0)
-	if !f.OK() || empty {
-		return nil, nil, false, false
-	}
-	for {
-		key, kesc, f := r.Key()
-		if !f.OK() {
-			return nil, nil, false, false
-		}
-		want := !kesc && r.I < len(body) && body[r.I] == '"' && (string(key) == a || (b != "" && string(key) == b))
-		if want {
-			start := r.I
-			esc, f := r.Str()
-			if !f.OK() {
-				return nil, nil, false, false
-			}
-			v := body[start+1 : r.I-1]
-			if esc {
-				v = wire.Unescape(v)
-			}
-			if string(key) == a {
-				va, oka = v, true
-			} else {
-				vb, okb = v, true
-			}
-		} else if f := r.Value(1); !f.OK() {
-			return nil, nil, false, false
-		}
-		more, f := r.NextMember()
-		if !f.OK() {
-			return nil, nil, false, false
-		}
-		if !more {
-			return va, vb, oka, okb
-		}
-	}
 }
 
 // finish checks what can only be checked at the end: termination, and

@@ -140,36 +140,3 @@ func TestMonitorUnits(t *testing.T) {
 		}
 	})
 }
-
-// TestFields reads top-level string members the way the monitors do.
-func TestFields(t *testing.T) {
-	cases := []struct {
-		body     string
-		a, b     string
-		oka, okb bool
-		va, vb   string
-	}{
-		{`{"data":"x","sequence_token":"7"}`, "x", "7", true, true, "x", "7"},
-		{` { "n": {"data":"no"}, "data" : "a\u0062\n", "list":[1,"x"] } `, "ab\n", "", true, false, "ab\n", ""},
-		{`{"data":1,"sequence_token":"t"}`, "", "t", false, true, "", "t"},
-		{`["data"]`, "", "", false, false, "", ""},
-		{`{"data":"x"`, "", "", false, false, "", ""},
-		{`{}`, "", "", false, false, "", ""},
-	}
-	for _, c := range cases {
-		va, vb, oka, okb := fields([]byte(c.body), "data", "sequence_token")
-		if oka != c.oka || okb != c.okb || string(va) != c.va || string(vb) != c.vb {
-			t.Errorf("%s: got %q %q %v %v", c.body, va, vb, oka, okb)
-		}
-	}
-}
-
-// TestMailboxJSON: a payload with control characters (a rewritten one)
-// still makes a JSON body the clients and monitors read back.
-func TestMailboxJSON(t *testing.T) {
-	data := "ab\x10\"\\c\u00e9"
-	d, tok, okd, okt := fields(mailboxJSON(data, "7"), "data", "sequence_token")
-	if !okd || !okt || string(d) != data || string(tok) != "7" {
-		t.Fatalf("%q %q %v %v from %s", d, tok, okd, okt, mailboxJSON(data, "7"))
-	}
-}

@@ -15,10 +15,11 @@ import (
 	"qrlab/model/qr"
 	"qrlab/model/rendezvous"
 	"qrlab/model/variant"
+	"qrlab/model/wire"
 )
 
 // Millis is virtual time in milliseconds since the run's start.
-type Millis = login.Millis
+type Millis = wire.Millis
 
 // The world's fixed names: one homeserver, one account, one existing device.
 const (

@@ -16,6 +16,7 @@ import (
 	"qrlab/model/qr"
 	"qrlab/model/rendezvous"
 	"qrlab/model/variant"
+	"qrlab/model/wire"
 )
 
 // The device run: the model's two login machines against the server's
@@ -315,7 +316,7 @@ func (r *deviceRun) consent() {
 	r.consented = true
 	now := r.now()
 	sess := oauth.Session{UserID: devUser, Browser: "probe"}
-	form := oauth.NewHeader("Content-Type", oauth.ContentTypeForm)
+	form := wire.NewHeader("Content-Type", oauth.ContentTypeForm)
 	_, page, _ := r.op.Browse(now, &oauth.Request{Method: "POST", Path: "/" + oauth.PathLink, Header: form,
 		Body: oauth.EncodeForm("code", grant.UserCode)}, sess)
 	r.op.Browse(now, &oauth.Request{Method: "POST", Path: "/" + oauth.PathConsent + page.GrantID, Header: form,

@@ -34,6 +34,7 @@ import (
 	"qrlab/model/oauth"
 	"qrlab/model/rendezvous"
 	"qrlab/model/variant"
+	"qrlab/model/wire"
 	"qrlab/sim"
 )
 
@@ -500,7 +501,7 @@ func (s *Server) authState(now time.Time, r *http.Request) rendezvous.AuthState 
 		return rendezvous.AuthNone
 	}
 	resp, _ := s.hs.Handle(oauth.Millis(now.UnixMilli()), &oauth.Request{Method: "GET", Path: homeserver.PathWhoami,
-		Header: oauth.NewHeader("Authorization", v)})
+		Header: wire.NewHeader("Authorization", v)})
 	switch {
 	case resp.Status == 200:
 		return rendezvous.AuthValid

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cloudflare/circl/dh/x25519"
+	"qrlab/internal/seeded"
 )
 
 // x25519Floor does the four X25519 operations one handshake needs and
@@ -23,7 +24,7 @@ func x25519Floor(r *rand.ChaCha8) {
 
 // BenchmarkX25519Floor is the physical limit of a handshake on this machine.
 func BenchmarkX25519Floor(b *testing.B) {
-	r := rand.NewChaCha8([32]byte{1})
+	r := seeded.Stream(1)
 	for b.Loop() {
 		x25519Floor(r)
 	}
@@ -37,7 +38,7 @@ func BenchmarkHandshake(b *testing.B) {
 	for _, c := range Constructions() {
 		b.Run(string(c), func(b *testing.B) {
 			cfg := DefaultConfig(c)
-			rnd := rand.NewChaCha8([32]byte{2})
+			rnd := seeded.Stream(2)
 			initiate := []byte(LoginInitiate)
 			ok := []byte(LoginOk)
 			b.ReportAllocs()
@@ -80,8 +81,8 @@ func BenchmarkHandshakeVsFloor(b *testing.B) {
 	for _, c := range Constructions() {
 		b.Run(string(c), func(b *testing.B) {
 			cfg := DefaultConfig(c)
-			rnd := rand.NewChaCha8([32]byte{2})
-			fr := rand.NewChaCha8([32]byte{1})
+			rnd := seeded.Stream(2)
+			fr := seeded.Stream(1)
 			initiate := []byte(LoginInitiate)
 			ok := []byte(LoginOk)
 			var hs, fl time.Duration

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"qrlab/model/channel/frame"
+	"qrlab/model/wire"
 )
 
 // Role says which side of the channel a device is on.
@@ -160,7 +161,7 @@ func NewGenerator(cfg Config, rand io.Reader) (*Generator, error) {
 	}
 	var seed [KeySize]byte
 	if _, err := io.ReadFull(rand, seed[:]); err != nil {
-		return nil, fmt.Errorf("channel: generate key: %w", err)
+		return nil, fmt.Errorf("channel: generate key: %w: %w", wire.ErrRandom, err)
 	}
 	if cfg.ReuseEphemeralKey {
 		seed = reusedGeneratorSeed // mutation: every session has this key
@@ -238,7 +239,7 @@ func NewScanner(cfg Config, rand io.Reader) (*Scanner, error) {
 	}
 	s := &Scanner{cfg: cfg}
 	if _, err := io.ReadFull(rand, s.seed[:]); err != nil {
-		return nil, fmt.Errorf("channel: generate key: %w", err)
+		return nil, fmt.Errorf("channel: generate key: %w: %w", wire.ErrRandom, err)
 	}
 	if cfg.ReuseEphemeralKey {
 		s.seed = reusedScannerSeed // mutation: every session has this key

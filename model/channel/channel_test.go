@@ -4,20 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"math/rand/v2"
 	"strings"
 	"testing"
-)
 
-// seeded returns a deterministic random stream for tests.
-func seeded(seed uint64) io.Reader {
-	var s [32]byte
-	for i := range 8 {
-		s[i] = byte(seed >> (8 * i))
-	}
-	return rand.NewChaCha8(s)
-}
+	"qrlab/internal/seeded"
+)
 
 // pair is one completed handshake.
 type pair struct {
@@ -30,7 +21,7 @@ type pair struct {
 // handshake runs G and S through LoginInitiate and LoginOk.
 func handshake(t testing.TB, cfg Config, seed uint64, aad []byte) pair {
 	t.Helper()
-	rnd := seeded(seed)
+	rnd := seeded.Stream(seed)
 	gen, err := NewGenerator(cfg, rnd)
 	if err != nil {
 		t.Fatal(err)
@@ -212,7 +203,7 @@ func TestTamperedPayloadsNeverOpen(t *testing.T) {
 		t.Run(string(c), func(t *testing.T) {
 			// LoginInitiate: every bit position flipped (ECIES: in the
 			// ciphertext part and in the key part).
-			rnd := seeded(7)
+			rnd := seeded.Stream(7)
 			retry := cfg
 			retry.RetryAccept = true
 			gen, _ := NewGenerator(retry, rnd)
@@ -281,7 +272,7 @@ type staged struct {
 
 func handshakeUpTo(t *testing.T, cfg Config, seed uint64, stage string) staged {
 	t.Helper()
-	rnd := seeded(seed)
+	rnd := seeded.Stream(seed)
 	gen, _ := NewGenerator(cfg, rnd)
 	s, initiate, err := Initiate(cfg, gen.PublicKey(), []byte(LoginInitiate), nil, rnd)
 	if err != nil {
@@ -394,7 +385,7 @@ func TestAADBinding(t *testing.T) {
 		for name, o := range other {
 			wrong, _ := BindingAAD(AADBaseURL16, o[0], o[1], o[2])
 			// LoginInitiate moved.
-			rnd := seeded(17)
+			rnd := seeded.Stream(17)
 			gen, _ := NewGenerator(DefaultConfig(c), rnd)
 			_, initiate, _ := Initiate(DefaultConfig(c), gen.PublicKey(), []byte(LoginInitiate), aad, rnd)
 			ch, pt, err := gen.Accept(initiate, wrong, rnd)
@@ -431,18 +422,18 @@ func TestAADBinding(t *testing.T) {
 func TestLowOrderKeysRefused(t *testing.T) {
 	var zero PublicKey
 	for _, c := range Constructions() {
-		_, _, err := Initiate(DefaultConfig(c), zero, []byte(LoginInitiate), nil, seeded(1))
+		_, _, err := Initiate(DefaultConfig(c), zero, []byte(LoginInitiate), nil, seeded.Stream(1))
 		if !errors.Is(err, ErrLowOrderKey) {
 			t.Errorf("%s: Initiate to the zero key: %v, want ErrLowOrderKey", c, err)
 		}
-		gen, _ := NewGenerator(DefaultConfig(c), seeded(2))
+		gen, _ := NewGenerator(DefaultConfig(c), seeded.Stream(2))
 		var payload string
 		if c.IsHPKE() {
 			payload = b64.EncodeToString(make([]byte, KeySize+tagSize))
 		} else {
 			payload = b64.EncodeToString(make([]byte, tagSize)) + "|" + zero.String()
 		}
-		_, _, err = gen.Accept(payload, nil, seeded(3))
+		_, _, err = gen.Accept(payload, nil, seeded.Stream(3))
 		if !errors.Is(err, ErrLowOrderKey) {
 			t.Errorf("%s: Accept from the zero key: %v, want ErrLowOrderKey", c, err)
 		}
@@ -451,7 +442,7 @@ func TestLowOrderKeysRefused(t *testing.T) {
 
 func TestGeneratorKeyIsSingleUse(t *testing.T) {
 	for _, c := range Constructions() {
-		rnd := seeded(5)
+		rnd := seeded.Stream(5)
 		gen, _ := NewGenerator(DefaultConfig(c), rnd)
 		_, initiate, _ := Initiate(DefaultConfig(c), gen.PublicKey(), []byte(LoginInitiate), nil, rnd)
 		if _, _, err := gen.Accept(initiate, nil, rnd); err != nil {
@@ -468,7 +459,7 @@ func TestConstructionsDoNotInteroperate(t *testing.T) {
 	// Spec ECIES and vodozemac ECIES differ in the KDF only: the same keys
 	// give different payloads and neither opens the other's.
 	cross := func(a, b Construction) error {
-		rnd := seeded(21)
+		rnd := seeded.Stream(21)
 		gen, _ := NewGenerator(DefaultConfig(a), rnd)
 		_, initiate, _ := Initiate(DefaultConfig(b), gen.PublicKey(), []byte(LoginInitiate), nil, rnd)
 		_, _, err := gen.Accept(initiate, nil, rnd)
@@ -497,7 +488,7 @@ func TestConstructionsDoNotInteroperate(t *testing.T) {
 	if spec.g.CheckCode().Bytes() == vodo.g.CheckCode().Bytes() {
 		t.Error("hpke-spec and hpke-vodozemac check-code bytes are equal; the labels should part them")
 	}
-	rnd := seeded(23)
+	rnd := seeded.Stream(23)
 	gen, _ := NewGenerator(DefaultConfig(HPKESpec), rnd)
 	s, initiate, _ := Initiate(DefaultConfig(HPKEVodozemac), gen.PublicKey(), []byte(LoginInitiate), nil, rnd)
 	g, _, _ := gen.Accept(initiate, nil, rnd)
@@ -514,10 +505,10 @@ func TestConfigValidation(t *testing.T) {
 		{Construction: HPKESpec, CheckCodeKeys: 7},
 	}
 	for _, cfg := range bad {
-		if _, err := NewGenerator(cfg, seeded(1)); !errors.Is(err, ErrConfig) {
+		if _, err := NewGenerator(cfg, seeded.Stream(1)); !errors.Is(err, ErrConfig) {
 			t.Errorf("NewGenerator(%+v): %v, want ErrConfig", cfg, err)
 		}
-		if _, _, err := Initiate(cfg, PublicKey{9}, nil, nil, seeded(1)); !errors.Is(err, ErrConfig) {
+		if _, _, err := Initiate(cfg, PublicKey{9}, nil, nil, seeded.Stream(1)); !errors.Is(err, ErrConfig) {
 			t.Errorf("Initiate(%+v): %v, want ErrConfig", cfg, err)
 		}
 	}
@@ -534,7 +525,7 @@ func TestShortRandomnessIsAnError(t *testing.T) {
 		if _, err := NewGenerator(DefaultConfig(c), bytes.NewReader(make([]byte, 31))); err == nil {
 			t.Errorf("%s: NewGenerator with 31 random bytes succeeded", c)
 		}
-		gen, _ := NewGenerator(DefaultConfig(c), seeded(1))
+		gen, _ := NewGenerator(DefaultConfig(c), seeded.Stream(1))
 		if _, _, err := Initiate(DefaultConfig(c), gen.PublicKey(), nil, nil, bytes.NewReader(nil)); err == nil {
 			t.Errorf("%s: Initiate with no randomness succeeded", c)
 		}
@@ -561,7 +552,7 @@ func TestPublicKeyParsing(t *testing.T) {
 
 func TestScannerKeyKnownBeforeInitiate(t *testing.T) {
 	for _, c := range Constructions() {
-		rnd := seeded(51)
+		rnd := seeded.Stream(51)
 		gen, _ := NewGenerator(DefaultConfig(c), rnd)
 		sc, err := NewScanner(DefaultConfig(c), rnd)
 		if err != nil {
@@ -583,7 +574,7 @@ func TestScannerKeyKnownBeforeInitiate(t *testing.T) {
 
 func TestForgedInitiateUsesTheGeneratorUp(t *testing.T) {
 	for _, c := range Constructions() {
-		rnd := seeded(53)
+		rnd := seeded.Stream(53)
 		gen, _ := NewGenerator(DefaultConfig(c), rnd)
 		_, initiate, _ := Initiate(DefaultConfig(c), gen.PublicKey(), []byte(LoginInitiate), nil, rnd)
 		// Rejected before decryption: nothing is used up.
@@ -591,7 +582,7 @@ func TestForgedInitiateUsesTheGeneratorUp(t *testing.T) {
 			t.Fatalf("%s: %v, want ErrMalformed", c, err)
 		}
 		// A forgery that reaches decryption uses the key up, as vodozemac does.
-		_, forgedPayload, _ := Initiate(DefaultConfig(c), gen.PublicKey(), []byte(LoginInitiate), []byte("x"), seeded(55))
+		_, forgedPayload, _ := Initiate(DefaultConfig(c), gen.PublicKey(), []byte(LoginInitiate), []byte("x"), seeded.Stream(55))
 		if _, _, err := gen.Accept(forgedPayload, nil, rnd); !errors.Is(err, ErrAuthentication) {
 			t.Fatalf("%s: forged payload: %v, want ErrAuthentication", c, err)
 		}
@@ -612,5 +603,32 @@ func TestShortCiphertextSpendsAnECIESNonce(t *testing.T) {
 		if c.IsHPKE() != (err == nil) {
 			t.Errorf("%s: genuine payload after a short one: %v (ECIES spends a nonce, HPKE does not)", c, err)
 		}
+	}
+}
+
+// TestBindingAADRevisions pins the AAD of each MSC4388 revision for one
+// input, and the root-slash form of a base URL with no path.
+func TestBindingAADRevisions(t *testing.T) {
+	cases := []struct {
+		layout AADLayout
+		base   string
+		want   string
+	}{
+		{AADBaseURL16, "https://h", "\x00\x09https://h\x01i\x01t"},
+		{AADBaseURL8, "https://h", "\x09https://h\x01i\x01t"},
+		{AADRaw, "https://h", "https://hit"},
+		{AADAll16, "https://h", "\x00\x09https://h\x00\x01i\x00\x01t"},
+		{AADBaseURL16 | AADRootSlash, "https://h", "\x00\x0ahttps://h/\x01i\x01t"},
+		{AADBaseURL16 | AADRootSlash, "https://h/", "\x00\x0ahttps://h/\x01i\x01t"},
+		{AADBaseURL16 | AADRootSlash, "https://h/p", "\x00\x0bhttps://h/p\x01i\x01t"},
+	}
+	for _, c := range cases {
+		got, err := BindingAAD(c.layout, c.base, "i", "t")
+		if err != nil || string(got) != c.want {
+			t.Errorf("%v %q: got %q, %v; want %q", c.layout, c.base, got, err, c.want)
+		}
+	}
+	if _, err := BindingAAD(AADAll16, "u", "i", strings.Repeat("t", 65536)); !errors.Is(err, ErrMalformed) {
+		t.Errorf("all-bytes16 took a 65536-byte token: %v", err)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"qrlab/internal/seeded"
 )
 
 // fuzzStage says which receiving step a fuzzed payload is fed to.
@@ -31,7 +33,7 @@ type fuzzFixture struct {
 func buildFixture(c Construction) *fuzzFixture {
 	cfg := DefaultConfig(c)
 	f := &fuzzFixture{cfg: cfg, seed: 77}
-	rnd := seeded(f.seed)
+	rnd := seeded.Stream(f.seed)
 	gen, _ := NewGenerator(cfg, rnd)
 	s, initiate, _ := Initiate(cfg, gen.PublicKey(), []byte(LoginInitiate), nil, rnd)
 	f.gen = &Generator{cfg: gen.cfg, key: gen.key, hpke: gen.hpke}
@@ -110,7 +112,7 @@ func FuzzChannelOpen(f *testing.F) {
 		switch st {
 		case stageInitiate:
 			g := &Generator{cfg: fx.gen.cfg, key: fx.gen.key, hpke: fx.gen.hpke}
-			_, _, err = g.Accept(payload, nil, seeded(1))
+			_, _, err = g.Accept(payload, nil, seeded.Stream(1))
 		case stageLoginOk:
 			_, err = cloneChannel(fx.sBefore).Open(payload, nil)
 		case stageLater:

@@ -6,6 +6,8 @@ import (
 	"io"
 
 	"github.com/cloudflare/circl/dh/x25519"
+
+	"qrlab/model/wire"
 )
 
 // KeySize is the length in bytes of X25519 public and private keys.
@@ -56,7 +58,7 @@ type PrivateKey struct {
 func GenerateKey(rand io.Reader) (*PrivateKey, error) {
 	var b [KeySize]byte
 	if _, err := io.ReadFull(rand, b[:]); err != nil {
-		return nil, fmt.Errorf("channel: generate key: %w", err)
+		return nil, fmt.Errorf("channel: generate key: %w: %w", wire.ErrRandom, err)
 	}
 	return NewPrivateKey(b[:])
 }

@@ -1,20 +1,15 @@
 package channel
 
 import (
-	"math/rand/v2"
 	"testing"
-)
 
-func mutationRand(seed byte) *rand.ChaCha8 {
-	var s [32]byte
-	s[0] = seed
-	return rand.NewChaCha8(s)
-}
+	"qrlab/internal/seeded"
+)
 
 // mutationPair runs a handshake under cfg and returns G's and S's ends.
 func mutationPair(t *testing.T, cfg Config, seed byte) (g, s *Channel) {
 	t.Helper()
-	r := mutationRand(seed)
+	r := seeded.Stream(uint64(seed))
 	gen, err := NewGenerator(cfg, r)
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cloudflare/circl/hpke"
 	"golang.org/x/crypto/chacha20poly1305"
+	"qrlab/internal/seeded"
 )
 
 // These tests recompute the derivations of each construction by hand, from
@@ -41,7 +42,7 @@ func TestECIESDerivationPinned(t *testing.T) {
 		h func() hash.Hash
 	}{{ECIESSpec, sha256.New}, {ECIESVodozemac, sha512.New}} {
 		t.Run(string(tc.c), func(t *testing.T) {
-			rnd := seeded(31)
+			rnd := seeded.Stream(31)
 			gen, _ := NewGenerator(DefaultConfig(tc.c), rnd)
 			s, initiate, err := Initiate(DefaultConfig(tc.c), gen.PublicKey(), []byte(LoginInitiate), nil, rnd)
 			if err != nil {
@@ -86,7 +87,7 @@ func TestECIESDerivationPinned(t *testing.T) {
 
 func TestECIESGeneratorNonceStartPinned(t *testing.T) {
 	cfg := Config{Construction: ECIESSpec, GeneratorNonceStart: 1}
-	rnd := seeded(33)
+	rnd := seeded.Stream(33)
 	gen, _ := NewGenerator(cfg, rnd)
 	s, initiate, _ := Initiate(cfg, gen.PublicKey(), []byte(LoginInitiate), nil, rnd)
 	g, _, _ := gen.Accept(initiate, nil, rnd)
@@ -100,7 +101,7 @@ func TestECIESGeneratorNonceStartPinned(t *testing.T) {
 		t.Fatalf("LoginOk with G starting at 1: got %s, want %s", ok, want)
 	}
 	// A G that starts at 1 and an S that expects 0 do not interoperate.
-	s0, initiate0, _ := Initiate(DefaultConfig(ECIESSpec), gen.PublicKey(), []byte(LoginInitiate), nil, seeded(34))
+	s0, initiate0, _ := Initiate(DefaultConfig(ECIESSpec), gen.PublicKey(), []byte(LoginInitiate), nil, seeded.Stream(34))
 	gen2 := &Generator{cfg: cfg, key: gen.key}
 	g1, _, err := gen2.Accept(initiate0, nil, nil)
 	if err != nil {
@@ -149,7 +150,7 @@ func TestHPKEDerivationPinned(t *testing.T) {
 		}},
 	} {
 		t.Run(string(tc.cfg.Construction), func(t *testing.T) {
-			rnd := seeded(35)
+			rnd := seeded.Stream(35)
 			gen, _ := NewGenerator(tc.cfg, rnd)
 			s, initiate, err := Initiate(tc.cfg, gen.PublicKey(), []byte(LoginInitiate), nil, rnd)
 			if err != nil {
@@ -321,7 +322,7 @@ func TestGoldenHandshakes(t *testing.T) {
 func TestHPKEMatchesCircl(t *testing.T) {
 	suite := hpke.NewSuite(hpke.KEM_X25519_HKDF_SHA256, hpke.KDF_HKDF_SHA256, hpke.AEAD_ChaCha20Poly1305)
 	for i := range 20 {
-		rnd := seeded(uint64(100 + i))
+		rnd := seeded.Stream(uint64(100 + i))
 		rcp, err := newHPKERecipient(func() []byte { b := make([]byte, 32); rnd.Read(b); return b }())
 		if err != nil {
 			t.Fatal(err)

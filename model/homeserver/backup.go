@@ -7,7 +7,6 @@ import (
 	"io"
 	"strconv"
 
-	"qrlab/model/oauth"
 	"qrlab/model/wire"
 )
 
@@ -33,7 +32,7 @@ var bodyNoBackup = []byte(`{"errcode":"M_NOT_FOUND","error":"No current backup v
 // it would hold them.
 func (h *Server) CreateBackup(userID string, rnd io.Reader) (priv [32]byte, version string, err error) {
 	if _, err := io.ReadFull(rnd, priv[:]); err != nil {
-		return priv, "", fmt.Errorf("backup key: %w", err)
+		return priv, "", fmt.Errorf("backup key: %w: %w", wire.ErrRandom, err)
 	}
 	k, err := ecdh.X25519().NewPrivateKey(priv[:])
 	if err != nil {
@@ -70,5 +69,5 @@ func (h *Server) backupVersion(userID string) Response {
 	b = append(b, `},"count":0,"etag":"0","version":`...)
 	b = wire.AppendString(b, bk.version)
 	b = append(b, '}')
-	return Response{Status: 200, Header: oauth.JSONHeader(), Body: b}
+	return Response{Status: 200, Header: wire.JSONHeader(), Body: b}
 }

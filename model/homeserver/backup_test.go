@@ -7,7 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"qrlab/model/oauth"
+	"qrlab/internal/seeded"
+	"qrlab/model/wire"
 )
 
 // TestRoomKeysVersion checks the backup version endpoint: 404 before a
@@ -20,7 +21,7 @@ func TestRoomKeysVersion(t *testing.T) {
 	}
 	hs.AddDevice(0, aliceID, "DEV", "tok")
 	get := func(tok string) Response {
-		r, _ := hs.Handle(0, &Request{Method: "GET", Path: PathRoomKeysVersion, Header: oauth.NewHeader("Authorization", "Bearer "+tok)})
+		r, _ := hs.Handle(0, &Request{Method: "GET", Path: PathRoomKeysVersion, Header: wire.NewHeader("Authorization", "Bearer "+tok)})
 		return r
 	}
 	if r := get("tok"); r.Status != 404 || !json.Valid(r.Body) {
@@ -33,7 +34,7 @@ func TestRoomKeysVersion(t *testing.T) {
 		t.Fatalf("PUT: %d", r.Status)
 	}
 	for want := range []string{"1", "2"} {
-		priv, version, err := hs.CreateBackup(aliceID, stream(uint64(10+want)))
+		priv, version, err := hs.CreateBackup(aliceID, seeded.Stream(uint64(10+want)))
 		if err != nil {
 			t.Fatal(err)
 		}

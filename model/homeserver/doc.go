@@ -28,7 +28,7 @@
 // Keys are checked for real: device_keys must carry a valid Ed25519
 // signature by the device's own key, and (StrictSignatures) every other
 // signature by the owner must be by a key the server holds and verify.
-// Signatures cover the Matrix canonical JSON (ParseJSON, AppendCanonical) of
+// Signatures cover the Matrix canonical JSON (package canonicaljson) of
 // the object without "signatures" and "unsigned". Whether a device is
 // cross-signed by its user's identity is the predicate CrossSigned, computed
 // by verifying the stored objects afresh (master key over self-signing key,

@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"qrlab/internal/seeded"
 	"qrlab/model/oauth"
+	"qrlab/model/wire"
 )
 
 // world is a provider and a homeserver that trusts it, with Alice's
@@ -24,7 +26,7 @@ const existingToken = "token-of-the-existing-device"
 
 func newWorld(t testing.TB, opCfg oauth.Config, hsCfg Config) *world {
 	t.Helper()
-	op, err := oauth.New(opCfg, stream(1))
+	op, err := oauth.New(opCfg, seeded.Stream(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +35,7 @@ func newWorld(t testing.TB, opCfg oauth.Config, hsCfg Config) *world {
 		t.Fatal(err)
 	}
 	w := &world{t: t, op: op, hs: hs}
-	if w.alice, err = NewIdentity(aliceID, stream(2)); err != nil {
+	if w.alice, err = NewIdentity(aliceID, seeded.Stream(2)); err != nil {
 		t.Fatal(err)
 	}
 	if err := hs.AddIdentity(w.alice); err != nil {
@@ -41,7 +43,7 @@ func newWorld(t testing.TB, opCfg oauth.Config, hsCfg Config) *world {
 	}
 	hs.AddDevice(0, aliceID, "EXISTING", existingToken)
 	r, _ := op.Handle(0, &oauth.Request{Method: "POST", Path: "/" + oauth.PathRegistration,
-		Header: oauth.NewHeader("Content-Type", oauth.ContentTypeJSON), Body: oauth.RegistrationBody("qrlab", "https://qrlab.example/")})
+		Header: wire.NewHeader("Content-Type", oauth.ContentTypeJSON), Body: oauth.RegistrationBody("qrlab", "https://qrlab.example/")})
 	var reg struct {
 		ClientID string `json:"client_id"`
 	}
@@ -58,7 +60,7 @@ func (w *world) grant(now oauth.Millis, user, deviceID, scope string) string {
 	w.t.Helper()
 	do := func(path string, body []byte) oauth.Response {
 		r, _ := w.op.Handle(now, &oauth.Request{Method: "POST", Path: path,
-			Header: oauth.NewHeader("Content-Type", oauth.ContentTypeForm), Body: body})
+			Header: wire.NewHeader("Content-Type", oauth.ContentTypeForm), Body: body})
 		return r
 	}
 	r := do("/"+oauth.PathDeviceAuthorization, oauth.EncodeForm("client_id", w.clientID, "scope", scope))
@@ -71,10 +73,10 @@ func (w *world) grant(now oauth.Millis, user, deviceID, scope string) string {
 	}
 	sess := oauth.Session{UserID: user, Browser: user}
 	_, page, _ := w.op.Browse(now, &oauth.Request{Method: "POST", Path: "/" + oauth.PathLink,
-		Header: oauth.NewHeader("Content-Type", oauth.ContentTypeForm), Body: oauth.EncodeForm("code", da.UserCode)}, sess)
+		Header: wire.NewHeader("Content-Type", oauth.ContentTypeForm), Body: oauth.EncodeForm("code", da.UserCode)}, sess)
 	consentPath := "/" + oauth.PathConsent + page.GrantID
 	_, page, _ = w.op.Browse(now, &oauth.Request{Method: "POST", Path: consentPath,
-		Header: oauth.NewHeader("Content-Type", oauth.ContentTypeForm), Body: oauth.EncodeForm("action", oauth.ActionConsent)}, sess)
+		Header: wire.NewHeader("Content-Type", oauth.ContentTypeForm), Body: oauth.EncodeForm("action", oauth.ActionConsent)}, sess)
 	if page.Kind != oauth.PageApproved {
 		w.t.Fatalf("consent: %+v", page)
 	}
@@ -91,7 +93,7 @@ func (w *world) grant(now oauth.Millis, user, deviceID, scope string) string {
 func (w *world) get(now oauth.Millis, path, token string) Response {
 	req := &Request{Method: "GET", Path: path}
 	if token != "" {
-		req.Header = oauth.NewHeader("Authorization", "Bearer "+token)
+		req.Header = wire.NewHeader("Authorization", "Bearer "+token)
 	}
 	r, fx := w.hs.HandleAppend(now, req, w.fx)
 	w.fx = fx
@@ -208,7 +210,7 @@ func TestAuthentication(t *testing.T) {
 	for _, tc := range cases {
 		req := &Request{Method: "GET", Path: PathWhoami + tc.query}
 		if tc.header != "" {
-			req.Header = oauth.NewHeader("Authorization", tc.header)
+			req.Header = wire.NewHeader("Authorization", tc.header)
 		}
 		r, _ := w.hs.Handle(tc.at, req)
 		if got := summary(r); got != tc.want || !strings.Contains(string(r.Body), tc.body) {
@@ -241,7 +243,7 @@ func TestAttackerAccount(t *testing.T) {
 }
 
 func TestDiscoveryEndpoints(t *testing.T) {
-	op, _ := oauth.New(oauth.PresetMAS(), stream(1))
+	op, _ := oauth.New(oauth.PresetMAS(), seeded.Stream(1))
 	cases := []struct {
 		preset   string
 		path     string
@@ -298,9 +300,9 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev, _ := NewDeviceKeys(aliceID, deviceID, stream(3))
+	dev, _ := NewDeviceKeys(aliceID, deviceID, seeded.Stream(3))
 	r, fx := w.hs.Handle(2000, &Request{Method: "POST", Path: PathKeysUpload,
-		Header: oauth.NewHeader("Authorization", "Bearer "+token), Body: KeysUploadBody(dev.Signed(ssk))})
+		Header: wire.NewHeader("Authorization", "Bearer "+token), Body: KeysUploadBody(dev.Signed(ssk))})
 	if r.Status != 200 {
 		t.Fatalf("keys/upload: %d %s", r.Status, r.Body)
 	}
@@ -322,9 +324,9 @@ func TestEndToEnd(t *testing.T) {
 // homeserver refuses the newcomer's different identity keys.
 func TestDeviceIDCollision(t *testing.T) {
 	w := newWorld(t, oauth.PresetMAS(), PresetSynapse2026())
-	old, _ := NewDeviceKeys(aliceID, "EXISTING", stream(10))
+	old, _ := NewDeviceKeys(aliceID, "EXISTING", seeded.Stream(10))
 	r, _ := w.hs.Handle(0, &Request{Method: "POST", Path: PathKeysUpload,
-		Header: oauth.NewHeader("Authorization", "Bearer "+existingToken), Body: KeysUploadBody(old.Signed(w.alice.SelfSigning))})
+		Header: wire.NewHeader("Authorization", "Bearer "+existingToken), Body: KeysUploadBody(old.Signed(w.alice.SelfSigning))})
 	if r.Status != 200 {
 		t.Fatalf("existing device's keys: %d %s", r.Status, r.Body)
 	}
@@ -335,9 +337,9 @@ func TestDeviceIDCollision(t *testing.T) {
 	if r := w.get(3, PathWhoami, token); !strings.Contains(string(r.Body), `"device_id":"EXISTING"`) {
 		t.Fatalf("whoami: %s", r.Body)
 	}
-	intruder, _ := NewDeviceKeys(aliceID, "EXISTING", stream(11))
+	intruder, _ := NewDeviceKeys(aliceID, "EXISTING", seeded.Stream(11))
 	r, _ = w.hs.Handle(4, &Request{Method: "POST", Path: PathKeysUpload,
-		Header: oauth.NewHeader("Authorization", "Bearer "+token), Body: KeysUploadBody(intruder.Signed(w.alice.SelfSigning))})
+		Header: wire.NewHeader("Authorization", "Bearer "+token), Body: KeysUploadBody(intruder.Signed(w.alice.SelfSigning))})
 	if r.Status != 400 || errcodeOf(r) != ErrcodeInvalidParam {
 		t.Errorf("the intruder's keys: %d %s", r.Status, r.Body)
 	}

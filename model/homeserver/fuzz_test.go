@@ -6,7 +6,9 @@ import (
 	"sync"
 	"testing"
 
-	"qrlab/model/oauth"
+	"qrlab/internal/seeded"
+	"qrlab/model/wire"
+	"qrlab/model/wire/canonicaljson"
 )
 
 // fuzzFixture is what every fuzz input starts from: Alice's identity and her
@@ -21,7 +23,7 @@ type fuzzFixture struct {
 }
 
 var fixture = sync.OnceValue(func() *fuzzFixture {
-	rnd := stream(42)
+	rnd := seeded.Stream(42)
 	alice, err := NewIdentity(aliceID, rnd)
 	if err != nil {
 		panic(err) // a fixed in-memory stream cannot fail
@@ -67,7 +69,7 @@ func FuzzKeysUpload(f *testing.F) {
 		a.master, a.ssk, a.usk = fx.keys.master, fx.keys.ssk, fx.keys.usk
 		hs.AddDevice(0, aliceID, newDevice, newToken)
 		r, _ := hs.Handle(1, &Request{Method: "POST", Path: PathKeysUpload,
-			Header: oauth.NewHeader("Authorization", "Bearer "+newToken), Body: body})
+			Header: wire.NewHeader("Authorization", "Bearer "+newToken), Body: body})
 		if r.Status != 200 && r.Status != 400 {
 			t.Fatalf("status %d: %s", r.Status, r.Body)
 		}
@@ -84,7 +86,7 @@ func FuzzKeysUpload(f *testing.F) {
 			}
 			return
 		}
-		v, err := ParseJSON(stored)
+		v, err := canonicaljson.Parse(stored)
 		if err != nil {
 			t.Fatalf("stored keys do not parse: %v", err)
 		}

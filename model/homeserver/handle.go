@@ -19,6 +19,13 @@ const (
 	PathKeysUpload           = "/_matrix/client/v3/keys/upload"
 )
 
+// DeviceURL returns the URL of GET /devices/{deviceId} on the homeserver at
+// baseURL, the device ID escaped as one path segment (the handler unescapes
+// it).
+func DeviceURL(baseURL, deviceID string) string {
+	return strings.TrimSuffix(baseURL, "/") + PathDevicesPrefix + oauth.PathEscape(deviceID)
+}
+
 // Matrix error codes the endpoints answer with.
 const (
 	ErrcodeUnrecognized     = "M_UNRECOGNIZED"
@@ -40,7 +47,7 @@ func matrixError(status int, errcode, msg string) Response {
 	b = append(b, `,"error":`...)
 	b = wire.AppendString(b, msg)
 	b = append(b, '}')
-	return Response{Status: status, Header: oauth.JSONHeader(), Body: b}
+	return Response{Status: status, Header: wire.JSONHeader(), Body: b}
 }
 
 var (
@@ -53,7 +60,7 @@ var (
 )
 
 func fixed(status int, body []byte) Response {
-	return Response{Status: status, Header: oauth.JSONHeader(), Body: body}
+	return Response{Status: status, Header: wire.JSONHeader(), Body: body}
 }
 
 // Handle answers one client-server request at now.
@@ -72,7 +79,7 @@ func (h *Server) HandleAppend(now Millis, req *Request, fx []Effect) (Response, 
 		if !get {
 			return fixed(405, bodyMethodNotAllowed), fx
 		}
-		return Response{Status: 200, Header: oauth.JSONHeader(), Body: h.versions}, fx
+		return Response{Status: 200, Header: wire.JSONHeader(), Body: h.versions}, fx
 	case PathAuthMetadata, PathAuthMetadataUnstable:
 		if !h.cfg.AuthMetadata || h.op == nil {
 			return fixed(404, bodyUnrecognized), fx
@@ -80,7 +87,7 @@ func (h *Server) HandleAppend(now Millis, req *Request, fx []Effect) (Response, 
 		if !get {
 			return fixed(405, bodyMethodNotAllowed), fx
 		}
-		return Response{Status: 200, Header: oauth.JSONHeader(), Body: h.op.Metadata()}, fx
+		return Response{Status: 200, Header: wire.JSONHeader(), Body: h.op.Metadata()}, fx
 	case PathAuthIssuer, PathAuthIssuerUnstable:
 		if !h.cfg.AuthIssuer || h.op == nil {
 			return fixed(404, bodyUnrecognized), fx
@@ -88,7 +95,7 @@ func (h *Server) HandleAppend(now Millis, req *Request, fx []Effect) (Response, 
 		if !get {
 			return fixed(405, bodyMethodNotAllowed), fx
 		}
-		return Response{Status: 200, Header: oauth.JSONHeader(), Body: h.issuerDoc}, fx
+		return Response{Status: 200, Header: wire.JSONHeader(), Body: h.issuerDoc}, fx
 	case PathWhoami:
 		if !get {
 			return fixed(405, bodyMethodNotAllowed), fx
@@ -103,7 +110,7 @@ func (h *Server) HandleAppend(now Millis, req *Request, fx []Effect) (Response, 
 		b = append(b, `,"device_id":`...)
 		b = wire.AppendString(b, ref.device)
 		b = append(b, `,"is_guest":false}`...)
-		return Response{Status: 200, Header: oauth.JSONHeader(), Body: b}, fx
+		return Response{Status: 200, Header: wire.JSONHeader(), Body: b}, fx
 	case PathRoomKeysVersion:
 		if !get {
 			return fixed(405, bodyMethodNotAllowed), fx
@@ -207,5 +214,5 @@ func (h *Server) getDevice(now Millis, userID, deviceID string) Response {
 	b = append(b, `{"device_id":`...)
 	b = wire.AppendString(b, deviceID)
 	b = append(b, '}')
-	return Response{Status: 200, Header: oauth.JSONHeader(), Body: b}
+	return Response{Status: 200, Header: wire.JSONHeader(), Body: b}
 }

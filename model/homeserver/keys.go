@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
-	"qrlab/model/oauth"
 	"qrlab/model/wire"
+	"qrlab/model/wire/canonicaljson"
 )
 
 // keysUpload answers POST /keys/upload: the device keys are checked (their
@@ -20,19 +21,19 @@ func (h *Server) keysUpload(now Millis, ref tokenRef, body []byte, fx []Effect) 
 		fx = append(fx, Effect{Kind: EffectKeysRejected, User: ref.user, Device: ref.device})
 		return matrixError(status, errcode, msg), fx
 	}
-	v, err := ParseJSON(body)
+	v, err := canonicaljson.Parse(body)
 	if err != nil {
 		return reject(400, ErrcodeNotJSON, "Body: "+err.Error())
 	}
-	if v.Kind != Object {
+	if v.Kind != canonicaljson.Object {
 		return reject(400, ErrcodeBadJSON, "Body: must be a JSON object.")
 	}
 	a := h.account(ref.user)
 	d := a.devices[ref.device]
 
-	var keys *Value
-	if dk, ok := v.Get("device_keys"); ok && dk.Kind != Null {
-		if dk.Kind != Object {
+	var keys *canonicaljson.Value
+	if dk, ok := v.Get("device_keys"); ok && dk.Kind != canonicaljson.Null {
+		if dk.Kind != canonicaljson.Object {
 			return reject(400, ErrcodeBadJSON, "device_keys: must be an object.")
 		}
 		if errcode, err := h.checkDeviceKeys(a, d, ref, dk); err != nil {
@@ -43,10 +44,10 @@ func (h *Server) keysUpload(now Millis, ref tokenRef, body []byte, fx []Effect) 
 	var otkIDs []string
 	for _, field := range []string{"one_time_keys", "fallback_keys"} {
 		ks, ok := v.Get(field)
-		if !ok || ks.Kind == Null {
+		if !ok || ks.Kind == canonicaljson.Null {
 			continue
 		}
-		if ks.Kind != Object {
+		if ks.Kind != canonicaljson.Object {
 			return reject(400, ErrcodeBadJSON, field+": must be an object.")
 		}
 		for _, m := range ks.Obj {
@@ -54,7 +55,7 @@ func (h *Server) keysUpload(now Millis, ref tokenRef, body []byte, fx []Effect) 
 			if !ok || alg == "" {
 				return reject(400, ErrcodeBadJSON, fmt.Sprintf("%s: key ID %q is not <algorithm>:<id>.", field, m.Key))
 			}
-			if m.Value.Kind != String && m.Value.Kind != Object {
+			if m.Value.Kind != canonicaljson.String && m.Value.Kind != canonicaljson.Object {
 				return reject(400, ErrcodeBadJSON, fmt.Sprintf("%s[%q]: must be a string or an object.", field, m.Key))
 			}
 			if field == "one_time_keys" {
@@ -72,7 +73,7 @@ func (h *Server) keysUpload(now Millis, ref tokenRef, body []byte, fx []Effect) 
 	if keys != nil {
 		kv := *keys
 		d.keys = &kv
-		d.keysJSON = AppendCanonical(nil, &kv)
+		d.keysJSON = canonicaljson.Append(nil, &kv)
 		fx = append(fx, Effect{Kind: EffectKeysUploaded, User: ref.user, Device: ref.device, At: now})
 	}
 	if len(otkIDs) > 0 && d.otks == nil {
@@ -87,7 +88,7 @@ func (h *Server) keysUpload(now Millis, ref tokenRef, body []byte, fx []Effect) 
 		alg, _, _ := strings.Cut(id, ":")
 		d.otkCounts[alg]++
 	}
-	return Response{Status: 200, Header: oauth.JSONHeader(), Body: otkCountsBody(d.otkCounts)}, fx
+	return Response{Status: 200, Header: wire.JSONHeader(), Body: otkCountsBody(d.otkCounts)}, fx
 }
 
 // otkCountsBody is {"one_time_key_counts":{...}}, algorithms sorted, with
@@ -108,7 +109,7 @@ func otkCountsBody(counts map[string]int) []byte {
 		}
 		b = wire.AppendString(b, alg)
 		b = append(b, ':')
-		b = appendInt(b, int64(counts[alg]))
+		b = strconv.AppendInt(b, int64(counts[alg]), 10)
 	}
 	return append(b, "}}"...)
 }
@@ -119,13 +120,13 @@ var errUnknownSigner = errors.New("signature by an unknown key")
 
 // checkDeviceKeys validates a device_keys object for the device ref and
 // returns the errcode and error of the first problem.
-func (h *Server) checkDeviceKeys(a *account, d *device, ref tokenRef, dk *Value) (string, error) {
+func (h *Server) checkDeviceKeys(a *account, d *device, ref tokenRef, dk *canonicaljson.Value) (string, error) {
 	str := func(field string) (string, string, error) {
 		v, ok := dk.Get(field)
 		if !ok {
 			return "", ErrcodeMissingParam, fmt.Errorf("device_keys.%s: missing", field)
 		}
-		if v.Kind != String {
+		if v.Kind != canonicaljson.String {
 			return "", ErrcodeBadJSON, fmt.Errorf("device_keys.%s: must be a string", field)
 		}
 		return v.Str, "", nil
@@ -148,11 +149,11 @@ func (h *Server) checkDeviceKeys(a *account, d *device, ref tokenRef, dk *Value)
 	if !ok {
 		return ErrcodeMissingParam, errors.New("device_keys.algorithms: missing")
 	}
-	if algs.Kind != Array {
+	if algs.Kind != canonicaljson.Array {
 		return ErrcodeBadJSON, errors.New("device_keys.algorithms: must be an array")
 	}
 	for i, alg := range algs.Arr {
-		if alg.Kind != String {
+		if alg.Kind != canonicaljson.String {
 			return ErrcodeBadJSON, fmt.Errorf("device_keys.algorithms[%d]: must be a string", i)
 		}
 	}
@@ -160,11 +161,11 @@ func (h *Server) checkDeviceKeys(a *account, d *device, ref tokenRef, dk *Value)
 	if !ok {
 		return ErrcodeMissingParam, errors.New("device_keys.keys: missing")
 	}
-	if ks.Kind != Object {
+	if ks.Kind != canonicaljson.Object {
 		return ErrcodeBadJSON, errors.New("device_keys.keys: must be an object")
 	}
 	for _, m := range ks.Obj {
-		if m.Value.Kind != String {
+		if m.Value.Kind != canonicaljson.String {
 			return ErrcodeBadJSON, fmt.Errorf("device_keys.keys[%q]: must be a string", m.Key)
 		}
 	}
@@ -191,11 +192,11 @@ func (h *Server) checkDeviceKeys(a *account, d *device, ref tokenRef, dk *Value)
 	if !ok {
 		return ErrcodeMissingParam, errors.New("device_keys.signatures: missing")
 	}
-	if sigs.Kind != Object {
+	if sigs.Kind != canonicaljson.Object {
 		return ErrcodeBadJSON, errors.New("device_keys.signatures: must be an object")
 	}
 	for _, m := range sigs.Obj {
-		if m.Value.Kind != Object {
+		if m.Value.Kind != canonicaljson.Object {
 			return ErrcodeBadJSON, fmt.Errorf("device_keys.signatures[%q]: must be an object", m.Key)
 		}
 	}

@@ -3,21 +3,13 @@ package homeserver
 import (
 	"encoding/json"
 	"errors"
-	"io"
-	"math/rand/v2"
 	"strings"
 	"testing"
 
-	"qrlab/model/oauth"
+	"qrlab/internal/seeded"
+	"qrlab/model/wire"
+	"qrlab/model/wire/canonicaljson"
 )
-
-func stream(seed uint64) io.Reader {
-	var key [32]byte
-	for i := range 8 {
-		key[i] = byte(seed >> (8 * i))
-	}
-	return rand.NewChaCha8(key)
-}
 
 const (
 	aliceID   = "@alice:lab.example"
@@ -44,7 +36,7 @@ func newKeysEnv(t testing.TB, strict bool) *keysEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rnd := stream(42)
+	rnd := seeded.Stream(42)
 	e := &keysEnv{hs: hs}
 	if e.alice, err = NewIdentity(aliceID, rnd); err != nil {
 		t.Fatal(err)
@@ -70,7 +62,7 @@ func newKeysEnv(t testing.TB, strict bool) *keysEnv {
 func (e *keysEnv) upload(body []byte) Response {
 	r, _ := e.hs.Handle(1, &Request{
 		Method: "POST", Path: PathKeysUpload,
-		Header: oauth.NewHeader("Authorization", "Bearer "+newToken, "Content-Type", "application/json"),
+		Header: wire.NewHeader("Authorization", "Bearer "+newToken, "Content-Type", "application/json"),
 		Body:   body,
 	})
 	return r
@@ -78,14 +70,14 @@ func (e *keysEnv) upload(body []byte) Response {
 
 // edit parses a signed device_keys object, changes it and re-encodes it
 // without re-signing.
-func edit(t testing.TB, doc []byte, change func(v *Value)) []byte {
+func edit(t testing.TB, doc []byte, change func(v *canonicaljson.Value)) []byte {
 	t.Helper()
-	v, err := ParseJSON(doc)
+	v, err := canonicaljson.Parse(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	change(&v)
-	return AppendCanonical(nil, &v)
+	return canonicaljson.Append(nil, &v)
 }
 
 func errcodeOf(r Response) string {
@@ -122,7 +114,7 @@ func TestKeysUpload(t *testing.T) {
 				v := e.dev.Object()
 				_ = Sign(&v, aliceID, e.dev.KeyID(), e.other)
 				_ = Sign(&v, aliceID, e.alice.SelfSigning.KeyID(), e.alice.SelfSigning)
-				return KeysUploadBody(AppendCanonical(nil, &v))
+				return KeysUploadBody(canonicaljson.Append(nil, &v))
 			},
 			status: 400, errcode: ErrcodeInvalidSignature,
 		},
@@ -132,7 +124,7 @@ func TestKeysUpload(t *testing.T) {
 				v := e.dev.Object()
 				_ = Sign(&v, aliceID, e.dev.KeyID(), e.dev.Ed25519)
 				_ = Sign(&v, aliceID, e.alice.SelfSigning.KeyID(), e.other)
-				return KeysUploadBody(AppendCanonical(nil, &v))
+				return KeysUploadBody(canonicaljson.Append(nil, &v))
 			},
 			status: 400, errcode: ErrcodeInvalidSignature,
 		},
@@ -143,7 +135,7 @@ func TestKeysUpload(t *testing.T) {
 				v := e.dev.Object()
 				_ = Sign(&v, aliceID, e.dev.KeyID(), e.dev.Ed25519)
 				_ = Sign(&v, aliceID, e.alice.SelfSigning.KeyID(), e.other)
-				return KeysUploadBody(AppendCanonical(nil, &v))
+				return KeysUploadBody(canonicaljson.Append(nil, &v))
 			},
 			status: 200,
 		},
@@ -160,7 +152,7 @@ func TestKeysUpload(t *testing.T) {
 				v := e.dev.Object()
 				_ = Sign(&v, aliceID, e.dev.KeyID(), e.dev.Ed25519)
 				_ = Sign(&v, malloryID, e.mallory.SelfSigning.KeyID(), e.mallory.SelfSigning)
-				return KeysUploadBody(AppendCanonical(nil, &v))
+				return KeysUploadBody(canonicaljson.Append(nil, &v))
 			},
 			status: 200, // other users' signatures are stored, and count for nothing
 		},
@@ -175,9 +167,9 @@ func TestKeysUpload(t *testing.T) {
 		{
 			name: "Curve25519 key replaced after signing",
 			body: func(t *testing.T, e *keysEnv) []byte {
-				return KeysUploadBody(edit(t, e.dev.Signed(e.alice.SelfSigning), func(v *Value) {
+				return KeysUploadBody(edit(t, e.dev.Signed(e.alice.SelfSigning), func(v *canonicaljson.Value) {
 					ks, _ := v.Get("keys")
-					ks.Set("curve25519:"+newDevice, StringValue(Base64.EncodeToString(make([]byte, 32))))
+					ks.Set("curve25519:"+newDevice, canonicaljson.StringValue(Base64.EncodeToString(make([]byte, 32))))
 				}))
 			},
 			status: 400, errcode: ErrcodeInvalidSignature,
@@ -185,9 +177,9 @@ func TestKeysUpload(t *testing.T) {
 		{
 			name: "Ed25519 key replaced after signing",
 			body: func(t *testing.T, e *keysEnv) []byte {
-				return KeysUploadBody(edit(t, e.dev.Signed(e.alice.SelfSigning), func(v *Value) {
+				return KeysUploadBody(edit(t, e.dev.Signed(e.alice.SelfSigning), func(v *canonicaljson.Value) {
 					ks, _ := v.Get("keys")
-					ks.Set("ed25519:"+newDevice, StringValue(e.other.PublicBase64()))
+					ks.Set("ed25519:"+newDevice, canonicaljson.StringValue(e.other.PublicBase64()))
 				}))
 			},
 			status: 400, errcode: ErrcodeInvalidSignature,
@@ -195,8 +187,8 @@ func TestKeysUpload(t *testing.T) {
 		{
 			name: "algorithms changed after signing",
 			body: func(t *testing.T, e *keysEnv) []byte {
-				return KeysUploadBody(edit(t, e.dev.Signed(e.alice.SelfSigning), func(v *Value) {
-					v.Set("algorithms", Value{Kind: Array})
+				return KeysUploadBody(edit(t, e.dev.Signed(e.alice.SelfSigning), func(v *canonicaljson.Value) {
+					v.Set("algorithms", canonicaljson.Value{Kind: canonicaljson.Array})
 				}))
 			},
 			status: 400, errcode: ErrcodeInvalidSignature,
@@ -204,8 +196,8 @@ func TestKeysUpload(t *testing.T) {
 		{
 			name: "unsigned data added after signing (not covered)",
 			body: func(t *testing.T, e *keysEnv) []byte {
-				return KeysUploadBody(edit(t, e.dev.Signed(e.alice.SelfSigning), func(v *Value) {
-					v.Set("unsigned", Value{Kind: Object, Obj: []Member{{"device_display_name", StringValue("Phone")}}})
+				return KeysUploadBody(edit(t, e.dev.Signed(e.alice.SelfSigning), func(v *canonicaljson.Value) {
+					v.Set("unsigned", canonicaljson.Value{Kind: canonicaljson.Object, Obj: []canonicaljson.Member{{Key: "device_display_name", Value: canonicaljson.StringValue("Phone")}}})
 				}))
 			},
 			status: 200, crossSigned: true,
@@ -213,7 +205,7 @@ func TestKeysUpload(t *testing.T) {
 		{
 			name: "another user's device ID",
 			body: func(t *testing.T, e *keysEnv) []byte {
-				d, _ := NewDeviceKeys(aliceID, "OTHERDEVICE", stream(5))
+				d, _ := NewDeviceKeys(aliceID, "OTHERDEVICE", seeded.Stream(5))
 				return KeysUploadBody(d.Signed(e.alice.SelfSigning))
 			},
 			status: 400, errcode: ErrcodeInvalidParam,
@@ -221,7 +213,7 @@ func TestKeysUpload(t *testing.T) {
 		{
 			name: "another user ID",
 			body: func(t *testing.T, e *keysEnv) []byte {
-				d, _ := NewDeviceKeys(malloryID, newDevice, stream(5))
+				d, _ := NewDeviceKeys(malloryID, newDevice, seeded.Stream(5))
 				return KeysUploadBody(d.Signed(e.mallory.SelfSigning))
 			},
 			status: 400, errcode: ErrcodeInvalidParam,
@@ -230,7 +222,7 @@ func TestKeysUpload(t *testing.T) {
 			name: "no signatures",
 			body: func(t *testing.T, e *keysEnv) []byte {
 				v := e.dev.Object()
-				return KeysUploadBody(AppendCanonical(nil, &v))
+				return KeysUploadBody(canonicaljson.Append(nil, &v))
 			},
 			status: 400, errcode: ErrcodeMissingParam,
 		},
@@ -278,7 +270,7 @@ func TestCrossSignedIsComputed(t *testing.T) {
 	v := e.dev.Object()
 	_ = Sign(&v, aliceID, e.dev.KeyID(), e.dev.Ed25519)
 	_ = Sign(&v, aliceID, e.alice.SelfSigning.KeyID(), e.other)
-	if r := e.upload(KeysUploadBody(AppendCanonical(nil, &v))); r.Status != 200 {
+	if r := e.upload(KeysUploadBody(canonicaljson.Append(nil, &v))); r.Status != 200 {
 		t.Fatalf("lenient upload: %d %s", r.Status, r.Body)
 	}
 	err := e.hs.VerifyDevice(aliceID, newDevice)
@@ -293,7 +285,7 @@ func TestCrossSignedIsComputed(t *testing.T) {
 		t.Errorf("after re-upload: %v", err)
 	}
 	// Different identity keys for the same device are refused.
-	d2, _ := NewDeviceKeys(aliceID, newDevice, stream(77))
+	d2, _ := NewDeviceKeys(aliceID, newDevice, seeded.Stream(77))
 	if r := e.upload(KeysUploadBody(d2.Signed(e.alice.SelfSigning))); r.Status != 400 || errcodeOf(r) != ErrcodeInvalidParam {
 		t.Errorf("new identity keys: %d %s", r.Status, r.Body)
 	}
@@ -317,8 +309,8 @@ func TestCrossSignedIsComputed(t *testing.T) {
 
 func TestSetCrossSigningKeys(t *testing.T) {
 	hs, _ := New(PresetSynapse2026(), nil)
-	alice, _ := NewIdentity(aliceID, stream(1))
-	mallory, _ := NewIdentity(malloryID, stream(2))
+	alice, _ := NewIdentity(aliceID, seeded.Stream(1))
+	mallory, _ := NewIdentity(malloryID, seeded.Stream(2))
 	cases := []struct {
 		name              string
 		master, ssk, usk  []byte
@@ -340,13 +332,13 @@ func TestSetCrossSigningKeys(t *testing.T) {
 }
 
 func TestKeysAreReproducible(t *testing.T) {
-	a, _ := NewIdentity(aliceID, stream(9))
-	b, _ := NewIdentity(aliceID, stream(9))
+	a, _ := NewIdentity(aliceID, seeded.Stream(9))
+	b, _ := NewIdentity(aliceID, seeded.Stream(9))
 	if string(a.SelfSigningKeyJSON()) != string(b.SelfSigningKeyJSON()) {
 		t.Errorf("same stream, different identities")
 	}
-	da, _ := NewDeviceKeys(aliceID, "D", stream(9))
-	db, _ := NewDeviceKeys(aliceID, "D", stream(9))
+	da, _ := NewDeviceKeys(aliceID, "D", seeded.Stream(9))
+	db, _ := NewDeviceKeys(aliceID, "D", seeded.Stream(9))
 	if string(da.Signed(a.SelfSigning)) != string(db.Signed(b.SelfSigning)) {
 		t.Errorf("same stream, different device keys")
 	}
@@ -358,7 +350,7 @@ func TestKeysAreReproducible(t *testing.T) {
 	if _, err := SigningKeyFromSeed(make([]byte, 31)); !errors.Is(err, ErrBadKey) {
 		t.Errorf("short seed: %v", err)
 	}
-	if _, err := NewSigningKey(strings.NewReader("short")); !errors.Is(err, ErrRandom) {
+	if _, err := NewSigningKey(strings.NewReader("short")); !errors.Is(err, wire.ErrRandom) {
 		t.Errorf("short stream: %v", err)
 	}
 }

@@ -9,18 +9,20 @@ import (
 
 	"qrlab/model/oauth"
 	"qrlab/model/wire"
+	"qrlab/model/wire/canonicaljson"
 )
 
-// The request and response types are the provider's: see oauth.Request.
+// Time and the request and response types are package wire's, shared with
+// the provider and the rendezvous store.
 type (
 	// Millis is virtual time in milliseconds.
-	Millis = oauth.Millis
+	Millis = wire.Millis
 	// Request is one HTTP request.
-	Request = oauth.Request
+	Request = wire.Request
 	// Response is one HTTP response.
-	Response = oauth.Response
+	Response = wire.Response
 	// Header is a list of header lines.
-	Header = oauth.Header
+	Header = wire.Header
 )
 
 // never is the visibility time of a device the server holds keys for but
@@ -43,7 +45,7 @@ var (
 
 // crossKey is one public cross-signing key, kept with the object it came in.
 type crossKey struct {
-	obj   Value
+	obj   canonicaljson.Value
 	keyID string
 	pub   ed25519.PublicKey
 }
@@ -63,9 +65,9 @@ type account struct {
 // device is one device of a user.
 type device struct {
 	id        string
-	visibleAt Millis // in the device list from then on
-	keys      *Value // device_keys as accepted, signatures included
-	keysJSON  []byte // and in canonical form
+	visibleAt Millis               // in the device list from then on
+	keys      *canonicaljson.Value // device_keys as accepted, signatures included
+	keysJSON  []byte               // and in canonical form
 	otks      map[string]struct{}
 	otkCounts map[string]int
 }
@@ -274,27 +276,27 @@ func (h *Server) SetCrossSigningKeys(userID string, master, selfSigning, userSig
 
 // parseCrossKey reads one cross-signing key object.
 func parseCrossKey(userID, usage string, doc []byte) (*crossKey, error) {
-	v, err := ParseJSON(doc)
+	v, err := canonicaljson.Parse(doc)
 	if err != nil {
 		return nil, err
 	}
-	if v.Kind != Object {
+	if v.Kind != canonicaljson.Object {
 		return nil, ErrNotObject
 	}
-	if u, ok := v.Get("user_id"); !ok || u.Kind != String || u.Str != userID {
+	if u, ok := v.Get("user_id"); !ok || u.Kind != canonicaljson.String || u.Str != userID {
 		return nil, fmt.Errorf("user_id is not %q: %w", userID, ErrKeyObject)
 	}
 	us, ok := v.Get("usage")
-	if !ok || us.Kind != Array || !containsString(us.Arr, usage) {
+	if !ok || us.Kind != canonicaljson.Array || !containsString(us.Arr, usage) {
 		return nil, fmt.Errorf("usage lacks %q: %w", usage, ErrKeyObject)
 	}
 	keys, ok := v.Get("keys")
-	if !ok || keys.Kind != Object || len(keys.Obj) != 1 {
+	if !ok || keys.Kind != canonicaljson.Object || len(keys.Obj) != 1 {
 		return nil, fmt.Errorf("keys must hold exactly one key: %w", ErrKeyObject)
 	}
 	m := keys.Obj[0]
 	b64, isEd := strings.CutPrefix(m.Key, "ed25519:")
-	if !isEd || m.Value.Kind != String || m.Value.Str != b64 {
+	if !isEd || m.Value.Kind != canonicaljson.String || m.Value.Str != b64 {
 		return nil, fmt.Errorf("keys: %q must be ed25519:<key> naming its own value: %w", m.Key, ErrKeyObject)
 	}
 	pub, err := DecodeBase64(b64)
@@ -304,9 +306,9 @@ func parseCrossKey(userID, usage string, doc []byte) (*crossKey, error) {
 	return &crossKey{obj: v, keyID: m.Key, pub: pub}, nil
 }
 
-func containsString(vs []Value, s string) bool {
+func containsString(vs []canonicaljson.Value, s string) bool {
 	for _, v := range vs {
-		if v.Kind == String && v.Str == s {
+		if v.Kind == canonicaljson.String && v.Str == s {
 			return true
 		}
 	}
@@ -402,13 +404,13 @@ func (h *Server) CrossSigned(userID, deviceID string) bool {
 
 // deviceSigningKey returns the Ed25519 key a device_keys object names for
 // its device.
-func deviceSigningKey(keys *Value, deviceID string) (ed25519.PublicKey, error) {
+func deviceSigningKey(keys *canonicaljson.Value, deviceID string) (ed25519.PublicKey, error) {
 	ks, ok := keys.Get("keys")
-	if !ok || ks.Kind != Object {
+	if !ok || ks.Kind != canonicaljson.Object {
 		return nil, fmt.Errorf("device_keys.keys: %w", ErrKeyObject)
 	}
 	v, ok := ks.Get("ed25519:" + deviceID)
-	if !ok || v.Kind != String {
+	if !ok || v.Kind != canonicaljson.String {
 		return nil, fmt.Errorf("device_keys.keys[\"ed25519:%s\"]: %w", deviceID, ErrKeyObject)
 	}
 	pub, err := DecodeBase64(v.Str)

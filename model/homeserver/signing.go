@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"qrlab/model/wire"
+	"qrlab/model/wire/canonicaljson"
 )
 
 // Errors of signing and verification.
@@ -23,8 +26,6 @@ var (
 	// ErrBadKey: a public key is not base64 of 32 bytes, or a seed is not 32
 	// bytes.
 	ErrBadKey = errors.New("malformed key")
-	// ErrRandom: the random stream failed.
-	ErrRandom = errors.New("random stream failed")
 )
 
 // Base64 is Matrix's unpadded standard base64.
@@ -52,7 +53,7 @@ type SigningKey struct {
 func NewSigningKey(rnd io.Reader) (*SigningKey, error) {
 	seed := make([]byte, ed25519.SeedSize)
 	if _, err := io.ReadFull(rnd, seed); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrRandom, err)
+		return nil, fmt.Errorf("%w: %w", wire.ErrRandom, err)
 	}
 	return SigningKeyFromSeed(seed)
 }
@@ -85,53 +86,53 @@ func (k *SigningKey) Sign(msg []byte) []byte { return ed25519.Sign(k.priv, msg) 
 
 // SigningBytes returns the bytes a signature over obj covers: the canonical
 // JSON of the object without its "signatures" and "unsigned" members.
-func SigningBytes(obj *Value) ([]byte, error) {
-	if obj.Kind != Object {
+func SigningBytes(obj *canonicaljson.Value) ([]byte, error) {
+	if obj.Kind != canonicaljson.Object {
 		return nil, ErrNotObject
 	}
 	stripped := obj.Without("signatures", "unsigned")
-	return AppendCanonical(nil, &stripped), nil
+	return canonicaljson.Append(nil, &stripped), nil
 }
 
 // Sign adds to obj the signature of signer (a user ID or server name) with
 // key under keyID, as the appendix's "Signing Details" say: other
 // signatures and "unsigned" are kept and not covered.
-func Sign(obj *Value, signer, keyID string, key *SigningKey) error {
+func Sign(obj *canonicaljson.Value, signer, keyID string, key *SigningKey) error {
 	msg, err := SigningBytes(obj)
 	if err != nil {
 		return err
 	}
 	sig := Base64.EncodeToString(key.Sign(msg))
 	sigs, ok := obj.Get("signatures")
-	if !ok || sigs.Kind != Object {
-		obj.Set("signatures", Value{Kind: Object})
+	if !ok || sigs.Kind != canonicaljson.Object {
+		obj.Set("signatures", canonicaljson.Value{Kind: canonicaljson.Object})
 		sigs, _ = obj.Get("signatures")
 	}
 	entity, ok := sigs.Get(signer)
-	if !ok || entity.Kind != Object {
-		sigs.Set(signer, Value{Kind: Object})
+	if !ok || entity.Kind != canonicaljson.Object {
+		sigs.Set(signer, canonicaljson.Value{Kind: canonicaljson.Object})
 		entity, _ = sigs.Get(signer)
 	}
-	entity.Set(keyID, StringValue(sig))
+	entity.Set(keyID, canonicaljson.StringValue(sig))
 	return nil
 }
 
 // SignJSON signs a JSON object document and returns it in canonical form.
 func SignJSON(doc []byte, signer, keyID string, key *SigningKey) ([]byte, error) {
-	v, err := ParseJSON(doc)
+	v, err := canonicaljson.Parse(doc)
 	if err != nil {
 		return nil, err
 	}
 	if err := Sign(&v, signer, keyID, key); err != nil {
 		return nil, err
 	}
-	return AppendCanonical(nil, &v), nil
+	return canonicaljson.Append(nil, &v), nil
 }
 
 // Verify checks the signature of signer under keyID on obj with pub, the
 // appendix's "Checking for a Signature" for one key.
-func Verify(obj *Value, signer, keyID string, pub ed25519.PublicKey) error {
-	if obj.Kind != Object {
+func Verify(obj *canonicaljson.Value, signer, keyID string, pub ed25519.PublicKey) error {
+	if obj.Kind != canonicaljson.Object {
 		return ErrNotObject
 	}
 	sigs, ok := obj.Get("signatures")
@@ -143,7 +144,7 @@ func Verify(obj *Value, signer, keyID string, pub ed25519.PublicKey) error {
 		return fmt.Errorf("signatures of %s by %s: %w", signer, keyID, ErrNoSignature)
 	}
 	sv, ok := entity.Get(keyID)
-	if !ok || sv.Kind != String {
+	if !ok || sv.Kind != canonicaljson.String {
 		return fmt.Errorf("signatures of %s by %s: %w", signer, keyID, ErrNoSignature)
 	}
 	sig, err := DecodeBase64(sv.Str)
@@ -162,7 +163,7 @@ func Verify(obj *Value, signer, keyID string, pub ed25519.PublicKey) error {
 
 // VerifyJSON parses a JSON object document and checks one signature on it.
 func VerifyJSON(doc []byte, signer, keyID string, pub ed25519.PublicKey) error {
-	v, err := ParseJSON(doc)
+	v, err := canonicaljson.Parse(doc)
 	if err != nil {
 		return err
 	}
@@ -206,15 +207,17 @@ func NewIdentity(userID string, rnd io.Reader) (*Identity, error) {
 // crossSigningKey is the public object of one cross-signing key, signed by
 // signer (nil: unsigned).
 func crossSigningKey(userID, usage string, k *SigningKey, signer *SigningKey) []byte {
-	v := Value{Kind: Object, Obj: []Member{
-		{"keys", Value{Kind: Object, Obj: []Member{{k.KeyID(), StringValue(k.PublicBase64())}}}},
-		{"usage", Value{Kind: Array, Arr: []Value{StringValue(usage)}}},
-		{"user_id", StringValue(userID)},
+	v := canonicaljson.Value{Kind: canonicaljson.Object, Obj: []canonicaljson.Member{
+		{Key: "keys", Value: canonicaljson.Value{Kind: canonicaljson.Object, Obj: []canonicaljson.Member{
+			{Key: k.KeyID(), Value: canonicaljson.StringValue(k.PublicBase64())},
+		}}},
+		{Key: "usage", Value: canonicaljson.Value{Kind: canonicaljson.Array, Arr: []canonicaljson.Value{canonicaljson.StringValue(usage)}}},
+		{Key: "user_id", Value: canonicaljson.StringValue(userID)},
 	}}
 	if signer != nil {
 		_ = Sign(&v, userID, signer.KeyID(), signer) // v is an object: cannot fail
 	}
-	return AppendCanonical(nil, &v)
+	return canonicaljson.Append(nil, &v)
 }
 
 // MasterKeyJSON is the public master key object.
@@ -255,7 +258,7 @@ func NewDeviceKeys(userID, deviceID string, rnd io.Reader) (*DeviceKeys, error) 
 	}
 	raw := make([]byte, 32)
 	if _, err := io.ReadFull(rnd, raw); err != nil {
-		return nil, fmt.Errorf("curve25519 device key: %w: %w", ErrRandom, err)
+		return nil, fmt.Errorf("curve25519 device key: %w: %w", wire.ErrRandom, err)
 	}
 	priv, err := ecdh.X25519().NewPrivateKey(raw)
 	if err != nil {
@@ -268,19 +271,19 @@ func NewDeviceKeys(userID, deviceID string, rnd io.Reader) (*DeviceKeys, error) 
 func (d *DeviceKeys) KeyID() string { return "ed25519:" + d.DeviceID }
 
 // Object returns the unsigned device_keys object.
-func (d *DeviceKeys) Object() Value {
-	algs := make([]Value, len(DeviceAlgorithms))
+func (d *DeviceKeys) Object() canonicaljson.Value {
+	algs := make([]canonicaljson.Value, len(DeviceAlgorithms))
 	for i, a := range DeviceAlgorithms {
-		algs[i] = StringValue(a)
+		algs[i] = canonicaljson.StringValue(a)
 	}
-	return Value{Kind: Object, Obj: []Member{
-		{"algorithms", Value{Kind: Array, Arr: algs}},
-		{"device_id", StringValue(d.DeviceID)},
-		{"keys", Value{Kind: Object, Obj: []Member{
-			{"curve25519:" + d.DeviceID, StringValue(Base64.EncodeToString(d.Curve25519))},
-			{"ed25519:" + d.DeviceID, StringValue(d.Ed25519.PublicBase64())},
+	return canonicaljson.Value{Kind: canonicaljson.Object, Obj: []canonicaljson.Member{
+		{Key: "algorithms", Value: canonicaljson.Value{Kind: canonicaljson.Array, Arr: algs}},
+		{Key: "device_id", Value: canonicaljson.StringValue(d.DeviceID)},
+		{Key: "keys", Value: canonicaljson.Value{Kind: canonicaljson.Object, Obj: []canonicaljson.Member{
+			{Key: "curve25519:" + d.DeviceID, Value: canonicaljson.StringValue(Base64.EncodeToString(d.Curve25519))},
+			{Key: "ed25519:" + d.DeviceID, Value: canonicaljson.StringValue(d.Ed25519.PublicBase64())},
 		}}},
-		{"user_id", StringValue(d.UserID)},
+		{Key: "user_id", Value: canonicaljson.StringValue(d.UserID)},
 	}}
 }
 
@@ -293,7 +296,7 @@ func (d *DeviceKeys) Signed(ssk *SigningKey) []byte {
 	if ssk != nil {
 		_ = Sign(&v, d.UserID, ssk.KeyID(), ssk)
 	}
-	return AppendCanonical(nil, &v)
+	return canonicaljson.Append(nil, &v)
 }
 
 // KeysUploadBody wraps a device_keys object into a keys/upload body.

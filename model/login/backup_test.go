@@ -1,10 +1,11 @@
-package login
+package login_test
 
 import (
 	"strings"
 	"testing"
 
 	"qrlab/model/homeserver"
+	. "qrlab/model/login"
 	"qrlab/model/qr"
 	"qrlab/model/variant"
 )
@@ -30,36 +31,36 @@ func TestBackupConnection(t *testing.T) {
 		want     BackupStatus
 		requests int // GET room_keys/version seen by the homeserver model
 	}{
-		{"connected", "msc4388", qr.Login, worldOpts{backup: true}, user{}, BackupConnected, 1},
-		{"connected (2024 texts)", "msc4108-2024", qr.Reciprocate, worldOpts{backup: true}, user{}, BackupConnected, 1},
+		{"connected", "msc4388", qr.Login, worldOpts{Backup: true}, user{}, BackupConnected, 1},
+		{"connected (2024 texts)", "msc4108-2024", qr.Reciprocate, worldOpts{Backup: true}, user{}, BackupConnected, 1},
 		{"no backup in the secrets", "msc4388", qr.Login, worldOpts{}, user{}, BackupNone, 0},
 		{"key mismatch", "msc4388", qr.Reciprocate,
-			worldOpts{backup: true, eEdit: func(c *ExistingDeviceConfig) { c.Secrets.Backup.Key[0] ^= 0x40 }},
+			worldOpts{Backup: true, EEdit: func(c *ExistingDeviceConfig) { c.Secrets.Backup.Key[0] ^= 0x40 }},
 			user{}, BackupKeyMismatch, 1},
 		{"version mismatch", "msc4388", qr.Login,
-			worldOpts{backup: true, eEdit: func(c *ExistingDeviceConfig) { c.Secrets.Backup.Version = "7" }},
+			worldOpts{Backup: true, EEdit: func(c *ExistingDeviceConfig) { c.Secrets.Backup.Version = "7" }},
 			user{}, BackupVersionMismatch, 1},
-		{"no current backup on the homeserver", "msc4388", qr.Login, worldOpts{backup: true},
-			user{rewriteHS: onBackup(Response{Status: 404, Body: []byte(`{"errcode":"M_NOT_FOUND","error":"No current backup version"}`)})},
+		{"no current backup on the homeserver", "msc4388", qr.Login, worldOpts{Backup: true},
+			user{RewriteHS: onBackup(Response{Status: 404, Body: []byte(`{"errcode":"M_NOT_FOUND","error":"No current backup version"}`)})},
 			BackupMissing, 1},
-		{"another algorithm", "msc4388", qr.Login, worldOpts{backup: true},
-			user{rewriteHS: onBackup(Response{Status: 200, Body: []byte(`{"algorithm":"org.example.other","auth_data":{"public_key":"AAAA"},"version":"1"}`)})},
+		{"another algorithm", "msc4388", qr.Login, worldOpts{Backup: true},
+			user{RewriteHS: onBackup(Response{Status: 200, Body: []byte(`{"algorithm":"org.example.other","auth_data":{"public_key":"AAAA"},"version":"1"}`)})},
 			BackupUnusable, 1},
-		{"server error after every retry", "msc4388", qr.Login, worldOpts{backup: true},
-			user{rewriteHS: onBackup(Response{Status: 500, Body: []byte(`{}`)})}, BackupUnusable, 3},
-		{"answer lost after every retry", "msc4388", qr.Login, worldOpts{backup: true},
-			user{loseResponse: func(r Request) bool { return r.Path == homeserver.PathRoomKeysVersion }}, BackupUnusable, 3},
+		{"server error after every retry", "msc4388", qr.Login, worldOpts{Backup: true},
+			user{RewriteHS: onBackup(Response{Status: 500, Body: []byte(`{}`)})}, BackupUnusable, 3},
+		{"answer lost after every retry", "msc4388", qr.Login, worldOpts{Backup: true},
+			user{LoseResponse: func(r Request) bool { return r.Path == homeserver.PathRoomKeysVersion }}, BackupUnusable, 3},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.o.seed = 3
+			tc.o.Seed = 3
 			w := runPreset(t, tc.preset, tc.intent, tc.o, tc.u)
-			no, _ := w.succeeded(t)
-			if got := w.n.Facts().Backup; got != tc.want {
-				t.Fatalf("backup %s, want %s (detail %q)\n%s", got, tc.want, no.Detail, w.log.String())
+			no, _ := succeeded(t, w)
+			if got := w.N.Facts().Backup; got != tc.want {
+				t.Fatalf("backup %s, want %s (detail %q)\n%s", got, tc.want, no.Detail, w.Log())
 			}
-			if n := strings.Count(w.log.String(), "GET "+homeserver.PathRoomKeysVersion); n != tc.requests {
-				t.Fatalf("%d backup version requests, want %d\n%s", n, tc.requests, w.log.String())
+			if n := strings.Count(w.Log(), "GET "+homeserver.PathRoomKeysVersion); n != tc.requests {
+				t.Fatalf("%d backup version requests, want %d\n%s", n, tc.requests, w.Log())
 			}
 			if tc.want != BackupNone && !strings.HasPrefix(no.Detail, "backup") {
 				t.Fatalf("outcome detail %q does not report the backup", no.Detail)
@@ -83,29 +84,29 @@ func TestWhoamiCheck(t *testing.T) {
 		endCase
 		detail string // in N's outcome
 	}{
-		{endCase{"another device_id before m.login.success", "msc4388", qr.Reciprocate, worldOpts{}, user{rewriteHS: otherDevice},
+		{endCase{"another device_id before m.login.success", "msc4388", qr.Reciprocate, worldOpts{}, user{RewriteHS: otherDevice},
 			"failure whoami_mismatch (sent)", "failure user_cancelled (peer)"}, `device_id "OTHERDEVICE"`},
-		{endCase{"another device_id, N is G", "msc4388", qr.Login, worldOpts{}, user{rewriteHS: otherDevice},
+		{endCase{"another device_id, N is G", "msc4388", qr.Login, worldOpts{}, user{RewriteHS: otherDevice},
 			"failure whoami_mismatch (sent)", "failure user_cancelled (peer)"}, `device_id "OTHERDEVICE"`},
 		// Without whoami before m.login.success, N calls it after the secrets
 		// came: E has already ended, so only N learns of the mismatch.
 		{endCase{"another device_id after m.login.secrets", "msc4108-2024", qr.Reciprocate,
-			worldOpts{vEdit: func(v *variant.Variant) { v.Flow.Whoami = false },
-				hsEdit: func(c *homeserver.Config) { c.DeviceOnIssue = true }},
-			user{rewriteHS: otherDevice}, "failure whoami_mismatch (sent)", "success"}, `device_id "OTHERDEVICE"`},
-		{endCase{"another account than expected", "msc4388", qr.Reciprocate, worldOpts{nEdit: expect("@bob:lab.example")}, user{},
+			worldOpts{VEdit: func(v *variant.Variant) { v.Flow.Whoami = false },
+				HSEdit: func(c *homeserver.Config) { c.DeviceOnIssue = true }},
+			user{RewriteHS: otherDevice}, "failure whoami_mismatch (sent)", "success"}, `device_id "OTHERDEVICE"`},
+		{endCase{"another account than expected", "msc4388", qr.Reciprocate, worldOpts{NEdit: expect("@bob:lab.example")}, user{},
 			"failure whoami_mismatch (sent)", "failure user_cancelled (peer)"}, `user_id "` + aliceID + `"`},
-		{endCase{"the expected account", "msc4388", qr.Login, worldOpts{nEdit: expect(aliceID)}, user{}, "success", "success"}, ""},
+		{endCase{"the expected account", "msc4388", qr.Login, worldOpts{NEdit: expect(aliceID)}, user{}, "success", "success"}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.o.seed = 5
+			tc.o.Seed = 5
 			w := tc.run(t)
-			no := w.n.Outcome()
+			no := w.N.Outcome()
 			if !strings.Contains(no.Detail, tc.detail) {
 				t.Fatalf("N detail %q lacks %q", no.Detail, tc.detail)
 			}
-			if tc.wantN != "success" && w.hs.CrossSigned(aliceID, no.DeviceID) {
+			if tc.wantN != "success" && w.HS.CrossSigned(aliceID, no.DeviceID) {
 				t.Fatal("the device was cross-signed despite the mismatch")
 			}
 		})

@@ -1,4 +1,4 @@
-package login
+package login_test
 
 import (
 	"testing"
@@ -16,11 +16,11 @@ func BenchmarkLogin(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
-				w := newWorld(b, v, worldOpts{nIntent: qr.Reciprocate, seed: uint64(i)}, user{})
-				w.quiet = true
-				w.run()
-				if !w.n.Outcome().Success {
-					b.Fatal(w.n.Outcome())
+				w := newWorld(b, v, worldOpts{NIntent: qr.Reciprocate, Seed: uint64(i)}, user{})
+				w.Quiet = true
+				w.Run()
+				if !w.N.Outcome().Success {
+					b.Fatal(w.N.Outcome())
 				}
 			}
 		})

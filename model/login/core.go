@@ -5,17 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"qrlab/model/wire"
 	"strconv"
 	"strings"
 
 	"qrlab/model/channel"
-	"qrlab/model/homeserver"
 	"qrlab/model/msg"
-	"qrlab/model/oauth"
 	"qrlab/model/qr"
 	"qrlab/model/rendezvous"
 	"qrlab/model/variant"
+	"qrlab/model/wire"
+	"qrlab/model/wire/canonicaljson"
 )
 
 // mbOp is the rendezvous operation in flight.
@@ -43,16 +42,31 @@ const (
 	tDevicePoll
 )
 
-// route is what core.route made of an input.
+// route is where core.route sends an input.
 type route uint8
 
 const (
 	routeIgnore  route = iota // consumed (stale, retried, polled again) or terminal
-	routeMailbox              // a mailbox event: core.ev (and core.data)
-	routeAPI                  // the response to an API request: core.resp
-	routeTimer                // a machine timer fired: core.fired
+	routeMailbox              // a mailbox event: routed.ev (and routed.data)
+	routeAPI                  // the response to an API request: routed.resp
+	routeTimer                // a machine timer fired: routed.fired
 	routeUser                 // a user input
 )
+
+// routed is what core.route made of an input: where it goes and what it
+// carries there.
+type routed struct {
+	kind  route
+	ev    mbEvent  // routeMailbox
+	data  string   // routeMailbox with evData: the payload the peer wrote
+	resp  Response // routeAPI
+	fired purpose  // routeTimer
+}
+
+// Shorthands for the results of route.
+var ignored = routed{}
+
+func toMailbox(ev mbEvent) routed { return routed{kind: routeMailbox, ev: ev} }
 
 // mbEvent is what the mailbox tells its machine.
 type mbEvent uint8
@@ -80,11 +94,11 @@ type device interface {
 	message(m msg.Message)
 	// user: the user inputs core does not handle itself.
 	user(in Input)
-	// api: the answer to an API request, in core.resp.
-	api()
-	// timerFired: a machine timer fired (core.fired); the deadline is
+	// api: the answer to an API request.
+	api(r Response)
+	// timerFired: the machine timer of purpose p fired; the deadline is
 	// core's own.
-	timerFired()
+	timerFired(p purpose)
 }
 
 // core is what both machines share: the rendezvous client with its turn
@@ -101,6 +115,9 @@ type core struct {
 	rnd    io.Reader
 	opts   []msg.Option
 	etag   bool
+	// codec builds the rendezvous requests and parses the answers of the
+	// flavour.
+	codec rendezvous.Client
 
 	dev        device    // the machine embedding this core
 	gIntent    qr.Intent // the intent of the QR code this device shows as G
@@ -148,12 +165,6 @@ type core struct {
 	codeOK  bool // G: the user typed the right check code
 	gpKey   channel.PublicKey
 
-	// Results of route.
-	ev    mbEvent
-	data  string
-	resp  Response
-	fired purpose
-
 	out Outcome
 
 	// mut are the variant's mutations (deliberate defects for the lab's
@@ -198,7 +209,8 @@ func (c *core) init(v variant.Variant, rnd io.Reader) error {
 	if c.rv, err = v.RendezvousConfig(); err != nil {
 		return fmt.Errorf("login: %w", err)
 	}
-	c.etag = c.rv.Flavour == rendezvous.FlavourETag
+	c.codec = rendezvous.NewClient(c.rv.Flavour)
+	c.etag = c.codec.ETag()
 	c.opts = []msg.Option{msg.WithGeneration(v.Generation())}
 	if v.Messages.StrictDecode {
 		c.opts = append(c.opts, msg.DisallowUnknownFields())
@@ -241,15 +253,15 @@ func (c *core) Step(now Millis, in Input) []Effect {
 	if c.state.Terminal() {
 		return c.fx
 	}
-	switch c.route(in) {
+	switch rt := c.route(in); rt.kind {
 	case routeUser:
 		c.user(in)
 	case routeMailbox:
-		c.mailbox()
+		c.mailbox(rt.ev, rt.data)
 	case routeAPI:
-		c.dev.api()
+		c.dev.api(rt.resp)
 	case routeTimer:
-		c.dev.timerFired()
+		c.dev.timerFired(rt.fired)
 	}
 	return c.fx
 }
@@ -306,10 +318,10 @@ func (c *core) user(in Input) {
 	}
 }
 
-// mailbox handles a mailbox event: the handshake here, the rest by the
-// device.
-func (c *core) mailbox() {
-	switch c.ev {
+// mailbox handles a mailbox event (data: the payload of evData): the
+// handshake here, the rest by the device.
+func (c *core) mailbox(ev mbEvent, data string) {
+	switch ev {
 	case evCreated:
 		c.showQR(c.gIntent, c.rvBase, c.qrServer)
 	case evRead:
@@ -319,13 +331,13 @@ func (c *core) mailbox() {
 	case evData:
 		switch c.state {
 		case StateWaitingInitiate:
-			c.accept()
+			c.accept(data)
 		case StateWaitingOk:
-			if c.loginOk() {
+			if c.loginOk(data) {
 				c.dev.channelUp()
 			}
 		default:
-			if m, ok := c.openMsg(); ok {
+			if m, ok := c.openMsg(data); ok {
 				c.dev.message(m)
 			}
 		}
@@ -394,13 +406,14 @@ func (c *core) cancelDeadline() {
 	}
 }
 
-// route sorts an input: stale responses and timers are dropped, transport
-// failures retried, rendezvous responses turned into mailbox events.
-func (c *core) route(in Input) route {
+// route sorts an input and returns where it goes: stale responses and timers
+// are dropped, transport failures retried, rendezvous responses turned into
+// mailbox events.
+func (c *core) route(in Input) routed {
 	switch in.Kind {
 	case InputResponse:
 		if in.ID == 0 || in.ID != c.inflight {
-			return routeIgnore
+			return ignored
 		}
 		c.inflight = 0
 		r := in.Response
@@ -408,53 +421,57 @@ func (c *core) route(in Input) route {
 			if c.tries < c.v.Timing.HTTPRetries {
 				c.tries++
 				c.setTimer(tRetry, Millis(c.v.Timing.RetryBackoffMillis))
-				return routeIgnore
+				return ignored
 			}
 			if c.op == opAPI && c.soft {
-				c.resp = r
-				return routeAPI
+				return routed{kind: routeAPI, resp: r}
 			}
 			if r.Status == 0 {
 				c.failLocal(ReasonTimeout, fmt.Sprintf("%s %s: no answer after %d tries", c.req.Method, c.req.Path, c.tries+1))
 			} else {
 				c.failLocal(ReasonHTTPError, fmt.Sprintf("%s %s: status %d after %d tries", c.req.Method, c.req.Path, r.Status, c.tries+1))
 			}
-			return routeIgnore
+			return ignored
 		}
 		if c.op == opAPI {
-			c.resp = r
-			return routeAPI
+			return routed{kind: routeAPI, resp: r}
 		}
 		return c.mailboxResponse(r)
 	case InputTimer:
-		if in.ID != 0 && in.ID == c.deadline {
-			c.deadline = 0
-			c.failSend(c.deadReason, c.deadDetail)
-			return routeIgnore
-		}
-		if in.ID == 0 || in.ID != c.timer {
-			return routeIgnore
-		}
-		p := c.timerPurpose
-		c.timer, c.timerPurpose = 0, tNone
-		switch p {
-		case tRetry:
-			c.reissue()
-			return routeIgnore
-		case tPoll:
-			c.issuePoll()
-			return routeIgnore
-		}
-		c.fired = p
-		return routeTimer
+		return c.timerInput(in.ID)
 	case InputStart, InputScanned, InputCheckCode, InputBrowserOpened, InputBrowserFailed, InputConsent,
 		InputConfirmAccount, InputCancel:
-		return routeUser
+		return routed{kind: routeUser}
 	}
-	return routeIgnore
+	return ignored
 }
 
-// Rendezvous requests.
+// timerInput routes a timer: the deadline ends the login, a retry or poll
+// timer reissues its request, a machine timer goes to the device.
+func (c *core) timerInput(id uint64) routed {
+	if id != 0 && id == c.deadline {
+		c.deadline = 0
+		c.failSend(c.deadReason, c.deadDetail)
+		return ignored
+	}
+	if id == 0 || id != c.timer {
+		return ignored
+	}
+	p := c.timerPurpose
+	c.timer, c.timerPurpose = 0, tNone
+	switch p {
+	case tRetry:
+		c.reissue()
+		return ignored
+	case tPoll:
+		c.issuePoll()
+		return ignored
+	}
+	return routed{kind: routeTimer, fired: p}
+}
+
+// Rendezvous requests: the codec writes them, core adds URLs and the
+// bearer token.
 
 func (c *core) createURL() string {
 	return strings.TrimSuffix(c.rvBase, "/") + c.rv.Prefixes[0]
@@ -465,7 +482,7 @@ func (c *core) createURL() string {
 func (c *core) discoverRendezvous() {
 	var h Header
 	if c.bearer != "" {
-		h = oauth.NewHeader("Authorization", "Bearer "+c.bearer)
+		h = wire.NewHeader("Authorization", "Bearer "+c.bearer)
 	}
 	c.issue(opDiscover, TargetRendezvous, "GET", c.createURL(), h, nil)
 }
@@ -473,25 +490,20 @@ func (c *core) discoverRendezvous() {
 // rendezvousDiscovered handles the discovery answer: create, or end the login.
 func (c *core) rendezvousDiscovered(r Response) {
 	if r.Status == 200 {
-		obj, err := homeserver.ParseJSON(r.Body)
-		if err == nil {
-			if v, ok := obj.Get("create_available"); ok && v.Kind == homeserver.Bool {
-				if v.Bool {
-					c.create()
-					return
-				}
-				c.failLocal(ReasonRendezvousUnavailable, "rendezvous discovery: create_available is false")
-				return
-			}
+		available, err := rendezvous.ParseDiscovery(rvResponse(r))
+		switch {
+		case err != nil:
+			c.failLocal(ReasonRendezvousUnavailable, "rendezvous discovery: no create_available in the answer")
+		case available:
+			c.create()
+		default:
+			c.failLocal(ReasonRendezvousUnavailable, "rendezvous discovery: create_available is false")
 		}
-		c.failLocal(ReasonRendezvousUnavailable, "rendezvous discovery: no create_available in the answer")
 		return
 	}
 	detail := fmt.Sprintf("rendezvous discovery: status %d", r.Status)
-	if obj, err := homeserver.ParseJSON(r.Body); err == nil {
-		if code, ok := str(&obj, "errcode"); ok {
-			detail += " " + code
-		}
+	if code, ok := rendezvous.Errcode(r.Body); ok {
+		detail += " " + code
 	}
 	c.failLocal(ReasonRendezvousUnavailable, detail)
 }
@@ -505,11 +517,7 @@ func (c *core) nextTxnID() string {
 }
 
 func (c *core) create() {
-	h := oauth.NewHeader("Content-Type", oauth.ContentTypeJSON)
-	body := []byte(`{"data":""}`)
-	if c.etag {
-		h, body = oauth.NewHeader("Content-Type", "text/plain", "Content-Length", "0"), nil
-	}
+	h, body := c.codec.Create("")
 	if c.bearer != "" {
 		h.Add("Authorization", "Bearer "+c.bearer)
 	}
@@ -521,11 +529,7 @@ func (c *core) read() {
 }
 
 func (c *core) issuePoll() {
-	var h Header
-	if c.etag && c.token != "" {
-		h = oauth.NewHeader("If-None-Match", c.token)
-	}
-	c.issue(opPoll, TargetRendezvous, "GET", c.sessURL, h, nil)
+	c.issue(opPoll, TargetRendezvous, "GET", c.sessURL, c.codec.Poll(c.token), nil)
 }
 
 // startPolling begins reading the mailbox for the other side's turn.
@@ -536,25 +540,14 @@ func (c *core) startPolling() {
 
 func (c *core) put(payload string) {
 	c.pending = payload
-	if c.etag {
-		c.issue(opPut, TargetRendezvous, "PUT", c.sessURL,
-			oauth.NewHeader("Content-Type", "text/plain", "If-Match", c.token, "Content-Length", strconv.Itoa(len(payload))),
-			[]byte(payload))
-		return
-	}
-	b := make([]byte, 0, 40+len(c.token)+len(payload))
-	b = append(b, `{"sequence_token":`...)
-	b = oauth.AppendJSONString(b, c.token)
-	b = append(b, `,"data":`...)
-	b = oauth.AppendJSONString(b, payload)
-	b = append(b, '}')
+	h, body := c.codec.Put(c.token, payload)
 	url := c.sessURL
-	if c.v.Rendezvous.PutTxnID {
+	if !c.etag && c.v.Rendezvous.PutTxnID {
 		// A fresh ID per write; a retry of this write (reissue) resends the
 		// same URL, so the server replays its recorded outcome.
-		url += "/" + c.nextTxnID()
+		url = rendezvous.PutURL(url, c.nextTxnID())
 	}
-	c.issue(opPut, TargetRendezvous, "PUT", url, oauth.NewHeader("Content-Type", oauth.ContentTypeJSON), b)
+	c.issue(opPut, TargetRendezvous, "PUT", url, h, body)
 }
 
 func (c *core) deleteSession() {
@@ -566,166 +559,149 @@ func (c *core) deleteSession() {
 		Method: "DELETE", URL: c.sessURL, Path: c.sessPath, Timeout: Millis(c.v.Timing.HTTPTimeoutMillis)}})
 }
 
-// mailboxResponse interprets the answer to a rendezvous request by the
-// flavour's rules.
-func (c *core) mailboxResponse(r Response) route {
+// rvResponse is r as the rendezvous codec takes it.
+func rvResponse(r Response) *rendezvous.Response {
+	return &rendezvous.Response{Status: r.Status, Header: r.Header, Body: r.Body}
+}
+
+// mailboxResponse interprets the answer to a rendezvous request, parsed by
+// the flavour's codec.
+func (c *core) mailboxResponse(r Response) routed {
 	op := c.op
 	c.op = opNone
 	if op == opDiscover {
 		c.rendezvousDiscovered(r)
-		return routeIgnore
+		return ignored
 	}
 	if r.Status == 404 {
 		c.failLocal(ReasonRendezvousExpired, fmt.Sprintf("%s %s: 404", c.req.Method, c.req.Path))
-		return routeIgnore
+		return ignored
 	}
 	switch op {
 	case opCreate:
-		if r.Status != 200 && r.Status != 201 {
-			c.failLocal(ReasonHTTPError, fmt.Sprintf("rendezvous create: status %d", r.Status))
-			return routeIgnore
-		}
-		obj, err := homeserver.ParseJSON(r.Body)
-		if c.etag {
-			u, ok := str(&obj, "url")
-			tok := r.Header.Get("ETag")
-			if err != nil || !ok || tok == "" || !strings.Contains(u, "://") {
-				c.failLocal(ReasonHTTPError, "rendezvous create: no url or ETag")
-				return routeIgnore
-			}
-			c.sessURL, c.token = u, tok
-		} else {
-			id, ok1 := str(&obj, "id")
-			tok, ok2 := str(&obj, "sequence_token")
-			if err != nil || !ok1 || !ok2 || id == "" {
-				c.failLocal(ReasonHTTPError, "rendezvous create: no id or sequence_token")
-				return routeIgnore
-			}
-			c.rvID, c.token = id, tok
-			c.sessURL = c.createURL() + "/" + id
-		}
-		c.sessPath = pathOf(c.sessURL)
-		c.hasSession = true
-		c.lastWritten = ""
-		c.ev = evCreated
-		return routeMailbox
+		return c.created(r)
 	case opRead, opPoll, opReread:
 		if c.etag && r.Status == 304 && op != opRead {
 			return c.unchanged()
 		}
 		if r.Status != 200 {
 			c.failLocal(ReasonHTTPError, fmt.Sprintf("rendezvous GET: status %d", r.Status))
-			return routeIgnore
+			return ignored
 		}
-		data, tok, ok := c.decodeRead(r)
-		if !ok {
+		d, t, err := c.codec.ParseRead(rvResponse(r))
+		if err != nil {
 			c.failLocal(ReasonHTTPError, "rendezvous GET: malformed answer")
-			return routeIgnore
+			return ignored
 		}
-		switch op {
-		case opRead:
-			c.token, c.lastRead = tok, data
-			c.ev = evRead
-			return routeMailbox
-		case opReread:
-			switch {
-			case data == c.pending:
-				// The refused PUT was a retry of a write that had landed
-				// (its answer was lost): the mailbox holds our payload, so
-				// it is sent. Writing it again would put a second copy
-				// behind the peer's back.
-				c.token, c.lastWritten = tok, c.pending
-				c.startPolling()
-				c.ev = evSent
-				return routeMailbox
-			case data != c.lastRead && data != "":
-				// The peer has written since: it answered our landed write
-				// (or wrote out of turn). Overwriting its message would
-				// lose it; count ours as sent and let the next poll, still
-				// on the old token, read the peer's.
-				c.lastWritten = c.pending
-				c.startPolling()
-				c.ev = evSent
-				return routeMailbox
-			}
-			c.token = tok
-			c.put(c.pending)
-			return routeIgnore
-		}
-		// A poll: new only if the token moved and the payload is neither
-		// ours nor one we already read (a stale or duplicated read).
-		if tok == c.token || data == c.lastWritten || data == c.lastRead || data == "" {
-			return c.unchanged()
-		}
-		c.prevToken, c.token, c.lastRead = c.token, tok, data
-		c.data = data
-		c.ev = evData
-		return routeMailbox
+		return c.readAnswer(op, string(d), t)
 	case opPut:
-		if r.Status == 412 || r.Status == 409 {
+		tok, err := c.codec.ParseWritten(rvResponse(r))
+		switch {
+		case errors.Is(err, rendezvous.ErrAnswerConflict):
 			return c.conflict()
-		}
-		if r.Status != 200 && r.Status != 202 {
+		case errors.Is(err, rendezvous.ErrAnswerStatus):
 			c.failLocal(ReasonHTTPError, fmt.Sprintf("rendezvous PUT: status %d", r.Status))
-			return routeIgnore
-		}
-		var tok string
-		if c.etag {
-			tok = r.Header.Get("ETag")
-		} else if obj, err := homeserver.ParseJSON(r.Body); err == nil {
-			tok, _ = str(&obj, "sequence_token")
-		}
-		if tok == "" {
+			return ignored
+		case err != nil:
 			c.failLocal(ReasonHTTPError, "rendezvous PUT: no new token")
-			return routeIgnore
+			return ignored
 		}
 		c.token, c.lastWritten = tok, c.pending
 		c.startPolling()
-		c.ev = evSent
-		return routeMailbox
+		return toMailbox(evSent)
 	}
-	return routeIgnore
+	return ignored
 }
 
-func (c *core) unchanged() route {
+// created takes the answer to the create: the session exists.
+func (c *core) created(r Response) routed {
+	cr, err := c.codec.ParseCreate(rvResponse(r))
+	switch {
+	case errors.Is(err, rendezvous.ErrAnswerStatus):
+		c.failLocal(ReasonHTTPError, fmt.Sprintf("rendezvous create: status %d", r.Status))
+		return ignored
+	case err != nil && c.etag:
+		c.failLocal(ReasonHTTPError, "rendezvous create: no url or ETag")
+		return ignored
+	case err != nil:
+		c.failLocal(ReasonHTTPError, "rendezvous create: no id or sequence_token")
+		return ignored
+	}
+	c.token = cr.Token
+	if c.etag {
+		c.sessURL = cr.URL
+	} else {
+		c.rvID = cr.ID
+		c.sessURL = c.createURL() + "/" + cr.ID
+	}
+	c.sessPath = pathOf(c.sessURL)
+	c.hasSession = true
+	c.lastWritten = ""
+	return toMailbox(evCreated)
+}
+
+// readAnswer takes the payload and token a GET answered.
+func (c *core) readAnswer(op mbOp, data, tok string) routed {
+	switch op {
+	case opRead:
+		c.token, c.lastRead = tok, data
+		return toMailbox(evRead)
+	case opReread:
+		switch {
+		case data == c.pending:
+			// The refused PUT was a retry of a write that had landed
+			// (its answer was lost): the mailbox holds our payload, so
+			// it is sent. Writing it again would put a second copy
+			// behind the peer's back.
+			c.token, c.lastWritten = tok, c.pending
+			c.startPolling()
+			return toMailbox(evSent)
+		case data != c.lastRead && data != "":
+			// The peer has written since: it answered our landed write
+			// (or wrote out of turn). Overwriting its message would
+			// lose it; count ours as sent and let the next poll, still
+			// on the old token, read the peer's.
+			c.lastWritten = c.pending
+			c.startPolling()
+			return toMailbox(evSent)
+		}
+		c.token = tok
+		c.put(c.pending)
+		return ignored
+	}
+	// A poll: new only if the token moved and the payload is neither
+	// ours nor one we already read (a stale or duplicated read).
+	if tok == c.token || data == c.lastWritten || data == c.lastRead || data == "" {
+		return c.unchanged()
+	}
+	c.prevToken, c.token, c.lastRead = c.token, tok, data
+	return routed{kind: routeMailbox, ev: evData, data: data}
+}
+
+func (c *core) unchanged() routed {
 	next := Millis(float64(c.pollEvery) * c.v.Timing.PollBackoffFactor)
 	c.pollEvery = min(next, Millis(c.v.Timing.PollBackoffMaxMillis))
 	c.setTimer(tPoll, c.pollEvery)
-	return routeIgnore
+	return ignored
 }
 
 // conflict applies the write-conflict knob to a refused PUT.
-func (c *core) conflict() route {
+func (c *core) conflict() routed {
 	switch c.v.Flow.WriteConflict {
 	case variant.ConflictIgnore:
 		// As the js-sdk: the message is silently lost; carry on as if sent.
 		c.lastWritten = c.pending
 		c.startPolling()
-		c.ev = evSent
-		return routeMailbox
+		return toMailbox(evSent)
 	case variant.ConflictRetry:
 		if c.conflicts < c.v.Timing.HTTPRetries {
 			c.conflicts++
 			c.issue(opReread, TargetRendezvous, "GET", c.sessURL, nil, nil)
-			return routeIgnore
+			return ignored
 		}
 	}
 	c.failLocal(ReasonWriteConflict, "rendezvous PUT refused as stale")
-	return routeIgnore
-}
-
-func (c *core) decodeRead(r Response) (data, tok string, ok bool) {
-	if c.etag {
-		tok = r.Header.Get("ETag")
-		return string(r.Body), tok, tok != ""
-	}
-	obj, err := homeserver.ParseJSON(r.Body)
-	if err != nil {
-		return "", "", false
-	}
-	data, ok1 := str(&obj, "data")
-	tok, ok2 := str(&obj, "sequence_token")
-	return data, tok, ok1 && ok2
+	return ignored
 }
 
 // Channel helpers.
@@ -758,10 +734,10 @@ func (c *core) sealSend(m msg.Message) bool {
 	return true
 }
 
-// openMsg opens the payload just read and decodes it. On failure it has
+// openMsg opens the payload data just read and decodes it. On failure it has
 // already ended the login with the right reason.
-func (c *core) openMsg() (msg.Message, bool) {
-	pt, err := c.ch.Open(c.data, c.aad(c.prevToken))
+func (c *core) openMsg(data string) (msg.Message, bool) {
+	pt, err := c.ch.Open(data, c.aad(c.prevToken))
 	if err != nil {
 		c.failLocal(ReasonChannelIntegrity, err.Error())
 		return nil, false
@@ -920,17 +896,17 @@ func (c *core) failSendAs(r Reason, wire msg.Reason, detail string) {
 
 // Small helpers.
 
-func str(v *homeserver.Value, key string) (string, bool) {
+func str(v *canonicaljson.Value, key string) (string, bool) {
 	m, ok := v.Get(key)
-	if !ok || m.Kind != homeserver.String {
+	if !ok || m.Kind != canonicaljson.String {
 		return "", false
 	}
 	return m.Str, true
 }
 
-func num(v *homeserver.Value, key string) (int64, bool) {
+func num(v *canonicaljson.Value, key string) (int64, bool) {
 	m, ok := v.Get(key)
-	if !ok || m.Kind != homeserver.Int {
+	if !ok || m.Kind != canonicaljson.Int {
 		return 0, false
 	}
 	return m.Int, true

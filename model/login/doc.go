@@ -30,7 +30,9 @@
 //
 // # Taking turns on the mailbox
 //
-// The rendezvous session holds one payload, so the machines take turns:
+// The rendezvous session holds one payload, so the machines take turns.
+// The requests are built and the answers parsed by the flavour's
+// rendezvous.Client; what follows is what the machines make of them.
 //
 //   - After a successful PUT a machine polls (GET every poll interval, with
 //     the variant's backoff) until the other side writes; it is then its turn

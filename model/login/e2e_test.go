@@ -1,8 +1,9 @@
-package login
+package login_test
 
 import (
 	"testing"
 
+	. "qrlab/model/login"
 	"qrlab/model/qr"
 	"qrlab/model/variant"
 )
@@ -15,23 +16,23 @@ func TestEndToEnd(t *testing.T) {
 		for _, intent := range []qr.Intent{qr.Login, qr.Reciprocate} {
 			t.Run(name+"/"+intent.String(), func(t *testing.T) {
 				v := variant.MustLoad(name)
-				w := newWorld(t, v, worldOpts{nIntent: intent, seed: 7, backup: true}, user{})
-				w.run()
-				no, eo := w.succeeded(t)
+				w := newWorld(t, v, worldOpts{NIntent: intent, Seed: 7, Backup: true}, user{})
+				w.Run()
+				no, eo := succeeded(t, w)
 				if no.UserID != aliceID || no.DeviceID != eo.DeviceID {
 					t.Fatalf("N signed in as %s/%s, E saw %s", no.UserID, no.DeviceID, eo.DeviceID)
 				}
-				if err := w.hs.VerifyDevice(aliceID, no.DeviceID); err != nil || !w.hs.CrossSigned(aliceID, no.DeviceID) {
-					t.Fatalf("device %s not cross-signed: %v\n%s", no.DeviceID, err, w.log.String())
+				if err := w.HS.VerifyDevice(aliceID, no.DeviceID); err != nil || !w.HS.CrossSigned(aliceID, no.DeviceID) {
+					t.Fatalf("device %s not cross-signed: %v\n%s", no.DeviceID, err, w.Log())
 				}
-				if b := w.n.Facts().Backup; b != BackupConnected {
-					t.Fatalf("backup %s, want connected\n%s", b, w.log.String())
+				if b := w.N.Facts().Backup; b != BackupConnected {
+					t.Fatalf("backup %s, want connected\n%s", b, w.Log())
 				}
-				if w.earlySecrets {
+				if w.EarlySecrets() {
 					t.Fatal("secrets sealed before the check code was confirmed")
 				}
 				if testing.Verbose() {
-					t.Logf("\n%s", w.log.String())
+					t.Logf("\n%s", w.Log())
 				}
 			})
 		}

@@ -8,9 +8,9 @@ import (
 	"qrlab/model/channel"
 	"qrlab/model/homeserver"
 	"qrlab/model/msg"
-	"qrlab/model/oauth"
 	"qrlab/model/qr"
 	"qrlab/model/variant"
+	"qrlab/model/wire"
 )
 
 // ExistingDeviceConfig is what the signed-in device holds.
@@ -166,8 +166,8 @@ func (e *ExistingDevice) message(m msg.Message) {
 
 func (e *ExistingDevice) getDevice() {
 	e.issue(opAPI, TargetHomeserver, "GET",
-		strings.TrimSuffix(e.cfg.BaseURL, "/")+homeserver.PathDevicesPrefix+oauth.PathEscape(e.proto.DeviceID),
-		oauth.NewHeader("Authorization", "Bearer "+e.cfg.AccessToken), nil)
+		homeserver.DeviceURL(e.cfg.BaseURL, e.proto.DeviceID),
+		wire.NewHeader("Authorization", "Bearer "+e.cfg.AccessToken), nil)
 }
 
 // checkDevice asks the homeserver whether the device ID is taken. With the
@@ -183,8 +183,7 @@ func (e *ExistingDevice) checkDevice() {
 	e.soft = e.v.Flow.DeviceCheckError == variant.DeviceCheckAlreadyExists
 }
 
-func (e *ExistingDevice) api() {
-	r := e.resp
+func (e *ExistingDevice) api(r Response) {
 	switch e.state {
 	case StateCheckingDevice:
 		switch r.Status {
@@ -244,8 +243,8 @@ func (e *ExistingDevice) sendAccepted() {
 	}
 }
 
-func (e *ExistingDevice) timerFired() {
-	if e.fired == tDevicePoll && e.state == StateWaitingDevice {
+func (e *ExistingDevice) timerFired(p purpose) {
+	if p == tDevicePoll && e.state == StateWaitingDevice {
 		e.getDevice()
 	}
 }

@@ -1,8 +1,13 @@
-package login
+package login_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
+	. "qrlab/model/login"
+	"qrlab/model/login/logintest"
+	"qrlab/model/msg"
 	"qrlab/model/qr"
 	"qrlab/model/variant"
 )
@@ -35,13 +40,6 @@ type tbf interface {
 	Fatalf(format string, args ...any)
 }
 
-type stepper interface {
-	Step(Millis, Input) []Effect
-	State() State
-	Facts() Facts
-	CheckCode() string
-}
-
 // fuzzDriver runs the real world for a fuzzed number of events, then takes
 // one machine over and feeds it fuzzed inputs, then lets its requests fail
 // and its timers fire until it ends.
@@ -54,47 +52,18 @@ func fuzzDriver(t tbf, data []byte, onN bool) {
 	if data[1]&1 == 1 {
 		intent = qr.Reciprocate
 	}
-	w := newWorld(t, v, worldOpts{nIntent: intent, seed: uint64(data[1]), backup: data[1]&2 != 0}, user{})
-	w.start()
-	for i := 0; i < int(data[2])*2 && w.q.Len() > 0; i++ {
-		w.next()
+	w := newWorld(t, v, worldOpts{NIntent: intent, Seed: uint64(data[1]), Backup: data[1]&2 != 0}, user{})
+	w.Start()
+	for i := 0; i < int(data[2])*2 && w.Len() > 0; i++ {
+		w.Next()
 	}
-	var m stepper = w.e
+	var m logintest.Machine = w.E
 	if onN {
-		m = w.n
+		m = w.N
 	}
-	// What the machine is owed: pending responses and timers from the prefix.
-	var reqs []Request
-	var timers []Effect
-	var owed []Input
-	for _, ev := range w.q {
-		if ev.fn == nil && ev.toN == onN {
-			owed = append(owed, ev.in)
-		}
-	}
-	now := w.now
-	check := func(fx []Effect) {
-		for _, f := range fx {
-			switch f.Kind {
-			case EffectRequest:
-				reqs = append(reqs, f.Request)
-			case EffectSetTimer:
-				timers = append(timers, f)
-			case EffectChannel:
-				if f.Sealed && f.MsgType == "m.login.secrets" {
-					fa := m.Facts()
-					if (fa.Generator && !fa.CodeConfirmed) || !fa.DeviceChecked || !fa.SuccessReceived {
-						t.Fatalf("secrets sealed too early: %+v", fa)
-					}
-				}
-				if f.Sealed && f.MsgType == "m.login.protocol" {
-					if fa := m.Facts(); fa.Generator && !fa.CodeConfirmed {
-						t.Fatalf("m.login.protocol sealed before the check code: %+v", fa)
-					}
-				}
-			}
-		}
-	}
+	// The machine is now ours: nothing answers it but the fuzzed inputs.
+	d := &logintest.Driver{M: m, Now: w.Now(), Watch: func(f Effect) { checkEarly(t, m, f) }}
+	owed := w.Pending(onN) // pending responses and timers from the prefix
 	rest := data[3:]
 	next := func() byte {
 		if len(rest) == 0 {
@@ -105,22 +74,22 @@ func fuzzDriver(t tbf, data []byte, onN bool) {
 		return b
 	}
 	for len(rest) > 0 {
-		now += Millis(next()) * 50
+		d.Now += Millis(next()) * 50
 		var in Input
 		switch op := next() % 8; op {
 		case 0, 1: // a fuzzed answer to the latest request
-			if len(reqs) == 0 {
+			if len(d.Requests) == 0 {
 				continue
 			}
-			r := reqs[len(reqs)-1]
+			r := d.Requests[len(d.Requests)-1]
 			in = Input{Kind: InputResponse, ID: r.ID, Response: Response{Status: fuzzStatuses[int(next())%len(fuzzStatuses)],
 				Body: fuzzBodies[int(next())%len(fuzzBodies)], Header: Header{{Name: "ETag", Value: `"e` + string('0'+rune(next()%10)) + `"`}}}}
 		case 2: // the real answer to the latest request
-			if len(reqs) == 0 {
+			if len(d.Requests) == 0 {
 				continue
 			}
-			r := reqs[len(reqs)-1]
-			in = Input{Kind: InputResponse, ID: r.ID, Response: w.serve(r)}
+			r := d.Requests[len(d.Requests)-1]
+			in = Input{Kind: InputResponse, ID: r.ID, Response: w.Serve(r)}
 		case 3: // something owed from the prefix, possibly stale
 			if len(owed) == 0 {
 				continue
@@ -128,10 +97,10 @@ func fuzzDriver(t tbf, data []byte, onN bool) {
 			i := int(next()) % len(owed)
 			in = owed[i]
 		case 4: // a timer
-			if len(timers) == 0 {
+			if len(d.Timers) == 0 {
 				continue
 			}
-			in = Input{Kind: InputTimer, ID: timers[int(next())%len(timers)].Timer}
+			in = Input{Kind: InputTimer, ID: d.Timers[int(next())%len(d.Timers)].Timer}
 		case 5: // a user action
 			k := InputKind(int(InputStart) + int(next())%10)
 			in = Input{Kind: k, OK: next()&1 == 1, Text: m.CheckCode()}
@@ -146,30 +115,53 @@ func fuzzDriver(t tbf, data []byte, onN bool) {
 		default: // a random ID
 			in = Input{Kind: InputKind(next() % 12), ID: uint64(next())}
 		}
-		check(m.Step(now, in))
+		d.Feed(in)
 	}
-	// The fuzzed prefix is over: every request fails, every timer fires,
-	// and a user still waited for cancels.
-	for i := 0; i < 400 && !m.State().Terminal(); i++ {
-		now += 1000
+	drain(t, d)
+}
+
+// drain ends the fuzzed prefix: every request fails, every timer fires,
+// and a user still waited for cancels, until the machine ends.
+func drain(t tbf, d *logintest.Driver) {
+	for i := 0; i < 400 && !d.M.State().Terminal(); i++ {
+		d.Now += 1000
 		switch {
-		case len(reqs) > 0:
-			r := reqs[len(reqs)-1]
-			reqs = reqs[:0]
-			check(m.Step(now, Input{Kind: InputResponse, ID: r.ID}))
-		case len(timers) > 0:
-			f := timers[0]
-			timers = timers[1:]
-			if f.At > now {
-				now = f.At
+		case len(d.Requests) > 0:
+			r := d.Requests[len(d.Requests)-1]
+			d.Requests = d.Requests[:0]
+			d.Feed(Input{Kind: InputResponse, ID: r.ID})
+		case len(d.Timers) > 0:
+			f := d.Timers[0]
+			d.Timers = d.Timers[1:]
+			if f.At > d.Now {
+				d.Now = f.At
 			}
-			check(m.Step(now, Input{Kind: InputTimer, ID: f.Timer}))
+			d.Feed(Input{Kind: InputTimer, ID: f.Timer})
 		default:
-			check(m.Step(now, Input{Kind: InputCancel}))
+			d.Feed(Input{Kind: InputCancel})
 		}
 	}
-	if !m.State().Terminal() {
-		t.Fatalf("not terminal after the drain: %s", m.State())
+	if !d.M.State().Terminal() {
+		t.Fatalf("not terminal after the drain: %s", d.M.State())
+	}
+}
+
+// checkEarly fails the test when m seals the secrets or m.login.protocol
+// before the facts allow it.
+func checkEarly(t tbf, m logintest.Machine, f Effect) {
+	if f.Kind != EffectChannel || !f.Sealed {
+		return
+	}
+	if f.MsgType == "m.login.secrets" {
+		fa := m.Facts()
+		if (fa.Generator && !fa.CodeConfirmed) || !fa.DeviceChecked || !fa.SuccessReceived {
+			t.Fatalf("secrets sealed too early: %+v", fa)
+		}
+	}
+	if f.MsgType == "m.login.protocol" {
+		if fa := m.Facts(); fa.Generator && !fa.CodeConfirmed {
+			t.Fatalf("m.login.protocol sealed before the check code: %+v", fa)
+		}
 	}
 }
 
@@ -186,4 +178,53 @@ func FuzzExistingDeviceStep(f *testing.F) {
 	f.Add([]byte{1, 1, 40, 0, 2, 0, 1, 3, 1})
 	f.Add([]byte{4, 0, 120, 5, 0, 4, 7, 5, 9})
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzDriver(t, data, false) })
+}
+
+// recorder keeps the first failure instead of stopping the test.
+type recorder struct{ msg string }
+
+func (r *recorder) Helper() {}
+func (r *recorder) Fatal(args ...any) {
+	if r.msg == "" {
+		r.msg = fmt.Sprint(args...)
+	}
+}
+func (r *recorder) Fatalf(format string, args ...any) { r.Fatal(fmt.Sprintf(format, args...)) }
+
+// TestCheckEarly: the fuzz driver's check flags the facts of a machine that
+// sealed too early (mutants that do) and passes the honest one's. The fuzzed
+// runs seldom get that far, so this shows the check can fire at all.
+func TestCheckEarly(t *testing.T) {
+	cases := []struct {
+		mutation string
+		onN      bool // the machine checked: N, else E
+		msgType  string
+		want     string
+	}{
+		{variant.MutSecretsBeforeSuccess, false, msg.TypeSecrets, "secrets sealed too early"},
+		{variant.MutNoCheckCode, true, msg.TypeProtocol, "m.login.protocol sealed before the check code"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.mutation, func(t *testing.T) {
+			for _, mutant := range []bool{false, true} {
+				var o worldOpts
+				if mutant {
+					o.VEdit = mutate(tc.mutation)
+				}
+				w := runPreset(t, "msc4388", qr.Login, o, user{})
+				var m logintest.Machine = w.E
+				if tc.onN {
+					m = w.N
+				}
+				if !strings.Contains(w.Log(), map[bool]string{true: "N", false: "E"}[tc.onN]+" sealed "+tc.msgType+"\n") {
+					t.Fatalf("mutant %v: %s never sealed\n%s", mutant, tc.msgType, w.Log())
+				}
+				var r recorder
+				checkEarly(&r, m, Effect{Kind: EffectChannel, Sealed: true, MsgType: tc.msgType})
+				if flagged := strings.Contains(r.msg, tc.want); flagged != mutant {
+					t.Fatalf("mutant %v: check said %q", mutant, r.msg)
+				}
+			}
+		})
+	}
 }

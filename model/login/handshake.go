@@ -121,12 +121,12 @@ func (c *core) initiate() {
 	c.setState(StateSendingInitiate)
 }
 
-// accept opens LoginInitiate on G, answers LoginOk and asks for the code.
-func (c *core) accept() {
-	ch, pt, err := c.gen.Accept(c.data, c.aad(c.prevToken), c.rnd)
+// accept opens LoginInitiate (data) on G, answers LoginOk and asks for the code.
+func (c *core) accept(data string) {
+	ch, pt, err := c.gen.Accept(data, c.aad(c.prevToken), c.rnd)
 	if err != nil || string(pt) != channel.LoginInitiate {
 		if err != nil && c.cc.RetryAccept {
-			c.lastRead = c.data
+			c.lastRead = data
 			c.startPolling()
 			return
 		}
@@ -148,9 +148,9 @@ func (c *core) accept() {
 	c.setState(StateSendingOk)
 }
 
-// loginOk opens LoginOk on S and shows the check code.
-func (c *core) loginOk() bool {
-	pt, err := c.ch.Open(c.data, c.aad(c.prevToken))
+// loginOk opens LoginOk (data) on S and shows the check code.
+func (c *core) loginOk(data string) bool {
+	pt, err := c.ch.Open(data, c.aad(c.prevToken))
 	if err != nil || string(pt) != channel.LoginOk {
 		c.failLocal(ReasonChannelIntegrity, fmt.Sprintf("LoginOk: %v", err))
 		return false

@@ -1,4 +1,4 @@
-package login
+package login_test
 
 import (
 	"strings"
@@ -45,15 +45,15 @@ func TestKnobsHappyPath(t *testing.T) {
 				if err := v.Validate(); err != nil {
 					t.Fatal(err)
 				}
-				w := newWorld(t, v, worldOpts{nIntent: intent, seed: 21}, user{})
-				w.run()
-				no := w.n.Outcome()
-				if !no.Success || !w.e.Outcome().Success || !w.hs.CrossSigned(aliceID, no.DeviceID) {
-					t.Fatalf("N %s, E %s\n%s", no, w.e.Outcome(), w.log.String())
+				w := newWorld(t, v, worldOpts{NIntent: intent, Seed: 21}, user{})
+				w.Run()
+				no := w.N.Outcome()
+				if !no.Success || !w.E.Outcome().Success || !w.HS.CrossSigned(aliceID, no.DeviceID) {
+					t.Fatalf("N %s, E %s\n%s", no, w.E.Outcome(), w.Log())
 				}
 				if tc.check != nil {
-					if msg := tc.check(w.log.String()); msg != "" {
-						t.Fatalf("%s\n%s", msg, w.log.String())
+					if msg := tc.check(w.Log()); msg != "" {
+						t.Fatalf("%s\n%s", msg, w.Log())
 					}
 				}
 			})

@@ -14,6 +14,8 @@ import (
 	"qrlab/model/oauth"
 	"qrlab/model/qr"
 	"qrlab/model/variant"
+	"qrlab/model/wire"
+	"qrlab/model/wire/canonicaljson"
 )
 
 // NewDeviceConfig is what the new device knows before the login starts.
@@ -204,13 +206,12 @@ func (n *NewDevice) discover() {
 	n.issue(opAPI, TargetHomeserver, "GET", n.hsBase+homeserver.PathAuthMetadata, nil, nil)
 }
 
-func (n *NewDevice) api() {
-	r := n.resp
+func (n *NewDevice) api(r Response) {
 	switch n.state {
 	case StateDiscovering:
 		n.discovered(r)
 	case StateRegistering:
-		obj, err := homeserver.ParseJSON(r.Body)
+		obj, err := canonicaljson.Parse(r.Body)
 		id, ok := str(&obj, "client_id")
 		if (r.Status != 200 && r.Status != 201) || err != nil || !ok {
 			n.failSend(ReasonHTTPError, fmt.Sprintf("registration: status %d", r.Status))
@@ -223,7 +224,7 @@ func (n *NewDevice) api() {
 	case StatePollingToken:
 		n.tokenAnswer(r)
 	case StateWhoami:
-		obj, err := homeserver.ParseJSON(r.Body)
+		obj, err := canonicaljson.Parse(r.Body)
 		uid, ok := str(&obj, "user_id")
 		if r.Status != 200 || err != nil || !ok {
 			n.failSend(ReasonHTTPError, fmt.Sprintf("whoami: status %d", r.Status))
@@ -276,7 +277,7 @@ func (n *NewDevice) api() {
 func (n *NewDevice) connectBackup() {
 	n.setState(StateConnectingBackup)
 	n.issue(opAPI, TargetHomeserver, "GET", n.hsBase+homeserver.PathRoomKeysVersion,
-		oauth.NewHeader("Authorization", "Bearer "+n.accessToken), nil)
+		wire.NewHeader("Authorization", "Bearer "+n.accessToken), nil)
 	n.soft = true
 }
 
@@ -291,12 +292,12 @@ func (n *NewDevice) backupChecked(r Response) string {
 		n.backup = BackupMissing
 		return "backup: the homeserver has no current backup version"
 	}
-	obj, err := homeserver.ParseJSON(r.Body)
+	obj, err := canonicaljson.Parse(r.Body)
 	alg, ok1 := str(&obj, "algorithm")
 	version, ok2 := str(&obj, "version")
 	var pub string
 	ok3 := false
-	if ad, ok := obj.Get("auth_data"); ok && ad.Kind == homeserver.Object {
+	if ad, ok := obj.Get("auth_data"); ok && ad.Kind == canonicaljson.Object {
 		pub, ok3 = str(ad, "public_key")
 	}
 	if r.Status != 200 || err != nil || !ok1 || !ok2 || !ok3 || alg != msg.BackupAlgorithmMegolmV1 {
@@ -325,7 +326,7 @@ func (n *NewDevice) discovered(r Response) {
 			n.issue(opAPI, TargetHomeserver, "GET", n.hsBase+homeserver.PathAuthIssuer, nil, nil)
 			return
 		}
-		obj, err := homeserver.ParseJSON(r.Body)
+		obj, err := canonicaljson.Parse(r.Body)
 		da, ok1 := str(&obj, "device_authorization_endpoint")
 		tok, ok2 := str(&obj, "token_endpoint")
 		if r.Status != 200 || err != nil || !ok1 || !ok2 {
@@ -344,14 +345,14 @@ func (n *NewDevice) discovered(r Response) {
 			if uri == "" {
 				uri = "https://qrlab.example/"
 			}
-			n.issue(opAPI, TargetOP, "POST", n.regURL, oauth.NewHeader("Content-Type", oauth.ContentTypeJSON),
+			n.issue(opAPI, TargetOP, "POST", n.regURL, wire.NewHeader("Content-Type", wire.ContentTypeJSON),
 				oauth.RegistrationBody(name, uri))
 			return
 		}
 		n.clientID = n.cfg.ClientID
 		n.authorize()
 	case 1:
-		obj, err := homeserver.ParseJSON(r.Body)
+		obj, err := canonicaljson.Parse(r.Body)
 		iss, ok := str(&obj, "issuer")
 		if r.Status != 200 || err != nil || !ok || !strings.Contains(iss, "://") {
 			n.failSend(ReasonDiscoveryFailed, fmt.Sprintf("auth issuer: status %d", r.Status))
@@ -392,12 +393,12 @@ func (n *NewDevice) authorize() {
 	n.out.DeviceID = dk.DeviceID
 	n.setState(StateAuthorizing)
 	scope := oauth.ScopeOpenID + " " + oauth.ScopeAPI + " " + oauth.ScopeDevicePrefix + dk.DeviceID
-	n.issue(opAPI, TargetOP, "POST", n.deviceAuth, oauth.NewHeader("Content-Type", oauth.ContentTypeForm),
+	n.issue(opAPI, TargetOP, "POST", n.deviceAuth, wire.NewHeader("Content-Type", wire.ContentTypeForm),
 		oauth.EncodeForm("client_id", n.clientID, "scope", scope))
 }
 
 func (n *NewDevice) authorized(r Response) {
-	obj, err := homeserver.ParseJSON(r.Body)
+	obj, err := canonicaljson.Parse(r.Body)
 	dc, ok1 := str(&obj, "device_code")
 	uc, ok2 := str(&obj, "user_code")
 	vu, ok3 := str(&obj, "verification_uri")
@@ -415,9 +416,9 @@ func (n *NewDevice) authorized(r Response) {
 	if !ok || iv <= 0 {
 		iv = 5
 	}
-	n.interval = Millis(iv) * oauth.Second
+	n.interval = Millis(iv) * wire.Second
 	// The device code's lifetime.
-	n.setDeadline(Millis(exp)*oauth.Second, ReasonAuthorizationExpired, "device code expired")
+	n.setDeadline(Millis(exp)*wire.Second, ReasonAuthorizationExpired, "device code expired")
 	if n.role == channel.RoleGenerator && !n.codeDone() {
 		n.resumeProto = true
 		n.setState(StateWaitingCheckCode)
@@ -437,15 +438,15 @@ func (n *NewDevice) sendProtocol() {
 	}
 }
 
-func (n *NewDevice) timerFired() {
-	if n.fired == tTokenPoll && n.state == StatePollingToken {
-		n.issue(opAPI, TargetOP, "POST", n.tokenURL, oauth.NewHeader("Content-Type", oauth.ContentTypeForm),
+func (n *NewDevice) timerFired(p purpose) {
+	if p == tTokenPoll && n.state == StatePollingToken {
+		n.issue(opAPI, TargetOP, "POST", n.tokenURL, wire.NewHeader("Content-Type", wire.ContentTypeForm),
 			oauth.EncodeForm("grant_type", oauth.GrantTypeDeviceCode, "device_code", n.deviceCode, "client_id", n.clientID))
 	}
 }
 
 func (n *NewDevice) tokenAnswer(r Response) {
-	obj, err := homeserver.ParseJSON(r.Body)
+	obj, err := canonicaljson.Parse(r.Body)
 	if err != nil {
 		n.failSend(ReasonHTTPError, fmt.Sprintf("token: status %d, body not JSON", r.Status))
 		return
@@ -471,7 +472,7 @@ func (n *NewDevice) tokenAnswer(r Response) {
 		n.setTimer(tTokenPoll, n.interval)
 	case oauth.ErrorSlowDown:
 		if n.v.OAuth.SlowDown == variant.SlowDownObey {
-			n.interval += 5 * oauth.Second
+			n.interval += 5 * wire.Second
 		}
 		n.setTimer(tTokenPoll, n.interval)
 	case oauth.ErrorAccessDenied, oauth.ErrorAuthorizationDeclined:
@@ -497,7 +498,7 @@ func (n *NewDevice) decline() {
 func (n *NewDevice) whoami() {
 	n.setState(StateWhoami)
 	n.issue(opAPI, TargetHomeserver, "GET", n.hsBase+homeserver.PathWhoami,
-		oauth.NewHeader("Authorization", "Bearer "+n.accessToken), nil)
+		wire.NewHeader("Authorization", "Bearer "+n.accessToken), nil)
 }
 
 func (n *NewDevice) sendSuccess() {
@@ -518,7 +519,7 @@ func (n *NewDevice) uploadKeys() {
 	body := homeserver.KeysUploadBody(n.dk.Signed(ssk))
 	n.setState(StateUploadingKeys)
 	n.issue(opAPI, TargetHomeserver, "POST", n.hsBase+homeserver.PathKeysUpload,
-		oauth.NewHeader("Authorization", "Bearer "+n.accessToken, "Content-Type", oauth.ContentTypeJSON), body)
+		wire.NewHeader("Authorization", "Bearer "+n.accessToken, "Content-Type", wire.ContentTypeJSON), body)
 }
 
 // backupPublicKey is the X25519 public half of a megolm v1 backup key, which

@@ -1,10 +1,9 @@
-package login
+package login_test
 
 import (
 	"testing"
 
 	"pgregory.net/rapid"
-
 	"qrlab/model/qr"
 	"qrlab/model/variant"
 )
@@ -20,19 +19,19 @@ func TestPropertyStaleAndDuplicatedReads(t *testing.T) {
 		name := rapid.SampledFrom(names).Draw(rt, "preset")
 		intent := rapid.SampledFrom([]qr.Intent{qr.Login, qr.Reciprocate}).Draw(rt, "intent")
 		seed := rapid.Uint64Range(0, 1<<16).Draw(rt, "seed")
-		w := newWorld(rt, variant.MustLoad(name), worldOpts{nIntent: intent, seed: seed}, user{})
-		w.chaos = func() (stale, dup bool) {
+		w := newWorld(rt, variant.MustLoad(name), worldOpts{NIntent: intent, Seed: seed}, user{})
+		w.Chaos = func() (stale, dup bool) {
 			return rapid.Float64Range(0, 1).Draw(rt, "stale") < 0.3, rapid.Float64Range(0, 1).Draw(rt, "dup") < 0.2
 		}
-		w.run()
-		if !w.n.Outcome().Success || !w.e.Outcome().Success {
-			rt.Fatalf("N %s, E %s\n%s", w.n.Outcome(), w.e.Outcome(), w.log.String())
+		w.Run()
+		if !w.N.Outcome().Success || !w.E.Outcome().Success {
+			rt.Fatalf("N %s, E %s\n%s", w.N.Outcome(), w.E.Outcome(), w.Log())
 		}
-		if w.earlySecrets {
+		if w.EarlySecrets() {
 			rt.Fatal("secrets sealed before the check code was confirmed")
 		}
-		if w.revisited != "" {
-			rt.Fatalf("state entered twice: %s\n%s", w.revisited, w.log.String())
+		if w.Revisited() != "" {
+			rt.Fatalf("state entered twice: %s\n%s", w.Revisited(), w.Log())
 		}
 	})
 }

@@ -1,10 +1,11 @@
-package login
+package login_test
 
 import (
 	"regexp"
 	"strings"
 	"testing"
 
+	. "qrlab/model/login"
 	"qrlab/model/qr"
 	"qrlab/model/rendezvous"
 	"qrlab/model/variant"
@@ -23,7 +24,7 @@ func TestTxnPutLostAnswer(t *testing.T) {
 		t.Run(intent.String(), func(t *testing.T) {
 			var puts []string
 			lost := false
-			u := user{loseResponse: func(r Request) bool {
+			u := user{LoseResponse: func(r Request) bool {
 				if r.Target != TargetRendezvous || r.Method != "PUT" {
 					return false
 				}
@@ -34,13 +35,13 @@ func TestTxnPutLostAnswer(t *testing.T) {
 				}
 				return false
 			}}
-			w := runPreset(t, "msc4388-txn", intent, worldOpts{seed: 11}, u)
-			w.succeeded(t)
+			w := runPreset(t, "msc4388-txn", intent, worldOpts{Seed: 11}, u)
+			succeeded(t, w)
 			if len(puts) < 3 || puts[0] != puts[1] {
 				t.Fatalf("the retry of the lost PUT did not reuse its txnId: %q", puts)
 			}
-			if !strings.Contains(w.log.String(), "PUT "+puts[0]+" -> 200\n") {
-				t.Fatalf("no 200 for the retried PUT\n%s", w.log.String())
+			if !strings.Contains(w.Log(), "PUT "+puts[0]+" -> 200\n") {
+				t.Fatalf("no 200 for the retried PUT\n%s", w.Log())
 			}
 			seen := map[string]bool{}
 			for i, p := range puts {
@@ -78,38 +79,38 @@ func TestRendezvousDiscovery(t *testing.T) {
 		u      user
 		detail string
 	}{
-		{"create_available false, N creates", qr.Login, worldOpts{}, user{tamperRendezvous: notAvailable}, "create_available is false"},
-		{"create_available false, E creates", qr.Reciprocate, worldOpts{}, user{tamperRendezvous: notAvailable}, "create_available is false"},
-		{"API off: 404 M_UNRECOGNIZED", qr.Login, worldOpts{rvEdit: func(c *rendezvous.Config) { c.Access = rendezvous.AccessOff }}, user{},
+		{"create_available false, N creates", qr.Login, worldOpts{}, user{TamperRendezvous: notAvailable}, "create_available is false"},
+		{"create_available false, E creates", qr.Reciprocate, worldOpts{}, user{TamperRendezvous: notAvailable}, "create_available is false"},
+		{"API off: 404 M_UNRECOGNIZED", qr.Login, worldOpts{RVEdit: func(c *rendezvous.Config) { c.Access = rendezvous.AccessOff }}, user{},
 			"status 404 M_UNRECOGNIZED"},
-		{"API off: 404 M_UNRECOGNIZED, E creates", qr.Reciprocate, worldOpts{rvEdit: func(c *rendezvous.Config) { c.Access = rendezvous.AccessOff }}, user{},
+		{"API off: 404 M_UNRECOGNIZED, E creates", qr.Reciprocate, worldOpts{RVEdit: func(c *rendezvous.Config) { c.Access = rendezvous.AccessOff }}, user{},
 			"status 404 M_UNRECOGNIZED"},
 		// A server that can create but has no discovery route answers 405.
-		{"no discovery route: 405", qr.Login, worldOpts{rvEdit: func(c *rendezvous.Config) { c.Discovery = false }}, user{},
+		{"no discovery route: 405", qr.Login, worldOpts{RVEdit: func(c *rendezvous.Config) { c.Discovery = false }}, user{},
 			"status 405 M_UNRECOGNIZED"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.o.seed = 13
+			tc.o.Seed = 13
 			w := runPreset(t, "msc4388-txn", tc.intent, tc.o, tc.u)
 			var g Outcome
 			if tc.intent == qr.Login {
-				g = w.n.Outcome()
+				g = w.N.Outcome()
 			} else {
-				g = w.e.Outcome()
+				g = w.E.Outcome()
 			}
 			if g.Reason != ReasonRendezvousUnavailable || g.Sent || !strings.Contains(g.Detail, tc.detail) {
-				t.Fatalf("G ended %s (%q), want rendezvous_unavailable with %q\n%s", g, g.Detail, tc.detail, w.log.String())
+				t.Fatalf("G ended %s (%q), want rendezvous_unavailable with %q\n%s", g, g.Detail, tc.detail, w.Log())
 			}
-			if strings.Contains(w.log.String(), "rendezvous POST") {
-				t.Fatalf("created a session despite discovery\n%s", w.log.String())
+			if strings.Contains(w.Log(), "rendezvous POST") {
+				t.Fatalf("created a session despite discovery\n%s", w.Log())
 			}
 		})
 	}
 	// Without the knob, nobody asks.
-	w := runPreset(t, "msc4388", qr.Login, worldOpts{seed: 13}, user{})
-	if strings.Contains(w.log.String(), "rendezvous GET "+rendezvous.StablePrefix+" ") {
-		t.Fatalf("discovery without the knob\n%s", w.log.String())
+	w := runPreset(t, "msc4388", qr.Login, worldOpts{Seed: 13}, user{})
+	if strings.Contains(w.Log(), "rendezvous GET "+rendezvous.StablePrefix+" ") {
+		t.Fatalf("discovery without the knob\n%s", w.Log())
 	}
 }
 
@@ -119,15 +120,15 @@ func TestRendezvousDiscovery(t *testing.T) {
 func TestAuthenticatedCreate(t *testing.T) {
 	for _, preset := range []string{"msc4108-2024", "msc4388"} {
 		auth := func(c *rendezvous.Config) { c.Access = rendezvous.AccessAuthenticated }
-		w := newWorld(t, variant.MustLoad(preset), worldOpts{nIntent: qr.Reciprocate, rvEdit: auth}, user{})
-		w.run()
-		if !w.n.Outcome().Success || !w.e.Outcome().Success {
-			t.Fatalf("%s: E shows the code: N %s, E %s\n%s", preset, w.n.Outcome(), w.e.Outcome(), w.log.String())
+		w := newWorld(t, variant.MustLoad(preset), worldOpts{NIntent: qr.Reciprocate, RVEdit: auth}, user{})
+		w.Run()
+		if !w.N.Outcome().Success || !w.E.Outcome().Success {
+			t.Fatalf("%s: E shows the code: N %s, E %s\n%s", preset, w.N.Outcome(), w.E.Outcome(), w.Log())
 		}
-		w = newWorld(t, variant.MustLoad(preset), worldOpts{nIntent: qr.Login, rvEdit: auth}, user{})
-		w.run()
-		if w.n.Outcome().Success || w.n.State() != StateFailed {
-			t.Fatalf("%s: N shows the code on an authenticated-only server: N %s", preset, w.n.Outcome())
+		w = newWorld(t, variant.MustLoad(preset), worldOpts{NIntent: qr.Login, RVEdit: auth}, user{})
+		w.Run()
+		if w.N.Outcome().Success || w.N.State() != StateFailed {
+			t.Fatalf("%s: N shows the code on an authenticated-only server: N %s", preset, w.N.Outcome())
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package login
+package login_test
 
 import (
 	"regexp"
@@ -6,9 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	. "qrlab/model/login"
 	"qrlab/model/oauth"
 	"qrlab/model/qr"
 	"qrlab/model/variant"
+	"qrlab/model/wire"
 )
 
 // TestLostPutAnswer loses the answer to the first PUT that carries
@@ -27,23 +29,23 @@ func TestLostPutAnswer(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.preset, func(t *testing.T) {
 			lost := false
-			w := newWorld(t, variant.MustLoad(tc.preset), worldOpts{nIntent: qr.Reciprocate, seed: 3}, user{
-				loseResponse: func(r Request) bool {
+			w := newWorld(t, variant.MustLoad(tc.preset), worldOpts{NIntent: qr.Reciprocate, Seed: 3}, user{
+				LoseResponse: func(r Request) bool {
 					if !lost && r.Method == "PUT" && r.Target == TargetRendezvous && len(r.Body) > 300 {
 						lost = true
 						return true
 					}
 					return false
 				}})
-			w.run()
+			w.Run()
 			if !lost {
 				t.Fatal("no PUT answer was lost")
 			}
-			if got := w.n.Outcome().String(); got != tc.wantN {
-				t.Fatalf("N %s, want %s\n%s", got, tc.wantN, w.log.String())
+			if got := w.N.Outcome().String(); got != tc.wantN {
+				t.Fatalf("N %s, want %s\n%s", got, tc.wantN, w.Log())
 			}
-			if got := w.e.Outcome().String(); got != tc.wantE {
-				t.Fatalf("E %s, want %s\n%s", got, tc.wantE, w.log.String())
+			if got := w.E.Outcome().String(); got != tc.wantE {
+				t.Fatalf("E %s, want %s\n%s", got, tc.wantE, w.Log())
 			}
 		})
 	}
@@ -61,22 +63,22 @@ func TestSlowDown(t *testing.T) {
 			v := variant.MustLoad("msc4388")
 			v.OAuth.SlowDown = tc.knob
 			first := true
-			w := newWorld(t, v, worldOpts{nIntent: qr.Reciprocate, seed: 4}, user{consentDelay: 30000,
-				rewriteOP: func(r Request, resp Response) Response {
+			w := newWorld(t, v, worldOpts{NIntent: qr.Reciprocate, Seed: 4}, user{ConsentDelay: 30000,
+				RewriteOP: func(r Request, resp Response) Response {
 					if first && strings.HasSuffix(r.Path, oauth.PathToken) {
 						first = false
-						return Response{Status: 400, Header: oauth.JSONHeader(), Body: []byte(`{"error":"slow_down"}`)}
+						return Response{Status: 400, Header: wire.JSONHeader(), Body: []byte(`{"error":"slow_down"}`)}
 					}
 					return resp
 				}})
-			w.run()
-			if !w.n.Outcome().Success {
-				t.Fatalf("N %s\n%s", w.n.Outcome(), w.log.String())
+			w.Run()
+			if !w.N.Outcome().Success {
+				t.Fatalf("N %s\n%s", w.N.Outcome(), w.Log())
 			}
 			re := regexp.MustCompile(`(?m)^\s*(\d+)\s+op POST /oauth2/token`)
-			m := re.FindAllStringSubmatch(w.log.String(), -1)
+			m := re.FindAllStringSubmatch(w.Log(), -1)
 			if len(m) < 2 {
-				t.Fatalf("fewer than two polls\n%s", w.log.String())
+				t.Fatalf("fewer than two polls\n%s", w.Log())
 			}
 			a, _ := strconv.Atoi(m[0][1])
 			b, _ := strconv.Atoi(m[1][1])
@@ -106,12 +108,12 @@ func TestWriteConflictKnob(t *testing.T) {
 		t.Run(tc.knob, func(t *testing.T) {
 			v := variant.MustLoad("msc4388")
 			v.Flow.WriteConflict = tc.knob
-			w := newWorld(t, v, worldOpts{nIntent: qr.Login, seed: 5}, user{cancelEAt: 6000})
-			w.run()
-			if got := w.n.Outcome().String(); got != tc.wantN {
-				t.Fatalf("N %s, want %s\n%s", got, tc.wantN, w.log.String())
+			w := newWorld(t, v, worldOpts{NIntent: qr.Login, Seed: 5}, user{CancelEAt: 6000})
+			w.Run()
+			if got := w.N.Outcome().String(); got != tc.wantN {
+				t.Fatalf("N %s, want %s\n%s", got, tc.wantN, w.Log())
 			}
-			if got := w.e.Outcome().String(); got != "failure user_cancelled (sent)" {
+			if got := w.E.Outcome().String(); got != "failure user_cancelled (sent)" {
 				t.Fatalf("E %s", got)
 			}
 		})
@@ -128,18 +130,18 @@ func TestRetryLandedWrite(t *testing.T) {
 	v.Flow.WriteConflict = variant.ConflictRetry
 	puts := func(lose bool) int {
 		lost := false
-		w := newWorld(t, v, worldOpts{nIntent: qr.Login, seed: 3}, user{loseResponse: func(r Request) bool {
+		w := newWorld(t, v, worldOpts{NIntent: qr.Login, Seed: 3}, user{LoseResponse: func(r Request) bool {
 			if lose && !lost && r.Method == "PUT" && r.Target == TargetRendezvous {
 				lost = true
 				return true
 			}
 			return false
 		}})
-		w.run()
-		if !w.n.Outcome().Success || !w.e.Outcome().Success {
-			t.Fatalf("lose=%v: N %s, E %s\n%s", lose, w.n.Outcome(), w.e.Outcome(), w.log.String())
+		w.Run()
+		if !w.N.Outcome().Success || !w.E.Outcome().Success {
+			t.Fatalf("lose=%v: N %s, E %s\n%s", lose, w.N.Outcome(), w.E.Outcome(), w.Log())
 		}
-		return strings.Count(w.log.String(), "rendezvous PUT")
+		return strings.Count(w.Log(), "rendezvous PUT")
 	}
 	if clean, lossy := puts(false), puts(true); lossy != clean+1 {
 		t.Fatalf("%d PUTs with a lost answer, %d without: the landed write was written again", lossy, clean)

@@ -1,12 +1,12 @@
-package login
+package login_test
 
 import (
-	"encoding/hex"
 	"strings"
 	"testing"
 
 	"qrlab/model/homeserver"
-	"qrlab/model/msg"
+	. "qrlab/model/login"
+	"qrlab/model/login/logintest"
 	"qrlab/model/qr"
 	"qrlab/model/variant"
 )
@@ -22,7 +22,7 @@ type knobRow struct {
 }
 
 // runKnob runs tc once per row, with set applying the row's value to both
-// devices' variants (N's too when tc.o.nVariant is set); check, when not
+// devices' variants (N's too when tc.o.NVariant is set); check, when not
 // nil, looks at each world afterwards.
 func runKnob(t *testing.T, tc endCase, set func(*variant.Variant, string), rows []knobRow, check func(*testing.T, *world)) {
 	t.Helper()
@@ -30,14 +30,14 @@ func runKnob(t *testing.T, tc endCase, set func(*variant.Variant, string), rows 
 		t.Run(tc.name+"/"+r.value, func(t *testing.T) {
 			c := tc
 			c.name, c.wantN, c.wantE = tc.name+"/"+r.value, r.wantN, r.wantE
-			c.o.vEdit = func(v *variant.Variant) { set(v, r.value) }
-			if tc.o.nVariant != nil {
-				nv := *tc.o.nVariant
+			c.o.VEdit = func(v *variant.Variant) { set(v, r.value) }
+			if tc.o.NVariant != nil {
+				nv := *tc.o.NVariant
 				set(&nv, r.value)
-				c.o.nVariant = &nv
+				c.o.NVariant = &nv
 			}
 			w := c.run(t)
-			if r.wantE != "success" && w.e.Facts().SecretsSealed {
+			if r.wantE != "success" && w.E.Facts().SecretsSealed {
 				t.Fatal("secrets sealed on a failure path")
 			}
 			if check != nil {
@@ -61,8 +61,8 @@ const (
 func TestUnexpectedMessageKnob(t *testing.T) {
 	set := func(v *variant.Variant, val string) { v.Flow.UnexpectedMessage = val }
 	success := `{"type":"m.login.success"}`
-	byN := func(pt string) *forgery { return &forgery{byN: true, when: StateDiscovering, plaintext: pt} }
-	byE := func(pt string) *forgery { return &forgery{when: StateCheckingDevice, plaintext: pt} }
+	byN := func(pt string) *logintest.Forgery { return forge(true, StateDiscovering, pt) }
+	byE := func(pt string) *logintest.Forgery { return forge(false, StateCheckingDevice, pt) }
 	// E answers in the texts only; N stays silent on E's answer-less end.
 	eAnswers := []knobRow{
 		{variant.UnexpectedSend, unexpectedPeer, unexpectedSent},
@@ -78,23 +78,23 @@ func TestUnexpectedMessageKnob(t *testing.T) {
 		rows []knobRow
 	}{
 		{endCase{name: "E gets m.login.success instead of m.login.protocol", preset: "msc4388", intent: qr.Reciprocate,
-			u: user{forge: byN(success)}}, eAnswers},
+			u: user{Forge: byN(success)}}, eAnswers},
 		{endCase{name: "E cannot decode a message", preset: "msc4388", intent: qr.Login,
-			u: user{forge: byN("hello")}}, eAnswers},
+			u: user{Forge: byN("hello")}}, eAnswers},
 		{endCase{name: "N gets m.login.success instead of m.login.protocol_accepted", preset: "msc4388", intent: qr.Login,
-			u: user{forge: byE(success)}}, []knobRow{
+			u: user{Forge: byE(success)}}, []knobRow{
 			{variant.UnexpectedSend, unexpectedSent, unexpectedPeer},
 			{variant.UnexpectedNewDeviceOnly, unexpectedSent, unexpectedPeer},
 			{variant.UnexpectedSilent, unexpectedLocal, expired},
 		}},
 		{endCase{name: "N cannot decode a message", preset: "msc4108-2024", intent: qr.Reciprocate,
-			u: user{forge: byE("{")}}, []knobRow{
+			u: user{Forge: byE("{")}}, []knobRow{
 			{variant.UnexpectedSend, unexpectedSent, unexpectedPeer},
 			{variant.UnexpectedNewDeviceOnly, unexpectedLocal, expired},
 			{variant.UnexpectedSilent, unexpectedLocal, expired},
 		}},
 		{endCase{name: "N cannot decode m.login.protocols of another generation", preset: "msc4388", intent: qr.Login,
-			o: worldOpts{nVariant: &mismatched}}, []knobRow{
+			o: worldOpts{NVariant: &mismatched}}, []knobRow{
 			{variant.UnexpectedSend, unexpectedSent, unexpectedPeer},
 			{variant.UnexpectedNewDeviceOnly, unexpectedLocal, expired},
 			{variant.UnexpectedSilent, unexpectedLocal, expired},
@@ -105,9 +105,9 @@ func TestUnexpectedMessageKnob(t *testing.T) {
 	}
 	// The element-x preset is the Rust SDK: E silent, N answering.
 	endCase{name: "element-x: E silent", preset: "element-x", intent: qr.Reciprocate,
-		u: user{forge: byN(success)}, wantN: expired, wantE: unexpectedLocal}.run(t)
+		u: user{Forge: byN(success)}, wantN: expired, wantE: unexpectedLocal}.run(t)
 	endCase{name: "element-x: N answers", preset: "element-x", intent: qr.Login,
-		u: user{forge: byE(success)}, wantN: unexpectedSent, wantE: unexpectedPeer}.run(t)
+		u: user{Forge: byE(success)}, wantN: unexpectedSent, wantE: unexpectedPeer}.run(t)
 }
 
 // TestDeviceCheckErrorKnob: flow.device_check_error decides what E makes of
@@ -122,27 +122,27 @@ func TestDeviceCheckErrorKnob(t *testing.T) {
 		requests int // device checks the homeserver saw (0: not counted)
 	}{
 		{endCase{name: "500 after every retry", preset: "msc4388", intent: qr.Reciprocate,
-			u: user{rewriteHS: failOn(homeserver.PathDevicesPrefix, 500)}},
+			u: user{RewriteHS: failOn(homeserver.PathDevicesPrefix, 500)}},
 			[]knobRow{{variant.DeviceCheckHTTPError, expired, "failure http_error"}, taken}, 3},
 		{endCase{name: "answer lost after every retry", preset: "msc4388", intent: qr.Login,
-			u: user{loseResponse: devices}},
+			u: user{LoseResponse: devices}},
 			[]knobRow{{variant.DeviceCheckHTTPError, expired, "failure timeout"}, taken}, 3},
 		{endCase{name: "403", preset: "msc4108-2024", intent: qr.Reciprocate,
-			u: user{rewriteHS: failOn(homeserver.PathDevicesPrefix, 403)}},
+			u: user{RewriteHS: failOn(homeserver.PathDevicesPrefix, 403)}},
 			[]knobRow{{variant.DeviceCheckHTTPError, expired, "failure http_error"}, taken}, 1},
 		{endCase{name: "404: no error, no difference", preset: "msc4388", intent: qr.Login},
 			[]knobRow{{variant.DeviceCheckHTTPError, "success", "success"}, {variant.DeviceCheckAlreadyExists, "success", "success"}}, 0},
 	}
 	for _, c := range cases {
 		runKnob(t, c.tc, set, c.rows, func(t *testing.T, w *world) {
-			if n := strings.Count(w.log.String(), "homeserver GET "+homeserver.PathDevicesPrefix); c.requests > 0 && n != c.requests {
-				t.Fatalf("%d device requests, want %d\n%s", n, c.requests, w.log.String())
+			if n := strings.Count(w.Log(), "homeserver GET "+homeserver.PathDevicesPrefix); c.requests > 0 && n != c.requests {
+				t.Fatalf("%d device requests, want %d\n%s", n, c.requests, w.Log())
 			}
 		})
 	}
 	// The element-x preset is the Rust SDK.
 	endCase{name: "element-x", preset: "element-x", intent: qr.Reciprocate,
-		u: user{rewriteHS: failOn(homeserver.PathDevicesPrefix, 502)}, wantN: taken.wantN, wantE: taken.wantE}.run(t)
+		u: user{RewriteHS: failOn(homeserver.PathDevicesPrefix, 502)}, wantN: taken.wantN, wantE: taken.wantE}.run(t)
 }
 
 // TestHomeserverAcceptKnob: messages.homeserver_accept decides whether a
@@ -154,37 +154,25 @@ func TestHomeserverAcceptKnob(t *testing.T) {
 	rust2024 := variant.MustLoad("msc4108-2024")
 	rustSilent := rust2024
 	rustSilent.Flow.UnexpectedMessage = variant.UnexpectedNewDeviceOnly
-	failure := func(hs string) *forgery {
-		return &forgery{when: StateCheckingDevice,
-			plaintext: `{"type":"m.login.failure","reason":"user_cancelled","homeserver":"` + hs + `"}`}
+	failure := func(hs string) *logintest.Forgery {
+		return forge(false, StateCheckingDevice, `{"type":"m.login.failure","reason":"user_cancelled","homeserver":"`+hs+`"}`)
 	}
 	cases := []struct {
 		tc   endCase
 		rows []knobRow
 	}{
-		{endCase{name: "server name from element-web", preset: "element-web", intent: qr.Login, o: worldOpts{nVariant: &rust2024}},
+		{endCase{name: "server name from element-web", preset: "element-web", intent: qr.Login, o: worldOpts{NVariant: &rust2024}},
 			[]knobRow{{variant.AcceptAny, "success", "success"}, {variant.AcceptURL, unexpectedSent, unexpectedPeer}}},
-		{endCase{name: "server name from element-web, N silent", preset: "element-web", intent: qr.Login, o: worldOpts{nVariant: &rustSilent}},
+		{endCase{name: "server name from element-web, N silent", preset: "element-web", intent: qr.Login, o: worldOpts{NVariant: &rustSilent}},
 			[]knobRow{{variant.AcceptAny, "success", "success"}, {variant.AcceptURL, unexpectedLocal, expired}}},
 		{endCase{name: "URL from msc4108-2024", preset: "msc4108-2024", intent: qr.Login},
 			[]knobRow{{variant.AcceptAny, "success", "success"}, {variant.AcceptURL, "success", "success"}}},
-		{endCase{name: "m.login.failure naming a server", preset: "msc4388", intent: qr.Login, u: user{forge: failure("lab.example")}},
+		{endCase{name: "m.login.failure naming a server", preset: "msc4388", intent: qr.Login, u: user{Forge: failure("lab.example")}},
 			[]knobRow{{variant.AcceptAny, "failure user_cancelled (peer)", expired}, {variant.AcceptURL, unexpectedSent, unexpectedPeer}}},
-		{endCase{name: "m.login.failure naming a URL", preset: "msc4388", intent: qr.Login, u: user{forge: failure("https://lab.example")}},
+		{endCase{name: "m.login.failure naming a URL", preset: "msc4388", intent: qr.Login, u: user{Forge: failure("https://lab.example")}},
 			[]knobRow{{variant.AcceptAny, "failure user_cancelled (peer)", expired}, {variant.AcceptURL, "failure user_cancelled (peer)", expired}}},
 	}
 	for _, c := range cases {
 		runKnob(t, c.tc, set, c.rows, nil)
-	}
-}
-
-// TestBackupPublicKey: the backup key's public half, which the new device
-// compares with auth_data, is X25519's (RFC 7748 section 6.1, Alice).
-func TestBackupPublicKey(t *testing.T) {
-	var bk msg.BackupKey
-	hex.Decode(bk[:], []byte("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"))
-	pub := backupPublicKey(bk)
-	if got := hex.EncodeToString(pub[:]); got != "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a" {
-		t.Fatalf("backup public key %s", got)
 	}
 }

@@ -1,4 +1,4 @@
-package login
+package login_test
 
 import (
 	"flag"
@@ -10,7 +10,7 @@ import (
 	"qrlab/model/qr"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden transcripts under testdata/transcripts")
+var update = flag.Bool("update", false, "rewrite the golden transcripts under testdata/transcripts and the outputs of the scripts under testdata/scripts")
 
 // TestTranscripts compares whole logins, both devices against real
 // servers, with golden transcripts that read like the MSC's sequence
@@ -29,16 +29,16 @@ func TestTranscripts(t *testing.T) {
 		{"msc4108-2024-reciprocate", "msc4108-2024", qr.Reciprocate, user{}, false},
 		{"msc4388-login", "msc4388", qr.Login, user{}, false},
 		{"msc4388-reciprocate", "msc4388", qr.Reciprocate, user{}, false},
-		{"msc4388-declined", "msc4388", qr.Reciprocate, user{denyConsent: true}, false},
-		{"element-web-declined", "element-web", qr.Reciprocate, user{denyConsent: true}, false},
-		{"msc4388-wrong-code", "msc4388", qr.Login, user{typeWrongCode: true}, false},
+		{"msc4388-declined", "msc4388", qr.Reciprocate, user{DenyConsent: true}, false},
+		{"element-web-declined", "element-web", qr.Reciprocate, user{DenyConsent: true}, false},
+		{"msc4388-wrong-code", "msc4388", qr.Login, user{TypeWrongCode: true}, false},
 		{"msc4388-backup", "msc4388", qr.Reciprocate, user{}, true},
 		{"msc4388-txn-login", "msc4388-txn", qr.Login, user{}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
-			w := runPreset(t, tc.preset, tc.intent, worldOpts{seed: 1, backup: tc.backup}, tc.u)
-			got := w.log.String()
+			w := runPreset(t, tc.preset, tc.intent, worldOpts{Seed: 1, Backup: tc.backup}, tc.u)
+			got := w.Log()
 			path := filepath.Join("testdata", "transcripts", tc.file+".txt")
 			if *update {
 				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

@@ -4,16 +4,17 @@ import (
 	"fmt"
 
 	"qrlab/model/msg"
-	"qrlab/model/oauth"
+	"qrlab/model/wire"
 )
 
-// Millis is virtual time in milliseconds. The machines never read a clock:
-// every Step takes the time as an argument.
-type Millis = oauth.Millis
+// Millis is virtual time in milliseconds (package wire's, as for every
+// model). The machines never read a clock: every Step takes the time as an
+// argument.
+type Millis = wire.Millis
 
-// Header is a list of header lines (shared with the oauth and homeserver
-// models, so a harness passes them through unchanged).
-type Header = oauth.Header
+// Header is a list of header lines (package wire's, shared with the
+// servers, so a harness passes them through unchanged).
+type Header = wire.Header
 
 // Target says which server a request is for. The harness routes on it.
 type Target uint8

@@ -1,14 +1,12 @@
 package oauth
 
 import (
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
-)
 
-// ErrRandom is wrapped when the random stream fails or runs dry.
-var ErrRandom = errors.New("random stream failed")
+	"qrlab/model/wire"
+)
 
 // sampler draws characters from an alphabet without modulo bias, reading the
 // random stream in batches of up to 64 bytes: give the provider a stream of
@@ -25,7 +23,7 @@ func (s *sampler) byte() (byte, error) {
 	if s.pos == s.n {
 		n, err := io.ReadAtLeast(s.rnd, s.buf[:], 1)
 		if err != nil {
-			return 0, fmt.Errorf("%w: %w", ErrRandom, err)
+			return 0, fmt.Errorf("%w: %w", wire.ErrRandom, err)
 		}
 		s.pos, s.n = 0, n
 	}
@@ -46,7 +44,7 @@ func (s *sampler) appendChars(dst []byte, alphabet string, n int) ([]byte, error
 	for i := 0; i < n; i++ {
 		for rejected := 0; ; rejected++ {
 			if rejected == maxRejections {
-				return dst, fmt.Errorf("%w: %d bytes in a row out of range; the stream looks constant", ErrRandom, rejected)
+				return dst, fmt.Errorf("%w: %d bytes in a row out of range; the stream looks constant", wire.ErrRandom, rejected)
 			}
 			b, err := s.byte()
 			if err != nil {

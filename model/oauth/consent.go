@@ -3,6 +3,8 @@ package oauth
 import (
 	"html"
 	"strings"
+
+	"qrlab/model/wire"
 )
 
 // PageKind names what a browser page shows.
@@ -133,7 +135,7 @@ func (s *Server) linkPage(now Millis, req *Request, query string, sess Session, 
 }
 
 func redirect(loc string) Response {
-	return Response{Status: 303, Header: Header{{Name: "Location", Value: loc}, {Name: "Cache-Control", Value: "no-store"}}}
+	return Response{Status: 303, Header: wire.NewHeader("Location", loc, "Cache-Control", "no-store")}
 }
 
 // consentPage shows a grant to the logged-in user with Allow and Deny.

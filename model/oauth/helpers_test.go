@@ -3,19 +3,10 @@ package oauth
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"math/rand/v2"
 	"strings"
-)
 
-// stream is a deterministic random stream for tests.
-func stream(seed uint64) io.Reader {
-	var key [32]byte
-	for i := range 8 {
-		key[i] = byte(seed >> (8 * i))
-	}
-	return rand.NewChaCha8(key)
-}
+	"qrlab/internal/seeded"
+)
 
 // tb is what the helpers need of *testing.T, *testing.B and *rapid.T.
 type tb interface {
@@ -40,7 +31,7 @@ type harness struct {
 
 func newHarness(t tb, cfg Config, seed uint64) *harness {
 	t.Helper()
-	srv, err := New(cfg, stream(seed))
+	srv, err := New(cfg, seeded.Stream(seed))
 	if err != nil {
 		t.Fatalf("New(%s): %v", cfg.Name, err)
 	}

@@ -15,20 +15,16 @@ import (
 // its request type from here) and with the rendezvous store, so that a
 // simulator routes the same values to any of the three servers.
 
-// Millis is a point in virtual time or a duration, in milliseconds. The
-// provider never reads a clock: every call takes the time as an argument.
-type Millis int64
+// Millis is virtual time in milliseconds, package wire's: the provider
+// never reads a clock, every call takes the time as an argument.
+type Millis = wire.Millis
 
 // Durations in Millis.
 const (
-	Millisecond Millis = 1
-	Second      Millis = 1000
-	Minute      Millis = 60 * Second
+	Millisecond = wire.Millisecond
+	Second      = wire.Second
+	Minute      = wire.Minute
 )
-
-// Seconds returns m in whole seconds, rounded down, as the OAuth JSON fields
-// (expires_in, interval) carry them.
-func (m Millis) Seconds() int64 { return int64(m / Second) }
 
 // The HTTP types are package wire's.
 type (
@@ -48,15 +44,6 @@ type (
 	Response = wire.Response
 )
 
-// NewHeader builds a header from name, value pairs, in order.
-func NewHeader(pairs ...string) Header {
-	h := make(Header, 0, len(pairs)/2)
-	for i := 0; i+1 < len(pairs); i += 2 {
-		h = append(h, Field{Name: pairs[i], Value: pairs[i+1]})
-	}
-	return h
-}
-
 // SplitPath returns the path and the raw query (without "?") of a request
 // target.
 func SplitPath(target string) (path, query string) {
@@ -68,23 +55,18 @@ func SplitPath(target string) (path, query string) {
 	return target, ""
 }
 
-// Content types the provider and the homeserver write.
+// Content types the provider reads and writes.
 const (
-	ContentTypeJSON = "application/json"
-	ContentTypeForm = "application/x-www-form-urlencoded"
+	ContentTypeJSON = wire.ContentTypeJSON
+	ContentTypeForm = wire.ContentTypeForm
 	ContentTypeHTML = "text/html; charset=utf-8"
 )
 
 // Fixed response headers, shared by every response that uses them.
 var (
-	headerJSON        = Header{{Name: "Content-Type", Value: ContentTypeJSON}}
-	headerJSONNoStore = Header{{Name: "Content-Type", Value: ContentTypeJSON}, {Name: "Cache-Control", Value: "no-store"}, {Name: "Pragma", Value: "no-cache"}}
-	headerHTML        = Header{{Name: "Content-Type", Value: ContentTypeHTML}, {Name: "Cache-Control", Value: "no-store"}}
+	headerJSONNoStore = wire.NewHeader("Content-Type", ContentTypeJSON, "Cache-Control", "no-store", "Pragma", "no-cache")
+	headerHTML        = wire.NewHeader("Content-Type", ContentTypeHTML, "Cache-Control", "no-store")
 )
-
-// JSONHeader is the header of a plain JSON response (Content-Type only). It
-// is shared: never modify it.
-func JSONHeader() Header { return headerJSON }
 
 // hasMediaType reports whether a Content-Type value names the media type mt
 // (compared case-insensitively), with or without parameters.

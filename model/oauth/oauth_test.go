@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"qrlab/internal/seeded"
+	"qrlab/model/wire"
 )
 
 func TestPresetsValidate(t *testing.T) {
@@ -66,7 +69,7 @@ func TestCodeShapes(t *testing.T) {
 		expires    int64
 	}{
 		{"rfc8628", regexp.MustCompile(`^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$`), regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`), regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`), true, 1800},
-		{"mas", regexp.MustCompile(`^[0-9ABCDEFGHJKMNPQRSTVWXYZ]{6}$`), regexp.MustCompile(`^[A-Za-z0-9]{32}$`), regexp.MustCompile(`^mat_[A-Za-z0-9]{30}_[A-Za-z0-9]{6}$`), false, 1200},
+		{"mas", regexp.MustCompile(`^[A-Z0-9]{6}$`), regexp.MustCompile(`^[A-Za-z0-9]{32}$`), regexp.MustCompile(`^mat_[A-Za-z0-9]{30}_[A-Za-z0-9]{6}$`), false, 1200},
 		{"mas-2024", regexp.MustCompile(`^[A-Z0-9]{6}$`), regexp.MustCompile(`^[A-Za-z0-9]{32}$`), regexp.MustCompile(`^mat_[A-Za-z0-9]{30}_[A-Za-z0-9]{6}$`), true, 1200},
 		{"msc4108-text", regexp.MustCompile(`^[0-9]{6}$`), regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`), regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`), true, 1800},
 	}
@@ -120,7 +123,7 @@ func TestCodeShapes(t *testing.T) {
 func TestMASTokenChecksum(t *testing.T) {
 	// A token whose checksum is computed independently: CRC-32 (IEEE) of
 	// "mat_" + 30 chars, base-62 digits least significant first, padded.
-	srv, _ := New(PresetMAS(), stream(3))
+	srv, _ := New(PresetMAS(), seeded.Stream(3))
 	tok, err := srv.token("mat")
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +149,7 @@ func TestUpperAlnumSamplingIsBiased(t *testing.T) {
 	// twice as often as each digit. 6000 characters make that plain.
 	cfg := PresetMAS2024()
 	cfg.UserCodeLength = 60
-	srv, _ := New(cfg, stream(11))
+	srv, _ := New(cfg, seeded.Stream(11))
 	digits, letters := 0, 0
 	for range 100 {
 		uc, err := srv.userCode()
@@ -176,10 +179,13 @@ func TestUserCodeMatching(t *testing.T) {
 		{"rfc8628", "WDJB-MJHT", "wdjbmjht", true},
 		{"rfc8628", "WDJB-MJHT", " wdjb mjht ", true},
 		{"rfc8628", "WDJB-MJHT", "WDJB-MJHX", false},
-		{"mas", "A0B1C2", "a0b1c2", true},
-		{"mas", "A0B1C2", "AOBIC2", true}, // O read as 0, I as 1
-		{"mas", "A0B1C2", "AOBLC2", true}, // L read as 1
-		{"mas", "A0B1C2", "A0-B1-C2", true},
+		{"mas", "A0B1C2", "a0b1c2", true}, // MAS main upper-cases what is typed
+		{"mas", "A0B1C2", "AOBIC2", false},
+		{"mas", "A0B1C2", "A0-B1-C2", false},
+		{"crockford", "A0B1C2", "a0b1c2", true},
+		{"crockford", "A0B1C2", "AOBIC2", true}, // O read as 0, I as 1
+		{"crockford", "A0B1C2", "AOBLC2", true}, // L read as 1
+		{"crockford", "A0B1C2", "A0-B1-C2", true},
 		{"mas-2024", "A0B1C2", "a0b1c2", true},
 		{"mas-2024", "A0B1C2", "AOBIC2", false},
 		{"msc4108-text", "123456", "123456", true},
@@ -187,7 +193,11 @@ func TestUserCodeMatching(t *testing.T) {
 	}
 	for _, tc := range cases {
 		cfg, _ := Preset(tc.preset)
-		srv, _ := New(cfg, stream(1))
+		if tc.preset == "crockford" { // no preset uses the Crockford matcher
+			cfg = PresetMAS()
+			cfg.UserCodeAlphabet, cfg.UserCodeSampling, cfg.UserCodeMatch = AlphabetCrockford, SampleUniform, MatchCrockford
+		}
+		srv, _ := New(cfg, seeded.Stream(1))
 		key := srv.userKey(tc.issued)
 		found := false
 		for _, c := range srv.candidates(tc.typed) {
@@ -317,7 +327,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 func TestMetadata(t *testing.T) {
 	for _, name := range PresetNames() {
 		cfg, _ := Preset(name)
-		srv, _ := New(cfg, stream(1))
+		srv, _ := New(cfg, seeded.Stream(1))
 		for _, p := range []string{PathOpenIDConfiguration, PathASMetadata} {
 			r, _ := srv.Handle(0, &Request{Method: "GET", Path: "/" + p})
 			if r.Status != 200 {
@@ -354,7 +364,7 @@ func TestMetadata(t *testing.T) {
 }
 
 func TestRegistration(t *testing.T) {
-	srv, _ := New(PresetMAS(), stream(1))
+	srv, _ := New(PresetMAS(), seeded.Stream(1))
 	do := func(body string) Response {
 		r, _ := srv.Handle(0, &Request{Method: "POST", Path: "/" + PathRegistration, Header: Header{{Name: "Content-Type", Value: ContentTypeJSON}}, Body: []byte(body)})
 		return r
@@ -377,7 +387,7 @@ func TestRegistration(t *testing.T) {
 	}
 	cfg := PresetRFC8628()
 	cfg.DynamicRegistration = false
-	srv2, _ := New(cfg, stream(1))
+	srv2, _ := New(cfg, seeded.Stream(1))
 	if r, _ := srv2.Handle(0, &Request{Method: "POST", Path: "/" + PathRegistration}); r.Status != 404 {
 		t.Errorf("registration off: %d", r.Status)
 	}
@@ -609,7 +619,7 @@ func TestBrokenRandomStream(t *testing.T) {
 	srv, _ := New(PresetMAS(), constantReader(0xff))
 	srv.clients["c"] = &Client{ID: "c", Static: true}
 	r, _ := srv.Handle(0, &Request{Method: "POST", Path: "/" + PathDeviceAuthorization,
-		Header: NewHeader("Content-Type", ContentTypeForm), Body: EncodeForm("client_id", "c", "scope", testScope("D"))})
+		Header: wire.NewHeader("Content-Type", ContentTypeForm), Body: EncodeForm("client_id", "c", "scope", testScope("D"))})
 	if got := outcome(t, r); got != "500 server_error" {
 		t.Errorf("constant 0xff stream: %s", got)
 	}
@@ -620,7 +630,7 @@ func TestBrokenRandomStream(t *testing.T) {
 	var outs []string
 	for range 2 {
 		r, _ := srv.Handle(0, &Request{Method: "POST", Path: "/" + PathDeviceAuthorization,
-			Header: NewHeader("Content-Type", ContentTypeForm), Body: EncodeForm("client_id", "c", "scope", testScope("D"))})
+			Header: wire.NewHeader("Content-Type", ContentTypeForm), Body: EncodeForm("client_id", "c", "scope", testScope("D"))})
 		outs = append(outs, strconv.Itoa(r.Status))
 	}
 	if outs[0] != "200" || outs[1] != "500" {

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/url"
 	"strings"
+
+	"qrlab/model/wire"
 )
 
 // GrantState is where a device authorization grant stands. Every grant is
@@ -495,7 +497,7 @@ func (s *Server) BrowseAppend(now Millis, req *Request, sess Session, fx []Effec
 		if req.Method != "GET" && req.Method != "HEAD" {
 			return methodNotAllowed("GET"), Page{}, fx
 		}
-		return Response{Status: 200, Header: headerJSON, Body: s.metadata}, Page{}, fx
+		return Response{Status: 200, Header: wire.JSONHeader(), Body: s.metadata}, Page{}, fx
 	case PathRegistration:
 		if !s.cfg.DynamicRegistration {
 			return notFound(), Page{}, fx
@@ -575,7 +577,7 @@ func notFound() Response {
 func methodNotAllowed(allow string) Response {
 	return Response{
 		Status: 405,
-		Header: Header{{Name: "Content-Type", Value: ContentTypeJSON}, {Name: "Allow", Value: allow}},
+		Header: wire.NewHeader("Content-Type", ContentTypeJSON, "Allow", allow),
 		Body:   errorBody(ErrorInvalidRequest, "Method not allowed; use "+allow+"."),
 	}
 }

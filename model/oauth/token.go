@@ -1,6 +1,10 @@
 package oauth
 
-import "fmt"
+import (
+	"fmt"
+
+	"qrlab/model/wire"
+)
 
 // tokenEndpoint answers a token request: the device code grant (RFC 8628
 // §3.4-3.5) and the refresh token grant (RFC 6749 §6).
@@ -133,7 +137,7 @@ func (s *Server) freshToken(prefix string) (string, error) {
 			return tok, nil
 		}
 	}
-	return "", fmt.Errorf("%w: could not draw an unused token", ErrRandom)
+	return "", fmt.Errorf("%w: could not draw an unused token", wire.ErrRandom)
 }
 
 // tokenResponse is the successful token response (RFC 6749 §5.1).

@@ -41,5 +41,23 @@
 //
 // Spec is the sequential specification of the store: a tiny reference model
 // (per session: data, version, expiry) that a linearizability checker or a
-// property test compares the store against.
+// property test compares the store against. The simulator's
+// rendezvous-linearizable monitor steps a SessionSpec per session.
+//
+// # The client codec
+//
+// Client (client.go, answer.go) is the client side of each flavour and the
+// one place where a rendezvous answer is parsed: it builds the create,
+// poll and PUT requests (Create, Poll, Put, PutURL), parses the answers
+// (ParseCreate, ParseRead, ParseWritten, ParseDiscovery, Errcode) into
+// values or an *AnswerError that names the operation, the status, the
+// member or header at fault and the kind (ErrAnswerStatus,
+// ErrAnswerNotFound, ErrAnswerConflict, ErrAnswerMalformed,
+// ErrAnswerMissing), and reads what a client asked for (CreateData,
+// WriteOf, TxnOf) and builds read answers (AppendReadBody, SetRead) for
+// monitors, adversaries and test doubles (AppendCreatedBody and
+// AppendWrittenBody too, for a fake mailbox). The login machines
+// (model/login), the simulator's monitors and adversaries (sim) use it;
+// the store's own request reading and answer writing are the server side
+// (etag.go, seqtoken.go) and share its JSON reader (json.go).
 package rendezvous

@@ -35,6 +35,8 @@ type jsonField struct {
 	// when the string had no escapes (owned false).
 	str   []byte
 	owned bool
+	// truth is the value of a boolean (kind == jsonBool).
+	truth bool
 }
 
 var (
@@ -126,7 +128,7 @@ func readObject(r *wire.Reader, k1, k2 string, f1, f2 *jsonField, rejectDup bool
 				if f := r.Value(1); !f.OK() {
 					return jsonErr(f)
 				}
-				*want = jsonField{kind: kindOf(r.B[start])}
+				*want = jsonField{kind: kindOf(r.B[start]), truth: r.B[start] == 't'}
 			}
 		} else if f := r.Value(1); !f.OK() {
 			return jsonErr(f)

@@ -256,6 +256,27 @@ func (m *machine) putStale(t *rapid.T) {
 	m.put(t, id, rapid.SampledFrom(m.views[id]).Draw(t, "stale view"))
 }
 
+// putForeign sends a write conditioned on a token the session never handed
+// out: the spec's Foreign view, never current.
+func (m *machine) putForeign(t *rapid.T) {
+	if len(m.ids) == 0 {
+		t.Skip("no sessions")
+	}
+	id := rapid.SampledFrom(m.ids).Draw(t, "id")
+	tok := "zz-forged"
+	if m.cfg.Flavour == FlavourETag {
+		tok = `"zz-forged"`
+	}
+	data := rapid.SampledFrom(payloads).Draw(t, "data")
+	req := m.c.putReq(id, tok, data)
+	op := Op{Kind: OpWrite, Foreign: true, Data: data}
+	if m.cfg.Idempotency == IdempotencyTxnID {
+		op.Txn = "txn" + strconv.Itoa(m.c.txn)
+	}
+	m.send(t, id, req, op)
+	m.puts[id] = append(m.puts[id], sentPut{req, op})
+}
+
 func (m *machine) putRetry(t *rapid.T) {
 	if len(m.ids) == 0 {
 		t.Skip("no sessions")
@@ -358,6 +379,9 @@ func checkAgainstSpec(rt *rapid.T, cfg Config) {
 	cfg.Token = rapid.SampledFrom([]TokenStyle{TokenCounter, TokenDigest, TokenContentHash}).Draw(rt, "token style")
 	cfg.DeleteExpired = rapid.Bool().Draw(rt, "delete expired")
 	cfg.FirstSequence = uint64(rapid.IntRange(0, 1).Draw(rt, "first sequence"))
+	if cfg.Flavour == FlavourSequenceToken && cfg.Idempotency != IdempotencyTxnID {
+		cfg.Idempotency = rapid.SampledFrom([]Idempotency{IdempotencyNone, IdempotencySameData, IdempotencyPreviousToken}).Draw(rt, "idempotency")
+	}
 	m := newMachine(rt, cfg)
 	rt.Repeat(map[string]func(*rapid.T){
 		"create":       m.create,
@@ -365,6 +389,7 @@ func checkAgainstSpec(rt *rapid.T, cfg Config) {
 		"getIfChanged": m.getIfChanged,
 		"putFresh":     m.putFresh,
 		"putStale":     m.putStale,
+		"putForeign":   m.putForeign,
 		"putRetry":     m.putRetry,
 		"delete":       m.del,
 		"advance":      m.advance,

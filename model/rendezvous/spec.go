@@ -64,13 +64,17 @@ const (
 
 // Op is one operation. For OpWrite and OpReadIfChanged, SeenVersion and
 // SeenData are the version and payload the client last saw (the model needs
-// the payload too because content-hash tokens compare payloads).
+// the payload too because content-hash tokens compare payloads), unless
+// Foreign says the client's token is none the session handed out.
 type Op struct {
 	Kind        OpKind
 	SeenVersion uint64
 	SeenData    string
-	Data        string // the new payload of a write
-	Txn         string // the transaction ID of a write (IdempotencyTxnID)
+	// Foreign: the token the client sent names no version of this session
+	// (forged, or another session's), so its view is never current.
+	Foreign bool
+	Data    string // the new payload of a write
+	Txn     string // the transaction ID of a write (IdempotencyTxnID)
 }
 
 // OutcomeKind names the result of an operation.
@@ -136,12 +140,16 @@ func (s SessionSpec) Equal(o SessionSpec) bool {
 	return true
 }
 
-// current reports whether a client view matches the session's token.
-func (s SessionSpec) current(r Rules, seenVersion uint64, seenData string) bool {
-	if r.ContentHash {
-		return seenData == s.Data
+// current reports whether the client view of op matches the session's
+// token.
+func (s SessionSpec) current(r Rules, op Op) bool {
+	switch {
+	case op.Foreign:
+		return false
+	case r.ContentHash:
+		return op.SeenData == s.Data
 	}
-	return seenVersion == s.Version
+	return op.SeenVersion == s.Version
 }
 
 // Step applies op at time now. It returns the next state, whether the
@@ -159,7 +167,7 @@ func (s SessionSpec) Step(now Millis, r Rules, op Op) (SessionSpec, bool, Outcom
 		if expired {
 			return s, true, Outcome{Kind: OutcomeNotFound}
 		}
-		if op.Kind == OpReadIfChanged && s.current(r, op.SeenVersion, op.SeenData) {
+		if op.Kind == OpReadIfChanged && s.current(r, op) {
 			return s, true, Outcome{Kind: OutcomeNotModified, Version: s.Version}
 		}
 		return s, true, Outcome{Kind: OutcomeData, Data: s.Data, Version: s.Version}
@@ -181,11 +189,15 @@ func (s SessionSpec) Step(now Millis, r Rules, op Op) (SessionSpec, bool, Outcom
 		next := s
 		var out Outcome
 		switch {
-		case s.current(r, op.SeenVersion, op.SeenData):
+		case s.current(r, op):
 			next.Data = op.Data
 			next.Version = s.Version + 1
 			out = Outcome{Kind: OutcomeWritten, Version: next.Version}
 		case r.Idempotency == IdempotencySameData && op.Data == s.Data:
+			out = Outcome{Kind: OutcomeUnchanged, Version: s.Version}
+		case r.Idempotency == IdempotencyPreviousToken && !op.Foreign && op.SeenVersion+1 == s.Version && op.Data == s.Data:
+			// Only the token just before the current one, with the
+			// current payload: the retry of the write that made it.
 			out = Outcome{Kind: OutcomeUnchanged, Version: s.Version}
 		default:
 			out = Outcome{Kind: OutcomeConflict}

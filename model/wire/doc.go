@@ -3,7 +3,10 @@
 // and the request and response values (oauth, homeserver, rendezvous), JSON
 // string escaping (msg, oauth, homeserver, rendezvous), the core of the
 // strict JSON reader (msg, rendezvous) and the lookup of named presets
-// (oauth, homeserver, rendezvous).
+// (oauth, homeserver, rendezvous), virtual time (Millis, for every model)
+// and the error a failed random stream is reported with (ErrRandom).
+// Package canonicaljson, below it, reads JSON into a tree and writes Matrix
+// canonical JSON (homeserver signatures, the login machines' answers).
 //
 // Like every package under model it is pure: no goroutines, no clock, no
 // I/O, no package state. The packages that use it keep their own error

@@ -15,6 +15,29 @@ type Field struct {
 // shared between responses: treat them as read-only.
 type Header []Field
 
+// Content types the models read and write.
+const (
+	ContentTypeJSON = "application/json"
+	ContentTypeForm = "application/x-www-form-urlencoded"
+)
+
+// headerJSON is the header of a plain JSON response.
+var headerJSON = Header{{Name: "Content-Type", Value: ContentTypeJSON}}
+
+// JSONHeader returns the header of a plain JSON response (Content-Type
+// only). It is shared by every such response: never modify it.
+func JSONHeader() Header { return headerJSON }
+
+// NewHeader builds a header from name, value pairs, in order. A trailing
+// name without a value is ignored.
+func NewHeader(pairs ...string) Header {
+	h := make(Header, 0, len(pairs)/2)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		h = append(h, Field{Name: pairs[i], Value: pairs[i+1]})
+	}
+	return h
+}
+
 // Get returns the value of the first line named name, or "".
 func (h Header) Get(name string) string {
 	v, _ := h.Lookup(name)

@@ -66,3 +66,32 @@ func TestPathOf(t *testing.T) {
 		}
 	}
 }
+
+// TestNewHeader checks that pairs become lines in order and that a trailing
+// name without a value is dropped rather than read past the end.
+func TestNewHeader(t *testing.T) {
+	cases := []struct {
+		name  string
+		pairs []string
+		want  Header
+	}{
+		{"empty", nil, Header{}},
+		{"two lines in order", []string{"B", "2", "A", "1"}, Header{{"B", "2"}, {"A", "1"}}},
+		{"odd count", []string{"A", "1", "B"}, Header{{"A", "1"}}},
+	}
+	for _, tc := range cases {
+		got := NewHeader(tc.pairs...)
+		if len(got) != len(tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != tc.want[i] {
+				t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+			}
+		}
+	}
+	if h := JSONHeader(); len(h) != 1 || h.Get("content-type") != ContentTypeJSON {
+		t.Errorf("JSONHeader() = %v", h)
+	}
+}

@@ -1,0 +1,30 @@
+package login
+
+import "fmt"
+
+// ForgePut seals plaintext with m's own channel (m is a *NewDevice or an
+// *ExistingDevice whose channel is up), conditioned on its current token,
+// and PUTs it at once, outside the state machine, whose request in flight
+// is then forgotten. It returns the effects (the PUT). The tests hand it to
+// logintest.Forgery, which cannot reach inside a machine.
+func ForgePut(m any, now Millis, plaintext string) ([]Effect, error) {
+	var c *core
+	switch d := m.(type) {
+	case *NewDevice:
+		c = &d.core
+	case *ExistingDevice:
+		c = &d.core
+	default:
+		return nil, fmt.Errorf("ForgePut: %T is not a login machine", m)
+	}
+	if c.ch == nil {
+		return nil, fmt.Errorf("ForgePut: the channel is not up")
+	}
+	c.begin(now)
+	payload, err := c.ch.Seal([]byte(plaintext), c.aad(c.token))
+	if err != nil {
+		return nil, err
+	}
+	c.put(payload)
+	return c.fx, nil
+}
