@@ -152,6 +152,7 @@ func (t *Totals) WriteText(w io.Writer, sc scenarios.Scenario, cfg sim.Config, e
 	}
 	fmt.Fprintf(w, "requests %d  lost on the network %d  wall %.2fs (%.0f runs/s)\n", t.Requests, t.Lost, elapsed.Seconds(),
 		float64(t.Runs)/elapsed.Seconds())
+	t.writeLegend(w, cfg)
 }
 
 // writeCounts writes a line of label and each key with its count: most

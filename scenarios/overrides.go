@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-
-	"qrlab/model/variant"
 )
 
 // Overrides are settings put over a scenario's own, as a command line's
@@ -31,7 +29,7 @@ func (o Overrides) Check() error {
 		if f.name == nil || *f.name == "" {
 			continue
 		}
-		if _, err := variant.Load(*f.name); err != nil {
+		if _, err := LoadVariant(*f.name); err != nil {
 			return fmt.Errorf("%s: %v", f.flag, err)
 		}
 	}

@@ -26,7 +26,8 @@ import (
 type Scenario struct {
 	Name        string `json:"name"`
 	Description string `json:"description,omitempty"`
-	// Variant is a preset name (simrun variants lists them).
+	// Variant is a preset name (simrun variants lists them) or the path of
+	// a preset file (ending in .json; see LoadVariant).
 	Variant string `json:"variant"`
 	// NewVariant, when set, is the preset the new device follows instead
 	// (mixing shipped clients).
@@ -186,13 +187,13 @@ func (s Scenario) Config() (sim.Config, error) {
 	if s.Variant == "" {
 		return cfg, fmt.Errorf("%w: field \"variant\": missing (known: %s)", ErrScenario, strings.Join(variant.Names(), ", "))
 	}
-	v, err := variant.Load(s.Variant)
+	v, err := LoadVariant(s.Variant)
 	if err != nil {
 		return cfg, fmt.Errorf("%w: field \"variant\": %v (known: %s)", ErrScenario, err, strings.Join(variant.Names(), ", "))
 	}
 	cfg.Variant = v
 	if s.NewVariant != "" {
-		nv, err := variant.Load(s.NewVariant)
+		nv, err := LoadVariant(s.NewVariant)
 		if err != nil {
 			return cfg, fmt.Errorf("%w: field \"new_variant\": %v", ErrScenario, err)
 		}

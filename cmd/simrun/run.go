@@ -61,8 +61,8 @@ func runFlags(name, usage string, stderr io.Writer) (*flag.FlagSet, *runOpts) {
 		}
 	})
 	fs.StringVar(&o.scenario, "scenario", "default", "a scenario file, or the name of a built-in one")
-	fs.StringVar(&o.variant, "variant", "", "the design variant (a preset name)")
-	fs.StringVar(&o.newVariant, "new-variant", "", "a different preset for the new device (mixing clients)")
+	fs.StringVar(&o.variant, "variant", "", "the design variant: a preset name, or a preset file NAME.json (simrun variants --json NAME > NAME.json)")
+	fs.StringVar(&o.newVariant, "new-variant", "", "a different preset (or preset file) for the new device (mixing clients)")
 	fs.StringVar(&o.network, "network", "", "the network profile")
 	fs.StringVar(&o.intent, "intent", "", "login (the new device shows the QR code) or reciprocate (the existing device does)")
 	fs.Uint64Var(&o.seed, "seed", 0, "the first seed")

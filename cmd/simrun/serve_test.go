@@ -204,7 +204,7 @@ func TestProbeCommandAgainstServe(t *testing.T) {
 // prints where it listens, logs exchanges as JSON trace lines, and shuts
 // down on SIGINT with exit 0.
 func TestServeBinarySignal(t *testing.T) {
-	cmd := simrunProcess("serve", "--addr", "127.0.0.1:0", "--variant", "msc4108-2025", "--rendezvous-ttl", "10s")
+	cmd := simrunProcess("serve", "--addr", "127.0.0.1:0", "--variant", "msc4108-2025", "--rendezvous-ttl", "10s", "--log", "trace")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

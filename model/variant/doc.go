@@ -11,7 +11,7 @@
 // # Schema
 //
 //	{
-//	  "name":        "msc4388",                  // must equal the file name
+//	  "name":        "msc4388",                  // a built-in preset's equals its file name
 //	  "description": "free text",
 //	  "rendezvous": {
 //	    "preset": "sequence-token",              // a model/rendezvous preset

@@ -308,8 +308,8 @@ func MustLoad(name string) Variant {
 }
 
 // Parse reads one preset file strictly and validates it. sourceName names the
-// file in error messages; when it ends in <name>.json, the preset's name must
-// be <name>.
+// file in error messages; for an embedded preset (presets/<name>.json) the
+// preset's name must be <name>. A file of one's own may have any name.
 func Parse(b []byte, sourceName string) (Variant, error) {
 	var v Variant
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -320,7 +320,7 @@ func Parse(b []byte, sourceName string) (Variant, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return Variant{}, fmt.Errorf("%w: %s: data after the JSON object", ErrVariant, sourceName)
 	}
-	if base, ok := strings.CutSuffix(path.Base(sourceName), ".json"); ok && v.Name != base {
+	if base, ok := strings.CutSuffix(path.Base(sourceName), ".json"); ok && path.Dir(sourceName) == "presets" && v.Name != base {
 		return Variant{}, fmt.Errorf("%w: %s: field name: %q does not match the file name %q", ErrVariant, sourceName, v.Name, base)
 	}
 	v.fillDefaults()
