@@ -187,6 +187,9 @@ func generator(v variant.Variant) (*logintest.Driver, qr.Payload, *logintest.Mai
 	return d, p, box, nil
 }
 
+// jsonFlavour: the login properties play the other side through a
+// logintest.Mailbox, which speaks the sequence-token flavours with writes to
+// the session's own URL, and find the session by the ID the QR code names.
 func jsonFlavour(v variant.Variant) bool {
 	rc, err := v.RendezvousConfig()
 	return err == nil && rc.Flavour != rendezvous.FlavourETag && !v.Rendezvous.PutTxnID && v.QRFormat() != qr.Format2024
