@@ -38,6 +38,7 @@ targets=(
 	"model/rendezvous FuzzRendezvousStore"
 	"model/rendezvous FuzzStoreMatchesSpec"
 	"model/wire FuzzReaderEncodingJSON"
+	"reports FuzzRecords"
 )
 
 module=qrlab
@@ -54,7 +55,7 @@ packageOf() {
 # with go-118-fuzz-build's testing shim added to go.mod in the copy only.
 rm -rf "$prepared"
 mkdir -p "$prepared"
-cp -r "$src/go.mod" "$src/go.sum" "$src/model" "$src/sim" "$src/scenarios" "$src/fuzz" "$prepared/"
+cp -r "$src/go.mod" "$src/go.sum" "$src/model" "$src/sim" "$src/scenarios" "$src/reports" "$src/fuzz" "$prepared/"
 mkdir -p "$prepared/ossfuzzshim"
 printf 'package ossfuzzshim\n\nimport _ "github.com/AdamKorcz/go-118-fuzz-build/testing"\n' >"$prepared/ossfuzzshim/shim.go"
 (cd "$prepared" && go get github.com/AdamKorcz/go-118-fuzz-build/testing && go mod tidy)

@@ -37,18 +37,18 @@ func simSeeds() [][]byte {
 	}
 	out = append(out,
 		// msc4388 on 4g, every link cut from about 4.7 s to 9.6 s.
-		[]byte{presetIndex("msc4388"), 0, 2, 1, 0, 0x0a, 0x00, 0x2a, 0x00},
+		[]byte{presetIndex("msc4388-726e115"), 0, 2, 1, 0, 0x0a, 0x00, 0x2a, 0x00},
 		// reciprocate, backup, lossy custom link, two partitions.
 		[]byte{presetIndex("msc4108-2024"), 0x13, 3, 120, 100, 10, 200, 200, 20, 40, 2, 3, 0x10, 0x00, 0x20, 0x00, 0x04, 0x40, 0x00, 0x30, 0x00},
 		// a careless user: typos, denial, browser failure, cancel.
-		[]byte{presetIndex("element-x"), 0, 2, 0, 0x1f, 60, 30, 20, 10, 40},
+		[]byte{presetIndex("rust-sdk-pr6173"), 0, 2, 0, 0x1f, 60, 30, 20, 10, 40},
 		// swarm mode with a slow user.
-		[]byte{presetIndex("msc4388-txn"), 0x08, 3, 0, 0x40, 200},
+		[]byte{presetIndex("txn-put"), 0x08, 3, 0, 0x40, 200},
 	)
 	adv := sim.AdversaryNames()
 	for i := range adv {
 		// one adversary each, a blind user for the ones that need one.
-		out = append(out, []byte{presetIndex("msc4388"), byte(i & 1), 2, 0, 0x20, 255, byte(1 | i<<2), 0, 0, 0, byte(i)})
+		out = append(out, []byte{presetIndex("msc4388-726e115"), byte(i & 1), 2, 0, 0x20, 255, byte(1 | i<<2), 0, 0, 0, byte(i)})
 	}
 	return out
 }
@@ -59,7 +59,7 @@ func presetIndex(name string) byte {
 			return byte(i)
 		}
 	}
-	return 0
+	panic("presetIndex: no preset " + name)
 }
 
 // TestSimSchedules is the rapid state-machine test of the simulator: the

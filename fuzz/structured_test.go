@@ -158,7 +158,7 @@ func FuzzSimVariantKnobs(f *testing.F) {
 	for i := range 8 {
 		f.Add([]byte{byte(i), byte(1 << i), byte(i & 3), 2, 0, 0, 0, byte(i), 7, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})
 	}
-	f.Add([]byte{presetIndex("msc4388"), 0xff, 0, 2, 0, 0, 1, 0, 0xaa, 0x55, 0xaa, 0x55, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
+	f.Add([]byte{presetIndex("msc4388-726e115"), 0xff, 0, 2, 0, 0, 1, 0, 0xaa, 0x55, 0xaa, 0x55, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, v, err := knobCase(data)
 		if err != nil {

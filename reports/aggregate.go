@@ -2,7 +2,6 @@ package reports
 
 import (
 	"encoding/json"
-	"fmt"
 	"sort"
 	"strings"
 )
@@ -88,6 +87,8 @@ type Builder struct {
 	advs     map[string]*group
 	hasAdv   bool
 	total    *group
+	plain    bool    // plain records: no sweep, any seed
+	seen     seenSet // runs added, to drop duplicates
 	dups     int
 
 	// Chosen runs (after Finish and Pick).
@@ -110,10 +111,12 @@ type Diagram struct {
 // NewBuilder starts a report on the sweep m. A nil m stands for plain
 // records (simrun run --out): one point, no axes.
 func NewBuilder(m *Manifest) *Builder {
-	if m == nil {
+	plain := m == nil
+	if plain {
 		m = &Manifest{Version: ManifestVersion, Name: "runs", Points: 1, Runs: 1}
 	}
-	b := &Builder{m: m, variants: map[string]*group{}, advs: map[string]*group{}, total: newGroup(), typicalPoint: -1}
+	b := &Builder{m: m, variants: map[string]*group{}, advs: map[string]*group{}, total: newGroup(), typicalPoint: -1,
+		plain: plain, seen: seenSet{}}
 	b.points = make([]*group, m.Points)
 	for i := range b.points {
 		b.points[i] = newGroup()
@@ -121,10 +124,17 @@ func NewBuilder(m *Manifest) *Builder {
 	return b
 }
 
-// Add counts one record.
+// Add counts one record. A record that is not a run of the sweep (its
+// point, its seed or its axis values) is an error; a second record of a run
+// already added is dropped and counted (Duplicates, Warnings), as merge
+// does, so that no run counts twice.
 func (b *Builder) Add(r *Record) error {
-	if r.Point < 0 || r.Point >= len(b.points) {
-		return fmt.Errorf("%w: point %d outside the sweep's %d points", ErrRecords, r.Point, len(b.points))
+	if err := b.check(r); err != nil {
+		return err
+	}
+	if !b.seen.add(b.runKey(r)) {
+		b.dups++
+		return nil
 	}
 	b.points[r.Point].add(r)
 	b.total.add(r)

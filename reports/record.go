@@ -9,6 +9,11 @@
 // keys, fixed plot sizes, gonum's default fonts, no timestamps, and every
 // figure computed independently of the order of the records, so shards
 // merged in any order give the same report.
+//
+// Records are checked as they are read: a line that is not a run record,
+// or a record whose point, seed or axis values are not the sweep's, is an
+// error; a second record of one run is dropped and counted. LockDir gives a
+// sweep folder's writer an OS file lock, so that a second writer is refused.
 package reports
 
 import (
@@ -18,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -117,15 +123,45 @@ func ReadManifest(path string) (*Manifest, error) {
 	}
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return nil, fmt.Errorf("%w: %s: field %q holds a %s", ErrRecords, path, te.Field, te.Value)
+		}
+		return nil, fmt.Errorf("%w: %s: not a sweep manifest: %s", ErrRecords, path, strings.TrimPrefix(err.Error(), "json: "))
 	}
 	if m.Version != ManifestVersion {
-		return nil, fmt.Errorf("%s: version %d, this build reads %d", path, m.Version, ManifestVersion)
+		return nil, fmt.Errorf("%w: %s: version %d, this build reads %d", ErrRecords, path, m.Version, ManifestVersion)
 	}
-	if m.Points < 1 || m.Runs < 1 {
-		return nil, fmt.Errorf("%s: points %d, runs_per_point %d", path, m.Points, m.Runs)
+	if err := m.check(); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrRecords, path, err)
 	}
 	return &m, nil
+}
+
+// check refuses counts that do not describe a sweep: points and runs of at
+// least 1, points the product of the axes' value counts, runs times points
+// within an int and seeds within 2^64-1.
+func (m *Manifest) check() error {
+	if m.Points < 1 || m.Runs < 1 {
+		return fmt.Errorf("points %d and runs_per_point %d must be at least 1", m.Points, m.Runs)
+	}
+	grid := 1
+	for _, a := range m.Axes {
+		if len(a.Values) == 0 || grid > math.MaxInt/len(a.Values) {
+			return fmt.Errorf("axis %q: %d values do not make a grid of %d points", a.Path, len(a.Values), m.Points)
+		}
+		grid *= len(a.Values)
+	}
+	if grid != m.Points {
+		return fmt.Errorf("points %d, but the axes make a grid of %d", m.Points, grid)
+	}
+	if m.Runs > math.MaxInt/m.Points {
+		return fmt.Errorf("%d runs at each of %d points is more than %d runs", m.Runs, m.Points, math.MaxInt)
+	}
+	if uint64(m.Runs-1) > math.MaxUint64-m.Seed {
+		return fmt.Errorf("%d runs from seed %d pass the largest seed", m.Runs, m.Seed)
+	}
+	return nil
 }
 
 // WriteManifest writes m to path, indented.
@@ -143,8 +179,9 @@ var ErrRecords = errors.New("bad run records")
 // Scan reads JSON Lines records from r and calls fn for each. A last line
 // that is cut short (no newline, or not valid JSON: the writer was killed)
 // is skipped, and valid is the byte length of the complete records, so a
-// resumed writer can truncate there. A bad line elsewhere is an error with
-// its line number.
+// resumed writer can truncate there. A bad line elsewhere, or a complete
+// line that is not a run record (an unknown field, no variant, agreement or
+// trace hash: "{}" or a scenario file), is an error with its line number.
 func Scan(r io.Reader, name string, fn func(*Record) error) (valid int64, n int, err error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	var pending []byte // a bad line, an error unless it is the last
@@ -164,7 +201,14 @@ func Scan(r io.Reader, name string, fn func(*Record) error) (valid int64, n int,
 				}
 			} else {
 				var rec Record
-				if derr := json.Unmarshal(body, &rec); derr != nil || !complete {
+				derr, serr := decodeRecord(body, &rec)
+				if serr != nil && complete {
+					return valid, n, fmt.Errorf("%w: %s:%d: %v", ErrRecords, name, line, serr)
+				}
+				if derr == nil {
+					derr = serr
+				}
+				if derr != nil || !complete {
 					if derr == nil {
 						derr = errors.New("no newline at the end")
 					}

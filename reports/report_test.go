@@ -175,7 +175,8 @@ func TestWrite(t *testing.T) {
 // TestScan reads records, skips a last line cut short and refuses a bad
 // line elsewhere with its number.
 func TestScan(t *testing.T) {
-	good := `{"point":1,"seed":5,"trace_hash":"a"}` + "\n" + "\n" + `{"point":0,"seed":6}` + "\n"
+	const rest = `"variant":"msc4388","agreement":"both-success","trace_hash":"a"}`
+	good := `{"point":1,"seed":5,` + rest + "\n" + "\n" + `{"point":0,"seed":6,` + rest + "\n"
 	for _, c := range []struct {
 		name, text string
 		n          int
@@ -184,8 +185,8 @@ func TestScan(t *testing.T) {
 	}{
 		{"complete", good, 2, len(good), ""},
 		{"cut record", good + `{"point":0,"se`, 2, len(good), ""},
-		{"cut before newline", good + `{"point":0,"seed":7}`, 2, len(good), ""},
-		{"bad middle line", good + "{oops\n" + `{"point":0}` + "\n", 2, len(good), "x.jsonl:4"},
+		{"cut before newline", good + `{"point":0,"seed":7,` + rest, 2, len(good), ""},
+		{"bad middle line", good + "{oops\n" + `{"point":0,` + rest + "\n", 2, len(good), "x.jsonl:4"},
 	} {
 		var seeds []uint64
 		valid, n, err := Scan(strings.NewReader(c.text), "x.jsonl", func(r *Record) error { seeds = append(seeds, r.Seed); return nil })

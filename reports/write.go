@@ -118,17 +118,34 @@ func summaryRow(l labelled) []string {
 var summaryHead = []string{"runs", "signed in", "failed (95% CI)", "disagree", "violations",
 	"token p50 / p90", "secrets p50 / p90", "requests / login"}
 
-// blocks builds the report.
+// blocks builds the report, section by section.
 func (b *Builder) blocks() ([]block, error) {
-	m := b.m
 	var out []block
-	add := func(bl ...block) { out = append(out, bl...) }
-	add(block{kind: "h1", text: "Report: " + m.Name})
+	for _, section := range []func() ([]block, error){
+		b.introBlocks, b.sideBySideBlocks, b.timeBlocks, b.failureRateBlocks, b.reasonBlocks,
+		b.disagreementBlocks, b.loadBlocks, b.adversaryBlocks, b.diagramBlocks,
+	} {
+		bl, err := section()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, bl...)
+	}
+	return out, nil
+}
+
+// introBlocks is the title, what was read and the sweep's axes.
+func (b *Builder) introBlocks() ([]block, error) {
+	m := b.m
+	out := []block{{kind: "h1", text: "Report: " + m.Name}}
 	if m.Description != "" {
-		add(block{kind: "p", text: m.Description})
+		out = append(out, block{kind: "p", text: m.Description})
 	}
 	var intro strings.Builder
 	fmt.Fprintf(&intro, "%d runs read", b.total.n)
+	if b.dups > 0 {
+		fmt.Fprintf(&intro, " (%d duplicate record(s) dropped)", b.dups)
+	}
 	if m.Fingerprint != "" {
 		fmt.Fprintf(&intro, ": %d grid point(s) × %d seed(s) (seeds %d–%d) = %d runs in the sweep", m.Points, m.Runs, m.Seed,
 			m.Seed+uint64(m.Runs)-1, m.Jobs())
@@ -141,17 +158,21 @@ func (b *Builder) blocks() ([]block, error) {
 		fmt.Fprintf(&intro, ". Sweep fingerprint `%s`", m.Fingerprint)
 	}
 	intro.WriteString(". Every figure below says how many runs it rests on (n, or the runs column); intervals are Wilson 95% score intervals.")
-	add(block{kind: "p", text: intro.String()})
+	out = append(out, block{kind: "p", text: intro.String()})
 	if len(m.Axes) > 0 {
 		var ax []string
 		for _, a := range m.Axes {
 			ax = append(ax, fmt.Sprintf("`%s` (%s)", a.Path, strings.Join(axisLabels(a), ", ")))
 		}
-		add(block{kind: "p", text: "Sweep axes: " + strings.Join(ax, "; ") + "."})
+		out = append(out, block{kind: "p", text: "Sweep axes: " + strings.Join(ax, "; ") + "."})
 	}
+	return out, nil
+}
 
-	// Side by side.
-	add(block{kind: "h2", text: "Side by side"})
+// sideBySideBlocks is the summary table of every grid point (and of every
+// variant when the grid pools them).
+func (b *Builder) sideBySideBlocks() ([]block, error) {
+	out := []block{{kind: "h2", text: "Side by side"}}
 	head := append(b.labelHead(), summaryHead...)
 	var rows [][]string
 	for _, l := range b.pointGroups() {
@@ -162,24 +183,28 @@ func (b *Builder) blocks() ([]block, error) {
 		tot.cells[0] = "**all**"
 		rows = append(rows, summaryRow(tot))
 	}
-	add(block{kind: "table", head: head, rows: rows,
+	out = append(out, block{kind: "table", head: head, rows: rows,
 		notes: "signed in: both devices succeeded (the new device has its token and the secrets). disagree: one device succeeded and the other failed. Times are seconds of virtual time from the start of the login, over the runs that reached that point."})
 	if vg := b.variantGroups(); len(vg) > 1 && len(vg) < len(b.points) {
-		add(block{kind: "h3", text: "By variant (other axes pooled)"})
+		out = append(out, block{kind: "h3", text: "By variant (other axes pooled)"})
 		var rows [][]string
 		for _, l := range vg {
 			rows = append(rows, summaryRow(l))
 		}
-		add(block{kind: "table", head: append([]string{"variant"}, summaryHead...), rows: rows})
+		out = append(out, block{kind: "table", head: append([]string{"variant"}, summaryHead...), rows: rows})
 	}
+	return out, nil
+}
 
-	// CDFs.
-	add(block{kind: "h2", text: "Time to signed in and to secrets"})
+// timeBlocks is the CDFs of the time to signed in and to secrets, with
+// their quantiles.
+func (b *Builder) timeBlocks() ([]block, error) {
+	out := []block{{kind: "h2", text: "Time to signed in and to secrets"}}
 	groups, by := b.plotGroups(12)
 	var labels []string
 	var tok, sec []*hist
 	var totals []int
-	rows = nil
+	var rows [][]string
 	for _, l := range groups {
 		labels = append(labels, l.label)
 		totals = append(totals, l.g.n)
@@ -197,174 +222,199 @@ func (b *Builder) blocks() ([]block, error) {
 		if err != nil {
 			return nil, err
 		}
-		add(block{kind: "figure", fig: &figure{stem: f.stem, p: p,
+		out = append(out, block{kind: "figure", fig: &figure{stem: f.stem, p: p,
 			caption: fmt.Sprintf("CDF of %s over all runs, one curve per %s: a curve levels off at the share of runs that got there (the legend gives both counts).", f.what, by)}})
 	}
-	add(block{kind: "table", head: []string{by, "n (token)", "p50", "p90", "p99", "n (secrets)", "p50", "p90", "p99"}, rows: rows})
+	out = append(out, block{kind: "table", head: []string{by, "n (token)", "p50", "p90", "p99", "n (secrets)", "p50", "p90", "p99"}, rows: rows})
+	return out, nil
+}
 
-	// Failure rate, disagreement and load against each axis.
-	if len(b.points) > 1 {
-		for i, a := range m.Axes {
-			ss := b.axisSeries(i, maxSeries)
-			add(block{kind: "h2", text: fmt.Sprintf("Failure rate against `%s`", a.Path)})
-			p, err := ratePlot("Failure rate against "+a.Path, "failed logins (Wilson 95%)", a, ss, func(g *group) int { return g.fail })
-			if err != nil {
-				return nil, err
-			}
-			add(block{kind: "figure", fig: &figure{stem: fmt.Sprintf("failure-%d", i+1), p: p,
-				caption: fmt.Sprintf("Failure rate with Wilson 95%% intervals against %s; the table gives n for every point.", a.Path)}})
-			rows = nil
-			for _, s := range ss {
-				for j, g := range s.groups {
-					rows = append(rows, []string{valueText(a.Values[j]), s.label, fmt.Sprint(g.n), fmt.Sprint(g.fail), pct(g.fail, g.n), ci(g.fail, g.n)})
-				}
-			}
-			add(block{kind: "table", head: []string{"`" + a.Path + "`", "series", "runs", "failed", "rate", "95% CI"}, rows: rows})
-		}
+// failureRateBlocks plots the failure rate against each axis (nothing for
+// a single point).
+func (b *Builder) failureRateBlocks() ([]block, error) {
+	if len(b.points) <= 1 {
+		return nil, nil
 	}
-
-	// Failure reasons.
-	add(block{kind: "h2", text: "Failure reasons"})
-	reasons := sortedByCount(b.total.reasons)
-	if len(reasons) == 0 {
-		add(block{kind: "p", text: fmt.Sprintf("No run failed (n=%d).", b.total.n)})
-	} else {
-		layers := reasons
-		if len(layers) > 7 {
-			layers = append(append([]string(nil), reasons[:7]...), "other")
-		}
-		rg, rby := b.plotGroups(30)
-		frac := make([][]float64, len(layers))
-		var bars []string
-		for li := range layers {
-			frac[li] = make([]float64, len(rg))
-		}
-		rows = nil
-		for gi, l := range rg {
-			bars = append(bars, fmt.Sprintf("#%d", gi))
-			row := []string{fmt.Sprintf("#%d %s", gi, l.label), fmt.Sprint(l.g.n), pct(l.g.fail, l.g.n)}
-			for li, r := range layers {
-				c := l.g.reasons[r]
-				if r == "other" && len(reasons) > 7 {
-					c = 0
-					for _, o := range reasons[7:] {
-						c += l.g.reasons[o]
-					}
-				}
-				if l.g.n > 0 {
-					frac[li][gi] = float64(c) / float64(l.g.n)
-				}
-				row = append(row, fmt.Sprintf("%d (%s)", c, pct(c, l.g.n)))
-			}
-			rows = append(rows, row)
-		}
-		p, err := stackedPlot("Failed runs by reason, per "+strings.SplitN(rby, " (", 2)[0], bars, layers, frac)
+	var out []block
+	for i, a := range b.m.Axes {
+		ss := b.axisSeries(i, maxSeries)
+		out = append(out, block{kind: "h2", text: fmt.Sprintf("Failure rate against `%s`", a.Path)})
+		p, err := ratePlot("Failure rate against "+a.Path, "failed logins (Wilson 95%)", a, ss, func(g *group) int { return g.fail })
 		if err != nil {
 			return nil, err
 		}
-		add(block{kind: "figure", fig: &figure{stem: "reasons", p: p,
-			caption: fmt.Sprintf("Failed runs by reason (the new device's, else the existing device's), stacked, as a fraction of all runs of each %s; bars are numbered as the rows of the table, which gives n.", rby)}})
-		h := []string{rby, "runs", "failed"}
-		for _, r := range layers {
-			h = append(h, "`"+r+"`")
-		}
-		add(block{kind: "table", head: h, rows: rows})
-		if len(reasons) > 7 {
-			var other []string
-			for _, r := range reasons[7:] {
-				other = append(other, fmt.Sprintf("`%s` %d", r, b.total.reasons[r]))
+		out = append(out, block{kind: "figure", fig: &figure{stem: fmt.Sprintf("failure-%d", i+1), p: p,
+			caption: fmt.Sprintf("Failure rate with Wilson 95%% intervals against %s; the table gives n for every point.", a.Path)}})
+		var rows [][]string
+		for _, s := range ss {
+			for j, g := range s.groups {
+				rows = append(rows, []string{valueText(a.Values[j]), s.label, fmt.Sprint(g.n), fmt.Sprint(g.fail), pct(g.fail, g.n), ci(g.fail, g.n)})
 			}
-			add(block{kind: "p", text: "other: " + strings.Join(other, ", ") + "."})
 		}
+		out = append(out, block{kind: "table", head: []string{"`" + a.Path + "`", "series", "runs", "failed", "rate", "95% CI"}, rows: rows})
 	}
+	return out, nil
+}
 
-	// Disagreement.
-	add(block{kind: "h2", text: "Outcome disagreement"})
-	add(block{kind: "p", text: "A run disagrees when one device succeeded and the other failed: new-only (the new device signed in, the existing device did not finish) or existing-only (the existing device sent the secrets, the new device failed). The simulator records it; it is not an invariant."})
-	rows = nil
+// reasonBlocks is the failure reasons: the seven commonest stacked per
+// group, the rest pooled as "other" and listed.
+func (b *Builder) reasonBlocks() ([]block, error) {
+	out := []block{{kind: "h2", text: "Failure reasons"}}
+	reasons := sortedByCount(b.total.reasons)
+	if len(reasons) == 0 {
+		return append(out, block{kind: "p", text: fmt.Sprintf("No run failed (n=%d).", b.total.n)}), nil
+	}
+	layers := reasons
+	if len(layers) > 7 {
+		layers = append(append([]string(nil), reasons[:7]...), "other")
+	}
+	rg, rby := b.plotGroups(30)
+	frac := make([][]float64, len(layers))
+	var bars []string
+	for li := range layers {
+		frac[li] = make([]float64, len(rg))
+	}
+	var rows [][]string
+	for gi, l := range rg {
+		bars = append(bars, fmt.Sprintf("#%d", gi))
+		row := []string{fmt.Sprintf("#%d %s", gi, l.label), fmt.Sprint(l.g.n), pct(l.g.fail, l.g.n)}
+		for li, r := range layers {
+			c := l.g.reasons[r]
+			if r == "other" && len(reasons) > 7 {
+				c = 0
+				for _, o := range reasons[7:] {
+					c += l.g.reasons[o]
+				}
+			}
+			if l.g.n > 0 {
+				frac[li][gi] = float64(c) / float64(l.g.n)
+			}
+			row = append(row, fmt.Sprintf("%d (%s)", c, pct(c, l.g.n)))
+		}
+		rows = append(rows, row)
+	}
+	p, err := stackedPlot("Failed runs by reason, per "+strings.SplitN(rby, " (", 2)[0], bars, layers, frac)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, block{kind: "figure", fig: &figure{stem: "reasons", p: p,
+		caption: fmt.Sprintf("Failed runs by reason (the new device's, else the existing device's), stacked, as a fraction of all runs of each %s; bars are numbered as the rows of the table, which gives n.", rby)}})
+	h := []string{rby, "runs", "failed"}
+	for _, r := range layers {
+		h = append(h, "`"+r+"`")
+	}
+	out = append(out, block{kind: "table", head: h, rows: rows})
+	if len(reasons) > 7 {
+		var other []string
+		for _, r := range reasons[7:] {
+			other = append(other, fmt.Sprintf("`%s` %d", r, b.total.reasons[r]))
+		}
+		out = append(out, block{kind: "p", text: "other: " + strings.Join(other, ", ") + "."})
+	}
+	return out, nil
+}
+
+// disagreementBlocks is the outcome disagreement per point, and against
+// each axis.
+func (b *Builder) disagreementBlocks() ([]block, error) {
+	out := []block{{kind: "h2", text: "Outcome disagreement"},
+		{kind: "p", text: "A run disagrees when one device succeeded and the other failed: new-only (the new device signed in, the existing device did not finish) or existing-only (the existing device sent the secrets, the new device failed). The simulator records it; it is not an invariant."}}
+	var rows [][]string
 	for _, l := range b.pointGroups() {
 		g := l.g
 		rows = append(rows, append(append([]string(nil), l.cells...), fmt.Sprint(g.n), fmt.Sprint(g.newOnly), fmt.Sprint(g.existingOnly),
 			fmt.Sprint(g.unfinished), pct(g.disagree(), g.n), ci(g.disagree(), g.n)))
 	}
-	add(block{kind: "table", head: append(b.labelHead(), "runs", "new-only", "existing-only", "unfinished", "disagreement", "95% CI"), rows: rows})
+	out = append(out, block{kind: "table", head: append(b.labelHead(), "runs", "new-only", "existing-only", "unfinished", "disagreement", "95% CI"), rows: rows})
 	if len(b.points) > 1 {
-		for i, a := range m.Axes {
+		for i, a := range b.m.Axes {
 			p, err := ratePlot("Disagreement against "+a.Path, "runs with one device failed (Wilson 95%)", a, b.axisSeries(i, maxSeries),
 				func(g *group) int { return g.disagree() })
 			if err != nil {
 				return nil, err
 			}
-			add(block{kind: "figure", fig: &figure{stem: fmt.Sprintf("disagreement-%d", i+1), p: p,
+			out = append(out, block{kind: "figure", fig: &figure{stem: fmt.Sprintf("disagreement-%d", i+1), p: p,
 				caption: fmt.Sprintf("Outcome disagreement with Wilson 95%% intervals against %s (n per point in the table above).", a.Path)}})
 		}
 	}
+	return out, nil
+}
 
-	// Load.
-	add(block{kind: "h2", text: "Server load: requests per login"})
-	add(block{kind: "p", text: "HTTP requests both devices and the browser sent in one login, retries and polls included."})
-	rows = nil
+// loadBlocks is the requests per login per point, and against each axis.
+func (b *Builder) loadBlocks() ([]block, error) {
+	out := []block{{kind: "h2", text: "Server load: requests per login"},
+		{kind: "p", text: "HTTP requests both devices and the browser sent in one login, retries and polls included."}}
+	var rows [][]string
 	for _, l := range b.pointGroups() {
 		g := l.g
 		rows = append(rows, append(append([]string(nil), l.cells...), fmt.Sprint(g.reqs.n), fmt.Sprintf("%.1f", g.reqs.mean()),
 			fmt.Sprint(g.reqs.quantile(.5)), fmt.Sprint(g.reqs.quantile(.9)), fmt.Sprint(g.reqs.quantile(.99)), fmt.Sprint(g.reqs.quantile(1))))
 	}
-	add(block{kind: "table", head: append(b.labelHead(), "runs", "mean", "p50", "p90", "p99", "max"), rows: rows})
+	out = append(out, block{kind: "table", head: append(b.labelHead(), "runs", "mean", "p50", "p90", "p99", "max"), rows: rows})
 	if len(b.points) > 1 {
-		for i, a := range m.Axes {
+		for i, a := range b.m.Axes {
 			p, err := meanPlot("Requests per login against "+a.Path, "mean requests per login", a, b.axisSeries(i, maxSeries),
 				func(g *group) *hist { return g.reqs })
 			if err != nil {
 				return nil, err
 			}
-			add(block{kind: "figure", fig: &figure{stem: fmt.Sprintf("requests-%d", i+1), p: p,
+			out = append(out, block{kind: "figure", fig: &figure{stem: fmt.Sprintf("requests-%d", i+1), p: p,
 				caption: fmt.Sprintf("Mean requests per login against %s (n per point in the table above).", a.Path)}})
 		}
 	}
+	return out, nil
+}
 
-	// Adversaries.
-	if b.hasAdv {
-		add(block{kind: "h2", text: "Adversaries"})
-		rows = nil
-		var names []json.RawMessage
-		var groupsA []*group
-		for _, k := range sortedKeys(b.advs) {
-			g := b.advs[k]
-			var how []string
-			for _, w := range sortedByCount(g.wonHow) {
-				how = append(how, fmt.Sprintf("%s %d", w, g.wonHow[w]))
-			}
-			rows = append(rows, []string{k, fmt.Sprint(g.n), fmt.Sprint(g.won), pct(g.won, g.n), ci(g.won, g.n), fmt.Sprint(g.human), strings.Join(how, ", ")})
-			nb, _ := json.Marshal(k)
-			names = append(names, nb)
-			groupsA = append(groupsA, g)
-		}
-		add(block{kind: "table", head: []string{"adversaries", "runs", "attacker won", "rate", "95% CI", "needed the user", "what it obtained"}, rows: rows,
-			notes: "needed the user: the attacker won only because the user confirmed a code they could not have seen."})
-		p, err := ratePlot("Adversary success", "runs the attacker won (Wilson 95%)", Axis{Path: "adversaries", Values: names},
-			[]series{{label: "attacker won", groups: groupsA}}, func(g *group) int { return g.won })
-		if err != nil {
-			return nil, err
-		}
-		add(block{kind: "figure", fig: &figure{stem: "adversaries", p: p, caption: "Adversary success rate with Wilson 95% intervals (n per set in the table above)."}})
+// adversaryBlocks is the attackers' success per adversary set (nothing
+// when no run had an adversary).
+func (b *Builder) adversaryBlocks() ([]block, error) {
+	if !b.hasAdv {
+		return nil, nil
 	}
+	out := []block{{kind: "h2", text: "Adversaries"}}
+	var rows [][]string
+	var names []json.RawMessage
+	var groupsA []*group
+	for _, k := range sortedKeys(b.advs) {
+		g := b.advs[k]
+		var how []string
+		for _, w := range sortedByCount(g.wonHow) {
+			how = append(how, fmt.Sprintf("%s %d", w, g.wonHow[w]))
+		}
+		rows = append(rows, []string{k, fmt.Sprint(g.n), fmt.Sprint(g.won), pct(g.won, g.n), ci(g.won, g.n), fmt.Sprint(g.human), strings.Join(how, ", ")})
+		nb, _ := json.Marshal(k)
+		names = append(names, nb)
+		groupsA = append(groupsA, g)
+	}
+	out = append(out, block{kind: "table", head: []string{"adversaries", "runs", "attacker won", "rate", "95% CI", "needed the user", "what it obtained"}, rows: rows,
+		notes: "needed the user: the attacker won only because the user confirmed a code they could not have seen."})
+	p, err := ratePlot("Adversary success", "runs the attacker won (Wilson 95%)", Axis{Path: "adversaries", Values: names},
+		[]series{{label: "attacker won", groups: groupsA}}, func(g *group) int { return g.won })
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, block{kind: "figure", fig: &figure{stem: "adversaries", p: p, caption: "Adversary success rate with Wilson 95% intervals (n per set in the table above)."}})
+	return out, nil
+}
 
-	// Diagrams.
-	add(block{kind: "h2", text: "Runs to look at"})
+// diagramBlocks names the typical and the failing run and shows the
+// diagrams the caller drew for them.
+func (b *Builder) diagramBlocks() ([]block, error) {
+	out := []block{{kind: "h2", text: "Runs to look at"}}
 	if b.typical == nil && b.fail == nil {
-		add(block{kind: "p", text: "No run to show."})
+		out = append(out, block{kind: "p", text: "No run to show."})
 	}
 	if b.typical != nil {
 		g := b.points[b.typical.Point]
-		add(block{kind: "p", text: fmt.Sprintf("Typical run: point %d (%s), seed %d, secrets after %s, the median of the %d runs of that point that got them.",
+		out = append(out, block{kind: "p", text: fmt.Sprintf("Typical run: point %d (%s), seed %d, secrets after %s, the median of the %d runs of that point that got them.",
 			b.typical.Point, b.pointLabel(b.typical.Point), b.typical.Seed, secs(int64(b.typical.SecretsMillis)), g.secrets.n)})
 	}
 	if b.fail != nil {
-		add(block{kind: "p", text: fmt.Sprintf("Failing run: point %d (%s), seed %d, failed with `%s`, the commonest failure reason (%d of %d failed runs).",
+		out = append(out, block{kind: "p", text: fmt.Sprintf("Failing run: point %d (%s), seed %d, failed with `%s`, the commonest failure reason (%d of %d failed runs).",
 			b.fail.Point, b.pointLabel(b.fail.Point), b.fail.Seed, b.failReason, b.total.reasons[b.failReason], b.total.fail)})
 	}
 	for _, d := range b.Diagrams {
-		add(block{kind: "h3", text: d.Title}, block{kind: "mermaid", text: d.Mermaid})
+		out = append(out, block{kind: "h3", text: d.Title}, block{kind: "mermaid", text: d.Mermaid})
 	}
 	return out, nil
 }

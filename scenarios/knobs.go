@@ -3,7 +3,6 @@ package scenarios
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -161,7 +160,7 @@ func applyKnob(cfg *sim.Config, path string, raw json.RawMessage) error {
 			return err
 		}
 		var n sim.Network
-		if err := strictDecode(b, &n); err != nil {
+		if err := decodeStrict(b, &n); err != nil {
 			return knobErr(path, "%s: %v", raw, err)
 		}
 		if err := n.Prepare(); err != nil {
@@ -174,7 +173,7 @@ func applyKnob(cfg *sim.Config, path string, raw json.RawMessage) error {
 			return err
 		}
 		var u sim.User
-		if err := strictDecode(b, &u); err != nil {
+		if err := decodeStrict(b, &u); err != nil {
 			return knobErr(path, "%s: %v", raw, err)
 		}
 		if err := u.Validate(); err != nil {
@@ -190,25 +189,12 @@ func applyKnob(cfg *sim.Config, path string, raw json.RawMessage) error {
 			return err
 		}
 		var sw sim.Swarm
-		if err := strictDecode(b, &sw); err != nil {
+		if err := decodeStrict(b, &sw); err != nil {
 			return knobErr(path, "%s: %v", raw, err)
 		}
 		cfg.Swarm = &sw
 	default:
 		return knobErr(path, "unknown knob path (known: %s)", KnobPaths())
-	}
-	return nil
-}
-
-func strictDecode(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return fmt.Errorf("%s where %s was expected", te.Value, te.Type)
-		}
-		return err
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -71,6 +72,15 @@ func Parse(b []byte, file string) (Scenario, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return s, fmt.Errorf("%w: %s:%d: text after the scenario object", ErrScenario, file, lineOf(b, dec.InputOffset()))
 	}
+	if s.Runs == 0 {
+		var given struct {
+			Runs *int `json:"runs"`
+		}
+		if json.Unmarshal(b, &given) == nil && given.Runs != nil {
+			return s, knobLine(b, file, &lineHint{Keys: []string{"runs"},
+				Err: fmt.Errorf("%w: field \"runs\": 0 runs nothing (at least 1; leave the field out for 1)", ErrScenario)})
+		}
+	}
 	if _, err := s.Config(); err != nil {
 		return s, knobLine(b, file, err)
 	}
@@ -80,29 +90,64 @@ func Parse(b []byte, file string) (Scenario, error) {
 	return s, nil
 }
 
-// knobLine prefixes err with the file, and with the line of the knob it
-// names if it names one.
+// knobLine prefixes err with the file, and with the line of the knob or
+// field it names if it names one.
 func knobLine(b []byte, file string, err error) error {
-	path := ""
+	var keys []string
 	var lh *lineHint
 	var ke *KnobError
 	if errors.As(err, &lh) {
-		path = lh.Path
+		keys = lh.Keys
+		if keys == nil {
+			keys = []string{lh.Path}
+		}
 	} else if errors.As(err, &ke) {
-		path = ke.Path
+		keys = []string{ke.Path}
 	}
-	from := 0
 	for _, sec := range []string{"set", "sweep"} {
 		if strings.HasPrefix(err.Error(), `field "`+sec+`"`) {
-			if i := bytes.Index(b, []byte(`"`+sec+`"`)); i >= 0 {
-				from = i + len(sec) + 2
-			}
+			keys = append([]string{sec}, keys...)
 		}
 	}
-	if i := bytes.Index(b[from:], []byte(`"`+path+`"`)); path != "" && i >= 0 {
-		return fmt.Errorf("%s:%d: %w", file, lineOf(b, int64(from+i)), err)
+	if off, ok := offsetOfKeys(b, keys); ok {
+		return fmt.Errorf("%s:%d: %w", file, lineOf(b, int64(off)), err)
 	}
 	return fmt.Errorf("%s: %w", file, err)
+}
+
+// offsetOfKeys finds a path of object keys in the file's text: each key
+// (list indices skipped) is searched for after the one before, and the
+// offset of the deepest one found is returned.
+func offsetOfKeys(b []byte, keys []string) (int, bool) {
+	at, found := 0, false
+	for _, k := range keys {
+		if k == "" || strings.Trim(k, "0123456789") == "" {
+			continue
+		}
+		q, _ := json.Marshal(k)
+		i := bytes.Index(b[at:], q)
+		if i < 0 {
+			break
+		}
+		at, found = at+i, true
+	}
+	return at, found
+}
+
+// fieldErr is an error in the scenario field name: it keeps the path of
+// keys inside the field so that Parse can give the line.
+func fieldErr(name string, err error) error {
+	return &lineHint{Keys: keysUnder(name, err), Err: fmt.Errorf("%w: field %q: %v", ErrScenario, name, err)}
+}
+
+// keysUnder is the path of keys err is about, under the key name.
+func keysUnder(name string, err error) []string {
+	keys := []string{name}
+	var lh *lineHint
+	if errors.As(err, &lh) && lh.Keys != nil {
+		keys = append(keys, lh.Keys...)
+	}
+	return keys
 }
 
 // locate turns a decoding error into one with the file, line and field.
@@ -113,7 +158,7 @@ func locate(b []byte, file string, off int64, err error) error {
 	case errors.As(err, &se):
 		return fmt.Errorf("%w: %s:%d: %v", ErrScenario, file, lineOf(b, se.Offset), se)
 	case errors.As(err, &te):
-		return fmt.Errorf("%w: %s:%d: field %q: %s where %s was expected", ErrScenario, file, lineOf(b, te.Offset), te.Field, te.Value, te.Type)
+		return fmt.Errorf("%w: %s:%d: field %q: %s where %s was expected", ErrScenario, file, lineOf(b, te.Offset), te.Field, te.Value, typeWord(te.Type))
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("%w: %s: the file ends inside the scenario object", ErrScenario, file)
 	}
@@ -163,25 +208,21 @@ func (s Scenario) Config() (sim.Config, error) {
 	}
 	cfg.Network, err = network(s.Network)
 	if err != nil {
-		return cfg, fmt.Errorf("%w: field \"network\": %v", ErrScenario, err)
+		return cfg, fieldErr("network", err)
 	}
 	cfg.User = sim.DefaultUser()
 	if len(s.User) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(s.User))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&cfg.User); err != nil {
-			return cfg, fmt.Errorf("%w: field \"user\": %v", ErrScenario, err)
+		if err := decodeStrict(s.User, &cfg.User); err != nil {
+			return cfg, fieldErr("user", err)
 		}
 		if err := cfg.User.Validate(); err != nil {
-			return cfg, fmt.Errorf("%w: field \"user\": %v", ErrScenario, err)
+			return cfg, fieldErr("user", err)
 		}
 	}
 	if len(s.Swarm) > 0 && string(s.Swarm) != "null" {
 		sw := sim.DefaultSwarm()
-		dec := json.NewDecoder(bytes.NewReader(s.Swarm))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&sw); err != nil {
-			return cfg, fmt.Errorf("%w: field \"swarm\": %v", ErrScenario, err)
+		if err := decodeStrict(s.Swarm, &sw); err != nil {
+			return cfg, fieldErr("swarm", err)
 		}
 		cfg.Swarm = &sw
 	}
@@ -198,8 +239,8 @@ func (s Scenario) Config() (sim.Config, error) {
 	if err := applySet(&cfg, s.Set); err != nil {
 		return cfg, fmt.Errorf("field \"set\": %w", err)
 	}
-	if s.Runs < 0 {
-		return cfg, fmt.Errorf("%w: field \"runs\": %d is negative", ErrScenario, s.Runs)
+	if _, err := s.Jobs(); err != nil {
+		return cfg, err
 	}
 	if _, err := sim.NewRunner(cfg); err != nil {
 		return cfg, fmt.Errorf("%w: %v", ErrScenario, err)
@@ -207,6 +248,10 @@ func (s Scenario) Config() (sim.Config, error) {
 	return cfg, nil
 }
 
+// network resolves the scenario's network: a profile name, or an object.
+// An object whose name is a profile's starts from that profile, and each
+// field it gives replaces the profile's (a whole link, the overrides, the
+// partitions); any other object must give its link.
 func network(raw json.RawMessage) (sim.Network, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return sim.Profile(sim.DefaultNetwork)
@@ -215,11 +260,30 @@ func network(raw json.RawMessage) (sim.Network, error) {
 	if err := json.Unmarshal(raw, &name); err == nil {
 		return sim.Profile(name)
 	}
+	var fields map[string]json.RawMessage
+	if err := decodeStrict(raw, &fields); err != nil {
+		return sim.Network{}, fmt.Errorf("a profile name or a network object: %v", err)
+	}
 	var n sim.Network
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&n); err != nil {
+	if err := decodeStrict(raw, &n); err != nil {
 		return n, err
+	}
+	if base, err := sim.Profile(n.Name); err == nil {
+		for _, f := range []struct {
+			key string
+			dst any
+		}{{"description", &base.Description}, {"link", &base.Link}, {"overrides", &base.Overrides}, {"partitions", &base.Partitions}} {
+			if v, ok := fields[f.key]; ok {
+				reflect.ValueOf(f.dst).Elem().SetZero()
+				if err := decodeStrict(v, f.dst); err != nil {
+					return n, &lineHint{Keys: keysUnder(f.key, err), Err: fmt.Errorf("field %q: %v", f.key, err)}
+				}
+			}
+		}
+		n = base
+	} else if _, ok := fields["link"]; !ok {
+		return n, fmt.Errorf("network %q: no \"link\" (a network object that is not a profile (%s) gives its link)",
+			n.Name, strings.Join(sim.ProfileNames(), ", "))
 	}
 	if n.Name == "" {
 		n.Name = "custom"

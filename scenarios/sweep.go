@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"strings"
 
 	"qrlab/sim"
@@ -53,6 +54,9 @@ func (sw *Sweep) UnmarshalJSON(b []byte) error {
 		var vals []json.RawMessage
 		if err := dec.Decode(&vals); err != nil {
 			return fmt.Errorf("sweep: axis %q: want a list of values", path)
+		}
+		if len(vals) > MaxPoints {
+			return fmt.Errorf("sweep: axis %q has %d values: the grid has more than %d points", path, len(vals), MaxPoints)
 		}
 		for i, v := range vals {
 			var c bytes.Buffer
@@ -100,6 +104,7 @@ type Point struct {
 	Index    int
 	Values   []json.RawMessage
 	Scenario Scenario
+	label    string
 }
 
 // Axes returns the point's axis values by path.
@@ -114,7 +119,8 @@ func (p Point) Axes(sw Sweep) map[string]json.RawMessage {
 	return m
 }
 
-// GridSize is the number of points of the sweep (1 without axes).
+// GridSize is the number of points of the sweep (1 without axes). Past
+// MaxPoints it stops multiplying and returns a number above MaxPoints.
 func (s Scenario) GridSize() int {
 	n := 1
 	for _, a := range s.Sweep {
@@ -126,16 +132,46 @@ func (s Scenario) GridSize() int {
 	return n
 }
 
-// Points expands the sweep into its grid, each point's scenario resolved
-// and checked; a scenario without axes has one point. A bad axis or value
-// is an error naming it.
-func (s Scenario) Points() ([]Point, error) {
-	if err := s.checkAxes(); err != nil {
-		return nil, err
+// Jobs is the number of runs the scenario asks for: Runs seeds (1 when
+// Runs is 0, the field left out) at every grid point. It refuses a
+// negative count, seeds past the largest seed (2^64-1) and a product of
+// counts that does not fit an int.
+func (s Scenario) Jobs() (int, error) {
+	runs := s.Runs
+	if runs < 0 {
+		return 0, &lineHint{Keys: []string{"runs"}, Err: fmt.Errorf("%w: field \"runs\": %d is negative", ErrScenario, runs)}
+	}
+	if runs == 0 {
+		runs = 1
+	}
+	if uint64(runs-1) > math.MaxUint64-s.Seed {
+		return 0, &lineHint{Keys: []string{"runs"}, Err: fmt.Errorf("%w: fields \"seed\" and \"runs\": %d runs from seed %d pass the largest seed %d",
+			ErrScenario, runs, s.Seed, uint64(math.MaxUint64))}
 	}
 	n := s.GridSize()
 	if n > MaxPoints {
-		return nil, fmt.Errorf("%w: field \"sweep\": the grid has more than %d points", ErrScenario, MaxPoints)
+		return 0, &lineHint{Keys: []string{"sweep"}, Err: fmt.Errorf("%w: field \"sweep\": the grid has more than %d points", ErrScenario, MaxPoints)}
+	}
+	if n > 0 && runs > math.MaxInt/n {
+		return 0, &lineHint{Keys: []string{"runs"},
+			Err: fmt.Errorf("%w: field \"runs\": %d runs at each of %d grid points is more than %d runs", ErrScenario, runs, n, math.MaxInt)}
+	}
+	return runs * n, nil
+}
+
+// Points expands the sweep into its grid; a scenario without axes has one
+// point. The grid's size is checked first, then every axis value alone
+// against the base scenario (one configuration per distinct value, not one
+// per point), so a bad axis or value is an error naming it. A combination
+// of values that is bad only together is found by the point's Resolve,
+// which names the point.
+func (s Scenario) Points() ([]Point, error) {
+	if _, err := s.Jobs(); err != nil {
+		return nil, err
+	}
+	n := s.GridSize()
+	if err := s.checkAxes(); err != nil {
+		return nil, err
 	}
 	pts := make([]Point, n)
 	idx := make([]int, len(s.Sweep))
@@ -146,12 +182,9 @@ func (s Scenario) Points() ([]Point, error) {
 		}
 		sc, err := s.At(vals)
 		if err != nil {
-			return nil, err
-		}
-		if _, err := sc.Config(); err != nil {
 			return nil, fmt.Errorf("sweep point %d (%s): %w", i, pointLabel(s.Sweep, vals), err)
 		}
-		pts[i] = Point{Index: i, Values: vals, Scenario: sc}
+		pts[i] = Point{Index: i, Values: vals, Scenario: sc, label: pointLabel(s.Sweep, vals)}
 		for a := len(idx) - 1; a >= 0; a-- {
 			idx[a]++
 			if idx[a] < len(s.Sweep[a].Values) {
@@ -242,12 +275,21 @@ func (s Scenario) Fingerprint(runs int, seed uint64) string {
 }
 
 // Resolve is Config for a point scenario: the simulator's configuration.
-func (p Point) Resolve() (sim.Config, error) { return p.Scenario.Config() }
+// An error names the point by its index and axis values.
+func (p Point) Resolve() (sim.Config, error) {
+	cfg, err := p.Scenario.Config()
+	if err != nil && p.label != "" {
+		return cfg, fmt.Errorf("sweep point %d (%s): %w", p.Index, p.label, err)
+	}
+	return cfg, err
+}
 
-// lineHint carries the knob path an error is about, so that Parse can give
-// its line, without adding to the message.
+// lineHint carries what an error is about, so that Parse can give its line,
+// without adding to the message: a knob path (one key of "set" or "sweep"),
+// or the path of keys from the top of the scenario object.
 type lineHint struct {
 	Path string
+	Keys []string
 	Err  error
 }
 

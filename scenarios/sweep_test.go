@@ -3,6 +3,8 @@ package scenarios
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -97,18 +99,18 @@ func TestSweepErrors(t *testing.T) {
 		{"{\"variant\":\"msc4388\",\n\n\"sweep\":{\"variant.flow.ack\":[\"sideways\"]}}", `f.json:3: field "sweep": axis "variant.flow.ack" value "sideways": invalid scenario: invalid variant: field flow.ack: "sideways" is not valid (want before-browser, after-browser, after-confirm)`},
 		{`{"variant":"msc4388","sweep":{"variant":["msc9999"]}}`, `axis "variant" value "msc9999": invalid scenario: field "variant"`},
 		{`{"variant":"msc4388","sweep":{"network.link.loss":[2]}}`, "not a probability"},
-		{`{"variant":"msc4388","sweep":{"network.link.loss":["lots"]}}`, `axis "network.link.loss" value "lots": invalid scenario: "lots": string where float64 was expected`},
+		{`{"variant":"msc4388","sweep":{"network.link.loss":["lots"]}}`, `axis "network.link.loss" value "lots": invalid scenario: "lots": field "link.loss_down": string where a number was expected`},
 		{`{"variant":"msc4388","sweep":{"user.typo_rate":[]}}`, `knob "user.typo_rate": invalid scenario: no values`},
 		{`{"variant":"msc4388","sweep":{"user.typo_rate":[0.1,0.1]}}`, "value 0.1 given twice"},
 		{`{"variant":"msc4388","sweep":{"swarm.max_loss":[0.1]}}`, `the scenario has no "swarm"`},
-		{`{"variant":"msc4388","sweep":{"user.scan":[3]}}`, `value 3: invalid scenario: 3: number where sim.Dist was expected`},
+		{`{"variant":"msc4388","sweep":{"user.scan":[3]}}`, `value 3: invalid scenario: 3: field "scan": number where an object was expected`},
 		{`{"variant":"msc4388","sweep":{"network.link.latency.median.x":[3]}}`, "network.link.latency.median is not an object"},
 		{`{"variant":"msc4388","sweep":{"intent":[3]}}`, `3 is not a string`},
 		{`{"variant":"msc4388","sweep":{"a":[1],"a":[2]}}`, `axis "a" given twice`},
 		{`{"variant":"msc4388","sweep":[1]}`, "want an object"},
 		{"{\"variant\":\"msc4388\",\n\"set\":{\"variant\":\"x\"}}", `f.json:2: field "set": knob "variant": invalid scenario: set the field "variant" itself`},
 		{"{\"variant\":\"msc4388\",\n\"set\":{\n\"user.typo\":0.1}}", `f.json:3: field "set": knob "user.typo": invalid scenario: "typo" is not a field of user (known: scan, type_code, typo_rate`},
-		{`{"variant":"msc4388","sweep":{"user.typo_rate":[0.1,0.2],"variant.timing.http_retries":[0,1,2],"network.link.jitter_ms":[` + strings.Repeat("1,", 20000) + `1]}}`, "value 1 given twice"},
+		{`{"variant":"msc4388","sweep":{"user.typo_rate":[0.1,0.2],"network.link.jitter_ms":[` + strings.Repeat("1,", 20000) + `1]}}`, "value 1 given twice"},
 	}
 	for _, b := range bad {
 		_, err := Parse([]byte(b.text), "f.json")
@@ -135,5 +137,84 @@ func TestSweepErrors(t *testing.T) {
 	big.WriteString("}}")
 	if _, err := Parse([]byte(big.String()), "big.json"); err == nil || !strings.Contains(err.Error(), "more than 100000 points") {
 		t.Errorf("big grid: %v", err)
+	}
+}
+
+// TestGridSizeFirst checks that a grid too large is refused by its size
+// before any value is checked or any point built: the axis's first value
+// is bad, and the error must be the grid's size, not the value.
+func TestGridSizeFirst(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("{\"variant\":\"msc4388\",\n\"sweep\":{\"user.typo_rate\":[2")
+	for i := range MaxPoints {
+		fmt.Fprintf(&b, ",0.%06d", i)
+	}
+	b.WriteString("]}}")
+	_, err := Parse([]byte(b.String()), "big.json")
+	if err == nil || !strings.Contains(err.Error(), "big.json:2:") || !strings.Contains(err.Error(), "more than 100000 points") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// TestPointsCheckValuesNotCombinations checks that Points builds one
+// configuration per distinct axis value, not one per point: two values
+// valid alone but not together (a polling interval above the preset's
+// backoff cap, with the cap lowered; the base sets 500 and 5000) expand, and the bad point's Resolve
+// names it.
+func TestPointsCheckValuesNotCombinations(t *testing.T) {
+	s, err := Parse([]byte(`{"variant":"msc4388",
+"set":{"variant.timing.poll_interval_ms":500,"variant.timing.poll_backoff_max_ms":5000},"sweep":{
+"variant.timing.poll_interval_ms":[500,4000],"variant.timing.poll_backoff_max_ms":[5000,1000]}}`), "c.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pts, err := s.Points()
+	if err != nil || len(pts) != 4 {
+		t.Fatalf("%d points, %v", len(pts), err)
+	}
+	for _, p := range pts[:3] {
+		if _, err := p.Resolve(); err != nil {
+			t.Fatalf("point %d: %v", p.Index, err)
+		}
+	}
+	_, err = pts[3].Resolve()
+	if err == nil || !strings.Contains(err.Error(), "sweep point 3 (variant.timing.poll_interval_ms=4000, variant.timing.poll_backoff_max_ms=1000)") {
+		t.Fatalf("point 3: %v", err)
+	}
+}
+
+// TestRunsAndSeedCounts checks the counts: "runs": 0 is refused as
+// --runs 0 is, seeds may not pass 2^64-1, and runs times grid points must
+// fit an int.
+func TestRunsAndSeedCounts(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{"{\"variant\":\"msc4388\",\n\"runs\": 0}", `f.json:2: invalid scenario: field "runs": 0 runs nothing`},
+		{`{"variant":"msc4388","runs":3,"seed":18446744073709551615}`, `3 runs from seed 18446744073709551615 pass the largest seed`},
+		{`{"variant":"msc4388","runs":4611686018427387904,"sweep":{"backup":[false,true]}}`, `4611686018427387904 runs at each of 2 grid points is more than`},
+		{`{"variant":"msc4388","runs":-1}`, `field "runs": -1 is negative`},
+	} {
+		_, err := Parse([]byte(tc.text), "f.json")
+		if err == nil || !errors.Is(err, ErrScenario) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s:\n got %v\nwant %s", tc.text, err, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		text string
+		jobs int
+	}{{`{"variant":"msc4388"}`, 1}, {`{"variant":"msc4388","runs":1,"seed":18446744073709551615}`, 1},
+		{`{"variant":"msc4388","runs":5,"sweep":{"backup":[false,true]}}`, 10}} {
+		s, err := Parse([]byte(tc.text), "f.json")
+		if err != nil {
+			t.Fatalf("%s: %v", tc.text, err)
+		}
+		if n, err := s.Jobs(); err != nil || n != tc.jobs {
+			t.Errorf("%s: %d jobs, %v; want %d", tc.text, n, err, tc.jobs)
+		}
+	}
+	// A flag that changes runs or seed after Parse is checked by Points.
+	s, _ := Parse([]byte(`{"variant":"msc4388","sweep":{"backup":[false,true]}}`), "f.json")
+	s.Runs = math.MaxInt
+	if _, err := s.Points(); err == nil {
+		t.Error("runs times points past an int accepted")
 	}
 }

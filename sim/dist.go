@@ -17,7 +17,8 @@ import (
 //	{"kind": "lognormal", "median": 35, "sigma": 0.4}
 //	{"kind": "empirical", "points": [[0, 12], [0.5, 30], [0.9, 80], [0.99, 400], [1, 1500]]}
 //
-// Samples are never negative. An empirical distribution is given by points
+// Every figure in milliseconds lies in [0, MaxDelayMillis] (a year), and
+// so does every sample: a tail past it is clamped, never negative. An empirical distribution is given by points
 // (p, ms) of its quantile function, p from 0 to 1 ascending; a sample draws
 // p uniformly and interpolates linearly between the points around it.
 type Dist struct {
@@ -62,14 +63,33 @@ func LogNormal(median, sigma float64) Dist {
 // ErrDist is wrapped by every Validate error.
 var ErrDist = errors.New("invalid distribution")
 
-// Validate checks the parameters for the kind.
+// MaxDelayMillis is the longest duration a distribution, a link or a user
+// step can add to a run: a year of virtual time. Every figure in
+// milliseconds must lie in [0, MaxDelayMillis], and every sample is clamped
+// into that range, so that no sum of delays can overflow virtual time (a
+// run itself ends within hours).
+const MaxDelayMillis = 365 * 24 * 3600 * 1000
+
+// distKinds lists the kinds for error messages.
+const distKinds = "constant, uniform, normal, lognormal, empirical"
+
+// inRange reports whether v is a duration in [0, MaxDelayMillis].
+func inRange(v float64) bool { return v >= 0 && v <= MaxDelayMillis } // false for NaN
+
+// Validate checks the parameters for the kind: every duration in
+// [0, MaxDelayMillis] ms, sigma finite and not negative.
 func (d Dist) Validate() error {
 	bad := func(f string, a ...any) error { return fmt.Errorf("%w: %s", ErrDist, fmt.Sprintf(f, a...)) }
-	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-	for _, v := range []float64{d.Value, d.Min, d.Max, d.Mean, d.StdDev, d.Median, d.Sigma, d.Cap} {
-		if !finite(v) || v < 0 {
-			return bad("%s: parameters must be finite and not negative", d.Kind)
+	for _, p := range []struct {
+		name string
+		v    float64
+	}{{"value", d.Value}, {"min", d.Min}, {"max", d.Max}, {"mean", d.Mean}, {"stddev", d.StdDev}, {"median", d.Median}, {"cap", d.Cap}} {
+		if !inRange(p.v) {
+			return bad("%s: %s %g is outside [0, %d] ms", d.Kind, p.name, p.v, MaxDelayMillis)
 		}
+	}
+	if math.IsNaN(d.Sigma) || math.IsInf(d.Sigma, 0) || d.Sigma < 0 {
+		return bad("%s: sigma %g must be finite and not negative", d.Kind, d.Sigma)
 	}
 	switch d.Kind {
 	case DistConstant:
@@ -87,8 +107,8 @@ func (d Dist) Validate() error {
 			return bad("empirical: at least two points (p, ms) are needed")
 		}
 		for i, p := range d.Points {
-			if !finite(p[0]) || !finite(p[1]) || p[0] < 0 || p[0] > 1 || p[1] < 0 {
-				return bad("empirical: point %d (%g, %g) must have 0 <= p <= 1 and ms >= 0", i, p[0], p[1])
+			if !(p[0] >= 0 && p[0] <= 1) || !inRange(p[1]) {
+				return bad("empirical: point %d (%g, %g) must have 0 <= p <= 1 and 0 <= ms <= %d", i, p[0], p[1], MaxDelayMillis)
 			}
 			if i > 0 && (p[0] <= d.Points[i-1][0] || p[1] < d.Points[i-1][1]) {
 				return bad("empirical: point %d must come after point %d in p and in ms", i, i-1)
@@ -98,14 +118,16 @@ func (d Dist) Validate() error {
 			return bad("empirical: the points must start at p=0 and end at p=1")
 		}
 	case "":
-		return bad("no kind (constant, uniform, normal, lognormal, empirical)")
+		return bad("no kind (%s)", distKinds)
 	default:
-		return bad("unknown kind %q (constant, uniform, normal, lognormal, empirical)", d.Kind)
+		return bad("unknown kind %q (%s)", d.Kind, distKinds)
 	}
 	return nil
 }
 
-// Sample draws one duration in milliseconds from r.
+// Sample draws one duration in milliseconds from r, in [0, the cap if any,
+// else MaxDelayMillis]: a tail past the range is clamped, never negative
+// and never overflowing.
 func (d *Dist) Sample(r *rand.Rand) Millis {
 	var v float64
 	switch d.Kind {
@@ -120,8 +142,17 @@ func (d *Dist) Sample(r *rand.Rand) Millis {
 	case DistEmpirical:
 		v = d.quantile(r.Float64())
 	}
-	if d.Cap > 0 && v > d.Cap {
-		v = d.Cap
+	return clampMillis(d.Cap, v)
+}
+
+// clampMillis rounds v to whole milliseconds in [0, limit] (limit 0: no
+// cap but MaxDelayMillis), NaN giving 0.
+func clampMillis(limit, v float64) Millis {
+	if limit > 0 && v > limit {
+		v = limit
+	}
+	if v > MaxDelayMillis {
+		v = MaxDelayMillis
 	}
 	if !(v > 0) { // also NaN
 		return 0

@@ -32,7 +32,8 @@ type Link struct {
 	BytesPerSecond float64 `json:"bytes_per_second,omitempty"`
 }
 
-// Validate checks the link's figures.
+// Validate checks the link's figures: probabilities in [0, 1], the jitter
+// in [0, MaxDelayMillis] ms, the bandwidth not negative.
 func (l *Link) Validate() error {
 	if err := l.Latency.Validate(); err != nil {
 		return fmt.Errorf("latency: %w", err)
@@ -41,15 +42,15 @@ func (l *Link) Validate() error {
 		name string
 		v    float64
 	}{{"loss_up", l.LossUp}, {"loss_down", l.LossDown}, {"duplicate", l.Duplicate}, {"reorder", l.Reorder}} {
-		if math.IsNaN(p.v) || p.v < 0 || p.v > 1 {
-			return fmt.Errorf("%w: %s %g is not a probability", ErrNetwork, p.name, p.v)
+		if !(p.v >= 0 && p.v <= 1) {
+			return fmt.Errorf("%w: %s %g is not a probability in [0, 1]", ErrNetwork, p.name, p.v)
 		}
 	}
-	if math.IsNaN(l.JitterMillis) || l.JitterMillis < 0 || math.IsInf(l.JitterMillis, 0) {
-		return fmt.Errorf("%w: jitter_ms must be finite and not negative", ErrNetwork)
+	if !inRange(l.JitterMillis) {
+		return fmt.Errorf("%w: jitter_ms %g is outside [0, %d] ms", ErrNetwork, l.JitterMillis, MaxDelayMillis)
 	}
-	if math.IsNaN(l.BytesPerSecond) || l.BytesPerSecond < 0 {
-		return fmt.Errorf("%w: bytes_per_second must not be negative", ErrNetwork)
+	if !(l.BytesPerSecond >= 0) || math.IsInf(l.BytesPerSecond, 0) {
+		return fmt.Errorf("%w: bytes_per_second %g must be finite and not negative (0: unlimited)", ErrNetwork, l.BytesPerSecond)
 	}
 	return nil
 }
@@ -145,8 +146,9 @@ func (n *Network) Prepare() error {
 	}
 	for i := range n.Partitions {
 		p := &n.Partitions[i]
-		if p.ToMillis <= p.FromMillis || p.FromMillis < 0 {
-			return fmt.Errorf("%w: network %q: partitions[%d]: to_ms must be after from_ms >= 0", ErrNetwork, n.Name, i)
+		if p.ToMillis <= p.FromMillis || p.FromMillis < 0 || p.ToMillis > MaxDelayMillis {
+			return fmt.Errorf("%w: network %q: partitions[%d]: from_ms %d and to_ms %d must have 0 <= from_ms < to_ms <= %d",
+				ErrNetwork, n.Name, i, p.FromMillis, p.ToMillis, MaxDelayMillis)
 		}
 		p.mask = 0
 		if len(p.Links) == 0 {
@@ -179,7 +181,8 @@ func (n *Network) cut(l LinkID, t Millis) bool {
 	return false
 }
 
-// delay draws the one-way delay of a message of size bytes on l.
+// delay draws the one-way delay of a message of size bytes on l, at most
+// MaxDelayMillis.
 func delay(l *Link, r *rand.Rand, size int) Millis {
 	d := l.Latency.Sample(r)
 	if l.JitterMillis > 0 {
@@ -189,9 +192,9 @@ func delay(l *Link, r *rand.Rand, size int) Millis {
 		d += l.Latency.Sample(r)
 	}
 	if l.BytesPerSecond > 0 {
-		d += Millis(float64(size) * 1000 / l.BytesPerSecond)
+		d += Millis(math.Min(float64(size)*1000/l.BytesPerSecond, MaxDelayMillis))
 	}
-	return d
+	return min(d, MaxDelayMillis)
 }
 
 // Profiles are the named networks. Figures are one-way, per message, on

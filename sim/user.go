@@ -1,9 +1,6 @@
 package sim
 
-import (
-	"fmt"
-	"math"
-)
+import "fmt"
 
 // User is the person holding both devices: how long each step takes and
 // how often it goes wrong. Times are distributions in milliseconds; rates
@@ -80,12 +77,15 @@ func (u *User) Validate() error {
 		v    float64
 	}{{"typo_rate", u.TypoRate}, {"deny_rate", u.DenyRate}, {"browser_fail_rate", u.BrowserFailRate},
 		{"reject_account_rate", u.RejectAccountRate}, {"cancel_rate", u.CancelRate}, {"blind_confirm_rate", u.BlindConfirmRate}} {
-		if math.IsNaN(p.v) || p.v < 0 || p.v > 1 {
-			return fmt.Errorf("user: %s %g is not a probability", p.name, p.v)
+		if !(p.v >= 0 && p.v <= 1) {
+			return fmt.Errorf("user: %s %g is not a probability in [0, 1]", p.name, p.v)
 		}
 	}
-	if u.BrowserRetryMillis < 0 || u.BrowserRetries < 0 {
-		return fmt.Errorf("user: browser_retry_ms and browser_retries must not be negative")
+	if u.BrowserRetryMillis < 0 || u.BrowserRetryMillis > MaxDelayMillis {
+		return fmt.Errorf("user: browser_retry_ms %d is outside [0, %d]", u.BrowserRetryMillis, MaxDelayMillis)
+	}
+	if u.BrowserRetries < 0 {
+		return fmt.Errorf("user: browser_retries %d is negative", u.BrowserRetries)
 	}
 	return nil
 }

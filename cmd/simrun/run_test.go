@@ -23,7 +23,7 @@ func simrun(t *testing.T, args ...string) (int, string, string) {
 // default scenario and reports totals with no violation.
 func TestRunDefault(t *testing.T) {
 	code, out, errs := simrun(t)
-	if code != 0 || !strings.Contains(out, "scenario default: variant msc4388, network 4g") ||
+	if code != 0 || !strings.Contains(out, "scenario default: variant msc4388-726e115, network 4g") ||
 		!strings.Contains(out, "invariant violations 0") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
 	}

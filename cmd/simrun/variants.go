@@ -9,11 +9,14 @@ import (
 	"qrlab/model/variant"
 )
 
-const variantsUsage = `usage: simrun variants [--json] [--file F] [NAME ...]
+const variantsUsage = `usage: simrun variants [--json | --provenance] [--file F] [NAME ...]
 
 Lists the built-in design variants (presets) with every knob. With names, only
 those; with --json, prints each preset file as a reviewer would copy and edit
-it; with --file, validates and lists a preset file of your own.
+it; with --provenance, prints where each knob value comes from (a source read,
+a lab default, unverified or a design alternative), knob by knob, for the
+preset and its rendezvous, OAuth and homeserver presets; with --file,
+validates and lists a preset file of your own.
 Flags:
 `
 
@@ -21,6 +24,7 @@ Flags:
 func runVariants(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("simrun variants", variantsUsage, stderr, nil)
 	asJSON := fs.Bool("json", false, "print the preset files as JSON")
+	prov := fs.Bool("provenance", false, "print each knob's origin and the sources cited")
 	file := fs.String("file", "", "validate and list this preset file instead of the built-in ones")
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
@@ -58,6 +62,16 @@ func runVariants(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	for i, v := range vs {
+		if *prov {
+			if i > 0 {
+				fmt.Fprintln(stdout)
+			}
+			if err := variant.WriteProvenance(stdout, &v); err != nil {
+				fmt.Fprintf(stderr, "simrun variants: %v\n", err)
+				return 1
+			}
+			continue
+		}
 		if *asJSON {
 			b, err := v.Marshal()
 			if err != nil {
@@ -73,7 +87,7 @@ func runVariants(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		if i > 0 {
 			fmt.Fprintln(stdout)
 		}
-		fmt.Fprintf(stdout, "%s\n  %s\n", v.Name, v.Description)
+		fmt.Fprintf(stdout, "%s\n  %s\n  %-36s %s\n", v.Name, v.Description, "status", v.Status())
 		for _, k := range v.Knobs() {
 			fmt.Fprintf(stdout, "  %-36s %s\n", k.Name, k.Value)
 		}

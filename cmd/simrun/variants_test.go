@@ -50,3 +50,23 @@ func TestVariantsErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestVariantsProvenance(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := runVariants([]string{"--provenance"}, nil, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	s := out.String()
+	for _, n := range variant.Names() {
+		st, err := variant.Status(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(s, n+"  ["+st+"]") {
+			t.Errorf("preset %s not listed with its status %q", n, st)
+		}
+	}
+	if strings.Contains(s, "MISSING") || !strings.Contains(s, "sources cited:") {
+		t.Errorf("a knob without provenance, or no sources:\n%s", s)
+	}
+}

@@ -605,3 +605,30 @@ func TestShortCiphertextSpendsAnECIESNonce(t *testing.T) {
 		}
 	}
 }
+
+// TestBindingAADRevisions pins the AAD of each MSC4388 revision for one
+// input, and the root-slash form of a base URL with no path.
+func TestBindingAADRevisions(t *testing.T) {
+	cases := []struct {
+		layout AADLayout
+		base   string
+		want   string
+	}{
+		{AADBaseURL16, "https://h", "\x00\x09https://h\x01i\x01t"},
+		{AADBaseURL8, "https://h", "\x09https://h\x01i\x01t"},
+		{AADRaw, "https://h", "https://hit"},
+		{AADAll16, "https://h", "\x00\x09https://h\x00\x01i\x00\x01t"},
+		{AADBaseURL16 | AADRootSlash, "https://h", "\x00\x0ahttps://h/\x01i\x01t"},
+		{AADBaseURL16 | AADRootSlash, "https://h/", "\x00\x0ahttps://h/\x01i\x01t"},
+		{AADBaseURL16 | AADRootSlash, "https://h/p", "\x00\x0bhttps://h/p\x01i\x01t"},
+	}
+	for _, c := range cases {
+		got, err := BindingAAD(c.layout, c.base, "i", "t")
+		if err != nil || string(got) != c.want {
+			t.Errorf("%v %q: got %q, %v; want %q", c.layout, c.base, got, err, c.want)
+		}
+	}
+	if _, err := BindingAAD(AADAll16, "u", "i", strings.Repeat("t", 65536)); !errors.Is(err, ErrMalformed) {
+		t.Errorf("all-bytes16 took a 65536-byte token: %v", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/cloudflare/circl/hpke"
 	"github.com/cloudflare/circl/kem"
@@ -300,56 +301,93 @@ func (c *Channel) openFirstResponse(p frame.Payload, aad []byte) ([]byte, error)
 	return pt, nil
 }
 
-// AADLayout says how BindingAAD frames the base URL. The MSC4388 texts
-// changed it between revisions, so both are modelled.
+// AADLayout says how BindingAAD frames the three strings it binds. The
+// MSC4388 texts changed it between revisions, so each is modelled.
 type AADLayout uint8
 
 const (
-	// AADBaseURL16 frames the base URL with a big-endian u16 length, as the
-	// July 2026 text (726e115) does: Bytes16(BaseUrl).
+	// AADBaseURL16 frames the base URL with a big-endian u16 length and the
+	// ID and token with a u8 length, as the text does since e43db14 (still
+	// in 726e115): Bytes16(BaseUrl) || Bytes8(ID) || Bytes8(Token).
 	AADBaseURL16 AADLayout = iota
-	// AADBaseURL8 frames it with a u8 length, as a later revision of the text
-	// does (EncodeStringAsBytes8 for all three fields, matching its QR layout
-	// with a one-byte base-URL length).
+	// AADBaseURL8 frames all three with a u8 length. No text revision read
+	// shows it (a design alternative kept from an earlier reading).
 	AADBaseURL8
+	// AADRaw concatenates the three strings with no framing, as the text
+	// did from a44815f to 5b6dc1e: BaseUrl || ID || Token.
+	AADRaw
+	// AADAll16 frames all three with a u16 length, as the text did from
+	// 5b6dc1e to e43db14.
+	AADAll16
+
+	// AADRootSlash may be or-ed into a layout: a base URL with no path is
+	// bound with a trailing "/" (what a URL type's string form gives),
+	// although the QR code carries it without one.
+	AADRootSlash AADLayout = 0x80
 )
 
 // String names the layout.
 func (l AADLayout) String() string {
-	if l == AADBaseURL8 {
-		return "bytes8"
+	name := "bytes16"
+	switch l &^ AADRootSlash {
+	case AADBaseURL8:
+		name = "bytes8"
+	case AADRaw:
+		name = "raw"
+	case AADAll16:
+		name = "all-bytes16"
 	}
-	return "bytes16"
+	if l&AADRootSlash != 0 {
+		name += "+root-slash"
+	}
+	return name
 }
 
 // BindingAAD builds the 2026 texts' additional data, which binds a payload to
-// one rendezvous session and one position in it:
-// Bytes16-or-8(baseURL) || Bytes8(rendezvousID) || Bytes8(sequenceToken),
-// where BytesN is a big-endian length of N bits before the UTF-8 bytes. The
-// base URL is used exactly as the QR code carries it, never normalised.
+// one rendezvous session and one position in it: by default
+// Bytes16(baseURL) || Bytes8(rendezvousID) || Bytes8(sequenceToken), where
+// BytesN is a big-endian length of N bits before the UTF-8 bytes; the other
+// layouts are earlier revisions. The base URL is used exactly as the QR
+// code carries it, unless the layout has AADRootSlash.
 func BindingAAD(layout AADLayout, baseURL, rendezvousID, sequenceToken string) ([]byte, error) {
-	max := 0xFFFF
-	if layout == AADBaseURL8 {
-		max = 0xFF
+	if layout&AADRootSlash != 0 {
+		baseURL = withRootSlash(baseURL)
+		layout &^= AADRootSlash
 	}
-	if len(baseURL) > max {
-		return nil, fmt.Errorf("channel: binding AAD: %w: base URL of %d bytes exceeds %d", ErrMalformed, len(baseURL), max)
+	widths := [3]int{2, 1, 1}
+	switch layout {
+	case AADBaseURL8:
+		widths = [3]int{1, 1, 1}
+	case AADRaw:
+		widths = [3]int{0, 0, 0}
+	case AADAll16:
+		widths = [3]int{2, 2, 2}
 	}
-	if len(rendezvousID) > 0xFF {
-		return nil, fmt.Errorf("channel: binding AAD: %w: rendezvous ID of %d bytes exceeds 255", ErrMalformed, len(rendezvousID))
+	b := make([]byte, 0, 6+len(baseURL)+len(rendezvousID)+len(sequenceToken))
+	for i, f := range [3]struct{ name, s string }{{"base URL", baseURL}, {"rendezvous ID", rendezvousID}, {"sequence token", sequenceToken}} {
+		switch widths[i] {
+		case 1:
+			if len(f.s) > 0xFF {
+				return nil, fmt.Errorf("channel: binding AAD: %w: %s of %d bytes exceeds 255", ErrMalformed, f.name, len(f.s))
+			}
+			b = append(b, byte(len(f.s)))
+		case 2:
+			if len(f.s) > 0xFFFF {
+				return nil, fmt.Errorf("channel: binding AAD: %w: %s of %d bytes exceeds 65535", ErrMalformed, f.name, len(f.s))
+			}
+			b = binary.BigEndian.AppendUint16(b, uint16(len(f.s)))
+		}
+		b = append(b, f.s...)
 	}
-	if len(sequenceToken) > 0xFF {
-		return nil, fmt.Errorf("channel: binding AAD: %w: sequence token of %d bytes exceeds 255", ErrMalformed, len(sequenceToken))
+	return b, nil
+}
+
+// withRootSlash appends "/" to an absolute URL that has no path, as a URL
+// type's string form does ("https://host" becomes "https://host/").
+func withRootSlash(u string) string {
+	_, rest, ok := strings.Cut(u, "://")
+	if ok && rest != "" && !strings.ContainsAny(rest, "/?#") {
+		return u + "/"
 	}
-	b := make([]byte, 0, 4+len(baseURL)+len(rendezvousID)+len(sequenceToken))
-	if layout == AADBaseURL8 {
-		b = append(b, byte(len(baseURL)))
-	} else {
-		b = binary.BigEndian.AppendUint16(b, uint16(len(baseURL)))
-	}
-	b = append(b, baseURL...)
-	b = append(b, byte(len(rendezvousID)))
-	b = append(b, rendezvousID...)
-	b = append(b, byte(len(sequenceToken)))
-	return append(b, sequenceToken...), nil
+	return u
 }

@@ -115,6 +115,18 @@ func PresetSynapse2026() Config {
 	return c
 }
 
+// PresetSynapse1157 is Synapse 1.157.0 with MAS and msc4388_mode on: the
+// spec versions its /versions lists (r0.0.1 to v1.12), org.matrix.msc4108
+// off (no io.element.msc4388 flag: 1.151.0 dropped it), auth_metadata only.
+func PresetSynapse1157() Config {
+	c := PresetSynapse2026()
+	c.Name = "synapse-1.157"
+	c.Versions = []string{"r0.0.1", "r0.1.0", "r0.2.0", "r0.3.0", "r0.4.0", "r0.5.0", "r0.6.0", "r0.6.1",
+		"v1.1", "v1.2", "v1.3", "v1.4", "v1.5", "v1.6", "v1.7", "v1.8", "v1.9", "v1.10", "v1.11", "v1.12"}
+	c.UnstableFeatures = []Feature{{FeatureMSC4108, false}}
+	return c
+}
+
 // PresetFirstUse is a homeserver that learns devices only when their token
 // is first used: the existing device's GET /devices/{id} then stays 404
 // until the new device talks to the homeserver.
@@ -126,10 +138,11 @@ func PresetFirstUse() Config {
 }
 
 var presets = map[string]func() Config{
-	"synapse-2024": PresetSynapse2024,
-	"synapse-2025": PresetSynapse2025,
-	"synapse-2026": PresetSynapse2026,
-	"first-use":    PresetFirstUse,
+	"synapse-2024":  PresetSynapse2024,
+	"synapse-2025":  PresetSynapse2025,
+	"synapse-2026":  PresetSynapse2026,
+	"synapse-1.157": PresetSynapse1157,
+	"first-use":     PresetFirstUse,
 }
 
 // PresetNames lists the presets in sorted order.

@@ -18,7 +18,7 @@ const (
 	// codes (no vowels, so no words; no digits, so no look-alikes).
 	AlphabetRFC8628 = "BCDFGHJKLMNPQRSTVWXZ"
 	// AlphabetCrockford is Crockford's Base32: digits and capitals without I,
-	// L, O and U. MAS draws user codes from it since 2026.
+	// L, O and U. No MAS revision read draws user codes from it.
 	AlphabetCrockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 	// AlphabetUpperAlnum is [0-9A-Z].
 	AlphabetUpperAlnum = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -40,7 +40,7 @@ const (
 	// (rejection sampling, no modulo bias).
 	SampleUniform UserCodeSampling = iota
 	// SampleUpperAlnum62 draws from [0-9A-Za-z] and upper-cases the result,
-	// as MAS did until 2026 (Alphanumeric.sample_string(6).to_uppercase()):
+	// as MAS main does (Alphanumeric.sample_string(6).to_uppercase()):
 	// the code is in [0-9A-Z] but each letter is twice as likely as each
 	// digit. UserCodeAlphabet is ignored.
 	SampleUpperAlnum62
@@ -52,11 +52,11 @@ type UserCodeMatch uint8
 const (
 	// MatchExact compares the typed code byte for byte.
 	MatchExact UserCodeMatch = iota
-	// MatchUpper upper-cases the typed code first (MAS before 2026).
+	// MatchUpper upper-cases the typed code first (MAS main, link.rs).
 	MatchUpper
 	// MatchRFC8628 ignores case, hyphens and white space (RFC 8628 §6.1).
 	MatchRFC8628
-	// MatchCrockford is MAS since 2026: the code as typed, upper-cased,
+	// MatchCrockford (no MAS revision read does this): the code as typed, upper-cased,
 	// first; then with hyphens and spaces dropped and the Crockford
 	// look-alikes repaired (O to 0, I and L to 1).
 	MatchCrockford
@@ -266,13 +266,14 @@ func base(name string) Config {
 // example), 5-second interval.
 func PresetRFC8628() Config { return base("rfc8628") }
 
-// PresetMAS is the Matrix Authentication Service as shipped in 2026: 403 for
-// the polling errors, never slow_down, 6-character user codes in Crockford's
-// Base32, 32-character alphanumeric device codes, 20-minute codes, 5-second
-// interval, verification_uri_complete off (auto-fill disabled by default
-// since May 2026), MAS token format with 5-minute access tokens, refresh
-// tokens only for clients registered with that grant type, and 401 for
-// unauthorized_client.
+// PresetMAS is the Matrix Authentication Service as its main branch has it
+// (682b8d26, 2026-08): 403 for the polling errors, never slow_down,
+// 6-character user codes drawn from [0-9A-Za-z] and upper-cased (letters
+// twice as likely as digits), compared upper-cased, 32-character
+// alphanumeric device codes, 20-minute codes, 5-second interval,
+// verification_uri_complete off (auto-fill disabled by default), MAS token
+// format with 5-minute access tokens, refresh tokens only for clients
+// registered with that grant type, and 401 for unauthorized_client.
 func PresetMAS() Config {
 	c := base("mas")
 	c.PollErrorStatus = 403
@@ -280,10 +281,11 @@ func PresetMAS() Config {
 	c.SlowDown = false
 	c.ExpiresIn = 1200 * Second
 	c.VerificationURIComplete = false
-	c.UserCodeAlphabet = AlphabetCrockford
+	c.UserCodeAlphabet = AlphabetUpperAlnum
+	c.UserCodeSampling = SampleUpperAlnum62
 	c.UserCodeLength = 6
 	c.UserCodeGroup = 0
-	c.UserCodeMatch = MatchCrockford
+	c.UserCodeMatch = MatchUpper
 	c.DeviceCodeAlphabet = AlphabetAlnum
 	c.DeviceCodeLength = 32
 	c.TokenFormat = TokenMAS
@@ -294,15 +296,11 @@ func PresetMAS() Config {
 	return c
 }
 
-// PresetMAS2024 is MAS before 2026: user codes drawn from [0-9A-Za-z] and
-// upper-cased (letters twice as likely as digits), compared upper-cased, and
-// verification_uri_complete always sent.
+// PresetMAS2024 is MAS before auto-fill was switched off by default:
+// verification_uri_complete always sent, no limit on link-page attempts.
 func PresetMAS2024() Config {
 	c := PresetMAS()
 	c.Name = "mas-2024"
-	c.UserCodeAlphabet = AlphabetUpperAlnum
-	c.UserCodeSampling = SampleUpperAlnum62
-	c.UserCodeMatch = MatchUpper
 	c.VerificationURIComplete = true
 	c.LinkAttemptLimit = 0
 	return c

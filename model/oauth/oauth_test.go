@@ -69,7 +69,7 @@ func TestCodeShapes(t *testing.T) {
 		expires    int64
 	}{
 		{"rfc8628", regexp.MustCompile(`^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$`), regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`), regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`), true, 1800},
-		{"mas", regexp.MustCompile(`^[0-9ABCDEFGHJKMNPQRSTVWXYZ]{6}$`), regexp.MustCompile(`^[A-Za-z0-9]{32}$`), regexp.MustCompile(`^mat_[A-Za-z0-9]{30}_[A-Za-z0-9]{6}$`), false, 1200},
+		{"mas", regexp.MustCompile(`^[A-Z0-9]{6}$`), regexp.MustCompile(`^[A-Za-z0-9]{32}$`), regexp.MustCompile(`^mat_[A-Za-z0-9]{30}_[A-Za-z0-9]{6}$`), false, 1200},
 		{"mas-2024", regexp.MustCompile(`^[A-Z0-9]{6}$`), regexp.MustCompile(`^[A-Za-z0-9]{32}$`), regexp.MustCompile(`^mat_[A-Za-z0-9]{30}_[A-Za-z0-9]{6}$`), true, 1200},
 		{"msc4108-text", regexp.MustCompile(`^[0-9]{6}$`), regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`), regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`), true, 1800},
 	}
@@ -179,10 +179,13 @@ func TestUserCodeMatching(t *testing.T) {
 		{"rfc8628", "WDJB-MJHT", "wdjbmjht", true},
 		{"rfc8628", "WDJB-MJHT", " wdjb mjht ", true},
 		{"rfc8628", "WDJB-MJHT", "WDJB-MJHX", false},
-		{"mas", "A0B1C2", "a0b1c2", true},
-		{"mas", "A0B1C2", "AOBIC2", true}, // O read as 0, I as 1
-		{"mas", "A0B1C2", "AOBLC2", true}, // L read as 1
-		{"mas", "A0B1C2", "A0-B1-C2", true},
+		{"mas", "A0B1C2", "a0b1c2", true}, // MAS main upper-cases what is typed
+		{"mas", "A0B1C2", "AOBIC2", false},
+		{"mas", "A0B1C2", "A0-B1-C2", false},
+		{"crockford", "A0B1C2", "a0b1c2", true},
+		{"crockford", "A0B1C2", "AOBIC2", true}, // O read as 0, I as 1
+		{"crockford", "A0B1C2", "AOBLC2", true}, // L read as 1
+		{"crockford", "A0B1C2", "A0-B1-C2", true},
 		{"mas-2024", "A0B1C2", "a0b1c2", true},
 		{"mas-2024", "A0B1C2", "AOBIC2", false},
 		{"msc4108-text", "123456", "123456", true},
@@ -190,6 +193,10 @@ func TestUserCodeMatching(t *testing.T) {
 	}
 	for _, tc := range cases {
 		cfg, _ := Preset(tc.preset)
+		if tc.preset == "crockford" { // no preset uses the Crockford matcher
+			cfg = PresetMAS()
+			cfg.UserCodeAlphabet, cfg.UserCodeSampling, cfg.UserCodeMatch = AlphabetCrockford, SampleUniform, MatchCrockford
+		}
 		srv, _ := New(cfg, seeded.Stream(1))
 		key := srv.userKey(tc.issued)
 		found := false

@@ -99,6 +99,19 @@ const (
 	RefuseForbidden
 )
 
+// DiscoveryRefusal is how the discovery GET answers a requester without a
+// token when creating needs one (AccessAuthenticated).
+type DiscoveryRefusal uint8
+
+const (
+	// DiscoveryAnswerFalse answers 200 {"create_available": false}, one
+	// of the answers the MSC4388 text allows.
+	DiscoveryAnswerFalse DiscoveryRefusal = iota
+	// DiscoveryMissingToken answers 401 M_MISSING_TOKEN, as Synapse
+	// 1.157.0 does (its discovery servlet authenticates the request first).
+	DiscoveryMissingToken
+)
+
 // OffAnswer says how a disabled API answers.
 type OffAnswer uint8
 
@@ -136,6 +149,11 @@ const (
 	// Synapse makes both its ETags and its 2025 sequence tokens:
 	// identical payloads get identical tokens, against the texts' rule.
 	TokenContentHash
+	// TokenContentTimeHash is unpadded base64url of SHA-256(data || the
+	// write's time in ms as a 16-byte big-endian integer), as Synapse
+	// 1.157.0 makes MSC4388 sequence tokens (msc4388_rendezvous session.rs):
+	// identical payloads collide only when written in the same millisecond.
+	TokenContentTimeHash
 )
 
 // IDStyle is the shape of session IDs.
@@ -217,6 +235,11 @@ const (
 	// IdempotencyTxnID: PUT goes to /{id}/{txnId}; the outcome of each
 	// transaction ID is recorded and replayed to a retry.
 	IdempotencyTxnID
+	// IdempotencyPreviousToken: a stale token is accepted only when it is
+	// the token immediately before the current one and the data equals the
+	// current payload; nothing changes and the current token is returned
+	// (Synapse 1.157.0). Any older token is a conflict.
+	IdempotencyPreviousToken
 )
 
 // TxnGrammar is which characters a transaction ID may use.
@@ -302,6 +325,9 @@ type Config struct {
 	// UnauthCreate is how AccessAuthenticated refuses a create without a
 	// token.
 	UnauthCreate Refusal
+	// UnauthDiscovery is how AccessAuthenticated answers a discovery GET
+	// without a token.
+	UnauthDiscovery DiscoveryRefusal
 	// RejectInvalidToken answers 401 M_UNKNOWN_TOKEN to a create or
 	// discovery request that carries an invalid token even in public mode
 	// (the 2026 text's rule). In authenticated mode an invalid token always
@@ -563,6 +589,7 @@ func PresetSequenceTokenSynapse() Config {
 	c.RejectDuplicateKeys = true
 	c.DeleteExpired = true
 	c.UnauthCreate = RefuseMissingToken
+	c.UnauthDiscovery = DiscoveryMissingToken
 	return c
 }
 
@@ -661,10 +688,10 @@ func (c Config) Validate() error {
 	if c.SweepInterval <= 0 {
 		return bad("SweepInterval %d ms must be positive", c.SweepInterval)
 	}
-	if c.Token > TokenContentHash || c.IDs > IDUUID || c.ContentType > ContentTypeLenient ||
+	if c.Token > TokenContentTimeHash || c.IDs > IDUUID || c.ContentType > ContentTypeLenient ||
 		c.Conditionals > ConditionalRFC9110 || c.Errcodes > ErrcodesUnstable || c.DeleteBody > DeleteBodyNone ||
-		c.Idempotency > IdempotencyTxnID || c.TxnGrammar > TxnSynapse || c.FetchMetadata > FetchMetadataSynapse ||
-		c.CORS > CORS2024Synapse || c.Access > AccessOff || c.UnauthCreate > RefuseForbidden || c.Off > OffForbidden ||
+		c.Idempotency > IdempotencyPreviousToken || c.TxnGrammar > TxnSynapse || c.FetchMetadata > FetchMetadataSynapse ||
+		c.CORS > CORS2024Synapse || c.Access > AccessOff || c.UnauthCreate > RefuseForbidden || c.UnauthDiscovery > DiscoveryMissingToken || c.Off > OffForbidden ||
 		c.HardCapMode > HardCapEvictOldest {
 		return bad("an enumerated knob is out of range")
 	}

@@ -379,6 +379,9 @@ func checkAgainstSpec(rt *rapid.T, cfg Config) {
 	cfg.Token = rapid.SampledFrom([]TokenStyle{TokenCounter, TokenDigest, TokenContentHash}).Draw(rt, "token style")
 	cfg.DeleteExpired = rapid.Bool().Draw(rt, "delete expired")
 	cfg.FirstSequence = uint64(rapid.IntRange(0, 1).Draw(rt, "first sequence"))
+	if cfg.Flavour == FlavourSequenceToken && cfg.Idempotency != IdempotencyTxnID {
+		cfg.Idempotency = rapid.SampledFrom([]Idempotency{IdempotencyNone, IdempotencySameData, IdempotencyPreviousToken}).Draw(rt, "idempotency")
+	}
 	m := newMachine(rt, cfg)
 	rt.Repeat(map[string]func(*rapid.T){
 		"create":       m.create,

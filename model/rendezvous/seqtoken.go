@@ -42,6 +42,9 @@ func (s *Store) discovery(req *Request, rt route) Response {
 		return s.errorResponse(401, "M_UNKNOWN_TOKEN", "Invalid access token passed.", rt, nil)
 	}
 	ok := s.cfg.Access == AccessPublic || req.Auth == AuthValid
+	if !ok && req.Auth == AuthNone && s.cfg.UnauthDiscovery == DiscoveryMissingToken {
+		return s.errorResponse(401, "M_MISSING_TOKEN", "Missing access token.", rt, nil)
+	}
 	var body []byte
 	if ok {
 		body = []byte(`{"create_available":true}`)
@@ -236,7 +239,8 @@ func (s *Store) jsonPut(now Millis, req *Request, rt route, fx []Effect) (Respon
 		s.update(p, now, owned(&data))
 		resp = s.tokenResponse(p.token, rt)
 		fx = append(fx, Effect{Kind: EffectWritten, ID: p.id, Writes: p.writes, At: now})
-	case s.cfg.Idempotency == IdempotencySameData && bytes.Equal(data.str, p.data):
+	case s.cfg.Idempotency == IdempotencySameData && bytes.Equal(data.str, p.data),
+		s.cfg.Idempotency == IdempotencyPreviousToken && p.prevToken != "" && string(tok.str) == p.prevToken && bytes.Equal(data.str, p.data):
 		resp = s.tokenResponse(p.token, rt)
 		fx = append(fx, Effect{Kind: EffectReplayed, ID: p.id, Writes: p.writes, At: now})
 	default:

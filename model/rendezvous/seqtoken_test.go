@@ -170,6 +170,17 @@ func TestDiscovery(t *testing.T) {
 			}
 		}
 	}
+	// Synapse 1.157.0 authenticates a discovery request in authenticated
+	// mode before answering (rendezvous.py, MSC4388CreateRendezvousServlet).
+	syn := PresetSequenceTokenSynapse()
+	syn.Access = AccessAuthenticated
+	cs := newClient(t, syn)
+	if r := cs.read(cs.do(&Request{Method: "GET", Path: syn.Prefixes[0], Auth: AuthNone})); r.status != 401 || r.errcode != "M_MISSING_TOKEN" {
+		t.Errorf("Synapse discovery without a token: %d %s, want 401 M_MISSING_TOKEN", r.status, r.errcode)
+	}
+	if r := cs.read(cs.do(&Request{Method: "GET", Path: syn.Prefixes[0], Auth: AuthValid})); r.status != 200 || string(r.resp.Body) != `{"create_available":true}` {
+		t.Errorf("Synapse discovery with a token: %d %s", r.status, r.resp.Body)
+	}
 	// The 2025 API has no discovery endpoint: GET on the create path is an
 	// unsupported method.
 	c := newClient(t, PresetSequenceToken2025())
@@ -481,5 +492,63 @@ func TestHardCapBeforeBody(t *testing.T) {
 	}
 	if c.s.Len() != 3 {
 		t.Fatalf("evict-oldest: Len %d", c.s.Len())
+	}
+}
+
+// TestSynapse1157TokenAndIdempotency replays Synapse 1.157.0's
+// test_rendezvous_put_is_idempotent against the two knobs that model it:
+// the token is base64url(SHA-256(data || ms as 16 big-endian bytes)), and
+// only the immediately previous token with the current data is a retry.
+func TestSynapse1157TokenAndIdempotency(t *testing.T) {
+	cfg := PresetSequenceTokenSynapse()
+	cfg.Token = TokenContentTimeHash
+	cfg.Idempotency = IdempotencyPreviousToken
+	cfg.AllowTTLOutOfRange = true
+	s, err := New(cfg, 5000, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(now Millis, path, token, data string) (int, map[string]any) {
+		body := `{"sequence_token":"` + token + `","data":"` + data + `"}`
+		resp, _ := s.Handle(now, &Request{Method: "PUT", Path: path, Header: Header{{Name: "Content-Type", Value: "application/json"}}, Body: []byte(body), Auth: AuthValid})
+		var m map[string]any
+		_ = json.Unmarshal(resp.Body, &m)
+		return resp.Status, m
+	}
+	resp, _ := s.Handle(5000, &Request{Method: "POST", Path: UnstablePrefix2026, Header: Header{{Name: "Content-Type", Value: "application/json"}}, Body: []byte(`{"data":"foo=bar"}`), Auth: AuthValid})
+	var created map[string]any
+	if err := json.Unmarshal(resp.Body, &created); err != nil || resp.Status != 200 {
+		t.Fatalf("create: %d %s", resp.Status, resp.Body)
+	}
+	path := UnstablePrefix2026 + "/" + created["id"].(string)
+	tok0 := created["sequence_token"].(string)
+	h := sha256.New()
+	h.Write([]byte("foo=bar"))
+	h.Write([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x13, 0x88}) // 5000 ms
+	if want := base64.RawURLEncoding.EncodeToString(h.Sum(nil)); tok0 != want {
+		t.Fatalf("token %s, want base64url(SHA-256(data || ms)) = %s", tok0, want)
+	}
+	st, m := put(6000, path, tok0, "foo=baz")
+	tok1, _ := m["sequence_token"].(string)
+	if st != 200 || tok1 == tok0 {
+		t.Fatalf("update: %d %v", st, m)
+	}
+	if st, m = put(7000, path, tok0, "foo=baz"); st != 200 || m["sequence_token"] != tok1 {
+		t.Errorf("retry with the previous token and the current data: %d %v, want 200 %s", st, m, tok1)
+	}
+	if st, m = put(7000, path, tok0, "something=else"); st != 409 || m["errcode"] != "IO_ELEMENT_MSC4388_CONCURRENT_WRITE" {
+		t.Errorf("previous token, other data: %d %v, want 409", st, m)
+	}
+	st, m = put(8000, path, tok1, "foo=qux")
+	if st != 200 {
+		t.Fatalf("second update: %d %v", st, m)
+	}
+	// Identical payloads written in the same millisecond share a token.
+	tok2 := m["sequence_token"].(string)
+	if st, m = put(8000, path, tok2, "foo=qux"); st != 200 || m["sequence_token"] != tok2 {
+		t.Errorf("same data in the same ms: %d %v, want the same token %s", st, m, tok2)
+	}
+	if st, _ = put(9000, path, tok0, "foo=qux"); st != 409 {
+		t.Errorf("a token two writes old with the current data: %d, want 409 (only the previous token is a retry)", st)
 	}
 }

@@ -195,6 +195,10 @@ func (s SessionSpec) Step(now Millis, r Rules, op Op) (SessionSpec, bool, Outcom
 			out = Outcome{Kind: OutcomeWritten, Version: next.Version}
 		case r.Idempotency == IdempotencySameData && op.Data == s.Data:
 			out = Outcome{Kind: OutcomeUnchanged, Version: s.Version}
+		case r.Idempotency == IdempotencyPreviousToken && !op.Foreign && op.SeenVersion+1 == s.Version && op.Data == s.Data:
+			// Only the token just before the current one, with the
+			// current payload: the retry of the write that made it.
+			out = Outcome{Kind: OutcomeUnchanged, Version: s.Version}
 		default:
 			out = Outcome{Kind: OutcomeConflict}
 		}

@@ -15,13 +15,16 @@ import (
 // creation order; with one TTL for all and a clock that never goes back,
 // that is also expiry order, so sweeps and evictions pop from the head.
 type session struct {
-	id       string
-	data     []byte // never mutated once stored: responses may share it
-	writes   uint64
-	token    string // quoted ETag (etag flavour) or sequence token
-	created  Millis
-	expires  Millis
-	modified Millis
+	id     string
+	data   []byte // never mutated once stored: responses may share it
+	writes uint64
+	token  string // quoted ETag (etag flavour) or sequence token
+	// prevToken is the token before the last write ("" until one), for
+	// IdempotencyPreviousToken.
+	prevToken string
+	created   Millis
+	expires   Millis
+	modified  Millis
 	// expiresHTTP and modifiedHTTP are the etag flavour's HTTP dates,
 	// formatted once per change rather than once per response.
 	expiresHTTP  string
@@ -318,6 +321,7 @@ func (s *Store) update(p *session, now Millis, data []byte) {
 	p.data = data
 	p.writes++
 	p.modified = now
+	p.prevToken = p.token
 	p.token = s.makeToken(p)
 	if s.cfg.Flavour == FlavourETag {
 		p.modifiedHTTP = httpDate(now)
@@ -349,6 +353,17 @@ func (s *Store) makeToken(p *session) string {
 		base64.RawURLEncoding.Encode(b[n:], sum[:16])
 	case TokenContentHash:
 		sum := sha256.Sum256(p.data)
+		n := len(b)
+		b = b[:n+base64.RawURLEncoding.EncodedLen(len(sum))]
+		base64.RawURLEncoding.Encode(b[n:], sum[:])
+	case TokenContentTimeHash:
+		h := sha256.New()
+		h.Write(p.data)
+		var ms [16]byte
+		binary.BigEndian.PutUint64(ms[8:], uint64(p.modified))
+		h.Write(ms[:])
+		var sum [sha256.Size]byte
+		h.Sum(sum[:0])
 		n := len(b)
 		b = b[:n+base64.RawURLEncoding.EncodedLen(len(sum))]
 		base64.RawURLEncoding.Encode(b[n:], sum[:])

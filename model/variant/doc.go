@@ -17,7 +17,8 @@
 //	    "preset": "sequence-token",              // a model/rendezvous preset
 //	    "ttl_ms": 0,                             // override of the session lifetime (0: keep)
 //	    "max_data_bytes": 0,                     // override of the payload limit (0: keep)
-//	    "token": "",                             // override: "counter", "digest", "content-hash" ("": keep)
+//	    "token": "",                             // override: "counter", "digest", "content-hash", "content-time-hash" (Synapse 1.157.0) ("": keep)
+//	    "idempotency": "",                       // override: "none", "same-data" (the text), "previous-token" (Synapse 1.157.0) ("": keep)
 //	    "put_txn_id": false,                     // PUT to {id}/{txnId}, one fresh txnId per write, kept on retry (needs a txn-ID preset)
 //	    "discovery": false                       // GET {prefix} for create_available before creating (not etag)
 //	  },
@@ -28,7 +29,8 @@
 //	    "check_code_keys": "raw",                // hpke-spec check-code key encoding: "raw" or "base64"
 //	    "retry_accept": false,                   // G keeps its key after a failed LoginInitiate
 //	    "aad_binding": true,                     // bind every payload to base URL, ID, sequence token
-//	    "aad_layout": "base-url-16"              // "base-url-16" or "base-url-8"
+//	    "aad_layout": "base-url-16",             // "base-url-16" (16/8/8, text since e43db14), "all-16" (5b6dc1e), "raw" (a44815f) or "base-url-8" (unverified)
+//	    "aad_root_slash": false                  // bind a root base URL as "https://host/" (Url::as_str) though the QR drops the slash
 //	  },
 //	  "qr": {"format": "msc4388"},               // a model/qr format name
 //	  "messages": {
@@ -64,15 +66,36 @@
 //	    "slow_down": "obey"                      // "obey" (+5 s per slow_down) or "ignore"
 //	  },
 //	  "homeserver": {"preset": "synapse-2026"},  // a model/homeserver preset
-//	  "mutations": []                            // deliberate defects (mutants only; see below); left out when empty
+//	  "mutations": [],                           // deliberate defects (mutants only; see below); left out when empty
+//	  "provenance": {                            // where the preset and each knob come from (see below)
+//	    "status": "text 726e115",
+//	    "knobs": {"qr.format": {"source": "msc4388-726e115", "note": "..."}, "timing": {"lab-default": "..."}}
+//	  }
 //	}
 //
 // Every field is required except the overrides, which default to "keep";
-// put_txn_id and discovery, which default to false; and homeserver_accept,
+// put_txn_id, discovery and aad_root_slash, which default to false;
+// idempotency, which defaults to keep; and homeserver_accept,
 // unexpected_message and device_check_error, which default to the texts'
 // behaviour ("any", "send", "http-error") and are spelled out when a file
 // is parsed.
 // JSON has no comments: the comments above are for the reader only.
+//
+// # Provenance
+//
+// Every built-in preset says where it comes from: a status line (Status:
+// "text 726e115", "Synapse 1.157.0", "unverified", "design alternative")
+// and, for every knob, an origin of one of four kinds: "source" (the ID of
+// a reference in provenance/sources.json, each a repository, path and full
+// commit that was read, with a note in the project's words), "lab-default"
+// (the sources are silent; why this value), "unverified" (what is claimed
+// and why it is kept) or "design-alternative" (a design no text or release
+// states). A key of "knobs" names a knob, a comma-separated list of knobs,
+// or a section covering the rest of its knobs. The rendezvous, OAuth and
+// homeserver presets a variant picks carry the same, keyed by their Config
+// field names, in provenance/<component>.json. WriteProvenance (simrun
+// variants --provenance) prints it knob by knob; a test fails when a knob
+// of a built-in preset, or a field of a component preset, has no origin.
 //
 // # Mutants
 //

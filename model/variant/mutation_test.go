@@ -35,7 +35,7 @@ func TestMutantsLoad(t *testing.T) {
 			t.Fatalf("%s: base: %v", n, err)
 		}
 		// The mutant is its base plus the mutation.
-		base.Name, base.Description, base.Mutations = v.Name, v.Description, v.Mutations
+		base.Name, base.Description, base.Mutations, base.Provenance = v.Name, v.Description, v.Mutations, v.Provenance
 		if base != v {
 			t.Fatalf("%s differs from its base %s beyond the mutation", n, MutantBase(v))
 		}

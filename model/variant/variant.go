@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"qrlab/model/channel"
 	"qrlab/model/homeserver"
@@ -43,6 +44,10 @@ type Variant struct {
 	// Mutations are deliberate defects (MutationNames), for the catalogue
 	// of known-bad designs under mutants/; empty in every honest preset.
 	Mutations Mutations `json:"mutations,omitzero"`
+	// Provenance says where the preset and each knob value come from
+	// (provenance.go); every built-in preset has it, a file of one's own
+	// may leave it out.
+	Provenance *Provenance `json:"provenance,omitempty"`
 }
 
 // RendezvousKnobs pick the mailbox API: a model/rendezvous preset and a few
@@ -52,6 +57,10 @@ type RendezvousKnobs struct {
 	TTLMillis    int64  `json:"ttl_ms,omitempty"`
 	MaxDataBytes int    `json:"max_data_bytes,omitempty"`
 	Token        string `json:"token,omitempty"`
+	// Idempotency overrides how the store recognises a retried PUT: ""
+	// (keep), "none", "same-data" (the text) or "previous-token" (Synapse
+	// 1.157.0). Not with an etag rendezvous or with put_txn_id.
+	Idempotency string `json:"idempotency,omitempty"`
 	// PutTxnID: the client PUTs to {prefix}/{id}/{txnId} with a fresh
 	// transaction ID per write, the same one on a retry of that write (the
 	// later MSC4388 revision). It needs a rendezvous preset with
@@ -72,6 +81,10 @@ type ChannelKnobs struct {
 	RetryAccept         bool   `json:"retry_accept"`
 	AADBinding          bool   `json:"aad_binding"`
 	AADLayout           string `json:"aad_layout"`
+	// AADRootSlash binds a base URL with no path with a trailing "/", as
+	// a URL type's string form gives it (the Rust SDK's PR #6173 binds
+	// Url::as_str()), although the QR code drops that slash.
+	AADRootSlash bool `json:"aad_root_slash,omitempty"`
 }
 
 // QRKnobs pick the QR payload layout.
@@ -183,13 +196,20 @@ const (
 
 	LayoutBaseURL16 = "base-url-16"
 	LayoutBaseURL8  = "base-url-8"
+	LayoutRaw       = "raw"
+	LayoutAll16     = "all-16"
 
 	KeysRaw    = "raw"
 	KeysBase64 = "base64"
 
-	TokenCounter     = "counter"
-	TokenDigest      = "digest"
-	TokenContentHash = "content-hash"
+	TokenCounter         = "counter"
+	TokenDigest          = "digest"
+	TokenContentHash     = "content-hash"
+	TokenContentTimeHash = "content-time-hash"
+
+	IdempotencyNone          = "none"
+	IdempotencySameData      = "same-data"
+	IdempotencyPreviousToken = "previous-token"
 )
 
 // Names lists the embedded presets in sorted order.
@@ -212,18 +232,70 @@ func jsonNames(fsys embed.FS, dir string) []string {
 	return names
 }
 
-// Load returns the embedded preset name, parsed and validated.
+// renamed maps the former names of presets to their names after the
+// source audit, which named each preset after what it models. A former
+// name still loads, under that name (so scenarios, tests and reports that
+// use it keep their output while they move over); Names lists only the new
+// names.
+var renamed = map[string]string{
+	"msc4388":           "msc4388-726e115",
+	"msc4108-2024-spec": "msc4108-87f8317",
+	"msc4388-txn":       "txn-put",
+	"element-x":         "rust-sdk-pr6173",
+	"element-web":       "js-sdk-develop",
+}
+
+// Renamed returns the current name of a preset's former name.
+func Renamed(former string) (string, bool) {
+	n, ok := renamed[former]
+	return n, ok
+}
+
+// FormerNames lists the former preset names that still load, sorted.
+func FormerNames() []string { return sortedKeys(renamed) }
+
+// Load returns the embedded preset name, parsed and validated. A former
+// name (FormerNames) loads the renamed preset under the former name.
 func Load(name string) (Variant, error) {
 	if m, ok := strings.CutPrefix(name, MutantPrefix); ok {
 		return LoadMutant(m)
 	}
-	file := path.Join("presets", name+".json")
-	b, err := presetFS.ReadFile(file)
+	if current, ok := renamed[name]; ok {
+		v, err := Load(current)
+		v.Name = name
+		return v, err
+	}
+	presets, err := builtin()
 	if err != nil {
+		return Variant{}, err
+	}
+	v, ok := presets[name]
+	if !ok {
 		return Variant{}, fmt.Errorf("%w: unknown preset %q (have %s)", ErrVariant, name, strings.Join(Names(), ", "))
 	}
-	return Parse(b, file)
+	return v, nil
 }
+
+// builtin parses every embedded preset once: the files never change, and
+// a preset's provenance makes parsing it cost more than a simulation step
+// should. Load hands out copies (a Variant is a value; its Provenance is
+// shared and never modified).
+var builtin = sync.OnceValues(func() (map[string]Variant, error) {
+	out := map[string]Variant{}
+	for _, n := range Names() {
+		file := path.Join("presets", n+".json")
+		b, err := presetFS.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrVariant, file, err)
+		}
+		v, err := Parse(b, file)
+		if err != nil {
+			return nil, err
+		}
+		out[n] = v
+	}
+	return out, nil
+})
 
 // MustLoad is Load for presets the caller knows exist (tests, built-in
 // scenarios); it panics on a programmer error.
@@ -329,6 +401,9 @@ func (v *Variant) Validate() error {
 	if err := v.validateMutations(); err != nil {
 		return err
 	}
+	if err := v.validateProvenance(); err != nil {
+		return err
+	}
 	if f, err := qr.ParseFormat(v.QR.Format); err != nil || !f.Valid() {
 		return fieldError("qr.format", strconv.Quote(v.QR.Format), formatNames())
 	}
@@ -430,8 +505,25 @@ func (v *Variant) RendezvousConfig() (rendezvous.Config, error) {
 		cfg.Token = rendezvous.TokenDigest
 	case TokenContentHash:
 		cfg.Token = rendezvous.TokenContentHash
+	case TokenContentTimeHash:
+		cfg.Token = rendezvous.TokenContentTimeHash
 	default:
-		return cfg, fieldError("rendezvous.token", strconv.Quote(v.Rendezvous.Token), `"", counter, digest, content-hash`)
+		return cfg, fieldError("rendezvous.token", strconv.Quote(v.Rendezvous.Token), `"", counter, digest, content-hash, content-time-hash`)
+	}
+	if v.Rendezvous.Idempotency != "" {
+		if cfg.Flavour == rendezvous.FlavourETag || v.Rendezvous.PutTxnID {
+			return cfg, fieldError("rendezvous.idempotency", strconv.Quote(v.Rendezvous.Idempotency), `"" with an etag rendezvous or put_txn_id`)
+		}
+		switch v.Rendezvous.Idempotency {
+		case IdempotencyNone:
+			cfg.Idempotency = rendezvous.IdempotencyNone
+		case IdempotencySameData:
+			cfg.Idempotency = rendezvous.IdempotencySameData
+		case IdempotencyPreviousToken:
+			cfg.Idempotency = rendezvous.IdempotencyPreviousToken
+		default:
+			return cfg, fieldError("rendezvous.idempotency", strconv.Quote(v.Rendezvous.Idempotency), `"", none, same-data, previous-token`)
+		}
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("%w: field rendezvous: %w", ErrVariant, err)
@@ -484,7 +576,7 @@ func (v *Variant) ChannelConfig() (channel.Config, error) {
 	cfg.StaticNonce = v.Mutations.Has(MutStaticNonce)
 	cfg.SharedDirectionKey = v.Mutations.Has(MutSharedDirectionKey)
 	cfg.ReuseEphemeralKey = v.Mutations.Has(MutReuseEphemeralKey)
-	if err := oneOf("channel.aad_layout", v.Channel.AADLayout, LayoutBaseURL16, LayoutBaseURL8); err != nil {
+	if err := oneOf("channel.aad_layout", v.Channel.AADLayout, LayoutBaseURL16, LayoutBaseURL8, LayoutRaw, LayoutAll16); err != nil {
 		return cfg, err
 	}
 	if v.Channel.AADBinding {
@@ -498,10 +590,19 @@ func (v *Variant) ChannelConfig() (channel.Config, error) {
 
 // AADLayout returns the binding layout as the channel package names it.
 func (v *Variant) AADLayout() channel.AADLayout {
-	if v.Channel.AADLayout == LayoutBaseURL8 {
-		return channel.AADBaseURL8
+	l := channel.AADBaseURL16
+	switch v.Channel.AADLayout {
+	case LayoutBaseURL8:
+		l = channel.AADBaseURL8
+	case LayoutRaw:
+		l = channel.AADRaw
+	case LayoutAll16:
+		l = channel.AADAll16
 	}
-	return channel.AADBaseURL16
+	if v.Channel.AADRootSlash {
+		l |= channel.AADRootSlash
+	}
+	return l
 }
 
 // QRFormat returns the QR payload format.
@@ -550,6 +651,7 @@ func (v *Variant) Knobs() []Knob {
 		{"rendezvous.ttl_ms", i(v.Rendezvous.TTLMillis)},
 		{"rendezvous.max_data_bytes", i(int64(v.Rendezvous.MaxDataBytes))},
 		{"rendezvous.token", v.Rendezvous.Token},
+		{"rendezvous.idempotency", v.Rendezvous.Idempotency},
 		{"rendezvous.put_txn_id", b(v.Rendezvous.PutTxnID)},
 		{"rendezvous.discovery", b(v.Rendezvous.Discovery)},
 		{"channel.construction", v.Channel.Construction},
@@ -559,6 +661,7 @@ func (v *Variant) Knobs() []Knob {
 		{"channel.retry_accept", b(v.Channel.RetryAccept)},
 		{"channel.aad_binding", b(v.Channel.AADBinding)},
 		{"channel.aad_layout", v.Channel.AADLayout},
+		{"channel.aad_root_slash", b(v.Channel.AADRootSlash)},
 		{"qr.format", v.QR.Format},
 		{"messages.generation", v.Messages.Generation},
 		{"messages.homeserver_field", v.Messages.HomeserverField},

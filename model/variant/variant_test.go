@@ -2,13 +2,14 @@ package variant
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
 
 func TestEveryPresetLoads(t *testing.T) {
 	names := Names()
-	for _, want := range []string{"msc4108-2024", "msc4108-2024-spec", "msc4108-2025", "msc4388", "msc4388-vodozemac", "element-x", "element-web", "msc4388-mas", "msc4388-txn"} {
+	for _, want := range []string{"msc4108-2024", "msc4108-87f8317", "msc4108-2025", "msc4388-726e115", "msc4388-vodozemac", "rust-sdk-pr6173", "js-sdk-develop", "msc4388-mas", "txn-put"} {
 		found := false
 		for _, n := range names {
 			found = found || n == want
@@ -34,7 +35,7 @@ func TestEveryPresetLoads(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: round trip: %v\n%s", n, err, b)
 		}
-		if w != v {
+		if !reflect.DeepEqual(w, v) {
 			t.Fatalf("%s: round trip changed the variant", n)
 		}
 	}
@@ -100,12 +101,40 @@ func TestOptionalKnobDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v != MustLoad("msc4388") {
+	if !reflect.DeepEqual(v, MustLoad("msc4388")) {
 		t.Fatalf("defaults: %+v %+v", v.Messages, v.Flow)
 	}
 	x := MustLoad("element-x")
 	if x.Messages.HomeserverAccept != AcceptURL || x.Flow.UnexpectedMessage != UnexpectedNewDeviceOnly ||
 		x.Flow.DeviceCheckError != DeviceCheckAlreadyExists {
 		t.Fatalf("element-x: %+v %+v", x.Messages, x.Flow)
+	}
+}
+
+// TestFormerNames: every former preset name still loads, under its former
+// name, with exactly the knobs of the renamed preset; Names lists only the
+// new names.
+func TestFormerNames(t *testing.T) {
+	names := strings.Join(Names(), " ") + " "
+	for _, old := range FormerNames() {
+		cur, ok := Renamed(old)
+		if !ok {
+			t.Fatalf("%s: no current name", old)
+		}
+		if strings.Contains(names, old+" ") && !strings.Contains(names, old+"-") {
+			t.Errorf("former name %s still listed among %s", old, names)
+		}
+		v, err := Load(old)
+		if err != nil {
+			t.Fatalf("%s: %v", old, err)
+		}
+		w := MustLoad(cur)
+		if v.Name != old {
+			t.Errorf("%s loads as %q", old, v.Name)
+		}
+		v.Name = cur
+		if !reflect.DeepEqual(v, w) {
+			t.Errorf("%s differs from %s beyond its name", old, cur)
+		}
 	}
 }
