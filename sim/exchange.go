@@ -1,12 +1,12 @@
 package sim
 
 import (
-	"qrlab/model/wire"
 	"strings"
 
 	"qrlab/model/login"
 	"qrlab/model/oauth"
 	"qrlab/model/rendezvous"
+	"qrlab/model/wire"
 )
 
 // defaultTimeout is the client timeout of a request whose machine set none.

@@ -11,11 +11,11 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"qrlab/internal/fixture"
 	"qrlab/lab/live"
 )
 
@@ -36,31 +36,12 @@ func simrunProcess(args ...string) *exec.Cmd {
 	return cmd
 }
 
-// syncBuffer collects a server's or a child's output, written from other
-// goroutines while a failing test may read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // startServe runs `simrun serve` in process with args (plus a random
 // loopback port) until the test ends, and returns the server and its trace.
-func startServe(t *testing.T, args ...string) (*live.Server, *syncBuffer) {
+func startServe(t *testing.T, args ...string) (*live.Server, *fixture.Buffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	trace, stderr := &syncBuffer{}, &syncBuffer{}
+	trace, stderr := &fixture.Buffer{}, &fixture.Buffer{}
 	ready := make(chan *live.Server, 1)
 	exited := make(chan int, 1)
 	go func() {
@@ -209,7 +190,7 @@ func TestServeBinarySignal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stdout syncBuffer
+	var stdout fixture.Buffer
 	cmd.Stdout = &stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
