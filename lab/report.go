@@ -35,6 +35,11 @@ func Report(src, dst string, warn func(error)) (runs int, err error) {
 	if b.Runs() == 0 {
 		return 0, fmt.Errorf("%s holds no run records", records)
 	}
+	if warn != nil {
+		for _, w := range b.Warnings() {
+			warn(errors.New(w))
+		}
+	}
 	b.Finish()
 	if _, _, err := scanRecords(records, func(r *reports.Record) error { b.Pick(r); return nil }); err != nil {
 		return 0, err

@@ -169,6 +169,11 @@ func Sweep(sc scenarios.Scenario, o SweepOptions) (*SweepResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	lock, err := reports.LockDir(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Close()
 	done, prior, err := openDir(o.Dir, o.Resume, s.m, s.inShard, o.Warn)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -225,5 +226,72 @@ func TestManifestCounts(t *testing.T) {
 		if _, err := Merge(filepath.Join(d, "merged"), []string{d}, true); err == nil {
 			t.Errorf("%s: merge accepted it", name)
 		}
+	}
+}
+
+// TestSweepFolderLocked: while a writer holds a sweep folder, a second
+// sweep into it (a --resume racing the first) and a merge of it as a shard
+// are refused, and nothing is written; once the writer lets go, both work.
+func TestSweepFolderLocked(t *testing.T) {
+	sc := tinySweep(t)
+	dir := filepath.Join(t.TempDir(), "s")
+	if _, err := Sweep(sc, SweepOptions{Dir: dir, Workers: 1}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(filepath.Join(dir, "runs.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := reports.LockDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Sweep(sc, SweepOptions{Dir: dir, Workers: 1, Resume: true}); !errors.Is(err, reports.ErrLocked) {
+		t.Fatalf("second writer: %v, want ErrLocked", err)
+	}
+	out := filepath.Join(t.TempDir(), "m")
+	if _, err := Merge(out, []string{dir}, false); !errors.Is(err, reports.ErrLocked) {
+		t.Fatalf("merge of a shard being written: %v, want ErrLocked", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "runs.jsonl")); err == nil {
+		t.Fatal("a refused merge wrote records")
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, "runs.jsonl")); string(after) != string(before) {
+		t.Fatal("a refused sweep changed the records")
+	}
+	held.Close()
+	if _, err := Sweep(sc, SweepOptions{Dir: dir, Workers: 1, Resume: true}); err != nil {
+		t.Fatalf("resume after the writer ended: %v", err)
+	}
+	if _, err := Merge(out, []string{dir}, false); err != nil {
+		t.Fatalf("merge after the writer ended: %v", err)
+	}
+}
+
+// TestReportWarnsOfDuplicates: a records file holding every run twice is
+// reported once per run, and the caller is told what was dropped.
+func TestReportWarnsOfDuplicates(t *testing.T) {
+	sc := tinySweep(t)
+	dir := filepath.Join(t.TempDir(), "s")
+	if _, err := Sweep(sc, SweepOptions{Dir: dir, Workers: 1}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "runs.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "runs.jsonl"), append(b, b...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var warned []string
+	runs, err := Report(dir, t.TempDir(), func(err error) { warned = append(warned, err.Error()) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.Count(string(b), "\n"); runs != want {
+		t.Fatalf("report of %d runs, want %d", runs, want)
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], "duplicate") {
+		t.Fatalf("warnings %q, want one about duplicates", warned)
 	}
 }

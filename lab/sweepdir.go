@@ -149,6 +149,11 @@ func Merge(out string, shards []string, allowPartial bool) (*MergeResult, error)
 	if _, err := os.Stat(jsonlPath); err == nil {
 		return nil, fmt.Errorf("%s already holds records; choose a new --out", out)
 	}
+	for _, d := range shards {
+		if err := notBeingWritten(d); err != nil {
+			return nil, err
+		}
+	}
 	m, err := mergeManifest(out, shards)
 	if err != nil {
 		return nil, err
@@ -157,9 +162,11 @@ func Merge(out string, shards []string, allowPartial bool) (*MergeResult, error)
 	if len(res.Repeated) > 0 && !allowPartial {
 		return res, fmt.Errorf("%w: shard %s given more than once (--allow-partial merges anyway)", ErrPartial, strings.Join(res.Repeated, ", "))
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	lock, err := reports.LockDir(out)
+	if err != nil {
 		return nil, err
 	}
+	defer lock.Close()
 	tmp := jsonlPath + ".partial"
 	f, err := os.Create(tmp)
 	if err != nil {
@@ -266,4 +273,17 @@ func mergeManifest(out string, shards []string) (*reports.Manifest, error) {
 		}
 	}
 	return m, nil
+}
+
+// notBeingWritten refuses a shard folder whose sweep still runs (another
+// process holds its lock): its records would be cut short.
+func notBeingWritten(dir string) error {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil // mergeManifest says what is wrong with it
+	}
+	l, err := reports.LockDir(dir)
+	if err != nil {
+		return fmt.Errorf("shard %s: %w", dir, err)
+	}
+	return l.Close()
 }

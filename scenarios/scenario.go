@@ -189,7 +189,7 @@ func (s Scenario) Config() (sim.Config, error) {
 	}
 	v, err := LoadVariant(s.Variant)
 	if err != nil {
-		return cfg, fmt.Errorf("%w: field \"variant\": %v (known: %s)", ErrScenario, err, strings.Join(variant.Names(), ", "))
+		return cfg, fmt.Errorf("%w: field \"variant\": %v", ErrScenario, err)
 	}
 	cfg.Variant = v
 	if s.NewVariant != "" {
