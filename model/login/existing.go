@@ -3,6 +3,7 @@ package login
 import (
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 
 	"qrlab/model/channel"
@@ -11,6 +12,7 @@ import (
 	"qrlab/model/qr"
 	"qrlab/model/variant"
 	"qrlab/model/wire"
+	"qrlab/model/wire/canonicaljson"
 )
 
 // ExistingDeviceConfig is what the signed-in device holds.
@@ -46,6 +48,11 @@ type ExistingDevice struct {
 	gotSuccess  bool
 	sealSecrets bool
 	acked       bool
+	// providerHost is the host of the provider's issuer, read from the
+	// homeserver's auth metadata when the open_verification_uri knob is
+	// https-same-host; issuerAsked once that request went out.
+	providerHost string
+	issuerAsked  bool
 }
 
 // NewExistingDevice makes an existing-device machine. rnd supplies the
@@ -185,6 +192,8 @@ func (e *ExistingDevice) checkDevice() {
 
 func (e *ExistingDevice) api(r Response) {
 	switch e.state {
+	case StateFetchingIssuer:
+		e.issuerFetched(r)
 	case StateCheckingDevice:
 		switch r.Status {
 		case 404:
@@ -211,8 +220,22 @@ func (e *ExistingDevice) api(r Response) {
 	}
 }
 
-// deviceFree goes on once the device ID is known to be free.
+// deviceFree goes on once the device ID is known to be free: it checks the
+// verification URI against the open_verification_uri knob (fetching the
+// provider's issuer first when the knob wants its host), then goes on in
+// the variant's order.
 func (e *ExistingDevice) deviceFree() {
+	if e.v.Flow.OpenVerificationURI == variant.OpenHTTPSSameHost && !e.issuerAsked {
+		e.issuerAsked = true
+		e.setState(StateFetchingIssuer)
+		e.issue(opAPI, TargetHomeserver, "GET", strings.TrimSuffix(e.cfg.BaseURL, "/")+homeserver.PathAuthMetadata, nil, nil)
+		e.soft = true
+		return
+	}
+	if why := refuseURI(e.v.Flow.OpenVerificationURI, e.verificationURI(), e.providerHost); why != "" {
+		e.failSend(ReasonUnableToOpenVerification, why)
+		return
+	}
 	switch e.v.Flow.Ack {
 	case variant.AckBeforeBrowser:
 		e.sendAccepted()
@@ -225,12 +248,53 @@ func (e *ExistingDevice) deviceFree() {
 	}
 }
 
-func (e *ExistingDevice) openBrowser() {
-	uri := e.proto.Grant.VerificationURIComplete
-	if uri == "" {
-		uri = e.proto.Grant.VerificationURI
+// verificationURI is the URI the browser is asked to open:
+// verification_uri_complete, falling back to verification_uri.
+func (e *ExistingDevice) verificationURI() string {
+	if u := e.proto.Grant.VerificationURIComplete; u != "" {
+		return u
 	}
-	e.fx = append(e.fx, Effect{Kind: EffectOpenBrowser, Text: uri})
+	return e.proto.Grant.VerificationURI
+}
+
+func (e *ExistingDevice) openBrowser() {
+	e.fx = append(e.fx, Effect{Kind: EffectOpenBrowser, Text: e.verificationURI()})
+}
+
+// issuerFetched takes the provider's host from the auth metadata's issuer
+// and goes on; without one, no URI passes https-same-host.
+func (e *ExistingDevice) issuerFetched(r Response) {
+	if r.Status == 200 {
+		if obj, err := canonicaljson.Parse(r.Body); err == nil {
+			if iss, ok := str(&obj, "issuer"); ok {
+				if u, err := url.Parse(iss); err == nil && u.Scheme == "https" {
+					e.providerHost = u.Host
+				}
+			}
+		}
+	}
+	e.deviceFree()
+}
+
+// refuseURI says why a device under the open_verification_uri rule would
+// not open uri ("" when it would): any opens everything; https wants an
+// absolute https URL with a host; https-same-host wants also the
+// provider's host (providerHost, "" when unknown: nothing passes).
+func refuseURI(rule, uri, providerHost string) string {
+	if rule == "" || rule == variant.OpenAnyURI {
+		return ""
+	}
+	u, err := url.Parse(uri)
+	if err != nil || !strings.EqualFold(u.Scheme, "https") || u.Host == "" || u.User != nil {
+		return fmt.Sprintf("verification URI %q is not an https URL; the device opens https only", uri)
+	}
+	if rule == variant.OpenHTTPSSameHost && !strings.EqualFold(u.Host, providerHost) {
+		if providerHost == "" {
+			return fmt.Sprintf("verification URI %q: the provider's host is unknown (no issuer in the auth metadata)", uri)
+		}
+		return fmt.Sprintf("verification URI %q is not on the provider's host %q", uri, providerHost)
+	}
+	return ""
 }
 
 func (e *ExistingDevice) sendAccepted() {
