@@ -53,3 +53,50 @@ func TestOpenVerificationURI(t *testing.T) {
 		})
 	}
 }
+
+// TestProofOfPossession runs logins with flow.proof_of_possession in both
+// directions: an honest new device signs in (its device keys published
+// before the proof, cross-signed after the secrets), and a new device that
+// signs with a key the homeserver does not list for its device ID gets no
+// secrets: the existing device ends with proof_of_possession_failed and
+// sends device_not_found. With the knob off the same peer gets the
+// secrets (the device check alone cannot tell), so a model that ignored
+// the knob fails the second half.
+func TestProofOfPossession(t *testing.T) {
+	for _, intent := range []qr.Intent{qr.Login, qr.Reciprocate} {
+		for _, preset := range []string{"msc4388-726e115", "msc4108-87f8317"} {
+			pop := func(v *variant.Variant) {
+				v.Flow.ProofOfPossession = variant.ProofEd25519Channel
+				v.Flow.Whoami = true
+			}
+			t.Run(preset+"/"+intent.String()+"/honest", func(t *testing.T) {
+				w := runPreset(t, preset, intent, worldOpts{Seed: 9, VEdit: pop}, user{})
+				n, _ := succeeded(t, w)
+				if !w.HS.CrossSigned(aliceID, n.DeviceID) || !strings.Contains(w.Log(), "proof_of_possession") {
+					t.Fatalf("not cross-signed, or no proof sent\n%s", w.Log())
+				}
+			})
+			for _, on := range []bool{false, true} {
+				t.Run(preset+"/"+intent.String()+"/wrong-key/"+map[bool]string{false: "off", true: "on"}[on], func(t *testing.T) {
+					o := worldOpts{Seed: 9, NIntent: intent}
+					if on {
+						o.VEdit = pop
+					}
+					w := newWorld(t, variant.MustLoad(preset), o, user{})
+					SignProofWith(w.N, 7)
+					w.Run()
+					e := w.E.Outcome()
+					if !on {
+						if !e.Success || w.E.Facts().SecretsSealed != true {
+							t.Fatalf("knob off: E %s, want the secrets sent\n%s", e, w.Log())
+						}
+						return
+					}
+					if e.Success || e.Reason != ReasonProofOfPossession || w.E.Facts().SecretsSealed {
+						t.Fatalf("E %s, want proof_of_possession_failed and no secrets\n%s", e, w.Log())
+					}
+				})
+			}
+		}
+	}
+}

@@ -452,6 +452,9 @@ func (v *Variant) Validate() error {
 	if v.Flow.UnableToOpenReason && v.Messages.Generation == Generation2024 {
 		checks = append(checks, fieldError("flow.unable_to_open_reason", true, "false with generation 2024 (the reason is 2026 only)"))
 	}
+	if v.Flow.ProofOfPossession == ProofEd25519Channel && !v.Flow.Whoami {
+		checks = append(checks, fieldError("flow.proof_of_possession", strconv.Quote(v.Flow.ProofOfPossession), `"off" when flow.whoami is false (the device keys it publishes name the account whoami gives)`))
+	}
 	if v.Flow.ConfirmAccount && !v.Flow.Whoami {
 		checks = append(checks, fieldError("flow.confirm_account", true, "false when flow.whoami is false"))
 	}
