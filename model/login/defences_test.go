@@ -1,12 +1,17 @@
 package login_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
+	"qrlab/internal/seeded"
+	"qrlab/model/homeserver"
 	. "qrlab/model/login"
+	"qrlab/model/login/logintest"
 	"qrlab/model/qr"
 	"qrlab/model/variant"
+	"qrlab/model/wire"
 )
 
 // TestOpenVerificationURI runs a login whose new device sends the
@@ -98,5 +103,63 @@ func TestProofOfPossession(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// TestProofOfPossessionDeviceIDConfusion plays MSC4108 5706fd4's device ID
+// confusion: the attacker's new device claims device ID D, which the
+// existing device finds free (404); while the attacker waits for a token it
+// never gets, the victim's genuine device D signs in elsewhere and
+// publishes its keys, and the attacker sends m.login.success (or, with the
+// proof on, a proof signed with its own key). With the proof off, the
+// existing device sees D online and hands the secrets to the attacker; with
+// it on, the key the homeserver lists for D does not verify the proof and
+// no secrets go out.
+func TestProofOfPossessionDeviceIDConfusion(t *testing.T) {
+	const d, genuineToken = "GENUINEDEV", "token-of-the-genuine-device"
+	for _, on := range []bool{false, true} {
+		t.Run(map[bool]string{false: "proof off", true: "proof on"}[on], func(t *testing.T) {
+			var w *world
+			o := worldOpts{NIntent: qr.Reciprocate, Seed: 3, NEdit: func(c *NewDeviceConfig) { c.ForceDeviceID = d }}
+			if on {
+				o.VEdit = func(v *variant.Variant) { v.Flow.ProofOfPossession = variant.ProofEd25519Channel }
+			}
+			g := forge(true, StatePollingToken, `{"type":"m.login.success"}`)
+			put := g.Put
+			g.Put = func(m logintest.Machine, now Millis, pt string) ([]Effect, error) {
+				// The genuine device D comes online and publishes its keys.
+				w.HS.AddDevice(now, aliceID, d, genuineToken)
+				dk, err := homeserver.NewDeviceKeys(aliceID, d, seeded.Stream(77))
+				if err != nil {
+					return nil, err
+				}
+				r, _ := w.HS.Handle(now, &homeserver.Request{Method: "POST", Path: homeserver.PathKeysUpload,
+					Header: wire.NewHeader("Authorization", "Bearer "+genuineToken, "Content-Type", wire.ContentTypeJSON),
+					Body:   homeserver.KeysUploadBody(dk.Signed(nil))})
+				if r.Status != 200 {
+					return nil, fmt.Errorf("genuine upload: %d %s", r.Status, r.Body)
+				}
+				if on {
+					attacker, err := homeserver.NewSigningKey(seeded.Stream(78))
+					if err != nil {
+						return nil, err
+					}
+					pt = ProofPlaintext(w.N, d, attacker)
+				}
+				return put(m, now, pt)
+			}
+			w = newWorld(t, variant.MustLoad("msc4388-726e115"), o, user{Forge: g})
+			w.Run()
+			e := w.E.Outcome()
+			if !strings.Contains(w.Log(), "N forges") {
+				t.Fatalf("the forgery never happened\n%s", w.Log())
+			}
+			if !on && (!e.Success || !w.E.Facts().SecretsSealed) {
+				t.Fatalf("proof off: E %s, want the secrets handed to the attacker\n%s", e, w.Log())
+			}
+			if on && (e.Success || e.Reason != ReasonProofOfPossession || w.E.Facts().SecretsSealed) {
+				t.Fatalf("proof on: E %s, want proof_of_possession_failed and no secrets\n%s", e, w.Log())
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"qrlab/model/homeserver"
+	"qrlab/model/msg"
 )
 
 // ForgePut seals plaintext with m's own channel (m is a *NewDevice or an
@@ -46,4 +47,17 @@ func SignProofWith(n *NewDevice, seed byte) {
 		panic(err) // a 32-byte seed: programmer error
 	}
 	n.proofKey = k
+}
+
+// ProofPlaintext is the io.qrlab.login.proof_of_possession n would send
+// for deviceID, signed by key instead of its device key: what a peer that
+// claims another device's ID can make over its own channel.
+func ProofPlaintext(n *NewDevice, deviceID string, key *homeserver.SigningKey) string {
+	p := msg.ProofOfPossession{DeviceID: deviceID}
+	copy(p.Signature[:], key.Sign(n.proofBinding(deviceID)))
+	b, err := msg.Encode(p)
+	if err != nil {
+		panic(err) // a valid message: programmer error
+	}
+	return string(b)
 }
