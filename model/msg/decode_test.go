@@ -181,14 +181,6 @@ func TestDecodeErrors(t *testing.T) {
 		{"backup algorithm from the texts' example", secretsJSON(goodCross(), backupJSON("foobar", keyBackup, "1")),
 			nil, KindUnknownAlgorithm, "backup.algorithm"},
 
-		// The proof of possession's signature.
-		{"proof: signature too short", `{"type":"io.qrlab.login.proof_of_possession","device_id":"D","signature":"AAAA"}`,
-			nil, KindBadKey, "signature"},
-		{"proof: signature not base64", `{"type":"io.qrlab.login.proof_of_possession","device_id":"D","signature":"%%%"}`,
-			nil, KindBadKey, "signature"},
-		{"proof: no device_id", `{"type":"io.qrlab.login.proof_of_possession","signature":"AAAA"}`,
-			nil, KindMissingField, "device_id"},
-
 		// Keys.
 		{"key placeholder from the texts", secretsJSON(crossJSON("$base64_of_the_key", keySelf, keyUser), ""),
 			nil, KindBadKey, "cross_signing.master_key"},
