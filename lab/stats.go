@@ -133,6 +133,11 @@ func (t *Totals) WriteText(w io.Writer, sc scenarios.Scenario, cfg sim.Config, e
 	}
 	fmt.Fprintf(w, "\nscenario %s: variant %s, network %s%s, %s; seeds %d..%d\n", sc.Name, cfg.Variant.Name, cfg.Network.Name, mode,
 		intent, sc.Seed, sc.Seed+uint64(max(t.Runs, 1))-1)
+	fmt.Fprintf(w, "provenance: %s %s", cfg.Variant.Name, cfg.Variant.Status())
+	if cfg.NewVariant != nil {
+		fmt.Fprintf(w, "; new device %s %s", cfg.NewVariant.Name, cfg.NewVariant.Status())
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "runs %d  signed in %d (%.1f%%)  invariant violations %d\n", t.Runs, t.Success,
 		100*float64(t.Success)/float64(max(t.Runs, 1)), t.Violations)
 	if len(t.SignedIn) > 0 {

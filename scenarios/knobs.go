@@ -153,6 +153,7 @@ func applyKnob(cfg *sim.Config, path string, raw json.RawMessage) error {
 		if err != nil {
 			return &KnobError{Path: path, Err: fmt.Errorf("%w: %s", ErrScenario, strings.TrimPrefix(err.Error(), head+": "))}
 		}
+		markOverridden(&v, keys, raw)
 		*target = v
 	case "network":
 		b, err := setField(cfg.Network, keys, raw, path)
@@ -197,6 +198,25 @@ func applyKnob(cfg *sim.Config, path string, raw json.RawMessage) error {
 		return knobErr(path, "unknown knob path (known: %s)", KnobPaths())
 	}
 	return nil
+}
+
+// markOverridden records in v's provenance that the scenario set the knob
+// at keys (both knobs of the "timing.poll_ms" pseudo-field), so reports and
+// run headers do not present the preset's origin for a value it no longer
+// has. Mutations carry no provenance and are not marked.
+func markOverridden(v *variant.Variant, keys []string, raw json.RawMessage) {
+	name := strings.Join(keys, ".")
+	names := []string{name}
+	if name == "timing.poll_ms" {
+		names = []string{"timing.poll_interval_ms", "timing.poll_backoff_max_ms"}
+	}
+	for _, n := range names {
+		for _, k := range v.Knobs() {
+			if k.Name == n && n != "mutations" {
+				v.Override(n, string(raw))
+			}
+		}
+	}
 }
 
 var (
