@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	mrand "math/rand/v2"
 
+	"qrlab/internal/seeded"
 	"qrlab/lab/peer"
 	"qrlab/model/channel"
 )
@@ -58,11 +58,7 @@ func runChannel(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	var rnd io.Reader = rand.Reader
 	if *seed != 0 {
-		var s [32]byte
-		for i := range 8 {
-			s[i] = byte(*seed >> (8 * i))
-		}
-		rnd = mrand.NewChaCha8(s)
+		rnd = seeded.Stream(*seed)
 	}
 	var r channel.Role
 	switch *role {

@@ -3,8 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	mrand "math/rand/v2"
 
+	"qrlab/internal/seeded"
 	"qrlab/model/channel"
 )
 
@@ -39,7 +39,7 @@ func runDemo(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 
 // demoHandshake prints one handshake and one message each way.
 func demoHandshake(w io.Writer, cfg channel.Config) error {
-	rnd := mrand.NewChaCha8([32]byte{'q', 'r', 'l', 'a', 'b'})
+	rnd := seeded.Key('q', 'r', 'l', 'a', 'b')
 	var aad []byte
 	if cfg.Construction == channel.HPKESpec {
 		var err error

@@ -2,10 +2,10 @@ package peer
 
 import (
 	"encoding/json"
-	"math/rand/v2"
 	"strings"
 	"testing"
 
+	"qrlab/internal/seeded"
 	"qrlab/model/channel"
 )
 
@@ -26,11 +26,11 @@ func TestPeersTalk(t *testing.T) {
 				t.Fatal(err)
 			}
 			cfg := channel.DefaultConfig(c)
-			g, gpub, err := New(cfg, channel.RoleGenerator, rand.NewChaCha8([32]byte{1}))
+			g, gpub, err := New(cfg, channel.RoleGenerator, seeded.Key(1))
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, _, err := New(cfg, channel.RoleScanner, rand.NewChaCha8([32]byte{2}))
+			s, _, err := New(cfg, channel.RoleScanner, seeded.Key(2))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -63,7 +63,7 @@ func TestPeersTalk(t *testing.T) {
 // terms of its JSON (the field and the kind of value it takes), naming no
 // Go type.
 func TestInputErrors(t *testing.T) {
-	p, _, err := New(channel.DefaultConfig(channel.HPKESpec), channel.RoleGenerator, rand.NewChaCha8([32]byte{1}))
+	p, _, err := New(channel.DefaultConfig(channel.HPKESpec), channel.RoleGenerator, seeded.Key(1))
 	if err != nil {
 		t.Fatal(err)
 	}
