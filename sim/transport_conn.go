@@ -97,6 +97,10 @@ func (r *Runner) pick(w *run, client, server Actor, l LinkID) int {
 		}
 		if c.breakAt <= w.now || c.failAt <= w.now {
 			c.dead = true
+			if c.breakAt <= w.now {
+				r.tr.add(Event{At: w.now, Kind: EvFault, Actor: ActorNetwork, Peer: client, Name: "tcp connection broken",
+					Detail: fmt.Sprintf("%s at %d ms; a new connection is opened", c.breakWhy, c.breakAt)})
+			}
 			continue
 		}
 		if c.busy >= 0 && !tp.k.HTTP2 {
