@@ -34,7 +34,7 @@ import (
 // loss_up and loss_down ("network.link.loss"), and the variant's
 // "timing.poll_ms" sets poll_interval_ms and poll_backoff_max_ms (a fixed
 // polling period: "variant.timing.poll_ms").
-var topLevelKnobs = []string{"variant", "new_variant", "intent", "network", "backup", "adversaries"}
+var topLevelKnobs = []string{"variant", "new_variant", "intent", "network", "backup", "adversaries", "transport"}
 
 var dottedKnobs = []string{"variant.", "new_variant.", "network.", "user.", "swarm."}
 
@@ -94,6 +94,8 @@ func (s *Scenario) setTopLevel(path string, raw json.RawMessage) error {
 		return str(&s.NewVariant)
 	case "intent":
 		return str(&s.Intent)
+	case "transport":
+		return str(&s.Transport)
 	case "network":
 		s.Network = append(json.RawMessage(nil), raw...)
 		return nil

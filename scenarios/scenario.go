@@ -47,6 +47,11 @@ type Scenario struct {
 	Adversaries []string `json:"adversaries,omitempty"`
 	// Backup gives the account a key backup.
 	Backup bool `json:"backup,omitempty"`
+	// Transport is "datagram" (the default: whole messages lost with the
+	// link's loss) or "tcp" (HTTP over TCP and TLS; see sim.Transport).
+	Transport string `json:"transport,omitempty"`
+	// TCP overrides the tcp transport's knobs field by field (see sim.TCP).
+	TCP json.RawMessage `json:"tcp,omitempty"`
 	// Runs and Seed: runs seeds Seed, Seed+1, ... (at every grid point of a
 	// sweep).
 	Runs int    `json:"runs,omitempty"`
@@ -228,6 +233,9 @@ func (s Scenario) Config() (sim.Config, error) {
 		cfg.Swarm = &sw
 	}
 	cfg.Backup = s.Backup
+	if cfg.Transport, err = transport(s.Transport, s.TCP); err != nil {
+		return cfg, err
+	}
 	cfg.Adversaries = s.Adversaries
 	for p := range s.Set {
 		if isTopLevel(p) {
@@ -313,4 +321,24 @@ func Load(name string) (Scenario, error) {
 		return Scenario{}, fmt.Errorf("%w: no built-in scenario %q (known: %s)", ErrScenario, name, strings.Join(Names(), ", "))
 	}
 	return Parse(b, "library/"+name+".json")
+}
+
+// transport resolves the scenario's transport and its tcp knobs.
+func transport(kind string, raw json.RawMessage) (sim.Transport, error) {
+	t := sim.Transport{Kind: kind}
+	if len(raw) > 0 && string(raw) != "null" {
+		k := sim.DefaultTCP()
+		if err := decodeStrict(raw, &k); err != nil {
+			return t, fieldErr("tcp", err)
+		}
+		t.TCP = &k
+	}
+	if err := t.Validate(); err != nil {
+		name := "transport"
+		if t.TCP != nil && t.Kind == sim.TransportTCP {
+			name = "tcp"
+		}
+		return t, fieldErr(name, err)
+	}
+	return t, nil
 }
