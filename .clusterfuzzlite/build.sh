@@ -39,6 +39,7 @@ targets=(
 	"model/rendezvous FuzzStoreMatchesSpec"
 	"model/wire FuzzReaderEncodingJSON"
 	"reports FuzzRecords"
+	"cmd/simrun FuzzCLI"
 )
 
 module=qrlab
@@ -51,11 +52,15 @@ packageOf() {
 	sed -n 's/^package \([A-Za-z0-9_]*\).*/\1/p' "$1" | head -n 1
 }
 
-# The module's code (the command line and its node modules are not needed),
-# with go-118-fuzz-build's testing shim added to go.mod in the copy only.
+# The module's code (the command line for FuzzCLI, without the interop tests
+# and their node modules), with go-118-fuzz-build's testing shim added to
+# go.mod in the copy only.
 rm -rf "$prepared"
 mkdir -p "$prepared"
-cp -r "$src/go.mod" "$src/go.sum" "$src/model" "$src/sim" "$src/scenarios" "$src/reports" "$src/fuzz" "$prepared/"
+cp -r "$src/go.mod" "$src/go.sum" "$src/model" "$src/sim" "$src/scenarios" "$src/fuzz" "$src/reports" "$src/lab" "$src/internal" "$prepared/"
+rm -rf "$prepared/lab/interop"
+mkdir -p "$prepared/cmd"
+cp -r "$src/cmd/simrun" "$prepared/cmd/"
 mkdir -p "$prepared/ossfuzzshim"
 printf 'package ossfuzzshim\n\nimport _ "github.com/AdamKorcz/go-118-fuzz-build/testing"\n' >"$prepared/ossfuzzshim/shim.go"
 (cd "$prepared" && go get github.com/AdamKorcz/go-118-fuzz-build/testing && go mod tidy)
@@ -92,6 +97,12 @@ build_target() {
 			mv "$f" "${f%_test.go}_fuzzhelper.go"
 		fi
 	done
+	if [[ $pkg == main ]]; then
+		# A main package cannot be imported by the fuzzer's driver: in the
+		# copy it becomes an ordinary package (its func main is then just
+		# a function).
+		sed -i 's/^package main$/package ossfuzzmain/' "$dir"/*.go
+	fi
 	compile_native_go_fuzzer "$module/$dir" "$fn" "$fn"
 	cd "$src"
 }

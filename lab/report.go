@@ -23,20 +23,25 @@ func Report(src, dst string, warn func(error)) (runs int, err error) {
 		return 0, err
 	} else if st.IsDir() {
 		records = filepath.Join(src, "runs.jsonl")
-		m, err = reports.ReadManifest(filepath.Join(src, "sweep.json"))
+		m, err = readManifest(filepath.Join(src, "sweep.json"))
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return 0, err
 		}
 	}
 	b := reports.NewBuilder(m)
-	if _, _, err := reports.ScanFile(records, b.Add); err != nil {
+	if _, _, err := scanRecords(records, b.Add); err != nil {
 		return 0, err
 	}
 	if b.Runs() == 0 {
 		return 0, fmt.Errorf("%s holds no run records", records)
 	}
+	if warn != nil {
+		for _, w := range b.Warnings() {
+			warn(errors.New(w))
+		}
+	}
 	b.Finish()
-	if _, _, err := reports.ScanFile(records, func(r *reports.Record) error { b.Pick(r); return nil }); err != nil {
+	if _, _, err := scanRecords(records, func(r *reports.Record) error { b.Pick(r); return nil }); err != nil {
 		return 0, err
 	}
 	if m != nil {

@@ -1,8 +1,8 @@
 package lab
 
 import (
+	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"qrlab/scenarios"
@@ -12,9 +12,9 @@ import (
 // LoadScenario reads a scenario file, or a built-in scenario by name: a
 // name with a slash or a dot that is no readable file is an error.
 func LoadScenario(ref string) (scenarios.Scenario, error) {
-	if b, err := os.ReadFile(ref); err == nil {
+	if b, err := ReadFile(ref, MaxSpecBytes, "scenario file"); err == nil {
 		return scenarios.Parse(b, ref)
-	} else if strings.ContainsAny(ref, "/.") {
+	} else if errors.Is(err, ErrTooLarge) || strings.ContainsAny(ref, "/.") {
 		return scenarios.Scenario{}, fmt.Errorf("scenario file: %v", err)
 	}
 	return scenarios.Load(ref)
@@ -23,6 +23,9 @@ func LoadScenario(ref string) (scenarios.Scenario, error) {
 // Config loads the scenario ref, puts ov over it and resolves it into a
 // simulator config; a scenario that names no run count runs once.
 func Config(ref string, ov scenarios.Overrides) (sim.Config, scenarios.Scenario, error) {
+	if err := ov.Check(); err != nil {
+		return sim.Config{}, scenarios.Scenario{}, err
+	}
 	sc, err := LoadScenario(ref)
 	if err != nil {
 		return sim.Config{}, sc, err
@@ -30,6 +33,9 @@ func Config(ref string, ov scenarios.Overrides) (sim.Config, scenarios.Scenario,
 	ov.Apply(&sc)
 	if sc.Runs == 0 {
 		sc.Runs = 1
+	}
+	if err := CheckSeeds(sc.Seed, sc.Runs); err != nil {
+		return sim.Config{}, sc, err
 	}
 	cfg, err := sc.Config()
 	return cfg, sc, err
@@ -49,7 +55,11 @@ type Outcome struct {
 // goroutines, each with its own simulator, and hands every outcome to
 // deliver in seed order. deliver returns false to start no further run;
 // the runs already started are still delivered.
+// Seeds that would wrap past the largest are refused before any run.
 func Simulate(cfg sim.Config, first uint64, runs, workers int, deliver func(Outcome) bool) error {
+	if err := CheckSeeds(first, runs); err != nil {
+		return err
+	}
 	seeds := func(yield func(int) bool) {
 		for i := 0; i < runs; i++ {
 			if !yield(i) {

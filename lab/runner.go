@@ -24,6 +24,11 @@ type Pool struct {
 	Stop <-chan struct{}
 }
 
+// MaxWorkers bounds Pool.Workers, and Pool.Window is at most MaxWorkers*64:
+// goroutines and buffers are sized by them, and more workers than this run
+// no faster.
+const MaxWorkers = 1024
+
 // DefaultWorkers is one worker per usable core.
 func DefaultWorkers() int { return runtime.GOMAXPROCS(0) }
 
@@ -35,9 +40,9 @@ func DefaultWorkers() int { return runtime.GOMAXPROCS(0) }
 // from job to job; an error there returns before any job starts.
 // interrupted says whether p.Stop closed before the last delivery.
 func Ordered[J, R any](p Pool, jobs iter.Seq[J], newWorker func() (func(J) R, error), deliver func(R) bool) (interrupted bool, err error) {
-	workers := max(p.Workers, 1)
+	workers := min(max(p.Workers, 1), MaxWorkers)
 	window := p.Window
-	if window < 1 {
+	if window < 1 || window > MaxWorkers*64 {
 		window = workers * 64
 	}
 	works := make([]func(J) R, workers)

@@ -1,6 +1,8 @@
 package lab
 
 import (
+	"fmt"
+	"math"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -95,5 +97,27 @@ func TestQuantile(t *testing.T) {
 	xs := []float64{3, 1, 2}
 	if Median(xs); !slices.IsSorted(xs) {
 		t.Errorf("Median left xs unsorted: %v", xs)
+	}
+}
+
+// TestOrderedBounds: a pool asking for more workers or a larger window than
+// MaxWorkers allows still runs every job, in order, without sizing
+// goroutines or buffers by the request.
+func TestOrderedBounds(t *testing.T) {
+	jobs := func(yield func(int) bool) {
+		for i := range 5 {
+			if !yield(i) {
+				return
+			}
+		}
+	}
+	made := 0
+	newWorker := func() (func(int) int, error) { made++; return func(i int) int { return i }, nil }
+	var got []int
+	if _, err := Ordered(Pool{Workers: math.MaxInt, Window: math.MaxInt}, jobs, newWorker, func(r int) bool { got = append(got, r); return true }); err != nil {
+		t.Fatal(err)
+	}
+	if made != MaxWorkers || fmt.Sprint(got) != "[0 1 2 3 4]" {
+		t.Errorf("%d workers made, results %v", made, got)
 	}
 }

@@ -133,6 +133,11 @@ func (t *Totals) WriteText(w io.Writer, sc scenarios.Scenario, cfg sim.Config, e
 	}
 	fmt.Fprintf(w, "\nscenario %s: variant %s, network %s%s, %s; seeds %d..%d\n", sc.Name, cfg.Variant.Name, cfg.Network.Name, mode,
 		intent, sc.Seed, sc.Seed+uint64(max(t.Runs, 1))-1)
+	fmt.Fprintf(w, "provenance: %s %s", cfg.Variant.Name, cfg.Variant.Status())
+	if cfg.NewVariant != nil {
+		fmt.Fprintf(w, "; new device %s %s", cfg.NewVariant.Name, cfg.NewVariant.Status())
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "runs %d  signed in %d (%.1f%%)  invariant violations %d\n", t.Runs, t.Success,
 		100*float64(t.Success)/float64(max(t.Runs, 1)), t.Violations)
 	if len(t.SignedIn) > 0 {
@@ -152,6 +157,7 @@ func (t *Totals) WriteText(w io.Writer, sc scenarios.Scenario, cfg sim.Config, e
 	}
 	fmt.Fprintf(w, "requests %d  lost on the network %d  wall %.2fs (%.0f runs/s)\n", t.Requests, t.Lost, elapsed.Seconds(),
 		float64(t.Runs)/elapsed.Seconds())
+	t.writeLegend(w, cfg)
 }
 
 // writeCounts writes a line of label and each key with its count: most

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -82,12 +83,59 @@ func Manifest(sc scenarios.Scenario, points int) (*reports.Manifest, error) {
 	return m, nil
 }
 
-// bitset marks done jobs: one bit per run, however large the sweep.
-type bitset []uint64
+// MaxJobs bounds a sweep's runs (points × runs per point), so that a job
+// number, a count of runs and a seed offset always fit an int.
+const MaxJobs = 1 << 40
 
-func newBitset(n int) bitset    { return make(bitset, (n+63)/64) }
-func (b bitset) get(i int) bool { return b[i/64]&(1<<(i%64)) != 0 }
-func (b bitset) set(i int)      { b[i/64] |= 1 << (i % 64) }
+// CheckCounts refuses a sweep of points × runs that is empty, passes
+// MaxJobs (the product is checked without overflowing) or whose seeds
+// seed .. seed+runs-1 pass the largest seed.
+func CheckCounts(points, runs int, seed uint64) error {
+	switch {
+	case points < 1 || runs < 1:
+		return fmt.Errorf("%d point(s) × %d run(s): both must be at least 1", points, runs)
+	case runs > MaxJobs/points:
+		return fmt.Errorf("%d point(s) × %d run(s) is more than %d runs", points, runs, int64(MaxJobs))
+	}
+	return CheckSeeds(seed, runs)
+}
+
+// CheckSeeds refuses runs seeds from seed on that would wrap past the
+// largest seed (2^64-1) back to 0.
+func CheckSeeds(seed uint64, runs int) error {
+	if runs > 1 && seed > math.MaxUint64-uint64(runs-1) {
+		return fmt.Errorf("seeds %d and the %d after it pass the largest seed %d: a smaller seed or fewer runs", seed, runs-1, uint64(math.MaxUint64))
+	}
+	return nil
+}
+
+// doneSet marks done jobs, one bit per job, in chunks allocated when a job
+// in them is first marked: its memory follows the runs recorded, not the
+// size of the sweep.
+type doneSet struct {
+	chunks map[int]*[doneChunkWords]uint64
+}
+
+const (
+	doneChunkBits  = 1 << 16
+	doneChunkWords = doneChunkBits / 64
+)
+
+func newDoneSet() *doneSet { return &doneSet{chunks: map[int]*[doneChunkWords]uint64{}} }
+
+func (d *doneSet) get(i int) bool {
+	c := d.chunks[i/doneChunkBits]
+	return c != nil && c[i%doneChunkBits/64]&(1<<(i%64)) != 0
+}
+
+func (d *doneSet) set(i int) {
+	c := d.chunks[i/doneChunkBits]
+	if c == nil {
+		c = new([doneChunkWords]uint64)
+		d.chunks[i/doneChunkBits] = c
+	}
+	c[i%doneChunkBits/64] |= 1 << (i % 64)
+}
 
 // sweepRun is one finished run on its way to the writer.
 type sweepRun struct {
@@ -101,7 +149,7 @@ type sweep struct {
 	m      *reports.Manifest
 	cfgs   []sim.Config
 	axes   []map[string]json.RawMessage
-	done   bitset
+	done   *doneSet
 	jw     *bufio.Writer
 	cw     *reports.CSVWriter
 	res    SweepResult
@@ -121,7 +169,12 @@ func Sweep(sc scenarios.Scenario, o SweepOptions) (*SweepResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	done, prior, err := openDir(o.Dir, o.Resume, s.m, o.Warn)
+	lock, err := reports.LockDir(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Close()
+	done, prior, err := openDir(o.Dir, o.Resume, s.m, s.inShard, o.Warn)
 	if err != nil {
 		return nil, err
 	}
@@ -158,8 +211,8 @@ func newSweep(sc scenarios.Scenario, o SweepOptions) (*sweep, error) {
 	if o.ShardN > 1 {
 		m.Shard = fmt.Sprintf("%d/%d", o.ShardK, o.ShardN)
 	}
-	if m.Jobs() > 1<<40 {
-		return nil, fmt.Errorf("%d runs is too many", m.Jobs())
+	if err := CheckCounts(len(pts), sc.Runs, sc.Seed); err != nil {
+		return nil, err
 	}
 	s := &sweep{o: o, m: m, cfgs: make([]sim.Config, len(pts)), axes: make([]map[string]json.RawMessage, len(pts))}
 	for i, p := range pts {
@@ -184,11 +237,19 @@ func axisPaths(m *reports.Manifest) []string {
 // inShard reports whether job j is this invocation's (ignoring done).
 func (s *sweep) inShard(j int) bool { return j%s.o.ShardN == s.o.ShardK }
 
-// jobs are this invocation's jobs, in order.
+// shardJobs is the number of jobs in this shard: K, K+N, ... below Jobs.
+func (s *sweep) shardJobs() int {
+	if s.o.ShardK >= s.m.Jobs() {
+		return 0
+	}
+	return (s.m.Jobs()-s.o.ShardK-1)/s.o.ShardN + 1
+}
+
+// jobs are this invocation's jobs, in order: the shard's not yet done.
 func (s *sweep) jobs() iter.Seq[int] {
 	return func(yield func(int) bool) {
-		for j := 0; j < s.m.Jobs(); j++ {
-			if s.inShard(j) && !s.done.get(j) && !yield(j) {
+		for j := s.o.ShardK; j < s.m.Jobs(); j += s.o.ShardN {
+			if !s.done.get(j) && !yield(j) {
 				return
 			}
 		}
@@ -214,15 +275,9 @@ func (s *sweep) worker() (func(int) sweepRun, error) {
 }
 
 func (s *sweep) run() (*SweepResult, error) {
-	todo := 0
-	for range s.jobs() {
-		todo++
-	}
-	for j := 0; j < s.m.Jobs(); j++ {
-		if s.inShard(j) {
-			s.res.ShardJobs++
-		}
-	}
+	// openDir counted the shard's recorded runs in Prior.
+	s.res.ShardJobs = s.shardJobs()
+	todo := s.res.ShardJobs - s.res.Prior
 	s.res.Workers = max(1, min(s.o.Workers, todo))
 	if s.o.Begin != nil {
 		s.o.Begin(todo)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"qrlab/reports"
 	"qrlab/scenarios"
@@ -15,19 +16,21 @@ import (
 // openDir prepares a sweep's directory: a new sweep writes its manifest;
 // resume checks that the directory holds the same sweep (and shard), reads
 // which runs are recorded, cuts a record the last process left half
-// written (telling warn), and rewrites the CSV from the records.
-func openDir(dir string, resume bool, m *reports.Manifest, warn func(error)) (done bitset, prior int, err error) {
-	done = newBitset(m.Jobs())
+// written (telling warn), and rewrites the CSV from the records. A record
+// outside the sweep or outside its shard (mine says which jobs are) is an
+// error.
+func openDir(dir string, resume bool, m *reports.Manifest, mine func(job int) bool, warn func(error)) (done *doneSet, prior int, err error) {
+	done = newDoneSet()
 	mpath := filepath.Join(dir, "sweep.json")
 	jsonlPath := filepath.Join(dir, "runs.jsonl")
-	old, err := reports.ReadManifest(mpath)
+	old, err := readManifest(mpath)
 	switch {
 	case err == nil && !resume:
 		return nil, 0, fmt.Errorf("%s already holds a sweep (%s); --resume continues it, or choose another --out", dir, old.Name)
 	case err == nil:
 		if old.Fingerprint != m.Fingerprint {
-			return nil, 0, fmt.Errorf("%s holds a different sweep (fingerprint %s, this one %s): same scenario, --runs and --seed are needed to resume",
-				dir, old.Fingerprint, m.Fingerprint)
+			return nil, 0, fmt.Errorf("%s holds a different sweep (fingerprint %s, this one %s): resuming needs the same scenario, --runs %d and --seed %d",
+				dir, old.Fingerprint, m.Fingerprint, old.Runs, old.Seed)
 		}
 		if old.Shard != m.Shard {
 			return nil, 0, fmt.Errorf("%s holds shard %q, not %q", dir, old.Shard, m.Shard)
@@ -47,10 +50,13 @@ func openDir(dir string, resume bool, m *reports.Manifest, warn func(error)) (do
 		return nil, 0, err
 	}
 	// Resume.
-	valid, _, err := reports.ScanFile(jsonlPath, func(r *reports.Record) error {
+	valid, _, err := scanRecords(jsonlPath, func(r *reports.Record) error {
 		j, ok := m.Job(r.Point, r.Seed)
 		if !ok {
 			return fmt.Errorf("record of point %d seed %d is not part of this sweep", r.Point, r.Seed)
+		}
+		if !mine(j) {
+			return fmt.Errorf("record of point %d seed %d is not part of shard %s", r.Point, r.Seed, m.Shard)
 		}
 		if !done.get(j) {
 			done.set(j)
@@ -86,7 +92,7 @@ func RewriteCSV(dir string, m *reports.Manifest) error {
 	defer f.Close()
 	bw := bufio.NewWriterSize(f, 1<<16)
 	cw := reports.NewCSVWriter(bw, axisPaths(m), true)
-	_, _, err = reports.ScanFile(filepath.Join(dir, "runs.jsonl"), func(r *reports.Record) error { return cw.Write(r) })
+	_, _, err = scanRecords(filepath.Join(dir, "runs.jsonl"), func(r *reports.Record) error { return cw.Write(r) })
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
@@ -124,31 +130,80 @@ func WritePoint(dir string, sc scenarios.Scenario, m *reports.Manifest, r *repor
 type MergeResult struct {
 	Manifest   *reports.Manifest
 	Kept, Dups int
+	// Missing is the number of the sweep's runs no shard recorded;
+	// Repeated the shards given more than once.
+	Missing  int
+	Repeated []string
 }
 
+// ErrPartial is Merge's error when shards are missing or repeated and the
+// merge was not allowed to be partial; nothing is written.
+var ErrPartial = errors.New("partial merge")
+
 // Merge joins the directories of a sweep's shards into out: one manifest,
-// every run once (duplicates dropped), and the CSV.
-func Merge(out string, shards []string) (*MergeResult, error) {
-	if _, err := os.Stat(filepath.Join(out, "runs.jsonl")); err == nil {
+// every run once (duplicates dropped), and the CSV. Unless allowPartial,
+// a shard given twice or a run that no shard recorded is an ErrPartial and
+// out is left without records.
+func Merge(out string, shards []string, allowPartial bool) (*MergeResult, error) {
+	jsonlPath := filepath.Join(out, "runs.jsonl")
+	if _, err := os.Stat(jsonlPath); err == nil {
 		return nil, fmt.Errorf("%s already holds records; choose a new --out", out)
+	}
+	for _, d := range shards {
+		if err := notBeingWritten(d); err != nil {
+			return nil, err
+		}
 	}
 	m, err := mergeManifest(out, shards)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return nil, err
+	res := &MergeResult{Manifest: m, Repeated: repeatedShards(m.Merged)}
+	if len(res.Repeated) > 0 && !allowPartial {
+		return res, fmt.Errorf("%w: shard %s given more than once (--allow-partial merges anyway)", ErrPartial, strings.Join(res.Repeated, ", "))
 	}
-	f, err := os.Create(filepath.Join(out, "runs.jsonl"))
+	lock, err := reports.LockDir(out)
 	if err != nil {
 		return nil, err
 	}
+	defer lock.Close()
+	tmp := jsonlPath + ".partial"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp)
 	defer f.Close()
+	if err := mergeRecords(f, m, shards, res); err != nil {
+		return nil, err
+	}
+	res.Missing = m.Jobs() - res.Kept
+	if res.Missing > 0 && !allowPartial {
+		return res, fmt.Errorf("%w: %d of the sweep's %d runs are in no shard (a shard not given, or not finished: --resume it; --allow-partial merges anyway)",
+			ErrPartial, res.Missing, m.Jobs())
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(tmp, jsonlPath); err != nil {
+		return nil, err
+	}
+	if err := reports.WriteManifest(filepath.Join(out, "sweep.json"), m); err != nil {
+		return nil, err
+	}
+	if err := RewriteCSV(out, m); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// mergeRecords copies every shard's records to f, each run once, counting
+// in res.
+func mergeRecords(f *os.File, m *reports.Manifest, shards []string, res *MergeResult) error {
 	w := bufio.NewWriterSize(f, 1<<16)
-	done := newBitset(m.Jobs())
-	res := &MergeResult{Manifest: m}
+	done := newDoneSet()
 	for _, d := range shards {
-		_, _, err := reports.ScanFile(filepath.Join(d, "runs.jsonl"), func(r *reports.Record) error {
+		_, _, err := scanRecords(filepath.Join(d, "runs.jsonl"), func(r *reports.Record) error {
 			j, ok := m.Job(r.Point, r.Seed)
 			if !ok {
 				return fmt.Errorf("record of point %d seed %d is not part of the sweep", r.Point, r.Seed)
@@ -167,19 +222,22 @@ func Merge(out string, shards []string) (*MergeResult, error) {
 			return err
 		})
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, err
+			return err
 		}
 	}
-	if err := w.Flush(); err != nil {
-		return nil, err
+	return w.Flush()
+}
+
+// repeatedShards are the shards that merged more than once.
+func repeatedShards(merged []string) []string {
+	seen := map[string]int{}
+	var rep []string
+	for _, s := range merged {
+		if seen[s]++; seen[s] == 2 {
+			rep = append(rep, s)
+		}
 	}
-	if err := reports.WriteManifest(filepath.Join(out, "sweep.json"), m); err != nil {
-		return nil, err
-	}
-	if err := RewriteCSV(out, m); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return rep
 }
 
 // mergeManifest is the manifest of the shards' sweep, with the shards it
@@ -190,9 +248,12 @@ func mergeManifest(out string, shards []string) (*reports.Manifest, error) {
 		if filepath.Clean(d) == filepath.Clean(out) {
 			return nil, fmt.Errorf("--out %s is one of the shards", d)
 		}
-		sm, err := reports.ReadManifest(filepath.Join(d, "sweep.json"))
+		sm, err := readManifest(filepath.Join(d, "sweep.json"))
 		if err != nil {
 			return nil, err
+		}
+		if err := CheckCounts(sm.Points, sm.Runs, sm.Seed); err != nil {
+			return nil, fmt.Errorf("%s: %v", filepath.Join(d, "sweep.json"), err)
 		}
 		if m == nil {
 			c := *sm
@@ -212,4 +273,17 @@ func mergeManifest(out string, shards []string) (*reports.Manifest, error) {
 		}
 	}
 	return m, nil
+}
+
+// notBeingWritten refuses a shard folder whose sweep still runs (another
+// process holds its lock): its records would be cut short.
+func notBeingWritten(dir string) error {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil // mergeManifest says what is wrong with it
+	}
+	l, err := reports.LockDir(dir)
+	if err != nil {
+		return fmt.Errorf("shard %s: %w", dir, err)
+	}
+	return l.Close()
 }

@@ -23,10 +23,12 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 func fixture() (*Manifest, []Record) {
 	m := &Manifest{Version: ManifestVersion, Name: "fixture", Description: "Made-up records for the golden report.",
 		Fingerprint: "0123456789abcdef01234567", Points: 4, Runs: 40, Seed: 1,
-		Scenario: json.RawMessage(`{"name":"fixture","question":"Does msc4108-2024 fail more than msc4388?","compare":[{"axis":"variant","baseline":"msc4388"},{"a":{"network.link.loss":0.05},"b":{"network.link.loss":0}}]}`),
+		Scenario: json.RawMessage(`{"name":"fixture","set":{"variant.flow.open_verification_uri":"https","user.typo_rate":0},` +
+			`"question":"Does msc4108-2024 fail more than msc4388-726e115?",` +
+			`"compare":[{"axis":"variant","baseline":"msc4388-726e115"},{"a":{"network.link.loss":0.05},"b":{"network.link.loss":0}}]}`),
 		Axes: []Axis{
 			{Path: "network.link.loss", Values: []json.RawMessage{json.RawMessage(`0`), json.RawMessage(`0.05`)}},
-			{Path: "variant", Values: []json.RawMessage{json.RawMessage(`"msc4388"`), json.RawMessage(`"msc4108-2024"`)}},
+			{Path: "variant", Values: []json.RawMessage{json.RawMessage(`"msc4388-726e115"`), json.RawMessage(`"msc4108-2024"`)}},
 		}}
 	var recs []Record
 	reasons := []string{"rendezvous_expired", "write_conflict", "device_not_found", "timeout"}
@@ -218,7 +220,7 @@ func TestManifest(t *testing.T) {
 			t.Errorf("Job%v accepted", bad)
 		}
 	}
-	if v := m.PointValues(2); string(v[0]) != "0.05" || string(v[1]) != `"msc4388"` {
+	if v := m.PointValues(2); string(v[0]) != "0.05" || string(v[1]) != `"msc4388-726e115"` {
 		t.Errorf("PointValues(2) = %s", v)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"qrlab/model/variant"
 )
 
 // block is one piece of a report, rendered as Markdown and as HTML.
@@ -86,7 +88,7 @@ func (b *Builder) labelHead() []string {
 func (b *Builder) variantGroups() []labelled {
 	var out []labelled
 	for _, v := range sortedKeys(b.variants) {
-		out = append(out, labelled{label: v, cells: []string{v}, g: b.variants[v]})
+		out = append(out, labelled{label: v, cells: []string{v + " (" + presetStatus(v) + ")"}, g: b.variants[v]})
 	}
 	return out
 }
@@ -167,7 +169,48 @@ func (b *Builder) introBlocks() ([]block, error) {
 		}
 		out = append(out, block{kind: "p", text: "Sweep axes: " + strings.Join(ax, "; ") + "."})
 	}
+	out = append(out, block{kind: "p", text: b.provenanceText()})
 	return out, nil
+}
+
+// presetStatus is a preset's provenance status (variant.Status), or says
+// the name is no built-in preset (a file of one's own, a renamed preset).
+func presetStatus(name string) string {
+	st, err := variant.Status(name)
+	if err != nil {
+		return "not a built-in preset: no provenance"
+	}
+	return st
+}
+
+// provenanceText names every preset the records ran with its provenance
+// status, and the variant knobs the scenario sets or sweeps, whose values
+// are then the scenario's, not the preset's.
+func (b *Builder) provenanceText() string {
+	var names []string
+	for _, v := range sortedKeys(b.variants) {
+		names = append(names, fmt.Sprintf("`%s` (%s)", v, presetStatus(v)))
+	}
+	text := "Provenance of the presets run: " + strings.Join(names, "; ") + "."
+	var set struct {
+		Set map[string]json.RawMessage `json:"set"`
+	}
+	_ = json.Unmarshal(b.m.Scenario, &set) // a manifest without a readable scenario names no set knob
+	var knobs []string
+	for _, k := range sortedKeys(set.Set) {
+		if strings.HasPrefix(k, "variant.") || strings.HasPrefix(k, "new_variant.") {
+			knobs = append(knobs, fmt.Sprintf("`%s` (set)", k))
+		}
+	}
+	for _, a := range b.m.Axes {
+		if strings.HasPrefix(a.Path, "variant.") || strings.HasPrefix(a.Path, "new_variant.") {
+			knobs = append(knobs, fmt.Sprintf("`%s` (swept)", a.Path))
+		}
+	}
+	if len(knobs) > 0 {
+		text += " Overridden by the scenario, so the preset's origin does not apply to them: " + strings.Join(knobs, ", ") + "."
+	}
+	return text
 }
 
 // sideBySideBlocks is the summary table of every grid point (and of every

@@ -60,15 +60,10 @@ func findUnknown(raw []byte, t reflect.Type, path []string) ([]string, []string,
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		var obj map[string]json.RawMessage
-		if json.Unmarshal(raw, &obj) != nil {
+		obj, keys, ok := sortedObject(raw)
+		if !ok {
 			return nil, nil, false
 		}
-		keys := make([]string, 0, len(obj))
-		for k := range obj {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
 		for _, k := range keys {
 			ft, ok := jsonFieldFold(t, k)
 			if !ok {
@@ -79,15 +74,10 @@ func findUnknown(raw []byte, t reflect.Type, path []string) ([]string, []string,
 			}
 		}
 	case reflect.Map:
-		var obj map[string]json.RawMessage
-		if json.Unmarshal(raw, &obj) != nil {
+		obj, keys, ok := sortedObject(raw)
+		if !ok {
 			return nil, nil, false
 		}
-		keys := make([]string, 0, len(obj))
-		for k := range obj {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
 		for _, k := range keys {
 			if p, known, ok := findUnknown(obj[k], t.Elem(), append(path, k)); ok {
 				return p, known, true
@@ -148,4 +138,19 @@ func typeWord(t reflect.Type) string {
 		return "an object"
 	}
 	return "another value"
+}
+
+// sortedObject reads raw as a JSON object and lists its keys in order, so
+// that the first unknown key reported does not depend on map order.
+func sortedObject(raw []byte) (map[string]json.RawMessage, []string, bool) {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil {
+		return nil, nil, false
+	}
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return obj, keys, true
 }

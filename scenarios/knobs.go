@@ -34,7 +34,7 @@ import (
 // loss_up and loss_down ("network.link.loss"), and the variant's
 // "timing.poll_ms" sets poll_interval_ms and poll_backoff_max_ms (a fixed
 // polling period: "variant.timing.poll_ms").
-var topLevelKnobs = []string{"variant", "new_variant", "intent", "network", "backup", "adversaries"}
+var topLevelKnobs = []string{"variant", "new_variant", "intent", "network", "backup", "adversaries", "transport"}
 
 var dottedKnobs = []string{"variant.", "new_variant.", "network.", "user.", "swarm."}
 
@@ -94,6 +94,8 @@ func (s *Scenario) setTopLevel(path string, raw json.RawMessage) error {
 		return str(&s.NewVariant)
 	case "intent":
 		return str(&s.Intent)
+	case "transport":
+		return str(&s.Transport)
 	case "network":
 		s.Network = append(json.RawMessage(nil), raw...)
 		return nil
@@ -153,6 +155,7 @@ func applyKnob(cfg *sim.Config, path string, raw json.RawMessage) error {
 		if err != nil {
 			return &KnobError{Path: path, Err: fmt.Errorf("%w: %s", ErrScenario, strings.TrimPrefix(err.Error(), head+": "))}
 		}
+		markOverridden(&v, keys, raw)
 		*target = v
 	case "network":
 		b, err := setField(cfg.Network, keys, raw, path)
@@ -197,6 +200,25 @@ func applyKnob(cfg *sim.Config, path string, raw json.RawMessage) error {
 		return knobErr(path, "unknown knob path (known: %s)", KnobPaths())
 	}
 	return nil
+}
+
+// markOverridden records in v's provenance that the scenario set the knob
+// at keys (both knobs of the "timing.poll_ms" pseudo-field), so reports and
+// run headers do not present the preset's origin for a value it no longer
+// has. Mutations carry no provenance and are not marked.
+func markOverridden(v *variant.Variant, keys []string, raw json.RawMessage) {
+	name := strings.Join(keys, ".")
+	names := []string{name}
+	if name == "timing.poll_ms" {
+		names = []string{"timing.poll_interval_ms", "timing.poll_backoff_max_ms"}
+	}
+	for _, n := range names {
+		for _, k := range v.Knobs() {
+			if k.Name == n && n != "mutations" {
+				v.Override(n, string(raw))
+			}
+		}
+	}
 }
 
 var (

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 )
 
@@ -16,6 +17,23 @@ type Overrides struct {
 	Swarm, Backup *bool
 	Seed          *uint64
 	Runs          *int
+}
+
+// Check refuses an override that names an unknown preset, in the words
+// of the flag that set it (--variant, --new-variant).
+func (o Overrides) Check() error {
+	for _, f := range []struct {
+		flag string
+		name *string
+	}{{"--variant", o.Variant}, {"--new-variant", o.NewVariant}} {
+		if f.name == nil || *f.name == "" {
+			continue
+		}
+		if _, err := LoadVariant(*f.name); err != nil {
+			return fmt.Errorf("%s: %v", f.flag, err)
+		}
+	}
+	return nil
 }
 
 // Apply writes the overrides that are set into sc.

@@ -26,7 +26,8 @@ import (
 type Scenario struct {
 	Name        string `json:"name"`
 	Description string `json:"description,omitempty"`
-	// Variant is a preset name (simrun variants lists them).
+	// Variant is a preset name (simrun variants lists them) or the path of
+	// a preset file (ending in .json; see LoadVariant).
 	Variant string `json:"variant"`
 	// NewVariant, when set, is the preset the new device follows instead
 	// (mixing shipped clients).
@@ -46,6 +47,11 @@ type Scenario struct {
 	Adversaries []string `json:"adversaries,omitempty"`
 	// Backup gives the account a key backup.
 	Backup bool `json:"backup,omitempty"`
+	// Transport is "datagram" (the default: whole messages lost with the
+	// link's loss) or "tcp" (HTTP over TCP and TLS; see sim.Transport).
+	Transport string `json:"transport,omitempty"`
+	// TCP overrides the tcp transport's knobs field by field (see sim.TCP).
+	TCP json.RawMessage `json:"tcp,omitempty"`
 	// Runs and Seed: runs seeds Seed, Seed+1, ... (at every grid point of a
 	// sweep).
 	Runs int    `json:"runs,omitempty"`
@@ -194,13 +200,13 @@ func (s Scenario) Config() (sim.Config, error) {
 	if s.Variant == "" {
 		return cfg, fmt.Errorf("%w: field \"variant\": missing (known: %s)", ErrScenario, strings.Join(variant.Names(), ", "))
 	}
-	v, err := variant.Load(s.Variant)
+	v, err := LoadVariant(s.Variant)
 	if err != nil {
-		return cfg, fmt.Errorf("%w: field \"variant\": %v (known: %s)", ErrScenario, err, strings.Join(variant.Names(), ", "))
+		return cfg, fmt.Errorf("%w: field \"variant\": %v", ErrScenario, err)
 	}
 	cfg.Variant = v
 	if s.NewVariant != "" {
-		nv, err := variant.Load(s.NewVariant)
+		nv, err := LoadVariant(s.NewVariant)
 		if err != nil {
 			return cfg, fmt.Errorf("%w: field \"new_variant\": %v", ErrScenario, err)
 		}
@@ -235,6 +241,9 @@ func (s Scenario) Config() (sim.Config, error) {
 		cfg.Swarm = &sw
 	}
 	cfg.Backup = s.Backup
+	if cfg.Transport, err = transport(s.Transport, s.TCP); err != nil {
+		return cfg, err
+	}
 	cfg.Adversaries = s.Adversaries
 	for p := range s.Set {
 		if isTopLevel(p) {
@@ -320,4 +329,24 @@ func Load(name string) (Scenario, error) {
 		return Scenario{}, fmt.Errorf("%w: no built-in scenario %q (known: %s)", ErrScenario, name, strings.Join(Names(), ", "))
 	}
 	return Parse(b, "library/"+name+".json")
+}
+
+// transport resolves the scenario's transport and its tcp knobs.
+func transport(kind string, raw json.RawMessage) (sim.Transport, error) {
+	t := sim.Transport{Kind: kind}
+	if len(raw) > 0 && string(raw) != "null" {
+		k := sim.DefaultTCP()
+		if err := decodeStrict(raw, &k); err != nil {
+			return t, fieldErr("tcp", err)
+		}
+		t.TCP = &k
+	}
+	if err := t.Validate(); err != nil {
+		name := "transport"
+		if t.TCP != nil && t.Kind == sim.TransportTCP {
+			name = "tcp"
+		}
+		return t, fieldErr(name, err)
+	}
+	return t, nil
 }

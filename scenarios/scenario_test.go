@@ -70,3 +70,18 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownVariantListsPresetsOnce: an unknown preset in a scenario file
+// names the known presets once, not twice.
+func TestUnknownVariantListsPresetsOnce(t *testing.T) {
+	s, err := Parse([]byte(`{"name":"x","description":"d","variant":"bogus","runs":1}`), "x.json")
+	if err == nil {
+		_, err = s.Config()
+	}
+	if err == nil {
+		t.Fatal("an unknown preset was accepted")
+	}
+	if n := strings.Count(err.Error(), "msc4388-726e115"); n != 1 {
+		t.Fatalf("the presets are listed %d times: %v", n, err)
+	}
+}

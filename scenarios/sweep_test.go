@@ -95,7 +95,7 @@ func TestKnobs(t *testing.T) {
 func TestSweepErrors(t *testing.T) {
 	bad := []struct{ text, want string }{
 		{"{\"variant\":\"msc4388\",\n\"sweep\":{\n\"network.link.los\":[0.1]}}", `f.json:3: field "sweep": axis "network.link.los" value 0.1: invalid scenario: "los" is not a field of network.link (known: latency, jitter_ms, loss_up, loss_down, duplicate, reorder, bytes_per_second, loss)`},
-		{"{\"variant\":\"msc4388\",\n\"sweep\":{\"colour\":[1]}}", `f.json:2: field "sweep": knob "colour": invalid scenario: unknown knob path (known: variant, new_variant, intent, network, backup, adversaries, or variant.`},
+		{"{\"variant\":\"msc4388\",\n\"sweep\":{\"colour\":[1]}}", `f.json:2: field "sweep": knob "colour": invalid scenario: unknown knob path (known: variant, new_variant, intent, network, backup, adversaries, transport, or variant.`},
 		{"{\"variant\":\"msc4388\",\n\n\"sweep\":{\"variant.flow.ack\":[\"sideways\"]}}", `f.json:3: field "sweep": axis "variant.flow.ack" value "sideways": invalid scenario: invalid variant: field flow.ack: "sideways" is not valid (want before-browser, after-browser, after-confirm)`},
 		{`{"variant":"msc4388","sweep":{"variant":["msc9999"]}}`, `axis "variant" value "msc9999": invalid scenario: field "variant"`},
 		{`{"variant":"msc4388","sweep":{"network.link.loss":[2]}}`, "not a probability"},

@@ -144,3 +144,24 @@ func BenchmarkCryptoFloor(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoginFlowTCP is BenchmarkLoginFlow with the tcp transport and
+// its default knobs.
+func BenchmarkLoginFlowTCP(b *testing.B) {
+	r, err := NewRunner(Config{Variant: variant.MustLoad("msc4388"), Transport: Transport{Kind: TransportTCP}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	ok := 0
+	for i := 0; b.Loop(); i++ {
+		res, err := r.Run(uint64(i))
+		if err != nil || res.Violation != nil {
+			b.Fatal(err, res.Violation)
+		}
+		if res.Success() {
+			ok++
+		}
+	}
+	b.ReportMetric(float64(ok)/float64(b.N), "signed-in/op")
+}

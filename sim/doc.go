@@ -30,6 +30,15 @@
 // server twice, and a client takes the first answer only. Named profiles:
 // lan, wifi, 4g, lossy-3g, satellite, flaky (Profile, ProfileNames).
 //
+// That whole-message model is the datagram transport, the default. The tcp
+// transport (Config.Transport, transport*.go) carries the same exchanges over
+// modelled connections: a pool per client and server, the TCP and TLS 1.3
+// handshakes, segments lost with the link's loss and resent after an
+// RFC 6298 retransmission timeout, and connection failures (resets,
+// handovers, NAT idle timeouts) that fail the requests in flight; packet loss
+// then shows as delay. Its figures and their sources are in
+// transport-sources.md; its randomness has streams of its own.
+//
 // Swarm mode (Config.Swarm): each seed draws its own loss, duplication,
 // reordering and partitions within bounds for a faulty phase, then the
 // network heals (latency stays, faults go) and every run must end within the

@@ -1,12 +1,12 @@
 package sim
 
 import (
-	"qrlab/model/wire"
 	"strings"
 
 	"qrlab/model/login"
 	"qrlab/model/oauth"
 	"qrlab/model/rendezvous"
+	"qrlab/model/wire"
 )
 
 // defaultTimeout is the client timeout of a request whose machine set none.
@@ -58,6 +58,10 @@ func (r *Runner) send(w *run, client Actor, req login.Request, form []byte) uint
 		timeout = defaultTimeout
 	}
 	r.q.push(event{at: w.now + timeout, kind: evTimeout, id: id})
+	if r.tp != nil {
+		r.tcpRequest(w, id, wireSize(len(req.Body)+len(form), len(req.Header)), w.now+timeout)
+		return id
+	}
 	r.transmit(w, link, true, len(req.Body)+len(form), len(req.Header), func(at Millis) {
 		r.q.push(event{at: at, kind: evReqArrive, id: id})
 	}, client, server, name)
@@ -131,6 +135,10 @@ func (r *Runner) serve(w *run, id uint64) {
 	ai := uint64(len(r.resps))
 	r.resps = append(r.resps, a)
 	extra := x.extraDelay
+	if r.tp != nil {
+		r.tcpAnswer(w, id, ai, wireSize(len(a.resp.Body), len(a.resp.Header)), extra)
+		return
+	}
 	r.transmit(w, x.link, false, len(a.resp.Body), len(a.resp.Header), func(at Millis) {
 		r.q.push(event{at: at + extra, kind: evRespArrive, id: id, aux: ai})
 	}, x.server, x.client, name)

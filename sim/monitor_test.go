@@ -79,7 +79,7 @@ func TestMonitorUnits(t *testing.T) {
 	w := r.r
 	t.Run("channel-integrity: a payload the peer never wrote opens", func(t *testing.T) {
 		w.res.Violation = nil
-		w.mon.lastRead[machineIndex(ActorNew)] = []byte(`{"data":"Zm9yZ2Vk","sequence_token":"9"}`)
+		w.mon.lastRead[machineIndex(ActorNew)] = rendezvous.AppendReadBody(nil, "Zm9yZ2Vk", "9")
 		w.mon.opened(w, ActorNew, "m.login.protocols")
 		if w.res.Violation == nil || w.res.Violation.Invariant != InvChannelIntegrity {
 			t.Fatalf("got %+v", w.res.Violation)
@@ -89,7 +89,7 @@ func TestMonitorUnits(t *testing.T) {
 		w.res.Violation = nil
 		data := w.mon.written[machineIndex(ActorExisting)][0]
 		w.mon.openedUpTo[machineIndex(ActorNew)] = [numMachines]int{-1, -1, -1}
-		w.mon.lastRead[machineIndex(ActorNew)] = []byte(`{"data":"` + data + `","sequence_token":"9"}`)
+		w.mon.lastRead[machineIndex(ActorNew)] = rendezvous.AppendReadBody(nil, data, "9")
 		w.mon.opened(w, ActorNew, "m.login.protocols")
 		if w.res.Violation != nil {
 			t.Fatalf("got %+v", w.res.Violation)

@@ -65,6 +65,8 @@ type Config struct {
 	KeepTrace bool
 	// Adversaries names the attackers of every run (AdversaryNames).
 	Adversaries []string
+	// Transport is how HTTP crosses the links (zero: datagram).
+	Transport Transport
 }
 
 // Limits on swarm bounds (NewRunner refuses more).
@@ -104,6 +106,8 @@ type Runner struct {
 	// hook, in tests, may change a rendezvous exchange after the store
 	// handled it and before the monitors see it (a broken store).
 	hook func(w *run, x *exchange, resp *rendezvous.Response)
+	// tp is the tcp transport's state (nil: datagram).
+	tp *tcpState
 }
 
 // exchange is one HTTP request and its fate.
@@ -160,6 +164,9 @@ func NewRunner(cfg Config) (*Runner, error) {
 		return nil, fmt.Errorf("%w: variant: %w", ErrConfig, err)
 	}
 	r := &Runner{cfg: cfg, nv: cfg.Variant}
+	if err := r.prepareTransport(); err != nil {
+		return nil, err
+	}
 	if cfg.NewVariant != nil {
 		if err := cfg.NewVariant.Validate(); err != nil {
 			return nil, fmt.Errorf("%w: new device's variant: %w", ErrConfig, err)
@@ -332,6 +339,7 @@ func (r *Runner) Run(seed uint64) (Result, error) {
 	w.net = r.cfg.Network
 	w.netRand = rand.New(derive(seed, streamNetwork))
 	w.usrRand = rand.New(derive(seed, streamUser))
+	r.startTransport(seed)
 	w.res = Result{Seed: seed, Variant: r.cfg.Variant.Name, Network: w.net.Name, Intent: r.cfg.Intent.String(),
 		SignedInMillis: -1, SecretsMillis: -1, Adversaries: r.cfg.Adversaries}
 	if sw := r.cfg.Swarm; sw != nil {
@@ -552,8 +560,12 @@ func (r *Runner) dispatch(w *run, ev *event) {
 			return
 		}
 		x.done = true
+		detail := "timeout"
+		if ev.text != "" {
+			detail = ev.text // a transport error
+		}
 		r.tr.add(Event{At: w.now, Kind: EvRecv, Actor: x.client, Peer: x.server, Name: x.req.Method + " " + x.req.Path,
-			Detail: "timeout"})
+			Detail: detail})
 		if x.owner != nil {
 			x.owner.answer(r, w, x, &arrival{})
 			return

@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	mrand "math/rand/v2"
 
+	"qrlab/internal/seeded"
 	"qrlab/lab/peer"
 	"qrlab/model/channel"
 )
@@ -40,6 +40,10 @@ func runChannel(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if code := parseNoArgs(fs, args, stderr); code >= 0 {
 		return code
 	}
+	if *construction == "" || *role == "" {
+		fmt.Fprintln(stderr, "simrun channel: --construction and --role are required (simrun channel --help)")
+		return 2
+	}
 	c, err := channel.ParseConstruction(*construction)
 	if err != nil {
 		fmt.Fprintf(stderr, "simrun channel: --construction: %v\n", err)
@@ -54,11 +58,7 @@ func runChannel(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	var rnd io.Reader = rand.Reader
 	if *seed != 0 {
-		var s [32]byte
-		for i := range 8 {
-			s[i] = byte(*seed >> (8 * i))
-		}
-		rnd = mrand.NewChaCha8(s)
+		rnd = seeded.Stream(*seed)
 	}
 	var r channel.Role
 	switch *role {

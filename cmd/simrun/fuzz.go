@@ -41,6 +41,15 @@ least 0.5 s, at most a minute) unless --minimize says otherwise; --minimize
 0 keeps new inputs as found, which is how to measure a target's speed
 alone. Crashers are minimized within the same limit.
 
+The budget is wall time, from start to exit, and the run ends within 5% of
+it (unless it is too short to give every run a second: that is said at the
+start): listing the targets, building each package's fuzz-instrumented
+test binary once (go test -c -fuzz), and each run's start-up and shutdown
+all count against it. The targets' binaries run directly, in their
+package's folder, with go test's fuzz cache, as go test -fuzz would run
+them; each run's share is the time left, less the start-up cost the runs so
+far have shown, split evenly among the runs still to go.
+
 The targets are found with go test -list; a target named PKG:NAME (such as
 ./fuzz/ceiling:FuzzEmpty) skips the listing. Run it from inside the module.
 
@@ -52,11 +61,11 @@ Flags:
 // runFuzz is simrun fuzz.
 func runFuzz(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("simrun fuzz", fuzzUsage, stderr, nil)
-	budget := fs.Duration("budget", 60*time.Second, "the whole run's time, shared equally among the targets (and rounds)")
-	rounds := fs.Int("rounds", 1, "run the whole order this many times; the summary gives each target's median")
+	budget := fs.Duration("budget", 60*time.Second, "the whole command's wall time, builds included, shared equally among the targets (and rounds)")
+	rounds := intFlagOf(fs, "rounds", 1, 1, 1000, "run the whole order this many times; the summary gives each target's median")
 	minimize := fs.Duration("minimize", 0, "time to minimize each new input or crasher (go test -fuzzminimizetime; 0: none; unset: a twentieth of a target's share, within 0.5s..60s)")
 	target := fs.String("target", "", "only these targets (NAME or PKG:NAME, comma-separated)")
-	parallel := fs.Int("parallel", 0, "fuzzing workers per target (go test -parallel; 0: GOMAXPROCS)")
+	parallel := intFlagOf(fs, "parallel", 0, 0, maxWorkers, "fuzzing workers per target (go test -parallel; 0: GOMAXPROCS)")
 	list := fs.Bool("list", false, "list the targets and exit")
 	bar := fs.Float64("bar", 0.7, "the share of the ceiling's speed every decoder target must reach")
 	enforce := fs.Bool("enforce-bar", false, "exit 3 when a decoder target is below the bar (and nothing crashed)")
@@ -64,10 +73,11 @@ func runFuzz(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if code := parseNoArgs(fs, args, stderr); code >= 0 {
 		return code
 	}
-	if *budget <= 0 || *parallel < 0 || *rounds < 1 || *minimize < 0 || !(*bar >= 0 && *bar <= 1) {
-		fmt.Fprintln(stderr, "simrun fuzz: --budget must be positive, --parallel and --minimize not negative, --rounds at least 1 and --bar within 0..1")
-		return 2
+	if code := checkFlags(fs, stderr, flagCheck{*budget > 0, "budget", "must be positive (like 60s)"},
+		flagCheck{*minimize >= 0, "minimize", "must not be negative"}, flagCheck{*bar >= 0 && *bar <= 1, "bar", "must be from 0 to 1"}); code >= 0 {
+		return code
 	}
+	start := time.Now()
 	root := *dir
 	if root == "" {
 		var err error
@@ -88,7 +98,20 @@ func runFuzz(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	targets = fuzzer.RunOrder(targets)
-	share, minTime := fuzzer.Shares(*budget, len(targets), *rounds)
+	bins, err := fuzzer.Build(root, targets)
+	if err != nil {
+		fmt.Fprintf(stderr, "simrun fuzz: %v\n", err)
+		return 1
+	}
+	defer bins.Close()
+	built := time.Since(start)
+	clock := fuzzer.NewClock(start, *budget, nil)
+	runs := len(targets) * *rounds
+	first, fits := clock.Share(runs)
+	_, minTime := fuzzer.Shares(*budget, len(targets), *rounds)
+	if fits {
+		_, minTime = fuzzer.Shares(first*time.Duration(runs), len(targets), *rounds)
+	}
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "minimize" {
 			minTime = *minimize
@@ -98,7 +121,8 @@ func runFuzz(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	for _, t := range targets {
 		distinct[t] = true
 	}
-	fmt.Fprintf(stdout, "fuzzing %d target(s) in %d runs of %s", len(distinct), len(targets), share)
+	fmt.Fprintf(stdout, "fuzzing %d target(s) in %d runs of about %s within %s (listing and building took %s)",
+		len(distinct), runs, first, *budget, built.Round(100*time.Millisecond))
 	if *rounds > 1 {
 		fmt.Fprintf(stdout, ", %d rounds", *rounds)
 	}
@@ -107,11 +131,18 @@ func runFuzz(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	} else {
 		fmt.Fprintln(stdout, "; new inputs kept as found, not minimized")
 	}
+	if !fits {
+		fmt.Fprintf(stderr, "simrun fuzz: warning: %s left for %d runs is less than %s each: the budget will be overrun\n",
+			clock.Left().Round(100*time.Millisecond), runs, fuzzer.MinShare)
+	}
 	var all []fuzzer.Stats
 	code := 0
 	for r := 1; r <= *rounds && code == 0; r++ {
 		for _, t := range targets {
-			st := fuzzer.Run(root, t, share, minTime, *parallel)
+			share, _ := clock.Share(runs - len(all))
+			began := time.Now()
+			st := bins.Run(root, t, share, minTime, *parallel)
+			clock.Ran(share, time.Since(began))
 			all = append(all, st)
 			prefix := ""
 			if *rounds > 1 {
@@ -132,5 +163,6 @@ func runFuzz(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if slow := fuzzer.WriteTable(stdout, all, *bar); code == 0 && slow > 0 && *enforce {
 		code = 3
 	}
+	fmt.Fprintf(stdout, "wall time %s of a %s budget\n", time.Since(start).Round(100*time.Millisecond), *budget)
 	return code
 }

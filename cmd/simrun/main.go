@@ -14,7 +14,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"regexp"
+	"strconv"
+	"time"
 )
 
 // command is one subcommand: it reads its arguments and standard streams and
@@ -62,8 +66,7 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return c.run(args[1:], stdin, stdout, stderr)
 		}
 	}
-	fmt.Fprintf(stderr, "simrun: unknown command %q\n", args[0])
-	usage(stderr)
+	fmt.Fprintf(stderr, "simrun: unknown command %s (simrun --help lists the commands)\n", strconv.QuoteToASCII(args[0]))
 	return 2
 }
 
@@ -93,15 +96,75 @@ func newFlagSet(name, usage string, stderr io.Writer, more func(w io.Writer)) *f
 }
 
 // parseFlags parses args into fs. code is -1 when parsing succeeded, else
-// the exit status (0 after --help, 2 for a bad flag).
+// the exit status (0 after --help, which prints the usage; 2 for a bad
+// flag, said in one line naming the flag and what it takes).
 func parseFlags(fs *flag.FlagSet, args []string) (code int) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	out, usage := fs.Output(), fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	fs.Usage = usage
+	switch {
+	case err == nil:
+		return -1
+	case errors.Is(err, flag.ErrHelp):
+		usage()
+		return 0
 	}
-	return -1
+	fmt.Fprintf(out, "%s: %s (%s --help lists the flags)\n", fs.Name(), flagError(fs, err), fs.Name())
+	return 2
+}
+
+// The texts of the flag package's parse errors.
+var (
+	flagBadValue = regexp.MustCompile(`^invalid (?:boolean )?value ("(?:[^"\\]|\\.)*") for (?:flag )?-(\S+): `)
+	flagUnknown  = regexp.MustCompile(`^flag provided but not defined: -+(.*)$`)
+	flagNoValue  = regexp.MustCompile(`^flag needs an argument: -+(.*)$`)
+)
+
+// flagError says what is wrong with a flag in the command's own words:
+// which flag, and which values it takes.
+func flagError(fs *flag.FlagSet, err error) string {
+	msg := err.Error()
+	if m := flagBadValue.FindStringSubmatch(msg); m != nil {
+		if f := fs.Lookup(m[2]); f != nil {
+			return fmt.Sprintf("--%s: %s is not %s", m[2], m[1], flagTakes(f)) // m[1] is quoted
+		}
+	}
+	if m := flagNoValue.FindStringSubmatch(msg); m != nil {
+		if f := fs.Lookup(m[1]); f != nil {
+			return fmt.Sprintf("--%s needs a value: %s", m[1], flagTakes(f))
+		}
+	}
+	if m := flagUnknown.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("unknown flag %s", strconv.QuoteToASCII("--"+m[1]))
+	}
+	return strconv.QuoteToASCII(msg)
+}
+
+// flagTakes describes the values a flag takes, by its type.
+func flagTakes(f *flag.Flag) string {
+	if r, ok := f.Value.(*intFlag); ok {
+		return r.takes()
+	}
+	g, _ := f.Value.(flag.Getter)
+	if g == nil {
+		return "a valid value"
+	}
+	switch g.Get().(type) {
+	case bool:
+		return "true or false"
+	case int:
+		return "a whole number"
+	case uint64:
+		return fmt.Sprintf("a whole number from 0 to %d", uint64(math.MaxUint64))
+	case float64:
+		return "a number (like 0.7)"
+	case time.Duration:
+		return "a duration (like 90s, 5m or 1h30m)"
+	}
+	return "a valid value"
 }
 
 // parseNoArgs is parseFlags for a subcommand that takes no positional

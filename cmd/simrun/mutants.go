@@ -38,14 +38,13 @@ func runMutants(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	budget := fs.Duration("budget", 60*time.Second, "wall-time budget for the mutants, shared equally among them")
 	only := fs.String("mutant", "", "run only this mutant (a name from model/variant/mutants)")
 	asJSON := fs.Bool("json", false, "print one JSON record per mutant and per honest violation, and a totals record")
-	honestSeeds := fs.Int("honest-seeds", 10, "seeds per honest preset, adversary, intent and user (0: skip the honest presets)")
-	maxSeeds := fs.Int("max-seeds", 5000, "at most this many seeds per mutant probe")
+	honestSeeds := intFlagOf(fs, "honest-seeds", 10, 0, 1<<20, "seeds per honest preset, adversary, intent and user (0: skip the honest presets)")
+	maxSeeds := intFlagOf(fs, "max-seeds", 5000, 1, 1<<30, "at most this many seeds per mutant probe")
 	if code := parseNoArgs(fs, args, stderr); code >= 0 {
 		return code
 	}
-	if *budget <= 0 || *honestSeeds < 0 || *maxSeeds < 1 {
-		fmt.Fprintln(stderr, "simrun mutants: --budget must be positive, --honest-seeds at least 0, --max-seeds at least 1")
-		return 2
+	if code := checkFlags(fs, stderr, flagCheck{*budget > 0, "budget", "must be positive (like 60s)"}); code >= 0 {
+		return code
 	}
 	names := variant.MutantNames()
 	if *only != "" {

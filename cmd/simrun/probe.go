@@ -49,7 +49,7 @@ func probe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	stable := fs.Bool("stable", false, "check the stable path /_matrix/client/v1/rendezvous instead of the unstable one")
 	token := fs.String("access-token", "", "access token for creating sessions when the server requires one")
 	wait := fs.Duration("wait-expiry", 0, "also check expiry, waiting up to this long for a session to expire")
-	hardCap := fs.Int("hard-cap", 0, "also check the hard cap by creating N+1 sessions")
+	hardCap := intFlagOf(fs, "hard-cap", 0, 0, 100000, "also check the hard cap by creating N+1 sessions")
 	noDevices := fs.Bool("no-devices", false, "skip the run of the model's devices")
 	asJSON := fs.Bool("json", false, "print the checks as one JSON object")
 	verbose := fs.Bool("v", false, "log every request to standard error")

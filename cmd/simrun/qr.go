@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf16"
 
 	"qrlab/model/qr"
 )
@@ -51,7 +54,7 @@ type qrJSON struct {
 
 func runQR(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, "simrun qr: missing subcommand (decode or encode)\n\n", qrUsage)
+		fmt.Fprintln(stderr, "simrun qr: missing subcommand: decode or encode (simrun qr --help)")
 		return 2
 	}
 	switch args[0] {
@@ -63,7 +66,7 @@ func runQR(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, qrUsage)
 		return 0
 	}
-	fmt.Fprintf(stderr, "simrun qr: unknown subcommand %q (want decode or encode)\n", args[0])
+	fmt.Fprintf(stderr, "simrun qr: unknown subcommand %s (want decode or encode)\n", strconv.QuoteToASCII(args[0]))
 	return 2
 }
 
@@ -108,11 +111,10 @@ func runQRDecode(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	text := fs.Arg(0)
 	if text == "-" {
-		line, err := bufio.NewReader(stdin).ReadString('\n')
-		if err != nil && err != io.EOF {
-			return fail("reading standard input: %v", err)
+		var err error
+		if text, err = readPayload(stdin); err != nil {
+			return fail("%v", err)
 		}
-		text = strings.TrimSpace(line)
 	}
 	var p qr.Payload
 	var err error
@@ -138,8 +140,45 @@ func runQRDecode(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}); err != nil {
 		return fail("%v", err)
 	}
-	io.WriteString(stdout, out.String())
+	io.WriteString(stdout, escapeUnprintable(out.String()))
 	return 0
+}
+
+// maxPayloadText bounds what qr decode reads from standard input: a QR
+// code holds at most 2953 bytes, about 3.9 kB in base64.
+const maxPayloadText = 8 << 10
+
+// readPayload reads one base64 payload from r: its first line, of at most
+// maxPayloadText bytes.
+func readPayload(r io.Reader) (string, error) {
+	br := bufio.NewReader(io.LimitReader(r, maxPayloadText+1))
+	line, err := br.ReadString('\n')
+	switch {
+	case err != nil && err != io.EOF:
+		return "", fmt.Errorf("reading standard input: %v", err)
+	case len(line) > maxPayloadText || (err == io.EOF && len(line) == maxPayloadText+1):
+		return "", fmt.Errorf("standard input has a line of more than %d bytes; a QR payload in base64 is at most about 4 kB", maxPayloadText)
+	}
+	return strings.TrimSpace(line), nil
+}
+
+// escapeUnprintable writes every rune that is not printable (a control or
+// format character: bidi overrides, escapes) as a JSON \u escape, so that a
+// decoded payload cannot drive the terminal; JSON text stays JSON.
+func escapeUnprintable(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n' || unicode.IsPrint(r):
+			b.WriteRune(r)
+		case r > 0xffff:
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(&b, "\\u%04x\\u%04x", r1, r2)
+		default:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		}
+	}
+	return b.String()
 }
 
 func runQREncode(args []string, stdout, stderr io.Writer) int {

@@ -3,20 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"testing"
-)
 
-// mustHex decodes hex written with spaces between its bytes.
-func mustHex(s string) []byte {
-	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
+	"qrlab/internal/fixture"
+)
 
 // runQRCmd runs `simrun qr args...` on buffers.
 func runQRCmd(stdin string, args ...string) (stdout, stderr string, code int) {
@@ -43,7 +35,7 @@ func qrTestB64(t *testing.T, s string) string {
 			b = append(b, part...)
 			continue
 		}
-		h := mustHex(part)
+		h := fixture.Hex(part)
 		b = append(b, h...)
 	}
 	return base64.RawStdEncoding.EncodeToString(b)
@@ -240,7 +232,7 @@ func TestQRUsageErrors(t *testing.T) {
 		{"encode unstable prefix for msc4388-bytes8", enc("--format", "msc4388-bytes8", "--prefix", "IO_ELEMENT_MSC4388", "--id", "a", "--base-url", "b"),
 			`prefix "IO_ELEMENT_MSC4388" is not one of msc4388-bytes8's`},
 		{"decode msc4388-bytes8 bytes as msc4388", []string{"decode", "--format", "msc4388",
-			base64.RawStdEncoding.EncodeToString(append(append(append([]byte("MATRIX\x03\x00"), mustHex(qrTestKeyHex)...), append([]byte{0x24}, qrTestID...)...),
+			base64.RawStdEncoding.EncodeToString(append(append(append([]byte("MATRIX\x03\x00"), fixture.Hex(qrTestKeyHex)...), append([]byte{0x24}, qrTestID...)...),
 				append([]byte{0x20}, qrTestBase...)...))},
 			"qr: base_url at offset 77: length 8296 runs past end (31 bytes left)"},
 		{"encode prefix for another format", enc("--format", "msc4388", "--prefix", "IO_ELEMENT_MSC4108", "--id", "a", "--base-url", "b"), `prefix "IO_ELEMENT_MSC4108" is not one of msc4388's`},

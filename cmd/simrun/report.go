@@ -36,10 +36,15 @@ func runReport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	src := pos[0]
+	st, err := os.Stat(src)
+	if err != nil {
+		fmt.Fprintf(stderr, "simrun report: %v\n", err)
+		return 2
+	}
 	dst := *out
 	if dst == "" {
 		dst = src
-		if st, err := os.Stat(src); err == nil && !st.IsDir() {
+		if !st.IsDir() {
 			dst = filepath.Dir(src)
 		}
 	}

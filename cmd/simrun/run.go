@@ -61,13 +61,13 @@ func runFlags(name, usage string, stderr io.Writer) (*flag.FlagSet, *runOpts) {
 		}
 	})
 	fs.StringVar(&o.scenario, "scenario", "default", "a scenario file, or the name of a built-in one")
-	fs.StringVar(&o.variant, "variant", "", "the design variant (a preset name)")
-	fs.StringVar(&o.newVariant, "new-variant", "", "a different preset for the new device (mixing clients)")
+	fs.StringVar(&o.variant, "variant", "", "the design variant: a preset name, or a preset file NAME.json (simrun variants --json NAME > NAME.json)")
+	fs.StringVar(&o.newVariant, "new-variant", "", "a different preset (or preset file) for the new device (mixing clients)")
 	fs.StringVar(&o.network, "network", "", "the network profile")
 	fs.StringVar(&o.intent, "intent", "", "login (the new device shows the QR code) or reciprocate (the existing device does)")
 	fs.Uint64Var(&o.seed, "seed", 0, "the first seed")
-	fs.IntVar(&o.runs, "runs", 0, "how many runs (seeds seed, seed+1, ...)")
-	fs.IntVar(&o.workers, "workers", lab.DefaultWorkers(), "runs in parallel (results stay in seed order)")
+	intVar(fs, &o.runs, "runs", 0, 1, lab.MaxJobs, "how many runs (seeds seed, seed+1, ...)")
+	intVar(fs, &o.workers, "workers", lab.DefaultWorkers(), 1, maxWorkers, "runs in parallel (results stay in seed order)")
 	fs.BoolVar(&o.swarm, "swarm", false, "swarm mode: each seed draws its own faults, then the network heals")
 	fs.StringVar(&o.adversary, "adversary", "", "attackers of every run, NAME[,NAME] (\"none\" clears the scenario's)")
 	fs.BoolVar(&o.backup, "backup", false, "the account has a key backup the secrets carry")
@@ -111,14 +111,6 @@ func parseRun(name, usage string, args []string, stderr io.Writer) (*runOpts, in
 		return nil, code
 	}
 	o.overrides(fs)
-	if o.workers < 1 {
-		fmt.Fprintf(stderr, "%s: --workers must be at least 1\n", name)
-		return nil, 2
-	}
-	if o.ov.Runs != nil && o.runs < 1 {
-		fmt.Fprintf(stderr, "%s: --runs must be at least 1\n", name)
-		return nil, 2
-	}
 	return o, -1
 }
 
@@ -149,6 +141,10 @@ func runReplay(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "simrun replay: --seed is required")
 		return 2
 	}
+	if o.ov.Runs != nil && o.runs != 1 {
+		fmt.Fprintln(stderr, "simrun replay: --runs: replay re-runs one seed, --seed's (simrun run --seed S --runs N runs several)")
+		return 2
+	}
 	o.runs = 1
 	o.ov.Runs = &o.runs
 	cfg, sc, err := lab.Config(o.scenario, o.ov)
@@ -166,6 +162,8 @@ type printer struct {
 	stdout, stderr    io.Writer
 	replay, perRun    bool
 	traceW, outW      *bufio.Writer
+	mermaidF          *os.File
+	failed            bool
 	tot               *lab.Totals
 	start             time.Time
 	violation         *sim.Result
@@ -186,25 +184,21 @@ func simulate(o *runOpts, cfg sim.Config, sc scenarios.Scenario, stdout, stderr 
 	}
 	p := &printer{o: o, sc: sc, stdout: stdout, stderr: stderr, replay: replay, perRun: o.verbose || replay || sc.Runs <= 20,
 		tot: lab.NewTotals(), progressGap: max(sc.Runs/10, 1)}
-	for _, f := range []struct {
-		path string
-		w    **bufio.Writer
-	}{{o.trace, &p.traceW}, {o.out, &p.outW}} {
-		if f.path == "" {
-			continue
-		}
-		fh, err := os.Create(f.path)
-		if err != nil {
-			fmt.Fprintf(stderr, "simrun: %v\n", err)
-			return 2
-		}
-		defer fh.Close()
-		*f.w = bufio.NewWriter(fh)
-		defer (*f.w).Flush()
+	closeFiles, err := p.openFiles()
+	if err != nil {
+		fmt.Fprintf(stderr, "simrun: %v\n", err)
+		return 2
 	}
 	p.start = time.Now()
-	if err := lab.Simulate(cfg, sc.Seed, sc.Runs, workers, p.print); err != nil {
+	err = lab.Simulate(cfg, sc.Seed, sc.Runs, workers, p.print)
+	if cerr := closeFiles(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "simrun: %v\n", err)
+		return 2
+	}
+	if p.failed {
 		return 2
 	}
 	elapsed := time.Since(p.start)
@@ -243,12 +237,16 @@ func (p *printer) print(oc lab.Outcome) bool {
 	}
 	if p.traceW != nil {
 		if err := sim.WriteJSONL(p.traceW, oc.Index, oc.Events); err != nil {
-			fmt.Fprintf(p.stderr, "simrun: trace: %v\n", err)
+			fmt.Fprintf(p.stderr, "simrun: --trace: %v\n", err)
+			p.failed = true
+			return false
 		}
 	}
-	if p.o.mermaid != "" && oc.Index == 0 {
-		if err := writeMermaid(p.o.mermaid, oc.Events); err != nil {
-			fmt.Fprintf(p.stderr, "simrun: %v\n", err)
+	if p.mermaidF != nil && oc.Index == 0 {
+		if err := sim.WriteMermaid(p.mermaidF, oc.Events); err != nil {
+			fmt.Fprintf(p.stderr, "simrun: --mermaid: %v\n", err)
+			p.failed = true
+			return false
 		}
 	}
 	switch {
@@ -272,14 +270,45 @@ func (p *printer) print(oc lab.Outcome) bool {
 	return more
 }
 
-func writeMermaid(path string, events []sim.Event) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
+// openFiles creates the files of --trace, --out and --mermaid before any
+// run, so that a path that cannot be written stops the command at once;
+// closeFiles flushes and closes them, and says the first error.
+func (p *printer) openFiles() (closeFiles func() error, err error) {
+	var files []*os.File
+	var bufs []*bufio.Writer
+	closeFiles = func() error {
+		var first error
+		for _, b := range bufs {
+			if err := b.Flush(); first == nil {
+				first = err
+			}
+		}
+		for _, f := range files {
+			if err := f.Close(); first == nil {
+				first = err
+			}
+		}
+		return first
 	}
-	if err := sim.WriteMermaid(f, events); err != nil {
-		f.Close()
-		return err
+	for _, f := range []struct {
+		flag, path string
+		w          **bufio.Writer
+	}{{"trace", p.o.trace, &p.traceW}, {"out", p.o.out, &p.outW}, {"mermaid", p.o.mermaid, nil}} {
+		if f.path == "" {
+			continue
+		}
+		fh, err := os.Create(f.path)
+		if err != nil {
+			closeFiles()
+			return nil, fmt.Errorf("--%s: %v", f.flag, err)
+		}
+		files = append(files, fh)
+		if f.w == nil {
+			p.mermaidF = fh
+			continue
+		}
+		*f.w = bufio.NewWriter(fh)
+		bufs = append(bufs, *f.w)
 	}
-	return f.Close()
+	return closeFiles, nil
 }

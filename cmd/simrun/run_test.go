@@ -116,11 +116,11 @@ func TestRunBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"run", "--bogus"}, "flag provided but not defined: -bogus"},
-		{[]string{"run", "--variant", "nope"}, "known: "},
+		{[]string{"run", "--bogus"}, `unknown flag "--bogus"`},
+		{[]string{"run", "--variant", "nope"}, `--variant: invalid variant: unknown preset "nope" (have `},
 		{[]string{"run", "--network", "dialup"}, "unknown network profile \"dialup\""},
 		{[]string{"run", "--intent", "sideways"}, "neither \"login\" nor \"reciprocate\""},
-		{[]string{"run", "--runs", "0"}, "--runs must be at least 1"},
+		{[]string{"run", "--runs", "0"}, `--runs: "0" is not a whole number from 1 to`},
 		{[]string{"run", "--scenario", "nonesuch"}, "no built-in scenario \"nonesuch\""},
 		{[]string{"run", "--scenario", bad}, "bad.json:3: unknown field \"netwrk\""},
 		{[]string{"run", "--scenario", syntax}, "syntax.json:3:"},

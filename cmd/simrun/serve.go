@@ -13,10 +13,12 @@ import (
 
 	"qrlab/lab/live"
 	"qrlab/model/variant"
+	"qrlab/scenarios"
 )
 
 const serveUsage = `usage: simrun serve [--addr 127.0.0.1:8008] [--variant NAME] [--rendezvous-ttl D]
                     [--soft-cap N] [--hard-cap N] [--auth off|public|authenticated]
+                    [--log off|requests|trace] [--shutdown-grace D]
 
 Serves the model's homeserver and OAuth provider over real HTTP, for testing
 real clients: the rendezvous API of the variant's flavour at the stable path
@@ -33,10 +35,19 @@ device SIMRUNTESTER, access token "simrun-test-token". Send
 "Authorization: Bearer simrun-test-token" to create sessions under
 --auth authenticated and to call the endpoints that need a token.
 
-Each exchange is logged to standard output as one JSON line in the
-simulator's trace event shape; messages go to standard error. The server
-binds to loopback unless told otherwise, reads at most 64 KiB of any request
-body, and stops gracefully on SIGINT or SIGTERM.
+Each exchange is logged to standard output: with --log requests (the
+default) as one short line (milliseconds since the start, actor, status,
+request, the models' effects), with --log trace as one JSON line in the
+simulator's trace event shape (client address included), with --log off not
+at all. Logging never holds up serving: lines wait in a bounded buffer for
+a slow reader and are dropped, and counted, when it is full; when the
+reader goes away (serve | head -1) that is said once on standard error and
+logging stops while serving goes on. Messages go to standard error.
+
+The server binds to loopback unless told otherwise and reads at most 64 KiB
+of any request body. On SIGINT or SIGTERM it stops listening, waits up to
+--shutdown-grace for open requests, closes the connections still open, and
+exits 0: a requested stop is no failure.
 Flags:
 `
 
@@ -44,6 +55,10 @@ Flags:
 func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// A log reader that goes away (serve | head -1) must not kill the
+	// server with SIGPIPE: writes then fail with EPIPE, which the log
+	// reports once.
+	signal.Ignore(syscall.SIGPIPE)
 	return serve(ctx, args, stdout, stderr, nil)
 }
 
@@ -52,18 +67,24 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(*live.Server)) int {
 	fs := newFlagSet("simrun serve", serveUsage, stderr, nil)
 	addr := fs.String("addr", "127.0.0.1:8008", "listen address (port 0 picks a free one)")
-	variantName := fs.String("variant", "msc4388", "design variant whose presets are served (simrun variants lists them)")
+	variantName := fs.String("variant", "msc4388", "design variant whose presets are served: a preset (simrun variants lists them) or a preset file NAME.json")
 	ttl := fs.Duration("rendezvous-ttl", 0, "rendezvous session lifetime, such as 2m or 5s (default: the variant's; outside 120-300 s only warns)")
 	softCap := fs.Int("soft-cap", -1, "sessions a sweep leaves (-1: the variant's, 100; 0: no soft cap)")
 	hardCap := fs.Int("hard-cap", -1, "sessions that make a create evict at once (-1: the variant's, 200; 0: no hard cap)")
 	sweep := fs.Duration("sweep-interval", 0, "how often expired and over-cap sessions are swept (default: the variant's, 1m)")
 	auth := fs.String("auth", "public", "who may create sessions: off (API disabled), public, or authenticated (the test user's token)")
+	logLevel := fs.String("log", "requests", "what goes to standard output: off, requests (a short line per exchange) or trace (JSON trace events)")
+	grace := fs.Duration("shutdown-grace", 5*time.Second, "how long a stop waits for open requests before closing their connections")
 	if code := parseNoArgs(fs, args, stderr); code >= 0 {
 		return code
 	}
-	v, err := variant.Load(*variantName)
+	v, err := scenarios.LoadVariant(*variantName)
 	if err != nil {
-		fmt.Fprintf(stderr, "simrun serve: --variant: unknown variant %q (known: %s)\n", *variantName, strings.Join(variant.Names(), ", "))
+		if scenarios.IsVariantFile(*variantName) {
+			fmt.Fprintf(stderr, "simrun serve: --variant: %v\n", err)
+		} else {
+			fmt.Fprintf(stderr, "simrun serve: --variant: unknown variant %q (known: %s)\n", *variantName, strings.Join(variant.Names(), ", "))
+		}
 		return 2
 	}
 	mode, err := live.ParseAuthMode(*auth)
@@ -75,6 +96,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		fmt.Fprintf(stderr, "simrun serve: --rendezvous-ttl %v must be at least 1ms\n", *ttl)
 		return 2
 	}
+	level, err := live.ParseLogLevel(*logLevel)
+	if err != nil {
+		fmt.Fprintf(stderr, "simrun serve: --log: %v\n", err)
+		return 2
+	}
+	if *grace <= 0 {
+		fmt.Fprintf(stderr, "simrun serve: --shutdown-grace %v must be positive\n", *grace)
+		return 2
+	}
 	if *sweep < 0 {
 		fmt.Fprintf(stderr, "simrun serve: --sweep-interval %v must not be negative\n", *sweep)
 		return 2
@@ -84,7 +114,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		return 2
 	}
 	opts := live.Options{Variant: v, TTL: *ttl, SoftCap: *softCap, HardCap: *hardCap, SweepInterval: *sweep,
-		Auth: mode, Trace: stdout}
+		Auth: mode, ShutdownGrace: *grace}
 	// Check the configuration before binding, so bad flags exit 2.
 	if _, _, err := live.RendezvousConfig(opts, "http://127.0.0.1"); err != nil {
 		fmt.Fprintf(stderr, "simrun serve: %v\n", err)
@@ -99,6 +129,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		return 1
 	}
 	base := "http://" + ln.Addr().String()
+	lg := live.NewLog(stdout, level, stderr, "simrun serve", 0)
+	defer lg.Close(time.Second)
+	opts.Log = lg
 	srv, warn, err := live.New(opts, base)
 	if err != nil {
 		ln.Close()
@@ -118,7 +151,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	if ready != nil {
 		ready(srv)
 	}
-	err = live.Serve(ctx, ln, srv, func() { fmt.Fprintln(stderr, "simrun serve: shutting down") })
+	err = live.Serve(ctx, ln, srv, func(msg string) { fmt.Fprintln(stderr, "simrun serve: "+msg) })
 	if err != nil {
 		fmt.Fprintf(stderr, "simrun serve: %v\n", err)
 		return 1

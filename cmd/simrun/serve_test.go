@@ -11,11 +11,11 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"qrlab/internal/fixture"
 	"qrlab/lab/live"
 )
 
@@ -36,31 +36,12 @@ func simrunProcess(args ...string) *exec.Cmd {
 	return cmd
 }
 
-// syncBuffer collects a server's or a child's output, written from other
-// goroutines while a failing test may read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // startServe runs `simrun serve` in process with args (plus a random
 // loopback port) until the test ends, and returns the server and its trace.
-func startServe(t *testing.T, args ...string) (*live.Server, *syncBuffer) {
+func startServe(t *testing.T, args ...string) (*live.Server, *fixture.Buffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	trace, stderr := &syncBuffer{}, &syncBuffer{}
+	trace, stderr := &fixture.Buffer{}, &fixture.Buffer{}
 	ready := make(chan *live.Server, 1)
 	exited := make(chan int, 1)
 	go func() {
@@ -97,7 +78,7 @@ func TestServeUsage(t *testing.T) {
 		code int
 		want []string
 	}{
-		{"unknown flag", []string{"serve", "--bogus"}, 2, []string{"flag provided but not defined: -bogus"}},
+		{"unknown flag", []string{"serve", "--bogus"}, 2, []string{`unknown flag "--bogus"`}},
 		{"bad variant", []string{"serve", "--variant", "nope"}, 2, []string{`unknown variant "nope"`, "msc4108-2024", "msc4388"}},
 		{"bad auth", []string{"serve", "--auth", "maybe"}, 2, []string{`unknown auth mode "maybe"`}},
 		{"negative TTL", []string{"serve", "--rendezvous-ttl", "-1s"}, 2, []string{"--rendezvous-ttl"}},
@@ -106,7 +87,7 @@ func TestServeUsage(t *testing.T) {
 		{"help", []string{"serve", "--help"}, 0, []string{"simrun-test-token", "@tester:", "--rendezvous-ttl"}},
 		{"probe without homeserver", []string{"probe"}, 2, []string{"--homeserver URL is required"}},
 		{"probe bad flavour", []string{"probe", "--homeserver", "http://127.0.0.1:1", "--flavour", "x"}, 2, []string{`unknown flavour "x"`}},
-		{"probe unknown flag", []string{"probe", "--bogus"}, 2, []string{"flag provided but not defined: -bogus"}},
+		{"probe unknown flag", []string{"probe", "--bogus"}, 2, []string{`unknown flag "--bogus"`}},
 		{"probe bad URL", []string{"probe", "--homeserver", "ftp://x"}, 2, []string{"is not an http(s) URL"}},
 		{"probe no server", []string{"probe", "--homeserver", "http://127.0.0.1:1"}, 2, []string{"GET /_matrix/client/versions"}},
 		{"probe help", []string{"probe", "--help"}, 0, []string{"--wait-expiry", "section 2"}},
@@ -204,12 +185,12 @@ func TestProbeCommandAgainstServe(t *testing.T) {
 // prints where it listens, logs exchanges as JSON trace lines, and shuts
 // down on SIGINT with exit 0.
 func TestServeBinarySignal(t *testing.T) {
-	cmd := simrunProcess("serve", "--addr", "127.0.0.1:0", "--variant", "msc4108-2025", "--rendezvous-ttl", "10s")
+	cmd := simrunProcess("serve", "--addr", "127.0.0.1:0", "--variant", "msc4108-2025", "--rendezvous-ttl", "10s", "--log", "trace")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stdout syncBuffer
+	var stdout fixture.Buffer
 	cmd.Stdout = &stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

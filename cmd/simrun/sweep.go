@@ -38,7 +38,7 @@ Flags:
 
 // sweepOpts are the flags of simrun sweep.
 type sweepOpts struct {
-	out, shard              string
+	out, shard, scenario    string
 	runs, workers           int
 	seed                    uint64
 	resume, noReport, quiet bool
@@ -52,9 +52,9 @@ func runSweep(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(w, "\nBuilt-in scenarios: %s\nKnob paths for \"set\" and \"sweep\": %s\n", strings.Join(scenarios.Names(), ", "), scenarios.KnobPaths())
 	})
 	fs.StringVar(&o.out, "out", "", "the output directory (default sweep-NAME)")
-	fs.IntVar(&o.runs, "runs", 0, "runs (seeds) per grid point, overriding the scenario's")
+	intVar(fs, &o.runs, "runs", 0, 1, lab.MaxJobs, "runs (seeds) per grid point, overriding the scenario's")
 	fs.Uint64Var(&o.seed, "seed", 0, "the first seed, overriding the scenario's")
-	fs.IntVar(&o.workers, "workers", lab.DefaultWorkers(), "runs in parallel")
+	intVar(fs, &o.workers, "workers", lab.DefaultWorkers(), 1, maxWorkers, "runs in parallel")
 	fs.StringVar(&o.shard, "shard", "", "run one deterministic slice K/N of the sweep (K from 0 to N-1)")
 	fs.BoolVar(&o.resume, "resume", false, "continue the sweep in --out: skip the runs already recorded")
 	fs.BoolVar(&o.noReport, "no-report", false, "do not write the report at the end")
@@ -78,14 +78,6 @@ func runSweep(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			ov.Seed = &o.seed
 		}
 	})
-	if o.workers < 1 {
-		fmt.Fprintln(stderr, "simrun sweep: --workers must be at least 1")
-		return 2
-	}
-	if ov.Runs != nil && o.runs < 1 {
-		fmt.Fprintln(stderr, "simrun sweep: --runs must be at least 1")
-		return 2
-	}
 	so := lab.SweepOptions{Workers: o.workers, Resume: o.resume, ShardK: 0, ShardN: 1}
 	if o.shard != "" {
 		k, n, err := lab.ParseShard(o.shard)
@@ -118,6 +110,7 @@ func runSweep(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer cancel()
 	so.Dir, so.Stop = o.out, ctx.Done()
+	o.scenario = pos[0]
 	return sweep(o, so, sc, stdout, stderr)
 }
 
@@ -153,7 +146,7 @@ func sweep(o *sweepOpts, so lab.SweepOptions, sc scenarios.Scenario, stdout, std
 	fmt.Fprintf(stdout, "wall %.1fs (%.0f runs/s on %d workers)\n", r.Elapsed.Seconds(), float64(r.Ran)/max(r.Elapsed.Seconds(), 1e-9), r.Workers)
 	fmt.Fprintf(stdout, "records: %s, %s\n", r.JSONLPath, r.CSVPath)
 	if r.Interrupted {
-		fmt.Fprintf(stderr, "simrun sweep: interrupted after %d runs; --resume continues: simrun sweep ... --out %s --resume\n", r.Ran, so.Dir)
+		fmt.Fprintf(stderr, "simrun sweep: interrupted after %d runs; this continues it: %s\n", r.Ran, resumeCommand(o.scenario, so, m))
 		return 2
 	}
 	if !o.noReport && r.Prior+r.Ran > 0 {
@@ -166,6 +159,28 @@ func sweep(o *sweepOpts, so lab.SweepOptions, sc scenarios.Scenario, stdout, std
 		return 1
 	}
 	return 0
+}
+
+// resumeCommand is the whole command line that resumes the sweep m in
+// so.Dir: the same scenario, runs, first seed and shard.
+func resumeCommand(scenario string, so lab.SweepOptions, m *reports.Manifest) string {
+	args := []string{"simrun", "sweep", scenario, "--out", so.Dir, "--runs", fmt.Sprint(m.Runs), "--seed", fmt.Sprint(m.Seed)}
+	if m.Shard != "" {
+		args = append(args, "--shard", m.Shard)
+	}
+	args = append(args, "--resume")
+	for i, a := range args {
+		args[i] = shellQuote(a)
+	}
+	return strings.Join(args, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // reportViolation tells where the first violated invariant is and how to

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -198,6 +199,19 @@ func TestShardsAndMerge(t *testing.T) {
 	merged := filepath.Join(tmp, "merged")
 	args := append([]string{"merge", "--out", merged}, shards...)
 	args = append(args, shards[1])
+	// A shard given twice is refused, and nothing is written ...
+	if code, _, errs := simrun(t, args...); code != 2 || !strings.Contains(errs, "shard 1/3 given more than once") {
+		t.Fatalf("merge with a repeated shard: exit %d %s", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(merged, "runs.jsonl")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a refused merge left records: %v", err)
+	}
+	// ... so is one missing a shard ...
+	if code, _, errs := simrun(t, "merge", "--out", merged, shards[0], shards[2]); code != 2 || !strings.Contains(errs, "4 of the sweep's 12 runs are in no shard") {
+		t.Fatalf("merge missing a shard: exit %d %s", code, errs)
+	}
+	// ... unless --allow-partial.
+	args = append(args, "--allow-partial")
 	code, out, errs := simrun(t, args...)
 	if code != 0 || !strings.Contains(out, "12 runs of 12 (4 duplicates dropped)") {
 		t.Fatalf("merge: exit %d\n%s\n%s", code, out, errs)
@@ -244,7 +258,7 @@ func TestSweepUsage(t *testing.T) {
 		{[]string{"sweep", bad}, `tiny.json:4: field "sweep": axis "network.link.los" value 0.1: invalid scenario: "los" is not a field of network.link (known: latency, jitter_ms, loss_up, loss_down, duplicate, reorder, bytes_per_second, loss)`},
 		{[]string{"sweep", badVal}, `tiny.json:4: field "sweep": axis "variant.flow.ack" value "sideways"`},
 		{[]string{"sweep", "default", "--shard", "3/3"}, "0 <= K < N"},
-		{[]string{"sweep", "default", "--runs", "0"}, "--runs must be at least 1"},
+		{[]string{"sweep", "default", "--runs", "0"}, `--runs: "0" is not a whole number from 1 to`},
 		{[]string{"report"}, "want one DIR"},
 		{[]string{"report", filepath.Join(t.TempDir(), "none")}, "no such file"},
 		{[]string{"merge", "--out", t.TempDir()}, "at least one shard"},

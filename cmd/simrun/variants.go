@@ -3,9 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
-	"strings"
 
+	"qrlab/lab"
 	"qrlab/model/variant"
 )
 
@@ -36,7 +35,7 @@ func runVariants(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "simrun variants: --file and preset names do not go together")
 			return 2
 		}
-		b, err := os.ReadFile(*file)
+		b, err := lab.ReadFile(*file, lab.MaxSpecBytes, "variant file")
 		if err != nil {
 			fmt.Fprintf(stderr, "simrun variants: %v\n", err)
 			return 2
@@ -55,7 +54,7 @@ func runVariants(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		for _, n := range names {
 			v, err := variant.Load(n)
 			if err != nil {
-				fmt.Fprintf(stderr, "simrun variants: %v (known: %s)\n", err, strings.Join(variant.Names(), ", "))
+				fmt.Fprintf(stderr, "simrun variants: %v\n", err) // the error lists the presets
 				return 2
 			}
 			vs = append(vs, v)

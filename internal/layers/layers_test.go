@@ -33,6 +33,8 @@ var allowed = map[string][]string{
 	"model/login":              {"model/wire", "model/qr", "model/channel", "model/msg", "model/rendezvous", "model/oauth", "model/homeserver", "model/variant"},
 	"model/login/logintest":    {"model/", "internal/seeded"},
 	"internal/seeded":          {},
+	"internal/fixture":         {},
+	"internal/style":           {},
 	"sim":                      {"model/wire", "model/qr", "model/channel", "model/msg", "model/rendezvous", "model/oauth", "model/homeserver", "model/variant", "model/login"},
 	"scenarios":                {"model/", "sim"},
 	"reports":                  {"model/", "sim"},

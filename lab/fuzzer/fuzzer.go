@@ -8,16 +8,23 @@ package fuzzer
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unicode"
 
 	"qrlab/lab"
 )
@@ -174,25 +181,97 @@ func Select(root, spec string) ([]Target, error) {
 	return out, nil
 }
 
-// listTargets runs go test -list over the module.
+// listTargets finds the module's fuzz targets as go test does, without
+// building anything (go test -list links every test binary of the module,
+// 15 s here): go list gives each package's test files under the build
+// constraints, and each file's top-level func FuzzXxx(*testing.F) is one.
 func listTargets(root string) ([]Target, error) {
 	mod, err := modulePath(root)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command("go", "test", "-run", "^$", "-list", "^Fuzz", "./...")
+	cmd := exec.Command("go", "list", "-f", "{{.ImportPath}}\t{{.Dir}}{{range .TestGoFiles}}\t{{.}}{{end}}{{range .XTestGoFiles}}\t{{.}}{{end}}", "./...")
 	cmd.Dir = root
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("go test -list: %v\n%s%s", err, out, errb.Bytes())
+		return nil, fmt.Errorf("go list: %v\n%s", err, errb.Bytes())
 	}
-	ts := parseList(out, mod)
+	var ts []Target
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) < 3 {
+			continue
+		}
+		dir := "."
+		if rest, ok := strings.CutPrefix(f[0], mod); ok && strings.HasPrefix(rest, "/") {
+			dir = "." + rest
+		}
+		for _, file := range f[2:] {
+			names, err := fuzzFuncs(filepath.Join(f[1], file))
+			if err != nil {
+				return nil, err
+			}
+			for _, n := range names {
+				ts = append(ts, Target{Dir: dir, Name: n})
+			}
+		}
+	}
 	if len(ts) == 0 {
-		return nil, fmt.Errorf("go test -list found no fuzz target in %s", root)
+		return nil, fmt.Errorf("found no fuzz target in %s", root)
 	}
+	sortTargets(ts)
 	return ts, nil
+}
+
+// fuzzFuncs returns the fuzz targets a test file declares: top-level
+// functions named Fuzz, or Fuzz and a word not starting in lower case, that
+// take one *testing.F (go test's rule).
+func fuzzFuncs(path string) ([]string, error) {
+	f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
+	if err != nil {
+		return nil, fmt.Errorf("reading fuzz targets: %v", err)
+	}
+	var names []string
+	for _, d := range f.Decls {
+		fn, ok := d.(*ast.FuncDecl)
+		if !ok || fn.Recv != nil || !isTestingF(fn) {
+			continue
+		}
+		rest, ok := strings.CutPrefix(fn.Name.Name, "Fuzz")
+		if ok && (rest == "" || !unicode.IsLower([]rune(rest)[0])) {
+			names = append(names, fn.Name.Name)
+		}
+	}
+	return names, nil
+}
+
+// isTestingF reports whether fn takes one *testing.F.
+func isTestingF(fn *ast.FuncDecl) bool {
+	ps := fn.Type.Params.List
+	if len(ps) != 1 || len(ps[0].Names) > 1 {
+		return false
+	}
+	star, ok := ps[0].Type.(*ast.StarExpr)
+	if !ok {
+		return false
+	}
+	sel, ok := star.X.(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	pkg, ok := sel.X.(*ast.Ident)
+	return ok && pkg.Name == "testing" && sel.Sel.Name == "F"
+}
+
+func sortTargets(ts []Target) {
+	sort.Slice(ts, func(i, j int) bool {
+		if ts[i].Dir != ts[j].Dir {
+			return ts[i].Dir < ts[j].Dir
+		}
+		return ts[i].Name < ts[j].Name
+	})
 }
 
 // modulePath reads the module line of root/go.mod.
@@ -209,49 +288,89 @@ func modulePath(root string) (string, error) {
 	return "", fmt.Errorf("%s/go.mod has no module line", root)
 }
 
-// parseList reads go test -list output: each package's names, then its
-// "ok  <import path>" line. Targets come back sorted by package and name.
-func parseList(out []byte, module string) []Target {
-	var ts, pending []Target
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		line := sc.Text()
-		f := strings.Fields(line)
-		switch {
-		case len(f) == 1 && strings.HasPrefix(f[0], "Fuzz"):
-			pending = append(pending, Target{Name: f[0]})
-		case len(f) >= 2 && f[0] == "ok":
-			dir := "."
-			if rest, ok := strings.CutPrefix(f[1], module); ok && strings.HasPrefix(rest, "/") {
-				dir = "." + rest
-			}
-			for _, t := range pending {
-				t.Dir = dir
-				ts = append(ts, t)
-			}
-			pending = pending[:0]
-		}
-	}
-	sort.Slice(ts, func(i, j int) bool {
-		if ts[i].Dir != ts[j].Dir {
-			return ts[i].Dir < ts[j].Dir
-		}
-		return ts[i].Name < ts[j].Name
-	})
-	return ts
+// Binaries are the fuzz-instrumented test binaries of the targets'
+// packages, built once (go test -c -fuzz) so that a target's run is the
+// binary's own time, not a build's.
+type Binaries struct {
+	dir   string            // where they are
+	bins  map[string]string // package directory -> binary
+	cache string            // go test's fuzz cache (GOCACHE/fuzz)
 }
 
-// Run runs go test -fuzz on one target for d and collects what it reported.
-func Run(root string, t Target, d, minimize time.Duration, parallel int) Stats {
-	corpus := filepath.Join(root, filepath.FromSlash(t.Dir), "testdata", "fuzz", t.Name)
-	before := listDir(corpus)
-	args := []string{"test", "-run", "^$", "-fuzz", "^" + regexp.QuoteMeta(t.Name) + "$", "-fuzztime", d.String(),
-		"-fuzzminimizetime", minimize.String()}
-	if parallel > 0 {
-		args = append(args, "-parallel", strconv.Itoa(parallel))
+// Build builds the test binary of every distinct package of ts into a new
+// temporary folder (Close removes it), with the instrumentation go test
+// -fuzz uses.
+func Build(root string, ts []Target) (*Binaries, error) {
+	dir, err := os.MkdirTemp("", "simrun-fuzz-")
+	if err != nil {
+		return nil, err
 	}
-	cmd := exec.Command("go", append(args, t.Dir)...)
-	cmd.Dir = root
+	b := &Binaries{dir: dir, bins: map[string]string{}}
+	out, err := exec.Command("go", "env", "GOCACHE").Output()
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("go env GOCACHE: %v", err)
+	}
+	if c := strings.TrimSpace(string(out)); c != "" && c != "off" {
+		b.cache = filepath.Join(c, "fuzz")
+	}
+	var dirs []string
+	for _, t := range ts {
+		if _, ok := b.bins[t.Dir]; !ok {
+			b.bins[t.Dir] = filepath.Join(dir, fmt.Sprintf("pkg%d.test", len(dirs)))
+			dirs = append(dirs, t.Dir)
+		}
+	}
+	// Linking is mostly serial: build as many packages at once as there
+	// are processors.
+	errs := make([]error, len(dirs))
+	sem := make(chan struct{}, max(runtime.NumCPU(), 1))
+	var wg sync.WaitGroup
+	for i, d := range dirs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			cmd := exec.Command("go", "test", "-c", "-fuzz", ".", "-o", b.bins[d], d)
+			cmd.Dir = root
+			if out, err := cmd.CombinedOutput(); err != nil {
+				errs[i] = fmt.Errorf("go test -c %s: %v\n%s", d, err, Tail(string(out), 40))
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// Close removes the binaries.
+func (b *Binaries) Close() { os.RemoveAll(b.dir) }
+
+// Run runs one target's binary for d (-test.fuzztime) in the target's
+// package directory, where its testdata/fuzz corpus is, with go test's
+// fuzz cache, and collects what it reported.
+func (b *Binaries) Run(root string, t Target, d, minimize time.Duration, parallel int) Stats {
+	pkgDir := filepath.Join(root, filepath.FromSlash(t.Dir))
+	corpus := filepath.Join(pkgDir, "testdata", "fuzz", t.Name)
+	before := listDir(corpus)
+	args := []string{"-test.run=^$", "-test.fuzz=^" + regexp.QuoteMeta(t.Name) + "$", "-test.fuzztime=" + d.String(),
+		"-test.fuzzminimizetime=" + minimize.String()}
+	if b.cache != "" {
+		args = append(args, "-test.fuzzcachedir="+b.cache)
+	}
+	if parallel > 0 {
+		args = append(args, "-test.parallel="+strconv.Itoa(parallel))
+	}
+	bin, ok := b.bins[t.Dir]
+	if !ok {
+		return Stats{Target: t, Failed: true, Output: "no test binary built for " + t.Dir}
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = pkgDir
 	out, err := cmd.CombinedOutput()
 	st := parseOutput(out)
 	st.Target = t
@@ -412,6 +531,57 @@ func Tail(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// MinShare is the shortest run of a target: less is mostly start-up and
+// baseline coverage.
+const MinShare = time.Second
+
+// Clock keeps a run of many targets within a wall-time budget that started
+// at a given time (builds and listing included): each run's share is the
+// time left, less the expected cost of starting and stopping the remaining
+// runs (learned from the runs so far), split evenly among them.
+type Clock struct {
+	deadline time.Time
+	now      func() time.Time
+	overhead time.Duration // per run, beyond its fuzz time: the running mean
+	ran      int
+}
+
+// initialOverhead is a run's start-up and shutdown before any was timed.
+const initialOverhead = time.Second
+
+// NewClock starts a budget at start; now is the wall clock (nil: time.Now).
+func NewClock(start time.Time, budget time.Duration, now func() time.Time) *Clock {
+	if now == nil {
+		now = time.Now
+	}
+	return &Clock{deadline: start.Add(budget), now: now, overhead: initialOverhead}
+}
+
+// Share is the fuzz time of the next run when left runs remain, this one
+// included, rounded down to 100 ms; fits is false when that is less than
+// MinShare, which Share returns then (the budget will be overrun).
+func (c *Clock) Share(left int) (share time.Duration, fits bool) {
+	if left < 1 {
+		left = 1
+	}
+	rest := c.deadline.Sub(c.now()) - time.Duration(left)*c.overhead
+	share = (rest / time.Duration(left)).Truncate(100 * time.Millisecond)
+	if share < MinShare {
+		return MinShare, false
+	}
+	return share, true
+}
+
+// Ran records that a run given share took took, wall time.
+func (c *Clock) Ran(share, took time.Duration) {
+	over := max(took-share, 0)
+	c.overhead = (c.overhead*time.Duration(c.ran) + over) / time.Duration(c.ran+1)
+	c.ran++
+}
+
+// Left is the time until the deadline (negative past it).
+func (c *Clock) Left() time.Duration { return c.deadline.Sub(c.now()) }
 
 // Shares splits budget among n target runs in each of rounds: each run's
 // share (at least a second), and the time to minimize a new input: a

@@ -2,10 +2,12 @@ package fuzzer
 
 import (
 	"bytes"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -13,18 +15,35 @@ import (
 	"time"
 )
 
-func TestParseList(t *testing.T) {
-	out := []byte("FuzzQRDecode\nok  \tqrlab/model/qr\t0.004s\n?   \tqrlab/cmd/x\t[no test files]\n" +
-		"FuzzB\nFuzzA\nok  \tqrlab/fuzz\t(cached)\nok  \tqrlab/reports\t0.01s\nFuzzRoot\nok  \tqrlab\t0.1s\n")
-	got := parseList(out, "qrlab")
-	want := []Target{{".", "FuzzRoot"}, {"./fuzz", "FuzzA"}, {"./fuzz", "FuzzB"}, {"./model/qr", "FuzzQRDecode"}}
-	if len(got) != len(want) {
-		t.Fatalf("got %v, want %v", got, want)
+// TestListTargets finds fuzz targets by go test's rule in a throwaway
+// module: Fuzz and FuzzX functions taking one *testing.F, in the test files
+// the build constraints keep, across packages, sorted.
+func TestListTargets(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
 	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("got %v, want %v", got, want)
+	dir := t.TempDir()
+	files := map[string]string{
+		"go.mod":            "module m\n\ngo 1.26\n",
+		"a_test.go":         "package m\n\nimport \"testing\"\n\nfunc FuzzRoot(f *testing.F) {}\nfunc Fuzz(f *testing.F) {}\nfunc Fuzzy(f *testing.F) {}\nfunc FuzzT(t *testing.T) {}\n",
+		"sub/b_test.go":     "package sub_test\n\nimport \"testing\"\n\nfunc FuzzB(f *testing.F) {}\nfunc FuzzA(f *testing.F) {}\n",
+		"sub/b.go":          "package sub\n",
+		"sub/other_test.go": "//go:build never\n\npackage sub\n\nimport \"testing\"\n\nfunc FuzzNever(f *testing.F) {}\n",
+	}
+	for name, body := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
 		}
+	}
+	got, err := listTargets(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Target{{".", "Fuzz"}, {".", "FuzzRoot"}, {"./sub", "FuzzA"}, {"./sub", "FuzzB"}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %v, want %v", got, want)
 	}
 }
 
@@ -175,24 +194,6 @@ func TestClusterFuzzLiteTargets(t *testing.T) {
 	}
 }
 
-// isTestingF reports whether fn takes one *testing.F.
-func isTestingF(fn *ast.FuncDecl) bool {
-	ps := fn.Type.Params.List
-	if len(ps) != 1 || len(ps[0].Names) > 1 {
-		return false
-	}
-	star, ok := ps[0].Type.(*ast.StarExpr)
-	if !ok {
-		return false
-	}
-	sel, ok := star.X.(*ast.SelectorExpr)
-	if !ok {
-		return false
-	}
-	pkg, ok := sel.X.(*ast.Ident)
-	return ok && pkg.Name == "testing" && sel.Sel.Name == "F"
-}
-
 // TestShares: the budget is split evenly (at least a second a run) and a
 // new input is minimized for a twentieth of a share within 0.5 s..1 min.
 func TestShares(t *testing.T) {
@@ -210,5 +211,49 @@ func TestShares(t *testing.T) {
 		if share != c.share || minimize != c.minimum {
 			t.Errorf("Shares(%v, %d, %d) = %v, %v; want %v, %v", c.budget, c.n, c.rounds, share, minimize, c.share, c.minimum)
 		}
+	}
+}
+
+// TestClockKeepsBudget plays a whole command on a simulated clock: the
+// listing and builds take a tenth of the budget, and each run costs its
+// fuzz time plus a start-up and shutdown that differ from the first guess.
+// The command must end within 5% of the budget, every run getting a share
+// of at least MinShare; a budget too small for that is said up front.
+func TestClockKeepsBudget(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		budget   time.Duration
+		build    time.Duration
+		runs     int
+		overhead func(i int) time.Duration
+	}{
+		{"ci", 210 * time.Second, 20 * time.Second, 21, func(int) time.Duration { return 900 * time.Millisecond }},
+		{"60s slow start", 60 * time.Second, 6 * time.Second, 21, func(i int) time.Duration { return 1500 * time.Millisecond }},
+		{"60s uneven", 60 * time.Second, 3 * time.Second, 21, func(i int) time.Duration { return time.Duration(400+100*(i%7)) * time.Millisecond }},
+		{"one target", 10 * time.Second, 2 * time.Second, 1, func(int) time.Duration { return 700 * time.Millisecond }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			now := start.Add(c.build)
+			clock := NewClock(start, c.budget, func() time.Time { return now })
+			for i := 0; i < c.runs; i++ {
+				share, fits := clock.Share(c.runs - i)
+				if !fits || share < MinShare {
+					t.Fatalf("run %d: share %v (fits %v) at %v of %v", i, share, fits, now.Sub(start), c.budget)
+				}
+				took := share + c.overhead(i)
+				now = now.Add(took)
+				clock.Ran(share, took)
+			}
+			total := now.Sub(start)
+			if total > c.budget+c.budget/20 || total < c.budget-c.budget/10 {
+				t.Errorf("the command took %v of a %v budget", total, c.budget)
+			}
+		})
+	}
+	start := time.Now()
+	clock := NewClock(start, 5*time.Second, func() time.Time { return start.Add(4 * time.Second) })
+	if share, fits := clock.Share(10); fits || share != MinShare {
+		t.Errorf("10 runs in the last second: share %v, fits %v; want %v and false", share, fits, MinShare)
 	}
 }

@@ -33,6 +33,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"qrlab/internal/fixture"
 )
 
 const (
@@ -214,35 +216,13 @@ type interopEvent struct {
 
 func (e interopEvent) String() string { return e.line }
 
-// syncBuffer collects a child's stderr; the exec package writes to it from
-// its own goroutine while a failing test may read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.buf.Len() > 1<<20 {
-		return len(p), nil
-	}
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type interopPeer struct {
 	name    string // for messages: "wasm generator", "go scanner"
 	key     string // its public key, from the ready line
 	cmd     *exec.Cmd
 	stdin   io.WriteCloser
 	lines   chan string // stdout, one line at a time; closed at EOF
-	stderr  *syncBuffer
+	stderr  *fixture.Buffer
 	exited  chan struct{}
 	waitErr error
 	closed  bool
@@ -274,7 +254,7 @@ func startInteropCmd(t *testing.T, name string, cmd *exec.Cmd) *interopPeer {
 		name:   name,
 		cmd:    cmd,
 		lines:  make(chan string, 64),
-		stderr: &syncBuffer{},
+		stderr: &fixture.Buffer{Limit: 1 << 20},
 		exited: make(chan struct{}),
 	}
 	cmd.Stderr = p.stderr
@@ -810,14 +790,6 @@ func parseQRFields(t *testing.T, who, s string) qrFields {
 	return f
 }
 
-func mustHex(s string) []byte {
-	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
 const (
 	qrKeySpec = "2IZoarIZe3gOMAqdSiFHSAcA15KfOasxueUUNwJI7Ws" // the spec's example key
 	qrKeySDK  = "tMs2dUFaUNY5Z6MVl93eY61kRXxC8Y0toDe6c/cvtzw" // the Rust SDK vector's key
@@ -877,7 +849,7 @@ func TestInteropQR(t *testing.T) {
 	for _, tc := range interopQRCases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			want := mustHex(tc.hex)
+			want := fixture.Hex(tc.hex)
 			fieldsJSON, err := json.Marshal(tc.fields)
 			if err != nil {
 				t.Fatal(err)
@@ -942,7 +914,7 @@ func TestInteropQRWasmRejects(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			b64 := base64.RawStdEncoding.EncodeToString(mustHex(tc.hex))
+			b64 := base64.RawStdEncoding.EncodeToString(fixture.Hex(tc.hex))
 			out, errs, code := runInterop(t, interopDir, ensureWasm(t), "qr.mjs", "decode", b64)
 			if code != 1 || !strings.Contains(errs, tc.wantErr) {
 				t.Errorf("qr.mjs decode: exit %d, stdout %q, stderr %q; want exit 1 with %q", code, out, errs, tc.wantErr)

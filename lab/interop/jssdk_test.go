@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"qrlab/internal/fixture"
 	"qrlab/lab/live"
 	"qrlab/model/variant"
 )
@@ -41,7 +42,7 @@ func ensureJSSDK(t *testing.T) string {
 // startServe runs the lab's server (what simrun serve runs) for the
 // variant on a random loopback port until the test ends, and returns it and
 // its trace.
-func startServe(t *testing.T, variantName string) (*live.Server, *syncBuffer) {
+func startServe(t *testing.T, variantName string) (*live.Server, *fixture.Buffer) {
 	t.Helper()
 	v, err := variant.Load(variantName)
 	if err != nil {
@@ -51,7 +52,7 @@ func startServe(t *testing.T, variantName string) (*live.Server, *syncBuffer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	trace := &syncBuffer{}
+	trace := &fixture.Buffer{}
 	opts := live.Options{Variant: v, SoftCap: -1, HardCap: -1, Auth: live.AuthPublic, Trace: trace}
 	srv, _, err := live.New(opts, "http://"+ln.Addr().String())
 	if err != nil {

@@ -3,6 +3,7 @@ package interop
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -93,6 +94,7 @@ func (p *npmPackage) setup() {
 		defer unlock()
 		// Another test binary may have installed them while we waited.
 		if nodeModulesStale(dir) != "" {
+			announce(openTTY, os.Stderr, fmt.Sprintf("%s: installing the pinned npm packages (npm ci in %s, about 20 s; %s)", p.label, dir, why))
 			ctx, cancel := context.WithTimeout(context.Background(), interopNpmTimeout)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund")
@@ -116,4 +118,41 @@ func (p *npmPackage) setup() {
 	}
 	p.node = node
 	p.note = fmt.Sprintf("node %s; %s", version, note)
+}
+
+// announce tells the person at the terminal that a slow step starts. go
+// test ./... holds a package's output until its tests end, so a line on
+// the test binary's stderr would only show after the wait it announces:
+// the note goes to the controlling terminal when there is one (open), and
+// to fallback otherwise (CI logs, where -v shows it).
+func announce(open func() (io.WriteCloser, error), fallback io.Writer, msg string) {
+	if tty, err := open(); err == nil {
+		fmt.Fprintln(tty, msg)
+		tty.Close()
+		return
+	}
+	fmt.Fprintln(fallback, msg)
+}
+
+// openTTY opens the controlling terminal for writing.
+func openTTY() (io.WriteCloser, error) { return os.OpenFile("/dev/tty", os.O_WRONLY, 0) }
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
+
+// TestAnnounce: the note of a slow install goes to the terminal when there
+// is one (go test ./... would hold it back otherwise) and to the fallback
+// when there is none.
+func TestAnnounce(t *testing.T) {
+	var tty, fallback strings.Builder
+	announce(func() (io.WriteCloser, error) { return nopCloser{&tty}, nil }, &fallback, "installing")
+	if tty.String() != "installing\n" || fallback.String() != "" {
+		t.Errorf("with a terminal: terminal %q, fallback %q", tty.String(), fallback.String())
+	}
+	tty.Reset()
+	announce(func() (io.WriteCloser, error) { return nil, os.ErrNotExist }, &fallback, "installing")
+	if tty.String() != "" || fallback.String() != "installing\n" {
+		t.Errorf("without a terminal: terminal %q, fallback %q", tty.String(), fallback.String())
+	}
 }

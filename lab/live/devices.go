@@ -9,21 +9,22 @@ import (
 	"strings"
 	"time"
 
-	"qrlab/model/homeserver"
 	"qrlab/model/login"
-	"qrlab/model/msg"
+	"qrlab/model/login/logintest"
 	"qrlab/model/oauth"
 	"qrlab/model/qr"
 	"qrlab/model/rendezvous"
 	"qrlab/model/variant"
-	"qrlab/model/wire"
 )
 
 // The device run: the model's two login machines against the server's
 // rendezvous endpoints in real time. Their rendezvous requests go over HTTP
 // to the server under test; their homeserver and provider requests go to the
 // lab's models in process (the probe has no account on the real server),
-// and a scripted user scans, types the check code and consents at once.
+// and a scripted user scans, types the check code and consents at once. The
+// machines, the models and the user are the login harness's (logintest.Env
+// and Person, drawing from crypto/rand); the goroutines, timers and HTTP
+// client are the run's own.
 
 // deviceVariant is the preset whose machines speak a flavour.
 func deviceVariant(f rendezvous.Flavour) string {
@@ -37,8 +38,6 @@ func deviceVariant(f rendezvous.Flavour) string {
 }
 
 const (
-	devUser   = "@alice:lab.example"
-	devDevice = "EXISTING"
 	// devRunLimit bounds one device run.
 	devRunLimit = 60 * time.Second
 	// devGrace is how long the other device gets to end once one did.
@@ -63,15 +62,13 @@ type devKey struct {
 
 // deviceRun is the state of one run.
 type deviceRun struct {
-	p      *prober
-	v      variant.Variant
-	start  time.Time
-	n      *login.NewDevice
-	e      *login.ExistingDevice
-	hs     *homeserver.Server
-	op     *oauth.Server
-	nIsG   bool
-	token  string // E's access token (also sent on its creates when the server requires one)
+	p     *prober
+	v     variant.Variant
+	start time.Time
+	// env holds both machines and the in-process homeserver and provider
+	// (its rendezvous store stays unused: the server under test is that).
+	env    *logintest.Env
+	user   logintest.Person
 	fromPx string // the device preset's create path, as an absolute URL
 	toPx   string // the path under test
 
@@ -80,13 +77,12 @@ type deviceRun struct {
 	dead    map[devKey]bool
 	done    chan struct{}
 
-	shown, typed string
-	asked        bool
-	qrShown      bool
-	consented    bool
-	channels     []string
-	rendezvous   int
-	failedHTTP   []string
+	typed      string
+	qrShown    bool
+	consented  bool
+	channels   []string
+	rendezvous int
+	failedHTTP []string
 }
 
 func (r *deviceRun) now() login.Millis { return login.Millis(time.Since(r.start).Milliseconds()) }
@@ -106,7 +102,7 @@ func (p *prober) devices() {
 		return
 	}
 	r.run()
-	nOut, eOut := r.n.Outcome(), r.e.Outcome()
+	nOut, eOut := r.env.N.Outcome(), r.env.E.Outcome()
 	outcome := func(o login.Outcome) string {
 		if o.Detail == "" {
 			return o.String()
@@ -114,12 +110,12 @@ func (p *prober) devices() {
 		return o.String() + " (" + o.Detail + ")"
 	}
 	obs := fmt.Sprintf("variant %s, %s showed the QR; %d rendezvous requests; messages %s; check code %q typed %q; N %s, E %s",
-		r.v.Name, map[bool]string{true: "N", false: "E"}[r.nIsG], r.rendezvous, strings.Join(r.channels, ","), r.shown, r.typed,
+		r.v.Name, map[bool]string{true: "N", false: "E"}[r.env.NIsG], r.rendezvous, strings.Join(r.channels, ","), r.user.Shown, r.typed,
 		outcome(nOut), outcome(eOut))
 	if len(r.failedHTTP) > 0 {
 		obs += "; unexpected rendezvous answers: " + strings.Join(r.failedHTTP, " | ")
 	}
-	up := r.shown != "" && r.typed == r.shown && r.n.Facts().ChannelUp && r.e.Facts().ChannelUp
+	up := r.user.Shown != "" && r.typed == r.user.Shown && r.env.N.Facts().ChannelUp && r.env.E.Facts().ChannelUp
 	p.add(idUp, specUp, up, obs, "the channel did not come up on both sides with one check code")
 	p.add(idLogin, specLogin, nOut.Success && eOut.Success, obs, "a device did not end in success")
 }
@@ -140,56 +136,25 @@ func (p *prober) newDeviceRun() (*deviceRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &deviceRun{p: p, v: v, start: time.Now(), events: make(chan devEvent, 64), dead: map[devKey]bool{},
-		done: make(chan struct{}), fromPx: p.base + rc.Prefixes[0], toPx: p.prefix}
-	oc, err := v.OAuthConfig()
-	if err != nil {
-		return nil, err
-	}
-	oc.Interval = oauth.Second // the provider is ours: poll it briskly
-	if r.op, err = oauth.New(oc, rand.Reader); err != nil {
-		return nil, err
-	}
-	hc, err := v.HomeserverConfig()
-	if err != nil {
-		return nil, err
-	}
-	if r.hs, err = homeserver.New(hc, r.op); err != nil {
-		return nil, err
-	}
-	alice, err := homeserver.NewIdentity(devUser, rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.hs.AddIdentity(alice); err != nil {
-		return nil, err
-	}
-	r.token = "probe-existing-device-token"
+	token := "probe-existing-device-token"
 	if p.auth != "" {
-		r.token = strings.TrimPrefix(p.auth, "Bearer ")
+		token = strings.TrimPrefix(p.auth, "Bearer ")
 	}
-	r.hs.AddDevice(0, devUser, devDevice, r.token)
-	var sec msg.Secrets
-	copy(sec.CrossSigning.Master[:], alice.Master.Seed())
-	copy(sec.CrossSigning.SelfSigning[:], alice.SelfSigning.Seed())
-	copy(sec.CrossSigning.UserSigning[:], alice.UserSigning.Seed())
-
 	// Whoever may create shows the QR code: the new device when creating
 	// is public, the existing (signed-in) device when it needs a token.
-	r.nIsG = p.auth == ""
-	eIntent, nIntent := qr.Login, qr.Login
-	if !r.nIsG {
-		eIntent, nIntent = qr.Reciprocate, qr.Reciprocate
+	nIntent := qr.Login
+	if p.auth != "" {
+		nIntent = qr.Reciprocate
 	}
-	if r.e, err = login.NewExistingDevice(login.ExistingDeviceConfig{Variant: v, Intent: eIntent, BaseURL: p.base,
-		ServerName: hc.ServerName, AccessToken: r.token, Secrets: sec}, rand.Reader); err != nil {
+	env, err := logintest.NewEnv(v, logintest.Options{NIntent: nIntent, Rand: rand.Reader, BaseURL: p.base, Token: token,
+		OPEdit: func(oc *oauth.Config) { oc.Interval = oauth.Second }}) // the provider is ours: poll it briskly
+	if err != nil {
 		return nil, err
 	}
-	if r.n, err = login.NewNewDevice(login.NewDeviceConfig{Variant: v, Intent: nIntent, RendezvousBaseURL: p.base,
-		ServerNames: map[string]string{hc.ServerName: p.base}}, rand.Reader); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return &deviceRun{p: p, v: v, start: time.Now(), env: env,
+		user:   logintest.NewPerson(logintest.User{}, env.NIsG),
+		events: make(chan devEvent, 64), dead: map[devKey]bool{}, done: make(chan struct{}),
+		fromPx: p.base + rc.Prefixes[0], toPx: p.prefix}, nil
 }
 
 // post queues an input from the run loop itself.
@@ -212,8 +177,8 @@ func (r *deviceRun) run() {
 	limit := time.NewTimer(devRunLimit)
 	defer limit.Stop()
 	var grace <-chan time.Time
-	for !(r.n.State().Terminal() && r.e.State().Terminal()) {
-		if grace == nil && (r.n.State().Terminal() || r.e.State().Terminal()) {
+	for !(r.env.N.State().Terminal() && r.env.E.State().Terminal()) {
+		if grace == nil && (r.env.N.State().Terminal() || r.env.E.State().Terminal()) {
 			if !r.qrShown {
 				return // the other device waits for a QR code that never comes
 			}
@@ -245,9 +210,9 @@ func (r *deviceRun) run() {
 		}
 		var fx []login.Effect
 		if ev.toN {
-			fx = r.n.Step(r.now(), ev.in)
+			fx = r.env.N.Step(r.now(), ev.in)
 		} else {
-			fx = r.e.Step(r.now(), ev.in)
+			fx = r.env.E.Step(r.now(), ev.in)
 		}
 		r.effects(ev.toN, append([]login.Effect(nil), fx...))
 	}
@@ -266,19 +231,6 @@ func (r *deviceRun) effects(toN bool, fx []login.Effect) {
 			r.dead[devKey{toN, f.Timer}] = true
 		case login.EffectShowQR:
 			r.qrShown = true
-			r.post(!toN, login.Input{Kind: login.InputScanned, Data: f.Data})
-		case login.EffectShowCheckCode:
-			r.shown = f.Text
-			r.typeCode()
-		case login.EffectAskCheckCode:
-			r.asked = true
-			r.typeCode()
-		case login.EffectOpenBrowser:
-			r.post(false, login.Input{Kind: login.InputBrowserOpened})
-			r.post(false, login.Input{Kind: login.InputConsent, OK: true})
-			r.consent()
-		case login.EffectAskConfirmAccount:
-			r.post(true, login.Input{Kind: login.InputConfirmAccount, OK: true})
 		case login.EffectChannel:
 			dir := "<"
 			if f.Sealed {
@@ -286,16 +238,24 @@ func (r *deviceRun) effects(toN bool, fx []login.Effect) {
 			}
 			r.channels = append(r.channels, map[bool]string{true: "N", false: "E"}[toN]+dir+f.MsgType)
 		}
+		r.user.React(toN, f, r.react)
 	}
 }
 
-// typeCode types the check code S shows on G, once G asks.
-func (r *deviceRun) typeCode() {
-	if r.shown == "" || !r.asked || r.typed != "" {
-		return
+// react does what the user does at once: the run is in real time, and the
+// user's delays would only slow it down.
+func (r *deviceRun) react(a logintest.Reaction) {
+	switch {
+	case a.Consent:
+		r.consent()
+	case a.In.Kind == login.InputCheckCode:
+		if r.typed == "" { // once
+			r.typed = a.In.Text
+			r.post(a.ToN, a.In)
+		}
+	default:
+		r.post(a.ToN, a.In)
 	}
-	r.typed = r.shown
-	r.post(r.nIsG, login.Input{Kind: login.InputCheckCode, Text: r.shown})
 }
 
 // consent is the user allowing the sign-in at the (in-process) provider,
@@ -304,38 +264,19 @@ func (r *deviceRun) consent() {
 	if r.consented {
 		return
 	}
-	var grant oauth.Grant
-	for _, g := range r.op.Grants() {
-		if g.State == oauth.GrantPending {
-			grant = g
-		}
-	}
-	if grant.UserCode == "" {
+	grant, ok := r.env.PendingGrant()
+	if !ok {
 		return
 	}
 	r.consented = true
-	now := r.now()
-	sess := oauth.Session{UserID: devUser, Browser: "probe"}
-	form := wire.NewHeader("Content-Type", oauth.ContentTypeForm)
-	_, page, _ := r.op.Browse(now, &oauth.Request{Method: "POST", Path: "/" + oauth.PathLink, Header: form,
-		Body: oauth.EncodeForm("code", grant.UserCode)}, sess)
-	r.op.Browse(now, &oauth.Request{Method: "POST", Path: "/" + oauth.PathConsent + page.GrantID, Header: form,
-		Body: oauth.EncodeForm("action", oauth.ActionConsent)}, sess)
+	r.env.Consent(r.now(), grant, oauth.ActionConsent)
 }
 
 // request sends one request of a machine: rendezvous ones over HTTP, the
 // others to the in-process models.
 func (r *deviceRun) request(toN bool, q login.Request) {
-	switch q.Target {
-	case login.TargetHomeserver:
-		resp, _ := r.hs.Handle(r.now(), &oauth.Request{Method: q.Method, Path: q.Path, Header: q.Header, Body: q.Body})
-		r.post(toN, login.Input{Kind: login.InputResponse, ID: q.ID,
-			Response: login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}})
-		return
-	case login.TargetOP:
-		resp, _ := r.op.Handle(r.now(), &oauth.Request{Method: q.Method, Path: q.Path, Header: q.Header, Body: q.Body})
-		r.post(toN, login.Input{Kind: login.InputResponse, ID: q.ID,
-			Response: login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}})
+	if q.Target != login.TargetRendezvous {
+		r.post(toN, login.Input{Kind: login.InputResponse, ID: q.ID, Response: r.env.Route(r.now(), q)})
 		return
 	}
 	r.rendezvous++

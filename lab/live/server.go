@@ -98,7 +98,15 @@ type Options struct {
 	MaxBodyBytes int64
 	// Trace, when set, receives one JSON line per exchange and per sweep
 	// effect, in the simulator's trace event shape.
+	// Trace is written synchronously, under a lock: for a writer that may
+	// be slow or closed (a pipe), use Log instead.
 	Trace io.Writer
+	// Log, when set, receives the same events without ever blocking a
+	// request (see Log); it is used instead of Trace.
+	Log *Log
+	// ShutdownGrace is how long Serve waits for open requests once asked
+	// to stop, before it closes their connections (0: 5 s).
+	ShutdownGrace time.Duration
 	// Now is the wall clock (nil: time.Now).
 	Now func() time.Time
 	// Rand supplies session IDs, codes, tokens and keys (nil: crypto/rand).
@@ -125,6 +133,8 @@ type Server struct {
 	traceMu sync.Mutex
 	trace   io.Writer
 	enc     *json.Encoder
+	log     *Log
+	grace   time.Duration
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -284,20 +294,26 @@ func New(opts Options, base string) (s *Server, warn string, err error) {
 		now:         now,
 		start:       start,
 		trace:       opts.Trace,
+		log:         opts.Log,
+		grace:       opts.ShutdownGrace,
 		stop:        make(chan struct{}),
 		done:        make(chan struct{}),
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}
-	if s.trace != nil {
+	if s.grace <= 0 {
+		s.grace = 5 * time.Second
+	}
+	if s.trace != nil && s.log == nil {
 		s.enc = json.NewEncoder(s.trace)
 	}
 	go s.sweeper()
 	return s, warn, nil
 }
 
-// Close stops the periodic sweeps. The handler keeps answering.
+// Close stops the periodic sweeps. The handler keeps answering. It does not
+// close Options.Log, which the caller owns.
 func (s *Server) Close() {
 	s.stopOnce.Do(func() { close(s.stop) })
 	<-s.done
@@ -343,6 +359,11 @@ func (s *Server) sweeper() {
 
 // event writes one trace line; t_ms counts from the server's start.
 func (s *Server) event(at time.Time, e sim.JSONEvent) {
+	if s.log != nil {
+		e.At = at.Sub(s.start).Milliseconds()
+		s.log.Event(e)
+		return
+	}
 	if s.enc == nil {
 		return
 	}
@@ -581,18 +602,24 @@ func IsLoopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// connStateHook, when set, sees Serve's connections change state (tests).
+var connStateHook func(net.Conn, http.ConnState)
+
 // Serve serves s over HTTP on ln, with bounded header, body and time
-// limits, until ctx ends, then shuts down gracefully within 5 s. It
-// returns the error that ended serving, or the shutdown's ("shutdown:
-// ..."); nil after a clean shutdown. shuttingDown, when set, is called as
-// the shutdown starts.
-func Serve(ctx context.Context, ln net.Listener, s *Server, shuttingDown func()) error {
+// limits, until ctx ends, then shuts down: it stops listening, waits up to
+// Options.ShutdownGrace for open requests, and closes the connections still
+// open after that. A stop asked for through ctx is not an error: Serve
+// returns nil after it, and only the error that ended serving otherwise.
+// note, when set, gets one line as the shutdown starts and one for
+// connections closed without an answer.
+func Serve(ctx context.Context, ln net.Listener, s *Server, note func(string)) error {
 	hs := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+		ConnState:         connStateHook,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -601,13 +628,18 @@ func Serve(ctx context.Context, ln net.Listener, s *Server, shuttingDown func())
 		return err
 	case <-ctx.Done():
 	}
-	if shuttingDown != nil {
-		shuttingDown()
+	if note != nil {
+		note("shutting down")
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), s.grace)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		// The grace is over: close what is still open. The stop was asked
+		// for, so this is no failure.
+		hs.Close()
+		if note != nil {
+			note(fmt.Sprintf("closed the connections still open after %v", s.grace))
+		}
 	}
 	return nil
 }

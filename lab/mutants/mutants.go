@@ -44,7 +44,11 @@ func (p probe) label() string {
 // variantName.
 func (p probe) overrides(variantName string, seed uint64) scenarios.Overrides {
 	runs := 1
-	ov := scenarios.Overrides{Variant: &variantName, Seed: &seed, Runs: &runs, Adversary: &p.adversary}
+	adversary := p.adversary
+	if adversary == "" {
+		adversary = "none" // the same as "", and printable in a replay line
+	}
+	ov := scenarios.Overrides{Variant: &variantName, Seed: &seed, Runs: &runs, Adversary: &adversary}
 	if p.intent != "" {
 		ov.Intent = &p.intent
 	}
@@ -66,24 +70,10 @@ func (p probe) runner(variantName string) (*sim.Runner, error) {
 	return sim.NewRunner(cfg)
 }
 
-// replay is the simrun replay command of one seed of the probe.
+// replay is the simrun replay command of one seed of the probe, in the
+// form every simrun command prints (lab.ReplayArgs).
 func (p probe) replay(variantName string, seed uint64) string {
-	s := fmt.Sprintf("simrun replay --scenario %s --variant %s", p.scenario, variantName)
-	if p.intent != "" {
-		s += " --intent " + p.intent
-	}
-	if p.network != "" {
-		s += " --network " + p.network
-	}
-	adv := p.adversary
-	if adv == "" {
-		adv = "none"
-	}
-	s += " --adversary " + adv
-	if p.swarm {
-		s += " --swarm"
-	}
-	return s + fmt.Sprintf(" --seed %d", seed)
+	return "simrun replay " + lab.ReplayArgs(p.scenario, p.overrides(variantName, seed), seed)
 }
 
 // battery is what each mutant is run against: properties first, then the

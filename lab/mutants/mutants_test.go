@@ -43,3 +43,13 @@ func TestHunt(t *testing.T) {
 		t.Errorf("no expiry without seeds: %+v", r)
 	}
 }
+
+// TestReplayLine: a probe's replay line is lab.ReplayArgs' form, with no
+// adversary written as none and swarm as --swarm=true.
+func TestReplayLine(t *testing.T) {
+	p := probe{scenario: "default", intent: "login", network: "lossy-3g", swarm: true}
+	want := "simrun replay --scenario default --variant mutant/no-expiry --network lossy-3g --intent login --adversary none --swarm=true --seed 9"
+	if got := p.replay("mutant/no-expiry", 9); got != want {
+		t.Fatalf("got  %q\nwant %q", got, want)
+	}
+}

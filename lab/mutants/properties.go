@@ -1,13 +1,13 @@
 package mutants
 
 import (
-	"encoding/json"
 	"fmt"
-	"math/rand/v2"
-	"strings"
+	"slices"
 
+	"qrlab/internal/seeded"
 	"qrlab/model/channel"
 	"qrlab/model/login"
+	"qrlab/model/login/logintest"
 	"qrlab/model/msg"
 	"qrlab/model/qr"
 	"qrlab/model/rendezvous"
@@ -42,20 +42,13 @@ func propertyByName(name string) property {
 	panic("mutants: no property " + name) // programmer error
 }
 
-// stream is a deterministic random source for the properties.
-func stream(seed uint64) *rand.ChaCha8 {
-	var s [32]byte
-	s[0], s[1] = byte(seed), byte(seed>>8)
-	return rand.NewChaCha8(s)
-}
-
 // handshake runs the channel handshake of v's construction.
 func handshake(v variant.Variant, seed uint64) (g, s *channel.Channel, err error) {
 	cc, err := v.ChannelConfig()
 	if err != nil {
 		return nil, nil, err
 	}
-	rnd := stream(seed)
+	rnd := seeded.Stream(seed)
 	gen, err := channel.NewGenerator(cc, rnd)
 	if err != nil {
 		return nil, nil, err
@@ -144,11 +137,11 @@ func propKeysFresh(v variant.Variant) (string, bool, error) {
 	}
 	var gk, sk [2]channel.PublicKey
 	for i := range 2 {
-		g, err := channel.NewGenerator(cc, stream(uint64(10+i)))
+		g, err := channel.NewGenerator(cc, seeded.Stream(uint64(10+i)))
 		if err != nil {
 			return "", true, err
 		}
-		s, err := channel.NewScanner(cc, stream(uint64(20+i)))
+		s, err := channel.NewScanner(cc, seeded.Stream(uint64(20+i)))
 		if err != nil {
 			return "", true, err
 		}
@@ -163,175 +156,100 @@ func propKeysFresh(v variant.Variant) (string, bool, error) {
 	return "", true, nil
 }
 
-// mailbox is a minimal honest JSON rendezvous session for driving one
-// machine in the login properties.
-type mailbox struct {
-	id, data, token string
-	n               int
-}
-
-func (m *mailbox) answer(v variant.Variant, req login.Request) login.Response {
-	js := func(status int, body string) login.Response {
-		return login.Response{Status: status, Body: []byte(body)}
-	}
-	session := strings.Contains(req.Path, "/"+m.id)
-	switch {
-	case req.Method == "GET" && !session:
-		return js(200, `{"create_available":true}`)
-	case req.Method == "POST":
-		return js(200, fmt.Sprintf(`{"id":%q,"sequence_token":%q,"expires_in_ms":120000}`, m.id, m.token))
-	case req.Method == "GET":
-		return js(200, fmt.Sprintf(`{"data":%q,"sequence_token":%q}`, m.data, m.token))
-	case req.Method == "PUT":
-		var b struct {
-			Token string `json:"sequence_token"`
-			Data  string `json:"data"`
-		}
-		if err := json.Unmarshal(req.Body, &b); err != nil || b.Token != m.token {
-			return js(409, `{"errcode":"M_CONCURRENT_WRITE"}`)
-		}
-		m.write(b.Data)
-		return js(200, fmt.Sprintf(`{"sequence_token":%q}`, m.token))
-	case req.Method == "DELETE":
-		return js(200, `{}`)
-	}
-	return js(404, `{"errcode":"M_NOT_FOUND"}`)
-}
-
-func (m *mailbox) write(data string) {
-	m.n++
-	m.data, m.token = data, fmt.Sprintf("tok%d", m.n)
-}
-
-// driver steps one machine against a mailbox, answering its rendezvous
-// requests at once and firing its poll timers on demand.
-type driver struct {
-	v      variant.Variant
-	step   func(login.Millis, login.Input) []login.Effect
-	box    *mailbox
-	now    login.Millis
-	timers []uint64
-	qr     []byte
-	opened []string
-	ended  bool
-	// other is a request for another target, left unanswered.
-	other bool
-}
-
-func (d *driver) feed(in login.Input) {
-	queue := []login.Input{in}
-	for len(queue) > 0 {
-		in := queue[0]
-		queue = queue[1:]
-		d.now += 10
-		for _, f := range d.step(d.now, in) {
-			switch f.Kind {
-			case login.EffectRequest:
-				if f.Request.Target != login.TargetRendezvous {
-					d.other = true
-					continue
-				}
-				if f.Request.Method == "DELETE" {
-					continue
-				}
-				queue = append(queue, login.Input{Kind: login.InputResponse, ID: f.Request.ID, Response: d.box.answer(d.v, f.Request)})
-			case login.EffectSetTimer:
-				d.timers = append(d.timers, f.Timer)
-			case login.EffectShowQR:
-				d.qr = f.Data
-			case login.EffectChannel:
-				if !f.Sealed {
-					d.opened = append(d.opened, f.MsgType)
-				}
-			case login.EffectOutcome:
-				d.ended = true
-			}
-		}
-	}
-}
-
-// poll fires the timers set so far (the poll among them).
-func (d *driver) poll() {
-	ts := d.timers
-	d.timers = nil
-	for _, t := range ts {
-		d.feed(login.Input{Kind: login.InputTimer, ID: t})
-	}
-}
-
-// generator starts a new device showing the QR code (login intent) on a
-// mailbox with session ID id.
-func generator(v variant.Variant, id string) (*driver, error) {
-	n, err := login.NewNewDevice(login.NewDeviceConfig{Variant: v, Intent: qr.Login, RendezvousBaseURL: rendezvous.DefaultBaseURL}, stream(40))
+// generator starts a new device showing the QR code (login intent) alone
+// on a real store of v's rendezvous configuration, and returns its driver,
+// its QR payload, and a hand-played mailbox on the session it made (read
+// once, so that its token is the session's).
+func generator(v variant.Variant) (*logintest.Driver, qr.Payload, *logintest.Mailbox, error) {
+	rc, err := v.RendezvousConfig()
 	if err != nil {
-		return nil, err
+		return nil, qr.Payload{}, nil, err
 	}
-	d := &driver{v: v, step: n.Step, box: &mailbox{id: id, token: "tok0"}}
-	d.feed(login.Input{Kind: login.InputStart})
-	if d.qr == nil {
-		return nil, fmt.Errorf("the new device showed no QR code")
+	rc.BaseURL = logintest.BaseURL
+	box, err := logintest.NewMailbox(rc, seeded.Stream(39))
+	if err != nil {
+		return nil, qr.Payload{}, nil, err
 	}
-	return d, nil
+	n, err := login.NewNewDevice(login.NewDeviceConfig{Variant: v, Intent: qr.Login, RendezvousBaseURL: logintest.BaseURL}, seeded.Stream(40))
+	if err != nil {
+		return nil, qr.Payload{}, nil, err
+	}
+	d := &logintest.Driver{M: n, Store: box.Store, Tick: 10}
+	d.Feed(login.Input{Kind: login.InputStart})
+	p, err := qr.Decode(d.QR)
+	if err != nil {
+		return nil, qr.Payload{}, nil, fmt.Errorf("the new device showed no QR code: %w", err)
+	}
+	box.ID, box.Path = p.RendezvousID, box.Prefix+"/"+p.RendezvousID
+	if st, _ := box.Read(); st != 200 {
+		return nil, qr.Payload{}, nil, fmt.Errorf("reading the new device's session answered %d", st)
+	}
+	return d, p, box, nil
 }
 
+// jsonFlavour: the login properties play the other side through a
+// logintest.Mailbox, which speaks the sequence-token flavours with writes to
+// the session's own URL, and find the session by the ID the QR code names.
 func jsonFlavour(v variant.Variant) bool {
 	rc, err := v.RendezvousConfig()
 	return err == nil && rc.Flavour != rendezvous.FlavourETag && !v.Rendezvous.PutTxnID && v.QRFormat() != qr.Format2024
 }
 
 // propSpliceRejected: a LoginInitiate that the design's own scanner wrote
-// in another rendezvous session (same G key, same sequence token, another
+// in another rendezvous session of the same store (same G key, another
 // session ID), copied into this one, must not open. Only for designs with
-// the 2026 session binding.
+// the 2026 session binding. Both sessions hold the empty payload when the
+// scanner reads, so under counter and content-hash tokens the two binding
+// AADs differ in the session ID alone; a digest token differs too.
 func propSpliceRejected(v variant.Variant) (string, bool, error) {
 	if !v.Channel.AADBinding || !jsonFlavour(v) {
 		return "", false, nil
 	}
-	g, err := generator(v, "SESSIONA")
+	g, p, box, err := generator(v)
 	if err != nil {
 		return "", true, err
 	}
-	p, err := qr.Decode(g.qr)
+	// The other session, made by hand on the same store.
+	other := &logintest.Mailbox{Store: box.Store, Prefix: box.Prefix, Now: g.Now}
+	if err := other.Create(); err != nil {
+		return "", true, err
+	}
+	p.RendezvousID = other.ID
+	spliced, err := p.Marshal()
 	if err != nil {
 		return "", true, err
 	}
-	p.RendezvousID = "SESSIONB"
-	other, err := p.Marshal()
+	e, err := login.NewExistingDevice(login.ExistingDeviceConfig{Variant: v, Intent: qr.Login, BaseURL: logintest.BaseURL,
+		ServerName: "matrix.example.org", AccessToken: "token"}, seeded.Stream(41))
 	if err != nil {
 		return "", true, err
 	}
-	e, err := login.NewExistingDevice(login.ExistingDeviceConfig{Variant: v, Intent: qr.Login, BaseURL: rendezvous.DefaultBaseURL,
-		ServerName: "matrix.example.org", AccessToken: "token"}, stream(41))
-	if err != nil {
-		return "", true, err
+	s := &logintest.Driver{M: e, Store: box.Store, Token: "token", Now: g.Now, Tick: 10}
+	s.Feed(login.Input{Kind: login.InputStart})
+	s.Feed(login.Input{Kind: login.InputScanned, Data: spliced})
+	other.Now, box.Now = s.Now, s.Now
+	st, initiate := other.Read()
+	if st != 200 || initiate == "" {
+		return "", true, fmt.Errorf("the scanner wrote no LoginInitiate (read answered %d)", st)
 	}
-	s := &driver{v: v, step: e.Step, box: &mailbox{id: "SESSIONB", token: g.box.token}}
-	s.feed(login.Input{Kind: login.InputStart})
-	s.feed(login.Input{Kind: login.InputScanned, Data: other})
-	if s.box.n != 1 {
-		return "", true, fmt.Errorf("the scanner wrote no LoginInitiate")
+	if st := box.Write(initiate); st != 200 {
+		return "", true, fmt.Errorf("copying the LoginInitiate answered %d", st)
 	}
-	g.box.write(s.box.data)
-	g.poll()
-	for _, o := range g.opened {
-		if o == "LoginInitiate" {
-			return "G opened a LoginInitiate written in another rendezvous session (no session binding)", true, nil
-		}
+	g.FireAll()
+	if slices.Contains(g.Opened, "LoginInitiate") {
+		return "G opened a LoginInitiate written in another rendezvous session (no session binding)", true, nil
 	}
 	return "", true, nil
 }
 
 // propUnexpectedEnds: a well-formed message out of place (m.login.success
-// while the new device waits for m.login.protocols) ends the login.
+// while the new device waits for m.login.protocols) ends the login. The
+// scanning side is played by hand through a mailbox on the session.
 func propUnexpectedEnds(v variant.Variant) (string, bool, error) {
 	if !jsonFlavour(v) {
 		return "", false, nil
 	}
-	g, err := generator(v, "SESSIONA")
-	if err != nil {
-		return "", true, err
-	}
-	p, err := qr.Decode(g.qr)
+	g, p, box, err := generator(v)
 	if err != nil {
 		return "", true, err
 	}
@@ -339,49 +257,49 @@ func propUnexpectedEnds(v variant.Variant) (string, bool, error) {
 	if err != nil {
 		return "", true, err
 	}
-	aad := func() []byte {
+	// aad is the binding of a payload written over token (none without
+	// the 2026 binding).
+	aad := func(token string) []byte {
 		if !v.Channel.AADBinding || v.Mutations.Has(variant.MutNoAADBinding) {
 			return nil
 		}
-		b, _ := channel.BindingAAD(v.AADLayout(), p.BaseURL, p.RendezvousID, g.box.token)
+		b, _ := channel.BindingAAD(v.AADLayout(), p.BaseURL, p.RendezvousID, token)
 		return b
 	}
-	ch, init, err := channel.Initiate(cc, channel.PublicKey(p.Key), []byte(channel.LoginInitiate), aad(), stream(42))
+	ch, init, err := channel.Initiate(cc, channel.PublicKey(p.Key), []byte(channel.LoginInitiate), aad(box.Token), seeded.Stream(42))
 	if err != nil {
 		return "", true, err
 	}
-	g.box.write(init)
-	before := g.box.token
-	g.poll() // G opens LoginInitiate and writes LoginOk
-	if g.box.token == before || g.ended {
-		return "", true, fmt.Errorf("the new device did not answer LoginInitiate (opened %v)", g.opened)
+	box.Now = g.Now
+	if st := box.Write(init); st != 200 {
+		return "", true, fmt.Errorf("writing LoginInitiate answered %d", st)
 	}
-	sealAAD := aad()
-	var openAAD []byte
-	if sealAAD != nil {
-		openAAD, _ = channel.BindingAAD(v.AADLayout(), p.BaseURL, p.RendezvousID, before)
+	before := box.Token
+	g.FireAll() // G opens LoginInitiate and writes LoginOk
+	box.Now = g.Now
+	_, ok := box.Read()
+	if box.Token == before || g.Ended {
+		return "", true, fmt.Errorf("the new device did not answer LoginInitiate (opened %v)", g.Opened)
 	}
-	if _, err := ch.Open(g.box.data, openAAD); err != nil {
+	if _, err := ch.Open(ok, aad(before)); err != nil {
 		return "", true, fmt.Errorf("LoginOk: %v", err)
 	}
 	pt, err := msg.Encode(msg.Success{})
 	if err != nil {
 		return "", true, err
 	}
-	out, err := ch.Seal(pt, sealAAD)
+	out, err := ch.Seal(pt, aad(box.Token))
 	if err != nil {
 		return "", true, err
 	}
-	g.box.write(out)
-	g.poll()
-	opened := false
-	for _, o := range g.opened {
-		opened = opened || o == msg.TypeSuccess
+	if st := box.Write(out); st != 200 {
+		return "", true, fmt.Errorf("writing the out-of-place message answered %d", st)
 	}
-	if !opened {
-		return "", true, fmt.Errorf("the new device never opened the out-of-place message (opened %v)", g.opened)
+	g.FireAll()
+	if !slices.Contains(g.Opened, msg.TypeSuccess) {
+		return "", true, fmt.Errorf("the new device never opened the out-of-place message (opened %v)", g.Opened)
 	}
-	if !g.ended {
+	if !g.Ended {
 		return "the new device opened m.login.success while waiting for m.login.protocols and carried on", true, nil
 	}
 	return "", true, nil

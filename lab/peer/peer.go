@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 
+	"qrlab/lab"
 	"qrlab/model/channel"
 )
 
@@ -74,7 +75,7 @@ func errorEvent(format string, args ...any) Event {
 func (p *Peer) Handle(line []byte) Event {
 	var op Op
 	if err := json.Unmarshal(line, &op); err != nil {
-		return errorEvent("input is not a JSON object: %v", err)
+		return errorEvent("%s", inputError(err))
 	}
 	var aad []byte
 	if op.AAD != "" {
@@ -142,6 +143,10 @@ func (p *Peer) Handle(line []byte) Event {
 	}
 	return errorEvent("unknown op %q (want establish, receive, send or check_code)", op.Op)
 }
+
+// inputError says what is wrong with an input line in the terms of its
+// JSON, never the Go types it is read into.
+func inputError(err error) string { return lab.JSONError("input", err) }
 
 // trimPad drops base64 padding so padded and unpadded input both decode.
 func trimPad(s string) string {

@@ -2,9 +2,10 @@ package peer
 
 import (
 	"encoding/json"
-	"math/rand/v2"
+	"strings"
 	"testing"
 
+	"qrlab/internal/seeded"
 	"qrlab/model/channel"
 )
 
@@ -25,11 +26,11 @@ func TestPeersTalk(t *testing.T) {
 				t.Fatal(err)
 			}
 			cfg := channel.DefaultConfig(c)
-			g, gpub, err := New(cfg, channel.RoleGenerator, rand.NewChaCha8([32]byte{1}))
+			g, gpub, err := New(cfg, channel.RoleGenerator, seeded.Key(1))
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, _, err := New(cfg, channel.RoleScanner, rand.NewChaCha8([32]byte{2}))
+			s, _, err := New(cfg, channel.RoleScanner, seeded.Key(2))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -55,5 +56,32 @@ func TestPeersTalk(t *testing.T) {
 				t.Fatalf("bad line: %+v", r)
 			}
 		})
+	}
+}
+
+// TestInputErrors: a line that is not an op gets an error event in the
+// terms of its JSON (the field and the kind of value it takes), naming no
+// Go type.
+func TestInputErrors(t *testing.T) {
+	p, _, err := New(channel.DefaultConfig(channel.HPKESpec), channel.RoleGenerator, seeded.Key(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line, want := range map[string]string{
+		`{"op":5}`:                     `field "op" must be a string, not a number`,
+		`{"op":"send","plaintext":{}}`: `field "plaintext" must be a string, not an object`,
+		`[1]`:                          `input must be a JSON object, not an array`,
+		`"s"`:                          `input must be a JSON object, not a string`,
+		`nope`:                         `input is not JSON: invalid character`,
+	} {
+		ev := p.Handle([]byte(line))
+		if ev.Event != "error" || !strings.HasPrefix(ev.Error, want) {
+			t.Errorf("%s: %+v, want an error starting %q", line, ev, want)
+		}
+		for _, goWord := range []string{"Go ", "peer.", "struct", "Op."} {
+			if strings.Contains(ev.Error, goWord) {
+				t.Errorf("%s: error %q names a Go type (%q)", line, ev.Error, goWord)
+			}
+		}
 	}
 }

@@ -17,6 +17,7 @@ const (
 	PathWhoami               = "/_matrix/client/v3/account/whoami"
 	PathDevicesPrefix        = "/_matrix/client/v3/devices/"
 	PathKeysUpload           = "/_matrix/client/v3/keys/upload"
+	PathKeysQuery            = "/_matrix/client/v3/keys/query"
 )
 
 // DeviceURL returns the URL of GET /devices/{deviceId} on the homeserver at
@@ -129,6 +130,15 @@ func (h *Server) HandleAppend(now Millis, req *Request, fx []Effect) (Response, 
 			return resp, fx
 		}
 		return h.keysUpload(now, ref, req.Body, fx)
+	case PathKeysQuery:
+		if req.Method != "POST" {
+			return fixed(405, bodyMethodNotAllowed), fx
+		}
+		_, resp, ok, fx := h.authenticate(now, req, query, fx)
+		if !ok {
+			return resp, fx
+		}
+		return h.keysQuery(req.Body), fx
 	}
 	if seg, ok := strings.CutPrefix(path, PathDevicesPrefix); ok && seg != "" && !strings.Contains(seg, "/") {
 		if !get {

@@ -88,177 +88,194 @@ func errcodeOf(r Response) string {
 	return e.Errcode
 }
 
+// keysUploadCase is one keys upload: its body, whether the server checks
+// signatures leniently, and the answer and cross-signing it must give.
+type keysUploadCase struct {
+	name        string
+	lenient     bool // StrictSignatures off
+	body        func(t *testing.T, e *keysEnv) []byte
+	status      int
+	errcode     string
+	crossSigned bool
+}
+
+// keysUploadSignatures: who signed the device keys, and how.
+var keysUploadSignatures = []keysUploadCase{
+	{
+		name:        "self-signed and cross-signed by the user's self-signing key",
+		body:        func(t *testing.T, e *keysEnv) []byte { return KeysUploadBody(e.dev.Signed(e.alice.SelfSigning)) },
+		status:      200,
+		crossSigned: true,
+	},
+	{
+		name:   "self-signed only",
+		body:   func(t *testing.T, e *keysEnv) []byte { return KeysUploadBody(e.dev.Signed(nil)) },
+		status: 200,
+	},
+	{
+		name: "wrong self-signature (made by another key)",
+		body: func(t *testing.T, e *keysEnv) []byte {
+			v := e.dev.Object()
+			_ = Sign(&v, aliceID, e.dev.KeyID(), e.other)
+			_ = Sign(&v, aliceID, e.alice.SelfSigning.KeyID(), e.alice.SelfSigning)
+			return KeysUploadBody(canonicaljson.Append(nil, &v))
+		},
+		status: 400, errcode: ErrcodeInvalidSignature,
+	},
+	{
+		name: "wrong cross-signature (another key under the self-signing key's ID)",
+		body: func(t *testing.T, e *keysEnv) []byte {
+			v := e.dev.Object()
+			_ = Sign(&v, aliceID, e.dev.KeyID(), e.dev.Ed25519)
+			_ = Sign(&v, aliceID, e.alice.SelfSigning.KeyID(), e.other)
+			return KeysUploadBody(canonicaljson.Append(nil, &v))
+		},
+		status: 400, errcode: ErrcodeInvalidSignature,
+	},
+	{
+		name:    "wrong cross-signature, lenient server: stored, but not cross-signed",
+		lenient: true,
+		body: func(t *testing.T, e *keysEnv) []byte {
+			v := e.dev.Object()
+			_ = Sign(&v, aliceID, e.dev.KeyID(), e.dev.Ed25519)
+			_ = Sign(&v, aliceID, e.alice.SelfSigning.KeyID(), e.other)
+			return KeysUploadBody(canonicaljson.Append(nil, &v))
+		},
+		status: 200,
+	},
+	{
+		name: "signed by another user's self-signing key, filed under the uploader",
+		body: func(t *testing.T, e *keysEnv) []byte {
+			return KeysUploadBody(e.dev.Signed(e.mallory.SelfSigning))
+		},
+		status: 400, errcode: ErrcodeInvalidSignature,
+	},
+	{
+		name: "signed by another user's self-signing key, filed under that user",
+		body: func(t *testing.T, e *keysEnv) []byte {
+			v := e.dev.Object()
+			_ = Sign(&v, aliceID, e.dev.KeyID(), e.dev.Ed25519)
+			_ = Sign(&v, malloryID, e.mallory.SelfSigning.KeyID(), e.mallory.SelfSigning)
+			return KeysUploadBody(canonicaljson.Append(nil, &v))
+		},
+		status: 200, // other users' signatures are stored, and count for nothing
+	},
+	{
+		name:    "signed by another user's key, lenient server",
+		lenient: true,
+		body: func(t *testing.T, e *keysEnv) []byte {
+			return KeysUploadBody(e.dev.Signed(e.mallory.SelfSigning))
+		},
+		status: 200,
+	},
+}
+
+// keysUploadTampering: the signed object changed after signing.
+var keysUploadTampering = []keysUploadCase{
+	{
+		name: "Curve25519 key replaced after signing",
+		body: func(t *testing.T, e *keysEnv) []byte {
+			return KeysUploadBody(edit(t, e.dev.Signed(e.alice.SelfSigning), func(v *canonicaljson.Value) {
+				ks, _ := v.Get("keys")
+				ks.Set("curve25519:"+newDevice, canonicaljson.StringValue(Base64.EncodeToString(make([]byte, 32))))
+			}))
+		},
+		status: 400, errcode: ErrcodeInvalidSignature,
+	},
+	{
+		name: "Ed25519 key replaced after signing",
+		body: func(t *testing.T, e *keysEnv) []byte {
+			return KeysUploadBody(edit(t, e.dev.Signed(e.alice.SelfSigning), func(v *canonicaljson.Value) {
+				ks, _ := v.Get("keys")
+				ks.Set("ed25519:"+newDevice, canonicaljson.StringValue(e.other.PublicBase64()))
+			}))
+		},
+		status: 400, errcode: ErrcodeInvalidSignature,
+	},
+	{
+		name: "algorithms changed after signing",
+		body: func(t *testing.T, e *keysEnv) []byte {
+			return KeysUploadBody(edit(t, e.dev.Signed(e.alice.SelfSigning), func(v *canonicaljson.Value) {
+				v.Set("algorithms", canonicaljson.Value{Kind: canonicaljson.Array})
+			}))
+		},
+		status: 400, errcode: ErrcodeInvalidSignature,
+	},
+	{
+		name: "unsigned data added after signing (not covered)",
+		body: func(t *testing.T, e *keysEnv) []byte {
+			return KeysUploadBody(edit(t, e.dev.Signed(e.alice.SelfSigning), func(v *canonicaljson.Value) {
+				v.Set("unsigned", canonicaljson.Value{Kind: canonicaljson.Object, Obj: []canonicaljson.Member{{Key: "device_display_name", Value: canonicaljson.StringValue("Phone")}}})
+			}))
+		},
+		status: 200, crossSigned: true,
+	},
+}
+
+// keysUploadMalformed: the wrong IDs, no signatures, bad JSON, no device
+// keys.
+var keysUploadMalformed = []keysUploadCase{
+	{
+		name: "another user's device ID",
+		body: func(t *testing.T, e *keysEnv) []byte {
+			d, _ := NewDeviceKeys(aliceID, "OTHERDEVICE", seeded.Stream(5))
+			return KeysUploadBody(d.Signed(e.alice.SelfSigning))
+		},
+		status: 400, errcode: ErrcodeInvalidParam,
+	},
+	{
+		name: "another user ID",
+		body: func(t *testing.T, e *keysEnv) []byte {
+			d, _ := NewDeviceKeys(malloryID, newDevice, seeded.Stream(5))
+			return KeysUploadBody(d.Signed(e.mallory.SelfSigning))
+		},
+		status: 400, errcode: ErrcodeInvalidParam,
+	},
+	{
+		name: "no signatures",
+		body: func(t *testing.T, e *keysEnv) []byte {
+			v := e.dev.Object()
+			return KeysUploadBody(canonicaljson.Append(nil, &v))
+		},
+		status: 400, errcode: ErrcodeMissingParam,
+	},
+	{
+		name:   "not JSON",
+		body:   func(t *testing.T, e *keysEnv) []byte { return []byte(`{"device_keys":`) },
+		status: 400, errcode: ErrcodeNotJSON,
+	},
+	{
+		name:   "device_keys not an object",
+		body:   func(t *testing.T, e *keysEnv) []byte { return []byte(`{"device_keys":[]}`) },
+		status: 400, errcode: ErrcodeBadJSON,
+	},
+	{
+		name: "one-time keys only",
+		body: func(t *testing.T, e *keysEnv) []byte {
+			return []byte(`{"one_time_keys":{"signed_curve25519:AAAAAQ":{"key":"x"},"signed_curve25519:AAAAAg":{"key":"y"}}}`)
+		},
+		status: 200,
+	},
+}
+
 func TestKeysUpload(t *testing.T) {
-	cases := []struct {
-		name        string
-		lenient     bool // StrictSignatures off
-		body        func(t *testing.T, e *keysEnv) []byte
-		status      int
-		errcode     string
-		crossSigned bool
-	}{
-		{
-			name:        "self-signed and cross-signed by the user's self-signing key",
-			body:        func(t *testing.T, e *keysEnv) []byte { return KeysUploadBody(e.dev.Signed(e.alice.SelfSigning)) },
-			status:      200,
-			crossSigned: true,
-		},
-		{
-			name:   "self-signed only",
-			body:   func(t *testing.T, e *keysEnv) []byte { return KeysUploadBody(e.dev.Signed(nil)) },
-			status: 200,
-		},
-		{
-			name: "wrong self-signature (made by another key)",
-			body: func(t *testing.T, e *keysEnv) []byte {
-				v := e.dev.Object()
-				_ = Sign(&v, aliceID, e.dev.KeyID(), e.other)
-				_ = Sign(&v, aliceID, e.alice.SelfSigning.KeyID(), e.alice.SelfSigning)
-				return KeysUploadBody(canonicaljson.Append(nil, &v))
-			},
-			status: 400, errcode: ErrcodeInvalidSignature,
-		},
-		{
-			name: "wrong cross-signature (another key under the self-signing key's ID)",
-			body: func(t *testing.T, e *keysEnv) []byte {
-				v := e.dev.Object()
-				_ = Sign(&v, aliceID, e.dev.KeyID(), e.dev.Ed25519)
-				_ = Sign(&v, aliceID, e.alice.SelfSigning.KeyID(), e.other)
-				return KeysUploadBody(canonicaljson.Append(nil, &v))
-			},
-			status: 400, errcode: ErrcodeInvalidSignature,
-		},
-		{
-			name:    "wrong cross-signature, lenient server: stored, but not cross-signed",
-			lenient: true,
-			body: func(t *testing.T, e *keysEnv) []byte {
-				v := e.dev.Object()
-				_ = Sign(&v, aliceID, e.dev.KeyID(), e.dev.Ed25519)
-				_ = Sign(&v, aliceID, e.alice.SelfSigning.KeyID(), e.other)
-				return KeysUploadBody(canonicaljson.Append(nil, &v))
-			},
-			status: 200,
-		},
-		{
-			name: "signed by another user's self-signing key, filed under the uploader",
-			body: func(t *testing.T, e *keysEnv) []byte {
-				return KeysUploadBody(e.dev.Signed(e.mallory.SelfSigning))
-			},
-			status: 400, errcode: ErrcodeInvalidSignature,
-		},
-		{
-			name: "signed by another user's self-signing key, filed under that user",
-			body: func(t *testing.T, e *keysEnv) []byte {
-				v := e.dev.Object()
-				_ = Sign(&v, aliceID, e.dev.KeyID(), e.dev.Ed25519)
-				_ = Sign(&v, malloryID, e.mallory.SelfSigning.KeyID(), e.mallory.SelfSigning)
-				return KeysUploadBody(canonicaljson.Append(nil, &v))
-			},
-			status: 200, // other users' signatures are stored, and count for nothing
-		},
-		{
-			name:    "signed by another user's key, lenient server",
-			lenient: true,
-			body: func(t *testing.T, e *keysEnv) []byte {
-				return KeysUploadBody(e.dev.Signed(e.mallory.SelfSigning))
-			},
-			status: 200,
-		},
-		{
-			name: "Curve25519 key replaced after signing",
-			body: func(t *testing.T, e *keysEnv) []byte {
-				return KeysUploadBody(edit(t, e.dev.Signed(e.alice.SelfSigning), func(v *canonicaljson.Value) {
-					ks, _ := v.Get("keys")
-					ks.Set("curve25519:"+newDevice, canonicaljson.StringValue(Base64.EncodeToString(make([]byte, 32))))
-				}))
-			},
-			status: 400, errcode: ErrcodeInvalidSignature,
-		},
-		{
-			name: "Ed25519 key replaced after signing",
-			body: func(t *testing.T, e *keysEnv) []byte {
-				return KeysUploadBody(edit(t, e.dev.Signed(e.alice.SelfSigning), func(v *canonicaljson.Value) {
-					ks, _ := v.Get("keys")
-					ks.Set("ed25519:"+newDevice, canonicaljson.StringValue(e.other.PublicBase64()))
-				}))
-			},
-			status: 400, errcode: ErrcodeInvalidSignature,
-		},
-		{
-			name: "algorithms changed after signing",
-			body: func(t *testing.T, e *keysEnv) []byte {
-				return KeysUploadBody(edit(t, e.dev.Signed(e.alice.SelfSigning), func(v *canonicaljson.Value) {
-					v.Set("algorithms", canonicaljson.Value{Kind: canonicaljson.Array})
-				}))
-			},
-			status: 400, errcode: ErrcodeInvalidSignature,
-		},
-		{
-			name: "unsigned data added after signing (not covered)",
-			body: func(t *testing.T, e *keysEnv) []byte {
-				return KeysUploadBody(edit(t, e.dev.Signed(e.alice.SelfSigning), func(v *canonicaljson.Value) {
-					v.Set("unsigned", canonicaljson.Value{Kind: canonicaljson.Object, Obj: []canonicaljson.Member{{Key: "device_display_name", Value: canonicaljson.StringValue("Phone")}}})
-				}))
-			},
-			status: 200, crossSigned: true,
-		},
-		{
-			name: "another user's device ID",
-			body: func(t *testing.T, e *keysEnv) []byte {
-				d, _ := NewDeviceKeys(aliceID, "OTHERDEVICE", seeded.Stream(5))
-				return KeysUploadBody(d.Signed(e.alice.SelfSigning))
-			},
-			status: 400, errcode: ErrcodeInvalidParam,
-		},
-		{
-			name: "another user ID",
-			body: func(t *testing.T, e *keysEnv) []byte {
-				d, _ := NewDeviceKeys(malloryID, newDevice, seeded.Stream(5))
-				return KeysUploadBody(d.Signed(e.mallory.SelfSigning))
-			},
-			status: 400, errcode: ErrcodeInvalidParam,
-		},
-		{
-			name: "no signatures",
-			body: func(t *testing.T, e *keysEnv) []byte {
-				v := e.dev.Object()
-				return KeysUploadBody(canonicaljson.Append(nil, &v))
-			},
-			status: 400, errcode: ErrcodeMissingParam,
-		},
-		{
-			name:   "not JSON",
-			body:   func(t *testing.T, e *keysEnv) []byte { return []byte(`{"device_keys":`) },
-			status: 400, errcode: ErrcodeNotJSON,
-		},
-		{
-			name:   "device_keys not an object",
-			body:   func(t *testing.T, e *keysEnv) []byte { return []byte(`{"device_keys":[]}`) },
-			status: 400, errcode: ErrcodeBadJSON,
-		},
-		{
-			name: "one-time keys only",
-			body: func(t *testing.T, e *keysEnv) []byte {
-				return []byte(`{"one_time_keys":{"signed_curve25519:AAAAAQ":{"key":"x"},"signed_curve25519:AAAAAg":{"key":"y"}}}`)
-			},
-			status: 200,
-		},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			e := newKeysEnv(t, !tc.lenient)
-			r := e.upload(tc.body(t, e))
-			if r.Status != tc.status || errcodeOf(r) != tc.errcode {
-				t.Fatalf("got %d %s, want %d %s", r.Status, r.Body, tc.status, tc.errcode)
-			}
-			if got := e.hs.CrossSigned(aliceID, newDevice); got != tc.crossSigned {
-				t.Errorf("cross-signed %v, want %v (%v)", got, tc.crossSigned, e.hs.VerifyDevice(aliceID, newDevice))
-			}
-			_, stored := e.hs.DeviceKeysJSON(aliceID, newDevice)
-			if want := tc.status == 200 && tc.name != "one-time keys only"; stored != want {
-				t.Errorf("device keys stored %v, want %v", stored, want)
-			}
-		})
+	for _, cases := range [][]keysUploadCase{keysUploadSignatures, keysUploadTampering, keysUploadMalformed} {
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				e := newKeysEnv(t, !tc.lenient)
+				r := e.upload(tc.body(t, e))
+				if r.Status != tc.status || errcodeOf(r) != tc.errcode {
+					t.Fatalf("got %d %s, want %d %s", r.Status, r.Body, tc.status, tc.errcode)
+				}
+				if got := e.hs.CrossSigned(aliceID, newDevice); got != tc.crossSigned {
+					t.Errorf("cross-signed %v, want %v (%v)", got, tc.crossSigned, e.hs.VerifyDevice(aliceID, newDevice))
+				}
+				_, stored := e.hs.DeviceKeysJSON(aliceID, newDevice)
+				if want := tc.status == 200 && tc.name != "one-time keys only"; stored != want {
+					t.Errorf("device keys stored %v, want %v", stored, want)
+				}
+			})
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package login
 
 import (
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -919,4 +920,33 @@ func pathOf(u string) string { return wire.PathOf(u) }
 func originOf(u string) string {
 	p := pathOf(u)
 	return strings.TrimSuffix(u[:len(u)-len(p)], "/")
+}
+
+// proofLabel starts the bytes a proof of possession signs
+// (flow.proof_of_possession, the lab's design alternative).
+const proofLabel = "QRLAB_QR_CODE_LOGIN_PROOF_OF_POSSESSION"
+
+// proofBinding is what the new device signs with its Ed25519 device key
+// for a proof of possession, and the existing device verifies: SHA-256 of
+// the label, the generator's and the scanner's channel public keys (the
+// keys the check code is made from, fresh for each channel), the
+// rendezvous session URL and the device ID, each string preceded by its
+// two-byte big-endian length. A proof made on another channel or session,
+// or for another device ID, does not verify here.
+func (c *core) proofBinding(deviceID string) []byte {
+	var g, s channel.PublicKey
+	if c.ch != nil {
+		g, s = c.ch.PublicKey(), c.ch.PeerKey()
+		if c.role == channel.RoleScanner {
+			g, s = s, g
+		}
+	}
+	h := sha256.New()
+	b := make([]byte, 0, 2*len(proofLabel)+len(c.sessURL)+len(deviceID)+2*channel.KeySize)
+	for _, part := range []string{proofLabel, string(g[:]), string(s[:]), c.sessURL, deviceID} {
+		b = append(b, byte(len(part)>>8), byte(len(part)))
+		b = append(b, part...)
+	}
+	h.Write(b)
+	return h.Sum(nil)
 }

@@ -126,12 +126,30 @@
 // the browser step is pending or after it sends
 // unable_to_open_verification_uri (2026) or user_cancelled (2024).
 //
+// Two optional defences (MSC4108 5706fd4's security considerations), off in
+// every preset. The open_verification_uri knob (https, https-same-host)
+// checks the URI once the device ID is free, before anything opens; with
+// https-same-host E first reads the provider's issuer from the homeserver's
+// auth metadata (fetching-issuer). A refused URI ends the login with
+// unable_to_open_verification_uri (user_cancelled in 2024). The
+// proof_of_possession knob (ed25519-channel, the lab's design) changes the
+// end: N, holding its token (and whoami's account), uploads its self-signed
+// device keys (publishing-keys) and sends io.qrlab.login.proof_of_possession
+// in place of m.login.success (sending-proof): an Ed25519 signature by its
+// device key over SHA-256 of a label, G's and S's channel keys, the session
+// URL and the device ID; once the device appeared, E asks whoami and POST
+// /keys/query (querying-keys) and seals the secrets only if the signature
+// verifies with the listed ed25519 key, else proof_of_possession_failed
+// (sent as device_not_found). N's second upload after the secrets adds the
+// self-signing signature.
+//
 // # The secrets rule
 //
 // ExistingDevice seals m.login.secrets only when (a) the check code was
 // typed correctly on G: on E itself when E is G, and when N is G, N sends
 // m.login.protocol only after its user typed the code; (b) the device check
-// answered 404; (c) m.login.success arrived; (d) the device appeared. Facts
+// answered 404; (c) m.login.success arrived; (d) the device appeared; (e)
+// with proof_of_possession, the proof verified. Facts
 // exposes these for monitors.
 //
 // # Ending
@@ -141,7 +159,7 @@
 // received from the peer) or a local one (timeout, rendezvous_expired,
 // channel_integrity, check_code_mismatch, write_conflict, http_error,
 // invalid_qr, discovery_failed, key_upload_failed, whoami_mismatch,
-// rendezvous_unavailable). An undecodable or
+// rendezvous_unavailable, proof_of_possession_failed). An undecodable or
 // out-of-place message is answered with unexpected_message_received, unless
 // the unexpected_message knob keeps the device silent (new-device-only, the
 // Rust SDK: only the new device answers, and only a well-formed message;

@@ -1,8 +1,10 @@
 package login
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 
 	"qrlab/model/channel"
@@ -11,6 +13,7 @@ import (
 	"qrlab/model/qr"
 	"qrlab/model/variant"
 	"qrlab/model/wire"
+	"qrlab/model/wire/canonicaljson"
 )
 
 // ExistingDeviceConfig is what the signed-in device holds.
@@ -46,6 +49,18 @@ type ExistingDevice struct {
 	gotSuccess  bool
 	sealSecrets bool
 	acked       bool
+	// providerHost is the host of the provider's issuer, read from the
+	// homeserver's auth metadata when the open_verification_uri knob is
+	// https-same-host; issuerAsked once that request went out.
+	providerHost string
+	issuerAsked  bool
+	// proof is the new device's proof of possession
+	// (flow.proof_of_possession), proofOK once it verified; keysStep
+	// counts the requests of its check (whoami, then keys/query).
+	proof    msg.ProofOfPossession
+	proofOK  bool
+	keysStep int
+	userID   string
 }
 
 // NewExistingDevice makes an existing-device machine. rnd supplies the
@@ -151,7 +166,14 @@ func (e *ExistingDevice) message(m msg.Message) {
 		}
 		e.checkDevice()
 	case StateWaitingSuccess:
-		if _, ok := m.(msg.Success); !ok {
+		if e.v.Flow.ProofOfPossession == variant.ProofEd25519Channel {
+			p, ok := m.(msg.ProofOfPossession)
+			if !ok || p.DeviceID != e.proto.DeviceID {
+				e.unexpected(m)
+				return
+			}
+			e.proof = p
+		} else if _, ok := m.(msg.Success); !ok {
 			e.unexpected(m)
 			return
 		}
@@ -185,6 +207,8 @@ func (e *ExistingDevice) checkDevice() {
 
 func (e *ExistingDevice) api(r Response) {
 	switch e.state {
+	case StateFetchingIssuer:
+		e.issuerFetched(r)
 	case StateCheckingDevice:
 		switch r.Status {
 		case 404:
@@ -199,9 +223,16 @@ func (e *ExistingDevice) api(r Response) {
 			}
 			e.failLocal(ReasonHTTPError, fmt.Sprintf("device check: status %d", r.Status))
 		}
+	case StateQueryingKeys:
+		e.keysAnswered(r)
 	case StateWaitingDevice:
 		switch r.Status {
 		case 200:
+			if e.v.Flow.ProofOfPossession == variant.ProofEd25519Channel {
+				e.cancelDeadline() // the device appeared; its keys come next
+				e.queryKeys()
+				return
+			}
 			e.sendSecrets()
 		case 404:
 			e.setTimer(tDevicePoll, Millis(e.v.Timing.DevicePollIntervalMillis))
@@ -211,8 +242,22 @@ func (e *ExistingDevice) api(r Response) {
 	}
 }
 
-// deviceFree goes on once the device ID is known to be free.
+// deviceFree goes on once the device ID is known to be free: it checks the
+// verification URI against the open_verification_uri knob (fetching the
+// provider's issuer first when the knob wants its host), then goes on in
+// the variant's order.
 func (e *ExistingDevice) deviceFree() {
+	if e.v.Flow.OpenVerificationURI == variant.OpenHTTPSSameHost && !e.issuerAsked {
+		e.issuerAsked = true
+		e.setState(StateFetchingIssuer)
+		e.issue(opAPI, TargetHomeserver, "GET", strings.TrimSuffix(e.cfg.BaseURL, "/")+homeserver.PathAuthMetadata, nil, nil)
+		e.soft = true
+		return
+	}
+	if why := refuseURI(e.v.Flow.OpenVerificationURI, e.verificationURI(), e.providerHost); why != "" {
+		e.failSend(ReasonUnableToOpenVerification, why)
+		return
+	}
 	switch e.v.Flow.Ack {
 	case variant.AckBeforeBrowser:
 		e.sendAccepted()
@@ -225,12 +270,53 @@ func (e *ExistingDevice) deviceFree() {
 	}
 }
 
-func (e *ExistingDevice) openBrowser() {
-	uri := e.proto.Grant.VerificationURIComplete
-	if uri == "" {
-		uri = e.proto.Grant.VerificationURI
+// verificationURI is the URI the browser is asked to open:
+// verification_uri_complete, falling back to verification_uri.
+func (e *ExistingDevice) verificationURI() string {
+	if u := e.proto.Grant.VerificationURIComplete; u != "" {
+		return u
 	}
-	e.fx = append(e.fx, Effect{Kind: EffectOpenBrowser, Text: uri})
+	return e.proto.Grant.VerificationURI
+}
+
+func (e *ExistingDevice) openBrowser() {
+	e.fx = append(e.fx, Effect{Kind: EffectOpenBrowser, Text: e.verificationURI()})
+}
+
+// issuerFetched takes the provider's host from the auth metadata's issuer
+// and goes on; without one, no URI passes https-same-host.
+func (e *ExistingDevice) issuerFetched(r Response) {
+	if r.Status == 200 {
+		if obj, err := canonicaljson.Parse(r.Body); err == nil {
+			if iss, ok := str(&obj, "issuer"); ok {
+				if u, err := url.Parse(iss); err == nil && u.Scheme == "https" {
+					e.providerHost = u.Host
+				}
+			}
+		}
+	}
+	e.deviceFree()
+}
+
+// refuseURI says why a device under the open_verification_uri rule would
+// not open uri ("" when it would): any opens everything; https wants an
+// absolute https URL with a host; https-same-host wants also the
+// provider's host (providerHost, "" when unknown: nothing passes).
+func refuseURI(rule, uri, providerHost string) string {
+	if rule == "" || rule == variant.OpenAnyURI {
+		return ""
+	}
+	u, err := url.Parse(uri)
+	if err != nil || !strings.EqualFold(u.Scheme, "https") || u.Host == "" || u.User != nil {
+		return fmt.Sprintf("verification URI %q is not an https URL; the device opens https only", uri)
+	}
+	if rule == variant.OpenHTTPSSameHost && !strings.EqualFold(u.Host, providerHost) {
+		if providerHost == "" {
+			return fmt.Sprintf("verification URI %q: the provider's host is unknown (no issuer in the auth metadata)", uri)
+		}
+		return fmt.Sprintf("verification URI %q is not on the provider's host %q", uri, providerHost)
+	}
+	return ""
 }
 
 func (e *ExistingDevice) sendAccepted() {
@@ -249,11 +335,74 @@ func (e *ExistingDevice) timerFired(p purpose) {
 	}
 }
 
+// queryKeys asks whoami for its own account (once), then POST /keys/query
+// for the new device's published keys.
+func (e *ExistingDevice) queryKeys() {
+	e.setState(StateQueryingKeys)
+	auth := "Bearer " + e.cfg.AccessToken
+	if e.userID == "" {
+		e.keysStep = 0
+		e.issue(opAPI, TargetHomeserver, "GET", strings.TrimSuffix(e.cfg.BaseURL, "/")+homeserver.PathWhoami,
+			wire.NewHeader("Authorization", auth), nil)
+		return
+	}
+	e.keysStep = 1
+	body := canonicaljson.Value{Kind: canonicaljson.Object, Obj: []canonicaljson.Member{{Key: "device_keys",
+		Value: canonicaljson.Value{Kind: canonicaljson.Object, Obj: []canonicaljson.Member{{Key: e.userID,
+			Value: canonicaljson.Value{Kind: canonicaljson.Array, Arr: []canonicaljson.Value{canonicaljson.StringValue(e.proto.DeviceID)}}}}}}}}
+	e.issue(opAPI, TargetHomeserver, "POST", strings.TrimSuffix(e.cfg.BaseURL, "/")+homeserver.PathKeysQuery,
+		wire.NewHeader("Authorization", auth, "Content-Type", wire.ContentTypeJSON), canonicaljson.Append(nil, &body))
+}
+
+// keysAnswered takes whoami's user ID, or checks the proof of possession
+// against the ed25519 key keys/query lists for the device.
+func (e *ExistingDevice) keysAnswered(r Response) {
+	obj, err := canonicaljson.Parse(r.Body)
+	if r.Status != 200 || err != nil {
+		e.failLocal(ReasonHTTPError, fmt.Sprintf("proof of possession: step %d: status %d", e.keysStep, r.Status))
+		return
+	}
+	if e.keysStep == 0 {
+		uid, ok := str(&obj, "user_id")
+		if !ok || uid == "" {
+			e.failLocal(ReasonHTTPError, "proof of possession: whoami names no user")
+			return
+		}
+		e.userID = uid
+		e.queryKeys()
+		return
+	}
+	id := e.proto.DeviceID
+	var pub string
+	if users, ok := obj.Get("device_keys"); ok {
+		if devs, ok := users.Get(e.userID); ok {
+			if dk, ok := devs.Get(id); ok {
+				if ks, ok := dk.Get("keys"); ok {
+					pub, _ = str(ks, "ed25519:"+id)
+				}
+			}
+		}
+	}
+	raw, err := homeserver.DecodeBase64(pub)
+	if pub == "" || err != nil || len(raw) != ed25519.PublicKeySize {
+		e.failSendAs(ReasonProofOfPossession, msg.ReasonDeviceNotFound, "proof of possession: the homeserver lists no ed25519 key for "+id)
+		return
+	}
+	if !ed25519.Verify(raw, e.proofBinding(id), e.proof.Signature[:]) {
+		e.failSendAs(ReasonProofOfPossession, msg.ReasonDeviceNotFound, "proof of possession: the signature does not verify with the ed25519 key listed for "+id)
+		return
+	}
+	e.proofOK = true
+	e.sendSecrets()
+}
+
 // sendSecrets seals m.login.secrets: only over a confirmed channel, after
-// the device check, after m.login.success and once the device showed up.
+// the device check, after m.login.success (or a verified proof of
+// possession, when the variant asks for one) and once the device showed up.
 func (e *ExistingDevice) sendSecrets() {
 	if (e.role == channel.RoleGenerator && !e.codeDone()) || (!e.checked && !e.mut.secretsBeforeDeviceCheck) ||
-		(!e.gotSuccess && !e.mut.secretsBeforeSuccess) {
+		(!e.gotSuccess && !e.mut.secretsBeforeSuccess) ||
+		(e.v.Flow.ProofOfPossession == variant.ProofEd25519Channel && !e.proofOK && !e.mut.secretsBeforeSuccess) {
 		e.failLocal(ReasonInternal, "secrets rule violated")
 		return
 	}

@@ -71,6 +71,9 @@ type NewDevice struct {
 	resumeProto bool // waiting for the code before sending m.login.protocol
 	sealedProto bool
 	backup      BackupStatus
+	// proofKey, when set (tests only), signs the proof of possession
+	// instead of the device key: a peer that holds no key for its ID.
+	proofKey *homeserver.SigningKey
 }
 
 // NewNewDevice makes a new-device machine. rnd supplies every random byte
@@ -145,7 +148,7 @@ func (n *NewDevice) sent() {
 		n.setState(StateWaitingOk)
 	case StateSendingProtocol:
 		n.setState(StateWaitingAccepted)
-	case StateSendingSuccess:
+	case StateSendingSuccess, StateSendingProof:
 		n.setState(StateWaitingSecrets)
 	}
 }
@@ -255,6 +258,12 @@ func (n *NewDevice) api(r Response) {
 			return
 		}
 		n.sendSuccess()
+	case StatePublishingKeys:
+		if r.Status != 200 {
+			n.failLocal(ReasonKeyUploadFailed, fmt.Sprintf("keys/upload before the proof: status %d: %s", r.Status, r.Body))
+			return
+		}
+		n.sendProof()
 	case StateUploadingKeys:
 		if r.Status != 200 {
 			n.failLocal(ReasonKeyUploadFailed, fmt.Sprintf("keys/upload: status %d: %s", r.Status, r.Body))
@@ -502,6 +511,10 @@ func (n *NewDevice) whoami() {
 }
 
 func (n *NewDevice) sendSuccess() {
+	if n.v.Flow.ProofOfPossession == variant.ProofEd25519Channel {
+		n.publishKeys()
+		return
+	}
 	if n.sealSend(msg.Success{}) {
 		n.setState(StateSendingSuccess)
 	}
@@ -520,6 +533,33 @@ func (n *NewDevice) uploadKeys() {
 	n.setState(StateUploadingKeys)
 	n.issue(opAPI, TargetHomeserver, "POST", n.hsBase+homeserver.PathKeysUpload,
 		wire.NewHeader("Authorization", "Bearer "+n.accessToken, "Content-Type", wire.ContentTypeJSON), body)
+}
+
+// publishKeys uploads the device keys signed by the device key alone, so
+// that the existing device can find the key the proof of possession is
+// made with (flow.proof_of_possession; MSC4108 5706fd4 names the cost: the
+// device is visible unverified until the second upload adds the
+// self-signing signature).
+func (n *NewDevice) publishKeys() {
+	n.dk.UserID = n.out.UserID
+	n.setState(StatePublishingKeys)
+	n.issue(opAPI, TargetHomeserver, "POST", n.hsBase+homeserver.PathKeysUpload,
+		wire.NewHeader("Authorization", "Bearer "+n.accessToken, "Content-Type", wire.ContentTypeJSON),
+		homeserver.KeysUploadBody(n.dk.Signed(nil)))
+}
+
+// sendProof signs the channel binding with the device key and sends it in
+// place of m.login.success.
+func (n *NewDevice) sendProof() {
+	key := n.dk.Ed25519
+	if n.proofKey != nil {
+		key = n.proofKey
+	}
+	p := msg.ProofOfPossession{DeviceID: n.dk.DeviceID}
+	copy(p.Signature[:], key.Sign(n.proofBinding(n.dk.DeviceID)))
+	if n.sealSend(p) {
+		n.setState(StateSendingProof)
+	}
 }
 
 // backupPublicKey is the X25519 public half of a megolm v1 backup key, which

@@ -42,6 +42,13 @@ const (
 	StateWaitingDevice    // E: polling GET /devices/{id} for 200
 	StateDone             // terminal: success
 	StateFailed           // terminal: failure
+
+	// Added after the terminal states, so that earlier states keep their
+	// numbers in traces.
+	StateFetchingIssuer // E: GET auth_metadata for the provider's host (open_verification_uri https-same-host)
+	StateSendingProof   // N: PUT m.login.proof_of_possession in flight
+	StateQueryingKeys   // E: whoami and POST keys/query, then the proof of possession is checked
+	StatePublishingKeys // N: POST keys/upload of its self-signed device keys, before the proof
 	numStates
 )
 
@@ -50,7 +57,8 @@ var stateNames = [numStates]string{"idle", "creating", "waiting-initiate", "send
 	"discovering", "registering", "authorizing", "sending-protocol", "waiting-accepted", "polling-token",
 	"whoami", "confirming-account", "sending-success", "waiting-secrets", "uploading-keys", "connecting-backup",
 	"sending-protocols", "waiting-protocol", "checking-device", "opening-browser", "waiting-confirm",
-	"sending-accepted", "waiting-success", "waiting-device", "done", "failed"}
+	"sending-accepted", "waiting-success", "waiting-device", "done", "failed",
+	"fetching-issuer", "sending-proof", "querying-keys", "publishing-keys"}
 
 // String names the state as transcripts show it.
 func (s State) String() string { return nameOf(stateNames[:], uint8(s), "State") }

@@ -220,6 +220,11 @@ const (
 	// {prefix}) said this device may not create a session, or the server
 	// does not know the endpoint.
 	ReasonRendezvousUnavailable Reason = "rendezvous_unavailable"
+	// ReasonProofOfPossession: the existing device could not verify the
+	// new device's proof of possession (flow.proof_of_possession) against
+	// the Ed25519 key the homeserver lists for the device ID; it sends
+	// device_not_found.
+	ReasonProofOfPossession Reason = "proof_of_possession_failed"
 	// ReasonInternal: a local operation failed (random stream, encoding);
 	// a bug or a broken environment, never the peer's doing.
 	ReasonInternal Reason = "internal_error"

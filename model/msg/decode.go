@@ -1,6 +1,7 @@
 package msg
 
 import (
+	"encoding/base64"
 	"strconv"
 
 	"qrlab/model/wire"
@@ -62,6 +63,7 @@ const (
 	fReason
 	fCrossSigning
 	fBackup
+	fSignature
 	nTop
 )
 
@@ -86,6 +88,8 @@ func topName(i int) string {
 		return "reason"
 	case fCrossSigning:
 		return "cross_signing"
+	case fSignature:
+		return "signature"
 	}
 	return "backup"
 }
@@ -112,6 +116,8 @@ func topField(k []byte) int {
 		return fCrossSigning
 	case "backup":
 		return fBackup
+	case "signature":
+		return fSignature
 	}
 	return -1
 }
@@ -276,6 +282,7 @@ const (
 	maskProtocol  = maskEmpty | 1<<fProtocol | 1<<fGrant | 1<<fDeviceID
 	maskFailure   = maskEmpty | 1<<fReason | 1<<fHomeserver
 	maskSecrets   = maskEmpty | 1<<fCrossSigning | 1<<fBackup
+	maskProof     = maskEmpty | 1<<fDeviceID | 1<<fSignature
 )
 
 func (d *decoder) message(slots *[nTop]slot, unknown keyRef) (Message, *Error) {
@@ -306,6 +313,8 @@ func (d *decoder) message(slots *[nTop]slot, unknown keyRef) (Message, *Error) {
 		d.typ, mask = TypeFailure, maskFailure
 	case TypeSecrets:
 		d.typ, mask = TypeSecrets, maskSecrets
+	case TypeProofOfPossession:
+		d.typ, mask = TypeProofOfPossession, maskProof
 	default:
 		return nil, d.fail(KindUnknownType, "type", quoteTrunc(string(raw)))
 	}
@@ -342,8 +351,30 @@ func (d *decoder) message(slots *[nTop]slot, unknown keyRef) (Message, *Error) {
 		return Declined{}, nil
 	case TypeFailure:
 		return d.failure(slots)
+	case TypeProofOfPossession:
+		return d.proof(slots)
 	}
 	return d.secrets(slots)
+}
+
+// proof reads io.qrlab.login.proof_of_possession: device_id and a
+// signature that is unpadded base64 of exactly 64 bytes.
+func (d *decoder) proof(slots *[nTop]slot) (Message, *Error) {
+	var m ProofOfPossession
+	var err *Error
+	if m.DeviceID, err = d.required(slots[fDeviceID], "device_id"); err != nil {
+		return nil, err
+	}
+	sig, err := d.required(slots[fSignature], "signature")
+	if err != nil {
+		return nil, err
+	}
+	raw, e := base64.RawStdEncoding.Strict().DecodeString(sig)
+	if e != nil || len(raw) != len(m.Signature) {
+		return nil, d.fail(KindBadKey, "signature", "not unpadded base64 of 64 bytes")
+	}
+	copy(m.Signature[:], raw)
+	return m, nil
 }
 
 // isNull reports whether a present slot holds null.

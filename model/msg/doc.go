@@ -13,6 +13,9 @@
 //	m.login.failure            Failure           either
 //	m.login.secrets            Secrets           existing device
 //
+// and the lab's design alternative io.qrlab.login.proof_of_possession
+// (ProofOfPossession, new device), in no text.
+//
 // Decode returns one of these as a value; Encode takes one by value or by
 // pointer. For every message m that Encode accepts, Decode(Encode(m))
 // equals m, and Encode(Decode(b)) is the canonical form of any b that Decode

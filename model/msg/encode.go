@@ -43,6 +43,13 @@ func Encode(m Message) ([]byte, error) {
 		e.empty(TypeSuccess)
 	case Declined, *Declined:
 		e.empty(TypeDeclined)
+	case ProofOfPossession:
+		err = e.proof(&v)
+	case *ProofOfPossession:
+		if v == nil {
+			return nil, nilPointer(TypeProofOfPossession)
+		}
+		err = e.proof(v)
 	case Failure:
 		err = e.failure(&v)
 	case *Failure:
@@ -180,6 +187,21 @@ func (e *encoder) protocol(m *Protocol) *Error {
 	}
 	e.key("protocol", false)
 	e.b = wire.AppendString(e.b, ProtocolDeviceAuthorizationGrant)
+	e.typeTail(false)
+	return nil
+}
+
+func (e *encoder) proof(m *ProofOfPossession) *Error {
+	e.typ = TypeProofOfPossession
+	e.b = make([]byte, 0, 160+len(m.DeviceID))
+	e.b = append(e.b, '{')
+	// device_id < signature < type.
+	e.key("device_id", true)
+	if err := e.str("device_id", m.DeviceID); err != nil {
+		return err
+	}
+	e.key("signature", false)
+	e.b = wire.AppendString(e.b, base64.RawStdEncoding.EncodeToString(m.Signature[:]))
 	e.typeTail(false)
 	return nil
 }

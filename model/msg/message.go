@@ -8,7 +8,12 @@ const (
 	TypeSuccess          = "m.login.success"
 	TypeDeclined         = "m.login.declined"
 	TypeSecrets          = "m.login.secrets"
-	TypeFailure          = "m.login.failure"
+	// TypeProofOfPossession is the lab's own message for the optional
+	// proof-of-possession step MSC4108 5706fd4 names among its
+	// alternatives without giving it a form: a design alternative, in no
+	// text, hence not in the m.login namespace.
+	TypeProofOfPossession = "io.qrlab.login.proof_of_possession"
+	TypeFailure           = "m.login.failure"
 )
 
 // ProtocolDeviceAuthorizationGrant is the one login protocol the texts
@@ -128,6 +133,17 @@ type ProtocolAccepted struct{}
 // Success is m.login.success, sent by the new device once it holds tokens.
 type Success struct{}
 
+// ProofOfPossession is the lab's io.qrlab.login.proof_of_possession (a
+// design alternative), sent by the new device in place of m.login.success
+// when the variant asks for a proof of possession: it holds tokens, has
+// published its device keys, and signed the channel binding with its
+// Ed25519 device key. Fields: device_id (the device it signed in as) and
+// signature (unpadded base64 of the 64-byte Ed25519 signature).
+type ProofOfPossession struct {
+	DeviceID  string
+	Signature [64]byte
+}
+
 // Declined is m.login.declined, sent by the new device when the user denied
 // consent.
 type Declined struct{}
@@ -219,6 +235,9 @@ func (ProtocolAccepted) Type() string { return TypeProtocolAccepted }
 // Type returns "m.login.success".
 func (Success) Type() string { return TypeSuccess }
 
+// Type returns "io.qrlab.login.proof_of_possession".
+func (ProofOfPossession) Type() string { return TypeProofOfPossession }
+
 // Type returns "m.login.declined".
 func (Declined) Type() string { return TypeDeclined }
 
@@ -228,10 +247,11 @@ func (Failure) Type() string { return TypeFailure }
 // Type returns "m.login.secrets".
 func (Secrets) Type() string { return TypeSecrets }
 
-func (Protocols) message()        {}
-func (Protocol) message()         {}
-func (ProtocolAccepted) message() {}
-func (Success) message()          {}
-func (Declined) message()         {}
-func (Failure) message()          {}
-func (Secrets) message()          {}
+func (Protocols) message()         {}
+func (Protocol) message()          {}
+func (ProtocolAccepted) message()  {}
+func (Success) message()           {}
+func (Declined) message()          {}
+func (ProofOfPossession) message() {}
+func (Failure) message()           {}
+func (Secrets) message()           {}

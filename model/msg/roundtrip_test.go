@@ -46,6 +46,8 @@ func samples(t testing.TB) []struct {
 		{"protocol_accepted", ProtocolAccepted{}, `{"type":"m.login.protocol_accepted"}`},
 		{"success", Success{}, `{"type":"m.login.success"}`},
 		{"declined", Declined{}, `{"type":"m.login.declined"}`},
+		{"proof of possession", ProofOfPossession{DeviceID: "ABCDEFGH", Signature: sig64()},
+			`{"device_id":"ABCDEFGH","signature":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw","type":"io.qrlab.login.proof_of_possession"}`},
 		{"failure 2024", Failure{Reason: ReasonDeviceAlreadyExists, Homeserver: "matrix.org"},
 			`{"homeserver":"matrix.org","reason":"device_already_exists","type":"m.login.failure"}`},
 		{"failure 2026", Failure{Reason: ReasonUnableToOpenVerificationURI},
@@ -169,9 +171,21 @@ func fuzzer(seed int64) *fuzz.Fuzzer {
 	)
 }
 
+// sig64 is a signature of the bytes 0 to 63.
+func sig64() (s [64]byte) {
+	for i := range s {
+		s[i] = byte(i)
+	}
+	return s
+}
+
 // randomMessage draws one message of a type chosen by i.
 func randomMessage(f *fuzz.Fuzzer, i int) Message {
-	switch i % 7 {
+	switch i % 8 {
+	case 6:
+		var m ProofOfPossession
+		f.Fuzz(&m)
+		return m
 	case 0:
 		var m Protocols
 		f.Fuzz(&m)

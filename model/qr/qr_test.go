@@ -97,167 +97,195 @@ const (
 	hdr2024R = `"MATRIX" 02 04`
 )
 
-func TestDecodeErrors(t *testing.T) {
-	u := func(s string) string { return `"` + s + `"` }
-	url71 := u(specURL)
-	for _, tc := range []struct {
-		name   string
-		in     []byte
-		format qr.Format // DecodeFormat when set
-		kind   qr.Kind
-		field  string
-		offset int
-		msg    string // exact Error() when set
-	}{
-		{name: "empty", in: nil, kind: qr.KindTruncated, field: "prefix", offset: 0,
-			msg: "qr: prefix at offset 0: truncated: needs 6 bytes, 0 left"},
-		{name: "prefix cut short", in: unhex(`"MATR"`), kind: qr.KindTruncated, field: "prefix"},
-		{name: "unstable prefix cut short", in: unhex(`"IO_ELEMENT_MSC43"`), kind: qr.KindTruncated, field: "prefix"},
-		{name: "wrong prefix", in: unhex(`"MATRIY" 02 03` + keyHex), kind: qr.KindBadPrefix, field: "prefix",
-			msg: `qr: prefix at offset 0: unknown prefix "MATRIY\x02\x03\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab" (want "MATRIX", "IO_ELEMENT_MSC4388" or "IO_ELEMENT_MSC4108")`},
-		{name: "lower-case prefix", in: unhex(`"matrix" 02 03`), kind: qr.KindBadPrefix, field: "prefix"},
-		{name: "verification QR is not login", in: unhex(`"MATRIX" 02 00` + keyHex), kind: qr.KindUnknownIntent, field: "intent", offset: 7},
-		{name: "no type", in: unhex(`"MATRIX"`), kind: qr.KindTruncated, field: "type", offset: 6},
-		{name: "unknown type", in: unhex(`"MATRIX" 05 00`), kind: qr.KindUnknownType, field: "type", offset: 6,
-			msg: "qr: type at offset 6: unknown type 0x05"},
-		{name: "unstable prefix with type 02", in: unhex(`"IO_ELEMENT_MSC4388" 02 03` + keyHex),
-			kind: qr.KindUnknownType, field: "type", offset: 18},
-		{name: "no intent", in: unhex(`"MATRIX" 02`), kind: qr.KindTruncated, field: "intent", offset: 7},
-		{name: "unknown intent", in: unhex(`"MATRIX" 02 09` + keyHex), kind: qr.KindUnknownIntent, field: "intent", offset: 7,
-			msg: "qr: intent at offset 7: unknown intent 0x09"},
-		{name: "2024 intent byte under type 03", in: unhex(`"MATRIX" 03 03` + keyHex), kind: qr.KindUnknownIntent, field: "intent", offset: 7},
-		{name: "type-03 intent under 2024", in: unhex(`"MATRIX" 02 01` + keyHex), kind: qr.KindUnknownIntent, field: "intent", offset: 7},
-		{name: "truncated key", in: unhex(`"MATRIX" 02 03 00112233445566778899`), kind: qr.KindTruncated, field: "public_key", offset: 8,
-			msg: "qr: public_key at offset 8: truncated: needs 32 bytes, 10 left"},
-		{name: "truncated key, unstable", in: unhex(`"IO_ELEMENT_MSC4388" 03 01` + keyHex[:62]), kind: qr.KindTruncated, field: "public_key", offset: 20},
-		{name: "2024 no URL length", in: unhex(hdr2024L + keyHex), kind: qr.KindTruncated, field: "rendezvous_url", offset: 40},
-		{name: "2024 half a URL length", in: unhex(hdr2024L + keyHex + "00"), kind: qr.KindTruncated, field: "rendezvous_url", offset: 40},
-		{name: "2024 URL past end", in: unhex(hdr2024L + keyHex + "0047" + u(specURL[:60])), kind: qr.KindLengthPastEnd,
-			field: "rendezvous_url", offset: 40, msg: "qr: rendezvous_url at offset 40: length 71 runs past end (60 bytes left)"},
-		{name: "2024 empty URL", in: unhex(hdr2024L + keyHex + "0000"), kind: qr.KindEmpty, field: "rendezvous_url", offset: 40},
-		{name: "2024 URL bad UTF-8", in: unhex(hdr2024L + keyHex + `0003 "a" ff "b"`), kind: qr.KindInvalidUTF8, field: "rendezvous_url", offset: 43,
-			msg: "qr: rendezvous_url at offset 43: invalid UTF-8"},
-		{name: "2024 URL surrogate", in: unhex(hdr2024L + keyHex + `0003 eda080`), kind: qr.KindInvalidUTF8, field: "rendezvous_url", offset: 42},
-		{name: "2024 login with server name", in: unhex(hdr2024L + keyHex + "0047" + url71 + `000a "matrix.org"`),
-			kind: qr.KindTrailingBytes, field: "payload", offset: 113, msg: "qr: payload at offset 113: 12 trailing bytes"},
-		{name: "2024 reciprocate without server name", in: unhex(hdr2024R + keyHex + "0047" + url71),
-			kind: qr.KindMissingServerName, field: "server_name", offset: 113,
-			msg: "qr: server_name at offset 113: missing (intent reciprocate needs a server name)"},
-		{name: "2024 reciprocate half a server name length", in: unhex(hdr2024R + keyHex + "0047" + url71 + "00"),
-			kind: qr.KindTruncated, field: "server_name", offset: 113},
-		{name: "2024 server name past end", in: unhex(hdr2024R + keyHex + "0047" + url71 + `000b "matrix.org"`),
-			kind: qr.KindLengthPastEnd, field: "server_name", offset: 113},
-		{name: "2024 empty server name", in: unhex(hdr2024R + keyHex + "0047" + url71 + `0000`),
-			kind: qr.KindEmpty, field: "server_name", offset: 113},
-		{name: "2024 server name bad UTF-8", in: unhex(hdr2024R + keyHex + "0047" + url71 + `0002 c328`),
-			kind: qr.KindInvalidUTF8, field: "server_name", offset: 115},
-		{name: "2024 byte after server name", in: unhex(hdr2024R + keyHex + "0047" + url71 + `000a "matrix.org" 00`),
-			kind: qr.KindTrailingBytes, field: "payload", offset: 125},
-		{name: "type 03 no ID length", in: unhex(`"MATRIX" 03 00` + keyHex), kind: qr.KindTruncated, field: "rendezvous_id", offset: 40},
-		{name: "msc4388 ID past end", in: unhex(`"MATRIX" 03 00` + keyHex + `05 "abc"`), format: qr.Format2026,
-			kind: qr.KindLengthPastEnd, field: "rendezvous_id", offset: 40, msg: "qr: rendezvous_id at offset 40: length 5 runs past end (3 bytes left)"},
-		{name: "msc4388 ID bad byte", in: unhex(`"MATRIX" 03 00` + keyHex + `24 "e8da6/55-550b-4a32-a193-1619d9830668" 0020 "` + specBase + `"`),
-			kind: qr.KindInvalidID, field: "rendezvous_id", offset: 46,
-			msg: "qr: rendezvous_id at offset 46: byte 0x2f is outside the opaque identifier grammar [A-Za-z0-9._~-] (read as msc4388)"},
-		{name: "msc4388 ID non-ASCII", in: unhex(`"MATRIX" 03 01` + keyHex + `02 c3a9 0001 "x"`), format: qr.Format2026,
-			kind: qr.KindInvalidID, field: "rendezvous_id", offset: 41},
-		{name: "msc4388 empty ID", in: unhex(`"MATRIX" 03 00` + keyHex + `00 0001 "x"`), format: qr.Format2026,
-			kind: qr.KindEmpty, field: "rendezvous_id", offset: 40},
-		{name: "msc4388 trailing byte", in: unhex(`"MATRIX" 03 00` + keyHex + `24 "` + specID + `" 0020 "` + specBase + `" 00`),
-			kind: qr.KindTrailingBytes, field: "payload", offset: 111, msg: "qr: payload at offset 111: 1 trailing bytes (read as msc4388)"},
-		{name: "msc4388 base URL past end", in: unhex(`"MATRIX" 03 00` + keyHex + `24 "` + specID + `" 0021 "` + specBase + `"`),
-			kind: qr.KindLengthPastEnd, field: "base_url", offset: 77},
-		{name: "msc4388 no base URL", in: unhex(`"MATRIX" 03 00` + keyHex + `24 "` + specID + `"`),
-			kind: qr.KindTruncated, field: "base_url", offset: 77},
-		{name: "msc4388 empty base URL", in: unhex(`"MATRIX" 03 00` + keyHex + `24 "` + specID + `" 0000`),
-			kind: qr.KindEmpty, field: "base_url", offset: 77},
-		{name: "msc4388 base URL bad UTF-8", in: unhex(`"MATRIX" 03 00` + keyHex + `24 "` + specID + `" 0002 "h" 80`),
-			kind: qr.KindInvalidUTF8, field: "base_url", offset: 80},
-		{name: "msc4388-2025 base URL bad UTF-8", in: unhex(`"MATRIX" 03 00` + keyHex + `0024 "` + specID + `" 0002 "h" 80`),
-			kind: qr.KindInvalidUTF8, field: "base_url", offset: 81,
-			msg: "qr: base_url at offset 81: invalid UTF-8 (read as msc4388-2025)"},
-		{name: "msc4388-2025 ID over 255 bytes", in: unhex(`"MATRIX" 03 00` + keyHex + `012c "` + strings.Repeat("a", 300) + `" 0001 "x"`),
-			kind: qr.KindTooLong, field: "rendezvous_id", offset: 297,
-			msg: "qr: rendezvous_id at offset 297: length 300 is over the 255-byte limit of an opaque identifier (read as msc4388-2025)"},
-		{name: "msc4388-2025 empty ID", in: unhex(`"MATRIX" 03 00` + keyHex + `0000 0001 "x"`), format: qr.Format2025,
-			kind: qr.KindEmpty, field: "rendezvous_id", offset: 40},
-		{name: "msc4388-2025 half an ID length", in: unhex(`"MATRIX" 03 00` + keyHex + `00`), format: qr.Format2025,
-			kind: qr.KindTruncated, field: "rendezvous_id", offset: 40},
-		{name: "msc4388-bytes8 trailing byte", in: unhex(`"MATRIX" 03 01` + keyHex + `24 "` + specID + `" 20 "` + specBase + `" 00`),
-			kind: qr.KindTrailingBytes, field: "payload", offset: 110, msg: "qr: payload at offset 110: 1 trailing bytes (read as msc4388-bytes8)"},
-		{name: "msc4388-bytes8 base URL past end", in: unhex(`"MATRIX" 03 01` + keyHex + `24 "` + specID + `" 21 "` + specBase + `"`),
-			format: qr.Format2026Bytes8, kind: qr.KindLengthPastEnd, field: "base_url", offset: 77,
-			msg: "qr: base_url at offset 77: length 33 runs past end (32 bytes left)"},
-		{name: "msc4388-bytes8 base URL past end, detected: the tie goes to msc4388",
-			in:   unhex(`"MATRIX" 03 01` + keyHex + `24 "` + specID + `" 21 "` + specBase + `"`),
-			kind: qr.KindLengthPastEnd, field: "base_url", offset: 77,
-			msg: "qr: base_url at offset 77: length 8552 runs past end (31 bytes left) (read as msc4388)"},
-		{name: "msc4388-bytes8 empty base URL", in: unhex(`"MATRIX" 03 01` + keyHex + `24 "` + specID + `" 00`),
-			format: qr.Format2026Bytes8, kind: qr.KindEmpty, field: "base_url", offset: 77},
-		{name: "msc4388-bytes8 base URL bad UTF-8", in: unhex(`"MATRIX" 03 01` + keyHex + `24 "` + specID + `" 02 "h" c0`),
-			kind: qr.KindInvalidUTF8, field: "base_url", offset: 79, msg: "qr: base_url at offset 79: invalid UTF-8 (read as msc4388-bytes8)"},
-		{name: "msc4388-bytes8 no base URL length", in: unhex(`"MATRIX" 03 01` + keyHex + `24 "` + specID + `"`), format: qr.Format2026Bytes8,
-			kind: qr.KindTruncated, field: "base_url", offset: 77, msg: "qr: base_url at offset 77: truncated: needs 1 bytes, 0 left"},
-		{name: "msc4388-bytes8 ID bad byte", in: unhex(`"MATRIX" 03 00` + keyHex + `02 "a/" 01 "u"`), format: qr.Format2026Bytes8,
-			kind: qr.KindInvalidID, field: "rendezvous_id", offset: 42},
-		{name: "msc4388-bytes8 under IO_ELEMENT_MSC4388 is not a format", in: unhex(`"IO_ELEMENT_MSC4388" 03 00` + keyHex + `24 "` + specID + `" 20 "` + specBase + `"`),
-			kind: qr.KindLengthPastEnd, field: "base_url", offset: 89, msg: "qr: base_url at offset 89: length 8296 runs past end (31 bytes left) (read as msc4388-unstable)"},
-		{name: "IO_ELEMENT_MSC4108 is read with u16 only", in: unhex(`"IO_ELEMENT_MSC4108" 03 00` + keyHex + `24 "` + specID + `" 0020 "` + specBase + `"`),
-			kind: qr.KindLengthPastEnd, field: "rendezvous_id", offset: 52},
+// decodeErrorCase is a payload Decode (or DecodeFormat, when format is
+// set) must reject, and the error it must give.
+type decodeErrorCase struct {
+	name   string
+	in     []byte
+	format qr.Format // DecodeFormat when set
+	kind   qr.Kind
+	field  string
+	offset int
+	msg    string // exact Error() when set
+}
 
-		// DecodeFormat: the bytes are fine, the format is not theirs.
-		{name: "2024 bytes as msc4388", in: vectors[0].bytes, format: qr.Format2026,
-			kind: qr.KindUnknownType, field: "type", offset: 6, msg: "qr: type at offset 6: unknown type 0x02 (msc4388 has 0x03)"},
-		{name: "msc4388 bytes as msc4108-2024", in: vectors[2].bytes, format: qr.Format2024,
-			kind: qr.KindUnknownType, field: "type", offset: 6},
-		{name: "unstable bytes as msc4388", in: vectors[4].bytes, format: qr.Format2026,
-			kind: qr.KindBadPrefix, field: "prefix",
-			msg: `qr: prefix at offset 0: unknown prefix "IO_ELEMENT_MSC4388" (msc4388 starts with "MATRIX")`},
-		{name: "stable bytes as msc4388-2025-unstable", in: vectors[6].bytes, format: qr.Format2025Unstable,
-			kind: qr.KindBadPrefix, field: "prefix"},
-		{name: "IO_ELEMENT_MSC4108 as msc4388-unstable", in: vectors[9].bytes, format: qr.Format2026Unstable,
-			kind: qr.KindBadPrefix, field: "prefix"},
-		{name: "msc4388 bytes as msc4388-2025", in: vectors[2].bytes, format: qr.Format2025,
-			kind: qr.KindLengthPastEnd, field: "rendezvous_id", offset: 40,
-			msg: "qr: rendezvous_id at offset 40: length 9317 runs past end (69 bytes left)"},
-		{name: "msc4388-2025 bytes as msc4388", in: vectors[6].bytes, format: qr.Format2026,
-			kind: qr.KindEmpty, field: "rendezvous_id", offset: 40},
-		{name: "msc4388 bytes as msc4388-bytes8", in: vectors[2].bytes, format: qr.Format2026Bytes8,
-			kind: qr.KindEmpty, field: "base_url", offset: 77, msg: "qr: base_url at offset 77: empty (length 0)"},
-		{name: "msc4388-bytes8 bytes as msc4388", in: vectors[10].bytes, format: qr.Format2026,
-			kind: qr.KindLengthPastEnd, field: "base_url", offset: 77, msg: "qr: base_url at offset 77: length 8296 runs past end (31 bytes left)"},
-		{name: "msc4388-bytes8 bytes as msc4388-2025", in: vectors[11].bytes, format: qr.Format2025,
-			kind: qr.KindLengthPastEnd, field: "rendezvous_id", offset: 40},
-		{name: "msc4388-bytes8 bytes as msc4388-unstable", in: vectors[10].bytes, format: qr.Format2026Unstable,
-			kind: qr.KindBadPrefix, field: "prefix"},
-		{name: "cut-short unstable prefix as msc4388-2025-unstable", in: unhex(`"IO_ELEMENT_MSC41"`), format: qr.Format2025Unstable,
-			kind: qr.KindTruncated, field: "prefix"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var err error
-			var p qr.Payload
-			if tc.format != "" {
-				p, err = qr.DecodeFormat(tc.in, tc.format)
-			} else {
-				p, err = qr.Decode(tc.in)
-			}
-			if err == nil {
-				t.Fatalf("accepted as %v", p)
-			}
-			var de *qr.DecodeError
-			if !errors.As(err, &de) {
-				t.Fatalf("error %v (%T) is not a *DecodeError", err, err)
-			}
-			if !errors.Is(err, tc.kind) || de.Field != tc.field || de.Offset != tc.offset {
-				t.Errorf("got %s/%s at %d (%v), want %s/%s at %d", de.Kind, de.Field, de.Offset, err, tc.kind, tc.field, tc.offset)
-			}
-			if tc.msg != "" && err.Error() != tc.msg {
-				t.Errorf("message\n got %s\nwant %s", err, tc.msg)
-			}
-			if p != (qr.Payload{}) {
-				t.Errorf("a failed decode returned %v", p)
-			}
-		})
+// u quotes s for unhex; url71 is the spec's 71-byte rendezvous URL quoted.
+func u(s string) string { return `"` + s + `"` }
+
+var url71 = u(specURL)
+
+// decodeErrorsHeader: the prefix, type, intent and key every format starts
+// with.
+var decodeErrorsHeader = []decodeErrorCase{
+	{name: "empty", in: nil, kind: qr.KindTruncated, field: "prefix", offset: 0,
+		msg: "qr: prefix at offset 0: truncated: needs 6 bytes, 0 left"},
+	{name: "prefix cut short", in: unhex(`"MATR"`), kind: qr.KindTruncated, field: "prefix"},
+	{name: "unstable prefix cut short", in: unhex(`"IO_ELEMENT_MSC43"`), kind: qr.KindTruncated, field: "prefix"},
+	{name: "wrong prefix", in: unhex(`"MATRIY" 02 03` + keyHex), kind: qr.KindBadPrefix, field: "prefix",
+		msg: `qr: prefix at offset 0: unknown prefix "MATRIY\x02\x03\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab" (want "MATRIX", "IO_ELEMENT_MSC4388" or "IO_ELEMENT_MSC4108")`},
+	{name: "lower-case prefix", in: unhex(`"matrix" 02 03`), kind: qr.KindBadPrefix, field: "prefix"},
+	{name: "verification QR is not login", in: unhex(`"MATRIX" 02 00` + keyHex), kind: qr.KindUnknownIntent, field: "intent", offset: 7},
+	{name: "no type", in: unhex(`"MATRIX"`), kind: qr.KindTruncated, field: "type", offset: 6},
+	{name: "unknown type", in: unhex(`"MATRIX" 05 00`), kind: qr.KindUnknownType, field: "type", offset: 6,
+		msg: "qr: type at offset 6: unknown type 0x05"},
+	{name: "unstable prefix with type 02", in: unhex(`"IO_ELEMENT_MSC4388" 02 03` + keyHex),
+		kind: qr.KindUnknownType, field: "type", offset: 18},
+	{name: "no intent", in: unhex(`"MATRIX" 02`), kind: qr.KindTruncated, field: "intent", offset: 7},
+	{name: "unknown intent", in: unhex(`"MATRIX" 02 09` + keyHex), kind: qr.KindUnknownIntent, field: "intent", offset: 7,
+		msg: "qr: intent at offset 7: unknown intent 0x09"},
+	{name: "2024 intent byte under type 03", in: unhex(`"MATRIX" 03 03` + keyHex), kind: qr.KindUnknownIntent, field: "intent", offset: 7},
+	{name: "type-03 intent under 2024", in: unhex(`"MATRIX" 02 01` + keyHex), kind: qr.KindUnknownIntent, field: "intent", offset: 7},
+	{name: "truncated key", in: unhex(`"MATRIX" 02 03 00112233445566778899`), kind: qr.KindTruncated, field: "public_key", offset: 8,
+		msg: "qr: public_key at offset 8: truncated: needs 32 bytes, 10 left"},
+	{name: "truncated key, unstable", in: unhex(`"IO_ELEMENT_MSC4388" 03 01` + keyHex[:62]), kind: qr.KindTruncated, field: "public_key", offset: 20},
+}
+
+// decodeErrors2024: the 2024 format's URL and server name.
+var decodeErrors2024 = []decodeErrorCase{
+	{name: "2024 no URL length", in: unhex(hdr2024L + keyHex), kind: qr.KindTruncated, field: "rendezvous_url", offset: 40},
+	{name: "2024 half a URL length", in: unhex(hdr2024L + keyHex + "00"), kind: qr.KindTruncated, field: "rendezvous_url", offset: 40},
+	{name: "2024 URL past end", in: unhex(hdr2024L + keyHex + "0047" + u(specURL[:60])), kind: qr.KindLengthPastEnd,
+		field: "rendezvous_url", offset: 40, msg: "qr: rendezvous_url at offset 40: length 71 runs past end (60 bytes left)"},
+	{name: "2024 empty URL", in: unhex(hdr2024L + keyHex + "0000"), kind: qr.KindEmpty, field: "rendezvous_url", offset: 40},
+	{name: "2024 URL bad UTF-8", in: unhex(hdr2024L + keyHex + `0003 "a" ff "b"`), kind: qr.KindInvalidUTF8, field: "rendezvous_url", offset: 43,
+		msg: "qr: rendezvous_url at offset 43: invalid UTF-8"},
+	{name: "2024 URL surrogate", in: unhex(hdr2024L + keyHex + `0003 eda080`), kind: qr.KindInvalidUTF8, field: "rendezvous_url", offset: 42},
+	{name: "2024 login with server name", in: unhex(hdr2024L + keyHex + "0047" + url71 + `000a "matrix.org"`),
+		kind: qr.KindTrailingBytes, field: "payload", offset: 113, msg: "qr: payload at offset 113: 12 trailing bytes"},
+	{name: "2024 reciprocate without server name", in: unhex(hdr2024R + keyHex + "0047" + url71),
+		kind: qr.KindMissingServerName, field: "server_name", offset: 113,
+		msg: "qr: server_name at offset 113: missing (intent reciprocate needs a server name)"},
+	{name: "2024 reciprocate half a server name length", in: unhex(hdr2024R + keyHex + "0047" + url71 + "00"),
+		kind: qr.KindTruncated, field: "server_name", offset: 113},
+	{name: "2024 server name past end", in: unhex(hdr2024R + keyHex + "0047" + url71 + `000b "matrix.org"`),
+		kind: qr.KindLengthPastEnd, field: "server_name", offset: 113},
+	{name: "2024 empty server name", in: unhex(hdr2024R + keyHex + "0047" + url71 + `0000`),
+		kind: qr.KindEmpty, field: "server_name", offset: 113},
+	{name: "2024 server name bad UTF-8", in: unhex(hdr2024R + keyHex + "0047" + url71 + `0002 c328`),
+		kind: qr.KindInvalidUTF8, field: "server_name", offset: 115},
+	{name: "2024 byte after server name", in: unhex(hdr2024R + keyHex + "0047" + url71 + `000a "matrix.org" 00`),
+		kind: qr.KindTrailingBytes, field: "payload", offset: 125},
+}
+
+// decodeErrorsType03: the type-03 formats' rendezvous ID and base URL.
+var decodeErrorsType03 = []decodeErrorCase{
+	{name: "type 03 no ID length", in: unhex(`"MATRIX" 03 00` + keyHex), kind: qr.KindTruncated, field: "rendezvous_id", offset: 40},
+	{name: "msc4388 ID past end", in: unhex(`"MATRIX" 03 00` + keyHex + `05 "abc"`), format: qr.Format2026,
+		kind: qr.KindLengthPastEnd, field: "rendezvous_id", offset: 40, msg: "qr: rendezvous_id at offset 40: length 5 runs past end (3 bytes left)"},
+	{name: "msc4388 ID bad byte", in: unhex(`"MATRIX" 03 00` + keyHex + `24 "e8da6/55-550b-4a32-a193-1619d9830668" 0020 "` + specBase + `"`),
+		kind: qr.KindInvalidID, field: "rendezvous_id", offset: 46,
+		msg: "qr: rendezvous_id at offset 46: byte 0x2f is outside the opaque identifier grammar [A-Za-z0-9._~-] (read as msc4388)"},
+	{name: "msc4388 ID non-ASCII", in: unhex(`"MATRIX" 03 01` + keyHex + `02 c3a9 0001 "x"`), format: qr.Format2026,
+		kind: qr.KindInvalidID, field: "rendezvous_id", offset: 41},
+	{name: "msc4388 empty ID", in: unhex(`"MATRIX" 03 00` + keyHex + `00 0001 "x"`), format: qr.Format2026,
+		kind: qr.KindEmpty, field: "rendezvous_id", offset: 40},
+	{name: "msc4388 trailing byte", in: unhex(`"MATRIX" 03 00` + keyHex + `24 "` + specID + `" 0020 "` + specBase + `" 00`),
+		kind: qr.KindTrailingBytes, field: "payload", offset: 111, msg: "qr: payload at offset 111: 1 trailing bytes (read as msc4388)"},
+	{name: "msc4388 base URL past end", in: unhex(`"MATRIX" 03 00` + keyHex + `24 "` + specID + `" 0021 "` + specBase + `"`),
+		kind: qr.KindLengthPastEnd, field: "base_url", offset: 77},
+	{name: "msc4388 no base URL", in: unhex(`"MATRIX" 03 00` + keyHex + `24 "` + specID + `"`),
+		kind: qr.KindTruncated, field: "base_url", offset: 77},
+	{name: "msc4388 empty base URL", in: unhex(`"MATRIX" 03 00` + keyHex + `24 "` + specID + `" 0000`),
+		kind: qr.KindEmpty, field: "base_url", offset: 77},
+	{name: "msc4388 base URL bad UTF-8", in: unhex(`"MATRIX" 03 00` + keyHex + `24 "` + specID + `" 0002 "h" 80`),
+		kind: qr.KindInvalidUTF8, field: "base_url", offset: 80},
+	{name: "msc4388-2025 base URL bad UTF-8", in: unhex(`"MATRIX" 03 00` + keyHex + `0024 "` + specID + `" 0002 "h" 80`),
+		kind: qr.KindInvalidUTF8, field: "base_url", offset: 81,
+		msg: "qr: base_url at offset 81: invalid UTF-8 (read as msc4388-2025)"},
+	{name: "msc4388-2025 ID over 255 bytes", in: unhex(`"MATRIX" 03 00` + keyHex + `012c "` + strings.Repeat("a", 300) + `" 0001 "x"`),
+		kind: qr.KindTooLong, field: "rendezvous_id", offset: 297,
+		msg: "qr: rendezvous_id at offset 297: length 300 is over the 255-byte limit of an opaque identifier (read as msc4388-2025)"},
+	{name: "msc4388-2025 empty ID", in: unhex(`"MATRIX" 03 00` + keyHex + `0000 0001 "x"`), format: qr.Format2025,
+		kind: qr.KindEmpty, field: "rendezvous_id", offset: 40},
+	{name: "msc4388-2025 half an ID length", in: unhex(`"MATRIX" 03 00` + keyHex + `00`), format: qr.Format2025,
+		kind: qr.KindTruncated, field: "rendezvous_id", offset: 40},
+	{name: "msc4388-bytes8 trailing byte", in: unhex(`"MATRIX" 03 01` + keyHex + `24 "` + specID + `" 20 "` + specBase + `" 00`),
+		kind: qr.KindTrailingBytes, field: "payload", offset: 110, msg: "qr: payload at offset 110: 1 trailing bytes (read as msc4388-bytes8)"},
+	{name: "msc4388-bytes8 base URL past end", in: unhex(`"MATRIX" 03 01` + keyHex + `24 "` + specID + `" 21 "` + specBase + `"`),
+		format: qr.Format2026Bytes8, kind: qr.KindLengthPastEnd, field: "base_url", offset: 77,
+		msg: "qr: base_url at offset 77: length 33 runs past end (32 bytes left)"},
+	{name: "msc4388-bytes8 base URL past end, detected: the tie goes to msc4388",
+		in:   unhex(`"MATRIX" 03 01` + keyHex + `24 "` + specID + `" 21 "` + specBase + `"`),
+		kind: qr.KindLengthPastEnd, field: "base_url", offset: 77,
+		msg: "qr: base_url at offset 77: length 8552 runs past end (31 bytes left) (read as msc4388)"},
+	{name: "msc4388-bytes8 empty base URL", in: unhex(`"MATRIX" 03 01` + keyHex + `24 "` + specID + `" 00`),
+		format: qr.Format2026Bytes8, kind: qr.KindEmpty, field: "base_url", offset: 77},
+	{name: "msc4388-bytes8 base URL bad UTF-8", in: unhex(`"MATRIX" 03 01` + keyHex + `24 "` + specID + `" 02 "h" c0`),
+		kind: qr.KindInvalidUTF8, field: "base_url", offset: 79, msg: "qr: base_url at offset 79: invalid UTF-8 (read as msc4388-bytes8)"},
+	{name: "msc4388-bytes8 no base URL length", in: unhex(`"MATRIX" 03 01` + keyHex + `24 "` + specID + `"`), format: qr.Format2026Bytes8,
+		kind: qr.KindTruncated, field: "base_url", offset: 77, msg: "qr: base_url at offset 77: truncated: needs 1 bytes, 0 left"},
+	{name: "msc4388-bytes8 ID bad byte", in: unhex(`"MATRIX" 03 00` + keyHex + `02 "a/" 01 "u"`), format: qr.Format2026Bytes8,
+		kind: qr.KindInvalidID, field: "rendezvous_id", offset: 42},
+	{name: "msc4388-bytes8 under IO_ELEMENT_MSC4388 is not a format", in: unhex(`"IO_ELEMENT_MSC4388" 03 00` + keyHex + `24 "` + specID + `" 20 "` + specBase + `"`),
+		kind: qr.KindLengthPastEnd, field: "base_url", offset: 89, msg: "qr: base_url at offset 89: length 8296 runs past end (31 bytes left) (read as msc4388-unstable)"},
+	{name: "IO_ELEMENT_MSC4108 is read with u16 only", in: unhex(`"IO_ELEMENT_MSC4108" 03 00` + keyHex + `24 "` + specID + `" 0020 "` + specBase + `"`),
+		kind: qr.KindLengthPastEnd, field: "rendezvous_id", offset: 52},
+}
+
+// decodeErrorsWrongFormat: DecodeFormat with bytes that are fine but not
+// of the format asked for.
+var decodeErrorsWrongFormat = []decodeErrorCase{
+	{name: "2024 bytes as msc4388", in: vectors[0].bytes, format: qr.Format2026,
+		kind: qr.KindUnknownType, field: "type", offset: 6, msg: "qr: type at offset 6: unknown type 0x02 (msc4388 has 0x03)"},
+	{name: "msc4388 bytes as msc4108-2024", in: vectors[2].bytes, format: qr.Format2024,
+		kind: qr.KindUnknownType, field: "type", offset: 6},
+	{name: "unstable bytes as msc4388", in: vectors[4].bytes, format: qr.Format2026,
+		kind: qr.KindBadPrefix, field: "prefix",
+		msg: `qr: prefix at offset 0: unknown prefix "IO_ELEMENT_MSC4388" (msc4388 starts with "MATRIX")`},
+	{name: "stable bytes as msc4388-2025-unstable", in: vectors[6].bytes, format: qr.Format2025Unstable,
+		kind: qr.KindBadPrefix, field: "prefix"},
+	{name: "IO_ELEMENT_MSC4108 as msc4388-unstable", in: vectors[9].bytes, format: qr.Format2026Unstable,
+		kind: qr.KindBadPrefix, field: "prefix"},
+	{name: "msc4388 bytes as msc4388-2025", in: vectors[2].bytes, format: qr.Format2025,
+		kind: qr.KindLengthPastEnd, field: "rendezvous_id", offset: 40,
+		msg: "qr: rendezvous_id at offset 40: length 9317 runs past end (69 bytes left)"},
+	{name: "msc4388-2025 bytes as msc4388", in: vectors[6].bytes, format: qr.Format2026,
+		kind: qr.KindEmpty, field: "rendezvous_id", offset: 40},
+	{name: "msc4388 bytes as msc4388-bytes8", in: vectors[2].bytes, format: qr.Format2026Bytes8,
+		kind: qr.KindEmpty, field: "base_url", offset: 77, msg: "qr: base_url at offset 77: empty (length 0)"},
+	{name: "msc4388-bytes8 bytes as msc4388", in: vectors[10].bytes, format: qr.Format2026,
+		kind: qr.KindLengthPastEnd, field: "base_url", offset: 77, msg: "qr: base_url at offset 77: length 8296 runs past end (31 bytes left)"},
+	{name: "msc4388-bytes8 bytes as msc4388-2025", in: vectors[11].bytes, format: qr.Format2025,
+		kind: qr.KindLengthPastEnd, field: "rendezvous_id", offset: 40},
+	{name: "msc4388-bytes8 bytes as msc4388-unstable", in: vectors[10].bytes, format: qr.Format2026Unstable,
+		kind: qr.KindBadPrefix, field: "prefix"},
+	{name: "cut-short unstable prefix as msc4388-2025-unstable", in: unhex(`"IO_ELEMENT_MSC41"`), format: qr.Format2025Unstable,
+		kind: qr.KindTruncated, field: "prefix"},
+}
+
+func TestDecodeErrors(t *testing.T) {
+	for _, cases := range [][]decodeErrorCase{decodeErrorsHeader, decodeErrors2024, decodeErrorsType03, decodeErrorsWrongFormat} {
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) { checkDecodeError(t, tc) })
+		}
+	}
+}
+
+// checkDecodeError: the decode fails with a *DecodeError of tc's kind,
+// field and offset (and message, when tc has one), and no payload.
+func checkDecodeError(t *testing.T, tc decodeErrorCase) {
+	var err error
+	var p qr.Payload
+	if tc.format != "" {
+		p, err = qr.DecodeFormat(tc.in, tc.format)
+	} else {
+		p, err = qr.Decode(tc.in)
+	}
+	if err == nil {
+		t.Fatalf("accepted as %v", p)
+	}
+	var de *qr.DecodeError
+	if !errors.As(err, &de) {
+		t.Fatalf("error %v (%T) is not a *DecodeError", err, err)
+	}
+	if !errors.Is(err, tc.kind) || de.Field != tc.field || de.Offset != tc.offset {
+		t.Errorf("got %s/%s at %d (%v), want %s/%s at %d", de.Kind, de.Field, de.Offset, err, tc.kind, tc.field, tc.offset)
+	}
+	if tc.msg != "" && err.Error() != tc.msg {
+		t.Errorf("message\n got %s\nwant %s", err, tc.msg)
+	}
+	if p != (qr.Payload{}) {
+		t.Errorf("a failed decode returned %v", p)
 	}
 }
 

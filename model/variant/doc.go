@@ -11,7 +11,7 @@
 // # Schema
 //
 //	{
-//	  "name":        "msc4388",                  // must equal the file name
+//	  "name":        "msc4388",                  // a built-in preset's equals its file name
 //	  "description": "free text",
 //	  "rendezvous": {
 //	    "preset": "sequence-token",              // a model/rendezvous preset
@@ -49,7 +49,9 @@
 //	    "denial": "declined",                    // consent refused: "declined" (Rust) or "user-cancelled" (JS)
 //	    "device_id": "curve25519",               // "curve25519" (Rust: base64 of the key) or "random"
 //	    "unexpected_message": "send",            // who answers an undecodable or out-of-place message with unexpected_message_received: "send" (both, the texts), "new-device-only" (Rust: N, for a well-formed message) or "silent"
-//	    "device_check_error": "http-error"       // a device check answering neither 404 nor 200: "http-error" (end locally) or "already-exists" (Rust: device_already_exists)
+//	    "device_check_error": "http-error",      // a device check answering neither 404 nor 200: "http-error" (end locally) or "already-exists" (Rust: device_already_exists)
+//	    "proof_of_possession": "off",            // "off" or "ed25519-channel" (the lab's design of MSC4108 5706fd4's alternative; needs whoami)
+//	    "open_verification_uri": "any"           // verification URIs E opens: "any", "https" (5706fd4's MAY) or "https-same-host" (and the issuer's host)
 //	  },
 //	  "timing": {
 //	    "poll_interval_ms": 1000,                // rendezvous GET period
@@ -76,9 +78,10 @@
 // Every field is required except the overrides, which default to "keep";
 // put_txn_id, discovery and aad_root_slash, which default to false;
 // idempotency, which defaults to keep; and homeserver_accept,
-// unexpected_message and device_check_error, which default to the texts'
-// behaviour ("any", "send", "http-error") and are spelled out when a file
-// is parsed.
+// unexpected_message, device_check_error, proof_of_possession and
+// open_verification_uri, which default to the texts' behaviour ("any",
+// "send", "http-error", "off", "any") and are spelled out when a file is
+// parsed.
 // JSON has no comments: the comments above are for the reader only.
 //
 // # Provenance

@@ -39,7 +39,7 @@ type Provenance struct {
 }
 
 // Origin is where one knob value comes from. Exactly one of Source,
-// LabDefault, Unverified and Alternative is set.
+// LabDefault, Unverified, Alternative and Overridden is set.
 type Origin struct {
 	// Source is the ID of a reference in the source catalogue
 	// (provenance/sources.json): a repository, path and commit that was
@@ -54,6 +54,9 @@ type Origin struct {
 	// Alternative: a design the lab studies that no text or release
 	// states; says where the idea comes from.
 	Alternative string `json:"design-alternative,omitempty"`
+	// Overridden: a scenario set this knob (Variant.Override), so the
+	// preset's origin no longer applies; says to what.
+	Overridden string `json:"overridden,omitempty"`
 	// Note, with Source, says where in the source and in what words (the
 	// project's own) it says so.
 	Note string `json:"note,omitempty"`
@@ -65,6 +68,7 @@ const (
 	OriginLabDefault  = "lab-default"
 	OriginUnverified  = "unverified"
 	OriginAlternative = "design-alternative"
+	OriginOverridden  = "overridden"
 )
 
 // Kind names which of the four kinds the origin is ("" when none is set).
@@ -78,6 +82,8 @@ func (o Origin) Kind() string {
 		return OriginUnverified
 	case o.Alternative != "":
 		return OriginAlternative
+	case o.Overridden != "":
+		return OriginOverridden
 	}
 	return ""
 }
@@ -92,6 +98,8 @@ func (o Origin) Text() string {
 		return o.LabDefault
 	case OriginUnverified:
 		return o.Unverified
+	case OriginOverridden:
+		return o.Overridden
 	}
 	return o.Alternative
 }
@@ -99,13 +107,13 @@ func (o Origin) Text() string {
 // validate checks that exactly one kind is set and that a source exists.
 func (o Origin) validate(cat map[string]Source) error {
 	n := 0
-	for _, s := range []string{o.Source, o.LabDefault, o.Unverified, o.Alternative} {
+	for _, s := range []string{o.Source, o.LabDefault, o.Unverified, o.Alternative, o.Overridden} {
 		if s != "" {
 			n++
 		}
 	}
 	if n != 1 {
-		return fmt.Errorf("needs exactly one of source, lab-default, unverified, design-alternative (has %d)", n)
+		return fmt.Errorf("needs exactly one of source, lab-default, unverified, design-alternative, overridden (has %d)", n)
 	}
 	if o.Source != "" {
 		if _, ok := cat[o.Source]; !ok {
@@ -321,11 +329,57 @@ func (v *Variant) KnobOrigins() ([]KnobOrigin, error) {
 // Status is the preset's standing in a few words ("text 726e115",
 // "Synapse 1.157.0", "unverified", "design alternative"), for reports and
 // run headers that name the preset; "no provenance" when the file has none.
+//
+// Knobs a scenario overrode follow in parentheses: "text 726e115
+// (overridden: flow.ack)".
 func (v *Variant) Status() string {
-	if v.Provenance == nil || v.Provenance.Status == "" {
-		return "no provenance"
+	st := "no provenance"
+	if v.Provenance != nil && v.Provenance.Status != "" {
+		st = v.Provenance.Status
 	}
-	return v.Provenance.Status
+	if o := v.Overridden(); len(o) > 0 {
+		st += " (overridden: " + strings.Join(o, ", ") + ")"
+	}
+	return st
+}
+
+// Override records that a scenario set knob to value: the knob's origin
+// becomes Overridden, wherever the preset named it (a comma-separated key
+// loses the name, a section key keeps covering the others). The
+// provenance is copied first, so presets loaded elsewhere are untouched.
+// A variant without provenance gets one whose status is "no provenance".
+func (v *Variant) Override(knob, value string) {
+	p := &Provenance{Status: "no provenance", Knobs: map[string]Origin{}}
+	if v.Provenance != nil {
+		p.Status = v.Provenance.Status
+		for key, o := range v.Provenance.Knobs {
+			var rest []string
+			for _, name := range strings.Split(key, ",") {
+				if name = strings.TrimSpace(name); name != knob {
+					rest = append(rest, name)
+				}
+			}
+			if len(rest) > 0 {
+				p.Knobs[strings.Join(rest, ", ")] = o
+			}
+		}
+	}
+	p.Knobs[knob] = Origin{Overridden: "set to " + value + " by the scenario; the preset's origin does not apply"}
+	v.Provenance = p
+}
+
+// Overridden lists the knobs a scenario overrode (Override), sorted.
+func (v *Variant) Overridden() []string {
+	if v.Provenance == nil {
+		return nil
+	}
+	var out []string
+	for _, key := range sortedKeys(v.Provenance.Knobs) {
+		if v.Provenance.Knobs[key].Overridden != "" {
+			out = append(out, key)
+		}
+	}
+	return out
 }
 
 // Status returns the status of the built-in preset name (see

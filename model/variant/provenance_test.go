@@ -27,6 +27,9 @@ func TestEveryPresetKnobHasProvenance(t *testing.T) {
 			if k.Origin.Kind() == "" {
 				t.Errorf("%s: knob %s (= %q) has no provenance", n, k.Name, k.Value)
 			}
+			if k.Origin.Kind() == OriginOverridden {
+				t.Errorf("%s: knob %s: a preset file says overridden, which only a scenario's set may", n, k.Name)
+			}
 		}
 	}
 }
@@ -153,5 +156,37 @@ func TestWriteProvenance(t *testing.T) {
 		if !strings.Contains(s, "["+v.Status()+"]") || !strings.Contains(s, "sources cited:") {
 			t.Errorf("%s: no status or no sources in the listing:\n%s", n, s)
 		}
+	}
+}
+
+// TestOverride: Override marks one knob, takes it out of a comma-separated
+// key without disturbing the others, leaves the preset it was loaded from
+// untouched, and the result still validates.
+func TestOverride(t *testing.T) {
+	v := MustLoad("msc4388-726e115")
+	before, _ := v.KnobOrigins()
+	v.Override("flow.confirm_account", "false") // named by the key "flow.whoami, flow.confirm_account"
+	if got := v.Overridden(); len(got) != 1 || got[0] != "flow.confirm_account" {
+		t.Fatalf("overridden %v", got)
+	}
+	if err := v.validateProvenance(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := v.KnobOrigins()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range after {
+		want := before[i].Origin
+		if k.Name == "flow.confirm_account" {
+			want = Origin{Overridden: "set to false by the scenario; the preset's origin does not apply"}
+		}
+		if k.Origin != want {
+			t.Errorf("%s: origin %+v, want %+v", k.Name, k.Origin, want)
+		}
+	}
+	fresh := MustLoad("msc4388-726e115")
+	if o := fresh.Overridden(); len(o) != 0 {
+		t.Fatalf("the built-in preset changed: %v", o)
 	}
 }

@@ -133,6 +133,21 @@ type FlowKnobs struct {
 	// 404 and 200) or "already-exists" (the Rust SDK: anything but a clean
 	// 404 is device_already_exists, sent to the new device).
 	DeviceCheckError string `json:"device_check_error,omitempty"`
+	// ProofOfPossession is the optional step of MSC4108 5706fd4's
+	// alternatives: "off" (the default, every text and client) or
+	// "ed25519-channel" (a design alternative of the lab's making where the
+	// text leaves the form open: before m.login.success the new device
+	// publishes its device keys and sends m.login.proof_of_possession, an
+	// Ed25519 signature over a digest of the check code's channel keys and
+	// the rendezvous session; the existing device verifies it against the
+	// key POST /keys/query lists for the device ID before sealing secrets).
+	ProofOfPossession string `json:"proof_of_possession,omitempty"`
+	// OpenVerificationURI is which verification URIs the existing device
+	// opens: "any" (the default), "https" (MSC4108 5706fd4: clients MAY
+	// open https URIs only) or "https-same-host" (https, and only on the
+	// host of the provider its homeserver's auth metadata names). Any
+	// other URI ends the login with unable_to_open_verification_uri.
+	OpenVerificationURI string `json:"open_verification_uri,omitempty"`
 }
 
 // TimingKnobs are the polling periods, timeouts and retries, in milliseconds.
@@ -187,6 +202,13 @@ const (
 
 	DeviceCheckHTTPError     = "http-error"
 	DeviceCheckAlreadyExists = "already-exists"
+
+	ProofOff            = "off"
+	ProofEd25519Channel = "ed25519-channel"
+
+	OpenAnyURI        = "any"
+	OpenHTTPS         = "https"
+	OpenHTTPSSameHost = "https-same-host"
 
 	SlowDownObey   = "obey"
 	SlowDownIgnore = "ignore"
@@ -308,8 +330,8 @@ func MustLoad(name string) Variant {
 }
 
 // Parse reads one preset file strictly and validates it. sourceName names the
-// file in error messages; when it ends in <name>.json, the preset's name must
-// be <name>.
+// file in error messages; for an embedded preset (presets/<name>.json) the
+// preset's name must be <name>. A file of one's own may have any name.
 func Parse(b []byte, sourceName string) (Variant, error) {
 	var v Variant
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -320,7 +342,7 @@ func Parse(b []byte, sourceName string) (Variant, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return Variant{}, fmt.Errorf("%w: %s: data after the JSON object", ErrVariant, sourceName)
 	}
-	if base, ok := strings.CutSuffix(path.Base(sourceName), ".json"); ok && v.Name != base {
+	if base, ok := strings.CutSuffix(path.Base(sourceName), ".json"); ok && path.Dir(sourceName) == "presets" && v.Name != base {
 		return Variant{}, fmt.Errorf("%w: %s: field name: %q does not match the file name %q", ErrVariant, sourceName, v.Name, base)
 	}
 	v.fillDefaults()
@@ -340,6 +362,8 @@ func (v *Variant) fillDefaults() {
 		{&v.Messages.HomeserverAccept, AcceptAny},
 		{&v.Flow.UnexpectedMessage, UnexpectedSend},
 		{&v.Flow.DeviceCheckError, DeviceCheckHTTPError},
+		{&v.Flow.ProofOfPossession, ProofOff},
+		{&v.Flow.OpenVerificationURI, OpenAnyURI},
 	} {
 		if *d.knob == "" {
 			*d.knob = d.def
@@ -417,6 +441,8 @@ func (v *Variant) Validate() error {
 		optional("messages.homeserver_accept", v.Messages.HomeserverAccept, AcceptAny, AcceptURL),
 		optional("flow.unexpected_message", v.Flow.UnexpectedMessage, UnexpectedSend, UnexpectedNewDeviceOnly, UnexpectedSilent),
 		optional("flow.device_check_error", v.Flow.DeviceCheckError, DeviceCheckHTTPError, DeviceCheckAlreadyExists),
+		optional("flow.proof_of_possession", v.Flow.ProofOfPossession, ProofOff, ProofEd25519Channel),
+		optional("flow.open_verification_uri", v.Flow.OpenVerificationURI, OpenAnyURI, OpenHTTPS, OpenHTTPSSameHost),
 	}
 	if v.Messages.Generation == Generation2024 {
 		checks = append(checks, oneOf("messages.homeserver_field", v.Messages.HomeserverField, HomeserverServerName, HomeserverURL))
@@ -425,6 +451,9 @@ func (v *Variant) Validate() error {
 	}
 	if v.Flow.UnableToOpenReason && v.Messages.Generation == Generation2024 {
 		checks = append(checks, fieldError("flow.unable_to_open_reason", true, "false with generation 2024 (the reason is 2026 only)"))
+	}
+	if v.Flow.ProofOfPossession == ProofEd25519Channel && !v.Flow.Whoami {
+		checks = append(checks, fieldError("flow.proof_of_possession", strconv.Quote(v.Flow.ProofOfPossession), `"off" when flow.whoami is false (the device keys it publishes name the account whoami gives)`))
 	}
 	if v.Flow.ConfirmAccount && !v.Flow.Whoami {
 		checks = append(checks, fieldError("flow.confirm_account", true, "false when flow.whoami is false"))
@@ -677,6 +706,8 @@ func (v *Variant) Knobs() []Knob {
 		{"flow.device_id", v.Flow.DeviceID},
 		{"flow.unexpected_message", v.Flow.UnexpectedMessage},
 		{"flow.device_check_error", v.Flow.DeviceCheckError},
+		{"flow.proof_of_possession", v.Flow.ProofOfPossession},
+		{"flow.open_verification_uri", v.Flow.OpenVerificationURI},
 		{"timing.poll_interval_ms", i(v.Timing.PollIntervalMillis)},
 		{"timing.poll_backoff_max_ms", i(v.Timing.PollBackoffMaxMillis)},
 		{"timing.poll_backoff_factor", strconv.FormatFloat(v.Timing.PollBackoffFactor, 'g', -1, 64)},

@@ -1,7 +1,6 @@
 package logintest
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -12,7 +11,9 @@ import (
 // Mailbox is a hand-played device's handle on one session of a real
 // rendezvous store, in the JSON flavours (sequence tokens): it creates the
 // session, reads it and writes any payload into it, as a broken or hostile
-// peer could. Every write is conditioned on the latest token it saw.
+// peer could. Every write is conditioned on the latest token it saw. Its
+// requests and the reading of the answers are the client codec's
+// (rendezvous.Client).
 //
 // NewMailbox opens a store of its own; to act on a session a machine made
 // (or to splice between two sessions of one store), build the mailbox from
@@ -42,55 +43,55 @@ func NewMailbox(rc rendezvous.Config, rnd io.Reader) (*Mailbox, error) {
 	return &Mailbox{Store: store, Prefix: rc.Prefixes[0]}, nil
 }
 
-// do sends one request to the session (to the prefix before Create) and
-// keeps the answer's sequence token; it returns the status and the data.
-func (m *Mailbox) do(method, body string) (int, string) {
+// do sends one request to the session (to the prefix before Create).
+func (m *Mailbox) do(method string, h rendezvous.Header, body []byte) *rendezvous.Response {
 	path := m.Path
 	if path == "" {
 		path = m.Prefix
 	}
-	var h rendezvous.Header
-	h.Add("Content-Type", "application/json")
-	r, _ := m.Store.Handle(rendezvous.Millis(m.Now), &rendezvous.Request{Method: method, Path: path, Header: h, Body: []byte(body)})
-	var b struct {
-		Token any `json:"sequence_token"`
-		Data  any `json:"data"`
-	}
-	_ = json.Unmarshal(r.Body, &b) // an error answer has neither field
-	if tok, ok := b.Token.(string); ok && tok != "" {
-		m.Token = tok
-	}
-	data, _ := b.Data.(string)
-	return r.Status, data
+	r, _ := m.Store.Handle(rendezvous.Millis(m.Now), &rendezvous.Request{Method: method, Path: path, Header: h, Body: body})
+	return &r
 }
+
+// client is the codec of the mailbox's flavour.
+func (m *Mailbox) client() rendezvous.Client { return rendezvous.NewClient(m.Store.Config().Flavour) }
 
 // Create makes the session with an empty payload.
 func (m *Mailbox) Create() error {
-	if st, _ := m.do("POST", `{"data":""}`); st != 200 {
-		return fmt.Errorf("logintest: create answered %d", st)
+	c := m.client()
+	h, body := c.Create("")
+	created, err := c.ParseCreate(m.do("POST", h, body))
+	if err != nil {
+		return fmt.Errorf("logintest: %w", err)
 	}
-	for _, s := range m.Store.Sessions() {
-		m.ID = s.ID
-	}
-	m.Path = m.Prefix + "/" + m.ID
+	m.ID, m.Path, m.Token = created.ID, m.Prefix+"/"+created.ID, created.Token
 	return nil
 }
 
-// Read GETs the session: its status and payload.
-func (m *Mailbox) Read() (status int, data string) { return m.do("GET", "") }
+// Read GETs the session: its status and payload ("" unless a 200 that
+// parses), keeping the answer's token.
+func (m *Mailbox) Read() (status int, data string) {
+	c := m.client()
+	r := m.do("GET", c.Poll(""), nil)
+	d, tok, err := c.ParseRead(r)
+	if err != nil {
+		return r.Status, ""
+	}
+	m.Token = tok
+	return r.Status, string(d)
+}
 
-// Write PUTs payload conditioned on Token and returns the status.
+// Write PUTs payload conditioned on Token and returns the status, keeping
+// the new token when the write was accepted.
 func (m *Mailbox) Write(payload string) int {
-	body, _ := json.Marshal(struct {
-		Token string `json:"sequence_token"`
-		Data  string `json:"data"`
-	}{m.Token, payload})
-	st, _ := m.do("PUT", string(body))
-	return st
+	c := m.client()
+	h, body := c.Put(m.Token, payload)
+	r := m.do("PUT", h, body)
+	if tok, err := c.ParseWritten(r); err == nil {
+		m.Token = tok
+	}
+	return r.Status
 }
 
 // Delete deletes the session and returns the status.
-func (m *Mailbox) Delete() int {
-	st, _ := m.do("DELETE", "")
-	return st
-}
+func (m *Mailbox) Delete() int { return m.do("DELETE", nil, nil).Status }

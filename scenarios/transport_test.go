@@ -1,0 +1,48 @@
+package scenarios
+
+import (
+	"strings"
+	"testing"
+
+	"qrlab/sim"
+)
+
+// TestTransportField: a scenario names its transport and overrides tcp
+// knobs field by field; a bad kind, an unknown or out-of-range knob and
+// knobs for the datagram transport are refused with the field named.
+func TestTransportField(t *testing.T) {
+	s, err := Parse([]byte(`{"name": "t", "variant": "msc4388", "transport": "tcp", "tcp": {"http2": true, "syn_retries": 3}}`), "t.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := s.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sim.DefaultTCP()
+	want.HTTP2, want.SynRetries = true, 3
+	if cfg.Transport.Kind != sim.TransportTCP || cfg.Transport.TCP == nil || *cfg.Transport.TCP != want {
+		t.Fatalf("transport %+v, want tcp with %+v", cfg.Transport, want)
+	}
+	s, err = Parse([]byte(`{"name": "t", "variant": "msc4388"}`), "t.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err = s.Config(); err != nil || cfg.Transport.Kind != "" || cfg.Transport.TCP != nil {
+		t.Fatalf("no transport field: %+v, %v; want the datagram default", cfg.Transport, err)
+	}
+	for _, c := range []struct{ src, want string }{
+		{`"transport": "quic"`, `field "transport"`},
+		{`"transport": "tcp", "tcp": {"syn_retries": -1}`, `field "tcp"`},
+		{`"transport": "tcp", "tcp": {"synretries": 1}`, `field "tcp"`},
+		{`"tcp": {"http2": true}`, `field "transport"`},
+	} {
+		s, err := Parse([]byte(`{"name": "t", "variant": "msc4388", `+c.src+`}`), "t.json")
+		if err == nil {
+			_, err = s.Config()
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one naming %s", c.src, err, c.want)
+		}
+	}
+}

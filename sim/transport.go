@@ -1,0 +1,182 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Transport says how a run's HTTP messages cross the links.
+//
+// "datagram" (the default) sends each request and each answer as one
+// message that the link loses whole with its loss probability, duplicates
+// or reorders; the client then waits for its timeout. It is useful for
+// stress and for the swarm, but it is not what a client speaks.
+//
+// "tcp" carries HTTP over TCP and TLS 1.3 connections (see TCP): a lost
+// packet is retransmitted after the retransmission timeout, so loss shows as
+// delay, and a request fails before its client timeout only when its
+// connection fails (the SYN retries or the retransmission budget run out, a
+// reset, a handover, a NAT mapping that expired). Duplication is hidden by
+// TCP; the link's reordering only adds delay.
+type Transport struct {
+	// Kind is "datagram" or "tcp" ("": datagram).
+	Kind string `json:"kind,omitempty"`
+	// TCP holds the tcp transport's knobs (nil: DefaultTCP).
+	TCP *TCP `json:"tcp,omitempty"`
+}
+
+// The transport kinds.
+const (
+	TransportDatagram = "datagram"
+	TransportTCP      = "tcp"
+)
+
+// TCP is the tcp transport's knobs. Each default names its source in
+// sim/transport-sources.md (the row id in brackets), or says it is a lab
+// default where no source gives the figure.
+type TCP struct {
+	// MSS is the payload bytes of one segment [lab default 1460: MTU 1500
+	// less 40 bytes of headers, T21 (not read in a source)].
+	MSS int `json:"mss"`
+	// InitialRTOMillis is the retransmission timeout before any RTT
+	// sample, and the first SYN retransmission [1 s: T1, Linux
+	// TCP_TIMEOUT_INIT; RFC 6298 §2.1].
+	InitialRTOMillis int64 `json:"initial_rto_ms"`
+	// FallbackRTOMillis is the RTO data starts with when the handshake
+	// needed a retransmission [3 s: T2, Linux TCP_TIMEOUT_FALLBACK; RFC 6298
+	// §5.7].
+	FallbackRTOMillis int64 `json:"fallback_rto_ms"`
+	// MinRTOMillis and MaxRTOMillis bound the RTO [200 ms and 120 s: T3,
+	// Linux TCP_RTO_MIN and TCP_RTO_MAX; RFC 6298's floor is 1 s, T4].
+	MinRTOMillis int64 `json:"min_rto_ms"`
+	MaxRTOMillis int64 `json:"max_rto_ms"`
+	// SynRetries is how often a lost SYN (or its SYN-ACK) is resent, at
+	// 1, 3, 7, 15, 31, 63 s with the initial RTO of 1 s; the connect fails
+	// one doubled RTO after the last (127 s) [6: T6, T7, Linux
+	// tcp_syn_retries].
+	SynRetries int `json:"syn_retries"`
+	// Retries2 is how often one segment is retransmitted before the
+	// connection is given up, one doubled RTO after the last retransmission
+	// [15: T9, Linux tcp_retries2].
+	Retries2 int `json:"retries2"`
+	// UserTimeoutMillis, when set, breaks a connection whose data stays
+	// unacknowledged that long (TCP_USER_TIMEOUT) [0: off, the Linux
+	// default; reqwest sets 30 s on Linux and Android, X4].
+	UserTimeoutMillis int64 `json:"user_timeout_ms,omitempty"`
+	// PoolIdleMillis is how long an idle keep-alive connection is kept for
+	// reuse [90 s: X2, reqwest's pool idle timeout].
+	PoolIdleMillis int64 `json:"pool_idle_ms"`
+	// HTTP2 multiplexes every request of a client to a server on one
+	// connection; otherwise HTTP/1.1 carries one request at a time per
+	// connection and the pool opens another for a concurrent request [lab
+	// default false: T20 says model HTTP/1.1 as one request in flight; X3
+	// says the Rust SDK negotiates h2 when the server offers it].
+	HTTP2 bool `json:"http2,omitempty"`
+	// TLSResumption is what a client that finished a TLS handshake with a
+	// server before does on a new connection: "none" (a full handshake
+	// again), "psk" (resumption: still one round trip, T17, but no
+	// certificate in the server's flight) or "0rtt" (early data: the
+	// request leaves with the ClientHello, T17) [lab default "psk"].
+	TLSResumption string `json:"tls_resumption"`
+	// TLSServerBytes is the size of the server's first flight in a full
+	// TLS 1.3 handshake (ServerHello to Finished, with the certificate
+	// chain) [lab default 4000 bytes; no source read]. The handshake costs
+	// one round trip before the request leaves [T16, RFC 8446 §2].
+	TLSServerBytes int `json:"tls_server_bytes"`
+	// ResetPerHour is the rate of connection resets (each connection
+	// breaks after an exponential time with this rate) [lab default 0: no
+	// per-connection rate found in the sources].
+	ResetPerHour float64 `json:"reset_per_hour,omitempty"`
+	// HandoverPerHour is the rate at which a device changes network: all
+	// its connections break and its next request opens a new one [lab
+	// default 0: no per-hour rate for ordinary use was found, 3.4].
+	HandoverPerHour float64 `json:"handover_per_hour,omitempty"`
+	// NATIdleMillis, when set, is the NAT mapping timeout: a connection
+	// left idle longer loses its mapping without either end knowing, and
+	// the next request on it is black-holed until the retransmission
+	// budget (or the client's timeout) ends it [0: never; RFC 5382 asks at
+	// least 2 h 4 min, carrier NATs measured from 3 min to 6 h, 3.5].
+	NATIdleMillis int64 `json:"nat_idle_ms,omitempty"`
+}
+
+// DefaultTCP is the tcp transport's defaults (see TCP for their sources).
+func DefaultTCP() TCP {
+	return TCP{MSS: 1460, InitialRTOMillis: 1000, FallbackRTOMillis: 3000, MinRTOMillis: 200, MaxRTOMillis: 120_000,
+		SynRetries: 6, Retries2: 15, PoolIdleMillis: 90_000, TLSResumption: "psk", TLSServerBytes: 4000}
+}
+
+// ErrTransport is wrapped by every transport validation error.
+var ErrTransport = errors.New("invalid transport")
+
+// Validate checks the transport's kind and knobs.
+func (t *Transport) Validate() error {
+	switch t.Kind {
+	case "", TransportDatagram:
+		if t.TCP != nil {
+			return fmt.Errorf("%w: tcp knobs given for the %q transport (set kind \"tcp\")", ErrTransport, TransportDatagram)
+		}
+		return nil
+	case TransportTCP:
+		if t.TCP == nil {
+			return nil
+		}
+		if err := t.TCP.Validate(); err != nil {
+			return fmt.Errorf("%w: tcp: %w", ErrTransport, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: kind %q is neither %q nor %q", ErrTransport, t.Kind, TransportDatagram, TransportTCP)
+}
+
+// Validate checks every knob against its range.
+func (c *TCP) Validate() error {
+	bad := func(f string, a ...any) error { return fmt.Errorf("%w: %s", ErrTransport, fmt.Sprintf(f, a...)) }
+	if c.MSS < 64 || c.MSS > 65535 {
+		return bad("mss %d is outside [64, 65535] bytes", c.MSS)
+	}
+	for _, d := range []struct {
+		name   string
+		v, min int64
+	}{{"initial_rto_ms", c.InitialRTOMillis, 1}, {"fallback_rto_ms", c.FallbackRTOMillis, 1}, {"min_rto_ms", c.MinRTOMillis, 1},
+		{"max_rto_ms", c.MaxRTOMillis, 1}, {"user_timeout_ms", c.UserTimeoutMillis, 0}, {"pool_idle_ms", c.PoolIdleMillis, 0},
+		{"nat_idle_ms", c.NATIdleMillis, 0}} {
+		if d.v < d.min || d.v > maxTCPMillis {
+			return bad("%s %d is outside [%d, %d] ms", d.name, d.v, d.min, maxTCPMillis)
+		}
+	}
+	if c.MinRTOMillis > c.MaxRTOMillis {
+		return bad("min_rto_ms %d is above max_rto_ms %d", c.MinRTOMillis, c.MaxRTOMillis)
+	}
+	if c.SynRetries < 0 || c.SynRetries > maxTCPRetries {
+		return bad("syn_retries %d is outside [0, %d]", c.SynRetries, maxTCPRetries)
+	}
+	if c.Retries2 < 0 || c.Retries2 > maxTCPRetries {
+		return bad("retries2 %d is outside [0, %d]", c.Retries2, maxTCPRetries)
+	}
+	switch c.TLSResumption {
+	case "none", "psk", "0rtt":
+	default:
+		return bad("tls_resumption %q is not \"none\", \"psk\" or \"0rtt\"", c.TLSResumption)
+	}
+	if c.TLSServerBytes < 0 || c.TLSServerBytes > 1<<20 {
+		return bad("tls_server_bytes %d is outside [0, %d]", c.TLSServerBytes, 1<<20)
+	}
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"reset_per_hour", c.ResetPerHour}, {"handover_per_hour", c.HandoverPerHour}} {
+		if !(r.v >= 0 && r.v <= 3600_000) || math.IsInf(r.v, 0) {
+			return bad("%s %g is outside [0, 3600000] per hour", r.name, r.v)
+		}
+	}
+	return nil
+}
+
+// Limits of the knobs: a day of virtual time for any duration, and 30
+// retries (the SYN give-up time doubles with each: 2^31 s is past any run,
+// and Linux allows 127, which would overflow).
+const (
+	maxTCPMillis  = 24 * 3600 * 1000
+	maxTCPRetries = 30
+)

@@ -1,0 +1,225 @@
+package sim
+
+import "fmt"
+
+// open makes a new connection of client to server on link l at now: the
+// TCP handshake (a lost SYN or SYN-ACK resends the SYN after the initial
+// RTO, doubling: 1, 3, 7, 15, 31, 63 s with the defaults [T7]), then the
+// TLS 1.3 handshake (one round trip [T16]; none with 0-RTT resumption
+// [T17]). Resets and handovers that will break it are drawn now.
+func (r *Runner) open(w *run, client, server Actor, l LinkID) int {
+	tp := r.tp
+	k := &tp.k
+	tp.conns = append(tp.conns, tcpConn{client: client, server: server, link: l, busy: -1, freeAt: w.now, lastUsed: w.now,
+		failAt: never, breakAt: never, rto: Millis(k.InitialRTOMillis)})
+	ci := len(tp.conns) - 1
+	c := &tp.conns[ci]
+	if k.ResetPerHour > 0 {
+		c.breakAt, c.breakWhy = w.now+expMillis(tp.rnd, k.ResetPerHour), "connection reset"
+	}
+	if h := tp.nextHandover(deviceOf(client), w.now); h < c.breakAt {
+		c.breakAt, c.breakWhy = h, "handover: the device changed network"
+	}
+	// The TCP handshake.
+	est, t := never, w.now
+	syns := 0
+	for ; syns <= k.SynRetries; syns++ {
+		if !tp.lost(w, l, true, t) {
+			arr := t + tp.oneWay(w, l)
+			if !tp.lost(w, l, false, arr) {
+				est = arr + tp.oneWay(w, l)
+				break
+			}
+		}
+		w.res.Lost++
+		if syns < k.SynRetries {
+			t += tp.backoff(Millis(k.InitialRTOMillis), syns)
+		}
+	}
+	if est == never {
+		c.failAt = t + tp.backoff(Millis(k.InitialRTOMillis), k.SynRetries)
+		c.failWhy = fmt.Sprintf("connect failed: SYN unanswered after %d retries", k.SynRetries)
+		return ci
+	}
+	if syns == 0 {
+		tp.sample(c, est-w.now) // Karn: only an unretransmitted handshake is a sample
+	} else {
+		c.rto = Millis(k.FallbackRTOMillis)
+		r.tr.add(Event{At: w.now, Kind: EvDrop, Actor: client, Peer: server, Name: "tcp connect",
+			Detail: fmt.Sprintf("SYN resent %d times on %s, connected at +%d ms", syns, l, est-w.now)})
+	}
+	// The TLS handshake.
+	resumed := tp.tickets[client][server]
+	if resumed && k.TLSResumption == "0rtt" {
+		c.readyAt = est
+		return ci
+	}
+	server1 := k.TLSServerBytes
+	if resumed && k.TLSResumption == "psk" {
+		server1 = tlsResumedBytes
+	}
+	hello, l1, fail, why := tp.transfer(w, c, true, est, tlsClientHelloBytes)
+	if fail == never {
+		var l2 int
+		c.readyAt, l2, fail, why = tp.transfer(w, c, false, hello, server1)
+		l1 += l2
+	}
+	w.res.Lost += l1
+	if fail != never {
+		c.failAt, c.failWhy = fail, "TLS handshake: "+why
+		return ci
+	}
+	if l1 == 0 {
+		tp.sample(c, c.readyAt-est)
+	}
+	tp.tickets[client][server] = true
+	return ci
+}
+
+// Sizes of the TLS flights the sources do not give [lab defaults]: a
+// ClientHello with one key share, and a resumed server flight without a
+// certificate.
+const (
+	tlsClientHelloBytes = 300
+	tlsResumedBytes     = 300
+)
+
+// pick finds a pooled connection of client to server that may carry a
+// request at now, or opens one. A connection is reusable when it is not
+// broken, has not idled past the pool's timeout and, with HTTP/1.1, carries
+// no other request (a request the client gave up on closed it).
+func (r *Runner) pick(w *run, client, server Actor, l LinkID) int {
+	tp := r.tp
+	for i := len(tp.conns) - 1; i >= 0; i-- {
+		c := &tp.conns[i]
+		if c.dead || c.client != client || c.server != server {
+			continue
+		}
+		if c.breakAt <= w.now || c.failAt <= w.now {
+			c.dead = true
+			if c.breakAt <= w.now {
+				r.tr.add(Event{At: w.now, Kind: EvFault, Actor: ActorNetwork, Peer: client, Name: "tcp connection broken",
+					Detail: fmt.Sprintf("%s at %d ms; a new connection is opened", c.breakWhy, c.breakAt)})
+			}
+			continue
+		}
+		if c.busy >= 0 && !tp.k.HTTP2 {
+			if c.freeAt > w.now {
+				if r.ex[c.busy].done {
+					c.dead = true // the client dropped it with its request
+				}
+				continue
+			}
+			c.busy = -1
+		}
+		if w.now-c.lastUsed > Millis(tp.k.PoolIdleMillis) && c.readyAt <= w.now {
+			c.dead = true // the pool closed it
+			continue
+		}
+		return i
+	}
+	return r.open(w, client, server, l)
+}
+
+// tcpRequest carries exchange id's request of size bytes over a pooled
+// connection. A client that gives up (deadline) before its connection is
+// ready cancels the request before it leaves, and the connection with it.
+func (r *Runner) tcpRequest(w *run, id uint64, size int, deadline Millis) {
+	tp := r.tp
+	x := &r.ex[id]
+	ci := r.pick(w, x.client, x.server, x.link)
+	c := &tp.conns[ci]
+	for uint64(len(tp.ex)) <= id {
+		tp.ex = append(tp.ex, tcpEx{conn: -1})
+	}
+	tp.ex[id] = tcpEx{conn: int32(ci)}
+	if !tp.k.HTTP2 {
+		c.busy, c.freeAt = int64(id), never
+	}
+	if c.failAt != never {
+		c.dead = true
+		r.transportFail(w, id, c.failAt, c.failWhy)
+		return
+	}
+	start := max(w.now, c.readyAt)
+	if start >= deadline {
+		c.dead = true // the client's timeout fires first and drops it
+		return
+	}
+	if n := tp.k.NATIdleMillis; n > 0 && c.readyAt < w.now && w.now-c.lastUsed > Millis(n) {
+		// The mapping is gone: every segment is black-holed until the
+		// retransmission budget ends the connection.
+		c.dead = true
+		at := start
+		for k := 0; k <= tp.k.Retries2; k++ {
+			at += tp.backoff(c.rto, k)
+		}
+		if ut := Millis(tp.k.UserTimeoutMillis); ut > 0 {
+			at = min(at, start+ut)
+		}
+		r.transportFail(w, id, at, "NAT mapping expired after the connection idled")
+		return
+	}
+	at, losses, fail, why := tp.transfer(w, c, true, start, size)
+	w.res.Lost += losses
+	tp.ex[id].sent, tp.ex[id].retrans = start, losses > 0
+	c.lastUsed = max(c.lastUsed, start)
+	switch {
+	case fail < c.breakAt && fail != never:
+		c.dead = true
+		r.transportFail(w, id, fail, why)
+	case at >= c.breakAt:
+		r.transportFail(w, id, c.breakAt, c.breakWhy)
+	default:
+		if losses > 0 {
+			r.tr.add(Event{At: w.now, Kind: EvDrop, Actor: x.client, Peer: x.server, Name: x.req.Method + " " + x.req.Path,
+				Detail: fmt.Sprintf("tcp: %d segment(s) lost on %s, retransmitted; arrives at +%d ms", losses, x.link, at-w.now)})
+		}
+		c.lastUsed = at
+		r.q.push(event{at: at, kind: evReqArrive, id: id})
+	}
+}
+
+// tcpAnswer carries the answer ai of size bytes to exchange id back on its
+// connection, held back by extra (a malicious server's delay).
+func (r *Runner) tcpAnswer(w *run, id, ai uint64, size int, extra Millis) {
+	tp := r.tp
+	x := &r.ex[id]
+	te := tp.ex[id]
+	c := &tp.conns[te.conn]
+	start := w.now + extra
+	if c.breakAt <= start {
+		r.transportFail(w, id, max(w.now, c.breakAt), c.breakWhy)
+		return
+	}
+	at, losses, fail, why := tp.transfer(w, c, false, start, size)
+	w.res.Lost += losses
+	switch {
+	case fail < c.breakAt && fail != never:
+		c.dead = true
+		r.transportFail(w, id, fail, why)
+		return
+	case at >= c.breakAt:
+		r.transportFail(w, id, c.breakAt, c.breakWhy)
+		return
+	}
+	if losses > 0 {
+		r.tr.add(Event{At: w.now, Kind: EvDrop, Actor: x.server, Peer: x.client, Name: x.req.Method + " " + x.req.Path,
+			Detail: fmt.Sprintf("tcp: %d segment(s) lost on %s, retransmitted; arrives at +%d ms", losses, x.link, at-w.now)})
+	}
+	if losses == 0 && !te.retrans {
+		tp.sample(c, at-te.sent-extra)
+	}
+	c.lastUsed = max(c.lastUsed, at)
+	if !tp.k.HTTP2 && c.busy == int64(id) {
+		c.freeAt = at
+	}
+	r.q.push(event{at: at, kind: evRespArrive, id: id, aux: ai})
+}
+
+// transportFail fails exchange id at time at with a transport error: the
+// client gets Status 0, and the trace names the reason. The exchange's
+// client timeout or its answer, whichever comes first, wins.
+func (r *Runner) transportFail(w *run, id uint64, at Millis, why string) {
+	r.q.push(event{at: max(at, w.now), kind: evTimeout, id: id, text: "transport error: " + why})
+}

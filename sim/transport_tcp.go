@@ -1,0 +1,218 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// The tcp transport's random streams: its own labels, so that a TCP knob
+// never shifts the draws of the user, the devices or the datagram network.
+// Handovers have one stream per device, so that a device's handover times
+// do not depend on the traffic.
+const (
+	streamTransport uint64 = 40
+	streamHandover  uint64 = 41 // and 42, 43: one per device
+)
+
+// never is a time no run reaches.
+const never Millis = math.MaxInt64 / 4
+
+// numDevices: the new device, the existing device (with its browser), an
+// attacker's device (with its browser).
+const numDevices = 3
+
+// deviceOf is the device a client runs on: a device and its browser share
+// the radio, so a handover breaks both's connections.
+func deviceOf(a Actor) int {
+	switch a {
+	case ActorNew:
+		return 0
+	case ActorExisting, ActorBrowser:
+		return 1
+	}
+	return 2
+}
+
+// tcpConn is one connection of a client to a server.
+type tcpConn struct {
+	client, server Actor
+	link           LinkID
+	// readyAt: the handshakes are done and a request may leave; failAt:
+	// the connect failed then (never: it did not).
+	readyAt, failAt Millis
+	failWhy         string
+	// breakAt: a reset or a handover breaks the connection then.
+	breakAt  Millis
+	breakWhy string
+	// busy is the HTTP/1.1 exchange in flight (-1: none) and freeAt when
+	// its answer is in (never until the server answered).
+	busy   int64
+	freeAt Millis
+	// lastUsed is when the connection last carried data (for the pool's
+	// idle timeout and the NAT's).
+	lastUsed Millis
+	dead     bool
+	// The RFC 6298 estimator: srtt and rttvar in ms, rto the current
+	// timeout.
+	srtt, rttvar float64
+	measured     bool
+	rto          Millis
+}
+
+// tcpEx is the tcp side of one exchange.
+type tcpEx struct {
+	conn    int32
+	sent    Millis // when the request left (after the handshakes)
+	retrans bool   // a segment of the request was retransmitted
+}
+
+// tcpState is the tcp transport of a Runner; reset at each run.
+type tcpState struct {
+	k       TCP
+	rnd     *rand.Rand
+	conns   []tcpConn
+	ex      []tcpEx
+	tickets [numActors][numActors]bool
+	// handover holds each device's handover times drawn so far, ascending.
+	hoRand   [numDevices]*rand.Rand
+	handover [numDevices][]Millis
+}
+
+// numActors bounds the Actor values.
+const numActors = int(ActorAttackerBrowser) + 1
+
+// prepareTransport checks the transport and sets up the tcp state.
+func (r *Runner) prepareTransport() error {
+	t := &r.cfg.Transport
+	if err := t.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if t.Kind != TransportTCP {
+		r.tp = nil
+		return nil
+	}
+	k := DefaultTCP()
+	if t.TCP != nil {
+		k = *t.TCP
+	}
+	r.tp = &tcpState{k: k}
+	return nil
+}
+
+// startTransport resets the tcp state for a run of seed.
+func (r *Runner) startTransport(seed uint64) {
+	tp := r.tp
+	if tp == nil {
+		return
+	}
+	tp.rnd = rand.New(derive(seed, streamTransport))
+	tp.conns = tp.conns[:0]
+	tp.ex = tp.ex[:0]
+	tp.tickets = [numActors][numActors]bool{}
+	for d := range tp.handover {
+		tp.handover[d] = tp.handover[d][:0]
+		tp.hoRand[d] = nil
+		if tp.k.HandoverPerHour > 0 {
+			tp.hoRand[d] = rand.New(derive(seed, streamHandover+uint64(d)))
+		}
+	}
+}
+
+// expMillis draws an exponential time with rate perHour.
+func expMillis(r *rand.Rand, perHour float64) Millis {
+	return Millis(math.Min(r.ExpFloat64()/perHour*3600_000, float64(never)))
+}
+
+// nextHandover is device d's first handover after t (never if none).
+func (tp *tcpState) nextHandover(d int, t Millis) Millis {
+	if tp.hoRand[d] == nil {
+		return never
+	}
+	h := &tp.handover[d]
+	for len(*h) == 0 || (*h)[len(*h)-1] <= t {
+		last := Millis(0)
+		if len(*h) > 0 {
+			last = (*h)[len(*h)-1]
+		}
+		next := last + max(1, expMillis(tp.hoRand[d], tp.k.HandoverPerHour))
+		if next >= never {
+			return never
+		}
+		*h = append(*h, next)
+	}
+	for _, v := range *h {
+		if v > t {
+			return v
+		}
+	}
+	return never
+}
+
+// backoff is the wait after the k-th consecutive loss of a packet first
+// sent with timeout rto: rto doubled k times, at most the maximum.
+func (tp *tcpState) backoff(rto Millis, k int) Millis {
+	return min(rto<<uint(k), Millis(tp.k.MaxRTOMillis))
+}
+
+// lost reports whether a packet sent on l at t is lost.
+func (tp *tcpState) lost(w *run, l LinkID, up bool, t Millis) bool {
+	if w.net.cut(l, t) {
+		return true
+	}
+	p := w.net.links[l].LossDown
+	if up {
+		p = w.net.links[l].LossUp
+	}
+	return p > 0 && tp.rnd.Float64() < p
+}
+
+// oneWay draws a packet's one-way delay on l (latency, jitter, reordering;
+// the bandwidth is added per message).
+func (tp *tcpState) oneWay(w *run, l LinkID) Millis {
+	return delay(&w.net.links[l], tp.rnd, 0)
+}
+
+// transfer sends size bytes on c from start, each segment lost with the
+// link's probability and retransmitted after the RTO, doubling per retry.
+// It returns when the last byte arrives and how many segments were lost,
+// or, when a segment's retransmissions run out (Retries2, or the user
+// timeout), when the connection fails and why.
+func (tp *tcpState) transfer(w *run, c *tcpConn, up bool, start Millis, size int) (at Millis, losses int, failAt Millis, why string) {
+	n := max(1, (size+tp.k.MSS-1)/tp.k.MSS)
+	last := start
+	for range n {
+		t := start
+		for k := 0; tp.lost(w, c.link, up, t); k++ {
+			losses++
+			wait := tp.backoff(c.rto, k)
+			if k == tp.k.Retries2 {
+				return 0, losses, t + wait, fmt.Sprintf("%d retransmissions unanswered", k)
+			}
+			t += wait
+			if ut := Millis(tp.k.UserTimeoutMillis); ut > 0 && t-start >= ut {
+				return 0, losses, start + ut, fmt.Sprintf("data unacknowledged for %d ms (user timeout)", ut)
+			}
+		}
+		last = max(last, t+tp.oneWay(w, c.link))
+	}
+	if bw := w.net.links[c.link].BytesPerSecond; bw > 0 {
+		last += Millis(math.Min(float64(size)*1000/bw, MaxDelayMillis))
+	}
+	return last, losses, never, ""
+}
+
+// sample feeds one RTT measurement to c's estimator (RFC 6298 §2: SRTT
+// and RTTVAR, gains 1/8 and 1/4, RTO = SRTT + 4·RTTVAR within the floor and
+// ceiling) [T4; the 200 ms floor is Linux's, T3].
+func (tp *tcpState) sample(c *tcpConn, rtt Millis) {
+	r := float64(rtt)
+	if !c.measured {
+		c.srtt, c.rttvar, c.measured = r, r/2, true
+	} else {
+		c.rttvar = 0.75*c.rttvar + 0.25*math.Abs(c.srtt-r)
+		c.srtt = 0.875*c.srtt + 0.125*r
+	}
+	rto := Millis(math.Ceil(c.srtt + max(1, 4*c.rttvar)))
+	c.rto = min(max(rto, Millis(tp.k.MinRTOMillis)), Millis(tp.k.MaxRTOMillis))
+}
