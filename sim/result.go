@@ -93,7 +93,8 @@ func probe(name string) bool {
 }
 
 // faultOf names the fault an event is, or "": an HTTP answer of 400 or
-// more, or a timeout, received by a device or the browser; the browser
+// more, a timeout or a transport error (a tcp connection reset, a NAT
+// mapping lost), met by a device or the browser; the browser
 // failing to open; the user cancelling, declining or rejecting.
 func faultOf(e *Event) string {
 	switch e.Kind {
@@ -110,6 +111,8 @@ func faultOf(e *Event) string {
 			return "HTTP " + strconv.Itoa(e.Status) + " to " + e.Name + " (" + e.Actor.String() + ")"
 		case e.Status == 0 && e.Detail == "timeout":
 			return "timeout of " + e.Name + " (" + e.Actor.String() + ")"
+		case e.Status == 0 && strings.HasPrefix(e.Detail, "transport error: "):
+			return strings.TrimPrefix(e.Detail, "transport error: ") + " on " + e.Name + " (" + e.Actor.String() + ")"
 		}
 	case EvUser:
 		switch e.Name {
