@@ -233,6 +233,9 @@ func (b *Builder) verdict(p, q int) string {
 		fmt.Fprintf(&w, "**Verdict: %s signs in less often.**", la)
 	default:
 		fmt.Fprintf(&w, "**Verdict: no detectable difference in sign-in rate** (a true difference within ±%.1f points could hide at this n).", 100*mde)
+		if lo > 0 || hi < 0 {
+			w.WriteString(" Borderline: the interval leaves out 0 while the exact test does not reach 5%; the exact test decides.")
+		}
 	}
 	w.WriteString(shiftText(" Time to secrets", "both signed in", dSecrets))
 	w.WriteString(shiftText(" Time to failure", "both failed", dFail))
