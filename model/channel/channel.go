@@ -43,6 +43,8 @@ const (
 // sealer is one direction of the channel, from the sending side.
 type sealer interface {
 	seal(pt, aad []byte) ([]byte, error)
+	// sealedUnder returns the key and nonce of the last seal.
+	sealedUnder() (key *[KeySize]byte, nonce [NonceSize]byte)
 }
 
 // opener is one direction of the channel, from the receiving side. It is
@@ -110,6 +112,7 @@ func (c *Channel) Seal(plaintext, aad []byte) (string, error) {
 		return "", fmt.Errorf("channel: seal payload %d: %w", c.sealed+1, err)
 	}
 	c.sealed++
+	c.observe(plaintext)
 	return payload, nil
 }
 
