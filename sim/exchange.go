@@ -103,6 +103,7 @@ func (r *Runner) serve(w *run, id uint64) {
 		}
 		var resp oauth.Response
 		resp, a.page, r.fx = w.op.BrowseAppend(w.now, &req, sess, r.fx[:0])
+		w.mon.providerEffects(w, x.client, r.fx)
 		a.resp = login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
 	case x.req.Target == login.TargetRendezvous:
 		a.resp = r.serveRendezvous(w, x)
@@ -112,11 +113,13 @@ func (r *Runner) serve(w *run, id uint64) {
 		resp, r.fx = w.op.HandleAppend(w.now, &req, r.fx[:0])
 		a.resp = login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
 		w.mon.opAnswer(x.req.Path, resp.Status, resp.Body)
+		w.mon.providerEffects(w, x.client, r.fx)
 	default:
 		req := oauth.Request{Method: x.req.Method, Path: x.req.Path, Header: x.req.Header, Body: x.req.Body}
 		var resp oauth.Response
 		resp, r.hfx = w.hs.HandleAppend(w.now, &req, r.hfx[:0])
 		a.resp = login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
+		w.mon.dev.observeHS(w.now, x.client, x.req.Method, x.req.Path, resp.Status, resp.Body)
 	}
 	if w.res.Violation != nil {
 		return // the run stops at the violation
@@ -252,6 +255,7 @@ func (r *Runner) browserAnswer(w *run, id uint64, a *arrival) {
 			w.unverified = true // nothing to compare
 		}
 		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ActorBrowser, Name: "chooses " + action})
+		w.user.add(Act{At: w.now, Kind: ActConsent, Device: ActorBrowser, Grant: p.GrantID, OK: action == oauth.ActionConsent})
 		r.browse(w, ActorBrowser, x.req.URL, oauth.EncodeForm("action", action), 0)
 	case oauth.PageApproved, oauth.PageDenied:
 		if w.consentReturned {

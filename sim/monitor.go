@@ -5,9 +5,10 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
-	"qrlab/model/login"
+	"qrlab/model/channel"
 	"qrlab/model/msg"
 	"qrlab/model/oauth"
 	"qrlab/model/qr"
@@ -26,12 +27,16 @@ const (
 	InvStrictAlternation        = "strict-alternation"
 	InvSecrecy                  = "secrecy"
 	InvExpectedAccount          = "signed-into-expected-account"
+	InvNonceUnique              = "nonce-unique"
+	InvTokenForApprovedGrant    = "token-only-for-approved-grant"
+	InvSuccessAfterWhoami       = "success-only-after-whoami"
 )
 
 // Invariants lists every invariant the monitors check, in a stable order.
 func Invariants() []string {
 	return []string{InvSecretsAfterConfirmation, InvSecretsToConfirmedDevice, InvTermination, InvNoPlaintext,
-		InvRendezvousLinearizable, InvChannelIntegrity, InvStrictAlternation, InvSecrecy, InvExpectedAccount}
+		InvRendezvousLinearizable, InvChannelIntegrity, InvStrictAlternation, InvSecrecy, InvExpectedAccount,
+		InvNonceUnique, InvTokenForApprovedGrant, InvSuccessAfterWhoami}
 }
 
 // Violation is a broken invariant: which, where and why. The run stops at
@@ -121,6 +126,18 @@ type monitor struct {
 	// mailboxOwned: an adversary answers in the store's place, so the
 	// mailbox invariants are not the protocol's to keep.
 	mailboxOwned bool
+
+	// The checkers judged from outside (checkers.go), and what the tap on
+	// the channel layer told: how many payloads each device sealed, the
+	// new device's channel keys, whether it sealed m.login.success.
+	user          *UserRecord
+	nonce         nonceChecker
+	dev           deviceChecker
+	grant         grantChecker
+	sealCount     [numMachines]uint64
+	openCount     [numMachines]uint64
+	newKeys       []channel.PublicKey
+	successSealed bool
 }
 
 func (m *monitor) reset(r *Runner, w *run, sec msg.Secrets) {
@@ -139,6 +156,13 @@ func (m *monitor) reset(r *Runner, w *run, sec msg.Secrets) {
 		m.openedUpTo[i] = [numMachines]int{-1, -1, -1}
 	}
 	m.mailboxOwned = false
+	m.user = &w.user
+	m.nonce.reset()
+	m.dev.reset()
+	m.grant.reset()
+	m.sealCount, m.openCount = [numMachines]uint64{}, [numMachines]uint64{}
+	m.newKeys = m.newKeys[:0]
+	m.successSealed = false
 	for _, a := range r.adversaries {
 		if a.controlsMailbox() {
 			m.mailboxOwned = true
@@ -198,36 +222,103 @@ func (m *monitor) opAnswer(path string, status int, body []byte) {
 	}
 }
 
-// secretsSealed is E sealing m.login.secrets: the check code must have been
-// confirmed on G, the device check must have passed, m.login.success must
-// have arrived, and the channel's peer must be the real new device.
-func (m *monitor) secretsSealed(w *run) {
-	ef := w.e.Facts()
-	var gf login.Facts
-	if m.nIsG {
-		gf = w.n.Facts()
-	} else {
-		gf = ef
+// sealed is the tap on a device's channel: who sealed a payload, under
+// which key and nonce, between which channel keys, and what it said.
+func (m *monitor) sealed(w *run, who Actor, s channel.Sealing) {
+	if w.res.Violation != nil {
+		return
 	}
-	switch {
-	case !gf.CodeConfirmed:
-		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets before the check code was confirmed on G")
-	case !ef.DeviceChecked:
-		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets without the device check")
-	case !ef.SuccessReceived:
-		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets before m.login.success")
+	i := machineIndex(who)
+	m.sealCount[i]++
+	if who == ActorNew && !slices.Contains(m.newKeys, s.Own) {
+		m.newKeys = append(m.newKeys, s.Own)
 	}
-	m.violateSecretsPeer(w)
+	if prev := m.nonce.observe(who, &s); prev != ActorNone {
+		m.violate(w, InvNonceUnique, "%s sealed payload #%d under key %s with nonce %x, which %s used before", who, m.sealCount[i], s.Key, s.Nonce, prev)
+		return
+	}
+	if !bytes.Contains(s.Plaintext, loginS) {
+		return // neither m.login.secrets nor m.login.success
+	}
+	switch t := messageType(s.Plaintext); {
+	case t == msg.TypeSecrets && who == ActorExisting:
+		m.secretsSealed(w, s.Peer)
+	case t == msg.TypeSuccess && who == ActorNew:
+		m.successSealed = true
+		m.successAfterWhoami(w)
+	}
 }
 
-// violateSecretsPeer checks that E's channel peer is the real new device.
-// When it is not and the user typed an attacker's code they could not have
-// read on their own device, the confirmed device is the attacker's: a
-// human-factor loss, counted, not a protocol violation.
-func (m *monitor) violateSecretsPeer(w *run) {
-	_, peer, ok := w.e.ChannelKeys()
-	nOwn, _, nok := w.n.ChannelKeys()
-	if ok && nok && peer == nOwn {
+var loginS = []byte("m.login.s")
+
+// secretsSealed is E sealing m.login.secrets (seen by the tap). The user's
+// record must show the check code the scanning device displayed typed on
+// the device that showed the QR code (G); the homeserver must have answered
+// E 404 for the new device before the browser step, and list it now; the
+// new device must have sealed m.login.success; and the channel's peer must
+// be the new device's key (checked first: the rest is about N).
+func (m *monitor) secretsSealed(w *run, peer channel.PublicKey) {
+	if d := m.codeComplaint(w); d != "" {
+		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets %s", d)
+		return
+	}
+	if !slices.Contains(m.newKeys, peer) {
+		m.violateSecretsPeer(w, peer) // the device checks below are about N
+		return
+	}
+	dev := m.dev.newDevice
+	limit := w.now
+	if b := m.user.last(ActBrowserOpened, ActorExisting); b != nil {
+		limit = b.At
+	}
+	switch {
+	case dev == "":
+		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets before the new device asked the provider for a device")
+	case !m.dev.checkedBefore(dev, limit):
+		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets without the device check: the homeserver never answered E 404 for %s before the browser step", dev)
+	case !m.successSealed:
+		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets before the new device sealed m.login.success")
+	case !w.hs.DeviceExists(w.now, AliceID, dev):
+		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets before the homeserver listed the new device %s", dev)
+	}
+}
+
+// codeComplaint says what is wrong with the check code in the user's
+// record ("" when the user typed on G the code S displayed).
+func (m *monitor) codeComplaint(w *run) string {
+	qrAct := m.user.last(ActSawQR, ActorNone)
+	if qrAct == nil {
+		return "although no device of the user showed a QR code"
+	}
+	g := qrAct.Device
+	s := ActorNew
+	if g == ActorNew {
+		s = ActorExisting
+	}
+	typed := m.user.last(ActTypedCode, g)
+	if typed == nil {
+		return "before the user typed the check code on G (" + g.String() + ")"
+	}
+	shown := m.user.last(ActSawCheckCode, s)
+	if shown != nil && shown.Text == typed.Text {
+		return ""
+	}
+	if w.blindCode {
+		return "" // a code the user could not have read: the peer check decides
+	}
+	if shown == nil {
+		return "after the user typed " + typed.Text + " on G although S (" + s.String() + ") never displayed a code"
+	}
+	return "after the user typed " + typed.Text + " on G while S (" + s.String() + ") displayed " + shown.Text
+}
+
+// violateSecretsPeer checks that E's channel peer (told by the tap) is a
+// key the new device's channel sealed under. When it is not and the user
+// typed an attacker's code they could not have read on their own device,
+// the confirmed device is the attacker's: a human-factor loss, counted, not
+// a protocol violation.
+func (m *monitor) violateSecretsPeer(w *run, peer channel.PublicKey) {
+	if slices.Contains(m.newKeys, peer) {
 		return
 	}
 	if w.blindCode {
@@ -235,6 +326,41 @@ func (m *monitor) violateSecretsPeer(w *run) {
 		return
 	}
 	m.violate(w, InvSecretsToConfirmedDevice, "E sealed m.login.secrets on a channel whose peer is not the new device the user confirmed")
+}
+
+// successAfterWhoami: when the new device's design calls whoami, it seals
+// m.login.success only after the homeserver answered its whoami with the
+// device it asked the provider for (and, when it confirms the account, the
+// account the user means).
+func (m *monitor) successAfterWhoami(w *run) {
+	f := m.r.nv.Flow
+	if !f.Whoami {
+		return
+	}
+	d := &m.dev
+	switch {
+	case !d.whoamiSeen:
+		m.violate(w, InvSuccessAfterWhoami, "N sealed m.login.success before the homeserver answered its whoami")
+	case d.whoamiDevice != d.newDevice:
+		m.violate(w, InvSuccessAfterWhoami, "N sealed m.login.success after whoami answered device %q, not the device it asked for (%q)", d.whoamiDevice, d.newDevice)
+	case f.ConfirmAccount && d.whoamiUser != AliceID && !w.newIsAttacker:
+		m.violate(w, InvExpectedAccount, "N sealed m.login.success after whoami answered %s although it confirms the account and the user expects %s", d.whoamiUser, AliceID)
+	}
+}
+
+// providerEffects is the provider's log of one request: the new device's
+// grants, and every token judged against the user's consent.
+func (m *monitor) providerEffects(w *run, client Actor, fx []oauth.Effect) {
+	for i := range fx {
+		f := &fx[i]
+		if f.Kind == oauth.EffectGrantCreated && client == ActorNew {
+			m.dev.newDevice = f.Device
+		}
+		if d := m.grant.observe(f, m.user); d != "" {
+			m.violate(w, InvTokenForApprovedGrant, "%s", d)
+			return
+		}
+	}
 }
 
 // rendezvous watches one store exchange at the moment the store handled it

@@ -305,6 +305,9 @@ type run struct {
 	atkSecrets     bool
 	mallorySecrets msg.Secrets
 
+	// user is the person's record: what the screens showed, what they did.
+	user UserRecord
+
 	mon monitor
 	res Result
 }
@@ -315,7 +318,7 @@ type run struct {
 // Result.
 func (r *Runner) Run(seed uint64) (Result, error) {
 	w := r.r
-	*w = run{seed: seed, dead: w.dead, adv: w.adv[:0]}
+	*w = run{seed: seed, dead: w.dead, adv: w.adv[:0], user: UserRecord{Acts: w.user.Acts[:0]}}
 	for i := range w.dead {
 		if w.dead[i] == nil {
 			w.dead[i] = map[uint64]bool{}
@@ -453,12 +456,14 @@ func (r *Runner) build(w *run) error {
 		eIntent = qr.Login
 	}
 	w.e, err = login.NewExistingDevice(login.ExistingDeviceConfig{Variant: r.cfg.Variant, Intent: eIntent, BaseURL: BaseURL,
-		ServerName: r.hc.ServerName, AccessToken: existingToken, Secrets: sec}, derive(w.seed, streamExisting))
+		ServerName: r.hc.ServerName, AccessToken: existingToken, Secrets: sec,
+		ChannelObserver: func(s channel.Sealing) { w.mon.sealed(w, ActorExisting, s) }}, derive(w.seed, streamExisting))
 	if err != nil {
 		return fmt.Errorf("existing device: %w", err)
 	}
 	ncfg := login.NewDeviceConfig{Variant: r.nv, Intent: r.cfg.Intent, RendezvousBaseURL: BaseURL,
-		ServerNames: map[string]string{r.hc.ServerName: BaseURL}, ExpectedUserID: AliceID}
+		ServerNames: map[string]string{r.hc.ServerName: BaseURL}, ExpectedUserID: AliceID,
+		ChannelObserver: func(s channel.Sealing) { w.mon.sealed(w, ActorNew, s) }}
 	for _, a := range r.adversaries {
 		a.newDevice(r, w, &ncfg)
 	}
@@ -569,6 +574,7 @@ func (r *Runner) dispatch(w *run, ev *event) {
 		r.step(w, ev.actor, login.Input{Kind: login.InputScanned, Data: ev.data})
 	case evTypeCode:
 		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ev.actor, Name: "types check code " + ev.text})
+		w.user.add(Act{At: w.now, Kind: ActTypedCode, Device: ev.actor, Text: ev.text})
 		r.step(w, ev.actor, login.Input{Kind: login.InputCheckCode, Text: ev.text})
 	case evBrowserOpened:
 		if !ev.ok {
@@ -577,6 +583,7 @@ func (r *Runner) dispatch(w *run, ev *event) {
 			return
 		}
 		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorBrowser, Peer: ActorExisting, Name: "opened"})
+		w.user.add(Act{At: w.now, Kind: ActBrowserOpened, Device: ActorExisting, OK: true})
 		r.step(w, ActorExisting, login.Input{Kind: login.InputBrowserOpened})
 		uri := ev.text
 		if w.lure != "" {
@@ -589,12 +596,15 @@ func (r *Runner) dispatch(w *run, ev *event) {
 		r.browse(w, ActorBrowser, ev.text, ev.data, 0)
 	case evConsentReturn:
 		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ActorExisting, Name: okText(ev.ok, "confirms the browser step", "cancels the browser step")})
+		w.user.add(Act{At: w.now, Kind: ActConfirmBrowser, Device: ActorExisting, OK: ev.ok})
 		r.step(w, ActorExisting, login.Input{Kind: login.InputConsent, OK: ev.ok})
 	case evConfirmAccount:
 		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ActorNew, Name: okText(ev.ok, "confirms the account", "rejects the account")})
+		w.user.add(Act{At: w.now, Kind: ActConfirmAccount, Device: ActorNew, OK: ev.ok})
 		r.step(w, ActorNew, login.Input{Kind: login.InputConfirmAccount, OK: ev.ok})
 	case evCancel:
 		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ev.actor, Name: "cancels"})
+		w.user.add(Act{At: w.now, Kind: ActCancel, Device: ev.actor})
 		r.step(w, ev.actor, login.Input{Kind: login.InputCancel})
 	case evInput:
 		r.step(w, ev.actor, login.Input{Kind: login.InputKind(ev.id), OK: ev.ok})
@@ -652,6 +662,9 @@ func (r *Runner) step(w *run, a Actor, in login.Input) {
 		return
 	}
 	fx := mc.Step(w.now, in)
+	if w.res.Violation != nil {
+		return // the tap on its channel saw a violation while it stepped
+	}
 	if a == ActorAttacker {
 		for i := range fx {
 			r.attackerEffect(w, &fx[i])
@@ -697,17 +710,16 @@ func (r *Runner) effect(w *run, a Actor, f *login.Effect) {
 		if a == ActorNew && !f.Sealed && f.MsgType == msg.TypeSecrets && w.res.SecretsMillis < 0 {
 			w.res.SecretsMillis = w.now
 		}
-		if a == ActorExisting && f.Sealed && f.MsgType == msg.TypeSecrets {
-			w.mon.secretsSealed(w)
-		}
 	case login.EffectShowQR:
 		r.tr.add(Event{At: w.now, Kind: EvUI, Actor: a, Name: "shows the QR code"})
+		w.user.add(Act{At: w.now, Kind: ActSawQR, Device: a})
 		r.q.push(event{at: w.now + r.cfg.User.Scan.Sample(w.usrRand), kind: evScanned, actor: other, data: f.Data})
 		for _, ad := range w.adv {
 			ad.qrShown(r, w, a, f.Data)
 		}
 	case login.EffectShowCheckCode:
 		r.tr.add(Event{At: w.now, Kind: EvUI, Actor: a, Name: "shows check code " + f.Text})
+		w.user.add(Act{At: w.now, Kind: ActSawCheckCode, Device: a, Text: f.Text})
 		if !w.blindCode {
 			w.shownCode, w.codeShown, w.codeG = f.Text, true, other
 		}
