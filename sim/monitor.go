@@ -543,6 +543,7 @@ func (m *monitor) opened(w *run, a Actor, what string) {
 				return
 			}
 			m.openedUpTo[i][j] = k
+			m.openCount[i]++
 			return
 		}
 	}
@@ -645,10 +646,12 @@ func (r *Runner) finish(w *run) {
 		res.TraceHash = r.tr.Hash()
 		return
 	}
-	// Counters: on success, every message one side sealed the other opened.
+	// Counters: on success, every message one side sealed (the tap's
+	// count) the other opened (the opens channel-integrity traced to a
+	// payload on the wire).
 	if res.New.Success && res.Existing.Success {
-		ns, no := w.n.ChannelCounters()
-		es, eo := w.e.ChannelCounters()
+		ns, no := m.sealCount[0], m.openCount[0]
+		es, eo := m.sealCount[1], m.openCount[1]
 		if ns != eo || es != no {
 			m.violate(w, InvStrictAlternation, "channel counters out of step at success: N sealed %d opened %d, E sealed %d opened %d", ns, no, es, eo)
 			res.TraceHash = r.tr.Hash()

@@ -632,14 +632,13 @@ func okText(ok bool, yes, no string) string {
 }
 
 // machine is what the engine needs of a login state machine; both
-// *login.NewDevice and *login.ExistingDevice are machines.
+// *login.NewDevice and *login.ExistingDevice are machines. It has no way to
+// ask a device what it believes of itself: the monitors judge from
+// outside.
 type machine interface {
 	Step(now Millis, in login.Input) []login.Effect
 	State() login.State
 	Outcome() login.Outcome
-	Facts() login.Facts
-	ChannelKeys() (own, peer channel.PublicKey, ok bool)
-	ChannelCounters() (sealed, opened uint64)
 }
 
 const numMachines = 3
