@@ -62,6 +62,8 @@ type deviceChecker struct {
 	// newDevice is the device ID of the new device's latest grant (the
 	// provider's log).
 	newDevice string
+	// newUser is the account the provider issued that device's token for.
+	newUser string
 	// checked404 holds the device IDs the homeserver answered the existing
 	// device 404 for, and when.
 	checked404 []deviceAt
@@ -76,7 +78,7 @@ type deviceAt struct {
 }
 
 func (c *deviceChecker) reset() {
-	c.newDevice, c.whoamiUser, c.whoamiDevice, c.whoamiSeen = "", "", "", false
+	c.newDevice, c.newUser, c.whoamiUser, c.whoamiDevice, c.whoamiSeen = "", "", "", "", false
 	c.checked404 = c.checked404[:0]
 }
 

@@ -356,6 +356,9 @@ func (m *monitor) providerEffects(w *run, client Actor, fx []oauth.Effect) {
 		if f.Kind == oauth.EffectGrantCreated && client == ActorNew {
 			m.dev.newDevice = f.Device
 		}
+		if f.Kind == oauth.EffectTokenIssued && f.Device == m.dev.newDevice {
+			m.dev.newUser = f.User
+		}
 		if d := m.grant.observe(f, m.user); d != "" {
 			m.violate(w, InvTokenForApprovedGrant, "%s", d)
 			return
@@ -614,9 +617,11 @@ func (r *Runner) finish(w *run) {
 	// A device that confirms the account compares whoami with the account
 	// the user means before it asks: another account never reaches the
 	// user, however careless.
-	if res.New.Success && !w.newIsAttacker && w.n.Outcome().UserID != AliceID && r.nv.Flow.Whoami && r.nv.Flow.ConfirmAccount {
+	// The account is the provider's word: whom it issued the new device's
+	// token for.
+	if res.New.Success && !w.newIsAttacker && w.mon.dev.newUser != AliceID && r.nv.Flow.Whoami && r.nv.Flow.ConfirmAccount {
 		w.mon.violate(w, InvExpectedAccount, "the new device signed in to %s although it confirms the account and the user expects %s",
-			w.n.Outcome().UserID, AliceID)
+			w.mon.dev.newUser, AliceID)
 	}
 	if res.AttackerWon != "" && w.exposure == "" && res.Violation == nil {
 		inv := InvSecretsToConfirmedDevice
@@ -631,7 +636,9 @@ func (r *Runner) finish(w *run) {
 		return
 	}
 	m := &w.mon
-	if !w.n.State().Terminal() || !w.e.State().Terminal() {
+	// A device has ended when its screen showed an ending (an outcome
+	// effect), not when it says its state is terminal.
+	if res.New.Outcome == "" || res.Existing.Outcome == "" {
 		m.violate(w, InvTermination, "not ended by %d ms (limit %d ms): N %s, E %s", w.now, r.termMax, res.NewState, res.ExistingState)
 		res.TraceHash = r.tr.Hash()
 		return
