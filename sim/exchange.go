@@ -59,6 +59,7 @@ func (r *Runner) send(w *run, client Actor, req login.Request, form []byte) uint
 	}
 	r.q.push(event{at: w.now + timeout, kind: evTimeout, id: id})
 	r.transmit(w, link, true, len(req.Body)+len(form), len(req.Header), func(at Millis) {
+		r.ex[id].deliveries++
 		r.q.push(event{at: at, kind: evReqArrive, id: id})
 	}, client, server, name)
 	return id
@@ -93,6 +94,7 @@ func (r *Runner) transmit(w *run, l LinkID, up bool, body, header int, deliver f
 // serve hands an arrived request to its server and sends the answer back.
 func (r *Runner) serve(w *run, id uint64) {
 	x := &r.ex[id]
+	x.served++
 	var a arrival
 	switch {
 	case x.client == ActorBrowser || x.client == ActorAttackerBrowser:
@@ -135,6 +137,7 @@ func (r *Runner) serve(w *run, id uint64) {
 	r.resps = append(r.resps, a)
 	extra := x.extraDelay
 	r.transmit(w, x.link, false, len(a.resp.Body), len(a.resp.Header), func(at Millis) {
+		r.ex[id].answers++
 		r.q.push(event{at: at + extra, kind: evRespArrive, id: id, aux: ai})
 	}, x.server, x.client, name)
 }

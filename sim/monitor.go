@@ -30,13 +30,16 @@ const (
 	InvNonceUnique              = "nonce-unique"
 	InvTokenForApprovedGrant    = "token-only-for-approved-grant"
 	InvSuccessAfterWhoami       = "success-only-after-whoami"
+	// InvSimulator is the simulator checking itself (conservation.go): a
+	// violation is a bug of the lab, not of the design under test.
+	InvSimulator = "simulator-conservation"
 )
 
 // Invariants lists every invariant the monitors check, in a stable order.
 func Invariants() []string {
 	return []string{InvSecretsAfterConfirmation, InvSecretsToConfirmedDevice, InvTermination, InvNoPlaintext,
 		InvRendezvousLinearizable, InvChannelIntegrity, InvStrictAlternation, InvSecrecy, InvExpectedAccount,
-		InvNonceUnique, InvTokenForApprovedGrant, InvSuccessAfterWhoami}
+		InvNonceUnique, InvTokenForApprovedGrant, InvSuccessAfterWhoami, InvSimulator}
 }
 
 // Violation is a broken invariant: which, where and why. The run stops at
@@ -629,6 +632,9 @@ func (r *Runner) finish(w *run) {
 			inv = InvSecrecy
 		}
 		w.mon.violate(w, inv, "the attacker obtained %s without the user confirming its code", res.AttackerWon)
+	}
+	if d := r.conservation(); d != "" {
+		w.mon.violate(w, InvSimulator, "%s", d)
 	}
 	res.TraceHash = r.tr.Hash()
 	res.Events = r.tr.Len()

@@ -93,6 +93,8 @@ type Runner struct {
 	hfx   []homeserver.Effect
 
 	r *run
+	// pendBuf is conservation's scratch.
+	pendBuf []int32
 	// adversaries are the scenario's attackers, made once per runner and
 	// reset at each run's start.
 	adversaries []adversary
@@ -120,6 +122,10 @@ type exchange struct {
 	tries  int    // browser reloads so far
 	// extraDelay holds the answer back (a malicious server's delay).
 	extraDelay Millis
+	// The simulator's own ledger (conservation.go): deliveries of the
+	// request scheduled and served, answers sent and arrived, and how many
+	// times the exchange ended by an answer or by its timeout.
+	deliveries, served, answers, arrived, answered, timedOut int32
 }
 
 // arrival is one answer on its way back.
@@ -372,6 +378,10 @@ func (r *Runner) Run(seed uint64) (Result, error) {
 			r.q.push(ev)
 			break
 		}
+		if ev.at < w.now {
+			w.mon.violate(w, InvSimulator, "event %d at %d ms popped after time %d ms: an event before its cause", ev.kind, ev.at, w.now)
+			break
+		}
 		w.now = ev.at
 		r.dispatch(w, &ev)
 	}
@@ -528,12 +538,14 @@ func (r *Runner) dispatch(w *run, ev *event) {
 	case evRespArrive:
 		x := &r.ex[ev.id]
 		a := &r.resps[ev.aux]
+		x.arrived++
 		if x.done {
 			r.tr.add(Event{At: w.now, Kind: EvDrop, Actor: x.client, Peer: x.server, Name: x.req.Method + " " + x.req.Path,
 				Status: a.resp.Status, Detail: "late or duplicate answer discarded"})
 			return
 		}
 		x.done = true
+		x.answered++
 		r.tr.add(Event{At: w.now, Kind: EvRecv, Actor: x.client, Peer: x.server, Name: x.req.Method + " " + x.req.Path,
 			Status: a.resp.Status, Bytes: len(a.resp.Body)})
 		if x.owner != nil {
@@ -554,6 +566,7 @@ func (r *Runner) dispatch(w *run, ev *event) {
 			return
 		}
 		x.done = true
+		x.timedOut++
 		r.tr.add(Event{At: w.now, Kind: EvRecv, Actor: x.client, Peer: x.server, Name: x.req.Method + " " + x.req.Path,
 			Detail: "timeout"})
 		if x.owner != nil {
