@@ -13,11 +13,19 @@ import (
 // (msc4388), default network (4g), default user, every monitor on, the
 // trace hashed. Compare with BenchmarkCryptoFloor: the target is at most
 // twice the floor.
-func BenchmarkLoginFlow(b *testing.B) {
+func BenchmarkLoginFlow(b *testing.B) { benchLogin(b, false) }
+
+// BenchmarkLoginFlowUnchecked is the same login with the monitors'
+// observations off: the difference with BenchmarkLoginFlow is what
+// checking costs.
+func BenchmarkLoginFlowUnchecked(b *testing.B) { benchLogin(b, true) }
+
+func benchLogin(b *testing.B, unchecked bool) {
 	r, err := NewRunner(Config{Variant: variant.MustLoad("msc4388")})
 	if err != nil {
 		b.Fatal(err)
 	}
+	r.unchecked = unchecked
 	b.ReportAllocs()
 	ok := 0
 	for i := 0; b.Loop(); i++ {

@@ -105,7 +105,9 @@ func (r *Runner) serve(w *run, id uint64) {
 		}
 		var resp oauth.Response
 		resp, a.page, r.fx = w.op.BrowseAppend(w.now, &req, sess, r.fx[:0])
-		w.mon.providerEffects(w, x.client, r.fx)
+		if !r.unchecked {
+			w.mon.providerEffects(w, x.client, r.fx)
+		}
 		a.resp = login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
 	case x.req.Target == login.TargetRendezvous:
 		a.resp = r.serveRendezvous(w, x)
@@ -114,14 +116,18 @@ func (r *Runner) serve(w *run, id uint64) {
 		var resp oauth.Response
 		resp, r.fx = w.op.HandleAppend(w.now, &req, r.fx[:0])
 		a.resp = login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
-		w.mon.opAnswer(x.req.Path, resp.Status, resp.Body)
-		w.mon.providerEffects(w, x.client, r.fx)
+		if !r.unchecked {
+			w.mon.opAnswer(x.req.Path, resp.Status, resp.Body)
+			w.mon.providerEffects(w, x.client, r.fx)
+		}
 	default:
 		req := oauth.Request{Method: x.req.Method, Path: x.req.Path, Header: x.req.Header, Body: x.req.Body}
 		var resp oauth.Response
 		resp, r.hfx = w.hs.HandleAppend(w.now, &req, r.hfx[:0])
 		a.resp = login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
-		w.mon.dev.observeHS(w.now, x.client, x.req.Method, x.req.Path, resp.Status, resp.Body)
+		if !r.unchecked {
+			w.mon.dev.observeHS(w.now, x.client, x.req.Method, x.req.Path, resp.Status, resp.Body)
+		}
 	}
 	if w.res.Violation != nil {
 		return // the run stops at the violation
@@ -159,7 +165,9 @@ func (r *Runner) serveRendezvous(w *run, x *exchange) login.Response {
 		r.hook(w, x, &resp)
 		req.Body = x.req.Body
 	}
-	w.mon.rendezvous(w, x.client, x.owner != nil, &req, &resp, r.rfx)
+	if !r.unchecked {
+		w.mon.rendezvous(w, x.client, x.owner != nil, &req, &resp, r.rfx)
+	}
 	for _, a := range w.adv {
 		a.rendezvousAnswer(r, w, x, &req, &resp)
 	}

@@ -95,6 +95,10 @@ type Runner struct {
 	r *run
 	// pendBuf is conservation's scratch.
 	pendBuf []int32
+	// unchecked, in benchmarks, runs without the monitors' observations
+	// (the tap, the wire, the servers' logs, the conservation laws), to
+	// measure what checking costs.
+	unchecked bool
 	// adversaries are the scenario's attackers, made once per runner and
 	// reset at each run's start.
 	adversaries []adversary
@@ -465,15 +469,18 @@ func (r *Runner) build(w *run) error {
 	if r.cfg.Intent == qr.Login {
 		eIntent = qr.Login
 	}
-	w.e, err = login.NewExistingDevice(login.ExistingDeviceConfig{Variant: r.cfg.Variant, Intent: eIntent, BaseURL: BaseURL,
-		ServerName: r.hc.ServerName, AccessToken: existingToken, Secrets: sec,
-		ChannelObserver: func(s channel.Sealing) { w.mon.sealed(w, ActorExisting, s) }}, derive(w.seed, streamExisting))
+	ecfg := login.ExistingDeviceConfig{Variant: r.cfg.Variant, Intent: eIntent, BaseURL: BaseURL,
+		ServerName: r.hc.ServerName, AccessToken: existingToken, Secrets: sec}
+	ncfg := login.NewDeviceConfig{Variant: r.nv, Intent: r.cfg.Intent, RendezvousBaseURL: BaseURL,
+		ServerNames: map[string]string{r.hc.ServerName: BaseURL}, ExpectedUserID: AliceID}
+	if !r.unchecked {
+		ecfg.ChannelObserver = func(s channel.Sealing) { w.mon.sealed(w, ActorExisting, s) }
+		ncfg.ChannelObserver = func(s channel.Sealing) { w.mon.sealed(w, ActorNew, s) }
+	}
+	w.e, err = login.NewExistingDevice(ecfg, derive(w.seed, streamExisting))
 	if err != nil {
 		return fmt.Errorf("existing device: %w", err)
 	}
-	ncfg := login.NewDeviceConfig{Variant: r.nv, Intent: r.cfg.Intent, RendezvousBaseURL: BaseURL,
-		ServerNames: map[string]string{r.hc.ServerName: BaseURL}, ExpectedUserID: AliceID,
-		ChannelObserver: func(s channel.Sealing) { w.mon.sealed(w, ActorNew, s) }}
 	for _, a := range r.adversaries {
 		a.newDevice(r, w, &ncfg)
 	}
@@ -716,7 +723,7 @@ func (r *Runner) effect(w *run, a Actor, f *login.Effect) {
 			w.res.Messages++
 		}
 		r.tr.add(Event{At: w.now, Kind: EvChannel, Actor: a, Name: name})
-		if !f.Sealed {
+		if !f.Sealed && !r.unchecked {
 			w.mon.opened(w, a, f.MsgType)
 		}
 		if a == ActorNew && !f.Sealed && f.MsgType == msg.TypeSecrets && w.res.SecretsMillis < 0 {
