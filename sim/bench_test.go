@@ -2,6 +2,7 @@ package sim
 
 import (
 	"testing"
+	"time"
 
 	"qrlab/model/channel"
 	"qrlab/model/homeserver"
@@ -151,4 +152,32 @@ func BenchmarkCryptoFloor(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkCheckCost alternates one checked and one unchecked login, seed
+// by seed, and reports the checked one's extra time in percent: the two
+// share whatever load the machine is under at that moment, which separate
+// benchmarks on a busy machine do not.
+func BenchmarkCheckCost(b *testing.B) {
+	var run [2]*Runner
+	for i := range run {
+		r, err := NewRunner(Config{Variant: variant.MustLoad("msc4388")})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r.unchecked = i == 1
+		run[i] = r
+	}
+	var spent [2]time.Duration
+	for i := 0; b.Loop(); i++ {
+		for k := range run {
+			k = (k + i) % 2 // alternate which goes first
+			t0 := time.Now()
+			if _, err := run[k].Run(uint64(i)); err != nil {
+				b.Fatal(err)
+			}
+			spent[k] += time.Since(t0)
+		}
+	}
+	b.ReportMetric(100*(float64(spent[0])/float64(spent[1])-1), "check-cost-%")
 }
