@@ -149,3 +149,6 @@ func (u *UserRecord) last(k ActKind, d Actor) *Act {
 	}
 	return nil
 }
+
+// User returns the last run's user record.
+func (r *Runner) User() *UserRecord { return &r.r.user }
