@@ -7,6 +7,7 @@ import (
 	"qrlab/model/channel"
 	"qrlab/model/oauth"
 	"qrlab/model/qr"
+	"qrlab/model/rendezvous"
 )
 
 // TestUserRecordOfAnHonestLogin: the record holds what the person saw and
@@ -121,4 +122,34 @@ func TestOutsideCheckers(t *testing.T) {
 			t.Fatalf("404s seen: %+v", c.checked404)
 		}
 	})
+}
+
+// TestGoneSessionNeverServed: a session the store logged as deleted, or
+// whose DELETE it answered with success, is never served again.
+func TestGoneSessionNeverServed(t *testing.T) {
+	for _, how := range []string{"store's log", "wire"} {
+		r := newTestRunner(t, "msc4388")
+		w := r.r
+		*w = run{seed: 1}
+		if err := r.build(w); err != nil {
+			t.Fatal(err)
+		}
+		m := &w.mon
+		m.boxes = append(m.boxes, mailbox{id: "s1", token: "t1", writer: ActorNew})
+		path := "/_matrix/client/v1/rendezvous/s1"
+		del := rendezvous.Request{Method: "DELETE", Path: path}
+		var fx []rendezvous.Effect
+		if how == "store's log" {
+			fx = []rendezvous.Effect{{Kind: rendezvous.EffectDeleted, ID: "s1"}}
+		}
+		m.rendezvous(w, ActorExisting, false, &del, &rendezvous.Response{Status: 204}, fx)
+		if w.res.Violation != nil {
+			t.Fatalf("%s: the delete itself: %+v", how, w.res.Violation)
+		}
+		get := rendezvous.Request{Method: "GET", Path: path}
+		m.rendezvous(w, ActorNew, false, &get, &rendezvous.Response{Status: 200}, []rendezvous.Effect{{Kind: rendezvous.EffectRead, ID: "s1"}})
+		if v := w.res.Violation; v == nil || v.Invariant != InvRendezvousLinearizable || !strings.Contains(v.Detail, "after it was deleted") {
+			t.Fatalf("%s: a read of a deleted session: %+v", how, v)
+		}
+	}
 }

@@ -400,6 +400,19 @@ func (m *monitor) rendezvous(w *run, client Actor, injected bool, req *rendezvou
 	if !honest(client) && (op.Kind == rendezvous.EffectCreated || m.box(op.ID) == nil) {
 		return // an attacker's own sessions are not the protocol's
 	}
+	if op.Kind != 0 && op.Kind != rendezvous.EffectCreated {
+		if b := m.box(op.ID); b != nil && b.gone {
+			m.violate(w, InvRendezvousLinearizable, "%s %s served session %s after it was deleted or expired", req.Method, req.Path, op.ID)
+			return
+		}
+	}
+	// The wire says a session is gone too: a DELETE the store answered
+	// with success, whatever its log says.
+	if req.Method == "DELETE" && resp.Status >= 200 && resp.Status < 300 {
+		if b := m.boxFor(req.Path); b != nil {
+			b.gone = true
+		}
+	}
 	switch op.Kind {
 	case rendezvous.EffectCreated:
 		m.created(w, client, injected, op, req, resp)
