@@ -14,9 +14,9 @@ import (
 // user's record (UserRecord), the bytes on the wire (HTTP requests and
 // answers), the servers' logs (the provider's effects, the homeserver's
 // device list), and the lab's tap on the channel layer (channel.Config's
-// Observe: every payload a device's channel seals, with its key, nonce,
-// public keys and plaintext, told by the crypto code, not by the login
-// machine). None reads what a login machine says about itself (its Facts,
+// Observe and ObserveOpen: every payload a device's channel seals, with its
+// key, nonce, public keys and plaintext, and every payload it opens, told
+// by the crypto code, not by the login machine). None reads what a login machine says about itself (its Facts,
 // counters or keys): a device wrong about its own state is judged by what
 // it did.
 //

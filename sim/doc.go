@@ -56,9 +56,10 @@
 // payloads, HTTP requests and answers), the servers' logs and state (the
 // store's effects, the provider's grants, approvals and tokens, the
 // homeserver's device list and whoami answers), and a tap on the channel
-// layer (channel.Config.Observe: every payload a device's channel seals,
-// with its key fingerprint, nonce, channel keys and plaintext, told by the
-// crypto code, not by the login machine). No checker asks a device what it
+// layer (channel.Config.Observe and ObserveOpen: every payload a device's
+// channel seals, with its key fingerprint, nonce, channel keys and
+// plaintext, and every payload it opens, told by the crypto code, not by
+// the login machine). No checker asks a device what it
 // believes of itself (its facts, state, counters or keys).
 //
 // secrets-only-after-confirmation: when the tap sees E seal
@@ -85,7 +86,7 @@
 // answers the token of the version the spec names, tokens are never handed
 // out twice for different data), channel-integrity (every opened message
 // is a payload the other device wrote, byte for byte, opened once and in
-// order), strict-alternation (a payload overwritten unread may only end in
+// order, as the tap saw it open), strict-alternation (a payload overwritten unread may only end in
 // failure; at a success, every payload one side sealed, as the tap counted,
 // the other opened) and termination (both devices showed an ending within
 // the bound). A safety violation stops the run at once; the Result carries

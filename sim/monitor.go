@@ -118,11 +118,9 @@ type monitor struct {
 	// overwritten is set when a write replaced a payload the other side had
 	// not read: the run may then only end in failure.
 	overwritten string
-	// written holds every payload each machine wrote (N, E), and lastRead
-	// the body of the last rendezvous GET answer each one received, so
-	// that an opened message can be traced to an honest write.
-	written  [numMachines][]string
-	lastRead [numMachines][]byte
+	// written holds every payload each machine wrote (N, E), so that a
+	// payload the tap saw open can be traced to an honest write.
+	written [numMachines][]string
 	// openedUpTo is, per reader and writer, the index in the writer's list
 	// of the last payload the reader opened: a message opens once, in order.
 	openedUpTo [numMachines][numMachines]int
@@ -155,7 +153,6 @@ func (m *monitor) reset(r *Runner, w *run, sec msg.Secrets) {
 	m.overwritten = ""
 	for i := range m.written {
 		m.written[i] = m.written[i][:0]
-		m.lastRead[i] = nil
 		m.openedUpTo[i] = [numMachines]int{-1, -1, -1}
 	}
 	m.mailboxOwned = false
@@ -530,22 +527,17 @@ func (m *monitor) wrote(client Actor, data string) {
 	}
 }
 
-// opened is machine a reporting that it opened a message: the payload it
-// last read must be one the other machine wrote, byte for byte.
-func (m *monitor) opened(w *run, a Actor, what string) {
-	body := m.lastRead[machineIndex(a)]
-	if body == nil {
-		m.violate(w, InvChannelIntegrity, "%s opened %s without having read a payload", a, what)
+// opened is the tap on machine a's channel telling that a payload opened:
+// it must be one the other machine wrote to the store, byte for byte, and
+// newer than the last one a opened from it.
+func (m *monitor) opened(w *run, a Actor, o channel.Opening) {
+	if w.res.Violation != nil {
 		return
 	}
-	data := body
-	if !m.etag {
-		d, _, err := m.codec.ParseRead(&rendezvous.Response{Status: 200, Body: body})
-		if err != nil {
-			m.violate(w, InvChannelIntegrity, "%s opened %s from an answer without a payload", a, what)
-			return
-		}
-		data = d
+	data := o.Payload
+	what := messageType(o.Plaintext)
+	if what == "" {
+		what = "a handshake payload"
 	}
 	i := machineIndex(a)
 	for j := range m.written {

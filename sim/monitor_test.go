@@ -80,8 +80,7 @@ func TestMonitorUnits(t *testing.T) {
 	w := r.r
 	t.Run("channel-integrity: a payload the peer never wrote opens", func(t *testing.T) {
 		w.res.Violation = nil
-		w.mon.lastRead[machineIndex(ActorNew)] = []byte(`{"data":"Zm9yZ2Vk","sequence_token":"9"}`)
-		w.mon.opened(w, ActorNew, "m.login.protocols")
+		w.mon.opened(w, ActorNew, channel.Opening{Payload: "Zm9yZ2Vk"})
 		if w.res.Violation == nil || w.res.Violation.Invariant != InvChannelIntegrity {
 			t.Fatalf("got %+v", w.res.Violation)
 		}
@@ -90,13 +89,12 @@ func TestMonitorUnits(t *testing.T) {
 		w.res.Violation = nil
 		data := w.mon.written[machineIndex(ActorExisting)][0]
 		w.mon.openedUpTo[machineIndex(ActorNew)] = [numMachines]int{-1, -1, -1}
-		w.mon.lastRead[machineIndex(ActorNew)] = []byte(`{"data":"` + data + `","sequence_token":"9"}`)
-		w.mon.opened(w, ActorNew, "m.login.protocols")
+		w.mon.opened(w, ActorNew, channel.Opening{Payload: data})
 		if w.res.Violation != nil {
 			t.Fatalf("got %+v", w.res.Violation)
 		}
 		// The same payload a second time is a replay that opened.
-		w.mon.opened(w, ActorNew, "m.login.protocols")
+		w.mon.opened(w, ActorNew, channel.Opening{Payload: data})
 		if w.res.Violation == nil || w.res.Violation.Invariant != InvChannelIntegrity {
 			t.Fatalf("a replay opened unnoticed: %+v", w.res.Violation)
 		}

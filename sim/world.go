@@ -476,6 +476,8 @@ func (r *Runner) build(w *run) error {
 	if !r.unchecked {
 		ecfg.ChannelObserver = func(s channel.Sealing) { w.mon.sealed(w, ActorExisting, s) }
 		ncfg.ChannelObserver = func(s channel.Sealing) { w.mon.sealed(w, ActorNew, s) }
+		ecfg.ChannelOpenObserver = func(o channel.Opening) { w.mon.opened(w, ActorExisting, o) }
+		ncfg.ChannelOpenObserver = func(o channel.Opening) { w.mon.opened(w, ActorNew, o) }
 	}
 	w.e, err = login.NewExistingDevice(ecfg, derive(w.seed, streamExisting))
 	if err != nil {
@@ -562,9 +564,6 @@ func (r *Runner) dispatch(w *run, ev *event) {
 		if x.client == ActorBrowser || x.client == ActorAttackerBrowser {
 			r.browserAnswer(w, ev.id, a)
 			return
-		}
-		if honest(x.client) && x.req.Target == login.TargetRendezvous && x.req.Method == "GET" && a.resp.Status == 200 {
-			w.mon.lastRead[machineIndex(x.client)] = a.resp.Body
 		}
 		r.step(w, x.client, login.Input{Kind: login.InputResponse, ID: x.req.ID, Response: a.resp})
 	case evTimeout:
@@ -723,9 +722,6 @@ func (r *Runner) effect(w *run, a Actor, f *login.Effect) {
 			w.res.Messages++
 		}
 		r.tr.add(Event{At: w.now, Kind: EvChannel, Actor: a, Name: name})
-		if !f.Sealed && !r.unchecked {
-			w.mon.opened(w, a, f.MsgType)
-		}
 		if a == ActorNew && !f.Sealed && f.MsgType == msg.TypeSecrets && w.res.SecretsMillis < 0 {
 			w.res.SecretsMillis = w.now
 		}

@@ -135,13 +135,18 @@ func (c *Channel) Open(payload string, aad []byte) ([]byte, error) {
 		return nil, openError(c.opened+1, err)
 	}
 	if c.recv == nil {
-		return c.openFirstResponse(p, aad)
+		pt, err := c.openFirstResponse(p, aad)
+		if err == nil {
+			c.observeOpen(payload, pt)
+		}
+		return pt, err
 	}
 	pt, err := c.recv.open(p.Ciphertext, aad)
 	if err != nil {
 		return nil, fmt.Errorf("channel: open payload %d: %w", c.opened+1, err)
 	}
 	c.opened++
+	c.observeOpen(payload, pt)
 	return pt, nil
 }
 
@@ -222,6 +227,7 @@ func (g *Generator) Accept(initiate string, aad []byte, rand io.Reader) (*Channe
 	}
 	g.used = true
 	c.opened = 1
+	c.observeOpen(initiate, pt)
 	return c, pt, nil
 }
 

@@ -32,6 +32,29 @@ type Sealing struct {
 // Observer is told of every payload a channel seals.
 type Observer func(Sealing)
 
+// Opening is one payload a channel opened, as Config.ObserveOpen is told
+// of it.
+type Opening struct {
+	// Role is the opening side; Own and Peer the channel's public keys.
+	Role      Role
+	Own, Peer PublicKey
+	// Payload is the payload string that opened; Plaintext what it held
+	// (the caller's: not to be kept or changed).
+	Payload   string
+	Plaintext []byte
+}
+
+// OpenObserver is told of every payload a channel opens.
+type OpenObserver func(Opening)
+
+// observeOpen tells the configuration's open observer, if any, of a
+// payload just opened.
+func (c *Channel) observeOpen(payload string, plaintext []byte) {
+	if c.cfg.ObserveOpen != nil {
+		c.cfg.ObserveOpen(Opening{Role: c.role, Own: c.ours, Peer: c.theirs, Payload: payload, Plaintext: plaintext})
+	}
+}
+
 // observe tells the configuration's observer, if any, of the seal just
 // made on the send direction.
 func (c *Channel) observe(plaintext []byte) {

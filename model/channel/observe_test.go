@@ -87,3 +87,37 @@ func TestObserveChangesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestObserveEveryOpen: the open observer hears every payload that opened,
+// handshake included, with the payload string and what it held, and
+// nothing for a payload that did not open.
+func TestObserveEveryOpen(t *testing.T) {
+	for name, cfg := range configs() {
+		var got []Opening
+		cfg.ObserveOpen = func(o Opening) { got = append(got, o) }
+		p := handshake(t, cfg, 5, nil)
+		m, err := p.g.Seal([]byte("hello"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.s.Open(m, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.s.Open(m, nil); err == nil {
+			t.Fatalf("%s: a replay opened", name)
+		}
+		if len(got) != 3 {
+			t.Fatalf("%s: heard %d opens, want 3 (LoginInitiate, LoginOk, hello)", name, len(got))
+		}
+		want := []struct {
+			role    Role
+			payload string
+			pt      string
+		}{{RoleGenerator, p.initiate, LoginInitiate}, {RoleScanner, p.ok, LoginOk}, {RoleScanner, m, "hello"}}
+		for i, w := range want {
+			if got[i].Role != w.role || got[i].Payload != w.payload || string(got[i].Plaintext) != w.pt {
+				t.Errorf("%s: open %d: %s %q, want %s opening %q", name, i, got[i].Role, got[i].Plaintext, w.role, w.pt)
+			}
+		}
+	}
+}

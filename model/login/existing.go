@@ -37,6 +37,9 @@ type ExistingDeviceConfig struct {
 	// channel seals (channel.Config.Observe): a monitor's tap, never read
 	// by the device.
 	ChannelObserver channel.Observer
+	// ChannelOpenObserver, likewise, is told of every payload the channel
+	// opens (channel.Config.ObserveOpen).
+	ChannelOpenObserver channel.OpenObserver
 }
 
 // ExistingDevice is the state machine of the signed-in device. It is not
@@ -65,7 +68,7 @@ func NewExistingDevice(cfg ExistingDeviceConfig, rnd io.Reader) (*ExistingDevice
 	if err := e.init(cfg.Variant, rnd); err != nil {
 		return nil, err
 	}
-	e.cc.Observe = cfg.ChannelObserver
+	e.cc.Observe, e.cc.ObserveOpen = cfg.ChannelObserver, cfg.ChannelOpenObserver
 	e.createBase, e.qrServer = strings.TrimSuffix(cfg.BaseURL, "/"), cfg.ServerName
 	e.bearer = cfg.AccessToken
 	return e, nil

@@ -49,6 +49,9 @@ type NewDeviceConfig struct {
 	// channel seals (channel.Config.Observe): a monitor's tap, never read
 	// by the device.
 	ChannelObserver channel.Observer
+	// ChannelOpenObserver, likewise, is told of every payload the channel
+	// opens (channel.Config.ObserveOpen).
+	ChannelOpenObserver channel.OpenObserver
 }
 
 // NewDevice is the state machine of the device that signs in. It is not
@@ -90,7 +93,7 @@ func NewNewDevice(cfg NewDeviceConfig, rnd io.Reader) (*NewDevice, error) {
 	if err := n.init(cfg.Variant, rnd); err != nil {
 		return nil, err
 	}
-	n.cc.Observe = cfg.ChannelObserver
+	n.cc.Observe, n.cc.ObserveOpen = cfg.ChannelObserver, cfg.ChannelOpenObserver
 	n.createBase = cfg.RendezvousBaseURL
 	return n, nil
 }
