@@ -62,6 +62,9 @@ type deviceChecker struct {
 	// newDevice is the device ID of the new device's latest grant (the
 	// provider's log).
 	newDevice string
+	// newGrant is the grant the provider issued the new device's token
+	// for.
+	newGrant string
 	// newUser is the account the provider issued that device's token for.
 	newUser string
 	// checked404 holds the device IDs the homeserver answered the existing
@@ -78,7 +81,7 @@ type deviceAt struct {
 }
 
 func (c *deviceChecker) reset() {
-	c.newDevice, c.newUser, c.whoamiUser, c.whoamiDevice, c.whoamiSeen = "", "", "", "", false
+	c.newDevice, c.newGrant, c.newUser, c.whoamiUser, c.whoamiDevice, c.whoamiSeen = "", "", "", "", "", false
 	c.checked404 = c.checked404[:0]
 }
 

@@ -253,10 +253,11 @@ var loginS = []byte("m.login.s")
 
 // secretsSealed is E sealing m.login.secrets (seen by the tap). The user's
 // record must show the check code the scanning device displayed typed on
-// the device that showed the QR code (G); the homeserver must have answered
-// E 404 for the new device before the browser step, and list it now; the
-// new device must have sealed m.login.success; and the channel's peer must
-// be the new device's key (checked first: the rest is about N).
+// the device that showed the QR code (G), the new device's grant approved
+// on the consent page, and no cancel on E; the homeserver must have
+// answered E 404 for the new device before the browser step, and list it
+// now; the new device must have sealed m.login.success; and the channel's
+// peer must be the new device's key (checked first: the rest is about N).
 func (m *monitor) secretsSealed(w *run, peer channel.PublicKey) {
 	if d := m.codeComplaint(w); d != "" {
 		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets %s", d)
@@ -276,11 +277,29 @@ func (m *monitor) secretsSealed(w *run, peer channel.PublicKey) {
 		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets before the new device asked the provider for a device")
 	case !m.dev.checkedBefore(dev, limit):
 		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets without the device check: the homeserver never answered E 404 for %s before the browser step", dev)
+	case m.dev.newGrant == "":
+		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets before the provider issued the new device a token")
+	case !userApproved(m.user, m.dev.newGrant):
+		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets although the user never approved grant %s, the new device's token's", m.dev.newGrant)
+	case m.refusedOnE():
+		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets after the user cancelled on it")
 	case !m.successSealed:
 		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets before the new device sealed m.login.success")
 	case !w.hs.DeviceExists(w.now, AliceID, dev):
 		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets before the homeserver listed the new device %s", dev)
 	}
+}
+
+// refusedOnE reports whether the user's record shows a cancel on E, or the
+// browser step cancelled on E.
+func (m *monitor) refusedOnE() bool {
+	for i := range m.user.Acts {
+		a := &m.user.Acts[i]
+		if a.Device == ActorExisting && (a.Kind == ActCancel || a.Kind == ActConfirmBrowser && !a.OK) {
+			return true
+		}
+	}
+	return false
 }
 
 // codeComplaint says what is wrong with the check code in the user's
@@ -358,6 +377,9 @@ func (m *monitor) providerEffects(w *run, client Actor, fx []oauth.Effect) {
 		}
 		if f.Kind == oauth.EffectTokenIssued && f.Device == m.dev.newDevice {
 			m.dev.newUser = f.User
+			if client == ActorNew {
+				m.dev.newGrant = f.Grant
+			}
 		}
 		if d := m.grant.observe(f, m.user); d != "" {
 			m.violate(w, InvTokenForApprovedGrant, "%s", d)
