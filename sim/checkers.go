@@ -1,10 +1,12 @@
 package sim
 
 import (
+	"fmt"
 	"strings"
 
 	"qrlab/model/channel"
 	"qrlab/model/homeserver"
+	"qrlab/model/msg"
 	"qrlab/model/oauth"
 	"qrlab/model/wire/canonicaljson"
 )
@@ -162,6 +164,29 @@ func userApproved(u *UserRecord, grant string) bool {
 		}
 	}
 	return false
+}
+
+// causeComplaint judges the endings the screens showed against the causes
+// in the user's record: a device the user cancelled on before it ended
+// ends then, with user_cancelled. It returns a complaint, or "".
+func causeComplaint(u *UserRecord, res *Result) string {
+	for i := range u.Acts {
+		a := &u.Acts[i]
+		if a.Kind != ActCancel {
+			continue
+		}
+		end := &res.New
+		if a.Device == ActorExisting {
+			end = &res.Existing
+		}
+		if end.Outcome != "" && end.At < a.At {
+			continue // it had ended already
+		}
+		if end.Outcome == "" || end.At != a.At || end.Reason != string(msg.ReasonUserCancelled) {
+			return fmt.Sprintf("the user cancelled on %s at %d ms, but it ended %q (reason %q) at %d ms", a.Device, a.At, end.Outcome, end.Reason, end.At)
+		}
+	}
+	return ""
 }
 
 // messageType is the "type" of a sealed m.login.* message ("" for the

@@ -153,3 +153,29 @@ func TestGoneSessionNeverServed(t *testing.T) {
 		}
 	}
 }
+
+// TestCauseEndsWithItsReason: a device the user cancelled on before it
+// ended must end then with user_cancelled; one that had ended is not
+// judged.
+func TestCauseEndsWithItsReason(t *testing.T) {
+	var u UserRecord
+	u.add(Act{At: 500, Kind: ActCancel, Device: ActorNew})
+	ok := Result{New: Ending{Outcome: "failure", Reason: "user_cancelled", At: 500}}
+	if d := causeComplaint(&u, &ok); d != "" {
+		t.Fatalf("a cancel honoured: %q", d)
+	}
+	for name, res := range map[string]Result{
+		"ignored":      {},
+		"late":         {New: Ending{Outcome: "failure", Reason: "user_cancelled", At: 900}},
+		"wrong reason": {New: Ending{Outcome: "failure", Reason: "timeout", At: 500}},
+		"a success":    {New: Ending{Success: true, Outcome: "success", At: 500}},
+	} {
+		if d := causeComplaint(&u, &res); !strings.Contains(d, "cancelled on N at 500 ms") {
+			t.Errorf("%s: got %q", name, d)
+		}
+	}
+	before := Result{New: Ending{Outcome: "failure", Reason: "timeout", At: 400}}
+	if d := causeComplaint(&u, &before); d != "" {
+		t.Fatalf("a device that had ended already: %q", d)
+	}
+}

@@ -76,8 +76,10 @@
 // signed-into-expected-account). token-only-for-approved-grant: the
 // provider issues a token for the user's account only for a grant the user
 // approved on its consent page and the provider logged as approved.
-// nonce-unique: no (key, nonce) pair is sealed twice, across both devices
-// and every session of the run. no-plaintext-on-wire (no cross-signing or
+// nonce-unique: no (key, nonce) pair is sealed twice, across both devices,
+// the shoulder-surfer's device and every session of the run.
+// cause-ends-with-its-reason: a device the user cancelled on before it
+// ended ends at that moment with user_cancelled. no-plaintext-on-wire (no cross-signing or
 // backup key, token, device or user code in any payload written to the
 // store), rendezvous-linearizable (every answer of the store matches the
 // store's sequential specification, one rendezvous.SessionSpec stepped per

@@ -30,6 +30,7 @@ const (
 	InvNonceUnique              = "nonce-unique"
 	InvTokenForApprovedGrant    = "token-only-for-approved-grant"
 	InvSuccessAfterWhoami       = "success-only-after-whoami"
+	InvCauseReason              = "cause-ends-with-its-reason"
 	// InvSimulator is the simulator checking itself (conservation.go): a
 	// violation is a bug of the lab, not of the design under test.
 	InvSimulator = "simulator-conservation"
@@ -39,7 +40,7 @@ const (
 func Invariants() []string {
 	return []string{InvSecretsAfterConfirmation, InvSecretsToConfirmedDevice, InvTermination, InvNoPlaintext,
 		InvRendezvousLinearizable, InvChannelIntegrity, InvStrictAlternation, InvSecrecy, InvExpectedAccount,
-		InvNonceUnique, InvTokenForApprovedGrant, InvSuccessAfterWhoami, InvSimulator}
+		InvNonceUnique, InvTokenForApprovedGrant, InvSuccessAfterWhoami, InvCauseReason, InvSimulator}
 }
 
 // Violation is a broken invariant: which, where and why. The run stops at
@@ -663,6 +664,9 @@ func (r *Runner) finish(w *run) {
 	if !r.unchecked {
 		if d := r.conservation(); d != "" {
 			w.mon.violate(w, InvSimulator, "%s", d)
+		}
+		if d := causeComplaint(w.mon.user, res); d != "" {
+			w.mon.violate(w, InvCauseReason, "%s", d)
 		}
 	}
 	res.TraceHash = r.tr.Hash()
