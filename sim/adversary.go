@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"qrlab/model/channel"
 	"qrlab/model/login"
 	"qrlab/model/msg"
 	"qrlab/model/oauth"
@@ -460,16 +461,23 @@ func (a *shoulderSurfer) qrShown(r *Runner, w *run, from Actor, data []byte) {
 	if w.m[2] != nil || (a.onlyLogin && from != ActorNew) {
 		return
 	}
+	// The nonce monitor hears the attacker's channel too: its keys can
+	// equal an honest device's only if the design lets two sessions share
+	// keys.
+	var tap channel.Observer
+	if !r.unchecked {
+		tap = func(s channel.Sealing) { w.mon.sealed(w, ActorAttacker, s) }
+	}
 	var err error
 	if from == ActorExisting {
 		// The attacker's new device scans the existing device's code.
 		w.m[2], err = login.NewNewDevice(login.NewDeviceConfig{Variant: r.nv, Intent: qr.Reciprocate, RendezvousBaseURL: BaseURL,
-			ServerNames: map[string]string{r.hc.ServerName: BaseURL}}, derive(w.seed, streamAttacker))
+			ServerNames: map[string]string{r.hc.ServerName: BaseURL}, ChannelObserver: tap}, derive(w.seed, streamAttacker))
 	} else {
 		// The attacker's existing device, on the attacker's own account,
 		// scans the new device's code.
 		w.m[2], err = login.NewExistingDevice(login.ExistingDeviceConfig{Variant: r.cfg.Variant, Intent: qr.Login, BaseURL: BaseURL,
-			ServerName: r.hc.ServerName, AccessToken: malloryToken, Secrets: w.mallorySecrets}, derive(w.seed, streamAttacker))
+			ServerName: r.hc.ServerName, AccessToken: malloryToken, Secrets: w.mallorySecrets, ChannelObserver: tap}, derive(w.seed, streamAttacker))
 	}
 	if err != nil {
 		return

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"testing"
+	"time"
 
 	"qrlab/model/channel"
 	"qrlab/model/homeserver"
@@ -13,11 +14,19 @@ import (
 // (msc4388), default network (4g), default user, every monitor on, the
 // trace hashed. Compare with BenchmarkCryptoFloor: the target is at most
 // twice the floor.
-func BenchmarkLoginFlow(b *testing.B) {
+func BenchmarkLoginFlow(b *testing.B) { benchLogin(b, false) }
+
+// BenchmarkLoginFlowUnchecked is the same login with the monitors'
+// observations off: the difference with BenchmarkLoginFlow is what
+// checking costs.
+func BenchmarkLoginFlowUnchecked(b *testing.B) { benchLogin(b, true) }
+
+func benchLogin(b *testing.B, unchecked bool) {
 	r, err := NewRunner(Config{Variant: variant.MustLoad("msc4388")})
 	if err != nil {
 		b.Fatal(err)
 	}
+	r.unchecked = unchecked
 	b.ReportAllocs()
 	ok := 0
 	for i := 0; b.Loop(); i++ {
@@ -164,4 +173,32 @@ func BenchmarkLoginFlowTCP(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(ok)/float64(b.N), "signed-in/op")
+}
+
+// BenchmarkCheckCost alternates one checked and one unchecked login, seed
+// by seed, and reports the checked one's extra time in percent: the two
+// share whatever load the machine is under at that moment, which separate
+// benchmarks on a busy machine do not.
+func BenchmarkCheckCost(b *testing.B) {
+	var run [2]*Runner
+	for i := range run {
+		r, err := NewRunner(Config{Variant: variant.MustLoad("msc4388")})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r.unchecked = i == 1
+		run[i] = r
+	}
+	var spent [2]time.Duration
+	for i := 0; b.Loop(); i++ {
+		for k := range run {
+			k = (k + i) % 2 // alternate which goes first
+			t0 := time.Now()
+			if _, err := run[k].Run(uint64(i)); err != nil {
+				b.Fatal(err)
+			}
+			spent[k] += time.Since(t0)
+		}
+	}
+	b.ReportMetric(100*(float64(spent[0])/float64(spent[1])-1), "check-cost-%")
 }

@@ -57,23 +57,60 @@
 //
 // # Invariants
 //
-// secrets-only-after-confirmation (E seals m.login.secrets only after the
-// code was confirmed on G, the device check passed and m.login.success
-// arrived), secrets-only-to-confirmed-device (E's channel peer is the real
-// new device), no-plaintext-on-wire (no cross-signing or backup key, token,
-// device or user code in any payload written to the store),
-// rendezvous-linearizable (every answer of the store matches the store's
-// sequential specification, one rendezvous.SessionSpec stepped per session
-// at the store's linearization point: reads return the latest write and its
-// token, a write succeeds only on the current token, a replay answers the
-// token of the version the spec names, tokens are never handed out twice
-// for different data), channel-integrity (every
-// opened message is a payload the other device wrote, byte for byte),
-// strict-alternation (a payload overwritten unread, or channel counters out
-// of step, may only end in failure) and termination (both devices end
-// within the bound). A safety violation stops the run at once; the Result
-// carries the invariant, seed, variant, virtual time and detail, and the
-// trace ends with the violation.
+// The monitors judge the devices from outside, one checker per rule with a
+// narrow observe call, fed only by what an observer outside the devices
+// sees: the user's record (UserRecord: the QR code and the check codes each
+// screen showed, the code typed and on which device, every consent,
+// confirmation, refusal and cancel), the bytes on the wire (rendezvous
+// payloads, HTTP requests and answers), the servers' logs and state (the
+// store's effects, the provider's grants, approvals and tokens, the
+// homeserver's device list and whoami answers), and a tap on the channel
+// layer (channel.Config.Observe and ObserveOpen: every payload a device's
+// channel seals, with its key fingerprint, nonce, channel keys and
+// plaintext, and every payload it opens, told by the crypto code, not by
+// the login machine). No checker asks a device what it
+// believes of itself (its facts, state, counters or keys).
+//
+// secrets-only-after-confirmation: when the tap sees E seal
+// m.login.secrets, the user's record must show, on the device that showed
+// the QR code (G), the check code the other device displayed, typed
+// exactly; the homeserver must have answered E 404 for the new device's ID
+// (the ID of its grant at the provider) before the browser came up, and must
+// list that device now; and the new device must have sealed m.login.success.
+// secrets-only-to-confirmed-device: the channel E seals the secrets on has
+// a key of the new device's channel as its peer. success-only-after-whoami:
+// when the design calls whoami, the new device seals m.login.success only
+// after the homeserver answered its whoami with the device it asked the
+// provider for (and, when it confirms the account, the user's account:
+// signed-into-expected-account). token-only-for-approved-grant: the
+// provider issues a token for the user's account only for a grant the user
+// approved on its consent page and the provider logged as approved.
+// nonce-unique: no (key, nonce) pair is sealed twice, across both devices,
+// the shoulder-surfer's device and every session of the run.
+// cause-ends-with-its-reason: a device the user cancelled on before it
+// ended ends at that moment with user_cancelled. no-plaintext-on-wire (no cross-signing or
+// backup key, token, device or user code in any payload written to the
+// store), rendezvous-linearizable (every answer of the store matches the
+// store's sequential specification, one rendezvous.SessionSpec stepped per
+// session at the store's linearization point: reads return the latest write
+// and its token, a write succeeds only on the current token, a replay
+// answers the token of the version the spec names, tokens are never handed
+// out twice for different data), channel-integrity (every opened message
+// is a payload the other device wrote, byte for byte, opened once and in
+// order, as the tap saw it open), strict-alternation (a payload overwritten unread may only end in
+// failure; at a success, every payload one side sealed, as the tap counted,
+// the other opened) and termination (both devices showed an ending within
+// the bound). A safety violation stops the run at once; the Result carries
+// the invariant, seed, variant, virtual time and detail, and the trace ends
+// with the violation.
+//
+// The simulator checks itself (simulator-conservation, a bug of the lab
+// when broken): at each run's end, every scheduled delivery of a request was
+// served or is still travelling (a duplicated request reaches its server
+// twice), every answer sent arrived or is travelling, and every exchange
+// ended exactly once, answered or timed out, or still waits for its queued
+// timeout; no event is popped earlier than the time already reached.
+// Runner.Ledger returns the run's books.
 //
 // The monitors and adversaries parse and build rendezvous requests and
 // answers with the store's client codec (rendezvous.Client), the one place

@@ -63,6 +63,7 @@ func (r *Runner) send(w *run, client Actor, req login.Request, form []byte) uint
 		return id
 	}
 	r.transmit(w, link, true, len(req.Body)+len(form), len(req.Header), func(at Millis) {
+		r.ex[id].deliveries++
 		r.q.push(event{at: at, kind: evReqArrive, id: id})
 	}, client, server, name)
 	return id
@@ -97,6 +98,7 @@ func (r *Runner) transmit(w *run, l LinkID, up bool, body, header int, deliver f
 // serve hands an arrived request to its server and sends the answer back.
 func (r *Runner) serve(w *run, id uint64) {
 	x := &r.ex[id]
+	x.served++
 	var a arrival
 	switch {
 	case x.client == ActorBrowser || x.client == ActorAttackerBrowser:
@@ -107,6 +109,9 @@ func (r *Runner) serve(w *run, id uint64) {
 		}
 		var resp oauth.Response
 		resp, a.page, r.fx = w.op.BrowseAppend(w.now, &req, sess, r.fx[:0])
+		if !r.unchecked {
+			w.mon.providerEffects(w, x.client, r.fx)
+		}
 		a.resp = login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
 	case x.req.Target == login.TargetRendezvous:
 		a.resp = r.serveRendezvous(w, x)
@@ -115,12 +120,18 @@ func (r *Runner) serve(w *run, id uint64) {
 		var resp oauth.Response
 		resp, r.fx = w.op.HandleAppend(w.now, &req, r.fx[:0])
 		a.resp = login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
-		w.mon.opAnswer(x.req.Path, resp.Status, resp.Body)
+		if !r.unchecked {
+			w.mon.opAnswer(x.req.Path, resp.Status, resp.Body)
+			w.mon.providerEffects(w, x.client, r.fx)
+		}
 	default:
 		req := oauth.Request{Method: x.req.Method, Path: x.req.Path, Header: x.req.Header, Body: x.req.Body}
 		var resp oauth.Response
 		resp, r.hfx = w.hs.HandleAppend(w.now, &req, r.hfx[:0])
 		a.resp = login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
+		if !r.unchecked {
+			w.mon.dev.observeHS(w.now, x.client, x.req.Method, x.req.Path, resp.Status, resp.Body)
+		}
 	}
 	if w.res.Violation != nil {
 		return // the run stops at the violation
@@ -140,6 +151,7 @@ func (r *Runner) serve(w *run, id uint64) {
 		return
 	}
 	r.transmit(w, x.link, false, len(a.resp.Body), len(a.resp.Header), func(at Millis) {
+		r.ex[id].answers++
 		r.q.push(event{at: at + extra, kind: evRespArrive, id: id, aux: ai})
 	}, x.server, x.client, name)
 }
@@ -161,7 +173,9 @@ func (r *Runner) serveRendezvous(w *run, x *exchange) login.Response {
 		r.hook(w, x, &resp)
 		req.Body = x.req.Body
 	}
-	w.mon.rendezvous(w, x.client, x.owner != nil, &req, &resp, r.rfx)
+	if !r.unchecked {
+		w.mon.rendezvous(w, x.client, x.owner != nil, &req, &resp, r.rfx)
+	}
 	for _, a := range w.adv {
 		a.rendezvousAnswer(r, w, x, &req, &resp)
 	}
@@ -260,6 +274,7 @@ func (r *Runner) browserAnswer(w *run, id uint64, a *arrival) {
 			w.unverified = true // nothing to compare
 		}
 		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ActorBrowser, Name: "chooses " + action})
+		w.user.add(Act{At: w.now, Kind: ActConsent, Device: ActorBrowser, Grant: p.GrantID, OK: action == oauth.ActionConsent})
 		r.browse(w, ActorBrowser, x.req.URL, oauth.EncodeForm("action", action), 0)
 	case oauth.PageApproved, oauth.PageDenied:
 		if w.consentReturned {

@@ -5,9 +5,10 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
-	"qrlab/model/login"
+	"qrlab/model/channel"
 	"qrlab/model/msg"
 	"qrlab/model/oauth"
 	"qrlab/model/qr"
@@ -26,12 +27,20 @@ const (
 	InvStrictAlternation        = "strict-alternation"
 	InvSecrecy                  = "secrecy"
 	InvExpectedAccount          = "signed-into-expected-account"
+	InvNonceUnique              = "nonce-unique"
+	InvTokenForApprovedGrant    = "token-only-for-approved-grant"
+	InvSuccessAfterWhoami       = "success-only-after-whoami"
+	InvCauseReason              = "cause-ends-with-its-reason"
+	// InvSimulator is the simulator checking itself (conservation.go): a
+	// violation is a bug of the lab, not of the design under test.
+	InvSimulator = "simulator-conservation"
 )
 
 // Invariants lists every invariant the monitors check, in a stable order.
 func Invariants() []string {
 	return []string{InvSecretsAfterConfirmation, InvSecretsToConfirmedDevice, InvTermination, InvNoPlaintext,
-		InvRendezvousLinearizable, InvChannelIntegrity, InvStrictAlternation, InvSecrecy, InvExpectedAccount}
+		InvRendezvousLinearizable, InvChannelIntegrity, InvStrictAlternation, InvSecrecy, InvExpectedAccount,
+		InvNonceUnique, InvTokenForApprovedGrant, InvSuccessAfterWhoami, InvCauseReason, InvSimulator}
 }
 
 // Violation is a broken invariant: which, where and why. The run stops at
@@ -110,17 +119,27 @@ type monitor struct {
 	// overwritten is set when a write replaced a payload the other side had
 	// not read: the run may then only end in failure.
 	overwritten string
-	// written holds every payload each machine wrote (N, E), and lastRead
-	// the body of the last rendezvous GET answer each one received, so
-	// that an opened message can be traced to an honest write.
-	written  [numMachines][]string
-	lastRead [numMachines][]byte
+	// written holds every payload each machine wrote (N, E), so that a
+	// payload the tap saw open can be traced to an honest write.
+	written [numMachines][]string
 	// openedUpTo is, per reader and writer, the index in the writer's list
 	// of the last payload the reader opened: a message opens once, in order.
 	openedUpTo [numMachines][numMachines]int
 	// mailboxOwned: an adversary answers in the store's place, so the
 	// mailbox invariants are not the protocol's to keep.
 	mailboxOwned bool
+
+	// The checkers judged from outside (checkers.go), and what the tap on
+	// the channel layer told: how many payloads each device sealed, the
+	// new device's channel keys, whether it sealed m.login.success.
+	user          *UserRecord
+	nonce         nonceChecker
+	dev           deviceChecker
+	grant         grantChecker
+	sealCount     [numMachines]uint64
+	openCount     [numMachines]uint64
+	newKeys       []channel.PublicKey
+	successSealed bool
 }
 
 func (m *monitor) reset(r *Runner, w *run, sec msg.Secrets) {
@@ -135,10 +154,16 @@ func (m *monitor) reset(r *Runner, w *run, sec msg.Secrets) {
 	m.overwritten = ""
 	for i := range m.written {
 		m.written[i] = m.written[i][:0]
-		m.lastRead[i] = nil
 		m.openedUpTo[i] = [numMachines]int{-1, -1, -1}
 	}
 	m.mailboxOwned = false
+	m.user = &w.user
+	m.nonce.reset()
+	m.dev.reset()
+	m.grant.reset()
+	m.sealCount, m.openCount = [numMachines]uint64{}, [numMachines]uint64{}
+	m.newKeys = m.newKeys[:0]
+	m.successSealed = false
 	for _, a := range r.adversaries {
 		if a.controlsMailbox() {
 			m.mailboxOwned = true
@@ -198,36 +223,122 @@ func (m *monitor) opAnswer(path string, status int, body []byte) {
 	}
 }
 
-// secretsSealed is E sealing m.login.secrets: the check code must have been
-// confirmed on G, the device check must have passed, m.login.success must
-// have arrived, and the channel's peer must be the real new device.
-func (m *monitor) secretsSealed(w *run) {
-	ef := w.e.Facts()
-	var gf login.Facts
-	if m.nIsG {
-		gf = w.n.Facts()
-	} else {
-		gf = ef
+// sealed is the tap on a device's channel: who sealed a payload, under
+// which key and nonce, between which channel keys, and what it said.
+func (m *monitor) sealed(w *run, who Actor, s channel.Sealing) {
+	if w.res.Violation != nil {
+		return
 	}
-	switch {
-	case !gf.CodeConfirmed:
-		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets before the check code was confirmed on G")
-	case !ef.DeviceChecked:
-		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets without the device check")
-	case !ef.SuccessReceived:
-		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets before m.login.success")
+	i := machineIndex(who)
+	m.sealCount[i]++
+	if who == ActorNew && !slices.Contains(m.newKeys, s.Own) {
+		m.newKeys = append(m.newKeys, s.Own)
 	}
-	m.violateSecretsPeer(w)
+	if prev := m.nonce.observe(who, &s); prev != ActorNone {
+		m.violate(w, InvNonceUnique, "%s sealed payload #%d under key %s with nonce %x, which %s used before", who, m.sealCount[i], s.Key, s.Nonce, prev)
+		return
+	}
+	if !bytes.Contains(s.Plaintext, loginS) {
+		return // neither m.login.secrets nor m.login.success
+	}
+	switch t := messageType(s.Plaintext); {
+	case t == msg.TypeSecrets && who == ActorExisting:
+		m.secretsSealed(w, s.Peer)
+	case t == msg.TypeSuccess && who == ActorNew:
+		m.successSealed = true
+		m.successAfterWhoami(w)
+	}
 }
 
-// violateSecretsPeer checks that E's channel peer is the real new device.
-// When it is not and the user typed an attacker's code they could not have
-// read on their own device, the confirmed device is the attacker's: a
-// human-factor loss, counted, not a protocol violation.
-func (m *monitor) violateSecretsPeer(w *run) {
-	_, peer, ok := w.e.ChannelKeys()
-	nOwn, _, nok := w.n.ChannelKeys()
-	if ok && nok && peer == nOwn {
+var loginS = []byte("m.login.s")
+
+// secretsSealed is E sealing m.login.secrets (seen by the tap). The user's
+// record must show the check code the scanning device displayed typed on
+// the device that showed the QR code (G), the new device's grant approved
+// on the consent page, and no cancel on E; the homeserver must have
+// answered E 404 for the new device before the browser step, and list it
+// now; the new device must have sealed m.login.success; and the channel's
+// peer must be the new device's key (checked first: the rest is about N).
+func (m *monitor) secretsSealed(w *run, peer channel.PublicKey) {
+	if d := m.codeComplaint(w); d != "" {
+		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets %s", d)
+		return
+	}
+	if !slices.Contains(m.newKeys, peer) {
+		m.violateSecretsPeer(w, peer) // the device checks below are about N
+		return
+	}
+	dev := m.dev.newDevice
+	limit := w.now
+	if b := m.user.last(ActBrowserOpened, ActorExisting); b != nil {
+		limit = b.At
+	}
+	switch {
+	case dev == "":
+		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets before the new device asked the provider for a device")
+	case !m.dev.checkedBefore(dev, limit):
+		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets without the device check: the homeserver never answered E 404 for %s before the browser step", dev)
+	case m.dev.newGrant == "":
+		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets before the provider issued the new device a token")
+	case !userApproved(m.user, m.dev.newGrant):
+		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets although the user never approved grant %s, the new device's token's", m.dev.newGrant)
+	case m.refusedOnE():
+		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets after the user cancelled on it")
+	case !m.successSealed:
+		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets before the new device sealed m.login.success")
+	case !w.hs.DeviceExists(w.now, AliceID, dev):
+		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets before the homeserver listed the new device %s", dev)
+	}
+}
+
+// refusedOnE reports whether the user's record shows a cancel on E, or the
+// browser step cancelled on E.
+func (m *monitor) refusedOnE() bool {
+	for i := range m.user.Acts {
+		a := &m.user.Acts[i]
+		if a.Device == ActorExisting && (a.Kind == ActCancel || a.Kind == ActConfirmBrowser && !a.OK) {
+			return true
+		}
+	}
+	return false
+}
+
+// codeComplaint says what is wrong with the check code in the user's
+// record ("" when the user typed on G the code S displayed).
+func (m *monitor) codeComplaint(w *run) string {
+	qrAct := m.user.last(ActSawQR, ActorNone)
+	if qrAct == nil {
+		return "although no device of the user showed a QR code"
+	}
+	g := qrAct.Device
+	s := ActorNew
+	if g == ActorNew {
+		s = ActorExisting
+	}
+	typed := m.user.last(ActTypedCode, g)
+	if typed == nil {
+		return "before the user typed the check code on G (" + g.String() + ")"
+	}
+	shown := m.user.last(ActSawCheckCode, s)
+	if shown != nil && shown.Text == typed.Text {
+		return ""
+	}
+	if w.blindCode {
+		return "" // a code the user could not have read: the peer check decides
+	}
+	if shown == nil {
+		return "after the user typed " + typed.Text + " on G although S (" + s.String() + ") never displayed a code"
+	}
+	return "after the user typed " + typed.Text + " on G while S (" + s.String() + ") displayed " + shown.Text
+}
+
+// violateSecretsPeer checks that E's channel peer (told by the tap) is a
+// key the new device's channel sealed under. When it is not and the user
+// typed an attacker's code they could not have read on their own device,
+// the confirmed device is the attacker's: a human-factor loss, counted, not
+// a protocol violation.
+func (m *monitor) violateSecretsPeer(w *run, peer channel.PublicKey) {
+	if slices.Contains(m.newKeys, peer) {
 		return
 	}
 	if w.blindCode {
@@ -235,6 +346,47 @@ func (m *monitor) violateSecretsPeer(w *run) {
 		return
 	}
 	m.violate(w, InvSecretsToConfirmedDevice, "E sealed m.login.secrets on a channel whose peer is not the new device the user confirmed")
+}
+
+// successAfterWhoami: when the new device's design calls whoami, it seals
+// m.login.success only after the homeserver answered its whoami with the
+// device it asked the provider for (and, when it confirms the account, the
+// account the user means).
+func (m *monitor) successAfterWhoami(w *run) {
+	f := m.r.nv.Flow
+	if !f.Whoami {
+		return
+	}
+	d := &m.dev
+	switch {
+	case !d.whoamiSeen:
+		m.violate(w, InvSuccessAfterWhoami, "N sealed m.login.success before the homeserver answered its whoami")
+	case d.whoamiDevice != d.newDevice:
+		m.violate(w, InvSuccessAfterWhoami, "N sealed m.login.success after whoami answered device %q, not the device it asked for (%q)", d.whoamiDevice, d.newDevice)
+	case f.ConfirmAccount && d.whoamiUser != AliceID && !w.newIsAttacker:
+		m.violate(w, InvExpectedAccount, "N sealed m.login.success after whoami answered %s although it confirms the account and the user expects %s", d.whoamiUser, AliceID)
+	}
+}
+
+// providerEffects is the provider's log of one request: the new device's
+// grants, and every token judged against the user's consent.
+func (m *monitor) providerEffects(w *run, client Actor, fx []oauth.Effect) {
+	for i := range fx {
+		f := &fx[i]
+		if f.Kind == oauth.EffectGrantCreated && client == ActorNew {
+			m.dev.newDevice = f.Device
+		}
+		if f.Kind == oauth.EffectTokenIssued && f.Device == m.dev.newDevice {
+			m.dev.newUser = f.User
+			if client == ActorNew {
+				m.dev.newGrant = f.Grant
+			}
+		}
+		if d := m.grant.observe(f, m.user); d != "" {
+			m.violate(w, InvTokenForApprovedGrant, "%s", d)
+			return
+		}
+	}
 }
 
 // rendezvous watches one store exchange at the moment the store handled it
@@ -267,6 +419,19 @@ func (m *monitor) rendezvous(w *run, client Actor, injected bool, req *rendezvou
 	}
 	if !honest(client) && (op.Kind == rendezvous.EffectCreated || m.box(op.ID) == nil) {
 		return // an attacker's own sessions are not the protocol's
+	}
+	if op.Kind != 0 && op.Kind != rendezvous.EffectCreated {
+		if b := m.box(op.ID); b != nil && b.gone {
+			m.violate(w, InvRendezvousLinearizable, "%s %s served session %s after it was deleted or expired", req.Method, req.Path, op.ID)
+			return
+		}
+	}
+	// The wire says a session is gone too: a DELETE the store answered
+	// with success, whatever its log says.
+	if req.Method == "DELETE" && resp.Status >= 200 && resp.Status < 300 {
+		if b := m.boxFor(req.Path); b != nil {
+			b.gone = true
+		}
 	}
 	switch op.Kind {
 	case rendezvous.EffectCreated:
@@ -385,22 +550,17 @@ func (m *monitor) wrote(client Actor, data string) {
 	}
 }
 
-// opened is machine a reporting that it opened a message: the payload it
-// last read must be one the other machine wrote, byte for byte.
-func (m *monitor) opened(w *run, a Actor, what string) {
-	body := m.lastRead[machineIndex(a)]
-	if body == nil {
-		m.violate(w, InvChannelIntegrity, "%s opened %s without having read a payload", a, what)
+// opened is the tap on machine a's channel telling that a payload opened:
+// it must be one the other machine wrote to the store, byte for byte, and
+// newer than the last one a opened from it.
+func (m *monitor) opened(w *run, a Actor, o channel.Opening) {
+	if w.res.Violation != nil {
 		return
 	}
-	data := body
-	if !m.etag {
-		d, _, err := m.codec.ParseRead(&rendezvous.Response{Status: 200, Body: body})
-		if err != nil {
-			m.violate(w, InvChannelIntegrity, "%s opened %s from an answer without a payload", a, what)
-			return
-		}
-		data = d
+	data := o.Payload
+	what := messageType(o.Plaintext)
+	if what == "" {
+		what = "a handshake payload"
 	}
 	i := machineIndex(a)
 	for j := range m.written {
@@ -417,6 +577,7 @@ func (m *monitor) opened(w *run, a Actor, what string) {
 				return
 			}
 			m.openedUpTo[i][j] = k
+			m.openCount[i]++
 			return
 		}
 	}
@@ -487,9 +648,11 @@ func (r *Runner) finish(w *run) {
 	// A device that confirms the account compares whoami with the account
 	// the user means before it asks: another account never reaches the
 	// user, however careless.
-	if res.New.Success && !w.newIsAttacker && w.n.Outcome().UserID != AliceID && r.nv.Flow.Whoami && r.nv.Flow.ConfirmAccount {
+	// The account is the provider's word: whom it issued the new device's
+	// token for.
+	if res.New.Success && !r.unchecked && !w.newIsAttacker && w.mon.dev.newUser != AliceID && r.nv.Flow.Whoami && r.nv.Flow.ConfirmAccount {
 		w.mon.violate(w, InvExpectedAccount, "the new device signed in to %s although it confirms the account and the user expects %s",
-			w.n.Outcome().UserID, AliceID)
+			w.mon.dev.newUser, AliceID)
 	}
 	if res.AttackerWon != "" && w.exposure == "" && res.Violation == nil {
 		inv := InvSecretsToConfirmedDevice
@@ -498,13 +661,23 @@ func (r *Runner) finish(w *run) {
 		}
 		w.mon.violate(w, inv, "the attacker obtained %s without the user confirming its code", res.AttackerWon)
 	}
+	if !r.unchecked {
+		if d := r.conservation(); d != "" {
+			w.mon.violate(w, InvSimulator, "%s", d)
+		}
+		if d := causeComplaint(w.mon.user, res); d != "" {
+			w.mon.violate(w, InvCauseReason, "%s", d)
+		}
+	}
 	res.TraceHash = r.tr.Hash()
 	res.Events = r.tr.Len()
 	if res.Violation != nil {
 		return
 	}
 	m := &w.mon
-	if !w.n.State().Terminal() || !w.e.State().Terminal() {
+	// A device has ended when its screen showed an ending (an outcome
+	// effect), not when it says its state is terminal.
+	if res.New.Outcome == "" || res.Existing.Outcome == "" {
 		m.violate(w, InvTermination, "not ended by %d ms (limit %d ms): N %s, E %s", w.now, r.termMax, res.NewState, res.ExistingState)
 		res.TraceHash = r.tr.Hash()
 		return
@@ -519,10 +692,12 @@ func (r *Runner) finish(w *run) {
 		res.TraceHash = r.tr.Hash()
 		return
 	}
-	// Counters: on success, every message one side sealed the other opened.
-	if res.New.Success && res.Existing.Success {
-		ns, no := w.n.ChannelCounters()
-		es, eo := w.e.ChannelCounters()
+	// Counters: on success, every message one side sealed (the tap's
+	// count) the other opened (the opens channel-integrity traced to a
+	// payload on the wire).
+	if res.New.Success && res.Existing.Success && !r.unchecked {
+		ns, no := m.sealCount[0], m.openCount[0]
+		es, eo := m.sealCount[1], m.openCount[1]
 		if ns != eo || es != no {
 			m.violate(w, InvStrictAlternation, "channel counters out of step at success: N sealed %d opened %d, E sealed %d opened %d", ns, no, es, eo)
 			res.TraceHash = r.tr.Hash()

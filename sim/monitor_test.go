@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"qrlab/model/channel"
 	"qrlab/model/qr"
 	"qrlab/model/rendezvous"
 	"qrlab/model/variant"
@@ -79,8 +80,7 @@ func TestMonitorUnits(t *testing.T) {
 	w := r.r
 	t.Run("channel-integrity: a payload the peer never wrote opens", func(t *testing.T) {
 		w.res.Violation = nil
-		w.mon.lastRead[machineIndex(ActorNew)] = rendezvous.AppendReadBody(nil, "Zm9yZ2Vk", "9")
-		w.mon.opened(w, ActorNew, "m.login.protocols")
+		w.mon.opened(w, ActorNew, channel.Opening{Payload: "Zm9yZ2Vk"})
 		if w.res.Violation == nil || w.res.Violation.Invariant != InvChannelIntegrity {
 			t.Fatalf("got %+v", w.res.Violation)
 		}
@@ -89,13 +89,12 @@ func TestMonitorUnits(t *testing.T) {
 		w.res.Violation = nil
 		data := w.mon.written[machineIndex(ActorExisting)][0]
 		w.mon.openedUpTo[machineIndex(ActorNew)] = [numMachines]int{-1, -1, -1}
-		w.mon.lastRead[machineIndex(ActorNew)] = rendezvous.AppendReadBody(nil, data, "9")
-		w.mon.opened(w, ActorNew, "m.login.protocols")
+		w.mon.opened(w, ActorNew, channel.Opening{Payload: data})
 		if w.res.Violation != nil {
 			t.Fatalf("got %+v", w.res.Violation)
 		}
 		// The same payload a second time is a replay that opened.
-		w.mon.opened(w, ActorNew, "m.login.protocols")
+		w.mon.opened(w, ActorNew, channel.Opening{Payload: data})
 		if w.res.Violation == nil || w.res.Violation.Invariant != InvChannelIntegrity {
 			t.Fatalf("a replay opened unnoticed: %+v", w.res.Violation)
 		}
@@ -116,17 +115,36 @@ func TestMonitorUnits(t *testing.T) {
 		if err := fresh.build(wf); err != nil {
 			t.Fatal(err)
 		}
-		wf.mon.secretsSealed(wf)
+		// The user's record is judged, not the devices: nothing typed yet.
+		wf.user.add(Act{Kind: ActSawQR, Device: ActorNew})
+		wf.mon.secretsSealed(wf, channel.PublicKey{})
 		if wf.res.Violation == nil || wf.res.Violation.Invariant != InvSecretsAfterConfirmation {
 			t.Fatalf("got %+v", wf.res.Violation)
 		}
-		if !strings.Contains(wf.res.Violation.Detail, "check code") {
+		if !strings.Contains(wf.res.Violation.Detail, "before the user typed the check code on G") {
+			t.Fatalf("got %+v", wf.res.Violation)
+		}
+		// A code typed on G that is not the one S displayed.
+		wf.res.Violation = nil
+		wf.user.add(Act{Kind: ActSawCheckCode, Device: ActorExisting, Text: "42"})
+		wf.user.add(Act{Kind: ActTypedCode, Device: ActorNew, Text: "24"})
+		wf.mon.secretsSealed(wf, channel.PublicKey{})
+		if wf.res.Violation == nil || !strings.Contains(wf.res.Violation.Detail, "typed 24 on G while S (E) displayed 42") {
+			t.Fatalf("got %+v", wf.res.Violation)
+		}
+		// The right code, but no device check on the wire.
+		wf.res.Violation = nil
+		wf.user.add(Act{Kind: ActTypedCode, Device: ActorNew, Text: "42"})
+		wf.mon.dev.newDevice = "NEWDEVICE"
+		wf.mon.newKeys = append(wf.mon.newKeys, channel.PublicKey{7})
+		wf.mon.secretsSealed(wf, channel.PublicKey{7})
+		if wf.res.Violation == nil || !strings.Contains(wf.res.Violation.Detail, "without the device check") {
 			t.Fatalf("got %+v", wf.res.Violation)
 		}
 		// With the early checks satisfied, the channel check still fires:
 		// E has no channel with the new device.
 		wf.res.Violation = nil
-		wf.mon.violateSecretsPeer(wf)
+		wf.mon.violateSecretsPeer(wf, channel.PublicKey{1})
 		if wf.res.Violation == nil || wf.res.Violation.Invariant != InvSecretsToConfirmedDevice {
 			t.Fatalf("got %+v", wf.res.Violation)
 		}

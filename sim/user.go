@@ -89,3 +89,66 @@ func (u *User) Validate() error {
 	}
 	return nil
 }
+
+// ActKind is one kind of thing the person holding the devices saw or did.
+type ActKind uint8
+
+// What the user's record holds: what a screen showed them and what they
+// did about it.
+const (
+	// ActSawQR: Device showed the QR code (it is G).
+	ActSawQR ActKind = iota + 1
+	// ActSawCheckCode: Device displayed check code Text.
+	ActSawCheckCode
+	// ActTypedCode: the user typed check code Text on Device.
+	ActTypedCode
+	// ActBrowserOpened: the browser came up for Device.
+	ActBrowserOpened
+	// ActConsent: on the consent page of grant Grant, the user approved
+	// (OK) or refused.
+	ActConsent
+	// ActConfirmBrowser: the user told Device the browser step was done
+	// (OK) or cancelled it.
+	ActConfirmBrowser
+	// ActConfirmAccount: the user confirmed (OK) or rejected account Text
+	// on Device.
+	ActConfirmAccount
+	// ActCancel: the user cancelled on Device.
+	ActCancel
+)
+
+// Act is one entry of the user's record.
+type Act struct {
+	At     Millis
+	Kind   ActKind
+	Device Actor
+	Text   string
+	Grant  string
+	OK     bool
+}
+
+// UserRecord is what the person holding both devices could tell about a
+// run: the codes the screens showed, what they typed, each consent,
+// confirmation and refusal, in order. The monitors judge the devices
+// against it, never against what a device says of itself.
+type UserRecord struct {
+	Acts []Act
+}
+
+func (u *UserRecord) reset() { u.Acts = u.Acts[:0] }
+
+func (u *UserRecord) add(a Act) { u.Acts = append(u.Acts, a) }
+
+// last returns the latest act of kind k on device d (any device when d is
+// ActorNone), or nil.
+func (u *UserRecord) last(k ActKind, d Actor) *Act {
+	for i := len(u.Acts) - 1; i >= 0; i-- {
+		if a := &u.Acts[i]; a.Kind == k && (d == ActorNone || a.Device == d) {
+			return a
+		}
+	}
+	return nil
+}
+
+// User returns the last run's user record.
+func (r *Runner) User() *UserRecord { return &r.r.user }

@@ -95,6 +95,12 @@ type Runner struct {
 	hfx   []homeserver.Effect
 
 	r *run
+	// pendBuf is conservation's scratch.
+	pendBuf []int32
+	// unchecked, in benchmarks, runs without the monitors' observations
+	// (the tap, the wire, the servers' logs, the conservation laws), to
+	// measure what checking costs.
+	unchecked bool
 	// adversaries are the scenario's attackers, made once per runner and
 	// reset at each run's start.
 	adversaries []adversary
@@ -124,6 +130,10 @@ type exchange struct {
 	tries  int    // browser reloads so far
 	// extraDelay holds the answer back (a malicious server's delay).
 	extraDelay Millis
+	// The simulator's own ledger (conservation.go): deliveries of the
+	// request scheduled and served, answers sent and arrived, and how many
+	// times the exchange ended by an answer or by its timeout.
+	deliveries, served, answers, arrived, answered, timedOut int32
 }
 
 // arrival is one answer on its way back.
@@ -312,6 +322,9 @@ type run struct {
 	atkSecrets     bool
 	mallorySecrets msg.Secrets
 
+	// user is the person's record: what the screens showed, what they did.
+	user UserRecord
+
 	mon monitor
 	res Result
 }
@@ -322,7 +335,7 @@ type run struct {
 // Result.
 func (r *Runner) Run(seed uint64) (Result, error) {
 	w := r.r
-	*w = run{seed: seed, dead: w.dead, adv: w.adv[:0]}
+	*w = run{seed: seed, dead: w.dead, adv: w.adv[:0], user: UserRecord{Acts: w.user.Acts[:0]}}
 	for i := range w.dead {
 		if w.dead[i] == nil {
 			w.dead[i] = map[uint64]bool{}
@@ -375,6 +388,10 @@ func (r *Runner) Run(seed uint64) (Result, error) {
 		ev := r.q.pop()
 		if ev.at > r.cfg.MaxMillis {
 			r.q.push(ev)
+			break
+		}
+		if ev.at < w.now {
+			w.mon.violate(w, InvSimulator, "event %d at %d ms popped after time %d ms: an event before its cause", ev.kind, ev.at, w.now)
 			break
 		}
 		w.now = ev.at
@@ -463,13 +480,20 @@ func (r *Runner) build(w *run) error {
 	if r.cfg.Intent == qr.Login {
 		eIntent = qr.Login
 	}
-	w.e, err = login.NewExistingDevice(login.ExistingDeviceConfig{Variant: r.cfg.Variant, Intent: eIntent, BaseURL: BaseURL,
-		ServerName: r.hc.ServerName, AccessToken: existingToken, Secrets: sec}, derive(w.seed, streamExisting))
+	ecfg := login.ExistingDeviceConfig{Variant: r.cfg.Variant, Intent: eIntent, BaseURL: BaseURL,
+		ServerName: r.hc.ServerName, AccessToken: existingToken, Secrets: sec}
+	ncfg := login.NewDeviceConfig{Variant: r.nv, Intent: r.cfg.Intent, RendezvousBaseURL: BaseURL,
+		ServerNames: map[string]string{r.hc.ServerName: BaseURL}, ExpectedUserID: AliceID}
+	if !r.unchecked {
+		ecfg.ChannelObserver = func(s channel.Sealing) { w.mon.sealed(w, ActorExisting, s) }
+		ncfg.ChannelObserver = func(s channel.Sealing) { w.mon.sealed(w, ActorNew, s) }
+		ecfg.ChannelOpenObserver = func(o channel.Opening) { w.mon.opened(w, ActorExisting, o) }
+		ncfg.ChannelOpenObserver = func(o channel.Opening) { w.mon.opened(w, ActorNew, o) }
+	}
+	w.e, err = login.NewExistingDevice(ecfg, derive(w.seed, streamExisting))
 	if err != nil {
 		return fmt.Errorf("existing device: %w", err)
 	}
-	ncfg := login.NewDeviceConfig{Variant: r.nv, Intent: r.cfg.Intent, RendezvousBaseURL: BaseURL,
-		ServerNames: map[string]string{r.hc.ServerName: BaseURL}, ExpectedUserID: AliceID}
 	for _, a := range r.adversaries {
 		a.newDevice(r, w, &ncfg)
 	}
@@ -534,12 +558,14 @@ func (r *Runner) dispatch(w *run, ev *event) {
 	case evRespArrive:
 		x := &r.ex[ev.id]
 		a := &r.resps[ev.aux]
+		x.arrived++
 		if x.done {
 			r.tr.add(Event{At: w.now, Kind: EvDrop, Actor: x.client, Peer: x.server, Name: x.req.Method + " " + x.req.Path,
 				Status: a.resp.Status, Detail: "late or duplicate answer discarded"})
 			return
 		}
 		x.done = true
+		x.answered++
 		r.tr.add(Event{At: w.now, Kind: EvRecv, Actor: x.client, Peer: x.server, Name: x.req.Method + " " + x.req.Path,
 			Status: a.resp.Status, Bytes: len(a.resp.Body)})
 		if x.owner != nil {
@@ -549,9 +575,6 @@ func (r *Runner) dispatch(w *run, ev *event) {
 		if x.client == ActorBrowser || x.client == ActorAttackerBrowser {
 			r.browserAnswer(w, ev.id, a)
 			return
-		}
-		if honest(x.client) && x.req.Target == login.TargetRendezvous && x.req.Method == "GET" && a.resp.Status == 200 {
-			w.mon.lastRead[machineIndex(x.client)] = a.resp.Body
 		}
 		r.step(w, x.client, login.Input{Kind: login.InputResponse, ID: x.req.ID, Response: a.resp})
 	case evTimeout:
@@ -564,6 +587,7 @@ func (r *Runner) dispatch(w *run, ev *event) {
 		if ev.text != "" {
 			detail = ev.text // a transport error
 		}
+		x.timedOut++
 		r.tr.add(Event{At: w.now, Kind: EvRecv, Actor: x.client, Peer: x.server, Name: x.req.Method + " " + x.req.Path,
 			Detail: detail})
 		if x.owner != nil {
@@ -584,6 +608,7 @@ func (r *Runner) dispatch(w *run, ev *event) {
 		r.step(w, ev.actor, login.Input{Kind: login.InputScanned, Data: ev.data})
 	case evTypeCode:
 		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ev.actor, Name: "types check code " + ev.text})
+		w.user.add(Act{At: w.now, Kind: ActTypedCode, Device: ev.actor, Text: ev.text})
 		r.step(w, ev.actor, login.Input{Kind: login.InputCheckCode, Text: ev.text})
 	case evBrowserOpened:
 		if !ev.ok {
@@ -592,6 +617,7 @@ func (r *Runner) dispatch(w *run, ev *event) {
 			return
 		}
 		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorBrowser, Peer: ActorExisting, Name: "opened"})
+		w.user.add(Act{At: w.now, Kind: ActBrowserOpened, Device: ActorExisting, OK: true})
 		r.step(w, ActorExisting, login.Input{Kind: login.InputBrowserOpened})
 		uri := ev.text
 		if w.lure != "" {
@@ -604,12 +630,15 @@ func (r *Runner) dispatch(w *run, ev *event) {
 		r.browse(w, ActorBrowser, ev.text, ev.data, 0)
 	case evConsentReturn:
 		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ActorExisting, Name: okText(ev.ok, "confirms the browser step", "cancels the browser step")})
+		w.user.add(Act{At: w.now, Kind: ActConfirmBrowser, Device: ActorExisting, OK: ev.ok})
 		r.step(w, ActorExisting, login.Input{Kind: login.InputConsent, OK: ev.ok})
 	case evConfirmAccount:
 		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ActorNew, Name: okText(ev.ok, "confirms the account", "rejects the account")})
+		w.user.add(Act{At: w.now, Kind: ActConfirmAccount, Device: ActorNew, OK: ev.ok})
 		r.step(w, ActorNew, login.Input{Kind: login.InputConfirmAccount, OK: ev.ok})
 	case evCancel:
 		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ev.actor, Name: "cancels"})
+		w.user.add(Act{At: w.now, Kind: ActCancel, Device: ev.actor})
 		r.step(w, ev.actor, login.Input{Kind: login.InputCancel})
 	case evInput:
 		r.step(w, ev.actor, login.Input{Kind: login.InputKind(ev.id), OK: ev.ok})
@@ -637,14 +666,13 @@ func okText(ok bool, yes, no string) string {
 }
 
 // machine is what the engine needs of a login state machine; both
-// *login.NewDevice and *login.ExistingDevice are machines.
+// *login.NewDevice and *login.ExistingDevice are machines. It has no way to
+// ask a device what it believes of itself: the monitors judge from
+// outside.
 type machine interface {
 	Step(now Millis, in login.Input) []login.Effect
 	State() login.State
 	Outcome() login.Outcome
-	Facts() login.Facts
-	ChannelKeys() (own, peer channel.PublicKey, ok bool)
-	ChannelCounters() (sealed, opened uint64)
 }
 
 const numMachines = 3
@@ -667,6 +695,9 @@ func (r *Runner) step(w *run, a Actor, in login.Input) {
 		return
 	}
 	fx := mc.Step(w.now, in)
+	if w.res.Violation != nil {
+		return // the tap on its channel saw a violation while it stepped
+	}
 	if a == ActorAttacker {
 		for i := range fx {
 			r.attackerEffect(w, &fx[i])
@@ -706,23 +737,19 @@ func (r *Runner) effect(w *run, a Actor, f *login.Effect) {
 			w.res.Messages++
 		}
 		r.tr.add(Event{At: w.now, Kind: EvChannel, Actor: a, Name: name})
-		if !f.Sealed {
-			w.mon.opened(w, a, f.MsgType)
-		}
 		if a == ActorNew && !f.Sealed && f.MsgType == msg.TypeSecrets && w.res.SecretsMillis < 0 {
 			w.res.SecretsMillis = w.now
 		}
-		if a == ActorExisting && f.Sealed && f.MsgType == msg.TypeSecrets {
-			w.mon.secretsSealed(w)
-		}
 	case login.EffectShowQR:
 		r.tr.add(Event{At: w.now, Kind: EvUI, Actor: a, Name: "shows the QR code"})
+		w.user.add(Act{At: w.now, Kind: ActSawQR, Device: a})
 		r.q.push(event{at: w.now + r.cfg.User.Scan.Sample(w.usrRand), kind: evScanned, actor: other, data: f.Data})
 		for _, ad := range w.adv {
 			ad.qrShown(r, w, a, f.Data)
 		}
 	case login.EffectShowCheckCode:
 		r.tr.add(Event{At: w.now, Kind: EvUI, Actor: a, Name: "shows check code " + f.Text})
+		w.user.add(Act{At: w.now, Kind: ActSawCheckCode, Device: a, Text: f.Text})
 		if !w.blindCode {
 			w.shownCode, w.codeShown, w.codeG = f.Text, true, other
 		}

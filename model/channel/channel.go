@@ -43,6 +43,8 @@ const (
 // sealer is one direction of the channel, from the sending side.
 type sealer interface {
 	seal(pt, aad []byte) ([]byte, error)
+	// sealedUnder returns the key and nonce of the last seal.
+	sealedUnder() (key *[KeySize]byte, nonce [NonceSize]byte)
 }
 
 // opener is one direction of the channel, from the receiving side. It is
@@ -110,6 +112,7 @@ func (c *Channel) Seal(plaintext, aad []byte) (string, error) {
 		return "", fmt.Errorf("channel: seal payload %d: %w", c.sealed+1, err)
 	}
 	c.sealed++
+	c.observe(plaintext)
 	return payload, nil
 }
 
@@ -132,13 +135,18 @@ func (c *Channel) Open(payload string, aad []byte) ([]byte, error) {
 		return nil, openError(c.opened+1, err)
 	}
 	if c.recv == nil {
-		return c.openFirstResponse(p, aad)
+		pt, err := c.openFirstResponse(p, aad)
+		if err == nil {
+			c.observeOpen(payload, pt)
+		}
+		return pt, err
 	}
 	pt, err := c.recv.open(p.Ciphertext, aad)
 	if err != nil {
 		return nil, fmt.Errorf("channel: open payload %d: %w", c.opened+1, err)
 	}
 	c.opened++
+	c.observeOpen(payload, pt)
 	return pt, nil
 }
 
@@ -219,6 +227,7 @@ func (g *Generator) Accept(initiate string, aad []byte, rand io.Reader) (*Channe
 	}
 	g.used = true
 	c.opened = 1
+	c.observeOpen(initiate, pt)
 	return c, pt, nil
 }
 

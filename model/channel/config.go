@@ -117,6 +117,15 @@ type Config struct {
 	// for more tries at the check code.
 	RetryAccept bool
 
+	// Observe, when set, is told of every payload this configuration's
+	// channels seal, handshake included: the lab's monitors check nonce
+	// uniqueness and read what was sealed through it. Nil (the default)
+	// costs nothing; the channel never depends on what it does.
+	Observe Observer
+	// ObserveOpen, when set, is told of every payload this configuration's
+	// channels open successfully, handshake included. Nil costs nothing.
+	ObserveOpen OpenObserver
+
 	// The mutations below are deliberate defects for the lab's catalogue
 	// of known-bad designs (model/variant's mutants); no honest
 	// configuration sets them.

@@ -85,6 +85,7 @@ func (x *expander) expand(n int, info ...[]byte) []byte {
 // whatever the outcome, as vodozemac does.
 type counterAEAD struct {
 	aead  cipher.AEAD
+	key   [KeySize]byte
 	next  uint64
 	nonce [chacha20poly1305.NonceSize]byte
 	// static: the static-nonce mutation, the counter never moves.
@@ -96,7 +97,9 @@ func newCounterAEAD(key []byte, start uint64) (*counterAEAD, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &counterAEAD{aead: a, next: start}, nil
+	c := &counterAEAD{aead: a, next: start}
+	copy(c.key[:], key)
+	return c, nil
 }
 
 func (c *counterAEAD) take() []byte {
@@ -110,6 +113,8 @@ func (c *counterAEAD) take() []byte {
 func (c *counterAEAD) seal(pt, aad []byte) ([]byte, error) {
 	return c.aead.Seal(nil, c.take(), pt, aad), nil
 }
+
+func (c *counterAEAD) sealedUnder() (*[KeySize]byte, [NonceSize]byte) { return &c.key, c.nonce }
 
 func (c *counterAEAD) open(ct, aad []byte) ([]byte, error) {
 	pt, err := c.aead.Open(nil, c.take(), ct, aad)
@@ -166,6 +171,7 @@ func initiateECIES(cfg Config, gp PublicKey, plaintext, aad []byte, rand io.Read
 		return nil, "", err
 	}
 	ct, _ := c.send.seal(plaintext, aad)
+	c.observe(plaintext)
 	payload, err := frame.EncodeInitiate(frame.ECIES, frame.Payload{Key: c.ours[:], Ciphertext: ct})
 	if err != nil {
 		return nil, "", err

@@ -121,6 +121,7 @@ func hpkeError(err error) error {
 // context proper and the G-to-S response context.
 type seqAEAD struct {
 	aead  cipher.AEAD
+	key   [KeySize]byte
 	base  [chacha20poly1305.NonceSize]byte
 	seq   uint64
 	nonce [chacha20poly1305.NonceSize]byte
@@ -145,6 +146,8 @@ func (r *seqAEAD) seal(pt, aad []byte) ([]byte, error) {
 	}
 	return ct, nil
 }
+
+func (r *seqAEAD) sealedUnder() (*[KeySize]byte, [NonceSize]byte) { return &r.key, r.nonce }
 
 func (r *seqAEAD) open(ct, aad []byte) ([]byte, error) {
 	pt, err := r.aead.Open(nil, r.current(), ct, aad)
@@ -172,7 +175,7 @@ func newResponseAEAD(secret, enc, respNonce []byte) (*seqAEAD, error) {
 
 // twin is a fresh direction under the same key and base nonce (the
 // shared-direction-key mutation).
-func (r *seqAEAD) twin() *seqAEAD { return &seqAEAD{aead: r.aead, base: r.base} }
+func (r *seqAEAD) twin() *seqAEAD { return &seqAEAD{aead: r.aead, key: r.key, base: r.base} }
 
 func newSeqAEAD(key, baseNonce []byte) (*seqAEAD, error) {
 	a, err := chacha20poly1305.New(key)
@@ -180,6 +183,7 @@ func newSeqAEAD(key, baseNonce []byte) (*seqAEAD, error) {
 		return nil, err
 	}
 	r := &seqAEAD{aead: a}
+	copy(r.key[:], key)
 	copy(r.base[:], baseNonce)
 	return r, nil
 }
@@ -229,6 +233,7 @@ func initiateHPKE(cfg Config, gp PublicKey, plaintext, aad []byte, rand io.Reade
 		send:       ctx,
 		respSecret: ctx.Export(responseLabel(cfg.Construction), 32),
 	}
+	c.observe(plaintext)
 	payload, err := frame.EncodeInitiate(frame.HPKE, frame.Payload{Key: enc, Ciphertext: ct})
 	if err != nil {
 		return nil, "", err

@@ -36,6 +36,13 @@ type ExistingDeviceConfig struct {
 	// Protocols overrides the list m.login.protocols offers (nil: the
 	// device authorization grant), for studying unsupported_protocol.
 	Protocols []string
+	// ChannelObserver, when set, is told of every payload the device's
+	// channel seals (channel.Config.Observe): a monitor's tap, never read
+	// by the device.
+	ChannelObserver channel.Observer
+	// ChannelOpenObserver, likewise, is told of every payload the channel
+	// opens (channel.Config.ObserveOpen).
+	ChannelOpenObserver channel.OpenObserver
 }
 
 // ExistingDevice is the state machine of the signed-in device. It is not
@@ -76,6 +83,7 @@ func NewExistingDevice(cfg ExistingDeviceConfig, rnd io.Reader) (*ExistingDevice
 	if err := e.init(cfg.Variant, rnd); err != nil {
 		return nil, err
 	}
+	e.cc.Observe, e.cc.ObserveOpen = cfg.ChannelObserver, cfg.ChannelOpenObserver
 	e.createBase, e.qrServer = strings.TrimSuffix(cfg.BaseURL, "/"), cfg.ServerName
 	e.bearer = cfg.AccessToken
 	return e, nil

@@ -45,6 +45,13 @@ type NewDeviceConfig struct {
 	// account whoami must name (the one the user means to sign in to);
 	// another ends the login with whoami_mismatch.
 	ExpectedUserID string
+	// ChannelObserver, when set, is told of every payload the device's
+	// channel seals (channel.Config.Observe): a monitor's tap, never read
+	// by the device.
+	ChannelObserver channel.Observer
+	// ChannelOpenObserver, likewise, is told of every payload the channel
+	// opens (channel.Config.ObserveOpen).
+	ChannelOpenObserver channel.OpenObserver
 }
 
 // NewDevice is the state machine of the device that signs in. It is not
@@ -89,6 +96,7 @@ func NewNewDevice(cfg NewDeviceConfig, rnd io.Reader) (*NewDevice, error) {
 	if err := n.init(cfg.Variant, rnd); err != nil {
 		return nil, err
 	}
+	n.cc.Observe, n.cc.ObserveOpen = cfg.ChannelObserver, cfg.ChannelOpenObserver
 	n.createBase = cfg.RendezvousBaseURL
 	return n, nil
 }
