@@ -237,6 +237,27 @@ func TestSynapseSuiteAuthenticated(t *testing.T) {
 	suiteLifecycle(t, srv, false, bearerHeader()...)
 }
 
+// TestSynapseSuiteTokenIgnoredWhenOpen: rendezvous.py at b4282b8: the
+// create servlet calls get_user_by_req only when msc4388_mode is
+// authenticated, so in open mode a token, even one no user owns, is never
+// looked at: discovery and create succeed. In authenticated mode the same
+// token is refused with 401 M_UNKNOWN_TOKEN.
+func TestSynapseSuiteTokenIgnoredWhenOpen(t *testing.T) {
+	t.Parallel()
+	bogus := []string{"Authorization", "Bearer no-such-token"}
+	open, _ := startSynapseSuite(t, AuthPublic)
+	r := send(t, "GET", suiteEndpoint(open), nil, bogus...)
+	want(t, "open discovery with an unknown token", r, 200, "")
+	if r.json(t)["create_available"] != true {
+		t.Fatalf("open discovery with an unknown token answered %s, want create_available true", r.body)
+	}
+	suiteCreate(t, open, "foo=bar", bogus...)
+	authed, _ := startSynapseSuite(t, AuthAuthenticated)
+	want(t, "authenticated discovery with an unknown token", send(t, "GET", suiteEndpoint(authed), nil, bogus...), 401, "M_UNKNOWN_TOKEN")
+	want(t, "authenticated create with an unknown token",
+		send(t, "POST", suiteEndpoint(authed), []byte(`{"data":"x"}`), jsonHeader(bogus...)...), 401, "M_UNKNOWN_TOKEN")
+}
+
 // TestSynapseSuiteExpiration: test_expiration: a session is gone once its
 // 2-minute lifetime is over (mod.rs: expired when expires <= now; the
 // handler's ttl default is 2*60*1000 ms).
@@ -442,8 +463,9 @@ var synapseDepartures = []struct {
 	},
 	{
 		name: "versions flag advertised",
-		synapse: "synapse/rest/client/versions.py at c63d77a79d7157f26f849684520ba9e99f4d07c0 lists no " +
-			"MSC4108 or MSC4388 flag: a client cannot discover the API from /versions",
+		synapse: "rust/src/handlers/versions.rs at bf0f4f6a9dcc14f92f1a1256ad64755b373bfded lists " +
+			"org.matrix.msc4108 (false unless the 2024 API is on) and no MSC4388 flag: a client cannot " +
+			"discover the MSC4388 API from /versions",
 		reason: "serve sets the served flavour's flag (io.element.msc4388: true) in place of the homeserver " +
 			"preset's list, so that simrun probe and clients that read /versions find the API; the simulator " +
 			"uses the synapse-1.157 homeserver preset, which lists no MSC4388 flag",
