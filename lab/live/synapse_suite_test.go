@@ -415,6 +415,71 @@ func TestSynapseHandlerRules(t *testing.T) {
 	want(t, "delete of the expired, unswept session", send(t, "DELETE", old, nil), 200, "")
 }
 
+// TestSynapseHandlerEdges: more rules of mod.rs and session.rs at 4104058
+// and rendezvous.py at b4282b8, over HTTP.
+func TestSynapseHandlerEdges(t *testing.T) {
+	t.Parallel()
+	srv, clock := startSynapseSuite(t, AuthPublic)
+	ep, unknown := suiteEndpoint(srv), suiteEndpoint(srv)+"/01ARZ3NDEKTSV4RRFFQ69G5FAV"
+
+	// session.rs: the lifetime runs from the create; update leaves the
+	// expiry alone, and post_response / get_response count down to it. The
+	// PUT answer carries the token only.
+	url, tok, m := suiteCreate(t, srv, "a")
+	if m["expires_in_ms"] != float64(120_000) {
+		t.Errorf("create: expires_in_ms %v, want 120000", m["expires_in_ms"])
+	}
+	clock.advance(10 * time.Second)
+	r := suitePut(t, url, tok, "b")
+	want(t, "update", r, 200, "")
+	if pm := r.json(t); len(pm) != 1 || pm["sequence_token"] == nil {
+		t.Errorf("update answered %s, want only a sequence_token", r.body)
+	}
+	tok, _ = r.json(t)["sequence_token"].(string)
+	if g := send(t, "GET", url, nil).json(t); g["expires_in_ms"] != float64(110_000) {
+		t.Errorf("read 10 s after the create: expires_in_ms %v, want 110000 (an update does not extend)", g["expires_in_ms"])
+	}
+
+	// handle_put reads the body and checks the data length before it looks
+	// the session up.
+	long := strings.Repeat("a", 4097)
+	want(t, "4097 bytes to an unknown session", suitePut(t, unknown, "x", long), 413, "M_TOO_LARGE")
+	want(t, "broken JSON to an unknown session", send(t, "PUT", unknown, []byte(`{`), jsonHeader()...), 400, "M_INVALID_PARAM")
+	want(t, "4096 bytes to an unknown session", suitePut(t, unknown, "x", long[1:]), 404, "M_NOT_FOUND")
+	// PutRequest needs both fields.
+	want(t, "update without a token", send(t, "PUT", url, []byte(`{"data":"c"}`), jsonHeader()...), 400, "M_INVALID_PARAM")
+
+	// Only handle_get screens Sec-Fetch-*, and compares the values exactly:
+	// "Empty" is not "empty", "Navigate" is not "navigate".
+	nav := []string{"Sec-Fetch-Dest", "document", "Sec-Fetch-Mode", "navigate"}
+	r = send(t, "PUT", url, jsonBody(t, map[string]string{"sequence_token": tok, "data": "c"}), jsonHeader(nav...)...)
+	want(t, "update with navigation headers", r, 200, "")
+	want(t, "read with Sec-Fetch-Dest: Empty", send(t, "GET", url, nil, "Sec-Fetch-Dest", "Empty"), 403, "M_FORBIDDEN")
+	want(t, "read with Sec-Fetch-Mode: Navigate", send(t, "GET", url, nil, "Sec-Fetch-Mode", "Navigate"), 200, "")
+	want(t, "delete with navigation headers", send(t, "DELETE", url, nil, nav...), 200, "")
+	want(t, "delete of an unknown session", send(t, "DELETE", unknown, nil), 404, "M_NOT_FOUND")
+
+	// rendezvous.py: the session pattern is one path segment, so a
+	// transaction-ID PUT matches no servlet.
+	url, tok, _ = suiteCreate(t, srv, "a")
+	r = send(t, "PUT", url+"/txn1", jsonBody(t, map[string]string{"sequence_token": tok, "data": "b"}), jsonHeader()...)
+	want(t, "PUT to /{id}/{txnId}", r, 404, "M_UNRECOGNIZED")
+
+	// handle_post evicts at the hard limit before it parses the body: a
+	// malformed create at 200 sessions still trims to the soft limit.
+	first, _, _ := suiteCreate(t, srv, "first")
+	clock.advance(time.Millisecond)
+	for range 198 { // with url and first: 200 live sessions
+		suiteCreate(t, srv, "x")
+	}
+	want(t, "the oldest before the hard limit", send(t, "GET", first, nil), 200, "")
+	want(t, "malformed create at the hard limit", send(t, "POST", ep, []byte(`{"data":1}`), jsonHeader()...), 400, "M_INVALID_PARAM")
+	want(t, "the oldest after the malformed create", send(t, "GET", first, nil), 404, "M_NOT_FOUND")
+	// PostRequest ignores fields it does not know.
+	r = send(t, "POST", ep, []byte(`{"data":"x","other":1}`), jsonHeader()...)
+	want(t, "create with an extra field", r, 200, "")
+}
+
 // synapseToken is the token shape session.rs compute_hash describes.
 func synapseToken(data string, ms int64) string {
 	h := sha256.New()
