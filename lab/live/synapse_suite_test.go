@@ -32,6 +32,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -552,6 +553,52 @@ func TestSynapseSuiteDepartures(t *testing.T) {
 		t.Run(d.name, func(t *testing.T) {
 			t.Logf("Synapse: %s; lab: %s", d.synapse, d.reason)
 			d.check(t, srv)
+		})
+	}
+}
+
+// TestProbeAgainstSynapsePreset: the project's own conformance probe (the
+// MSC's behaviour list) against the synapse-1.157 preset, in both modes,
+// fails exactly where Synapse 1.157.0 departs from the text. With the server's clock standing
+// still, every write lands in the same millisecond, so the content+time
+// token of session.rs repeats for identical data: json.token-unique fails
+// every time (on a moving clock it fails only when two writes share a
+// millisecond).
+func TestProbeAgainstSynapsePreset(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		mode   AuthMode
+		failed string
+	}{
+		{AuthPublic, "json.token-unique"},
+		// The text lets discovery answer create_available false to a
+		// requester without a token; Synapse authenticates first (401).
+		{AuthAuthenticated, "json.discovery json.token-unique"},
+	} {
+		t.Run(string(tc.mode), func(t *testing.T) {
+			t.Parallel()
+			srv, _ := startSynapseSuite(t, tc.mode)
+			checks, err := Probe(context.Background(), ProbeOptions{BaseURL: srv.BaseURL(), HardCap: 200,
+				Devices: true, AccessToken: TestAccessToken})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var failed []string
+			for _, c := range checks {
+				switch c.Result {
+				case Fail:
+					failed = append(failed, c.ID)
+					t.Logf("FAIL %s: %s\n  observed: %s", c.ID, c.Spec, c.Observed)
+				case Skip:
+					if c.ID != "expiry" {
+						t.Errorf("check %s skipped: %s", c.ID, c.Detail)
+					}
+				}
+			}
+			sort.Strings(failed)
+			if got := strings.Join(failed, " "); got != tc.failed {
+				t.Errorf("failed checks %q, want %q", got, tc.failed)
+			}
 		})
 	}
 }
