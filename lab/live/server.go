@@ -345,15 +345,21 @@ func (s *Server) sweeper() {
 		case <-s.stop:
 			return
 		case <-t.C:
-			s.mu.Lock()
-			now := s.now()
-			fx := s.store.Tick(rendezvous.MillisOf(now))
-			s.mu.Unlock()
-			for _, f := range fx {
-				s.event(now, sim.JSONEvent{Kind: "state", Actor: "HS", Name: "rendezvous " + f.Kind.String(),
-					Detail: fmt.Sprintf("session %s writes=%d", f.ID, f.Writes)})
-			}
+			s.tick()
 		}
+	}
+}
+
+// tick is one beat of the sweeper: the store runs its periodic sweep if one
+// is due at the server's clock, and its effects are traced.
+func (s *Server) tick() {
+	s.mu.Lock()
+	now := s.now()
+	fx := s.store.Tick(rendezvous.MillisOf(now))
+	s.mu.Unlock()
+	for _, f := range fx {
+		s.event(now, sim.JSONEvent{Kind: "state", Actor: "HS", Name: "rendezvous " + f.Kind.String(),
+			Detail: fmt.Sprintf("session %s writes=%d", f.ID, f.Writes)})
 	}
 }
 

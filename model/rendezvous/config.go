@@ -575,7 +575,9 @@ func PresetSequenceTokenTxn() Config {
 // PresetSequenceTokenSynapse is Synapse's MSC4388 mode: unstable
 // path and errcode only, ULIDs, counter tokens from 0, transaction IDs with
 // its own grammar and 100 records per session, its four Sec-Fetch rules,
-// duplicate JSON keys refused, expired sessions deletable until swept.
+// duplicate JSON keys refused, expired sessions deletable until swept, a
+// token looked at only when creating needs one (an invalid token on a public
+// server is ignored: the servlets authenticate only in authenticated mode).
 func PresetSequenceTokenSynapse() Config {
 	c := PresetSequenceTokenTxn()
 	c.Name = PresetNameSequenceTokenSynapse
@@ -590,6 +592,7 @@ func PresetSequenceTokenSynapse() Config {
 	c.DeleteExpired = true
 	c.UnauthCreate = RefuseMissingToken
 	c.UnauthDiscovery = DiscoveryMissingToken
+	c.RejectInvalidToken = false
 	return c
 }
 

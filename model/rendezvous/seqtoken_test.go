@@ -181,6 +181,19 @@ func TestDiscovery(t *testing.T) {
 	if r := cs.read(cs.do(&Request{Method: "GET", Path: syn.Prefixes[0], Auth: AuthValid})); r.status != 200 || string(r.resp.Body) != `{"create_available":true}` {
 		t.Errorf("Synapse discovery with a token: %d %s", r.status, r.resp.Body)
 	}
+	// In open mode Synapse 1.157.0 never authenticates (the servlets call
+	// get_user_by_req only in authenticated mode): a token no user owns is
+	// ignored by discovery and create alike.
+	open := newClient(t, PresetSequenceTokenSynapse())
+	if r := open.read(open.do(&Request{Method: "GET", Path: open.prefix, Auth: AuthInvalid})); r.status != 200 || string(r.resp.Body) != `{"create_available":true}` {
+		t.Errorf("Synapse open discovery with a bad token: %d %s, want 200 create_available true", r.status, r.resp.Body)
+	}
+	if r := open.read(open.do(open.createReq("x", AuthInvalid))); r.status != 200 {
+		t.Errorf("Synapse open create with a bad token: %d %s, want 200", r.status, r.resp.Body)
+	}
+	if r := cs.read(cs.do(&Request{Method: "GET", Path: syn.Prefixes[0], Auth: AuthInvalid})); r.status != 401 || r.errcode != "M_UNKNOWN_TOKEN" {
+		t.Errorf("Synapse authenticated discovery with a bad token: %d %s, want 401 M_UNKNOWN_TOKEN", r.status, r.errcode)
+	}
 	// The 2025 API has no discovery endpoint: GET on the create path is an
 	// unsupported method.
 	c := newClient(t, PresetSequenceToken2025())
