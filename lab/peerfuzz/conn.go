@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"qrlab/lab/peer"
@@ -59,6 +60,11 @@ func StartProcess(command string, timeout time.Duration) (*Process, peer.Event, 
 		return nil, peer.Event{}, err
 	}
 	hello, err := p.Do([]byte(`{"op":"hello"}`))
+	if err == nil && hello.Event == "ready" && hello.Session == "" {
+		// A peer with a default session (simrun channel) announces it
+		// first; the answer to hello is the next line.
+		hello, err = p.read()
+	}
 	if err != nil {
 		p.Close()
 		return nil, hello, fmt.Errorf("peer %q: hello: %w", command, err)
@@ -72,6 +78,10 @@ func StartProcess(command string, timeout time.Duration) (*Process, peer.Event, 
 
 func (p *Process) start() error {
 	cmd := exec.Command("sh", "-c", p.command)
+	// Its own process group, so that killing a hung peer kills what sh
+	// started too; and Wait gives up on the output of a stray child.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = time.Second
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return err
@@ -113,6 +123,11 @@ func (p *Process) Do(line []byte) (peer.Event, error) {
 	if _, err := p.stdin.Write(buf); err != nil {
 		return peer.Event{}, p.fail("crash", "writing to the peer: "+err.Error())
 	}
+	return p.read()
+}
+
+// read waits for one answer line.
+func (p *Process) read() (peer.Event, error) {
 	timer := time.NewTimer(p.timeout)
 	defer timer.Stop()
 	select {
@@ -152,7 +167,7 @@ func (p *Process) Close() error {
 	select {
 	case err = <-done:
 	case <-time.After(2 * time.Second):
-		p.cmd.Process.Kill()
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 		err = <-done
 	}
 	p.cmd = nil

@@ -101,6 +101,7 @@ type outcome struct {
 	lines        []string
 	behaviours   []string
 	trace        []string
+	obs          [][2]Obs // per step run: the peer's and the model's
 	disagreement bool
 }
 
@@ -121,10 +122,18 @@ func describe(o Obs) string {
 		return "skipped"
 	case o.Code != "":
 		return "code " + o.Code
-	case o.Outcome == "accept" && o.Plain != "":
-		return "accepts"
 	}
-	return o.Outcome + "s"
+	switch o.Outcome {
+	case "accept":
+		return "accepts"
+	case "refuse":
+		return "refuses"
+	case "crash":
+		return "crashes"
+	case "timeout":
+		return "hangs"
+	}
+	return "breaks the protocol"
 }
 
 // Exec runs steps against both sides in lockstep and stops at the first
@@ -144,6 +153,7 @@ func (f *Fuzzer) Exec(steps []Step) outcome {
 		if !pa.Skip {
 			f.ops++
 		}
+		o.obs = append(o.obs, [2]Obs{pa, pb})
 		if pa.Effect != pb.Effect {
 			// The mutation did different things to the two sides' bytes:
 			// the step is not comparable, and the states may part here.

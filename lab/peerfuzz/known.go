@@ -26,7 +26,7 @@ var knownRules = []knownRule{
 		Known: Known{
 			Name: "vodozemac-strict-base64",
 			Source: "vodozemac src/utilities/mod.rs (STANDARD_NO_PAD with DecodePaddingMode::Indifferent) and " +
-				"src/ecies/messages.rs (decode before decrypt), commit cfc4eeebdf0953314144a6b709449b0434019ca2; " +
+				"src/ecies/messages.rs (decode before decrypt; Message::decode likewise), commit cfc4eeebdf0953314144a6b709449b0434019ca2; " +
 				"model/channel/frame/frame.go (decoding accepts any trailing '=' and ignores CR and LF)",
 			Why: "vodozemac refuses a payload with more '=' than canonical padding or with CR/LF inside " +
 				"before it decrypts, so it spends no nonce on it; the model reads such a payload as base64, " +
@@ -35,9 +35,12 @@ var knownRules = []knownRule{
 		},
 		construction: channel.ECIESVodozemac,
 		match: func(steps []Step, o outcome) bool {
-			return before(steps, o.at, func(st Step) bool {
-				return (st.Kind == "deliver" || st.Kind == "cpopen") && (st.Mut == "overpad" || st.Mut == "crlf")
-			})
+			for i, st := range steps[:min(o.at+1, len(steps), len(o.obs))] {
+				if st.Kind == "deliver" && (st.Mut == "overpad" || st.Mut == "crlf") && o.obs[i][0].Outcome == "refuse" {
+					return true
+				}
+			}
+			return false
 		},
 	},
 	{
