@@ -34,6 +34,7 @@ func runFuzzPeer(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	out := fs.String("out", "fuzz-peer-findings", "directory for the reproducers of disagreements")
 	corpus := fs.String("corpus", "", "corpus directory: replayed first, grown with sequences showing new behaviour")
 	timeout := fs.Duration("op-timeout", 5*time.Second, "how long the peer may take over one op before it counts as hung")
+	ceiling := fs.Bool("ceiling", false, "only measure the peer's round trips per second for the budget, comparing nothing")
 	if code := parseNoArgs(fs, args, stderr); code >= 0 {
 		return code
 	}
@@ -59,9 +60,18 @@ func runFuzzPeer(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer p.Close()
-	if !slices.Contains(hello.Constructions, string(c)) {
+	if !*ceiling && !slices.Contains(hello.Constructions, string(c)) {
 		fmt.Fprintf(stderr, "simrun fuzz-peer: the peer speaks %v, not %s\n", hello.Constructions, c)
 		return 1
+	}
+	if *ceiling {
+		n, took, err := peerfuzz.Ceiling(p, *budget, time.Now)
+		if err != nil {
+			fmt.Fprintf(stderr, "simrun fuzz-peer: --ceiling: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "fuzz-peer --ceiling: %d round trips in %v: %.0f/s\n", n, took.Round(time.Millisecond), float64(n)/took.Seconds())
+		return 0
 	}
 	aad := hello.AAD == nil || *hello.AAD
 	f := peerfuzz.NewFuzzer(p, c, *seed)

@@ -196,3 +196,19 @@ func TestCorpusRoundTrip(t *testing.T) {
 		t.Errorf("another construction's corpus: %+v", other)
 	}
 }
+
+// TestCorpusAgreesWithModel: every sequence of the corpus in testdata runs
+// against the model as the peer without a disagreement (the corpus holds
+// behaviours, not disagreements of the model with itself).
+func TestCorpusAgreesWithModel(t *testing.T) {
+	for _, c := range channel.Constructions() {
+		entries, err := LoadCorpus("testdata/corpus", string(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := NewFuzzer(localModel(channel.DefaultConfig(c), 7), c, 3).Run(Options{Runs: -1, Corpus: entries}, time.Now)
+		for _, fd := range res.Findings {
+			t.Errorf("%s: %s in %v", c, fd.Class, fd.Steps)
+		}
+	}
+}

@@ -47,6 +47,7 @@ func (f *Fuzzer) Run(opts Options, now func() time.Time) *Result {
 		fd.Known = Classify(f.cfg.Construction, min, mo)
 		byClass[class] = fd
 		res.Findings = append(res.Findings, fd)
+		res.NewCorpus = append(res.NewCorpus, Entry{Construction: string(f.cfg.Construction), Steps: min})
 	}
 	for _, e := range opts.Corpus {
 		handle(e.Steps, -1, true)
