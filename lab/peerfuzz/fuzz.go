@@ -23,7 +23,7 @@ type Options struct {
 	Seed         uint64
 	Budget       time.Duration // generate sequences until it is spent
 	Runs         int           // or exactly this many (when > 0)
-	Length       int           // steps per generated sequence (default 12)
+	Length       int           // steps per generated sequence (default 24)
 	AAD          bool          // the peer takes additional data (from hello)
 	Corpus       []Entry       // replayed first
 	MaxFindings  int           // stop after this many disagreement classes (default 20)

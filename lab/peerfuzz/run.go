@@ -10,7 +10,7 @@ import (
 // classified. now is the clock (time.Now outside tests).
 func (f *Fuzzer) Run(opts Options, now func() time.Time) *Result {
 	if opts.Length <= 0 {
-		opts.Length = 12
+		opts.Length = 24
 	}
 	if opts.MaxFindings <= 0 {
 		opts.MaxFindings = 20
