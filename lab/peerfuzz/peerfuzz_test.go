@@ -80,7 +80,7 @@ func TestFindsAndShrinks(t *testing.T) {
 	cfg := channel.DefaultConfig(channel.ECIESVodozemac)
 	cfg.RetryAccept = true
 	f := NewFuzzer(localModel(cfg, 7), channel.ECIESVodozemac, 3)
-	res := f.Run(Options{Seed: 1, Runs: 2000, AAD: true}, time.Now)
+	res := f.Run(Options{Seed: 1, Runs: 400, AAD: true}, time.Now)
 	if len(res.Findings) == 0 {
 		t.Fatal("no disagreement found with a peer that retries Accept")
 	}
