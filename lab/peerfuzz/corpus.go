@@ -73,7 +73,11 @@ func WriteFinding(dir string, fd *Finding) (string, error) {
 		return "", err
 	}
 	b, _ := json.MarshalIndent(fd, "", "  ")
-	sum := sha256.Sum256([]byte(fd.Class))
+	id := fd.Class
+	if fd.Known != nil {
+		id += "|" + fd.Known.Name
+	}
+	sum := sha256.Sum256([]byte(id))
 	slug := strings.NewReplacer(" ", "-", ",", "", ":", "", "[", "-", "]", "").Replace(fd.Class)
 	if len(slug) > 60 {
 		slug = slug[:60]

@@ -37,7 +37,13 @@ func (f *Fuzzer) Run(opts Options, now func() time.Time) *Result {
 			return
 		}
 		class := o.class(steps)
-		if fd := byClass[class]; fd != nil {
+		// The same class with another explanation is another finding: a
+		// new cause must not hide behind a known one's class.
+		key := class
+		if k := Classify(f.cfg.Construction, steps, o); k != nil {
+			key += "|" + k.Name
+		}
+		if fd := byClass[key]; fd != nil {
 			fd.Count++
 			return
 		}
@@ -45,7 +51,7 @@ func (f *Fuzzer) Run(opts Options, now func() time.Time) *Result {
 		fd := &Finding{Class: class, Seed: f.seed, Run: run, Steps: min, At: mo.at,
 			Peer: mo.peer, Model: mo.model, Trace: mo.trace, Lines: mo.lines, Count: 1}
 		fd.Known = Classify(f.cfg.Construction, min, mo)
-		byClass[class] = fd
+		byClass[key] = fd
 		res.Findings = append(res.Findings, fd)
 		res.NewCorpus = append(res.NewCorpus, Entry{Construction: string(f.cfg.Construction), Steps: min})
 	}
