@@ -75,6 +75,7 @@ func runChannel(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "simrun channel: %v\n", err)
 		return 1
 	}
+	mux := peer.NewMux(cfg, p, rnd) // protocol version 2: named sessions beside this one
 	out := bufio.NewWriter(stdout)
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
@@ -93,7 +94,7 @@ func runChannel(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	line := 0
 	for in.Scan() {
 		line++
-		ev := p.Handle(in.Bytes())
+		ev := mux.Handle(in.Bytes())
 		if err := emit(ev); err != nil {
 			fmt.Fprintf(stderr, "simrun channel: writing reply to line %d: %v\n", line, err)
 			return 1

@@ -21,16 +21,24 @@ type Op struct {
 	Plaintext *string `json:"plaintext,omitempty"`
 	Payload   *string `json:"payload,omitempty"`
 	AAD       string  `json:"aad,omitempty"`
+	Session   string  `json:"session,omitempty"`
 }
 
 // Event is one JSON line of output.
 type Event struct {
 	Event     string  `json:"event"`
+	Session   string  `json:"session,omitempty"`
 	PublicKey string  `json:"public_key,omitempty"`
 	Payload   *string `json:"payload,omitempty"`
 	Plaintext *string `json:"plaintext,omitempty"`
 	Code      string  `json:"code,omitempty"`
 	Error     string  `json:"error,omitempty"`
+
+	// Version 2's hello event: the protocol version, the constructions
+	// the peer speaks and whether it takes additional data.
+	Protocol      int      `json:"protocol,omitempty"`
+	Constructions []string `json:"constructions,omitempty"`
+	AAD           *bool    `json:"aad,omitempty"`
 }
 
 // Peer is one side of a channel, driven by ops.
