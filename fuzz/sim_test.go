@@ -108,9 +108,13 @@ func TestSimSchedules(t *testing.T) {
 			"cancel":        func(rt *rapid.T) { s.user.CancelRate = prob("cancel_rate", 1) },
 			"blind":         func(rt *rapid.T) { s.user.BlindConfirmRate = prob("blind_confirm_rate", 1) },
 			"slow-user": func(rt *rapid.T) {
+				// Every think time up to eightfold the default's: set, not
+				// compounded, so repeating the action keeps it in range.
 				k := 1 + prob("slowness", 7)
-				for _, d := range []*sim.Dist{&s.user.Scan, &s.user.TypeCode, &s.user.Consent, &s.user.Confirm} {
-					d.Median *= k
+				def := sim.DefaultUser()
+				for _, p := range []struct{ d, base *sim.Dist }{{&s.user.Scan, &def.Scan}, {&s.user.TypeCode, &def.TypeCode},
+					{&s.user.Consent, &def.Consent}, {&s.user.Confirm, &def.Confirm}} {
+					p.d.Median = p.base.Median * k
 				}
 			},
 			"adversary": func(rt *rapid.T) {

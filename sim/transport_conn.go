@@ -176,6 +176,7 @@ func (r *Runner) tcpRequest(w *run, id uint64, size int, deadline Millis) {
 				Detail: fmt.Sprintf("tcp: %d segment(s) lost on %s, retransmitted; arrives at +%d ms", losses, x.link, at-w.now)})
 		}
 		c.lastUsed = at
+		x.deliveries++
 		r.q.push(event{at: at, kind: evReqArrive, id: id})
 	}
 }
@@ -214,6 +215,7 @@ func (r *Runner) tcpAnswer(w *run, id, ai uint64, size int, extra Millis) {
 	if !tp.k.HTTP2 && c.busy == int64(id) {
 		c.freeAt = at
 	}
+	x.answers++
 	r.q.push(event{at: at, kind: evRespArrive, id: id, aux: ai})
 }
 
