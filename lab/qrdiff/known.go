@@ -24,7 +24,7 @@ const rustCommit = " at commit 64b12e0b808969c284c94f0ea239f37d6746d6e2"
 
 // knownRules is the table of known departures of the wasm decoder
 // (@matrix-org/matrix-sdk-crypto-wasm 18.9.0 through qrdiff.mjs). Each was
-// found by simrun qr-diff and explained by reading the source named.
+// found by simrun fuzz-qr and explained by reading the source named.
 var knownRules = []knownRule{
 	{
 		Known: Known{

@@ -1,6 +1,6 @@
 // qrdiff.mjs: the QR decoder of the pinned npm package
 // @matrix-org/matrix-sdk-crypto-wasm as a long-lived JSON-lines process, so
-// that `simrun qr-diff` can decode thousands of fuzzed payloads without
+// that `simrun fuzz-qr` can decode thousands of fuzzed payloads without
 // starting Node for each.
 //
 //   node qrdiff.mjs

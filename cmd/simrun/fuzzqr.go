@@ -3,12 +3,14 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	"qrlab/lab/qrdiff"
 )
 
-const qrDiffUsage = `usage: simrun qr-diff --peer "CMD" [--budget D | --runs N] [--seed N] [--out DIR]
+const fuzzQRUsage = `usage: simrun fuzz-qr --peer "CMD" [--budget D | --runs N] [--seed N] [--out DIR]
 
 Fuzzes another QR payload decoder differentially against the model's. CMD
 (run by sh -c) prints a hello line and answers each request line
@@ -22,39 +24,39 @@ decoder fails), 2 for bad usage.
 Flags:
 `
 
-// runQRDiff is simrun qr-diff.
-func runQRDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet("simrun qr-diff", qrDiffUsage, stderr, nil)
+// runFuzzQR is simrun fuzz-qr.
+func runFuzzQR(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlagSet("simrun fuzz-qr", fuzzQRUsage, stderr, nil)
 	command := fs.String("peer", "", "the decoder's command line, run by sh -c (required)")
 	budget := fs.Duration("budget", 10*time.Second, "how long to generate payloads")
 	runs := fs.Int("runs", 0, "generate exactly this many payloads instead of a budget")
 	seed := fs.Uint64("seed", 1, "seed of the generated payloads")
-	out := fs.String("out", "qr-diff-findings", "directory for the reproducers of disagreements")
+	out := fs.String("out", filepath.Join(os.TempDir(), "qrlab-fuzz-qr"), "directory for the reproducers of disagreements")
 	timeout := fs.Duration("op-timeout", 5*time.Second, "how long the decoder may take over one payload before it counts as hung")
 	if code := parseNoArgs(fs, args, stderr); code >= 0 {
 		return code
 	}
 	if *command == "" {
-		fmt.Fprintln(stderr, "simrun qr-diff: --peer is required")
+		fmt.Fprintln(stderr, "simrun fuzz-qr: --peer is required")
 		return 2
 	}
 	p, err := qrdiff.StartProcess(*command, *timeout)
 	if err != nil {
-		fmt.Fprintf(stderr, "simrun qr-diff: %v\n", err)
+		fmt.Fprintf(stderr, "simrun fuzz-qr: %v\n", err)
 		return 1
 	}
 	defer p.Close()
 	rep, err := qrdiff.Run(p, qrdiff.Options{Seed: *seed, Budget: *budget, Runs: *runs}, time.Now)
 	if err != nil {
-		fmt.Fprintf(stderr, "simrun qr-diff: the decoder failed: %v\n", err)
+		fmt.Fprintf(stderr, "simrun fuzz-qr: the decoder failed: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "qr-diff against %s: %d payloads (%d accepted alike) in %v: %.0f/s\n",
+	fmt.Fprintf(stdout, "fuzz-qr against %s: %d payloads (%d accepted alike) in %v: %.0f/s\n",
 		p.Hello.Decoder, rep.Cases, rep.Accepted, rep.Elapsed.Round(time.Millisecond), float64(rep.Cases)/rep.Elapsed.Seconds())
 	for _, f := range rep.Findings {
 		path, err := qrdiff.WriteFinding(*out, f)
 		if err != nil {
-			fmt.Fprintf(stderr, "simrun qr-diff: writing a reproducer: %v\n", err)
+			fmt.Fprintf(stderr, "simrun fuzz-qr: writing a reproducer: %v\n", err)
 			return 1
 		}
 		kind := "NEW FINDING"
