@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -144,6 +145,13 @@ func TestWasmDecoderOnlyKnownDepartures(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
+	// The stored reproducers replay: the wasm still answers as recorded.
+	for _, f := range loadReproducers(t) {
+		got := mustDecode(t, p, f.Payload)
+		if got.OK != f.Peer.OK || got.Error != f.Peer.Error || !reflect.DeepEqual(got.Fields, f.Peer.Fields) {
+			t.Errorf("%s: the wasm now says %+v, the reproducer recorded %+v", f.Hex, got, f.Peer)
+		}
+	}
 	rep, err := Run(p, Options{Seed: 1, Runs: 2000}, fixedClock)
 	if err != nil {
 		t.Fatal(err)
