@@ -43,6 +43,7 @@ func commands() []command {
 		{"qr", "encode and decode QR payloads (qr decode B64 | qr encode --format F ...)", runQR},
 		{"channel", "speak the secure channel as a JSON-lines peer on stdin/stdout", runChannel},
 		{"fuzz-peer", "fuzz another secure-channel implementation against the model (fuzz-peer --peer CMD --construction C)", runFuzzPeer},
+		{"fuzz-qr", "fuzz another QR payload decoder against the model's (fuzz-qr --peer CMD)", runFuzzQR},
 		{"variants", "list the design variants (presets) and their knobs", runVariants},
 		{"serve", "serve the model homeserver and provider over real HTTP (serve --variant NAME ...)", runServe},
 		{"probe", "check a real homeserver's rendezvous API against the spec (probe --homeserver URL)", runProbe},
