@@ -32,6 +32,7 @@ var docFiles = []string{"README.md", "scenarios/README.md"}
 var skipped = map[string]string{
 	"go test ./...": "the whole test suite (it contains this test)",
 	`simrun fuzz-peer --peer "node lab/interop/testdata/interop/fuzzpeer.mjs" --construction ecies-vodozemac --budget 20s`: "needs the npm packages lab/interop's tests install, which a clean clone lacks while go test runs packages side by side; .ci/run runs this very command after go test",
+	`simrun fuzz-qr --peer "node lab/interop/testdata/interop/qrdiff.mjs" --budget 5s`:                                     "needs the npm packages lab/interop's tests install, as above; .ci/run runs the same command (10 s) after go test",
 	"simrun sweep generations --shard $JOB_COMPLETION_INDEX/8 --out /data/s$JOB_COMPLETION_INDEX --resume":                 "a Kubernetes pod's command: /data is its volume (go test ./deploy runs shards and merges them)",
 	"simrun merge --out out/gen /data/s0 /data/s1 ...":                                                                     "a Kubernetes job's command with the shard list elided (go test ./deploy runs it)",
 }
