@@ -108,7 +108,8 @@ func battery(name string) ([]string, []probe) {
 		return []string{"ephemeral-keys-fresh"}, []probe{{scenario: "default", intent: "login", adversary: "replayer"},
 			{scenario: "default", intent: "reciprocate", adversary: "replayer"}}
 	case variant.MutNoAADBinding:
-		return []string{"login-splice-rejected"}, append(mal, probe{scenario: "default", intent: "login", adversary: "replayer"})
+		return []string{"login-splice-rejected"}, append(mal, probe{scenario: "default", intent: "login", adversary: "replayer"},
+			probe{scenario: "default", intent: "login", adversary: "splicer"}, probe{scenario: "default", intent: "reciprocate", adversary: "splicer"})
 	case variant.MutNoWhoamiCheck:
 		return nil, []probe{{scenario: "attack-account-confusion-blind-user", intent: "login", adversary: "account-confusion"},
 			{scenario: "attack-account-confusion-blind-user", intent: "login", adversary: "account-confusion", differential: true}}
