@@ -97,7 +97,8 @@ func battery(name string) ([]string, []probe) {
 	case variant.MutSharedDirectionKey:
 		return []string{"channel-reflection-rejected", "channel-nonce-unique"}, mal
 	case variant.MutAcceptUnexpectedMessages:
-		return []string{"login-unexpected-message-ends"}, append(mal, plain...)
+		return []string{"login-unexpected-message-ends"}, append(append(mal, plain...),
+			probe{scenario: "default", intent: "login", adversary: "rogue-peer"}, probe{scenario: "default", intent: "reciprocate", adversary: "rogue-peer"})
 	case variant.MutIgnoreETag, variant.MutIgnoreSequenceToken:
 		return nil, append(append(append([]probe{}, surfer...), plain...),
 			probe{scenario: "default", intent: "login", network: "lossy-3g"}, probe{scenario: "default", intent: "reciprocate", network: "lossy-3g"})
