@@ -195,3 +195,44 @@ func TestSplicerAndRoguePeerCatchTheirMutants(t *testing.T) {
 		}
 	}
 }
+
+// TestTypoAnyDigit: with typo_any_digit some mistyped codes differ from
+// the shown one in the first digit (never with the knob off), and no login
+// with a mistyped code succeeds.
+func TestTypoAnyDigit(t *testing.T) {
+	firstOff := func(anyDigit bool) int {
+		u := DefaultUser()
+		u.TypoRate, u.TypoAnyDigit = 1, anyDigit
+		net, _ := Profile("wifi")
+		r := mustRunner(t, Config{Variant: variant.MustLoad("msc4388-726e115"), Intent: qr.Login, Network: net, User: u, KeepTrace: true})
+		n := 0
+		for seed := uint64(1); seed <= 20; seed++ {
+			res := runClean(t, r, seed, "typo")
+			if res.Success() {
+				t.Fatalf("typo_any_digit=%v seed %d: a login with a mistyped code succeeded", anyDigit, seed)
+			}
+			shown, typed := "", ""
+			for _, e := range r.Trace().Events {
+				if c, ok := strings.CutPrefix(e.Name, "shows check code "); ok {
+					shown = c
+				}
+				if c, ok := strings.CutPrefix(e.Name, "types check code "); ok {
+					typed = c
+				}
+			}
+			if len(shown) != 2 || len(typed) != 2 || shown == typed {
+				t.Fatalf("typo_any_digit=%v seed %d: shown %q, typed %q", anyDigit, seed, shown, typed)
+			}
+			if shown[0] != typed[0] {
+				n++
+			}
+		}
+		return n
+	}
+	if n := firstOff(false); n != 0 {
+		t.Errorf("without typo_any_digit, %d typos hit the first digit", n)
+	}
+	if n := firstOff(true); n == 0 {
+		t.Error("with typo_any_digit, no typo hit the first digit in 20 runs")
+	}
+}
