@@ -90,6 +90,10 @@ func adversaryTable() []adversaryInfo {
 			func(*Config) (adversary, error) { return &attackerNewDevice{kind: "malicious-verification-uri"}, nil }},
 		{"device-id-confusion", "a malicious new device claims the device ID of the account's existing device",
 			func(*Config) (adversary, error) { return &attackerNewDevice{kind: "device-id-confusion"}, nil }},
+		{"splicer", "the rendezvous server moves a payload from the position it was sealed for (its own session's token) to the honest session's current one; only the AAD binding stops it opening",
+			func(*Config) (adversary, error) { return &splicer{}, nil }},
+		{"rogue-peer", "the new device holds its end of the channel and seals m.login.success where m.login.protocol belongs; the existing device must end the login there",
+			func(*Config) (adversary, error) { return &roguePeer{}, nil }},
 		{"phishing-op", "the provider's consent page shows neither the user code nor the device, and the attacker lures the victim's browser to its own grant",
 			func(*Config) (adversary, error) { return &phishingOP{}, nil }},
 	}

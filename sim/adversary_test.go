@@ -51,6 +51,9 @@ func TestAdversariesHonestPresets(t *testing.T) {
 				if name == "account-confusion" && intent == qr.Reciprocate {
 					acted = 1 // it acts only when the new device shows the code
 				}
+				if name == "splicer" && !variant.MustLoad(preset).Channel.AADBinding {
+					acted = 1 // it acts only against designs that claim the binding
+				}
 				if acted == 0 || unexplained > 0 {
 					t.Errorf("%s vs %s/%s: acted in %d runs, won %d times with no exposure to explain it", name, preset, intent, acted, unexplained)
 				}
@@ -152,5 +155,84 @@ func TestAdversaryBadNames(t *testing.T) {
 		if err == nil || (advs[0] == "ninja" && !strings.Contains(err.Error(), "eavesdropper")) {
 			t.Fatalf("%v: %v", advs, err)
 		}
+	}
+}
+
+// TestSplicerAndRoguePeerCatchTheirMutants: the splicer's moved payload
+// opens only without the AAD binding (channel-integrity), and the rogue
+// peer's premature m.login.success is skipped only by a lenient existing
+// device (unexpected-message-ends); the honest base ends the login instead.
+func TestSplicerAndRoguePeerCatchTheirMutants(t *testing.T) {
+	for _, c := range []struct{ adv, mutant, inv, reason string }{
+		{"splicer", "no-aad-binding", InvChannelIntegrity, "channel_integrity"},
+		{"rogue-peer", "accept-unexpected-messages", InvUnexpectedEnds, "unexpected_message_received"},
+	} {
+		for _, intent := range []qr.Intent{qr.Login, qr.Reciprocate} {
+			net, _ := Profile("wifi")
+			mv, err := variant.LoadMutant(c.mutant)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := mustRunner(t, Config{Variant: mv, Intent: intent, Network: net, User: DefaultUser(), Adversaries: []string{c.adv}})
+			caught := 0
+			for seed := uint64(1); seed <= 10; seed++ {
+				res, err := r.Run(seed)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Violation != nil && res.Violation.Invariant == c.inv {
+					caught++
+				}
+			}
+			if caught == 0 {
+				t.Errorf("%s/%s: %s never broke %s in 10 seeds", c.mutant, intent, c.adv, c.inv)
+			}
+			rs := advRuns(t, "msc4388-726e115", intent, []string{c.adv}, nil, 10)
+			ended := count(rs, func(x *Result) bool { return x.New.Reason == c.reason || x.Existing.Reason == c.reason })
+			if ended < 5 {
+				t.Errorf("honest/%s vs %s: only %d of 10 logins ended with %s", intent, c.adv, ended, c.reason)
+			}
+		}
+	}
+}
+
+// TestTypoAnyDigit: with typo_any_digit some mistyped codes differ from
+// the shown one in the first digit (never with the knob off), and no login
+// with a mistyped code succeeds.
+func TestTypoAnyDigit(t *testing.T) {
+	firstOff := func(anyDigit bool) int {
+		u := DefaultUser()
+		u.TypoRate, u.TypoAnyDigit = 1, anyDigit
+		net, _ := Profile("wifi")
+		r := mustRunner(t, Config{Variant: variant.MustLoad("msc4388-726e115"), Intent: qr.Login, Network: net, User: u, KeepTrace: true})
+		n := 0
+		for seed := uint64(1); seed <= 20; seed++ {
+			res := runClean(t, r, seed, "typo")
+			if res.Success() {
+				t.Fatalf("typo_any_digit=%v seed %d: a login with a mistyped code succeeded", anyDigit, seed)
+			}
+			shown, typed := "", ""
+			for _, e := range r.Trace().Events {
+				if c, ok := strings.CutPrefix(e.Name, "shows check code "); ok {
+					shown = c
+				}
+				if c, ok := strings.CutPrefix(e.Name, "types check code "); ok {
+					typed = c
+				}
+			}
+			if len(shown) != 2 || len(typed) != 2 || shown == typed {
+				t.Fatalf("typo_any_digit=%v seed %d: shown %q, typed %q", anyDigit, seed, shown, typed)
+			}
+			if shown[0] != typed[0] {
+				n++
+			}
+		}
+		return n
+	}
+	if n := firstOff(false); n != 0 {
+		t.Errorf("without typo_any_digit, %d typos hit the first digit", n)
+	}
+	if n := firstOff(true); n == 0 {
+		t.Error("with typo_any_digit, no typo hit the first digit in 20 runs")
 	}
 }

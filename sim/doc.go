@@ -88,7 +88,11 @@
 // nonce-unique: no (key, nonce) pair is sealed twice, across both devices,
 // the shoulder-surfer's device and every session of the run.
 // cause-ends-with-its-reason: a device the user cancelled on before it
-// ended ends at that moment with user_cancelled. no-plaintext-on-wire (no cross-signing or
+// ended ends at that moment with user_cancelled. unexpected-message-ends:
+// E, having opened from N (the tap) m.login.success before any
+// m.login.protocol or either of them twice, seals nothing after but
+// m.login.failure and ends with unexpected_message_received.
+// no-plaintext-on-wire (no cross-signing or
 // backup key, token, device or user code in any payload written to the
 // store), rendezvous-linearizable (every answer of the store matches the
 // store's sequential specification, one rendezvous.SessionSpec stepped per

@@ -31,6 +31,7 @@ const (
 	InvTokenForApprovedGrant    = "token-only-for-approved-grant"
 	InvSuccessAfterWhoami       = "success-only-after-whoami"
 	InvCauseReason              = "cause-ends-with-its-reason"
+	// InvUnexpectedEnds is in checkers_order.go.
 	// InvSimulator is the simulator checking itself (conservation.go): a
 	// violation is a bug of the lab, not of the design under test.
 	InvSimulator = "simulator-conservation"
@@ -40,7 +41,7 @@ const (
 func Invariants() []string {
 	return []string{InvSecretsAfterConfirmation, InvSecretsToConfirmedDevice, InvTermination, InvNoPlaintext,
 		InvRendezvousLinearizable, InvChannelIntegrity, InvStrictAlternation, InvSecrecy, InvExpectedAccount,
-		InvNonceUnique, InvTokenForApprovedGrant, InvSuccessAfterWhoami, InvCauseReason, InvSimulator}
+		InvNonceUnique, InvTokenForApprovedGrant, InvSuccessAfterWhoami, InvCauseReason, InvUnexpectedEnds, InvSimulator}
 }
 
 // Violation is a broken invariant: which, where and why. The run stops at
@@ -132,10 +133,14 @@ type monitor struct {
 	// The checkers judged from outside (checkers.go), and what the tap on
 	// the channel layer told: how many payloads each device sealed, the
 	// new device's channel keys, whether it sealed m.login.success.
-	user          *UserRecord
-	nonce         nonceChecker
-	dev           deviceChecker
-	grant         grantChecker
+	user  *UserRecord
+	nonce nonceChecker
+	dev   deviceChecker
+	grant grantChecker
+	order orderChecker
+	// rogueNew: the new device is a rogue peer's (an adversary's doing),
+	// so what it seals is not judged.
+	rogueNew      bool
 	sealCount     [numMachines]uint64
 	openCount     [numMachines]uint64
 	newKeys       []channel.PublicKey
@@ -161,6 +166,13 @@ func (m *monitor) reset(r *Runner, w *run, sec msg.Secrets) {
 	m.nonce.reset()
 	m.dev.reset()
 	m.grant.reset()
+	m.order.reset()
+	m.rogueNew = false
+	for _, a := range r.adversaries {
+		if _, ok := a.(*roguePeer); ok {
+			m.rogueNew = true
+		}
+	}
 	m.sealCount, m.openCount = [numMachines]uint64{}, [numMachines]uint64{}
 	m.newKeys = m.newKeys[:0]
 	m.successSealed = false
@@ -237,6 +249,12 @@ func (m *monitor) sealed(w *run, who Actor, s channel.Sealing) {
 	if prev := m.nonce.observe(who, &s); prev != ActorNone {
 		m.violate(w, InvNonceUnique, "%s sealed payload #%d under key %s with nonce %x, which %s used before", who, m.sealCount[i], s.Key, s.Nonce, prev)
 		return
+	}
+	if who == ActorExisting && m.order.outOf != "" {
+		if d := m.order.observeSeal(messageType(s.Plaintext)); d != "" {
+			m.violate(w, InvUnexpectedEnds, "%s", d)
+			return
+		}
 	}
 	if !bytes.Contains(s.Plaintext, loginS) {
 		return // neither m.login.secrets nor m.login.success
@@ -354,7 +372,7 @@ func (m *monitor) violateSecretsPeer(w *run, peer channel.PublicKey) {
 // account the user means).
 func (m *monitor) successAfterWhoami(w *run) {
 	f := m.r.nv.Flow
-	if !f.Whoami {
+	if !f.Whoami || m.rogueNew {
 		return
 	}
 	d := &m.dev
@@ -578,6 +596,9 @@ func (m *monitor) opened(w *run, a Actor, o channel.Opening) {
 			}
 			m.openedUpTo[i][j] = k
 			m.openCount[i]++
+			if a == ActorExisting && machineActor(j) == ActorNew {
+				m.order.observeOpen(what, w.now)
+			}
 			return
 		}
 	}
@@ -667,6 +688,9 @@ func (r *Runner) finish(w *run) {
 		}
 		if d := causeComplaint(w.mon.user, res); d != "" {
 			w.mon.violate(w, InvCauseReason, "%s", d)
+		}
+		if d := w.mon.order.endComplaint(res); d != "" {
+			w.mon.violate(w, InvUnexpectedEnds, "%s", d)
 		}
 	}
 	res.TraceHash = r.tr.Hash()

@@ -44,6 +44,9 @@ type User struct {
 	// giving up.
 	BrowserRetryMillis int64 `json:"browser_retry_ms,omitempty"`
 	BrowserRetries     int   `json:"browser_retries,omitempty"`
+	// TypoAnyDigit: a typo (TypoRate) hits a digit drawn at random, the
+	// first one included, instead of the last (false: the last).
+	TypoAnyDigit bool `json:"typo_any_digit,omitempty"`
 }
 
 // DefaultUser is an attentive user: scanning takes a few seconds, typing

@@ -820,9 +820,14 @@ func (r *Runner) typeCode(w *run) {
 	}
 	code := w.shownCode
 	if w.typo && len(code) == 2 {
-		// A neighbouring key: the last digit off by one.
-		d := (code[1]-'0'+1)%10 + '0'
-		code = code[:1] + string(d)
+		// A neighbouring key: the last digit off by one, or with
+		// typo_any_digit a digit drawn at random.
+		i := 1
+		if r.cfg.User.TypoAnyDigit {
+			i = w.usrRand.IntN(len(code))
+		}
+		d := (code[i]-'0'+1)%10 + '0'
+		code = code[:i] + string(d) + code[i+1:]
 	}
 	if w.newScreenHidden {
 		// The new device is the attacker's: the code is either typed on it

@@ -97,7 +97,8 @@ func battery(name string) ([]string, []probe) {
 	case variant.MutSharedDirectionKey:
 		return []string{"channel-reflection-rejected", "channel-nonce-unique"}, mal
 	case variant.MutAcceptUnexpectedMessages:
-		return []string{"login-unexpected-message-ends"}, append(mal, plain...)
+		return []string{"login-unexpected-message-ends"}, append(append(mal, plain...),
+			probe{scenario: "default", intent: "login", adversary: "rogue-peer"}, probe{scenario: "default", intent: "reciprocate", adversary: "rogue-peer"})
 	case variant.MutIgnoreETag, variant.MutIgnoreSequenceToken:
 		return nil, append(append(append([]probe{}, surfer...), plain...),
 			probe{scenario: "default", intent: "login", network: "lossy-3g"}, probe{scenario: "default", intent: "reciprocate", network: "lossy-3g"})
@@ -108,7 +109,8 @@ func battery(name string) ([]string, []probe) {
 		return []string{"ephemeral-keys-fresh"}, []probe{{scenario: "default", intent: "login", adversary: "replayer"},
 			{scenario: "default", intent: "reciprocate", adversary: "replayer"}}
 	case variant.MutNoAADBinding:
-		return []string{"login-splice-rejected"}, append(mal, probe{scenario: "default", intent: "login", adversary: "replayer"})
+		return []string{"login-splice-rejected"}, append(mal, probe{scenario: "default", intent: "login", adversary: "replayer"},
+			probe{scenario: "default", intent: "login", adversary: "splicer"}, probe{scenario: "default", intent: "reciprocate", adversary: "splicer"})
 	case variant.MutNoWhoamiCheck:
 		return nil, []probe{{scenario: "attack-account-confusion-blind-user", intent: "login", adversary: "account-confusion"},
 			{scenario: "attack-account-confusion-blind-user", intent: "login", adversary: "account-confusion", differential: true}}

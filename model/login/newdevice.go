@@ -41,6 +41,10 @@ type NewDeviceConfig struct {
 	// sends in m.login.protocol instead of the provider's (its
 	// verification_uri_complete then left out). Empty: honest.
 	ForceDeviceID, ForceVerificationURI string
+	// ForceEarlySuccess makes a rogue new device that seals m.login.success
+	// where m.login.protocol belongs (a premature, out-of-place message),
+	// and then waits for the secrets. False: honest.
+	ForceEarlySuccess bool
 	// ExpectedUserID, when set and the variant confirms the account, is the
 	// account whoami must name (the one the user means to sign in to);
 	// another ends the login with whoami_mismatch.
@@ -447,6 +451,12 @@ func (n *NewDevice) authorized(r Response) {
 func (n *NewDevice) sendProtocol() {
 	if n.role == channel.RoleGenerator && !n.codeDone() {
 		return // never reached: the callers wait for the code
+	}
+	if n.cfg.ForceEarlySuccess {
+		if n.sealSend(msg.Success{}) {
+			n.setState(StateSendingSuccess)
+		}
+		return
 	}
 	if n.sealSend(msg.Protocol{Grant: msg.DeviceAuthorizationGrant{VerificationURI: n.verURI,
 		VerificationURIComplete: n.verComplete}, DeviceID: n.dk.DeviceID}) {
