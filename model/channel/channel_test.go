@@ -634,6 +634,35 @@ func TestShortInitiateSpendsTheKeyInVodozemacOnly(t *testing.T) {
 	}
 }
 
+// TestVodozemacRefusesOverpaddingUnspent: a genuine payload with an '=' more
+// than its padding allows, or with a CRLF in it, is refused before decryption
+// by the vodozemac constructions (spending no nonce, so the genuine payload
+// still opens after it) and read as the genuine payload by the spec ones.
+func TestVodozemacRefusesOverpaddingUnspent(t *testing.T) {
+	for _, c := range Constructions() {
+		for _, mangle := range []func(string) string{
+			func(m string) string { return m + strings.Repeat("=", 4-len(m)%4) + "=" },
+			func(m string) string { return m[:4] + "\r\n" + m[4:] },
+		} {
+			p := handshake(t, DefaultConfig(c), 61, nil)
+			m, _ := p.s.Seal([]byte("genuine"), nil)
+			bad := mangle(m)
+			pt, err := p.g.Open(bad, nil)
+			vodozemac := c == ECIESVodozemac || c == HPKEVodozemac
+			if vodozemac {
+				if !errors.Is(err, ErrMalformed) {
+					t.Fatalf("%s: Open(%q) = %q, %v; want ErrMalformed", c, bad, pt, err)
+				}
+				if pt, err = p.g.Open(m, nil); err != nil || string(pt) != "genuine" {
+					t.Errorf("%s: genuine payload after %q: %q, %v; want it opened (no nonce spent)", c, bad, pt, err)
+				}
+			} else if err != nil || string(pt) != "genuine" {
+				t.Errorf("%s: Open(%q) = %q, %v; want the genuine payload (lenient base64)", c, bad, pt, err)
+			}
+		}
+	}
+}
+
 func TestShortCiphertextSpendsAnECIESNonce(t *testing.T) {
 	for _, c := range Constructions() {
 		p := handshake(t, DefaultConfig(c), 57, nil)
