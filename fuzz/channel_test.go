@@ -9,11 +9,16 @@ import (
 
 	"qrlab/internal/seeded"
 	"qrlab/model/channel"
+	"qrlab/model/channel/frame"
 )
 
 // differentialPairs are the constructions that must agree but for one
 // named difference: the ECIES pair only in the KDF (HKDF-SHA256 against
 // HKDF-SHA512), the HPKE pair only in labels and the check-code context.
+// Both pairs also differ where vodozemac departs from the texts' reading:
+// base64 (package frame's lenient and vodozemac readings) and a
+// LoginInitiate too short for a tag (vodozemac spends G's key on it); a
+// corruption that falls there is skipped (see departs).
 var differentialPairs = [][2]channel.Construction{
 	{channel.ECIESSpec, channel.ECIESVodozemac},
 	{channel.HPKESpec, channel.HPKEVodozemac},
@@ -202,6 +207,9 @@ func FuzzChannelDifferential(f *testing.F) {
 			}
 			sess[i] = ss
 			bad := corrupt(ss.genuine, prog)
+			if departs(c, st, bad) {
+				return // where vodozemac departs from the texts
+			}
 			unchanged[i] = sameDecoded(bad, ss.genuine)
 			got[i][0] = ss.deliver(st, bad)
 			got[i][1] = ss.deliver(st, ss.genuine)
@@ -230,6 +238,33 @@ func FuzzChannelDifferential(f *testing.F) {
 			t.Fatalf("stage %d: the corrupted payload %q opened in %s: %+v", st, bad, cs[0], got[0][0])
 		}
 	})
+}
+
+// departs reports whether the framing of the pair's spec construction takes
+// a payload that the vodozemac one refuses (trailing '=' beyond the last
+// group's padding, CR or LF), or whether the payload is a LoginInitiate with
+// a well-formed key and a ciphertext shorter than the tag, which only the
+// vodozemac constructions decrypt (and so spend G's key on).
+func departs(c channel.Construction, st int, payload string) bool {
+	kind := frame.Message
+	switch st {
+	case stInitiate:
+		kind = frame.Initiate
+	case stLoginOk:
+		kind = frame.Response
+	}
+	lenient, strict := frame.ECIES, frame.ECIESVodozemac
+	if c.IsHPKE() {
+		lenient, strict = frame.HPKE, frame.HPKEVodozemac
+	}
+	_, errLenient := frame.Decode(lenient, kind, payload)
+	_, errStrict := frame.Decode(strict, kind, payload)
+	var e *frame.Error
+	if st == stInitiate && errors.As(errLenient, &e) && e.Problem == frame.BadLength &&
+		(e.Field == frame.FieldCiphertext || e.Field == frame.FieldPayload && e.Len >= frame.KeySize) {
+		return true
+	}
+	return errLenient == nil && errStrict != nil
 }
 
 // sameDecoded reports whether two payloads carry the same bytes (trailing

@@ -203,8 +203,12 @@ func (g *Generator) PublicKey() PublicKey { return g.key.Public() }
 // aborting"): once a payload got as far as decryption, success or not, a
 // further Accept fails with ErrState. So one forged LoginInitiate locks the
 // real scanner out. A payload rejected before decryption (not base64, no
-// separator, too short) uses nothing. Config.RetryAccept keeps the key after
-// a failed decryption instead, a design option no source ships.
+// separator, a key of the wrong length) uses nothing. A ciphertext too short
+// to hold a tag is refused with ErrMalformed in every construction, but only
+// the spec constructions keep the key: vodozemac checks no ciphertext length
+// before it decrypts, so in ecies-vodozemac and hpke-vodozemac it uses the
+// key up (see decryptsShort). Config.RetryAccept keeps the key after a failed
+// decryption instead, a design option no source ships.
 func (g *Generator) Accept(initiate string, aad []byte, rand io.Reader) (*Channel, []byte, error) {
 	if g.used {
 		return nil, nil, fmt.Errorf("channel: accept: %w: this generator key was already used", ErrState)
@@ -220,7 +224,7 @@ func (g *Generator) Accept(initiate string, aad []byte, rand io.Reader) (*Channe
 		c, pt, err = g.acceptECIES(initiate, aad)
 	}
 	if err != nil {
-		if !errors.Is(err, ErrMalformed) && !g.cfg.RetryAccept {
+		if !g.cfg.RetryAccept && (!errors.Is(err, ErrMalformed) || g.decryptsShort(err)) {
 			g.used = true
 		}
 		return nil, nil, fmt.Errorf("channel: accept initial payload: %w", err)
@@ -229,6 +233,30 @@ func (g *Generator) Accept(initiate string, aad []byte, rand io.Reader) (*Channe
 	c.opened = 1
 	c.observeOpen(initiate, pt)
 	return c, pt, nil
+}
+
+// decryptsShort reports whether a framing refusal of a LoginInitiate is one
+// that vodozemac does not make: a ciphertext shorter than the tag, behind a
+// well-formed key. vodozemac (src/ecies/messages.rs InitialMessage::decode
+// and src/hpke/messages.rs, commit cfc4eeebdf0953314144a6b709449b0434019ca2)
+// decodes such a payload, hands it to Ecies::establish_inbound_channel or
+// HpkeRecipientChannel::establish_channel, which take the key by value, and
+// only the AEAD refuses it; the key is gone. The spec constructions keep the
+// framing's refusal: the 2024 and 2026 texts are silent on a ciphertext
+// shorter than the tag, and the model's reading is the safer one.
+func (g *Generator) decryptsShort(err error) bool {
+	if g.cfg.Construction != ECIESVodozemac && g.cfg.Construction != HPKEVodozemac {
+		return false
+	}
+	var e *frame.Error
+	if !errors.As(err, &e) || e.Problem != frame.BadLength {
+		return false
+	}
+	if g.hpke != nil {
+		// b64(enc || ct): vodozemac refuses fewer bytes than the key only.
+		return e.Field == frame.FieldPayload && e.Len >= frame.KeySize
+	}
+	return e.Field == frame.FieldCiphertext
 }
 
 // Scanner is S before the channel exists: the seed of its ephemeral key,

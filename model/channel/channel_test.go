@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"qrlab/internal/seeded"
+	"qrlab/model/channel/frame"
 )
 
 // pair is one completed handshake.
@@ -588,6 +589,76 @@ func TestForgedInitiateUsesTheGeneratorUp(t *testing.T) {
 		}
 		if _, _, err := gen.Accept(initiate, nil, rnd); !errors.Is(err, ErrState) {
 			t.Errorf("%s: genuine payload after a forgery: %v, want ErrState (key used up)", c, err)
+		}
+	}
+}
+
+// TestShortInitiateSpendsTheKeyInVodozemacOnly feeds G a LoginInitiate whose
+// key is well formed but whose ciphertext is 15 bytes, one short of a tag,
+// then the genuine one. vodozemac decrypts the short one and so uses its key
+// up; the spec constructions refuse it as malformed and keep the key. A
+// payload too short to hold the key keeps it everywhere.
+func TestShortInitiateSpendsTheKeyInVodozemacOnly(t *testing.T) {
+	short := bytes.Repeat([]byte{0xa5}, frame.TagSize-1)
+	for _, c := range Constructions() {
+		rnd := seeded.Stream(59)
+		gen, _ := NewGenerator(DefaultConfig(c), rnd)
+		_, initiate, _ := Initiate(DefaultConfig(c), gen.PublicKey(), []byte(LoginInitiate), nil, rnd)
+		var tooShortForKey, tooShortForTag string
+		if c.IsHPKE() {
+			raw, err := b64.DecodeString(initiate)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tooShortForKey = b64.EncodeToString(raw[:frame.KeySize-1])
+			tooShortForTag = b64.EncodeToString(append(raw[:frame.KeySize:frame.KeySize], short...))
+		} else {
+			key := initiate[strings.IndexByte(initiate, '|'):]
+			tooShortForKey = b64.EncodeToString(short) + key[:len(key)-1]
+			tooShortForTag = b64.EncodeToString(short) + key
+		}
+		if _, _, err := gen.Accept(tooShortForKey, nil, rnd); !errors.Is(err, ErrMalformed) {
+			t.Fatalf("%s: key too short: %v, want ErrMalformed", c, err)
+		}
+		if _, _, err := gen.Accept(tooShortForTag, nil, rnd); !errors.Is(err, ErrMalformed) {
+			t.Fatalf("%s: ciphertext too short: %v, want ErrMalformed", c, err)
+		}
+		_, _, err := gen.Accept(initiate, nil, rnd)
+		vodozemac := c == ECIESVodozemac || c == HPKEVodozemac
+		switch {
+		case vodozemac && !errors.Is(err, ErrState):
+			t.Errorf("%s: genuine payload after a short one: %v, want ErrState (vodozemac decrypts it and spends the key)", c, err)
+		case !vodozemac && err != nil:
+			t.Errorf("%s: genuine payload after a short one: %v, want it opened (refused before decryption)", c, err)
+		}
+	}
+}
+
+// TestVodozemacRefusesOverpaddingUnspent: a genuine payload with an '=' more
+// than its padding allows, or with a CRLF in it, is refused before decryption
+// by the vodozemac constructions (spending no nonce, so the genuine payload
+// still opens after it) and read as the genuine payload by the spec ones.
+func TestVodozemacRefusesOverpaddingUnspent(t *testing.T) {
+	for _, c := range Constructions() {
+		for _, mangle := range []func(string) string{
+			func(m string) string { return m + strings.Repeat("=", 4-len(m)%4) + "=" },
+			func(m string) string { return m[:4] + "\r\n" + m[4:] },
+		} {
+			p := handshake(t, DefaultConfig(c), 61, nil)
+			m, _ := p.s.Seal([]byte("genuine"), nil)
+			bad := mangle(m)
+			pt, err := p.g.Open(bad, nil)
+			vodozemac := c == ECIESVodozemac || c == HPKEVodozemac
+			if vodozemac {
+				if !errors.Is(err, ErrMalformed) {
+					t.Fatalf("%s: Open(%q) = %q, %v; want ErrMalformed", c, bad, pt, err)
+				}
+				if pt, err = p.g.Open(m, nil); err != nil || string(pt) != "genuine" {
+					t.Errorf("%s: genuine payload after %q: %q, %v; want it opened (no nonce spent)", c, bad, pt, err)
+				}
+			} else if err != nil || string(pt) != "genuine" {
+				t.Errorf("%s: Open(%q) = %q, %v; want the genuine payload (lenient base64)", c, bad, pt, err)
+			}
 		}
 	}
 }

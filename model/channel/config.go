@@ -40,10 +40,17 @@ func ParseConstruction(s string) (Construction, error) {
 // IsHPKE reports whether the construction is one of the HPKE ones.
 func (c Construction) IsHPKE() bool { return c == HPKESpec || c == HPKEVodozemac }
 
-// framing is how the construction frames its payloads (package frame).
+// framing is how the construction frames its payloads (package frame): the
+// spec constructions read base64 leniently, the vodozemac ones as vodozemac
+// does.
 func (c Construction) framing() frame.Framing {
-	if c.IsHPKE() {
+	switch c {
+	case HPKESpec:
 		return frame.HPKE
+	case ECIESVodozemac:
+		return frame.ECIESVodozemac
+	case HPKEVodozemac:
+		return frame.HPKEVodozemac
 	}
 	return frame.ECIES
 }

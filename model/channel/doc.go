@@ -48,5 +48,11 @@
 // of step for good. In both HPKE constructions a failed Open leaves the
 // sequence number where it was, as RFC 9180 says. G's key is single use: a
 // LoginInitiate that fails to decrypt uses it up (Config.RetryAccept is the
-// tolerant design option).
+// tolerant design option); in the vodozemac constructions so does one whose
+// ciphertext is too short for a tag, which vodozemac decrypts unchecked.
+//
+// The spec constructions read base64 leniently (package frame's ECIES and
+// HPKE framings: any trailing '=', CR and LF ignored); the vodozemac ones as
+// vodozemac does (ECIESVodozemac and HPKEVodozemac: no more '=' than the last
+// group lacks, no CR or LF), refusing the rest before decryption.
 package channel

@@ -172,7 +172,7 @@ func initiateECIES(cfg Config, gp PublicKey, plaintext, aad []byte, rand io.Read
 	}
 	ct, _ := c.send.seal(plaintext, aad)
 	c.observe(plaintext)
-	payload, err := frame.EncodeInitiate(frame.ECIES, frame.Payload{Key: c.ours[:], Ciphertext: ct})
+	payload, err := frame.EncodeInitiate(cfg.Construction.framing(), frame.Payload{Key: c.ours[:], Ciphertext: ct})
 	if err != nil {
 		return nil, "", err
 	}
@@ -182,7 +182,7 @@ func initiateECIES(cfg Config, gp PublicKey, plaintext, aad []byte, rand io.Read
 // acceptECIES is G's handshake: parse and open LoginInitiate. The key is
 // checked before the ciphertext (see frame.DecodeInitiate).
 func (g *Generator) acceptECIES(initiate string, aad []byte) (*Channel, []byte, error) {
-	p, err := frame.DecodeInitiate(frame.ECIES, initiate)
+	p, err := frame.DecodeInitiate(g.cfg.Construction.framing(), initiate)
 	if err != nil {
 		return nil, nil, initiateError(err)
 	}

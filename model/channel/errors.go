@@ -60,9 +60,9 @@ func initiateError(err error) error {
 		msg = fmt.Sprintf("channel: public key: %v: %s", ErrMalformed, base64Detail(e))
 	case e.Field == frame.FieldKey:
 		msg = fmt.Sprintf("channel: public key: %v: %d bytes, want %d", ErrMalformed, e.Len, KeySize)
-	case e.Framing == frame.ECIES && e.Problem == frame.BadBase64:
+	case e.Framing.Layout() == frame.ECIES && e.Problem == frame.BadBase64:
 		msg = fmt.Sprintf("%v: ciphertext not base64: %s", ErrMalformed, base64Detail(e))
-	case e.Framing == frame.ECIES:
+	case e.Framing.Layout() == frame.ECIES:
 		msg = fmt.Sprintf("%v: ciphertext of %d bytes is shorter than the %d-byte tag", ErrMalformed, e.Len, tagSize)
 	case e.Problem == frame.BadBase64:
 		msg = fmt.Sprintf("%v: not base64: %s", ErrMalformed, base64Detail(e))

@@ -234,7 +234,7 @@ func initiateHPKE(cfg Config, gp PublicKey, plaintext, aad []byte, rand io.Reade
 		respSecret: ctx.Export(responseLabel(cfg.Construction), 32),
 	}
 	c.observe(plaintext)
-	payload, err := frame.EncodeInitiate(frame.HPKE, frame.Payload{Key: enc, Ciphertext: ct})
+	payload, err := frame.EncodeInitiate(cfg.Construction.framing(), frame.Payload{Key: enc, Ciphertext: ct})
 	if err != nil {
 		return nil, "", err
 	}
@@ -244,7 +244,7 @@ func initiateHPKE(cfg Config, gp PublicKey, plaintext, aad []byte, rand io.Reade
 // acceptHPKE is G's handshake: open b64(enc || ct), then set up the response
 // direction with a fresh response nonce drawn from rand.
 func (g *Generator) acceptHPKE(initiate string, aad []byte, rand io.Reader) (*Channel, []byte, error) {
-	p, err := frame.DecodeInitiate(frame.HPKE, initiate)
+	p, err := frame.DecodeInitiate(g.cfg.Construction.framing(), initiate)
 	if err != nil {
 		return nil, nil, initiateError(err)
 	}

@@ -17,12 +17,26 @@
 // S's LoginInitiate, Response is G's LoginOk and Message every later payload
 // in either direction.
 //
-// Decoding accepts trailing '=' padding on each base64 field (the ECIES
-// ciphertext's padding goes before the '|'), and, as encoding/base64 does,
-// ignores CR and LF characters inside a field. Those are the only freedoms:
-// decoding a payload and encoding what it gave returns the input with each
-// field's trailing '=' and every CR and LF removed, and nothing else
-// changed. Encoding is canonical (unpadded, no line breaks).
+// Encoding is canonical (unpadded, no line breaks). Decoding reads each
+// base64 field (the ECIES ciphertext and key are two fields, the ciphertext's
+// padding goes before the '|') in one of two ways, named variants that the
+// framing selects:
+//
+//   - lenient (ECIES, HPKE; the spec constructions): any number of trailing
+//     '=' is accepted, and, as encoding/base64 does, CR and LF characters
+//     inside a field are ignored. The texts say only that the encoding is
+//     unpadded base64, so the model reads what it can.
+//   - vodozemac (ECIESVodozemac, HPKEVodozemac): vodozemac's reading, its
+//     STANDARD_NO_PAD engine with DecodePaddingMode::Indifferent (vodozemac
+//     src/utilities/mod.rs, commit cfc4eeebdf0953314144a6b709449b0434019ca2,
+//     base64 crate 0.22.1 src/engine/general_purpose/decode_suffix.rs). A
+//     field may end in as many '=' as its last group lacks, or fewer: after
+//     a final group of two characters one or two, after one of three one,
+//     after a whole group none. Any other '=' and every CR or LF is refused.
+//
+// Those are the only freedoms: decoding a payload and encoding what it gave
+// returns the input with each field's trailing '=' (and, lenient, every CR
+// and LF) removed, and nothing else changed.
 //
 // Refusals are *Error values, which wrap ErrMalformed and say which field
 // is at fault and at which byte of the payload string.
@@ -47,27 +61,42 @@ const (
 	NonceSize = 32
 )
 
-// Framing is how a construction frames its payloads: ECIES for ecies-spec
-// and ecies-vodozemac, HPKE for hpke-spec and hpke-vodozemac. Other values
-// are invalid: the Decode and Encode functions panic on them.
+// Framing is how a construction frames its payloads: a layout (ECIES or
+// HPKE) and a reading of base64 (lenient or vodozemac's; see the package
+// documentation). ECIES is ecies-spec's, ECIESVodozemac ecies-vodozemac's,
+// HPKE hpke-spec's and HPKEVodozemac hpke-vodozemac's. Other values are
+// invalid: the Decode and Encode functions panic on them.
 type Framing uint8
 
-// The two framings.
+// The four framings.
 const (
 	ECIES Framing = iota
 	HPKE
+	ECIESVodozemac
+	HPKEVodozemac
 )
 
-// String returns "ecies" or "hpke".
+// String returns "ecies", "hpke", "ecies-vodozemac" or "hpke-vodozemac".
 func (f Framing) String() string {
 	switch f {
 	case ECIES:
 		return "ecies"
 	case HPKE:
 		return "hpke"
+	case ECIESVodozemac:
+		return "ecies-vodozemac"
+	case HPKEVodozemac:
+		return "hpke-vodozemac"
 	}
 	return "Framing(" + strconv.Itoa(int(f)) + ")"
 }
+
+// Layout returns the framing's layout, ECIES or HPKE, whatever its base64
+// reading.
+func (f Framing) Layout() Framing { return f &^ ECIESVodozemac }
+
+// Vodozemac reports whether the framing reads base64 as vodozemac does.
+func (f Framing) Vodozemac() bool { return f&ECIESVodozemac != 0 }
 
 // Kind is a payload's place in the exchange. Values other than the three
 // below are invalid: the Decode and Encode functions panic on them.
@@ -116,8 +145,38 @@ func trimPad(s string) string {
 	return s
 }
 
+// unpad returns a field's text without its trailing '=' padding, and, in the
+// vodozemac reading, the offset within it of the first character that
+// reading refuses (a CR or LF, or an '=' beyond what the last group lacks),
+// or -1. The lenient reading refuses nothing here.
+func (f Framing) unpad(field string) (string, int) {
+	text := trimPad(field)
+	if !f.Vodozemac() {
+		return text, -1
+	}
+	if i := strings.IndexAny(field, "\r\n"); i >= 0 {
+		return text, i
+	}
+	pad := len(field) - len(text)
+	switch len(text) % 4 {
+	case 2:
+		if pad <= 2 {
+			return text, -1
+		}
+	case 3:
+		if pad <= 1 {
+			return text, -1
+		}
+	default:
+		if pad == 0 {
+			return text, -1
+		}
+	}
+	return text, len(text)
+}
+
 func check(f Framing, k Kind) {
-	if f > HPKE {
+	if f > HPKEVodozemac {
 		panic("frame: invalid Framing " + f.String())
 	}
 	if k > Message {
@@ -147,14 +206,18 @@ func Decode(f Framing, k Kind, s string) (Payload, error) {
 // first KeySize of them the key.
 func DecodeInitiate(f Framing, s string) (Payload, error) {
 	check(f, Initiate)
-	if f == HPKE {
+	if f.Layout() == HPKE {
 		return decodeJoined(f, Initiate, s, KeySize)
 	}
 	i := strings.IndexByte(s, '|')
 	if i < 0 {
 		return Payload{}, &Error{Framing: f, Kind: Initiate, Field: FieldPayload, Problem: NoSeparator, Offset: len(s)}
 	}
-	ctText, keyText := trimPad(s[:i]), trimPad(s[i+1:])
+	ctText, ctBad := f.unpad(s[:i])
+	keyText, keyBad := f.unpad(s[i+1:])
+	if keyBad >= 0 {
+		return Payload{}, &Error{Framing: f, Kind: Initiate, Field: FieldKey, Problem: BadBase64, Offset: i + 1 + keyBad, Start: i + 1}
+	}
 	// One buffer for both fields: the ciphertext first, the key after it.
 	ctCap := b64.DecodedLen(len(ctText))
 	buf := make([]byte, ctCap+b64.DecodedLen(len(keyText)))
@@ -164,6 +227,9 @@ func DecodeInitiate(f Framing, s string) (Payload, error) {
 	}
 	if nk != KeySize {
 		return Payload{}, &Error{Framing: f, Kind: Initiate, Field: FieldKey, Problem: BadLength, Offset: i + 1, Start: i + 1, Len: nk, Want: KeySize}
+	}
+	if ctBad >= 0 {
+		return Payload{}, &Error{Framing: f, Kind: Initiate, Field: FieldCiphertext, Problem: BadBase64, Offset: ctBad}
 	}
 	nc, err := b64.Decode(buf[:ctCap], []byte(ctText))
 	if err != nil {
@@ -180,7 +246,7 @@ func DecodeInitiate(f Framing, s string) (Payload, error) {
 // the ECIES framing a Message.
 func DecodeResponse(f Framing, s string) (Payload, error) {
 	check(f, Response)
-	if f == HPKE {
+	if f.Layout() == HPKE {
 		return decodeJoined(f, Response, s, NonceSize)
 	}
 	return decodeJoined(f, Response, s, 0)
@@ -196,7 +262,10 @@ func DecodeMessage(f Framing, s string) (Payload, error) {
 // decodeJoined decodes b64(prefix || ct) with a prefix of n bytes (the Key of
 // an Initiate, the Nonce of a Response, or none).
 func decodeJoined(f Framing, k Kind, s string, n int) (Payload, error) {
-	text := trimPad(s)
+	text, bad := f.unpad(s)
+	if bad >= 0 {
+		return Payload{}, &Error{Framing: f, Kind: k, Field: wholeField(n), Problem: BadBase64, Offset: bad}
+	}
 	raw := make([]byte, b64.DecodedLen(len(text)))
 	m, err := b64.Decode(raw, []byte(text))
 	if err != nil {
@@ -259,7 +328,7 @@ func EncodeInitiate(f Framing, p Payload) (string, error) {
 		return "", err
 	}
 	var sb strings.Builder
-	if f == HPKE {
+	if f.Layout() == HPKE {
 		sb.Grow(b64.EncodedLen(len(p.Key) + len(p.Ciphertext)))
 		writeB64(&sb, p.Key, p.Ciphertext)
 		return sb.String(), nil
@@ -278,7 +347,7 @@ func EncodeInitiate(f Framing, p Payload) (string, error) {
 func EncodeResponse(f Framing, p Payload) (string, error) {
 	check(f, Response)
 	nonce := 0
-	if f == HPKE {
+	if f.Layout() == HPKE {
 		nonce = NonceSize
 	}
 	if err := checkLengths(f, Response, p, 0, nonce); err != nil {

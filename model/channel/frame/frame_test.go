@@ -23,11 +23,11 @@ func seq(start byte, n int) []byte {
 // with encoding/base64 alone.
 func reference(f Framing, k Kind, p Payload) string {
 	switch {
-	case k == Initiate && f == ECIES:
+	case k == Initiate && f.Layout() == ECIES:
 		return ref.EncodeToString(p.Ciphertext) + "|" + ref.EncodeToString(p.Key)
 	case k == Initiate:
 		return ref.EncodeToString(append(append([]byte(nil), p.Key...), p.Ciphertext...))
-	case k == Response && f == HPKE:
+	case k == Response && f.Layout() == HPKE:
 		return ref.EncodeToString(append(append([]byte(nil), p.Nonce...), p.Ciphertext...))
 	}
 	return ref.EncodeToString(p.Ciphertext)
@@ -40,7 +40,7 @@ func fields(f Framing, k Kind, n int) Payload {
 	switch {
 	case k == Initiate:
 		p.Key = seq(1, KeySize)
-	case k == Response && f == HPKE:
+	case k == Response && f.Layout() == HPKE:
 		p.Nonce = seq(50, NonceSize)
 	}
 	return p
@@ -51,7 +51,7 @@ func samePayload(a, b Payload) bool {
 }
 
 var (
-	framings = []Framing{ECIES, HPKE}
+	framings = []Framing{ECIES, HPKE, ECIESVodozemac, HPKEVodozemac}
 	kinds    = []Kind{Initiate, Response, Message}
 )
 
@@ -112,10 +112,11 @@ func TestPerKindFunctions(t *testing.T) {
 	}
 }
 
-// TestCanonicalisation: padding at the end of each field and CR/LF inside
-// it are accepted and dropped; the encoding has neither.
+// TestCanonicalisation: in the lenient reading, padding at the end of each
+// field and CR/LF inside it are accepted and dropped; the encoding has
+// neither.
 func TestCanonicalisation(t *testing.T) {
-	for _, f := range framings {
+	for _, f := range []Framing{ECIES, HPKE} {
 		for _, k := range kinds {
 			for n := TagSize; n < TagSize+3; n++ {
 				p := fields(f, k, n)
@@ -323,7 +324,7 @@ func TestDecodedFieldsAreCapped(t *testing.T) {
 
 func TestInvalidValuesPanic(t *testing.T) {
 	for _, call := range []func(){
-		func() { Decode(Framing(2), Message, "") },
+		func() { Decode(Framing(4), Message, "") },
 		func() { Decode(ECIES, Kind(3), "") },
 		func() { Encode(Framing(9), Initiate, Payload{}) },
 	} {
@@ -339,10 +340,79 @@ func TestInvalidValuesPanic(t *testing.T) {
 }
 
 func TestStrings(t *testing.T) {
-	got := []string{ECIES.String(), HPKE.String(), Framing(7).String(), Initiate.String(), Response.String(),
+	got := []string{ECIES.String(), HPKE.String(), ECIESVodozemac.String(), HPKEVodozemac.String(), Framing(7).String(), Initiate.String(), Response.String(),
 		Message.String(), Kind(5).String(), FieldPayload.String(), FieldNonce.String(), BadLength.String()}
-	want := []string{"ecies", "hpke", "Framing(7)", "initiate", "response", "message", "Kind(5)", "payload", "nonce", "bad length"}
+	want := []string{"ecies", "hpke", "ecies-vodozemac", "hpke-vodozemac", "Framing(7)", "initiate", "response", "message", "Kind(5)", "payload", "nonce", "bad length"}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestVodozemacBase64 pins the two readings of base64 on byte-level vectors.
+// The vodozemac reading (ECIESVodozemac, HPKEVodozemac) takes a field's
+// padding only up to what its last group lacks (a two-character group one or
+// two '=', a three-character group one, a whole group none) and refuses CR
+// and LF, at the byte given; the lenient reading (ECIES, HPKE) takes every
+// one of these payloads, dropping the '=', CR and LF.
+func TestVodozemacBase64(t *testing.T) {
+	key := a(43) // 32 bytes: a three-character last group
+	tests := []struct {
+		name   string
+		k      Kind
+		hpke   bool // the HPKE layout, else the ECIES one
+		s      string
+		field  Field
+		offset int // of the refusal in the vodozemac reading; -1: accepted
+		start  int
+	}{
+		{"two-char group bare", Message, false, a(22), FieldCiphertext, -1, 0},
+		{"two-char group one pad", Message, false, a(22) + "=", FieldCiphertext, -1, 0},
+		{"two-char group two pads", Message, false, a(22) + "==", FieldCiphertext, -1, 0},
+		{"two-char group three pads", Message, false, a(22) + "===", FieldCiphertext, 22, 0},
+		{"three-char group one pad", Message, false, a(23) + "=", FieldCiphertext, -1, 0},
+		{"three-char group two pads", Message, false, a(23) + "==", FieldCiphertext, 23, 0},
+		{"whole group one pad", Message, false, a(24) + "=", FieldCiphertext, 24, 0},
+		{"whole group four pads", Message, false, a(24) + "====", FieldCiphertext, 24, 0},
+		{"CRLF inside", Message, false, a(4) + "\r\n" + a(18), FieldCiphertext, 4, 0},
+		{"LF at the end", Message, false, a(22) + "\n", FieldCiphertext, 22, 0},
+		{"LF before padding", Message, false, a(22) + "\n==", FieldCiphertext, 22, 0},
+		{"ecies response CR", Response, false, "\r" + a(22), FieldCiphertext, 0, 0},
+		{"ecies initiate both padded", Initiate, false, a(22) + "==|" + key + "=", FieldKey, -1, 0},
+		{"ecies initiate key two pads", Initiate, false, a(22) + "|" + key + "==", FieldKey, 66, 23},
+		{"ecies initiate key LF", Initiate, false, a(22) + "|" + a(10) + "\n" + a(33), FieldKey, 33, 23},
+		{"ecies initiate ciphertext three pads", Initiate, false, a(22) + "===|" + key, FieldCiphertext, 22, 0},
+		{"ecies initiate ciphertext CR", Initiate, false, a(10) + "\r" + a(12) + "|" + key, FieldCiphertext, 10, 0},
+		{"hpke initiate whole group pad", Initiate, true, a(64) + "=", FieldPayload, 64, 0},
+		{"hpke initiate two pads", Initiate, true, a(66) + "==", FieldPayload, -1, 0},
+		{"hpke initiate CRLF", Initiate, true, a(66) + "\r\n", FieldPayload, 66, 0},
+		{"hpke response three pads", Response, true, a(66) + "===", FieldPayload, 66, 0},
+		{"hpke message one pad", Message, true, a(23) + "=", FieldCiphertext, -1, 0},
+	}
+	for _, tc := range tests {
+		lenient, strict := ECIES, ECIESVodozemac
+		if tc.hpke {
+			lenient, strict = HPKE, HPKEVodozemac
+		}
+		want, err := Decode(lenient, tc.k, tc.s)
+		if err != nil {
+			t.Errorf("%s: lenient Decode(%q): %v, want it accepted", tc.name, tc.s, err)
+			continue
+		}
+		got, err := Decode(strict, tc.k, tc.s)
+		if tc.offset < 0 {
+			if err != nil || !samePayload(got, want) {
+				t.Errorf("%s: vodozemac Decode(%q) = %+v, %v; want %+v", tc.name, tc.s, got, err, want)
+			}
+			continue
+		}
+		var e *Error
+		if !errors.As(err, &e) || !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: vodozemac Decode(%q) = %+v, %v; want a refusal", tc.name, tc.s, got, err)
+			continue
+		}
+		if e.Framing != strict || e.Kind != tc.k || e.Field != tc.field || e.Problem != BadBase64 || e.Offset != tc.offset || e.Start != tc.start {
+			t.Errorf("%s: vodozemac Decode(%q): %v: %s %s field %s problem %s offset %d start %d; want field %s bad base64 offset %d start %d",
+				tc.name, tc.s, err, e.Framing, e.Kind, e.Field, e.Problem, e.Offset, e.Start, tc.field, tc.offset, tc.start)
+		}
 	}
 }
