@@ -837,7 +837,12 @@ func (v *Variant) Knobs() []Knob {
 		{"timing.retry_backoff_ms", i(v.Timing.RetryBackoffMillis)},
 		{"timing.device_poll_interval_ms", i(v.Timing.DevicePollIntervalMillis)},
 		{"timing.device_poll_timeout_ms", i(v.Timing.DevicePollTimeoutMillis)},
-		{"timing.policies", v.Timing.policiesString()},
+		{"timing.policies.rendezvous-poll", v.Timing.policyString(KindRendezvousPoll)},
+		{"timing.policies.rendezvous-write", v.Timing.policyString(KindRendezvousWrite)},
+		{"timing.policies.token-poll", v.Timing.policyString(KindTokenPoll)},
+		{"timing.policies.whoami", v.Timing.policyString(KindWhoami)},
+		{"timing.policies.devices", v.Timing.policyString(KindDevices)},
+		{"timing.policies.keys-upload", v.Timing.policyString(KindKeysUpload)},
 		{"oauth.preset", v.OAuth.Preset},
 		{"oauth.slow_down", v.OAuth.SlowDown},
 		{"homeserver.preset", v.Homeserver.Preset},
@@ -855,38 +860,15 @@ func (v Variant) Marshal() ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// policiesString renders timing.policies for Knobs: "kind{field=value ...}"
-// per named kind in schema order, "default" when none is named.
-func (t TimingKnobs) policiesString() string {
-	var parts []string
-	for _, kind := range PolicyKinds() {
-		p, ok := t.Policies[kind]
-		if !ok {
-			continue
-		}
-		var f []string
-		if p.TimeoutMillis != 0 {
-			f = append(f, fmt.Sprintf("timeout_ms=%d", p.TimeoutMillis))
-		}
-		if p.Retries != nil {
-			f = append(f, fmt.Sprintf("retries=%d", *p.Retries))
-		}
-		if p.BackoffMillis != 0 {
-			f = append(f, fmt.Sprintf("backoff_ms=%d", p.BackoffMillis))
-		}
-		if p.HTTPError != "" {
-			f = append(f, "http_error="+p.HTTPError)
-		}
-		if p.TransportError != "" {
-			f = append(f, "transport_error="+p.TransportError)
-		}
-		if p.BackoffMaxMillis != 0 {
-			f = append(f, fmt.Sprintf("backoff_max_ms=%d", p.BackoffMaxMillis))
-		}
-		parts = append(parts, kind+"{"+strings.Join(f, " ")+"}")
+// policyString renders one kind's effective policy for Knobs, e.g.
+// "timeout_ms=30000 retries=0 backoff_ms=500 http_error=fatal
+// transport_error=backoff backoff_max_ms=10000".
+func (t TimingKnobs) policyString(kind string) string {
+	p := t.Policy(kind)
+	out := fmt.Sprintf("timeout_ms=%d retries=%d backoff_ms=%d http_error=%s transport_error=%s",
+		p.TimeoutMillis, *p.Retries, p.BackoffMillis, p.HTTPError, p.TransportError)
+	if p.BackoffMaxMillis != 0 {
+		out += fmt.Sprintf(" backoff_max_ms=%d", p.BackoffMaxMillis)
 	}
-	if len(parts) == 0 {
-		return "default"
-	}
-	return strings.Join(parts, " ")
+	return out
 }
