@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"qrlab/model/channel"
+	"qrlab/model/homeserver"
 	"qrlab/model/msg"
 	"qrlab/model/qr"
 	"qrlab/model/rendezvous"
@@ -152,7 +153,9 @@ type core struct {
 	op       mbOp
 	inflight uint64
 	tries    int
-	soft     bool // an API request whose failure must not end the login
+	soft     bool                  // an API request whose failure must not end the login
+	kind     string                // the request kind in flight (variant.Kind*)
+	pol      variant.RequestPolicy // its effective policy
 
 	timer        uint64
 	timerPurpose purpose
@@ -363,8 +366,15 @@ func (c *core) nextID() uint64 { c.ids++; return c.ids }
 
 // issue emits a request and makes it the one in flight.
 func (c *core) issue(op mbOp, t Target, method, url string, h Header, body []byte) {
+	c.issueKind(kindOf(op, pathOf(url)), op, t, method, url, h, body)
+}
+
+// issueKind is issue for a request whose kind its path does not tell (the
+// token poll).
+func (c *core) issueKind(kind string, op mbOp, t Target, method, url string, h Header, body []byte) {
+	c.kind, c.pol = kind, c.v.Timing.Policy(kind)
 	c.req = Request{ID: c.nextID(), Target: t, Method: method, URL: url, Path: pathOf(url), Header: h, Body: body,
-		Timeout: Millis(c.v.Timing.HTTPTimeoutMillis)}
+		Timeout: Millis(c.pol.TimeoutMillis)}
 	c.op, c.inflight, c.tries, c.soft = op, c.req.ID, 0, false
 	c.fx = append(c.fx, Effect{Kind: EffectRequest, Request: c.req})
 }
@@ -419,10 +429,13 @@ func (c *core) route(in Input) routed {
 		c.inflight = 0
 		r := in.Response
 		if r.Status == 0 || r.Status == 429 || r.Status >= 500 {
-			if c.tries < c.v.Timing.HTTPRetries {
+			if c.tries < *c.pol.Retries {
 				c.tries++
-				c.setTimer(tRetry, Millis(c.v.Timing.RetryBackoffMillis))
+				c.setTimer(tRetry, Millis(c.pol.BackoffMillis))
 				return ignored
+			}
+			if rt, ok := c.afterRetries(r); ok {
+				return rt
 			}
 			if c.op == opAPI && c.soft {
 				return routed{kind: routeAPI, resp: r}
@@ -445,6 +458,48 @@ func (c *core) route(in Input) routed {
 		return routed{kind: routeUser}
 	}
 	return ignored
+}
+
+// afterRetries applies the request kind's policy to a failure that outlived
+// its retries; false leaves it to the default (the login ends).
+func (c *core) afterRetries(r Response) (routed, bool) {
+	mode := c.pol.HTTPError
+	if r.Status == 0 {
+		mode = c.pol.TransportError
+	}
+	switch mode {
+	case variant.ErrorPollAgain:
+		c.setTimer(tPoll, c.pollEvery)
+		return ignored, true
+	case variant.ErrorIgnore:
+		// As the js-sdk's PUT: the status is not looked at, so the write
+		// counts as done and the device goes on polling.
+		c.lastWritten = c.pending
+		c.startPolling()
+		return toMailbox(evSent), true
+	case variant.ErrorBackoff:
+		return routed{kind: routeAPI, resp: r}, true // the token poll backs off
+	}
+	return routed{}, false
+}
+
+// kindOf is the policy kind of a request, from its operation and path.
+func kindOf(op mbOp, path string) string {
+	switch {
+	case op == opPoll:
+		return variant.KindRendezvousPoll
+	case op == opPut:
+		return variant.KindRendezvousWrite
+	case op != opAPI:
+		return variant.KindOther
+	case path == homeserver.PathWhoami:
+		return variant.KindWhoami
+	case path == homeserver.PathKeysUpload:
+		return variant.KindKeysUpload
+	case strings.HasPrefix(path, homeserver.PathDevicesPrefix):
+		return variant.KindDevices
+	}
+	return variant.KindOther
 }
 
 // timerInput routes a timer: the deadline ends the login, a retry or poll

@@ -467,12 +467,19 @@ func (n *NewDevice) sendProtocol() {
 
 func (n *NewDevice) timerFired(p purpose) {
 	if p == tTokenPoll && n.state == StatePollingToken {
-		n.issue(opAPI, TargetOP, "POST", n.tokenURL, wire.NewHeader("Content-Type", wire.ContentTypeForm),
+		n.issueKind(variant.KindTokenPoll, opAPI, TargetOP, "POST", n.tokenURL, wire.NewHeader("Content-Type", wire.ContentTypeForm),
 			oauth.EncodeForm("grant_type", oauth.GrantTypeDeviceCode, "device_code", n.deviceCode, "client_id", n.clientID))
 	}
 }
 
 func (n *NewDevice) tokenAnswer(r Response) {
+	if r.Status == 0 && n.pol.TransportError == variant.ErrorBackoff {
+		// As oauth2-rs: a poll that failed in transit doubles the
+		// interval, capped (which can also shorten one slow_down grew).
+		n.interval = min(2*n.interval, Millis(n.pol.BackoffMaxMillis))
+		n.setTimer(tTokenPoll, n.interval)
+		return
+	}
 	obj, err := canonicaljson.Parse(r.Body)
 	if err != nil {
 		n.failSend(ReasonHTTPError, fmt.Sprintf("token: status %d, body not JSON", r.Status))

@@ -61,7 +61,17 @@
 //	    "http_retries": 2,                       // retries of a failed request (transport error, 429, 5xx)
 //	    "retry_backoff_ms": 500,                 // wait before a retry
 //	    "device_poll_interval_ms": 500,          // E's GET /devices/{id} period after m.login.success
-//	    "device_poll_timeout_ms": 10000          // E gives up with device_not_found after this
+//	    "device_poll_timeout_ms": 10000,         // E gives up with device_not_found after this
+//	    "policies": {                            // optional, per request kind: rendezvous-poll, rendezvous-write, token-poll, whoami, devices, keys-upload
+//	      "token-poll": {
+//	        "timeout_ms": 30000,                 // per-try deadline (0 or absent: http_timeout_ms)
+//	        "retries": 0,                        // absent: http_retries
+//	        "backoff_ms": 500,                   // 0 or absent: retry_backoff_ms
+//	        "http_error": "fatal",               // 429/5xx after the retries: "fatal", "poll-again" (rendezvous-poll), "ignore" (rendezvous-write: counts as written)
+//	        "transport_error": "backoff",        // no answer after the retries: "fatal", "poll-again" (rendezvous-poll), "backoff" (token-poll: interval doubles up to backoff_max_ms)
+//	        "backoff_max_ms": 10000
+//	      }
+//	    }
 //	  },
 //	  "oauth": {
 //	    "preset": "mas",                         // a model/oauth preset

@@ -2,6 +2,7 @@ package variant
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -21,7 +22,7 @@ func TestMutantsLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 		w, err := Load(MutantPrefix + n)
-		if err != nil || w != v {
+		if err != nil || !reflect.DeepEqual(w, v) {
 			t.Fatalf("%s: Load(mutant/...) = %v, %v", n, w.Name, err)
 		}
 		if v.Name != MutantPrefix+n || v.Mutations.String() != n || !v.Mutations.Has(n) {
@@ -36,7 +37,7 @@ func TestMutantsLoad(t *testing.T) {
 		}
 		// The mutant is its base plus the mutation.
 		base.Name, base.Description, base.Mutations, base.Provenance = v.Name, v.Description, v.Mutations, v.Provenance
-		if base != v {
+		if !reflect.DeepEqual(base, v) {
 			t.Fatalf("%s differs from its base %s beyond the mutation", n, MutantBase(v))
 		}
 		b, err := v.Marshal()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -160,6 +161,123 @@ type TimingKnobs struct {
 	RetryBackoffMillis       int64   `json:"retry_backoff_ms"`
 	DevicePollIntervalMillis int64   `json:"device_poll_interval_ms"`
 	DevicePollTimeoutMillis  int64   `json:"device_poll_timeout_ms"`
+	// Policies override, per request kind (the Kind* constants), the
+	// timeout, retries and error handling above. A kind not named, and a
+	// field left zero or empty, keeps the variant-wide value: the
+	// http_timeout_ms, http_retries and retry_backoff_ms above, and an
+	// error that ends the login once the retries are spent.
+	Policies map[string]RequestPolicy `json:"policies,omitempty"`
+}
+
+// RequestPolicy is a client's handling of one kind of request.
+type RequestPolicy struct {
+	// TimeoutMillis is the client-side deadline of each try (0: the
+	// variant's http_timeout_ms).
+	TimeoutMillis int64 `json:"timeout_ms,omitempty"`
+	// Retries is how often a try that got no answer, 429 or 5xx is sent
+	// again (absent: the variant's http_retries).
+	Retries *int `json:"retries,omitempty"`
+	// BackoffMillis is the wait before each retry (0: retry_backoff_ms).
+	BackoffMillis int64 `json:"backoff_ms,omitempty"`
+	// HTTPError is what a 429 or 5xx does once the retries are spent:
+	// "fatal" (the default: the login ends with http_error), "poll-again"
+	// (rendezvous-poll only: the next poll comes after the poll interval)
+	// or "ignore" (rendezvous-write only: the write counts as done).
+	HTTPError string `json:"http_error,omitempty"`
+	// TransportError is what a try with no answer (timeout, reset) does
+	// once the retries are spent: "fatal" (the default: the login ends
+	// with timeout), "poll-again" (rendezvous-poll only) or "backoff"
+	// (token-poll only: the poll interval doubles, capped at
+	// BackoffMaxMillis, and polling goes on).
+	TransportError string `json:"transport_error,omitempty"`
+	// BackoffMaxMillis caps the token-poll interval after a transport
+	// error ("backoff" only).
+	BackoffMaxMillis int64 `json:"backoff_max_ms,omitempty"`
+}
+
+// Request kinds a policy can name.
+const (
+	KindRendezvousPoll  = "rendezvous-poll"
+	KindRendezvousWrite = "rendezvous-write"
+	KindTokenPoll       = "token-poll"
+	KindWhoami          = "whoami"
+	KindDevices         = "devices"
+	KindKeysUpload      = "keys-upload"
+	KindOther           = "" // every other request: the variant-wide values
+
+	ErrorFatal     = "fatal"
+	ErrorPollAgain = "poll-again"
+	ErrorIgnore    = "ignore"
+	ErrorBackoff   = "backoff"
+)
+
+// PolicyKinds lists the kinds a policy can name, in schema order.
+func PolicyKinds() []string {
+	return []string{KindRendezvousPoll, KindRendezvousWrite, KindTokenPoll, KindWhoami, KindDevices, KindKeysUpload}
+}
+
+// Policy is the effective policy of a request kind: the override, with the
+// variant-wide values filled in.
+func (t TimingKnobs) Policy(kind string) RequestPolicy {
+	p := t.Policies[kind]
+	if kind == KindOther {
+		p = RequestPolicy{}
+	}
+	if p.TimeoutMillis == 0 {
+		p.TimeoutMillis = t.HTTPTimeoutMillis
+	}
+	if p.Retries == nil {
+		r := t.HTTPRetries
+		p.Retries = &r
+	}
+	if p.BackoffMillis == 0 {
+		p.BackoffMillis = t.RetryBackoffMillis
+	}
+	if p.HTTPError == "" {
+		p.HTTPError = ErrorFatal
+	}
+	if p.TransportError == "" {
+		p.TransportError = ErrorFatal
+	}
+	return p
+}
+
+// validatePolicies checks timing.policies: known kinds, ranges, and error
+// handlings the kind supports.
+func (t TimingKnobs) validatePolicies() error {
+	for _, kind := range sortedKeys(t.Policies) {
+		p := t.Policies[kind]
+		f := "timing.policies[" + strconv.Quote(kind) + "]"
+		if !slices.Contains(PolicyKinds(), kind) {
+			return fieldError(f, strconv.Quote(kind), strings.Join(PolicyKinds(), ", "))
+		}
+		if p.TimeoutMillis < 0 || p.BackoffMillis < 0 || p.BackoffMaxMillis < 0 {
+			return fieldError(f+".timeout_ms/backoff_ms/backoff_max_ms", fmt.Sprint(p.TimeoutMillis, p.BackoffMillis, p.BackoffMaxMillis), "0 (inherit) or a positive number of milliseconds")
+		}
+		if p.Retries != nil && (*p.Retries < 0 || *p.Retries > 10) {
+			return fieldError(f+".retries", *p.Retries, "0 to 10")
+		}
+		httpOK := []string{"", ErrorFatal}
+		netOK := []string{"", ErrorFatal}
+		switch kind {
+		case KindRendezvousPoll:
+			httpOK, netOK = append(httpOK, ErrorPollAgain), append(netOK, ErrorPollAgain)
+		case KindRendezvousWrite:
+			httpOK = append(httpOK, ErrorIgnore)
+		case KindTokenPoll:
+			netOK = append(netOK, ErrorBackoff)
+		}
+		if !slices.Contains(httpOK, p.HTTPError) {
+			return fieldError(f+".http_error", strconv.Quote(p.HTTPError), strings.Join(httpOK[1:], ", "))
+		}
+		if !slices.Contains(netOK, p.TransportError) {
+			return fieldError(f+".transport_error", strconv.Quote(p.TransportError), strings.Join(netOK[1:], ", "))
+		}
+		if (p.TransportError == ErrorBackoff) != (p.BackoffMaxMillis > 0) {
+			return fieldError(f+".backoff_max_ms", p.BackoffMaxMillis, `positive with transport_error "backoff", 0 otherwise`)
+		}
+	}
+	return nil
 }
 
 // OAuthKnobs pick the authorization server and the client's answer to
@@ -489,6 +607,9 @@ func (v *Variant) Validate() error {
 	if t.HTTPRetries < 0 || t.HTTPRetries > 10 {
 		return fieldError("timing.http_retries", t.HTTPRetries, "0 to 10")
 	}
+	if err := t.validatePolicies(); err != nil {
+		return err
+	}
 	if _, err := oauth.Preset(v.OAuth.Preset); err != nil {
 		return fieldError("oauth.preset", strconv.Quote(v.OAuth.Preset), strings.Join(oauth.PresetNames(), ", "))
 	}
@@ -716,6 +837,12 @@ func (v *Variant) Knobs() []Knob {
 		{"timing.retry_backoff_ms", i(v.Timing.RetryBackoffMillis)},
 		{"timing.device_poll_interval_ms", i(v.Timing.DevicePollIntervalMillis)},
 		{"timing.device_poll_timeout_ms", i(v.Timing.DevicePollTimeoutMillis)},
+		{"timing.policies.rendezvous-poll", v.Timing.policyString(KindRendezvousPoll)},
+		{"timing.policies.rendezvous-write", v.Timing.policyString(KindRendezvousWrite)},
+		{"timing.policies.token-poll", v.Timing.policyString(KindTokenPoll)},
+		{"timing.policies.whoami", v.Timing.policyString(KindWhoami)},
+		{"timing.policies.devices", v.Timing.policyString(KindDevices)},
+		{"timing.policies.keys-upload", v.Timing.policyString(KindKeysUpload)},
 		{"oauth.preset", v.OAuth.Preset},
 		{"oauth.slow_down", v.OAuth.SlowDown},
 		{"homeserver.preset", v.Homeserver.Preset},
@@ -731,4 +858,17 @@ func (v Variant) Marshal() ([]byte, error) {
 		return nil, fmt.Errorf("%w: marshal %s: %w", ErrVariant, v.Name, err)
 	}
 	return append(b, '\n'), nil
+}
+
+// policyString renders one kind's effective policy for Knobs, e.g.
+// "timeout_ms=30000 retries=0 backoff_ms=500 http_error=fatal
+// transport_error=backoff backoff_max_ms=10000".
+func (t TimingKnobs) policyString(kind string) string {
+	p := t.Policy(kind)
+	out := fmt.Sprintf("timeout_ms=%d retries=%d backoff_ms=%d http_error=%s transport_error=%s",
+		p.TimeoutMillis, *p.Retries, p.BackoffMillis, p.HTTPError, p.TransportError)
+	if p.BackoffMaxMillis != 0 {
+		out += fmt.Sprintf(" backoff_max_ms=%d", p.BackoffMaxMillis)
+	}
+	return out
 }

@@ -25,6 +25,9 @@ type User struct {
 	CorruptQR         bool
 	// TamperRendezvous may replace the body of the store's answer to a GET.
 	TamperRendezvous func(path string, body []byte) []byte
+	// RewriteRendezvous may replace the rendezvous server's answer to a
+	// request (after the server handled it).
+	RewriteRendezvous func(r login.Request, resp login.Response) login.Response
 	// LoseResponse, when it returns true, lets the server handle the request
 	// but loses the answer (the machine sees a transport failure).
 	LoseResponse func(r login.Request) bool

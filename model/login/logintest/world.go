@@ -384,6 +384,9 @@ func (w *World) Serve(r login.Request) login.Response {
 		if w.U.TamperRendezvous != nil && r.Method == "GET" {
 			resp.Body = w.U.TamperRendezvous(r.Path, resp.Body)
 		}
+		if w.U.RewriteRendezvous != nil {
+			resp = w.U.RewriteRendezvous(r, resp)
+		}
 		w.logf("%6d   rendezvous %s %s -> %d\n", w.now, r.Method, r.Path, resp.Status)
 		return resp
 	case login.TargetHomeserver:
