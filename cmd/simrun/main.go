@@ -45,6 +45,7 @@ func commands() []command {
 		{"fuzz-peer", "fuzz another secure-channel implementation against the model (fuzz-peer --peer CMD --construction C)", runFuzzPeer},
 		{"variants", "list the design variants (presets) and their knobs", runVariants},
 		{"serve", "serve the model homeserver and provider over real HTTP (serve --variant NAME ...)", runServe},
+		{"compat", "the compatibility matrix of client presets: success rate and dominant failure per pair (compat --out DIR)", runCompat},
 		{"probe", "check a real homeserver's rendezvous API against the spec (probe --homeserver URL)", runProbe},
 	}
 }
