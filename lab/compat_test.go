@@ -117,3 +117,23 @@ func TestCompatBadOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestCompatDecodeCause checks that a cell whose devices fail on what the
+// peer sent, with no HTTP error before, names that failure as its root
+// cause: the Rust SDK's new device cannot read matrix-js-sdk's
+// m.login.protocols (the homeserver as a server name, not a URL), and the
+// later 404 of the existing device's poll is not the cause.
+func TestCompatDecodeCause(t *testing.T) {
+	m, err := Compat(CompatOptions{Presets: []string{"rust-sdk-main", "js-sdk-develop"}, Intents: []string{"login"}, Network: "lan", Runs: 3, Seed: 1, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := m.Cell("login", "rust-sdk-main", "js-sdk-develop")
+	want := `unexpected_message_received: m.login.protocols: homeserver "lab.example" is not a URL (N)`
+	if c == nil || c.Successes != 0 || c.RootCause != want || c.NewReason != "unexpected_message_received" {
+		t.Errorf("cell %+v: want every run failing with root cause %q", c, want)
+	}
+	if d := m.Cell("login", "js-sdk-develop", "rust-sdk-main"); d == nil || d.Successes != d.Runs {
+		t.Errorf("js-sdk-develop × rust-sdk-main: %+v, want every run a success (the other way round works)", d)
+	}
+}

@@ -94,7 +94,9 @@ func probe(name string) bool {
 
 // faultOf names the fault an event is, or "": an HTTP answer of 400 or
 // more, a timeout or a transport error (a tcp connection reset, a NAT
-// mapping lost), met by a device or the browser; the browser
+// mapping lost), met by a device or the browser; a device failing on
+// what its peer sent (invalid_qr, channel_integrity,
+// unexpected_message_received, with the device's detail); the browser
 // failing to open; the user cancelling, declining or rejecting.
 func faultOf(e *Event) string {
 	switch e.Kind {
@@ -114,6 +116,17 @@ func faultOf(e *Event) string {
 		case e.Status == 0 && strings.HasPrefix(e.Detail, "transport error: "):
 			return strings.TrimPrefix(e.Detail, "transport error: ") + " on " + e.Name + " (" + e.Actor.String() + ")"
 		}
+	case EvOutcome:
+		// A device that could not read what its peer sent (a QR code, a
+		// channel message) met the fault itself: no HTTP error precedes it.
+		if e.Actor != ActorNew && e.Actor != ActorExisting {
+			return ""
+		}
+		for _, r := range []string{"invalid_qr", "channel_integrity", "unexpected_message_received"} {
+			if e.Name == "failure "+r {
+				return r + ": " + opaqueQuotes(e.Detail) + " (" + e.Actor.String() + ")"
+			}
+		}
 	case EvUser:
 		switch e.Name {
 		case "cannot open the verification URI", "cancels", "cancels the browser step", "rejects the account":
@@ -121,6 +134,38 @@ func faultOf(e *Event) string {
 		}
 	}
 	return ""
+}
+
+// opaqueQuotes replaces each quoted string of s that holds an escaped
+// byte (a QR code's random bytes) by "…", so that runs failing the same
+// way read the same.
+func opaqueQuotes(s string) string {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(s, '"')
+		if i < 0 {
+			break
+		}
+		j := i + 1
+		for j < len(s) && s[j] != '"' {
+			if s[j] == '\\' {
+				j++
+			}
+			j++
+		}
+		if j >= len(s) {
+			break
+		}
+		q := s[i : j+1]
+		if strings.ContainsRune(q, '\\') {
+			q = `"…"`
+		}
+		b.WriteString(s[:i])
+		b.WriteString(q)
+		s = s[j+1:]
+	}
+	b.WriteString(s)
+	return b.String()
 }
 
 // Success reports whether the new device signed in and got its secrets and
