@@ -23,6 +23,10 @@ type CompatOptions struct {
 	Presets []string
 	// Intents are "login" and/or "reciprocate".
 	Intents []string
+	// Server, when set, is a preset whose homeserver and provider (its
+	// OAuth and homeserver knobs) replace those of every existing
+	// device's preset; the rendezvous server stays the existing device's.
+	Server string
 	// Network is a network profile name.
 	Network string
 	// Runs per cell, seeds Seed, Seed+1, ... (the same seeds in every cell).
@@ -127,6 +131,15 @@ func Compat(o CompatOptions) (*CompatMatrix, error) {
 			return nil, fmt.Errorf("%w: preset %q: %v", ErrCompat, name, err)
 		}
 	}
+	if o.Server != "" {
+		sv, err := variant.Load(o.Server)
+		if err != nil {
+			return nil, fmt.Errorf("%w: server preset %q: %v", ErrCompat, o.Server, err)
+		}
+		for i := range vs {
+			vs[i].OAuth, vs[i].Homeserver = sv.OAuth, sv.Homeserver
+		}
+	}
 	workers := o.Workers
 	if workers < 1 {
 		workers = DefaultWorkers()
@@ -135,7 +148,10 @@ func Compat(o CompatOptions) (*CompatMatrix, error) {
 	for _, in := range intents {
 		for i := range vs {
 			for j := range vs {
-				nv := vs[i]
+				nv, err := variant.Load(o.Presets[i])
+				if err != nil {
+					return nil, err
+				}
 				cfg := sim.Config{Variant: vs[j], NewVariant: &nv, Intent: in, Network: net}
 				c, err := compatCell(cfg, o, workers)
 				if err != nil {
@@ -199,8 +215,12 @@ func compatCell(cfg sim.Config, o CompatOptions, workers int) (CompatCell, error
 // dominant failures.
 func (m *CompatMatrix) WriteMarkdown(w io.Writer) {
 	o := m.Options
-	fmt.Fprintf(w, "Compatibility of client presets on the %s network, %d runs per cell (seeds %d..%d); the existing device's preset also brings its homeserver, provider and rendezvous server. A cell is the success rate with its Wilson 95%% interval; rows are the new device, columns the existing device.\n",
-		o.Network, o.Runs, o.Seed, o.Seed+uint64(o.Runs)-1)
+	servers := "the existing device's preset also brings its homeserver, provider and rendezvous server"
+	if o.Server != "" {
+		servers = "the homeserver and provider are " + o.Server + "'s, the rendezvous server the existing device's"
+	}
+	fmt.Fprintf(w, "Compatibility of client presets on the %s network, %d runs per cell (seeds %d..%d); %s. A cell is the success rate with its Wilson 95%% interval; rows are the new device, columns the existing device.\n",
+		o.Network, o.Runs, o.Seed, o.Seed+uint64(o.Runs)-1, servers)
 	for _, in := range m.intents() {
 		fmt.Fprintf(w, "\n### Intent %s\n\n| new \\ existing |", in)
 		for _, e := range o.Presets {

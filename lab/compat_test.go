@@ -137,3 +137,26 @@ func TestCompatDecodeCause(t *testing.T) {
 		t.Errorf("js-sdk-develop × rust-sdk-main: %+v, want every run a success (the other way round works)", d)
 	}
 }
+
+// TestCompatServer checks that --server puts another homeserver and
+// provider under every cell: the 2026 client logs in against MAS too, the
+// Markdown says whose servers ran, and an unknown server preset is refused.
+func TestCompatServer(t *testing.T) {
+	o := CompatOptions{Presets: []string{"msc4388-726e115"}, Intents: []string{"login"}, Network: "lan", Runs: 4, Seed: 1, Server: "msc4388-mas"}
+	m, err := Compat(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := m.Cells[0]; c.Successes != c.Runs {
+		t.Errorf("msc4388-726e115 against msc4388-mas's servers: %+v, want every run a success", c)
+	}
+	var b bytes.Buffer
+	m.WriteMarkdown(&b)
+	if !strings.Contains(b.String(), "the homeserver and provider are msc4388-mas's") {
+		t.Errorf("the Markdown does not name the servers:\n%s", b.String())
+	}
+	o.Server = "no-such-server"
+	if _, err := Compat(o); err == nil || !strings.Contains(err.Error(), `server preset "no-such-server"`) {
+		t.Errorf("unknown server: %v", err)
+	}
+}

@@ -29,6 +29,7 @@ func runCompat(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	runs := intFlagOf(fs, "runs", 50, 1, 1_000_000, "runs per cell")
 	seed := fs.Uint64("seed", 1, "the first seed of every cell")
 	network := fs.String("network", "lan", "the network profile")
+	server := fs.String("server", "", "a preset whose homeserver and provider replace the existing device's (default: each existing device's own)")
 	intents := fs.String("intents", "login,reciprocate", "the intents, comma-separated (login, reciprocate)")
 	presets := fs.String("presets", strings.Join(variant.Names(), ","), "the client presets on both axes, comma-separated")
 	out := fs.String("out", "", "also write compat.md, compat.png and compat.svg in this directory")
@@ -40,7 +41,7 @@ func runCompat(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "simrun compat: unexpected argument %q (simrun compat --help lists the flags)\n", fs.Arg(0))
 		return 2
 	}
-	m, err := lab.Compat(lab.CompatOptions{Presets: splitList(*presets), Intents: splitList(*intents), Network: *network,
+	m, err := lab.Compat(lab.CompatOptions{Presets: splitList(*presets), Intents: splitList(*intents), Network: *network, Server: *server,
 		Runs: *runs, Seed: *seed, Workers: *workers})
 	if err != nil {
 		fmt.Fprintf(stderr, "simrun compat: %v\n", err)
