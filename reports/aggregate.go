@@ -18,6 +18,7 @@ type group struct {
 	won, human              int
 	wonHow                  map[string]int
 	causes                  map[string]int // causeKey of failed runs
+	spend                   spend          // phases and request kinds of successes
 }
 
 func newGroup() *group {
@@ -27,6 +28,7 @@ func newGroup() *group {
 
 func (g *group) add(r *Record) {
 	g.n++
+	g.spend.add(r)
 	if r.Failed() {
 		g.fail++
 		g.reasons[r.Reason()]++
@@ -62,6 +64,7 @@ func (g *group) add(r *Record) {
 
 func (g *group) merge(o *group) {
 	g.n += o.n
+	g.spend.merge(&o.spend)
 	g.fail += o.fail
 	g.viol += o.viol
 	g.newOnly += o.newOnly

@@ -74,6 +74,10 @@ type Result struct {
 	// to open, the user cancelling or declining. "" when the login
 	// succeeded or failed with no such fault before it.
 	RootCause string `json:"root_cause,omitempty"`
+	// Phases are when the login reached each step; RequestKinds what its
+	// requests were (both nil in records written before they existed).
+	Phases       *Phases       `json:"phases,omitempty"`
+	RequestKinds *RequestKinds `json:"request_kinds,omitempty"`
 }
 
 // probe reports whether a request is one whose error answer is expected:
@@ -94,7 +98,9 @@ func probe(name string) bool {
 
 // faultOf names the fault an event is, or "": an HTTP answer of 400 or
 // more, a timeout or a transport error (a tcp connection reset, a NAT
-// mapping lost), met by a device or the browser; the browser
+// mapping lost), met by a device or the browser; a device failing on
+// what its peer sent (invalid_qr, channel_integrity,
+// unexpected_message_received, with the device's detail); the browser
 // failing to open; the user cancelling, declining or rejecting.
 func faultOf(e *Event) string {
 	switch e.Kind {
@@ -114,6 +120,17 @@ func faultOf(e *Event) string {
 		case e.Status == 0 && strings.HasPrefix(e.Detail, "transport error: "):
 			return strings.TrimPrefix(e.Detail, "transport error: ") + " on " + e.Name + " (" + e.Actor.String() + ")"
 		}
+	case EvOutcome:
+		// A device that could not read what its peer sent (a QR code, a
+		// channel message) met the fault itself: no HTTP error precedes it.
+		if e.Actor != ActorNew && e.Actor != ActorExisting {
+			return ""
+		}
+		for _, r := range []string{"invalid_qr", "channel_integrity", "unexpected_message_received"} {
+			if e.Name == "failure "+r {
+				return r + ": " + opaqueQuotes(e.Detail) + " (" + e.Actor.String() + ")"
+			}
+		}
 	case EvUser:
 		switch e.Name {
 		case "cannot open the verification URI", "cancels", "cancels the browser step", "rejects the account":
@@ -121,6 +138,38 @@ func faultOf(e *Event) string {
 		}
 	}
 	return ""
+}
+
+// opaqueQuotes replaces each quoted string of s that holds an escaped
+// byte (a QR code's random bytes) by "…", so that runs failing the same
+// way read the same.
+func opaqueQuotes(s string) string {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(s, '"')
+		if i < 0 {
+			break
+		}
+		j := i + 1
+		for j < len(s) && s[j] != '"' {
+			if s[j] == '\\' {
+				j++
+			}
+			j++
+		}
+		if j >= len(s) {
+			break
+		}
+		q := s[i : j+1]
+		if strings.ContainsRune(q, '\\') {
+			q = `"…"`
+		}
+		b.WriteString(s[:i])
+		b.WriteString(q)
+		s = s[j+1:]
+	}
+	b.WriteString(s)
+	return b.String()
 }
 
 // Success reports whether the new device signed in and got its secrets and
@@ -139,4 +188,100 @@ func agreement(n login.Outcome, nEnded bool, e login.Outcome, eEnded bool) strin
 		return "existing-only"
 	}
 	return "both-failure"
+}
+
+// Phases are when a login reached each of its steps, in virtual
+// milliseconds since the run's start (-1: never): the QR code scanned,
+// the secure channel up (LoginOk opened), the protocol agreed
+// (m.login.protocol_accepted opened), the user choosing consent on the provider's page,
+// the access token obtained, the secrets opened, the keys uploaded.
+type Phases struct {
+	Scan      Millis `json:"scan_ms"`
+	ChannelUp Millis `json:"channel_up_ms"`
+	Agreed    Millis `json:"agreed_ms"`
+	Consent   Millis `json:"consent_ms"`
+	Token     Millis `json:"token_ms"`
+	Secrets   Millis `json:"secrets_ms"`
+	Keys      Millis `json:"keys_ms"`
+}
+
+// RequestKinds splits the requests the honest parties sent: rendezvous
+// polls (GET), rendezvous writes (POST, PUT, DELETE), retries (a request
+// sent again after its last answer was a timeout, a transport error or a
+// 5xx), token polls (POST to the token endpoint) and the rest.
+type RequestKinds struct {
+	Polls      int `json:"polls"`
+	Writes     int `json:"writes"`
+	Retries    int `json:"retries"`
+	TokenPolls int `json:"token_polls"`
+	Other      int `json:"other"`
+}
+
+// observer derives Phases and RequestKinds from a run's events as they
+// are recorded.
+type observer struct {
+	ph     Phases
+	kinds  RequestKinds
+	failed map[string]bool // actor and request whose last answer failed
+}
+
+func (o *observer) reset() {
+	o.ph = Phases{-1, -1, -1, -1, -1, -1, -1}
+	o.kinds = RequestKinds{}
+	clear(o.failed)
+}
+
+func first(t *Millis, at Millis) {
+	if *t < 0 {
+		*t = at
+	}
+}
+
+func (o *observer) see(e *Event) {
+	honest := e.Actor == ActorNew || e.Actor == ActorExisting || e.Actor == ActorBrowser
+	switch {
+	case e.Kind == EvUser && e.Actor == ActorUser && e.Name == "scans the QR code":
+		first(&o.ph.Scan, e.At)
+	case e.Kind == EvUser && e.Actor == ActorUser && e.Name == "chooses consent":
+		first(&o.ph.Consent, e.At)
+	case e.Kind == EvChannel && e.Name == "opened LoginOk" && honest:
+		first(&o.ph.ChannelUp, e.At)
+	case e.Kind == EvChannel && e.Name == "opened m.login.protocol_accepted" && honest:
+		first(&o.ph.Agreed, e.At)
+	case e.Kind == EvChannel && e.Name == "opened m.login.secrets" && e.Actor == ActorNew:
+		first(&o.ph.Secrets, e.At)
+	case e.Kind == EvRecv && e.Actor == ActorNew && e.Status == 200 && strings.HasPrefix(e.Name, "POST ") && strings.HasSuffix(e.Name, "/token"):
+		first(&o.ph.Token, e.At)
+	case e.Kind == EvRecv && e.Actor == ActorNew && e.Status == 200 && strings.HasSuffix(e.Name, "/keys/upload"):
+		first(&o.ph.Keys, e.At)
+	}
+	if !honest {
+		return
+	}
+	key := e.Actor.String() + " " + e.Name
+	switch e.Kind {
+	case EvRecv:
+		if o.failed == nil {
+			o.failed = map[string]bool{}
+		}
+		o.failed[key] = e.Status == 0 || e.Status >= 500
+	case EvSend:
+		o.count(e.Name, o.failed[key])
+	}
+}
+
+func (o *observer) count(name string, retry bool) {
+	method, path, _ := strings.Cut(name, " ")
+	switch {
+	case retry:
+		o.kinds.Retries++
+	case strings.Contains(path, "/rendezvous") && method == "GET":
+		o.kinds.Polls++
+	case strings.Contains(path, "/rendezvous"):
+		o.kinds.Writes++
+	case method == "POST" && strings.HasSuffix(path, "/token"):
+		o.kinds.TokenPolls++
+	default:
+		o.kinds.Other++
+	}
 }

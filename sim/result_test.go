@@ -24,6 +24,12 @@ func TestFaultOf(t *testing.T) {
 		{Event{Kind: EvRecv, Actor: ActorNew, Name: "POST /oauth2/token", Status: 400}, ""},
 		{Event{Kind: EvRecv, Actor: ActorNew, Name: "POST /oauth2/token", Status: 500}, "HTTP 500 to POST /oauth2/token (N)"},
 		{Event{Kind: EvUser, Actor: ActorUser, Peer: ActorNew, Name: "scans the QR code"}, ""},
+		{Event{Kind: EvOutcome, Actor: ActorExisting, Name: "failure channel_integrity", Detail: "LoginOk: channel: open payload 1: message authentication failed"},
+			"channel_integrity: LoginOk: channel: open payload 1: message authentication failed (E)"},
+		{Event{Kind: EvOutcome, Actor: ActorNew, Name: "failure invalid_qr", Detail: `qr: unknown prefix "MATRIX\x03\x00a" (msc4388 starts with "MATRIX")`},
+			`invalid_qr: qr: unknown prefix "…" (msc4388 starts with "MATRIX") (N)`},
+		{Event{Kind: EvOutcome, Actor: ActorNew, Name: "failure rendezvous_expired", Detail: "GET " + rz + "/x: 404"}, ""},
+		{Event{Kind: EvOutcome, Actor: ActorAttacker, Name: "failure channel_integrity", Detail: "x"}, ""},
 	} {
 		if got := faultOf(&c.e); got != c.want {
 			t.Errorf("faultOf(%+v) = %q, want %q", c.e, got, c.want)

@@ -118,7 +118,8 @@ type Trace struct {
 	h      hash.Hash
 	buf    []byte
 	n      int
-	cause  string // the first fault (faultOf), for Result.RootCause
+	cause  string   // the first fault (faultOf), for Result.RootCause
+	obs    observer // phases and request kinds, for Result
 }
 
 func (t *Trace) reset(keep bool) {
@@ -132,6 +133,7 @@ func (t *Trace) reset(keep bool) {
 	t.buf = t.buf[:0]
 	t.n = 0
 	t.cause = ""
+	t.obs.reset()
 }
 
 // add records an event.
@@ -140,6 +142,7 @@ func (t *Trace) add(e Event) {
 	if t.cause == "" {
 		t.cause = faultOf(&e)
 	}
+	t.obs.see(&e)
 	b := t.buf
 	b = binary.LittleEndian.AppendUint64(b, uint64(e.At))
 	b = append(b, byte(e.Kind), byte(e.Actor), byte(e.Peer))

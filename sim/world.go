@@ -402,6 +402,7 @@ func (r *Runner) Run(seed uint64) (Result, error) {
 	if !w.res.Success() {
 		w.res.RootCause = r.tr.cause
 	}
+	w.res.Phases, w.res.RequestKinds = new(r.tr.obs.ph), new(r.tr.obs.kinds)
 	return w.res, nil
 }
 

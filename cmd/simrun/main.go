@@ -46,6 +46,7 @@ func commands() []command {
 		{"fuzz-qr", "fuzz another QR payload decoder against the model's (fuzz-qr --peer CMD)", runFuzzQR},
 		{"variants", "list the design variants (presets) and their knobs", runVariants},
 		{"serve", "serve the model homeserver and provider over real HTTP (serve --variant NAME ...)", runServe},
+		{"compat", "the compatibility matrix of client presets: success rate and dominant failure per pair (compat --out DIR)", runCompat},
 		{"probe", "check a real homeserver's rendezvous API against the spec (probe --homeserver URL)", runProbe},
 	}
 }

@@ -1,0 +1,157 @@
+package reports
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+
+	"qrlab/sim"
+)
+
+// phaseNames are the segments of a successful login, in order: from the
+// run's start to the QR code scanned, to the channel up, to the protocol
+// agreed, to the consent, to the token, to the secrets, to the keys
+// uploaded. A phase reached before the one it follows (the consent
+// before the agreement in the 2024 generation) lasts zero.
+var phaseNames = []string{"scan", "channel up", "protocol agreed", "consent", "token", "secrets", "keys uploaded"}
+
+// kindNames are the kinds of requests of sim.RequestKinds.
+var kindNames = []string{"rendezvous polls", "rendezvous writes", "retries", "token polls", "other"}
+
+// spend is where a group's successful logins spent their time and
+// requests: sums and sums of squares, per phase and per kind.
+type spend struct {
+	n             int
+	phase, phase2 [7]float64 // seconds
+	kind, kind2   [5]float64
+}
+
+// add counts a successful run that has phases and request kinds.
+func (s *spend) add(r *Record) {
+	p, k := r.Phases, r.RequestKinds
+	if p == nil || k == nil || !r.Success() {
+		return
+	}
+	s.n++
+	var end sim.Millis
+	for i, t := range []sim.Millis{p.Scan, p.ChannelUp, p.Agreed, p.Consent, p.Token, p.Secrets, p.Keys} {
+		d := float64(max(0, t-end)) / 1000
+		end = max(end, t)
+		s.phase[i] += d
+		s.phase2[i] += d * d
+	}
+	for i, v := range []int{k.Polls, k.Writes, k.Retries, k.TokenPolls, k.Other} {
+		s.kind[i] += float64(v)
+		s.kind2[i] += float64(v * v)
+	}
+}
+
+func (s *spend) merge(o *spend) {
+	s.n += o.n
+	for i := range s.phase {
+		s.phase[i] += o.phase[i]
+		s.phase2[i] += o.phase2[i]
+	}
+	for i := range s.kind {
+		s.kind[i] += o.kind[i]
+		s.kind2[i] += o.kind2[i]
+	}
+}
+
+// meanCI is a mean with its normal-approximation 95% interval, from a sum
+// and a sum of squares over n.
+func meanCI(sum, sum2 float64, n int) string {
+	if n == 0 {
+		return "–"
+	}
+	m := sum / float64(n)
+	if n < 2 {
+		return fmt.Sprintf("%.1f", m)
+	}
+	sd := math.Sqrt(max(0, (sum2-sum*m)/float64(n-1)))
+	h := z95 * sd / math.Sqrt(float64(n))
+	return fmt.Sprintf("%.1f [%.1f–%.1f]", m, max(0, m-h), m+h)
+}
+
+// spendBlocks is where the time and the requests of successful logins
+// go, per grid point (nothing when no record has phases: records written
+// before they existed).
+func (b *Builder) spendBlocks() ([]block, error) {
+	var ls []labelled
+	for _, l := range b.pointGroups() {
+		if l.g.spend.n > 0 {
+			ls = append(ls, l)
+		}
+	}
+	if len(ls) == 0 {
+		return nil, nil
+	}
+	out := []block{{kind: "h2", text: "Where the time and the requests go (successful logins)"},
+		{kind: "p", text: "Mean seconds in each phase of a successful login, and its requests by kind, each mean with its 95% interval (normal approximation)."}}
+	var rows, krows [][]string
+	for _, l := range ls {
+		s := l.g.spend
+		row := append(append([]string(nil), l.cells...), fmt.Sprint(s.n))
+		krow := append(append([]string(nil), l.cells...), fmt.Sprint(s.n))
+		for i := range phaseNames {
+			row = append(row, meanCI(s.phase[i], s.phase2[i], s.n))
+		}
+		for i := range kindNames {
+			krow = append(krow, meanCI(s.kind[i], s.kind2[i], s.n))
+		}
+		rows, krows = append(rows, row), append(krows, krow)
+	}
+	head := append(b.labelHead(), "successes")
+	out = append(out, block{kind: "table", head: append(append([]string(nil), head...), phaseNames...), rows: rows},
+		block{kind: "table", head: append(append([]string(nil), head...), kindNames...), rows: krows})
+	p, err := phasePlot(ls)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, block{kind: "figure", fig: &figure{stem: "phases", p: p,
+		caption: "Mean seconds per phase of a successful login, stacked, per grid point (n in the table above)."}})
+	return out, nil
+}
+
+// phasePlot stacks each grid point's mean phase durations, in seconds.
+func phasePlot(ls []labelled) (panels, error) {
+	p := newPlot("Time per phase of a successful login", "", "mean time (s)")
+	pn := &panel{p: p}
+	p.Y.Min = 0
+	bars := make([]string, len(ls))
+	for j, l := range ls {
+		bars[j] = l.label
+	}
+	w := vg.Points(max(6, min(40, 300/float64(max(len(bars), 1)))))
+	var below *plotter.BarChart
+	top := make([]float64, len(ls))
+	for i, name := range phaseNames {
+		vs := make(plotter.Values, len(ls))
+		for j, l := range ls {
+			vs[j] = l.g.spend.phase[i] / float64(l.g.spend.n)
+			top[j] += vs[j]
+		}
+		bc, err := plotter.NewBarChart(vs, w)
+		if err != nil {
+			return nil, err
+		}
+		bc.Color = seriesColor(i)
+		bc.LineStyle.Width = 0
+		if below != nil {
+			bc.StackOn(below)
+		}
+		below = bc
+		p.Add(bc)
+		pn.legend(name, bc)
+	}
+	nominal(p, bars)
+	m := 0.0
+	for _, t := range top {
+		m = max(m, t)
+	}
+	headroom(p, m)
+	p.X.Min, p.X.Max = -0.6, float64(len(bars))-0.4
+	return panels{pn}, nil
+}
