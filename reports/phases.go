@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
-
 	"qrlab/sim"
 )
 
@@ -118,40 +115,16 @@ func (b *Builder) spendBlocks() ([]block, error) {
 // phasePlot stacks each grid point's mean phase durations, in seconds.
 func phasePlot(ls []labelled) (panels, error) {
 	p := newPlot("Time per phase of a successful login", "", "mean time (s)")
-	pn := &panel{p: p}
-	p.Y.Min = 0
 	bars := make([]string, len(ls))
+	vals := make([][]float64, len(phaseNames))
+	for i := range phaseNames {
+		vals[i] = make([]float64, len(ls))
+	}
 	for j, l := range ls {
 		bars[j] = l.label
-	}
-	w := vg.Points(max(6, min(40, 300/float64(max(len(bars), 1)))))
-	var below *plotter.BarChart
-	top := make([]float64, len(ls))
-	for i, name := range phaseNames {
-		vs := make(plotter.Values, len(ls))
-		for j, l := range ls {
-			vs[j] = l.g.spend.phase[i] / float64(l.g.spend.n)
-			top[j] += vs[j]
+		for i := range phaseNames {
+			vals[i][j] = l.g.spend.phase[i] / float64(l.g.spend.n)
 		}
-		bc, err := plotter.NewBarChart(vs, w)
-		if err != nil {
-			return nil, err
-		}
-		bc.Color = seriesColor(i)
-		bc.LineStyle.Width = 0
-		if below != nil {
-			bc.StackOn(below)
-		}
-		below = bc
-		p.Add(bc)
-		pn.legend(name, bc)
 	}
-	nominal(p, bars)
-	m := 0.0
-	for _, t := range top {
-		m = max(m, t)
-	}
-	headroom(p, m)
-	p.X.Min, p.X.Max = -0.6, float64(len(bars))-0.4
-	return panels{pn}, nil
+	return stackBars(p, bars, phaseNames, vals)
 }

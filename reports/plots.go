@@ -399,15 +399,21 @@ func axisLabels(a Axis) []string {
 // colour).
 func stackedPlot(title string, bars []string, layers []string, frac [][]float64) (panels, error) {
 	p := newPlot(title, "", "share of runs")
+	p.Y.Tick.Marker = percentTicks{}
+	return stackBars(p, bars, layers, frac)
+}
+
+// stackBars draws one stacked bar per name of bars on p: layer i's value
+// at bar j is vals[i][j], each layer its own colour and legend entry.
+func stackBars(p *plot.Plot, bars []string, layers []string, vals [][]float64) (panels, error) {
 	pn := &panel{p: p}
 	p.Y.Min = 0
-	p.Y.Tick.Marker = percentTicks{}
 	w := vg.Points(max(6, min(40, 300/float64(max(len(bars), 1)))))
 	var below *plotter.BarChart
 	top := make([]float64, len(bars))
 	for i, name := range layers {
 		vs := make(plotter.Values, len(bars))
-		copy(vs, frac[i])
+		copy(vs, vals[i])
 		for j, v := range vs {
 			top[j] += v
 		}
