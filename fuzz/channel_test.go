@@ -240,9 +240,9 @@ func FuzzChannelDifferential(f *testing.F) {
 	})
 }
 
-// departs reports whether the framing of the pair's spec construction takes
-// a payload that the vodozemac one refuses (trailing '=' beyond the last
-// group's padding, CR or LF), or whether the payload is a LoginInitiate with
+// departs reports whether the framing of the pair's spec construction reads
+// past the base64 of a payload that the vodozemac one refuses there
+// (trailing '=' beyond the last group's padding, CR or LF), or whether the payload is a LoginInitiate with
 // a well-formed key and a ciphertext shorter than the tag, which only the
 // vodozemac constructions decrypt (and so spend G's key on).
 func departs(c channel.Construction, st int, payload string) bool {
@@ -264,7 +264,16 @@ func departs(c channel.Construction, st int, payload string) bool {
 		(e.Field == frame.FieldCiphertext || e.Field == frame.FieldPayload && e.Len >= frame.KeySize) {
 		return true
 	}
-	return errLenient == nil && errStrict != nil
+	if errStrict == nil {
+		return false
+	}
+	// vodozemac refuses the text before decrypting (no nonce spent) where
+	// the lenient reading got past the base64 (and may have spent one).
+	var le, se *frame.Error
+	if !errors.As(errStrict, &se) || se.Problem != frame.BadBase64 {
+		return errLenient == nil
+	}
+	return errLenient == nil || errors.As(errLenient, &le) && le.Problem != frame.BadBase64
 }
 
 // sameDecoded reports whether two payloads carry the same bytes (trailing
