@@ -14,15 +14,15 @@ import (
 // (msc4388), default network (4g), default user, every monitor on, the
 // trace hashed. Compare with BenchmarkCryptoFloor: the target is at most
 // twice the floor.
-func BenchmarkLoginFlow(b *testing.B) { benchLogin(b, false) }
+func BenchmarkLoginFlow(b *testing.B) { benchLogin(b, false, Transport{}) }
 
 // BenchmarkLoginFlowUnchecked is the same login with the monitors'
 // observations off: the difference with BenchmarkLoginFlow is what
 // checking costs.
-func BenchmarkLoginFlowUnchecked(b *testing.B) { benchLogin(b, true) }
+func BenchmarkLoginFlowUnchecked(b *testing.B) { benchLogin(b, true, Transport{}) }
 
-func benchLogin(b *testing.B, unchecked bool) {
-	r, err := NewRunner(Config{Variant: variant.MustLoad("msc4388")})
+func benchLogin(b *testing.B, unchecked bool, tp Transport) {
+	r, err := NewRunner(Config{Variant: variant.MustLoad("msc4388"), Transport: tp})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -156,24 +156,7 @@ func BenchmarkCryptoFloor(b *testing.B) {
 
 // BenchmarkLoginFlowTCP is BenchmarkLoginFlow with the tcp transport and
 // its default knobs.
-func BenchmarkLoginFlowTCP(b *testing.B) {
-	r, err := NewRunner(Config{Variant: variant.MustLoad("msc4388"), Transport: Transport{Kind: TransportTCP}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	ok := 0
-	for i := 0; b.Loop(); i++ {
-		res, err := r.Run(uint64(i))
-		if err != nil || res.Violation != nil {
-			b.Fatal(err, res.Violation)
-		}
-		if res.Success() {
-			ok++
-		}
-	}
-	b.ReportMetric(float64(ok)/float64(b.N), "signed-in/op")
-}
+func BenchmarkLoginFlowTCP(b *testing.B) { benchLogin(b, false, Transport{Kind: TransportTCP}) }
 
 // BenchmarkCheckCost alternates one checked and one unchecked login, seed
 // by seed, and reports the checked one's extra time in percent: the two
