@@ -4,11 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -154,7 +155,7 @@ func (c *cli) check(t *testing.T, args []string) error {
 	}
 	sub := args[0]
 	if !c.subs[sub] {
-		return fmt.Errorf("simrun has no subcommand %q (it has %s)", sub, strings.Join(sortedKeys(c.subs), ", "))
+		return fmt.Errorf("simrun has no subcommand %q (it has %s)", sub, strings.Join(slices.Sorted(maps.Keys(c.subs)), ", "))
 	}
 	flags := c.flagsOf(t, sub)
 	for i := 1; i < len(args); i++ {
@@ -168,7 +169,7 @@ func (c *cli) check(t *testing.T, args []string) error {
 		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
 		takesValue, ok := flags[name]
 		if !ok {
-			return fmt.Errorf("simrun %s has no flag -%s (it has %s)", sub, name, strings.Join(sortedKeys(flags), ", "))
+			return fmt.Errorf("simrun %s has no flag -%s (it has %s)", sub, name, strings.Join(slices.Sorted(maps.Keys(flags)), ", "))
 		}
 		if takesValue && !hasValue {
 			if i+1 >= len(args) {
@@ -178,13 +179,4 @@ func (c *cli) check(t *testing.T, args []string) error {
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

@@ -231,15 +231,6 @@ func sortedByCount(m map[string]int) []string {
 	return keys
 }
 
-func sortedKeys[T any](m map[string]T) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // pointLabel names a grid point by its axis values.
 func (b *Builder) pointLabel(p int) string {
 	if len(b.m.Axes) == 0 {

@@ -3,6 +3,7 @@ package reports
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -134,7 +135,7 @@ func (b *Builder) pairs(c comparison) [][2]int {
 	for p := range b.points {
 		idx := b.valueIndexes(p)
 		want := append([]int(nil), idx...)
-		if !set(want, c.A) || !slicesEqual(want, idx) {
+		if !set(want, c.A) || !slices.Equal(want, idx) {
 			continue
 		}
 		if !set(idx, c.B) {
@@ -145,18 +146,6 @@ func (b *Builder) pairs(c comparison) [][2]int {
 		}
 	}
 	return out
-}
-
-func slicesEqual(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // pairLabels names the two points of a pair by the axes where they differ,

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"qrlab/model/variant"
@@ -87,7 +89,7 @@ func (b *Builder) labelHead() []string {
 
 func (b *Builder) variantGroups() []labelled {
 	var out []labelled
-	for _, v := range sortedKeys(b.variants) {
+	for _, v := range slices.Sorted(maps.Keys(b.variants)) {
 		out = append(out, labelled{label: v, cells: []string{v + " (" + presetStatus(v) + ")"}, g: b.variants[v]})
 	}
 	return out
@@ -188,7 +190,7 @@ func presetStatus(name string) string {
 // are then the scenario's, not the preset's.
 func (b *Builder) provenanceText() string {
 	var names []string
-	for _, v := range sortedKeys(b.variants) {
+	for _, v := range slices.Sorted(maps.Keys(b.variants)) {
 		names = append(names, fmt.Sprintf("`%s` (%s)", v, presetStatus(v)))
 	}
 	text := "Provenance of the presets run: " + strings.Join(names, "; ") + "."
@@ -197,7 +199,7 @@ func (b *Builder) provenanceText() string {
 	}
 	_ = json.Unmarshal(b.m.Scenario, &set) // a manifest without a readable scenario names no set knob
 	var knobs []string
-	for _, k := range sortedKeys(set.Set) {
+	for _, k := range slices.Sorted(maps.Keys(set.Set)) {
 		if strings.HasPrefix(k, "variant.") || strings.HasPrefix(k, "new_variant.") {
 			knobs = append(knobs, fmt.Sprintf("`%s` (set)", k))
 		}
@@ -433,7 +435,7 @@ func (b *Builder) adversaryBlocks() ([]block, error) {
 	var rows [][]string
 	var names []json.RawMessage
 	var groupsA []*group
-	for _, k := range sortedKeys(b.advs) {
+	for _, k := range slices.Sorted(maps.Keys(b.advs)) {
 		g := b.advs[k]
 		var how []string
 		for _, w := range sortedByCount(g.wonHow) {

@@ -3,7 +3,9 @@ package variant
 import (
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 
 	"qrlab/model/homeserver"
@@ -119,7 +121,7 @@ func ComponentOrigins(component, preset string) ([]KnobOrigin, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	for _, key := range sortedKeys(p.Knobs) {
+	for _, key := range slices.Sorted(maps.Keys(p.Knobs)) {
 		if err := p.Knobs[key].validate(cat); err != nil {
 			return nil, "", fmt.Errorf("%w: %s: %s: key %q: %v", ErrVariant, provenanceFile(component), preset, key, err)
 		}
@@ -162,7 +164,7 @@ func WriteProvenance(w io.Writer, v *Variant) error {
 		return err
 	}
 	fmt.Fprintf(w, "\n  sources cited:\n")
-	for _, id := range sortedKeys(cited) {
+	for _, id := range slices.Sorted(maps.Keys(cited)) {
 		fmt.Fprintf(w, "    %-28s %s\n", id, cat[id])
 	}
 	return nil

@@ -7,7 +7,7 @@ import (
 	"maps"
 	"path"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -117,7 +117,7 @@ func (o Origin) validate(cat map[string]Source) error {
 	}
 	if o.Source != "" {
 		if _, ok := cat[o.Source]; !ok {
-			return fmt.Errorf("source %q is not in the catalogue (have %s)", o.Source, strings.Join(sortedKeys(cat), ", "))
+			return fmt.Errorf("source %q is not in the catalogue (have %s)", o.Source, strings.Join(slices.Sorted(maps.Keys(cat)), ", "))
 		}
 	} else if o.Note != "" {
 		return fmt.Errorf("note goes with source only (put the reason in the %s text)", o.Kind())
@@ -236,7 +236,7 @@ func resolve(knobs []Knob, p *Provenance, section func(string) string) ([]KnobOr
 	}
 	var keys []string
 	if p != nil {
-		keys = sortedKeys(p.Knobs)
+		keys = slices.Sorted(maps.Keys(p.Knobs))
 	}
 	for _, key := range keys {
 		for _, name := range strings.Split(key, ",") {
@@ -296,7 +296,7 @@ func (v *Variant) validateProvenance() error {
 	if _, err := resolve(v.designKnobs(), p, variantSection); err != nil {
 		return fmt.Errorf("%w: field provenance.knobs: %v", ErrVariant, err)
 	}
-	for _, key := range sortedKeys(p.Knobs) {
+	for _, key := range slices.Sorted(maps.Keys(p.Knobs)) {
 		if err := p.Knobs[key].validate(cat); err != nil {
 			return fmt.Errorf("%w: field provenance.knobs[%s]: %v", ErrVariant, strconv.Quote(key), err)
 		}
@@ -374,7 +374,7 @@ func (v *Variant) Overridden() []string {
 		return nil
 	}
 	var out []string
-	for _, key := range sortedKeys(v.Provenance.Knobs) {
+	for _, key := range slices.Sorted(maps.Keys(v.Provenance.Knobs)) {
 		if v.Provenance.Knobs[key].Overridden != "" {
 			out = append(out, key)
 		}
@@ -390,15 +390,6 @@ func Status(name string) (string, error) {
 		return "", err
 	}
 	return v.Status(), nil
-}
-
-func sortedKeys[T any](m map[string]T) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // provenanceFile is where the provenance of a component preset lives.

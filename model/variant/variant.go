@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path"
 	"slices"
 	"sort"
@@ -245,7 +246,7 @@ func (t TimingKnobs) Policy(kind string) RequestPolicy {
 // validatePolicies checks timing.policies: known kinds, ranges, and error
 // handlings the kind supports.
 func (t TimingKnobs) validatePolicies() error {
-	for _, kind := range sortedKeys(t.Policies) {
+	for _, kind := range slices.Sorted(maps.Keys(t.Policies)) {
 		p := t.Policies[kind]
 		f := "timing.policies[" + strconv.Quote(kind) + "]"
 		if !slices.Contains(PolicyKinds(), kind) {
@@ -392,7 +393,7 @@ func Renamed(former string) (string, bool) {
 }
 
 // FormerNames lists the former preset names that still load, sorted.
-func FormerNames() []string { return sortedKeys(renamed) }
+func FormerNames() []string { return slices.Sorted(maps.Keys(renamed)) }
 
 // Load returns the embedded preset name, parsed and validated. A former
 // name (FormerNames) loads the renamed preset under the former name.
