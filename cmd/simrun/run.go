@@ -46,7 +46,7 @@ type runOpts struct {
 	trace, mermaid, out        string
 	variant, newVariant        string
 	network, intent, adversary string
-	swarm, backup              bool
+	swarm, backup, base        bool
 	seed                       uint64
 	runs                       int
 }
@@ -71,6 +71,7 @@ func runFlags(name, usage string, stderr io.Writer) (*flag.FlagSet, *runOpts) {
 	fs.BoolVar(&o.swarm, "swarm", false, "swarm mode: each seed draws its own faults, then the network heals")
 	fs.StringVar(&o.adversary, "adversary", "", "attackers of every run, NAME[,NAME] (\"none\" clears the scenario's)")
 	fs.BoolVar(&o.backup, "backup", false, "the account has a key backup the secrets carry")
+	fs.BoolVar(&o.base, "base", false, "on a scenario with a sweep grid, run its base configuration only (simrun sweep runs the grid)")
 	fs.BoolVar(&o.asJSON, "json", false, "print one JSON record per run and a totals record, instead of text")
 	fs.BoolVar(&o.verbose, "v", false, "print a line per run however many runs there are")
 	fs.StringVar(&o.trace, "trace", "", "write every run's events to this file as JSON Lines")
@@ -125,10 +126,23 @@ func runRun(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "simrun run: %v\n", err)
 		return 2
 	}
-	if len(sc.Sweep) > 0 {
-		fmt.Fprintf(stderr, "simrun run: scenario %s has a sweep of %d points; this runs its base only (simrun sweep runs the grid)\n", sc.Name, sc.GridSize())
+	if code := refuseGrid("simrun run", o, sc, stderr); code >= 0 {
+		return code
 	}
 	return simulate(o, cfg, sc, stdout, stderr, false)
+}
+
+// refuseGrid refuses a scenario with a sweep grid unless --base asks for
+// its base configuration: run and replay simulate one configuration, and
+// running the base of a grid silently would answer another question than
+// the scenario's. It returns the exit status, or -1 to go on.
+func refuseGrid(cmd string, o *runOpts, sc scenarios.Scenario, stderr io.Writer) int {
+	if len(sc.Sweep) == 0 || o.base {
+		return -1
+	}
+	fmt.Fprintf(stderr, "%s: scenario %s has a sweep grid of %d points; simrun sweep %s runs the grid (or add --base to run its base configuration only)\n",
+		cmd, sc.Name, sc.GridSize(), o.scenario)
+	return 2
 }
 
 // runReplay is simrun replay: one seed, its whole trace.
@@ -151,6 +165,9 @@ func runReplay(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "simrun replay: %v\n", err)
 		return 2
+	}
+	if code := refuseGrid("simrun replay", o, sc, stderr); code >= 0 {
+		return code
 	}
 	return simulate(o, cfg, sc, stdout, stderr, true)
 }
@@ -213,7 +230,11 @@ func simulate(o *runOpts, cfg sim.Config, sc scenarios.Scenario, stdout, stderr 
 	}
 	v := p.violation.Violation
 	fmt.Fprintf(stderr, "\nINVARIANT VIOLATED: %s\n  seed %d, variant %s, at %d ms virtual time\n  %s\n", v.Invariant, v.Seed, v.Variant, v.At, v.Detail)
-	fmt.Fprintf(stderr, "  replay: simrun replay %s\n", lab.ReplayArgs(o.scenario, o.ov, v.Seed))
+	base := ""
+	if o.base {
+		base = " --base"
+	}
+	fmt.Fprintf(stderr, "  replay: simrun replay %s%s\n", lab.ReplayArgs(o.scenario, o.ov, v.Seed), base)
 	if p.violationEvents == nil {
 		p.violationEvents, _ = lab.Trace(cfg, v.Seed)
 	}

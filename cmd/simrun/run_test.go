@@ -134,3 +134,19 @@ func TestRunBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestRunRefusesGrid: run and replay on a scenario with a sweep grid refuse
+// (exit 2, pointing to simrun sweep) instead of running its base only, and
+// --base runs the base configuration on purpose.
+func TestRunRefusesGrid(t *testing.T) {
+	for _, args := range [][]string{{"run", "--scenario", "ack-ordering"}, {"replay", "--scenario", "ack-ordering", "--seed", "1"}} {
+		code, _, errs := simrun(t, args...)
+		if code != 2 || !strings.Contains(errs, "has a sweep grid of 6 points; simrun sweep ack-ordering runs the grid") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
+		}
+	}
+	code, out, errs := simrun(t, "run", "--scenario", "ack-ordering", "--base", "--runs", "2")
+	if code != 0 || !strings.Contains(out, "invariant violations 0") {
+		t.Errorf("run --base: exit %d\n%s\n%s", code, out, errs)
+	}
+}
