@@ -87,8 +87,20 @@
 // approved on its consent page and the provider logged as approved.
 // nonce-unique: no (key, nonce) pair is sealed twice, across both devices,
 // the shoulder-surfer's device and every session of the run.
-// cause-ends-with-its-reason: a device the user cancelled on before it
-// ended ends at that moment with user_cancelled. unexpected-message-ends:
+// cause-ends-with-its-reason (checkers_cause.go): each cause ends the
+// device it hits at that moment (unless it had ended) with the reason the
+// variant assigns, and any m.login.failure or m.login.declined it seals
+// then carries it: a cancel, a rejected account (N) or a refused browser
+// step (E, when it acknowledges after the user confirms) user_cancelled; a
+// browser that cannot open unable_to_open_verification_uri where the
+// variant has it, user_cancelled otherwise; an injected typo
+// check_code_mismatch on the device that checks, with nothing sealed; the
+// provider's access_denied or authorization_declined answer arriving at N
+// declined (m.login.declined) or user_cancelled by flow.denial; expiry (no
+// decision on N's grant within its lifetime, or expired_token arriving)
+// authorization_expired (or the network's timeout at that moment). A device
+// that opens m.login.failure with a reason its generation knows, or
+// m.login.declined, ends then with that reason. unexpected-message-ends:
 // E, having opened from N (the tap) m.login.success before any
 // m.login.protocol or either of them twice, seals nothing after but
 // m.login.failure and ends with unexpected_message_received.

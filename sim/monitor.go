@@ -138,6 +138,7 @@ type monitor struct {
 	dev   deviceChecker
 	grant grantChecker
 	order orderChecker
+	cause causeChecker
 	// rogueNew: the new device is a rogue peer's (an adversary's doing),
 	// so what it seals is not judged.
 	rogueNew      bool
@@ -167,6 +168,7 @@ func (m *monitor) reset(r *Runner, w *run, sec msg.Secrets) {
 	m.dev.reset()
 	m.grant.reset()
 	m.order.reset()
+	m.cause.reset()
 	m.rogueNew = false
 	for _, a := range r.adversaries {
 		if _, ok := a.(*roguePeer); ok {
@@ -250,6 +252,7 @@ func (m *monitor) sealed(w *run, who Actor, s channel.Sealing) {
 		m.violate(w, InvNonceUnique, "%s sealed payload #%d under key %s with nonce %x, which %s used before", who, m.sealCount[i], s.Key, s.Nonce, prev)
 		return
 	}
+	m.cause.observeSeal(who, s.Plaintext, w.now)
 	if who == ActorExisting && m.order.outOf != "" {
 		if d := m.order.observeSeal(messageType(s.Plaintext)); d != "" {
 			m.violate(w, InvUnexpectedEnds, "%s", d)
@@ -393,6 +396,7 @@ func (m *monitor) providerEffects(w *run, client Actor, fx []oauth.Effect) {
 		f := &fx[i]
 		if f.Kind == oauth.EffectGrantCreated && client == ActorNew {
 			m.dev.newDevice = f.Device
+			m.cause.grant, m.cause.grantAt = f.Grant, w.now
 		}
 		if f.Kind == oauth.EffectTokenIssued && f.Device == m.dev.newDevice {
 			m.dev.newUser = f.User
@@ -580,6 +584,7 @@ func (m *monitor) opened(w *run, a Actor, o channel.Opening) {
 	if what == "" {
 		what = "a handshake payload"
 	}
+	m.cause.observeOpen(a, o.Plaintext, w.now)
 	i := machineIndex(a)
 	for j := range m.written {
 		if j == i {
@@ -687,6 +692,9 @@ func (r *Runner) finish(w *run) {
 			w.mon.violate(w, InvSimulator, "%s", d)
 		}
 		if d := causeComplaint(w.mon.user, res); d != "" {
+			w.mon.violate(w, InvCauseReason, "%s", d)
+		}
+		if d := w.mon.cause.complaint(r, w, res); d != "" {
 			w.mon.violate(w, InvCauseReason, "%s", d)
 		}
 		if d := w.mon.order.endComplaint(res); d != "" {

@@ -118,6 +118,9 @@ const (
 	ActConfirmAccount
 	// ActCancel: the user cancelled on Device.
 	ActCancel
+	// ActBrowserFailed: the browser could not open the verification URI
+	// Device asked for (a failure the simulator injected).
+	ActBrowserFailed
 )
 
 // Act is one entry of the user's record.

@@ -573,6 +573,9 @@ func (r *Runner) dispatch(w *run, ev *event) {
 			x.owner.answer(r, w, x, a)
 			return
 		}
+		if x.client == ActorNew && x.server == ActorOP && !r.unchecked {
+			w.mon.cause.observeArrival(x.req.Path, a.resp.Body, w.now)
+		}
 		if x.client == ActorBrowser || x.client == ActorAttackerBrowser {
 			r.browserAnswer(w, ev.id, a)
 			return
@@ -614,6 +617,7 @@ func (r *Runner) dispatch(w *run, ev *event) {
 	case evBrowserOpened:
 		if !ev.ok {
 			r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorBrowser, Peer: ActorExisting, Name: "cannot open the verification URI"})
+			w.user.add(Act{At: w.now, Kind: ActBrowserFailed, Device: ActorExisting})
 			r.step(w, ActorExisting, login.Input{Kind: login.InputBrowserFailed})
 			return
 		}

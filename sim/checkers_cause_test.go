@@ -1,0 +1,113 @@
+package sim
+
+import (
+	"strings"
+	"testing"
+
+	"qrlab/model/msg"
+	"qrlab/model/qr"
+	"qrlab/model/variant"
+)
+
+// causeUsers are users for whom one cause always happens: each cause the
+// cause checker judges, alone.
+func causeUsers() map[string]User {
+	out := map[string]User{}
+	for name, set := range map[string]func(*User){
+		"cancel":         func(u *User) { u.CancelRate = 1 },
+		"typo":           func(u *User) { u.TypoRate = 1 },
+		"typo-any-digit": func(u *User) { u.TypoRate, u.TypoAnyDigit = 1, true },
+		"deny":           func(u *User) { u.DenyRate = 1 },
+		"browser-fails":  func(u *User) { u.BrowserFailRate = 1 },
+		"reject-account": func(u *User) { u.RejectAccountRate = 1 },
+		"slow-consent": func(u *User) {
+			// Consent after the device code expired: the provider
+			// answers expired_token.
+			u.Consent = Dist{Kind: DistConstant, Value: 3_600_000}
+		},
+	} {
+		u := DefaultUser()
+		set(&u)
+		out[name] = u
+	}
+	return out
+}
+
+// TestCauseEndsWithItsReasonHonest: every honest preset, both intents,
+// every cause at rate 1 on 4G: no cause-ends-with-its-reason violation (nor
+// any other), and each cause does end a login somewhere (the checker has
+// something to judge).
+func TestCauseEndsWithItsReasonHonest(t *testing.T) {
+	seeds := uint64(6)
+	if testing.Short() {
+		seeds = 2
+	}
+	net, _ := Profile("4g")
+	for cause, u := range causeUsers() {
+		ended := 0
+		for _, p := range variant.Names() {
+			for _, in := range []qr.Intent{qr.Login, qr.Reciprocate} {
+				r := mustRunner(t, Config{Variant: variant.MustLoad(p), Intent: in, Network: net, User: u})
+				for s := uint64(1); s <= seeds; s++ {
+					res, err := r.Run(s)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if v := res.Violation; v != nil {
+						t.Fatalf("%s %s %v seed %d: %s: %s", cause, p, in, s, v.Invariant, v.Detail)
+					}
+					if !res.Success() {
+						ended++
+					}
+				}
+			}
+		}
+		if ended == 0 {
+			t.Errorf("%s: no login failed: the cause never happened", cause)
+		}
+	}
+}
+
+// TestCauseCheckerJudges feeds the cause checker endings by hand: a
+// browser failure must end E with the variant's reason and tell the peer
+// so; a denial must end N declined; a peer that opened a failure ends with
+// its reason.
+func TestCauseCheckerJudges(t *testing.T) {
+	r := newTestRunner(t, "msc4388")
+	w := &run{}
+	w.user.add(Act{At: 100, Kind: ActBrowserFailed, Device: ActorExisting})
+	var c causeChecker
+	want := string(msg.ReasonUserCancelled)
+	if r.cfg.Variant.Flow.UnableToOpenReason {
+		want = string(msg.ReasonUnableToOpenVerificationURI)
+	}
+	res := &Result{Existing: Ending{Outcome: "failure", Reason: "user_cancelled", At: 100}, New: Ending{Outcome: "failure", Reason: want, At: 300}}
+	if want != "user_cancelled" {
+		if d := c.complaint(r, w, res); !strings.Contains(d, "not with "+want) {
+			t.Fatalf("E ended with the wrong reason on a browser failure: %q", d)
+		}
+	}
+	res.Existing.Reason = want
+	c.observeSeal(ActorExisting, []byte(`{"reason":"unexpected_message_received","type":"m.login.failure"}`), 100)
+	if d := c.complaint(r, w, res); !strings.Contains(d, "told the peer") {
+		t.Fatalf("E told the peer another reason: %q", d)
+	}
+	c.reset()
+	c.observeSeal(ActorExisting, []byte(`{"reason":"`+want+`","type":"m.login.failure"}`), 100)
+	if d := c.complaint(r, w, res); d != "" {
+		t.Fatalf("a right ending: %q", d)
+	}
+	c.observeOpen(ActorNew, []byte(`{"reason":"`+want+`","type":"m.login.failure"}`), 200)
+	if d := c.complaint(r, w, res); !strings.Contains(d, "N opened m.login.failure") {
+		t.Fatalf("N opened the failure at 200 ms and ended at 300 ms: %q", d)
+	}
+	res.New.At = 200
+	if d := c.complaint(r, w, res); d != "" {
+		t.Fatalf("N ended on the failure it opened: %q", d)
+	}
+	c.observeArrival("/oauth2/token", []byte(`{"error":"access_denied"}`), 50)
+	res.New = Ending{Outcome: "failure", Reason: "http_error", At: 50}
+	if d := c.complaint(r, w, res); !strings.Contains(d, "access_denied on N at 50 ms") {
+		t.Fatalf("N ended http_error on a denial: %q", d)
+	}
+}
