@@ -94,6 +94,12 @@ func adversaryTable() []adversaryInfo {
 			func(*Config) (adversary, error) { return &splicer{}, nil }},
 		{"rogue-peer", "the new device holds its end of the channel and seals m.login.success where m.login.protocol belongs; the existing device must end the login there",
 			func(*Config) (adversary, error) { return &roguePeer{}, nil }},
+		{"rogue-repeat", "the new device, an authenticated peer, sends the same message twice: m.login.protocol again where m.login.success belongs, or its handshake payload again (by seed); the existing device must end the login there",
+			func(*Config) (adversary, error) { return newRoguePeer("repeat") }},
+		{"rogue-malformed", "the new device seals invalid JSON, an unknown type, m.login.protocol without its fields or naming an unknown protocol, where m.login.protocol or m.login.success belongs (by seed); the existing device must refuse it with the right reason",
+			func(*Config) (adversary, error) { return newRoguePeer("malformed") }},
+		{"rogue-out-of-place", "the new device seals a well-formed message that does not belong (the other side's m.login.protocol_accepted or m.login.protocols, m.login.success early) at each step (by seed); the existing device must end the login there",
+			func(*Config) (adversary, error) { return newRoguePeer("out-of-place") }},
 		{"phishing-op", "the provider's consent page shows neither the user code nor the device, and the attacker lures the victim's browser to its own grant",
 			func(*Config) (adversary, error) { return &phishingOP{}, nil }},
 	}

@@ -139,6 +139,7 @@ type monitor struct {
 	grant grantChecker
 	order orderChecker
 	cause causeChecker
+	rogue rogueChecker
 	// rogueNew: the new device is a rogue peer's (an adversary's doing),
 	// so what it seals is not judged.
 	rogueNew      bool
@@ -169,6 +170,7 @@ func (m *monitor) reset(r *Runner, w *run, sec msg.Secrets) {
 	m.grant.reset()
 	m.order.reset()
 	m.cause.reset()
+	m.rogue.reset()
 	m.rogueNew = false
 	for _, a := range r.adversaries {
 		if _, ok := a.(*roguePeer); ok {
@@ -253,6 +255,12 @@ func (m *monitor) sealed(w *run, who Actor, s channel.Sealing) {
 		return
 	}
 	m.cause.observeSeal(who, s.Plaintext, w.now)
+	if who == ActorExisting && m.rogue.openedAt >= 0 {
+		if d := m.rogue.observeSeal(messageType(s.Plaintext)); d != "" {
+			m.violate(w, InvUnexpectedEnds, "%s", d)
+			return
+		}
+	}
 	if who == ActorExisting && m.order.outOf != "" {
 		if d := m.order.observeSeal(messageType(s.Plaintext)); d != "" {
 			m.violate(w, InvUnexpectedEnds, "%s", d)
@@ -603,6 +611,7 @@ func (m *monitor) opened(w *run, a Actor, o channel.Opening) {
 			m.openCount[i]++
 			if a == ActorExisting && machineActor(j) == ActorNew {
 				m.order.observeOpen(what, w.now)
+				m.rogue.observeOpen(o.Plaintext, w.now)
 			}
 			return
 		}
@@ -698,6 +707,9 @@ func (r *Runner) finish(w *run) {
 			w.mon.violate(w, InvCauseReason, "%s", d)
 		}
 		if d := w.mon.order.endComplaint(res); d != "" {
+			w.mon.violate(w, InvUnexpectedEnds, "%s", d)
+		}
+		if d := w.mon.rogue.endComplaint(res); d != "" {
 			w.mon.violate(w, InvUnexpectedEnds, "%s", d)
 		}
 	}

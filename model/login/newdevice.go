@@ -45,6 +45,11 @@ type NewDeviceConfig struct {
 	// where m.login.protocol belongs (a premature, out-of-place message),
 	// and then waits for the secrets. False: honest.
 	ForceEarlySuccess bool
+	// Rogue, when its At is set, makes another rogue new device for the
+	// simulator's adversaries: at that step it seals Rogue's payload in
+	// place of the honest message and goes on as if it had sent that.
+	// Zero: honest.
+	Rogue RogueStep
 	// ExpectedUserID, when set and the variant confirms the account, is the
 	// account whoami must name (the one the user means to sign in to);
 	// another ends the login with whoami_mismatch.
@@ -57,6 +62,27 @@ type NewDeviceConfig struct {
 	// opens (channel.Config.ObserveOpen).
 	ChannelOpenObserver channel.OpenObserver
 }
+
+// RogueStep is what a rogue new device seals at one step of the login
+// (NewDeviceConfig.Rogue).
+type RogueStep struct {
+	// At is the step: RogueAtProtocol (where m.login.protocol belongs) or
+	// RogueAtSuccess (where m.login.success, or the proof of possession,
+	// belongs); "" is honest.
+	At string
+	// Plaintext is sealed as it is (invalid JSON, an unknown type, a
+	// message of the other side, ...).
+	Plaintext []byte
+	// RepeatProtocol seals the device's m.login.protocol a second time
+	// instead of Plaintext.
+	RepeatProtocol bool
+}
+
+// The steps a rogue new device can misbehave at.
+const (
+	RogueAtProtocol = "protocol"
+	RogueAtSuccess  = "success"
+)
 
 // NewDevice is the state machine of the device that signs in. It is not
 // safe for concurrent use.
@@ -91,6 +117,12 @@ type NewDevice struct {
 // (channel keys, device keys, device ID).
 func NewNewDevice(cfg NewDeviceConfig, rnd io.Reader) (*NewDevice, error) {
 	n := &NewDevice{cfg: cfg}
+	switch r := cfg.Rogue; {
+	case r.At != "" && r.At != RogueAtProtocol && r.At != RogueAtSuccess:
+		return nil, fmt.Errorf("login: new device: Rogue.At %q is neither %q nor %q", r.At, RogueAtProtocol, RogueAtSuccess)
+	case r.At != "" && len(r.Plaintext) == 0 && !r.RepeatProtocol:
+		return nil, fmt.Errorf("login: new device: Rogue at %q has neither a plaintext nor RepeatProtocol", r.At)
+	}
 	if err := n.attach(n, "new device", cfg.Intent, qr.Login); err != nil {
 		return nil, err
 	}
@@ -458,11 +490,36 @@ func (n *NewDevice) sendProtocol() {
 		}
 		return
 	}
-	if n.sealSend(msg.Protocol{Grant: msg.DeviceAuthorizationGrant{VerificationURI: n.verURI,
-		VerificationURIComplete: n.verComplete}, DeviceID: n.dk.DeviceID}) {
+	if n.cfg.Rogue.At == RogueAtProtocol {
+		if n.sealRogue() {
+			n.setState(StateSendingProtocol)
+		}
+		return
+	}
+	if n.sealSend(n.protocolMsg()) {
 		n.sealedProto = true
 		n.setState(StateSendingProtocol)
 	}
+}
+
+func (n *NewDevice) protocolMsg() msg.Protocol {
+	return msg.Protocol{Grant: msg.DeviceAuthorizationGrant{VerificationURI: n.verURI,
+		VerificationURIComplete: n.verComplete}, DeviceID: n.dk.DeviceID}
+}
+
+// sealRogue seals and sends a rogue device's payload (NewDeviceConfig.Rogue).
+func (n *NewDevice) sealRogue() bool {
+	if n.cfg.Rogue.RepeatProtocol {
+		return n.sealSend(n.protocolMsg())
+	}
+	payload, err := n.ch.Seal(n.cfg.Rogue.Plaintext, n.aad(n.token))
+	if err != nil {
+		n.finish(Outcome{Reason: ReasonInternal, Detail: err.Error()})
+		return false
+	}
+	n.fx = append(n.fx, Effect{Kind: EffectChannel, Sealed: true, MsgType: "a rogue payload"})
+	n.put(payload)
+	return true
 }
 
 func (n *NewDevice) timerFired(p purpose) {
@@ -536,6 +593,12 @@ func (n *NewDevice) whoami() {
 }
 
 func (n *NewDevice) sendSuccess() {
+	if n.cfg.Rogue.At == RogueAtSuccess {
+		if n.sealRogue() {
+			n.setState(StateSendingSuccess)
+		}
+		return
+	}
 	if n.v.Flow.ProofOfPossession == variant.ProofEd25519Channel {
 		n.publishKeys()
 		return
