@@ -42,6 +42,9 @@ type adversary interface {
 	// newDevice may change the new device's configuration before each run
 	// (a malicious new device).
 	newDevice(r *Runner, w *run, cfg *login.NewDeviceConfig)
+	// scan may change what the user's device reads from the QR code (a
+	// camera that misreads); it returns the bytes read.
+	scan(r *Runner, w *run, scanner Actor, data []byte) []byte
 }
 
 type noAdversary struct{}
@@ -55,6 +58,9 @@ func (noAdversary) answer(*Runner, *run, *exchange, *arrival)       {}
 func (noAdversary) controlsMailbox() bool                           { return false }
 func (noAdversary) configure(*Runner)                               {}
 func (noAdversary) newDevice(*Runner, *run, *login.NewDeviceConfig) {}
+func (noAdversary) scan(_ *Runner, _ *run, _ Actor, data []byte) []byte {
+	return data
+}
 
 // adversaryInfo describes one adversary for listings.
 type adversaryInfo struct {
@@ -100,6 +106,8 @@ func adversaryTable() []adversaryInfo {
 			func(*Config) (adversary, error) { return newRoguePeer("malformed") }},
 		{"rogue-out-of-place", "the new device seals a well-formed message that does not belong (the other side's m.login.protocol_accepted or m.login.protocols, m.login.success early) at each step (by seed); the existing device must end the login there",
 			func(*Config) (adversary, error) { return newRoguePeer("out-of-place") }},
+		{"camera", "the QR scan misreads (truncated, an unknown intent byte, a bit flipped in the key or the session) or the network corrupts one byte of a rendezvous payload (by seed); the devices must refuse cleanly",
+			func(*Config) (adversary, error) { return &camera{}, nil }},
 		{"phishing-op", "the provider's consent page shows neither the user code nor the device, and the attacker lures the victim's browser to its own grant",
 			func(*Config) (adversary, error) { return &phishingOP{}, nil }},
 	}

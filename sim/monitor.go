@@ -133,13 +133,14 @@ type monitor struct {
 	// The checkers judged from outside (checkers.go), and what the tap on
 	// the channel layer told: how many payloads each device sealed, the
 	// new device's channel keys, whether it sealed m.login.success.
-	user  *UserRecord
-	nonce nonceChecker
-	dev   deviceChecker
-	grant grantChecker
-	order orderChecker
-	cause causeChecker
-	rogue rogueChecker
+	user   *UserRecord
+	nonce  nonceChecker
+	dev    deviceChecker
+	grant  grantChecker
+	order  orderChecker
+	cause  causeChecker
+	rogue  rogueChecker
+	camera cameraChecker
 	// rogueNew: the new device is a rogue peer's (an adversary's doing),
 	// so what it seals is not judged.
 	rogueNew      bool
@@ -171,6 +172,7 @@ func (m *monitor) reset(r *Runner, w *run, sec msg.Secrets) {
 	m.order.reset()
 	m.cause.reset()
 	m.rogue.reset()
+	m.camera.reset()
 	m.rogueNew = false
 	for _, a := range r.adversaries {
 		if _, ok := a.(*roguePeer); ok {
@@ -711,6 +713,9 @@ func (r *Runner) finish(w *run) {
 		}
 		if d := w.mon.rogue.endComplaint(res); d != "" {
 			w.mon.violate(w, InvUnexpectedEnds, "%s", d)
+		}
+		if d := w.mon.camera.complaint(res); d != "" {
+			w.mon.violate(w, InvCauseReason, "%s", d)
 		}
 	}
 	res.TraceHash = r.tr.Hash()

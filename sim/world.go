@@ -609,7 +609,13 @@ func (r *Runner) dispatch(w *run, ev *event) {
 			who = ActorAttacker
 		}
 		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: who, Peer: ev.actor, Name: "scans the QR code"})
-		r.step(w, ev.actor, login.Input{Kind: login.InputScanned, Data: ev.data})
+		data := ev.data
+		if who == ActorUser {
+			for _, a := range w.adv {
+				data = a.scan(r, w, ev.actor, data)
+			}
+		}
+		r.step(w, ev.actor, login.Input{Kind: login.InputScanned, Data: data})
 	case evTypeCode:
 		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ev.actor, Name: "types check code " + ev.text})
 		w.user.add(Act{At: w.now, Kind: ActTypedCode, Device: ev.actor, Text: ev.text})
