@@ -25,7 +25,9 @@ type cameraChecker struct {
 
 func (c *cameraChecker) reset() { *c = cameraChecker{} }
 
-func (c *cameraChecker) start(what string, decodeFails bool) { c.what, c.decodeFails = what, decodeFails }
+func (c *cameraChecker) start(what string, decodeFails bool) {
+	c.what, c.decodeFails = what, decodeFails
+}
 
 func (c *cameraChecker) misread(scanner Actor, at Millis) { c.scanner, c.scanAt = scanner, at }
 
