@@ -20,6 +20,11 @@ func causeUsers() map[string]User {
 		"deny":           func(u *User) { u.DenyRate = 1 },
 		"browser-fails":  func(u *User) { u.BrowserFailRate = 1 },
 		"reject-account": func(u *User) { u.RejectAccountRate = 1 },
+		"refuse-consent": func(u *User) { u.RefuseRate, u.RefuseAt = 1, RefuseConsent },
+		"refuse-code":    func(u *User) { u.RefuseRate, u.RefuseAt = 1, RefuseCheckCode },
+		"refuse-browser": func(u *User) { u.RefuseRate, u.RefuseAt = 1, RefuseBrowserStep },
+		"refuse-account": func(u *User) { u.RefuseRate, u.RefuseAt = 1, RefuseAccount },
+		"refuse-any":     func(u *User) { u.RefuseRate, u.RefuseAt = 1, RefuseAny },
 		"slow-consent": func(u *User) {
 			// Consent after the device code expired: the provider
 			// answers expired_token.
@@ -38,7 +43,7 @@ func causeUsers() map[string]User {
 // any other), and each cause does end a login somewhere (the checker has
 // something to judge).
 func TestCauseEndsWithItsReasonHonest(t *testing.T) {
-	seeds := uint64(6)
+	seeds := uint64(4)
 	if testing.Short() {
 		seeds = 2
 	}
@@ -109,5 +114,24 @@ func TestCauseCheckerJudges(t *testing.T) {
 	res.New = Ending{Outcome: "failure", Reason: "http_error", At: 50}
 	if d := c.complaint(r, w, res); !strings.Contains(d, "access_denied on N at 50 ms") {
 		t.Fatalf("N ended http_error on a denial: %q", d)
+	}
+}
+
+// TestRefuseKnobValidated: refuse_at names a step, refuse_rate is a
+// probability.
+func TestRefuseKnobValidated(t *testing.T) {
+	for _, tc := range []struct {
+		rate float64
+		at   string
+		want string
+	}{
+		{1, "captcha", `refuse_at "captcha" is none of consent, check-code, browser-step, account, any`},
+		{1.5, RefuseConsent, "refuse_rate 1.5 is not a probability"},
+	} {
+		u := DefaultUser()
+		u.RefuseRate, u.RefuseAt = tc.rate, tc.at
+		if err := u.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%g %q: %v, want %q", tc.rate, tc.at, err, tc.want)
+		}
 	}
 }

@@ -1,6 +1,10 @@
 package sim
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
 
 // User is the person holding both devices: how long each step takes and
 // how often it goes wrong. Times are distributions in milliseconds; rates
@@ -47,7 +51,27 @@ type User struct {
 	// TypoAnyDigit: a typo (TypoRate) hits a digit drawn at random, the
 	// first one included, instead of the last (false: the last).
 	TypoAnyDigit bool `json:"typo_any_digit,omitempty"`
+	// RefuseRate is the probability that the user refuses at the confirm
+	// step RefuseAt names: "consent" (refuses on the provider's consent
+	// page), "check-code" (cancels where the check code is asked for
+	// instead of typing it), "browser-step" (tells the existing device the
+	// browser step did not go through, or cancels on it where the design
+	// asks nothing), "account" (rejects the account the new device asks
+	// about), or "any" (one of them, drawn per run; also when empty).
+	RefuseRate float64 `json:"refuse_rate,omitempty"`
+	RefuseAt   string  `json:"refuse_at,omitempty"`
 }
+
+// The confirm steps a user can refuse at (User.RefuseAt).
+const (
+	RefuseConsent     = "consent"
+	RefuseCheckCode   = "check-code"
+	RefuseBrowserStep = "browser-step"
+	RefuseAccount     = "account"
+	RefuseAny         = "any"
+)
+
+var refuseSteps = []string{RefuseConsent, RefuseCheckCode, RefuseBrowserStep, RefuseAccount}
 
 // DefaultUser is an attentive user: scanning takes a few seconds, typing
 // the code about four, consenting about six; nothing goes wrong.
@@ -79,13 +103,17 @@ func (u *User) Validate() error {
 		name string
 		v    float64
 	}{{"typo_rate", u.TypoRate}, {"deny_rate", u.DenyRate}, {"browser_fail_rate", u.BrowserFailRate},
-		{"reject_account_rate", u.RejectAccountRate}, {"cancel_rate", u.CancelRate}, {"blind_confirm_rate", u.BlindConfirmRate}} {
+		{"reject_account_rate", u.RejectAccountRate}, {"cancel_rate", u.CancelRate}, {"blind_confirm_rate", u.BlindConfirmRate},
+		{"refuse_rate", u.RefuseRate}} {
 		if !(p.v >= 0 && p.v <= 1) {
 			return fmt.Errorf("user: %s %g is not a probability in [0, 1]", p.name, p.v)
 		}
 	}
 	if u.BrowserRetryMillis < 0 || u.BrowserRetryMillis > MaxDelayMillis {
 		return fmt.Errorf("user: browser_retry_ms %d is outside [0, %d]", u.BrowserRetryMillis, MaxDelayMillis)
+	}
+	if u.RefuseAt != "" && u.RefuseAt != RefuseAny && !slices.Contains(refuseSteps, u.RefuseAt) {
+		return fmt.Errorf("user: refuse_at %q is none of %s, %s", u.RefuseAt, strings.Join(refuseSteps, ", "), RefuseAny)
 	}
 	if u.BrowserRetries < 0 {
 		return fmt.Errorf("user: browser_retries %d is negative", u.BrowserRetries)

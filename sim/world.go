@@ -295,6 +295,9 @@ type run struct {
 	deny, browserFail bool
 	rejectAccount     bool
 	typo              bool
+	// refuseAt is the confirm step the user refuses at in this run
+	// (User.RefuseAt; "" none).
+	refuseAt string
 	// awaitCode is the browser's code form waiting for a user code the new
 	// device has not shown yet; consentReturned says the user already went
 	// back to the existing device.
@@ -540,6 +543,18 @@ func (r *Runner) drawUser(w *run) {
 		}
 		r.q.push(event{at: u.CancelAt.Sample(rr), kind: evCancel, actor: who})
 	}
+	if u.RefuseRate > 0 && rr.Float64() < u.RefuseRate {
+		w.refuseAt = u.RefuseAt
+		if w.refuseAt == RefuseAny || w.refuseAt == "" {
+			w.refuseAt = refuseSteps[rr.IntN(len(refuseSteps))]
+		}
+		switch w.refuseAt {
+		case RefuseConsent:
+			w.deny = true
+		case RefuseAccount:
+			w.rejectAccount = true
+		}
+	}
 }
 
 // dispatch handles one event.
@@ -640,6 +655,15 @@ func (r *Runner) dispatch(w *run, ev *event) {
 	case evBrowse:
 		r.browse(w, ActorBrowser, ev.text, ev.data, 0)
 	case evConsentReturn:
+		if ev.ok && w.refuseAt == RefuseBrowserStep {
+			if r.cfg.Variant.Flow.Ack != variant.AckAfterConfirm {
+				// Nothing to refuse on this design's screen: the user
+				// cancels on the existing device instead.
+				r.q.push(event{at: w.now, kind: evCancel, actor: ActorExisting})
+				return
+			}
+			ev.ok = false
+		}
 		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ActorExisting, Name: okText(ev.ok, "confirms the browser step", "cancels the browser step")})
 		w.user.add(Act{At: w.now, Kind: ActConfirmBrowser, Device: ActorExisting, OK: ev.ok})
 		r.step(w, ActorExisting, login.Input{Kind: login.InputConsent, OK: ev.ok})
@@ -827,6 +851,12 @@ func (r *Runner) plumbing(w *run, a Actor, f *login.Effect) bool {
 // asked for it.
 func (r *Runner) typeCode(w *run) {
 	if !w.codeShown || !w.asked {
+		return
+	}
+	if w.refuseAt == RefuseCheckCode {
+		// The user refuses where the code is asked for: cancels on G.
+		r.q.push(event{at: w.now + r.cfg.User.TypeCode.Sample(w.usrRand), kind: evCancel, actor: w.codeG})
+		w.codeShown = false
 		return
 	}
 	code := w.shownCode
