@@ -135,3 +135,24 @@ func TestRefuseKnobValidated(t *testing.T) {
 		}
 	}
 }
+
+// TestProofOfPossessionNoFalseAlarm: with flow.proof_of_possession on, the
+// new device sends its proof in place of m.login.success; the secrets
+// checker takes the proof as that step, so honest logins break nothing.
+func TestProofOfPossessionNoFalseAlarm(t *testing.T) {
+	v := variant.MustLoad("msc4388-726e115")
+	v.Flow.ProofOfPossession = variant.ProofEd25519Channel
+	net, _ := Profile("4g")
+	signed := 0
+	for _, in := range []qr.Intent{qr.Login, qr.Reciprocate} {
+		r := mustRunner(t, Config{Variant: v, Intent: in, Network: net})
+		for s := uint64(1); s <= 10; s++ {
+			if res := runClean(t, r, s, "proof of possession"); res.Success() {
+				signed++
+			}
+		}
+	}
+	if signed < 15 {
+		t.Fatalf("%d of 20 honest logins with the proof signed in", signed)
+	}
+}

@@ -269,19 +269,24 @@ func (m *monitor) sealed(w *run, who Actor, s channel.Sealing) {
 			return
 		}
 	}
-	if !bytes.Contains(s.Plaintext, loginS) {
-		return // neither m.login.secrets nor m.login.success
+	if !bytes.Contains(s.Plaintext, loginS) && !bytes.Contains(s.Plaintext, proofS) {
+		return // neither m.login.secrets nor m.login.success nor the proof
 	}
 	switch t := messageType(s.Plaintext); {
 	case t == msg.TypeSecrets && who == ActorExisting:
 		m.secretsSealed(w, s.Peer)
-	case t == msg.TypeSuccess && who == ActorNew:
+	case (t == msg.TypeSuccess || t == msg.TypeProofOfPossession) && who == ActorNew:
+		// The proof of possession (flow.proof_of_possession) is sent in
+		// place of m.login.success.
 		m.successSealed = true
 		m.successAfterWhoami(w)
 	}
 }
 
-var loginS = []byte("m.login.s")
+var (
+	loginS = []byte("m.login.s")
+	proofS = []byte(msg.TypeProofOfPossession)
+)
 
 // secretsSealed is E sealing m.login.secrets (seen by the tap). The user's
 // record must show the check code the scanning device displayed typed on
