@@ -45,6 +45,10 @@ type adversary interface {
 	// scan may change what the user's device reads from the QR code (a
 	// camera that misreads); it returns the bytes read.
 	scan(r *Runner, w *run, scanner Actor, data []byte) []byte
+	// clientServerAnswer may change the homeserver's or the provider's
+	// answer to a device's API request before it leaves the server and
+	// before the monitors see it on the wire (a malicious homeserver).
+	clientServerAnswer(r *Runner, w *run, x *exchange, resp *oauth.Response)
 }
 
 type noAdversary struct{}
@@ -61,6 +65,7 @@ func (noAdversary) newDevice(*Runner, *run, *login.NewDeviceConfig) {}
 func (noAdversary) scan(_ *Runner, _ *run, _ Actor, data []byte) []byte {
 	return data
 }
+func (noAdversary) clientServerAnswer(*Runner, *run, *exchange, *oauth.Response) {}
 
 // adversaryInfo describes one adversary for listings.
 type adversaryInfo struct {
@@ -106,6 +111,10 @@ func adversaryTable() []adversaryInfo {
 			func(*Config) (adversary, error) { return newRoguePeer("malformed") }},
 		{"rogue-out-of-place", "the new device seals a well-formed message that does not belong (the other side's m.login.protocol_accepted or m.login.protocols, m.login.success early) at each step (by seed); the existing device must end the login there",
 			func(*Config) (adversary, error) { return newRoguePeer("out-of-place") }},
+		{"malicious-homeserver", "the client-server API lies, one lie per seed: whoami names another device or another account, /devices lists the new device early or never, the token endpoint answers for a pending grant",
+			func(*Config) (adversary, error) { return &maliciousHomeserver{}, nil }},
+		{"remote-phishing-malicious-homeserver", "MSC4108's remote client + malicious homeserver: the attacker's new device shows the QR code, the victim's existing device scans it, and the homeserver approves the attacker's grant for the victim itself; the secrets still need the victim to read the check code out",
+			func(*Config) (adversary, error) { return &remotePhishingMaliciousHS{}, nil }},
 		{"camera", "the QR scan misreads (truncated, an unknown intent byte, a bit flipped in the key or the session) or the network corrupts one byte of a rendezvous payload (by seed); the devices must refuse cleanly",
 			func(*Config) (adversary, error) { return &camera{}, nil }},
 		{"phishing-op", "the provider's consent page shows neither the user code nor the device, and the attacker lures the victim's browser to its own grant",

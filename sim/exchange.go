@@ -119,6 +119,9 @@ func (r *Runner) serve(w *run, id uint64) {
 		req := oauth.Request{Method: x.req.Method, Path: x.req.Path, Header: x.req.Header, Body: x.req.Body}
 		var resp oauth.Response
 		resp, r.fx = w.op.HandleAppend(w.now, &req, r.fx[:0])
+		for _, ad := range w.adv {
+			ad.clientServerAnswer(r, w, x, &resp)
+		}
 		a.resp = login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
 		if !r.unchecked {
 			w.mon.opAnswer(x.req.Path, resp.Status, resp.Body)
@@ -128,6 +131,9 @@ func (r *Runner) serve(w *run, id uint64) {
 		req := oauth.Request{Method: x.req.Method, Path: x.req.Path, Header: x.req.Header, Body: x.req.Body}
 		var resp oauth.Response
 		resp, r.hfx = w.hs.HandleAppend(w.now, &req, r.hfx[:0])
+		for _, ad := range w.adv {
+			ad.clientServerAnswer(r, w, x, &resp)
+		}
 		a.resp = login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
 		if !r.unchecked {
 			w.mon.dev.observeHS(w.now, x.client, x.req.Method, x.req.Path, resp.Status, resp.Body)

@@ -13,6 +13,7 @@ import (
 	"qrlab/model/oauth"
 	"qrlab/model/qr"
 	"qrlab/model/rendezvous"
+	"qrlab/model/variant"
 	"qrlab/model/wire/canonicaljson"
 )
 
@@ -129,6 +130,10 @@ type monitor struct {
 	// mailboxOwned: an adversary answers in the store's place, so the
 	// mailbox invariants are not the protocol's to keep.
 	mailboxOwned bool
+	// providerOwned: the provider's approvals are an adversary's doing (a
+	// malicious homeserver), so token-only-for-approved-grant and the
+	// user's approval before the secrets are not the protocol's to keep.
+	providerOwned bool
 
 	// The checkers judged from outside (checkers.go), and what the tap on
 	// the channel layer told: how many payloads each device sealed, the
@@ -164,7 +169,7 @@ func (m *monitor) reset(r *Runner, w *run, sec msg.Secrets) {
 		m.written[i] = m.written[i][:0]
 		m.openedUpTo[i] = [numMachines]int{-1, -1, -1}
 	}
-	m.mailboxOwned = false
+	m.mailboxOwned, m.providerOwned = false, false
 	m.user = &w.user
 	m.nonce.reset()
 	m.dev.reset()
@@ -316,7 +321,7 @@ func (m *monitor) secretsSealed(w *run, peer channel.PublicKey) {
 		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets without the device check: the homeserver never answered E 404 for %s before the browser step", dev)
 	case m.dev.newGrant == "":
 		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets before the provider issued the new device a token")
-	case !userApproved(m.user, m.dev.newGrant):
+	case !userApproved(m.user, m.dev.newGrant) && !m.providerOwned:
 		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets although the user never approved grant %s, the new device's token's", m.dev.newGrant)
 	case m.refusedOnE():
 		m.violate(w, InvSecretsAfterConfirmation, "E sealed m.login.secrets after the user cancelled on it")
@@ -328,11 +333,13 @@ func (m *monitor) secretsSealed(w *run, peer channel.PublicKey) {
 }
 
 // refusedOnE reports whether the user's record shows a cancel on E, or the
-// browser step cancelled on E.
+// browser step cancelled on E where E's design asks about it (it
+// acknowledges after the user confirms; the others have no such prompt).
 func (m *monitor) refusedOnE() bool {
+	asks := m.r.cfg.Variant.Flow.Ack == variant.AckAfterConfirm
 	for i := range m.user.Acts {
 		a := &m.user.Acts[i]
-		if a.Device == ActorExisting && (a.Kind == ActCancel || a.Kind == ActConfirmBrowser && !a.OK) {
+		if a.Device == ActorExisting && (a.Kind == ActCancel || asks && a.Kind == ActConfirmBrowser && !a.OK) {
 			return true
 		}
 	}
@@ -419,7 +426,7 @@ func (m *monitor) providerEffects(w *run, client Actor, fx []oauth.Effect) {
 				m.dev.newGrant = f.Grant
 			}
 		}
-		if d := m.grant.observe(f, m.user); d != "" {
+		if d := m.grant.observe(f, m.user); d != "" && !m.providerOwned {
 			m.violate(w, InvTokenForApprovedGrant, "%s", d)
 			return
 		}
