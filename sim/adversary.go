@@ -115,6 +115,8 @@ func adversaryTable() []adversaryInfo {
 			func(*Config) (adversary, error) { return &maliciousHomeserver{}, nil }},
 		{"remote-phishing-malicious-homeserver", "MSC4108's remote client + malicious homeserver: the attacker's new device shows the QR code, the victim's existing device scans it, and the homeserver approves the attacker's grant for the victim itself; the secrets still need the victim to read the check code out",
 			func(*Config) (adversary, error) { return &remotePhishingMaliciousHS{}, nil }},
+		{"tls-proxy", "the eavesdropper at a TLS-terminating proxy: reads client-server and OAuth bodies and headers too, counts the credentials it learns, and polls the token endpoint itself with the device code it read",
+			func(*Config) (adversary, error) { return &tlsProxy{}, nil }},
 		{"camera", "the QR scan misreads (truncated, an unknown intent byte, a bit flipped in the key or the session) or the network corrupts one byte of a rendezvous payload (by seed); the devices must refuse cleanly",
 			func(*Config) (adversary, error) { return &camera{}, nil }},
 		{"phishing-op", "the provider's consent page shows neither the user code nor the device, and the attacker lures the victim's browser to its own grant",

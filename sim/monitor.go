@@ -683,6 +683,7 @@ func (r *Runner) finish(w *run) {
 	}
 	switch {
 	case res.AttackerWon == "":
+	case w.exposure == "tls-terminated":
 	case w.blindCode:
 		w.exposure = "human-factor"
 	case w.newIsAttacker && !w.newScreenHidden:
