@@ -103,7 +103,15 @@
 // m.login.declined, ends then with that reason. unexpected-message-ends:
 // E, having opened from N (the tap) m.login.success before any
 // m.login.protocol or either of them twice, seals nothing after but
-// m.login.failure and ends with unexpected_message_received.
+// m.login.failure and ends with unexpected_message_received; the same for
+// a payload a rogue-peer adversary injected (checkers_rogue.go: invalid
+// JSON, an unknown type, missing fields, a message of the other side, a
+// repeated handshake payload; unsupported_protocol for a protocol it does
+// not speak), E ending at the moment it opened it. Under the camera
+// adversary (checkers_camera.go, reported as cause-ends-with-its-reason)
+// no login signs in on a misread QR code or a corrupted payload, a scan
+// that cannot decode ends the scanner there with invalid_qr, and the
+// corrupted payload's reader ends channel_integrity.
 // no-plaintext-on-wire (no cross-signing or
 // backup key, token, device or user code in any payload written to the
 // store), rendezvous-linearizable (every answer of the store matches the
