@@ -46,11 +46,14 @@ type endMsg struct {
 
 func (c *causeChecker) reset() { *c = causeChecker{} }
 
-var loginFD = []byte(`"m.login.`)
+var (
+	failureB  = []byte(msg.TypeFailure)
+	declinedB = []byte(msg.TypeDeclined)
+)
 
 // parseEnd reads an ending message from a sealed or opened plaintext.
 func parseEnd(pt []byte, at Millis) (endMsg, bool) {
-	if !bytes.Contains(pt, loginFD) || len(pt) == 0 || pt[0] != '{' {
+	if len(pt) == 0 || pt[0] != '{' || !bytes.Contains(pt, failureB) && !bytes.Contains(pt, declinedB) {
 		return endMsg{}, false
 	}
 	v, err := canonicaljson.Parse(pt)
