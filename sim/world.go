@@ -572,30 +572,7 @@ func (r *Runner) dispatch(w *run, ev *event) {
 	case evReqArrive:
 		r.serve(w, ev.id)
 	case evRespArrive:
-		x := &r.ex[ev.id]
-		a := &r.resps[ev.aux]
-		x.arrived++
-		if x.done {
-			r.tr.add(Event{At: w.now, Kind: EvDrop, Actor: x.client, Peer: x.server, Name: x.req.Method + " " + x.req.Path,
-				Status: a.resp.Status, Detail: "late or duplicate answer discarded"})
-			return
-		}
-		x.done = true
-		x.answered++
-		r.tr.add(Event{At: w.now, Kind: EvRecv, Actor: x.client, Peer: x.server, Name: x.req.Method + " " + x.req.Path,
-			Status: a.resp.Status, Bytes: len(a.resp.Body)})
-		if x.owner != nil {
-			x.owner.answer(r, w, x, a)
-			return
-		}
-		if x.client == ActorNew && x.server == ActorOP && !r.unchecked {
-			w.mon.cause.observeArrival(x.req.Path, a.resp.Body, w.now)
-		}
-		if x.client == ActorBrowser || x.client == ActorAttackerBrowser {
-			r.browserAnswer(w, ev.id, a)
-			return
-		}
-		r.step(w, x.client, login.Input{Kind: login.InputResponse, ID: x.req.ID, Response: a.resp})
+		r.arrive(w, ev)
 	case evTimeout:
 		x := &r.ex[ev.id]
 		if x.done {
@@ -691,6 +668,36 @@ func (r *Runner) dispatch(w *run, ev *event) {
 		}
 		r.tr.add(Event{At: w.now, Kind: EvFault, Actor: ActorNetwork, Name: ev.text})
 	}
+}
+
+// arrive is an answer reaching its client (ev.id the exchange, ev.aux the
+// answer): a late or duplicate one is dropped; otherwise the adversary
+// that sent the request, the browser or the machine gets it.
+func (r *Runner) arrive(w *run, ev *event) {
+	x := &r.ex[ev.id]
+	a := &r.resps[ev.aux]
+	x.arrived++
+	if x.done {
+		r.tr.add(Event{At: w.now, Kind: EvDrop, Actor: x.client, Peer: x.server, Name: x.req.Method + " " + x.req.Path,
+			Status: a.resp.Status, Detail: "late or duplicate answer discarded"})
+		return
+	}
+	x.done = true
+	x.answered++
+	r.tr.add(Event{At: w.now, Kind: EvRecv, Actor: x.client, Peer: x.server, Name: x.req.Method + " " + x.req.Path,
+		Status: a.resp.Status, Bytes: len(a.resp.Body)})
+	if x.owner != nil {
+		x.owner.answer(r, w, x, a)
+		return
+	}
+	if x.client == ActorNew && x.server == ActorOP && !r.unchecked {
+		w.mon.cause.observeArrival(x.req.Path, a.resp.Body, w.now)
+	}
+	if x.client == ActorBrowser || x.client == ActorAttackerBrowser {
+		r.browserAnswer(w, ev.id, a)
+		return
+	}
+	r.step(w, x.client, login.Input{Kind: login.InputResponse, ID: x.req.ID, Response: a.resp})
 }
 
 func okText(ok bool, yes, no string) string {
