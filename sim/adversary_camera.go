@@ -73,10 +73,10 @@ func (a *camera) scan(r *Runner, w *run, scanner Actor, data []byte) []byte {
 	case camSessionBitFlip:
 		id := p.RendezvousID
 		if id == "" {
-			id = p.RendezvousURL[len(p.RendezvousURL)-8:]
+			id = p.RendezvousURL[max(0, len(p.RendezvousURL)-8):]
 		}
 		i := bytes.LastIndex(out, []byte(id))
-		if i < 0 {
+		if i < 0 || id == "" {
 			return data
 		}
 		// A letter or digit of the ID, one bit off (kept printable).
