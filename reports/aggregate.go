@@ -19,6 +19,7 @@ type group struct {
 	wonHow                  map[string]int
 	causes                  map[string]int // causeKey of failed runs
 	spend                   spend          // phases and request kinds of successes
+	cost                    storeCost      // the rendezvous server's cost, every run
 }
 
 func newGroup() *group {
@@ -29,6 +30,7 @@ func newGroup() *group {
 func (g *group) add(r *Record) {
 	g.n++
 	g.spend.add(r)
+	g.cost.add(r)
 	if r.Failed() {
 		g.fail++
 		g.reasons[r.Reason()]++
@@ -65,6 +67,7 @@ func (g *group) add(r *Record) {
 func (g *group) merge(o *group) {
 	g.n += o.n
 	g.spend.merge(&o.spend)
+	g.cost.merge(&o.cost)
 	g.fail += o.fail
 	g.viol += o.viol
 	g.newOnly += o.newOnly

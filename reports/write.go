@@ -128,7 +128,7 @@ func (b *Builder) blocks() ([]block, error) {
 	var out []block
 	for _, section := range []func() ([]block, error){
 		b.introBlocks, b.verdictBlocks, b.sideBySideBlocks, b.timeBlocks, b.failureRateBlocks, b.reasonBlocks, b.causeBlocks,
-		b.disagreementBlocks, b.loadBlocks, b.spendBlocks, b.adversaryBlocks, b.diagramBlocks,
+		b.disagreementBlocks, b.loadBlocks, b.spendBlocks, b.costBlocks, b.adversaryBlocks, b.diagramBlocks,
 	} {
 		bl, err := section()
 		if err != nil {

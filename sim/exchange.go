@@ -169,6 +169,7 @@ func (r *Runner) serveRendezvous(w *run, x *exchange) login.Response {
 	}
 	var resp rendezvous.Response
 	resp, r.rfx = w.store.HandleAppend(w.now, &req, r.rfx[:0])
+	r.cost.observe(w.now, w.store)
 	if r.hook != nil {
 		r.hook(w, x, &resp)
 		req.Body = x.req.Body

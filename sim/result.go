@@ -78,6 +78,9 @@ type Result struct {
 	// requests were (both nil in records written before they existed).
 	Phases       *Phases       `json:"phases,omitempty"`
 	RequestKinds *RequestKinds `json:"request_kinds,omitempty"`
+	// StoreCost is what the run cost the rendezvous server (nil in
+	// records written before it was measured).
+	StoreCost *StoreCost `json:"store_cost,omitempty"`
 }
 
 // probe reports whether a request is one whose error answer is expected:
