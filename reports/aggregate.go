@@ -17,14 +17,14 @@ type group struct {
 	failEnd                 *hist // when failed runs ended
 	won, human              int
 	wonHow                  map[string]int
-	causes                  map[string]int // causeKey of failed runs
-	spend                   spend          // phases and request kinds of successes
-	cost                    storeCost      // the rendezvous server's cost, every run
+	causes                  map[string]*CauseTally // failed runs by causeKey
+	spend                   spend                  // phases and request kinds of successes
+	cost                    storeCost              // the rendezvous server's cost, every run
 }
 
 func newGroup() *group {
 	return &group{reasons: map[string]int{}, wonHow: map[string]int{}, signedIn: newHist(), secrets: newHist(), reqs: newHist(),
-		failEnd: newHist(), causes: map[string]int{}}
+		failEnd: newHist(), causes: map[string]*CauseTally{}}
 }
 
 func (g *group) add(r *Record) {
@@ -34,7 +34,7 @@ func (g *group) add(r *Record) {
 	if r.Failed() {
 		g.fail++
 		g.reasons[r.Reason()]++
-		g.causes[causeKey(r)]++
+		g.addCause(r)
 		g.failEnd.add(failedAt(r))
 	}
 	if r.Violation != nil {
@@ -81,7 +81,10 @@ func (g *group) merge(o *group) {
 	g.reqs.merge(o.reqs)
 	g.failEnd.merge(o.failEnd)
 	for k, v := range o.causes {
-		g.causes[k] += v
+		if g.causes[k] == nil {
+			g.causes[k] = &CauseTally{}
+		}
+		g.causes[k].merge(v)
 	}
 	g.won += o.won
 	g.human += o.human
