@@ -15,16 +15,20 @@ type group struct {
 	reasons                 map[string]int
 	signedIn, secrets, reqs *hist
 	failEnd                 *hist // when failed runs ended
-	won, human              int
-	wonHow                  map[string]int
-	causes                  map[string]*CauseTally // failed runs by causeKey
-	spend                   spend                  // phases and request kinds of successes
-	cost                    storeCost              // the rendezvous server's cost, every run
+	// tokenOfSecrets is the time to the token of the runs that got the
+	// secrets: the same runs as secrets, so its quantiles never exceed
+	// those of secrets.
+	tokenOfSecrets *hist
+	won, human     int
+	wonHow         map[string]int
+	causes         map[string]*CauseTally // failed runs by causeKey
+	spend          spend                  // phases and request kinds of successes
+	cost           storeCost              // the rendezvous server's cost, every run
 }
 
 func newGroup() *group {
 	return &group{reasons: map[string]int{}, wonHow: map[string]int{}, signedIn: newHist(), secrets: newHist(), reqs: newHist(),
-		failEnd: newHist(), causes: map[string]*CauseTally{}}
+		failEnd: newHist(), tokenOfSecrets: newHist(), causes: map[string]*CauseTally{}}
 }
 
 func (g *group) add(r *Record) {
@@ -53,6 +57,13 @@ func (g *group) add(r *Record) {
 	}
 	if r.SecretsMillis >= 0 {
 		g.secrets.add(int64(r.SecretsMillis))
+		// A run with the secrets has its token (the secrets come after
+		// it); one without a token time counts its secrets time.
+		tok := r.SignedInMillis
+		if tok < 0 || tok > r.SecretsMillis {
+			tok = r.SecretsMillis
+		}
+		g.tokenOfSecrets.add(int64(tok))
 	}
 	g.reqs.add(int64(r.Requests))
 	if r.AttackerWon != "" {
@@ -80,6 +91,7 @@ func (g *group) merge(o *group) {
 	g.secrets.merge(o.secrets)
 	g.reqs.merge(o.reqs)
 	g.failEnd.merge(o.failEnd)
+	g.tokenOfSecrets.merge(o.tokenOfSecrets)
 	for k, v := range o.causes {
 		if g.causes[k] == nil {
 			g.causes[k] = &CauseTally{}

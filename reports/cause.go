@@ -74,7 +74,8 @@ func causesByCount(m map[string]*CauseTally) []string {
 // genericPath blanks the per-run identifiers of the paths in a root cause
 // (a rendezvous session's id, a device id), so that runs with the same
 // cause count together: the segment after "rendezvous" or "devices", and
-// any segment of eight or more characters with a digit, becomes {id}.
+// any segment of eight or more characters with a digit, becomes {id}, as
+// does every value of a query.
 func genericPath(s string) string {
 	words := strings.Split(s, " ")
 	for i, w := range words {
@@ -89,6 +90,16 @@ func genericPath(s string) string {
 			}
 		}
 		words[i] = strings.Join(segs, "/")
+		if path, query, ok := strings.Cut(words[i], "?"); ok {
+			// A query's values (a user code, a state) are the run's own.
+			params := strings.Split(query, "&")
+			for j, kv := range params {
+				if k, _, ok := strings.Cut(kv, "="); ok {
+					params[j] = k + "={id}"
+				}
+			}
+			words[i] = path + "?" + strings.Join(params, "&")
+		}
 	}
 	return strings.Join(words, " ")
 }

@@ -52,6 +52,7 @@ func TestGenericPath(t *testing.T) {
 	for in, want := range map[string]string{
 		"HTTP 404 to GET /_matrix/client/v3/devices/INQPVZJWAZ (E)":                   "HTTP 404 to GET /_matrix/client/v3/devices/{id} (E)",
 		"HTTP 400 to POST /oauth2/token (N)":                                          "HTTP 400 to POST /oauth2/token (N)",
+		"timeout of GET /link?code=PGWM-NXDW&x (Browser)":                             "timeout of GET /link?code={id}&x (Browser)",
 		"HTTP 404 to GET /a/b/INQ9VZJWAZ (E)":                                         "HTTP 404 to GET /a/b/{id} (E)",
 		"timeout of PUT /_matrix/client/v1/rendezvous/db954aaf-5ff7 x":                "timeout of PUT /_matrix/client/v1/rendezvous/{id} x",
 		"HTTP 404 to POST /_matrix/client/unstable/org.matrix.msc4108/rendezvous (N)": "HTTP 404 to POST /_matrix/client/unstable/org.matrix.msc4108/rendezvous (N)",

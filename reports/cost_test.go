@@ -86,3 +86,34 @@ func TestCostSection(t *testing.T) {
 		}
 	}
 }
+
+// TestMediansSameRuns checks that Side by side gives the times to token
+// and to secrets over the same runs: six runs got their token late
+// (100 s) and failed before the secrets, four signed in (token 20 s,
+// secrets 25 s). Over every run with a token the median would be 100 s,
+// above the 25 s to secrets; over the runs that got the secrets it is
+// 20 s.
+func TestMediansSameRuns(t *testing.T) {
+	b := NewBuilder(nil)
+	for seed := range uint64(10) {
+		r := Record{Result: sim.Result{Seed: seed, Variant: "v", Agreement: "both-success", TraceHash: "h",
+			SignedInMillis: 20000, SecretsMillis: 25000, EndMillis: 26000,
+			New: sim.Ending{Success: true, Outcome: "success"}, Existing: sim.Ending{Success: true, Outcome: "success"}}}
+		if seed >= 4 {
+			r.Agreement, r.SignedInMillis, r.SecretsMillis = "both-failure", 100000, -1
+			r.New = sim.Ending{Outcome: "failure", Reason: "rendezvous_expired", At: 130000}
+			r.Existing = sim.Ending{Outcome: "failure", Reason: "rendezvous_expired", At: 130000}
+		}
+		if err := b.Add(&r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.Finish()
+	md, err := b.Markdown()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "| 4 | 20.0 s / 20.0 s | 25.0 s / 25.0 s |"; !strings.Contains(string(md), want) {
+		t.Errorf("Side by side lacks %q (token and secrets over the 4 runs that got the secrets):\n%s", want, md)
+	}
+}

@@ -114,14 +114,15 @@ func summaryRow(l labelled) []string {
 		fmt.Sprintf("%s (%s)", pct(g.fail, g.n), ci(g.fail, g.n)),
 		pct(g.disagree(), g.n),
 		fmt.Sprint(g.viol),
-		quant(g.signedIn, .5)+" / "+quant(g.signedIn, .9),
+		fmt.Sprint(g.secrets.n),
+		quant(g.tokenOfSecrets, .5)+" / "+quant(g.tokenOfSecrets, .9),
 		quant(g.secrets, .5)+" / "+quant(g.secrets, .9),
 		fmt.Sprintf("%.1f", g.reqs.mean()),
 	)
 }
 
 var summaryHead = []string{"runs", "signed in", "failed (95% CI)", "disagree", "violations",
-	"token p50 / p90", "secrets p50 / p90", "requests / login"}
+	"got secrets", "to token p50 / p90", "to secrets p50 / p90", "requests / login"}
 
 // blocks builds the report, section by section.
 func (b *Builder) blocks() ([]block, error) {
@@ -230,7 +231,7 @@ func (b *Builder) sideBySideBlocks() ([]block, error) {
 		rows = append(rows, summaryRow(tot))
 	}
 	out = append(out, block{kind: "table", head: head, rows: rows,
-		notes: "signed in: both devices succeeded (the new device has its token and the secrets). disagree: one device succeeded and the other failed. Times are seconds of virtual time from the start of the login, over the runs that reached that point."})
+		notes: "signed in: both devices succeeded (the new device has its token and the secrets). disagree: one device succeeded and the other failed. Times are seconds of virtual time from the start of the login, both over the same runs: those whose new device got the secrets (the got secrets column), so the time to secrets is never below the time to token. Time to failure is in Failures by cause."})
 	if vg := b.variantGroups(); len(vg) > 1 && len(vg) < len(b.points) {
 		out = append(out, block{kind: "h3", text: "By variant (other axes pooled)"})
 		var rows [][]string
@@ -275,7 +276,8 @@ func (b *Builder) timeBlocks() ([]block, error) {
 		out = append(out, block{kind: "figure", fig: &figure{stem: f.stem, p: p,
 			caption: fmt.Sprintf("CDF of %s over all runs, one curve per %s: a curve levels off at the share of runs that got there (the legend gives both counts).", f.what, by)}})
 	}
-	out = append(out, block{kind: "table", head: []string{by, "n (token)", "p50", "p90", "p99", "n (secrets)", "p50", "p90", "p99"}, rows: rows})
+	out = append(out, block{kind: "table", head: []string{by, "n (token)", "p50", "p90", "p99", "n (secrets)", "p50", "p90", "p99"}, rows: rows,
+		notes: "Each time is over the runs that got there (its n): a run that got its token but failed before the secrets counts for the token only, so the two medians here may rest on different runs. Side by side gives both over the same runs."})
 	return out, nil
 }
 
