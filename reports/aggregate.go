@@ -19,16 +19,19 @@ type group struct {
 	// secrets: the same runs as secrets, so its quantiles never exceed
 	// those of secrets.
 	tokenOfSecrets *hist
-	won, human     int
-	wonHow         map[string]int
-	causes         map[string]*CauseTally // failed runs by causeKey
-	spend          spend                  // phases and request kinds of successes
-	cost           storeCost              // the rendezvous server's cost, every run
+	// sides counts each device's ending in failed runs: "N "+ending and
+	// "E "+ending.
+	sides      map[string]int
+	won, human int
+	wonHow     map[string]int
+	causes     map[string]*CauseTally // failed runs by causeKey
+	spend      spend                  // phases and request kinds of successes
+	cost       storeCost              // the rendezvous server's cost, every run
 }
 
 func newGroup() *group {
 	return &group{reasons: map[string]int{}, wonHow: map[string]int{}, signedIn: newHist(), secrets: newHist(), reqs: newHist(),
-		failEnd: newHist(), tokenOfSecrets: newHist(), causes: map[string]*CauseTally{}}
+		failEnd: newHist(), tokenOfSecrets: newHist(), causes: map[string]*CauseTally{}, sides: map[string]int{}}
 }
 
 func (g *group) add(r *Record) {
@@ -39,6 +42,8 @@ func (g *group) add(r *Record) {
 		g.fail++
 		g.reasons[r.Reason()]++
 		g.addCause(r)
+		g.sides["N "+ending(r.New)]++
+		g.sides["E "+ending(r.Existing)]++
 		g.failEnd.add(failedAt(r))
 	}
 	if r.Violation != nil {
@@ -92,6 +97,9 @@ func (g *group) merge(o *group) {
 	g.reqs.merge(o.reqs)
 	g.failEnd.merge(o.failEnd)
 	g.tokenOfSecrets.merge(o.tokenOfSecrets)
+	for k, v := range o.sides {
+		g.sides[k] += v
+	}
 	for k, v := range o.causes {
 		if g.causes[k] == nil {
 			g.causes[k] = &CauseTally{}

@@ -118,11 +118,28 @@ func summaryRow(l labelled) []string {
 		quant(g.tokenOfSecrets, .5)+" / "+quant(g.tokenOfSecrets, .9),
 		quant(g.secrets, .5)+" / "+quant(g.secrets, .9),
 		fmt.Sprintf("%.1f", g.reqs.mean()),
+		topCause(g),
 	)
 }
 
+// topCause is a group's commonest failure: both devices' endings, the
+// root cause and how many of the failed runs it accounts for.
+func topCause(g *group) string {
+	keys := causesByCount(g.causes)
+	if len(keys) == 0 {
+		return "–"
+	}
+	t := g.causes[keys[0]]
+	parts := strings.Split(keys[0], "\x00")
+	cause := t.Text()
+	if cause != "none recorded" && !strings.HasPrefix(cause, "violation") {
+		cause = "`" + cause + "`"
+	}
+	return fmt.Sprintf("N `%s`, E `%s`: %s (%d of %d)", parts[0], parts[1], cause, t.N, g.fail)
+}
+
 var summaryHead = []string{"runs", "signed in", "failed (95% CI)", "disagree", "violations",
-	"got secrets", "to token p50 / p90", "to secrets p50 / p90", "requests / login"}
+	"got secrets", "to token p50 / p90", "to secrets p50 / p90", "requests / login", "commonest failure"}
 
 // blocks builds the report, section by section.
 func (b *Builder) blocks() ([]block, error) {
@@ -231,7 +248,7 @@ func (b *Builder) sideBySideBlocks() ([]block, error) {
 		rows = append(rows, summaryRow(tot))
 	}
 	out = append(out, block{kind: "table", head: head, rows: rows,
-		notes: "signed in: both devices succeeded (the new device has its token and the secrets). disagree: one device succeeded and the other failed. Times are seconds of virtual time from the start of the login, both over the same runs: those whose new device got the secrets (the got secrets column), so the time to secrets is never below the time to token. Time to failure is in Failures by cause."})
+		notes: "signed in: both devices succeeded (the new device has its token and the secrets). disagree: one device succeeded and the other failed. Times are seconds of virtual time from the start of the login, both over the same runs: those whose new device got the secrets (the got secrets column), so the time to secrets is never below the time to token. commonest failure: the new device's (N) and the existing device's (E) endings and the root cause shared by the most failed runs (Failures by cause lists the others, with time to failure)."})
 	if vg := b.variantGroups(); len(vg) > 1 && len(vg) < len(b.points) {
 		out = append(out, block{kind: "h3", text: "By variant (other axes pooled)"})
 		var rows [][]string
@@ -373,7 +390,48 @@ func (b *Builder) reasonBlocks() ([]block, error) {
 		}
 		out = append(out, block{kind: "p", text: "other: " + strings.Join(other, ", ") + "."})
 	}
-	return out, nil
+	return append(out, block{kind: "h3", text: "Each device's ending"}, b.sidesBlock(rg, rby)), nil
+}
+
+// sidesBlock is each device's ending in the failed runs, per group: the
+// reason the new device gave and the one the existing device gave, which
+// the table above folds into one.
+func (b *Builder) sidesBlock(rg []labelled, rby string) block {
+	totals := map[string]int{}
+	for k, v := range b.total.sides {
+		totals[k[2:]] += v
+	}
+	endings := sortedByCount(totals)
+	cols := endings
+	if len(cols) > panelSeries {
+		cols = endings[:panelSeries-1]
+	}
+	var rows [][]string
+	for _, l := range rg {
+		row := []string{l.label, fmt.Sprint(l.g.fail)}
+		rest := [2]int{}
+		for _, e := range endings {
+			n, x := l.g.sides["N "+e], l.g.sides["E "+e]
+			if slices.Contains(cols, e) {
+				row = append(row, fmt.Sprintf("%d / %d", n, x))
+				continue
+			}
+			rest[0], rest[1] = rest[0]+n, rest[1]+x
+		}
+		if len(cols) < len(endings) {
+			row = append(row, fmt.Sprintf("%d / %d", rest[0], rest[1]))
+		}
+		rows = append(rows, row)
+	}
+	head := []string{rby, "failed"}
+	for _, e := range cols {
+		head = append(head, "`"+e+"`")
+	}
+	if len(cols) < len(endings) {
+		head = append(head, "other")
+	}
+	return block{kind: "table", head: head, rows: rows,
+		notes: "Each device's own ending in the failed runs, as new device / existing device: how many failed runs each device ended with that reason (or outcome; success when it succeeded and the other did not). The table above counts one reason per run, the new device's first; Failures by cause pairs both with the root cause."}
 }
 
 // disagreementBlocks is the outcome disagreement per point, and against
