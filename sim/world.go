@@ -402,7 +402,7 @@ func (r *Runner) Run(seed uint64) (Result, error) {
 	w.res.Steps = steps
 	r.finish(w)
 	if !w.res.Success() {
-		w.res.RootCause = r.tr.cause
+		w.res.RootCause = r.tr.causes.first()
 	}
 	w.res.Phases, w.res.RequestKinds = new(r.tr.obs.ph), new(r.tr.obs.kinds)
 	w.res.StoreCost = new(r.cost.close(w.now))
