@@ -145,7 +145,7 @@ var summaryHead = []string{"runs", "signed in", "failed (95% CI)", "disagree", "
 func (b *Builder) blocks() ([]block, error) {
 	var out []block
 	for _, section := range []func() ([]block, error){
-		b.introBlocks, b.verdictBlocks, b.sideBySideBlocks, b.timeBlocks, b.failureRateBlocks, b.reasonBlocks, b.causeBlocks,
+		b.introBlocks, b.verdictBlocks, b.provenanceBlocks, b.sideBySideBlocks, b.timeBlocks, b.failureRateBlocks, b.reasonBlocks, b.causeBlocks,
 		b.disagreementBlocks, b.loadBlocks, b.spendBlocks, b.costBlocks, b.adversaryBlocks, b.diagramBlocks,
 	} {
 		bl, err := section()
@@ -189,8 +189,13 @@ func (b *Builder) introBlocks() ([]block, error) {
 		}
 		out = append(out, block{kind: "p", text: "Sweep axes: " + strings.Join(ax, "; ") + "."})
 	}
-	out = append(out, block{kind: "p", text: b.provenanceText()})
 	return out, nil
+}
+
+// provenanceBlocks names the presets run and where they come from (after
+// the verdicts, so that the answer comes first).
+func (b *Builder) provenanceBlocks() ([]block, error) {
+	return []block{{kind: "h2", text: "Presets run"}, {kind: "p", text: b.provenanceText()}}, nil
 }
 
 // presetStatus is a preset's provenance status (variant.Status), or says
