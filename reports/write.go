@@ -139,7 +139,7 @@ func topCause(g *group) string {
 }
 
 var summaryHead = []string{"runs", "signed in", "failed (95% CI)", "disagree", "violations",
-	"got secrets", "to token p50 / p90", "to secrets p50 / p90", "requests / login", "commonest failure"}
+	"got secrets", "to token p50 / p90", "to secrets p50 / p90", "requests / run", "commonest failure"}
 
 // blocks builds the report, section by section.
 func (b *Builder) blocks() ([]block, error) {
@@ -465,26 +465,30 @@ func (b *Builder) disagreementBlocks() ([]block, error) {
 	return out, nil
 }
 
-// loadBlocks is the requests per login per point, and against each axis.
+// loadBlocks is the requests per run per point, and against each axis.
 func (b *Builder) loadBlocks() ([]block, error) {
-	out := []block{{kind: "h2", text: "Server load: requests per login"},
-		{kind: "p", text: "HTTP requests both devices and the browser sent in one login, retries and polls included."}}
+	out := []block{{kind: "h2", text: "Server load: requests per run"},
+		{kind: "p", text: "HTTP requests both devices and the browser sent in one run, retries and polls included, over every run: a failure that ends early lowers the mean. per success is every run's requests divided by the successful logins (what one sign-in costs, failed attempts included); the next section splits the requests of successful logins by kind, with intervals."}}
 	var rows [][]string
 	for _, l := range b.pointGroups() {
 		g := l.g
+		per := "–"
+		if ok := g.n - g.fail; ok > 0 {
+			per = fmt.Sprintf("%.1f", float64(g.reqs.sum)/float64(ok))
+		}
 		rows = append(rows, append(append([]string(nil), l.cells...), fmt.Sprint(g.reqs.n), fmt.Sprintf("%.1f", g.reqs.mean()),
-			fmt.Sprint(g.reqs.quantile(.5)), fmt.Sprint(g.reqs.quantile(.9)), fmt.Sprint(g.reqs.quantile(.99)), fmt.Sprint(g.reqs.quantile(1))))
+			fmt.Sprint(g.reqs.quantile(.5)), fmt.Sprint(g.reqs.quantile(.9)), fmt.Sprint(g.reqs.quantile(.99)), fmt.Sprint(g.reqs.quantile(1)), per))
 	}
-	out = append(out, block{kind: "table", head: append(b.labelHead(), "runs", "mean", "p50", "p90", "p99", "max"), rows: rows})
+	out = append(out, block{kind: "table", head: append(b.labelHead(), "runs", "mean", "p50", "p90", "p99", "max", "per success"), rows: rows})
 	if len(b.points) > 1 {
 		for i, a := range b.m.Axes {
-			p, err := meanPlot("Requests per login against "+a.Path, "mean requests per login", a, b.axisSeries(i, maxSeries),
+			p, err := meanPlot("Requests per run against "+a.Path, "mean requests per run", a, b.axisSeries(i, maxSeries),
 				func(g *group) *hist { return g.reqs })
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, block{kind: "figure", fig: &figure{stem: fmt.Sprintf("requests-%d", i+1), p: p,
-				caption: fmt.Sprintf("Mean requests per login against %s (n per point in the table above).", a.Path)}})
+				caption: fmt.Sprintf("Mean requests per run against %s (n per point in the table above).", a.Path)}})
 		}
 	}
 	return out, nil
