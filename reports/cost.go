@@ -56,8 +56,9 @@ func (b *Builder) costBlocks() ([]block, error) {
 	out := []block{{kind: "h2", text: "Rendezvous server cost"},
 		{kind: "p", text: "What each run cost the rendezvous server, read from the simulated store's own state after every request it answered: " +
 			"sessions alive × seconds and kilobytes stored × seconds (the integrals), and the most payload bytes held at once (the peak). " +
-			"A session counts from its creation until it is deleted or expires; one still alive when the run ends counts on until its expiry " +
-			"(the after-the-login column), since nothing else removes it. Means per run with 95% intervals (normal approximation); " +
+			"A session counts from its creation until it is deleted or expires. One still alive when the run ends counts on until its expiry " +
+			"(the after-the-login column), since nothing else removes it, unless a device had sent its DELETE: the simulator stops once both devices are done, " +
+			"before a DELETE sent at the very end arrives, so such a session counts to the run's end (a DELETE the network lost too). Means per run with 95% intervals (normal approximation); " +
 			"per success is the total over the point's runs divided by its successful logins, failed attempts' cost included."}}
 	var rows [][]string
 	for _, l := range b.pointGroups() {

@@ -22,7 +22,7 @@ type CSVWriter struct {
 var csvColumns = []string{"seed", "variant", "network", "intent", "success", "agreement",
 	"new_outcome", "new_reason", "existing_outcome", "existing_reason", "disagree", "root_cause", "signed_in_ms", "secrets_ms", "end_ms",
 	"messages", "requests", "lost", "store_session_ms", "store_byte_ms", "store_peak_sessions", "store_peak_bytes", "store_left_sessions",
-	"adversaries", "attacker_won", "violation", "trace_hash"}
+	"store_deleting_sessions", "adversaries", "attacker_won", "violation", "trace_hash"}
 
 // NewCSVWriter writes CSV rows to w, starting with the header line when
 // header is set (a new file rather than one being appended to). Write
@@ -56,9 +56,10 @@ func (c *CSVWriter) Write(r *Record) error {
 		i(int64(r.SignedInMillis)), i(int64(r.SecretsMillis)), i(int64(r.EndMillis)),
 		strconv.Itoa(r.Messages), strconv.Itoa(r.Requests), strconv.Itoa(r.Lost))
 	if sc := r.StoreCost; sc != nil {
-		c.row = append(c.row, i(sc.SessionMillis), i(sc.ByteMillis), strconv.Itoa(sc.PeakSessions), strconv.Itoa(sc.PeakBytes), strconv.Itoa(sc.Left))
+		c.row = append(c.row, i(sc.SessionMillis), i(sc.ByteMillis), strconv.Itoa(sc.PeakSessions), strconv.Itoa(sc.PeakBytes), strconv.Itoa(sc.Left),
+			strconv.Itoa(sc.Deleting))
 	} else {
-		c.row = append(c.row, "", "", "", "", "")
+		c.row = append(c.row, "", "", "", "", "", "")
 	}
 	c.row = append(c.row, strings.Join(r.Adversaries, "+"), r.AttackerWon, viol, r.TraceHash)
 	return c.w.Write(c.row)

@@ -9,8 +9,8 @@ import (
 
 // TestCostMeter checks the store's cost on a session driven by hand: it
 // counts from the create, its bytes change with a write, a session live at
-// the end counts on until its expiry (and is left), and a deleted one stops
-// counting at the delete.
+// the end counts on until its expiry (and is left) unless its DELETE was
+// sent, and a deleted one stops counting at the delete.
 func TestCostMeter(t *testing.T) {
 	cfg := rendezvous.PresetSequenceToken()
 	cfg.Seed = 3
@@ -32,6 +32,10 @@ func TestCostMeter(t *testing.T) {
 			}
 			m.observe(5000, s)
 		}
+		if !del {
+			// A DELETE for another session changes nothing.
+			m.deleting(rendezvous.StablePrefix + "/someone-else")
+		}
 		c := m.close(5000)
 		ttl := int64(cfg.TTL)
 		want := StoreCost{SessionMillis: ttl, ByteMillis: 3*2000 + 12*(1000+ttl-3000), PeakSessions: 1, PeakBytes: 12,
@@ -42,13 +46,25 @@ func TestCostMeter(t *testing.T) {
 		if c != want {
 			t.Errorf("deleted %v: cost %+v, want %+v", del, c, want)
 		}
+		if !del {
+			// The same session with its DELETE sent but not arrived when
+			// the run stops: it counts to the run's end, and is not left.
+			m.deletes = append(m.deletes, path)
+			m.c = StoreCost{}
+			m.held, m.at = s.AppendHeld(m.held[:0]), 3000
+			c := m.close(5000)
+			if c.SessionMillis != 2000 || c.Left != 0 || c.Deleting != 1 || c.LeftMillis != 0 {
+				t.Errorf("a DELETE in flight at the end: cost %+v, want 2000 session-ms from the last observation, none left, one deleting", c)
+			}
+		}
 	}
 }
 
 // TestStoreCostOfLogins checks the figures of real logins: every
 // successful run used the store (a session, some bytes, some time), the
-// integral is bounded by the peak over the run plus the TTL, and the same
-// seed gives the same cost.
+// integral is bounded by the peak over the run plus the TTL, no session is
+// left behind (the new device deletes it once its keys are up), and the
+// same seed gives the same cost.
 func TestStoreCostOfLogins(t *testing.T) {
 	for _, name := range []string{"msc4388-726e115", "msc4108-2024"} {
 		n, err := Profile("lan")
@@ -63,8 +79,8 @@ func TestStoreCostOfLogins(t *testing.T) {
 				t.Fatalf("%s seed %d: %v, success %v, cost %v", name, seed, err, res.Success(), res.StoreCost)
 			}
 			c := *res.StoreCost
-			if c.PeakSessions < 1 || c.PeakBytes < 1 || c.SessionMillis < 1 || c.ByteMillis < 1 {
-				t.Errorf("%s seed %d: cost %+v: a login that used the store shows none", name, seed, c)
+			if c.PeakSessions < 1 || c.PeakBytes < 1 || c.SessionMillis < 1 || c.ByteMillis < 1 || c.Left != 0 {
+				t.Errorf("%s seed %d: cost %+v: a login that used the store shows none, or left its session (the new device deletes it)", name, seed, c)
 			}
 			ttl := int64(r.rc.TTL)
 			limit := int64(c.PeakSessions) * (int64(res.EndMillis) + ttl)

@@ -27,8 +27,8 @@ func TestAppendHeldMatchesSessions(t *testing.T) {
 			t.Fatalf("%s: AppendHeld lists %d sessions, Sessions %d", when, len(held), len(sess))
 		}
 		for i, h := range held {
-			if h.Expires != sess[i].Expires || h.Size != len(sess[i].Data) {
-				t.Errorf("%s: session %d: AppendHeld says expires %d size %d, Sessions %d and %d", when, i, h.Expires, h.Size,
+			if h.ID != sess[i].ID || h.Expires != sess[i].Expires || h.Size != len(sess[i].Data) {
+				t.Errorf("%s: session %d: AppendHeld says %+v, Sessions %s, %d and %d bytes", when, i, h, sess[i].ID,
 					sess[i].Expires, len(sess[i].Data))
 			}
 		}

@@ -131,9 +131,10 @@ func (s *Store) Sessions() []SessionInfo {
 	return out
 }
 
-// Held is one session as its storage cost sees it: when it expires and
-// the size of its payload in bytes.
+// Held is one session as its storage cost sees it: its ID, when it
+// expires and the size of its payload in bytes.
 type Held struct {
+	ID      string
 	Expires Millis
 	Size    int
 }
@@ -143,7 +144,7 @@ type Held struct {
 // them apart), copying no payload, and returns the extended slice.
 func (s *Store) AppendHeld(dst []Held) []Held {
 	for p := s.head; p != nil; p = p.next {
-		dst = append(dst, Held{Expires: p.expires, Size: len(p.data)})
+		dst = append(dst, Held{ID: p.id, Expires: p.expires, Size: len(p.data)})
 	}
 	return dst
 }
