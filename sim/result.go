@@ -293,9 +293,10 @@ func (o *observer) count(name string, retry bool) {
 
 // causes finds the first fault that mattered. A fault that a retry can
 // mend (a timeout, a transport error, a 429 or 5xx answer) stays pending
-// until the same party's same request is answered without an error,
-// which clears it: a poll that timed out once and then went through did
-// not end the login. Any other fault is final: nothing after it can be
+// until the same party's same request gets through: answered without an
+// error, which clears it (a poll that timed out once and then went
+// through did not end the login), or with an error a retry cannot mend,
+// which replaces it (a create that timed out, then got 404). Any other fault is final: nothing after it can be
 // the root cause, though a pending one before it still can.
 type causes struct {
 	pending []pendingFault
@@ -316,10 +317,15 @@ func mendable(e *Event) bool {
 }
 
 func (c *causes) see(e *Event) {
-	if e.Kind == EvRecv && e.Status > 0 && e.Status < 400 && len(c.pending) > 0 {
+	if e.Kind == EvRecv && e.Status > 0 && !mendable(e) && len(c.pending) > 0 {
+		// The request went through: a success mends the earlier timeout,
+		// and an error answer (a 404 to a retried create) is the fault
+		// that mattered instead.
 		key := e.Actor.String() + " " + e.Name
 		c.pending = slices.DeleteFunc(c.pending, func(p pendingFault) bool { return p.key == key })
-		return
+		if e.Status < 400 {
+			return
+		}
 	}
 	if c.final != "" {
 		return
