@@ -287,7 +287,7 @@ func (b *Builder) verdictTable(pairs [][2]int) block {
 		}
 		n := s.t.N()
 		if n == 0 {
-			rows = append(rows, []string{what, "0", "–", "–", "–", "no seed ran at both points", "–", "–"})
+			rows = append(rows, []string{what, "0", "–", "–", "–", "no seed ran at both points", "–", "–", "–"})
 			continue
 		}
 		v := s.rateVerdict(la)
@@ -295,10 +295,19 @@ func (b *Builder) verdictTable(pairs [][2]int) block {
 			v += " (borderline: the interval leaves out 0)"
 		}
 		rows = append(rows, []string{what, fmt.Sprint(n), fmt.Sprintf("%s [%s, %s]", points(s.d), points(s.lo), points(s.hi)),
-			pval(s.pv), fmt.Sprintf("±%.1f", 100*s.mde), v, shiftCell(s.dSecrets), shiftCell(s.dFail)})
+			pval(s.pv), fmt.Sprintf("±%.1f", 100*s.mde), v, shiftCell(s.dSecrets), shiftCell(s.dFail), failP90(b.points[pq[0]], b.points[pq[1]])})
 	}
 	return block{kind: "table", head: []string{"comparison", "n (paired seeds)", "sign-in difference, points [95% CI]", "McNemar",
-		"detectable at 80% power", "verdict", "time to secrets (paired median difference [95% CI])", "time to failure"}, rows: rows}
+		"detectable at 80% power", "verdict", "time to secrets (paired median difference [95% CI])", "time to failure (same)",
+		"failed runs ended, p90 (first vs second)"}, rows: rows}
+}
+
+// failP90 is when the slowest tenth of each point's failed runs ended.
+func failP90(a, b *group) string {
+	if a.failEnd.n == 0 && b.failEnd.n == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%s (n = %d) vs %s (n = %d)", quant(a.failEnd, .9), a.failEnd.n, quant(b.failEnd, .9), b.failEnd.n)
 }
 
 // shiftText is a sentence on paired time differences (A minus B, seconds).
