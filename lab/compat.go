@@ -46,12 +46,15 @@ type CompatCell struct {
 	Lo float64 `json:"lo"`
 	Hi float64 `json:"hi"`
 	// The dominant failure: how many failed runs share it, both devices'
-	// endings and the root cause (identifiers blanked; "" none recorded).
+	// endings and the root cause (identifiers blanked, and numbers that
+	// varied from seed to seed shown as "…"; "" none recorded), with the
+	// verbatim cause of its lowest seed as an example.
 	Failures       int    `json:"failures"`
 	Dominant       int    `json:"dominant,omitempty"`
 	NewReason      string `json:"new_reason,omitempty"`
 	ExistingReason string `json:"existing_reason,omitempty"`
 	RootCause      string `json:"root_cause,omitempty"`
+	Example        string `json:"example,omitempty"`
 	// Violations counts runs where an invariant broke.
 	Violations int `json:"violations,omitempty"`
 }
@@ -166,11 +169,12 @@ func Compat(o CompatOptions) (*CompatMatrix, error) {
 }
 
 // compatCell runs one cell and finds its dominant failure: the most
-// frequent (new device's ending, existing device's ending, root cause),
-// ties broken by the key's order so the result is deterministic.
+// frequent (new device's ending, existing device's ending, root cause's
+// shape: its numbers aside), ties broken by the key's order so the result
+// is deterministic.
 func compatCell(cfg sim.Config, o CompatOptions, workers int) (CompatCell, error) {
 	var c CompatCell
-	counts := map[[3]string]int{}
+	counts := map[[3]string]*reports.CauseTally{}
 	var runErr error
 	err := Simulate(cfg, o.Seed, o.Runs, workers, func(oc Outcome) bool {
 		if oc.Err != nil {
@@ -187,7 +191,12 @@ func compatCell(cfg sim.Config, o CompatOptions, workers int) (CompatCell, error
 			return true
 		}
 		c.Failures++
-		counts[[3]string{reports.EndingName(r.New), reports.EndingName(r.Existing), genericCause(r.RootCause)}]++
+		cause := genericCause(r.RootCause)
+		k := [3]string{reports.EndingName(r.New), reports.EndingName(r.Existing), reports.CauseShape(cause)}
+		if counts[k] == nil {
+			counts[k] = &reports.CauseTally{}
+		}
+		counts[k].Add(cause, r.RootCause, r.Seed)
 		return true
 	})
 	if err == nil {
@@ -198,13 +207,14 @@ func compatCell(cfg sim.Config, o CompatOptions, workers int) (CompatCell, error
 	}
 	c.Lo, c.Hi = reports.Wilson(c.Successes, c.Runs)
 	var best [3]string
-	for k, n := range counts {
-		if n > c.Dominant || n == c.Dominant && slices.Compare(k[:], best[:]) < 0 {
-			best, c.Dominant = k, n
+	for k, t := range counts {
+		if t.N > c.Dominant || t.N == c.Dominant && slices.Compare(k[:], best[:]) < 0 {
+			best, c.Dominant = k, t.N
 		}
 	}
 	if c.Dominant > 0 {
-		c.NewReason, c.ExistingReason, c.RootCause = best[0], best[1], best[2]
+		t := counts[best]
+		c.NewReason, c.ExistingReason, c.RootCause, c.Example = best[0], best[1], t.Text(), t.Example()
 	}
 	return c, nil
 }
@@ -269,8 +279,9 @@ func (m *CompatMatrix) intents() []string {
 // how many of the cell's runs it accounts for when not all).
 func (m *CompatMatrix) writeFailures(w io.Writer, in string) {
 	type group struct {
-		key   [3]string
-		cells []string
+		key     [3]string
+		cells   []string
+		example string
 	}
 	var gs []*group
 	for _, c := range m.Cells {
@@ -286,6 +297,9 @@ func (m *CompatMatrix) writeFailures(w io.Writer, in string) {
 		if i < 0 {
 			gs = append(gs, &group{key: k})
 			i = len(gs) - 1
+			if strings.Contains(cause, "…") && c.Example != cause {
+				gs[i].example = c.Example
+			}
 		}
 		cell := c.New + " × " + c.Existing
 		if c.Dominant < c.Runs {
@@ -300,7 +314,11 @@ func (m *CompatMatrix) writeFailures(w io.Writer, in string) {
 	slices.SortStableFunc(gs, func(a, b *group) int { return len(b.cells) - len(a.cells) })
 	fmt.Fprint(w, "\nDominant failure of the cells with failures, grouped (N the new device, E the existing one; the root cause is the first fault an honest party met):\n\n| root cause | new device | existing device | cells (new × existing) |\n|---|---|---|---|\n")
 	for _, g := range gs {
-		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", strings.ReplaceAll(g.key[0], "|", "\\|"), g.key[1], g.key[2], strings.Join(g.cells, ", "))
+		cause := g.key[0]
+		if g.example != "" {
+			cause += " (… varies with the seed; e.g. " + g.example + ")"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", strings.ReplaceAll(cause, "|", "\\|"), g.key[1], g.key[2], strings.Join(g.cells, ", "))
 	}
 }
 

@@ -15,24 +15,35 @@ type group struct {
 	reasons                 map[string]int
 	signedIn, secrets, reqs *hist
 	failEnd                 *hist // when failed runs ended
-	won, human              int
-	wonHow                  map[string]int
-	causes                  map[string]int // causeKey of failed runs
-	spend                   spend          // phases and request kinds of successes
+	// tokenOfSecrets is the time to the token of the runs that got the
+	// secrets: the same runs as secrets, so its quantiles never exceed
+	// those of secrets.
+	tokenOfSecrets *hist
+	// sides counts each device's ending in failed runs: "N "+ending and
+	// "E "+ending.
+	sides      map[string]int
+	won, human int
+	wonHow     map[string]int
+	causes     map[string]*CauseTally // failed runs by causeKey
+	spend      spend                  // phases and request kinds of successes
+	cost       storeCost              // the rendezvous server's cost, every run
 }
 
 func newGroup() *group {
 	return &group{reasons: map[string]int{}, wonHow: map[string]int{}, signedIn: newHist(), secrets: newHist(), reqs: newHist(),
-		failEnd: newHist(), causes: map[string]int{}}
+		failEnd: newHist(), tokenOfSecrets: newHist(), causes: map[string]*CauseTally{}, sides: map[string]int{}}
 }
 
 func (g *group) add(r *Record) {
 	g.n++
 	g.spend.add(r)
+	g.cost.add(r)
 	if r.Failed() {
 		g.fail++
 		g.reasons[r.Reason()]++
-		g.causes[causeKey(r)]++
+		g.addCause(r)
+		g.sides["N "+ending(r.New)]++
+		g.sides["E "+ending(r.Existing)]++
 		g.failEnd.add(failedAt(r))
 	}
 	if r.Violation != nil {
@@ -51,6 +62,13 @@ func (g *group) add(r *Record) {
 	}
 	if r.SecretsMillis >= 0 {
 		g.secrets.add(int64(r.SecretsMillis))
+		// A run with the secrets has its token (the secrets come after
+		// it); one without a token time counts its secrets time.
+		tok := r.SignedInMillis
+		if tok < 0 || tok > r.SecretsMillis {
+			tok = r.SecretsMillis
+		}
+		g.tokenOfSecrets.add(int64(tok))
 	}
 	g.reqs.add(int64(r.Requests))
 	if r.AttackerWon != "" {
@@ -65,6 +83,7 @@ func (g *group) add(r *Record) {
 func (g *group) merge(o *group) {
 	g.n += o.n
 	g.spend.merge(&o.spend)
+	g.cost.merge(&o.cost)
 	g.fail += o.fail
 	g.viol += o.viol
 	g.newOnly += o.newOnly
@@ -77,8 +96,15 @@ func (g *group) merge(o *group) {
 	g.secrets.merge(o.secrets)
 	g.reqs.merge(o.reqs)
 	g.failEnd.merge(o.failEnd)
+	g.tokenOfSecrets.merge(o.tokenOfSecrets)
+	for k, v := range o.sides {
+		g.sides[k] += v
+	}
 	for k, v := range o.causes {
-		g.causes[k] += v
+		if g.causes[k] == nil {
+			g.causes[k] = &CauseTally{}
+		}
+		g.causes[k].merge(v)
 	}
 	g.won += o.won
 	g.human += o.human

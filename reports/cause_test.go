@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -51,6 +52,7 @@ func TestGenericPath(t *testing.T) {
 	for in, want := range map[string]string{
 		"HTTP 404 to GET /_matrix/client/v3/devices/INQPVZJWAZ (E)":                   "HTTP 404 to GET /_matrix/client/v3/devices/{id} (E)",
 		"HTTP 400 to POST /oauth2/token (N)":                                          "HTTP 400 to POST /oauth2/token (N)",
+		"timeout of GET /link?code=PGWM-NXDW&x (Browser)":                             "timeout of GET /link?code={id}&x (Browser)",
 		"HTTP 404 to GET /a/b/INQ9VZJWAZ (E)":                                         "HTTP 404 to GET /a/b/{id} (E)",
 		"timeout of PUT /_matrix/client/v1/rendezvous/db954aaf-5ff7 x":                "timeout of PUT /_matrix/client/v1/rendezvous/{id} x",
 		"HTTP 404 to POST /_matrix/client/unstable/org.matrix.msc4108/rendezvous (N)": "HTTP 404 to POST /_matrix/client/unstable/org.matrix.msc4108/rendezvous (N)",
@@ -58,5 +60,39 @@ func TestGenericPath(t *testing.T) {
 		if got := genericPath(in); got != want {
 			t.Errorf("genericPath(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestCauseTally checks the grouping of causes whose numbers vary: only
+// standalone numbers are holes (not a version, a hex byte or a preset
+// name's digits), numbers the runs share stay, those that differ read
+// "…", the example is the lowest run's verbatim cause, and the order of
+// the runs does not matter.
+func TestCauseTally(t *testing.T) {
+	shape, nums := causeShape(`invalid_qr: qr: rendezvous_id at offset 52: length 9316 runs past end (63 bytes left) (msc4388-726e115, v1, 0x03, 1.157) (N)`)
+	if want := []string{"52", "9316", "63"}; !slices.Equal(nums, want) || strings.Count(shape, numHole) != 3 {
+		t.Fatalf("causeShape: %q %q, want the numbers %q only", shape, nums, want)
+	}
+	causes := []string{
+		"invalid_qr: length 9316 at offset 52 (N)",
+		"invalid_qr: length 12 at offset 52 (N)",
+		"invalid_qr: length 7 at offset 52 (N)",
+	}
+	var a, b CauseTally
+	for i, c := range causes {
+		a.Add(c, "verbatim "+c, uint64(10+i))
+	}
+	for i := len(causes) - 1; i >= 0; i-- {
+		b.Add(causes[i], "verbatim "+causes[i], uint64(10+i))
+	}
+	for _, tl := range []*CauseTally{&a, &b} {
+		if tl.N != 3 || tl.Text() != "invalid_qr: length … at offset 52 (N)" || tl.Example() != "verbatim "+causes[0] {
+			t.Errorf("tally: %d runs, %q, example %q", tl.N, tl.Text(), tl.Example())
+		}
+	}
+	var one CauseTally
+	one.Add("HTTP 404 to POST /x (N)", "", 1)
+	if one.Text() != "HTTP 404 to POST /x (N)" {
+		t.Errorf("a single run's numbers are its own: %q", one.Text())
 	}
 }

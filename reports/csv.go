@@ -15,9 +15,14 @@ type CSVWriter struct {
 	row  []string
 }
 
+// csvColumns follow the grid point and the axes. root_cause is the
+// simulator's first fault, verbatim (identifiers included); the store_
+// columns are the rendezvous server's cost (sim.StoreCost), empty in
+// records written before it was measured.
 var csvColumns = []string{"seed", "variant", "network", "intent", "success", "agreement",
-	"new_outcome", "new_reason", "existing_outcome", "existing_reason", "signed_in_ms", "secrets_ms", "end_ms",
-	"messages", "requests", "lost", "adversaries", "attacker_won", "violation", "trace_hash"}
+	"new_outcome", "new_reason", "existing_outcome", "existing_reason", "disagree", "root_cause", "signed_in_ms", "secrets_ms", "end_ms",
+	"messages", "requests", "lost", "store_session_ms", "store_byte_ms", "store_peak_sessions", "store_peak_bytes", "store_left_sessions",
+	"store_deleting_sessions", "adversaries", "attacker_won", "violation", "trace_hash"}
 
 // NewCSVWriter writes CSV rows to w, starting with the header line when
 // header is set (a new file rather than one being appended to). Write
@@ -47,10 +52,16 @@ func (c *CSVWriter) Write(r *Record) error {
 	}
 	i := func(v int64) string { return strconv.FormatInt(v, 10) }
 	c.row = append(c.row, strconv.FormatUint(r.Seed, 10), r.Variant, r.Network, r.Intent, strconv.FormatBool(r.Success()),
-		r.Agreement, r.New.Outcome, r.New.Reason, r.Existing.Outcome, r.Existing.Reason,
+		r.Agreement, r.New.Outcome, r.New.Reason, r.Existing.Outcome, r.Existing.Reason, strconv.FormatBool(r.Disagree()), r.RootCause,
 		i(int64(r.SignedInMillis)), i(int64(r.SecretsMillis)), i(int64(r.EndMillis)),
-		strconv.Itoa(r.Messages), strconv.Itoa(r.Requests), strconv.Itoa(r.Lost),
-		strings.Join(r.Adversaries, "+"), r.AttackerWon, viol, r.TraceHash)
+		strconv.Itoa(r.Messages), strconv.Itoa(r.Requests), strconv.Itoa(r.Lost))
+	if sc := r.StoreCost; sc != nil {
+		c.row = append(c.row, i(sc.SessionMillis), i(sc.ByteMillis), strconv.Itoa(sc.PeakSessions), strconv.Itoa(sc.PeakBytes), strconv.Itoa(sc.Left),
+			strconv.Itoa(sc.Deleting))
+	} else {
+		c.row = append(c.row, "", "", "", "", "", "")
+	}
+	c.row = append(c.row, strings.Join(r.Adversaries, "+"), r.AttackerWon, viol, r.TraceHash)
 	return c.w.Write(c.row)
 }
 

@@ -2,7 +2,6 @@ package reports
 
 import (
 	"fmt"
-	"math"
 
 	"qrlab/sim"
 )
@@ -18,11 +17,11 @@ var phaseNames = []string{"scan", "channel up", "protocol agreed", "consent", "t
 var kindNames = []string{"rendezvous polls", "rendezvous writes", "retries", "token polls", "other"}
 
 // spend is where a group's successful logins spent their time and
-// requests: sums and sums of squares, per phase and per kind.
+// requests: exact moments per phase (milliseconds) and per kind.
 type spend struct {
-	n             int
-	phase, phase2 [7]float64 // seconds
-	kind, kind2   [5]float64
+	n     int
+	phase [7]moments
+	kind  [5]moments
 }
 
 // add counts a successful run that has phases and request kinds.
@@ -34,42 +33,22 @@ func (s *spend) add(r *Record) {
 	s.n++
 	var end sim.Millis
 	for i, t := range []sim.Millis{p.Scan, p.ChannelUp, p.Agreed, p.Consent, p.Token, p.Secrets, p.Keys} {
-		d := float64(max(0, t-end)) / 1000
+		s.phase[i].add(int64(max(0, t-end)))
 		end = max(end, t)
-		s.phase[i] += d
-		s.phase2[i] += d * d
 	}
 	for i, v := range []int{k.Polls, k.Writes, k.Retries, k.TokenPolls, k.Other} {
-		s.kind[i] += float64(v)
-		s.kind2[i] += float64(v * v)
+		s.kind[i].add(int64(v))
 	}
 }
 
 func (s *spend) merge(o *spend) {
 	s.n += o.n
 	for i := range s.phase {
-		s.phase[i] += o.phase[i]
-		s.phase2[i] += o.phase2[i]
+		s.phase[i].merge(o.phase[i])
 	}
 	for i := range s.kind {
-		s.kind[i] += o.kind[i]
-		s.kind2[i] += o.kind2[i]
+		s.kind[i].merge(o.kind[i])
 	}
-}
-
-// meanCI is a mean with its normal-approximation 95% interval, from a sum
-// and a sum of squares over n.
-func meanCI(sum, sum2 float64, n int) string {
-	if n == 0 {
-		return "–"
-	}
-	m := sum / float64(n)
-	if n < 2 {
-		return fmt.Sprintf("%.1f", m)
-	}
-	sd := math.Sqrt(max(0, (sum2-sum*m)/float64(n-1)))
-	h := z95 * sd / math.Sqrt(float64(n))
-	return fmt.Sprintf("%.1f [%.1f–%.1f]", m, max(0, m-h), m+h)
 }
 
 // spendBlocks is where the time and the requests of successful logins
@@ -93,10 +72,10 @@ func (b *Builder) spendBlocks() ([]block, error) {
 		row := append(append([]string(nil), l.cells...), fmt.Sprint(s.n))
 		krow := append(append([]string(nil), l.cells...), fmt.Sprint(s.n))
 		for i := range phaseNames {
-			row = append(row, meanCI(s.phase[i], s.phase2[i], s.n))
+			row = append(row, s.phase[i].ci(1000))
 		}
 		for i := range kindNames {
-			krow = append(krow, meanCI(s.kind[i], s.kind2[i], s.n))
+			krow = append(krow, s.kind[i].ci(1))
 		}
 		rows, krows = append(rows, row), append(krows, krow)
 	}
@@ -123,7 +102,7 @@ func phasePlot(ls []labelled) (panels, error) {
 	for j, l := range ls {
 		bars[j] = l.label
 		for i := range phaseNames {
-			vals[i][j] = l.g.spend.phase[i] / float64(l.g.spend.n)
+			vals[i][j], _ = l.g.spend.phase[i].meanSD(1000)
 		}
 	}
 	return stackBars(p, bars, phaseNames, vals)

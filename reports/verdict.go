@@ -176,28 +176,59 @@ func pval(p float64) string {
 	return fmt.Sprintf("p = %.4f", p)
 }
 
-// verdict is the paragraph comparing point p (A) with point q (B) over
-// the seeds both ran.
-func (b *Builder) verdict(p, q int) string {
-	var t PairedTable
-	var dSecrets, dFail []float64
-	for s := range b.m.Runs {
-		x, y := b.runs[p*b.m.Runs+s], b.runs[q*b.m.Runs+s]
+// pairStats is what a verdict says of point p (A) against point q (B)
+// over the seeds both ran.
+type pairStats struct {
+	t               PairedTable
+	lo, hi, pv      float64 // Newcombe's interval, McNemar's p
+	mde, d          float64 // detectable difference, observed difference
+	dSecrets, dFail []float64
+}
+
+func (b *Builder) pairStats(p, q int) pairStats {
+	var s pairStats
+	for i := range b.m.Runs {
+		x, y := b.runs[p*b.m.Runs+i], b.runs[q*b.m.Runs+i]
 		switch {
 		case x.state == 0 || y.state == 0:
 			continue
 		case x.state == 1 && y.state == 1:
-			t.Both++
-			dSecrets = append(dSecrets, float64(x.secrets-y.secrets)/1000)
+			s.t.Both++
+			s.dSecrets = append(s.dSecrets, float64(x.secrets-y.secrets)/1000)
 		case x.state == 1:
-			t.OnlyA++
+			s.t.OnlyA++
 		case y.state == 1:
-			t.OnlyB++
+			s.t.OnlyB++
 		default:
-			t.Neither++
-			dFail = append(dFail, float64(x.end-y.end)/1000)
+			s.t.Neither++
+			s.dFail = append(s.dFail, float64(x.end-y.end)/1000)
 		}
 	}
+	if n := s.t.N(); n > 0 {
+		s.lo, s.hi = NewcombePaired(s.t)
+		s.pv = McNemarExact(s.t.OnlyA, s.t.OnlyB)
+		s.mde = McNemarMDE(n, float64(s.t.OnlyA+s.t.OnlyB)/float64(n))
+		s.d = s.t.Diff()
+	}
+	return s
+}
+
+// rateVerdict is the verdict on the sign-in rate in a few words.
+func (s *pairStats) rateVerdict(la string) string {
+	switch {
+	case s.pv < 0.05 && s.d > 0:
+		return la + " signs in more often"
+	case s.pv < 0.05 && s.d < 0:
+		return la + " signs in less often"
+	}
+	return "no detectable difference in sign-in rate"
+}
+
+// verdict is the paragraph comparing point p (A) with point q (B) over
+// the seeds both ran.
+func (b *Builder) verdict(p, q int) string {
+	s := b.pairStats(p, q)
+	t := s.t
 	la, lb, shared := b.pairLabels(p, q)
 	var w strings.Builder
 	fmt.Fprintf(&w, "**%s against %s**", la, lb)
@@ -209,31 +240,74 @@ func (b *Builder) verdict(p, q int) string {
 		w.WriteString(": no seed ran at both points.")
 		return w.String()
 	}
-	lo, hi := NewcombePaired(t)
-	pv := McNemarExact(t.OnlyA, t.OnlyB)
-	mde := McNemarMDE(n, float64(t.OnlyA+t.OnlyB)/float64(n))
-	d := t.Diff()
 	fmt.Fprintf(&w, ", n = %d seeds run at both: signed in %s against %s, a difference of %s points (95%% CI %s to %s, Newcombe's paired interval); exact McNemar %s on %d against %d discordant seeds; at this n a difference of ±%.1f points would be found with 80%% power. ",
-		n, pct(t.Both+t.OnlyA, n), pct(t.Both+t.OnlyB, n), points(d), points(lo), points(hi), pval(pv), t.OnlyA, t.OnlyB, 100*mde)
-	switch {
-	case pv < 0.05 && d > 0:
-		fmt.Fprintf(&w, "**Verdict: %s signs in more often.**", la)
-	case pv < 0.05 && d < 0:
-		fmt.Fprintf(&w, "**Verdict: %s signs in less often.**", la)
-	default:
-		fmt.Fprintf(&w, "**Verdict: no detectable difference in sign-in rate** (a true difference within ±%.1f points could hide at this n).", 100*mde)
-		if lo > 0 || hi < 0 {
+		n, pct(t.Both+t.OnlyA, n), pct(t.Both+t.OnlyB, n), points(s.d), points(s.lo), points(s.hi), pval(s.pv), t.OnlyA, t.OnlyB, 100*s.mde)
+	fmt.Fprintf(&w, "**Verdict: %s", s.rateVerdict(la))
+	if s.pv < 0.05 {
+		w.WriteString(".**")
+	} else {
+		fmt.Fprintf(&w, "** (a true difference within ±%.1f points could hide at this n).", 100*s.mde)
+		if s.lo > 0 || s.hi < 0 {
 			w.WriteString(" Borderline: the interval leaves out 0 while the exact test does not reach 5%; the exact test decides.")
 		}
 	}
-	w.WriteString(shiftText(" Time to secrets", "both signed in", dSecrets))
-	w.WriteString(shiftText(" Time to failure", "both failed", dFail))
+	w.WriteString(shiftText(" Time to secrets", "both signed in", s.dSecrets))
+	w.WriteString(shiftText(" Time to failure", "both failed", s.dFail))
 	ga, gb := b.points[p].failEnd, b.points[q].failEnd
 	if ga.n > 0 || gb.n > 0 {
 		fmt.Fprintf(&w, " Failed runs ended after %s / %s / %s (p50 / p90 / max, n = %d) against %s / %s / %s (n = %d).",
 			quant(ga, .5), quant(ga, .9), quant(ga, 1), ga.n, quant(gb, .5), quant(gb, .9), quant(gb, 1), gb.n)
 	}
+	if ca, cb := b.points[p].cost, b.points[q].cost; ca.sess.n > 0 && cb.sess.n > 0 {
+		fmt.Fprintf(&w, " Rendezvous server cost per run: %s session·s and %s kB·s against %s and %s (means, 95%% CI).",
+			ca.sess.ci(1000), ca.bytes.ci(1e6), cb.sess.ci(1000), cb.bytes.ci(1e6))
+	}
 	return w.String()
+}
+
+// shiftCell is a paired time difference for the verdict table.
+func shiftCell(d []float64) string {
+	if len(d) == 0 {
+		return "–"
+	}
+	est, lo, hi, p := PairedShift(d)
+	return fmt.Sprintf("%+.1f s [%+.1f, %+.1f], %s, n = %d", est, lo, hi, pval(p), len(d))
+}
+
+// verdictTable is every comparison in one row each: the summary a reader
+// sees first, the paragraphs below giving the details.
+func (b *Builder) verdictTable(pairs [][2]int) block {
+	var rows [][]string
+	for _, pq := range pairs {
+		s := b.pairStats(pq[0], pq[1])
+		la, lb, shared := b.pairLabels(pq[0], pq[1])
+		what := la + " vs " + lb
+		if shared != "" {
+			what += " (" + shared + ")"
+		}
+		n := s.t.N()
+		if n == 0 {
+			rows = append(rows, []string{what, "0", "–", "–", "–", "no seed ran at both points", "–", "–", "–"})
+			continue
+		}
+		v := s.rateVerdict(la)
+		if s.pv >= 0.05 && (s.lo > 0 || s.hi < 0) {
+			v += " (borderline: the interval leaves out 0)"
+		}
+		rows = append(rows, []string{what, fmt.Sprint(n), fmt.Sprintf("%s [%s, %s]", points(s.d), points(s.lo), points(s.hi)),
+			pval(s.pv), fmt.Sprintf("±%.1f", 100*s.mde), v, shiftCell(s.dSecrets), shiftCell(s.dFail), failP90(b.points[pq[0]], b.points[pq[1]])})
+	}
+	return block{kind: "table", head: []string{"comparison", "n (paired seeds)", "sign-in difference, points [95% CI]", "McNemar",
+		"detectable at 80% power", "verdict", "time to secrets (paired median difference [95% CI])", "time to failure (same)",
+		"failed runs ended, p90 (first vs second)"}, rows: rows}
+}
+
+// failP90 is when the slowest tenth of each point's failed runs ended.
+func failP90(a, b *group) string {
+	if a.failEnd.n == 0 && b.failEnd.n == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%s (n = %d) vs %s (n = %d)", quant(a.failEnd, .9), a.failEnd.n, quant(b.failEnd, .9), b.failEnd.n)
 }
 
 // shiftText is a sentence on paired time differences (A minus B, seconds).
@@ -288,15 +362,22 @@ func (b *Builder) verdictBlocks() ([]block, error) {
 		}
 		return out, nil
 	}
+	var all [][2]int
+	var paras []block
 	for _, c := range b.q.Compare {
 		ps := b.pairs(c)
 		if len(ps) == 0 {
-			out = append(out, block{kind: "p", text: "A comparison names no pair of points of this sweep."})
+			paras = append(paras, block{kind: "p", text: "A comparison names no pair of points of this sweep."})
 		}
 		for _, pq := range ps {
-			out = append(out, block{kind: "p", text: b.verdict(pq[0], pq[1])})
+			paras = append(paras, block{kind: "p", text: b.verdict(pq[0], pq[1])})
 		}
+		all = append(all, ps...)
 	}
+	if len(all) > 0 {
+		out = append(out, b.verdictTable(all))
+	}
+	out = append(out, paras...)
 	out = append(out, block{kind: "p", text: fmt.Sprintf("How to read: every point runs the same seeds, so seed i at one point and seed i at the other form a pair. Sign-in rates are compared with the exact McNemar test on the discordant seeds (one point signed in, the other not) and Newcombe's interval for the difference of paired proportions (method 10, 1998); the detectable difference is Connor's (1987) at two-sided 5%% and 80%% power with the observed share of discordant seeds (when that share is too small to show any difference, for the most favourable case: every discordant seed one way). Times are compared over the seeds where both points got there: the median of the paired differences (first minus second) with a percentile interval from %d paired bootstrap resamples drawn with a fixed seed, and the exact sign test, which assumes nothing about the shape of skewed, tied times. A verdict says a difference when p < 0.05.", BootstrapResamples)})
 	return out, nil
 }

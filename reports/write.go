@@ -114,21 +114,39 @@ func summaryRow(l labelled) []string {
 		fmt.Sprintf("%s (%s)", pct(g.fail, g.n), ci(g.fail, g.n)),
 		pct(g.disagree(), g.n),
 		fmt.Sprint(g.viol),
-		quant(g.signedIn, .5)+" / "+quant(g.signedIn, .9),
+		fmt.Sprint(g.secrets.n),
+		quant(g.tokenOfSecrets, .5)+" / "+quant(g.tokenOfSecrets, .9),
 		quant(g.secrets, .5)+" / "+quant(g.secrets, .9),
 		fmt.Sprintf("%.1f", g.reqs.mean()),
+		topCause(g),
 	)
 }
 
+// topCause is a group's commonest failure: both devices' endings, the
+// root cause and how many of the failed runs it accounts for.
+func topCause(g *group) string {
+	keys := causesByCount(g.causes)
+	if len(keys) == 0 {
+		return "–"
+	}
+	t := g.causes[keys[0]]
+	parts := strings.Split(keys[0], "\x00")
+	cause := t.Text()
+	if cause != "none recorded" && !strings.HasPrefix(cause, "violation") {
+		cause = "`" + cause + "`"
+	}
+	return fmt.Sprintf("N `%s`, E `%s`: %s (%d of %d)", parts[0], parts[1], cause, t.N, g.fail)
+}
+
 var summaryHead = []string{"runs", "signed in", "failed (95% CI)", "disagree", "violations",
-	"token p50 / p90", "secrets p50 / p90", "requests / login"}
+	"got secrets", "to token p50 / p90", "to secrets p50 / p90", "requests / run", "commonest failure"}
 
 // blocks builds the report, section by section.
 func (b *Builder) blocks() ([]block, error) {
 	var out []block
 	for _, section := range []func() ([]block, error){
-		b.introBlocks, b.verdictBlocks, b.sideBySideBlocks, b.timeBlocks, b.failureRateBlocks, b.reasonBlocks, b.causeBlocks,
-		b.disagreementBlocks, b.loadBlocks, b.spendBlocks, b.adversaryBlocks, b.diagramBlocks,
+		b.introBlocks, b.verdictBlocks, b.provenanceBlocks, b.sideBySideBlocks, b.timeBlocks, b.failureRateBlocks, b.reasonBlocks, b.causeBlocks,
+		b.disagreementBlocks, b.loadBlocks, b.spendBlocks, b.costBlocks, b.adversaryBlocks, b.diagramBlocks,
 	} {
 		bl, err := section()
 		if err != nil {
@@ -171,8 +189,13 @@ func (b *Builder) introBlocks() ([]block, error) {
 		}
 		out = append(out, block{kind: "p", text: "Sweep axes: " + strings.Join(ax, "; ") + "."})
 	}
-	out = append(out, block{kind: "p", text: b.provenanceText()})
 	return out, nil
+}
+
+// provenanceBlocks names the presets run and where they come from (after
+// the verdicts, so that the answer comes first).
+func (b *Builder) provenanceBlocks() ([]block, error) {
+	return []block{{kind: "h2", text: "Presets run"}, {kind: "p", text: b.provenanceText()}}, nil
 }
 
 // presetStatus is a preset's provenance status (variant.Status), or says
@@ -230,7 +253,7 @@ func (b *Builder) sideBySideBlocks() ([]block, error) {
 		rows = append(rows, summaryRow(tot))
 	}
 	out = append(out, block{kind: "table", head: head, rows: rows,
-		notes: "signed in: both devices succeeded (the new device has its token and the secrets). disagree: one device succeeded and the other failed. Times are seconds of virtual time from the start of the login, over the runs that reached that point."})
+		notes: "signed in: both devices succeeded (the new device has its token and the secrets). disagree: one device succeeded and the other failed. Times are seconds of virtual time from the start of the login, both over the same runs: those whose new device got the secrets (the got secrets column), so the time to secrets is never below the time to token. commonest failure: the new device's (N) and the existing device's (E) endings and the root cause shared by the most failed runs (Failures by cause lists the others, with time to failure)."})
 	if vg := b.variantGroups(); len(vg) > 1 && len(vg) < len(b.points) {
 		out = append(out, block{kind: "h3", text: "By variant (other axes pooled)"})
 		var rows [][]string
@@ -275,7 +298,8 @@ func (b *Builder) timeBlocks() ([]block, error) {
 		out = append(out, block{kind: "figure", fig: &figure{stem: f.stem, p: p,
 			caption: fmt.Sprintf("CDF of %s over all runs, one curve per %s: a curve levels off at the share of runs that got there (the legend gives both counts).", f.what, by)}})
 	}
-	out = append(out, block{kind: "table", head: []string{by, "n (token)", "p50", "p90", "p99", "n (secrets)", "p50", "p90", "p99"}, rows: rows})
+	out = append(out, block{kind: "table", head: []string{by, "n (token)", "p50", "p90", "p99", "n (secrets)", "p50", "p90", "p99"}, rows: rows,
+		notes: "Each time is over the runs that got there (its n): a run that got its token but failed before the secrets counts for the token only, so the two medians here may rest on different runs. Side by side gives both over the same runs."})
 	return out, nil
 }
 
@@ -371,7 +395,48 @@ func (b *Builder) reasonBlocks() ([]block, error) {
 		}
 		out = append(out, block{kind: "p", text: "other: " + strings.Join(other, ", ") + "."})
 	}
-	return out, nil
+	return append(out, block{kind: "h3", text: "Each device's ending"}, b.sidesBlock(rg, rby)), nil
+}
+
+// sidesBlock is each device's ending in the failed runs, per group: the
+// reason the new device gave and the one the existing device gave, which
+// the table above folds into one.
+func (b *Builder) sidesBlock(rg []labelled, rby string) block {
+	totals := map[string]int{}
+	for k, v := range b.total.sides {
+		totals[k[2:]] += v
+	}
+	endings := sortedByCount(totals)
+	cols := endings
+	if len(cols) > panelSeries {
+		cols = endings[:panelSeries-1]
+	}
+	var rows [][]string
+	for _, l := range rg {
+		row := []string{l.label, fmt.Sprint(l.g.fail)}
+		rest := [2]int{}
+		for _, e := range endings {
+			n, x := l.g.sides["N "+e], l.g.sides["E "+e]
+			if slices.Contains(cols, e) {
+				row = append(row, fmt.Sprintf("%d / %d", n, x))
+				continue
+			}
+			rest[0], rest[1] = rest[0]+n, rest[1]+x
+		}
+		if len(cols) < len(endings) {
+			row = append(row, fmt.Sprintf("%d / %d", rest[0], rest[1]))
+		}
+		rows = append(rows, row)
+	}
+	head := []string{rby, "failed"}
+	for _, e := range cols {
+		head = append(head, "`"+e+"`")
+	}
+	if len(cols) < len(endings) {
+		head = append(head, "other")
+	}
+	return block{kind: "table", head: head, rows: rows,
+		notes: "Each device's own ending in the failed runs, as new device / existing device: how many failed runs each device ended with that reason (or outcome; success when it succeeded and the other did not). The table above counts one reason per run, the new device's first; Failures by cause pairs both with the root cause."}
 }
 
 // disagreementBlocks is the outcome disagreement per point, and against
@@ -400,26 +465,30 @@ func (b *Builder) disagreementBlocks() ([]block, error) {
 	return out, nil
 }
 
-// loadBlocks is the requests per login per point, and against each axis.
+// loadBlocks is the requests per run per point, and against each axis.
 func (b *Builder) loadBlocks() ([]block, error) {
-	out := []block{{kind: "h2", text: "Server load: requests per login"},
-		{kind: "p", text: "HTTP requests both devices and the browser sent in one login, retries and polls included."}}
+	out := []block{{kind: "h2", text: "Server load: requests per run"},
+		{kind: "p", text: "HTTP requests both devices and the browser sent in one run, retries and polls included, over every run: a failure that ends early lowers the mean. per success is every run's requests divided by the successful logins (what one sign-in costs, failed attempts included); the next section splits the requests of successful logins by kind, with intervals."}}
 	var rows [][]string
 	for _, l := range b.pointGroups() {
 		g := l.g
+		per := "–"
+		if ok := g.n - g.fail; ok > 0 {
+			per = fmt.Sprintf("%.1f", float64(g.reqs.sum)/float64(ok))
+		}
 		rows = append(rows, append(append([]string(nil), l.cells...), fmt.Sprint(g.reqs.n), fmt.Sprintf("%.1f", g.reqs.mean()),
-			fmt.Sprint(g.reqs.quantile(.5)), fmt.Sprint(g.reqs.quantile(.9)), fmt.Sprint(g.reqs.quantile(.99)), fmt.Sprint(g.reqs.quantile(1))))
+			fmt.Sprint(g.reqs.quantile(.5)), fmt.Sprint(g.reqs.quantile(.9)), fmt.Sprint(g.reqs.quantile(.99)), fmt.Sprint(g.reqs.quantile(1)), per))
 	}
-	out = append(out, block{kind: "table", head: append(b.labelHead(), "runs", "mean", "p50", "p90", "p99", "max"), rows: rows})
+	out = append(out, block{kind: "table", head: append(b.labelHead(), "runs", "mean", "p50", "p90", "p99", "max", "per success"), rows: rows})
 	if len(b.points) > 1 {
 		for i, a := range b.m.Axes {
-			p, err := meanPlot("Requests per login against "+a.Path, "mean requests per login", a, b.axisSeries(i, maxSeries),
+			p, err := meanPlot("Requests per run against "+a.Path, "mean requests per run", a, b.axisSeries(i, maxSeries),
 				func(g *group) *hist { return g.reqs })
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, block{kind: "figure", fig: &figure{stem: fmt.Sprintf("requests-%d", i+1), p: p,
-				caption: fmt.Sprintf("Mean requests per login against %s (n per point in the table above).", a.Path)}})
+				caption: fmt.Sprintf("Mean requests per run against %s (n per point in the table above).", a.Path)}})
 		}
 	}
 	return out, nil

@@ -53,6 +53,9 @@ func (r *Runner) send(w *run, client Actor, req login.Request, form []byte) uint
 		body = req.Body
 	}
 	r.tr.add(Event{At: w.now, Kind: EvSend, Actor: client, Peer: server, Name: name, Bytes: len(req.Body), Body: body})
+	if req.Target == login.TargetRendezvous && req.Method == "DELETE" && (client == ActorNew || client == ActorExisting) {
+		r.cost.deleting(req.Path)
+	}
 	timeout := req.Timeout
 	if timeout <= 0 {
 		timeout = defaultTimeout
@@ -175,6 +178,7 @@ func (r *Runner) serveRendezvous(w *run, x *exchange) login.Response {
 	}
 	var resp rendezvous.Response
 	resp, r.rfx = w.store.HandleAppend(w.now, &req, r.rfx[:0])
+	r.cost.observe(w.now, w.store)
 	if r.hook != nil {
 		r.hook(w, x, &resp)
 		req.Body = x.req.Body

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -71,13 +72,17 @@ type Result struct {
 	// RootCause is, for a login that failed, the first fault an honest
 	// party met, as the simulator saw it: an HTTP error answer or a
 	// timeout (with the request's method and path), the browser failing
-	// to open, the user cancelling or declining. "" when the login
-	// succeeded or failed with no such fault before it.
+	// to open, the user cancelling or declining. A timeout, transport
+	// error, 429 or 5xx that a retry of the same request mended does not
+	// count. "" when the login succeeded or failed with no such fault.
 	RootCause string `json:"root_cause,omitempty"`
 	// Phases are when the login reached each step; RequestKinds what its
 	// requests were (both nil in records written before they existed).
 	Phases       *Phases       `json:"phases,omitempty"`
 	RequestKinds *RequestKinds `json:"request_kinds,omitempty"`
+	// StoreCost is what the run cost the rendezvous server (nil in
+	// records written before it was measured).
+	StoreCost *StoreCost `json:"store_cost,omitempty"`
 }
 
 // probe reports whether a request is one whose error answer is expected:
@@ -284,4 +289,62 @@ func (o *observer) count(name string, retry bool) {
 	default:
 		o.kinds.Other++
 	}
+}
+
+// causes finds the first fault that mattered. A fault that a retry can
+// mend (a timeout, a transport error, a 429 or 5xx answer) stays pending
+// until the same party's same request gets through: answered without an
+// error, which clears it (a poll that timed out once and then went
+// through did not end the login), or with an error a retry cannot mend,
+// which replaces it (a create that timed out, then got 404). Any other fault is final: nothing after it can be
+// the root cause, though a pending one before it still can.
+type causes struct {
+	pending []pendingFault
+	final   string
+}
+
+type pendingFault struct {
+	key, text string
+}
+
+func (c *causes) reset() {
+	c.pending, c.final = c.pending[:0], ""
+}
+
+// mendable reports whether a retry may mend the fault e is.
+func mendable(e *Event) bool {
+	return e.Kind == EvRecv && (e.Status == 0 || e.Status == 429 || e.Status >= 500)
+}
+
+func (c *causes) see(e *Event) {
+	if e.Kind == EvRecv && e.Status > 0 && !mendable(e) && len(c.pending) > 0 {
+		// The request went through: a success mends the earlier timeout,
+		// and an error answer (a 404 to a retried create) is the fault
+		// that mattered instead.
+		key := e.Actor.String() + " " + e.Name
+		c.pending = slices.DeleteFunc(c.pending, func(p pendingFault) bool { return p.key == key })
+		if e.Status < 400 {
+			return
+		}
+	}
+	if c.final != "" {
+		return
+	}
+	f := faultOf(e)
+	switch {
+	case f == "":
+	case mendable(e):
+		c.pending = append(c.pending, pendingFault{key: e.Actor.String() + " " + e.Name, text: f})
+	default:
+		c.final = f
+	}
+}
+
+// first is the root cause: the earliest fault no retry mended, else the
+// first final one ("" none).
+func (c *causes) first() string {
+	if len(c.pending) > 0 {
+		return c.pending[0].text
+	}
+	return c.final
 }

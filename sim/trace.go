@@ -118,7 +118,7 @@ type Trace struct {
 	h      hash.Hash
 	buf    []byte
 	n      int
-	cause  string   // the first fault (faultOf), for Result.RootCause
+	causes causes   // the first fault that mattered, for Result.RootCause
 	obs    observer // phases and request kinds, for Result
 }
 
@@ -132,16 +132,14 @@ func (t *Trace) reset(keep bool) {
 	}
 	t.buf = t.buf[:0]
 	t.n = 0
-	t.cause = ""
+	t.causes.reset()
 	t.obs.reset()
 }
 
 // add records an event.
 func (t *Trace) add(e Event) {
 	t.n++
-	if t.cause == "" {
-		t.cause = faultOf(&e)
-	}
+	t.causes.see(&e)
 	t.obs.see(&e)
 	b := t.buf
 	b = binary.LittleEndian.AppendUint64(b, uint64(e.At))

@@ -114,6 +114,8 @@ type Runner struct {
 	hook func(w *run, x *exchange, resp *rendezvous.Response)
 	// tp is the tcp transport's state (nil: datagram).
 	tp *tcpState
+	// cost measures what the run costs the rendezvous store.
+	cost costMeter
 }
 
 // exchange is one HTTP request and its fate.
@@ -403,9 +405,10 @@ func (r *Runner) Run(seed uint64) (Result, error) {
 	w.res.Steps = steps
 	r.finish(w)
 	if !w.res.Success() {
-		w.res.RootCause = r.tr.cause
+		w.res.RootCause = r.tr.causes.first()
 	}
 	w.res.Phases, w.res.RequestKinds = new(r.tr.obs.ph), new(r.tr.obs.kinds)
+	w.res.StoreCost = new(r.cost.close(w.now))
 	return w.res, nil
 }
 
@@ -442,6 +445,7 @@ func (r *Runner) build(w *run) error {
 	if w.store, err = rendezvous.New(r.rc, 0, derive(w.seed, streamStore)); err != nil {
 		return fmt.Errorf("rendezvous store: %w", err)
 	}
+	r.cost.reset(r.rc.NoExpiry)
 	if w.op, err = oauth.New(r.oc, derive(w.seed, streamOP)); err != nil {
 		return fmt.Errorf("provider: %w", err)
 	}

@@ -131,6 +131,24 @@ func (s *Store) Sessions() []SessionInfo {
 	return out
 }
 
+// Held is one session as its storage cost sees it: its ID, when it
+// expires and the size of its payload in bytes.
+type Held struct {
+	ID      string
+	Expires Millis
+	Size    int
+}
+
+// AppendHeld appends every session the store holds to dst, oldest first
+// (expired ones that no sweep has removed yet included: Expires tells
+// them apart), copying no payload, and returns the extended slice.
+func (s *Store) AppendHeld(dst []Held) []Held {
+	for p := s.head; p != nil; p = p.next {
+		dst = append(dst, Held{ID: p.id, Expires: p.expires, Size: len(p.data)})
+	}
+	return dst
+}
+
 // clock takes the caller's time and keeps the store's clock from going
 // back: a time earlier than one already seen is read as that one.
 func (s *Store) clock(now Millis) Millis {
