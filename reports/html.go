@@ -17,7 +17,9 @@ import (
 const pageCSS = `body { font-family: sans-serif; max-width: 84em; margin: 2em auto; padding: 0 1em; color: #222; }
 p { max-width: 60em; }
 table { border-collapse: collapse; margin: 1em 0; font-size: 90%; }
-th, td { border: 1px solid #bbb; padding: 0.25em 0.6em; text-align: right; overflow-wrap: anywhere; }
+th, td { border: 1px solid #bbb; padding: 0.25em 0.6em; text-align: right; }
+td { overflow-wrap: anywhere; }
+th { overflow-wrap: break-word; }
 th:first-child, td:first-child { text-align: left; }
 figure { margin: 1em 0; }
 figure svg { display: block; max-width: 100%; height: auto; }

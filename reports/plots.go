@@ -88,6 +88,7 @@ func (f *figure) draw(c draw.Canvas) {
 		area := draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: c.Min.X, Y: y - plotHeight}, Max: vg.Point{X: c.Max.X, Y: y}}}
 		leg := pn.p.Legend
 		pn.p.Legend = plot.NewLegend()
+		area.Min.X += slantRoom(pn.p, area)
 		pn.p.Draw(area)
 		pn.p.Legend = leg
 		if pn.entries > 0 {
