@@ -76,9 +76,16 @@ func Launch(exe, userDir string, stderr io.Writer) (*Browser, error) {
 	}
 	toBrowser.Close()
 	fromBrowser.Close()
-	b := &Browser{cmd: cmd, w: ourW, in: make(chan Message, 64), readE: make(chan error, 1)}
-	go b.read(ourR)
+	b := over(ourW, ourR)
+	b.cmd = cmd
 	return b, nil
+}
+
+// over speaks the protocol over w (commands) and r (answers and events).
+func over(w io.WriteCloser, r io.ReadCloser) *Browser {
+	b := &Browser{w: w, in: make(chan Message, 64), readE: make(chan error, 1)}
+	go b.read(r)
+	return b
 }
 
 // read splits the browser's output at NUL bytes into messages.
