@@ -141,7 +141,11 @@ func SequenceSVG(title string, steps []sim.Step, more int) []byte {
 	bottom := h - seqLegendH - 6
 	for _, ln := range l.used {
 		x := l.x[ln]
-		fmt.Fprintf(&b, `<rect x="%.1f" y="6" width="%d" height="28" rx="4" fill="#eee" stroke="#444"/>`+"\n", x-seqLaneW/2+8, seqLaneW-16)
+		fill, stroke := "#eee", "#444"
+		if ln == laneAttacker || ln == laneAttackerBrowser {
+			fill, stroke = "#F9E0CF", seqCross // the adversary's lanes stand out
+		}
+		fmt.Fprintf(&b, `<rect x="%.1f" y="6" width="%d" height="28" rx="4" fill="%s" stroke="%s"/>`+"\n", x-seqLaneW/2+8, seqLaneW-16, fill, stroke)
 		fmt.Fprintf(&b, `<text x="%.1f" y="24" text-anchor="middle" font-weight="bold">%s</text>`+"\n", x, html.EscapeString(laneNames[ln]))
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="34" x2="%.1f" y2="%.1f" stroke="#999" stroke-dasharray="3,3"/>`+"\n", x, x, bottom)
 	}
