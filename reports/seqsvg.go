@@ -102,6 +102,7 @@ func newSeqLayout(steps []sim.Step) *seqLayout {
 		used[laneOf(st.From, st.Rendezvous)] = true
 		used[laneOf(st.To, st.Rendezvous)] = true
 	}
+	used[laneNew] = true // a diagram of notes only still has a lifeline to hang them on
 	l := &seqLayout{}
 	for ln := range numLanes {
 		if used[ln] {

@@ -62,3 +62,16 @@ func TestSequenceSVG(t *testing.T) {
 		t.Errorf("an unused lane, or an id that could clash inline:\n%s", s)
 	}
 }
+
+// TestSequenceSVGNotesOnly draws diagrams with no arrow (nothing, a
+// fault alone, only steps left out) without failing.
+func TestSequenceSVGNotesOnly(t *testing.T) {
+	for _, c := range []struct {
+		steps []sim.Step
+		more  int
+	}{{nil, 0}, {nil, 3}, {[]sim.Step{{Kind: sim.StepNote, From: sim.ActorNew, To: sim.ActorBrowser, Text: "fault heal"}}, 0}} {
+		if s := string(SequenceSVG("x", c.steps, c.more)); !strings.Contains(s, ">New device<") || !strings.HasSuffix(s, "</svg>\n") {
+			t.Errorf("%+v: %s", c, s)
+		}
+	}
+}
