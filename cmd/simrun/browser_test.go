@@ -113,8 +113,9 @@ func eventProblems(events []cdp.Message, page string) []string {
 // exception, nothing fetched, every figure drawn and non-empty, nothing
 // wider than the page. A page that breaks each rule must fail each check. It keeps a screenshot of the first screen beside
 // each report (screenshot.png), under $QRLAB_BROWSER_OUT when set (CI keeps
-// it), else in a temporary folder. Without chromium it skips, except under
-// CI=true, where it fails.
+// it), else in a temporary folder. $QRLAB_BROWSER_SCENARIOS (NAME,NAME...)
+// checks other scenarios. Without chromium it skips, except under CI=true,
+// where it fails.
 func TestReportsInBrowser(t *testing.T) {
 	exe, err := findChromium()
 	if err != nil {
@@ -129,18 +130,24 @@ func TestReportsInBrowser(t *testing.T) {
 	} else if root, err = filepath.Abs(root); err != nil {
 		t.Fatal(err)
 	}
+	scs := browserScenarios
+	if v := os.Getenv("QRLAB_BROWSER_SCENARIOS"); v != "" {
+		scs = strings.Split(v, ",") // a wider check by hand
+	}
 	var dirs []string
-	for _, sc := range browserScenarios {
+	for _, sc := range scs {
 		dir := filepath.Join(root, sc)
 		if err := os.RemoveAll(dir); err != nil {
 			t.Fatal(err)
 		}
-		if code, out, errs := simrun(t, "sweep", sc, "--runs", "8", "--out", dir, "--quiet"); code != 0 {
+		// Exit 1 (an invariant violated, as some attacks make happen) still
+		// writes the report this test is about.
+		if code, out, errs := simrun(t, "sweep", sc, "--runs", "8", "--out", dir, "--quiet"); code > 1 {
 			t.Fatalf("sweep %s: exit %d\n%s\n%s", sc, code, out, errs)
 		}
 		dirs = append(dirs, dir)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(15*len(scs))*time.Second)
 	defer cancel()
 	var log strings.Builder
 	b, err := cdp.Launch(exe, filepath.Join(t.TempDir(), "profile"), &log)
@@ -194,7 +201,7 @@ func pageProblems(ctx context.Context, b *cdp.Browser, dir string) (string, []st
 	if f.ScrollWidth > pageWidth {
 		problems = append(problems, fmt.Sprintf("the page is %d px wide, more than %d", f.ScrollWidth, pageWidth))
 	}
-	if f.Figures < 3 || f.SVGs < f.Figures || f.Tables < 3 {
+	if f.Figures == 0 || f.SVGs < f.Figures || f.Tables == 0 { // a report where every run failed still has a few
 		problems = append(problems, fmt.Sprintf("%d figures, %d drawings, %d tables: the report lost its content", f.Figures, f.SVGs, f.Tables))
 	}
 	if len(shot) < 10_000 {
