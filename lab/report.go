@@ -1,12 +1,10 @@
 package lab
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"qrlab/reports"
 	"qrlab/scenarios"
@@ -47,9 +45,9 @@ func Report(src, dst string, warn func(error)) (runs int, err error) {
 	if m != nil {
 		typical, failing := b.Chosen()
 		for _, c := range []struct {
-			title string
-			r     *reports.Record
-		}{{"A typical run", typical}, {"A failing run", failing}} {
+			title, name string
+			r           *reports.Record
+		}{{"A typical run", "typical", typical}, {"A failing run", "failing", failing}, {"An attacker's winning run", "attacker-won", b.Won()}} {
 			if c.r == nil {
 				continue
 			}
@@ -60,8 +58,8 @@ func Report(src, dst string, warn func(error)) (runs int, err error) {
 				}
 				continue
 			}
-			b.Diagrams = append(b.Diagrams, reports.Diagram{Title: fmt.Sprintf("%s: point %d, seed %d", c.title, c.r.Point, c.r.Seed),
-				Point: c.r.Point, Seed: c.r.Seed, Mermaid: d})
+			d.Title, d.Name = fmt.Sprintf("%s: point %d, seed %d", c.title, c.r.Point, c.r.Seed), c.name
+			b.Diagrams = append(b.Diagrams, d)
 		}
 	}
 	if err := b.Write(dst); err != nil {
@@ -70,44 +68,45 @@ func Report(src, dst string, warn func(error)) (runs int, err error) {
 	return b.Runs(), nil
 }
 
-// maxDiagramLines keeps a diagram of a long run readable.
-const maxDiagramLines = 160
+// maxDiagramSteps keeps a diagram of a long run readable.
+const maxDiagramSteps = 160
 
 // diagram re-runs one record's seed at its grid point and draws it. The
 // trace hash must match the record's: same scenario, same run.
-func diagram(m *reports.Manifest, r *reports.Record) (string, error) {
+func diagram(m *reports.Manifest, r *reports.Record) (reports.Diagram, error) {
+	d := reports.Diagram{Point: r.Point, Seed: r.Seed}
 	sc, err := scenarios.Parse(m.Scenario, "sweep.json")
 	if err != nil {
-		return "", err
+		return d, err
 	}
 	ps, err := sc.At(m.PointValues(r.Point))
 	if err != nil {
-		return "", err
+		return d, err
 	}
 	cfg, err := ps.Config()
 	if err != nil {
-		return "", err
+		return d, err
 	}
 	cfg.KeepTrace = true
 	runner, err := sim.NewRunner(cfg)
 	if err != nil {
-		return "", err
+		return d, err
 	}
 	res, err := runner.Run(r.Seed)
 	if err != nil {
-		return "", err
+		return d, err
 	}
 	if res.TraceHash != r.TraceHash {
-		return "", fmt.Errorf("the run does not reproduce (trace hash %s, record %s): the simulator changed since the sweep", res.TraceHash, r.TraceHash)
+		return d, fmt.Errorf("the run does not reproduce (trace hash %s, record %s): the simulator changed since the sweep", res.TraceHash, r.TraceHash)
 	}
-	var buf bytes.Buffer
-	if err := sim.WriteMermaid(&buf, runner.Trace().Events); err != nil {
-		return "", err
+	d.Steps = sim.Sequence(runner.Trace().Events)
+	if len(d.Steps) > maxDiagramSteps {
+		d.More = len(d.Steps) - maxDiagramSteps
+		d.Steps = d.Steps[:maxDiagramSteps]
 	}
-	lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
-	if len(lines) > maxDiagramLines {
-		n := len(lines) - maxDiagramLines
-		lines = append(lines[:maxDiagramLines], fmt.Sprintf("    Note over N,User: %d more lines (simrun replay shows the whole run)", n))
+	d.Mermaid = sim.MermaidOf(d.Steps)
+	if d.More > 0 {
+		d.Mermaid += fmt.Sprintf("    Note over N,User: %d more steps (simrun replay shows the whole run)\n", d.More)
 	}
-	return strings.Join(lines, "\n"), nil
+	return d, nil
 }

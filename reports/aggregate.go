@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"sort"
 	"strings"
+
+	"qrlab/sim"
 )
 
 // group is the figures of a set of runs (a grid point, a variant, an
@@ -136,16 +138,24 @@ type Builder struct {
 	typicalMillis int64
 	failReason    string
 	typical, fail *Record
+	wonHow        string  // the commonest way an attacker won
+	won           *Record // a run won that way
 	// Diagrams are Mermaid diagrams the caller made for the chosen runs.
 	Diagrams []Diagram
 }
 
-// Diagram is one run drawn as a Mermaid sequence diagram.
+// Diagram is one run drawn as a sequence diagram: Mermaid source for
+// GitHub, and the steps the report draws as SVG itself (none: the HTML
+// shows the source only). Name is the file stem under diagrams/; More
+// counts the steps left out at the end.
 type Diagram struct {
 	Title   string
+	Name    string
 	Point   int
 	Seed    uint64
 	Mermaid string
+	Steps   []sim.Step
+	More    int
 }
 
 // NewBuilder starts a report on the sweep m. A nil m stands for plain
@@ -224,6 +234,11 @@ func (b *Builder) Finish() {
 		b.failReason = k
 		break
 	}
+	b.wonHow = ""
+	for _, k := range sortedByCount(b.total.wonHow) {
+		b.wonHow = k
+		break
+	}
 }
 
 // Pick considers one record for the diagrams (pass two).
@@ -237,7 +252,15 @@ func (b *Builder) Pick(r *Record) {
 		c := *r
 		b.fail = &c
 	}
+	if b.wonHow != "" && r.AttackerWon == b.wonHow && less(b.won) {
+		c := *r
+		b.won = &c
+	}
 }
+
+// Won returns a run the attacker won the commonest way (nil if none):
+// the first by point and seed.
+func (b *Builder) Won() *Record { return b.won }
 
 // Chosen returns the typical and the failing run (nil if none).
 func (b *Builder) Chosen() (typical, failing *Record) { return b.typical, b.fail }

@@ -1,9 +1,9 @@
 package reports
 
 import (
+	"bytes"
 	"fmt"
 	"image/color"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -65,6 +65,7 @@ type panels []*panel
 type figure struct {
 	stem, caption string
 	p             panels
+	svg           []byte // the SVG save wrote, for the HTML page
 }
 
 // legendLine is the height of one legend entry below a panel.
@@ -87,6 +88,7 @@ func (f *figure) draw(c draw.Canvas) {
 		area := draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: c.Min.X, Y: y - plotHeight}, Max: vg.Point{X: c.Max.X, Y: y}}}
 		leg := pn.p.Legend
 		pn.p.Legend = plot.NewLegend()
+		area.Min.X += slantRoom(pn.p, area)
 		pn.p.Draw(area)
 		pn.p.Legend = leg
 		if pn.entries > 0 {
@@ -113,25 +115,18 @@ func (f *figure) save(dir string) error {
 			return fmt.Errorf("plot %s.%s: %w", f.stem, ext, err)
 		}
 		f.draw(draw.New(c))
-		if err := writeTo(filepath.Join(pd, f.stem+"."+ext), c); err != nil {
+		var buf bytes.Buffer
+		if _, err := c.WriteTo(&buf); err != nil {
+			return fmt.Errorf("plot %s.%s: %w", f.stem, ext, err)
+		}
+		if ext == "svg" {
+			f.svg = buf.Bytes()
+		}
+		if err := os.WriteFile(filepath.Join(pd, f.stem+"."+ext), buf.Bytes(), 0o644); err != nil {
 			return fmt.Errorf("plot %s.%s: %w", f.stem, ext, err)
 		}
 	}
 	return nil
-}
-
-func writeTo(path string, w io.WriterTo) (err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if e := f.Close(); err == nil {
-			err = e
-		}
-	}()
-	_, err = w.WriteTo(f)
-	return err
 }
 
 func newPlot(title, x, y string) *plot.Plot {

@@ -152,20 +152,40 @@ func firstDiff(a, b []byte) string {
 func TestWrite(t *testing.T) {
 	m, recs := fixture()
 	b := build(t, m, recs)
+	b.Diagrams = []Diagram{{Title: "A typical run", Name: "typical", Mermaid: "sequenceDiagram\n    N->>HS: POST /rendezvous", Steps: seqSteps()}}
 	dir := t.TempDir()
 	if err := b.Write(dir); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{"report.md", "report.html", "plots/cdf-signed-in.png", "plots/cdf-secrets.svg", "plots/failure-1.svg",
-		"plots/failure-2.png", "plots/reasons.png", "plots/disagreement-1.svg", "plots/requests-2.svg", "plots/adversaries.png"} {
+		"plots/failure-2.png", "plots/reasons.png", "plots/disagreement-1.svg", "plots/requests-2.svg", "plots/adversaries.png",
+		"diagrams/typical.svg", "diagrams/typical.mmd"} {
 		st, err := os.Stat(filepath.Join(dir, f))
 		if err != nil || st.Size() == 0 {
 			t.Errorf("%s: %v", f, err)
 		}
 	}
-	h, _ := os.ReadFile(filepath.Join(dir, "report.html"))
-	if !strings.Contains(string(h), `<img src="plots/failure-1.svg"`) || !strings.Contains(string(h), "<code>network.link.loss</code>") {
-		t.Errorf("report.html:\n%.2000s", h)
+	// One self-contained page: every figure and the diagram inline, the
+	// Mermaid source folded, nothing loaded from elsewhere.
+	hb, _ := os.ReadFile(filepath.Join(dir, "report.html"))
+	h := string(hb)
+	for _, want := range []string{"<figure id=\"fig-failure-1\">\n<svg role=\"img\" aria-label=\"failure-1\"", "<code>network.link.loss</code>",
+		"<svg role=\"img\" aria-label=\"A typical run\"", "<summary>Mermaid source", "N-&gt;&gt;HS: POST /rendezvous</pre></details>"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"<img", "<script", "<link", "src=", "@import", "url(", "<?xml"} {
+		if strings.Contains(h, bad) {
+			t.Errorf("report.html holds %q: not self-contained", bad)
+		}
+	}
+	if strings.Count(h, "<svg") != strings.Count(h, "<figure") {
+		t.Errorf("%d inline SVGs for %d figures", strings.Count(h, "<svg"), strings.Count(h, "<figure"))
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "report.md"))
+	if !strings.Contains(string(md), "](plots/failure-1.png)") || !strings.Contains(string(md), "[typical.svg](diagrams/typical.svg)") {
+		t.Errorf("report.md links neither the PNG nor the drawn diagram")
 	}
 	// Plain records (no sweep): one group, no axis sections.
 	plain := NewBuilder(nil)
@@ -227,7 +247,8 @@ func TestManifest(t *testing.T) {
 
 // TestWriteSameBytes writes the report of the same records twice, the
 // second time shuffled, and checks that every file (Markdown, HTML, every
-// PNG and SVG) is the same byte for byte, every section included.
+// PNG and SVG, the diagram drawn) is the same byte for byte, every section
+// included.
 func TestWriteSameBytes(t *testing.T) {
 	m, recs := fixture()
 	for i := range recs {
@@ -247,7 +268,9 @@ func TestWriteSameBytes(t *testing.T) {
 	rand.New(rand.NewPCG(5, 6)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 	dirs := []string{t.TempDir(), t.TempDir()}
 	for i, rs := range [][]Record{recs, shuffled} {
-		if err := build(t, m, rs).Write(dirs[i]); err != nil {
+		b := build(t, m, rs)
+		b.Diagrams = []Diagram{{Title: "A typical run", Name: "typical", Mermaid: "sequenceDiagram", Steps: seqSteps()}}
+		if err := b.Write(dirs[i]); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -22,6 +22,7 @@ type block struct {
 	rows  [][]string
 	fig   *figure
 	notes string
+	diag  *Diagram // a mermaid block's run, drawn as SVG in HTML
 }
 
 // maxSeries bounds the series of one figure before groups are pooled
@@ -542,8 +543,13 @@ func (b *Builder) diagramBlocks() ([]block, error) {
 		out = append(out, block{kind: "p", text: fmt.Sprintf("Failing run: point %d (%s), seed %d, failed with `%s`, the commonest failure reason (%d of %d failed runs).",
 			b.fail.Point, b.pointLabel(b.fail.Point), b.fail.Seed, b.failReason, b.total.reasons[b.failReason], b.total.fail)})
 	}
-	for _, d := range b.Diagrams {
-		out = append(out, block{kind: "h3", text: d.Title}, block{kind: "mermaid", text: d.Mermaid})
+	if b.won != nil {
+		out = append(out, block{kind: "p", text: fmt.Sprintf("Attacker's winning run: point %d (%s), seed %d, the attacker obtained `%s`, the commonest way it won (%d of %d won runs).",
+			b.won.Point, b.pointLabel(b.won.Point), b.won.Seed, b.wonHow, b.total.wonHow[b.wonHow], b.total.won)})
+	}
+	for i := range b.Diagrams {
+		d := &b.Diagrams[i]
+		out = append(out, block{kind: "h3", text: d.Title}, block{kind: "mermaid", text: d.Mermaid, diag: d})
 	}
 	return out, nil
 }
@@ -596,6 +602,9 @@ func markdown(bl []block) []byte {
 			fmt.Fprintf(&w, "![%s](plots/%s.png)\n\n*%s* ([SVG](plots/%s.svg))\n\n", b.fig.stem, b.fig.stem, b.fig.caption, b.fig.stem)
 		case "mermaid":
 			fmt.Fprintf(&w, "```mermaid\n%s\n```\n\n", strings.TrimRight(b.text, "\n"))
+			if s := b.diag.stem(); s != "" {
+				fmt.Fprintf(&w, "*Drawn as SVG: [%s.svg](diagrams/%s.svg); Mermaid source: [%s.mmd](diagrams/%s.mmd).*\n\n", s, s, s, s)
+			}
 		}
 	}
 	return bytes.TrimRight(w.Bytes(), "\n")
@@ -643,17 +652,10 @@ func htmlPage(bl []block) []byte {
 <meta charset="utf-8">
 <title>%s</title>
 <style>
-body { font-family: sans-serif; max-width: 70em; margin: 2em auto; padding: 0 1em; color: #222; }
-table { border-collapse: collapse; margin: 1em 0; font-size: 90%%; }
-th, td { border: 1px solid #bbb; padding: 0.25em 0.6em; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-figure { margin: 1em 0; }
-figcaption { font-style: italic; font-size: 90%%; }
-pre { background: #f4f4f4; padding: 1em; overflow-x: auto; font-size: 85%%; }
-</style>
+%s</style>
 </head>
 <body>
-`, html.EscapeString(title))
+`, html.EscapeString(title), pageCSS)
 	for _, b := range bl {
 		switch b.kind {
 		case "h1", "h2", "h3":
@@ -678,13 +680,12 @@ pre { background: #f4f4f4; padding: 1em; overflow-x: auto; font-size: 85%%; }
 				fmt.Fprintf(&w, "<p>%s</p>\n", inlineHTML(b.notes))
 			}
 		case "figure":
-			fmt.Fprintf(&w, "<figure><img src=\"plots/%s.svg\" alt=\"%s\" width=\"640\"><figcaption>%s (<a href=\"plots/%s.png\">PNG</a>)</figcaption></figure>\n",
-				b.fig.stem, b.fig.stem, inlineHTML(b.fig.caption), b.fig.stem)
+			figureHTML(&w, b.fig)
 		case "mermaid":
-			fmt.Fprintf(&w, "<pre class=\"mermaid\">%s</pre>\n", html.EscapeString(strings.TrimRight(b.text, "\n")))
+			diagramHTML(&w, b.diag, b.text)
 		}
 	}
-	w.WriteString("<p>Mermaid diagrams render on GitHub when pasted into a <code>```mermaid</code> block, or at any Mermaid viewer.</p>\n</body>\n</html>\n")
+	w.WriteString("</body>\n</html>\n")
 	return w.Bytes()
 }
 
@@ -698,6 +699,11 @@ func (b *Builder) Write(dir string) error {
 	for _, x := range bl {
 		if x.kind == "figure" {
 			if err := x.fig.save(dir); err != nil {
+				return err
+			}
+		}
+		if x.kind == "mermaid" {
+			if err := x.diag.save(dir); err != nil {
 				return err
 			}
 		}

@@ -33,6 +33,7 @@ var allowed = map[string][]string{
 	"model/login":              {"model/wire", "model/qr", "model/channel", "model/msg", "model/rendezvous", "model/oauth", "model/homeserver", "model/variant"},
 	"model/login/logintest":    {"model/", "internal/seeded"},
 	"internal/seeded":          {},
+	"internal/cdp":             {},
 	"internal/fixture":         {},
 	"internal/style":           {},
 	"sim":                      {"model/wire", "model/qr", "model/channel", "model/msg", "model/rendezvous", "model/oauth", "model/homeserver", "model/variant", "model/login"},
