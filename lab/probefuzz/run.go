@@ -1,0 +1,213 @@
+package probefuzz
+
+import (
+	"maps"
+	"slices"
+	"strings"
+
+	"qrlab/model/rendezvous"
+)
+
+// pairing records which of the server's tokens stands for which of the
+// model's, per session: a token must keep standing for one model token,
+// and the model's distinct tokens must get distinct server tokens.
+type pairing struct{ s2m, m2s map[string]string }
+
+func (p *pairing) clone() *pairing {
+	return &pairing{s2m: maps.Clone(p.s2m), m2s: maps.Clone(p.m2s)}
+}
+
+// run is one sequence against one configuration of the model.
+type run struct {
+	cfg   rendezvous.Config
+	tol   int64
+	seed  uint64
+	srv   *side
+	mdl   *side
+	pairs []*pairing
+	sh    *shadow
+}
+
+// exec runs steps through x, checking every answer against the model of
+// cfg, and stops at the first disagreement.
+func exec(cfg rendezvous.Config, seed uint64, tol int64, steps []Step, x exchanger) Outcome {
+	rn := &run{cfg: cfg, tol: tol, seed: seed, srv: newSide(cfg), mdl: newSide(cfg)}
+	var out Outcome
+	defer func() {
+		for _, sl := range rn.srv.slots {
+			if !sl.gone {
+				out.Cleanup = append(out.Cleanup, sl.path)
+			}
+		}
+	}()
+	for i := range steps {
+		st := &steps[i]
+		sreqs, mreqs := rn.srv.renderAll(st), rn.mdl.renderAll(st)
+		ex := x.exchange(sreqs, st.Race != nil)
+		out.Exchanges = append(out.Exchanges, ex)
+		out.Requests += len(sreqs)
+		if d := health(i, st, ex); d != nil {
+			out.Bad = d
+			return out
+		}
+		if st.Op == "garbage" {
+			continue
+		}
+		if rn.sh == nil {
+			sh, err := newShadow(cfg, seed, ex.At)
+			if err != nil {
+				out.Bad = &Disagreement{Step: i, What: "model", Detail: err.Error()}
+				return out
+			}
+			rn.sh = sh
+		}
+		if d := rn.settle(i, st, ex, mreqs); d != nil {
+			out.Bad = d
+			return out
+		}
+	}
+	return out
+}
+
+func (s *side) renderAll(st *Step) []*Request {
+	r := s.render(st)
+	switch {
+	case st.Race != nil:
+		return []*Request{r, s.render(st.Race)}
+	case st.Dup:
+		return []*Request{r, r}
+	}
+	return []*Request{r}
+}
+
+// health is what every answer must be: an answer, in time, not a 5xx.
+func health(i int, st *Step, ex Exchange) *Disagreement {
+	for _, a := range ex.Answers {
+		switch {
+		case a == nil:
+			return &Disagreement{Step: i, What: "no answer", Detail: "the transcript ends here"}
+		case a.Hung:
+			return &Disagreement{Step: i, What: "hang", Detail: a.Err, Server: a}
+		case a.Status >= 500:
+			return &Disagreement{Step: i, What: "5xx", Detail: string(a.Body), Server: a}
+		case a.Err != "" && st.Op != "garbage":
+			return &Disagreement{Step: i, What: "no answer", Detail: a.Err, Server: a}
+		case st.Op == "garbage" && a.Err == "" && a.Status < 400:
+			return &Disagreement{Step: i, What: "malformed HTTP accepted", Detail: string(a.Body), Server: a}
+		}
+	}
+	return nil
+}
+
+// settle runs the step's requests through the model and compares. A race
+// is settled in whichever order explains both answers.
+func (rn *run) settle(i int, st *Step, ex Exchange, mreqs []*Request) *Disagreement {
+	steps := []*Step{st, st}
+	if st.Race != nil {
+		steps[1] = st.Race
+	}
+	orders := [][]int{{0}}
+	switch {
+	case st.Race != nil:
+		orders = [][]int{{0, 1}, {1, 0}}
+	case st.Dup:
+		orders = [][]int{{0, 1}}
+	}
+	var first *Disagreement
+	for _, order := range orders {
+		srv, mdl, pairs, logLen := rn.srv.clone(), rn.mdl.clone(), rn.clonePairs(), len(rn.sh.log)
+		d := rn.try(i, steps, order, ex, mreqs)
+		if d == nil {
+			return nil
+		}
+		if first == nil {
+			first = d
+		}
+		rn.srv, rn.mdl, rn.pairs = srv, mdl, pairs
+		rn.sh.log = rn.sh.log[:logLen]
+		if err := rn.sh.rebuild(); err != nil {
+			return &Disagreement{Step: i, What: "model", Detail: err.Error()}
+		}
+	}
+	return first
+}
+
+func (rn *run) try(i int, steps []*Step, order []int, ex Exchange, mreqs []*Request) *Disagreement {
+	for _, k := range order {
+		m := rn.sh.apply(ex.At, modelRequest(mreqs[k]))
+		if d := rn.compare(i, steps[k], mreqs[k], ex.Answers[k], m); d != nil {
+			return d
+		}
+	}
+	return nil
+}
+
+func (s *side) clone() *side {
+	c := *s
+	c.slots = make([]*slot, len(s.slots))
+	for i, sl := range s.slots {
+		cp := *sl
+		cp.toks = slices.Clone(sl.toks)
+		c.slots[i] = &cp
+	}
+	return &c
+}
+
+func (rn *run) clonePairs() []*pairing {
+	out := make([]*pairing, len(rn.pairs))
+	for i, p := range rn.pairs {
+		out[i] = p.clone()
+	}
+	return out
+}
+
+// effective is the operation the request still is after its mutations
+// ("" when a mutation made it another).
+func effective(st *Step, r *Request) string {
+	want := map[string]string{"create": "POST", "read": "GET", "write": "PUT", "delete": "DELETE", "discover": "GET"}[st.Op]
+	if r.Method != want {
+		return ""
+	}
+	return st.Op
+}
+
+// slotOf is the session slot the step's answer speaks of: a new one for a
+// create.
+func (rn *run) slotOf(st *Step, op string) int {
+	if op == "create" {
+		return len(rn.mdl.slots)
+	}
+	if _, i := rn.mdl.slot(st.Slot); i >= 0 {
+		return i
+	}
+	return -1
+}
+
+// pair checks and records that server token s stands for model token m in
+// session slot i.
+func (rn *run) pair(i int, s, m string) string {
+	if rn.cfg.Token == rendezvous.TokenContentTimeHash {
+		// Whether two writes share such a token depends on the
+		// millisecond each lands in, which no sequential model knows.
+		return ""
+	}
+	for len(rn.pairs) <= i {
+		rn.pairs = append(rn.pairs, &pairing{s2m: map[string]string{}, m2s: map[string]string{}})
+	}
+	p := rn.pairs[i]
+	if prev, ok := p.s2m[s]; ok && prev != m {
+		return "the server's token " + quote(s) + " stands for two of the model's (" + quote(prev) + ", " + quote(m) + ")"
+	}
+	if prev, ok := p.m2s[m]; ok && prev != s {
+		return "the server answers " + quote(s) + " where the model repeats the token it answered as " + quote(prev)
+	}
+	p.s2m[s], p.m2s[m] = m, s
+	return ""
+}
+
+func quote(s string) string {
+	if len(s) > 60 {
+		s = s[:60] + "..."
+	}
+	return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"`
+}
