@@ -214,6 +214,10 @@ func probeFuzz(fz fuzzFlags, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer f.Close()
+	if err := f.Reach(); err != nil {
+		fmt.Fprintf(stderr, "simrun probe: %v\n", err)
+		return 2
+	}
 	if fz.replay != "" {
 		failed, msg := f.Replay(&fd)
 		fmt.Fprintf(stdout, "probe --replay %s: %s\n", fz.replay, msg)

@@ -113,11 +113,13 @@ func (sh *shadow) apply(at int64, req *rendezvous.Request) *Answer {
 // client sent, with the Content-Length it declared.
 func modelRequest(r *Request) *rendezvous.Request {
 	h := make(rendezvous.Header, 0, len(r.Header)+1)
-	auth := rendezvous.AuthNone
+	auth, authSeen := rendezvous.AuthNone, false
 	for _, f := range r.Header {
 		// HTTP strips the whitespace around a field value.
 		h = append(h, rendezvous.Field{Name: f[0], Value: strings.Trim(f[1], " \t")})
-		if strings.EqualFold(f[0], "Authorization") {
+		if strings.EqualFold(f[0], "Authorization") && !authSeen {
+			// The first line counts, as a header lookup reads it.
+			authSeen = true
 			auth = rendezvous.AuthInvalid
 			if f[1] == "Bearer "+accessToken {
 				auth = rendezvous.AuthValid

@@ -110,6 +110,15 @@ func NewFuzzer(opts Options, now func() time.Time) (*Fuzzer, error) {
 	return &Fuzzer{opts: opts, client: c, now: now}, nil
 }
 
+// Reach checks that the server accepts connections.
+func (f *Fuzzer) Reach() error {
+	cc, err := f.client.dial()
+	if err != nil {
+		return err
+	}
+	return cc.c.Close()
+}
+
 // Close closes the connections.
 func (f *Fuzzer) Close() { f.client.Close() }
 

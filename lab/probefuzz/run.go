@@ -28,13 +28,19 @@ type run struct {
 	sh    *shadow
 }
 
+// maxWorlds bounds the states a sequence keeps when races leave the
+// server's order open.
+const maxWorlds = 8
+
 // exec runs steps through x, checking every answer against the model of
-// cfg, and stops at the first disagreement.
+// cfg, and stops at the first disagreement. A race whose answers both
+// orders explain, leaving the model in different states, keeps both
+// states (worlds) until a later answer tells them apart.
 func exec(cfg rendezvous.Config, seed uint64, tol int64, steps []Step, x exchanger) Outcome {
-	rn := &run{cfg: cfg, tol: tol, seed: seed, srv: newSide(cfg), mdl: newSide(cfg)}
+	worlds := []*run{{cfg: cfg, tol: tol, seed: seed, srv: newSide(cfg), mdl: newSide(cfg)}}
 	var out Outcome
 	defer func() {
-		for _, sl := range rn.srv.slots {
+		for _, sl := range worlds[0].srv.slots {
 			if !sl.gone {
 				out.Cleanup = append(out.Cleanup, sl.path)
 			}
@@ -42,7 +48,7 @@ func exec(cfg rendezvous.Config, seed uint64, tol int64, steps []Step, x exchang
 	}()
 	for i := range steps {
 		st := &steps[i]
-		sreqs, mreqs := rn.srv.renderAll(st), rn.mdl.renderAll(st)
+		sreqs := worlds[0].srv.renderAll(st)
 		ex := x.exchange(sreqs, st.Race != nil)
 		out.Exchanges = append(out.Exchanges, ex)
 		out.Requests += len(sreqs)
@@ -53,20 +59,38 @@ func exec(cfg rendezvous.Config, seed uint64, tol int64, steps []Step, x exchang
 		if st.Op == "garbage" {
 			continue
 		}
-		if rn.sh == nil {
-			sh, err := newShadow(cfg, seed, ex.At)
-			if err != nil {
-				out.Bad = &Disagreement{Step: i, What: "model", Detail: err.Error()}
-				return out
+		var next []*run
+		var first *Disagreement
+		for k, w := range worlds {
+			if k > 0 && !slices.EqualFunc(w.srv.renderAll(st), sreqs, sameRequest) {
+				continue // this world would have sent other requests
 			}
-			rn.sh = sh
+			if w.sh == nil {
+				sh, err := newShadow(cfg, seed, ex.At)
+				if err != nil {
+					out.Bad = &Disagreement{Step: i, What: "model", Detail: err.Error()}
+					return out
+				}
+				w.sh = sh
+			}
+			ok, d := w.settle(i, st, ex)
+			if first == nil {
+				first = d
+			}
+			next = append(next, ok...)
 		}
-		if d := rn.settle(i, st, ex, mreqs); d != nil {
-			out.Bad = d
+		if len(next) == 0 {
+			out.Bad = first
 			return out
 		}
+		worlds = next[:min(len(next), maxWorlds)]
 	}
 	return out
+}
+
+func sameRequest(a, b *Request) bool {
+	return a.Method == b.Method && a.Target == b.Target && slices.Equal(a.Header, b.Header) && string(a.Body) == string(b.Body) &&
+		a.Chunked == b.Chunked && a.NoLength == b.NoLength && string(a.Raw) == string(b.Raw)
 }
 
 func (s *side) renderAll(st *Step) []*Request {
@@ -99,37 +123,55 @@ func health(i int, st *Step, ex Exchange) *Disagreement {
 	return nil
 }
 
-// settle runs the step's requests through the model and compares. A race
-// is settled in whichever order explains both answers.
-func (rn *run) settle(i int, st *Step, ex Exchange, mreqs []*Request) *Disagreement {
+// settle runs the step's requests through the model and compares. It
+// returns the worlds that explain the answers (a race: each order that
+// does), or the first disagreement.
+func (rn *run) settle(i int, st *Step, ex Exchange) ([]*run, *Disagreement) {
 	steps := []*Step{st, st}
 	if st.Race != nil {
 		steps[1] = st.Race
 	}
-	orders := [][]int{{0}}
-	switch {
-	case st.Race != nil:
-		orders = [][]int{{0, 1}, {1, 0}}
-	case st.Dup:
-		orders = [][]int{{0, 1}}
+	mreqs := rn.mdl.renderAll(st)
+	if st.Race == nil {
+		order := []int{0}
+		if st.Dup {
+			order = []int{0, 1}
+		}
+		if d := rn.try(i, steps, order, ex, mreqs); d != nil {
+			return nil, d
+		}
+		return []*run{rn}, nil
 	}
+	var ok []*run
 	var first *Disagreement
-	for _, order := range orders {
-		srv, mdl, pairs, logLen := rn.srv.clone(), rn.mdl.clone(), rn.clonePairs(), len(rn.sh.log)
-		d := rn.try(i, steps, order, ex, mreqs)
-		if d == nil {
-			return nil
+	for _, order := range [][]int{{0, 1}, {1, 0}} {
+		w, err := rn.clone()
+		if err != nil {
+			return nil, &Disagreement{Step: i, What: "model", Detail: err.Error()}
 		}
-		if first == nil {
-			first = d
+		if d := w.try(i, steps, order, ex, mreqs); d != nil {
+			if first == nil {
+				first = d
+			}
+			continue
 		}
-		rn.srv, rn.mdl, rn.pairs = srv, mdl, pairs
-		rn.sh.log = rn.sh.log[:logLen]
-		if err := rn.sh.rebuild(); err != nil {
-			return &Disagreement{Step: i, What: "model", Detail: err.Error()}
-		}
+		ok = append(ok, w)
 	}
-	return first
+	return ok, first
+}
+
+// clone is a copy of the world that changes apart from it.
+func (rn *run) clone() (*run, error) {
+	c := *rn
+	c.srv, c.mdl = rn.srv.clone(), rn.mdl.clone()
+	c.pairs = make([]*pairing, len(rn.pairs))
+	for i, p := range rn.pairs {
+		c.pairs[i] = p.clone()
+	}
+	sh := *rn.sh
+	sh.log = slices.Clone(rn.sh.log)
+	c.sh = &sh
+	return &c, sh.rebuild()
 }
 
 func (rn *run) try(i int, steps []*Step, order []int, ex Exchange, mreqs []*Request) *Disagreement {
@@ -151,14 +193,6 @@ func (s *side) clone() *side {
 		c.slots[i] = &cp
 	}
 	return &c
-}
-
-func (rn *run) clonePairs() []*pairing {
-	out := make([]*pairing, len(rn.pairs))
-	for i, p := range rn.pairs {
-		out[i] = p.clone()
-	}
-	return out
 }
 
 // effective is the operation the request still is after its mutations
