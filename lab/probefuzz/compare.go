@@ -18,7 +18,7 @@ var skipHeaders = []string{"Date", "Content-Length", "Connection", "Keep-Alive",
 
 // compare checks the server's answer to one request against the model's,
 // then learns the sessions and tokens both handed out.
-func (rn *run) compare(i int, st *Step, req *Request, srv, mdl *Answer) *Disagreement {
+func (rn *run) compare(i int, st *Step, slot int, req *Request, srv, mdl *Answer) *Disagreement {
 	bad := func(what, format string, args ...any) *Disagreement {
 		return &Disagreement{Step: i, What: what, Detail: fmt.Sprintf(format, args...), Server: srv, Model: mdl}
 	}
@@ -30,7 +30,7 @@ func (rn *run) compare(i int, st *Step, req *Request, srv, mdl *Answer) *Disagre
 		return bad("status", "server %d, model %d", srv.Status, mdl.Status)
 	}
 	op := effective(st, req)
-	slotIdx := rn.slotOf(st, op)
+	slotIdx := rn.slotOf(op, slot)
 	if d := rn.compareHeaders(slotIdx, srv, mdl); d != "" {
 		what, detail, _ := strings.Cut(d, ": ")
 		return bad(what, "%s", detail)
@@ -44,7 +44,7 @@ func (rn *run) compare(i int, st *Step, req *Request, srv, mdl *Answer) *Disagre
 	if mdl.Status/100 != 2 || op == "" {
 		return nil
 	}
-	if d := rn.learn(st, op, srv, mdl); d != "" {
+	if d := rn.learn(op, slot, srv, mdl); d != "" {
 		what, detail, _ := strings.Cut(d, ": ")
 		return bad(what, "%s", detail)
 	}
@@ -184,7 +184,7 @@ func toInt(v any) (int64, bool) {
 
 // learn reads an accepted answer with the client codec, as a client would,
 // and records the sessions and tokens it hands out.
-func (rn *run) learn(st *Step, op string, srv, mdl *Answer) string {
+func (rn *run) learn(op string, i int, srv, mdl *Answer) string {
 	sr, mr := asResponse(srv), asResponse(mdl)
 	switch op {
 	case "create":
@@ -233,7 +233,6 @@ func (rn *run) learn(st *Step, op string, srv, mdl *Answer) string {
 				return "codec: " + err.Error()
 			}
 		}
-		_, i := rn.mdl.slot(st.Slot)
 		if i < 0 {
 			return ""
 		}
@@ -243,7 +242,7 @@ func (rn *run) learn(st *Step, op string, srv, mdl *Answer) string {
 		rn.srv.addToken(i, ts)
 		rn.mdl.addToken(i, tm)
 	case "delete":
-		if _, i := rn.mdl.slot(st.Slot); i >= 0 {
+		if i >= 0 {
 			rn.srv.slots[i].gone, rn.mdl.slots[i].gone = true, true
 		}
 	case "discover":

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -145,4 +146,45 @@ func TestFuzzFindsAndShrinks(t *testing.T) {
 			t.Errorf("%s: the reproducer does not fail again: %s", fd.Class, msg)
 		}
 	}
+}
+
+// TestSpecCheckFindsAStoreDefect: a server whose store has the lab's
+// ignore-sequence-token defect (it accepts a stale write), checked
+// against that very configuration, agrees with the model's store answer
+// for answer; the sequential spec (SessionSpec) still catches it.
+func TestSpecCheckFindsAStoreDefect(t *testing.T) {
+	t.Parallel()
+	v, err := variant.LoadMutant("ignore-sequence-token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, _, err := live.New(live.Options{Variant: v, SoftCap: -1, HardCap: -1}, "http://"+ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); srv.Close() }()
+	go live.Serve(ctx, ln, srv, nil)
+	cfg, err := v.RendezvousConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := Served(cfg, srv.BaseURL())
+	tg := Target{SpecName: v.Name, ServedName: v.Name, Spec: served, Served: served}
+	f, err := NewFuzzer(Options{Target: tg, BaseURL: srv.BaseURL(), Seed: 1, Runs: 100}, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	res := f.Run()
+	for _, fd := range res.Findings {
+		if fd.Bad.What == "spec" && strings.Contains(fd.Bad.Detail, "a conflict") {
+			return
+		}
+	}
+	t.Fatalf("no spec finding of a stale write accepted in %d sequences: %+v", res.Runs, res.Findings)
 }

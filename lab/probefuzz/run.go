@@ -26,6 +26,7 @@ type run struct {
 	mdl   *side
 	pairs []*pairing
 	sh    *shadow
+	specs []*specSlot
 }
 
 // maxWorlds bounds the states a sequence keeps when races leave the
@@ -168,6 +169,10 @@ func (rn *run) clone() (*run, error) {
 	for i, p := range rn.pairs {
 		c.pairs[i] = p.clone()
 	}
+	c.specs = make([]*specSlot, len(rn.specs))
+	for i, sp := range rn.specs {
+		c.specs[i] = sp.clone()
+	}
 	sh := *rn.sh
 	sh.log = slices.Clone(rn.sh.log)
 	c.sh = &sh
@@ -175,9 +180,18 @@ func (rn *run) clone() (*run, error) {
 }
 
 func (rn *run) try(i int, steps []*Step, order []int, ex Exchange, mreqs []*Request) *Disagreement {
+	// Both requests were rendered before either was sent: their sessions
+	// and tokens are the ones before the step.
+	toks := []string{rn.srv.token(steps[0]), rn.srv.token(steps[1])}
+	_, s0 := rn.mdl.slot(steps[0].Slot)
+	_, s1 := rn.mdl.slot(steps[1].Slot)
+	slots := []int{s0, s1}
 	for _, k := range order {
 		m := rn.sh.apply(ex.At, modelRequest(mreqs[k]))
-		if d := rn.compare(i, steps[k], mreqs[k], ex.Answers[k], m); d != nil {
+		if d := rn.compare(i, steps[k], slots[k], mreqs[k], ex.Answers[k], m); d != nil {
+			return d
+		}
+		if d := rn.checkSpec(i, steps[k], slots[k], toks[k], ex.Answers[k], ex.At, len(order) == 2 && steps[0] != steps[1]); d != nil {
 			return d
 		}
 	}
@@ -206,15 +220,12 @@ func effective(st *Step, r *Request) string {
 }
 
 // slotOf is the session slot the step's answer speaks of: a new one for a
-// create.
-func (rn *run) slotOf(st *Step, op string) int {
+// create, else the step's (slot, resolved before the step).
+func (rn *run) slotOf(op string, slot int) int {
 	if op == "create" {
 		return len(rn.mdl.slots)
 	}
-	if _, i := rn.mdl.slot(st.Slot); i >= 0 {
-		return i
-	}
-	return -1
+	return slot
 }
 
 // pair checks and records that server token s stands for model token m in
