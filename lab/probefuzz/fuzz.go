@@ -309,12 +309,17 @@ func simplifications(st Step) []Step {
 	return out
 }
 
-// Replay runs a finding's steps once against the server and says whether
-// an answer still disagrees, and how.
-func (f *Fuzzer) Replay(fd *Finding) (bool, string) {
+// Replay runs a finding's steps once against the server and says what
+// they showed; bad is true when a disagreement no documented departure
+// explains still shows.
+func (f *Fuzzer) Replay(fd *Finding) (bad bool, msg string) {
 	v := f.Exec(fd.Steps, fd.Run)
-	if v.bad == nil {
+	switch {
+	case v.bad == nil:
 		return false, fmt.Sprintf("%d steps: every answer follows %s", len(fd.Steps), f.opts.Target.SpecName)
+	case len(v.known) > 0:
+		return false, fmt.Sprintf("%d steps: the documented departure %s shows at step %d: %s", len(fd.Steps),
+			strings.Join(v.known, "+"), v.bad.Step, v.bad.Detail)
 	}
 	return true, fmt.Sprintf("%d steps: %s at step %d: %s", len(fd.Steps), v.key(fd.Steps), v.bad.Step, v.bad.Detail)
 }
