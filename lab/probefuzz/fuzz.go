@@ -159,11 +159,11 @@ func (f *Fuzzer) Exec(steps []Step, run int) verdict {
 	if again.Bad == nil {
 		return v
 	}
+	// The served configuration is the text with every departure, so some
+	// set of them explains what the text does not; when none does, the
+	// disagreement stays a new one.
 	v.bad = again.Bad
 	v.known = explain(t, f.seqSeed(run), tol, steps, out.Exchanges)
-	if v.known == nil {
-		v.known = []string{"unexplained"}
-	}
 	return v
 }
 
@@ -215,19 +215,35 @@ func (f *Fuzzer) Run() *Result {
 		steps := g.sequence(o.Length)
 		v := f.Exec(steps, run)
 		res.Runs++
-		k := v.key(steps)
-		if k == "" {
+		if v.bad == nil {
 			continue
 		}
-		if fd, ok := seen[k]; ok {
-			fd.Count++
-			continue
+		// One finding per class of new disagreement, and one per
+		// documented departure, each shrunk to a sequence that shows it.
+		keys := []string{v.key(steps)}
+		if len(v.known) > 0 {
+			keys = nil
+			for _, kn := range v.known {
+				keys = append(keys, "known "+kn)
+			}
 		}
-		steps, v = f.shrink(steps, run, k, v)
-		fd := &Finding{Class: v.bad.class(steps), Known: v.known, Served: o.Target.ServedName, Spec: o.Target.SpecName,
-			Seed: o.Seed, Run: run, Steps: steps, Bad: v.bad, Exchanges: v.out.Exchanges, Count: 1}
-		seen[k] = fd
-		res.Findings = append(res.Findings, fd)
+		for _, k := range keys {
+			if fd, ok := seen[k]; ok {
+				fd.Count++
+				continue
+			}
+			shows := func(w verdict, c []Step) bool { return w.key(c) == k }
+			known := v.known
+			if kn, ok := strings.CutPrefix(k, "known "); ok {
+				shows = func(w verdict, _ []Step) bool { return slices.Contains(w.known, kn) }
+				known = []string{kn}
+			}
+			min, mv := f.shrink(steps, run, shows, v)
+			fd := &Finding{Class: mv.bad.class(min), Known: known, Served: o.Target.ServedName, Spec: o.Target.SpecName,
+				Seed: o.Seed, Run: run, Steps: min, Bad: mv.bad, Exchanges: mv.out.Exchanges, Count: 1}
+			seen[k] = fd
+			res.Findings = append(res.Findings, fd)
+		}
 	}
 	res.Elapsed = f.now().Sub(start)
 	res.Requests = f.Sent() - sent0
@@ -236,9 +252,9 @@ func (f *Fuzzer) Run() *Result {
 }
 
 // shrink is delta debugging over the steps (and the halves of a race or a
-// duplicate): the shortest sequence found whose run fails with the same
-// key.
-func (f *Fuzzer) shrink(steps []Step, run int, key string, v verdict) ([]Step, verdict) {
+// duplicate): the shortest sequence found whose run still shows what
+// shows looks for.
+func (f *Fuzzer) shrink(steps []Step, run int, shows func(verdict, []Step) bool, v verdict) ([]Step, verdict) {
 	if len(v.known) == 0 {
 		// A new finding ends its sequence; a departure is judged on all of it.
 		steps = steps[:v.bad.Step+1]
@@ -248,7 +264,7 @@ func (f *Fuzzer) shrink(steps []Step, run int, key string, v verdict) ([]Step, v
 			return verdict{}, false
 		}
 		w := f.Exec(c, run)
-		return w, w.key(c) == key
+		return w, w.bad != nil && shows(w, c)
 	}
 	if w, ok := fails(steps); ok {
 		v = w
