@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -90,7 +91,14 @@ func TestServeUsage(t *testing.T) {
 		{"probe unknown flag", []string{"probe", "--bogus"}, 2, []string{`unknown flag "--bogus"`}},
 		{"probe bad URL", []string{"probe", "--homeserver", "ftp://x"}, 2, []string{"is not an http(s) URL"}},
 		{"probe no server", []string{"probe", "--homeserver", "http://127.0.0.1:1"}, 2, []string{"GET /_matrix/client/versions"}},
-		{"probe help", []string{"probe", "--help"}, 0, []string{"--wait-expiry", "section 2"}},
+		{"probe help", []string{"probe", "--help"}, 0, []string{"--wait-expiry", "section 2", "--fuzz", "--replay"}},
+		{"fuzz without server", []string{"probe", "--fuzz", "--preset", "msc4388-726e115"}, 2, []string{"need --server URL"}},
+		{"fuzz without preset", []string{"probe", "--fuzz", "--server", "http://127.0.0.1:1"}, 2, []string{"--preset P or --flavour F"}},
+		{"fuzz unknown preset", []string{"probe", "--fuzz", "--server", "http://127.0.0.1:1", "--preset", "nope"}, 2,
+			[]string{`unknown preset "nope"`, "synapse-1.157", "sequence-token-txn"}},
+		{"fuzz https", []string{"probe", "--fuzz", "--server", "https://x", "--flavour", "etag"}, 2, []string{"plain HTTP"}},
+		{"fuzz no server", []string{"probe", "--fuzz", "--server", "http://127.0.0.1:1", "--flavour", "etag"}, 2, []string{"connecting to 127.0.0.1:1"}},
+		{"replay missing file", []string{"probe", "--replay", "/nonexistent.json", "--server", "http://127.0.0.1:1"}, 2, []string{"--replay", "nonexistent"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
@@ -264,5 +272,35 @@ func TestServeBinarySignal(t *testing.T) {
 	if err := json.Unmarshal([]byte(first), &ev); err != nil || ev.Kind != "recv" || ev.Actor != "HS" || ev.Status != 200 ||
 		!strings.Contains(ev.Detail, "created ") {
 		t.Errorf("first trace line %q (%v), want a recv event of the create", first, err)
+	}
+}
+
+// TestProbeFuzzAgainstServe: probe --fuzz against serve of a Synapse
+// preset exits 0, prints its rate and the departures it saw, and writes
+// reproducers that probe --replay runs (exit 0: what shows again is a
+// documented departure).
+func TestProbeFuzzAgainstServe(t *testing.T) {
+	t.Parallel()
+	srv, _ := startServe(t, "--variant", "msc4108-2025")
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := dispatch([]string{"probe", "--fuzz", "--server", srv.BaseURL(), "--preset", "msc4108-2025", "--runs", "40",
+		"--out", out}, strings.NewReader(""), &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("probe --fuzz exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	for _, w := range []string{"40 sequences", "requests/s", "known departure", "documented departures of msc4108-2025"} {
+		if !strings.Contains(stdout.String(), w) {
+			t.Errorf("stdout lacks %q:\n%s", w, stdout.String())
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "*.json"))
+	if len(files) == 0 {
+		t.Fatal("no reproducer written")
+	}
+	stdout.Reset()
+	code = dispatch([]string{"probe", "--replay", files[0], "--server", srv.BaseURL()}, strings.NewReader(""), &stdout, &stderr)
+	if code != 0 || !strings.Contains(stdout.String(), "documented departure") {
+		t.Errorf("probe --replay %s: exit %d, %s%s", files[0], code, stdout.String(), stderr.String())
 	}
 }

@@ -417,9 +417,17 @@ var matrixCORS = [][2]string{
 
 // ServeHTTP answers one request from the models.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	target := s.route(r.URL.Path)
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) && target == targetRendezvous && s.storeRefusesOver(len(body)) {
+			// The store refuses a body this long wherever it reads one
+			// and ignores it elsewhere: let it answer, as the model does,
+			// with one byte past the limit standing for the rest.
+			s.serveRendezvous(w, r, append(body, 0))
+			return
+		}
 		status, code, msg := 400, "M_BAD_JSON", "Could not read the request body"
 		if errors.As(err, &tooBig) {
 			status, code, msg = 413, "M_TOO_LARGE", fmt.Sprintf("Request body over %d bytes", s.maxBody)
@@ -429,12 +437,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Detail: "from " + r.RemoteAddr + ": " + msg})
 		return
 	}
-	target := s.route(r.URL.Path)
 	if target == targetRendezvous {
 		s.serveRendezvous(w, r, body)
 		return
 	}
 	s.serveModel(w, r, body, target)
+}
+
+// storeRefusesOver reports whether the store refuses every body longer
+// than n bytes that it reads: n reaches both its payload and its JSON body
+// limits.
+func (s *Server) storeRefusesOver(n int) bool {
+	limit := s.rcfg.MaxBodyBytes
+	if limit <= 0 {
+		limit = 64 << 10
+	}
+	return n >= s.rcfg.MaxDataBytes && n >= limit
 }
 
 func writeMatrixError(w http.ResponseWriter, status int, code, msg string) {
@@ -466,10 +484,11 @@ func (s *Server) serveRendezvous(w http.ResponseWriter, r *http.Request, body []
 			h = append(h, rendezvous.Field{Name: name, Value: v})
 		}
 	}
-	// net/http keeps the declared length in the request, not always in its
-	// header map; the store checks it against the body as the text asks.
-	if _, ok := h.Lookup("Content-Length"); !ok && r.ContentLength >= 0 && len(r.TransferEncoding) == 0 &&
-		(r.Method == "POST" || r.Method == "PUT" || r.ContentLength > 0) {
+	// A declared length net/http kept out of the header map goes back in:
+	// the store checks it against the body as the text asks. A request
+	// that declared none gets none (net/http reads its length as 0), so
+	// the store refuses it where the text requires the header.
+	if _, ok := h.Lookup("Content-Length"); !ok && r.ContentLength > 0 && len(r.TransferEncoding) == 0 {
 		h = append(h, rendezvous.Field{Name: "Content-Length", Value: strconv.FormatInt(r.ContentLength, 10)})
 	}
 	req := &rendezvous.Request{Method: r.Method, Path: requestTarget(r), Header: h, Body: body, Client: r.RemoteAddr}

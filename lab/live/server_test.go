@@ -1,9 +1,11 @@
 package live
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"qrlab/model/rendezvous"
 	"qrlab/model/variant"
 )
 
@@ -527,5 +530,63 @@ func wantProbeFailures(t *testing.T, checks []Check, want []string) {
 			}
 		}
 		t.Errorf("failed checks %v, want %v", failed, want)
+	}
+}
+
+// rawRequest writes raw bytes to the server on a fresh connection and
+// reads one answer.
+func rawRequest(t *testing.T, srv *Server, raw string) response {
+	t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(srv.BaseURL(), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, raw); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+// TestServeContentLengthAsSent: the 2024 text requires Content-Length on
+// a create and the store refuses one without it; serve passes the header
+// as the client sent it and makes none up (probe --fuzz found serve
+// creating a session from a POST that declared no length).
+func TestServeContentLengthAsSent(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, "msc4108-87f8317", nil)
+	r := rawRequest(t, srv, "POST "+rendezvous.StablePrefix+" HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n\r\n")
+	want(t, "create without Content-Length", r, 400, "M_MISSING_PARAM")
+	r = rawRequest(t, srv, "POST "+rendezvous.StablePrefix+" HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n")
+	want(t, "create with Content-Length: 0", r, 201, "")
+}
+
+// TestServeOversizedBodyToTheStore: a body over the 64 KiB read limit on
+// a rendezvous path is answered by the store as the model answers it: a
+// GET ignores it, a create refuses it as too large, with the flavour's
+// headers (probe --fuzz found serve answering 413 to a GET with a large
+// body, which the model reads).
+func TestServeOversizedBodyToTheStore(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, "msc4108-87f8317", nil)
+	big := strings.Repeat("z", DefaultMaxBodyBytes+10)
+	url, _ := etagCreate(t, srv.BaseURL()+rendezvous.StablePrefix, "x")
+	path := strings.TrimPrefix(url, srv.BaseURL())
+	r := rawRequest(t, srv, fmt.Sprintf("GET %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", path, len(big), big))
+	want(t, "GET with a large body", r, 200, "")
+	if string(r.body) != "x" {
+		t.Errorf("GET with a large body read %q, want the payload", r.body)
+	}
+	r = rawRequest(t, srv, fmt.Sprintf("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s",
+		rendezvous.StablePrefix, len(big), big))
+	want(t, "create with a large body", r, 413, "M_TOO_LARGE")
+	if r.header.Get("Cache-Control") != "no-store" {
+		t.Errorf("create with a large body: Cache-Control %q, want the store's no-store", r.header.Get("Cache-Control"))
 	}
 }
