@@ -141,13 +141,30 @@ func offsetOfKeys(b []byte, keys []string) (int, bool) {
 			continue
 		}
 		q, _ := json.Marshal(k)
-		i := bytes.Index(b[at:], q)
+		i := indexKey(b[at:], q)
 		if i < 0 {
 			break
 		}
 		at, found = at+i, true
 	}
 	return at, found
+}
+
+// indexKey is the offset of the quoted string q used as an object key (a
+// colon follows it), or -1: a value spelled like the key ("transport":
+// "tcp" for the key "tcp") is skipped.
+func indexKey(b, q []byte) int {
+	for off := 0; ; {
+		i := bytes.Index(b[off:], q)
+		if i < 0 {
+			return -1
+		}
+		rest := bytes.TrimLeft(b[off+i+len(q):], " \t\r\n")
+		if len(rest) > 0 && rest[0] == ':' {
+			return off + i
+		}
+		off += i + len(q)
+	}
 }
 
 // fieldErr is an error in the scenario field name: it keeps the path of

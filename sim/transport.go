@@ -162,7 +162,7 @@ func (c *TCP) Validate() error {
 		}
 	}
 	if c.MinRTOMillis > c.MaxRTOMillis {
-		return bad("min_rto_ms %d is above max_rto_ms %d", c.MinRTOMillis, c.MaxRTOMillis)
+		return bad("min_rto_ms %d is above max_rto_ms %d (the floor must lie in [1, max_rto_ms])", c.MinRTOMillis, c.MaxRTOMillis)
 	}
 	if c.SynRetries < 0 || c.SynRetries > maxTCPRetries {
 		return bad("syn_retries %d is outside [0, %d]", c.SynRetries, maxTCPRetries)
