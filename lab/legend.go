@@ -74,8 +74,17 @@ func (t *Totals) verdict(cfg sim.Config) string {
 	case t.Success == t.Runs:
 		return "verdict: every login succeeded and no invariant broke"
 	}
-	return fmt.Sprintf("verdict: no invariant broke; %d logins ended without success, for the reasons above (the network %s lost %d messages).\n"+
+	return fmt.Sprintf("verdict: no invariant broke; %d logins ended without success, for the reasons above (the network %s lost %d %s).\n"+
 		"  %.1f%% is this design's rate on this network, not a pass mark: compare designs on the same seeds\n"+
 		"  (simrun sweep generations), or the same design without loss (--network lan)",
-		t.Runs-t.Success, cfg.Network.Name, t.Lost, rate)
+		t.Runs-t.Success, cfg.Network.Name, t.Lost, lostWhat(cfg), rate)
+}
+
+// lostWhat is what the transport loses: whole messages, or packets (SYNs
+// and segments) that TCP resends.
+func lostWhat(cfg sim.Config) string {
+	if cfg.TransportKind() == sim.TransportTCP {
+		return "packets"
+	}
+	return "messages"
 }

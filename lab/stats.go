@@ -131,8 +131,8 @@ func (t *Totals) WriteText(w io.Writer, sc scenarios.Scenario, cfg sim.Config, e
 	if cfg.Swarm != nil {
 		mode = ", swarm"
 	}
-	fmt.Fprintf(w, "\nscenario %s: variant %s, network %s%s, %s; seeds %d..%d\n", sc.Name, cfg.Variant.Name, cfg.Network.Name, mode,
-		intent, sc.Seed, sc.Seed+uint64(max(t.Runs, 1))-1)
+	fmt.Fprintf(w, "\nscenario %s: variant %s, network %s over %s%s, %s; seeds %d..%d\n", sc.Name, cfg.Variant.Name, cfg.Network.Name,
+		cfg.TransportKind(), mode, intent, sc.Seed, sc.Seed+uint64(max(t.Runs, 1))-1)
 	fmt.Fprintf(w, "provenance: %s %s", cfg.Variant.Name, cfg.Variant.Status())
 	if cfg.NewVariant != nil {
 		fmt.Fprintf(w, "; new device %s %s", cfg.NewVariant.Name, cfg.NewVariant.Status())

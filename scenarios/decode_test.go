@@ -65,7 +65,8 @@ func TestNetworkProfileWithOverrides(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := cfg.Network
-	if n.Name != "flaky" || n.Link.Latency.Median != 35 || n.Link.LossUp != 0.05 || len(n.Partitions) != 2 ||
+	if n.Name != "flaky" || n.Link.Latency.Median != 26.55 || n.Link.LossUp != 0.05 || len(n.Partitions) != 2 ||
+		n.Connections.HandoverPerHour != 12 ||
 		n.Overrides["new-hs"].Latency.Value != 70 || n.Description == "" {
 		t.Fatalf("network %+v", n)
 	}

@@ -42,8 +42,9 @@ func goldenLine(label string, cfg sim.Config, seed uint64) (string, error) {
 }
 
 // goldenLines runs the golden set: every preset and every mutant in both
-// intents on every network profile, in swarm mode on one, and every grid
-// point of every built-in scenario.
+// intents on every network profile of the default transport (tcp), on the
+// datagram transport's 4g profile, in swarm mode (datagram) on it, and every
+// grid point of every built-in scenario.
 func goldenLines(t *testing.T) []string {
 	var out []string
 	add := func(label string, cfg sim.Config) {
@@ -79,7 +80,12 @@ func goldenLines(t *testing.T) []string {
 				}
 				add(fmt.Sprintf("%s/%s/%s", v.name, intent, p), sim.Config{Variant: v.v, Intent: intent, Network: net, User: sim.DefaultUser()})
 			}
-			net, _ := sim.Profile("4g")
+			net, err := sim.ProfileFor(sim.TransportDatagram, "4g")
+			if err != nil {
+				t.Fatal(err)
+			}
+			add(fmt.Sprintf("%s/%s/datagram-4g", v.name, intent), sim.Config{Variant: v.v, Intent: intent, Network: net, User: sim.DefaultUser(),
+				Transport: sim.Transport{Kind: sim.TransportDatagram}})
 			sw := sim.DefaultSwarm()
 			add(fmt.Sprintf("%s/%s/swarm", v.name, intent), sim.Config{Variant: v.v, Intent: intent, Network: net, User: sim.DefaultUser(), Swarm: &sw})
 		}

@@ -4,12 +4,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"qrlab/sim"
 )
 
 // Overrides are settings put over a scenario's own, as a command line's
 // flags do: a nil field leaves the scenario's value as it is.
 type Overrides struct {
 	Variant, NewVariant, Intent, Network *string
+	// Transport is "tcp" or "datagram"; "datagram" also drops the
+	// scenario's tcp knobs.
+	Transport *string
 	// Adversary is NAME[,NAME]; "none" or "" clears the scenario's.
 	Adversary *string
 	// Swarm true turns swarm mode on with the default bounds; false
@@ -50,6 +55,12 @@ func (o Overrides) Apply(sc *Scenario) {
 	if o.Network != nil {
 		b, _ := json.Marshal(*o.Network)
 		sc.Network = b
+	}
+	if o.Transport != nil {
+		sc.Transport = *o.Transport
+		if *o.Transport == sim.TransportDatagram {
+			sc.TCP = nil
+		}
 	}
 	if o.Swarm != nil {
 		sc.Swarm = nil

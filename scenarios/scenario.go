@@ -47,8 +47,10 @@ type Scenario struct {
 	Adversaries []string `json:"adversaries,omitempty"`
 	// Backup gives the account a key backup.
 	Backup bool `json:"backup,omitempty"`
-	// Transport is "datagram" (the default: whole messages lost with the
-	// link's loss) or "tcp" (HTTP over TCP and TLS; see sim.Transport).
+	// Transport is "tcp" (the default: HTTP over TCP and TLS; see
+	// sim.Transport) or "datagram" (whole messages lost with the link's
+	// loss; the default in swarm mode). A network profile's name means that
+	// transport's profile.
 	Transport string `json:"transport,omitempty"`
 	// TCP overrides the tcp transport's knobs field by field (see sim.TCP).
 	TCP json.RawMessage `json:"tcp,omitempty"`
@@ -139,13 +141,30 @@ func offsetOfKeys(b []byte, keys []string) (int, bool) {
 			continue
 		}
 		q, _ := json.Marshal(k)
-		i := bytes.Index(b[at:], q)
+		i := indexKey(b[at:], q)
 		if i < 0 {
 			break
 		}
 		at, found = at+i, true
 	}
 	return at, found
+}
+
+// indexKey is the offset of the quoted string q used as an object key (a
+// colon follows it), or -1: a value spelled like the key ("transport":
+// "tcp" for the key "tcp") is skipped.
+func indexKey(b, q []byte) int {
+	for off := 0; ; {
+		i := bytes.Index(b[off:], q)
+		if i < 0 {
+			return -1
+		}
+		rest := bytes.TrimLeft(b[off+i+len(q):], " \t\r\n")
+		if len(rest) > 0 && rest[0] == ':' {
+			return off + i
+		}
+		off += i + len(q)
+	}
 }
 
 // fieldErr is an error in the scenario field name: it keeps the path of
@@ -220,7 +239,10 @@ func (s Scenario) Config() (sim.Config, error) {
 	default:
 		return cfg, fmt.Errorf("%w: field \"intent\": %q is neither \"login\" nor \"reciprocate\"", ErrScenario, s.Intent)
 	}
-	cfg.Network, err = network(s.Network)
+	if cfg.Transport, err = transport(s.transportKind(), s.TCP); err != nil {
+		return cfg, err
+	}
+	cfg.Network, err = network(s.Network, cfg.Transport.Kind)
 	if err != nil {
 		return cfg, fieldErr("network", err)
 	}
@@ -241,9 +263,6 @@ func (s Scenario) Config() (sim.Config, error) {
 		cfg.Swarm = &sw
 	}
 	cfg.Backup = s.Backup
-	if cfg.Transport, err = transport(s.Transport, s.TCP); err != nil {
-		return cfg, err
-	}
 	cfg.Adversaries = s.Adversaries
 	for p := range s.Set {
 		if isTopLevel(p) {
@@ -265,17 +284,31 @@ func (s Scenario) Config() (sim.Config, error) {
 	return cfg, nil
 }
 
-// network resolves the scenario's network: a profile name, or an object.
+// transportKind is the transport the scenario's runs use: the one named,
+// else tcp, or datagram in swarm mode (as sim.Config.TransportKind), so
+// that a profile name picks that transport's profile.
+func (s Scenario) transportKind() string {
+	switch {
+	case s.Transport != "":
+		return s.Transport
+	case len(s.Swarm) > 0 && string(s.Swarm) != "null":
+		return sim.TransportDatagram
+	}
+	return sim.TransportTCP
+}
+
+// network resolves the scenario's network: a profile name, or an object,
+// from the profiles of the transport kind.
 // An object whose name is a profile's starts from that profile, and each
 // field it gives replaces the profile's (a whole link, the overrides, the
 // partitions); any other object must give its link.
-func network(raw json.RawMessage) (sim.Network, error) {
+func network(raw json.RawMessage, kind string) (sim.Network, error) {
 	if len(raw) == 0 || string(raw) == "null" {
-		return sim.Profile(sim.DefaultNetwork)
+		return sim.ProfileFor(kind, sim.DefaultNetwork)
 	}
 	var name string
 	if err := json.Unmarshal(raw, &name); err == nil {
-		return sim.Profile(name)
+		return sim.ProfileFor(kind, name)
 	}
 	var fields map[string]json.RawMessage
 	if err := decodeStrict(raw, &fields); err != nil {
@@ -285,11 +318,12 @@ func network(raw json.RawMessage) (sim.Network, error) {
 	if err := decodeStrict(raw, &n); err != nil {
 		return n, err
 	}
-	if base, err := sim.Profile(n.Name); err == nil {
+	if base, err := sim.ProfileFor(kind, n.Name); err == nil {
 		for _, f := range []struct {
 			key string
 			dst any
-		}{{"description", &base.Description}, {"link", &base.Link}, {"overrides", &base.Overrides}, {"partitions", &base.Partitions}} {
+		}{{"description", &base.Description}, {"link", &base.Link}, {"overrides", &base.Overrides}, {"partitions", &base.Partitions},
+			{"connections", &base.Connections}} {
 			if v, ok := fields[f.key]; ok {
 				reflect.ValueOf(f.dst).Elem().SetZero()
 				if err := decodeStrict(v, f.dst); err != nil {

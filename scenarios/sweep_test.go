@@ -39,7 +39,7 @@ func TestSweepExpand(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Variant.Name != "msc4108-2024" || cfg.Network.Link.LossUp != 0.01 || cfg.Network.Link.LossDown != 0.01 ||
-		cfg.Network.Link.Latency.Median != 35 || cfg.Variant.Timing.PollIntervalMillis != 2000 ||
+		cfg.Network.Link.Latency.Median != 26.55 || cfg.Variant.Timing.PollIntervalMillis != 2000 ||
 		cfg.Variant.Timing.PollBackoffMaxMillis != 2000 || cfg.User.TypoRate != 0.2 || cfg.User.Scan.Kind == "" {
 		t.Fatalf("point 9 config: variant %s link %+v timing %+v user typo %g", cfg.Variant.Name, cfg.Network.Link, cfg.Variant.Timing, cfg.User.TypoRate)
 	}

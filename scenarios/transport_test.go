@@ -9,7 +9,9 @@ import (
 
 // TestTransportField: a scenario names its transport and overrides tcp
 // knobs field by field; a bad kind, an unknown or out-of-range knob and
-// knobs for the datagram transport are refused with the field named.
+// knobs for the datagram transport are refused with the field named. With
+// no transport field a scenario runs tcp on tcp's profiles, or datagram on
+// the earlier profiles in swarm mode.
 func TestTransportField(t *testing.T) {
 	s, err := Parse([]byte(`{"name": "t", "variant": "msc4388", "transport": "tcp", "tcp": {"http2": true, "syn_retries": 3}}`), "t.json")
 	if err != nil {
@@ -28,14 +30,30 @@ func TestTransportField(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg, err = s.Config(); err != nil || cfg.Transport.Kind != "" || cfg.Transport.TCP != nil {
-		t.Fatalf("no transport field: %+v, %v; want the datagram default", cfg.Transport, err)
+	if cfg, err = s.Config(); err != nil || cfg.Transport.Kind != sim.TransportTCP || cfg.Transport.TCP != nil ||
+		cfg.Network.Link.Latency.Median != 26.55 {
+		t.Fatalf("no transport field: %+v on %+v, %v; want the tcp default and its 4g profile", cfg.Transport, cfg.Network.Link, err)
+	}
+	s, err = Parse([]byte(`{"name": "t", "variant": "msc4388", "swarm": {}}`), "t.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err = s.Config(); err != nil || cfg.Transport.Kind != sim.TransportDatagram || cfg.Network.Link.Latency.Median != 35 {
+		t.Fatalf("swarm without a transport field: %+v on %+v, %v; want datagram and its 4g profile", cfg.Transport, cfg.Network.Link, err)
+	}
+	s, err = Parse([]byte(`{"name": "t", "variant": "msc4388", "transport": "datagram", "network": "lossy-3g"}`), "t.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err = s.Config(); err != nil || cfg.Network.Link.LossUp != 0.08 {
+		t.Fatalf("datagram lossy-3g: %+v, %v; want the earlier profile (8%% loss)", cfg.Network.Link, err)
 	}
 	for _, c := range []struct{ src, want string }{
 		{`"transport": "quic"`, `field "transport"`},
 		{`"transport": "tcp", "tcp": {"syn_retries": -1}`, `field "tcp"`},
 		{`"transport": "tcp", "tcp": {"synretries": 1}`, `field "tcp"`},
-		{`"tcp": {"http2": true}`, `field "transport"`},
+		{`"transport": "datagram", "tcp": {"http2": true}`, `field "transport"`},
+		{`"swarm": {}, "tcp": {"http2": true}`, `field "transport"`},
 	} {
 		s, err := Parse([]byte(`{"name": "t", "variant": "msc4388", `+c.src+`}`), "t.json")
 		if err == nil {

@@ -9,13 +9,14 @@ import (
 	"qrlab/model/variant"
 )
 
-// ledgerRun runs seed on a LAN whose every link has link applied, and
-// returns the result and the network's ledger.
+// ledgerRun runs seed on a LAN whose every link has link applied, over the
+// datagram transport (whose messages are lost or duplicated whole, so the
+// counts below are exact), and returns the result and the network's ledger.
 func ledgerRun(t *testing.T, seed uint64, intent qr.Intent, set func(l *Link)) (Result, Ledger, *Runner) {
 	t.Helper()
-	lan, _ := Profile("lan")
+	lan, _ := ProfileFor(TransportDatagram, "lan")
 	set(&lan.Link)
-	r := mustRunner(t, Config{Variant: variant.MustLoad("msc4388"), Intent: intent, Network: lan})
+	r := mustRunner(t, Config{Variant: variant.MustLoad("msc4388"), Intent: intent, Network: lan, Transport: Transport{Kind: TransportDatagram}})
 	res, err := r.Run(seed)
 	if err != nil {
 		t.Fatal(err)

@@ -25,19 +25,42 @@
 // quantiles; see Dist), jitter, loss per direction, duplication, reordering
 // (a second latency draw) and bandwidth; Partitions cut links for a time.
 // A request travels up, the server handles it when it arrives, the answer
-// travels down; a lost request or answer becomes the client's timeout (the
-// machine's Request.Timeout, 30 s if unset), a duplicated request reaches the
-// server twice, and a client takes the first answer only. Named profiles:
-// lan, wifi, 4g, lossy-3g, satellite, flaky (Profile, ProfileNames).
+// travels down.
 //
-// That whole-message model is the datagram transport, the default. The tcp
-// transport (Config.Transport, transport*.go) carries the same exchanges over
-// modelled connections: a pool per client and server, the TCP and TLS 1.3
-// handshakes, segments lost with the link's loss and resent after an
-// RFC 6298 retransmission timeout, and connection failures (resets,
-// handovers, NAT idle timeouts) that fail the requests in flight; packet loss
-// then shows as delay. Its figures and their sources are in
+// The default transport, tcp (Config.Transport, transport*.go), carries the
+// exchanges over modelled connections: a pool per client and server, the
+// TCP and TLS 1.3 handshakes, segments lost with the link's loss (per
+// packet) and resent after an RFC 6298 retransmission timeout, and
+// connection failures (resets, handovers, NAT idle timeouts: the network's
+// Connections, or the TCP knobs) that fail the requests in flight; packet
+// loss then shows as delay. Its figures and their sources are in
 // transport-sources.md; its randomness has streams of its own.
+//
+// The datagram transport (the default in swarm mode, see
+// Config.TransportKind) loses a request or answer whole, which becomes the
+// client's timeout (the machine's Request.Timeout, 30 s if unset); a
+// duplicated request reaches the server twice, and a client takes the first
+// answer only.
+//
+// Named profiles (Profile, ProfileFor, ProfileNames): lan, wifi, 4g, 3g,
+// lossy-3g, satellite, flaky, under both transports. The tcp profiles are
+// calibrated from published measurements, each figure's source named in its
+// description and in transport-sources.md section 3.7 (or called a lab
+// default); the datagram profiles are the lab's earlier, uncalibrated ones,
+// kept for comparison:
+//
+//	profile    one-way latency                 loss up/down  bandwidth     connections
+//	lan        1 ms + 1 ms jitter (lab)        0             unlimited     -
+//	wifi       empirical: 8.5, p90 17, p99     0.5% (lab)    115.22 Mbit/s NAT idle 2 h 4 min
+//	           132, max 257 ms
+//	4g         lognormal median 26.55 ms,      1% (lab)      14.7 Mbit/s   NAT idle 3 min
+//	           sigma 0.4 (lab)
+//	3g         lognormal median 31.75 ms,      1% (lab)      5.9 Mbit/s    NAT idle 3 min
+//	           sigma 0.4 (lab)
+//	lossy-3g   normal 208.7 ms, sd 86.6 ms     4.7% / 0.2%   572.5 kbit/s  NAT idle 3 min
+//	satellite  normal 315 ms, sd 20 ms (lab)   1% (lab)      18.13 Mbit/s  -
+//	flaky      as 4g, cuts 8-14 s, 40-43 s     5% (lab)      14.7 Mbit/s   12 handovers/h (lab),
+//	           (lab)                                                       NAT idle 3 min
 //
 // Swarm mode (Config.Swarm): each seed draws its own loss, duplication,
 // reordering and partitions within bounds for a faulty phase, then the

@@ -113,6 +113,9 @@ type Network struct {
 	Link        Link            `json:"link"`
 	Overrides   map[string]Link `json:"overrides,omitempty"`
 	Partitions  []Partition     `json:"partitions,omitempty"`
+	// Connections are the network's connection failures, which only the
+	// tcp transport has (the datagram transport ignores them).
+	Connections Connections `json:"connections,omitempty"`
 	links       [numLinks]Link
 	ready       bool
 }
@@ -124,6 +127,9 @@ var ErrNetwork = errors.New("invalid network")
 func (n *Network) Prepare() error {
 	if err := n.Link.Validate(); err != nil {
 		return fmt.Errorf("network %q: link: %w", n.Name, err)
+	}
+	if err := n.Connections.Validate(); err != nil {
+		return fmt.Errorf("network %q: connections: %w", n.Name, err)
 	}
 	for i := range n.links {
 		n.links[i] = n.Link
@@ -195,51 +201,6 @@ func delay(l *Link, r *rand.Rand, size int) Millis {
 		d += Millis(math.Min(float64(size)*1000/l.BytesPerSecond, MaxDelayMillis))
 	}
 	return min(d, MaxDelayMillis)
-}
-
-// Profiles are the named networks. Figures are one-way, per message, on
-// every link of the run (both phones and the browser share the profile).
-var profiles = []Network{
-	{Name: "lan", Description: "wired LAN next to the homeserver: 1 ms, no loss",
-		Link: Link{Latency: Constant(1), JitterMillis: 1}},
-	{Name: "wifi", Description: "home Wi-Fi to a nearby server: lognormal median 8 ms (sigma 0.5), jitter 5 ms, 0.5% loss each way, 0.1% reordering",
-		Link: Link{Latency: LogNormal(8, 0.5), JitterMillis: 5, LossUp: 0.005, LossDown: 0.005, Reorder: 0.001, BytesPerSecond: 5e6}},
-	{Name: "4g", Description: "LTE phone: lognormal median 35 ms (sigma 0.4), jitter 10 ms, 1% loss each way, 0.5% reordering, 2 MB/s",
-		Link: Link{Latency: LogNormal(35, 0.4), JitterMillis: 10, LossUp: 0.01, LossDown: 0.01, Reorder: 0.005, BytesPerSecond: 2e6}},
-	{Name: "lossy-3g", Description: "weak 3G: lognormal median 150 ms (sigma 0.6, capped at 5 s), jitter 50 ms, 8% loss each way, 0.5% duplication, 2% reordering, 50 kB/s",
-		Link: Link{Latency: Dist{Kind: DistLogNormal, Median: 150, Sigma: 0.6, Cap: 5000}, JitterMillis: 50, LossUp: 0.08, LossDown: 0.08,
-			Duplicate: 0.005, Reorder: 0.02, BytesPerSecond: 50e3}},
-	{Name: "satellite", Description: "geostationary link: normal 300 ms (sd 20) one way, 1% loss each way, 500 kB/s",
-		Link: Link{Latency: Normal(300, 20), JitterMillis: 10, LossUp: 0.01, LossDown: 0.01, BytesPerSecond: 500e3}},
-	{Name: "flaky", Description: "4G that drops out: the 4g figures with 5% loss and 1% duplication, and every link cut from 8 to 14 s and from 40 to 43 s",
-		Link:       Link{Latency: LogNormal(35, 0.4), JitterMillis: 10, LossUp: 0.05, LossDown: 0.05, Duplicate: 0.01, Reorder: 0.01, BytesPerSecond: 2e6},
-		Partitions: []Partition{{Links: []string{"all"}, FromMillis: 8000, ToMillis: 14000}, {Links: []string{"all"}, FromMillis: 40000, ToMillis: 43000}}},
-}
-
-// DefaultNetwork is the profile a run uses when none is named.
-const DefaultNetwork = "4g"
-
-// Profile returns a copy of the named network profile, prepared.
-func Profile(name string) (Network, error) {
-	for _, p := range profiles {
-		if p.Name == name {
-			p.Partitions = append([]Partition(nil), p.Partitions...)
-			if err := p.Prepare(); err != nil {
-				return Network{}, err
-			}
-			return p, nil
-		}
-	}
-	return Network{}, fmt.Errorf("%w: unknown network profile %q (%s)", ErrNetwork, name, strings.Join(ProfileNames(), ", "))
-}
-
-// ProfileNames lists the named network profiles.
-func ProfileNames() []string {
-	out := make([]string, len(profiles))
-	for i, p := range profiles {
-		out[i] = p.Name
-	}
-	return out
 }
 
 // Swarm makes each seed draw its own faults, as TigerBeetle's simulator

@@ -46,18 +46,22 @@ func dump(r *Runner) string {
 	return b.String()
 }
 
-// TestDeterministic runs seeds twice on every profile and in swarm mode:
-// the traces must be identical event for event and hash for hash, and
-// different seeds must give different traces.
+// TestDeterministic runs seeds twice on every profile of both transports
+// and in swarm mode: the traces must be identical event for event and hash
+// for hash, and different seeds must give different traces.
 func TestDeterministic(t *testing.T) {
 	v := variant.MustLoad("msc4388")
 	for _, name := range ProfileNames() {
-		net, err := Profile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, swarm := range []bool{false, true} {
-			cfg := Config{Variant: v, Network: net, KeepTrace: true}
+		for _, mode := range []string{TransportTCP, TransportDatagram, "swarm"} {
+			kind, swarm := mode, mode == "swarm"
+			if swarm {
+				kind = TransportDatagram
+			}
+			net, err := ProfileFor(kind, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := Config{Variant: v, Network: net, KeepTrace: true, Transport: Transport{Kind: kind}}
 			if swarm {
 				s := DefaultSwarm()
 				cfg.Swarm = &s
@@ -71,7 +75,7 @@ func TestDeterministic(t *testing.T) {
 				rb, _ := b.Run(seed)
 				tb := dump(b)
 				if ra.TraceHash != rb.TraceHash || ta != tb {
-					t.Fatalf("%s swarm=%v seed %d: two runs differ\n%s\n---\n%s", name, swarm, seed, ta, tb)
+					t.Fatalf("%s %s seed %d: two runs differ\n%s\n---\n%s", name, mode, seed, ta, tb)
 				}
 				if s, dup := seen[ra.TraceHash]; dup {
 					t.Fatalf("%s: seeds %d and %d gave the same trace", name, s, seed)

@@ -8,19 +8,21 @@ import (
 
 // Transport says how a run's HTTP messages cross the links.
 //
-// "datagram" (the default) sends each request and each answer as one
-// message that the link loses whole with its loss probability, duplicates
-// or reorders; the client then waits for its timeout. It is useful for
-// stress and for the swarm, but it is not what a client speaks.
-//
-// "tcp" carries HTTP over TCP and TLS 1.3 connections (see TCP): a lost
+// "tcp" (the default) carries HTTP over TCP and TLS 1.3 connections (see TCP): a lost
 // packet is retransmitted after the retransmission timeout, so loss shows as
 // delay, and a request fails before its client timeout only when its
 // connection fails (the SYN retries or the retransmission budget run out, a
 // reset, a handover, a NAT mapping that expired). Duplication is hidden by
 // TCP; the link's reordering only adds delay.
+//
+// "datagram" sends each request and each answer as one message that the
+// link loses whole with its loss probability, duplicates or reorders; the
+// client then waits for its timeout. It is not what a client speaks, but it
+// stresses the protocol harder (duplicated requests, lost answers), so swarm
+// mode keeps it unless the transport is named.
 type Transport struct {
-	// Kind is "datagram" or "tcp" ("": datagram).
+	// Kind is "datagram" or "tcp" ("": tcp, or datagram in swarm mode; see
+	// Config.TransportKind).
 	Kind string `json:"kind,omitempty"`
 	// TCP holds the tcp transport's knobs (nil: DefaultTCP).
 	TCP *TCP `json:"tcp,omitempty"`
@@ -86,7 +88,8 @@ type TCP struct {
 	TLSServerBytes int `json:"tls_server_bytes"`
 	// ResetPerHour is the rate of connection resets (each connection
 	// breaks after an exponential time with this rate) [lab default 0: no
-	// per-connection rate found in the sources].
+	// per-connection rate found in the sources]. This knob and the next two,
+	// when above 0, replace the network profile's figures (Connections).
 	ResetPerHour float64 `json:"reset_per_hour,omitempty"`
 	// HandoverPerHour is the rate at which a device changes network: all
 	// its connections break and its next request opens a new one [lab
@@ -106,18 +109,31 @@ func DefaultTCP() TCP {
 		SynRetries: 6, Retries2: 15, PoolIdleMillis: 90_000, TLSResumption: "psk", TLSServerBytes: 4000}
 }
 
+// TransportKind is the transport a run of c uses: the one named, else tcp,
+// or datagram in swarm mode (each seed draws whole-message loss,
+// duplication and reordering, which only datagram has).
+func (c *Config) TransportKind() string {
+	switch {
+	case c.Transport.Kind != "":
+		return c.Transport.Kind
+	case c.Swarm != nil:
+		return TransportDatagram
+	}
+	return TransportTCP
+}
+
 // ErrTransport is wrapped by every transport validation error.
 var ErrTransport = errors.New("invalid transport")
 
 // Validate checks the transport's kind and knobs.
 func (t *Transport) Validate() error {
 	switch t.Kind {
-	case "", TransportDatagram:
+	case TransportDatagram:
 		if t.TCP != nil {
 			return fmt.Errorf("%w: tcp knobs given for the %q transport (set kind \"tcp\")", ErrTransport, TransportDatagram)
 		}
 		return nil
-	case TransportTCP:
+	case "", TransportTCP:
 		if t.TCP == nil {
 			return nil
 		}
@@ -146,7 +162,7 @@ func (c *TCP) Validate() error {
 		}
 	}
 	if c.MinRTOMillis > c.MaxRTOMillis {
-		return bad("min_rto_ms %d is above max_rto_ms %d", c.MinRTOMillis, c.MaxRTOMillis)
+		return bad("min_rto_ms %d is above max_rto_ms %d (the floor must lie in [1, max_rto_ms])", c.MinRTOMillis, c.MaxRTOMillis)
 	}
 	if c.SynRetries < 0 || c.SynRetries > maxTCPRetries {
 		return bad("syn_retries %d is outside [0, %d]", c.SynRetries, maxTCPRetries)

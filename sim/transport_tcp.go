@@ -88,7 +88,10 @@ func (r *Runner) prepareTransport() error {
 	if err := t.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	if t.Kind != TransportTCP {
+	if r.cfg.TransportKind() != TransportTCP {
+		if t.TCP != nil {
+			return fmt.Errorf("%w: %w: tcp knobs given for the %q transport of swarm mode (set kind \"tcp\")", ErrConfig, ErrTransport, TransportDatagram)
+		}
 		r.tp = nil
 		return nil
 	}
@@ -96,6 +99,7 @@ func (r *Runner) prepareTransport() error {
 	if t.TCP != nil {
 		k = *t.TCP
 	}
+	r.cfg.Network.Connections.apply(&k)
 	r.tp = &tcpState{k: k}
 	return nil
 }

@@ -65,7 +65,8 @@ type Config struct {
 	KeepTrace bool
 	// Adversaries names the attackers of every run (AdversaryNames).
 	Adversaries []string
-	// Transport is how HTTP crosses the links (zero: datagram).
+	// Transport is how HTTP crosses the links (zero: tcp, or datagram in
+	// swarm mode; see TransportKind).
 	Transport Transport
 }
 
@@ -156,7 +157,7 @@ func NewRunner(cfg Config) (*Runner, error) {
 		return nil, fmt.Errorf("%w: intent %d is neither login nor reciprocate", ErrConfig, cfg.Intent)
 	}
 	if cfg.Network.Name == "" && cfg.Network.Link.Latency.Kind == "" {
-		n, err := Profile(DefaultNetwork)
+		n, err := ProfileFor(cfg.TransportKind(), DefaultNetwork)
 		if err != nil {
 			return nil, err
 		}

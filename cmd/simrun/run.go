@@ -46,6 +46,7 @@ type runOpts struct {
 	trace, mermaid, out        string
 	variant, newVariant        string
 	network, intent, adversary string
+	transport                  string
 	swarm, backup, base        bool
 	seed                       uint64
 	runs                       int
@@ -63,7 +64,8 @@ func runFlags(name, usage string, stderr io.Writer) (*flag.FlagSet, *runOpts) {
 	fs.StringVar(&o.scenario, "scenario", "default", "a scenario file, or the name of a built-in one")
 	fs.StringVar(&o.variant, "variant", "", "the design variant: a preset name, or a preset file NAME.json (simrun variants --json NAME > NAME.json)")
 	fs.StringVar(&o.newVariant, "new-variant", "", "a different preset (or preset file) for the new device (mixing clients)")
-	fs.StringVar(&o.network, "network", "", "the network profile")
+	fs.StringVar(&o.network, "network", "", "the network profile (of the transport's profiles)")
+	fs.StringVar(&o.transport, "transport", "", "tcp (the default) or datagram (whole messages lost; the default with --swarm, and the earlier uncalibrated profiles)")
 	fs.StringVar(&o.intent, "intent", "", "login (the new device shows the QR code) or reciprocate (the existing device does)")
 	fs.Uint64Var(&o.seed, "seed", 0, "the first seed")
 	intVar(fs, &o.runs, "runs", 0, 1, lab.MaxJobs, "how many runs (seeds seed, seed+1, ...)")
@@ -90,6 +92,8 @@ func (o *runOpts) overrides(fs *flag.FlagSet) {
 			o.ov.NewVariant = &o.newVariant
 		case "network":
 			o.ov.Network = &o.network
+		case "transport":
+			o.ov.Transport = &o.transport
 		case "intent":
 			o.ov.Intent = &o.intent
 		case "adversary":

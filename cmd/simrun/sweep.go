@@ -39,6 +39,7 @@ Flags:
 // sweepOpts are the flags of simrun sweep.
 type sweepOpts struct {
 	out, shard, scenario    string
+	transport               string
 	runs, workers           int
 	seed                    uint64
 	resume, noReport, quiet bool
@@ -54,6 +55,7 @@ func runSweep(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.out, "out", "", "the output directory (default sweep-NAME)")
 	intVar(fs, &o.runs, "runs", 0, 1, lab.MaxJobs, "runs (seeds) per grid point, overriding the scenario's")
 	fs.Uint64Var(&o.seed, "seed", 0, "the first seed, overriding the scenario's")
+	fs.StringVar(&o.transport, "transport", "", "tcp or datagram, overriding the scenario's (a transport axis still sets each point's)")
 	intVar(fs, &o.workers, "workers", lab.DefaultWorkers(), 1, maxWorkers, "runs in parallel")
 	fs.StringVar(&o.shard, "shard", "", "run one deterministic slice K/N of the sweep (K from 0 to N-1)")
 	fs.BoolVar(&o.resume, "resume", false, "continue the sweep in --out: skip the runs already recorded")
@@ -76,6 +78,8 @@ func runSweep(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			ov.Runs = &o.runs
 		case "seed":
 			ov.Seed = &o.seed
+		case "transport":
+			ov.Transport = &o.transport
 		}
 	})
 	so := lab.SweepOptions{Workers: o.workers, Resume: o.resume, ShardK: 0, ShardN: 1}
