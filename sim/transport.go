@@ -51,6 +51,13 @@ type TCP struct {
 	// Linux TCP_RTO_MIN and TCP_RTO_MAX; RFC 6298's floor is 1 s, T4].
 	MinRTOMillis int64 `json:"min_rto_ms"`
 	MaxRTOMillis int64 `json:"max_rto_ms"`
+	// RTOEstimator is where the floor applies: "linux" (the default; ""
+	// means it too) keeps the variance term at least MinRTOMillis, so the
+	// RTO is SRTT + max(4·RTTVAR, floor), as Linux's tcp_rtt_estimator
+	// floors rttvar at tcp_rto_min [T5]; "rfc6298" floors the RTO itself,
+	// max(SRTT + 4·RTTVAR, floor) [T4, RFC 6298 §2.4]. With a 200 ms floor
+	// Linux waits SRTT + 200 ms where the RFC form waits 200 ms.
+	RTOEstimator string `json:"rto_estimator,omitempty"`
 	// SynRetries is how often a lost SYN (or its SYN-ACK) is resent, at
 	// 1, 3, 7, 15, 31, 63 s with the initial RTO of 1 s; the connect fails
 	// one doubled RTO after the last (127 s) [6: T6, T7, Linux
@@ -106,6 +113,12 @@ func DefaultTCP() TCP {
 		SynRetries: 6, Retries2: 15, PoolIdleMillis: 90_000, TLSResumption: "psk", TLSServerBytes: 4000}
 }
 
+// The RTO estimators (TCP.RTOEstimator).
+const (
+	RTOLinux   = "linux"
+	RTORFC6298 = "rfc6298"
+)
+
 // ErrTransport is wrapped by every transport validation error.
 var ErrTransport = errors.New("invalid transport")
 
@@ -153,6 +166,11 @@ func (c *TCP) Validate() error {
 	}
 	if c.Retries2 < 0 || c.Retries2 > maxTCPRetries {
 		return bad("retries2 %d is outside [0, %d]", c.Retries2, maxTCPRetries)
+	}
+	switch c.RTOEstimator {
+	case "", RTOLinux, RTORFC6298:
+	default:
+		return bad("rto_estimator %q is not %q or %q", c.RTOEstimator, RTOLinux, RTORFC6298)
 	}
 	switch c.TLSResumption {
 	case "none", "psk", "0rtt":

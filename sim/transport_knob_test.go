@@ -211,13 +211,15 @@ func TestTCPKnobs(t *testing.T) {
 			if c := r.tp.conns[r.open(w, ActorNew, ActorHomeserver, LinkNewHS)]; c.rto != Millis(v) {
 				t.Errorf("fallback %d: RTO after a SYN retransmission %d", v, c.rto)
 			}
-			k = DefaultTCP()
-			k.MinRTOMillis = v / 10
-			r, _ = tcpRig(t, k, Link{})
-			c := tcpConn{}
-			r.tp.sample(&c, 10)
-			if c.rto != Millis(v/10) {
-				t.Errorf("min %d: RTO after a 10 ms sample %d", v/10, c.rto)
+			for est, want := range map[string]Millis{RTOLinux: 10 + Millis(v/10), RTORFC6298: Millis(v / 10)} {
+				k = DefaultTCP()
+				k.MinRTOMillis, k.RTOEstimator = v/10, est
+				r, _ = tcpRig(t, k, Link{})
+				c := tcpConn{}
+				r.tp.sample(&c, 10)
+				if c.rto != want {
+					t.Errorf("min %d, %s: RTO after a 10 ms sample %d, want %d", v/10, est, c.rto, want)
+				}
 			}
 		}
 	})

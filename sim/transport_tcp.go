@@ -203,8 +203,10 @@ func (tp *tcpState) transfer(w *run, c *tcpConn, up bool, start Millis, size int
 }
 
 // sample feeds one RTT measurement to c's estimator (RFC 6298 §2: SRTT
-// and RTTVAR, gains 1/8 and 1/4, RTO = SRTT + 4·RTTVAR within the floor and
-// ceiling) [T4; the 200 ms floor is Linux's, T3].
+// and RTTVAR, gains 1/8 and 1/4 [T4]). The RTO is SRTT + max(4·RTTVAR,
+// floor) with the linux estimator (the variance term floored [T5]), or
+// SRTT + 4·RTTVAR floored as a whole with rfc6298; within the ceiling
+// either way [the 200 ms floor is Linux's, T3].
 func (tp *tcpState) sample(c *tcpConn, rtt Millis) {
 	r := float64(rtt)
 	if !c.measured {
@@ -213,6 +215,11 @@ func (tp *tcpState) sample(c *tcpConn, rtt Millis) {
 		c.rttvar = 0.75*c.rttvar + 0.25*math.Abs(c.srtt-r)
 		c.srtt = 0.875*c.srtt + 0.125*r
 	}
-	rto := Millis(math.Ceil(c.srtt + max(1, 4*c.rttvar)))
-	c.rto = min(max(rto, Millis(tp.k.MinRTOMillis)), Millis(tp.k.MaxRTOMillis))
+	floor := float64(tp.k.MinRTOMillis)
+	v := max(1, 4*c.rttvar)
+	if tp.k.RTOEstimator != RTORFC6298 {
+		v = max(v, floor)
+	}
+	rto := Millis(math.Ceil(c.srtt + v))
+	c.rto = min(max(rto, Millis(floor)), Millis(tp.k.MaxRTOMillis))
 }
