@@ -74,6 +74,16 @@ type TCP struct {
 	// PoolIdleMillis is how long an idle keep-alive connection is kept for
 	// reuse [90 s: X2, reqwest's pool idle timeout].
 	PoolIdleMillis int64 `json:"pool_idle_ms"`
+	// BurstPackets, when above 1, makes packet loss bursty: a
+	// Gilbert–Elliott chain per link and direction whose bad state loses
+	// every packet and whose good state loses none, with a mean burst of
+	// BurstPackets packets and the link's loss probability as its long-run
+	// loss (good→bad with probability loss·r/(1−loss), bad→good with
+	// r = 1/BurstPackets; lab derivation D, 3.2: no measured pair was
+	// found). Its draws come from a stream of their own, one step per
+	// packet in the order the model sends them [lab default 0: off,
+	// independent losses].
+	BurstPackets float64 `json:"burst_packets,omitempty"`
 	// HTTP2 multiplexes every request of a client to a server on one
 	// connection; otherwise HTTP/1.1 carries one request at a time per
 	// connection and the pool opens another for a concurrent request [lab
@@ -180,6 +190,9 @@ func (c *TCP) Validate() error {
 	if c.TLSServerBytes < 0 || c.TLSServerBytes > 1<<20 {
 		return bad("tls_server_bytes %d is outside [0, %d]", c.TLSServerBytes, 1<<20)
 	}
+	if !(c.BurstPackets >= 0 && c.BurstPackets <= maxBurstPackets) {
+		return bad("burst_packets %g is outside [0, %d]", c.BurstPackets, maxBurstPackets)
+	}
 	for _, r := range []struct {
 		name string
 		v    float64
@@ -195,6 +208,7 @@ func (c *TCP) Validate() error {
 // retries (the SYN give-up time doubles with each: 2^31 s is past any run,
 // and Linux allows 127, which would overflow).
 const (
-	maxTCPMillis  = 24 * 3600 * 1000
-	maxTCPRetries = 30
+	maxTCPMillis    = 24 * 3600 * 1000
+	maxTCPRetries   = 30
+	maxBurstPackets = 1_000_000
 )

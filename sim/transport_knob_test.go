@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -299,4 +300,35 @@ func TestTCPKnobs(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestBurstLoss checks the Gilbert–Elliott option: with burst_packets B the
+// long-run loss stays the link's and losses come in runs of B packets on
+// average; off, the losses draw nothing from the burst stream.
+func TestBurstLoss(t *testing.T) {
+	for _, tc := range []struct{ loss, burst float64 }{{0.08, 4}, {0.02, 10}} {
+		k := DefaultTCP()
+		k.BurstPackets = tc.burst
+		r, w := tcpRig(t, k, Link{LossUp: tc.loss})
+		const n = 400_000
+		lost, runs, prev := 0, 0, false
+		for i := 0; i < n; i++ {
+			l := r.tp.lost(w, LinkNewHS, true, 0)
+			if l {
+				lost++
+				if !prev {
+					runs++
+				}
+			}
+			prev = l
+		}
+		rate, mean := float64(lost)/n, float64(lost)/float64(runs)
+		if math.Abs(rate-tc.loss) > tc.loss/10 || math.Abs(mean-tc.burst) > tc.burst/10 {
+			t.Errorf("loss %g burst %g: measured loss %.4f, mean burst %.2f packets", tc.loss, tc.burst, rate, mean)
+		}
+	}
+	r, _ := tcpRig(t, DefaultTCP(), Link{LossUp: 0.1})
+	if r.tp.burstRnd != nil {
+		t.Error("burst_packets 0 set up a burst stream")
+	}
 }

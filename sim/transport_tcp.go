@@ -13,6 +13,7 @@ import (
 const (
 	streamTransport uint64 = 40
 	streamHandover  uint64 = 41 // and 42, 43: one per device
+	streamBurst     uint64 = 44
 )
 
 // never is a time no run reaches.
@@ -77,6 +78,11 @@ type tcpState struct {
 	// handover holds each device's handover times drawn so far, ascending.
 	hoRand   [numDevices]*rand.Rand
 	handover [numDevices][]Millis
+	// burst is the Gilbert–Elliott chain's state (bad) per link and
+	// direction (up: index 1), burstRnd its stream (nil: losses are
+	// independent).
+	burst    [numLinks][2]bool
+	burstRnd *rand.Rand
 }
 
 // numActors bounds the Actor values.
@@ -110,6 +116,10 @@ func (r *Runner) startTransport(seed uint64) {
 	tp.conns = tp.conns[:0]
 	tp.ex = tp.ex[:0]
 	tp.tickets = [numActors][numActors]bool{}
+	tp.burst, tp.burstRnd = [numLinks][2]bool{}, nil
+	if tp.k.BurstPackets > 1 {
+		tp.burstRnd = rand.New(derive(seed, streamBurst))
+	}
 	for d := range tp.handover {
 		tp.handover[d] = tp.handover[d][:0]
 		tp.hoRand[d] = nil
@@ -164,7 +174,32 @@ func (tp *tcpState) lost(w *run, l LinkID, up bool, t Millis) bool {
 	if up {
 		p = w.net.links[l].LossUp
 	}
+	if tp.burstRnd != nil && p > 0 {
+		return tp.burstLost(l, up, p)
+	}
 	return p > 0 && tp.rnd.Float64() < p
+}
+
+// burstLost steps link l's Gilbert–Elliott chain in one direction by one
+// packet and reports whether the packet is lost (see TCP.BurstPackets).
+func (tp *tcpState) burstLost(l LinkID, up bool, p float64) bool {
+	if p >= 1 {
+		return true
+	}
+	d := 0
+	if up {
+		d = 1
+	}
+	bad := &tp.burst[l][d]
+	r := 1 / tp.k.BurstPackets
+	if *bad {
+		if tp.burstRnd.Float64() < r {
+			*bad = false
+		}
+	} else if tp.burstRnd.Float64() < min(1, p*r/(1-p)) {
+		*bad = true
+	}
+	return *bad
 }
 
 // oneWay draws a packet's one-way delay on l (latency, jitter, reordering;
