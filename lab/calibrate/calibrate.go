@@ -102,6 +102,14 @@ type Row struct {
 	KSSecrets float64 `json:"ks_secrets"`
 	// KSCritical is the 5% critical distance for the token samples' sizes.
 	KSCritical float64 `json:"ks_critical"`
+	// OffsetMillis is the real stack's overhead the simulator does not
+	// model (the models' and the server's computing, the delay queue's
+	// scheduling): the median real time to token less the simulated one on
+	// the first loss-free profile (0 when there is none). KSShifted is the
+	// token KS distance with every real time less that offset: the shape
+	// of the loss recovery alone.
+	OffsetMillis float64 `json:"offset_ms"`
+	KSShifted    float64 `json:"ks_token_shifted"`
 }
 
 func (o *Options) defaults() {
@@ -147,6 +155,7 @@ func Run(ctx context.Context, opts Options) ([]Row, error) {
 	}
 	defer stop()
 	var rows []Row
+	offset, haveOffset := 0.0, false
 	for _, p := range opts.Profiles {
 		if err := sh.Set(p.LossPercent, time.Duration(p.RTTMillis)*time.Millisecond/2); err != nil {
 			return rows, err
@@ -161,6 +170,15 @@ func Run(ctx context.Context, opts Options) ([]Row, error) {
 		}
 		row := Row{Profile: p, Real: real, Sim: simSide, KSToken: ksDistance(real.Token, simSide.Token),
 			KSSecrets: ksDistance(real.Secrets, simSide.Secrets), KSCritical: ksCritical(len(real.Token), len(simSide.Token))}
+		if p.LossPercent == 0 && !haveOffset && len(real.Token) > 0 && len(simSide.Token) > 0 {
+			offset, haveOffset = quantile(real.Token, 0.5)-quantile(simSide.Token, 0.5), true
+		}
+		row.OffsetMillis = offset
+		shifted := make([]float64, len(real.Token))
+		for i, x := range real.Token {
+			shifted[i] = x - offset
+		}
+		row.KSShifted = ksDistance(shifted, simSide.Token)
 		rows = append(rows, row)
 		if opts.Progress != nil {
 			fmt.Fprintf(opts.Progress, "%s: real %d/%d signed in, sim %d/%d, KS token %.3f\n", p.Name,
@@ -263,14 +281,21 @@ func runRealSide(ctx context.Context, env *realEnv, opts Options) (Side, error) 
 }
 
 // SimConfig is the simulator's configuration for profile p: the same
-// variant, intent, user and constant one-way delay and loss on every link,
+// variant, intent, user (think times uniform as Think says) and constant
+// one-way delay and loss on every link,
 // over the tcp transport with the real side's segment size and a full
 // TLS 1.3 handshake per connection (the real clients keep no session
 // cache), whose server flight is about one self-signed P-256 certificate.
 func SimConfig(v variant.Variant, p Profile, u Think, mss int) sim.Config {
 	user := sim.DefaultUser()
 	c := func(ms int64) sim.Dist { return sim.Constant(float64(ms)) }
-	user.Scan, user.TypeCode, user.Consent, user.Confirm, user.BrowserOpen = c(u.Scan), c(u.TypeCode), c(u.Consent), c(u.Confirm), c(u.BrowserOpen)
+	th := func(ms int64) sim.Dist {
+		if u.JitterMillis > 0 {
+			return sim.Uniform(float64(ms), float64(ms+u.JitterMillis))
+		}
+		return c(ms)
+	}
+	user.Scan, user.TypeCode, user.Consent, user.Confirm, user.BrowserOpen = th(u.Scan), th(u.TypeCode), th(u.Consent), th(u.Confirm), th(u.BrowserOpen)
 	user.BrowserRetryMillis, user.BrowserRetries = u.BrowserRetryMillis, u.BrowserRetries
 	loss := float64(p.LossPercent) / 100
 	k := sim.DefaultTCP()
@@ -323,8 +348,8 @@ func side(outs []Outcome) Side {
 
 // WriteTable writes rows as a Markdown table.
 func WriteTable(w io.Writer, rows []Row) {
-	fmt.Fprintln(w, "| profile | n real | n sim | token p50 real / sim | token p90 real / sim | KS token (5% crit.) | secrets p50 real / sim | KS secrets | failures real [95%] | failures sim [95%] |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| profile | n real | n sim | token p50 real / sim | token p90 real / sim | KS token (5% crit.) | KS token, real less offset | secrets p50 real / sim | KS secrets | failures real [95%] | failures sim [95%] |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
 	s := func(x float64) string {
 		if math.IsNaN(x) {
 			return "–"
@@ -332,10 +357,10 @@ func WriteTable(w io.Writer, rows []Row) {
 		return fmt.Sprintf("%.2f", x/1000)
 	}
 	for _, r := range rows {
-		fmt.Fprintf(w, "| %s (%d%%, %d ms) | %d | %d | %s / %s s | %s / %s s | %.3f (%.3f) | %s / %s s | %.3f | %d (%.1f–%.1f%%) | %d (%.1f–%.1f%%) |\n",
+		fmt.Fprintf(w, "| %s (%d%%, %d ms) | %d | %d | %s / %s s | %s / %s s | %.3f (%.3f) | %.3f (%.0f ms) | %s / %s s | %.3f | %d (%.1f–%.1f%%) | %d (%.1f–%.1f%%) |\n",
 			r.Profile.Name, r.Profile.LossPercent, r.Profile.RTTMillis, r.Real.N, r.Sim.N,
 			s(quantile(r.Real.Token, 0.5)), s(quantile(r.Sim.Token, 0.5)), s(quantile(r.Real.Token, 0.9)), s(quantile(r.Sim.Token, 0.9)),
-			r.KSToken, r.KSCritical, s(quantile(r.Real.Secrets, 0.5)), s(quantile(r.Sim.Secrets, 0.5)), r.KSSecrets,
+			r.KSToken, r.KSCritical, r.KSShifted, r.OffsetMillis, s(quantile(r.Real.Secrets, 0.5)), s(quantile(r.Sim.Secrets, 0.5)), r.KSSecrets,
 			r.Real.Failures, 100*r.Real.FailLo, 100*r.Real.FailHi, r.Sim.Failures, 100*r.Sim.FailLo, 100*r.Sim.FailHi)
 	}
 }

@@ -227,7 +227,7 @@ func (r *realLogin) effect(a actor, f *login.Effect) {
 			r.out.SecretsMillis = int64(r.now())
 		}
 	case login.EffectShowQR:
-		r.later(ms(u.Scan), realEvent{to: other, in: login.Input{Kind: login.InputScanned, Data: f.Data}})
+		r.later(u.draw(u.Scan), realEvent{to: other, in: login.Input{Kind: login.InputScanned, Data: f.Data}})
 	case login.EffectShowCheckCode:
 		r.shown, r.codeG = f.Text, other
 		r.typeCode()
@@ -236,12 +236,12 @@ func (r *realLogin) effect(a actor, f *login.Effect) {
 		r.typeCode()
 	case login.EffectOpenBrowser:
 		uri := f.Text
-		r.later(ms(u.BrowserOpen), realEvent{fn: func() {
+		r.later(u.draw(u.BrowserOpen), realEvent{fn: func() {
 			r.step(actE, login.Input{Kind: login.InputBrowserOpened})
-			r.later(ms(u.Consent), realEvent{fn: func() { r.browse(uri, nil, 0) }})
+			r.later(u.draw(u.Consent), realEvent{fn: func() { r.browse(uri, nil, 0) }})
 		}})
 	case login.EffectAskConfirmAccount:
-		r.later(ms(u.Confirm), realEvent{to: actN, in: login.Input{Kind: login.InputConfirmAccount, OK: f.Text == r.env.userID}})
+		r.later(u.draw(u.Confirm), realEvent{to: actN, in: login.Input{Kind: login.InputConfirmAccount, OK: f.Text == r.env.userID}})
 	case login.EffectOutcome:
 		if a == actN {
 			r.out.OK = f.Outcome.Success
@@ -257,7 +257,7 @@ func (r *realLogin) typeCode() {
 		return
 	}
 	r.typed = r.shown
-	r.later(ms(r.env.user.TypeCode), realEvent{to: r.codeG, in: login.Input{Kind: login.InputCheckCode, Text: r.shown}})
+	r.later(r.env.user.draw(r.env.user.TypeCode), realEvent{to: r.codeG, in: login.Input{Kind: login.InputCheckCode, Text: r.shown}})
 }
 
 func ms(v int64) time.Duration { return time.Duration(v) * time.Millisecond }
@@ -354,12 +354,12 @@ func (r *realLogin) browse(uri string, form []byte, tries int) {
 				r.browse(uri, oauth.EncodeForm("action", oauth.ActionConsent), 0)
 			case err == nil && resp.Status == 200 && form != nil && !r.consentBack:
 				r.consentBack = true
-				r.later(ms(u.Confirm), realEvent{to: actE, in: login.Input{Kind: login.InputConsent, OK: true}})
+				r.later(u.draw(u.Confirm), realEvent{to: actE, in: login.Input{Kind: login.InputConsent, OK: true}})
 			default:
 				if r.out.Detail == "" {
 					r.out.Detail = fmt.Sprintf("browser: %s %s: status %d %v", method, uri, resp.Status, err)
 				}
-				r.later(ms(u.Confirm), realEvent{to: actE, in: login.Input{Kind: login.InputConsent, OK: false}})
+				r.later(u.draw(u.Confirm), realEvent{to: actE, in: login.Input{Kind: login.InputConsent, OK: false}})
 			}
 		}
 		select {
