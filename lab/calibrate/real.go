@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -280,7 +281,10 @@ func (r *realLogin) request(a actor, q login.Request) {
 		defer r.wg.Done()
 		resp, err := r.do(c, q.Method, u, q.Header, q.Body, timeout)
 		if err != nil {
-			resp = login.Response{}
+			resp = login.Response{Failure: login.FailureTransport}
+			if errors.Is(err, context.DeadlineExceeded) {
+				resp.Failure = login.FailureTimeout
+			}
 		}
 		select {
 		case r.events <- realEvent{to: a, in: login.Input{Kind: login.InputResponse, ID: q.ID, Response: resp}}:
