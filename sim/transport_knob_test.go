@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -330,5 +331,45 @@ func TestBurstLoss(t *testing.T) {
 	r, _ := tcpRig(t, DefaultTCP(), Link{LossUp: 0.1})
 	if r.tp.burstRnd != nil {
 		t.Error("burst_packets 0 set up a burst stream")
+	}
+}
+
+// TestTransportFailureKind checks that the machines can tell a broken
+// connection from their own timeout: with frequent resets, a policy whose
+// transport_retries is 0 changes some runs, while one whose
+// transport_retries equals its retries changes none (the same traces as
+// the preset's), so the difference comes from resets reported as transport
+// errors.
+func TestTransportFailureKind(t *testing.T) {
+	k := DefaultTCP()
+	k.ResetPerHour = 600
+	runAll := func(tr *int) []string {
+		v := variant.MustLoad("msc4388")
+		if tr != nil {
+			v.Timing.Policies = map[string]variant.RequestPolicy{}
+			for _, kind := range []string{variant.KindRendezvousPoll, variant.KindRendezvousWrite, variant.KindWhoami} {
+				v.Timing.Policies[kind] = variant.RequestPolicy{TransportRetries: tr}
+			}
+		}
+		r := mustRunner(t, Config{Variant: v, Network: Network{Name: "x", Link: Link{Latency: Constant(40)}},
+			User: DefaultUser(), Transport: Transport{Kind: TransportTCP, TCP: &k}})
+		var out []string
+		for seed := uint64(1); seed <= 30; seed++ {
+			res, err := r.Run(seed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, res.TraceHash)
+		}
+		return out
+	}
+	base := runAll(nil)
+	same := variant.MustLoad("msc4388").Timing.HTTPRetries
+	if got := runAll(&same); !slices.Equal(got, base) {
+		t.Error("transport_retries equal to retries changed a trace")
+	}
+	zero := 0
+	if got := runAll(&zero); slices.Equal(got, base) {
+		t.Error("transport_retries 0 changed no trace: resets do not reach the machines as transport errors")
 	}
 }
