@@ -53,6 +53,13 @@ type TCP struct {
 	// Linux TCP_RTO_MIN and TCP_RTO_MAX; RFC 6298's floor is 1 s, T4].
 	MinRTOMillis int64 `json:"min_rto_ms"`
 	MaxRTOMillis int64 `json:"max_rto_ms"`
+	// RTOEstimator is where the floor applies: "linux" (the default; ""
+	// means it too) keeps the variance term at least MinRTOMillis, so the
+	// RTO is SRTT + max(4·RTTVAR, floor), as Linux's tcp_rtt_estimator
+	// floors rttvar at tcp_rto_min [T5]; "rfc6298" floors the RTO itself,
+	// max(SRTT + 4·RTTVAR, floor) [T4, RFC 6298 §2.4]. With a 200 ms floor
+	// Linux waits SRTT + 200 ms where the RFC form waits 200 ms.
+	RTOEstimator string `json:"rto_estimator,omitempty"`
 	// SynRetries is how often a lost SYN (or its SYN-ACK) is resent, at
 	// 1, 3, 7, 15, 31, 63 s with the initial RTO of 1 s; the connect fails
 	// one doubled RTO after the last (127 s) [6: T6, T7, Linux
@@ -69,6 +76,16 @@ type TCP struct {
 	// PoolIdleMillis is how long an idle keep-alive connection is kept for
 	// reuse [90 s: X2, reqwest's pool idle timeout].
 	PoolIdleMillis int64 `json:"pool_idle_ms"`
+	// BurstPackets, when above 1, makes packet loss bursty: a
+	// Gilbert–Elliott chain per link and direction whose bad state loses
+	// every packet and whose good state loses none, with a mean burst of
+	// BurstPackets packets and the link's loss probability as its long-run
+	// loss (good→bad with probability loss·r/(1−loss), bad→good with
+	// r = 1/BurstPackets; lab derivation D, 3.2: no measured pair was
+	// found). Its draws come from a stream of their own, one step per
+	// packet in the order the model sends them [lab default 0: off,
+	// independent losses].
+	BurstPackets float64 `json:"burst_packets,omitempty"`
 	// HTTP2 multiplexes every request of a client to a server on one
 	// connection; otherwise HTTP/1.1 carries one request at a time per
 	// connection and the pool opens another for a concurrent request [lab
@@ -122,6 +139,12 @@ func (c *Config) TransportKind() string {
 	return TransportTCP
 }
 
+// The RTO estimators (TCP.RTOEstimator).
+const (
+	RTOLinux   = "linux"
+	RTORFC6298 = "rfc6298"
+)
+
 // ErrTransport is wrapped by every transport validation error.
 var ErrTransport = errors.New("invalid transport")
 
@@ -170,6 +193,11 @@ func (c *TCP) Validate() error {
 	if c.Retries2 < 0 || c.Retries2 > maxTCPRetries {
 		return bad("retries2 %d is outside [0, %d]", c.Retries2, maxTCPRetries)
 	}
+	switch c.RTOEstimator {
+	case "", RTOLinux, RTORFC6298:
+	default:
+		return bad("rto_estimator %q is not %q or %q", c.RTOEstimator, RTOLinux, RTORFC6298)
+	}
 	switch c.TLSResumption {
 	case "none", "psk", "0rtt":
 	default:
@@ -177,6 +205,9 @@ func (c *TCP) Validate() error {
 	}
 	if c.TLSServerBytes < 0 || c.TLSServerBytes > 1<<20 {
 		return bad("tls_server_bytes %d is outside [0, %d]", c.TLSServerBytes, 1<<20)
+	}
+	if !(c.BurstPackets >= 0 && c.BurstPackets <= maxBurstPackets) {
+		return bad("burst_packets %g is outside [0, %d]", c.BurstPackets, maxBurstPackets)
 	}
 	for _, r := range []struct {
 		name string
@@ -193,6 +224,7 @@ func (c *TCP) Validate() error {
 // retries (the SYN give-up time doubles with each: 2^31 s is past any run,
 // and Linux allows 127, which would overflow).
 const (
-	maxTCPMillis  = 24 * 3600 * 1000
-	maxTCPRetries = 30
+	maxTCPMillis    = 24 * 3600 * 1000
+	maxTCPRetries   = 30
+	maxBurstPackets = 1_000_000
 )

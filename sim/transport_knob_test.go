@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -211,13 +213,15 @@ func TestTCPKnobs(t *testing.T) {
 			if c := r.tp.conns[r.open(w, ActorNew, ActorHomeserver, LinkNewHS)]; c.rto != Millis(v) {
 				t.Errorf("fallback %d: RTO after a SYN retransmission %d", v, c.rto)
 			}
-			k = DefaultTCP()
-			k.MinRTOMillis = v / 10
-			r, _ = tcpRig(t, k, Link{})
-			c := tcpConn{}
-			r.tp.sample(&c, 10)
-			if c.rto != Millis(v/10) {
-				t.Errorf("min %d: RTO after a 10 ms sample %d", v/10, c.rto)
+			for est, want := range map[string]Millis{RTOLinux: 10 + Millis(v/10), RTORFC6298: Millis(v / 10)} {
+				k = DefaultTCP()
+				k.MinRTOMillis, k.RTOEstimator = v/10, est
+				r, _ = tcpRig(t, k, Link{})
+				c := tcpConn{}
+				r.tp.sample(&c, 10)
+				if c.rto != want {
+					t.Errorf("min %d, %s: RTO after a 10 ms sample %d, want %d", v/10, est, c.rto, want)
+				}
 			}
 		}
 	})
@@ -297,4 +301,75 @@ func TestTCPKnobs(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestBurstLoss checks the Gilbert–Elliott option: with burst_packets B the
+// long-run loss stays the link's and losses come in runs of B packets on
+// average; off, the losses draw nothing from the burst stream.
+func TestBurstLoss(t *testing.T) {
+	for _, tc := range []struct{ loss, burst float64 }{{0.08, 4}, {0.02, 10}} {
+		k := DefaultTCP()
+		k.BurstPackets = tc.burst
+		r, w := tcpRig(t, k, Link{LossUp: tc.loss})
+		const n = 400_000
+		lost, runs, prev := 0, 0, false
+		for i := 0; i < n; i++ {
+			l := r.tp.lost(w, LinkNewHS, true, 0)
+			if l {
+				lost++
+				if !prev {
+					runs++
+				}
+			}
+			prev = l
+		}
+		rate, mean := float64(lost)/n, float64(lost)/float64(runs)
+		if math.Abs(rate-tc.loss) > tc.loss/10 || math.Abs(mean-tc.burst) > tc.burst/10 {
+			t.Errorf("loss %g burst %g: measured loss %.4f, mean burst %.2f packets", tc.loss, tc.burst, rate, mean)
+		}
+	}
+	r, _ := tcpRig(t, DefaultTCP(), Link{LossUp: 0.1})
+	if r.tp.burstRnd != nil {
+		t.Error("burst_packets 0 set up a burst stream")
+	}
+}
+
+// TestTransportFailureKind checks that the machines can tell a broken
+// connection from their own timeout: with frequent resets, a policy whose
+// transport_retries is 0 changes some runs, while one whose
+// transport_retries equals its retries changes none (the same traces as
+// the preset's), so the difference comes from resets reported as transport
+// errors.
+func TestTransportFailureKind(t *testing.T) {
+	k := DefaultTCP()
+	k.ResetPerHour = 600
+	runAll := func(tr *int) []string {
+		v := variant.MustLoad("msc4388")
+		if tr != nil {
+			v.Timing.Policies = map[string]variant.RequestPolicy{}
+			for _, kind := range []string{variant.KindRendezvousPoll, variant.KindRendezvousWrite, variant.KindWhoami} {
+				v.Timing.Policies[kind] = variant.RequestPolicy{TransportRetries: tr}
+			}
+		}
+		r := mustRunner(t, Config{Variant: v, Network: Network{Name: "x", Link: Link{Latency: Constant(40)}},
+			User: DefaultUser(), Transport: Transport{Kind: TransportTCP, TCP: &k}})
+		var out []string
+		for seed := uint64(1); seed <= 30; seed++ {
+			res, err := r.Run(seed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, res.TraceHash)
+		}
+		return out
+	}
+	base := runAll(nil)
+	same := variant.MustLoad("msc4388").Timing.HTTPRetries
+	if got := runAll(&same); !slices.Equal(got, base) {
+		t.Error("transport_retries equal to retries changed a trace")
+	}
+	zero := 0
+	if got := runAll(&zero); slices.Equal(got, base) {
+		t.Error("transport_retries 0 changed no trace: resets do not reach the machines as transport errors")
+	}
 }

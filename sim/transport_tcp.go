@@ -13,6 +13,7 @@ import (
 const (
 	streamTransport uint64 = 40
 	streamHandover  uint64 = 41 // and 42, 43: one per device
+	streamBurst     uint64 = 44
 )
 
 // never is a time no run reaches.
@@ -77,6 +78,11 @@ type tcpState struct {
 	// handover holds each device's handover times drawn so far, ascending.
 	hoRand   [numDevices]*rand.Rand
 	handover [numDevices][]Millis
+	// burst is the Gilbert–Elliott chain's state (bad) per link and
+	// direction (up: index 1), burstRnd its stream (nil: losses are
+	// independent).
+	burst    [numLinks][2]bool
+	burstRnd *rand.Rand
 }
 
 // numActors bounds the Actor values.
@@ -114,6 +120,10 @@ func (r *Runner) startTransport(seed uint64) {
 	tp.conns = tp.conns[:0]
 	tp.ex = tp.ex[:0]
 	tp.tickets = [numActors][numActors]bool{}
+	tp.burst, tp.burstRnd = [numLinks][2]bool{}, nil
+	if tp.k.BurstPackets > 1 {
+		tp.burstRnd = rand.New(derive(seed, streamBurst))
+	}
 	for d := range tp.handover {
 		tp.handover[d] = tp.handover[d][:0]
 		tp.hoRand[d] = nil
@@ -168,7 +178,32 @@ func (tp *tcpState) lost(w *run, l LinkID, up bool, t Millis) bool {
 	if up {
 		p = w.net.links[l].LossUp
 	}
+	if tp.burstRnd != nil && p > 0 {
+		return tp.burstLost(l, up, p)
+	}
 	return p > 0 && tp.rnd.Float64() < p
+}
+
+// burstLost steps link l's Gilbert–Elliott chain in one direction by one
+// packet and reports whether the packet is lost (see TCP.BurstPackets).
+func (tp *tcpState) burstLost(l LinkID, up bool, p float64) bool {
+	if p >= 1 {
+		return true
+	}
+	d := 0
+	if up {
+		d = 1
+	}
+	bad := &tp.burst[l][d]
+	r := 1 / tp.k.BurstPackets
+	if *bad {
+		if tp.burstRnd.Float64() < r {
+			*bad = false
+		}
+	} else if tp.burstRnd.Float64() < min(1, p*r/(1-p)) {
+		*bad = true
+	}
+	return *bad
 }
 
 // oneWay draws a packet's one-way delay on l (latency, jitter, reordering;
@@ -207,8 +242,10 @@ func (tp *tcpState) transfer(w *run, c *tcpConn, up bool, start Millis, size int
 }
 
 // sample feeds one RTT measurement to c's estimator (RFC 6298 §2: SRTT
-// and RTTVAR, gains 1/8 and 1/4, RTO = SRTT + 4·RTTVAR within the floor and
-// ceiling) [T4; the 200 ms floor is Linux's, T3].
+// and RTTVAR, gains 1/8 and 1/4 [T4]). The RTO is SRTT + max(4·RTTVAR,
+// floor) with the linux estimator (the variance term floored [T5]), or
+// SRTT + 4·RTTVAR floored as a whole with rfc6298; within the ceiling
+// either way [the 200 ms floor is Linux's, T3].
 func (tp *tcpState) sample(c *tcpConn, rtt Millis) {
 	r := float64(rtt)
 	if !c.measured {
@@ -217,6 +254,11 @@ func (tp *tcpState) sample(c *tcpConn, rtt Millis) {
 		c.rttvar = 0.75*c.rttvar + 0.25*math.Abs(c.srtt-r)
 		c.srtt = 0.875*c.srtt + 0.125*r
 	}
-	rto := Millis(math.Ceil(c.srtt + max(1, 4*c.rttvar)))
-	c.rto = min(max(rto, Millis(tp.k.MinRTOMillis)), Millis(tp.k.MaxRTOMillis))
+	floor := float64(tp.k.MinRTOMillis)
+	v := max(1, 4*c.rttvar)
+	if tp.k.RTOEstimator != RTORFC6298 {
+		v = max(v, floor)
+	}
+	rto := Millis(math.Ceil(c.srtt + v))
+	c.rto = min(max(rto, Millis(floor)), Millis(tp.k.MaxRTOMillis))
 }

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -141,6 +142,8 @@ func TestTransportValidate(t *testing.T) {
 		{func(k *TCP) { k.TLSResumption = "ticket" }, `tls_resumption "ticket"`},
 		{func(k *TCP) { k.ResetPerHour = -1 }, "reset_per_hour -1"},
 		{func(k *TCP) { k.NATIdleMillis = 1 << 40 }, "nat_idle_ms"},
+		{func(k *TCP) { k.BurstPackets = math.NaN() }, "burst_packets NaN"},
+		{func(k *TCP) { k.RTOEstimator = "bsd" }, `rto_estimator "bsd"`},
 	} {
 		k := DefaultTCP()
 		mut.f(&k)

@@ -599,7 +599,11 @@ func (r *Runner) dispatch(w *run, ev *event) {
 			r.browserTimeout(w, ev.id)
 			return
 		}
-		r.step(w, x.client, login.Input{Kind: login.InputResponse, ID: x.req.ID})
+		fail := login.FailureTimeout
+		if ev.text != "" {
+			fail = login.FailureTransport
+		}
+		r.step(w, x.client, login.Input{Kind: login.InputResponse, ID: x.req.ID, Response: login.Response{Failure: fail}})
 	case evScanned:
 		who := ActorUser
 		if ev.actor == ActorAttacker {

@@ -126,6 +126,7 @@ type Server struct {
 	httpsOrigin []byte // the provider's issuer origin as the model insists on writing it
 	origin      []byte // base, as clients reach it
 	testUser    string
+	testID      *homeserver.Identity
 	maxBody     int64
 	now         func() time.Time
 	start       time.Time
@@ -290,6 +291,7 @@ func New(opts Options, base string) (s *Server, warn string, err error) {
 		httpsOrigin: []byte(httpsOrigin),
 		origin:      []byte(u.Scheme + "://" + u.Host),
 		testUser:    testUser,
+		testID:      id,
 		maxBody:     opts.MaxBodyBytes,
 		now:         now,
 		start:       start,
@@ -324,6 +326,10 @@ func (s *Server) BaseURL() string { return s.base }
 
 // TestUserID returns the full user ID of the test user.
 func (s *Server) TestUserID() string { return s.testUser }
+
+// TestIdentity returns the test user's cross-signing identity (a device
+// signed in as the test user hands its seeds over in a login).
+func (s *Server) TestIdentity() *homeserver.Identity { return s.testID }
 
 // RendezvousConfig returns the store configuration served.
 func (s *Server) RendezvousConfig() rendezvous.Config { return s.rcfg }

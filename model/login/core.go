@@ -429,7 +429,11 @@ func (c *core) route(in Input) routed {
 		c.inflight = 0
 		r := in.Response
 		if r.Status == 0 || r.Status == 429 || r.Status >= 500 {
-			if c.tries < *c.pol.Retries {
+			limit := *c.pol.Retries
+			if r.Status == 0 && r.Failure == FailureTransport && c.pol.TransportRetries != nil {
+				limit = *c.pol.TransportRetries
+			}
+			if c.tries < limit {
 				c.tries++
 				c.setTimer(tRetry, Millis(c.pol.BackoffMillis))
 				return ignored

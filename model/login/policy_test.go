@@ -205,12 +205,39 @@ func TestPolicyRefused(t *testing.T) {
 		{variant.KindRendezvousPoll, variant.RequestPolicy{TransportError: variant.ErrorBackoff}, "transport_error"},
 		{variant.KindTokenPoll, variant.RequestPolicy{TransportError: variant.ErrorBackoff}, "backoff_max_ms"},
 		{variant.KindDevices, variant.RequestPolicy{Retries: intp(11)}, "retries"},
+		{variant.KindDevices, variant.RequestPolicy{TransportRetries: intp(-1)}, "transport_retries"},
 		{variant.KindKeysUpload, variant.RequestPolicy{TimeoutMillis: -1}, "timeout_ms"},
 	} {
 		v := policy(tc.kind, tc.p)
 		err := v.Validate()
 		if !errors.Is(err, variant.ErrVariant) || !strings.Contains(err.Error(), tc.field) {
 			t.Fatalf("%s %+v: %v, want an error naming %s", tc.kind, tc.p, err, tc.field)
+		}
+	}
+}
+
+// TestPolicyTransportRetries: transport_retries applies to a try whose
+// connection failed, not to one that timed out: with it at 0 a PUT whose
+// connection broke ends N's login, while a PUT that timed out is still
+// retried as retries says.
+func TestPolicyTransportRetries(t *testing.T) {
+	v := policy(variant.KindRendezvousWrite, variant.RequestPolicy{TransportRetries: intp(0)})
+	for _, tc := range []struct {
+		fail Failure
+		want string
+	}{{FailureTransport, "failure timeout"}, {FailureTimeout, "success"}, {FailureUnknown, "success"}} {
+		done := false
+		rw := func(r Request, resp Response) Response {
+			if !done && isPut(r) {
+				done = true
+				return Response{Failure: tc.fail}
+			}
+			return resp
+		}
+		w := newWorld(t, v, worldOpts{NIntent: qr.Reciprocate, Seed: 3}, user{RewriteRendezvous: rw})
+		w.Run()
+		if n := w.N.Outcome().String(); !done || !strings.HasPrefix(n, tc.want) {
+			t.Errorf("failure %d: N %s, want %s\n%s", tc.fail, n, tc.want, w.Log())
 		}
 	}
 }

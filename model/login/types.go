@@ -63,7 +63,24 @@ type Response struct {
 	Status int
 	Header Header
 	Body   []byte
+	// Failure says, with Status 0, why no answer came, when the harness
+	// knows: the client's own timeout or a broken connection (zero: it does
+	// not say, and the machine treats both alike).
+	Failure Failure
 }
+
+// Failure is why a request got no answer (Response.Failure).
+type Failure uint8
+
+const (
+	// FailureUnknown: the harness does not tell the causes apart.
+	FailureUnknown Failure = iota
+	// FailureTimeout: the client's timeout fired first.
+	FailureTimeout
+	// FailureTransport: the connection failed (a reset, a connect that
+	// gave up, a handover, an expired NAT mapping) before the timeout.
+	FailureTransport
+)
 
 // InputKind names what happened to a machine.
 type InputKind uint8

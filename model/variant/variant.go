@@ -178,6 +178,12 @@ type RequestPolicy struct {
 	// Retries is how often a try that got no answer, 429 or 5xx is sent
 	// again (absent: the variant's http_retries).
 	Retries *int `json:"retries,omitempty"`
+	// TransportRetries, when set, is how often a try whose connection
+	// failed (a reset, a connect that gave up: a transport error, not the
+	// client's own timeout) is sent again, instead of Retries (absent: as
+	// Retries). Only a harness that tells the two apart applies it (the
+	// simulator's tcp transport; under datagram every loss is a timeout).
+	TransportRetries *int `json:"transport_retries,omitempty"`
 	// BackoffMillis is the wait before each retry (0: retry_backoff_ms).
 	BackoffMillis int64 `json:"backoff_ms,omitempty"`
 	// HTTPError is what a 429 or 5xx does once the retries are spent:
@@ -257,6 +263,9 @@ func (t TimingKnobs) validatePolicies() error {
 		}
 		if p.Retries != nil && (*p.Retries < 0 || *p.Retries > 10) {
 			return fieldError(f+".retries", *p.Retries, "0 to 10")
+		}
+		if p.TransportRetries != nil && (*p.TransportRetries < 0 || *p.TransportRetries > 10) {
+			return fieldError(f+".transport_retries", *p.TransportRetries, "0 to 10")
 		}
 		httpOK := []string{"", ErrorFatal}
 		netOK := []string{"", ErrorFatal}
@@ -870,6 +879,9 @@ func (t TimingKnobs) policyString(kind string) string {
 		p.TimeoutMillis, *p.Retries, p.BackoffMillis, p.HTTPError, p.TransportError)
 	if p.BackoffMaxMillis != 0 {
 		out += fmt.Sprintf(" backoff_max_ms=%d", p.BackoffMaxMillis)
+	}
+	if p.TransportRetries != nil {
+		out += fmt.Sprintf(" transport_retries=%d", *p.TransportRetries)
 	}
 	return out
 }

@@ -1,0 +1,390 @@
+// Package calibrate checks the simulator's tcp transport against a real
+// TCP stack: the model's two devices log in over HTTPS to a live server
+// (simrun serve's) on loopback, in a private network namespace where the
+// kernel drops packets (nftables) and a user-space queue delays them
+// (NFQUEUE), and the same logins run in the simulator with the same
+// profile. It compares time to token, time to secrets and failure rates.
+package calibrate
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"io"
+	"math"
+	"math/big"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"qrlab/lab/live"
+	"qrlab/model/msg"
+	"qrlab/model/qr"
+	"qrlab/model/variant"
+	"qrlab/sim"
+)
+
+// Profile is one network condition: every TCP packet is lost with
+// LossPercent percent probability and takes RTTMillis/2 each way.
+type Profile struct {
+	Name        string
+	LossPercent int
+	RTTMillis   int64
+}
+
+// DefaultProfiles are the conditions checked by default.
+func DefaultProfiles() []Profile {
+	return []Profile{{"clean-50ms", 0, 50}, {"loss2-50ms", 2, 50}, {"loss8-200ms", 8, 200}}
+}
+
+// ParseProfile reads NAME:LOSS%:RTTms, such as "loss2-50ms:2:50".
+func ParseProfile(s string) (Profile, error) {
+	var p Profile
+	parts := strings.Split(s, ":")
+	if len(parts) != 3 {
+		return p, fmt.Errorf("profile %q: want NAME:LOSS_PERCENT:RTT_MS", s)
+	}
+	p.Name = parts[0]
+	if _, err := fmt.Sscan(parts[1], &p.LossPercent); err != nil || p.LossPercent < 0 || p.LossPercent > 100 {
+		return p, fmt.Errorf("profile %q: loss %q is not a whole percentage in [0, 100]", s, parts[1])
+	}
+	if _, err := fmt.Sscan(parts[2], &p.RTTMillis); err != nil || p.RTTMillis < 0 || p.RTTMillis > 10_000 {
+		return p, fmt.Errorf("profile %q: RTT %q is not whole milliseconds in [0, 10000]", s, parts[2])
+	}
+	return p, nil
+}
+
+// Options say what to calibrate.
+type Options struct {
+	// Variant is the design both devices follow ("": msc4388).
+	Variant string
+	// Profiles are the conditions (nil: DefaultProfiles).
+	Profiles []Profile
+	// N is the number of logins per profile on each side.
+	N int
+	// Parallel is how many real logins run at once (0: 4).
+	Parallel int
+	// Seed is the simulator's first seed.
+	Seed uint64
+	// User is the think times (zero: FastUser).
+	User Think
+	// MSS is the loopback's segment size (loopback's MTU is set to MSS+52,
+	// as on Ethernet with TCP timestamps), and the simulator's.
+	MSS int
+	// Progress, when set, gets a line per finished batch.
+	Progress io.Writer
+}
+
+// Side is one side's figures for a profile.
+type Side struct {
+	N          int       `json:"n"`
+	Failures   int       `json:"failures"`
+	FailLo     float64   `json:"failure_ci_lo"`
+	FailHi     float64   `json:"failure_ci_hi"`
+	Token      []float64 `json:"token_ms"`   // sorted, successful logins
+	Secrets    []float64 `json:"secrets_ms"` // sorted
+	FailDetail []string  `json:"fail_detail,omitempty"`
+}
+
+// Row is one profile's comparison.
+type Row struct {
+	Profile   Profile `json:"profile"`
+	Real      Side    `json:"real"`
+	Sim       Side    `json:"sim"`
+	KSToken   float64 `json:"ks_token"`
+	KSSecrets float64 `json:"ks_secrets"`
+	// KSCritical is the 5% critical distance for the token samples' sizes.
+	KSCritical float64 `json:"ks_critical"`
+	// OffsetMillis is the real stack's overhead the simulator does not
+	// model (the models' and the server's computing, the delay queue's
+	// scheduling): the median real time to token less the simulated one on
+	// the first loss-free profile (0 when there is none). KSShifted is the
+	// token KS distance with every real time less that offset: the shape
+	// of the loss recovery alone.
+	OffsetMillis float64 `json:"offset_ms"`
+	KSShifted    float64 `json:"ks_token_shifted"`
+}
+
+func (o *Options) defaults() {
+	if o.Variant == "" {
+		o.Variant = "msc4388"
+	}
+	if o.Profiles == nil {
+		o.Profiles = DefaultProfiles()
+	}
+	if o.Parallel <= 0 {
+		o.Parallel = 4
+	}
+	if o.User == (Think{}) {
+		o.User = FastUser()
+	}
+	if o.MSS == 0 {
+		o.MSS = 1448
+	}
+}
+
+// Run runs the comparison. It must run inside a private network namespace
+// (InNamespace; Reexec makes one).
+func Run(ctx context.Context, opts Options) ([]Row, error) {
+	opts.defaults()
+	if opts.N < 1 {
+		return nil, fmt.Errorf("N %d: at least one login per profile", opts.N)
+	}
+	v, err := variant.Load(opts.Variant)
+	if err != nil {
+		return nil, err
+	}
+	sh, err := NewShaper()
+	if err != nil {
+		return nil, err
+	}
+	defer sh.Close()
+	if err := run([]string{"ip", "link", "set", "lo", "mtu", fmt.Sprint(opts.MSS + 52)}); err != nil {
+		return nil, err
+	}
+	env, stop, err := startServer(ctx, v, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	var rows []Row
+	offset, haveOffset := 0.0, false
+	for _, p := range opts.Profiles {
+		if err := sh.Set(p.LossPercent, time.Duration(p.RTTMillis)*time.Millisecond/2); err != nil {
+			return rows, err
+		}
+		real, err := runRealSide(ctx, env, opts)
+		if err != nil {
+			return rows, err
+		}
+		simSide, err := runSimSide(v, p, opts)
+		if err != nil {
+			return rows, err
+		}
+		row := Row{Profile: p, Real: real, Sim: simSide, KSToken: ksDistance(real.Token, simSide.Token),
+			KSSecrets: ksDistance(real.Secrets, simSide.Secrets), KSCritical: ksCritical(len(real.Token), len(simSide.Token))}
+		if p.LossPercent == 0 && !haveOffset && len(real.Token) > 0 && len(simSide.Token) > 0 {
+			offset, haveOffset = quantile(real.Token, 0.5)-quantile(simSide.Token, 0.5), true
+		}
+		row.OffsetMillis = offset
+		shifted := make([]float64, len(real.Token))
+		for i, x := range real.Token {
+			shifted[i] = x - offset
+		}
+		row.KSShifted = ksDistance(shifted, simSide.Token)
+		rows = append(rows, row)
+		if opts.Progress != nil {
+			fmt.Fprintf(opts.Progress, "%s: real %d/%d signed in, sim %d/%d, KS token %.3f\n", p.Name,
+				real.N-real.Failures, real.N, simSide.N-simSide.Failures, simSide.N, row.KSToken)
+		}
+	}
+	return rows, nil
+}
+
+// startServer serves the live server over TLS 1.3 on loopback.
+func startServer(ctx context.Context, v variant.Variant, opts Options) (*realEnv, func(), error) {
+	cert, pool, err := selfSigned()
+	if err != nil {
+		return nil, nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, err
+	}
+	base := "https://" + ln.Addr().String()
+	srv, _, err := live.New(live.Options{Variant: v}, base)
+	if err != nil {
+		ln.Close()
+		return nil, nil, err
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	tln := tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13,
+		NextProtos: []string{"http/1.1"}})
+	go func() {
+		defer close(done)
+		_ = live.Serve(sctx, tln, srv, nil)
+	}()
+	stop := func() {
+		cancel()
+		<-done
+		srv.Close()
+	}
+	hc, err := v.HomeserverConfig()
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	id := srv.TestIdentity()
+	var sec msg.Secrets
+	copy(sec.CrossSigning.Master[:], id.Master.Seed())
+	copy(sec.CrossSigning.SelfSigning[:], id.SelfSigning.Seed())
+	copy(sec.CrossSigning.UserSigning[:], id.UserSigning.Seed())
+	env := &realEnv{v: v, base: base, serverName: hc.ServerName, userID: srv.TestUserID(), token: live.TestAccessToken,
+		secrets: sec, user: opts.User, limit: 5 * time.Minute,
+		tlsConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13}}
+	return env, stop, nil
+}
+
+// selfSigned makes a P-256 certificate for 127.0.0.1.
+func selfSigned() (tls.Certificate, *x509.CertPool, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "qrlab calibration"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(c)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: c}, pool, nil
+}
+
+// runRealSide runs opts.N real logins, opts.Parallel at a time.
+func runRealSide(ctx context.Context, env *realEnv, opts Options) (Side, error) {
+	outs := make([]Outcome, opts.N)
+	errs := make([]error, opts.N)
+	sem := make(chan struct{}, opts.Parallel)
+	var wg sync.WaitGroup
+	for i := range opts.N {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			outs[i], errs[i] = runReal(ctx, env)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return Side{}, err
+		}
+	}
+	return side(outs), nil
+}
+
+// SimConfig is the simulator's configuration for profile p: the same
+// variant, intent, user (think times uniform as Think says) and constant
+// one-way delay and loss on every link,
+// over the tcp transport with the real side's segment size and a full
+// TLS 1.3 handshake per connection (the real clients keep no session
+// cache), whose server flight is about one self-signed P-256 certificate.
+func SimConfig(v variant.Variant, p Profile, u Think, mss int) sim.Config {
+	user := sim.DefaultUser()
+	c := func(ms int64) sim.Dist { return sim.Constant(float64(ms)) }
+	th := func(ms int64) sim.Dist {
+		if u.JitterMillis > 0 {
+			return sim.Uniform(float64(ms), float64(ms+u.JitterMillis))
+		}
+		return c(ms)
+	}
+	user.Scan, user.TypeCode, user.Consent, user.Confirm, user.BrowserOpen = th(u.Scan), th(u.TypeCode), th(u.Consent), th(u.Confirm), th(u.BrowserOpen)
+	user.BrowserRetryMillis, user.BrowserRetries = u.BrowserRetryMillis, u.BrowserRetries
+	loss := float64(p.LossPercent) / 100
+	k := sim.DefaultTCP()
+	k.MSS, k.TLSResumption, k.TLSServerBytes = mss, "none", tlsServerFlightBytes
+	return sim.Config{Variant: v, Intent: qr.Login, User: user,
+		Network:   sim.Network{Name: p.Name, Link: sim.Link{Latency: c(p.RTTMillis / 2), LossUp: loss, LossDown: loss}},
+		Transport: sim.Transport{Kind: sim.TransportTCP, TCP: &k}}
+}
+
+// tlsServerFlightBytes is about what Go's TLS 1.3 server sends in its first
+// flight with a self-signed P-256 certificate (ServerHello to Finished).
+const tlsServerFlightBytes = 1000
+
+func runSimSide(v variant.Variant, p Profile, opts Options) (Side, error) {
+	r, err := sim.NewRunner(SimConfig(v, p, opts.User, opts.MSS))
+	if err != nil {
+		return Side{}, err
+	}
+	outs := make([]Outcome, opts.N)
+	for i := range opts.N {
+		res, err := r.Run(opts.Seed + uint64(i))
+		if err != nil {
+			return Side{}, err
+		}
+		outs[i] = Outcome{OK: res.New.Success, TokenMillis: int64(res.SignedInMillis), SecretsMillis: int64(res.SecretsMillis),
+			Detail: res.RootCause}
+	}
+	return side(outs), nil
+}
+
+func side(outs []Outcome) Side {
+	s := Side{N: len(outs)}
+	for _, o := range outs {
+		if !o.OK {
+			s.Failures++
+			s.FailDetail = append(s.FailDetail, o.Detail)
+		}
+		if o.TokenMillis >= 0 {
+			s.Token = append(s.Token, float64(o.TokenMillis))
+		}
+		if o.SecretsMillis >= 0 {
+			s.Secrets = append(s.Secrets, float64(o.SecretsMillis))
+		}
+	}
+	slices.Sort(s.Token)
+	slices.Sort(s.Secrets)
+	s.FailLo, s.FailHi = wilson(s.Failures, s.N)
+	return s
+}
+
+// WriteTable writes rows as a Markdown table.
+func WriteTable(w io.Writer, rows []Row) {
+	fmt.Fprintln(w, "| profile | n real | n sim | token p50 real / sim | token p90 real / sim | KS token (5% crit.) | KS token, real less offset | secrets p50 real / sim | KS secrets | failures real [95%] | failures sim [95%] |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
+	s := func(x float64) string {
+		if math.IsNaN(x) {
+			return "–"
+		}
+		return fmt.Sprintf("%.2f", x/1000)
+	}
+	for _, r := range rows {
+		fmt.Fprintf(w, "| %s (%d%%, %d ms) | %d | %d | %s / %s s | %s / %s s | %.3f (%.3f) | %.3f (%.0f ms) | %s / %s s | %.3f | %d (%.1f–%.1f%%) | %d (%.1f–%.1f%%) |\n",
+			r.Profile.Name, r.Profile.LossPercent, r.Profile.RTTMillis, r.Real.N, r.Sim.N,
+			s(quantile(r.Real.Token, 0.5)), s(quantile(r.Sim.Token, 0.5)), s(quantile(r.Real.Token, 0.9)), s(quantile(r.Sim.Token, 0.9)),
+			r.KSToken, r.KSCritical, r.KSShifted, r.OffsetMillis, s(quantile(r.Real.Secrets, 0.5)), s(quantile(r.Sim.Secrets, 0.5)), r.KSSecrets,
+			r.Real.Failures, 100*r.Real.FailLo, 100*r.Real.FailHi, r.Sim.Failures, 100*r.Sim.FailLo, 100*r.Sim.FailHi)
+	}
+}
+
+// WriteQuantiles writes each profile's token and secrets quantiles side by
+// side.
+func WriteQuantiles(w io.Writer, rows []Row) {
+	qs := []float64{0.1, 0.25, 0.5, 0.75, 0.9, 0.99}
+	for _, r := range rows {
+		for _, m := range []struct {
+			name      string
+			real, sim []float64
+		}{{"token", r.Real.Token, r.Sim.Token}, {"secrets", r.Real.Secrets, r.Sim.Secrets}} {
+			fmt.Fprintf(w, "%s %s:", r.Profile.Name, m.name)
+			for _, q := range qs {
+				fmt.Fprintf(w, " p%g %.2f/%.2f", q*100, quantile(m.real, q)/1000, quantile(m.sim, q)/1000)
+			}
+			fmt.Fprintln(w, " s (real/sim)")
+		}
+		for _, d := range r.Real.FailDetail {
+			fmt.Fprintf(w, "%s real failure: %s\n", r.Profile.Name, d)
+		}
+		for _, d := range r.Sim.FailDetail {
+			fmt.Fprintf(w, "%s sim failure: %s\n", r.Profile.Name, d)
+		}
+	}
+}

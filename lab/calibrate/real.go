@@ -1,0 +1,374 @@
+package calibrate
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"qrlab/model/login"
+	"qrlab/model/msg"
+	"qrlab/model/oauth"
+	"qrlab/model/qr"
+	"qrlab/model/variant"
+	"qrlab/model/wire"
+)
+
+// The real side: one login of the model's two devices, in wall time, every
+// request of theirs (rendezvous, homeserver, provider) and the browser's
+// pages sent over real HTTPS to a live server (simrun serve's). The user is
+// the simulator's, with the same constant think times, doing the same
+// steps (sim/world.go's effect and browserAnswer): scan, type the check
+// code, open the browser, consent on the page it lands on, confirm.
+
+// realEnv is what every login of one profile shares: the server's base URL
+// and the test account's secrets.
+type realEnv struct {
+	v          variant.Variant
+	base       string
+	serverName string
+	userID     string
+	token      string
+	secrets    msg.Secrets
+	user       Think
+	tlsConfig  *tls.Config
+	limit      time.Duration
+}
+
+// Outcome is one login's result, real or simulated.
+type Outcome struct {
+	// OK: the new device ended in success.
+	OK bool
+	// TokenMillis and SecretsMillis are when the new device got its access
+	// token and opened the secrets (-1: never), from the start of both
+	// devices.
+	TokenMillis, SecretsMillis int64
+	// Detail says how a failed login ended.
+	Detail string
+}
+
+type actor uint8
+
+const (
+	actN actor = iota
+	actE
+	actBrowser
+)
+
+type connKey struct {
+	a  actor
+	op bool // the provider (else the homeserver, rendezvous included)
+}
+
+type realEvent struct {
+	to  actor // actN or actE: input for that machine
+	in  login.Input
+	fn  func() // or something the run loop does
+	err string
+}
+
+type timerKey struct {
+	n  bool
+	id uint64
+}
+
+// realLogin is one login's state; its loop runs on one goroutine.
+type realLogin struct {
+	env     *realEnv
+	ctx     context.Context
+	start   time.Time
+	n       *login.NewDevice
+	e       *login.ExistingDevice
+	clients map[connKey]*http.Client
+	events  chan realEvent
+	dead    map[timerKey]bool
+	wg      sync.WaitGroup
+
+	shown, typed string
+	asked        bool
+	codeG        actor
+	consentBack  bool
+	out          Outcome
+}
+
+func (r *realLogin) now() login.Millis { return login.Millis(time.Since(r.start).Milliseconds()) }
+
+// runReal runs one login against env's server.
+func runReal(ctx context.Context, env *realEnv) (Outcome, error) {
+	ecfg := login.ExistingDeviceConfig{Variant: env.v, Intent: qr.Login, BaseURL: env.base, ServerName: env.serverName,
+		AccessToken: env.token, Secrets: env.secrets}
+	ncfg := login.NewDeviceConfig{Variant: env.v, Intent: qr.Login, RendezvousBaseURL: env.base,
+		ServerNames: map[string]string{env.serverName: env.base}, ExpectedUserID: env.userID}
+	e, err := login.NewExistingDevice(ecfg, rand.Reader)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("existing device: %w", err)
+	}
+	n, err := login.NewNewDevice(ncfg, rand.Reader)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("new device: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	r := &realLogin{env: env, ctx: ctx, n: n, e: e, clients: map[connKey]*http.Client{}, events: make(chan realEvent, 256),
+		dead: map[timerKey]bool{}, out: Outcome{TokenMillis: -1, SecretsMillis: -1}}
+	for _, k := range []connKey{{actN, false}, {actN, true}, {actE, false}, {actE, true}, {actBrowser, true}} {
+		// One connection pool per client and server, as the simulator's
+		// tcp transport keeps them; HTTP/1.1 keep-alive.
+		tr := &http.Transport{TLSClientConfig: env.tlsConfig, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second,
+			ForceAttemptHTTP2: false, TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{}}
+		defer tr.CloseIdleConnections()
+		r.clients[k] = &http.Client{Transport: tr,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	r.start = time.Now()
+	r.loop()
+	cancel()
+	r.wg.Wait()
+	return r.out, nil
+}
+
+// machine is what the run loop needs of a login machine.
+type machine interface {
+	State() login.State
+	Step(now login.Millis, in login.Input) []login.Effect
+}
+
+func (r *realLogin) machine(a actor) machine {
+	if a == actN {
+		return r.n
+	}
+	return r.e
+}
+
+// later posts ev after d (on its own goroutine), unless the login ended.
+func (r *realLogin) later(d time.Duration, ev realEvent) {
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		t := time.NewTimer(max(d, 0))
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.ctx.Done():
+			return
+		}
+		select {
+		case r.events <- ev:
+		case <-r.ctx.Done():
+		}
+	}()
+}
+
+func (r *realLogin) loop() {
+	r.step(actN, login.Input{Kind: login.InputStart})
+	r.step(actE, login.Input{Kind: login.InputStart})
+	limit := time.NewTimer(r.env.limit)
+	defer limit.Stop()
+	for !(r.n.State().Terminal() && r.e.State().Terminal()) {
+		select {
+		case ev := <-r.events:
+			if ev.fn != nil {
+				ev.fn()
+				continue
+			}
+			if ev.in.Kind == login.InputTimer && r.dead[timerKey{ev.to == actN, ev.in.ID}] {
+				continue
+			}
+			r.step(ev.to, ev.in)
+		case <-limit.C:
+			if r.out.Detail == "" {
+				r.out.Detail = fmt.Sprintf("did not end within %v", r.env.limit)
+			}
+			return
+		case <-r.ctx.Done():
+			r.out.Detail = "cancelled"
+			return
+		}
+	}
+}
+
+func (r *realLogin) step(a actor, in login.Input) {
+	m := r.machine(a)
+	if m.State().Terminal() {
+		return
+	}
+	fx := append([]login.Effect(nil), m.Step(r.now(), in)...)
+	for i := range fx {
+		r.effect(a, &fx[i])
+	}
+}
+
+// effect carries out one effect as the simulator's Runner.effect does.
+func (r *realLogin) effect(a actor, f *login.Effect) {
+	other := actE
+	if a == actE {
+		other = actN
+	}
+	u := r.env.user
+	switch f.Kind {
+	case login.EffectRequest:
+		r.request(a, f.Request)
+	case login.EffectSetTimer:
+		r.later(time.Duration(f.At-r.now())*time.Millisecond, realEvent{to: a, in: login.Input{Kind: login.InputTimer, ID: f.Timer}})
+	case login.EffectCancelTimer:
+		r.dead[timerKey{a == actN, f.Timer}] = true
+	case login.EffectState:
+		if a == actN && f.From == login.StatePollingToken && !f.To.Terminal() && r.out.TokenMillis < 0 {
+			r.out.TokenMillis = int64(r.now())
+		}
+	case login.EffectChannel:
+		if a == actN && !f.Sealed && f.MsgType == msg.TypeSecrets && r.out.SecretsMillis < 0 {
+			r.out.SecretsMillis = int64(r.now())
+		}
+	case login.EffectShowQR:
+		r.later(u.draw(u.Scan), realEvent{to: other, in: login.Input{Kind: login.InputScanned, Data: f.Data}})
+	case login.EffectShowCheckCode:
+		r.shown, r.codeG = f.Text, other
+		r.typeCode()
+	case login.EffectAskCheckCode:
+		r.asked, r.codeG = true, a
+		r.typeCode()
+	case login.EffectOpenBrowser:
+		uri := f.Text
+		r.later(u.draw(u.BrowserOpen), realEvent{fn: func() {
+			r.step(actE, login.Input{Kind: login.InputBrowserOpened})
+			r.later(u.draw(u.Consent), realEvent{fn: func() { r.browse(uri, nil, 0) }})
+		}})
+	case login.EffectAskConfirmAccount:
+		r.later(u.draw(u.Confirm), realEvent{to: actN, in: login.Input{Kind: login.InputConfirmAccount, OK: f.Text == r.env.userID}})
+	case login.EffectOutcome:
+		if a == actN {
+			r.out.OK = f.Outcome.Success
+			if !f.Outcome.Success {
+				r.out.Detail = f.Outcome.String() + " " + f.Outcome.Detail
+			}
+		}
+	}
+}
+
+func (r *realLogin) typeCode() {
+	if r.shown == "" || !r.asked || r.typed != "" {
+		return
+	}
+	r.typed = r.shown
+	r.later(r.env.user.draw(r.env.user.TypeCode), realEvent{to: r.codeG, in: login.Input{Kind: login.InputCheckCode, Text: r.shown}})
+}
+
+func ms(v int64) time.Duration { return time.Duration(v) * time.Millisecond }
+
+// request sends a machine's request over HTTP and posts the answer (Status
+// 0 when the request failed or timed out, as the simulator's transport
+// error and timeout do).
+func (r *realLogin) request(a actor, q login.Request) {
+	timeout := ms(int64(q.Timeout))
+	if timeout <= 0 {
+		timeout = 30 * time.Second // the simulator's default client timeout
+	}
+	c := r.clients[connKey{a, q.Target == login.TargetOP}]
+	u := q.URL
+	if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+		u = r.env.base + q.Path
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		resp, err := r.do(c, q.Method, u, q.Header, q.Body, timeout)
+		if err != nil {
+			resp = login.Response{Failure: login.FailureTransport}
+			if errors.Is(err, context.DeadlineExceeded) {
+				resp.Failure = login.FailureTimeout
+			}
+		}
+		select {
+		case r.events <- realEvent{to: a, in: login.Input{Kind: login.InputResponse, ID: q.ID, Response: resp}}:
+		case <-r.ctx.Done():
+		}
+	}()
+}
+
+// do sends one request and reads its answer within timeout.
+func (r *realLogin) do(c *http.Client, method, u string, h wire.Header, body []byte, timeout time.Duration) (login.Response, error) {
+	ctx, cancel := context.WithTimeout(r.ctx, timeout)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return login.Response{}, err
+	}
+	for _, f := range h {
+		if !strings.EqualFold(f.Name, "Content-Length") {
+			req.Header.Add(f.Name, f.Value)
+		}
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return login.Response{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return login.Response{}, err
+	}
+	out := login.Response{Status: resp.StatusCode, Body: b}
+	for name, vs := range resp.Header {
+		for _, v := range vs {
+			out.Header = append(out.Header, oauth.Field{Name: name, Value: v})
+		}
+	}
+	return out, nil
+}
+
+// browse loads a provider page in the browser (GET, or POST form) and acts
+// on it as the simulator's user does: follow a redirect, consent on the
+// consent page, confirm on E once approved; a page that does not load is
+// reloaded after the user's patience, a few times.
+func (r *realLogin) browse(uri string, form []byte, tries int) {
+	u := r.env.user
+	c := r.clients[connKey{actBrowser, true}]
+	method := "GET"
+	var h wire.Header
+	if form != nil {
+		method, h = "POST", wire.NewHeader("Content-Type", wire.ContentTypeForm)
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		resp, err := r.do(c, method, uri, h, form, ms(u.BrowserRetryMillis))
+		fn := func() {
+			switch {
+			case err != nil && tries < u.BrowserRetries:
+				r.browse(uri, form, tries+1)
+			case err == nil && resp.Status/100 == 3:
+				loc := resp.Header.Get("Location")
+				if strings.HasPrefix(loc, "/") {
+					loc = r.env.base + loc
+				}
+				r.browse(loc, nil, 0)
+			case err == nil && resp.Status == 200 && form == nil && strings.Contains(uri, "/"+oauth.PathConsent):
+				r.browse(uri, oauth.EncodeForm("action", oauth.ActionConsent), 0)
+			case err == nil && resp.Status == 200 && form != nil && !r.consentBack:
+				r.consentBack = true
+				r.later(u.draw(u.Confirm), realEvent{to: actE, in: login.Input{Kind: login.InputConsent, OK: true}})
+			default:
+				if r.out.Detail == "" {
+					r.out.Detail = fmt.Sprintf("browser: %s %s: status %d %v", method, uri, resp.Status, err)
+				}
+				r.later(u.draw(u.Confirm), realEvent{to: actE, in: login.Input{Kind: login.InputConsent, OK: false}})
+			}
+		}
+		select {
+		case r.events <- realEvent{fn: fn}:
+		case <-r.ctx.Done():
+		}
+	}()
+}
