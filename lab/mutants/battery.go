@@ -1,0 +1,134 @@
+package mutants
+
+import (
+	"fmt"
+	"time"
+
+	"qrlab/lab"
+	"qrlab/model/variant"
+	"qrlab/sim"
+)
+
+// The simulation battery: what a changed tree (a patch, simrun mutants
+// --patches) is judged by when nothing says where its bug is. Every honest
+// preset runs under every adversary (and none), both intents, an attentive
+// and a blind user, plus a careless user (typos, denials, cancels) on a
+// clean and a lossy network, seed by seed: every probe runs seed 1, then
+// every probe seed 2, and so on, until a run breaks an invariant or the
+// budget runs out. Only the simulator's monitors judge: no unit test, no
+// in-process property.
+
+// batteryProbes are the battery's probes, in the order a finding is
+// reported in (the first probe that breaks on the lowest seed).
+func batteryProbes() []batteryJob {
+	var jobs []batteryJob
+	for _, n := range variant.Names() {
+		for _, in := range []string{"login", "reciprocate"} {
+			for _, a := range append([]string{""}, sim.AdversaryNames()...) {
+				jobs = append(jobs, batteryJob{n, probe{scenario: "default", intent: in, adversary: a}})
+				jobs = append(jobs, batteryJob{n, probe{scenario: "attack-shoulder-surfer-blind-user", intent: in, adversary: a}})
+			}
+			jobs = append(jobs, batteryJob{n, probe{scenario: "careless-user", intent: in}},
+				batteryJob{n, probe{scenario: "careless-user", intent: in, network: "lossy-3g"}},
+				batteryJob{n, probe{scenario: "default", intent: in, network: "lossy-3g"}})
+		}
+	}
+	return jobs
+}
+
+type batteryJob struct {
+	preset string
+	p      probe
+}
+
+func (j batteryJob) label() string { return j.preset + " " + j.p.label() }
+
+// Finding is the first run of the battery that broke an invariant (or
+// could not run).
+type Finding struct {
+	Invariant string `json:"invariant"`
+	Preset    string `json:"preset"`
+	Probe     string `json:"probe"`
+	Detail    string `json:"detail"`
+	Seed      uint64 `json:"seed"`
+	// SimMillis is the simulated time of the violation in its run.
+	SimMillis int64  `json:"sim_ms"`
+	Replay    string `json:"replay"`
+}
+
+// BatteryResult is what the battery did.
+type BatteryResult struct {
+	Found *Finding `json:"found,omitempty"`
+	// Runs counts the simulated runs, up to and including the seed round
+	// of the finding; Seeds the seed rounds started; Probes the probes
+	// that ran (ConfigErrors could not be built).
+	Runs         int      `json:"runs"`
+	Seeds        int      `json:"seeds"`
+	Probes       int      `json:"probes"`
+	ConfigErrors []string `json:"config_errors,omitempty"`
+	WallMs       float64  `json:"wall_ms"`
+}
+
+// Battery runs the simulation battery for at most budget (a seed round
+// started before the budget ran out finishes) and maxSeeds seeds, on
+// workers goroutines.
+func Battery(budget time.Duration, maxSeeds, workers int) BatteryResult {
+	start := time.Now()
+	jobs := batteryProbes()
+	var res BatteryResult
+	runners := make([]*sim.Runner, len(jobs))
+	for i, j := range jobs {
+		r, err := j.p.runner(j.preset)
+		if err != nil {
+			res.ConfigErrors = append(res.ConfigErrors, j.label()+": "+err.Error())
+			continue
+		}
+		runners[i] = r
+		res.Probes++
+	}
+	found := make([]*Finding, len(jobs))
+	for seed := uint64(1); seed <= uint64(maxSeeds) && time.Since(start) < budget; seed++ {
+		res.Seeds++
+		lab.Each(len(jobs), workers, func(i int) {
+			if runners[i] != nil {
+				found[i] = runOne(runners[i], jobs[i], seed)
+			}
+		})
+		for i, f := range found {
+			if runners[i] == nil {
+				continue
+			}
+			res.Runs++
+			if f != nil && res.Found == nil {
+				res.Found = f
+			}
+		}
+		if res.Found != nil {
+			break
+		}
+	}
+	res.WallMs = float64(time.Since(start).Microseconds()) / 1000
+	return res
+}
+
+// runOne runs one seed of one probe; a violation, an error or a panic
+// (the changed code crashed the run) is a finding.
+func runOne(r *sim.Runner, j batteryJob, seed uint64) (f *Finding) {
+	mk := func(inv, detail string, at int64) *Finding {
+		return &Finding{Invariant: inv, Preset: j.preset, Probe: j.p.label(), Detail: detail, Seed: seed, SimMillis: at,
+			Replay: j.p.replay(j.preset, seed)}
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			f = mk("run-panicked", fmt.Sprint(p), -1)
+		}
+	}()
+	res, err := r.Run(seed)
+	switch {
+	case err != nil:
+		return mk("run-error", err.Error(), -1)
+	case res.Violation != nil:
+		return mk(res.Violation.Invariant, res.Violation.Detail, int64(res.Violation.At))
+	}
+	return nil
+}
