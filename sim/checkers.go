@@ -8,6 +8,7 @@ import (
 	"qrlab/model/homeserver"
 	"qrlab/model/msg"
 	"qrlab/model/oauth"
+	"qrlab/model/variant"
 	"qrlab/model/wire/canonicaljson"
 )
 
@@ -75,6 +76,9 @@ type deviceChecker struct {
 	// whoami is the homeserver's last 200 answer to the new device's whoami.
 	whoamiUser, whoamiDevice string
 	whoamiSeen               bool
+	// deniedAt is when the provider first answered the new device's poll
+	// with the refusal of its grant (-1: never).
+	deniedAt Millis
 }
 
 type deviceAt struct {
@@ -85,6 +89,7 @@ type deviceAt struct {
 func (c *deviceChecker) reset() {
 	c.newDevice, c.newGrant, c.newUser, c.whoamiUser, c.whoamiDevice, c.whoamiSeen = "", "", "", "", "", false
 	c.checked404 = c.checked404[:0]
+	c.deniedAt = -1
 }
 
 // observeHS is one homeserver answer to client.
@@ -110,6 +115,25 @@ func (c *deviceChecker) observeHS(at Millis, client Actor, method, path string, 
 		if f, ok := v.Get("device_id"); ok && f.Kind == canonicaljson.String {
 			c.whoamiDevice = f.Str
 		}
+	}
+}
+
+// observeTokenAnswer is a provider answer as it reached the new device:
+// the first one refusing its grant (the provider's refusal error at the
+// token endpoint) starts the denial's clock.
+func (c *deviceChecker) observeTokenAnswer(at Millis, path string, status int, body []byte, deniedError string) {
+	if c.deniedAt >= 0 || status != 400 {
+		return
+	}
+	if p, _ := oauth.SplitPath(path); !strings.HasSuffix(p, oauth.PathToken) {
+		return
+	}
+	v, err := canonicaljson.Parse(body)
+	if err != nil {
+		return
+	}
+	if f, ok := v.Get("error"); ok && f.Kind == canonicaljson.String && f.Str == deniedError {
+		c.deniedAt = at
 	}
 }
 
@@ -185,6 +209,30 @@ func causeComplaint(u *UserRecord, res *Result) string {
 		if end.Outcome == "" || end.At != a.At || end.Reason != string(msg.ReasonUserCancelled) {
 			return fmt.Sprintf("the user cancelled on %s at %d ms, but it ended %q (reason %q) at %d ms", a.Device, a.At, end.Outcome, end.Reason, end.At)
 		}
+	}
+	return ""
+}
+
+// denialComplaint judges the new device's ending once the provider told it
+// (in a token answer that reached it) that the user refused its grant:
+// from then on N ends with the refusal, in the design's words (declined, or
+// user_cancelled when the design says a denial is a cancel), unless it had
+// ended before. It returns a complaint, or "".
+func denialComplaint(deniedAt Millis, denial string, res *Result) string {
+	if deniedAt < 0 {
+		return ""
+	}
+	want := "declined"
+	if denial == variant.DenialUserCancelled {
+		want = string(msg.ReasonUserCancelled)
+	}
+	n := &res.New
+	if n.Outcome != "" && n.At < deniedAt {
+		return ""
+	}
+	if n.Outcome == "" || n.Success || n.Reason != want {
+		return fmt.Sprintf("the provider answered N's poll with the user's refusal at %d ms, but N ended %q (reason %q) at %d ms, not with %s",
+			deniedAt, n.Outcome, n.Reason, n.At, want)
 	}
 	return ""
 }

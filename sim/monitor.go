@@ -689,6 +689,9 @@ func (r *Runner) finish(w *run) {
 		if d := causeComplaint(w.mon.user, res); d != "" {
 			w.mon.violate(w, InvCauseReason, "%s", d)
 		}
+		if d := denialComplaint(w.mon.dev.deniedAt, r.nv.Flow.Denial, res); d != "" {
+			w.mon.violate(w, InvCauseReason, "%s", d)
+		}
 		if d := w.mon.order.endComplaint(res); d != "" {
 			w.mon.violate(w, InvUnexpectedEnds, "%s", d)
 		}

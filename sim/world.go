@@ -573,6 +573,9 @@ func (r *Runner) dispatch(w *run, ev *event) {
 			x.owner.answer(r, w, x, a)
 			return
 		}
+		if x.client == ActorNew && x.req.Target == login.TargetOP && !r.unchecked {
+			w.mon.dev.observeTokenAnswer(w.now, x.req.Path, a.resp.Status, a.resp.Body, r.oc.DeniedError)
+		}
 		if x.client == ActorBrowser || x.client == ActorAttackerBrowser {
 			r.browserAnswer(w, ev.id, a)
 			return

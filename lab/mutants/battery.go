@@ -12,10 +12,11 @@ import (
 // The simulation battery: what a changed tree (a patch, simrun mutants
 // --patches) is judged by when nothing says where its bug is. Every honest
 // preset runs under every adversary (and none), both intents, an attentive
-// and a blind user, plus a careless user (typos, denials, cancels) on a
-// clean and a lossy network, seed by seed: every probe runs seed 1, then
-// every probe seed 2, and so on, until a run breaks an invariant or the
-// budget runs out. Only the simulator's monitors judge: no unit test, no
+// and a blind user, plus two careless users (typos on the last or on any
+// digit, denials, cancels) on a 4G and a lossy network, round by round:
+// every probe runs its seeds of round 1 (one, or carelessSeeds for the
+// careless users), then of round 2, and so on, until a run breaks an
+// invariant or the budget runs out. Only the simulator's monitors judge: no unit test, no
 // in-process property.
 
 // batteryProbes are the battery's probes, in the order a finding is
@@ -25,12 +26,15 @@ func batteryProbes() []batteryJob {
 	for _, n := range variant.Names() {
 		for _, in := range []string{"login", "reciprocate"} {
 			for _, a := range append([]string{""}, sim.AdversaryNames()...) {
-				jobs = append(jobs, batteryJob{n, probe{scenario: "default", intent: in, adversary: a}})
-				jobs = append(jobs, batteryJob{n, probe{scenario: "attack-shoulder-surfer-blind-user", intent: in, adversary: a}})
+				jobs = append(jobs, batteryJob{n, probe{scenario: "default", intent: in, adversary: a}, 1},
+					batteryJob{n, probe{scenario: "attack-shoulder-surfer-blind-user", intent: in, adversary: a}, 1})
 			}
-			jobs = append(jobs, batteryJob{n, probe{scenario: "careless-user", intent: in}},
-				batteryJob{n, probe{scenario: "careless-user", intent: in, network: "lossy-3g"}},
-				batteryJob{n, probe{scenario: "default", intent: in, network: "lossy-3g"}})
+			jobs = append(jobs, batteryJob{n, probe{scenario: "default", intent: in, network: "lossy-3g"}, 1})
+			for _, net := range []string{"", "lossy-3g"} {
+				for _, sc := range []string{"careless-user", carelessAnyDigit} {
+					jobs = append(jobs, batteryJob{n, probe{scenario: sc, intent: in, network: net}, carelessSeeds})
+				}
+			}
 		}
 	}
 	return jobs
@@ -39,7 +43,19 @@ func batteryProbes() []batteryJob {
 type batteryJob struct {
 	preset string
 	p      probe
+	// seeds is how many seeds the probe runs per round: a careless
+	// user's faults are rare draws, so their probes run more seeds per
+	// round than the attentive ones.
+	seeds int
 }
+
+// carelessAnyDigit is the battery's careless user who mistypes either
+// digit (a scenario file, so that a finding replays from the module's
+// root).
+const carelessAnyDigit = "lab/mutants/testdata/careless-any-digit.json"
+
+// carelessSeeds is the seeds per round of the careless users' probes.
+const carelessSeeds = 8
 
 func (j batteryJob) label() string { return j.preset + " " + j.p.label() }
 
@@ -59,8 +75,8 @@ type Finding struct {
 // BatteryResult is what the battery did.
 type BatteryResult struct {
 	Found *Finding `json:"found,omitempty"`
-	// Runs counts the simulated runs, up to and including the seed round
-	// of the finding; Seeds the seed rounds started; Probes the probes
+	// Runs counts the simulated runs, up to and including the round of
+	// the finding; Seeds the rounds started; Probes the probes
 	// that ran (ConfigErrors could not be built).
 	Runs         int      `json:"runs"`
 	Seeds        int      `json:"seeds"`
@@ -69,9 +85,9 @@ type BatteryResult struct {
 	WallMs       float64  `json:"wall_ms"`
 }
 
-// Battery runs the simulation battery for at most budget (a seed round
-// started before the budget ran out finishes) and maxSeeds seeds, on
-// workers goroutines.
+// Battery runs the simulation battery for at most budget (a round started
+// before the budget ran out finishes) and maxSeeds rounds, on workers
+// goroutines.
 func Battery(budget time.Duration, maxSeeds, workers int) BatteryResult {
 	start := time.Now()
 	jobs := batteryProbes()
@@ -87,18 +103,22 @@ func Battery(budget time.Duration, maxSeeds, workers int) BatteryResult {
 		res.Probes++
 	}
 	found := make([]*Finding, len(jobs))
-	for seed := uint64(1); seed <= uint64(maxSeeds) && time.Since(start) < budget; seed++ {
+	runs := make([]int, len(jobs))
+	for round := uint64(0); round < uint64(maxSeeds) && time.Since(start) < budget; round++ {
 		res.Seeds++
 		lab.Each(len(jobs), workers, func(i int) {
-			if runners[i] != nil {
-				found[i] = runOne(runners[i], jobs[i], seed)
+			found[i], runs[i] = nil, 0
+			if runners[i] == nil {
+				return
+			}
+			k := uint64(jobs[i].seeds)
+			for s := round*k + 1; s <= round*k+k && found[i] == nil; s++ {
+				found[i] = runOne(runners[i], jobs[i], s)
+				runs[i]++
 			}
 		})
 		for i, f := range found {
-			if runners[i] == nil {
-				continue
-			}
-			res.Runs++
+			res.Runs += runs[i]
 			if f != nil && res.Found == nil {
 				res.Found = f
 			}
