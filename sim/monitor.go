@@ -69,6 +69,10 @@ type mailbox struct {
 	writer Actor  // who wrote spec.Data (ActorNone: the creator's initial data)
 	readBy bool   // the other side read spec.Data since it was written
 	gone   bool
+	// deadline is when the session expires by the design's own rule (its
+	// creation plus the store's TTL): the store must not serve it from
+	// then on, whatever its sweeper has done.
+	deadline Millis
 	// issued are the tokens handed out for this session, oldest first.
 	issued []issued
 }
@@ -443,6 +447,11 @@ func (m *monitor) rendezvous(w *run, client Actor, injected bool, req *rendezvou
 			m.violate(w, InvRendezvousLinearizable, "%s %s served session %s after it was deleted or expired", req.Method, req.Path, op.ID)
 			return
 		}
+		if b := m.box(op.ID); b != nil && op.At >= b.deadline {
+			m.violate(w, InvRendezvousLinearizable, "%s %s served session %s at %d ms, after its expiry at %d ms (created plus the TTL of %d ms)",
+				req.Method, req.Path, op.ID, op.At, b.deadline, m.rules.TTL)
+			return
+		}
 	}
 	// The wire says a session is gone too: a DELETE the store answered
 	// with success, whatever its log says.
@@ -499,7 +508,11 @@ func (m *monitor) created(w *run, client Actor, injected bool, op rendezvous.Eff
 	// effects; checking the store's clock against the TTL is the
 	// store-vs-spec property test's job.
 	s.Expires = math.MaxInt64
-	m.boxes = append(m.boxes, mailbox{id: op.ID, spec: s, token: cr.Token, writer: client})
+	deadline := op.At + m.rules.TTL
+	if m.r.rc.NoExpiry || m.rules.TTL <= 0 {
+		deadline = math.MaxInt64
+	}
+	m.boxes = append(m.boxes, mailbox{id: op.ID, spec: s, token: cr.Token, writer: client, deadline: deadline})
 	if !m.fresh(w, &m.boxes[len(m.boxes)-1], cr.Token, data, s.Version) {
 		return
 	}
