@@ -31,7 +31,8 @@ const (
 	InvTokenForApprovedGrant    = "token-only-for-approved-grant"
 	InvSuccessAfterWhoami       = "success-only-after-whoami"
 	InvCauseReason              = "cause-ends-with-its-reason"
-	// InvUnexpectedEnds is in checkers_order.go.
+	// InvUnexpectedEnds is in checkers_order.go, InvFailureEnds in
+	// checkers_failure.go.
 	// InvSimulator is the simulator checking itself (conservation.go): a
 	// violation is a bug of the lab, not of the design under test.
 	InvSimulator = "simulator-conservation"
@@ -41,7 +42,7 @@ const (
 func Invariants() []string {
 	return []string{InvSecretsAfterConfirmation, InvSecretsToConfirmedDevice, InvTermination, InvNoPlaintext,
 		InvRendezvousLinearizable, InvChannelIntegrity, InvStrictAlternation, InvSecrecy, InvExpectedAccount,
-		InvNonceUnique, InvTokenForApprovedGrant, InvSuccessAfterWhoami, InvCauseReason, InvUnexpectedEnds, InvSimulator}
+		InvNonceUnique, InvTokenForApprovedGrant, InvSuccessAfterWhoami, InvCauseReason, InvUnexpectedEnds, InvFailureEnds, InvSimulator}
 }
 
 // Violation is a broken invariant: which, where and why. The run stops at
@@ -142,6 +143,7 @@ type monitor struct {
 	dev   deviceChecker
 	grant grantChecker
 	order orderChecker
+	fail  failureChecker
 	// rogueNew: the new device is a rogue peer's (an adversary's doing),
 	// so what it seals is not judged.
 	rogueNew      bool
@@ -171,6 +173,7 @@ func (m *monitor) reset(r *Runner, w *run, sec msg.Secrets) {
 	m.dev.reset()
 	m.grant.reset()
 	m.order.reset()
+	m.fail.reset()
 	m.rogueNew = false
 	for _, a := range r.adversaries {
 		if _, ok := a.(*roguePeer); ok {
@@ -253,6 +256,12 @@ func (m *monitor) sealed(w *run, who Actor, s channel.Sealing) {
 	if prev := m.nonce.observe(who, &s); prev != ActorNone {
 		m.violate(w, InvNonceUnique, "%s sealed payload #%d under key %s with nonce %x, which %s used before", who, m.sealCount[i], s.Key, s.Nonce, prev)
 		return
+	}
+	if who != ActorNew || !m.rogueNew {
+		if d := m.fail.observeSeal(i, who); d != "" {
+			m.violate(w, InvFailureEnds, "%s", d)
+			return
+		}
 	}
 	if who == ActorExisting && m.order.outOf != "" {
 		if d := m.order.observeSeal(messageType(s.Plaintext)); d != "" {
@@ -612,6 +621,9 @@ func (m *monitor) opened(w *run, a Actor, o channel.Opening) {
 			if a == ActorExisting && machineActor(j) == ActorNew {
 				m.order.observeOpen(what, w.now)
 			}
+			if machineActor(j) != ActorAttacker {
+				m.fail.observeOpen(i, o.Plaintext, w.now)
+			}
 			return
 		}
 	}
@@ -707,6 +719,12 @@ func (r *Runner) finish(w *run) {
 		}
 		if d := w.mon.order.endComplaint(res); d != "" {
 			w.mon.violate(w, InvUnexpectedEnds, "%s", d)
+		}
+		if d := w.mon.fail.endComplaint(0, ActorNew, &res.New); d != "" && !w.mon.rogueNew {
+			w.mon.violate(w, InvFailureEnds, "%s", d)
+		}
+		if d := w.mon.fail.endComplaint(1, ActorExisting, &res.Existing); d != "" {
+			w.mon.violate(w, InvFailureEnds, "%s", d)
 		}
 	}
 	res.TraceHash = r.tr.Hash()
