@@ -2,6 +2,9 @@ package mutants
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"qrlab/lab"
@@ -59,6 +62,26 @@ const carelessSeeds = 8
 
 func (j batteryJob) label() string { return j.preset + " " + j.p.label() }
 
+// runner builds the job's simulator. A scenario file of the battery is
+// named from the module's root (so that its replay line works there) and
+// found from there wherever the battery runs.
+func (j batteryJob) runner() (*sim.Runner, error) {
+	if !strings.HasPrefix(j.p.scenario, "lab/") {
+		return j.p.runner(j.preset)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	root, err := ModuleRoot(wd)
+	if err != nil {
+		return nil, err
+	}
+	p := j.p
+	p.scenario = filepath.Join(root, filepath.FromSlash(j.p.scenario))
+	return p.runner(j.preset)
+}
+
 // Finding is the first run of the battery that broke an invariant (or
 // could not run).
 type Finding struct {
@@ -86,15 +109,15 @@ type BatteryResult struct {
 }
 
 // Battery runs the simulation battery for at most budget (a round started
-// before the budget ran out finishes) and maxSeeds rounds, on workers
-// goroutines.
+// before the budget ran out finishes; the first always runs) and maxSeeds
+// rounds, on workers goroutines.
 func Battery(budget time.Duration, maxSeeds, workers int) BatteryResult {
 	start := time.Now()
 	jobs := batteryProbes()
 	var res BatteryResult
 	runners := make([]*sim.Runner, len(jobs))
 	for i, j := range jobs {
-		r, err := j.p.runner(j.preset)
+		r, err := j.runner()
 		if err != nil {
 			res.ConfigErrors = append(res.ConfigErrors, j.label()+": "+err.Error())
 			continue
@@ -104,7 +127,7 @@ func Battery(budget time.Duration, maxSeeds, workers int) BatteryResult {
 	}
 	found := make([]*Finding, len(jobs))
 	runs := make([]int, len(jobs))
-	for round := uint64(0); round < uint64(maxSeeds) && time.Since(start) < budget; round++ {
+	for round := uint64(0); round < uint64(maxSeeds) && (round == 0 || time.Since(start) < budget); round++ {
 		res.Seeds++
 		lab.Each(len(jobs), workers, func(i int) {
 			found[i], runs[i] = nil, 0

@@ -309,7 +309,7 @@ func WritePatchMarkdown(w io.Writer, rows []PatchRow) {
 	for _, r := range rows {
 		fmt.Fprintf(w, "- `%s`: %s", r.Patch, verdict(&r))
 		if r.Imitates != "" {
-			fmt.Fprintf(w, ". Imitates: %s", r.Imitates)
+			fmt.Fprintf(w, ". Imitates: %s", strings.TrimSuffix(r.Imitates, "."))
 		}
 		if r.Found != nil && r.Found.Detail != "" {
 			fmt.Fprintf(w, ". Detail: %s", r.Found.Detail)
