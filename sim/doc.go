@@ -88,7 +88,12 @@
 // nonce-unique: no (key, nonce) pair is sealed twice, across both devices,
 // the shoulder-surfer's device and every session of the run.
 // cause-ends-with-its-reason: a device the user cancelled on before it
-// ended ends at that moment with user_cancelled. unexpected-message-ends:
+// ended ends at that moment with user_cancelled; once a token answer
+// refusing its grant reached the new device, it ends with the design's word
+// for a denial (declined or user_cancelled). peer-failure-ends: a device
+// that opened (the tap) its peer's m.login.failure or m.login.declined ends
+// there and then with that reason and seals nothing more.
+// unexpected-message-ends:
 // E, having opened from N (the tap) m.login.success before any
 // m.login.protocol or either of them twice, seals nothing after but
 // m.login.failure and ends with unexpected_message_received.
@@ -99,7 +104,8 @@
 // session at the store's linearization point: reads return the latest write
 // and its token, a write succeeds only on the current token, a replay
 // answers the token of the version the spec names, tokens are never handed
-// out twice for different data), channel-integrity (every opened message
+// out twice for different data, and no session is served once deleted or
+// past its creation plus the design's TTL), channel-integrity (every opened message
 // is a payload the other device wrote, byte for byte, opened once and in
 // order, as the tap saw it open), strict-alternation (a payload overwritten unread may only end in
 // failure; at a success, every payload one side sealed, as the tap counted,
