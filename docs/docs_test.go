@@ -31,6 +31,7 @@ var docFiles = []string{"README.md", "scenarios/README.md"}
 // command of a document that is neither run nor listed here fails the test.
 var skipped = map[string]string{
 	"go test ./...": "the whole test suite (it contains this test)",
+	"simrun mutants --patches lab/mutants/testdata/patches --budget 60s --md table.md":                                     "copies, patches, builds and judges the module once per patch (minutes); TestPatchesApply checks the set, QRLAB_PATCHES=1 go test ./lab/mutants -run TestPatchesCaught runs it",
 	`simrun fuzz-peer --peer "node lab/interop/testdata/interop/fuzzpeer.mjs" --construction ecies-vodozemac --budget 20s`: "needs the npm packages lab/interop's tests install, which a clean clone lacks while go test runs packages side by side; .ci/run runs this very command after go test",
 	`simrun fuzz-qr --peer "node lab/interop/testdata/interop/qrdiff.mjs" --budget 5s`:                                     "needs the npm packages lab/interop's tests install, as above; .ci/run runs the same command (10 s) after go test",
 	"simrun sweep generations --shard $JOB_COMPLETION_INDEX/8 --out /data/s$JOB_COMPLETION_INDEX --resume":                 "a Kubernetes pod's command: /data is its volume (go test ./deploy runs shards and merges them)",

@@ -123,7 +123,9 @@
 // decision on N's grant within its lifetime, or expired_token arriving)
 // authorization_expired (or the network's timeout at that moment). A device
 // that opens m.login.failure with a reason its generation knows, or
-// m.login.declined, ends then with that reason. unexpected-message-ends:
+// m.login.declined, ends then with that reason. peer-failure-ends (checkers_failure.go): a device that
+// opened (the tap) its peer's m.login.failure or m.login.declined ends there
+// and then with that reason and seals nothing more. unexpected-message-ends:
 // E, having opened from N (the tap) m.login.success before any
 // m.login.protocol or either of them twice, seals nothing after but
 // m.login.failure and ends with unexpected_message_received; the same for
@@ -142,7 +144,8 @@
 // session at the store's linearization point: reads return the latest write
 // and its token, a write succeeds only on the current token, a replay
 // answers the token of the version the spec names, tokens are never handed
-// out twice for different data), channel-integrity (every opened message
+// out twice for different data, and no session is served once deleted or
+// past its creation plus the design's TTL), channel-integrity (every opened message
 // is a payload the other device wrote, byte for byte, opened once and in
 // order, as the tap saw it open), strict-alternation (a payload overwritten unread may only end in
 // failure; at a success, every payload one side sealed, as the tap counted,

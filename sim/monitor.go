@@ -32,7 +32,8 @@ const (
 	InvTokenForApprovedGrant    = "token-only-for-approved-grant"
 	InvSuccessAfterWhoami       = "success-only-after-whoami"
 	InvCauseReason              = "cause-ends-with-its-reason"
-	// InvUnexpectedEnds is in checkers_order.go.
+	// InvUnexpectedEnds is in checkers_order.go, InvFailureEnds in
+	// checkers_failure.go.
 	// InvSimulator is the simulator checking itself (conservation.go): a
 	// violation is a bug of the lab, not of the design under test.
 	InvSimulator = "simulator-conservation"
@@ -42,7 +43,7 @@ const (
 func Invariants() []string {
 	return []string{InvSecretsAfterConfirmation, InvSecretsToConfirmedDevice, InvTermination, InvNoPlaintext,
 		InvRendezvousLinearizable, InvChannelIntegrity, InvStrictAlternation, InvSecrecy, InvExpectedAccount,
-		InvNonceUnique, InvTokenForApprovedGrant, InvSuccessAfterWhoami, InvCauseReason, InvUnexpectedEnds, InvSimulator}
+		InvNonceUnique, InvTokenForApprovedGrant, InvSuccessAfterWhoami, InvCauseReason, InvUnexpectedEnds, InvFailureEnds, InvSimulator}
 }
 
 // Violation is a broken invariant: which, where and why. The run stops at
@@ -70,6 +71,10 @@ type mailbox struct {
 	writer Actor  // who wrote spec.Data (ActorNone: the creator's initial data)
 	readBy bool   // the other side read spec.Data since it was written
 	gone   bool
+	// deadline is when the session expires by the design's own rule (its
+	// creation plus the store's TTL): the store must not serve it from
+	// then on, whatever its sweeper has done.
+	deadline Millis
 	// issued are the tokens handed out for this session, oldest first.
 	issued []issued
 }
@@ -146,6 +151,7 @@ type monitor struct {
 	cause  causeChecker
 	rogue  rogueChecker
 	camera cameraChecker
+	fail   failureChecker
 	// rogueNew: the new device is a rogue peer's (an adversary's doing),
 	// so what it seals is not judged.
 	rogueNew      bool
@@ -178,6 +184,7 @@ func (m *monitor) reset(r *Runner, w *run, sec msg.Secrets) {
 	m.cause.reset()
 	m.rogue.reset()
 	m.camera.reset()
+	m.fail.reset()
 	m.rogueNew = false
 	for _, a := range r.adversaries {
 		if _, ok := a.(*roguePeer); ok {
@@ -265,6 +272,12 @@ func (m *monitor) sealed(w *run, who Actor, s channel.Sealing) {
 	if who == ActorExisting && m.rogue.openedAt >= 0 {
 		if d := m.rogue.observeSeal(messageType(s.Plaintext)); d != "" {
 			m.violate(w, InvUnexpectedEnds, "%s", d)
+			return
+		}
+	}
+	if who != ActorNew || !m.rogueNew {
+		if d := m.fail.observeSeal(i, who); d != "" {
+			m.violate(w, InvFailureEnds, "%s", d)
 			return
 		}
 	}
@@ -469,6 +482,11 @@ func (m *monitor) rendezvous(w *run, client Actor, injected bool, req *rendezvou
 			m.violate(w, InvRendezvousLinearizable, "%s %s served session %s after it was deleted or expired", req.Method, req.Path, op.ID)
 			return
 		}
+		if b := m.box(op.ID); b != nil && op.At >= b.deadline {
+			m.violate(w, InvRendezvousLinearizable, "%s %s served session %s at %d ms, after its expiry at %d ms (created plus the TTL of %d ms)",
+				req.Method, req.Path, op.ID, op.At, b.deadline, m.rules.TTL)
+			return
+		}
 	}
 	// The wire says a session is gone too: a DELETE the store answered
 	// with success, whatever its log says.
@@ -525,7 +543,11 @@ func (m *monitor) created(w *run, client Actor, injected bool, op rendezvous.Eff
 	// effects; checking the store's clock against the TTL is the
 	// store-vs-spec property test's job.
 	s.Expires = math.MaxInt64
-	m.boxes = append(m.boxes, mailbox{id: op.ID, spec: s, token: cr.Token, writer: client})
+	deadline := op.At + m.rules.TTL
+	if m.r.rc.NoExpiry || m.rules.TTL <= 0 {
+		deadline = math.MaxInt64
+	}
+	m.boxes = append(m.boxes, mailbox{id: op.ID, spec: s, token: cr.Token, writer: client, deadline: deadline})
 	if !m.fresh(w, &m.boxes[len(m.boxes)-1], cr.Token, data, s.Version) {
 		return
 	}
@@ -626,6 +648,9 @@ func (m *monitor) opened(w *run, a Actor, o channel.Opening) {
 			if a == ActorExisting && machineActor(j) == ActorNew {
 				m.order.observeOpen(what, w.now)
 				m.rogue.observeOpen(o.Plaintext, w.now)
+			}
+			if machineActor(j) != ActorAttacker {
+				m.fail.observeOpen(i, o.Plaintext, w.now)
 			}
 			return
 		}
@@ -729,6 +754,12 @@ func (r *Runner) finish(w *run) {
 		}
 		if d := w.mon.camera.complaint(res); d != "" {
 			w.mon.violate(w, InvCauseReason, "%s", d)
+		}
+		if d := w.mon.fail.endComplaint(0, ActorNew, &res.New); d != "" && !w.mon.rogueNew {
+			w.mon.violate(w, InvFailureEnds, "%s", d)
+		}
+		if d := w.mon.fail.endComplaint(1, ActorExisting, &res.Existing); d != "" {
+			w.mon.violate(w, InvFailureEnds, "%s", d)
 		}
 	}
 	res.TraceHash = r.tr.Hash()

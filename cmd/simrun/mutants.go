@@ -4,15 +4,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
+	"qrlab/lab"
 	"qrlab/lab/mutants"
 	"qrlab/model/variant"
 	"qrlab/sim"
 )
 
 const mutantsUsage = `usage: simrun mutants [--budget D] [--mutant NAME] [--json] [--honest-seeds N]
+       simrun mutants --patches DIR [--budget D] [--md FILE] [--json] [--workers N]
 
 Runs every known-bad design (model/variant/mutants: an honest preset plus
 one mutation) against its battery: in-process properties of the channel and
@@ -27,6 +30,18 @@ violation; an attacker's win that the run names an exposure for
 one.
 Exit status: 0 when every mutant was caught and no honest preset broke an
 invariant, 1 otherwise, 2 for bad usage.
+
+With --patches DIR it judges implementation bugs instead: every DIR/*.patch
+(a unified diff against this module, lab/mutants/testdata/patches holds the
+project's set) is applied to its own scratch copy of the module, that
+copy's simrun is built, and its simulation battery runs for --budget per
+patch: every honest preset under every adversary (and none), both intents,
+an attentive, a blind and a careless user, a clean and a lossy network,
+seed by seed until the first invariant violation. Only the simulator's
+monitors judge: no unit test runs. The unchanged tree runs first, as a
+baseline that must stay clean. Prints a table (patch, builds, caught, first
+invariant, probe, seed, simulated time) and the catch rate; --md writes it
+as Markdown. Exit status 0 when the baseline held (whatever the rate).
 Flags:
 `
 
@@ -40,11 +55,25 @@ func runMutants(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print one JSON record per mutant and per honest violation, and a totals record")
 	honestSeeds := intFlagOf(fs, "honest-seeds", 10, 0, 1<<20, "seeds per honest preset, adversary, intent and user (0: skip the honest presets)")
 	maxSeeds := intFlagOf(fs, "max-seeds", 5000, 1, 1<<30, "at most this many seeds per mutant probe")
+	patches := fs.String("patches", "", "judge the `DIR`/*.patch implementation bugs by simulation alone (see above)")
+	md := fs.String("md", "", "with --patches: also write the table as Markdown to `FILE`")
+	workers := intFlagOf(fs, "workers", lab.DefaultWorkers(), 1, maxWorkers, "with --patches: patches judged at once (each battery runs on one core)")
+	module := fs.String("module", "", "with --patches: the module to copy (default: the one around the working directory)")
+	battery := fs.Bool("sim-battery", false, "run the simulation battery of this tree for --budget and print its JSON result (what --patches runs in each patched copy)")
 	if code := parseNoArgs(fs, args, stderr); code >= 0 {
 		return code
 	}
 	if code := checkFlags(fs, stderr, flagCheck{*budget > 0, "budget", "must be positive (like 60s)"}); code >= 0 {
 		return code
+	}
+	if *battery {
+		res := mutants.Battery(*budget, *maxSeeds, *workers)
+		json.NewEncoder(stdout).Encode(res)
+		return 0
+	}
+	if *patches != "" {
+		return runPatches(patchFlags{dir: *patches, md: *md, module: *module, asJSON: *asJSON, budget: *budget,
+			maxSeeds: *maxSeeds, workers: *workers}, stdout, stderr)
 	}
 	names := variant.MutantNames()
 	if *only != "" {
@@ -89,6 +118,62 @@ func runMutants(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "\n%d mutants, %d caught, %d survived\n", len(rows), len(rows)-survived, survived)
 	}
 	if survived > 0 || len(honest) > 0 {
+		return 1
+	}
+	return 0
+}
+
+type patchFlags struct {
+	dir, md, module   string
+	asJSON            bool
+	budget            time.Duration
+	maxSeeds, workers int
+}
+
+// runPatches is simrun mutants --patches.
+func runPatches(f patchFlags, stdout, stderr io.Writer) int {
+	list, err := mutants.ListPatches(f.dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "simrun mutants: --patches: %v\n", err)
+		return 2
+	}
+	root := f.module
+	if root == "" {
+		wd, err := os.Getwd()
+		if err == nil {
+			root, err = mutants.ModuleRoot(wd)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "simrun mutants: --patches: %v\n", err)
+			return 2
+		}
+	}
+	rows := mutants.HuntPatches(list, mutants.PatchOptions{Root: root, Budget: f.budget, MaxSeeds: f.maxSeeds,
+		Workers: f.workers, Baseline: true, Log: stderr})
+	n, built, caught := mutants.PatchTotals(rows)
+	if f.asJSON {
+		enc := json.NewEncoder(stdout)
+		for _, r := range rows {
+			enc.Encode(map[string]any{"record": "patch", "patch": r})
+		}
+		enc.Encode(map[string]any{"record": "totals", "patches": n, "built": built, "caught": caught})
+	} else {
+		mutants.WritePatchTable(stdout, rows)
+		fmt.Fprintf(stdout, "\n%d patches, %d build, caught by simulation alone: %d of %d\n", n, built, caught, n)
+	}
+	if f.md != "" {
+		var b strings.Builder
+		mutants.WritePatchMarkdown(&b, rows)
+		if err := os.WriteFile(f.md, []byte(b.String()), 0o644); err != nil {
+			fmt.Fprintf(stderr, "simrun mutants: --md: %v\n", err)
+			return 1
+		}
+	}
+	if len(rows) > 0 && rows[0].Patch == mutants.Baseline && (rows[0].Caught || rows[0].Error != "") {
+		fmt.Fprintf(stderr, "simrun mutants: the unchanged tree failed its own battery: %s\n", rows[0].Error)
+		if f := rows[0].Found; f != nil {
+			fmt.Fprintf(stderr, "  %s (%s %s, seed %d): %s\n", f.Invariant, f.Preset, f.Probe, f.Seed, f.Detail)
+		}
 		return 1
 	}
 	return 0

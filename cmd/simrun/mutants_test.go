@@ -85,3 +85,28 @@ func TestMutantsUsage(t *testing.T) {
 		t.Fatalf("--help: exit %d\n%s", code, errs)
 	}
 }
+
+// TestMutantsPatchesBadDir: --patches names the directory it could not use.
+func TestMutantsPatchesBadDir(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errs := mutantsCmd(t, "--patches", dir)
+	if code != 2 || !strings.Contains(errs, dir) || !strings.Contains(errs, "no .patch files") {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+}
+
+// TestMutantsSimBattery: --sim-battery runs one round of the battery on
+// the unchanged tree, prints its JSON result, and finds nothing.
+func TestMutantsSimBattery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a round of the battery takes seconds")
+	}
+	code, out, errs := mutantsCmd(t, "--sim-battery", "--budget", "1ms", "--max-seeds", "1")
+	var res mutants.BatteryResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 0 {
+		t.Fatalf("exit %d, %v: %s %s", code, err, out, errs)
+	}
+	if res.Found != nil || res.Seeds != 1 || res.Runs < res.Probes || len(res.ConfigErrors) > 0 {
+		t.Fatalf("%+v", res)
+	}
+}
