@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -10,7 +11,7 @@ import (
 	"qrlab/model/channel"
 )
 
-const fuzzPeerUsage = `usage: simrun fuzz-peer --peer "CMD" --construction C [--budget D] [--seed N] [--out DIR] [--corpus DIR]
+const fuzzPeerUsage = `usage: simrun fuzz-peer --peer "CMD" --construction C [--budget D] [--seed N] [--out DIR] [--corpus DIR [--corpus-out DIR]]
 
 Fuzzes another implementation of the secure channel differentially. CMD (run
 by sh -c) must speak version 2 of the JSON-lines protocol of simrun channel
@@ -18,6 +19,9 @@ by sh -c) must speak version 2 of the JSON-lines protocol of simrun channel
 against it and against the model side by side; each class of disagreement is
 shrunk to a shortest sequence, written to --out as a reproducer and
 classified: a known departure (the table in lab/peerfuzz) or a new finding.
+Sequences that show a behaviour not seen before are added to --corpus, or to
+--corpus-out when given (CI keeps the corpus in the repository unchanged and
+its growth in a folder of its own, to be folded in by copying).
 Exit status 0 when every disagreement is known, 1 when one is new (or the
 peer cannot be started), 2 for bad usage.
 Flags:
@@ -33,6 +37,7 @@ func runFuzzPeer(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 1, "seed of the generated sequences and the model's keys")
 	out := fs.String("out", "fuzz-peer-findings", "directory for the reproducers of disagreements")
 	corpus := fs.String("corpus", "", "corpus directory: replayed first, grown with sequences showing new behaviour")
+	corpusOut := fs.String("corpus-out", "", "write the new corpus sequences here instead of into --corpus")
 	timeout := fs.Duration("op-timeout", 5*time.Second, "how long the peer may take over one op before it counts as hung")
 	ceiling := fs.Bool("ceiling", false, "only measure the peer's round trips per second for the budget, comparing nothing")
 	if code := parseNoArgs(fs, args, stderr); code >= 0 {
@@ -45,6 +50,10 @@ func runFuzzPeer(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if *command == "" {
 		fmt.Fprintln(stderr, "simrun fuzz-peer: --peer is required")
+		return 2
+	}
+	if *corpusOut != "" && *corpus == "" {
+		fmt.Fprintln(stderr, "simrun fuzz-peer: --corpus-out needs --corpus (the corpus it grows)")
 		return 2
 	}
 	var entries []peerfuzz.Entry
@@ -90,13 +99,13 @@ func runFuzzPeer(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "  %s: %s, seen %d times, %d-step reproducer %s\n", kind, fd.Class, fd.Count, len(fd.Steps), path)
 	}
-	if *corpus != "" {
-		n, err := peerfuzz.SaveCorpus(*corpus, res.NewCorpus)
+	if grow := cmp.Or(*corpusOut, *corpus); grow != "" {
+		n, err := peerfuzz.SaveCorpus(grow, res.NewCorpus)
 		if err != nil {
-			fmt.Fprintf(stderr, "simrun fuzz-peer: --corpus: %v\n", err)
+			fmt.Fprintf(stderr, "simrun fuzz-peer: saving the corpus: %v\n", err)
 			return 1
 		}
-		fmt.Fprintf(stdout, "corpus %s: %d new sequences\n", *corpus, n)
+		fmt.Fprintf(stdout, "corpus %s: %d new sequences\n", grow, n)
 	}
 	if res.New() > 0 {
 		fmt.Fprintf(stdout, "%d new disagreement classes\n", res.New())

@@ -17,6 +17,7 @@ func TestFuzzPeerUsage(t *testing.T) {
 		{[]string{"--construction", "ecies-spec"}, "--peer is required"},
 		{[]string{"--peer", "true", "--construction", "rot13"}, "--construction"},
 		{[]string{"--peer", "true", "--construction", "ecies-spec", "extra"}, "unexpected argument"},
+		{[]string{"--peer", "true", "--construction", "ecies-spec", "--corpus-out", "x"}, "--corpus-out needs --corpus"},
 	} {
 		var out, errb bytes.Buffer
 		if code := runFuzzPeer(c.args, nil, &out, &errb); code != 2 || !strings.Contains(errb.String(), c.want) {
@@ -43,6 +44,17 @@ func TestFuzzPeerAgainstSimrunChannel(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
 		t.Error("a reproducer was written though the peer agreed")
+	}
+	// With --corpus-out, the corpus replays and stays as it was; what is new
+	// goes to the other folder.
+	before, _ := filepath.Glob(filepath.Join(dir, "corpus", "*.json"))
+	out.Reset()
+	code = runFuzzPeer([]string{"--peer", peerCmd, "--construction", "hpke-spec", "--runs", "100", "--seed", "2",
+		"--corpus", filepath.Join(dir, "corpus"), "--corpus-out", filepath.Join(dir, "grown"), "--out", filepath.Join(dir, "out")}, nil, &out, &errb)
+	after, _ := filepath.Glob(filepath.Join(dir, "corpus", "*.json"))
+	grown, _ := filepath.Glob(filepath.Join(dir, "grown", "*.json"))
+	if code != 0 || len(after) != len(before) || !strings.Contains(out.String(), "corpus "+filepath.Join(dir, "grown")) {
+		t.Errorf("--corpus-out: exit %d, corpus %d -> %d entries, %d grown\nstdout %s", code, len(before), len(after), len(grown), out.String())
 	}
 	errb.Reset()
 	if code := runFuzzPeer([]string{"--peer", "exit 0", "--construction", "hpke-spec", "--runs", "1"}, nil, &out, &errb); code != 1 || !strings.Contains(errb.String(), "hello") {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -210,5 +212,42 @@ func TestCorpusAgreesWithModel(t *testing.T) {
 		for _, fd := range res.Findings {
 			t.Errorf("%s: %s in %v", c, fd.Class, fd.Steps)
 		}
+	}
+}
+
+// TestCorpusAgainstWasm: the corpus in testdata replays against vodozemac's
+// wasm build behind the repository's adapter with only known departures, so
+// a behaviour the corpus holds that the wasm changes shows in go test, not
+// only in the CI fuzz run. It needs node and the npm package the interop
+// test installs; without them it skips.
+func TestCorpusAgainstWasm(t *testing.T) {
+	dir := filepath.Join("..", "interop", "testdata", "interop")
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node not on PATH")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@matrix-org", "matrix-sdk-crypto-wasm")); err != nil {
+		t.Skip("the pinned npm package is not installed (go test ./lab/interop installs it)")
+	}
+	p, hello, err := StartProcess("node "+filepath.Join(dir, "fuzzpeer.mjs"), 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	replayed := 0
+	for _, c := range hello.Constructions {
+		entries, err := LoadCorpus("testdata/corpus", c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := NewFuzzer(p, channel.Construction(c), 3).Run(Options{Runs: -1, Corpus: entries, AAD: hello.AAD != nil && *hello.AAD}, time.Now)
+		for _, fd := range res.Findings {
+			if fd.Known == nil {
+				t.Errorf("%s: new disagreement %s in %v", c, fd.Class, fd.Steps)
+			}
+		}
+		replayed += len(entries)
+	}
+	if replayed == 0 {
+		t.Errorf("no corpus entry for the adapter's constructions %v", hello.Constructions)
 	}
 }

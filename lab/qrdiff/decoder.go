@@ -41,15 +41,20 @@ type Decoder interface {
 	Decode(b []byte) (Result, error)
 }
 
-// Model is the model's decoder, qr.Decode, as a Decoder.
+// Model is the model's decoder as a Decoder: qr.Decode, then the URL check
+// of a scanner with the variant knob qr.url_check on (qr.CheckURLs), as the
+// Rust SDK presets scan, since the decoders fuzzed here parse URLs.
 type Model struct{}
 
-// Decode runs qr.Decode.
+// Decode runs ModelDecode.
 func (Model) Decode(b []byte) (Result, error) { return ModelDecode(b), nil }
 
-// ModelDecode runs qr.Decode and reports in Result form.
+// ModelDecode runs qr.Decode and qr.CheckURLs and reports in Result form.
 func ModelDecode(b []byte) Result {
 	p, err := qr.Decode(b)
+	if err == nil {
+		err = p.CheckURLs()
+	}
 	if err != nil {
 		r := Result{Error: err.Error(), Why: "?"}
 		var de *qr.DecodeError

@@ -52,8 +52,9 @@ var knownRules = []knownRule{
 		Known: Known{
 			Name: "wasm-parses-urls",
 			Source: rustSDK + "msc_4108.rs:159 and msc_4388.rs:144 (Url::parse of the rendezvous URL and the base URL)" + rustCommit +
-				"; model/qr doc.go (\"URLs are not parsed: the codec checks only the bytes\")",
-			Why: "the wasm parses both URLs: it refuses one the URL parser rejects (empty host, relative, bad port, IDNA) " +
+				"; model/qr doc.go (\"URLs are not parsed: the codec checks only the bytes\") and url.go (CheckURL: what it leaves unchecked)",
+			Why: "the wasm parses both URLs: it refuses what the URL parser rejects beyond the model's qr.url_check " +
+				"(hosts after IDNA or percent-decoding, IPv4 and IPv6 literals, non-special schemes) " +
 				"and returns the others normalised (lower-case scheme and host, default port dropped, \"/\" path); " +
 				"the model keeps the bytes as they are",
 		},

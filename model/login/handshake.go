@@ -75,6 +75,9 @@ func (c *core) showQR(intent qr.Intent, baseURL, serverName string) {
 // returns the payload, or false when it ended the login.
 func (c *core) scanned(b []byte, want qr.Intent) (qr.Payload, bool) {
 	p, err := qr.DecodeFormat(b, c.v.QRFormat())
+	if err == nil && c.v.QR.URLCheck {
+		err = p.CheckURLs()
+	}
 	if err != nil {
 		c.failLocal(ReasonInvalidQR, err.Error())
 		return p, false

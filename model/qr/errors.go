@@ -48,6 +48,9 @@ const (
 	KindUnexpectedField
 	// KindUnknownFormat: a format name the package does not know.
 	KindUnknownFormat
+	// KindBadURL: a URL that a URL parser would refuse (CheckURLs; the
+	// decoder itself does not parse URLs).
+	KindBadURL
 )
 
 var kindText = [...]string{
@@ -65,6 +68,7 @@ var kindText = [...]string{
 	KindMissingServerName: "missing server name",
 	KindUnexpectedField:   "unexpected field",
 	KindUnknownFormat:     "unknown format",
+	KindBadURL:            "bad URL",
 }
 
 // Error returns a short description of the kind.
@@ -108,6 +112,8 @@ type DecodeError struct {
 
 	// guessed: Decode tried two layouts and reports this one's error.
 	guessed bool
+	// detail says why a URL is bad (KindBadURL).
+	detail string
 	// prefix holds the payload's first bytes for a KindBadPrefix message.
 	prefix  [len(PrefixMSC4388)]byte
 	prefixN uint8
@@ -158,6 +164,8 @@ func (e *DecodeError) Error() string {
 		fmt.Fprintf(&b, "length %d is over the %d-byte limit of an opaque identifier", e.Value, maxIDLen)
 	case KindTrailingBytes:
 		fmt.Fprintf(&b, "%d trailing bytes", e.Value)
+	case KindBadURL:
+		b.WriteString("a URL parser would refuse it: " + e.detail)
 	case KindMissingServerName:
 		b.WriteString("missing (intent reciprocate needs a server name)")
 	default:

@@ -32,7 +32,8 @@
 //	    "aad_layout": "base-url-16",             // "base-url-16" (16/8/8, text since e43db14), "all-16" (5b6dc1e), "raw" (a44815f) or "base-url-8" (unverified)
 //	    "aad_root_slash": false                  // bind a root base URL as "https://host/" (Url::as_str) though the QR drops the slash
 //	  },
-//	  "qr": {"format": "msc4388"},               // a model/qr format name
+//	  "qr": {"format": "msc4388",                // a model/qr format name
+//	         "url_check": false},                // scanner refuses a URL a URL parser refuses (qr.CheckURL)
 //	  "messages": {
 //	    "generation": "2026",                    // "2024" (homeserver) or "2026" (base_url, 7th reason)
 //	    "homeserver_field": "url",               // 2024 only: "server-name" (JS, the text) or "url" (Rust)

@@ -89,9 +89,14 @@ type ChannelKnobs struct {
 	AADRootSlash bool `json:"aad_root_slash,omitempty"`
 }
 
-// QRKnobs pick the QR payload layout.
+// QRKnobs pick the QR payload layout and how a scanner reads it.
 type QRKnobs struct {
 	Format string `json:"format"`
+	// URLCheck: the scanning device refuses a QR code whose rendezvous or
+	// base URL a URL parser would refuse (qr.CheckURL), as a device that
+	// parses the URL with Url::parse does; off, it reads the bytes as they
+	// are (the texts say nothing of parsing them).
+	URLCheck bool `json:"url_check,omitempty"`
 }
 
 // MessageKnobs pick the generation of the m.login.* messages.
@@ -823,6 +828,7 @@ func (v *Variant) Knobs() []Knob {
 		{"channel.aad_layout", v.Channel.AADLayout},
 		{"channel.aad_root_slash", b(v.Channel.AADRootSlash)},
 		{"qr.format", v.QR.Format},
+		{"qr.url_check", b(v.QR.URLCheck)},
 		{"messages.generation", v.Messages.Generation},
 		{"messages.homeserver_field", v.Messages.HomeserverField},
 		{"messages.strict_decode", b(v.Messages.StrictDecode)},
