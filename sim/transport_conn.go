@@ -188,6 +188,7 @@ func (r *Runner) tcpAnswer(w *run, id, ai uint64, size int, extra Millis) {
 	x := &r.ex[id]
 	te := tp.ex[id]
 	c := &tp.conns[te.conn]
+	extra += Millis(tp.k.ServerMillis)
 	start := w.now + extra
 	if c.breakAt <= start {
 		r.transportFail(w, id, max(w.now, c.breakAt), c.breakWhy)
