@@ -124,6 +124,17 @@ type TCP struct {
 	// hosts take no time; simrun calibrate sets the figure it measures on
 	// its own harness, and nothing else should].
 	ServerMillis int64 `json:"server_ms,omitempty"`
+	// TLSClientFinished, when set, sends the client's TLS Finished as a
+	// segment of its own after the server's flight, exposed to loss, and
+	// the server reads no request on the connection before it arrives (in
+	// order, under TLS): a lost Finished holds the first request back by
+	// its retransmission. Go's TLS 1.3 client flushes its Finished alone
+	// before the application writes (crypto/tls
+	// handshake_client_tls13.go, go1.26.8), and Go's net sets TCP_NODELAY,
+	// so the request goes in a segment of its own; otherwise the Finished
+	// rides with the request [lab default false: the handshake is the two
+	// flights of T16; simrun calibrate sets it for its Go clients].
+	TLSClientFinished bool `json:"tls_client_finished,omitempty"`
 }
 
 // DefaultTCP is the tcp transport's defaults (see TCP for their sources).

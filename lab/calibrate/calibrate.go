@@ -113,9 +113,9 @@ type Row struct {
 	KSShifted    float64 `json:"ks_token_shifted"`
 	// Harness is what the real side's hosts and shim cost, measured.
 	Harness Harness `json:"harness"`
-	// SimHarness is the simulator's side again with the measured
-	// harness cost per exchange as its server_ms knob, and the KS
-	// distances against it.
+	// SimHarness is the simulator's side again with what is known of the
+	// real side (SimConfig: the measured harness cost, the client Finished
+	// apart), and the KS distances against it.
 	SimHarness       Side    `json:"sim_harness"`
 	KSTokenHarness   float64 `json:"ks_token_harness"`
 	KSSecretsHarness float64 `json:"ks_secrets_harness"`
@@ -131,7 +131,8 @@ type Row struct {
 // handling time per request, the two machines' Step time per request
 // (their cryptography), requests per login, and how late the delay queue
 // let packets through. KnobMillis is the simulator's server_ms set from
-// them (the first two, rounded).
+// them (server, Step and timer lateness, rounded); the shim's mean
+// lateness goes in as jitter (SimConfig).
 type Harness struct {
 	ServerMillis     float64 `json:"server_ms_per_request"`
 	StepMillis       float64 `json:"client_step_ms_per_request"`
@@ -250,14 +251,17 @@ func compare(v variant.Variant, p Profile, opts Options, real Side, outs []Outco
 	if reqs > 0 {
 		h.StepMillis = float64(steps) / float64(reqs) / 1e6
 	}
-	h.KnobMillis = int64(math.Round(h.ServerMillis + h.StepMillis))
+	// Nearly every request follows a timer (a poll, a think time) or an
+	// answer the client computes on, so the timers' lateness counts once
+	// per exchange with the hosts' computing.
+	h.KnobMillis = int64(math.Round(h.ServerMillis + h.StepMillis + h.TimerLateMean))
 	row.Harness = h
 	var lost int
-	if row.Sim, lost, err = runSimSide(v, p, opts, 0); err != nil {
+	if row.Sim, lost, err = runSimSide(v, p, opts, nil); err != nil {
 		return row, err
 	}
 	row.SimLost = float64(lost) / float64(opts.N)
-	if row.SimHarness, _, err = runSimSide(v, p, opts, h.KnobMillis); err != nil {
+	if row.SimHarness, _, err = runSimSide(v, p, opts, &h); err != nil {
 		return row, err
 	}
 	row.KSToken, row.KSSecrets = ksDistance(real.Token, row.Sim.Token), ksDistance(real.Secrets, row.Sim.Secrets)
@@ -368,7 +372,14 @@ func runRealSide(ctx context.Context, env *realEnv, opts Options) (Side, []Outco
 // over the tcp transport with the real side's segment size and a full
 // TLS 1.3 handshake per connection (the real clients keep no session
 // cache), whose server flight is about one self-signed P-256 certificate.
-func SimConfig(v variant.Variant, p Profile, u Think, mss int, serverMillis int64) sim.Config {
+//
+// h, when not nil, is what is known of the real side beyond the profile:
+// its measured harness cost, fed in as what it is (KnobMillis per exchange
+// as the hosts' computing, server_ms; the delay queue's mean lateness as a
+// uniform jitter on every packet of the same mean, JitterMillis twice the
+// mean lateness), and its Go clients' TLS, which sends the client Finished
+// in a segment of its own (tls_client_finished).
+func SimConfig(v variant.Variant, p Profile, u Think, mss int, h *Harness) sim.Config {
 	user := sim.DefaultUser()
 	c := func(ms int64) sim.Dist { return sim.Constant(float64(ms)) }
 	th := func(ms int64) sim.Dist {
@@ -381,9 +392,13 @@ func SimConfig(v variant.Variant, p Profile, u Think, mss int, serverMillis int6
 	user.BrowserRetryMillis, user.BrowserRetries = u.BrowserRetryMillis, u.BrowserRetries
 	loss := float64(p.LossPercent) / 100
 	k := sim.DefaultTCP()
-	k.MSS, k.TLSResumption, k.TLSServerBytes, k.ServerMillis = mss, "none", tlsServerFlightBytes, serverMillis
+	k.MSS, k.TLSResumption, k.TLSServerBytes = mss, "none", tlsServerFlightBytes
+	link := sim.Link{Latency: c(p.RTTMillis / 2), LossUp: loss, LossDown: loss}
+	if h != nil {
+		k.ServerMillis, k.TLSClientFinished, link.JitterMillis = h.KnobMillis, true, 2*h.ShimLateMean
+	}
 	return sim.Config{Variant: v, Intent: qr.Login, User: user,
-		Network:   sim.Network{Name: p.Name, Link: sim.Link{Latency: c(p.RTTMillis / 2), LossUp: loss, LossDown: loss}},
+		Network:   sim.Network{Name: p.Name, Link: link},
 		Transport: sim.Transport{Kind: sim.TransportTCP, TCP: &k}}
 }
 
@@ -391,10 +406,11 @@ func SimConfig(v variant.Variant, p Profile, u Think, mss int, serverMillis int6
 // flight with a self-signed P-256 certificate (ServerHello to Finished).
 const tlsServerFlightBytes = 1000
 
-// runSimSide runs opts.N seeds of p in the simulator with the hosts taking
-// serverMillis per exchange, and returns the packets it lost in all.
-func runSimSide(v variant.Variant, p Profile, opts Options, serverMillis int64) (Side, int, error) {
-	r, err := sim.NewRunner(SimConfig(v, p, opts.User, opts.MSS, serverMillis))
+// runSimSide runs opts.N seeds of p in the simulator, with what is known of
+// the real side when h is not nil (see SimConfig), and returns the packets
+// it lost in all.
+func runSimSide(v variant.Variant, p Profile, opts Options, h *Harness) (Side, int, error) {
+	r, err := sim.NewRunner(SimConfig(v, p, opts.User, opts.MSS, h))
 	if err != nil {
 		return Side{}, 0, err
 	}
