@@ -118,6 +118,23 @@ type TCP struct {
 	// budget (or the client's timeout) ends it [0: never; RFC 5382 asks at
 	// least 2 h 4 min, carrier NATs measured from 3 min to 6 h, 3.5].
 	NATIdleMillis int64 `json:"nat_idle_ms,omitempty"`
+	// ServerMillis is how long the hosts compute per exchange: the
+	// server's handling of a request and the client's own work on the
+	// answer, added before the answer leaves [lab default 0: the lab's
+	// hosts take no time; simrun calibrate sets the figure it measures on
+	// its own harness, and nothing else should].
+	ServerMillis int64 `json:"server_ms,omitempty"`
+	// TLSClientFinished, when set, sends the client's TLS Finished as a
+	// segment of its own after the server's flight, exposed to loss, and
+	// the server reads no request on the connection before it arrives (in
+	// order, under TLS): a lost Finished holds the first request back by
+	// its retransmission. Go's TLS 1.3 client flushes its Finished alone
+	// before the application writes (crypto/tls
+	// handshake_client_tls13.go, go1.26.8), and Go's net sets TCP_NODELAY,
+	// so the request goes in a segment of its own; otherwise the Finished
+	// rides with the request [lab default false: the handshake is the two
+	// flights of T16; simrun calibrate sets it for its Go clients].
+	TLSClientFinished bool `json:"tls_client_finished,omitempty"`
 }
 
 // DefaultTCP is the tcp transport's defaults (see TCP for their sources).
@@ -179,7 +196,7 @@ func (c *TCP) Validate() error {
 		v, min int64
 	}{{"initial_rto_ms", c.InitialRTOMillis, 1}, {"fallback_rto_ms", c.FallbackRTOMillis, 1}, {"min_rto_ms", c.MinRTOMillis, 1},
 		{"max_rto_ms", c.MaxRTOMillis, 1}, {"user_timeout_ms", c.UserTimeoutMillis, 0}, {"pool_idle_ms", c.PoolIdleMillis, 0},
-		{"nat_idle_ms", c.NATIdleMillis, 0}} {
+		{"nat_idle_ms", c.NATIdleMillis, 0}, {"server_ms", c.ServerMillis, 0}} {
 		if d.v < d.min || d.v > maxTCPMillis {
 			return bad("%s %d is outside [%d, %d] ms", d.name, d.v, d.min, maxTCPMillis)
 		}

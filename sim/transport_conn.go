@@ -73,6 +73,15 @@ func (r *Runner) open(w *run, client, server Actor, l LinkID) int {
 		tp.sample(c, c.readyAt-est)
 	}
 	tp.tickets[client][server] = true
+	if k.TLSClientFinished {
+		fin, l3, fail, why := tp.transfer(w, c, true, c.readyAt, tlsClientFinishedBytes)
+		w.res.Lost += l3
+		if fail != never {
+			c.failAt, c.failWhy = fail, "TLS handshake: "+why
+			return ci
+		}
+		c.finAt = fin
+	}
 	return ci
 }
 
@@ -82,6 +91,10 @@ func (r *Runner) open(w *run, client, server Actor, l LinkID) int {
 const (
 	tlsClientHelloBytes = 300
 	tlsResumedBytes     = 300
+	// tlsClientFinishedBytes: a Finished record with SHA-256 (4 + 32
+	// bytes of message, the inner content type, a 16-byte tag and the
+	// 5-byte record header).
+	tlsClientFinishedBytes = 58
 )
 
 // pick finds a pooled connection of client to server that may carry a
@@ -161,8 +174,10 @@ func (r *Runner) tcpRequest(w *run, id uint64, size int, deadline Millis) {
 		return
 	}
 	at, losses, fail, why := tp.transfer(w, c, true, start, size)
+	held := c.finAt > at // the server waited for a retransmitted Finished
+	at = max(at, c.finAt)
 	w.res.Lost += losses
-	tp.ex[id].sent, tp.ex[id].retrans = start, losses > 0
+	tp.ex[id].sent, tp.ex[id].retrans = start, losses > 0 || held
 	c.lastUsed = max(c.lastUsed, start)
 	switch {
 	case fail < c.breakAt && fail != never:
@@ -188,6 +203,7 @@ func (r *Runner) tcpAnswer(w *run, id, ai uint64, size int, extra Millis) {
 	x := &r.ex[id]
 	te := tp.ex[id]
 	c := &tp.conns[te.conn]
+	extra += Millis(tp.k.ServerMillis)
 	start := w.now + extra
 	if c.breakAt <= start {
 		r.transportFail(w, id, max(w.now, c.breakAt), c.breakWhy)

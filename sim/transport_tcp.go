@@ -40,9 +40,11 @@ type tcpConn struct {
 	client, server Actor
 	link           LinkID
 	// readyAt: the handshakes are done and a request may leave; failAt:
-	// the connect failed then (never: it did not).
-	readyAt, failAt Millis
-	failWhy         string
+	// the connect failed then (never: it did not). finAt: the client's
+	// Finished reached the server (TLSClientFinished; 0 otherwise): no
+	// request is read before.
+	readyAt, failAt, finAt Millis
+	failWhy                string
 	// breakAt: a reset or a handover breaks the connection then.
 	breakAt  Millis
 	breakWhy string

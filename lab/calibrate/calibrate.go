@@ -19,6 +19,7 @@ import (
 	"math"
 	"math/big"
 	"net"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -110,6 +111,36 @@ type Row struct {
 	// of the loss recovery alone.
 	OffsetMillis float64 `json:"offset_ms"`
 	KSShifted    float64 `json:"ks_token_shifted"`
+	// Harness is what the real side's hosts and shim cost, measured.
+	Harness Harness `json:"harness"`
+	// SimHarness is the simulator's side again with what is known of the
+	// real side (SimConfig: the measured harness cost, the client Finished
+	// apart), and the KS distances against it.
+	SimHarness       Side    `json:"sim_harness"`
+	KSTokenHarness   float64 `json:"ks_token_harness"`
+	KSSecretsHarness float64 `json:"ks_secrets_harness"`
+	// Packets are the real side's TCP packets per login by class (ctl:
+	// SYN/FIN/RST; ack: no payload; small: up to 300 bytes of IP; data:
+	// larger; each also "-lost": dropped by the loss rule); SimLost is the
+	// simulator's lost packets per login.
+	Packets map[string]float64 `json:"packets_per_login"`
+	SimLost float64            `json:"sim_lost_per_login"`
+}
+
+// Harness is the real side's own cost, measured on it: the server's
+// handling time per request, the two machines' Step time per request
+// (their cryptography), requests per login, and how late the delay queue
+// let packets through. KnobMillis is the simulator's server_ms set from
+// them (server, Step and timer lateness, rounded); the shim's mean
+// lateness goes in as jitter (SimConfig).
+type Harness struct {
+	ServerMillis     float64 `json:"server_ms_per_request"`
+	StepMillis       float64 `json:"client_step_ms_per_request"`
+	RequestsPerLogin float64 `json:"requests_per_login"`
+	ShimLateMean     float64 `json:"shim_late_mean_ms"`
+	ShimLateP99      float64 `json:"shim_late_p99_ms"`
+	TimerLateMean    float64 `json:"timer_late_mean_ms"`
+	KnobMillis       int64   `json:"sim_server_ms"`
 }
 
 func (o *Options) defaults() {
@@ -160,32 +191,84 @@ func Run(ctx context.Context, opts Options) ([]Row, error) {
 		if err := sh.Set(p.LossPercent, time.Duration(p.RTTMillis)*time.Millisecond/2); err != nil {
 			return rows, err
 		}
-		real, err := runRealSide(ctx, env, opts)
+		env.timing.take()
+		real, outs, err := runRealSide(ctx, env, opts)
 		if err != nil {
 			return rows, err
 		}
-		simSide, err := runSimSide(v, p, opts)
+		row, err := compare(v, p, opts, real, outs, env, sh)
 		if err != nil {
 			return rows, err
 		}
-		row := Row{Profile: p, Real: real, Sim: simSide, KSToken: ksDistance(real.Token, simSide.Token),
-			KSSecrets: ksDistance(real.Secrets, simSide.Secrets), KSCritical: ksCritical(len(real.Token), len(simSide.Token))}
-		if p.LossPercent == 0 && !haveOffset && len(real.Token) > 0 && len(simSide.Token) > 0 {
-			offset, haveOffset = quantile(real.Token, 0.5)-quantile(simSide.Token, 0.5), true
+		if p.LossPercent == 0 && !haveOffset && len(real.Token) > 0 && len(row.Sim.Token) > 0 {
+			offset, haveOffset = quantile(real.Token, 0.5)-quantile(row.Sim.Token, 0.5), true
 		}
 		row.OffsetMillis = offset
 		shifted := make([]float64, len(real.Token))
 		for i, x := range real.Token {
 			shifted[i] = x - offset
 		}
-		row.KSShifted = ksDistance(shifted, simSide.Token)
+		row.KSShifted = ksDistance(shifted, row.Sim.Token)
 		rows = append(rows, row)
 		if opts.Progress != nil {
-			fmt.Fprintf(opts.Progress, "%s: real %d/%d signed in, sim %d/%d, KS token %.3f\n", p.Name,
-				real.N-real.Failures, real.N, simSide.N-simSide.Failures, simSide.N, row.KSToken)
+			fmt.Fprintf(opts.Progress, "%s: real %d/%d signed in, sim %d/%d, KS token %.3f (with the harness cost %.3f)\n", p.Name,
+				real.N-real.Failures, real.N, row.Sim.N-row.Sim.Failures, row.Sim.N, row.KSToken, row.KSTokenHarness)
 		}
 	}
 	return rows, nil
+}
+
+// compare runs the simulator's side of profile p twice (the lab's hosts
+// taking no time, then with the harness cost measured on the real side as
+// server_ms) and fills a row with both comparisons and the real side's
+// packet counts.
+func compare(v variant.Variant, p Profile, opts Options, real Side, outs []Outcome, env *realEnv, sh *Shaper) (Row, error) {
+	row := Row{Profile: p, Real: real, Packets: map[string]float64{}}
+	counts, err := sh.Counts()
+	if err != nil {
+		return row, err
+	}
+	for k, c := range counts {
+		row.Packets[k] = float64(c) / float64(len(outs))
+	}
+	late, p99, _ := sh.Late()
+	nanos, handled := env.timing.take()
+	var steps, reqs, tlate, timers int64
+	for _, o := range outs {
+		steps += o.StepNanos
+		reqs += int64(o.Requests)
+		tlate += o.TimerLateNanos
+		timers += int64(o.Timers)
+	}
+	h := Harness{ShimLateMean: float64(late) / 1e6, ShimLateP99: float64(p99) / 1e6,
+		RequestsPerLogin: float64(reqs) / float64(len(outs))}
+	if handled > 0 {
+		h.ServerMillis = float64(nanos) / float64(handled) / 1e6
+	}
+	if timers > 0 {
+		h.TimerLateMean = float64(tlate) / float64(timers) / 1e6
+	}
+	if reqs > 0 {
+		h.StepMillis = float64(steps) / float64(reqs) / 1e6
+	}
+	// Nearly every request follows a timer (a poll, a think time) or an
+	// answer the client computes on, so the timers' lateness counts once
+	// per exchange with the hosts' computing.
+	h.KnobMillis = int64(math.Round(h.ServerMillis + h.StepMillis + h.TimerLateMean))
+	row.Harness = h
+	var lost int
+	if row.Sim, lost, err = runSimSide(v, p, opts, nil); err != nil {
+		return row, err
+	}
+	row.SimLost = float64(lost) / float64(opts.N)
+	if row.SimHarness, _, err = runSimSide(v, p, opts, &h); err != nil {
+		return row, err
+	}
+	row.KSToken, row.KSSecrets = ksDistance(real.Token, row.Sim.Token), ksDistance(real.Secrets, row.Sim.Secrets)
+	row.KSTokenHarness = ksDistance(real.Token, row.SimHarness.Token)
+	row.KSSecretsHarness = ksDistance(real.Secrets, row.SimHarness.Secrets)
+	row.KSCritical = ksCritical(len(real.Token), len(row.Sim.Token))
+	return row, nil
 }
 
 // startServer serves the live server over TLS 1.3 on loopback.
@@ -204,16 +287,19 @@ func startServer(ctx context.Context, v variant.Variant, opts Options) (*realEnv
 		ln.Close()
 		return nil, nil, err
 	}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
 	tln := tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13,
 		NextProtos: []string{"http/1.1"}})
+	timing := &serverTiming{}
+	// simrun serve's limits (live.Serve), with the handler timed.
+	hs := &http.Server{Handler: timing.wrap(srv), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, MaxHeaderBytes: 64 << 10}
+	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = live.Serve(sctx, tln, srv, nil)
+		_ = hs.Serve(tln)
 	}()
 	stop := func() {
-		cancel()
+		hs.Close()
 		<-done
 		srv.Close()
 	}
@@ -228,7 +314,7 @@ func startServer(ctx context.Context, v variant.Variant, opts Options) (*realEnv
 	copy(sec.CrossSigning.SelfSigning[:], id.SelfSigning.Seed())
 	copy(sec.CrossSigning.UserSigning[:], id.UserSigning.Seed())
 	env := &realEnv{v: v, base: base, serverName: hc.ServerName, userID: srv.TestUserID(), token: live.TestAccessToken,
-		secrets: sec, user: opts.User, limit: 5 * time.Minute,
+		secrets: sec, user: opts.User, limit: 5 * time.Minute, timing: timing,
 		tlsConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13}}
 	return env, stop, nil
 }
@@ -257,7 +343,7 @@ func selfSigned() (tls.Certificate, *x509.CertPool, error) {
 }
 
 // runRealSide runs opts.N real logins, opts.Parallel at a time.
-func runRealSide(ctx context.Context, env *realEnv, opts Options) (Side, error) {
+func runRealSide(ctx context.Context, env *realEnv, opts Options) (Side, []Outcome, error) {
 	outs := make([]Outcome, opts.N)
 	errs := make([]error, opts.N)
 	sem := make(chan struct{}, opts.Parallel)
@@ -274,10 +360,10 @@ func runRealSide(ctx context.Context, env *realEnv, opts Options) (Side, error) 
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
-			return Side{}, err
+			return Side{}, nil, err
 		}
 	}
-	return side(outs), nil
+	return side(outs), outs, nil
 }
 
 // SimConfig is the simulator's configuration for profile p: the same
@@ -286,7 +372,14 @@ func runRealSide(ctx context.Context, env *realEnv, opts Options) (Side, error) 
 // over the tcp transport with the real side's segment size and a full
 // TLS 1.3 handshake per connection (the real clients keep no session
 // cache), whose server flight is about one self-signed P-256 certificate.
-func SimConfig(v variant.Variant, p Profile, u Think, mss int) sim.Config {
+//
+// h, when not nil, is what is known of the real side beyond the profile:
+// its measured harness cost, fed in as what it is (KnobMillis per exchange
+// as the hosts' computing, server_ms; the delay queue's mean lateness as a
+// uniform jitter on every packet of the same mean, JitterMillis twice the
+// mean lateness), and its Go clients' TLS, which sends the client Finished
+// in a segment of its own (tls_client_finished).
+func SimConfig(v variant.Variant, p Profile, u Think, mss int, h *Harness) sim.Config {
 	user := sim.DefaultUser()
 	c := func(ms int64) sim.Dist { return sim.Constant(float64(ms)) }
 	th := func(ms int64) sim.Dist {
@@ -300,8 +393,12 @@ func SimConfig(v variant.Variant, p Profile, u Think, mss int) sim.Config {
 	loss := float64(p.LossPercent) / 100
 	k := sim.DefaultTCP()
 	k.MSS, k.TLSResumption, k.TLSServerBytes = mss, "none", tlsServerFlightBytes
+	link := sim.Link{Latency: c(p.RTTMillis / 2), LossUp: loss, LossDown: loss}
+	if h != nil {
+		k.ServerMillis, k.TLSClientFinished, link.JitterMillis = h.KnobMillis, true, 2*h.ShimLateMean
+	}
 	return sim.Config{Variant: v, Intent: qr.Login, User: user,
-		Network:   sim.Network{Name: p.Name, Link: sim.Link{Latency: c(p.RTTMillis / 2), LossUp: loss, LossDown: loss}},
+		Network:   sim.Network{Name: p.Name, Link: link},
 		Transport: sim.Transport{Kind: sim.TransportTCP, TCP: &k}}
 }
 
@@ -309,21 +406,26 @@ func SimConfig(v variant.Variant, p Profile, u Think, mss int) sim.Config {
 // flight with a self-signed P-256 certificate (ServerHello to Finished).
 const tlsServerFlightBytes = 1000
 
-func runSimSide(v variant.Variant, p Profile, opts Options) (Side, error) {
-	r, err := sim.NewRunner(SimConfig(v, p, opts.User, opts.MSS))
+// runSimSide runs opts.N seeds of p in the simulator, with what is known of
+// the real side when h is not nil (see SimConfig), and returns the packets
+// it lost in all.
+func runSimSide(v variant.Variant, p Profile, opts Options, h *Harness) (Side, int, error) {
+	r, err := sim.NewRunner(SimConfig(v, p, opts.User, opts.MSS, h))
 	if err != nil {
-		return Side{}, err
+		return Side{}, 0, err
 	}
 	outs := make([]Outcome, opts.N)
+	lost := 0
 	for i := range opts.N {
 		res, err := r.Run(opts.Seed + uint64(i))
 		if err != nil {
-			return Side{}, err
+			return Side{}, 0, err
 		}
+		lost += res.Lost
 		outs[i] = Outcome{OK: res.New.Success, TokenMillis: int64(res.SignedInMillis), SecretsMillis: int64(res.SecretsMillis),
 			Detail: res.RootCause}
 	}
-	return side(outs), nil
+	return side(outs), lost, nil
 }
 
 func side(outs []Outcome) Side {
@@ -348,8 +450,8 @@ func side(outs []Outcome) Side {
 
 // WriteTable writes rows as a Markdown table.
 func WriteTable(w io.Writer, rows []Row) {
-	fmt.Fprintln(w, "| profile | n real | n sim | token p50 real / sim | token p90 real / sim | KS token (5% crit.) | KS token, real less offset | secrets p50 real / sim | KS secrets | failures real [95%] | failures sim [95%] |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| profile | n real | n sim | token p50 real / sim | token p90 real / sim | KS token (5% crit.) | KS token, real less offset | secrets p50 real / sim | KS secrets | failures real [95%] | failures sim [95%] | KS token / secrets, sim with the harness cost | token p50 / p90 sim with it |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	s := func(x float64) string {
 		if math.IsNaN(x) {
 			return "–"
@@ -357,11 +459,21 @@ func WriteTable(w io.Writer, rows []Row) {
 		return fmt.Sprintf("%.2f", x/1000)
 	}
 	for _, r := range rows {
-		fmt.Fprintf(w, "| %s (%d%%, %d ms) | %d | %d | %s / %s s | %s / %s s | %.3f (%.3f) | %.3f (%.0f ms) | %s / %s s | %.3f | %d (%.1f–%.1f%%) | %d (%.1f–%.1f%%) |\n",
+		fmt.Fprintf(w, "| %s (%d%%, %d ms) | %d | %d | %s / %s s | %s / %s s | %.3f (%.3f) | %.3f (%.0f ms) | %s / %s s | %.3f | %d (%.1f–%.1f%%) | %d (%.1f–%.1f%%) | %.3f / %.3f (%d ms) | %s / %s s |\n",
 			r.Profile.Name, r.Profile.LossPercent, r.Profile.RTTMillis, r.Real.N, r.Sim.N,
 			s(quantile(r.Real.Token, 0.5)), s(quantile(r.Sim.Token, 0.5)), s(quantile(r.Real.Token, 0.9)), s(quantile(r.Sim.Token, 0.9)),
 			r.KSToken, r.KSCritical, r.KSShifted, r.OffsetMillis, s(quantile(r.Real.Secrets, 0.5)), s(quantile(r.Sim.Secrets, 0.5)), r.KSSecrets,
-			r.Real.Failures, 100*r.Real.FailLo, 100*r.Real.FailHi, r.Sim.Failures, 100*r.Sim.FailLo, 100*r.Sim.FailHi)
+			r.Real.Failures, 100*r.Real.FailLo, 100*r.Real.FailHi, r.Sim.Failures, 100*r.Sim.FailLo, 100*r.Sim.FailHi,
+			r.KSTokenHarness, r.KSSecretsHarness, r.Harness.KnobMillis, s(quantile(r.SimHarness.Token, 0.5)), s(quantile(r.SimHarness.Token, 0.9)))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| profile | server ms / request | client Step ms / request | requests / login | shim late mean / p99 ms | timers late mean ms | real packets / login: SYN-FIN-RST, no payload, ≤300 B, >300 B | real lost / login (same classes) | sim lost / login |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
+	for _, r := range rows {
+		h, pk := r.Harness, r.Packets
+		fmt.Fprintf(w, "| %s | %.2f | %.2f | %.1f | %.2f / %.2f | %.2f | %.1f, %.1f, %.1f, %.1f | %.2f, %.2f, %.2f, %.2f | %.2f |\n", r.Profile.Name,
+			h.ServerMillis, h.StepMillis, h.RequestsPerLogin, h.ShimLateMean, h.ShimLateP99, h.TimerLateMean,
+			pk["ctl"], pk["ack"], pk["small"], pk["data"], pk["ctl-lost"], pk["ack-lost"], pk["small-lost"], pk["data-lost"], r.SimLost)
 	}
 }
 
@@ -387,4 +499,34 @@ func WriteQuantiles(w io.Writer, rows []Row) {
 			fmt.Fprintf(w, "%s sim failure: %s\n", r.Profile.Name, d)
 		}
 	}
+}
+
+// serverTiming sums the wall time the server spends handling requests
+// (from the request's headers read to the answer written to the TLS
+// connection).
+type serverTiming struct {
+	mu    sync.Mutex
+	nanos int64
+	n     int64
+}
+
+func (t *serverTiming) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		t0 := time.Now()
+		h.ServeHTTP(w, req)
+		d := int64(time.Since(t0))
+		t.mu.Lock()
+		t.nanos += d
+		t.n++
+		t.mu.Unlock()
+	})
+}
+
+// take returns the handling time and requests since the last take.
+func (t *serverTiming) take() (nanos, n int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	nanos, n = t.nanos, t.n
+	t.nanos, t.n = 0, 0
+	return nanos, n
 }

@@ -121,6 +121,18 @@ func TestCalibrateRealStack(t *testing.T) {
 	if clean.Sim.Failures != 0 || len(clean.Sim.Token) != n {
 		t.Errorf("clean profile: %d of %d simulated logins failed (%v)", clean.Sim.Failures, n, clean.Sim.FailDetail)
 	}
+	// The harness measurements are there: packets of every class with data
+	// or control flags counted and none lost without a loss rule, requests
+	// counted, and the second simulated side run.
+	for _, c := range []string{"ctl", "ack", "data"} {
+		if clean.Packets[c] <= 0 || clean.Packets[c+"-lost"] != 0 {
+			t.Errorf("clean profile: %s packets per login %g, lost %g; want some, none lost", c, clean.Packets[c], clean.Packets[c+"-lost"])
+		}
+	}
+	if clean.Harness.RequestsPerLogin < 10 || clean.SimHarness.N != n {
+		t.Errorf("clean profile: %g requests per login measured, %d logins on the second simulated side; want ≥ 10 and %d",
+			clean.Harness.RequestsPerLogin, clean.SimHarness.N, n)
+	}
 }
 
 type testWriter struct{ t *testing.T }

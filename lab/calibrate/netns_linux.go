@@ -1,11 +1,13 @@
 package calibrate
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -90,6 +92,13 @@ func NewShaper() (*Shaper, error) {
 			return nil, err
 		}
 	}
+	for _, c := range packetClasses {
+		for _, name := range []string{c.name, c.name + "-lost"} {
+			if err := run([]string{"nft", "add", "counter", "inet", nftTable, name}); err != nil {
+				return nil, err
+			}
+		}
+	}
 	q, err := openDelayQueue(queueNum)
 	if err != nil {
 		return nil, err
@@ -110,21 +119,83 @@ func (s *Shaper) Set(lossPercent int, oneWay time.Duration) error {
 	if err := run([]string{"nft", "flush", "chain", "inet", nftTable, "in"}); err != nil {
 		return err
 	}
-	rule := []string{"nft", "add", "rule", "inet", nftTable, "in", "iif", "lo", "meta", "l4proto", "tcp"}
-	switch {
-	case lossPercent == 100:
-		rule = append(rule, "drop")
-	case lossPercent > 0:
-		rule = append(rule, "numgen", "random", "mod", "100", "<", fmt.Sprint(lossPercent), "drop")
-	}
-	if lossPercent > 0 {
-		if err := run(rule); err != nil {
+	// Per class of packet: a counter of every packet, then the loss rule
+	// with a counter of the lost ones (the classes are disjoint, so each
+	// packet meets one draw).
+	for _, c := range packetClasses {
+		base := append([]string{"nft", "add", "rule", "inet", nftTable, "in", "iif", "lo", "meta", "l4proto", "tcp"}, c.match...)
+		if err := run(append(slices.Clone(base), "counter", "name", c.name)); err != nil {
 			return err
 		}
+		var drop []string
+		switch {
+		case lossPercent == 100:
+			drop = []string{"counter", "name", c.name + "-lost", "drop"}
+		case lossPercent > 0:
+			drop = []string{"numgen", "random", "mod", "100", "<", fmt.Sprint(lossPercent), "counter", "name", c.name + "-lost", "drop"}
+		}
+		if drop != nil {
+			if err := run(append(base, drop...)); err != nil {
+				return err
+			}
+		}
+	}
+	if err := run([]string{"nft", "reset", "counters", "table", "inet", nftTable}); err != nil {
+		return err
 	}
 	s.q.SetDelay(oneWay)
 	return nil
 }
+
+// packetClasses sort the TCP packets on loopback by what they carry: SYN,
+// FIN or RST; no payload (a pure ACK: an IP length of at most 72 bytes is
+// 20 bytes of IP, 20 of TCP, 12 of timestamps and up to two SACK blocks;
+// the smallest TLS record, 22 bytes, would not fit with the timestamps);
+// small data (up to 300 bytes: HTTP requests without a body, short TLS
+// records such as a client Finished); data above 300 bytes.
+var packetClasses = []struct {
+	name  string
+	match []string
+}{
+	{"ctl", []string{"tcp", "flags", "&", "(syn | fin | rst)", "!=", "0"}},
+	{"ack", []string{"tcp", "flags", "&", "(syn | fin | rst)", "==", "0", "ip", "length", "0-72"}},
+	{"small", []string{"tcp", "flags", "&", "(syn | fin | rst)", "==", "0", "ip", "length", "73-300"}},
+	{"data", []string{"tcp", "flags", "&", "(syn | fin | rst)", "==", "0", "ip", "length", "301-65535"}},
+}
+
+// Counts are the packets of each class seen on loopback since the last
+// Set, and how many of them the loss rule dropped ("ctl", "ack", "small",
+// "data", each also with "-lost").
+func (s *Shaper) Counts() (map[string]int64, error) {
+	out, err := exec.Command("nft", "-j", "list", "counters", "table", "inet", nftTable).Output()
+	if err != nil {
+		return nil, fmt.Errorf("nft list counters: %w", err)
+	}
+	var doc struct {
+		Nftables []struct {
+			Counter *struct {
+				Name    string `json:"name"`
+				Packets int64  `json:"packets"`
+			} `json:"counter"`
+		} `json:"nftables"`
+	}
+	if err := json.Unmarshal(out, &doc); err != nil {
+		return nil, fmt.Errorf("nft list counters: %w", err)
+	}
+	m := map[string]int64{}
+	for _, e := range doc.Nftables {
+		if e.Counter != nil {
+			m[e.Counter.Name] = e.Counter.Packets
+		}
+	}
+	return m, nil
+}
+
+// Late is how late the delay queue let packets through since the last Set
+// (after their due time; the wait between the kernel queueing a packet and
+// the queue reading it is not in it): the mean, the 99th percentile and
+// the number of packets.
+func (s *Shaper) Late() (mean, p99 time.Duration, n int) { return s.q.late() }
 
 // Close removes the rules and the queue.
 func (s *Shaper) Close() error {

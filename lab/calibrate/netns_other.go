@@ -40,3 +40,9 @@ func (s *Shaper) Set(int, time.Duration) error { return errNotLinux }
 func (s *Shaper) Close() error { return nil }
 
 func run([]string) error { return errNotLinux }
+
+// Counts fails off Linux.
+func (s *Shaper) Counts() (map[string]int64, error) { return nil, errNotLinux }
+
+// Late is zero off Linux.
+func (s *Shaper) Late() (mean, p99 time.Duration, n int) { return 0, 0, 0 }

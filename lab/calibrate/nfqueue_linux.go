@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -53,6 +54,9 @@ type delayQueue struct {
 	done  chan struct{}
 	stop  chan struct{}
 	err   error
+	// lateness of each packet let through since the last SetDelay.
+	lateMu sync.Mutex
+	lates  []time.Duration
 }
 
 type heldPacket struct {
@@ -106,6 +110,9 @@ func (q *delayQueue) SetDelay(d time.Duration) {
 	q.mu.Lock()
 	q.delay = d
 	q.mu.Unlock()
+	q.lateMu.Lock()
+	q.lates = q.lates[:0]
+	q.lateMu.Unlock()
 }
 
 // Close stops the queue once every held packet is let through, and closes
@@ -234,6 +241,27 @@ func (q *delayQueue) release() {
 		m := q.msg(nfqnlMsgVerdict, attr(nfqaVerdictHdr, v))
 		binary.LittleEndian.PutUint16(m[6:], syscall.NLM_F_REQUEST) // no ack per packet
 		_ = q.send(m)                                               // a packet whose verdict is lost stays queued until fail-open or Close
+		late := time.Since(p.due)
+		q.lateMu.Lock()
+		q.lates = append(q.lates, late)
+		q.lateMu.Unlock()
 
 	}
+}
+
+// late is the mean and 99th percentile of how late packets were let
+// through since the last SetDelay, and their number.
+func (q *delayQueue) late() (mean, p99 time.Duration, n int) {
+	q.lateMu.Lock()
+	l := slices.Clone(q.lates)
+	q.lateMu.Unlock()
+	if len(l) == 0 {
+		return 0, 0, 0
+	}
+	slices.Sort(l)
+	var sum time.Duration
+	for _, d := range l {
+		sum += d
+	}
+	return sum / time.Duration(len(l)), l[(len(l)*99)/100], len(l)
 }

@@ -40,6 +40,7 @@ type realEnv struct {
 	user       Think
 	tlsConfig  *tls.Config
 	limit      time.Duration
+	timing     *serverTiming
 }
 
 // Outcome is one login's result, real or simulated.
@@ -52,6 +53,18 @@ type Outcome struct {
 	TokenMillis, SecretsMillis int64
 	// Detail says how a failed login ended.
 	Detail string
+	// Requests is how many HTTP requests the devices and the browser
+	// sent, StepNanos the wall time the two machines spent in Step (their
+	// cryptography and parsing: the harness's client-side cost), on the
+	// real side; Lost is how many packets the simulator lost.
+	Requests  int
+	StepNanos int64
+	Lost      int
+	// TimerLateNanos is how much later than asked the harness's timers
+	// (the machines' and the user's think times) fired, in all, over
+	// Timers of them: the loop's scheduling lag on a loaded machine.
+	TimerLateNanos int64
+	Timers         int
 }
 
 type actor uint8
@@ -150,6 +163,7 @@ func (r *realLogin) machine(a actor) machine {
 // later posts ev after d (on its own goroutine), unless the login ended.
 func (r *realLogin) later(d time.Duration, ev realEvent) {
 	r.wg.Add(1)
+	due := time.Now().Add(max(d, 0))
 	go func() {
 		defer r.wg.Done()
 		t := time.NewTimer(max(d, 0))
@@ -159,8 +173,17 @@ func (r *realLogin) later(d time.Duration, ev realEvent) {
 		case <-r.ctx.Done():
 			return
 		}
+		fired := realEvent{fn: func() {
+			r.out.TimerLateNanos += int64(time.Since(due))
+			r.out.Timers++
+			if ev.fn != nil {
+				ev.fn()
+			} else {
+				r.dispatch(ev)
+			}
+		}}
 		select {
-		case r.events <- ev:
+		case r.events <- fired:
 		case <-r.ctx.Done():
 		}
 	}()
@@ -178,10 +201,7 @@ func (r *realLogin) loop() {
 				ev.fn()
 				continue
 			}
-			if ev.in.Kind == login.InputTimer && r.dead[timerKey{ev.to == actN, ev.in.ID}] {
-				continue
-			}
-			r.step(ev.to, ev.in)
+			r.dispatch(ev)
 		case <-limit.C:
 			if r.out.Detail == "" {
 				r.out.Detail = fmt.Sprintf("did not end within %v", r.env.limit)
@@ -194,12 +214,22 @@ func (r *realLogin) loop() {
 	}
 }
 
+// dispatch hands ev's input to its machine, unless it is a cancelled timer.
+func (r *realLogin) dispatch(ev realEvent) {
+	if ev.in.Kind == login.InputTimer && r.dead[timerKey{ev.to == actN, ev.in.ID}] {
+		return
+	}
+	r.step(ev.to, ev.in)
+}
+
 func (r *realLogin) step(a actor, in login.Input) {
 	m := r.machine(a)
 	if m.State().Terminal() {
 		return
 	}
+	t0 := time.Now()
 	fx := append([]login.Effect(nil), m.Step(r.now(), in)...)
+	r.out.StepNanos += int64(time.Since(t0))
 	for i := range fx {
 		r.effect(a, &fx[i])
 	}
@@ -267,6 +297,7 @@ func ms(v int64) time.Duration { return time.Duration(v) * time.Millisecond }
 // 0 when the request failed or timed out, as the simulator's transport
 // error and timeout do).
 func (r *realLogin) request(a actor, q login.Request) {
+	r.out.Requests++
 	timeout := ms(int64(q.Timeout))
 	if timeout <= 0 {
 		timeout = 30 * time.Second // the simulator's default client timeout
@@ -335,6 +366,7 @@ func (r *realLogin) do(c *http.Client, method, u string, h wire.Header, body []b
 func (r *realLogin) browse(uri string, form []byte, tries int) {
 	u := r.env.user
 	c := r.clients[connKey{actBrowser, true}]
+	r.out.Requests++
 	method := "GET"
 	var h wire.Header
 	if form != nil {
