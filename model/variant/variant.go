@@ -184,6 +184,14 @@ type RequestPolicy struct {
 	// Retries). Only a harness that tells the two apart applies it (the
 	// simulator's tcp transport; under datagram every loss is a timeout).
 	TransportRetries *int `json:"transport_retries,omitempty"`
+	// TimeoutRetries, when set, is how often a try that the client's own
+	// timeout ended is sent again, instead of Retries (absent: as
+	// Retries). With TransportRetries it lets a policy retry 429 and 5xx
+	// only, as the Rust SDK's default RequestConfig does (a reqwest error,
+	// timeout or broken connection, is not retried). Only a harness that
+	// tells the causes apart applies it (the simulator does, under both
+	// transports).
+	TimeoutRetries *int `json:"timeout_retries,omitempty"`
 	// BackoffMillis is the wait before each retry (0: retry_backoff_ms).
 	BackoffMillis int64 `json:"backoff_ms,omitempty"`
 	// HTTPError is what a 429 or 5xx does once the retries are spent:
@@ -266,6 +274,9 @@ func (t TimingKnobs) validatePolicies() error {
 		}
 		if p.TransportRetries != nil && (*p.TransportRetries < 0 || *p.TransportRetries > 10) {
 			return fieldError(f+".transport_retries", *p.TransportRetries, "0 to 10")
+		}
+		if p.TimeoutRetries != nil && (*p.TimeoutRetries < 0 || *p.TimeoutRetries > 10) {
+			return fieldError(f+".timeout_retries", *p.TimeoutRetries, "0 to 10")
 		}
 		httpOK := []string{"", ErrorFatal}
 		netOK := []string{"", ErrorFatal}
@@ -882,6 +893,9 @@ func (t TimingKnobs) policyString(kind string) string {
 	}
 	if p.TransportRetries != nil {
 		out += fmt.Sprintf(" transport_retries=%d", *p.TransportRetries)
+	}
+	if p.TimeoutRetries != nil {
+		out += fmt.Sprintf(" timeout_retries=%d", *p.TimeoutRetries)
 	}
 	return out
 }
