@@ -9,8 +9,20 @@ import (
 	"qrlab/model/wire"
 )
 
-// defaultTimeout is the client timeout of a request whose machine set none.
+// defaultTimeout is the client timeout of a request whose machine left it
+// to the harness (Timeout 0).
 const defaultTimeout Millis = 30_000
+
+// DatagramNoTimeoutMillis bounds, under the datagram transport, a request
+// whose client sets no timeout (login.NoTimeout), which would otherwise
+// wait for ever for a lost message. Lab default: the time Linux's TCP takes
+// to give up on an established connection none of whose retransmissions is
+// answered (tcp_retries2 15 from a 200 ms RTO: 924.6 s, transport-sources.md
+// T9), what a real connection would do if everything were lost. Under tcp
+// no fallback is needed: such a request ends with its answer or when its
+// connection fails (retransmissions spent, user timeout, reset, handover,
+// NAT expiry).
+const DatagramNoTimeoutMillis Millis = 924_600
 
 // linkOf is the link a client's request to target travels on.
 func linkOf(client Actor, t login.Target) (LinkID, Actor) {
@@ -57,8 +69,14 @@ func (r *Runner) send(w *run, client Actor, req login.Request, form []byte) uint
 		r.cost.deleting(req.Path)
 	}
 	timeout := req.Timeout
-	if timeout <= 0 {
+	switch {
+	case timeout == 0:
 		timeout = defaultTimeout
+	case timeout < 0 && r.tp != nil:
+		r.tcpRequest(w, id, wireSize(len(req.Body)+len(form), len(req.Header)), never)
+		return id
+	case timeout < 0:
+		timeout = DatagramNoTimeoutMillis
 	}
 	r.q.push(event{at: w.now + timeout, kind: evTimeout, id: id})
 	if r.tp != nil {

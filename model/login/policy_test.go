@@ -207,7 +207,7 @@ func TestPolicyRefused(t *testing.T) {
 		{variant.KindDevices, variant.RequestPolicy{Retries: intp(11)}, "retries"},
 		{variant.KindDevices, variant.RequestPolicy{TransportRetries: intp(-1)}, "transport_retries"},
 		{variant.KindDevices, variant.RequestPolicy{TimeoutRetries: intp(11)}, "timeout_retries"},
-		{variant.KindKeysUpload, variant.RequestPolicy{TimeoutMillis: -1}, "timeout_ms"},
+		{variant.KindKeysUpload, variant.RequestPolicy{TimeoutMillis: -2}, "timeout_ms"},
 	} {
 		v := policy(tc.kind, tc.p)
 		err := v.Validate()

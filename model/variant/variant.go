@@ -173,7 +173,9 @@ type TimingKnobs struct {
 // RequestPolicy is a client's handling of one kind of request.
 type RequestPolicy struct {
 	// TimeoutMillis is the client-side deadline of each try (0: the
-	// variant's http_timeout_ms).
+	// variant's http_timeout_ms; NoTimeout, -1: none, as a browser's fetch
+	// without an AbortSignal: the try ends only with its answer or when
+	// its connection fails).
 	TimeoutMillis int64 `json:"timeout_ms,omitempty"`
 	// Retries is how often a try that got no answer, 429 or 5xx is sent
 	// again (absent: the variant's http_retries).
@@ -219,6 +221,9 @@ const (
 	KindDevices         = "devices"
 	KindKeysUpload      = "keys-upload"
 	KindOther           = "" // every other request: the variant-wide values
+
+	// NoTimeout as a policy's timeout_ms: the client sets no deadline.
+	NoTimeout = -1
 
 	ErrorFatal     = "fatal"
 	ErrorPollAgain = "poll-again"
@@ -266,8 +271,11 @@ func (t TimingKnobs) validatePolicies() error {
 		if !slices.Contains(PolicyKinds(), kind) {
 			return fieldError(f, strconv.Quote(kind), strings.Join(PolicyKinds(), ", "))
 		}
-		if p.TimeoutMillis < 0 || p.BackoffMillis < 0 || p.BackoffMaxMillis < 0 {
-			return fieldError(f+".timeout_ms/backoff_ms/backoff_max_ms", fmt.Sprint(p.TimeoutMillis, p.BackoffMillis, p.BackoffMaxMillis), "0 (inherit) or a positive number of milliseconds")
+		if p.TimeoutMillis < NoTimeout {
+			return fieldError(f+".timeout_ms", p.TimeoutMillis, "-1 (no timeout), 0 (inherit) or a positive number of milliseconds")
+		}
+		if p.BackoffMillis < 0 || p.BackoffMaxMillis < 0 {
+			return fieldError(f+".backoff_ms/backoff_max_ms", fmt.Sprint(p.BackoffMillis, p.BackoffMaxMillis), "0 (inherit) or a positive number of milliseconds")
 		}
 		if p.Retries != nil && (*p.Retries < 0 || *p.Retries > 10) {
 			return fieldError(f+".retries", *p.Retries, "0 to 10")
