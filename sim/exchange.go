@@ -174,6 +174,7 @@ func (r *Runner) serve(w *run, id uint64) {
 	r.resps = append(r.resps, a)
 	extra := x.extraDelay
 	if r.tp != nil {
+		r.breakTokenAnswer(w, id, a.resp.Status)
 		r.tcpAnswer(w, id, ai, wireSize(len(a.resp.Body), len(a.resp.Header)), extra)
 		return
 	}
@@ -326,3 +327,19 @@ func (r *Runner) browserAnswer(w *run, id uint64, a *arrival) {
 
 // pathOf returns the path and query of an absolute URL.
 func pathOf(u string) string { return wire.PathOf(u) }
+
+// breakTokenAnswer breaks the connection of exchange id as its answer
+// leaves when it is one of the first Connections.TokenAnswerBreaks
+// successful answers to the new device's token poll.
+func (r *Runner) breakTokenAnswer(w *run, id uint64, status int) {
+	x := &r.ex[id]
+	if status != 200 || x.client != ActorNew || x.req.Target != login.TargetOP || !strings.HasSuffix(x.req.Path, oauth.PathToken) ||
+		w.tokenBreaks >= w.net.Connections.TokenAnswerBreaks {
+		return
+	}
+	w.tokenBreaks++
+	c := &r.tp.conns[r.tp.ex[id].conn]
+	c.breakAt, c.breakWhy = w.now, "handover as the token answer left (token_answer_breaks)"
+	r.tr.add(Event{At: w.now, Kind: EvFault, Actor: ActorNetwork, Peer: x.client, Name: "tcp connection broken",
+		Detail: c.breakWhy})
+}

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"strings"
 	"testing"
 
 	"qrlab/model/login"
@@ -82,5 +83,47 @@ func TestNoClientTimeoutRuns(t *testing.T) {
 				t.Fatalf("%s seed %d: %v", kind, seed, res.Violation)
 			}
 		}
+	}
+}
+
+// TestTokenAnswerBreaks: with token_answer_breaks 1 the connection of the
+// provider's first 200 to the new device's token poll breaks as it leaves,
+// so the device never reads those tokens (a transport error in the trace,
+// then the spent code's invalid_grant); 0 changes nothing; 11 is refused.
+func TestTokenAnswerBreaks(t *testing.T) {
+	runOne := func(breaks int) (*Runner, Result) {
+		cfg := tcpConfig(t, "4g", nil)
+		cfg.Variant = variant.MustLoad("rust-sdk-main")
+		cfg.Network.Connections.TokenAnswerBreaks = breaks
+		r := mustRunner(t, cfg)
+		res, err := r.Run(3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r, res
+	}
+	_, base := runOne(0)
+	if !base.Success() {
+		t.Fatalf("token_answer_breaks 0: seed 3 failed (%s), the test needs a success", base.TraceHash)
+	}
+	r, res := runOne(1)
+	if res.Success() {
+		t.Fatal("token_answer_breaks 1: the login still succeeded")
+	}
+	broken, invalid := 0, 0
+	for _, e := range r.Trace().Events {
+		if e.Kind == EvFault && strings.HasSuffix(e.Detail, "(token_answer_breaks)") {
+			broken++
+		}
+		if e.Kind == EvRecv && e.Actor == ActorNew && e.Status == 400 && strings.HasSuffix(e.Name, "/token") {
+			invalid++
+		}
+	}
+	if broken != 1 || invalid != 1 {
+		t.Fatalf("token_answer_breaks 1: %d breaks and %d 400 answers to the token poll, want 1 and 1", broken, invalid)
+	}
+	c := Connections{TokenAnswerBreaks: 11}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "token_answer_breaks") {
+		t.Fatalf("token_answer_breaks 11: %v, want an error naming the field", err)
 	}
 }

@@ -276,6 +276,9 @@ type run struct {
 	usrRand *rand.Rand
 	healed  bool
 	faults  *Faults
+	// tokenBreaks counts the token answers whose connection broke
+	// (Connections.TokenAnswerBreaks).
+	tokenBreaks int
 
 	store *rendezvous.Store
 	op    *oauth.Server
