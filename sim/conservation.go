@@ -20,7 +20,8 @@ type Ledger struct {
 	// travelling at the run's end.
 	Answers, Arrived, PendingAnswers int
 	// Answered and TimedOut: how the exchanges ended (each at most once);
-	// Open: exchanges whose timeout is still queued at the run's end.
+	// Open: exchanges whose timeout is still queued at the run's end (or
+	// that have none: no client timeout under tcp).
 	Answered, TimedOut, Open int
 }
 
@@ -37,7 +38,7 @@ func (r *Runner) Ledger() Ledger {
 		l.Arrived += int(x.arrived)
 		l.Answered += int(x.answered)
 		l.TimedOut += int(x.timedOut)
-		if x.answered+x.timedOut == 0 && pendTimeout[i] > 0 {
+		if x.answered+x.timedOut == 0 && (pendTimeout[i] > 0 || x.req.Timeout < 0) {
 			l.Open++
 		}
 		l.PendingRequests += int(pendReq[i])
@@ -86,7 +87,10 @@ func (r *Runner) conservation() string {
 			return fmt.Sprintf("request %d (%s) ended %d times (%d answers, %d timeouts)", i, name, ends, x.answered, x.timedOut)
 		case ends == 1 != x.done:
 			return fmt.Sprintf("request %d (%s): ended %d times but done is %v", i, name, ends, x.done)
-		case ends == 0 && timeout[i] == 0:
+		case ends == 0 && timeout[i] == 0 && (x.req.Timeout >= 0 || r.tp == nil):
+			// Under tcp a request whose client set no timeout has no
+			// timeout event: it may wait for ever on an answer the
+			// server withholds, as a browser's fetch would.
 			return fmt.Sprintf("request %d (%s) never ended and its timeout is gone", i, name)
 		}
 	}

@@ -38,7 +38,10 @@
 //
 // The datagram transport (the default in swarm mode, see
 // Config.TransportKind) loses a request or answer whole, which becomes the
-// client's timeout (the machine's Request.Timeout, 30 s if unset); a
+// client's timeout (the machine's Request.Timeout, 30 s if unset; for a
+// client that sets none, login.NoTimeout, DatagramNoTimeoutMillis, a lab
+// default, while under tcp such a request ends only with its answer or its
+// connection's failure); a
 // duplicated request reaches the server twice, and a client takes the first
 // answer only.
 //

@@ -9,8 +9,20 @@ import (
 	"qrlab/model/wire"
 )
 
-// defaultTimeout is the client timeout of a request whose machine set none.
+// defaultTimeout is the client timeout of a request whose machine left it
+// to the harness (Timeout 0).
 const defaultTimeout Millis = 30_000
+
+// DatagramNoTimeoutMillis bounds, under the datagram transport, a request
+// whose client sets no timeout (login.NoTimeout), which would otherwise
+// wait for ever for a lost message. Lab default: the time Linux's TCP takes
+// to give up on an established connection none of whose retransmissions is
+// answered (tcp_retries2 15 from a 200 ms RTO: 924.6 s, transport-sources.md
+// T9), what a real connection would do if everything were lost. Under tcp
+// no fallback is needed: such a request ends with its answer or when its
+// connection fails (retransmissions spent, user timeout, reset, handover,
+// NAT expiry).
+const DatagramNoTimeoutMillis Millis = 924_600
 
 // linkOf is the link a client's request to target travels on.
 func linkOf(client Actor, t login.Target) (LinkID, Actor) {
@@ -57,8 +69,14 @@ func (r *Runner) send(w *run, client Actor, req login.Request, form []byte) uint
 		r.cost.deleting(req.Path)
 	}
 	timeout := req.Timeout
-	if timeout <= 0 {
+	switch {
+	case timeout == 0:
 		timeout = defaultTimeout
+	case timeout < 0 && r.tp != nil:
+		r.tcpRequest(w, id, wireSize(len(req.Body)+len(form), len(req.Header)), never)
+		return id
+	case timeout < 0:
+		timeout = DatagramNoTimeoutMillis
 	}
 	r.q.push(event{at: w.now + timeout, kind: evTimeout, id: id})
 	if r.tp != nil {
@@ -156,6 +174,7 @@ func (r *Runner) serve(w *run, id uint64) {
 	r.resps = append(r.resps, a)
 	extra := x.extraDelay
 	if r.tp != nil {
+		r.breakTokenAnswer(w, id, a.resp.Status)
 		r.tcpAnswer(w, id, ai, wireSize(len(a.resp.Body), len(a.resp.Header)), extra)
 		return
 	}
@@ -308,3 +327,19 @@ func (r *Runner) browserAnswer(w *run, id uint64, a *arrival) {
 
 // pathOf returns the path and query of an absolute URL.
 func pathOf(u string) string { return wire.PathOf(u) }
+
+// breakTokenAnswer breaks the connection of exchange id as its answer
+// leaves when it is one of the first Connections.TokenAnswerBreaks
+// successful answers to the new device's token poll.
+func (r *Runner) breakTokenAnswer(w *run, id uint64, status int) {
+	x := &r.ex[id]
+	if status != 200 || x.client != ActorNew || x.req.Target != login.TargetOP || !strings.HasSuffix(x.req.Path, oauth.PathToken) ||
+		w.tokenBreaks >= w.net.Connections.TokenAnswerBreaks {
+		return
+	}
+	w.tokenBreaks++
+	c := &r.tp.conns[r.tp.ex[id].conn]
+	c.breakAt, c.breakWhy = w.now, "handover as the token answer left (token_answer_breaks)"
+	r.tr.add(Event{At: w.now, Kind: EvFault, Actor: ActorNetwork, Peer: x.client, Name: "tcp connection broken",
+		Detail: c.breakWhy})
+}

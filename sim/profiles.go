@@ -19,6 +19,13 @@ type Connections struct {
 	// NATIdleMillis: a connection idle longer loses its NAT mapping (0:
 	// never).
 	NATIdleMillis int64 `json:"nat_idle_ms,omitempty"`
+	// TokenAnswerBreaks: the connection carrying the provider's first n
+	// successful answers (200, tokens issued) to the new device's token
+	// poll breaks as the answer leaves, a handover timed at the worst
+	// moment (0: never; at most 10). It lets a scenario ask what a client
+	// does when the provider has spent the device code and the client
+	// never heard. tcp only, as the other connection failures.
+	TokenAnswerBreaks int `json:"token_answer_breaks,omitempty"`
 }
 
 // Validate checks the rates and the timeout against the TCP knobs' ranges.
@@ -33,6 +40,9 @@ func (c *Connections) Validate() error {
 	}
 	if c.NATIdleMillis < 0 || c.NATIdleMillis > maxTCPMillis {
 		return fmt.Errorf("%w: nat_idle_ms %d is outside [0, %d] ms", ErrNetwork, c.NATIdleMillis, maxTCPMillis)
+	}
+	if c.TokenAnswerBreaks < 0 || c.TokenAnswerBreaks > 10 {
+		return fmt.Errorf("%w: token_answer_breaks %d is outside [0, 10]", ErrNetwork, c.TokenAnswerBreaks)
 	}
 	return nil
 }

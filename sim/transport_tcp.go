@@ -6,16 +6,6 @@ import (
 	"math/rand/v2"
 )
 
-// The tcp transport's random streams: its own labels, so that a TCP knob
-// never shifts the draws of the user, the devices or the datagram network.
-// Handovers have one stream per device, so that a device's handover times
-// do not depend on the traffic.
-const (
-	streamTransport uint64 = 40
-	streamHandover  uint64 = 41 // and 42, 43: one per device
-	streamBurst     uint64 = 44
-)
-
 // never is a time no run reaches.
 const never Millis = math.MaxInt64 / 4
 

@@ -243,7 +243,9 @@ func (r *Runner) Config() Config { return r.cfg }
 func (r *Runner) Trace() *Trace { return &r.tr }
 
 // The random streams of a run, each derived from the seed and its label so
-// that adding draws to one actor never shifts another's.
+// that adding draws to one actor never shifts another's. Every label is in
+// this one list and in streamLabels, whose test checks that no two streams
+// share one.
 const (
 	streamNetwork uint64 = iota + 1
 	streamUser
@@ -256,7 +258,40 @@ const (
 	streamSwarm
 	streamAdversary
 	streamAttacker
+
+	// The tcp transport's streams, so that a TCP knob never shifts the
+	// draws of the user, the devices or the datagram network. Handovers
+	// have one stream per device (numDevices of them from
+	// streamHandover), so that a device's handover times do not depend on
+	// the traffic; burst loss has its own, so that turning it on shifts
+	// no other draw.
+	streamTransport uint64 = 40
+	streamHandover  uint64 = 41 // and 42, 43: one per device
+	streamBurst     uint64 = 44
+
+	// streamMallory is the attacker's account identity (its keys).
+	streamMallory = streamAttacker + 100
 )
+
+// streamLabel is a stream's label and the name derive's callers use.
+type streamLabel struct {
+	name  string
+	label uint64
+}
+
+// streamLabels lists every stream a run derives, one per device for the
+// handovers.
+func streamLabels() []streamLabel {
+	out := []streamLabel{{"streamNetwork", streamNetwork}, {"streamUser", streamUser}, {"streamStore", streamStore},
+		{"streamOP", streamOP}, {"streamIdentity", streamIdentity}, {"streamBackup", streamBackup}, {"streamNew", streamNew},
+		{"streamExisting", streamExisting}, {"streamSwarm", streamSwarm}, {"streamAdversary", streamAdversary},
+		{"streamAttacker", streamAttacker}, {"streamMallory", streamMallory}, {"streamTransport", streamTransport},
+		{"streamBurst", streamBurst}}
+	for d := range numDevices {
+		out = append(out, streamLabel{"streamHandover", streamHandover + uint64(d)})
+	}
+	return out
+}
 
 // derive returns the stream label of seed.
 func derive(seed, label uint64) *rand.ChaCha8 {
@@ -276,6 +311,9 @@ type run struct {
 	usrRand *rand.Rand
 	healed  bool
 	faults  *Faults
+	// tokenBreaks counts the token answers whose connection broke
+	// (Connections.TokenAnswerBreaks).
+	tokenBreaks int
 
 	store *rendezvous.Store
 	op    *oauth.Server
@@ -473,7 +511,7 @@ func (r *Runner) build(w *run) error {
 		sec.Backup = &msg.Backup{Key: key, Version: version}
 	}
 	if r.needMallory {
-		mallory, err := homeserver.NewIdentity(MalloryID, derive(w.seed, streamAttacker+100))
+		mallory, err := homeserver.NewIdentity(MalloryID, derive(w.seed, streamMallory))
 		if err != nil {
 			return fmt.Errorf("attacker identity: %w", err)
 		}

@@ -430,8 +430,11 @@ func (c *core) route(in Input) routed {
 		r := in.Response
 		if r.Status == 0 || r.Status == 429 || r.Status >= 500 {
 			limit := *c.pol.Retries
-			if r.Status == 0 && r.Failure == FailureTransport && c.pol.TransportRetries != nil {
+			switch {
+			case r.Status == 0 && r.Failure == FailureTransport && c.pol.TransportRetries != nil:
 				limit = *c.pol.TransportRetries
+			case r.Status == 0 && r.Failure == FailureTimeout && c.pol.TimeoutRetries != nil:
+				limit = *c.pol.TimeoutRetries
 			}
 			if c.tries < limit {
 				c.tries++

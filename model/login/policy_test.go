@@ -206,7 +206,8 @@ func TestPolicyRefused(t *testing.T) {
 		{variant.KindTokenPoll, variant.RequestPolicy{TransportError: variant.ErrorBackoff}, "backoff_max_ms"},
 		{variant.KindDevices, variant.RequestPolicy{Retries: intp(11)}, "retries"},
 		{variant.KindDevices, variant.RequestPolicy{TransportRetries: intp(-1)}, "transport_retries"},
-		{variant.KindKeysUpload, variant.RequestPolicy{TimeoutMillis: -1}, "timeout_ms"},
+		{variant.KindDevices, variant.RequestPolicy{TimeoutRetries: intp(11)}, "timeout_retries"},
+		{variant.KindKeysUpload, variant.RequestPolicy{TimeoutMillis: -2}, "timeout_ms"},
 	} {
 		v := policy(tc.kind, tc.p)
 		err := v.Validate()
@@ -238,6 +239,50 @@ func TestPolicyTransportRetries(t *testing.T) {
 		w.Run()
 		if n := w.N.Outcome().String(); !done || !strings.HasPrefix(n, tc.want) {
 			t.Errorf("failure %d: N %s, want %s\n%s", tc.fail, n, tc.want, w.Log())
+		}
+	}
+}
+
+// TestPolicyTimeoutRetries: timeout_retries applies to a try the client's
+// own timeout ended, not to one whose connection failed; with both at 0 and
+// retries at 2 (the Rust SDK's default RequestConfig: 429 and 5xx retried,
+// any reqwest error not) a timed-out or broken PUT ends N's login and a 503
+// is retried.
+func TestPolicyTimeoutRetries(t *testing.T) {
+	v := policy(variant.KindRendezvousWrite, variant.RequestPolicy{Retries: intp(2), TimeoutRetries: intp(0)})
+	for _, tc := range []struct {
+		fail   Failure
+		status int
+		want   string
+	}{{FailureTimeout, 0, "failure timeout"}, {FailureTransport, 0, "success"}, {FailureUnknown, 0, "success"}, {0, 503, "success"}} {
+		done := false
+		rw := func(r Request, resp Response) Response {
+			if !done && isPut(r) {
+				done = true
+				return Response{Status: tc.status, Failure: tc.fail}
+			}
+			return resp
+		}
+		w := newWorld(t, v, worldOpts{NIntent: qr.Reciprocate, Seed: 3}, user{RewriteRendezvous: rw})
+		w.Run()
+		if n := w.N.Outcome().String(); !done || !strings.HasPrefix(n, tc.want) {
+			t.Errorf("failure %d status %d: N %s, want %s\n%s", tc.fail, tc.status, n, tc.want, w.Log())
+		}
+	}
+	both := policy(variant.KindRendezvousWrite, variant.RequestPolicy{Retries: intp(2), TimeoutRetries: intp(0), TransportRetries: intp(0)})
+	for _, fail := range []Failure{FailureTimeout, FailureTransport} {
+		done := false
+		rw := func(r Request, resp Response) Response {
+			if !done && isPut(r) {
+				done = true
+				return Response{Failure: fail}
+			}
+			return resp
+		}
+		w := newWorld(t, both, worldOpts{NIntent: qr.Reciprocate, Seed: 3}, user{RewriteRendezvous: rw})
+		w.Run()
+		if n := w.N.Outcome().String(); !strings.HasPrefix(n, "failure timeout") {
+			t.Errorf("both at 0, failure %d: N %s, want failure timeout", fail, n)
 		}
 	}
 }

@@ -12,6 +12,10 @@ import (
 // argument.
 type Millis = wire.Millis
 
+// NoTimeout as a Request's Timeout: the client sets no deadline (a policy's
+// timeout_ms -1).
+const NoTimeout Millis = -1
+
 // Header is a list of header lines (package wire's, shared with the
 // servers, so a harness passes them through unchanged).
 type Header = wire.Header
@@ -53,7 +57,9 @@ type Request struct {
 	Header Header
 	Body   []byte
 	// Timeout is when the harness should report a transport failure
-	// (Status 0) if no answer arrived, relative to the request's issue.
+	// (Status 0) if no answer arrived, relative to the request's issue;
+	// zero leaves it to the harness, and a negative value (NoTimeout) says
+	// the client sets none: only a failed connection ends the request.
 	Timeout Millis
 }
 

@@ -178,7 +178,9 @@ type TimingKnobs struct {
 // RequestPolicy is a client's handling of one kind of request.
 type RequestPolicy struct {
 	// TimeoutMillis is the client-side deadline of each try (0: the
-	// variant's http_timeout_ms).
+	// variant's http_timeout_ms; NoTimeout, -1: none, as a browser's fetch
+	// without an AbortSignal: the try ends only with its answer or when
+	// its connection fails).
 	TimeoutMillis int64 `json:"timeout_ms,omitempty"`
 	// Retries is how often a try that got no answer, 429 or 5xx is sent
 	// again (absent: the variant's http_retries).
@@ -189,6 +191,14 @@ type RequestPolicy struct {
 	// Retries). Only a harness that tells the two apart applies it (the
 	// simulator's tcp transport; under datagram every loss is a timeout).
 	TransportRetries *int `json:"transport_retries,omitempty"`
+	// TimeoutRetries, when set, is how often a try that the client's own
+	// timeout ended is sent again, instead of Retries (absent: as
+	// Retries). With TransportRetries it lets a policy retry 429 and 5xx
+	// only, as the Rust SDK's default RequestConfig does (a reqwest error,
+	// timeout or broken connection, is not retried). Only a harness that
+	// tells the causes apart applies it (the simulator does, under both
+	// transports).
+	TimeoutRetries *int `json:"timeout_retries,omitempty"`
 	// BackoffMillis is the wait before each retry (0: retry_backoff_ms).
 	BackoffMillis int64 `json:"backoff_ms,omitempty"`
 	// HTTPError is what a 429 or 5xx does once the retries are spent:
@@ -216,6 +226,9 @@ const (
 	KindDevices         = "devices"
 	KindKeysUpload      = "keys-upload"
 	KindOther           = "" // every other request: the variant-wide values
+
+	// NoTimeout as a policy's timeout_ms: the client sets no deadline.
+	NoTimeout = -1
 
 	ErrorFatal     = "fatal"
 	ErrorPollAgain = "poll-again"
@@ -263,14 +276,20 @@ func (t TimingKnobs) validatePolicies() error {
 		if !slices.Contains(PolicyKinds(), kind) {
 			return fieldError(f, strconv.Quote(kind), strings.Join(PolicyKinds(), ", "))
 		}
-		if p.TimeoutMillis < 0 || p.BackoffMillis < 0 || p.BackoffMaxMillis < 0 {
-			return fieldError(f+".timeout_ms/backoff_ms/backoff_max_ms", fmt.Sprint(p.TimeoutMillis, p.BackoffMillis, p.BackoffMaxMillis), "0 (inherit) or a positive number of milliseconds")
+		if p.TimeoutMillis < NoTimeout {
+			return fieldError(f+".timeout_ms", p.TimeoutMillis, "-1 (no timeout), 0 (inherit) or a positive number of milliseconds")
+		}
+		if p.BackoffMillis < 0 || p.BackoffMaxMillis < 0 {
+			return fieldError(f+".backoff_ms/backoff_max_ms", fmt.Sprint(p.BackoffMillis, p.BackoffMaxMillis), "0 (inherit) or a positive number of milliseconds")
 		}
 		if p.Retries != nil && (*p.Retries < 0 || *p.Retries > 10) {
 			return fieldError(f+".retries", *p.Retries, "0 to 10")
 		}
 		if p.TransportRetries != nil && (*p.TransportRetries < 0 || *p.TransportRetries > 10) {
 			return fieldError(f+".transport_retries", *p.TransportRetries, "0 to 10")
+		}
+		if p.TimeoutRetries != nil && (*p.TimeoutRetries < 0 || *p.TimeoutRetries > 10) {
+			return fieldError(f+".timeout_retries", *p.TimeoutRetries, "0 to 10")
 		}
 		httpOK := []string{"", ErrorFatal}
 		netOK := []string{"", ErrorFatal}
@@ -888,6 +907,9 @@ func (t TimingKnobs) policyString(kind string) string {
 	}
 	if p.TransportRetries != nil {
 		out += fmt.Sprintf(" transport_retries=%d", *p.TransportRetries)
+	}
+	if p.TimeoutRetries != nil {
+		out += fmt.Sprintf(" timeout_retries=%d", *p.TimeoutRetries)
 	}
 	return out
 }
