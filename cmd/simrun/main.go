@@ -47,6 +47,7 @@ func commands() []command {
 		{"variants", "list the design variants (presets) and their knobs", runVariants},
 		{"serve", "serve the model homeserver and provider over real HTTP (serve --variant NAME ...)", runServe},
 		{"compat", "the compatibility matrix of client presets: success rate and dominant failure per pair (compat --out DIR)", runCompat},
+		{"explore", "explore every interleaving and fault placement within budgets, checking every invariant (explore --loss 1 --dup 1)", runExplore},
 		{"probe", "check a real homeserver's rendezvous API against the spec (probe --homeserver URL)", runProbe},
 	}
 }

@@ -1,0 +1,99 @@
+package sim
+
+import (
+	"testing"
+
+	"qrlab/model/variant"
+)
+
+// stepNet is a network for stepped runs: every link 200 ms, no fault of its
+// own.
+func stepNet(t *testing.T) Network {
+	n := Network{Name: "stepped", Link: Link{Latency: Constant(200)}}
+	if err := n.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// fpsOf steps a run of seed taking choice pick (or the last) at each state
+// and returns the fingerprints of the states it went through.
+func fpsOf(t *testing.T, r *Runner, seed uint64, pick int) []Fingerprint {
+	if err := r.Start(seed, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	var out []Fingerprint
+	var buf []Choice
+	for {
+		buf = r.Enabled(buf)
+		if len(buf) == 0 {
+			return out
+		}
+		fp, _ := r.Fingerprint()
+		out = append(out, fp)
+		if err := r.Take(buf[min(pick, len(buf)-1)]); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestSteppedFirstChoice: always taking the first choice (no fault) is an
+// honest login that succeeds without a violation.
+func TestSteppedFirstChoice(t *testing.T) {
+	r, err := NewRunner(Config{Variant: variant.MustLoad("msc4388"), Network: stepNet(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fpsOf(t, r, 1, 0)
+	res := r.Finish()
+	if !res.Success() || res.Violation != nil {
+		t.Fatalf("N %s, E %s, violation %v", res.New.Outcome, res.Existing.Outcome, res.Violation)
+	}
+}
+
+// TestFingerprintFresh: a state's fingerprint does not depend on what the
+// runner ran before (reused buffers are not state).
+func TestFingerprintFresh(t *testing.T) {
+	mk := func() *Runner {
+		r, err := NewRunner(Config{Variant: variant.MustLoad("msc4388"), Network: stepNet(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a := fpsOf(t, mk(), 3, 0)
+	r := mk()
+	fpsOf(t, r, 3, 1)
+	fpsOf(t, r, 5, 2)
+	b := fpsOf(t, r, 3, 0)
+	if len(a) != len(b) || len(a) < 50 {
+		t.Fatalf("%d and %d states", len(a), len(b))
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("state %d: fresh runner %x, reused runner %x", i, a[i], b[i])
+		}
+	}
+}
+
+// TestTakeRefuses: a choice that is not pending, or a fault on a timer,
+// is an error, not a panic.
+func TestTakeRefuses(t *testing.T) {
+	r, err := NewRunner(Config{Variant: variant.MustLoad("msc4388"), Network: stepNet(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(1, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Take(Choice{Seq: 999}); err == nil {
+		t.Error("took an event that is not pending")
+	}
+	c := r.Enabled(nil)[0] // a machine's start
+	if err := r.Take(Choice{Seq: c.Seq, Fault: FaultLose}); err == nil {
+		t.Error("lost a start event")
+	}
+	if err := r.Start(1, -1, 0); err == nil {
+		t.Error("took a negative budget")
+	}
+}
