@@ -107,6 +107,9 @@ func (r *Runner) Stopped() bool {
 // Violation is the stepped run's violation so far (nil: none).
 func (r *Runner) Violation() *Violation { return r.r.res.Violation }
 
+// Endings returns how the two devices ended so far (zero: not yet).
+func (r *Runner) Endings() (n, e Ending) { return r.r.res.New, r.r.res.Existing }
+
 // Now is the stepped run's virtual time.
 func (r *Runner) Now() Millis { return r.r.now }
 

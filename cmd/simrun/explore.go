@@ -15,7 +15,7 @@ import (
 
 const exploreUsage = `usage: simrun explore [--variant V] [--intent login|reciprocate] [--loss K] [--dup K]
        [--depth D] [--budget T] [--states N] [--mode bfs|dfs|walk] [--adversary A]
-       [--latency MS] [--seed S] [--path P] [--json]
+       [--latency MS] [--seed S] [--reach REASON] [--path P] [--json]
 
 Explores every order of the simulator's enabled events (a request reaching
 its server, an answer reaching its client, a timer, the user's acts) and
@@ -26,7 +26,9 @@ time abstraction keeps). Progress goes to stderr each second; the summary
 coverage) and, on a violation, the counterexample as the simulator's JSON
 lines and a Mermaid diagram with the command that replays it, to stdout.
 --path replays one path of choices (a counterexample's) and prints its
-trace.
+trace. --reach REASON asks a design question: can a device end with REASON
+(write_conflict, timeout, ...)? The search stops at the first (breadth
+first: the shortest) way there and prints it like a counterexample.
 Exit status: 0 no violation, 1 a violation, 2 bad usage.
 Flags:
 `
@@ -48,6 +50,7 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	workers := intFlagOf(fs, "workers", 0, 0, maxWorkers, "goroutines expanding a breadth-first level (0: every core)")
 	pathText := fs.String("path", "", "replay this path of choices (a counterexample's) and print its trace")
 	asJSON := fs.Bool("json", false, "print the summary as one JSON object")
+	reach := fs.String("reach", "", "look for a device ending with this reason (like write_conflict) and print the shortest way there")
 	if code := parseNoArgs(fs, args, stderr); code >= 0 {
 		return code
 	}
@@ -68,7 +71,7 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return code
 	}
 	o := explore.Options{Variant: v, VariantName: *vname, Intent: in, Loss: *loss, Dup: *dup, Depth: *depth, MaxStates: *states,
-		Budget: *budget, Mode: *mode, LatencyMillis: int64(*latency), Seed: *seed, Workers: *workers}
+		Budget: *budget, Mode: *mode, LatencyMillis: int64(*latency), Seed: *seed, Workers: *workers, Reach: *reach}
 	if *adversary != "" {
 		o.Adversaries = strings.Split(*adversary, ",")
 	}
@@ -91,12 +94,18 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	replay := replayCommand(o, res.Path)
 	if *asJSON {
 		out := map[string]any{"result": res}
-		if res.Violation != nil {
+		if res.Violation != nil || res.Reached != "" {
 			out["path"], out["replay"] = explore.FormatPath(res.Path), replay
 		}
 		json.NewEncoder(stdout).Encode(out)
 	} else {
 		writeExploreSummary(stdout, o, res)
+	}
+	if res.Reached != "" && !*asJSON {
+		fmt.Fprintf(stdout, "\nreached %s: %s, in %d events; replay: %s\n", o.Reach, res.Reached, len(res.Path), replay)
+		if err := writeCounterexample(stdout, o, res.Path); err != nil {
+			fmt.Fprintf(stderr, "simrun explore: %v\n", err)
+		}
 	}
 	if res.Violation == nil {
 		return 0
@@ -117,6 +126,9 @@ func replayCommand(o explore.Options, path []explore.Step) string {
 		o.Loss, o.Dup, o.LatencyMillis, o.Seed)
 	if len(o.Adversaries) > 0 {
 		cmd += " --adversary " + strings.Join(o.Adversaries, ",")
+	}
+	if o.Reach != "" {
+		cmd += " --reach " + o.Reach
 	}
 	return cmd + " --path " + explore.FormatPath(path)
 }
@@ -142,6 +154,9 @@ func writeExploreSummary(w io.Writer, o explore.Options, res explore.Result) {
 	fmt.Fprintf(w, "never reached by either device: %s\n", strings.Join(res.Coverage.Never, ", "))
 	if res.Violation == nil {
 		fmt.Fprintln(w, "no violation")
+		if o.Reach != "" && res.Reached == "" {
+			fmt.Fprintf(w, "no device ended %s within the bounds explored\n", o.Reach)
+		}
 		return
 	}
 	fmt.Fprintf(w, "VIOLATION %s at %d ms: %s\n", res.Violation.Invariant, res.Violation.At, res.Violation.Detail)
@@ -180,6 +195,10 @@ func replayPath(o explore.Options, text string, stdout, stderr io.Writer) int {
 	}
 	if err := sim.WriteText(stdout, events); err != nil {
 		return 2
+	}
+	if v := res.Violation; v != nil && o.Reach != "" && v.Invariant == "reach" {
+		fmt.Fprintf(stdout, "reached %s: %s\n", o.Reach, v.Detail)
+		return 0
 	}
 	if res.Violation != nil {
 		fmt.Fprintf(stdout, "VIOLATION %s at %d ms: %s\n", res.Violation.Invariant, res.Violation.At, res.Violation.Detail)

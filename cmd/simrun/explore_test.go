@@ -57,3 +57,12 @@ func TestExploreHonestDepth(t *testing.T) {
 		t.Errorf("exit %d, stdout %s, stderr %s", code, out, errs)
 	}
 }
+
+// TestExploreReach: a design question whose target the bounds do not reach
+// says so and exits 0.
+func TestExploreReach(t *testing.T) {
+	code, out, errs := simrun(t, "explore", "--depth", "10", "--reach", "write_conflict")
+	if code != 0 || !strings.Contains(out, "no device ended write_conflict within the bounds explored") {
+		t.Errorf("exit %d, stdout %s, stderr %s", code, out, errs)
+	}
+}

@@ -78,9 +78,16 @@ type Options struct {
 	Adversaries []string
 	// Workers expand a breadth-first level in parallel (0: GOMAXPROCS).
 	Workers int
+	// Reach, when set, makes the search look for a state where a device
+	// ended with this reason (a design question: can it happen, and by
+	// the shortest path how) instead of stopping only at violations.
+	Reach string
 	// Progress, when set, is called about once a second.
 	Progress func(Progress)
 }
+
+// reachInvariant marks a Reach target found, not a violation.
+const reachInvariant = "reach"
 
 // Progress is the exploration so far.
 type Progress struct {
@@ -117,7 +124,11 @@ type Result struct {
 	// two different states (states × transitions / 2^128, as TLC reports).
 	Omission  float64        `json:"omission"`
 	Violation *sim.Violation `json:"violation,omitempty"`
-	// Path is the counterexample's choices (nil: none).
+	// Reached says that a device ended with Options.Reach; Path leads
+	// there.
+	Reached string `json:"reached,omitempty"`
+	// Path is the counterexample's choices, or the way to Options.Reach
+	// (nil: none).
 	Path []Step `json:"-"`
 	// Coverage: the states each login machine reached and the transitions
 	// it took.
@@ -131,6 +142,27 @@ type Coverage struct {
 	Transitions map[string][]string `json:"transitions"`
 	// Never lists the states neither machine reached.
 	Never []string `json:"never"`
+}
+
+// stop returns the violation at r's state, or the Reach target met there
+// as a violation of reachInvariant, or nil.
+func (o *Options) stop(r *sim.Runner) *sim.Violation {
+	if v := r.Violation(); v != nil {
+		return v
+	}
+	if o.Reach == "" {
+		return nil
+	}
+	n, e := r.Endings()
+	for _, d := range []struct {
+		who string
+		end sim.Ending
+	}{{"new", n}, {"existing", e}} {
+		if d.end.Outcome != "" && d.end.Reason == o.Reach {
+			return &sim.Violation{Invariant: reachInvariant, At: d.end.At, Detail: fmt.Sprintf("the %s device ended %s", d.who, d.end.Outcome)}
+		}
+	}
+	return nil
 }
 
 // defaultLatency is L when Options leaves it zero.
@@ -244,6 +276,10 @@ func (e *explorer) result() Result {
 	res := Result{Mode: e.o.Mode, Complete: e.cut == "" && e.violation == nil, Cut: e.cut, States: int(e.states.Load()),
 		Transitions: int(e.transitions.Load()), Ended: int(e.ended.Load()), MaxDepth: e.maxDepth, Elapsed: time.Since(e.start),
 		Violation: e.violation, Path: e.path, Coverage: e.cov.report()}
+	if v := e.violation; v != nil && v.Invariant == reachInvariant {
+		res.Violation, res.Reached, res.Complete = nil, v.Detail, false
+		res.Cut = "reached"
+	}
 	if res.Transitions > 0 {
 		res.StateBytes = float64(e.stateBytes.Load()) / float64(res.Transitions+1)
 	}
@@ -398,7 +434,7 @@ func Trace(o Options, path []Step) ([]sim.Event, sim.Result, error) {
 		return nil, sim.Result{}, err
 	}
 	var res sim.Result
-	if v := r.Violation(); v != nil {
+	if v := o.stop(r); v != nil {
 		res.Violation = v
 	} else if len(r.Enabled(nil)) == 0 {
 		res = r.Finish()

@@ -182,7 +182,7 @@ func (e *explorer) expand(w *worker, at int32, out []candidate) ([]candidate, er
 		}
 		e.transitions.Add(1)
 		st := Step{Seq: c.Seq, Fault: c.Fault}
-		if v := w.r.Violation(); v != nil {
+		if v := e.o.stop(w.r); v != nil {
 			out = append(out, candidate{parent: at, choice: int32(j), step: st, viol: v})
 			continue
 		}
@@ -294,7 +294,7 @@ func (e *explorer) dfs() error {
 		queue.Store(int64(len(stack)))
 		e.maxDepth = max(e.maxDepth, d)
 		st := Step{Seq: c.Seq, Fault: c.Fault}
-		if v := w.r.Violation(); v != nil {
+		if v := e.o.stop(w.r); v != nil {
 			e.violation, e.path = v, append(e.pathOf(top.node, nil), st)
 			return nil
 		}
@@ -381,7 +381,7 @@ func (e *explorer) walk() error {
 			e.transitions.Add(1)
 			path = append(path, Step{Seq: c.Seq, Fault: c.Fault})
 			e.maxDepth = max(e.maxDepth, d+1)
-			if v := w.r.Violation(); v != nil {
+			if v := e.o.stop(w.r); v != nil {
 				e.violation, e.path = v, path
 				return nil
 			}
