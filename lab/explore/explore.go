@@ -31,6 +31,17 @@
 // a canonical encoding of the whole run hashed to 128 bits. The visited set
 // holds fingerprints only; the search tree keeps, per state, its parent and
 // the choice that led to it, to rebuild paths.
+//
+// Safety: every monitor of the simulator judges every step, and the
+// end-of-run checks (termination within the bound, conservation, the
+// channel counters at success) judge every state where nothing more can
+// happen. Liveness: since the run's clock is part of the state and only
+// moves forward, and every step uses up a pending event or a request
+// number, the state graph has no cycle in practice and every path ends
+// (the simulator's time bound ends it at the latest); the termination
+// check at each of those ends is the bounded liveness check. The
+// depth-first search also looks for a lasso (a path back to a state on
+// itself) and reports one as InvLasso.
 package explore
 
 import (

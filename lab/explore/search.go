@@ -236,9 +236,14 @@ func (e *explorer) merge(cands []candidate, frontier []int32) ([]int32, bool) {
 type frame struct {
 	node    int32
 	depth   int
+	fp      sim.Fingerprint
 	choices []sim.Choice
 	next    int
 }
+
+// InvLasso names a liveness counterexample: a path that comes back to a
+// state on itself, so the run can go round for ever without ending.
+const InvLasso = "liveness-lasso"
 
 // dfs explores depth first, one worker; a state seen before at the same
 // depth or shallower is not explored again. The simulator follows the
@@ -252,7 +257,9 @@ func (e *explorer) dfs() error {
 	if err := e.o.Replay(w.r, nil); err != nil {
 		return err
 	}
-	depthOf := map[sim.Fingerprint]int32{e.fingerprint(w): 0}
+	fp0 := e.fingerprint(w)
+	depthOf := map[sim.Fingerprint]int32{fp0: 0}
+	onStack := map[sim.Fingerprint]bool{fp0: true}
 	e.tree = append(e.tree, node{parent: -1})
 	e.states.Store(1)
 	var depthNow, queue atomic.Int64
@@ -262,7 +269,7 @@ func (e *explorer) dfs() error {
 	go e.progressLoop(&depthNow, &queue, stop, &pwg)
 	defer func() { close(stop); pwg.Wait() }()
 
-	stack := []frame{{node: 0, choices: slices.Clone(w.r.Enabled(nil))}}
+	stack := []frame{{node: 0, fp: fp0, choices: slices.Clone(w.r.Enabled(nil))}}
 	live := true // w's simulator is at the top frame's state
 	if len(stack[0].choices) == 0 {
 		return e.dfsLeaf(w, 0)
@@ -270,6 +277,7 @@ func (e *explorer) dfs() error {
 	for len(stack) > 0 {
 		top := &stack[len(stack)-1]
 		if top.next >= len(top.choices) {
+			delete(onStack, top.fp)
 			stack, live = stack[:len(stack)-1], false
 			continue
 		}
@@ -299,6 +307,12 @@ func (e *explorer) dfs() error {
 			return nil
 		}
 		fp := e.fingerprint(w)
+		if onStack[fp] {
+			e.violation = &sim.Violation{Invariant: InvLasso, Seed: e.o.Seed, Variant: e.o.Variant.Name, At: w.r.Now(),
+				Detail: fmt.Sprintf("after %d events the run is back in a state it was in before, without either device ending", d)}
+			e.path = append(e.pathOf(top.node, nil), st)
+			return nil
+		}
 		if old, ok := depthOf[fp]; ok && int(old) <= d {
 			continue
 		}
@@ -323,7 +337,8 @@ func (e *explorer) dfs() error {
 			}
 			continue
 		}
-		stack = append(stack, frame{node: id, depth: d, choices: choices})
+		stack = append(stack, frame{node: id, depth: d, fp: fp, choices: choices})
+		onStack[fp] = true
 		live = true
 	}
 	return nil
