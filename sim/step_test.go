@@ -97,3 +97,62 @@ func TestTakeRefuses(t *testing.T) {
 		t.Error("took a negative budget")
 	}
 }
+
+// TestEnabledTimeRule: at every state of a stepped run, every enabled
+// event that is not a message is due at the earliest pending time, only
+// messages carry lose and duplicate choices, and a spent budget offers
+// them no more.
+func TestEnabledTimeRule(t *testing.T) {
+	r, err := NewRunner(Config{Variant: variant.MustLoad("msc4388"), Network: stepNet(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(2, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	var buf []Choice
+	lost, duped := false, false
+	for steps := 0; ; steps++ {
+		buf = r.Enabled(buf)
+		if len(buf) == 0 {
+			break
+		}
+		least := r.q.ev[0].at
+		for _, c := range buf {
+			if !c.Message() && c.At != least {
+				t.Fatalf("step %d: %s %s at %d ms enabled while an event is due at %d ms", steps, c.Kind, c.Label, c.At, least)
+			}
+			if !c.Message() && c.Fault != FaultNone {
+				t.Fatalf("step %d: %s offered with fault %s", steps, c.Kind, c.Fault)
+			}
+			if c.Message() && c.At < r.Now() {
+				t.Fatalf("step %d: message due at %d ms, before now %d ms", steps, c.At, r.Now())
+			}
+			if (lost && c.Fault == FaultLose) || (duped && c.Fault == FaultDuplicate) {
+				t.Fatalf("step %d: budget spent, yet %s offered", steps, c.Fault)
+			}
+		}
+		// Lose the first message offered, duplicate the next, then deliver.
+		pick := buf[0]
+		for _, c := range buf {
+			if (!lost && c.Fault == FaultLose) || (lost && !duped && c.Fault == FaultDuplicate) {
+				pick = c
+				break
+			}
+		}
+		lost = lost || pick.Fault == FaultLose
+		duped = duped || pick.Fault == FaultDuplicate
+		if err := r.Take(pick); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := r.Finish()
+	t.Logf("N %s, E %s after %d events", res.New.Outcome, res.Existing.Outcome, res.Steps)
+	if !lost || !duped || res.Lost != 1 {
+		t.Errorf("lost %v (result %d), duplicated %v", lost, res.Lost, duped)
+	}
+	// The simulator's own books balance with a chosen loss and duplicate.
+	if v := res.Violation; v != nil && v.Invariant == InvSimulator {
+		t.Errorf("conservation: %v", v)
+	}
+}
