@@ -84,9 +84,15 @@ func (c *canon) value(v reflect.Value) {
 	switch v.Kind() {
 	case reflect.Bool:
 		c.bool(v.Bool())
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+	case reflect.Int8, reflect.Int16, reflect.Int32:
+		c.buf = binary.LittleEndian.AppendUint32(c.buf, uint32(v.Int()))
+	case reflect.Uint8:
+		c.buf = append(c.buf, uint8(v.Uint()))
+	case reflect.Uint16, reflect.Uint32:
+		c.buf = binary.LittleEndian.AppendUint32(c.buf, uint32(v.Uint()))
+	case reflect.Int, reflect.Int64:
 		c.u64(uint64(v.Int()))
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+	case reflect.Uint, reflect.Uint64:
 		c.u64(v.Uint())
 	case reflect.Uintptr, reflect.UnsafePointer, reflect.Func, reflect.Chan:
 		// An address says nothing of the state; a function or channel is
@@ -113,6 +119,10 @@ func (c *canon) value(v reflect.Value) {
 			c.value(v.Index(i))
 		}
 	case reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			c.bytesOfArray(v)
+			return
+		}
 		for i := range v.Len() {
 			c.value(v.Index(i))
 		}
@@ -231,4 +241,16 @@ func (c *canon) events(r *Runner) {
 		c.buf = append(c.buf, h[:16]...)
 	}
 	c.hs = c.hs[:start]
+}
+
+// bytesOfArray appends a byte array's bytes, in one go when the array is
+// addressable (reached through a pointer), else byte by byte.
+func (c *canon) bytesOfArray(v reflect.Value) {
+	if v.CanAddr() {
+		c.buf = append(c.buf, v.Slice(0, v.Len()).Bytes()...)
+		return
+	}
+	for i := range v.Len() {
+		c.buf = append(c.buf, uint8(v.Index(i).Uint()))
+	}
 }
