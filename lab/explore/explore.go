@@ -132,7 +132,11 @@ type Result struct {
 	StateBytes  float64 `json:"state_bytes"`
 	StoredBytes int     `json:"stored_bytes"`
 	// Omission is the estimated probability that hash compaction merged
-	// two different states (states × transitions / 2^128, as TLC reports).
+	// two different states: distinct × (generated − distinct) / 2^128,
+	// the form of the estimate TLC prints as "calculated (optimistic)"
+	// (tlaplus/tlaplus, tlatools/org.lamport.tlatools/src/tlc2/tool/
+	// AbstractChecker.java at ced9269895aa, calculateOptimisticProbability,
+	// there over 2^64), with generated = transitions + 1.
 	Omission  float64        `json:"omission"`
 	Violation *sim.Violation `json:"violation,omitempty"`
 	// Reached says that a device ended with Options.Reach; Path leads
@@ -298,7 +302,7 @@ func (e *explorer) result() Result {
 	if e.o.Mode == "dfs" {
 		res.StoredBytes = fpBytes + 4 + nodeBytes
 	}
-	res.Omission = float64(res.States) * float64(res.Transitions) / math.Exp2(128)
+	res.Omission = float64(res.States) * max(0, float64(res.Transitions+1-res.States)) / math.Exp2(128)
 	return res
 }
 
