@@ -255,6 +255,9 @@ func (r *Runner) Take(c Choice) error {
 	if fixedEvent(ev.kind) {
 		w.now = max(w.now, ev.at)
 	}
+	// Events that can no longer do anything go at once, so that a state
+	// is the same whether or not Enabled was asked on the way to it.
+	defer r.dropInert()
 	if c.Fault == FaultNone {
 		r.dispatch(w, &ev)
 		return nil

@@ -156,3 +156,46 @@ func TestEnabledTimeRule(t *testing.T) {
 		t.Errorf("conservation: %v", v)
 	}
 }
+
+// TestStateWithoutEnabled: a path replayed with Take alone (as a search
+// replays) goes through the same states as one where Enabled was asked at
+// each step: cancelled timers and answered timeouts leave at once either
+// way.
+func TestStateWithoutEnabled(t *testing.T) {
+	mk := func() *Runner {
+		r, err := NewRunner(Config{Variant: variant.MustLoad("msc4388"), Network: stepNet(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a, b := mk(), mk()
+	if err := a.Start(6, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(6, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	var buf []Choice
+	for i := 0; ; i++ {
+		buf = a.Enabled(buf)
+		if len(buf) == 0 {
+			if i < 50 {
+				t.Fatalf("ended after %d steps", i)
+			}
+			return
+		}
+		c := buf[len(buf)/2]
+		if err := a.Take(c); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Take(c); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		fa, _ := a.Fingerprint()
+		fb, _ := b.Fingerprint()
+		if fa != fb {
+			t.Fatalf("step %d (%s %s %s): with Enabled %x, without %x", i, c.Kind, c.Label, c.Fault, fa, fb)
+		}
+	}
+}
