@@ -112,3 +112,30 @@ func TestBadOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestWalk: random walks are reproducible (the same seed, the same
+// states), never claim completeness, and find the shared-direction-key
+// mutant, which breaks on every path.
+func TestWalk(t *testing.T) {
+	o := Options{Variant: variant.MustLoad("msc4388"), Intent: qr.Login, Seed: 2, Mode: "walk", Walks: 3, Loss: 1, Dup: 1}
+	a, err := Explore(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Explore(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Complete || a.States != b.States || a.Transitions != b.Transitions || a.Violation != nil {
+		t.Errorf("complete %v, states %d and %d, transitions %d and %d, violation %v", a.Complete, a.States, b.States,
+			a.Transitions, b.Transitions, a.Violation)
+	}
+	v, err := variant.LoadMutant("shared-direction-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Variant = v
+	if res, err := Explore(o); err != nil || res.Violation == nil {
+		t.Errorf("walk on shared-direction-key: %v, %v", err, res.Violation)
+	}
+}

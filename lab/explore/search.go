@@ -364,6 +364,12 @@ func (e *explorer) walk() error {
 	defer e.cov.merge(w.cov)
 	rng := rand.New(rand.NewPCG(e.o.Seed, 0x5741_4c4b))
 	e.tree = append(e.tree, node{parent: -1})
+	var depthNow, queue atomic.Int64
+	stop := make(chan struct{})
+	var pwg sync.WaitGroup
+	pwg.Add(1)
+	go e.progressLoop(&depthNow, &queue, stop, &pwg)
+	defer func() { close(stop); pwg.Wait() }()
 	for n := 0; e.o.Walks == 0 || n < e.o.Walks; n++ {
 		if e.overBudget() {
 			if e.o.Walks > 0 {
@@ -396,6 +402,7 @@ func (e *explorer) walk() error {
 			e.transitions.Add(1)
 			path = append(path, Step{Seq: c.Seq, Fault: c.Fault})
 			e.maxDepth = max(e.maxDepth, d+1)
+			depthNow.Store(int64(d + 1))
 			if v := e.o.stop(w.r); v != nil {
 				e.violation, e.path = v, path
 				return nil
