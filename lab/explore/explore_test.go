@@ -139,3 +139,34 @@ func TestWalk(t *testing.T) {
 		t.Errorf("walk on shared-direction-key: %v, %v", err, res.Violation)
 	}
 }
+
+// TestReachWriteConflict pins a design finding: under the idempotent PUT
+// (msc4388), one lost answer is enough for the new device to end with
+// write_conflict, and the path to it replays to the same ending.
+func TestReachWriteConflict(t *testing.T) {
+	o := Options{Variant: variant.MustLoad("msc4388"), VariantName: "msc4388", Intent: qr.Login, Seed: 1, Mode: "dfs", Loss: 1,
+		Reach: "write_conflict", MaxStates: 50_000}
+	res, err := Explore(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Reached == "" || res.Violation != nil {
+		t.Fatalf("reached %q, violation %v, cut %q after %d states", res.Reached, res.Violation, res.Cut, res.States)
+	}
+	lost := 0
+	for _, s := range res.Path {
+		if s.Fault == sim.FaultLose {
+			lost++
+		}
+	}
+	if lost != 1 {
+		t.Errorf("the path loses %d messages, want 1", lost)
+	}
+	_, rr, err := Trace(o, res.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rr.Violation == nil || rr.Violation.Invariant != reachInvariant {
+		t.Errorf("replaying the path: %v", rr.Violation)
+	}
+}
