@@ -169,6 +169,17 @@
 // answers with the store's client codec (rendezvous.Client), the one place
 // a rendezvous answer is parsed; sim holds no JSON reader of its own.
 //
+// # Stepping
+//
+// A run can also be driven from outside, one event at a time (step.go:
+// Runner.Start, Enabled, Take, Finish): the explorer (lab/explore) picks
+// which pending event happens next and whether a message is lost or
+// duplicated, within budgets. A message may then arrive at any moment from
+// its sending to its scheduled arrival without moving the clock; every
+// other event happens at its own time, in time order, once nothing is due
+// earlier. The same monitors judge every step. Runner.Fingerprint hashes
+// the run's whole state canonically to 128 bits (fingerprint.go).
+//
 // The pair of endings is recorded, not enforced (Result.Agreement): how
 // often the new device fails after the existing one sent the secrets is a
 // figure reports show.

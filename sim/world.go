@@ -117,6 +117,10 @@ type Runner struct {
 	tp *tcpState
 	// cost measures what the run costs the rendezvous store.
 	cost costMeter
+	// st is a stepped run's state (step.go); canon its encoder
+	// (fingerprint.go).
+	st    stepState
+	canon canon
 }
 
 // exchange is one HTTP request and its fate.
@@ -378,6 +382,37 @@ type run struct {
 // configuration); protocol failures and invariant violations are in the
 // Result.
 func (r *Runner) Run(seed uint64) (Result, error) {
+	if err := r.begin(seed); err != nil {
+		return r.r.res, err
+	}
+	w := r.r
+	steps := 0
+	for ; steps < r.cfg.MaxSteps && r.q.len() > 0; steps++ {
+		if w.n.State().Terminal() && w.e.State().Terminal() {
+			break
+		}
+		if w.res.Violation != nil {
+			break
+		}
+		ev := r.q.pop()
+		if ev.at > r.cfg.MaxMillis {
+			r.q.push(ev)
+			break
+		}
+		if ev.at < w.now {
+			w.mon.violate(w, InvSimulator, "event %d at %d ms popped after time %d ms: an event before its cause", ev.kind, ev.at, w.now)
+			break
+		}
+		w.now = ev.at
+		r.dispatch(w, &ev)
+	}
+	return r.end(steps), nil
+}
+
+// begin prepares the run of seed: its streams, servers, machines,
+// adversaries and first events, everything before the first event is
+// popped.
+func (r *Runner) begin(seed uint64) error {
 	w := r.r
 	*w = run{seed: seed, dead: w.dead, adv: w.adv[:0], user: UserRecord{Acts: w.user.Acts[:0]}}
 	for i := range w.dead {
@@ -411,7 +446,7 @@ func (r *Runner) Run(seed uint64) (Result, error) {
 		r.q.push(event{at: Millis(p.ToMillis), kind: evFault, text: "partition " + strings.Join(p.Links, "+") + " ends"})
 	}
 	if err := r.build(w); err != nil {
-		return w.res, err
+		return err
 	}
 	for _, a := range r.adversaries {
 		w.adv = append(w.adv, a)
@@ -420,27 +455,13 @@ func (r *Runner) Run(seed uint64) (Result, error) {
 	r.q.push(event{at: 0, kind: evStart, actor: ActorNew})
 	r.q.push(event{at: 0, kind: evStart, actor: ActorExisting})
 	r.drawUser(w)
+	return nil
+}
 
-	steps := 0
-	for ; steps < r.cfg.MaxSteps && r.q.len() > 0; steps++ {
-		if w.n.State().Terminal() && w.e.State().Terminal() {
-			break
-		}
-		if w.res.Violation != nil {
-			break
-		}
-		ev := r.q.pop()
-		if ev.at > r.cfg.MaxMillis {
-			r.q.push(ev)
-			break
-		}
-		if ev.at < w.now {
-			w.mon.violate(w, InvSimulator, "event %d at %d ms popped after time %d ms: an event before its cause", ev.kind, ev.at, w.now)
-			break
-		}
-		w.now = ev.at
-		r.dispatch(w, &ev)
-	}
+// end closes the run after steps events: the end-of-run checks and the
+// result.
+func (r *Runner) end(steps int) Result {
+	w := r.r
 	w.res.Steps = steps
 	r.finish(w)
 	if !w.res.Success() {
@@ -448,7 +469,7 @@ func (r *Runner) Run(seed uint64) (Result, error) {
 	}
 	w.res.Phases, w.res.RequestKinds = new(r.tr.obs.ph), new(r.tr.obs.kinds)
 	w.res.StoreCost = new(r.cost.close(w.now))
-	return w.res, nil
+	return w.res
 }
 
 // swarmNetwork applies a seed's faults to every link of n.
@@ -813,6 +834,9 @@ func (r *Runner) effect(w *run, a Actor, f *login.Effect) {
 	switch f.Kind {
 	case login.EffectState:
 		r.tr.add(Event{At: w.now, Kind: EvState, Actor: a, Name: f.From.String() + " -> " + f.To.String()})
+		if r.st.transition != nil {
+			r.st.transition(a, f.From, f.To)
+		}
 		if a == ActorNew && f.From == login.StatePollingToken && !f.To.Terminal() && w.res.SignedInMillis < 0 {
 			w.res.SignedInMillis = w.now
 		}

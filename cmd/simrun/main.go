@@ -48,6 +48,7 @@ func commands() []command {
 		{"serve", "serve the model homeserver and provider over real HTTP (serve --variant NAME ...)", runServe},
 		{"compat", "the compatibility matrix of client presets: success rate and dominant failure per pair (compat --out DIR)", runCompat},
 		{"calibrate", "check the simulator's tcp transport against the kernel's TCP in a private network namespace (root)", runCalibrate},
+		{"explore", "explore every interleaving and fault placement within budgets, checking every invariant (explore --loss 1 --dup 1)", runExplore},
 		{"probe", "check a real homeserver's rendezvous API against the spec (probe --homeserver URL)", runProbe},
 	}
 }

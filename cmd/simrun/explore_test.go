@@ -1,0 +1,68 @@
+package main
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestExploreMutant: simrun explore finds the shared-direction-key mutant,
+// exits 1, prints the counterexample as JSON lines and Mermaid, and its
+// replay command gives the same violation.
+func TestExploreMutant(t *testing.T) {
+	code, out, errs := simrun(t, "explore", "--variant", "shared-direction-key", "--budget", "60s")
+	if code != 1 {
+		t.Fatalf("exit %d, stderr %s", code, errs)
+	}
+	for _, want := range []string{"VIOLATION nonce-unique", "counterexample:", `"kind":`, "sequenceDiagram"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	m := regexp.MustCompile(`--path (\S+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no replay command in:\n%s", out)
+	}
+	code, out, errs = simrun(t, "explore", "--variant", "shared-direction-key", "--path", m[1])
+	if code != 1 || !strings.Contains(out, "VIOLATION nonce-unique") {
+		t.Errorf("replay: exit %d, stdout %s, stderr %s", code, out, errs)
+	}
+}
+
+// TestExploreUsage: bad flags and paths exit 2 with a line naming them.
+func TestExploreUsage(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--mode", "sideways"}, "--mode"},
+		{[]string{"--variant", "nosuch"}, "--variant"},
+		{[]string{"--intent", "show"}, "--intent"},
+		{[]string{"--loss", "-1"}, "loss"},
+		{[]string{"--path", "1,x"}, "--path"},
+		{[]string{"--path", "77"}, "--path"},
+	} {
+		code, _, errs := simrun(t, append([]string{"explore"}, c.args...)...)
+		if code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d, stderr %q", c.args, code, errs)
+		}
+	}
+}
+
+// TestExploreHonestDepth: an honest preset explored to a small depth has no
+// violation and says it was cut by the depth.
+func TestExploreHonestDepth(t *testing.T) {
+	code, out, errs := simrun(t, "explore", "--depth", "12", "--loss", "1")
+	if code != 0 || !strings.Contains(out, "cut by depth") || !strings.Contains(out, "no violation") {
+		t.Errorf("exit %d, stdout %s, stderr %s", code, out, errs)
+	}
+}
+
+// TestExploreReach: a design question whose target the bounds do not reach
+// says so and exits 0.
+func TestExploreReach(t *testing.T) {
+	code, out, errs := simrun(t, "explore", "--depth", "10", "--reach", "write_conflict")
+	if code != 0 || !strings.Contains(out, "no device ended write_conflict within the bounds explored") {
+		t.Errorf("exit %d, stdout %s, stderr %s", code, out, errs)
+	}
+}

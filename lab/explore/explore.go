@@ -1,0 +1,464 @@
+// Package explore is the lab's bounded model checker: it drives the
+// simulator's own run (sim.Runner in stepped mode: the same devices,
+// rendezvous store, provider, homeserver, user, adversaries and monitors)
+// through every order of its enabled events and every placement of a few
+// lost and duplicated messages, and checks every invariant of the
+// simulator at every state.
+//
+// What is enumerated: which enabled event happens next (a request reaches
+// its server, an answer reaches its client, a timer or a request's timeout
+// fires, the user acts) and, for each message, whether the network delivers
+// it, loses it or duplicates it, within the run's budgets (Options.Loss,
+// Options.Dup).
+//
+// Time: every link has the constant latency Options.LatencyMillis (L), and
+// the stepped run lets a message arrive at any moment between its sending
+// and L later (so every latency in [0, L], chosen by the explorer), without
+// moving the clock; everything else happens at its own time, in time
+// order, once nothing is due earlier. Kept exactly: the order of timers,
+// deadlines, timeouts and the user's acts (their times are the machines'
+// and the user's own: the user's delays are drawn once from the seed's user
+// stream, so one person's pace is explored, not every pace). Over-approximated:
+// none; under-approximated: latencies above L and other paces of the user.
+// A request's timeout can only fire for an exchange whose request or answer
+// was lost (L is below every timeout). Reordering needs no budget: messages
+// in flight arrive in any order.
+//
+// State: a stateless search. Each state is reached again by replaying its
+// path of choices from the initial state (the run is deterministic: keys
+// drawn once from the seed, every random draw from a per-actor stream whose
+// position is part of the state), and identified by sim.Runner.Fingerprint,
+// a canonical encoding of the whole run hashed to 128 bits. The visited set
+// holds fingerprints only; the search tree keeps, per state, its parent and
+// the choice that led to it, to rebuild paths.
+//
+// Safety: every monitor of the simulator judges every step, and the
+// end-of-run checks (termination within the bound, conservation, the
+// channel counters at success) judge every state where nothing more can
+// happen. Liveness: since the run's clock is part of the state and only
+// moves forward, and every step uses up a pending event or a request
+// number, the state graph has no cycle in practice and every path ends
+// (the simulator's time bound ends it at the latest); the termination
+// check at each of those ends is the bounded liveness check. The
+// depth-first search also looks for a lasso (a path back to a state on
+// itself) and reports one as InvLasso.
+package explore
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"qrlab/model/login"
+	"qrlab/model/qr"
+	"qrlab/model/variant"
+	"qrlab/sim"
+)
+
+// Options is one exploration.
+type Options struct {
+	Variant variant.Variant
+	// VariantName is how the replay command names the variant (a preset
+	// or mutant name).
+	VariantName string
+	Intent      qr.Intent
+	// Loss and Dup are how many messages the network may lose and
+	// duplicate over a whole run.
+	Loss, Dup int
+	// Depth bounds a path's length in events (0: no bound).
+	Depth int
+	// Budget bounds the wall time (0: none); MaxStates the distinct states
+	// (0: none).
+	Budget    time.Duration
+	MaxStates int
+	// Mode is bfs (shortest counterexample), dfs or walk.
+	Mode string
+	// Walks is the number of random walks in walk mode (0: until the
+	// budget).
+	Walks int
+	// LatencyMillis is L, the latency bound of every link (0: 200 ms).
+	LatencyMillis int64
+	// Seed draws the keys and the user's pace.
+	Seed        uint64
+	Adversaries []string
+	// Workers expand a breadth-first level in parallel (0: GOMAXPROCS).
+	Workers int
+	// Reach, when set, makes the search look for a state where a device
+	// ended with this reason (a design question: can it happen, and by
+	// the shortest path how) instead of stopping only at violations.
+	Reach string
+	// Progress, when set, is called about once a second.
+	Progress func(Progress)
+}
+
+// reachInvariant marks a Reach target found, not a violation.
+const reachInvariant = "reach"
+
+// Progress is the exploration so far.
+type Progress struct {
+	States, Transitions, Depth, Queue int
+	Elapsed                           time.Duration
+}
+
+// Step is one choice on a path: the pending event's sequence number and
+// the fault applied to it.
+type Step struct {
+	Seq   uint64
+	Fault sim.Fault
+}
+
+// Result is what an exploration found.
+type Result struct {
+	Mode string `json:"mode"`
+	// Complete: every reachable state within the bounds was explored;
+	// otherwise Cut says which bound cut it (depth, budget, states).
+	Complete    bool   `json:"complete"`
+	Cut         string `json:"cut,omitempty"`
+	States      int    `json:"states"`
+	Transitions int    `json:"transitions"`
+	// Ended counts the states where the run ended (both devices ended,
+	// or nothing more could happen).
+	Ended    int           `json:"ended"`
+	MaxDepth int           `json:"max_depth"`
+	Elapsed  time.Duration `json:"elapsed_ns"`
+	// StateBytes is the mean length of a state's canonical encoding
+	// (hashed, never stored); StoredBytes what is kept per state.
+	StateBytes  float64 `json:"state_bytes"`
+	StoredBytes int     `json:"stored_bytes"`
+	// Omission is the estimated probability that hash compaction merged
+	// two different states: distinct × (generated − distinct) / 2^128,
+	// the form of the estimate TLC prints as "calculated (optimistic)"
+	// (tlaplus/tlaplus, tlatools/org.lamport.tlatools/src/tlc2/tool/
+	// AbstractChecker.java at ced9269895aa, calculateOptimisticProbability,
+	// there over 2^64), with generated = transitions + 1.
+	Omission  float64        `json:"omission"`
+	Violation *sim.Violation `json:"violation,omitempty"`
+	// Reached says that a device ended with Options.Reach; Path leads
+	// there.
+	Reached string `json:"reached,omitempty"`
+	// Path is the counterexample's choices, or the way to Options.Reach
+	// (nil: none).
+	Path []Step `json:"-"`
+	// Coverage: the states each login machine reached and the transitions
+	// it took.
+	Coverage Coverage `json:"coverage"`
+}
+
+// Coverage is which states and transitions of the login machines the
+// exploration reached.
+type Coverage struct {
+	States      map[string][]string `json:"states"`
+	Transitions map[string][]string `json:"transitions"`
+	// Never lists the states neither machine reached.
+	Never []string `json:"never"`
+}
+
+// stop returns the violation at r's state, or the Reach target met there
+// as a violation of reachInvariant, or nil.
+func (o *Options) stop(r *sim.Runner) *sim.Violation {
+	if v := r.Violation(); v != nil {
+		return v
+	}
+	if o.Reach == "" {
+		return nil
+	}
+	n, e := r.Endings()
+	for _, d := range []struct {
+		who string
+		end sim.Ending
+	}{{"new", n}, {"existing", e}} {
+		if d.end.Outcome != "" && d.end.Reason == o.Reach {
+			return &sim.Violation{Invariant: reachInvariant, At: d.end.At, Detail: fmt.Sprintf("the %s device ended %s", d.who, d.end.Outcome)}
+		}
+	}
+	return nil
+}
+
+// defaultLatency is L when Options leaves it zero.
+const defaultLatency = 200
+
+// Runner makes the stepped simulator of o.
+func (o *Options) Runner(keepTrace bool) (*sim.Runner, error) {
+	l := o.LatencyMillis
+	if l == 0 {
+		l = defaultLatency
+	}
+	if l < 0 || l > 10_000 {
+		return nil, fmt.Errorf("latency bound %d ms is outside [1, 10000]", l)
+	}
+	n := sim.Network{Name: "explore", Description: fmt.Sprintf("every link %d ms at most, faults chosen by the explorer", l),
+		Link: sim.Link{Latency: sim.Constant(float64(l))}}
+	if err := n.Prepare(); err != nil {
+		return nil, err
+	}
+	// The explorer's network carries whole messages (the datagram
+	// transport), whatever the simulator's default: its faults are the
+	// loss or duplication of one HTTP message, chosen, not sampled. Under
+	// tcp a lost packet is only delay, which the latency bound already
+	// covers; what the explorer calls a lost message is an exchange that
+	// failed.
+	return sim.NewRunner(sim.Config{Variant: o.Variant, Intent: o.Intent, Network: n, KeepTrace: keepTrace,
+		Adversaries: o.Adversaries, Transport: sim.Transport{Kind: sim.TransportDatagram}})
+}
+
+// Replay runs path on r from the initial state.
+func (o *Options) Replay(r *sim.Runner, path []Step) error {
+	if err := r.Start(o.Seed, o.Loss, o.Dup); err != nil {
+		return err
+	}
+	for i, s := range path {
+		if err := r.Take(sim.Choice{Seq: s.Seq, Fault: s.Fault}); err != nil {
+			return fmt.Errorf("step %d of the path: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+// Explore runs the exploration o describes.
+func Explore(o Options) (Result, error) {
+	switch o.Mode {
+	case "", "bfs":
+		o.Mode = "bfs"
+	case "dfs", "walk":
+	default:
+		return Result{}, fmt.Errorf("mode %q is none of bfs, dfs, walk", o.Mode)
+	}
+	if o.Loss < 0 || o.Dup < 0 || o.Depth < 0 || o.MaxStates < 0 || o.Walks < 0 {
+		return Result{}, fmt.Errorf("loss, dup, depth, states and walks must not be negative")
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	e := &explorer{o: o, start: time.Now(), cov: newCoverage()}
+	if o.Budget > 0 {
+		e.deadline = e.start.Add(o.Budget)
+	}
+	var err error
+	switch o.Mode {
+	case "bfs":
+		err = e.bfs()
+	case "dfs":
+		err = e.dfs()
+	case "walk":
+		err = e.walk()
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	return e.result(), nil
+}
+
+// node is one state of the search tree: its parent and the choice that led
+// to it.
+type node struct {
+	parent int32
+	fault  sim.Fault
+	seq    uint32
+}
+
+// explorer is one exploration's state.
+type explorer struct {
+	o        Options
+	start    time.Time
+	deadline time.Time
+	tree     []node
+	seen     fpSet
+
+	states, transitions, ended atomic.Int64
+	stateBytes                 atomic.Int64
+	maxDepth                   int
+	cut                        string
+	violation                  *sim.Violation
+	path                       []Step
+	cov                        *coverage
+}
+
+// pathOf rebuilds the path to tree node i.
+func (e *explorer) pathOf(i int32, out []Step) []Step {
+	out = out[:0]
+	for ; i > 0; i = e.tree[i].parent {
+		out = append(out, Step{Seq: uint64(e.tree[i].seq), Fault: e.tree[i].fault})
+	}
+	slices.Reverse(out)
+	return out
+}
+
+func (e *explorer) overBudget() bool {
+	return !e.deadline.IsZero() && time.Now().After(e.deadline)
+}
+
+func (e *explorer) result() Result {
+	res := Result{Mode: e.o.Mode, Complete: e.cut == "" && e.violation == nil, Cut: e.cut, States: int(e.states.Load()),
+		Transitions: int(e.transitions.Load()), Ended: int(e.ended.Load()), MaxDepth: e.maxDepth, Elapsed: time.Since(e.start),
+		Violation: e.violation, Path: e.path, Coverage: e.cov.report()}
+	if v := e.violation; v != nil && v.Invariant == reachInvariant {
+		res.Violation, res.Reached, res.Complete = nil, v.Detail, false
+		res.Cut = "reached"
+	}
+	if res.Transitions > 0 {
+		res.StateBytes = float64(e.stateBytes.Load()) / float64(res.Transitions+1)
+	}
+	res.StoredBytes = fpBytes + nodeBytes
+	if e.o.Mode == "dfs" {
+		res.StoredBytes = fpBytes + 4 + nodeBytes
+	}
+	res.Omission = float64(res.States) * max(0, float64(res.Transitions+1-res.States)) / math.Exp2(128)
+	return res
+}
+
+// progressLoop calls o.Progress about once a second until stop is closed.
+func (e *explorer) progressLoop(depth, queue *atomic.Int64, stop chan struct{}, done *sync.WaitGroup) {
+	defer done.Done()
+	if e.o.Progress == nil {
+		return
+	}
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			e.o.Progress(Progress{States: int(e.states.Load()), Transitions: int(e.transitions.Load()), Depth: int(depth.Load()),
+				Queue: int(queue.Load()), Elapsed: time.Since(e.start)})
+		}
+	}
+}
+
+// FormatPath writes a path as the replay flag's value: each step's
+// sequence number, with l for a lost and d for a duplicated message.
+func FormatPath(p []Step) string {
+	var b strings.Builder
+	for i, s := range p {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatUint(s.Seq, 10))
+		switch s.Fault {
+		case sim.FaultLose:
+			b.WriteByte('l')
+		case sim.FaultDuplicate:
+			b.WriteByte('d')
+		}
+	}
+	return b.String()
+}
+
+// ParsePath reads FormatPath's text.
+func ParsePath(s string) ([]Step, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []Step
+	for i, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		st := Step{}
+		switch {
+		case strings.HasSuffix(f, "l"):
+			st.Fault, f = sim.FaultLose, f[:len(f)-1]
+		case strings.HasSuffix(f, "d"):
+			st.Fault, f = sim.FaultDuplicate, f[:len(f)-1]
+		}
+		n, err := strconv.ParseUint(f, 10, 32)
+		if err != nil || n == 0 {
+			return nil, fmt.Errorf("path step %d: %q is not an event number (like 12, 12l or 12d)", i+1, f)
+		}
+		st.Seq = n
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// coverage collects the machines' states and transitions.
+type coverage struct {
+	mu     sync.Mutex
+	states [2]map[login.State]bool
+	trans  [2]map[[2]login.State]bool
+}
+
+func newCoverage() *coverage {
+	c := &coverage{}
+	for i := range 2 {
+		c.states[i] = map[login.State]bool{login.StateIdle: true}
+		c.trans[i] = map[[2]login.State]bool{}
+	}
+	return c
+}
+
+// local is one worker's coverage, merged at the end of its work.
+type localCov struct {
+	trans [2]map[[2]login.State]bool
+}
+
+func newLocal() *localCov {
+	return &localCov{trans: [2]map[[2]login.State]bool{{}, {}}}
+}
+
+func (l *localCov) hook(a sim.Actor, from, to login.State) {
+	switch a {
+	case sim.ActorNew:
+		l.trans[0][[2]login.State{from, to}] = true
+	case sim.ActorExisting:
+		l.trans[1][[2]login.State{from, to}] = true
+	}
+}
+
+func (c *coverage) merge(l *localCov) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range 2 {
+		for t := range l.trans[i] {
+			c.trans[i][t] = true
+			c.states[i][t[0]], c.states[i][t[1]] = true, true
+		}
+	}
+}
+
+func (c *coverage) report() Coverage {
+	out := Coverage{States: map[string][]string{}, Transitions: map[string][]string{}}
+	names := [2]string{"new", "existing"}
+	for i := range 2 {
+		var ss, ts []string
+		for s := range c.states[i] {
+			ss = append(ss, s.String())
+		}
+		for t := range c.trans[i] {
+			ts = append(ts, t[0].String()+" -> "+t[1].String())
+		}
+		slices.Sort(ss)
+		slices.Sort(ts)
+		out.States[names[i]], out.Transitions[names[i]] = ss, ts
+	}
+	for s := login.State(0); !strings.HasPrefix(s.String(), "State("); s++ {
+		if !c.states[0][s] && !c.states[1][s] {
+			out.Never = append(out.Never, s.String())
+		}
+	}
+	return out
+}
+
+// Trace replays path with the trace kept and returns its events and the
+// run's result; a path that ends where nothing more can happen gets the
+// end-of-run checks too, as the search did.
+func Trace(o Options, path []Step) ([]sim.Event, sim.Result, error) {
+	r, err := o.Runner(true)
+	if err != nil {
+		return nil, sim.Result{}, err
+	}
+	if err := o.Replay(r, path); err != nil {
+		return nil, sim.Result{}, err
+	}
+	var res sim.Result
+	if v := o.stop(r); v != nil {
+		res.Violation = v
+	} else if len(r.Enabled(nil)) == 0 {
+		res = r.Finish()
+	}
+	return slices.Clone(r.Trace().Events), res, nil
+}

@@ -1,0 +1,172 @@
+package explore
+
+import (
+	"testing"
+
+	"qrlab/model/qr"
+	"qrlab/model/variant"
+	"qrlab/sim"
+)
+
+// TestFindsMutant: the explorer must find the catalogue mutant
+// shared-direction-key (both directions sealed under one key: a nonce
+// reused), breadth first, and the counterexample must replay to the same
+// violation.
+func TestFindsMutant(t *testing.T) {
+	v, err := variant.LoadMutant("shared-direction-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := Options{Variant: v, VariantName: "shared-direction-key", Intent: qr.Login, Seed: 1, MaxStates: 100_000}
+	res, err := Explore(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Violation == nil {
+		t.Fatalf("no violation found in %d states", res.States)
+	}
+	if res.Violation.Invariant != sim.InvNonceUnique {
+		t.Errorf("violation %s, want %s", res.Violation.Invariant, sim.InvNonceUnique)
+	}
+	_, rr, err := Trace(o, res.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rr.Violation == nil || rr.Violation.Invariant != res.Violation.Invariant {
+		t.Errorf("replaying %s gave %v, want %s", FormatPath(res.Path), rr.Violation, res.Violation.Invariant)
+	}
+}
+
+// TestHonestComplete: the default preset, no faults, explored depth first
+// to the end: complete, no violation, and both devices reach done.
+func TestHonestComplete(t *testing.T) {
+	if testing.Short() {
+		t.Skip("explores about 9,000 states")
+	}
+	o := Options{Variant: variant.MustLoad("msc4388"), VariantName: "msc4388", Intent: qr.Login, Seed: 1, Mode: "dfs"}
+	res, err := Explore(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Complete || res.Violation != nil {
+		t.Fatalf("complete %v, cut %q, violation %v", res.Complete, res.Cut, res.Violation)
+	}
+	if res.Ended == 0 || res.States < 100 {
+		t.Errorf("%d states, %d ended: the exploration did not reach the end of a login", res.States, res.Ended)
+	}
+	for _, m := range []string{"new", "existing"} {
+		found := false
+		for _, s := range res.Coverage.States[m] {
+			found = found || s == "done"
+		}
+		if !found {
+			t.Errorf("the %s device never reached done: %v", m, res.Coverage.States[m])
+		}
+	}
+}
+
+// TestSameCounts: the same exploration gives the same counts, whatever the
+// number of workers expanding a level.
+func TestSameCounts(t *testing.T) {
+	var got [2]Result
+	for i, workers := range []int{1, 2} {
+		o := Options{Variant: variant.MustLoad("msc4388"), VariantName: "msc4388", Intent: qr.Reciprocate, Seed: 3, Depth: 30,
+			Loss: 1, Workers: workers}
+		res, err := Explore(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Cut != "depth" || res.Violation != nil {
+			t.Fatalf("workers %d: cut %q, violation %v", workers, res.Cut, res.Violation)
+		}
+		got[i] = res
+	}
+	if got[0].States != got[1].States || got[0].Transitions != got[1].Transitions {
+		t.Errorf("1 worker: %d states %d transitions; 2 workers: %d states %d transitions", got[0].States, got[0].Transitions,
+			got[1].States, got[1].Transitions)
+	}
+}
+
+func TestPathText(t *testing.T) {
+	p := []Step{{Seq: 4}, {Seq: 12, Fault: sim.FaultLose}, {Seq: 30, Fault: sim.FaultDuplicate}}
+	s := FormatPath(p)
+	if s != "4,12l,30d" {
+		t.Errorf("FormatPath = %q", s)
+	}
+	q, err := ParsePath(s)
+	if err != nil || len(q) != 3 || q[1] != p[1] || q[2] != p[2] {
+		t.Errorf("ParsePath(%q) = %v, %v", s, q, err)
+	}
+	for _, bad := range []string{"x", "1,,2", "0", "3q", "-1"} {
+		if _, err := ParsePath(bad); err == nil {
+			t.Errorf("ParsePath(%q) took it", bad)
+		}
+	}
+}
+
+func TestBadOptions(t *testing.T) {
+	for _, o := range []Options{{Mode: "bogus"}, {Loss: -1}, {LatencyMillis: -5}} {
+		o.Variant = variant.MustLoad("msc4388")
+		if _, err := Explore(o); err == nil {
+			t.Errorf("%+v: no error", o)
+		}
+	}
+}
+
+// TestWalk: random walks are reproducible (the same seed, the same
+// states), never claim completeness, and find the shared-direction-key
+// mutant, which breaks on every path.
+func TestWalk(t *testing.T) {
+	o := Options{Variant: variant.MustLoad("msc4388"), Intent: qr.Login, Seed: 2, Mode: "walk", Walks: 3, Loss: 1, Dup: 1}
+	a, err := Explore(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Explore(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Complete || a.States != b.States || a.Transitions != b.Transitions || a.Violation != nil {
+		t.Errorf("complete %v, states %d and %d, transitions %d and %d, violation %v", a.Complete, a.States, b.States,
+			a.Transitions, b.Transitions, a.Violation)
+	}
+	v, err := variant.LoadMutant("shared-direction-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Variant = v
+	if res, err := Explore(o); err != nil || res.Violation == nil {
+		t.Errorf("walk on shared-direction-key: %v, %v", err, res.Violation)
+	}
+}
+
+// TestReachWriteConflict pins a design finding: under the idempotent PUT
+// (msc4388), one lost answer is enough for the new device to end with
+// write_conflict, and the path to it replays to the same ending.
+func TestReachWriteConflict(t *testing.T) {
+	o := Options{Variant: variant.MustLoad("msc4388"), VariantName: "msc4388", Intent: qr.Login, Seed: 1, Mode: "dfs", Loss: 1,
+		Reach: "write_conflict", MaxStates: 50_000}
+	res, err := Explore(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Reached == "" || res.Violation != nil {
+		t.Fatalf("reached %q, violation %v, cut %q after %d states", res.Reached, res.Violation, res.Cut, res.States)
+	}
+	lost := 0
+	for _, s := range res.Path {
+		if s.Fault == sim.FaultLose {
+			lost++
+		}
+	}
+	if lost != 1 {
+		t.Errorf("the path loses %d messages, want 1", lost)
+	}
+	_, rr, err := Trace(o, res.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rr.Violation == nil || rr.Violation.Invariant != reachInvariant {
+		t.Errorf("replaying the path: %v", rr.Violation)
+	}
+}

@@ -1,0 +1,489 @@
+package explore
+
+import (
+	"cmp"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"qrlab/sim"
+)
+
+// worker is one goroutine's simulator and scratch.
+type worker struct {
+	r      *sim.Runner
+	cov    *localCov
+	path   []Step
+	choice []sim.Choice
+}
+
+func (e *explorer) newWorker() (*worker, error) {
+	r, err := e.o.Runner(false)
+	if err != nil {
+		return nil, err
+	}
+	w := &worker{r: r, cov: newLocal()}
+	r.OnTransition(w.cov.hook)
+	return w, nil
+}
+
+// goTo replays the path to tree node i on w's simulator.
+func (e *explorer) goTo(w *worker, i int32) error {
+	w.path = e.pathOf(i, w.path)
+	return e.o.Replay(w.r, w.path)
+}
+
+// fingerprint returns the state's fingerprint and counts its encoding.
+func (e *explorer) fingerprint(w *worker) sim.Fingerprint {
+	fp, n := w.r.Fingerprint()
+	e.stateBytes.Add(int64(n))
+	return fp
+}
+
+// candidate is a state a level's expansion found: new when no earlier
+// level had it. parent and choice order the candidates so that the kept
+// path does not depend on the workers' timing.
+type candidate struct {
+	fp     sim.Fingerprint
+	parent int32
+	choice int32 // -1: the parent itself ended with a violation
+	step   Step
+	viol   *sim.Violation
+}
+
+// bfs explores level by level; each level's states are expanded by the
+// workers in parallel, and its new states merged in (parent, choice) order
+// once the level is done, so the states found, their count and the
+// counterexample are the same at any number of workers.
+func (e *explorer) bfs() error {
+	w0, err := e.newWorker()
+	if err != nil {
+		return err
+	}
+	if err := e.o.Replay(w0.r, nil); err != nil {
+		return err
+	}
+	e.tree = append(e.tree, node{parent: -1})
+	e.seen.add(e.fingerprint(w0))
+	e.states.Store(1)
+	workers := []*worker{w0}
+	for len(workers) < e.o.Workers {
+		w, err := e.newWorker()
+		if err != nil {
+			return err
+		}
+		workers = append(workers, w)
+	}
+	var depthNow, queue atomic.Int64
+	stop := make(chan struct{})
+	var pwg sync.WaitGroup
+	pwg.Add(1)
+	go e.progressLoop(&depthNow, &queue, stop, &pwg)
+	defer func() { close(stop); pwg.Wait() }()
+
+	frontier := []int32{0}
+	for depth := 0; len(frontier) > 0; depth++ {
+		depthNow.Store(int64(depth))
+		queue.Store(int64(len(frontier)))
+		e.maxDepth = depth
+		if e.o.Depth > 0 && depth >= e.o.Depth {
+			e.cut = "depth"
+			break
+		}
+		cands, err := e.level(workers, frontier)
+		if err != nil {
+			return err
+		}
+		if e.cut != "" {
+			break
+		}
+		next, done := e.merge(cands, frontier)
+		if done {
+			break
+		}
+		frontier = next
+	}
+	for _, w := range workers {
+		e.cov.merge(w.cov)
+	}
+	return nil
+}
+
+// level expands every state of frontier, the workers taking states in
+// turn.
+func (e *explorer) level(workers []*worker, frontier []int32) ([]candidate, error) {
+	var nextItem atomic.Int64
+	outs := make([][]candidate, len(workers))
+	errs := make([]error, len(workers))
+	var cut atomic.Bool
+	var wg sync.WaitGroup
+	for k, w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(nextItem.Add(1) - 1)
+				if i >= len(frontier) || cut.Load() {
+					return
+				}
+				if e.overBudget() {
+					cut.Store(true)
+					return
+				}
+				var err error
+				if outs[k], err = e.expand(w, frontier[i], outs[k]); err != nil {
+					errs[k] = err
+					cut.Store(true)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	if cut.Load() {
+		e.cut = "budget"
+	}
+	var all []candidate
+	for _, o := range outs {
+		all = append(all, o...)
+	}
+	return all, nil
+}
+
+// expand takes every choice of tree node at, replaying the path to it
+// before each, and appends the successors not seen at an earlier level.
+func (e *explorer) expand(w *worker, at int32, out []candidate) ([]candidate, error) {
+	if err := e.goTo(w, at); err != nil {
+		return out, err
+	}
+	choices := slices.Clone(w.r.Enabled(w.choice))
+	if len(choices) == 0 {
+		e.ended.Add(1)
+		if res := w.r.Finish(); res.Violation != nil {
+			out = append(out, candidate{parent: at, choice: -1, viol: res.Violation})
+		}
+		return out, nil
+	}
+	for j, c := range choices {
+		if j > 0 {
+			if err := e.goTo(w, at); err != nil {
+				return out, err
+			}
+		}
+		if err := w.r.Take(c); err != nil {
+			return out, fmt.Errorf("replaying choice %d of state %d: %w", j, at, err)
+		}
+		e.transitions.Add(1)
+		st := Step{Seq: c.Seq, Fault: c.Fault}
+		if v := e.o.stop(w.r); v != nil {
+			out = append(out, candidate{parent: at, choice: int32(j), step: st, viol: v})
+			continue
+		}
+		fp := e.fingerprint(w)
+		if e.seen.has(fp) {
+			continue
+		}
+		out = append(out, candidate{fp: fp, parent: at, choice: int32(j), step: st})
+	}
+	return out, nil
+}
+
+// merge adds a level's new states to the tree in (parent, choice) order
+// and returns the next frontier; done when a violation ends the search or
+// the state bound is reached.
+func (e *explorer) merge(cands []candidate, frontier []int32) ([]int32, bool) {
+	slices.SortFunc(cands, func(a, b candidate) int {
+		return cmp.Or(cmp.Compare(a.parent, b.parent), cmp.Compare(a.choice, b.choice))
+	})
+	// A state that ended with a violation is a shorter counterexample than
+	// any of the level's steps.
+	for _, c := range cands {
+		if c.viol != nil && c.choice < 0 {
+			e.violation, e.path = c.viol, e.pathOf(c.parent, nil)
+			return nil, true
+		}
+	}
+	for _, c := range cands {
+		if c.viol != nil {
+			e.violation, e.path = c.viol, append(e.pathOf(c.parent, nil), c.step)
+			return nil, true
+		}
+	}
+	var next []int32
+	for _, c := range cands {
+		if !e.seen.add(c.fp) {
+			continue
+		}
+		e.tree = append(e.tree, node{parent: c.parent, seq: uint32(c.step.Seq), fault: c.step.Fault})
+		next = append(next, int32(len(e.tree)-1))
+		e.states.Add(1)
+		if e.o.MaxStates > 0 && int(e.states.Load()) >= e.o.MaxStates {
+			e.cut = "states"
+			return next, true
+		}
+	}
+	return next, false
+}
+
+// frame is one state on the depth-first stack and the choices left.
+type frame struct {
+	node    int32
+	depth   int
+	fp      sim.Fingerprint
+	choices []sim.Choice
+	next    int
+}
+
+// InvLasso names a liveness counterexample: a path that comes back to a
+// state on itself, so the run can go round for ever without ending.
+const InvLasso = "liveness-lasso"
+
+// dfs explores depth first, one worker; a state seen before at the same
+// depth or shallower is not explored again. The simulator follows the
+// path forward, and replays it from the start only to go back.
+func (e *explorer) dfs() error {
+	w, err := e.newWorker()
+	if err != nil {
+		return err
+	}
+	defer e.cov.merge(w.cov)
+	if err := e.o.Replay(w.r, nil); err != nil {
+		return err
+	}
+	fp0 := e.fingerprint(w)
+	depthOf := map[sim.Fingerprint]int32{fp0: 0}
+	onStack := map[sim.Fingerprint]bool{fp0: true}
+	e.tree = append(e.tree, node{parent: -1})
+	e.states.Store(1)
+	var depthNow, queue atomic.Int64
+	stop := make(chan struct{})
+	var pwg sync.WaitGroup
+	pwg.Add(1)
+	go e.progressLoop(&depthNow, &queue, stop, &pwg)
+	defer func() { close(stop); pwg.Wait() }()
+
+	stack := []frame{{node: 0, fp: fp0, choices: slices.Clone(w.r.Enabled(nil))}}
+	live := true // w's simulator is at the top frame's state
+	if len(stack[0].choices) == 0 {
+		return e.dfsLeaf(w, 0)
+	}
+	for len(stack) > 0 {
+		top := &stack[len(stack)-1]
+		if top.next >= len(top.choices) {
+			delete(onStack, top.fp)
+			stack, live = stack[:len(stack)-1], false
+			continue
+		}
+		if e.overBudget() {
+			e.cut = "budget"
+			return nil
+		}
+		c := top.choices[top.next]
+		top.next++
+		if !live {
+			if err := e.goTo(w, top.node); err != nil {
+				return err
+			}
+		}
+		if err := w.r.Take(c); err != nil {
+			return err
+		}
+		live = false
+		e.transitions.Add(1)
+		d := top.depth + 1
+		depthNow.Store(int64(d))
+		queue.Store(int64(len(stack)))
+		e.maxDepth = max(e.maxDepth, d)
+		st := Step{Seq: c.Seq, Fault: c.Fault}
+		if v := e.o.stop(w.r); v != nil {
+			e.violation, e.path = v, append(e.pathOf(top.node, nil), st)
+			return nil
+		}
+		fp := e.fingerprint(w)
+		if onStack[fp] {
+			e.violation = &sim.Violation{Invariant: InvLasso, Seed: e.o.Seed, Variant: e.o.Variant.Name, At: w.r.Now(),
+				Detail: fmt.Sprintf("after %d events the run is back in a state it was in before, without either device ending", d)}
+			e.path = append(e.pathOf(top.node, nil), st)
+			return nil
+		}
+		if old, ok := depthOf[fp]; ok && int(old) <= d {
+			continue
+		}
+		if _, ok := depthOf[fp]; !ok {
+			e.states.Add(1)
+		}
+		depthOf[fp] = int32(d)
+		e.tree = append(e.tree, node{parent: top.node, seq: uint32(c.Seq), fault: c.Fault})
+		id := int32(len(e.tree) - 1)
+		if e.o.MaxStates > 0 && int(e.states.Load()) >= e.o.MaxStates {
+			e.cut = "states"
+			return nil
+		}
+		if e.o.Depth > 0 && d >= e.o.Depth {
+			e.cut = "depth"
+			continue
+		}
+		choices := slices.Clone(w.r.Enabled(w.choice))
+		if len(choices) == 0 {
+			if err := e.dfsLeaf(w, id); err != nil || e.violation != nil {
+				return err
+			}
+			continue
+		}
+		stack = append(stack, frame{node: id, depth: d, fp: fp, choices: choices})
+		onStack[fp] = true
+		live = true
+	}
+	return nil
+}
+
+// dfsLeaf runs the end-of-run checks at an ended state.
+func (e *explorer) dfsLeaf(w *worker, id int32) error {
+	e.ended.Add(1)
+	if res := w.r.Finish(); res.Violation != nil {
+		e.violation, e.path = res.Violation, e.pathOf(id, nil)
+	}
+	return nil
+}
+
+// walk runs random walks from the initial state (choices drawn from a
+// stream seeded by the exploration's seed), counting the distinct states
+// they visit.
+func (e *explorer) walk() error {
+	w, err := e.newWorker()
+	if err != nil {
+		return err
+	}
+	defer e.cov.merge(w.cov)
+	rng := rand.New(rand.NewPCG(e.o.Seed, 0x5741_4c4b))
+	e.tree = append(e.tree, node{parent: -1})
+	var depthNow, queue atomic.Int64
+	stop := make(chan struct{})
+	var pwg sync.WaitGroup
+	pwg.Add(1)
+	go e.progressLoop(&depthNow, &queue, stop, &pwg)
+	defer func() { close(stop); pwg.Wait() }()
+	for n := 0; e.o.Walks == 0 || n < e.o.Walks; n++ {
+		if e.overBudget() {
+			if e.o.Walks > 0 {
+				e.cut = "budget"
+			}
+			return nil
+		}
+		if e.o.Walks == 0 && e.o.Budget == 0 && n >= 1000 {
+			return nil // neither walks nor budget: a thousand walks
+		}
+		if err := e.o.Replay(w.r, nil); err != nil {
+			return err
+		}
+		var path []Step
+		e.visit(w)
+		for d := 0; e.o.Depth == 0 || d < e.o.Depth; d++ {
+			choices := w.r.Enabled(w.choice)
+			if len(choices) == 0 {
+				e.ended.Add(1)
+				if res := w.r.Finish(); res.Violation != nil {
+					e.violation, e.path = res.Violation, path
+					return nil
+				}
+				break
+			}
+			c := choices[rng.IntN(len(choices))]
+			if err := w.r.Take(c); err != nil {
+				return err
+			}
+			e.transitions.Add(1)
+			path = append(path, Step{Seq: c.Seq, Fault: c.Fault})
+			e.maxDepth = max(e.maxDepth, d+1)
+			depthNow.Store(int64(d + 1))
+			if v := e.o.stop(w.r); v != nil {
+				e.violation, e.path = v, path
+				return nil
+			}
+			e.visit(w)
+		}
+	}
+	e.cut = "walks" // random walks never prove completeness
+	return nil
+}
+
+func (e *explorer) visit(w *worker) {
+	if e.seen.add(e.fingerprint(w)) {
+		e.states.Add(1)
+	}
+}
+
+// fpSet is a set of fingerprints by open addressing: 16 bytes a slot,
+// grown at three quarters full. The zero fingerprint marks an empty slot
+// (a state hashing to it is stored as {0, 1}).
+type fpSet struct {
+	slots []sim.Fingerprint
+	n     int
+}
+
+// fpBytes and nodeBytes are what the search keeps per state: its
+// fingerprint (the set's slot, before the table's slack) and its tree node.
+const (
+	fpBytes   = 16
+	nodeBytes = 12
+)
+
+func norm(fp sim.Fingerprint) sim.Fingerprint {
+	if fp == (sim.Fingerprint{}) {
+		return sim.Fingerprint{0, 1}
+	}
+	return fp
+}
+
+func (s *fpSet) has(fp sim.Fingerprint) bool {
+	if len(s.slots) == 0 {
+		return false
+	}
+	fp = norm(fp)
+	mask := uint64(len(s.slots) - 1)
+	for i := fp[0] & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case fp:
+			return true
+		case sim.Fingerprint{}:
+			return false
+		}
+	}
+}
+
+// add reports whether fp was new.
+func (s *fpSet) add(fp sim.Fingerprint) bool {
+	if (s.n+1)*4 > len(s.slots)*3 {
+		s.grow()
+	}
+	fp = norm(fp)
+	mask := uint64(len(s.slots) - 1)
+	for i := fp[0] & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case fp:
+			return false
+		case sim.Fingerprint{}:
+			s.slots[i] = fp
+			s.n++
+			return true
+		}
+	}
+}
+
+func (s *fpSet) grow() {
+	old := s.slots
+	s.slots = make([]sim.Fingerprint, max(1024, 2*len(old)))
+	s.n = 0
+	for _, fp := range old {
+		if fp != (sim.Fingerprint{}) {
+			s.add(fp)
+		}
+	}
+}
