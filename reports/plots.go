@@ -66,6 +66,7 @@ type figure struct {
 	stem, caption string
 	p             panels
 	svg           []byte // the SVG save wrote, for the HTML page
+	here          bool   // the PNG and SVG files sit beside the page, not under plots/
 }
 
 // legendLine is the height of one legend entry below a panel.
