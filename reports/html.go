@@ -23,6 +23,7 @@ th { overflow-wrap: break-word; }
 th:first-child, td:first-child { text-align: left; }
 figure { margin: 1em 0; }
 figure svg { display: block; max-width: 100%; height: auto; }
+figure:not(.seq) svg { width: 100%; max-width: 56em; }
 figcaption { font-style: italic; font-size: 90%; max-width: 60em; }
 details { margin: 0.5em 0 1.5em; }
 pre { background: #f4f4f4; padding: 1em; overflow-x: auto; font-size: 85%; }

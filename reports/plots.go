@@ -152,6 +152,20 @@ func (percentTicks) Ticks(min, max float64) []plot.Tick {
 	return ts
 }
 
+// secondsTicks labels a seconds axis with plain numbers ("25", "1.5",
+// never "25.00"): the axis's label carries the unit.
+type secondsTicks struct{}
+
+func (secondsTicks) Ticks(min, max float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(min, max)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = strconv.FormatFloat(math.Round(1e6*ts[i].Value)/1e6, 'f', -1, 64)
+		}
+	}
+	return ts
+}
+
 // chunks splits n series into panels of at most panelSeries.
 func chunks(n int) [][2]int {
 	var out [][2]int
@@ -190,6 +204,7 @@ func cdfPlot(title string, labels []string, hs []*hist, totals []int) (panels, e
 		pn.p.Y.Min, pn.p.Y.Max = 0, 1
 		pn.p.Y.Tick.Marker = percentTicks{}
 		pn.p.X.Min = 0
+		pn.p.X.Tick.Marker = secondsTicks{}
 		for j, i := range idx[ch[0]:ch[1]] {
 			h := hs[i]
 			xs, ys := h.cdf(maxCDF)
