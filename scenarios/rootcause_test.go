@@ -102,3 +102,14 @@ func TestRootCauseLostDeviceLookup(t *testing.T) {
 		t.Error("no device_not_found of 80 seeds names the lost device lookup as its root cause")
 	}
 }
+
+// TestRootCausePendingGrant403 checks that MAS's 403 answers to the
+// device grant's pending polls (msc4108-2025's provider) are not taken
+// for the fault that ended a login.
+func TestRootCausePendingGrant403(t *testing.T) {
+	for _, res := range runPoint(t, "generations", map[string]string{"variant": `"msc4108-2025"`, "transport": `"datagram"`}, 80) {
+		if strings.HasPrefix(res.RootCause, "HTTP 403 to POST ") && strings.HasSuffix(res.RootCause, "/token (N)") {
+			t.Errorf("seed %d: root cause %q, a pending grant's answer", res.Seed, res.RootCause)
+		}
+	}
+}
