@@ -273,11 +273,12 @@ func (m *CompatMatrix) intents() []string {
 	return out
 }
 
-// writeFailures lists the dominant failures of intent in's failing
-// cells, grouped: each distinct (new device's ending, existing device's
-// ending, root cause) with the cells it dominates (new × existing, and
-// how many of the cell's runs it accounts for when not all).
-func (m *CompatMatrix) writeFailures(w io.Writer, in string) {
+// failureRows are the dominant failures of intent in's failing cells,
+// grouped: each distinct (root cause, new device's ending, existing
+// device's ending) with the cells it dominates (new × existing, and how
+// many of the cell's runs it accounts for when not all), the group with
+// the most cells first.
+func (m *CompatMatrix) failureRows(in string) [][]string {
 	type group struct {
 		key     [3]string
 		cells   []string
@@ -307,18 +308,33 @@ func (m *CompatMatrix) writeFailures(w io.Writer, in string) {
 		}
 		gs[i].cells = append(gs[i].cells, cell)
 	}
-	if len(gs) == 0 {
-		fmt.Fprintln(w, "\nEvery run of every cell succeeded.")
-		return
-	}
 	slices.SortStableFunc(gs, func(a, b *group) int { return len(b.cells) - len(a.cells) })
-	fmt.Fprint(w, "\nDominant failure of the cells with failures, grouped (N the new device, E the existing one; the root cause is the first fault an honest party met):\n\n| root cause | new device | existing device | cells (new × existing) |\n|---|---|---|---|\n")
-	for _, g := range gs {
+	rows := make([][]string, len(gs))
+	for i, g := range gs {
 		cause := g.key[0]
 		if g.example != "" {
 			cause += " (… varies with the seed; e.g. " + g.example + ")"
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", strings.ReplaceAll(cause, "|", "\\|"), g.key[1], g.key[2], strings.Join(g.cells, ", "))
+		rows[i] = []string{cause, g.key[1], g.key[2], strings.Join(g.cells, ", ")}
+	}
+	return rows
+}
+
+// failureHead and failureNote head and introduce the failure table.
+var failureHead = []string{"root cause", "new device", "existing device", "cells (new × existing)"}
+
+const failureNote = "Dominant failure of the cells with failures, grouped (N the new device, E the existing one; the root cause is the first fault an honest party met):"
+
+// writeFailures writes intent in's failure table as Markdown.
+func (m *CompatMatrix) writeFailures(w io.Writer, in string) {
+	rows := m.failureRows(in)
+	if len(rows) == 0 {
+		fmt.Fprintln(w, "\nEvery run of every cell succeeded.")
+		return
+	}
+	fmt.Fprint(w, "\n"+failureNote+"\n\n| "+strings.Join(failureHead, " | ")+" |\n|---|---|---|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", strings.ReplaceAll(r[0], "|", "\\|"), r[1], r[2], r[3])
 	}
 }
 

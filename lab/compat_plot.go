@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"bytes"
 	"fmt"
 	"image/color"
 	"math"
@@ -86,33 +87,38 @@ func (m *CompatMatrix) heatPlot(intent string) *plot.Plot {
 	return p
 }
 
+// heatmaps draws the heatmaps of intents, stacked, in format ext (png
+// or svg).
+func (m *CompatMatrix) heatmaps(intents []string, ext string) ([]byte, error) {
+	side := vg.Length(2*len(m.Options.Presets))*vg.Centimeter + 6*vg.Centimeter
+	w, h := side, side*vg.Length(len(intents))
+	c, err := draw.NewFormattedCanvas(w, h, ext)
+	if err != nil {
+		return nil, err
+	}
+	dc := draw.New(c)
+	for k, in := range intents {
+		top := h - side*vg.Length(k)
+		area := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: 0, Y: top - side}, Max: vg.Point{X: w, Y: top}}}
+		m.heatPlot(in).Draw(area)
+	}
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
 // WritePlots writes the heatmaps, one per intent stacked, as
 // dir/compat.png and dir/compat.svg.
 func (m *CompatMatrix) WritePlots(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	ins := m.intents()
-	side := vg.Length(2*len(m.Options.Presets))*vg.Centimeter + 6*vg.Centimeter
-	w, h := side, side*vg.Length(len(ins))
 	for _, ext := range []string{"png", "svg"} {
-		c, err := draw.NewFormattedCanvas(w, h, ext)
-		if err != nil {
-			return fmt.Errorf("compat.%s: %w", ext, err)
-		}
-		dc := draw.New(c)
-		for k, in := range ins {
-			top := h - side*vg.Length(k)
-			area := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: 0, Y: top - side}, Max: vg.Point{X: w, Y: top}}}
-			m.heatPlot(in).Draw(area)
-		}
-		f, err := os.Create(filepath.Join(dir, "compat."+ext))
-		if err != nil {
-			return err
-		}
-		_, err = c.WriteTo(f)
-		if cerr := f.Close(); err == nil {
-			err = cerr
+		b, err := m.heatmaps(m.intents(), ext)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, "compat."+ext), b, 0o644)
 		}
 		if err != nil {
 			return fmt.Errorf("compat.%s: %w", ext, err)

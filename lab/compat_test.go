@@ -91,6 +91,45 @@ func TestCompatOutput(t *testing.T) {
 	}
 }
 
+// TestCompatHTML checks the matrix's page: the answer per intent before
+// the first figure, one inline SVG heatmap per intent, nothing to fetch,
+// and the same matrix giving the same bytes.
+func TestCompatHTML(t *testing.T) {
+	o := CompatOptions{Presets: []string{"msc4108-2024", "rust-sdk-main", "msc4388-726e115"}, Intents: []string{"login", "reciprocate"}, Network: "lan", Runs: 3, Seed: 7, Workers: 2}
+	m, err := Compat(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pages [2][]byte
+	for i := range pages {
+		dir := t.TempDir()
+		if err := m.WriteHTML(dir); err != nil {
+			t.Fatal(err)
+		}
+		if pages[i], err = os.ReadFile(filepath.Join(dir, "compat.html")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(pages[0], pages[1]) {
+		t.Error("the same matrix gave two different pages")
+	}
+	page := string(pages[0])
+	first := strings.Index(page, "<figure")
+	for _, s := range []string{"<strong>Intent login</strong>: ", "<strong>Intent reciprocate</strong>: ", "msc4108-2024 × rust-sdk-main 100% [44–100]"} {
+		if i := strings.Index(page, s); i < 0 || i > first {
+			t.Errorf("the page lacks %q before its first figure", s)
+		}
+	}
+	if n := strings.Count(page, "<svg role=\"img\""); n != 2 {
+		t.Errorf("%d inline drawings, want one heatmap per intent", n)
+	}
+	for _, s := range []string{"<script", "<img", "<link", "src=", `href="http`, "url("} {
+		if strings.Contains(page, s) {
+			t.Errorf("the page holds %q: it must need nothing from elsewhere", s)
+		}
+	}
+}
+
 // TestCompatBadOptions checks that bad options are refused with an error
 // naming what is wrong.
 func TestCompatBadOptions(t *testing.T) {

@@ -1,6 +1,9 @@
 package reports
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // storeCost sums the rendezvous server's cost over a group's runs that
 // measured it (sim.StoreCost): per run, the session-milliseconds (all,
@@ -76,5 +79,29 @@ func (b *Builder) costBlocks() ([]block, error) {
 		"kB·s / run", "kB·s / success", "peak bytes / run", "max bytes", "max sessions", "runs leaving a session")
 	out = append(out, block{kind: "table", head: head, rows: rows,
 		notes: "kB is 1,000 bytes of session payload. max bytes and max sessions: the largest peak of any run of the point (an attacker's sessions included: they cost the server too)."})
+	if len(b.points) > 1 {
+		for i, a := range b.m.Axes {
+			p, err := meanPlot("Rendezvous server cost against "+a.Path, "sessions alive × seconds per run", a, b.axisSeries(i, maxSeries), sessionCost)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, block{kind: "figure", fig: &figure{stem: fmt.Sprintf("cost-%d", i+1), p: p,
+				caption: fmt.Sprintf("Mean session·s per run against %s, with 95%% intervals (the table above gives n and the bytes).", a.Path)}})
+		}
+	}
 	return out, nil
+}
+
+// sessionCost is a group's mean session·s per run and the half-width of
+// its 95% interval (normal approximation, as in the table).
+func sessionCost(g *group) (float64, float64, bool) {
+	m := g.cost.sess
+	if m.n == 0 {
+		return 0, 0, false
+	}
+	mean, sd := m.meanSD(1000)
+	if m.n < 2 {
+		return mean, 0, true
+	}
+	return mean, z95 * sd / math.Sqrt(float64(m.n)), true
 }

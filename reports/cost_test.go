@@ -52,8 +52,8 @@ func TestMoments(t *testing.T) {
 // TestCostSection checks the rendezvous server's cost section: its
 // per-run means in seconds and kilobyte-seconds, the per-success figure
 // (the point's total over its successes), the runs that left a session
-// behind; and that records without the cost (written before it was
-// measured) leave the section out.
+// behind; that a plot per axis follows the table; and that records
+// without the cost (written before it was measured) leave the section out.
 func TestCostSection(t *testing.T) {
 	m, recs := fixture()
 	md0, err := build(t, m, recs).Markdown()
@@ -80,7 +80,8 @@ func TestCostSection(t *testing.T) {
 	// failed) spreads 40 × 20 s over 32 successes: 25.0.
 	for _, want := range []string{"## Rendezvous server cost",
 		"| 0 | msc4388-726e115 | 40 | 120.0 [120.0–120.0] | 100.0 [100.0–100.0] | 120.0 | 30.0 [30.0–30.0] | 30.0 | 350.0 [350.0–350.0] | 350 | 1 | 40 (100.0%) |",
-		"| 0 | msc4108-2024 | 40 | 20.0 [20.0–20.0] | 0.0 [0.0–0.0] | 25.0 | 5.0 [5.0–5.0] | 6.2 | 400.0 [400.0–400.0] | 400 | 2 | 0 (0.0%) |"} {
+		"| 0 | msc4108-2024 | 40 | 20.0 [20.0–20.0] | 0.0 [0.0–0.0] | 25.0 | 5.0 [5.0–5.0] | 6.2 | 400.0 [400.0–400.0] | 400 | 2 | 0 (0.0%) |",
+		"![cost-1](plots/cost-1.png)", "![cost-2](plots/cost-2.png)"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("report lacks %q:\n%s", want, s[strings.Index(s, "## Rendezvous"):])
 		}

@@ -23,6 +23,7 @@ th { overflow-wrap: break-word; }
 th:first-child, td:first-child { text-align: left; }
 figure { margin: 1em 0; }
 figure svg { display: block; max-width: 100%; height: auto; }
+figure:not(.seq) svg { width: 100%; max-width: 56em; }
 figcaption { font-style: italic; font-size: 90%; max-width: 60em; }
 details { margin: 0.5em 0 1.5em; }
 pre { background: #f4f4f4; padding: 1em; overflow-x: auto; font-size: 85%; }
@@ -41,8 +42,12 @@ func inlineSVG(svg []byte, label string) string {
 // figureHTML writes a plot inline (the SVG save drew), with its caption and
 // a link to the PNG beside the report.
 func figureHTML(w *bytes.Buffer, f *figure) {
-	fmt.Fprintf(w, "<figure id=\"fig-%s\">\n%s\n<figcaption>%s (<a href=\"plots/%s.png\">PNG</a>, <a href=\"plots/%s.svg\">SVG</a>)</figcaption></figure>\n",
-		f.stem, inlineSVG(f.svg, f.stem), inlineHTML(f.caption), f.stem, f.stem)
+	dir := "plots/"
+	if f.here {
+		dir = ""
+	}
+	fmt.Fprintf(w, "<figure id=\"fig-%s\">\n%s\n<figcaption>%s (<a href=\"%s%s.png\">PNG</a>, <a href=\"%s%s.svg\">SVG</a>)</figcaption></figure>\n",
+		f.stem, inlineSVG(f.svg, f.stem), inlineHTML(f.caption), dir, f.stem, dir, f.stem)
 }
 
 // stem is the diagram's file stem under diagrams/ ("" when there is no

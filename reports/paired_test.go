@@ -203,3 +203,25 @@ func TestVerdict(t *testing.T) {
 		t.Errorf("equal discordance:\n%s", got[:min(len(got), 2000)])
 	}
 }
+
+// TestTimeVerdict checks the verdict table's words on paired times: the
+// direction from the sign test even when the median difference is zero,
+// nothing when the test finds no difference, and no "-0.0".
+func TestTimeVerdict(t *testing.T) {
+	later := []float64{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1800, 1800, 1800, 1800, 1800, 1800, 1800, 1800}
+	if got := timeVerdict("A", "to fail", "p90 1800 s vs 13 s", later); !strings.Contains(got, "A slower to fail (p90 1800 s vs 13 s, p = ") {
+		t.Errorf("later failures: %q", got)
+	}
+	if got := timeVerdict("A", "to the secrets", "", []float64{1, -1, 1, -1, 0.5, -0.5}); got != "" {
+		t.Errorf("balanced differences: %q, want no verdict", got)
+	}
+	quicker := []float64{-2, -2, -2, -2, -2, -2, -2, -2, -2, -2}
+	if got := timeVerdict("A", "to the secrets", "", quicker); !strings.HasPrefix(got, "A quicker to the secrets (median -2.0 s, p = ") {
+		t.Errorf("quicker: %q", got)
+	}
+	for _, x := range []float64{-0.04, -0.0, 0.04} {
+		if got := signed1(x); got != "+0.0" {
+			t.Errorf("signed1(%v) = %q, want +0.0", x, got)
+		}
+	}
+}

@@ -66,6 +66,7 @@ type figure struct {
 	stem, caption string
 	p             panels
 	svg           []byte // the SVG save wrote, for the HTML page
+	here          bool   // the PNG and SVG files sit beside the page, not under plots/
 }
 
 // legendLine is the height of one legend entry below a panel.
@@ -151,6 +152,21 @@ func (percentTicks) Ticks(min, max float64) []plot.Tick {
 	return ts
 }
 
+// plainTicks labels an axis with plain numbers ("25", "1.5", "25000",
+// never "25.00"): seconds, or a numeric knob's values; the axis's label
+// carries the unit.
+type plainTicks struct{}
+
+func (plainTicks) Ticks(min, max float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(min, max)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = strconv.FormatFloat(math.Round(1e6*ts[i].Value)/1e6, 'f', -1, 64)
+		}
+	}
+	return ts
+}
+
 // chunks splits n series into panels of at most panelSeries.
 func chunks(n int) [][2]int {
 	var out [][2]int
@@ -189,6 +205,7 @@ func cdfPlot(title string, labels []string, hs []*hist, totals []int) (panels, e
 		pn.p.Y.Min, pn.p.Y.Max = 0, 1
 		pn.p.Y.Tick.Marker = percentTicks{}
 		pn.p.X.Min = 0
+		pn.p.X.Tick.Marker = plainTicks{}
 		for j, i := range idx[ch[0]:ch[1]] {
 			h := hs[i]
 			xs, ys := h.cdf(maxCDF)
@@ -231,6 +248,8 @@ func axisPlot(title, ylabel string, a Axis) (p *plot.Plot, xs []float64, numeric
 	numeric = numericAxis(a)
 	if !numeric {
 		nominal(p, axisLabels(a))
+	} else {
+		p.X.Tick.Marker = plainTicks{}
 	}
 	return p, axisX(a, numeric), numeric
 }
@@ -329,8 +348,10 @@ func padX(p *plot.Plot, xs []float64, numeric bool) {
 }
 
 // meanPlot draws a mean per axis value, at most panelSeries series per
-// panel; joined on a numeric axis, dots on a categorical one.
-func meanPlot(title, ylabel string, a Axis, ss []series, h func(*group) *hist) (panels, error) {
+// panel; joined on a numeric axis, dots on a categorical one. val gives a
+// group's mean and the half-width of its 95% interval (0: none drawn);
+// ok false leaves the group out.
+func meanPlot(title, ylabel string, a Axis, ss []series, val func(*group) (mean, half float64, ok bool)) (panels, error) {
 	var out panels
 	cs := chunks(len(ss))
 	for c, ch := range cs {
@@ -339,28 +360,39 @@ func meanPlot(title, ylabel string, a Axis, ss []series, h func(*group) *hist) (
 		top := 0.0
 		part := ss[ch[0]:ch[1]]
 		for i, s := range part {
-			var pts plotter.XYs
+			var ep errPoints
+			bars := false
 			for j, g := range s.groups {
-				if hh := h(g); hh.n > 0 {
-					pts = append(pts, plotter.XY{X: dodge(xs[j], i, len(part), numeric), Y: hh.mean()})
-					top = max(top, hh.mean())
+				if m, h, ok := val(g); ok {
+					ep.XYs = append(ep.XYs, plotter.XY{X: dodge(xs[j], i, len(part), numeric), Y: m})
+					ep.YErrors = append(ep.YErrors, struct{ Low, High float64 }{min(h, m), h})
+					top = max(top, m+h)
+					bars = bars || h > 0
 				}
 			}
-			if len(pts) == 0 {
+			if len(ep.XYs) == 0 {
 				continue
 			}
-			l, sc, err := plotter.NewLinePoints(pts)
+			l, sc, err := plotter.NewLinePoints(ep.XYs)
 			if err != nil {
 				return nil, err
 			}
 			l.Color, sc.Color, sc.Shape = seriesColor(i), seriesColor(i), plotutil.Shape(i)
-			if !numeric {
-				p.Add(sc)
-				pn.legend(s.label, sc)
-				continue
+			th := []plot.Thumbnailer{sc}
+			if numeric {
+				p.Add(l)
+				th = []plot.Thumbnailer{l, sc}
 			}
-			p.Add(l, sc)
-			pn.legend(s.label, l, sc)
+			p.Add(sc)
+			if bars {
+				eb, err := plotter.NewYErrorBars(ep)
+				if err != nil {
+					return nil, err
+				}
+				eb.Color = seriesColor(i)
+				p.Add(eb)
+			}
+			pn.legend(s.label, th...)
 		}
 		p.Y.Max = max(top, 1) * 1.1
 		padX(p, xs, numeric)

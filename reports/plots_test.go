@@ -68,3 +68,21 @@ func TestEmptyCDF(t *testing.T) {
 		t.Errorf("report of runs that never signed in:\n%s", md)
 	}
 }
+
+// TestPlainTicks checks that a seconds or numeric axis reads "25", not "25.00".
+func TestPlainTicks(t *testing.T) {
+	var labels []string
+	for _, tk := range (plainTicks{}).Ticks(0, 40) {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	if got := strings.Join(labels, " "); got != "0 20 40" {
+		t.Errorf("labels %q, want \"0 20 40\"", got)
+	}
+	for _, tk := range (plainTicks{}).Ticks(0, 1.5) {
+		if strings.HasSuffix(tk.Label, "0") && strings.Contains(tk.Label, ".") {
+			t.Errorf("label %q has a trailing zero", tk.Label)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package reports
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
@@ -166,7 +167,16 @@ func (b *Builder) pairLabels(p, q int) (a, bl, shared string) {
 }
 
 // points is a signed difference of rates in percentage points.
-func points(x float64) string { return fmt.Sprintf("%+.1f", 100*x) }
+func points(x float64) string { return signed1(100 * x) }
+
+// signed1 prints x with its sign and one decimal, a value that rounds to
+// zero as "+0.0" (never "-0.0").
+func signed1(x float64) string {
+	if math.Abs(x) < 0.05 {
+		x = 0
+	}
+	return fmt.Sprintf("%+.1f", x)
+}
 
 // pval prints a p-value.
 func pval(p float64) string {
@@ -271,7 +281,44 @@ func shiftCell(d []float64) string {
 		return "–"
 	}
 	est, lo, hi, p := PairedShift(d)
-	return fmt.Sprintf("%+.1f s [%+.1f, %+.1f], %s, n = %d", est, lo, hi, pval(p), len(d))
+	return fmt.Sprintf("%s s [%s, %s], %s, n = %d", signed1(est), signed1(lo), signed1(hi), pval(p), len(d))
+}
+
+// timeVerdict is the verdict on a paired time difference in a few words
+// ("" when there is none to state): what the first point does, by the
+// median difference and the sign test.
+// A detail, when given, replaces the median in the brackets.
+func timeVerdict(la, what, detail string, d []float64) string {
+	if len(d) == 0 {
+		return ""
+	}
+	est, _, _, p := PairedShift(d)
+	if p >= 0.05 {
+		return ""
+	}
+	dir := "slower"
+	if est < 0 || (est == 0 && signBalance(d) < 0) {
+		dir = "quicker"
+	}
+	if detail == "" {
+		detail = "median " + signed1(est) + " s"
+	}
+	return fmt.Sprintf("%s %s %s (%s, %s)", la, dir, what, detail, pval(p))
+}
+
+// signBalance is the number of positive minus negative differences: the
+// direction the sign test found when the median difference is zero.
+func signBalance(d []float64) int {
+	n := 0
+	for _, x := range d {
+		switch {
+		case x > 0:
+			n++
+		case x < 0:
+			n--
+		}
+	}
+	return n
 }
 
 // verdictTable is every comparison in one row each: the summary a reader
@@ -294,11 +341,18 @@ func (b *Builder) verdictTable(pairs [][2]int) block {
 		if s.pv >= 0.05 && (s.lo > 0 || s.hi < 0) {
 			v += " (borderline: the interval leaves out 0)"
 		}
+		ga, gb := b.points[pq[0]].failEnd, b.points[pq[1]].failEnd
+		p90 := fmt.Sprintf("failed runs' p90 %s vs %s", quant(ga, .9), quant(gb, .9))
+		for _, tv := range []string{timeVerdict(la, "to the secrets", "", s.dSecrets), timeVerdict(la, "to fail", p90, s.dFail)} {
+			if tv != "" {
+				v += "; " + tv
+			}
+		}
 		rows = append(rows, []string{what, fmt.Sprint(n), fmt.Sprintf("%s [%s, %s]", points(s.d), points(s.lo), points(s.hi)),
 			pval(s.pv), fmt.Sprintf("±%.1f", 100*s.mde), v, shiftCell(s.dSecrets), shiftCell(s.dFail), failP90(b.points[pq[0]], b.points[pq[1]])})
 	}
 	return block{kind: "table", head: []string{"comparison", "n (paired seeds)", "sign-in difference, points [95% CI]", "McNemar",
-		"detectable at 80% power", "verdict", "time to secrets (paired median difference [95% CI])", "time to failure (same)",
+		"detectable at 80% power", "verdict (p < 0.05)", "time to secrets, first − second (paired median [95% CI])", "time to failure (same)",
 		"failed runs ended, p90 (first vs second)"}, rows: rows}
 }
 
@@ -316,9 +370,9 @@ func shiftText(what, where string, d []float64) string {
 		return ""
 	}
 	est, lo, hi, p := PairedShift(d)
-	s := fmt.Sprintf("%s, over the %d seeds where %s: median difference %+.1f s (95%% CI %+.1f to %+.1f s, paired bootstrap), sign test %s", what, len(d), where, est, lo, hi, pval(p))
+	s := fmt.Sprintf("%s, over the %d seeds where %s: median difference %s s (95%% CI %s to %s s, paired bootstrap), sign test %s", what, len(d), where, signed1(est), signed1(lo), signed1(hi), pval(p))
 	if p < 0.05 {
-		if est > 0 {
+		if est > 0 || (est == 0 && signBalance(d) > 0) {
 			return s + ": the first takes longer."
 		}
 		return s + ": the first is quicker."

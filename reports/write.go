@@ -484,7 +484,7 @@ func (b *Builder) loadBlocks() ([]block, error) {
 	if len(b.points) > 1 {
 		for i, a := range b.m.Axes {
 			p, err := meanPlot("Requests per run against "+a.Path, "mean requests per run", a, b.axisSeries(i, maxSeries),
-				func(g *group) *hist { return g.reqs })
+				func(g *group) (float64, float64, bool) { return g.reqs.mean(), 0, g.reqs.n > 0 })
 			if err != nil {
 				return nil, err
 			}

@@ -80,3 +80,36 @@ func TestRootCauseBrowserFailure(t *testing.T) {
 		t.Error("no failed run of 60 names the browser failure as its root cause")
 	}
 }
+
+// TestRootCauseLostDeviceLookup checks that a login the existing device
+// ends with device_not_found because its last look for the new device was
+// lost (the earlier whole-message loss model) names that timeout, and
+// that no failed run of the point is left without a root cause.
+func TestRootCauseLostDeviceLookup(t *testing.T) {
+	found := false
+	for _, res := range runPoint(t, "generations", map[string]string{"variant": `"msc4108-2024"`, "transport": `"datagram"`}, 80) {
+		if res.Success() {
+			continue
+		}
+		if res.RootCause == "" {
+			t.Errorf("seed %d failed (%s / %s) with no root cause", res.Seed, res.New.Reason, res.Existing.Reason)
+		}
+		if res.Existing.Reason == "device_not_found" && strings.HasPrefix(res.RootCause, "timeout of GET /_matrix/client/v3/devices/") {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("no device_not_found of 80 seeds names the lost device lookup as its root cause")
+	}
+}
+
+// TestRootCausePendingGrant403 checks that MAS's 403 answers to the
+// device grant's pending polls (msc4108-2025's provider) are not taken
+// for the fault that ended a login.
+func TestRootCausePendingGrant403(t *testing.T) {
+	for _, res := range runPoint(t, "generations", map[string]string{"variant": `"msc4108-2025"`, "transport": `"datagram"`}, 80) {
+		if strings.HasPrefix(res.RootCause, "HTTP 403 to POST ") && strings.HasSuffix(res.RootCause, "/token (N)") {
+			t.Errorf("seed %d: root cause %q, a pending grant's answer", res.Seed, res.RootCause)
+		}
+	}
+}

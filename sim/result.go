@@ -114,9 +114,12 @@ func faultOf(e *Event) string {
 			return ""
 		}
 		switch {
-		case probe(e.Name), e.Status == 400 && strings.HasPrefix(e.Name, "POST ") && strings.HasSuffix(e.Name, "/token"):
-			// Expected errors; the token endpoint answers the device grant's
-			// polls 400 authorization_pending until the user consents.
+		case e.Status >= 400 && probe(e.Name), (e.Status == 400 || e.Status == 403) && strings.HasPrefix(e.Name, "POST ") && strings.HasSuffix(e.Name, "/token"):
+			// Expected error answers; the token endpoint answers the device
+			// grant's polls authorization_pending until the user consents,
+			// with 400 (RFC 8628) or 403 (MAS, oauth.Config.PollErrorStatus). A probe that timed out or broke is a fault like any
+			// other request's (the existing device's last look for the new
+			// device, lost, ends the login with device_not_found).
 			return ""
 		case e.Status >= 400:
 			return "HTTP " + strconv.Itoa(e.Status) + " to " + e.Name + " (" + e.Actor.String() + ")"

@@ -108,8 +108,9 @@ func eventProblems(events []cdp.Message, page string) []string {
 	return out
 }
 
-// TestReportsInBrowser runs a small sweep of a few scenarios and loads each
-// report.html in headless Chromium at 1400×900: no console error, no
+// TestReportsInBrowser runs a small sweep of a few scenarios and a small
+// compatibility matrix and loads each report.html and compat.html in
+// headless Chromium at 1400×900: no console error, no
 // exception, nothing fetched, every figure drawn and non-empty, nothing
 // wider than the page. A page that breaks each rule must fail each check. It keeps a screenshot of the first screen beside
 // each report (screenshot.png), under $QRLAB_BROWSER_OUT when set (CI keeps
@@ -134,7 +135,7 @@ func TestReportsInBrowser(t *testing.T) {
 	if v := os.Getenv("QRLAB_BROWSER_SCENARIOS"); v != "" {
 		scs = strings.Split(v, ",") // a wider check by hand
 	}
-	var dirs []string
+	var pages []string
 	for _, sc := range scs {
 		dir := filepath.Join(root, sc)
 		if err := os.RemoveAll(dir); err != nil {
@@ -145,9 +146,16 @@ func TestReportsInBrowser(t *testing.T) {
 		if code, out, errs := simrun(t, "sweep", sc, "--runs", "8", "--out", dir, "--quiet"); code > 1 {
 			t.Fatalf("sweep %s: exit %d\n%s\n%s", sc, code, out, errs)
 		}
-		dirs = append(dirs, dir)
+		pages = append(pages, filepath.Join(dir, "report.html"))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(15*len(scs))*time.Second)
+	// The compatibility matrix's page: every preset, both intents, two
+	// runs a cell (484 runs, about a second).
+	cdir := filepath.Join(root, "compat")
+	if code, out, errs := simrun(t, "compat", "--runs", "2", "--out", cdir); code != 0 {
+		t.Fatalf("compat: exit %d\n%s\n%s", code, out, errs)
+	}
+	pages = append(pages, filepath.Join(cdir, "compat.html"))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(15*len(pages))*time.Second)
 	defer cancel()
 	var log strings.Builder
 	b, err := cdp.Launch(exe, filepath.Join(t.TempDir(), "profile"), &log)
@@ -159,15 +167,15 @@ func TestReportsInBrowser(t *testing.T) {
 			t.Error(err)
 		}
 	}()
-	for _, dir := range dirs {
-		page, problems, err := pageProblems(ctx, b, dir)
+	for _, file := range pages {
+		page, problems, err := pageProblems(ctx, b, file)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, pr := range problems {
 			t.Errorf("%s: %s", page, pr)
 		}
-		t.Logf("%s checked; screenshot %s", page, filepath.Join(dir, "screenshot.png"))
+		t.Logf("%s checked; screenshot %s", page, filepath.Join(filepath.Dir(file), "screenshot.png"))
 	}
 	checkCatches(ctx, t, b)
 	if t.Failed() {
@@ -175,10 +183,12 @@ func TestReportsInBrowser(t *testing.T) {
 	}
 }
 
-// pageProblems loads dir/report.html in a new tab, keeps a screenshot of
-// its first screen as dir/screenshot.png and returns what is wrong with it.
-func pageProblems(ctx context.Context, b *cdp.Browser, dir string) (string, []string, error) {
-	page := (&url.URL{Scheme: "file", Path: filepath.Join(dir, "report.html")}).String()
+// pageProblems loads the page file (a report.html or compat.html) in a
+// new tab, keeps a screenshot of its first screen as screenshot.png beside
+// it and returns what is wrong with it.
+func pageProblems(ctx context.Context, b *cdp.Browser, file string) (string, []string, error) {
+	dir := filepath.Dir(file)
+	page := (&url.URL{Scheme: "file", Path: file}).String()
 	p, err := b.NewPage(ctx, pageWidth, pageHeight)
 	if err != nil {
 		return page, nil, err
@@ -227,7 +237,7 @@ func checkCatches(ctx context.Context, t *testing.T, b *cdp.Browser) {
 	if err := os.WriteFile(filepath.Join(dir, "report.html"), fmt.Appendf(nil, badPage, strings.Repeat("wide ", 400)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, problems, err := pageProblems(ctx, b, dir)
+	_, problems, err := pageProblems(ctx, b, filepath.Join(dir, "report.html"))
 	if err != nil {
 		t.Fatal(err)
 	}

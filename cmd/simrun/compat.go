@@ -19,7 +19,8 @@ for each intent, the same seeds in every cell, and prints the compatibility
 matrix as Markdown: each cell's success rate with its Wilson 95% interval,
 then each failing cell's dominant failure with both devices' endings and the
 root cause. With --out, also writes compat.md, compat.png and compat.svg
-(a heatmap per intent) there.
+(a heatmap per intent) and compat.html (one self-contained page: the
+answer per intent first, then each heatmap inline, matrix and failures).
 Flags:
 `
 
@@ -32,7 +33,7 @@ func runCompat(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	server := fs.String("server", "", "a preset whose homeserver and provider replace the existing device's (default: each existing device's own)")
 	intents := fs.String("intents", "login,reciprocate", "the intents, comma-separated (login, reciprocate)")
 	presets := fs.String("presets", strings.Join(variant.Names(), ","), "the client presets on both axes, comma-separated")
-	out := fs.String("out", "", "also write compat.md, compat.png and compat.svg in this directory")
+	out := fs.String("out", "", "also write compat.md, compat.png, compat.svg and compat.html in this directory")
 	workers := intFlagOf(fs, "workers", lab.DefaultWorkers(), 1, 1024, "parallel runs")
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
@@ -52,6 +53,10 @@ func runCompat(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if err := m.WritePlots(*out); err != nil {
+		fmt.Fprintf(stderr, "simrun compat: %v\n", err)
+		return 1
+	}
+	if err := m.WriteHTML(*out); err != nil {
 		fmt.Fprintf(stderr, "simrun compat: %v\n", err)
 		return 1
 	}

@@ -17,7 +17,7 @@ func TestCompatCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(out.String(), "| **msc4388-726e115** | 100% [") {
 		t.Fatalf("exit %d, stdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
 	}
-	for _, f := range []string{"compat.md", "compat.png", "compat.svg"} {
+	for _, f := range []string{"compat.md", "compat.png", "compat.svg", "compat.html"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Error(err)
 		}
