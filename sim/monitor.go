@@ -628,8 +628,8 @@ func (m *monitor) opened(w *run, a Actor, o channel.Opening) {
 	if what == "" {
 		what = "a handshake payload"
 	}
-	m.cause.observeOpen(a, o.Plaintext, w.now)
 	i := machineIndex(a)
+	m.fail.observeOpen(i, o.Plaintext, w.now)
 	for j := range m.written {
 		if j == i {
 			continue // a device never opens its own writes
@@ -648,9 +648,6 @@ func (m *monitor) opened(w *run, a Actor, o channel.Opening) {
 			if a == ActorExisting && machineActor(j) == ActorNew {
 				m.order.observeOpen(what, w.now)
 				m.rogue.observeOpen(o.Plaintext, w.now)
-			}
-			if machineActor(j) != ActorAttacker {
-				m.fail.observeOpen(i, o.Plaintext, w.now)
 			}
 			return
 		}
@@ -746,6 +743,12 @@ func (r *Runner) finish(w *run) {
 		if d := w.mon.cause.complaint(r, w, res); d != "" {
 			w.mon.violate(w, InvCauseReason, "%s", d)
 		}
+		if d := w.mon.fail.endComplaint(0, ActorNew, r.nv.Generation(), &res.New); d != "" {
+			w.mon.violate(w, InvFailureEnds, "%s", d)
+		}
+		if d := w.mon.fail.endComplaint(1, ActorExisting, r.cfg.Variant.Generation(), &res.Existing); d != "" {
+			w.mon.violate(w, InvFailureEnds, "%s", d)
+		}
 		if d := w.mon.order.endComplaint(res); d != "" {
 			w.mon.violate(w, InvUnexpectedEnds, "%s", d)
 		}
@@ -754,12 +757,6 @@ func (r *Runner) finish(w *run) {
 		}
 		if d := w.mon.camera.complaint(res); d != "" {
 			w.mon.violate(w, InvCauseReason, "%s", d)
-		}
-		if d := w.mon.fail.endComplaint(0, ActorNew, &res.New); d != "" && !w.mon.rogueNew {
-			w.mon.violate(w, InvFailureEnds, "%s", d)
-		}
-		if d := w.mon.fail.endComplaint(1, ActorExisting, &res.Existing); d != "" {
-			w.mon.violate(w, InvFailureEnds, "%s", d)
 		}
 	}
 	res.TraceHash = r.tr.Hash()
