@@ -18,11 +18,11 @@ import (
 // simulator drew (a typo, a browser that fails, a refusal), the provider's
 // answers as they arrived at the new device (denial, expiry), and the tap
 // on both channels (the m.login.failure or m.login.declined each device
-// sealed and opened). The user-cancel rule is causeComplaint's.
+// sealed). The user-cancel rule is causeComplaint's; what a device does on
+// its peer's m.login.failure is peer-failure-ends' (checkers_failure.go).
 type causeChecker struct {
-	// sealed and opened are, per device (N, E), the first ending message
-	// it sealed and opened.
-	sealed, opened [2]endMsg
+	// sealed is, per device (N, E), the first ending message it sealed.
+	sealed [2]endMsg
 	// token is the first token-poll answer that ends the grant (denied,
 	// declined, expired) as it arrived at the new device.
 	token struct {
@@ -83,18 +83,6 @@ func (c *causeChecker) observeSeal(who Actor, pt []byte, at Millis) {
 	}
 }
 
-// observeOpen is the tap telling that device who opened pt.
-func (c *causeChecker) observeOpen(who Actor, pt []byte, at Millis) {
-	if who != ActorNew && who != ActorExisting {
-		return
-	}
-	if i := machineIndex(who); c.opened[i].typ == "" {
-		if e, ok := parseEnd(pt, at); ok {
-			c.opened[i] = e
-		}
-	}
-}
-
 // observeArrival is one answer of the provider's token endpoint arriving at
 // the new device (a late or duplicated one is dropped before it).
 func (c *causeChecker) observeArrival(path string, body []byte, at Millis) {
@@ -132,11 +120,6 @@ type expect struct {
 func (c *causeChecker) complaint(r *Runner, w *run, res *Result) string {
 	for _, e := range c.expectations(r, w) {
 		if d := c.judge(&e, res); d != "" {
-			return d
-		}
-	}
-	for i, o := range c.opened {
-		if d := c.peerComplaint(r, machineActor(i), &o, res); d != "" {
 			return d
 		}
 	}
@@ -244,35 +227,6 @@ func (c *causeChecker) judge(e *expect, res *Result) string {
 		return fmt.Sprintf("%s on %s at %d ms: it sealed %s (%q), though this ending has nothing to tell the peer", e.cause, e.who, at, s.typ, s.reason)
 	case s.typ != e.wireType || s.reason != e.wireReason:
 		return fmt.Sprintf("%s on %s at %d ms: it told the peer %s %q, not %s %q", e.cause, e.who, at, s.typ, s.reason, e.wireType, e.wireReason)
-	}
-	return ""
-}
-
-// peerComplaint: a device that opened m.login.failure carrying a reason
-// its message generation knows (and nothing else), or m.login.declined,
-// ends then with that reason.
-func (c *causeChecker) peerComplaint(r *Runner, who Actor, o *endMsg, res *Result) string {
-	if o.typ == "" {
-		return ""
-	}
-	v := &r.cfg.Variant
-	end := &res.Existing
-	if who == ActorNew {
-		v, end = &r.nv, &res.New
-	}
-	want := string(login.ReasonDeclined)
-	if o.typ == msg.TypeFailure {
-		if !o.plain || !msg.Reason(o.reason).Known(v.Generation()) {
-			return "" // another reader's question: unexpected_message_received or the homeserver check
-		}
-		want = o.reason
-	}
-	if end.Outcome == "" || end.At < o.at {
-		return ""
-	}
-	if end.At != o.at || end.Reason != want {
-		return fmt.Sprintf("%s opened %s (%q) at %d ms, but it ended %q (reason %q) at %d ms, not with %s",
-			who, o.typ, o.reason, o.at, end.Outcome, end.Reason, end.At, want)
 	}
 	return ""
 }

@@ -124,11 +124,12 @@
 // provider's access_denied or authorization_declined answer arriving at N
 // declined (m.login.declined) or user_cancelled by flow.denial; expiry (no
 // decision on N's grant within its lifetime, or expired_token arriving)
-// authorization_expired (or the network's timeout at that moment). A device
-// that opens m.login.failure with a reason its generation knows, or
-// m.login.declined, ends then with that reason. peer-failure-ends (checkers_failure.go): a device that
-// opened (the tap) its peer's m.login.failure or m.login.declined ends there
-// and then with that reason and seals nothing more. unexpected-message-ends:
+// authorization_expired (or the network's timeout at that moment).
+// peer-failure-ends (checkers_failure.go): a device that opened (the tap)
+// m.login.failure or m.login.declined ends there and then and seals
+// nothing more; with the failure's reason when it carries only a reason
+// the device's generation knows (declined for m.login.declined), else with
+// that reason or unexpected_message_received. unexpected-message-ends:
 // E, having opened from N (the tap) m.login.success before any
 // m.login.protocol or either of them twice, seals nothing after but
 // m.login.failure and ends with unexpected_message_received; the same for

@@ -33,7 +33,7 @@ const (
 	InvSuccessAfterWhoami       = "success-only-after-whoami"
 	InvCauseReason              = "cause-ends-with-its-reason"
 	// InvUnexpectedEnds is in checkers_order.go, InvFailureEnds in
-	// checkers_failure.go.
+	// checkers_failure.go, InvFailureHasCause in checkers_outside.go.
 	// InvSimulator is the simulator checking itself (conservation.go): a
 	// violation is a bug of the lab, not of the design under test.
 	InvSimulator = "simulator-conservation"
@@ -43,7 +43,8 @@ const (
 func Invariants() []string {
 	return []string{InvSecretsAfterConfirmation, InvSecretsToConfirmedDevice, InvTermination, InvNoPlaintext,
 		InvRendezvousLinearizable, InvChannelIntegrity, InvStrictAlternation, InvSecrecy, InvExpectedAccount,
-		InvNonceUnique, InvTokenForApprovedGrant, InvSuccessAfterWhoami, InvCauseReason, InvUnexpectedEnds, InvFailureEnds, InvSimulator}
+		InvNonceUnique, InvTokenForApprovedGrant, InvSuccessAfterWhoami, InvCauseReason, InvUnexpectedEnds, InvFailureEnds,
+		InvFailureHasCause, InvSimulator}
 }
 
 // Violation is a broken invariant: which, where and why. The run stops at
@@ -126,6 +127,9 @@ type monitor struct {
 	// overwritten is set when a write replaced a payload the other side had
 	// not read: the run may then only end in failure.
 	overwritten string
+	// unreadLost is set when a device's payload was replaced, by either
+	// device, before the other side read it.
+	unreadLost bool
 	// written holds every payload each machine wrote (N, E), so that a
 	// payload the tap saw open can be traced to an honest write.
 	written [numMachines][]string
@@ -170,7 +174,7 @@ func (m *monitor) reset(r *Runner, w *run, sec msg.Secrets) {
 	m.hashTokens = m.rules.ContentHash
 	m.needle = m.needle[:0]
 	m.boxes = m.boxes[:0]
-	m.overwritten = ""
+	m.overwritten, m.unreadLost = "", false
 	for i := range m.written {
 		m.written[i] = m.written[i][:0]
 		m.openedUpTo[i] = [numMachines]int{-1, -1, -1}
@@ -581,8 +585,11 @@ func (m *monitor) put(w *run, client Actor, injected bool, op rendezvous.Effect,
 		if !m.fresh(w, b, tok, data, next.Version) {
 			return
 		}
-		if honest(b.writer) && honest(client) && b.writer != client && !b.readBy && b.spec.Data != data {
-			m.overwritten = fmt.Sprintf("%s overwrote %s's payload unread at %d ms", client, b.writer, w.now)
+		if honest(b.writer) && honest(client) && !b.readBy && b.spec.Data != data {
+			if b.writer != client {
+				m.overwritten = fmt.Sprintf("%s overwrote %s's payload unread at %d ms", client, b.writer, w.now)
+			}
+			m.unreadLost = true
 		}
 		b.spec, b.token, b.writer, b.readBy = next, tok, client, false
 		if !injected {
@@ -628,8 +635,8 @@ func (m *monitor) opened(w *run, a Actor, o channel.Opening) {
 	if what == "" {
 		what = "a handshake payload"
 	}
-	m.cause.observeOpen(a, o.Plaintext, w.now)
 	i := machineIndex(a)
+	m.fail.observeOpen(i, o.Plaintext, w.now)
 	for j := range m.written {
 		if j == i {
 			continue // a device never opens its own writes
@@ -648,9 +655,6 @@ func (m *monitor) opened(w *run, a Actor, o channel.Opening) {
 			if a == ActorExisting && machineActor(j) == ActorNew {
 				m.order.observeOpen(what, w.now)
 				m.rogue.observeOpen(o.Plaintext, w.now)
-			}
-			if machineActor(j) != ActorAttacker {
-				m.fail.observeOpen(i, o.Plaintext, w.now)
 			}
 			return
 		}
@@ -746,6 +750,12 @@ func (r *Runner) finish(w *run) {
 		if d := w.mon.cause.complaint(r, w, res); d != "" {
 			w.mon.violate(w, InvCauseReason, "%s", d)
 		}
+		if d := w.mon.fail.endComplaint(0, ActorNew, r.nv.Generation(), &res.New); d != "" {
+			w.mon.violate(w, InvFailureEnds, "%s", d)
+		}
+		if d := w.mon.fail.endComplaint(1, ActorExisting, r.cfg.Variant.Generation(), &res.Existing); d != "" {
+			w.mon.violate(w, InvFailureEnds, "%s", d)
+		}
 		if d := w.mon.order.endComplaint(res); d != "" {
 			w.mon.violate(w, InvUnexpectedEnds, "%s", d)
 		}
@@ -755,11 +765,8 @@ func (r *Runner) finish(w *run) {
 		if d := w.mon.camera.complaint(res); d != "" {
 			w.mon.violate(w, InvCauseReason, "%s", d)
 		}
-		if d := w.mon.fail.endComplaint(0, ActorNew, &res.New); d != "" && !w.mon.rogueNew {
-			w.mon.violate(w, InvFailureEnds, "%s", d)
-		}
-		if d := w.mon.fail.endComplaint(1, ActorExisting, &res.Existing); d != "" {
-			w.mon.violate(w, InvFailureEnds, "%s", d)
+		if d := r.outsideCauseComplaint(res, w.mon.unreadLost); d != "" {
+			w.mon.violate(w, InvFailureHasCause, "%s", d)
 		}
 	}
 	res.TraceHash = r.tr.Hash()

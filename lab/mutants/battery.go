@@ -16,7 +16,9 @@ import (
 // --patches) is judged by when nothing says where its bug is. Every honest
 // preset runs under every adversary (and none), both intents, an attentive
 // and a blind user, plus two careless users (typos on the last or on any
-// digit, denials, cancels) on a 4G and a lossy network, round by round:
+// digit, denials, cancels) and a user who refuses at any confirm step, on
+// a 4G and a lossy network (and the careless user once more over the
+// datagram transport, which duplicates requests), round by round:
 // every probe runs its seeds of round 1 (one, or carelessSeeds for the
 // careless users), then of round 2, and so on, until a run breaks an
 // invariant or the budget runs out. Only the simulator's monitors judge: no unit test, no
@@ -33,8 +35,9 @@ func batteryProbes() []batteryJob {
 					batteryJob{n, probe{scenario: "attack-shoulder-surfer-blind-user", intent: in, adversary: a}, 1})
 			}
 			jobs = append(jobs, batteryJob{n, probe{scenario: "default", intent: in, network: "lossy-3g"}, 1})
+			jobs = append(jobs, batteryJob{n, probe{scenario: carelessDatagram, intent: in}, carelessSeeds})
 			for _, net := range []string{"", "lossy-3g"} {
-				for _, sc := range []string{"careless-user", carelessAnyDigit} {
+				for _, sc := range []string{"careless-user", carelessAnyDigit, refusingAnyStep} {
 					jobs = append(jobs, batteryJob{n, probe{scenario: sc, intent: in, network: net}, carelessSeeds})
 				}
 			}
@@ -56,6 +59,14 @@ type batteryJob struct {
 // digit (a scenario file, so that a finding replays from the module's
 // root).
 const carelessAnyDigit = "lab/mutants/testdata/careless-any-digit.json"
+
+// refusingAnyStep is the battery's user who refuses at a confirm step
+// drawn per run (user.refuse_at "any").
+const refusingAnyStep = "lab/mutants/testdata/refusing-any-step.json"
+
+// carelessDatagram is the careless user on lossy 3G over the datagram
+// transport: the only network of the battery that delivers a request twice.
+const carelessDatagram = "lab/mutants/testdata/careless-datagram.json"
 
 // carelessSeeds is the seeds per round of the careless users' probes.
 const carelessSeeds = 8
