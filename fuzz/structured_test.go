@@ -140,7 +140,7 @@ func knobCase(data []byte) (simCase, variant.Variant, error) {
 		set["variant."+g.name] = raw
 	}
 	netw, _ := json.Marshal(profile)
-	sc := scenarios.Scenario{Name: "fuzz-knobs", Variant: base, Intent: "login", Network: netw, Set: set,
+	sc := scenarios.Scenario{Name: knobMixName, Variant: base, Intent: "login", Network: netw, Set: set,
 		Backup: flags&2 != 0, Runs: 1, Seed: seed}
 	if flags&1 != 0 {
 		sc.Intent = "reciprocate"
@@ -174,3 +174,6 @@ func FuzzSimVariantKnobs(f *testing.F) {
 		checkRun(t, c)
 	})
 }
+
+// knobMixName names the scenario of a gofuzz-mixed variant.
+const knobMixName = "fuzz-knobs"
