@@ -79,21 +79,26 @@ func (q *queue) pop() event {
 	q.ev[0] = q.ev[last]
 	q.ev[last] = event{}
 	q.ev = q.ev[:last]
-	i := 0
+	q.down(0)
+	return top
+}
+
+// down moves the event at index i down to its place in the heap.
+func (q *queue) down(i int) {
+	n := len(q.ev)
 	for {
 		l, r := 2*i+1, 2*i+2
 		m := i
-		if l < last && q.less(l, m) {
+		if l < n && q.less(l, m) {
 			m = l
 		}
-		if r < last && q.less(r, m) {
+		if r < n && q.less(r, m) {
 			m = r
 		}
 		if m == i {
-			break
+			return
 		}
 		q.ev[i], q.ev[m] = q.ev[m], q.ev[i]
 		i = m
 	}
-	return top
 }

@@ -313,20 +313,5 @@ func (q *queue) fix(i int) {
 		q.ev[i], q.ev[p] = q.ev[p], q.ev[i]
 		i = p
 	}
-	n := len(q.ev)
-	for {
-		l, rr := 2*i+1, 2*i+2
-		m := i
-		if l < n && q.less(l, m) {
-			m = l
-		}
-		if rr < n && q.less(rr, m) {
-			m = rr
-		}
-		if m == i {
-			return
-		}
-		q.ev[i], q.ev[m] = q.ev[m], q.ev[i]
-		i = m
-	}
+	q.down(i)
 }
