@@ -447,15 +447,7 @@ func (s *fpSet) has(fp sim.Fingerprint) bool {
 		return false
 	}
 	fp = norm(fp)
-	mask := uint64(len(s.slots) - 1)
-	for i := fp[0] & mask; ; i = (i + 1) & mask {
-		switch s.slots[i] {
-		case fp:
-			return true
-		case sim.Fingerprint{}:
-			return false
-		}
-	}
+	return s.slots[s.slot(fp)] == fp
 }
 
 // add reports whether fp was new.
@@ -464,17 +456,24 @@ func (s *fpSet) add(fp sim.Fingerprint) bool {
 		s.grow()
 	}
 	fp = norm(fp)
-	mask := uint64(len(s.slots) - 1)
-	for i := fp[0] & mask; ; i = (i + 1) & mask {
-		switch s.slots[i] {
-		case fp:
-			return false
-		case sim.Fingerprint{}:
-			s.slots[i] = fp
-			s.n++
-			return true
-		}
+	i := s.slot(fp)
+	if s.slots[i] == fp {
+		return false
 	}
+	s.slots[i] = fp
+	s.n++
+	return true
+}
+
+// slot is where the normalised fp is, or the empty slot its linear probe
+// ends on.
+func (s *fpSet) slot(fp sim.Fingerprint) uint64 {
+	mask := uint64(len(s.slots) - 1)
+	i := fp[0] & mask
+	for s.slots[i] != fp && s.slots[i] != (sim.Fingerprint{}) {
+		i = (i + 1) & mask
+	}
+	return i
 }
 
 func (s *fpSet) grow() {
