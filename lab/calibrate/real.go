@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"qrlab/lab/live"
 	"qrlab/model/login"
 	"qrlab/model/msg"
 	"qrlab/model/oauth"
@@ -298,10 +299,7 @@ func ms(v int64) time.Duration { return time.Duration(v) * time.Millisecond }
 // error and timeout do).
 func (r *realLogin) request(a actor, q login.Request) {
 	r.out.Requests++
-	timeout := ms(int64(q.Timeout))
-	if timeout <= 0 {
-		timeout = 30 * time.Second // the simulator's default client timeout
-	}
+	timeout, terr := live.ClientTimeout(q.Timeout) // 0: none
 	c := r.clients[connKey{a, q.Target == login.TargetOP}]
 	u := q.URL
 	if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
@@ -310,7 +308,10 @@ func (r *realLogin) request(a actor, q login.Request) {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		resp, err := r.do(c, q.Method, u, q.Header, q.Body, timeout)
+		resp, err := login.Response{}, terr
+		if err == nil {
+			resp, err = r.do(c, q.Method, u, q.Header, q.Body, timeout)
+		}
 		if err != nil {
 			resp = login.Response{Failure: login.FailureTransport}
 			if errors.Is(err, context.DeadlineExceeded) {
@@ -324,9 +325,13 @@ func (r *realLogin) request(a actor, q login.Request) {
 	}()
 }
 
-// do sends one request and reads its answer within timeout.
+// do sends one request and reads its answer within timeout (0: no
+// deadline but the run's).
 func (r *realLogin) do(c *http.Client, method, u string, h wire.Header, body []byte, timeout time.Duration) (login.Response, error) {
-	ctx, cancel := context.WithTimeout(r.ctx, timeout)
+	ctx, cancel := r.ctx, context.CancelFunc(func() {})
+	if timeout > 0 {
+		ctx, cancel = context.WithTimeout(r.ctx, timeout)
+	}
 	defer cancel()
 	var rd io.Reader
 	if body != nil {

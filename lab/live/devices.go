@@ -272,6 +272,23 @@ func (r *deviceRun) consent() {
 	r.env.Consent(r.now(), grant, oauth.ActionConsent)
 }
 
+// ClientTimeout is the wall-clock deadline a live harness gives a request
+// of timeout t, as the simulator reads it: t itself, login.DefaultTimeout
+// (30 s) for zero, and none for login.NoTimeout (net/http's Client.Timeout
+// 0: the request ends with its answer or when its connection fails). Any
+// other negative value is refused.
+func ClientTimeout(t login.Millis) (time.Duration, error) {
+	switch {
+	case t == login.NoTimeout:
+		return 0, nil
+	case t < 0:
+		return 0, fmt.Errorf("request timeout %d ms: want -1 (none), 0 (the default, %d ms) or a positive number of milliseconds", t, login.DefaultTimeout)
+	case t == 0:
+		t = login.DefaultTimeout
+	}
+	return time.Duration(t) * time.Millisecond, nil
+}
+
 // request sends one request of a machine: rendezvous ones over HTTP, the
 // others to the in-process models.
 func (r *deviceRun) request(toN bool, q login.Request) {
@@ -287,10 +304,7 @@ func (r *deviceRun) request(toN bool, q login.Request) {
 		u = r.toPx + strings.TrimPrefix(u, r.fromPx)
 	}
 	create := q.Method == "POST" && u == r.toPx
-	timeout := time.Duration(q.Timeout) * time.Millisecond
-	if timeout <= 0 {
-		timeout = 10 * time.Second
-	}
+	timeout, terr := ClientTimeout(q.Timeout)
 	go func() {
 		var rd io.Reader
 		if q.Body != nil {
@@ -299,6 +313,9 @@ func (r *deviceRun) request(toN bool, q login.Request) {
 		in := login.Input{Kind: login.InputResponse, ID: q.ID}
 		note := ""
 		req, err := http.NewRequestWithContext(r.p.ctx, q.Method, u, rd)
+		if err == nil {
+			err = terr
+		}
 		if err == nil {
 			for _, f := range q.Header {
 				if !strings.EqualFold(f.Name, "Content-Length") { // net/http writes it from the body

@@ -153,6 +153,8 @@ type core struct {
 	op       mbOp
 	inflight uint64
 	tries    int
+	wait     Millis                // the wait before the last retry (0 before the first)
+	waited   Millis                // the sum of the waits so far (against retry_budget_ms)
 	soft     bool                  // an API request whose failure must not end the login
 	kind     string                // the request kind in flight (variant.Kind*)
 	pol      variant.RequestPolicy // its effective policy
@@ -376,6 +378,7 @@ func (c *core) issueKind(kind string, op mbOp, t Target, method, url string, h H
 	c.req = Request{ID: c.nextID(), Target: t, Method: method, URL: url, Path: pathOf(url), Header: h, Body: body,
 		Timeout: Millis(c.pol.TimeoutMillis)}
 	c.op, c.inflight, c.tries, c.soft = op, c.req.ID, 0, false
+	c.wait, c.waited = 0, 0
 	c.fx = append(c.fx, Effect{Kind: EffectRequest, Request: c.req})
 }
 
@@ -436,9 +439,10 @@ func (c *core) route(in Input) routed {
 			case r.Status == 0 && r.Failure == FailureTimeout && c.pol.TimeoutRetries != nil:
 				limit = *c.pol.TimeoutRetries
 			}
-			if c.tries < limit {
+			if wait, ok := c.nextWait(limit); ok {
 				c.tries++
-				c.setTimer(tRetry, Millis(c.pol.BackoffMillis))
+				c.wait, c.waited = wait, c.waited+wait
+				c.setTimer(tRetry, wait)
 				return ignored
 			}
 			if rt, ok := c.afterRetries(r); ok {
@@ -447,10 +451,14 @@ func (c *core) route(in Input) routed {
 			if c.op == opAPI && c.soft {
 				return routed{kind: routeAPI, resp: r}
 			}
+			end := c.failLocal
+			if c.kind == variant.KindTokenPoll && c.v.Flow.TokenError == variant.TokenErrorSilent {
+				end = c.failSilent
+			}
 			if r.Status == 0 {
-				c.failLocal(ReasonTimeout, fmt.Sprintf("%s %s: no answer after %d tries", c.req.Method, c.req.Path, c.tries+1))
+				end(ReasonTimeout, fmt.Sprintf("%s %s: no answer after %d tries", c.req.Method, c.req.Path, c.tries+1))
 			} else {
-				c.failLocal(ReasonHTTPError, fmt.Sprintf("%s %s: status %d after %d tries", c.req.Method, c.req.Path, r.Status, c.tries+1))
+				end(ReasonHTTPError, fmt.Sprintf("%s %s: status %d after %d tries", c.req.Method, c.req.Path, r.Status, c.tries+1))
 			}
 			return ignored
 		}
@@ -465,6 +473,28 @@ func (c *core) route(in Input) routed {
 		return routed{kind: routeUser}
 	}
 	return ignored
+}
+
+// nextWait is the wait before the next retry of the request in flight, and
+// false when its policy allows none: limit (variant.Unlimited: none) is
+// spent, or the wait would take the sum of waits past retry_budget_ms. The
+// wait starts at backoff_ms and is multiplied by backoff_factor after each
+// retry, capped at backoff_max_ms (an exponential backoff without jitter).
+func (c *core) nextWait(limit int) (Millis, bool) {
+	if limit != variant.Unlimited && c.tries >= limit {
+		return 0, false
+	}
+	wait := Millis(c.pol.BackoffMillis)
+	if c.tries > 0 && c.pol.BackoffFactor > 1 {
+		wait = c.wait
+		if ceiling := Millis(c.pol.BackoffMaxMillis); wait < ceiling {
+			wait = min(Millis(float64(wait)*c.pol.BackoffFactor), ceiling)
+		}
+	}
+	if budget := Millis(c.pol.RetryBudgetMillis); budget > 0 && c.waited+wait > budget {
+		return 0, false
+	}
+	return wait, true
 }
 
 // afterRetries applies the request kind's policy to a failure that outlived
@@ -914,6 +944,16 @@ func (c *core) failLocal(r Reason, detail string) {
 	}
 	if r != ReasonRendezvousExpired {
 		c.deleteSession()
+	}
+	c.finish(Outcome{Reason: r, Detail: detail})
+}
+
+// failSilent ends the login without a word and without deleting the
+// session (flow.token_error "silent"): the other side learns of it only
+// from the session's expiry or its own deadline.
+func (c *core) failSilent(r Reason, detail string) {
+	if c.state.Terminal() {
+		return
 	}
 	c.finish(Outcome{Reason: r, Detail: detail})
 }

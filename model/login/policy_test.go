@@ -3,10 +3,12 @@ package login_test
 import (
 	"errors"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"qrlab/model/homeserver"
 	. "qrlab/model/login"
 	"qrlab/model/oauth"
 	"qrlab/model/qr"
@@ -204,9 +206,15 @@ func TestPolicyRefused(t *testing.T) {
 		{variant.KindWhoami, variant.RequestPolicy{HTTPError: variant.ErrorPollAgain}, "http_error"},
 		{variant.KindRendezvousPoll, variant.RequestPolicy{TransportError: variant.ErrorBackoff}, "transport_error"},
 		{variant.KindTokenPoll, variant.RequestPolicy{TransportError: variant.ErrorBackoff}, "backoff_max_ms"},
-		{variant.KindDevices, variant.RequestPolicy{Retries: intp(11)}, "retries"},
+		{variant.KindDevices, variant.RequestPolicy{Retries: intp(101)}, "retries"},
+		{variant.KindDevices, variant.RequestPolicy{Retries: intp(-2), RetryBudgetMillis: 1000}, "retries"},
 		{variant.KindDevices, variant.RequestPolicy{TransportRetries: intp(-1)}, "transport_retries"},
-		{variant.KindDevices, variant.RequestPolicy{TimeoutRetries: intp(11)}, "timeout_retries"},
+		{variant.KindDevices, variant.RequestPolicy{TimeoutRetries: intp(101)}, "timeout_retries"},
+		{variant.KindDevices, variant.RequestPolicy{RetryBudgetMillis: -1}, "retry_budget_ms"},
+		{variant.KindDevices, variant.RequestPolicy{BackoffFactor: 0.5}, "backoff_factor"},
+		{variant.KindDevices, variant.RequestPolicy{BackoffFactor: 11, BackoffMaxMillis: 1000}, "backoff_factor"},
+		{variant.KindDevices, variant.RequestPolicy{BackoffFactor: 2}, "backoff_max_ms"},
+		{variant.KindDevices, variant.RequestPolicy{BackoffMaxMillis: 1000}, "backoff_max_ms"},
 		{variant.KindKeysUpload, variant.RequestPolicy{TimeoutMillis: -2}, "timeout_ms"},
 	} {
 		v := policy(tc.kind, tc.p)
@@ -283,6 +291,77 @@ func TestPolicyTimeoutRetries(t *testing.T) {
 		w.Run()
 		if n := w.N.Outcome().String(); !strings.HasPrefix(n, "failure timeout") {
 			t.Errorf("both at 0, failure %d: N %s, want failure timeout", fail, n)
+		}
+	}
+}
+
+// TestPolicyBackoffSchedule: backoff_factor, backoff_max_ms and
+// retry_budget_ms give the Rust SDK's schedule (http_client/native.rs over
+// backon's ExponentialBuilder): a device check answered 502 every time is
+// retried after 0.5, 1, 2 ... 32 s, then every 60 s while the sum of the
+// waits stays within 15 min, 20 retries (63.5 s + 13 × 60 s = 843.5 s; one
+// more would make 903.5 s).
+func TestPolicyBackoffSchedule(t *testing.T) {
+	v := variant.MustLoad("element-x")
+	w := newWorld(t, v, worldOpts{NIntent: qr.Reciprocate, Seed: 3},
+		user{RewriteHS: failOn(homeserver.PathDevicesPrefix, 502)})
+	w.Run()
+	m := regexp.MustCompile(`(?m)^\s*(\d+)\s+homeserver GET `+regexp.QuoteMeta(homeserver.PathDevicesPrefix)).FindAllStringSubmatch(w.Log(), -1)
+	var waits []int
+	for i := 1; i < len(m); i++ {
+		a, _ := strconv.Atoi(m[i-1][1])
+		b, _ := strconv.Atoi(m[i][1])
+		waits = append(waits, b-a)
+	}
+	want := []int{500, 1000, 2000, 4000, 8000, 16000, 32000}
+	for range 13 {
+		want = append(want, 60000)
+	}
+	if !slices.Equal(waits, want) {
+		t.Fatalf("waits between device checks %v, want %v\n%s", waits, want, w.Log())
+	}
+	// The same policy with a budget of 3.5 s stops after 0.5 + 1 + 2 s.
+	p := v.Timing.Policy(variant.KindDevices)
+	p.RetryBudgetMillis = 3500
+	v.Timing.Policies[variant.KindDevices] = p
+	w = newWorld(t, v, worldOpts{NIntent: qr.Reciprocate, Seed: 3},
+		user{RewriteHS: failOn(homeserver.PathDevicesPrefix, 502)})
+	w.Run()
+	if n := strings.Count(w.Log(), "homeserver GET "+homeserver.PathDevicesPrefix); n != 4 {
+		t.Fatalf("budget 3500 ms: %d device checks, want 4\n%s", n, w.Log())
+	}
+}
+
+// TestPolicyUnlimitedSpareOtherCounts: retries -1 retries a 503 until the
+// budget, while transport_retries and timeout_retries 0 still end the login
+// on the first timeout or broken connection (the Rust SDK retries no reqwest
+// error without a retry limit).
+func TestPolicyUnlimitedSpareOtherCounts(t *testing.T) {
+	v := policy(variant.KindRendezvousWrite, variant.RequestPolicy{Retries: intp(variant.Unlimited),
+		TransportRetries: intp(0), TimeoutRetries: intp(0), BackoffMillis: 100, RetryBudgetMillis: 250})
+	for _, tc := range []struct {
+		times  int
+		fail   Failure
+		status int
+		want   string
+	}{
+		{2, 0, 503, "success"},            // 2 retries, 200 ms of waits
+		{3, 0, 503, "failure http_error"}, // a third would make 300 ms
+		{1, FailureTimeout, 0, "failure timeout"},
+		{1, FailureTransport, 0, "failure timeout"},
+	} {
+		n := 0
+		rw := func(r Request, resp Response) Response {
+			if n < tc.times && isPut(r) {
+				n++
+				return Response{Status: tc.status, Failure: tc.fail}
+			}
+			return resp
+		}
+		w := newWorld(t, v, worldOpts{NIntent: qr.Reciprocate, Seed: 3}, user{RewriteRendezvous: rw})
+		w.Run()
+		if got := w.N.Outcome().String(); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%d× failure %d status %d: N %s, want %s\n%s", tc.times, tc.fail, tc.status, got, tc.want, w.Log())
 		}
 	}
 }

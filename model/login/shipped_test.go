@@ -1,14 +1,18 @@
 package login_test
 
 import (
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"qrlab/model/homeserver"
 	. "qrlab/model/login"
 	"qrlab/model/login/logintest"
+	"qrlab/model/oauth"
 	"qrlab/model/qr"
 	"qrlab/model/variant"
+	"qrlab/model/wire"
 )
 
 // The knobs for shipped behaviours the texts do not have (the Rust SDK's,
@@ -140,9 +144,10 @@ func TestDeviceCheckErrorKnob(t *testing.T) {
 			}
 		})
 	}
-	// The element-x preset is the Rust SDK.
+	// The element-x preset is the Rust SDK. A 403 is not retried (a 502
+	// would be, for up to 15 min: TestPolicyBackoffSchedule).
 	endCase{name: "element-x", preset: "element-x", intent: qr.Reciprocate,
-		u: user{RewriteHS: failOn(homeserver.PathDevicesPrefix, 502)}, wantN: taken.wantN, wantE: taken.wantE}.run(t)
+		u: user{RewriteHS: failOn(homeserver.PathDevicesPrefix, 403)}, wantN: taken.wantN, wantE: taken.wantE}.run(t)
 }
 
 // TestHomeserverAcceptKnob: messages.homeserver_accept decides whether a
@@ -174,5 +179,42 @@ func TestHomeserverAcceptKnob(t *testing.T) {
 	}
 	for _, c := range cases {
 		runKnob(t, c.tc, set, c.rows, nil)
+	}
+}
+
+// TestTokenErrorKnob: flow.token_error decides what the new device does
+// when the token endpoint answers invalid_grant (the provider spent the
+// code): "delete-session" ends with http_error and deletes the session, so
+// E's next read ends with rendezvous_expired within a poll; "silent" (the
+// Rust SDK) sends nothing and leaves the session, so E polls on until the
+// session expires. Neither sends m.login.failure.
+func TestTokenErrorKnob(t *testing.T) {
+	invalidGrant := func(r Request, resp Response) Response {
+		if strings.HasSuffix(r.Path, oauth.PathToken) {
+			return Response{Status: 400, Header: wire.JSONHeader(), Body: []byte(`{"error":"invalid_grant"}`)}
+		}
+		return resp
+	}
+	outcomeAt := regexp.MustCompile(`(?m)^\s*(\d+) ([NE]) outcome `)
+	gap := map[string]int{}
+	for _, val := range []string{variant.TokenErrorDeleteSession, variant.TokenErrorSilent} {
+		tc := endCase{name: "invalid_grant/" + val, preset: "msc4388", intent: qr.Reciprocate, u: user{RewriteOP: invalidGrant},
+			o: worldOpts{VEdit: func(v *variant.Variant) { v.Flow.TokenError = val }}, wantN: "failure http_error", wantE: expired}
+		w := tc.run(t)
+		log := w.Log()
+		if strings.Contains(log, "sealed m.login.failure") {
+			t.Fatalf("%s: a device sent m.login.failure\n%s", val, log)
+		}
+		if deleted := strings.Contains(log, "rendezvous DELETE "); deleted != (val == variant.TokenErrorDeleteSession) {
+			t.Fatalf("%s: session deleted %v\n%s", val, deleted, log)
+		}
+		at := map[string]int{}
+		for _, m := range outcomeAt.FindAllStringSubmatch(log, -1) {
+			at[m[2]], _ = strconv.Atoi(m[1])
+		}
+		gap[val] = at["E"] - at["N"]
+	}
+	if d, s := gap[variant.TokenErrorDeleteSession], gap[variant.TokenErrorSilent]; d > 2000 || s <= 10*d {
+		t.Fatalf("E ended %d ms after N with delete-session, %d ms with silent; want within a poll, and much later", d, s)
 	}
 }

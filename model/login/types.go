@@ -16,6 +16,11 @@ type Millis = wire.Millis
 // timeout_ms -1).
 const NoTimeout Millis = -1
 
+// DefaultTimeout is the deadline a harness gives a request whose Timeout is
+// zero (no machine leaves it zero: a policy's timeout is positive or
+// NoTimeout). It is the simulator's, 30 s, a lab default.
+const DefaultTimeout Millis = 30_000
+
 // Header is a list of header lines (package wire's, shared with the
 // servers, so a harness passes them through unchanged).
 type Header = wire.Header

@@ -52,7 +52,8 @@
 //	    "unexpected_message": "send",            // who answers an undecodable or out-of-place message with unexpected_message_received: "send" (both, the texts), "new-device-only" (Rust: N, for a well-formed message) or "silent"
 //	    "device_check_error": "http-error",      // a device check answering neither 404 nor 200: "http-error" (end locally) or "already-exists" (Rust: device_already_exists)
 //	    "proof_of_possession": "off",            // "off" or "ed25519-channel" (the lab's design of MSC4108 5706fd4's alternative; needs whoami)
-//	    "open_verification_uri": "any"           // verification URIs E opens: "any", "https" (5706fd4's MAY) or "https-same-host" (and the issuer's host)
+//	    "open_verification_uri": "any",          // verification URIs E opens: "any", "https" (5706fd4's MAY) or "https-same-host" (and the issuer's host)
+//	    "token_error": "delete-session"          // N's token poll ends on invalid_grant or another unusable answer: "delete-session" (end with http_error, delete the session) or "silent" (Rust: nothing sent, session left)
 //	  },
 //	  "timing": {
 //	    "poll_interval_ms": 1000,                // rendezvous GET period
@@ -65,12 +66,21 @@
 //	    "device_poll_timeout_ms": 10000,         // E gives up with device_not_found after this
 //	    "policies": {                            // optional, per request kind: rendezvous-poll, rendezvous-write, token-poll, whoami, devices, keys-upload
 //	      "token-poll": {
-//	        "timeout_ms": 30000,                 // per-try deadline (0 or absent: http_timeout_ms)
-//	        "retries": 0,                        // absent: http_retries
+//	        "timeout_ms": 30000,                 // per-try deadline (0 or absent: http_timeout_ms; -1: none)
+//	        "retries": 0,                        // absent: http_retries; 0-100, or -1 (unlimited) with retry_budget_ms
 //	        "backoff_ms": 500,                   // 0 or absent: retry_backoff_ms
 //	        "http_error": "fatal",               // 429/5xx after the retries: "fatal", "poll-again" (rendezvous-poll), "ignore" (rendezvous-write: counts as written)
 //	        "transport_error": "backoff",        // no answer after the retries: "fatal", "poll-again" (rendezvous-poll), "backoff" (token-poll: interval doubles up to backoff_max_ms)
 //	        "backoff_max_ms": 10000
+//	      },
+//	      "whoami": {
+//	        "retries": -1,                       // unlimited: the budget ends the retrying
+//	        "transport_retries": 0,              // a broken connection: absent: as retries
+//	        "timeout_retries": 0,                // the client's own timeout: absent: as retries
+//	        "backoff_ms": 500,
+//	        "backoff_factor": 2,                 // each wait this many times the last (0 or absent: constant)
+//	        "backoff_max_ms": 60000,             // the cap of a growing wait (needed with a factor above 1)
+//	        "retry_budget_ms": 900000            // the waits' sum may not pass it (0 or absent: no bound)
 //	      }
 //	    }
 //	  },
@@ -89,10 +99,10 @@
 // Every field is required except the overrides, which default to "keep";
 // put_txn_id, discovery and aad_root_slash, which default to false;
 // idempotency, which defaults to keep; and homeserver_accept,
-// unexpected_message, device_check_error, proof_of_possession and
-// open_verification_uri, which default to the texts' behaviour ("any",
-// "send", "http-error", "off", "any") and are spelled out when a file is
-// parsed.
+// unexpected_message, device_check_error, proof_of_possession,
+// open_verification_uri and token_error, which default to the texts'
+// behaviour ("any", "send", "http-error", "off", "any", "delete-session")
+// and are spelled out when a file is parsed.
 // JSON has no comments: the comments above are for the reader only.
 //
 // # Provenance

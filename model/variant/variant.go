@@ -155,6 +155,18 @@ type FlowKnobs struct {
 	// host of the provider its homeserver's auth metadata names). Any
 	// other URI ends the login with unable_to_open_verification_uri.
 	OpenVerificationURI string `json:"open_verification_uri,omitempty"`
+	// TokenError is what the new device does when its token poll ends
+	// with a failure other than a denial (access_denied,
+	// authorization_declined) or an expiry (expired_token, or the device
+	// code's lifetime passing), both of which it always tells the peer:
+	// invalid_grant or any other error code, a body that is not JSON, a 200
+	// without access_token, or a transport failure its policy makes fatal.
+	// "delete-session" (the default): it ends locally with http_error (or
+	// timeout) and deletes the rendezvous session, so the peer's next read
+	// ends with rendezvous_expired; "silent" (the Rust SDK): it ends
+	// without a word and leaves the session, so the peer learns of it only
+	// from the session's expiry or its own deadline.
+	TokenError string `json:"token_error,omitempty"`
 }
 
 // TimingKnobs are the polling periods, timeouts and retries, in milliseconds.
@@ -199,8 +211,20 @@ type RequestPolicy struct {
 	// tells the causes apart applies it (the simulator does, under both
 	// transports).
 	TimeoutRetries *int `json:"timeout_retries,omitempty"`
-	// BackoffMillis is the wait before each retry (0: retry_backoff_ms).
+	// BackoffMillis is the wait before the first retry (0:
+	// retry_backoff_ms), and before every retry when BackoffFactor is 0
+	// or 1.
 	BackoffMillis int64 `json:"backoff_ms,omitempty"`
+	// BackoffFactor multiplies the wait after each retry (0: 1, a constant
+	// wait), up to BackoffMaxMillis: 2 gives 500, 1000, 2000 ms ... from a
+	// backoff_ms of 500, as an exponential backoff without jitter does.
+	BackoffFactor float64 `json:"backoff_factor,omitempty"`
+	// RetryBudgetMillis bounds the sum of the waits (0: no bound): a retry
+	// whose wait would take the sum past it is not made, and the failure
+	// stands (the total delay of the backon crate's exponential backoff).
+	// With it, Retries, TransportRetries and TimeoutRetries may be
+	// Unlimited (-1): the budget alone ends the retrying.
+	RetryBudgetMillis int64 `json:"retry_budget_ms,omitempty"`
 	// HTTPError is what a 429 or 5xx does once the retries are spent:
 	// "fatal" (the default: the login ends with http_error), "poll-again"
 	// (rendezvous-poll only: the next poll comes after the poll interval)
@@ -212,8 +236,9 @@ type RequestPolicy struct {
 	// (token-poll only: the poll interval doubles, capped at
 	// BackoffMaxMillis, and polling goes on).
 	TransportError string `json:"transport_error,omitempty"`
-	// BackoffMaxMillis caps the token-poll interval after a transport
-	// error ("backoff" only).
+	// BackoffMaxMillis caps a growing wait: the wait between retries when
+	// BackoffFactor is above 1, and the token-poll interval after a
+	// transport error (transport_error "backoff").
 	BackoffMaxMillis int64 `json:"backoff_max_ms,omitempty"`
 }
 
@@ -229,6 +254,11 @@ const (
 
 	// NoTimeout as a policy's timeout_ms: the client sets no deadline.
 	NoTimeout = -1
+	// Unlimited as a policy's retries, transport_retries or
+	// timeout_retries: retry until retry_budget_ms is spent.
+	Unlimited = -1
+	// MaxRetries is the largest retry count a policy may name.
+	MaxRetries = 100
 
 	ErrorFatal     = "fatal"
 	ErrorPollAgain = "poll-again"
@@ -282,14 +312,27 @@ func (t TimingKnobs) validatePolicies() error {
 		if p.BackoffMillis < 0 || p.BackoffMaxMillis < 0 {
 			return fieldError(f+".backoff_ms/backoff_max_ms", fmt.Sprint(p.BackoffMillis, p.BackoffMaxMillis), "0 (inherit) or a positive number of milliseconds")
 		}
-		if p.Retries != nil && (*p.Retries < 0 || *p.Retries > 10) {
-			return fieldError(f+".retries", *p.Retries, "0 to 10")
+		if p.RetryBudgetMillis < 0 {
+			return fieldError(f+".retry_budget_ms", p.RetryBudgetMillis, "0 (no bound) or a positive number of milliseconds")
 		}
-		if p.TransportRetries != nil && (*p.TransportRetries < 0 || *p.TransportRetries > 10) {
-			return fieldError(f+".transport_retries", *p.TransportRetries, "0 to 10")
+		for _, r := range []struct {
+			field string
+			n     *int
+		}{{".retries", p.Retries}, {".transport_retries", p.TransportRetries}, {".timeout_retries", p.TimeoutRetries}} {
+			switch {
+			case r.n == nil || (*r.n >= 0 && *r.n <= MaxRetries):
+			case *r.n == Unlimited && p.RetryBudgetMillis > 0:
+			case *r.n == Unlimited:
+				return fieldError(f+r.field, *r.n, "0 to 100; -1 (unlimited) only with a positive retry_budget_ms")
+			default:
+				return fieldError(f+r.field, *r.n, "0 to 100, or -1 (unlimited) with a positive retry_budget_ms")
+			}
 		}
-		if p.TimeoutRetries != nil && (*p.TimeoutRetries < 0 || *p.TimeoutRetries > 10) {
-			return fieldError(f+".timeout_retries", *p.TimeoutRetries, "0 to 10")
+		if p.BackoffFactor != 0 && (p.BackoffFactor < 1 || p.BackoffFactor > 10) {
+			return fieldError(f+".backoff_factor", p.BackoffFactor, "0 (constant wait) or a number from 1 to 10")
+		}
+		if p.RetryBudgetMillis > 0 && max(p.BackoffMillis, t.RetryBackoffMillis) <= 0 {
+			return fieldError(f+".backoff_ms", p.BackoffMillis, "positive with a retry_budget_ms (the budget is spent by waits)")
 		}
 		httpOK := []string{"", ErrorFatal}
 		netOK := []string{"", ErrorFatal}
@@ -307,8 +350,9 @@ func (t TimingKnobs) validatePolicies() error {
 		if !slices.Contains(netOK, p.TransportError) {
 			return fieldError(f+".transport_error", strconv.Quote(p.TransportError), strings.Join(netOK[1:], ", "))
 		}
-		if (p.TransportError == ErrorBackoff) != (p.BackoffMaxMillis > 0) {
-			return fieldError(f+".backoff_max_ms", p.BackoffMaxMillis, `positive with transport_error "backoff", 0 otherwise`)
+		grows := p.TransportError == ErrorBackoff || p.BackoffFactor > 1
+		if grows != (p.BackoffMaxMillis > 0) {
+			return fieldError(f+".backoff_max_ms", p.BackoffMaxMillis, `positive with transport_error "backoff" or a backoff_factor above 1, 0 otherwise`)
 		}
 	}
 	return nil
@@ -361,6 +405,9 @@ const (
 	OpenAnyURI        = "any"
 	OpenHTTPS         = "https"
 	OpenHTTPSSameHost = "https-same-host"
+
+	TokenErrorDeleteSession = "delete-session"
+	TokenErrorSilent        = "silent"
 
 	SlowDownObey   = "obey"
 	SlowDownIgnore = "ignore"
@@ -516,6 +563,7 @@ func (v *Variant) fillDefaults() {
 		{&v.Flow.DeviceCheckError, DeviceCheckHTTPError},
 		{&v.Flow.ProofOfPossession, ProofOff},
 		{&v.Flow.OpenVerificationURI, OpenAnyURI},
+		{&v.Flow.TokenError, TokenErrorDeleteSession},
 	} {
 		if *d.knob == "" {
 			*d.knob = d.def
@@ -595,6 +643,7 @@ func (v *Variant) Validate() error {
 		optional("flow.device_check_error", v.Flow.DeviceCheckError, DeviceCheckHTTPError, DeviceCheckAlreadyExists),
 		optional("flow.proof_of_possession", v.Flow.ProofOfPossession, ProofOff, ProofEd25519Channel),
 		optional("flow.open_verification_uri", v.Flow.OpenVerificationURI, OpenAnyURI, OpenHTTPS, OpenHTTPSSameHost),
+		optional("flow.token_error", v.Flow.TokenError, TokenErrorDeleteSession, TokenErrorSilent),
 	}
 	if v.Messages.Generation == Generation2024 {
 		checks = append(checks, oneOf("messages.homeserver_field", v.Messages.HomeserverField, HomeserverServerName, HomeserverURL))
@@ -864,6 +913,7 @@ func (v *Variant) Knobs() []Knob {
 		{"flow.device_check_error", v.Flow.DeviceCheckError},
 		{"flow.proof_of_possession", v.Flow.ProofOfPossession},
 		{"flow.open_verification_uri", v.Flow.OpenVerificationURI},
+		{"flow.token_error", v.Flow.TokenError},
 		{"timing.poll_interval_ms", i(v.Timing.PollIntervalMillis)},
 		{"timing.poll_backoff_max_ms", i(v.Timing.PollBackoffMaxMillis)},
 		{"timing.poll_backoff_factor", strconv.FormatFloat(v.Timing.PollBackoffFactor, 'g', -1, 64)},
@@ -910,6 +960,12 @@ func (t TimingKnobs) policyString(kind string) string {
 	}
 	if p.TimeoutRetries != nil {
 		out += fmt.Sprintf(" timeout_retries=%d", *p.TimeoutRetries)
+	}
+	if p.BackoffFactor != 0 {
+		out += " backoff_factor=" + strconv.FormatFloat(p.BackoffFactor, 'g', -1, 64)
+	}
+	if p.RetryBudgetMillis != 0 {
+		out += fmt.Sprintf(" retry_budget_ms=%d", p.RetryBudgetMillis)
 	}
 	return out
 }
