@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -99,5 +100,83 @@ func TestTCPKnobKeepsDevicesDraws(t *testing.T) {
 	}
 	if differ == 0 {
 		t.Fatal("the knobs changed no trace: the test does not exercise the transport's draws")
+	}
+}
+
+// TestTCPProfileLossProcess checks that the loss process each tcp profile
+// produces has the mean loss and the mean burst length that
+// sim/transport-sources.md section 3.7 and the README state for it. A burst
+// is a run of consecutive lost packets on one link in one direction (a
+// loss period, RFC 3357), and its mean length is lost packets over runs.
+// Every profile's losses are independent (no published burst length was
+// found), so a burst's length is geometric with mean 1/(1-L); with the tcp
+// knob burst_packets B the same profile keeps its mean loss L and its
+// bursts last B packets on average. Each case draws enough packets for
+// about 10,000 losses from a fixed seed; the bounds are five standard
+// errors of a two-state chain's estimates (the loss indicator's variance
+// widened by (1+λ)/(1-λ), λ = 1-q-r the chain's second eigenvalue; the
+// burst lengths geometric with success probability r).
+func TestTCPProfileLossProcess(t *testing.T) {
+	stated := map[string][2]float64{ // loss up, loss down
+		"lan": {0, 0}, "wifi": {0.005, 0.005}, "4g": {0.01, 0.01}, "3g": {0.01, 0.01},
+		"lossy-3g": {0.047, 0.002}, "satellite": {0.01, 0.01}, "flaky": {0.05, 0.05},
+	}
+	if len(stated) != len(ProfileNames()) {
+		t.Fatalf("stated figures for %d profiles, %d profiles exist", len(stated), len(ProfileNames()))
+	}
+	for _, name := range ProfileNames() {
+		p, err := Profile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, ok := stated[name]
+		if !ok || p.Link.LossUp != want[0] || p.Link.LossDown != want[1] {
+			t.Fatalf("%s: loss up %g down %g, the documents state %v", name, p.Link.LossUp, p.Link.LossDown, want)
+		}
+		for _, burst := range []float64{0, 3} {
+			k := DefaultTCP()
+			k.BurstPackets = burst
+			r, w := tcpRig(t, k, p.Link)
+			for d, up := range []bool{true, false} {
+				loss := want[d]
+				n := 100_000
+				if loss > 0 {
+					n = max(n, int(10_000/loss))
+				}
+				lost, runs, prev := 0, 0, false
+				for range n {
+					l := r.tp.lost(w, LinkNewHS, up, 0)
+					if l {
+						lost++
+						if !prev {
+							runs++
+						}
+					}
+					prev = l
+				}
+				if loss == 0 {
+					if lost != 0 {
+						t.Errorf("%s up=%v: %d of %d packets lost on a lossless profile", name, up, lost, n)
+					}
+					continue
+				}
+				// The chain: good→bad q, bad→good rb; independent losses
+				// are the chain with q = L and rb = 1-L.
+				rb, q := 1-loss, loss
+				if burst > 1 {
+					rb = 1 / burst
+					q = loss * rb / (1 - loss)
+				}
+				lambda := 1 - q - rb
+				rate, mean := float64(lost)/float64(n), float64(lost)/float64(max(runs, 1))
+				rateTol := 5 * math.Sqrt(loss*(1-loss)/float64(n)*(1+lambda)/(1-lambda))
+				wantMean := 1 / rb
+				meanTol := 5 * math.Sqrt((1-rb)/(rb*rb)/(float64(n)*loss*rb))
+				if math.Abs(rate-loss) > rateTol || math.Abs(mean-wantMean) > meanTol {
+					t.Errorf("%s up=%v burst_packets %g: loss %.5f (want %g ± %.5f), mean burst %.3f packets (want %.3f ± %.3f)",
+						name, up, burst, rate, loss, rateTol, mean, wantMean, meanTol)
+				}
+			}
+		}
 	}
 }
