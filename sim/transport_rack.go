@@ -41,7 +41,7 @@ const dupThresh = 3
 //     send, doubling (no later segment is left to reveal it).
 //
 // The acknowledgments come back after one draw of the link's one-way delay
-// for the whole flight and are never lost: a lost ACK is covered by the
+// for the whole flight (drawn only when a timing needs it) and are never lost: a lost ACK is covered by the
 // next, which every segment delivered sends, and what a lost one would
 // delay (the sender's detection by a few ms) is not modelled. Neither are
 // the congestion window's reduction on recovery (the login's flights are
@@ -68,7 +68,16 @@ func (tp *tcpState) transferRACK(w *run, c *tcpConn, up bool, start Millis, size
 	tp.seg = seg
 	failAt = never
 	if firstLost >= 0 {
-		back := tp.oneWay(w, c.link) // the acknowledgments' way back
+		// back is the acknowledgments' way back, drawn when first needed:
+		// a lone lost segment resent by the probe draws what the rto
+		// recovery draws, so a run changes only where the timing does.
+		back := lostSeg
+		ackBack := func() Millis {
+			if back == lostSeg {
+				back = tp.oneWay(w, c.link)
+			}
+			return back
+		}
 		rtoAt := start + c.rto
 		// resend sends segment data again at t, backing off from the
 		// k0-th RTO when lost again; it records the arrival or the failure.
@@ -101,7 +110,7 @@ func (tp *tcpState) transferRACK(w *run, c *tcpConn, up bool, start Millis, size
 			acks := tp.acks[:0]
 			for j := firstLost + 1; j < n; j++ {
 				if seg[j] != lostSeg {
-					acks = append(acks, seg[j]+back)
+					acks = append(acks, seg[j]+ackBack())
 				}
 			}
 			slices.Sort(acks)
@@ -116,7 +125,7 @@ func (tp *tcpState) transferRACK(w *run, c *tcpConn, up bool, start Millis, size
 				first = never
 				for j := i + 1; j < n; j++ {
 					if seg[j] != lostSeg {
-						first = min(first, seg[j]+back)
+						first = min(first, seg[j]+ackBack())
 					}
 				}
 				at = first + reo + rackTimerSlack
@@ -136,7 +145,7 @@ func (tp *tcpState) transferRACK(w *run, c *tcpConn, up bool, start Millis, size
 				if seg[i] == lostSeg {
 					first, d := detect(i)
 					if a := resend(min(d, max(first, recovery)), 0); a != never {
-						holeAcked = min(holeAcked, a+back)
+						holeAcked = min(holeAcked, a+ackBack())
 					}
 				}
 			}
@@ -152,7 +161,7 @@ func (tp *tcpState) transferRACK(w *run, c *tcpConn, up bool, start Millis, size
 			default:
 				base := start
 				if hi >= 0 {
-					base = last + back // all delivered segments lie below the tail
+					base = last + ackBack() // all delivered segments lie below the tail
 				}
 				probe := base + tp.pto(c, n-1-hi)
 				// A lost probe waits for the RTO, rearmed from the probe
@@ -161,7 +170,7 @@ func (tp *tcpState) transferRACK(w *run, c *tcpConn, up bool, start Millis, size
 					// the probe (or the RTO after it) delivered the last
 					// segment; its acknowledgment marks the rest lost
 					for i := hi + 1; i < n-1; i++ {
-						resend(a+back, 0)
+						resend(a+ackBack(), 0)
 					}
 				}
 			}
