@@ -9,8 +9,8 @@ import (
 // Transport says how a run's HTTP messages cross the links.
 //
 // "tcp" (the default) carries HTTP over TCP and TLS 1.3 connections (see TCP): a lost
-// packet is retransmitted after the retransmission timeout, so loss shows as
-// delay, and a request fails before its client timeout only when its
+// packet is retransmitted (by RACK, a tail loss probe or the retransmission
+// timeout: TCP.LossRecovery), so loss shows as delay, and a request fails before its client timeout only when its
 // connection fails (the SYN retries or the retransmission budget run out, a
 // reset, a handover, a NAT mapping that expired). Duplication is hidden by
 // TCP; the link's reordering only adds delay.
