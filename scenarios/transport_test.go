@@ -26,6 +26,13 @@ func TestTransportField(t *testing.T) {
 	if cfg.Transport.Kind != sim.TransportTCP || cfg.Transport.TCP == nil || *cfg.Transport.TCP != want {
 		t.Fatalf("transport %+v, want tcp with %+v", cfg.Transport, want)
 	}
+	s, err = Parse([]byte(`{"name": "t", "variant": "msc4388", "tcp": {"loss_recovery": "rto"}}`), "t.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err = s.Config(); err != nil || cfg.Transport.TCP == nil || cfg.Transport.TCP.LossRecovery != sim.RecoveryRTO {
+		t.Fatalf("loss_recovery rto: %+v, %v", cfg.Transport, err)
+	}
 	s, err = Parse([]byte(`{"name": "t", "variant": "msc4388"}`), "t.json")
 	if err != nil {
 		t.Fatal(err)
@@ -52,6 +59,7 @@ func TestTransportField(t *testing.T) {
 		{`"transport": "quic"`, `field "transport"`},
 		{`"transport": "tcp", "tcp": {"syn_retries": -1}`, `field "tcp"`},
 		{`"transport": "tcp", "tcp": {"synretries": 1}`, `field "tcp"`},
+		{`"tcp": {"loss_recovery": "fast"}`, `loss_recovery "fast"`},
 		{`"transport": "datagram", "tcp": {"http2": true}`, `field "transport"`},
 		{`"swarm": {}, "tcp": {"http2": true}`, `field "transport"`},
 	} {

@@ -30,7 +30,8 @@
 // The default transport, tcp (Config.Transport, transport*.go), carries the
 // exchanges over modelled connections: a pool per client and server, the
 // TCP and TLS 1.3 handshakes, segments lost with the link's loss (per
-// packet) and resent after an RFC 6298 retransmission timeout, and
+// packet) and resent as Linux's RACK and tail loss probe find them, within
+// an RFC 6298 retransmission timeout (TCP.LossRecovery), and
 // connection failures (resets, handovers, NAT idle timeouts: the network's
 // Connections, or the TCP knobs) that fail the requests in flight; packet
 // loss then shows as delay. Its figures and their sources are in

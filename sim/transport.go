@@ -9,8 +9,8 @@ import (
 // Transport says how a run's HTTP messages cross the links.
 //
 // "tcp" (the default) carries HTTP over TCP and TLS 1.3 connections (see TCP): a lost
-// packet is retransmitted after the retransmission timeout, so loss shows as
-// delay, and a request fails before its client timeout only when its
+// packet is retransmitted (by RACK, a tail loss probe or the retransmission
+// timeout: TCP.LossRecovery), so loss shows as delay, and a request fails before its client timeout only when its
 // connection fails (the SYN retries or the retransmission budget run out, a
 // reset, a handover, a NAT mapping that expired). Duplication is hidden by
 // TCP; the link's reordering only adds delay.
@@ -60,6 +60,19 @@ type TCP struct {
 	// max(SRTT + 4·RTTVAR, floor) [T4, RFC 6298 §2.4]. With a 200 ms floor
 	// Linux waits SRTT + 200 ms where the RFC form waits 200 ms.
 	RTOEstimator string `json:"rto_estimator,omitempty"`
+	// LossRecovery is how a sender finds a lost segment and when it
+	// resends it: "rack-tlp" (the default; "" means it too) as Linux does
+	// by default [T13, T23-T27]: a segment lost before a later one of the
+	// same flight arrives is resent once that later one's acknowledgment
+	// is back and RACK's reordering window (min RTT / 4, at most SRTT;
+	// none once three later segments are in) has passed, and a lost tail
+	// is resent by a tail loss probe after 2·SRTT (plus the RTO floor
+	// when one segment is outstanding, plus 2 ms otherwise; 1 s before
+	// any RTT sample), never later than the RTO; a lost probe or a lost
+	// retransmission waits for the RTO, doubling. "rto" resends every
+	// lost segment only after the RTO, doubling from the flight's send
+	// (the lab's earlier model, kept for comparison).
+	LossRecovery string `json:"loss_recovery,omitempty"`
 	// SynRetries is how often a lost SYN (or its SYN-ACK) is resent, at
 	// 1, 3, 7, 15, 31, 63 s with the initial RTO of 1 s; the connect fails
 	// one doubled RTO after the last (127 s) [6: T6, T7, Linux
@@ -162,6 +175,12 @@ const (
 	RTORFC6298 = "rfc6298"
 )
 
+// The loss recovery modes (TCP.LossRecovery).
+const (
+	RecoveryRACKTLP = "rack-tlp"
+	RecoveryRTO     = "rto"
+)
+
 // ErrTransport is wrapped by every transport validation error.
 var ErrTransport = errors.New("invalid transport")
 
@@ -214,6 +233,11 @@ func (c *TCP) Validate() error {
 	case "", RTOLinux, RTORFC6298:
 	default:
 		return bad("rto_estimator %q is not %q or %q", c.RTOEstimator, RTOLinux, RTORFC6298)
+	}
+	switch c.LossRecovery {
+	case "", RecoveryRACKTLP, RecoveryRTO:
+	default:
+		return bad("loss_recovery %q is not %q or %q", c.LossRecovery, RecoveryRACKTLP, RecoveryRTO)
 	}
 	switch c.TLSResumption {
 	case "none", "psk", "0rtt":

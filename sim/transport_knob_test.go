@@ -92,9 +92,13 @@ func TestTCPSynSchedule(t *testing.T) {
 // TestTCPRTODoubling: a segment lost during a partition is resent after
 // the RTO, doubling each time (200, 400, 800, ... ms), capped at
 // max_rto_ms; after retries2 retransmissions the connection fails one
-// doubled RTO after the last; the user timeout ends it sooner.
+// doubled RTO after the last; the user timeout ends it sooner. With
+// rack-tlp the first resend is the tail loss probe (at the RTO here: no
+// RTT sample, so the probe waits 1 s, capped by the 200 ms RTO), which
+// rearms the RTO without doubling it: resends at 200, 400, 800, 1600 ms.
 func TestTCPRTODoubling(t *testing.T) {
 	for _, c := range []struct {
+		rec      string
 		cut      int64
 		maxRTO   int64
 		retries2 int
@@ -102,14 +106,19 @@ func TestTCPRTODoubling(t *testing.T) {
 		at       Millis // arrival (0: failed)
 		fail     Millis
 	}{
-		{cut: 1, maxRTO: 120_000, retries2: 15, at: 200 + 10},
-		{cut: 1500, maxRTO: 120_000, retries2: 15, at: 3000 + 10},       // 0, 200, 600, 1400 lost
-		{cut: 1500, maxRTO: 500, retries2: 15, at: 1600 + 10},           // waits 200, 400, 500, 500
-		{cut: 1_000_000, maxRTO: 120_000, retries2: 2, fail: 600 + 800}, // 0, 200, 600 lost
-		{cut: 1_000_000, maxRTO: 120_000, retries2: 15, userTO: 5000, fail: 5000},
+		{rec: RecoveryRTO, cut: 1, maxRTO: 120_000, retries2: 15, at: 200 + 10},
+		{rec: RecoveryRTO, cut: 1500, maxRTO: 120_000, retries2: 15, at: 3000 + 10},       // 0, 200, 600, 1400 lost
+		{rec: RecoveryRTO, cut: 1500, maxRTO: 500, retries2: 15, at: 1600 + 10},           // waits 200, 400, 500, 500
+		{rec: RecoveryRTO, cut: 1_000_000, maxRTO: 120_000, retries2: 2, fail: 600 + 800}, // 0, 200, 600 lost
+		{rec: RecoveryRTO, cut: 1_000_000, maxRTO: 120_000, retries2: 15, userTO: 5000, fail: 5000},
+		{rec: RecoveryRACKTLP, cut: 1, maxRTO: 120_000, retries2: 15, at: 200 + 10},
+		{rec: "", cut: 1500, maxRTO: 120_000, retries2: 15, at: 1600 + 10},                    // 0, 200 (probe), 400, 800 lost
+		{rec: RecoveryRACKTLP, cut: 1500, maxRTO: 500, retries2: 15, at: 1800 + 10},           // waits 200, 200, 400, 500, 500
+		{rec: RecoveryRACKTLP, cut: 1_000_000, maxRTO: 120_000, retries2: 2, fail: 800 + 800}, // 0, 200, 400, 800 lost
+		{rec: RecoveryRACKTLP, cut: 1_000_000, maxRTO: 120_000, retries2: 15, userTO: 5000, fail: 5000},
 	} {
 		k := DefaultTCP()
-		k.MaxRTOMillis, k.Retries2, k.UserTimeoutMillis = c.maxRTO, c.retries2, c.userTO
+		k.MaxRTOMillis, k.Retries2, k.UserTimeoutMillis, k.LossRecovery = c.maxRTO, c.retries2, c.userTO, c.rec
 		r, w := tcpRig(t, k, Link{}, cutUntil(c.cut))
 		r.tp.conns = append(r.tp.conns, tcpConn{link: LinkNewHS, rto: 200, failAt: never, breakAt: never, busy: -1})
 		at, _, fail, _ := r.tp.transfer(w, &r.tp.conns[0], true, 0, 100)

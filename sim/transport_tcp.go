@@ -51,6 +51,8 @@ type tcpConn struct {
 	srtt, rttvar float64
 	measured     bool
 	rto          Millis
+	// minRTT is the least RTT sampled (ms), for RACK's reordering window.
+	minRTT float64
 }
 
 // tcpEx is the tcp side of one exchange.
@@ -75,6 +77,12 @@ type tcpState struct {
 	// independent).
 	burst    [numLinks][2]bool
 	burstRnd *rand.Rand
+	// seg and acks are scratch for transferRACK: each segment's arrival
+	// (lostSeg: lost) and the acknowledgments' arrivals.
+	seg, acks []Millis
+	// fates, when not empty, decides the next packets' loss in order
+	// instead of the link (set by tests to lose one chosen segment).
+	fates []bool
 }
 
 // numActors bounds the Actor values.
@@ -112,7 +120,7 @@ func (r *Runner) startTransport(seed uint64) {
 	tp.conns = tp.conns[:0]
 	tp.ex = tp.ex[:0]
 	tp.tickets = [numActors][numActors]bool{}
-	tp.burst, tp.burstRnd = [numLinks][2]bool{}, nil
+	tp.burst, tp.burstRnd, tp.fates = [numLinks][2]bool{}, nil, nil
 	if tp.k.BurstPackets > 1 {
 		tp.burstRnd = rand.New(derive(seed, streamBurst))
 	}
@@ -163,6 +171,11 @@ func (tp *tcpState) backoff(rto Millis, k int) Millis {
 
 // lost reports whether a packet sent on l at t is lost.
 func (tp *tcpState) lost(w *run, l LinkID, up bool, t Millis) bool {
+	if len(tp.fates) > 0 {
+		f := tp.fates[0]
+		tp.fates = tp.fates[1:]
+		return f
+	}
 	if w.net.cut(l, t) {
 		return true
 	}
@@ -209,7 +222,13 @@ func (tp *tcpState) oneWay(w *run, l LinkID) Millis {
 // It returns when the last byte arrives and how many segments were lost,
 // or, when a segment's retransmissions run out (Retries2, or the user
 // timeout), when the connection fails and why.
+//
+// That is the "rto" recovery; by default (rack-tlp) transferRACK finds and
+// resends lost segments as Linux's RACK and tail loss probe do.
 func (tp *tcpState) transfer(w *run, c *tcpConn, up bool, start Millis, size int) (at Millis, losses int, failAt Millis, why string) {
+	if tp.k.LossRecovery != RecoveryRTO {
+		return tp.transferRACK(w, c, up, start, size)
+	}
 	n := max(1, (size+tp.k.MSS-1)/tp.k.MSS)
 	last := start
 	for range n {
@@ -241,8 +260,9 @@ func (tp *tcpState) transfer(w *run, c *tcpConn, up bool, start Millis, size int
 func (tp *tcpState) sample(c *tcpConn, rtt Millis) {
 	r := float64(rtt)
 	if !c.measured {
-		c.srtt, c.rttvar, c.measured = r, r/2, true
+		c.srtt, c.rttvar, c.measured, c.minRTT = r, r/2, true, r
 	} else {
+		c.minRTT = min(c.minRTT, r)
 		c.rttvar = 0.75*c.rttvar + 0.25*math.Abs(c.srtt-r)
 		c.srtt = 0.875*c.srtt + 0.125*r
 	}

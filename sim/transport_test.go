@@ -111,7 +111,7 @@ func TestTCPLossIsDelay(t *testing.T) {
 	if failed != 0 || signed != runs {
 		t.Errorf("tcp at 8%% loss: %d requests failed, %d of %d runs signed in; want 0 failed, all signed in", failed, signed, runs)
 	}
-	if dfailed, _, _ := count(Transport{}); dfailed == 0 {
+	if dfailed, _, _ := count(Transport{Kind: TransportDatagram}); dfailed == 0 {
 		t.Errorf("datagram at 8%% loss: no request failed, the contrast is gone")
 	}
 }
@@ -144,6 +144,8 @@ func TestTransportValidate(t *testing.T) {
 		{func(k *TCP) { k.NATIdleMillis = 1 << 40 }, "nat_idle_ms"},
 		{func(k *TCP) { k.BurstPackets = math.NaN() }, "burst_packets NaN"},
 		{func(k *TCP) { k.RTOEstimator = "bsd" }, `rto_estimator "bsd"`},
+		{func(k *TCP) { k.LossRecovery = "fack" }, `loss_recovery "fack" is not "rack-tlp" or "rto"`},
+		{func(k *TCP) { k.LossRecovery = "RTO" }, `loss_recovery "RTO"`},
 	} {
 		k := DefaultTCP()
 		mut.f(&k)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,7 +14,9 @@ import (
 )
 
 const calibrateUsage = `usage: simrun calibrate [--n N] [--profile NAME:LOSS%:RTTms ...] [--variant NAME]
-                        [--parallel P] [--seed S] [--json]
+                        [--parallel P] [--seed S] [--loss-recovery rack-tlp|rto] [--json]
+       simrun calibrate --resim SAVED.json [--n N] [--variant NAME] [--seed S]
+                        [--loss-recovery rack-tlp|rto] [--json]
 
 Checks the simulator's tcp transport against the kernel's TCP. In a private
 network namespace of its own (root needed; nothing outside is touched), it
@@ -28,6 +31,9 @@ Kolmogorov-Smirnov distance, and the failure rates with 95% Wilson
 intervals.
 
 Default profiles: clean-50ms:0:50, loss2-50ms:2:50, loss8-200ms:8:200.
+--resim runs only the simulator's side again, against the real side of a
+saved --json output (N: as many logins as the real side had, unless --n is
+given), for instance with another --loss-recovery; it needs no namespace.
 Needs: root, ip, nft and iptables (apt-get install -y nftables iptables),
 and a kernel with NFQUEUE. Exit status: 0 when it ran, 2 on bad usage or
 when the namespace or the rules cannot be made.
@@ -53,10 +59,21 @@ func runCalibrate(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 1, "the simulator's first seed")
 	name := fs.String("variant", "msc4388", "design variant of both devices and the server")
 	asJSON := fs.Bool("json", false, "print the rows as JSON")
+	resim := fs.String("resim", "", "a saved --json output: run the simulator's side again against its real side")
+	recovery := fs.String("loss-recovery", "", "the simulator's tcp loss_recovery, rack-tlp or rto (default: the transport's)")
 	var profiles profileList
 	fs.Var(&profiles, "profile", "a profile NAME:LOSS_PERCENT:RTT_MS (repeatable; default the three above)")
 	if code := parseNoArgs(fs, args, stderr); code >= 0 {
 		return code
+	}
+	switch *recovery {
+	case "", "rack-tlp", "rto":
+	default:
+		fmt.Fprintf(stderr, "simrun calibrate: --loss-recovery %q is not rack-tlp or rto\n", *recovery)
+		return 2
+	}
+	if *resim != "" {
+		return resimCalibrate(fs, *resim, *n, *seed, *name, *recovery, *asJSON, stdout, stderr)
 	}
 	if !calibrate.InNamespace() {
 		if p := calibrate.Prereqs(); p != "" {
@@ -71,7 +88,7 @@ func runCalibrate(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := calibrate.Options{Variant: *name, N: *n, Parallel: *parallel, Seed: *seed, Progress: stderr}
+	opts := calibrate.Options{Variant: *name, N: *n, Parallel: *parallel, Seed: *seed, Progress: stderr, LossRecovery: *recovery}
 	if len(profiles) > 0 {
 		opts.Profiles = profiles
 	}
@@ -81,6 +98,41 @@ func runCalibrate(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(rows)
+		return 0
+	}
+	calibrate.WriteTable(stdout, rows)
+	fmt.Fprintln(stdout)
+	calibrate.WriteQuantiles(stdout, rows)
+	return 0
+}
+
+// resimCalibrate is simrun calibrate --resim: the simulator's side again
+// against a saved run's real side.
+func resimCalibrate(fs *flag.FlagSet, path string, n int, seed uint64, name, recovery string, asJSON bool, stdout, stderr io.Writer) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "simrun calibrate: --resim: %v\n", err)
+		return 2
+	}
+	var rows []calibrate.Row
+	if err := json.Unmarshal(b, &rows); err != nil || len(rows) == 0 {
+		fmt.Fprintf(stderr, "simrun calibrate: --resim %s: not a saved simrun calibrate --json output (%v)\n", path, err)
+		return 2
+	}
+	nSet := false
+	fs.Visit(func(f *flag.Flag) { nSet = nSet || f.Name == "n" })
+	if !nSet {
+		n = 0
+	}
+	rows, err = calibrate.Resim(rows, calibrate.Options{Variant: name, N: n, Seed: seed, LossRecovery: recovery})
+	if err != nil {
+		fmt.Fprintf(stderr, "simrun calibrate: --resim %s: %v\n", path, err)
+		return 2
+	}
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(rows)

@@ -81,6 +81,8 @@ type Options struct {
 	MSS int
 	// Progress, when set, gets a line per finished batch.
 	Progress io.Writer
+	// LossRecovery is the simulator's tcp loss_recovery ("": its default).
+	LossRecovery string
 }
 
 // Side is one side's figures for a profile.
@@ -256,19 +258,68 @@ func compare(v variant.Variant, p Profile, opts Options, real Side, outs []Outco
 	// per exchange with the hosts' computing.
 	h.KnobMillis = int64(math.Round(h.ServerMillis + h.StepMillis + h.TimerLateMean))
 	row.Harness = h
+	return row, simulate(v, opts, &row)
+}
+
+// simulate runs the simulator's side of row's profile twice (without and
+// with row.Harness) and fills the row's simulated sides and distances
+// against row.Real.
+func simulate(v variant.Variant, opts Options, row *Row) error {
 	var lost int
-	if row.Sim, lost, err = runSimSide(v, p, opts, nil); err != nil {
-		return row, err
+	var err error
+	real, h := row.Real, row.Harness
+	if row.Sim, lost, err = runSimSide(v, row.Profile, opts, nil); err != nil {
+		return err
 	}
 	row.SimLost = float64(lost) / float64(opts.N)
-	if row.SimHarness, _, err = runSimSide(v, p, opts, &h); err != nil {
-		return row, err
+	if row.SimHarness, _, err = runSimSide(v, row.Profile, opts, &h); err != nil {
+		return err
 	}
 	row.KSToken, row.KSSecrets = ksDistance(real.Token, row.Sim.Token), ksDistance(real.Secrets, row.Sim.Secrets)
 	row.KSTokenHarness = ksDistance(real.Token, row.SimHarness.Token)
 	row.KSSecretsHarness = ksDistance(real.Secrets, row.SimHarness.Secrets)
 	row.KSCritical = ksCritical(len(real.Token), len(row.Sim.Token))
-	return row, nil
+	return nil
+}
+
+// Resim runs the simulator's side again against the real side of rows (a
+// saved Run, as simrun calibrate --json prints it), with opts' variant,
+// seeds, user, segment size and loss recovery, opts.N logins per profile
+// (0: as many as the real side had), and returns the rows with the
+// simulated sides and distances replaced. It needs no namespace: the real
+// side is not run again.
+func Resim(rows []Row, opts Options) ([]Row, error) {
+	opts.defaults()
+	v, err := variant.Load(opts.Variant)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Row, len(rows))
+	offset, haveOffset := 0.0, false
+	for i, row := range rows {
+		o := opts
+		if o.N == 0 {
+			o.N = row.Real.N
+		}
+		if o.N < 1 {
+			return nil, fmt.Errorf("row %d (%s): no logins to simulate (its real side has n %d)", i, row.Profile.Name, row.Real.N)
+		}
+		if err := simulate(v, o, &row); err != nil {
+			return nil, fmt.Errorf("row %d (%s): %w", i, row.Profile.Name, err)
+		}
+		real := row.Real
+		if row.Profile.LossPercent == 0 && !haveOffset && len(real.Token) > 0 && len(row.Sim.Token) > 0 {
+			offset, haveOffset = quantile(real.Token, 0.5)-quantile(row.Sim.Token, 0.5), true
+		}
+		row.OffsetMillis = offset
+		shifted := make([]float64, len(real.Token))
+		for j, x := range real.Token {
+			shifted[j] = x - offset
+		}
+		row.KSShifted = ksDistance(shifted, row.Sim.Token)
+		out[i] = row
+	}
+	return out, nil
 }
 
 // startServer serves the live server over TLS 1.3 on loopback.
@@ -410,7 +461,11 @@ const tlsServerFlightBytes = 1000
 // the real side when h is not nil (see SimConfig), and returns the packets
 // it lost in all.
 func runSimSide(v variant.Variant, p Profile, opts Options, h *Harness) (Side, int, error) {
-	r, err := sim.NewRunner(SimConfig(v, p, opts.User, opts.MSS, h))
+	cfg := SimConfig(v, p, opts.User, opts.MSS, h)
+	if opts.LossRecovery != "" {
+		cfg.Transport.TCP.LossRecovery = opts.LossRecovery
+	}
+	r, err := sim.NewRunner(cfg)
 	if err != nil {
 		return Side{}, 0, err
 	}
