@@ -132,6 +132,7 @@ type exchange struct {
 	server Actor
 	link   LinkID
 	req    login.Request
+	name   string // "METHOD path", the request's name in the trace
 	form   []byte // a browser's posted form
 	done   bool   // answered or timed out: later answers are dropped
 	tries  int    // browser reloads so far
@@ -653,7 +654,7 @@ func (r *Runner) dispatch(w *run, ev *event) {
 			detail = ev.text // a transport error
 		}
 		x.timedOut++
-		r.tr.add(Event{At: w.now, Kind: EvRecv, Actor: x.client, Peer: x.server, Name: x.req.Method + " " + x.req.Path,
+		r.tr.add(Event{At: w.now, Kind: EvRecv, Actor: x.client, Peer: x.server, Name: x.name,
 			Detail: detail})
 		if x.owner != nil {
 			x.owner.answer(r, w, x, &arrival{})
@@ -728,7 +729,10 @@ func (r *Runner) dispatch(w *run, ev *event) {
 	case evInput:
 		r.step(w, ev.actor, login.Input{Kind: login.InputKind(ev.id), OK: ev.ok})
 	case evAdversary:
-		r.adversaries[ev.aux].timer(r, w, ev)
+		// A copy: the interface call makes its argument escape, and the
+		// run loop's event should not move to the heap for every event.
+		e := *ev
+		r.adversaries[ev.aux].timer(r, w, &e)
 	case evFault:
 		if ev.text == "heal" {
 			w.healed = true
@@ -751,13 +755,13 @@ func (r *Runner) arrive(w *run, ev *event) {
 	a := &r.resps[ev.aux]
 	x.arrived++
 	if x.done {
-		r.tr.add(Event{At: w.now, Kind: EvDrop, Actor: x.client, Peer: x.server, Name: x.req.Method + " " + x.req.Path,
+		r.tr.add(Event{At: w.now, Kind: EvDrop, Actor: x.client, Peer: x.server, Name: x.name,
 			Status: a.resp.Status, Detail: "late or duplicate answer discarded"})
 		return
 	}
 	x.done = true
 	x.answered++
-	r.tr.add(Event{At: w.now, Kind: EvRecv, Actor: x.client, Peer: x.server, Name: x.req.Method + " " + x.req.Path,
+	r.tr.add(Event{At: w.now, Kind: EvRecv, Actor: x.client, Peer: x.server, Name: x.name,
 		Status: a.resp.Status, Bytes: len(a.resp.Body)})
 	if x.owner != nil {
 		x.owner.answer(r, w, x, a)
