@@ -76,7 +76,7 @@ func (r *Runner) conservation() string {
 	req, ans, timeout := r.pending()
 	for i := range r.ex {
 		x := &r.ex[i]
-		name := x.req.Method + " " + x.req.Path
+		name := x.name
 		ends := x.answered + x.timedOut
 		switch {
 		case x.served+req[i] != x.deliveries:

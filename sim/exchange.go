@@ -57,9 +57,9 @@ func wireSize(body int, header int) int { return 120 + 40*header + body }
 func (r *Runner) send(w *run, client Actor, req login.Request, form []byte) uint64 {
 	link, server := linkOf(client, req.Target)
 	id := uint64(len(r.ex))
-	r.ex = append(r.ex, exchange{client: client, server: server, link: link, req: req, form: form})
-	w.res.Requests++
 	name := req.Method + " " + req.Path
+	r.ex = append(r.ex, exchange{client: client, server: server, link: link, req: req, name: name, form: form})
+	w.res.Requests++
 	var body []byte
 	if req.Target == login.TargetRendezvous {
 		body = req.Body
@@ -163,7 +163,7 @@ func (r *Runner) serve(w *run, id uint64) {
 	if w.res.Violation != nil {
 		return // the run stops at the violation
 	}
-	name := x.req.Method + " " + x.req.Path
+	name := x.name
 	var body []byte
 	if x.req.Target == login.TargetRendezvous && x.client != ActorBrowser {
 		body = a.resp.Body
@@ -198,15 +198,24 @@ func (r *Runner) serveRendezvous(w *run, x *exchange) login.Response {
 	var resp rendezvous.Response
 	resp, r.rfx = w.store.HandleAppend(w.now, &req, r.rfx[:0])
 	r.cost.observe(w.now, w.store)
+	// The hook and the adversaries get copies, made only when they are
+	// there, and their changes are copied back: passing them req and resp
+	// themselves would move both to the heap on every exchange.
 	if r.hook != nil {
-		r.hook(w, x, &resp)
+		hresp := resp
+		r.hook(w, x, &hresp)
+		resp = hresp
 		req.Body = x.req.Body
 	}
 	if !r.unchecked {
 		w.mon.rendezvous(w, x.client, x.owner != nil, &req, &resp, r.rfx)
 	}
-	for _, a := range w.adv {
-		a.rendezvousAnswer(r, w, x, &req, &resp)
+	if len(w.adv) > 0 {
+		areq, aresp := req, resp
+		for _, a := range w.adv {
+			a.rendezvousAnswer(r, w, x, &areq, &aresp)
+		}
+		resp = aresp
 	}
 	return login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
 }

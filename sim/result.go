@@ -230,7 +230,14 @@ type RequestKinds struct {
 type observer struct {
 	ph     Phases
 	kinds  RequestKinds
-	failed map[string]bool // actor and request whose last answer failed
+	failed map[requestKey]bool // actor and request whose last answer failed
+}
+
+// requestKey is one party's request ("POST /path"): a struct, so that the
+// lookup per traced send and answer builds no string.
+type requestKey struct {
+	actor Actor
+	name  string
 }
 
 func (o *observer) reset() {
@@ -266,11 +273,11 @@ func (o *observer) see(e *Event) {
 	if !honest {
 		return
 	}
-	key := e.Actor.String() + " " + e.Name
+	key := requestKey{e.Actor, e.Name}
 	switch e.Kind {
 	case EvRecv:
 		if o.failed == nil {
-			o.failed = map[string]bool{}
+			o.failed = map[requestKey]bool{}
 		}
 		o.failed[key] = e.Status == 0 || e.Status >= 500
 	case EvSend:

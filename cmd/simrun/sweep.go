@@ -44,6 +44,7 @@ type sweepOpts struct {
 	seed                    uint64
 	resume, noReport, quiet bool
 	progressForce           bool
+	cpuprofile, memprofile  string
 }
 
 // runSweep is simrun sweep.
@@ -62,6 +63,8 @@ func runSweep(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.noReport, "no-report", false, "do not write the report at the end")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr")
 	fs.BoolVar(&o.progressForce, "progress", false, "show progress on stderr however few the runs")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the sweep (pprof format) to this file")
+	fs.StringVar(&o.memprofile, "memprofile", "", "write an allocation profile of the sweep (pprof format) to this file at the end")
 	// Flags may follow the scenario name.
 	pos, code := parseInterspersed(fs, args)
 	if code >= 0 {
@@ -130,7 +133,15 @@ func sweep(o *sweepOpts, so lab.SweepOptions, sc scenarios.Scenario, stdout, std
 	so.Warn = func(err error) { fmt.Fprintf(stderr, "simrun sweep: %v\n", err) }
 	so.Begin = func(todo int) { prog = newProgress(stderr, todo, o) }
 	so.Progress = func(ran int) { prog.update(ran) }
+	stop, err := startProfiles(o.cpuprofile, o.memprofile)
+	if err != nil {
+		fmt.Fprintf(stderr, "simrun sweep: %v\n", err)
+		return 2
+	}
 	r, err := lab.Sweep(sc, so)
+	if perr := stop(); perr != nil {
+		fmt.Fprintf(stderr, "simrun sweep: %v\n", perr)
+	}
 	if prog != nil {
 		prog.finish(r.Ran)
 	}

@@ -338,3 +338,26 @@ func TestViolationReplay(t *testing.T) {
 		t.Errorf("the point's scenario does not replay the sweep's run: %s vs %s", r.TraceHash, full["[3,8]"].TraceHash)
 	}
 }
+
+// TestSweepProfiles checks that --cpuprofile and --memprofile write pprof
+// files (gzip-compressed protocol buffers) and that a profile file that
+// cannot be created is a usage error naming the flag.
+func TestSweepProfiles(t *testing.T) {
+	sc := writeScenario(t, tinySweep)
+	tmp := t.TempDir()
+	cpu, mem := filepath.Join(tmp, "cpu.prof"), filepath.Join(tmp, "mem.prof")
+	code, out, errs := simrun(t, "sweep", sc, "--out", filepath.Join(tmp, "out"), "--no-report", "--cpuprofile", cpu, "--memprofile", mem)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	for _, f := range []string{cpu, mem} {
+		b, err := os.ReadFile(f)
+		if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Errorf("%s: not a pprof file (%d bytes, %v)", f, len(b), err)
+		}
+	}
+	code, _, errs = simrun(t, "sweep", sc, "--out", filepath.Join(tmp, "out2"), "--cpuprofile", filepath.Join(tmp, "no", "such", "dir", "cpu.prof"))
+	if code != 2 || !strings.Contains(errs, "--cpuprofile") {
+		t.Errorf("unwritable profile: exit %d %s", code, errs)
+	}
+}

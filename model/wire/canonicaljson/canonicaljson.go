@@ -125,7 +125,7 @@ func StringValue(s string) Value { return Value{Kind: String, Str: s} }
 // integer (the Matrix appendix canonicalises 1e10 to 10000000000 and -0 to
 // 0); 1.5 is refused.
 func Parse(b []byte) (Value, error) {
-	p := parser{b: b}
+	p := parser{b: b, s: string(b)}
 	p.ws()
 	v, err := p.value(0)
 	if err != nil {
@@ -141,6 +141,9 @@ func Parse(b []byte) (Value, error) {
 type parser struct {
 	b []byte
 	i int
+	// s is b as one string: a string without escapes is a substring of
+	// it, one copy of the document instead of one allocation per string.
+	s string
 }
 
 func (p *parser) fail(err error, what string) error {
@@ -379,12 +382,12 @@ func (p *parser) str() (string, error) {
 	for p.i < len(p.b) {
 		c := p.b[p.i]
 		if c == '"' {
-			raw := p.b[start:p.i]
-			if !utf8.Valid(raw) {
+			raw := p.s[start:p.i]
+			if !utf8.ValidString(raw) {
 				return "", p.fail(ErrUTF8, "string")
 			}
 			p.i++
-			return string(raw), nil
+			return raw, nil
 		}
 		if c == '\\' {
 			break
