@@ -85,13 +85,13 @@ type Access struct {
 type accessClass uint8
 
 const (
-	accUnknown accessClass = iota // dependent with everything
-	accFixed                      // an event at its own time
-	accStore                      // a request reaching the rendezvous store
-	accHomeserver                 // a request reaching the homeserver's API
-	accProvider                   // a request reaching the provider
-	accMachine                    // an answer reaching a login machine
-	accBrowser                    // an answer reaching the user's browser
+	accUnknown    accessClass = iota // dependent with everything
+	accFixed                         // an event at its own time
+	accStore                         // a request reaching the rendezvous store
+	accHomeserver                    // a request reaching the homeserver's API
+	accProvider                      // a request reaching the provider
+	accMachine                       // an answer reaching a login machine
+	accBrowser                       // an answer reaching the user's browser
 )
 
 // Access describes choice c of the current state (which Enabled listed).
