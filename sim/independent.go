@@ -64,8 +64,8 @@ import (
 //
 // A run with adversaries, or a test hook on the store, has every pair
 // dependent: adversaries watch every server's answer and the user's scans.
-// Kinds of events this relation does not know are dependent with
-// everything.
+// Kinds of events and faults this relation does not know are dependent
+// with everything.
 
 // Access is what the independence relation needs to know of one enabled
 // choice, taken from the state where it is enabled: which event, which
@@ -127,6 +127,11 @@ func (r *Runner) Access(c Choice) (Access, error) {
 	case evStart, evTimer, evScanned, evTypeCode, evBrowserOpened, evBrowse, evConsentReturn, evConfirmAccount, evCancel,
 		evFault, evInput:
 		a.class = accFixed
+	}
+	switch c.Fault {
+	case FaultNone, FaultLose, FaultDuplicate:
+	default:
+		opaque = true // a fault this relation does not know
 	}
 	if opaque {
 		a.class = accUnknown

@@ -260,3 +260,63 @@ func TestIndependentSurvey(t *testing.T) {
 		t.Logf("%-60s %5d pairs: %5d commute, %4d differ, %4d disable, %4d stop", k, tl.n, tl.ok, tl.differ, tl.disable, tl.stop)
 	}
 }
+
+// TestIndependentUnknown: a choice of a kind or fault the relation does
+// not know, and every choice of a run with adversaries, is dependent with
+// every other.
+func TestIndependentUnknown(t *testing.T) {
+	r, err := NewRunner(Config{Variant: variant.MustLoad("msc4388"), Network: stepNet(t), Transport: stepTransport})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(1, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	en := r.Enabled(nil)
+	for len(en) > 0 && !en[0].Message() {
+		if err := r.Take(en[0]); err != nil {
+			t.Fatal(err)
+		}
+		en = r.Enabled(nil)
+	}
+	if len(en) == 0 {
+		t.Fatal("no message ever pending")
+	}
+	lose := en[0]
+	lose.Fault = FaultLose
+	la, err := r.Access(lose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weird := en[0]
+	weird.Fault = FaultDuplicate + 1
+	wa, err := r.Access(weird)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := la
+	other.Seq, other.exch = la.Seq+1000, la.exch+1000 // another exchange, same class
+	if !Independent(la, Access{Seq: other.Seq, Fault: FaultNone, class: accFixed}) {
+		t.Fatal("a loss and a fixed event on another exchange should be independent (the test's premise)")
+	}
+	unknown := Access{Seq: other.Seq, Fault: FaultNone, class: accUnknown}
+	if Independent(la, unknown) || Independent(unknown, la) || Independent(wa, Access{Seq: other.Seq, class: accFixed}) {
+		t.Error("an unknown kind or fault was independent of a loss")
+	}
+	if _, err := r.Access(Choice{Seq: 1 << 40}); err == nil {
+		t.Error("Access of an event that is not pending: no error")
+	}
+	ra, err := NewRunner(Config{Variant: variant.MustLoad("msc4388"), Network: stepNet(t), Transport: stepTransport,
+		Adversaries: []string{"shoulder-surfer"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ra.Start(1, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range ra.Enabled(nil) {
+		if a, err := ra.Access(c); err != nil || a.class != accUnknown {
+			t.Errorf("with an adversary, %s %s: class %d, %v", c.Kind, c.Label, a.class, err)
+		}
+	}
+}

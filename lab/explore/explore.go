@@ -32,6 +32,11 @@
 // holds fingerprints only; the search tree keeps, per state, its parent and
 // the choice that led to it, to rebuild paths.
 //
+// Reduction: the visited set (a state met again is not explored again)
+// and, depth first, sleep sets over the stepped run's independence
+// relation (Options.POR, por.go, sim.Independent): the orders of
+// independent choices are taken once, which cuts transitions, not states.
+//
 // Safety: every monitor of the simulator judges every step, and the
 // end-of-run checks (termination within the bound, conservation, the
 // channel counters at success) judge every state where nothing more can

@@ -2,6 +2,7 @@ package explore
 
 import (
 	"os"
+	"slices"
 	"testing"
 
 	"qrlab/model/qr"
@@ -150,5 +151,48 @@ func TestPOROptions(t *testing.T) {
 		if _, err := Explore(o); err == nil {
 			t.Errorf("%+v: no error", o.POR)
 		}
+	}
+}
+
+// TestPathCount, with QRLAB_POR_MEASURE=1, measures what the visited set
+// buys: it counts the paths from the initial state (every prefix of every
+// run, which a search without state deduplication would visit) of the
+// default preset in both intents, without faults and with one duplicate,
+// by a depth-first walk over the state graph that adds up the counts of
+// a state's successors (the graph has no cycle: the search checks for
+// lassos).
+func TestPathCount(t *testing.T) {
+	if os.Getenv("QRLAB_POR_MEASURE") == "" {
+		t.Skip("QRLAB_POR_MEASURE=1 counts the paths (minutes with a duplicate)")
+	}
+	for _, o := range []Options{{Intent: qr.Login}, {Intent: qr.Reciprocate}, {Intent: qr.Login, Dup: 1}, {Intent: qr.Reciprocate, Dup: 1}} {
+		o.Variant, o.Seed = variant.MustLoad("msc4388"), 1
+		r, err := o.Runner(false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		memo := map[sim.Fingerprint]float64{}
+		var path []Step
+		var count func() float64
+		count = func() float64 {
+			if err := o.Replay(r, path); err != nil {
+				t.Fatal(err)
+			}
+			fp, _ := r.Fingerprint()
+			if n, ok := memo[fp]; ok {
+				return n
+			}
+			choices := slices.Clone(r.Enabled(nil))
+			n := 1.0
+			for _, c := range choices {
+				path = append(path, Step{Seq: c.Seq, Fault: c.Fault})
+				n += count()
+				path = path[:len(path)-1]
+			}
+			memo[fp] = n
+			return n
+		}
+		n := count()
+		t.Logf("msc4388 %s dup %d: %d states, %.4g paths (prefixes of runs)", o.Intent, o.Dup, len(memo), n)
 	}
 }
