@@ -42,25 +42,44 @@ import (
 //     queue), and leaves the loss enabled (a pending message stays
 //     enabled); the loss leaves a fixed event due (it only removes an
 //     event at or after the earliest time).
-//   - A delivery of a request to the rendezvous store and a delivery to
-//     the provider (or an answer to the browser): both happen at the same
-//     clock (a message does not move it), the store and the provider share
-//     no state (the homeserver asks the provider about tokens, so it is
-//     kept apart), each server's answer goes to its own exchange and is
-//     due at now + L in both orders, and each server draws from its own
-//     stream. What both touch is the monitors, which observe every event;
-//     see below.
+//   - A request reaching a server (the store, the provider, the
+//     homeserver's API) and an answer reaching a client (a device or the
+//     browser), on two exchanges: a message does not move the clock, so
+//     both happen at the same time in either order. The server's handling
+//     reads and writes its server and the monitors' records of it (the
+//     mailboxes, the grants, the homeserver's answers) and schedules its
+//     answer at now + L on its own exchange. The client's step reads and
+//     writes its machine or the browser's page, the user (stream, record)
+//     and the monitors' records of the channel (seals and opens), and
+//     schedules its own requests and timers. Where a monitor of one reads
+//     what the other writes, the write is earlier by causality: a device
+//     opens a payload the store accepted before the device read it, a
+//     token is judged against a consent recorded before the browser posted
+//     it, a stored body is searched for secrets the monitors learnt when
+//     the provider handed them out, before any device could send them.
+//   - A request reaching the store and one reaching the provider or the
+//     homeserver's API: the store shares no state with either (the
+//     homeserver asks the provider about tokens, so those two are kept
+//     dependent), each answers on its own exchange at now + L, and each
+//     draws from its own stream.
 //
-// The monitors observe every step and keep order-sensitive records (the
-// user's record, the mailboxes' spec, the payloads written and opened, the
-// grants), and the user's stream is drawn by any machine step that shows
-// the user something. A machine's step is therefore taken as dependent
-// with every other choice but a loss: two answers to two different devices
-// can both draw the user's stream or append to the user's record, and a
-// device that fails makes the user give up on the other. The pairs left
-// independent are the ones TestIndependentCommute checks over reachable
-// states of several presets, both intents, with loss and duplication
-// budgets.
+// Bookkeeping that differs with the order but is not state: the events a
+// choice pushes get other sequence numbers, and the exchanges it opens
+// other indexes in the exchange table; the fingerprint encodes pending
+// events by what they carry and exchanges by content, without either, and
+// Access.Key names a choice the same way. Random streams: the explorer's
+// network draws nothing (a constant latency, no loss or duplication of
+// its own), the store and the provider draw from their own streams, and
+// the user's stream is drawn only by machine steps and the user's and
+// browser's acts, which are all kept dependent.
+//
+// Two answers (to the two devices, or a device and the browser) are
+// dependent: both steps can draw the user's stream or append to the user's
+// record, and a device that fails makes the user give up on the other. So
+// are two requests to one server, and a request to the homeserver's API
+// and one to the provider. The pairs left independent are the ones
+// TestIndependentCommute checks over reachable states of several presets,
+// both intents, with loss and duplication budgets.
 //
 // A run with adversaries, or a test hook on the store, has every pair
 // dependent: adversaries watch every server's answer and the user's scans.
