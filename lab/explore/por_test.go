@@ -87,6 +87,7 @@ func TestPORFindsSame(t *testing.T) {
 	}
 	finds := []find{
 		{"shared-direction-key", Options{Intent: qr.Login}},
+		{"static-nonce", Options{Intent: qr.Login}},
 		{"secrets-before-success", Options{Intent: qr.Login}},
 		{"secrets-before-device-check", Options{Intent: qr.Login}},
 		{"ignore-etag", Options{Intent: qr.Reciprocate, Adversaries: []string{"shoulder-surfer"}}},
