@@ -41,6 +41,8 @@ func TestExploreUsage(t *testing.T) {
 		{[]string{"--loss", "-1"}, "loss"},
 		{[]string{"--path", "1,x"}, "--path"},
 		{[]string{"--path", "77"}, "--path"},
+		{[]string{"--por", "persistent"}, "--por"},
+		{[]string{"--por", "sleep"}, "--por"}, // breadth first
 	} {
 		code, _, errs := simrun(t, append([]string{"explore"}, c.args...)...)
 		if code != 2 || !strings.Contains(errs, c.want) {
@@ -64,5 +66,27 @@ func TestExploreReach(t *testing.T) {
 	code, out, errs := simrun(t, "explore", "--depth", "10", "--reach", "write_conflict")
 	if code != 0 || !strings.Contains(out, "no device ended write_conflict within the bounds explored") {
 		t.Errorf("exit %d, stdout %s, stderr %s", code, out, errs)
+	}
+}
+
+// TestExplorePOR: --por sleep in depth-first mode reports the reduction and
+// the same number of distinct states as the plain search.
+func TestExplorePOR(t *testing.T) {
+	states := regexp.MustCompile(`(\d+) distinct states`)
+	var got [2]string
+	for i, p := range []string{"none", "sleep"} {
+		code, out, errs := simrun(t, "explore", "--mode", "dfs", "--depth", "16", "--loss", "1", "--dup", "1", "--por", p)
+		if code != 0 || !strings.Contains(out, "cut by depth") {
+			t.Fatalf("--por %s: exit %d, stdout %s, stderr %s", p, code, out, errs)
+		}
+		if m := states.FindStringSubmatch(out); m != nil {
+			got[i] = m[1]
+		}
+		if p == "sleep" && !strings.Contains(out, "partial-order reduction sleep:") {
+			t.Errorf("--por sleep: no reduction line in:\n%s", out)
+		}
+	}
+	if got[0] == "" || got[0] != got[1] {
+		t.Errorf("distinct states: %q plain, %q with sleep sets", got[0], got[1])
 	}
 }

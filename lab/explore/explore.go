@@ -32,6 +32,11 @@
 // holds fingerprints only; the search tree keeps, per state, its parent and
 // the choice that led to it, to rebuild paths.
 //
+// Reduction: the visited set (a state met again is not explored again)
+// and, depth first, sleep sets over the stepped run's independence
+// relation (Options.POR, por.go, sim.Independent): the orders of
+// independent choices are taken once, which cuts transitions, not states.
+//
 // Safety: every monitor of the simulator judges every step, and the
 // end-of-run checks (termination within the bound, conservation, the
 // channel counters at success) judge every state where nothing more can
@@ -93,6 +98,9 @@ type Options struct {
 	// ended with this reason (a design question: can it happen, and by
 	// the shortest path how) instead of stopping only at violations.
 	Reach string
+	// POR is the partial-order reduction: PORSleep (sleep sets, depth
+	// first only; see por.go) or PORNone ("" is none).
+	POR string
 	// Progress, when set, is called about once a second.
 	Progress func(Progress)
 }
@@ -148,6 +156,12 @@ type Result struct {
 	// Coverage: the states each login machine reached and the transitions
 	// it took.
 	Coverage Coverage `json:"coverage"`
+	// POR is the partial-order reduction used; Slept counts the choices it
+	// left out as asleep and Again the states it explored again (met with
+	// a smaller sleep set than before).
+	POR   string `json:"por,omitempty"`
+	Slept int    `json:"slept,omitempty"`
+	Again int    `json:"again,omitempty"`
 }
 
 // Coverage is which states and transitions of the login machines the
@@ -235,7 +249,20 @@ func Explore(o Options) (Result, error) {
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
+	switch o.POR {
+	case "", PORNone:
+		o.POR = ""
+	case PORSleep:
+		if o.Mode != "dfs" {
+			return Result{}, fmt.Errorf("partial-order reduction %q is for depth-first search only (mode dfs, not %s)", o.POR, o.Mode)
+		}
+	default:
+		return Result{}, fmt.Errorf("partial-order reduction %q is none of %s, %s", o.POR, PORNone, PORSleep)
+	}
 	e := &explorer{o: o, start: time.Now(), cov: newCoverage()}
+	if o.POR == PORSleep {
+		e.por = newPOR()
+	}
 	if o.Budget > 0 {
 		e.deadline = e.start.Add(o.Budget)
 	}
@@ -277,6 +304,10 @@ type explorer struct {
 	violation                  *sim.Violation
 	path                       []Step
 	cov                        *coverage
+	// por is the depth-first search's partial-order reduction (nil: none);
+	// depthOf, after a depth-first search, its visited states.
+	por     *por
+	depthOf map[sim.Fingerprint]int32
 }
 
 // pathOf rebuilds the path to tree node i.
@@ -309,6 +340,9 @@ func (e *explorer) result() Result {
 		res.StoredBytes = fpBytes + 4 + nodeBytes
 	}
 	res.Omission = float64(res.States) * max(0, float64(res.Transitions+1-res.States)) / math.Exp2(128)
+	if e.por != nil {
+		res.POR, res.Slept, res.Again = e.o.POR, e.por.slept, e.por.again
+	}
 	return res
 }
 

@@ -239,6 +239,7 @@ type frame struct {
 	fp      sim.Fingerprint
 	choices []sim.Choice
 	next    int
+	por     *porFrame // partial-order reduction (nil: off)
 }
 
 // InvLasso names a liveness counterexample: a path that comes back to a
@@ -259,6 +260,7 @@ func (e *explorer) dfs() error {
 	}
 	fp0 := e.fingerprint(w)
 	depthOf := map[sim.Fingerprint]int32{fp0: 0}
+	e.depthOf = depthOf
 	onStack := map[sim.Fingerprint]bool{fp0: true}
 	e.tree = append(e.tree, node{parent: -1})
 	e.states.Store(1)
@@ -274,6 +276,11 @@ func (e *explorer) dfs() error {
 	if len(stack[0].choices) == 0 {
 		return e.dfsLeaf(w, 0)
 	}
+	if e.por != nil { // POR: the root's reduction state, nothing asleep
+		if stack[0].por, err = e.por.frame(w.r, stack[0].choices, nil); err != nil {
+			return err
+		}
+	}
 	for len(stack) > 0 {
 		top := &stack[len(stack)-1]
 		if top.next >= len(top.choices) {
@@ -287,6 +294,10 @@ func (e *explorer) dfs() error {
 		}
 		c := top.choices[top.next]
 		top.next++
+		if top.por != nil && top.por.skip(top.next-1) { // POR: asleep here
+			e.por.slept++
+			continue
+		}
 		if !live {
 			if err := e.goTo(w, top.node); err != nil {
 				return err
@@ -296,6 +307,11 @@ func (e *explorer) dfs() error {
 			return err
 		}
 		live = false
+		var sleep []sim.Access
+		if top.por != nil { // POR: the child's sleep set
+			changed := w.r.Stopped() || endedOf(w.r) != top.por.ended
+			sleep = top.por.took(top.next-1, changed)
+		}
 		e.transitions.Add(1)
 		d := top.depth + 1
 		depthNow.Store(int64(d))
@@ -313,13 +329,30 @@ func (e *explorer) dfs() error {
 			e.path = append(e.pathOf(top.node, nil), st)
 			return nil
 		}
-		if old, ok := depthOf[fp]; ok && int(old) <= d {
+		var choices []sim.Choice
+		var pf *porFrame
+		if e.por != nil { // POR: the child's choices and sleep set, at the child
+			choices = slices.Clone(w.r.Enabled(w.choice))
+			if pf, err = e.por.frame(w.r, choices, sleep); err != nil {
+				return err
+			}
+		}
+		old, ok := depthOf[fp]
+		switch {
+		case ok && int(old) <= d && pf == nil:
 			continue
+		case ok && int(old) <= d: // POR: explored again only if it slept on more then
+			if !e.por.seen(fp, pf) {
+				continue
+			}
+		case pf != nil:
+			e.por.keep(fp, pf)
 		}
-		if _, ok := depthOf[fp]; !ok {
+		if !ok {
 			e.states.Add(1)
+			old = int32(d)
 		}
-		depthOf[fp] = int32(d)
+		depthOf[fp] = min(old, int32(d))
 		e.tree = append(e.tree, node{parent: top.node, seq: uint32(c.Seq), fault: c.Fault})
 		id := int32(len(e.tree) - 1)
 		if e.o.MaxStates > 0 && int(e.states.Load()) >= e.o.MaxStates {
@@ -330,14 +363,16 @@ func (e *explorer) dfs() error {
 			e.cut = "depth"
 			continue
 		}
-		choices := slices.Clone(w.r.Enabled(w.choice))
+		if pf == nil {
+			choices = slices.Clone(w.r.Enabled(w.choice))
+		}
 		if len(choices) == 0 {
 			if err := e.dfsLeaf(w, id); err != nil || e.violation != nil {
 				return err
 			}
 			continue
 		}
-		stack = append(stack, frame{node: id, depth: d, fp: fp, choices: choices})
+		stack = append(stack, frame{node: id, depth: d, fp: fp, choices: choices, por: pf})
 		onStack[fp] = true
 		live = true
 	}

@@ -1,0 +1,322 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"testing"
+
+	"qrlab/model/qr"
+	"qrlab/model/variant"
+)
+
+// commuteCase is one stepped configuration the independence test walks.
+type commuteCase struct {
+	preset    string
+	intent    qr.Intent
+	loss, dup int
+}
+
+func commuteCases() []commuteCase {
+	var out []commuteCase
+	for _, p := range []string{"msc4388", "msc4108-2024", "rust-sdk-main", "synapse-1.157"} {
+		for _, in := range []qr.Intent{qr.Login, qr.Reciprocate} {
+			out = append(out, commuteCase{p, in, 0, 0}, commuteCase{p, in, 1, 1})
+		}
+	}
+	return out
+}
+
+// replayTo starts a stepped run of seed and takes path.
+func replayTo(t *testing.T, r *Runner, seed uint64, c commuteCase, path []Choice) {
+	t.Helper()
+	if err := r.Start(seed, c.loss, c.dup); err != nil {
+		t.Fatal(err)
+	}
+	for i, ch := range path {
+		if err := r.Take(ch); err != nil {
+			t.Fatalf("replaying step %d: %v", i+1, err)
+		}
+	}
+}
+
+// enabledHas reports whether c (by sequence number and fault) is among
+// the runner's enabled choices.
+func enabledHas(r *Runner, c Choice) bool {
+	return slices.ContainsFunc(r.Enabled(nil), func(d Choice) bool { return d.Seq == c.Seq && d.Fault == c.Fault })
+}
+
+// commuteResult is what taking a pair both ways gave.
+type commuteResult int
+
+const (
+	pairCommutes commuteResult = iota
+	pairDiffers                // both orders ran, different states
+	pairDisables               // one disabled the other (the run had not stopped)
+	pairStops                  // one stopped the run (both devices ended, or a violation)
+)
+
+// tryPair takes a then b and b then a from the state path leads to.
+func tryPair(t *testing.T, r *Runner, seed uint64, c commuteCase, path []Choice, a, b Choice) (commuteResult, string) {
+	t.Helper()
+	var fps [2]Fingerprint
+	for k, order := range [2][2]Choice{{a, b}, {b, a}} {
+		replayTo(t, r, seed, c, path)
+		if err := r.Take(order[0]); err != nil {
+			t.Fatal(err)
+		}
+		if r.Stopped() {
+			return pairStops, ""
+		}
+		if !enabledHas(r, order[1]) {
+			return pairDisables, fmt.Sprintf("%s %s %s disables %s %s %s", order[0].Fault, order[0].Kind, order[0].Label,
+				order[1].Fault, order[1].Kind, order[1].Label)
+		}
+		if err := r.Take(order[1]); err != nil {
+			t.Fatal(err)
+		}
+		fps[k], _ = r.Fingerprint()
+	}
+	if fps[0] != fps[1] {
+		return pairDiffers, fmt.Sprintf("%s %s (%s) and %s %s (%s) do not commute", a.Fault, a.Kind, a.Label, b.Fault, b.Kind, b.Label)
+	}
+	return pairCommutes, ""
+}
+
+// TestIndependentCommute: every pair of choices the relation calls
+// independent commutes, in states reached by random walks over four
+// presets, both intents, without faults and with one loss and one
+// duplicate: taking a then b and b then a gives the same fingerprint, and
+// each stays enabled after the other. Pairs where the first choice stops
+// the run (both devices ended) are counted apart: the search never puts
+// such a choice to sleep.
+func TestIndependentCommute(t *testing.T) {
+	walks, every := 2, 1
+	if testing.Short() {
+		walks, every = 1, 3
+	}
+	checked, stops := 0, 0
+	byClass := map[string]int{}
+	for _, c := range commuteCases() {
+		r, err := NewRunner(Config{Variant: variant.MustLoad(c.preset), Intent: c.intent, Network: stepNet(t), Transport: stepTransport})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(uint64(c.intent), uint64(len(c.preset))))
+		for walk := range walks {
+			seed := uint64(walk + 1)
+			var path []Choice
+			replayTo(t, r, seed, c, nil)
+			for depth := 0; ; depth++ {
+				en := slices.Clone(r.Enabled(nil))
+				if len(en) == 0 {
+					break
+				}
+				if depth%every == 0 {
+					acc := make([]Access, len(en))
+					for i, ch := range en {
+						if acc[i], err = r.Access(ch); err != nil {
+							t.Fatal(err)
+						}
+					}
+					for i := range en {
+						for j := i + 1; j < len(en); j++ {
+							if !Independent(acc[i], acc[j]) {
+								continue
+							}
+							if Independent(acc[j], acc[i]) != true {
+								t.Fatalf("the relation is not symmetric on %v, %v", en[i], en[j])
+							}
+							res, why := tryPair(t, r, seed, c, path, en[i], en[j])
+							checked++
+							byClass[pairName(en[i], acc[i], en[j], acc[j])]++
+							switch res {
+							case pairStops:
+								stops++
+							case pairDiffers, pairDisables:
+								t.Errorf("%s %s loss %d dup %d seed %d, after %d steps: %s", c.preset, c.intent, c.loss, c.dup, seed,
+									len(path), why)
+							}
+						}
+					}
+					replayTo(t, r, seed, c, path)
+				}
+				ch := pickSparing(rng, en)
+				if err := r.Take(ch); err != nil {
+					t.Fatal(err)
+				}
+				path = append(path, ch)
+			}
+		}
+	}
+	t.Logf("%d independent pairs checked, %d of them stop the run; by kind: %v", checked, stops, byClass)
+	if checked < 50 {
+		t.Errorf("only %d independent pairs checked: the walks do not reach states with concurrent choices", checked)
+	}
+}
+
+// pickSparing draws one of en, a fault only one time in eight, so that a
+// walk keeps its budgets for states where faults are concurrent with other
+// choices.
+func pickSparing(rng *rand.Rand, en []Choice) Choice {
+	ch := en[rng.IntN(len(en))]
+	if ch.Fault != FaultNone && rng.IntN(8) != 0 {
+		ch.Fault = FaultNone // every message can be delivered as well
+	}
+	return ch
+}
+
+// pairName names a pair of choices by fault and class, in a stable order.
+func pairName(a Choice, aa Access, b Choice, ba Access) string {
+	x, y := fmt.Sprintf("%s:%d", a.Fault, aa.class), fmt.Sprintf("%s:%d", b.Fault, ba.class)
+	if y < x {
+		x, y = y, x
+	}
+	return x + "|" + y
+}
+
+// TestIndependentSurvey, with QRLAB_SURVEY=1, takes every pair of
+// choices of different events (independent or not) both ways and tallies,
+// by the kinds of the two events, how many commute: what the relation
+// could claim.
+func TestIndependentSurvey(t *testing.T) {
+	if os.Getenv("QRLAB_SURVEY") == "" {
+		t.Skip("QRLAB_SURVEY=1 surveys which pairs commute")
+	}
+	type tally struct{ n, ok, differ, disable, stop int }
+	tallies := map[string]*tally{}
+	for _, c := range commuteCases() {
+		r, err := NewRunner(Config{Variant: variant.MustLoad(c.preset), Intent: c.intent, Network: stepNet(t), Transport: stepTransport})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for seed := uint64(1); seed <= 3; seed++ {
+			rng := rand.New(rand.NewPCG(uint64(c.intent)+7+seed, uint64(len(c.preset))))
+			var path []Choice
+			replayTo(t, r, seed, c, nil)
+			for depth := 0; ; depth++ {
+				en := slices.Clone(r.Enabled(nil))
+				if len(en) == 0 {
+					break
+				}
+				if depth%1 == 0 {
+					acc := make([]Access, len(en))
+					for i, ch := range en {
+						acc[i], _ = r.Access(ch)
+					}
+					for i := range en {
+						for j := i + 1; j < len(en); j++ {
+							if en[i].Seq == en[j].Seq {
+								continue
+							}
+							name := func(k int) string {
+								return fmt.Sprintf("%s:%d/%s", en[k].Fault, acc[k].class, en[k].Actor)
+							}
+							key := name(i) + " | " + name(j)
+							if name(j) < name(i) {
+								key = name(j) + " | " + name(i)
+							}
+							if Independent(acc[i], acc[j]) {
+								key = "[indep] " + key
+							}
+							tl := tallies[key]
+							if tl == nil {
+								tl = &tally{}
+								tallies[key] = tl
+							}
+							tl.n++
+							res, why := tryPair(t, r, seed, c, path, en[i], en[j])
+							switch res {
+							case pairCommutes:
+								tl.ok++
+							case pairDiffers:
+								tl.differ++
+								t.Logf("%s %s: %s", c.preset, c.intent, why)
+							case pairDisables:
+								tl.disable++
+							case pairStops:
+								tl.stop++
+							}
+						}
+					}
+					replayTo(t, r, seed, c, path)
+				}
+				ch := en[rng.IntN(len(en))]
+				if err := r.Take(ch); err != nil {
+					t.Fatal(err)
+				}
+				path = append(path, ch)
+			}
+		}
+	}
+	keys := make([]string, 0, len(tallies))
+	for k := range tallies {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		tl := tallies[k]
+		t.Logf("%-60s %5d pairs: %5d commute, %4d differ, %4d disable, %4d stop", k, tl.n, tl.ok, tl.differ, tl.disable, tl.stop)
+	}
+}
+
+// TestIndependentUnknown: a choice of a kind or fault the relation does
+// not know, and every choice of a run with adversaries, is dependent with
+// every other.
+func TestIndependentUnknown(t *testing.T) {
+	r, err := NewRunner(Config{Variant: variant.MustLoad("msc4388"), Network: stepNet(t), Transport: stepTransport})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(1, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	en := r.Enabled(nil)
+	for len(en) > 0 && !en[0].Message() {
+		if err := r.Take(en[0]); err != nil {
+			t.Fatal(err)
+		}
+		en = r.Enabled(nil)
+	}
+	if len(en) == 0 {
+		t.Fatal("no message ever pending")
+	}
+	lose := en[0]
+	lose.Fault = FaultLose
+	la, err := r.Access(lose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weird := en[0]
+	weird.Fault = FaultDuplicate + 1
+	wa, err := r.Access(weird)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := la
+	other.Seq, other.exch = la.Seq+1000, la.exch+1000 // another exchange, same class
+	if !Independent(la, Access{Seq: other.Seq, Fault: FaultNone, class: accFixed}) {
+		t.Fatal("a loss and a fixed event on another exchange should be independent (the test's premise)")
+	}
+	unknown := Access{Seq: other.Seq, Fault: FaultNone, class: accUnknown}
+	if Independent(la, unknown) || Independent(unknown, la) || Independent(wa, Access{Seq: other.Seq, class: accFixed}) {
+		t.Error("an unknown kind or fault was independent of a loss")
+	}
+	if _, err := r.Access(Choice{Seq: 1 << 40}); err == nil {
+		t.Error("Access of an event that is not pending: no error")
+	}
+	ra, err := NewRunner(Config{Variant: variant.MustLoad("msc4388"), Network: stepNet(t), Transport: stepTransport,
+		Adversaries: []string{"shoulder-surfer"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ra.Start(1, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range ra.Enabled(nil) {
+		if a, err := ra.Access(c); err != nil || a.class != accUnknown {
+			t.Errorf("with an adversary, %s %s: class %d, %v", c.Kind, c.Label, a.class, err)
+		}
+	}
+}
