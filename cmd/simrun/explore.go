@@ -7,15 +7,18 @@ import (
 	"strings"
 	"time"
 
+	"qrlab/lab"
 	"qrlab/lab/explore"
 	"qrlab/model/qr"
 	"qrlab/model/variant"
+	"qrlab/scenarios"
 	"qrlab/sim"
 )
 
 const exploreUsage = `usage: simrun explore [--variant V] [--intent login|reciprocate] [--loss K] [--dup K]
        [--depth D] [--budget T] [--states N] [--mode bfs|dfs|walk] [--adversary A]
-       [--latency MS] [--seed S] [--reach REASON] [--path P] [--json]
+       [--latency MS] [--seed S] [--user attentive|careless] [--pace SCENARIO] [--reach REASON]
+       [--path P] [--json]
 
 Explores every order of the simulator's enabled events (a request reaching
 its server, an answer reaching its client, a timer, the user's acts) and
@@ -25,6 +28,13 @@ time abstraction keeps). Progress goes to stderr each second; the summary
 (complete or cut, distinct states, transitions, depth, the login machines'
 coverage) and, on a violation, the counterexample as the simulator's JSON
 lines and a Mermaid diagram with the command that replays it, to stdout.
+--user careless makes the user's decisions choices too: at each of the
+user's acts, besides the attentive one, every slip the user model knows
+there (a typo, typing a code or confirming an account that is not theirs,
+denying or refusing, cancelling, a browser that cannot open); they show in
+the path as letters t, b, r, c, f after the event's number. --pace
+SCENARIO takes the user's times (how long scanning, typing, consenting
+take) from a built-in scenario instead of the default user's.
 --path replays one path of choices (a counterexample's) and prints its
 trace. --reach REASON asks a design question: can a device end with REASON
 (write_conflict, timeout, ...)? The search stops at the first (breadth
@@ -50,6 +60,8 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	workers := intFlagOf(fs, "workers", 0, 0, maxWorkers, "goroutines expanding a breadth-first level (0: every core)")
 	pathText := fs.String("path", "", "replay this path of choices (a counterexample's) and print its trace")
 	asJSON := fs.Bool("json", false, "print the summary as one JSON object")
+	user := fs.String("user", "attentive", "attentive (the seed's user, nothing goes wrong) or careless (the user's slips are choices)")
+	pace := fs.String("pace", "", "the user's times from this built-in scenario (its user's slips are not drawn; --user careless makes them choices)")
 	reach := fs.String("reach", "", "look for a device ending with this reason (like write_conflict) and print the shortest way there")
 	if code := parseNoArgs(fs, args, stderr); code >= 0 {
 		return code
@@ -67,13 +79,22 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if code := checkFlags(fs, stderr, flagCheck{*budget >= 0, "budget", "must not be negative"},
-		flagCheck{*mode == "bfs" || *mode == "dfs" || *mode == "walk", "mode", "must be bfs, dfs or walk"}); code >= 0 {
+		flagCheck{*mode == "bfs" || *mode == "dfs" || *mode == "walk", "mode", "must be bfs, dfs or walk"},
+		flagCheck{*user == explore.UserAttentive || *user == explore.UserCareless, "user", "must be attentive or careless"}); code >= 0 {
 		return code
 	}
 	o := explore.Options{Variant: v, VariantName: *vname, Intent: in, Loss: *loss, Dup: *dup, Depth: *depth, MaxStates: *states,
-		Budget: *budget, Mode: *mode, LatencyMillis: int64(*latency), Seed: *seed, Workers: *workers, Reach: *reach}
+		Budget: *budget, Mode: *mode, LatencyMillis: int64(*latency), Seed: *seed, Workers: *workers, Reach: *reach, User: *user}
 	if *adversary != "" {
 		o.Adversaries = strings.Split(*adversary, ",")
+	}
+	if *pace != "" {
+		cfg, _, err := lab.Config(*pace, scenarios.Overrides{})
+		if err != nil {
+			fmt.Fprintf(stderr, "simrun explore: --pace: %v\n", err)
+			return 2
+		}
+		o.Pace, o.PaceName = &cfg.User, *pace
 	}
 	if _, err := o.Runner(false); err != nil {
 		fmt.Fprintf(stderr, "simrun explore: %v\n", err)
@@ -111,7 +132,8 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if !*asJSON {
-		fmt.Fprintf(stdout, "\ncounterexample: %d events; replay: %s\n", len(res.Path), replay)
+		fmt.Fprintf(stdout, "\ncounterexample: %d events (%d of them the user's decisions); replay: %s\n", len(res.Path),
+			explore.Decisions(res.Path), replay)
 		fmt.Fprintln(stdout, "replays in sim: in the stepped simulator only (the command above); a seeded simrun run draws its own schedule")
 		if err := writeCounterexample(stdout, o, res.Path); err != nil {
 			fmt.Fprintf(stderr, "simrun explore: %v\n", err)
@@ -127,6 +149,12 @@ func replayCommand(o explore.Options, path []explore.Step) string {
 	if len(o.Adversaries) > 0 {
 		cmd += " --adversary " + strings.Join(o.Adversaries, ",")
 	}
+	if o.User == explore.UserCareless {
+		cmd += " --user careless"
+	}
+	if o.PaceName != "" {
+		cmd += " --pace " + o.PaceName
+	}
 	if o.Reach != "" {
 		cmd += " --reach " + o.Reach
 	}
@@ -141,8 +169,12 @@ func writeExploreSummary(w io.Writer, o explore.Options, res explore.Result) {
 			status = "stopped at a violation"
 		}
 	}
-	fmt.Fprintf(w, "explore %s, intent %s, loss %d, dup %d, latency %d ms, seed %d, mode %s: %s\n", o.VariantName, o.Intent, o.Loss, o.Dup,
-		o.LatencyMillis, o.Seed, res.Mode, status)
+	user := o.User
+	if user == "" {
+		user = explore.UserAttentive
+	}
+	fmt.Fprintf(w, "explore %s, intent %s, loss %d, dup %d, latency %d ms, seed %d, %s user, mode %s: %s\n", o.VariantName, o.Intent, o.Loss,
+		o.Dup, o.LatencyMillis, o.Seed, user, res.Mode, status)
 	fmt.Fprintf(w, "%d distinct states, %d transitions, %d ended, depth %d, %.1f s (%.0f states/s)\n", res.States, res.Transitions,
 		res.Ended, res.MaxDepth, res.Elapsed.Seconds(), float64(res.States)/max(res.Elapsed.Seconds(), 1e-9))
 	fmt.Fprintf(w, "state encoding %.0f bytes (hashed), %d bytes kept per state; omission probability %.1e\n", res.StateBytes,

@@ -41,6 +41,9 @@ func TestExploreUsage(t *testing.T) {
 		{[]string{"--loss", "-1"}, "loss"},
 		{[]string{"--path", "1,x"}, "--path"},
 		{[]string{"--path", "77"}, "--path"},
+		{[]string{"--user", "sloppy"}, "--user"},
+		{[]string{"--pace", "nosuch"}, "--pace"},
+		{[]string{"--path", "4c"}, "--path"}, // a decision needs --user careless
 	} {
 		code, _, errs := simrun(t, append([]string{"explore"}, c.args...)...)
 		if code != 2 || !strings.Contains(errs, c.want) {
@@ -64,5 +67,26 @@ func TestExploreReach(t *testing.T) {
 	code, out, errs := simrun(t, "explore", "--depth", "10", "--reach", "write_conflict")
 	if code != 0 || !strings.Contains(out, "no device ended write_conflict within the bounds explored") {
 		t.Errorf("exit %d, stdout %s, stderr %s", code, out, errs)
+	}
+}
+
+// TestExploreCareless: with --user careless the no-whoami-check mutant is
+// found under the account-confusion attack, the counterexample counts the
+// user's decisions, and its replay command (which names the careless user
+// and the pace) gives the same violation.
+func TestExploreCareless(t *testing.T) {
+	args := []string{"explore", "--variant", "no-whoami-check", "--adversary", "account-confusion", "--user", "careless",
+		"--pace", "attack-account-confusion-blind-user", "--budget", "60s"}
+	code, out, errs := simrun(t, args...)
+	if code != 1 || !strings.Contains(out, "VIOLATION signed-into-expected-account") {
+		t.Fatalf("exit %d, stderr %s, stdout %s", code, errs, out)
+	}
+	m := regexp.MustCompile(`\((\d+) of them the user's decisions\); replay: simrun (explore .*--user careless --pace attack-account-confusion-blind-user --path \S+)`).FindStringSubmatch(out)
+	if m == nil || m[1] == "0" {
+		t.Fatalf("no replay command with the user's decisions in:\n%s", out)
+	}
+	code, out, errs = simrun(t, strings.Fields(m[2])...)
+	if code != 1 || !strings.Contains(out, "VIOLATION signed-into-expected-account") {
+		t.Errorf("replay: exit %d, stdout %s, stderr %s", code, out, errs)
 	}
 }

@@ -93,6 +93,18 @@ type Options struct {
 	// ended with this reason (a design question: can it happen, and by
 	// the shortest path how) instead of stopping only at violations.
 	Reach string
+	// User is the user whose decisions are explored: "attentive" (or "",
+	// the default) acts as the seed's user stream draws, nothing going
+	// wrong; "careless" makes every decision a careless user can take at
+	// each act (a typo, a blind confirm, a denial or refusal, a cancel,
+	// a browser that cannot open) a choice of the search (sim.Stepping).
+	User string
+	// Pace, when set, is the user's times (a scenario's user); its rates
+	// are not used: the attentive user makes no slip, the careless one's
+	// slips are choices. nil: sim.DefaultUser's times.
+	Pace *sim.User
+	// PaceName names Pace in the replay command (a built-in scenario).
+	PaceName string
 	// Progress, when set, is called about once a second.
 	Progress func(Progress)
 }
@@ -203,13 +215,37 @@ func (o *Options) Runner(keepTrace bool) (*sim.Runner, error) {
 	// tcp a lost packet is only delay, which the latency bound already
 	// covers; what the explorer calls a lost message is an exchange that
 	// failed.
-	return sim.NewRunner(sim.Config{Variant: o.Variant, Intent: o.Intent, Network: n, KeepTrace: keepTrace,
-		Adversaries: o.Adversaries, Transport: sim.Transport{Kind: sim.TransportDatagram}})
+	cfg := sim.Config{Variant: o.Variant, Intent: o.Intent, Network: n, KeepTrace: keepTrace,
+		Adversaries: o.Adversaries, Transport: sim.Transport{Kind: sim.TransportDatagram}}
+	if o.Pace != nil {
+		u := *o.Pace
+		u.TypoRate, u.DenyRate, u.BrowserFailRate, u.RejectAccountRate, u.BlindConfirmRate, u.CancelRate, u.RefuseRate = 0, 0, 0, 0, 0, 0, 0
+		cfg.User = u
+	}
+	return sim.NewRunner(cfg)
+}
+
+// The users Options.User names.
+const (
+	UserAttentive = "attentive"
+	UserCareless  = "careless"
+)
+
+// checkUser reports an Options.User that is neither.
+func (o *Options) checkUser() error {
+	switch o.User {
+	case "", UserAttentive, UserCareless:
+		return nil
+	}
+	return fmt.Errorf("user %q is neither %s nor %s", o.User, UserAttentive, UserCareless)
 }
 
 // Replay runs path on r from the initial state.
 func (o *Options) Replay(r *sim.Runner, path []Step) error {
-	if err := r.Start(o.Seed, o.Loss, o.Dup); err != nil {
+	if err := o.checkUser(); err != nil {
+		return err
+	}
+	if err := r.StartStepped(o.Seed, sim.Stepping{Loss: o.Loss, Dup: o.Dup, Careless: o.User == UserCareless}); err != nil {
 		return err
 	}
 	for i, s := range path {
@@ -231,6 +267,9 @@ func Explore(o Options) (Result, error) {
 	}
 	if o.Loss < 0 || o.Dup < 0 || o.Depth < 0 || o.MaxStates < 0 || o.Walks < 0 {
 		return Result{}, fmt.Errorf("loss, dup, depth, states and walks must not be negative")
+	}
+	if err := o.checkUser(); err != nil {
+		return Result{}, err
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
@@ -331,8 +370,18 @@ func (e *explorer) progressLoop(depth, queue *atomic.Int64, stop chan struct{}, 
 	}
 }
 
+// faultLetters are the path text's suffixes: l a lost and d a duplicated
+// message; the careless user's decisions t (typo), b (blind confirm), r
+// (refuse), c (cancel), f (the browser fails).
+var faultLetters = []struct {
+	f sim.Fault
+	c byte
+}{{sim.FaultLose, 'l'}, {sim.FaultDuplicate, 'd'}, {sim.DecideTypo, 't'}, {sim.DecideBlind, 'b'}, {sim.DecideRefuse, 'r'},
+	{sim.DecideCancel, 'c'}, {sim.DecideBrowserFail, 'f'}}
+
 // FormatPath writes a path as the replay flag's value: each step's
-// sequence number, with l for a lost and d for a duplicated message.
+// sequence number, with a letter for a fault or a user's decision
+// (faultLetters).
 func FormatPath(p []Step) string {
 	var b strings.Builder
 	for i, s := range p {
@@ -340,14 +389,24 @@ func FormatPath(p []Step) string {
 			b.WriteByte(',')
 		}
 		b.WriteString(strconv.FormatUint(s.Seq, 10))
-		switch s.Fault {
-		case sim.FaultLose:
-			b.WriteByte('l')
-		case sim.FaultDuplicate:
-			b.WriteByte('d')
+		for _, l := range faultLetters {
+			if l.f == s.Fault {
+				b.WriteByte(l.c)
+			}
 		}
 	}
 	return b.String()
+}
+
+// Decisions counts the user's decisions on a path.
+func Decisions(p []Step) int {
+	n := 0
+	for _, s := range p {
+		if s.Fault.Decision() {
+			n++
+		}
+	}
+	return n
 }
 
 // ParsePath reads FormatPath's text.
@@ -359,15 +418,15 @@ func ParsePath(s string) ([]Step, error) {
 	for i, f := range strings.Split(s, ",") {
 		f = strings.TrimSpace(f)
 		st := Step{}
-		switch {
-		case strings.HasSuffix(f, "l"):
-			st.Fault, f = sim.FaultLose, f[:len(f)-1]
-		case strings.HasSuffix(f, "d"):
-			st.Fault, f = sim.FaultDuplicate, f[:len(f)-1]
+		for _, l := range faultLetters {
+			if f != "" && f[len(f)-1] == l.c {
+				st.Fault, f = l.f, f[:len(f)-1]
+				break
+			}
 		}
 		n, err := strconv.ParseUint(f, 10, 32)
 		if err != nil || n == 0 {
-			return nil, fmt.Errorf("path step %d: %q is not an event number (like 12, 12l or 12d)", i+1, f)
+			return nil, fmt.Errorf("path step %d: %q is not an event number (like 12, or 12 followed by one of l, d, t, b, r, c, f)", i+1, f)
 		}
 		st.Seq = n
 		out = append(out, st)
