@@ -142,6 +142,9 @@ type PatchOptions struct {
 	MaxSeeds int
 	Workers  int  // patches at once (each battery runs on one core)
 	Baseline bool // also run the battery on the unchanged tree first
+	// Explore judges by the explorer battery (ExploreBattery) instead of
+	// the simulation battery.
+	Explore bool
 	// Log, when set, is told of each row as it finishes.
 	Log io.Writer
 }
@@ -208,8 +211,11 @@ func huntPatch(patch string, o PatchOptions) PatchRow {
 		return done(fmt.Errorf("build: %v: %s", err, lastLines(out, 6)))
 	}
 	row.Builds = true
-	run := exec.CommandContext(ctx, bin, "mutants", "--sim-battery", "--budget", o.Budget.String(),
-		"--max-seeds", fmt.Sprint(o.MaxSeeds), "--workers", "1")
+	args := []string{"mutants", "--sim-battery", "--budget", o.Budget.String(), "--max-seeds", fmt.Sprint(o.MaxSeeds), "--workers", "1"}
+	if o.Explore {
+		args = []string{"mutants", "--explore-battery", "--budget", o.Budget.String()}
+	}
+	run := exec.CommandContext(ctx, bin, args...)
 	run.Dir = dir
 	var stdout, stderr bytes.Buffer
 	run.Stdout, run.Stderr = &stdout, &stderr
