@@ -41,6 +41,8 @@ func (f Fault) String() string {
 		return "lose"
 	case FaultDuplicate:
 		return "duplicate"
+	case FaultReset:
+		return "reset"
 	}
 	if name, ok := decisionName(f); ok {
 		return name
@@ -80,6 +82,8 @@ type stepState struct {
 	steps             int
 	// careless: the user's decisions are choices (step_user.go).
 	careless bool
+	// resetMax, resetUsed: the connection-reset budget (step_reset.go).
+	resetMax, resetUsed int
 	// transition, when set, is told of every state change of a machine.
 	transition func(a Actor, from, to login.State)
 }
@@ -245,6 +249,9 @@ func (r *Runner) Take(c Choice) error {
 	}
 	if c.Fault.Decision() {
 		return r.takeDecision(i, c)
+	}
+	if c.Fault == FaultReset {
+		return r.takeReset(i, c)
 	}
 	ev := r.q.ev[i]
 	if fixedEvent(ev.kind) && c.Fault != FaultNone {

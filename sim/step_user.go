@@ -75,6 +75,9 @@ func decisionName(f Fault) (string, bool) {
 // decisions are the chooser's.
 type Stepping struct {
 	Loss, Dup int
+	// Resets is how many exchanges the network may break with a transport
+	// error (FaultReset) in the whole run.
+	Resets int
 	// Careless lists the careless user's decisions at each of the user's
 	// acts (the DecideX faults) as choices; false: the attentive user
 	// only, with the user model's rates as drawn.
@@ -83,16 +86,20 @@ type Stepping struct {
 
 // StartStepped begins a stepped run of seed with s's choices.
 func (r *Runner) StartStepped(seed uint64, s Stepping) error {
+	if s.Resets < 0 {
+		return fmt.Errorf("%w: the reset budget must not be negative (%d)", ErrConfig, s.Resets)
+	}
 	if err := r.Start(seed, s.Loss, s.Dup); err != nil {
 		return err
 	}
-	r.st.careless = s.Careless
+	r.st.careless, r.st.resetMax = s.Careless, s.Resets
 	return nil
 }
 
 // decisions appends to buf the careless user's decisions at pending event
 // e (none for an attentive user, or when e is not a user's act).
 func (r *Runner) decisions(buf []Choice, e *event) []Choice {
+	buf = r.resets(buf, e)
 	if !r.st.careless {
 		return buf
 	}

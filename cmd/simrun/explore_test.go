@@ -90,3 +90,22 @@ func TestExploreCareless(t *testing.T) {
 		t.Errorf("replay: exit %d, stdout %s, stderr %s", code, out, errs)
 	}
 }
+
+// TestExploreResets: one connection reset is enough for write_conflict
+// (the client hears the transport error at once and retries a write the
+// other side has moved past); the path marks the reset with x and
+// replays. --reorder is accepted with a note that it needs no budget.
+func TestExploreResets(t *testing.T) {
+	code, out, errs := simrun(t, "explore", "--resets", "1", "--reach", "write_conflict", "--reorder", "1", "--budget", "60s")
+	if code != 0 || !strings.Contains(out, "reached write_conflict") || !strings.Contains(errs, "--reorder needs no budget") {
+		t.Fatalf("exit %d, stdout %s, stderr %s", code, out, errs)
+	}
+	m := regexp.MustCompile(`--resets 1 --reach write_conflict --path (\S*\dx\S*)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no replay with a reset in:\n%s", out)
+	}
+	code, out, errs = simrun(t, "explore", "--resets", "1", "--reach", "write_conflict", "--path", m[1])
+	if code != 0 || !strings.Contains(out, "reached write_conflict") || !strings.Contains(out, "transport error: connection reset") {
+		t.Errorf("replay: exit %d, stdout %s, stderr %s", code, out, errs)
+	}
+}

@@ -8,8 +8,10 @@
 // What is enumerated: which enabled event happens next (a request reaches
 // its server, an answer reaches its client, a timer or a request's timeout
 // fires, the user acts) and, for each message, whether the network delivers
-// it, loses it or duplicates it, within the run's budgets (Options.Loss,
-// Options.Dup).
+// it, loses it, duplicates it or breaks its exchange with a transport
+// error (a connection reset), within the run's budgets (Options.Loss,
+// Options.Dup, Options.Resets); with Options.User careless, also what the
+// user decides at each of their acts.
 //
 // Time: every link has the constant latency Options.LatencyMillis (L), and
 // the stepped run lets a message arrive at any moment between its sending
@@ -71,6 +73,9 @@ type Options struct {
 	// Loss and Dup are how many messages the network may lose and
 	// duplicate over a whole run.
 	Loss, Dup int
+	// Resets is how many exchanges the network may break with a
+	// transport error, as a reset connection does (sim.FaultReset).
+	Resets int
 	// Depth bounds a path's length in events (0: no bound).
 	Depth int
 	// Budget bounds the wall time (0: none); MaxStates the distinct states
@@ -245,7 +250,7 @@ func (o *Options) Replay(r *sim.Runner, path []Step) error {
 	if err := o.checkUser(); err != nil {
 		return err
 	}
-	if err := r.StartStepped(o.Seed, sim.Stepping{Loss: o.Loss, Dup: o.Dup, Careless: o.User == UserCareless}); err != nil {
+	if err := r.StartStepped(o.Seed, sim.Stepping{Loss: o.Loss, Dup: o.Dup, Resets: o.Resets, Careless: o.User == UserCareless}); err != nil {
 		return err
 	}
 	for i, s := range path {
@@ -265,8 +270,8 @@ func Explore(o Options) (Result, error) {
 	default:
 		return Result{}, fmt.Errorf("mode %q is none of bfs, dfs, walk", o.Mode)
 	}
-	if o.Loss < 0 || o.Dup < 0 || o.Depth < 0 || o.MaxStates < 0 || o.Walks < 0 {
-		return Result{}, fmt.Errorf("loss, dup, depth, states and walks must not be negative")
+	if o.Loss < 0 || o.Dup < 0 || o.Resets < 0 || o.Depth < 0 || o.MaxStates < 0 || o.Walks < 0 {
+		return Result{}, fmt.Errorf("loss, dup, resets, depth, states and walks must not be negative")
 	}
 	if err := o.checkUser(); err != nil {
 		return Result{}, err
@@ -371,12 +376,12 @@ func (e *explorer) progressLoop(depth, queue *atomic.Int64, stop chan struct{}, 
 }
 
 // faultLetters are the path text's suffixes: l a lost and d a duplicated
-// message; the careless user's decisions t (typo), b (blind confirm), r
-// (refuse), c (cancel), f (the browser fails).
+// message, x an exchange reset; the careless user's decisions t (typo), b
+// (blind confirm), r (refuse), c (cancel), f (the browser fails).
 var faultLetters = []struct {
 	f sim.Fault
 	c byte
-}{{sim.FaultLose, 'l'}, {sim.FaultDuplicate, 'd'}, {sim.DecideTypo, 't'}, {sim.DecideBlind, 'b'}, {sim.DecideRefuse, 'r'},
+}{{sim.FaultLose, 'l'}, {sim.FaultDuplicate, 'd'}, {sim.FaultReset, 'x'}, {sim.DecideTypo, 't'}, {sim.DecideBlind, 'b'}, {sim.DecideRefuse, 'r'},
 	{sim.DecideCancel, 'c'}, {sim.DecideBrowserFail, 'f'}}
 
 // FormatPath writes a path as the replay flag's value: each step's
@@ -426,7 +431,7 @@ func ParsePath(s string) ([]Step, error) {
 		}
 		n, err := strconv.ParseUint(f, 10, 32)
 		if err != nil || n == 0 {
-			return nil, fmt.Errorf("path step %d: %q is not an event number (like 12, or 12 followed by one of l, d, t, b, r, c, f)", i+1, f)
+			return nil, fmt.Errorf("path step %d: %q is not an event number (like 12, or 12 followed by one of l, d, x, t, b, r, c, f)", i+1, f)
 		}
 		st.Seq = n
 		out = append(out, st)
