@@ -20,7 +20,10 @@
 // order, once nothing is due earlier. Kept exactly: the order of timers,
 // deadlines, timeouts and the user's acts (their times are the machines'
 // and the user's own: the user's delays are drawn once from the seed's user
-// stream, so one person's pace is explored, not every pace). Over-approximated:
+// stream, so one person's pace is explored, not every pace; Options.Pace
+// sets another). The user's decisions are the seed's draws for the
+// attentive user (nothing goes wrong), and choices for the careless one
+// (Options.User; sim.Stepping.Careless lists them). Over-approximated:
 // none; under-approximated: latencies above L and other paces of the user.
 // A request's timeout can only fire for an exchange whose request or answer
 // was lost (L is below every timeout). Reordering needs no budget: messages

@@ -52,3 +52,25 @@ func TestExploreFindsMutants(t *testing.T) {
 		t.Log("\n" + b.String())
 	}
 }
+
+// TestExploreJobs: every exploration of the explorer battery is a valid
+// configuration (its variant loads and its stepped simulator builds), and
+// its flags name what the replay command needs.
+func TestExploreJobs(t *testing.T) {
+	for _, j := range exploreJobs() {
+		v, err := variant.Load(j.preset)
+		if err != nil {
+			t.Fatalf("%s: %v", j.flags(), err)
+		}
+		o, err := j.plan.options(v, j.preset)
+		if err != nil {
+			t.Fatalf("%s: %v", j.flags(), err)
+		}
+		if _, err := o.Runner(false); err != nil {
+			t.Errorf("%s: %v", j.flags(), err)
+		}
+		if !strings.Contains(j.flags(), "--mode dfs") {
+			t.Errorf("%s: not depth first", j.flags())
+		}
+	}
+}
