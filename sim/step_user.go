@@ -16,8 +16,8 @@ import (
 // (FaultNone); Stepping.Careless adds the others:
 //
 //   - typing the check code: a typo (the last digit off by one, as the
-//     user model's default), or cancelling on that device instead (the
-//     refusal at the check code);
+//     user model's default, or the first, as with typo_any_digit), or
+//     cancelling on that device instead (the refusal at the check code);
 //   - a check code the user's own device did not show (the attacker's
 //     screen, or a new device that is not theirs): the attentive user
 //     ignores it, the careless one types it (blind confirm);
@@ -32,11 +32,11 @@ import (
 //   - scanning the QR code: the user cancels on the scanning device
 //     instead.
 //
-// The times of the acts stay the user stream's draws (one pace). A typo on
-// another digit (typo_any_digit) is not a separate choice: the device
-// compares the whole code, so any wrong code is refused alike. A cancel at
-// an arbitrary moment (cancel_at) is taken at the user's next act, not at
-// every moment in between.
+// The times of the acts stay the user stream's draws (one pace). The two
+// typos stand for every wrong code of the same length (a device comparing
+// the code digit by digit sees each digit wrong in one of them); other
+// wrong codes are not tried. A cancel at an arbitrary moment (cancel_at)
+// is taken at the user's next act, not at every moment in between.
 
 // The careless user's decisions, as faults of the user's acts.
 const (
@@ -53,14 +53,17 @@ const (
 	DecideCancel
 	// DecideBrowserFail: the browser cannot open the verification URI.
 	DecideBrowserFail
+	// DecideTypoFirst: the user types the check code with its first
+	// digit off by one.
+	DecideTypoFirst
 )
 
 // decisionNames are the decisions' names, from DecideTypo on.
-var decisionNames = [...]string{"typo", "blind", "refuse", "cancel", "browser-fail"}
+var decisionNames = [...]string{"typo", "blind", "refuse", "cancel", "browser-fail", "typo-first"}
 
 // Decision reports whether f is a user's decision rather than a network
 // fault.
-func (f Fault) Decision() bool { return f >= DecideTypo && f <= DecideBrowserFail }
+func (f Fault) Decision() bool { return f >= DecideTypo && f <= DecideTypoFirst }
 
 // decisionName is f's name when it is a decision.
 func decisionName(f Fault) (string, bool) {
@@ -120,7 +123,7 @@ func (r *Runner) decisionsOf(e *event) []Fault {
 		if e.ok { // a code their own device did not show
 			return []Fault{DecideBlind}
 		}
-		return []Fault{DecideTypo, DecideCancel}
+		return []Fault{DecideTypo, DecideTypoFirst, DecideCancel}
 	case evScanned:
 		if e.actor != ActorAttacker {
 			return []Fault{DecideCancel}
@@ -169,7 +172,10 @@ func (r *Runner) takeDecision(i int, c Choice) error {
 	switch c.Fault {
 	case DecideTypo:
 		w.typo = true
-		ev.text = typo(ev.text)
+		ev.text = typo(ev.text, len(ev.text)-1)
+	case DecideTypoFirst:
+		w.typo = true
+		ev.text = typo(ev.text, 0)
 	case DecideBlind:
 		if ev.kind == evTypeCode {
 			w.blindCode, w.shownCode = true, ev.text
@@ -205,16 +211,13 @@ func (r *Runner) takeDecision(i int, c Choice) error {
 	return nil
 }
 
-// typo is code with its last digit off by one (a neighbouring key).
-func typo(code string) string {
-	if code == "" {
+// typo is code with its digit i off by one (a neighbouring key), as the
+// user model's typo does (typeCode).
+func typo(code string, i int) string {
+	if i < 0 || i >= len(code) || code[i] < '0' || code[i] > '9' {
 		return code
 	}
-	i := len(code) - 1
-	if code[i] < '0' || code[i] > '9' {
-		return code
-	}
-	return code[:i] + string((code[i]-'0'+1)%10+'0')
+	return code[:i] + string((code[i]-'0'+1)%10+'0') + code[i+1:]
 }
 
 // offerUnreadCode: a careless stepped run's user may type a check code

@@ -51,7 +51,7 @@ func TestCarelessTypo(t *testing.T) {
 	}
 	shown := r.User().last(ActSawCheckCode, ActorNone)
 	typed := r.User().last(ActTypedCode, ActorNone)
-	if shown == nil || typed == nil || typed.Text == shown.Text || typed.Text != typo(shown.Text) {
+	if shown == nil || typed == nil || typed.Text == shown.Text || typed.Text != typo(shown.Text, len(shown.Text)-1) {
 		t.Fatalf("shown %v, typed %v: want the shown code with its last digit off by one", shown, typed)
 	}
 	var buf []Choice
@@ -104,7 +104,7 @@ func TestAttentiveNoDecisions(t *testing.T) {
 }
 
 func TestDecisionNames(t *testing.T) {
-	for f := DecideTypo; f <= DecideBrowserFail; f++ {
+	for f := DecideTypo; f <= DecideTypoFirst; f++ {
 		if name, ok := decisionName(f); !ok || f.String() != name || name == "deliver" {
 			t.Errorf("decision %d: name %q, String %q", f, name, f.String())
 		}
@@ -112,7 +112,7 @@ func TestDecisionNames(t *testing.T) {
 	if FaultLose.Decision() || FaultNone.Decision() {
 		t.Error("a network fault counted as a decision")
 	}
-	if typo("21") != "22" || typo("09") != "00" {
-		t.Errorf("typo(21) %q, typo(09) %q", typo("21"), typo("09"))
+	if typo("21", 1) != "22" || typo("09", 1) != "00" || typo("91", 0) != "01" || typo("21", 2) != "21" {
+		t.Errorf("typo(21, 1) %q, typo(09, 1) %q, typo(91, 0) %q", typo("21", 1), typo("09", 1), typo("91", 0))
 	}
 }

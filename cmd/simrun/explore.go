@@ -35,7 +35,7 @@ lines and a Mermaid diagram with the command that replays it, to stdout.
 user's acts, besides the attentive one, every slip the user model knows
 there (a typo, typing a code or confirming an account that is not theirs,
 denying or refusing, cancelling, a browser that cannot open); they show in
-the path as letters t, b, r, c, f after the event's number (l, d, x for a
+the path as letters t, y, b, r, c, f after the event's number (l, d, x for a
 lost, duplicated or reset message). --reorder is accepted and ignored: a
 message may arrive anywhere in [0, L] after its sending, whatever the
 others do, so every order of the messages in flight is already explored. --pace

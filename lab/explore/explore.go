@@ -379,13 +379,14 @@ func (e *explorer) progressLoop(depth, queue *atomic.Int64, stop chan struct{}, 
 }
 
 // faultLetters are the path text's suffixes: l a lost and d a duplicated
-// message, x an exchange reset; the careless user's decisions t (typo), b
-// (blind confirm), r (refuse), c (cancel), f (the browser fails).
+// message, x an exchange reset; the careless user's decisions t (a typo on
+// the last digit), y (on the first), b (blind confirm), r (refuse), c
+// (cancel), f (the browser fails).
 var faultLetters = []struct {
 	f sim.Fault
 	c byte
 }{{sim.FaultLose, 'l'}, {sim.FaultDuplicate, 'd'}, {sim.FaultReset, 'x'}, {sim.DecideTypo, 't'}, {sim.DecideBlind, 'b'}, {sim.DecideRefuse, 'r'},
-	{sim.DecideCancel, 'c'}, {sim.DecideBrowserFail, 'f'}}
+	{sim.DecideCancel, 'c'}, {sim.DecideBrowserFail, 'f'}, {sim.DecideTypoFirst, 'y'}}
 
 // FormatPath writes a path as the replay flag's value: each step's
 // sequence number, with a letter for a fault or a user's decision
@@ -434,7 +435,7 @@ func ParsePath(s string) ([]Step, error) {
 		}
 		n, err := strconv.ParseUint(f, 10, 32)
 		if err != nil || n == 0 {
-			return nil, fmt.Errorf("path step %d: %q is not an event number (like 12, or 12 followed by one of l, d, x, t, b, r, c, f)", i+1, f)
+			return nil, fmt.Errorf("path step %d: %q is not an event number (like 12, or 12 followed by one of l, d, x, t, y, b, r, c, f)", i+1, f)
 		}
 		st.Seq = n
 		out = append(out, st)

@@ -91,17 +91,17 @@ func TestSameCounts(t *testing.T) {
 func TestPathText(t *testing.T) {
 	p := []Step{{Seq: 4}, {Seq: 12, Fault: sim.FaultLose}, {Seq: 30, Fault: sim.FaultDuplicate}, {Seq: 31, Fault: sim.DecideTypo},
 		{Seq: 32, Fault: sim.DecideBlind}, {Seq: 33, Fault: sim.DecideRefuse}, {Seq: 34, Fault: sim.DecideCancel},
-		{Seq: 35, Fault: sim.DecideBrowserFail}}
+		{Seq: 35, Fault: sim.DecideBrowserFail}, {Seq: 36, Fault: sim.DecideTypoFirst}, {Seq: 37, Fault: sim.FaultReset}}
 	s := FormatPath(p)
-	if s != "4,12l,30d,31t,32b,33r,34c,35f" {
+	if s != "4,12l,30d,31t,32b,33r,34c,35f,36y,37x" {
 		t.Errorf("FormatPath = %q", s)
 	}
 	q, err := ParsePath(s)
 	if err != nil || !slices.Equal(q, p) {
 		t.Errorf("ParsePath(%q) = %v, %v", s, q, err)
 	}
-	if Decisions(p) != 5 {
-		t.Errorf("Decisions = %d, want 5", Decisions(p))
+	if Decisions(p) != 6 {
+		t.Errorf("Decisions = %d, want 6", Decisions(p))
 	}
 	for _, bad := range []string{"x", "1,,2", "0", "3q", "-1", "3lb", "t"} {
 		if _, err := ParsePath(bad); err == nil {
