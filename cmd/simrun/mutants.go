@@ -46,9 +46,10 @@ as Markdown. Exit status 0 when the baseline held (whatever the rate).
 With --patches DIR --explore each patched tree is judged by the explorer
 instead (simrun explore, depth first, an equal share of --budget each): the
 default and the 2024 design, both intents, an attentive and a careless
-user, one lost and one duplicated message, and the device-id-confusion,
-malicious-homeserver, shoulder-surfer and account-confusion attackers,
-until one exploration finds a violation.
+user, one lost and one duplicated message, the device-id-confusion,
+shoulder-surfer and account-confusion attackers, and each case of the
+camera and of the malicious homeserver (seeds 1 to 5), until one
+exploration finds a violation.
 
 With --explore alone it looks for each catalogue mutant with the explorer
 (its flags are printed; --budget each, 60s by default) and measures the
@@ -210,7 +211,11 @@ func runPatches(f patchFlags, stdout, stderr io.Writer) int {
 		enc.Encode(map[string]any{"record": "totals", "patches": n, "built": built, "caught": caught})
 	} else {
 		mutants.WritePatchTable(stdout, rows)
-		fmt.Fprintf(stdout, "\n%d patches, %d build, caught by simulation alone: %d of %d\n", n, built, caught, n)
+		by := "simulation alone"
+		if f.explore {
+			by = "the explorer"
+		}
+		fmt.Fprintf(stdout, "\n%d patches, %d build, caught by %s: %d of %d\n", n, built, by, caught, n)
 	}
 	if f.md != "" {
 		var b strings.Builder

@@ -60,7 +60,7 @@ func (p plan) flags(name string) string {
 	if p.loss > 0 {
 		f = append(f, fmt.Sprintf("--loss %d", p.loss))
 	}
-	if p.seed > 1 {
+	if p.seed > 0 {
 		f = append(f, fmt.Sprintf("--seed %d", p.seed))
 	}
 	if p.careless {
