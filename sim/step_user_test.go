@@ -116,3 +116,34 @@ func TestDecisionNames(t *testing.T) {
 		t.Errorf("typo(21, 1) %q, typo(09, 1) %q, typo(91, 0) %q", typo("21", 1), typo("09", 1), typo("91", 0))
 	}
 }
+
+// TestCarelessNotCarried: an ordinary run after a careless stepped run on
+// the same runner is the ordinary run (the same trace as on a fresh
+// runner): the careless user is a stepped run's choice only.
+func TestCarelessNotCarried(t *testing.T) {
+	cfg := Config{Variant: variant.MustLoad("msc4388"), Network: stepNet(t), Transport: stepTransport, KeepTrace: true,
+		Adversaries: []string{"account-confusion"}, User: DefaultUser()}
+	cfg.User.Scan = Constant(60000) // the attacker's device gets to show its code
+	fresh, err := NewRunner(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := fresh.Run(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRunner(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.StartStepped(1, Stepping{Careless: true}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.Run(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.TraceHash != want.TraceHash {
+		t.Errorf("trace %s after a careless stepped run, %s on a fresh runner", got.TraceHash, want.TraceHash)
+	}
+}

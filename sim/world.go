@@ -418,6 +418,7 @@ func (r *Runner) Run(seed uint64) (Result, error) {
 func (r *Runner) begin(seed uint64) error {
 	w := r.r
 	*w = run{seed: seed, dead: w.dead, adv: w.adv[:0], user: UserRecord{Acts: w.user.Acts[:0]}}
+	r.st.careless = false // a stepped run's choice (StartStepped), never an ordinary run's
 	for i := range w.dead {
 		if w.dead[i] == nil {
 			w.dead[i] = map[uint64]bool{}
