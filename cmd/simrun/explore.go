@@ -25,22 +25,23 @@ its server, an answer reaching its client, a timer, the user's acts) and
 every placement of at most --loss lost and --dup duplicated messages and
 --resets exchanges broken by a transport error (a reset connection: the
 client hears of it at once, where a lost message makes it wait for its
-timeout), with
-every invariant checked at every state (package lab/explore says what the
-time abstraction keeps). Progress goes to stderr each second; the summary
-(complete or cut, distinct states, transitions, depth, the login machines'
-coverage) and, on a violation, the counterexample as the simulator's JSON
-lines and a Mermaid diagram with the command that replays it, to stdout.
+timeout), with every invariant checked at every state (package lab/explore
+says what the time abstraction keeps). Progress goes to stderr each second;
+the summary (complete or cut, distinct states, transitions, depth, the
+login machines' coverage) and, on a violation, the counterexample as the
+simulator's JSON lines and a Mermaid diagram with the command that replays
+it, to stdout.
 --user careless makes the user's decisions choices too: at each of the
 user's acts, besides the attentive one, every slip the user model knows
 there (a typo, typing a code or confirming an account that is not theirs,
 denying or refusing, cancelling, a browser that cannot open); they show in
-the path as letters t, y, b, r, c, f after the event's number (l, d, x for a
-lost, duplicated or reset message). --reorder is accepted and ignored: a
-message may arrive anywhere in [0, L] after its sending, whatever the
-others do, so every order of the messages in flight is already explored. --pace
-SCENARIO takes the user's times (how long scanning, typing, consenting
-take) from a built-in scenario instead of the default user's.
+the path as letters t, y, b, r, c, f after the event's number (l, d, x for
+a lost, duplicated or reset message). --pace SCENARIO takes the user's
+times (how long scanning, typing, consenting take) from a built-in
+scenario instead of the default user's.
+--reorder is accepted and ignored: a message may arrive anywhere in [0, L]
+after its sending, whatever the others do, so every order of the messages
+in flight is already explored.
 --path replays one path of choices (a counterexample's) and prints its
 trace. --reach REASON asks a design question: can a device end with REASON
 (write_conflict, timeout, ...)? The search stops at the first (breadth
