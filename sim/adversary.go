@@ -536,6 +536,9 @@ func (r *Runner) attackerEffect(w *run, f *login.Effect) {
 		r.tr.add(Event{At: w.now, Kind: EvChannel, Actor: a, Name: name})
 	case login.EffectShowCheckCode:
 		r.tr.add(Event{At: w.now, Kind: EvUI, Actor: a, Name: "shows check code " + f.Text})
+		if !w.codeShown && w.shownCode == "" && r.offerUnreadCode(w, f.Text) {
+			break // a careless stepped run's user: typing it is a choice
+		}
 		if w.blind && !w.codeShown && w.shownCode == "" {
 			// The user types whatever code is put before them.
 			w.shownCode, w.codeShown, w.blindCode = f.Text, true, true

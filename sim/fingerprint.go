@@ -29,6 +29,9 @@ func (r *Runner) Fingerprint() (Fingerprint, int) {
 	c.reset()
 	c.u64(uint64(r.st.lossUsed))
 	c.u64(uint64(r.st.dupUsed))
+	if r.st.resetMax > 0 {
+		c.u64(uint64(r.st.resetUsed))
+	}
 	c.value(reflect.ValueOf(w).Elem())
 	// The result: the endings and the violation, not the tallies.
 	c.value(reflect.ValueOf(&w.res.New).Elem())

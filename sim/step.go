@@ -41,6 +41,11 @@ func (f Fault) String() string {
 		return "lose"
 	case FaultDuplicate:
 		return "duplicate"
+	case FaultReset:
+		return "reset"
+	}
+	if name, ok := decisionName(f); ok {
+		return name
 	}
 	return "deliver"
 }
@@ -75,6 +80,10 @@ type stepState struct {
 	lossMax, dupMax   int
 	lossUsed, dupUsed int
 	steps             int
+	// careless: the user's decisions are choices (step_user.go).
+	careless bool
+	// resetMax, resetUsed: the connection-reset budget (step_reset.go).
+	resetMax, resetUsed int
 	// transition, when set, is told of every state change of a machine.
 	transition func(a Actor, from, to login.State)
 }
@@ -163,9 +172,11 @@ func (r *Runner) Enabled(buf []Choice) []Choice {
 				continue
 			}
 			buf = append(buf, r.choice(e, FaultNone))
+			buf = r.decisions(buf, e)
 			continue
 		}
 		buf = append(buf, r.choice(e, FaultNone))
+		buf = r.decisions(buf, e)
 		if r.st.lossUsed < r.st.lossMax {
 			buf = append(buf, r.choice(e, FaultLose))
 		}
@@ -235,6 +246,12 @@ func (r *Runner) Take(c Choice) error {
 	i := slices.IndexFunc(r.q.ev, func(e event) bool { return e.seq == c.Seq })
 	if i < 0 {
 		return fmt.Errorf("%w: no pending event %d", ErrConfig, c.Seq)
+	}
+	if c.Fault.Decision() {
+		return r.takeDecision(i, c)
+	}
+	if c.Fault == FaultReset {
+		return r.takeReset(i, c)
 	}
 	ev := r.q.ev[i]
 	if fixedEvent(ev.kind) && c.Fault != FaultNone {

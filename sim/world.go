@@ -354,6 +354,9 @@ type run struct {
 	// blind-confirm rate); blindCode: the code they typed was the
 	// attacker's. atkSecrets: the attacker's device opened the secrets.
 	blind, blindCode bool
+	// unreadCode: a check code the user's own device did not show, which
+	// a careless stepped run's user may type once G asks (step_user.go).
+	unreadCode string
 	// blindAccount: the user confirmed an account that is not theirs.
 	blindAccount bool
 	// newIsAttacker: the new device is the attacker's (remote phishing,
@@ -416,6 +419,7 @@ func (r *Runner) Run(seed uint64) (Result, error) {
 func (r *Runner) begin(seed uint64) error {
 	w := r.r
 	*w = run{seed: seed, dead: w.dead, adv: w.adv[:0], user: UserRecord{Acts: w.user.Acts[:0]}}
+	r.st.careless = false // a stepped run's choice (StartStepped), never an ordinary run's
 	for i := range w.dead {
 		if w.dead[i] == nil {
 			w.dead[i] = map[uint64]bool{}
@@ -683,6 +687,12 @@ func (r *Runner) dispatch(w *run, ev *event) {
 		}
 		r.step(w, ev.actor, login.Input{Kind: login.InputScanned, Data: data})
 	case evTypeCode:
+		if ev.ok {
+			// A careless stepped run's user who does not type a code
+			// their own device did not show (step_user.go).
+			r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ev.actor, Name: "does not type check code " + ev.text + ": not from their device"})
+			return
+		}
 		r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ev.actor, Name: "types check code " + ev.text})
 		w.user.add(Act{At: w.now, Kind: ActTypedCode, Device: ev.actor, Text: ev.text})
 		r.step(w, ev.actor, login.Input{Kind: login.InputCheckCode, Text: ev.text})
@@ -904,7 +914,11 @@ func (r *Runner) effect(w *run, a Actor, f *login.Effect) {
 		if ok && f.Text != AliceID {
 			w.blindAccount = true
 		}
-		r.q.push(event{at: w.now + r.cfg.User.Confirm.Sample(w.usrRand), kind: evConfirmAccount, ok: ok})
+		ev := event{at: w.now + r.cfg.User.Confirm.Sample(w.usrRand), kind: evConfirmAccount, ok: ok}
+		if r.st.on && r.st.careless {
+			ev.text = f.Text // the account asked about, for the careless user's choices
+		}
+		r.q.push(ev)
 	case login.EffectOutcome:
 		r.tr.add(Event{At: w.now, Kind: EvOutcome, Actor: a, Name: f.Outcome.String(), Detail: f.Outcome.Detail})
 		if a == ActorNew {
@@ -937,6 +951,7 @@ func (r *Runner) plumbing(w *run, a Actor, f *login.Effect) bool {
 // typeCode schedules the user typing the code on G once S showed it and G
 // asked for it.
 func (r *Runner) typeCode(w *run) {
+	r.offerUnreadCode(w, "")
 	if !w.codeShown || !w.asked {
 		return
 	}
@@ -963,6 +978,7 @@ func (r *Runner) typeCode(w *run) {
 		// must tell the victim); only a victim who goes along with that
 		// lets the attack go on.
 		if !w.blind {
+			r.offerUnreadCode(w, code)
 			w.codeShown = false
 			return
 		}

@@ -7,24 +7,41 @@ import (
 	"strings"
 	"time"
 
+	"qrlab/lab"
 	"qrlab/lab/explore"
 	"qrlab/model/qr"
 	"qrlab/model/variant"
+	"qrlab/scenarios"
 	"qrlab/sim"
 )
 
-const exploreUsage = `usage: simrun explore [--variant V] [--intent login|reciprocate] [--loss K] [--dup K]
+const exploreUsage = `usage: simrun explore [--variant V] [--intent login|reciprocate] [--loss K] [--dup K] [--resets K]
        [--depth D] [--budget T] [--states N] [--mode bfs|dfs|walk] [--adversary A]
-       [--latency MS] [--seed S] [--reach REASON] [--por sleep|none] [--path P] [--json]
+       [--latency MS] [--seed S] [--user attentive|careless] [--pace SCENARIO] [--reach REASON]
+       [--por sleep|none] [--path P] [--json]
 
 Explores every order of the simulator's enabled events (a request reaching
 its server, an answer reaching its client, a timer, the user's acts) and
-every placement of at most --loss lost and --dup duplicated messages, with
-every invariant checked at every state (package lab/explore says what the
-time abstraction keeps). Progress goes to stderr each second; the summary
-(complete or cut, distinct states, transitions, depth, the login machines'
-coverage) and, on a violation, the counterexample as the simulator's JSON
-lines and a Mermaid diagram with the command that replays it, to stdout.
+every placement of at most --loss lost and --dup duplicated messages and
+--resets exchanges broken by a transport error (a reset connection: the
+client hears of it at once, where a lost message makes it wait for its
+timeout), with every invariant checked at every state (package lab/explore
+says what the time abstraction keeps). Progress goes to stderr each second;
+the summary (complete or cut, distinct states, transitions, depth, the
+login machines' coverage) and, on a violation, the counterexample as the
+simulator's JSON lines and a Mermaid diagram with the command that replays
+it, to stdout.
+--user careless makes the user's decisions choices too: at each of the
+user's acts, besides the attentive one, every slip the user model knows
+there (a typo, typing a code or confirming an account that is not theirs,
+denying or refusing, cancelling, a browser that cannot open); they show in
+the path as letters t, y, b, r, c, f after the event's number (l, d, x for
+a lost, duplicated or reset message). --pace SCENARIO takes the user's
+times (how long scanning, typing, consenting take) from a built-in
+scenario instead of the default user's.
+--reorder is accepted and ignored: a message may arrive anywhere in [0, L]
+after its sending, whatever the others do, so every order of the messages
+in flight is already explored.
 --path replays one path of choices (a counterexample's) and prints its
 trace. --reach REASON asks a design question: can a device end with REASON
 (write_conflict, timeout, ...)? The search stops at the first (breadth
@@ -42,6 +59,8 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	intent := fs.String("intent", "login", "login (the new device shows the QR code) or reciprocate")
 	loss := intFlagOf(fs, "loss", 0, 0, 8, "messages the network may lose in a run")
 	dup := intFlagOf(fs, "dup", 0, 0, 8, "messages the network may duplicate in a run")
+	resets := intFlagOf(fs, "resets", 0, 0, 8, "exchanges the network may break with a transport error (a connection reset) in a run")
+	reorder := intFlagOf(fs, "reorder", 0, 0, 1<<20, "accepted and not needed: every order of the messages in flight is explored already (see above)")
 	depth := intFlagOf(fs, "depth", 0, 0, 1<<20, "longest path in events (0: no bound)")
 	states := intFlagOf(fs, "states", 0, 0, 1<<30, "stop after this many distinct states (0: no bound)")
 	budget := fs.Duration("budget", 5*time.Minute, "wall-time budget (0: none)")
@@ -52,6 +71,8 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	workers := intFlagOf(fs, "workers", 0, 0, maxWorkers, "goroutines expanding a breadth-first level (0: every core)")
 	pathText := fs.String("path", "", "replay this path of choices (a counterexample's) and print its trace")
 	asJSON := fs.Bool("json", false, "print the summary as one JSON object")
+	user := fs.String("user", "attentive", "attentive (the seed's user, nothing goes wrong) or careless (the user's slips are choices)")
+	pace := fs.String("pace", "", "the user's times from this built-in scenario (its user's slips are not drawn; --user careless makes them choices)")
 	reach := fs.String("reach", "", "look for a device ending with this reason (like write_conflict) and print the shortest way there")
 	porName := fs.String("por", "none", "partial-order reduction: sleep (sleep sets; --mode dfs) or none")
 	if code := parseNoArgs(fs, args, stderr); code >= 0 {
@@ -72,18 +93,30 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if code := checkFlags(fs, stderr, flagCheck{*budget >= 0, "budget", "must not be negative"},
 		flagCheck{*mode == "bfs" || *mode == "dfs" || *mode == "walk", "mode", "must be bfs, dfs or walk"},
 		flagCheck{*porName == explore.PORNone || *porName == explore.PORSleep, "por", "must be sleep or none"},
-		flagCheck{*porName == explore.PORNone || *mode == "dfs", "por", "sleep needs --mode dfs"}); code >= 0 {
+		flagCheck{*porName == explore.PORNone || *mode == "dfs", "por", "sleep needs --mode dfs"},
+		flagCheck{*user == explore.UserAttentive || *user == explore.UserCareless, "user", "must be attentive or careless"}); code >= 0 {
 		return code
 	}
 	o := explore.Options{Variant: v, VariantName: *vname, Intent: in, Loss: *loss, Dup: *dup, Depth: *depth, MaxStates: *states,
 		Budget: *budget, Mode: *mode, LatencyMillis: int64(*latency), Seed: *seed, Workers: *workers, Reach: *reach,
-		POR: *porName}
+		POR: *porName, User: *user, Resets: *resets}
 	if *adversary != "" {
 		o.Adversaries = strings.Split(*adversary, ",")
+	}
+	if *pace != "" {
+		cfg, _, err := lab.Config(*pace, scenarios.Overrides{})
+		if err != nil {
+			fmt.Fprintf(stderr, "simrun explore: --pace: %v\n", err)
+			return 2
+		}
+		o.Pace, o.PaceName = &cfg.User, *pace
 	}
 	if _, err := o.Runner(false); err != nil {
 		fmt.Fprintf(stderr, "simrun explore: %v\n", err)
 		return 2
+	}
+	if *reorder > 0 {
+		fmt.Fprintln(stderr, "simrun explore: --reorder needs no budget: a message arrives anywhere in [0, L] after its sending, so every order of the messages in flight is explored already; the value is ignored")
 	}
 	if *pathText != "" {
 		return replayPath(o, *pathText, stdout, stderr)
@@ -117,7 +150,8 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if !*asJSON {
-		fmt.Fprintf(stdout, "\ncounterexample: %d events; replay: %s\n", len(res.Path), replay)
+		fmt.Fprintf(stdout, "\ncounterexample: %d events (%d of them the user's decisions); replay: %s\n", len(res.Path),
+			explore.Decisions(res.Path), replay)
 		fmt.Fprintln(stdout, "replays in sim: in the stepped simulator only (the command above); a seeded simrun run draws its own schedule")
 		if err := writeCounterexample(stdout, o, res.Path); err != nil {
 			fmt.Fprintf(stderr, "simrun explore: %v\n", err)
@@ -130,8 +164,17 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 func replayCommand(o explore.Options, path []explore.Step) string {
 	cmd := fmt.Sprintf("simrun explore --variant %s --intent %s --loss %d --dup %d --latency %d --seed %d", o.VariantName, o.Intent,
 		o.Loss, o.Dup, o.LatencyMillis, o.Seed)
+	if o.Resets > 0 {
+		cmd += fmt.Sprintf(" --resets %d", o.Resets)
+	}
 	if len(o.Adversaries) > 0 {
 		cmd += " --adversary " + strings.Join(o.Adversaries, ",")
+	}
+	if o.User == explore.UserCareless {
+		cmd += " --user careless"
+	}
+	if o.PaceName != "" {
+		cmd += " --pace " + o.PaceName
 	}
 	if o.Reach != "" {
 		cmd += " --reach " + o.Reach
@@ -147,8 +190,12 @@ func writeExploreSummary(w io.Writer, o explore.Options, res explore.Result) {
 			status = "stopped at a violation"
 		}
 	}
-	fmt.Fprintf(w, "explore %s, intent %s, loss %d, dup %d, latency %d ms, seed %d, mode %s: %s\n", o.VariantName, o.Intent, o.Loss, o.Dup,
-		o.LatencyMillis, o.Seed, res.Mode, status)
+	user := o.User
+	if user == "" {
+		user = explore.UserAttentive
+	}
+	fmt.Fprintf(w, "explore %s, intent %s, loss %d, dup %d, resets %d, latency %d ms, seed %d, %s user, mode %s: %s\n", o.VariantName, o.Intent,
+		o.Loss, o.Dup, o.Resets, o.LatencyMillis, o.Seed, user, res.Mode, status)
 	fmt.Fprintf(w, "%d distinct states, %d transitions, %d ended, depth %d, %.1f s (%.0f states/s)\n", res.States, res.Transitions,
 		res.Ended, res.MaxDepth, res.Elapsed.Seconds(), float64(res.States)/max(res.Elapsed.Seconds(), 1e-9))
 	fmt.Fprintf(w, "state encoding %.0f bytes (hashed), %d bytes kept per state; omission probability %.1e\n", res.StateBytes,

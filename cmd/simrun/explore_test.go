@@ -43,6 +43,9 @@ func TestExploreUsage(t *testing.T) {
 		{[]string{"--path", "77"}, "--path"},
 		{[]string{"--por", "persistent"}, "--por"},
 		{[]string{"--por", "sleep"}, "--por"}, // breadth first
+		{[]string{"--user", "sloppy"}, "--user"},
+		{[]string{"--pace", "nosuch"}, "--pace"},
+		{[]string{"--path", "4c"}, "--path"}, // a decision needs --user careless
 	} {
 		code, _, errs := simrun(t, append([]string{"explore"}, c.args...)...)
 		if code != 2 || !strings.Contains(errs, c.want) {
@@ -88,5 +91,45 @@ func TestExplorePOR(t *testing.T) {
 	}
 	if got[0] == "" || got[0] != got[1] {
 		t.Errorf("distinct states: %q plain, %q with sleep sets", got[0], got[1])
+	}
+}
+
+// TestExploreCareless: with --user careless the no-whoami-check mutant is
+// found under the account-confusion attack, the counterexample counts the
+// user's decisions, and its replay command (which names the careless user
+// and the pace) gives the same violation.
+func TestExploreCareless(t *testing.T) {
+	args := []string{"explore", "--variant", "no-whoami-check", "--adversary", "account-confusion", "--user", "careless",
+		"--pace", "attack-account-confusion-blind-user", "--budget", "60s"}
+	code, out, errs := simrun(t, args...)
+	if code != 1 || !strings.Contains(out, "VIOLATION signed-into-expected-account") {
+		t.Fatalf("exit %d, stderr %s, stdout %s", code, errs, out)
+	}
+	m := regexp.MustCompile(`\((\d+) of them the user's decisions\); replay: simrun (explore .*--user careless --pace attack-account-confusion-blind-user --path \S+)`).FindStringSubmatch(out)
+	if m == nil || m[1] == "0" {
+		t.Fatalf("no replay command with the user's decisions in:\n%s", out)
+	}
+	code, out, errs = simrun(t, strings.Fields(m[2])...)
+	if code != 1 || !strings.Contains(out, "VIOLATION signed-into-expected-account") {
+		t.Errorf("replay: exit %d, stdout %s, stderr %s", code, out, errs)
+	}
+}
+
+// TestExploreResets: one connection reset is enough for write_conflict
+// (the client hears the transport error at once and retries a write the
+// other side has moved past); the path marks the reset with x and
+// replays. --reorder is accepted with a note that it needs no budget.
+func TestExploreResets(t *testing.T) {
+	code, out, errs := simrun(t, "explore", "--resets", "1", "--reach", "write_conflict", "--reorder", "1", "--budget", "60s")
+	if code != 0 || !strings.Contains(out, "reached write_conflict") || !strings.Contains(errs, "--reorder needs no budget") {
+		t.Fatalf("exit %d, stdout %s, stderr %s", code, out, errs)
+	}
+	m := regexp.MustCompile(`--resets 1 --reach write_conflict --path (\S*\dx\S*)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no replay with a reset in:\n%s", out)
+	}
+	code, out, errs = simrun(t, "explore", "--resets", "1", "--reach", "write_conflict", "--path", m[1])
+	if code != 0 || !strings.Contains(out, "reached write_conflict") || !strings.Contains(out, "transport error: connection reset") {
+		t.Errorf("replay: exit %d, stdout %s, stderr %s", code, out, errs)
 	}
 }

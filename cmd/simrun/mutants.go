@@ -15,7 +15,8 @@ import (
 )
 
 const mutantsUsage = `usage: simrun mutants [--budget D] [--mutant NAME] [--json] [--honest-seeds N]
-       simrun mutants --patches DIR [--budget D] [--md FILE] [--json] [--workers N]
+       simrun mutants --patches DIR [--explore] [--budget D] [--md FILE] [--json] [--workers N]
+       simrun mutants --explore [--mutant NAME] [--budget D] [--json]
 
 Runs every known-bad design (model/variant/mutants: an honest preset plus
 one mutation) against its battery: in-process properties of the channel and
@@ -42,6 +43,20 @@ monitors judge: no unit test runs. The unchanged tree runs first, as a
 baseline that must stay clean. Prints a table (patch, builds, caught, first
 invariant, probe, seed, simulated time) and the catch rate; --md writes it
 as Markdown. Exit status 0 when the baseline held (whatever the rate).
+With --patches DIR --explore each patched tree is judged by the explorer
+instead (simrun explore, depth first, an equal share of --budget each): the
+default and the 2024 design, both intents, an attentive and a careless
+user, one lost and one duplicated message, the device-id-confusion,
+shoulder-surfer and account-confusion attackers, and each case of the
+camera and of the malicious homeserver (seeds 1 to 5), until one
+exploration finds a violation.
+
+With --explore alone it looks for each catalogue mutant with the explorer
+(its flags are printed; --budget each, 60s by default) and measures the
+simulation's first detection of it (the run simrun mutants reports: its
+events up to the violation); prints a Markdown table: the counterexample's
+length in events, and whether it is no longer than the simulation's.
+Exit status 1 when a mutant was not found.
 Flags:
 `
 
@@ -59,6 +74,8 @@ func runMutants(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	md := fs.String("md", "", "with --patches: also write the table as Markdown to `FILE`")
 	workers := intFlagOf(fs, "workers", lab.DefaultWorkers(), 1, maxWorkers, "with --patches: patches judged at once (each battery runs on one core)")
 	module := fs.String("module", "", "with --patches: the module to copy (default: the one around the working directory)")
+	exploreMode := fs.Bool("explore", false, "look for the mutants (or, with --patches, the patches' bugs) with the explorer (see above)")
+	exploreBattery := fs.Bool("explore-battery", false, "run the explorer battery of this tree for --budget and print its JSON result (what --patches --explore runs in each patched copy)")
 	battery := fs.Bool("sim-battery", false, "run the simulation battery of this tree for --budget and print its JSON result (what --patches runs in each patched copy)")
 	if code := parseNoArgs(fs, args, stderr); code >= 0 {
 		return code
@@ -71,9 +88,14 @@ func runMutants(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		json.NewEncoder(stdout).Encode(res)
 		return 0
 	}
+	if *exploreBattery {
+		res := mutants.ExploreBattery(*budget)
+		json.NewEncoder(stdout).Encode(res)
+		return 0
+	}
 	if *patches != "" {
 		return runPatches(patchFlags{dir: *patches, md: *md, module: *module, asJSON: *asJSON, budget: *budget,
-			maxSeeds: *maxSeeds, workers: *workers}, stdout, stderr)
+			maxSeeds: *maxSeeds, workers: *workers, explore: *exploreMode}, stdout, stderr)
 	}
 	names := variant.MutantNames()
 	if *only != "" {
@@ -82,6 +104,9 @@ func runMutants(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			return 2
 		}
 		names = []string{*only}
+	}
+	if *exploreMode {
+		return exploreMutants(names, *budget, *asJSON, stdout, stderr)
 	}
 	rows := mutants.HuntAll(names, *budget, *maxSeeds)
 	var honest []mutants.HonestRow
@@ -128,6 +153,33 @@ type patchFlags struct {
 	asJSON            bool
 	budget            time.Duration
 	maxSeeds, workers int
+	explore           bool
+}
+
+// exploreMutants is simrun mutants --explore.
+func exploreMutants(names []string, budget time.Duration, asJSON bool, stdout, stderr io.Writer) int {
+	var rows []mutants.ExploreRow
+	missed := 0
+	for _, n := range names {
+		r := mutants.ExploreMutant(n, budget, 0, 30*time.Second)
+		fmt.Fprintf(stderr, "%s: found %v, %d events, %.1f s\n", n, r.Found, r.Events, r.Seconds)
+		if !r.Found {
+			missed++
+		}
+		rows = append(rows, r)
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		for _, r := range rows {
+			enc.Encode(map[string]any{"record": "explore", "mutant": r})
+		}
+	} else {
+		mutants.WriteExploreTable(stdout, rows)
+	}
+	if missed > 0 {
+		return 1
+	}
+	return 0
 }
 
 // runPatches is simrun mutants --patches.
@@ -149,7 +201,7 @@ func runPatches(f patchFlags, stdout, stderr io.Writer) int {
 		}
 	}
 	rows := mutants.HuntPatches(list, mutants.PatchOptions{Root: root, Budget: f.budget, MaxSeeds: f.maxSeeds,
-		Workers: f.workers, Baseline: true, Log: stderr})
+		Workers: f.workers, Baseline: true, Log: stderr, Explore: f.explore})
 	n, built, caught := mutants.PatchTotals(rows)
 	if f.asJSON {
 		enc := json.NewEncoder(stdout)
@@ -159,7 +211,11 @@ func runPatches(f patchFlags, stdout, stderr io.Writer) int {
 		enc.Encode(map[string]any{"record": "totals", "patches": n, "built": built, "caught": caught})
 	} else {
 		mutants.WritePatchTable(stdout, rows)
-		fmt.Fprintf(stdout, "\n%d patches, %d build, caught by simulation alone: %d of %d\n", n, built, caught, n)
+		by := "simulation alone"
+		if f.explore {
+			by = "the explorer"
+		}
+		fmt.Fprintf(stdout, "\n%d patches, %d build, caught by %s: %d of %d\n", n, built, by, caught, n)
 	}
 	if f.md != "" {
 		var b strings.Builder

@@ -8,8 +8,10 @@
 // What is enumerated: which enabled event happens next (a request reaches
 // its server, an answer reaches its client, a timer or a request's timeout
 // fires, the user acts) and, for each message, whether the network delivers
-// it, loses it or duplicates it, within the run's budgets (Options.Loss,
-// Options.Dup).
+// it, loses it, duplicates it or breaks its exchange with a transport
+// error (a connection reset), within the run's budgets (Options.Loss,
+// Options.Dup, Options.Resets); with Options.User careless, also what the
+// user decides at each of their acts.
 //
 // Time: every link has the constant latency Options.LatencyMillis (L), and
 // the stepped run lets a message arrive at any moment between its sending
@@ -18,7 +20,10 @@
 // order, once nothing is due earlier. Kept exactly: the order of timers,
 // deadlines, timeouts and the user's acts (their times are the machines'
 // and the user's own: the user's delays are drawn once from the seed's user
-// stream, so one person's pace is explored, not every pace). Over-approximated:
+// stream, so one person's pace is explored, not every pace; Options.Pace
+// sets another). The user's decisions are the seed's draws for the
+// attentive user (nothing goes wrong), and choices for the careless one
+// (Options.User; sim.Stepping.Careless lists them). Over-approximated:
 // none; under-approximated: latencies above L and other paces of the user.
 // A request's timeout can only fire for an exchange whose request or answer
 // was lost (L is below every timeout). Reordering needs no budget: messages
@@ -76,6 +81,9 @@ type Options struct {
 	// Loss and Dup are how many messages the network may lose and
 	// duplicate over a whole run.
 	Loss, Dup int
+	// Resets is how many exchanges the network may break with a
+	// transport error, as a reset connection does (sim.FaultReset).
+	Resets int
 	// Depth bounds a path's length in events (0: no bound).
 	Depth int
 	// Budget bounds the wall time (0: none); MaxStates the distinct states
@@ -101,6 +109,18 @@ type Options struct {
 	// POR is the partial-order reduction: PORSleep (sleep sets, depth
 	// first only; see por.go) or PORNone ("" is none).
 	POR string
+	// User is the user whose decisions are explored: "attentive" (or "",
+	// the default) acts as the seed's user stream draws, nothing going
+	// wrong; "careless" makes every decision a careless user can take at
+	// each act (a typo, a blind confirm, a denial or refusal, a cancel,
+	// a browser that cannot open) a choice of the search (sim.Stepping).
+	User string
+	// Pace, when set, is the user's times (a scenario's user); its rates
+	// are not used: the attentive user makes no slip, the careless one's
+	// slips are choices. nil: sim.DefaultUser's times.
+	Pace *sim.User
+	// PaceName names Pace in the replay command (a built-in scenario).
+	PaceName string
 	// Progress, when set, is called about once a second.
 	Progress func(Progress)
 }
@@ -217,13 +237,37 @@ func (o *Options) Runner(keepTrace bool) (*sim.Runner, error) {
 	// tcp a lost packet is only delay, which the latency bound already
 	// covers; what the explorer calls a lost message is an exchange that
 	// failed.
-	return sim.NewRunner(sim.Config{Variant: o.Variant, Intent: o.Intent, Network: n, KeepTrace: keepTrace,
-		Adversaries: o.Adversaries, Transport: sim.Transport{Kind: sim.TransportDatagram}})
+	cfg := sim.Config{Variant: o.Variant, Intent: o.Intent, Network: n, KeepTrace: keepTrace,
+		Adversaries: o.Adversaries, Transport: sim.Transport{Kind: sim.TransportDatagram}}
+	if o.Pace != nil {
+		u := *o.Pace
+		u.TypoRate, u.DenyRate, u.BrowserFailRate, u.RejectAccountRate, u.BlindConfirmRate, u.CancelRate, u.RefuseRate = 0, 0, 0, 0, 0, 0, 0
+		cfg.User = u
+	}
+	return sim.NewRunner(cfg)
+}
+
+// The users Options.User names.
+const (
+	UserAttentive = "attentive"
+	UserCareless  = "careless"
+)
+
+// checkUser reports an Options.User that is neither.
+func (o *Options) checkUser() error {
+	switch o.User {
+	case "", UserAttentive, UserCareless:
+		return nil
+	}
+	return fmt.Errorf("user %q is neither %s nor %s", o.User, UserAttentive, UserCareless)
 }
 
 // Replay runs path on r from the initial state.
 func (o *Options) Replay(r *sim.Runner, path []Step) error {
-	if err := r.Start(o.Seed, o.Loss, o.Dup); err != nil {
+	if err := o.checkUser(); err != nil {
+		return err
+	}
+	if err := r.StartStepped(o.Seed, sim.Stepping{Loss: o.Loss, Dup: o.Dup, Resets: o.Resets, Careless: o.User == UserCareless}); err != nil {
 		return err
 	}
 	for i, s := range path {
@@ -243,8 +287,11 @@ func Explore(o Options) (Result, error) {
 	default:
 		return Result{}, fmt.Errorf("mode %q is none of bfs, dfs, walk", o.Mode)
 	}
-	if o.Loss < 0 || o.Dup < 0 || o.Depth < 0 || o.MaxStates < 0 || o.Walks < 0 {
-		return Result{}, fmt.Errorf("loss, dup, depth, states and walks must not be negative")
+	if o.Loss < 0 || o.Dup < 0 || o.Resets < 0 || o.Depth < 0 || o.MaxStates < 0 || o.Walks < 0 {
+		return Result{}, fmt.Errorf("loss, dup, resets, depth, states and walks must not be negative")
+	}
+	if err := o.checkUser(); err != nil {
+		return Result{}, err
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
@@ -365,8 +412,19 @@ func (e *explorer) progressLoop(depth, queue *atomic.Int64, stop chan struct{}, 
 	}
 }
 
+// faultLetters are the path text's suffixes: l a lost and d a duplicated
+// message, x an exchange reset; the careless user's decisions t (a typo on
+// the last digit), y (on the first), b (blind confirm), r (refuse), c
+// (cancel), f (the browser fails).
+var faultLetters = []struct {
+	f sim.Fault
+	c byte
+}{{sim.FaultLose, 'l'}, {sim.FaultDuplicate, 'd'}, {sim.FaultReset, 'x'}, {sim.DecideTypo, 't'}, {sim.DecideBlind, 'b'}, {sim.DecideRefuse, 'r'},
+	{sim.DecideCancel, 'c'}, {sim.DecideBrowserFail, 'f'}, {sim.DecideTypoFirst, 'y'}}
+
 // FormatPath writes a path as the replay flag's value: each step's
-// sequence number, with l for a lost and d for a duplicated message.
+// sequence number, with a letter for a fault or a user's decision
+// (faultLetters).
 func FormatPath(p []Step) string {
 	var b strings.Builder
 	for i, s := range p {
@@ -374,14 +432,24 @@ func FormatPath(p []Step) string {
 			b.WriteByte(',')
 		}
 		b.WriteString(strconv.FormatUint(s.Seq, 10))
-		switch s.Fault {
-		case sim.FaultLose:
-			b.WriteByte('l')
-		case sim.FaultDuplicate:
-			b.WriteByte('d')
+		for _, l := range faultLetters {
+			if l.f == s.Fault {
+				b.WriteByte(l.c)
+			}
 		}
 	}
 	return b.String()
+}
+
+// Decisions counts the user's decisions on a path.
+func Decisions(p []Step) int {
+	n := 0
+	for _, s := range p {
+		if s.Fault.Decision() {
+			n++
+		}
+	}
+	return n
 }
 
 // ParsePath reads FormatPath's text.
@@ -393,15 +461,15 @@ func ParsePath(s string) ([]Step, error) {
 	for i, f := range strings.Split(s, ",") {
 		f = strings.TrimSpace(f)
 		st := Step{}
-		switch {
-		case strings.HasSuffix(f, "l"):
-			st.Fault, f = sim.FaultLose, f[:len(f)-1]
-		case strings.HasSuffix(f, "d"):
-			st.Fault, f = sim.FaultDuplicate, f[:len(f)-1]
+		for _, l := range faultLetters {
+			if f != "" && f[len(f)-1] == l.c {
+				st.Fault, f = l.f, f[:len(f)-1]
+				break
+			}
 		}
 		n, err := strconv.ParseUint(f, 10, 32)
 		if err != nil || n == 0 {
-			return nil, fmt.Errorf("path step %d: %q is not an event number (like 12, 12l or 12d)", i+1, f)
+			return nil, fmt.Errorf("path step %d: %q is not an event number (like 12, or 12 followed by one of l, d, x, t, y, b, r, c, f)", i+1, f)
 		}
 		st.Seq = n
 		out = append(out, st)

@@ -1,6 +1,7 @@
 package explore
 
 import (
+	"slices"
 	"testing"
 
 	"qrlab/model/qr"
@@ -88,16 +89,21 @@ func TestSameCounts(t *testing.T) {
 }
 
 func TestPathText(t *testing.T) {
-	p := []Step{{Seq: 4}, {Seq: 12, Fault: sim.FaultLose}, {Seq: 30, Fault: sim.FaultDuplicate}}
+	p := []Step{{Seq: 4}, {Seq: 12, Fault: sim.FaultLose}, {Seq: 30, Fault: sim.FaultDuplicate}, {Seq: 31, Fault: sim.DecideTypo},
+		{Seq: 32, Fault: sim.DecideBlind}, {Seq: 33, Fault: sim.DecideRefuse}, {Seq: 34, Fault: sim.DecideCancel},
+		{Seq: 35, Fault: sim.DecideBrowserFail}, {Seq: 36, Fault: sim.DecideTypoFirst}, {Seq: 37, Fault: sim.FaultReset}}
 	s := FormatPath(p)
-	if s != "4,12l,30d" {
+	if s != "4,12l,30d,31t,32b,33r,34c,35f,36y,37x" {
 		t.Errorf("FormatPath = %q", s)
 	}
 	q, err := ParsePath(s)
-	if err != nil || len(q) != 3 || q[1] != p[1] || q[2] != p[2] {
+	if err != nil || !slices.Equal(q, p) {
 		t.Errorf("ParsePath(%q) = %v, %v", s, q, err)
 	}
-	for _, bad := range []string{"x", "1,,2", "0", "3q", "-1"} {
+	if Decisions(p) != 6 {
+		t.Errorf("Decisions = %d, want 6", Decisions(p))
+	}
+	for _, bad := range []string{"x", "1,,2", "0", "3q", "-1", "3lb", "t"} {
 		if _, err := ParsePath(bad); err == nil {
 			t.Errorf("ParsePath(%q) took it", bad)
 		}
@@ -105,7 +111,7 @@ func TestPathText(t *testing.T) {
 }
 
 func TestBadOptions(t *testing.T) {
-	for _, o := range []Options{{Mode: "bogus"}, {Loss: -1}, {LatencyMillis: -5}} {
+	for _, o := range []Options{{Mode: "bogus"}, {Loss: -1}, {LatencyMillis: -5}, {User: "sloppy"}} {
 		o.Variant = variant.MustLoad("msc4388")
 		if _, err := Explore(o); err == nil {
 			t.Errorf("%+v: no error", o)
@@ -168,5 +174,51 @@ func TestReachWriteConflict(t *testing.T) {
 	}
 	if rr.Violation == nil || rr.Violation.Invariant != reachInvariant {
 		t.Errorf("replaying the path: %v", rr.Violation)
+	}
+}
+
+// TestCarelessFindsNoWhoami: the no-whoami-check mutant breaks only for a
+// user who types the attacker's check code and confirms the attacker's
+// account: with the attentive user the exploration is complete and clean,
+// with the careless one it finds signed-into-expected-account by a path
+// that takes such decisions, and that path replays to the same violation.
+func TestCarelessFindsNoWhoami(t *testing.T) {
+	v, err := variant.LoadMutant("no-whoami-check")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pace := sim.DefaultUser()
+	pace.Scan = sim.Constant(60000) // the attack-account-confusion-blind-user scenario's
+	o := Options{Variant: v, VariantName: "no-whoami-check", Intent: qr.Login, Seed: 1, Adversaries: []string{"account-confusion"}, Pace: &pace}
+	res, err := Explore(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Complete || res.Violation != nil {
+		t.Fatalf("attentive: complete %v, violation %v", res.Complete, res.Violation)
+	}
+	o.User = UserCareless
+	res, err = Explore(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Violation == nil || res.Violation.Invariant != sim.InvExpectedAccount {
+		t.Fatalf("careless: violation %v in %d states", res.Violation, res.States)
+	}
+	blind := 0
+	for _, s := range res.Path {
+		if s.Fault == sim.DecideBlind {
+			blind++
+		}
+	}
+	if blind == 0 {
+		t.Errorf("path %s has no blind decision", FormatPath(res.Path))
+	}
+	_, rr, err := Trace(o, res.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rr.Violation == nil || rr.Violation.Invariant != res.Violation.Invariant {
+		t.Errorf("replaying %s gave %v", FormatPath(res.Path), rr.Violation)
 	}
 }

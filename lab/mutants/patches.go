@@ -142,6 +142,9 @@ type PatchOptions struct {
 	MaxSeeds int
 	Workers  int  // patches at once (each battery runs on one core)
 	Baseline bool // also run the battery on the unchanged tree first
+	// Explore judges by the explorer battery (ExploreBattery) instead of
+	// the simulation battery.
+	Explore bool
 	// Log, when set, is told of each row as it finishes.
 	Log io.Writer
 }
@@ -208,8 +211,11 @@ func huntPatch(patch string, o PatchOptions) PatchRow {
 		return done(fmt.Errorf("build: %v: %s", err, lastLines(out, 6)))
 	}
 	row.Builds = true
-	run := exec.CommandContext(ctx, bin, "mutants", "--sim-battery", "--budget", o.Budget.String(),
-		"--max-seeds", fmt.Sprint(o.MaxSeeds), "--workers", "1")
+	args := []string{"mutants", "--sim-battery", "--budget", o.Budget.String(), "--max-seeds", fmt.Sprint(o.MaxSeeds), "--workers", "1"}
+	if o.Explore {
+		args = []string{"mutants", "--explore-battery", "--budget", o.Budget.String()}
+	}
+	run := exec.CommandContext(ctx, bin, args...)
 	run.Dir = dir
 	var stdout, stderr bytes.Buffer
 	run.Stdout, run.Stderr = &stdout, &stderr
@@ -248,6 +254,8 @@ func verdict(r *PatchRow) string {
 		return "does not apply: " + r.Error
 	case !r.Builds:
 		return "does not build: " + r.Error
+	case r.Caught && r.Found != nil && r.Found.explored():
+		return fmt.Sprintf("caught by %s (%s, at %d ms simulated)", r.Found.Invariant, r.Found.Probe, r.Found.SimMillis)
 	case r.Caught && r.Found != nil:
 		return fmt.Sprintf("caught by %s (%s, seed %d, %d ms simulated)", r.Found.Invariant, r.Found.Probe, r.Found.Seed, r.Found.SimMillis)
 	case r.Error != "":
@@ -343,6 +351,9 @@ func patchCells(r *PatchRow) [9]string {
 		if f.Preset != "" {
 			c[4] = f.Preset + " " + f.Probe
 			c[5] = fmt.Sprint(f.Seed)
+			if f.explored() {
+				c[5] = "-" // a path, not a seed: the replay command has it
+			}
 		}
 		if f.SimMillis >= 0 {
 			c[6] = fmt.Sprintf("%.1f s", float64(f.SimMillis)/1000)
@@ -353,3 +364,7 @@ func patchCells(r *PatchRow) [9]string {
 	}
 	return c
 }
+
+// explored reports whether the finding is the explorer battery's (a path,
+// not a seed).
+func (f *Finding) explored() bool { return strings.HasPrefix(f.Probe, "explore ") }

@@ -90,10 +90,12 @@ func TestCopyModule(t *testing.T) {
 // mutants --patches does (several minutes: set QRLAB_PATCHES=1, and
 // QRLAB_PATCH_BUDGET to a duration for each battery, 20s by default). It
 // fails when the unchanged tree breaks an invariant, a patch no longer
-// builds, or fewer than 80% are caught.
+// builds, or fewer than 80% are caught. QRLAB_PATCHES_EXPLORE=1 judges by
+// the explorer battery instead (simrun mutants --patches --explore).
 func TestPatchesCaught(t *testing.T) {
-	if os.Getenv("QRLAB_PATCHES") == "" {
-		t.Skip("set QRLAB_PATCHES=1 to build and judge every patch (minutes)")
+	explore := os.Getenv("QRLAB_PATCHES_EXPLORE") == "1"
+	if os.Getenv("QRLAB_PATCHES") == "" && !explore {
+		t.Skip("set QRLAB_PATCHES=1 (or QRLAB_PATCHES_EXPLORE=1) to build and judge every patch (minutes)")
 	}
 	budget := 20 * time.Second
 	if d, err := time.ParseDuration(os.Getenv("QRLAB_PATCH_BUDGET")); err == nil {
@@ -108,7 +110,7 @@ func TestPatchesCaught(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := HuntPatches(list, PatchOptions{Root: root, Budget: budget, MaxSeeds: 5000, Workers: 2, Baseline: true})
+	rows := HuntPatches(list, PatchOptions{Root: root, Budget: budget, MaxSeeds: 5000, Workers: 2, Baseline: true, Explore: explore})
 	var b strings.Builder
 	WritePatchTable(&b, rows)
 	t.Log("\n" + b.String())

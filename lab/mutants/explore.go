@@ -1,0 +1,227 @@
+package mutants
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"qrlab/lab"
+	"qrlab/lab/explore"
+	"qrlab/model/qr"
+	"qrlab/model/variant"
+	"qrlab/scenarios"
+)
+
+// plan is how the explorer looks for one mutant: the simrun explore flags
+// that find it.
+type plan struct {
+	intent, adversary, mode string
+	loss                    int
+	seed                    uint64
+	careless                bool
+	// pace names the built-in scenario whose user's times the search uses
+	// ("" the default user's).
+	pace string
+}
+
+// plans are the explorer's settings per mutation. Breadth first gives the
+// shortest counterexample in explorer steps; depth first is used where
+// the breadth-first frontier is too wide to reach the violation's depth in
+// time (a violation judged only when a device ends, or a device that never
+// gives up).
+var plans = map[string]plan{
+	variant.MutSharedDirectionKey:       {},
+	variant.MutStaticNonce:              {},
+	variant.MutSecretsBeforeSuccess:     {},
+	variant.MutNoCheckCode:              {},
+	variant.MutSecretsBeforeDeviceCheck: {},
+	variant.MutIgnoreETag:               {intent: "reciprocate", adversary: "shoulder-surfer"},
+	variant.MutIgnoreSequenceToken:      {intent: "reciprocate", adversary: "shoulder-surfer"},
+	variant.MutNoAADBinding:             {adversary: "splicer"},
+	variant.MutReuseEphemeralKey:        {intent: "reciprocate", adversary: "replayer", seed: 3},
+	variant.MutAcceptUnexpectedMessages: {adversary: "rogue-peer", mode: "dfs"},
+	variant.MutNoExpiry:                 {mode: "dfs", loss: 1},
+	variant.MutNoWhoamiCheck:            {adversary: "account-confusion", careless: true, pace: "attack-account-confusion-blind-user"},
+}
+
+// flags are the plan's simrun explore flags for mutant name.
+func (p plan) flags(name string) string {
+	f := []string{"--variant " + name}
+	if p.intent != "" {
+		f = append(f, "--intent "+p.intent)
+	}
+	if p.adversary != "" {
+		f = append(f, "--adversary "+p.adversary)
+	}
+	if p.mode != "" {
+		f = append(f, "--mode "+p.mode)
+	}
+	if p.loss > 0 {
+		f = append(f, fmt.Sprintf("--loss %d", p.loss))
+	}
+	if p.seed > 0 {
+		f = append(f, fmt.Sprintf("--seed %d", p.seed))
+	}
+	if p.careless {
+		f = append(f, "--user careless")
+	}
+	if p.pace != "" {
+		f = append(f, "--pace "+p.pace)
+	}
+	return strings.Join(f, " ")
+}
+
+// options are the plan's exploration of mutant v.
+func (p plan) options(v variant.Variant, name string) (explore.Options, error) {
+	o := explore.Options{Variant: v, VariantName: name, Intent: qr.Login, Mode: p.mode, Loss: p.loss, Seed: max(p.seed, 1)}
+	if p.intent != "" {
+		in, err := qr.ParseIntent(p.intent)
+		if err != nil {
+			return o, err
+		}
+		o.Intent = in
+	}
+	if p.adversary != "" {
+		o.Adversaries = []string{p.adversary}
+	}
+	if p.careless {
+		o.User = explore.UserCareless
+	}
+	if p.pace != "" {
+		cfg, _, err := lab.Config(p.pace, scenarios.Overrides{})
+		if err != nil {
+			return o, err
+		}
+		o.Pace, o.PaceName = &cfg.User, p.pace
+	}
+	return o, nil
+}
+
+// ExploreRow is one catalogue mutant looked for by the explorer, beside
+// the simulation's first detection of it.
+type ExploreRow struct {
+	Mutant string `json:"mutant"`
+	// Flags are the simrun explore flags used.
+	Flags     string  `json:"flags"`
+	Found     bool    `json:"found"`
+	Cut       string  `json:"cut,omitempty"`
+	Invariant string  `json:"invariant,omitempty"`
+	Events    int     `json:"events"`    // the counterexample's length in events
+	Decisions int     `json:"decisions"` // of which the user's decisions
+	States    int     `json:"states"`
+	Seconds   float64 `json:"seconds"`
+	// Path is the counterexample's --path value.
+	Path string `json:"path,omitempty"`
+	// The simulation's first detection: its probe and seed (simrun
+	// mutants), what it caught, and how many events that run had taken
+	// at its violation.
+	SimProbe     string `json:"sim_probe,omitempty"`
+	SimSeed      uint64 `json:"sim_seed,omitempty"`
+	SimInvariant string `json:"sim_invariant,omitempty"`
+	SimEvents    int    `json:"sim_events,omitempty"`
+	// NoLonger: the explorer's counterexample has at most SimEvents
+	// events.
+	NoLonger bool     `json:"no_longer"`
+	Errors   []string `json:"errors,omitempty"`
+}
+
+// ExploreMutant looks for mutant name with the explorer (its plan, within
+// budget and maxStates; 0: no bound) and measures the simulation's first
+// detection of it (simBudget for the hunt).
+func ExploreMutant(name string, budget time.Duration, maxStates int, simBudget time.Duration) ExploreRow {
+	row := ExploreRow{Mutant: name}
+	v, err := variant.LoadMutant(name)
+	if err != nil {
+		row.Errors = append(row.Errors, err.Error())
+		return row
+	}
+	mut := v.Mutations.List()[0]
+	p, ok := plans[mut]
+	if !ok {
+		row.Errors = append(row.Errors, "no exploration plan for mutation "+mut)
+		return row
+	}
+	row.Flags = p.flags(name)
+	o, err := p.options(v, name)
+	if err != nil {
+		row.Errors = append(row.Errors, err.Error())
+		return row
+	}
+	o.Budget, o.MaxStates = budget, maxStates
+	res, err := explore.Explore(o)
+	if err != nil {
+		row.Errors = append(row.Errors, err.Error())
+		return row
+	}
+	row.States, row.Seconds, row.Cut = res.States, res.Elapsed.Seconds(), res.Cut
+	if res.Violation != nil {
+		row.Found, row.Invariant = true, res.Violation.Invariant
+		row.Events, row.Decisions, row.Path = len(res.Path), explore.Decisions(res.Path), explore.FormatPath(res.Path)
+	}
+	hunt := Hunt(name, simBudget, 5000)
+	if hunt.Sim == nil {
+		row.Errors = append(row.Errors, "the simulation did not catch it")
+		return row
+	}
+	row.SimProbe, row.SimSeed, row.SimInvariant = hunt.Sim.Probe, hunt.Sim.Seed, hunt.Sim.Invariant
+	n, err := simEvents(mut, v.Name, hunt.Sim.Probe, hunt.Sim.Seed)
+	if err != nil {
+		row.Errors = append(row.Errors, err.Error())
+		return row
+	}
+	row.SimEvents = n
+	row.NoLonger = row.Found && row.Events <= n
+	return row
+}
+
+// simEvents replays the simulation's detecting run (probe label, seed) of
+// mutation mut and returns the events it took up to its end (a run stops
+// at its first violation).
+func simEvents(mut, variantName, label string, seed uint64) (int, error) {
+	_, probes := battery(mut)
+	for _, p := range probes {
+		if p.label() != label {
+			continue
+		}
+		r, err := p.runner(variantName)
+		if err != nil {
+			return 0, err
+		}
+		res, err := r.Run(seed)
+		if err != nil {
+			return 0, err
+		}
+		return res.Steps, nil
+	}
+	return 0, fmt.Errorf("no probe %q in the battery of %s", label, mut)
+}
+
+// WriteExploreTable writes the rows as a Markdown table.
+func WriteExploreTable(w io.Writer, rows []ExploreRow) {
+	fmt.Fprintln(w, "| mutant | simrun explore flags | found | events (user decisions) | states | s | simulation's first detection | its events | no longer |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
+	for _, r := range rows {
+		found := "no"
+		if r.Found {
+			found = r.Invariant
+		} else if r.Cut != "" {
+			found = "no (cut by " + r.Cut + ")"
+		}
+		simCol := "-"
+		if r.SimProbe != "" {
+			simCol = fmt.Sprintf("%s (%s, seed %d)", r.SimInvariant, r.SimProbe, r.SimSeed)
+		}
+		noLonger := "no"
+		if r.NoLonger {
+			noLonger = "yes"
+		}
+		fmt.Fprintf(w, "| %s | `%s` | %s | %d (%d) | %d | %.1f | %s | %d | %s |\n", r.Mutant, r.Flags, found, r.Events, r.Decisions,
+			r.States, r.Seconds, simCol, r.SimEvents, noLonger)
+	}
+	for _, r := range rows {
+		for _, e := range r.Errors {
+			fmt.Fprintf(w, "\n%s: error: %s\n", r.Mutant, e)
+		}
+	}
+}
