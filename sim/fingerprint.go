@@ -19,11 +19,14 @@ type Fingerprint [2]uint64
 // monitors' state, the adversaries, the pending events (as a multiset of
 // what they carry, without their sequence numbers) and the fault budgets
 // spent. The encoding is canonical: the values reachable from those roots,
-// walked by reflection field by field; maps as sorted hashes of their
-// entries; nil and empty slices and maps alike; shared pointers as back references; functions and channels as
-// present or absent. Left out: the trace (a hash of the past), the
-// result's tallies, and bookkeeping of exchanges no pending event refers
-// to. It returns the encoding's length in bytes too.
+// field by field by each type's plan (plan.go: plain fields by their
+// bytes); maps as their entries' encodings in sorted order; nil and empty
+// slices and maps alike; shared pointers as back references, except
+// pointers to plain values, encoded by the value; functions and channels
+// as present or absent. Left out: the configurations (constantTypes, the
+// same in every state of the runner, checked by the sim tests), the trace
+// (a hash of the past), the result's tallies, and bookkeeping of exchanges
+// no pending event refers to. It returns the encoding's length in bytes too.
 func (r *Runner) Fingerprint() (Fingerprint, int) {
 	w := r.r
 	c := &r.canon

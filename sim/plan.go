@@ -236,7 +236,7 @@ type copier struct {
 }
 
 // arenaChunk is the size of a copier's arena chunks.
-const arenaChunk = 16 << 10
+const arenaChunk = 4 << 10
 
 // alloc returns n bytes aligned to align for values without pointers.
 func (c *copier) alloc(n, align uintptr) unsafe.Pointer {

@@ -147,6 +147,7 @@ func writeExploreSummary(w io.Writer, o explore.Options, res explore.Result) {
 		res.Ended, res.MaxDepth, res.Elapsed.Seconds(), float64(res.States)/max(res.Elapsed.Seconds(), 1e-9))
 	fmt.Fprintf(w, "state encoding %.0f bytes (hashed), %d bytes kept per state; omission probability %.1e\n", res.StateBytes,
 		res.StoredBytes, res.Omission)
+	fmt.Fprintf(w, "snapshots of the frontier: %.0f bytes each, %.1f MiB at most\n", res.SnapshotBytes, float64(res.SnapshotPeak)/(1<<20))
 	for _, m := range []string{"new", "existing"} {
 		fmt.Fprintf(w, "%s device reached %d states: %s\n", m, len(res.Coverage.States[m]), strings.Join(res.Coverage.States[m], ", "))
 		fmt.Fprintf(w, "%s device took %d transitions\n", m, len(res.Coverage.Transitions[m]))

@@ -24,13 +24,19 @@
 // was lost (L is below every timeout). Reordering needs no budget: messages
 // in flight arrive in any order.
 //
-// State: a stateless search. Each state is reached again by replaying its
-// path of choices from the initial state (the run is deterministic: keys
-// drawn once from the seed, every random draw from a per-actor stream whose
-// position is part of the state), and identified by sim.Runner.Fingerprint,
-// a canonical encoding of the whole run hashed to 128 bits. The visited set
-// holds fingerprints only; the search tree keeps, per state, its parent and
-// the choice that led to it, to rebuild paths.
+// State: each state is identified by sim.Runner.Fingerprint, a canonical
+// encoding of the whole run hashed to 128 bits (the run is deterministic:
+// keys drawn once from the seed, every random draw from a per-actor stream
+// whose position is part of the state). The visited set holds fingerprints
+// only; the search tree keeps, per state, its parent and the choice that
+// led to it, to rebuild paths. A state is come back to by restoring its
+// snapshot (sim.Runner.Snapshot: a copy of what the run changes, sharing
+// configurations and keys), not by replaying its path: breadth first keeps
+// the snapshots of the current frontier (on the worker whose simulator took
+// each one), depth first one per stack level with choices left, both within
+// Options.SnapshotBytes; a state beyond that bound is reached again by
+// replaying its path from the initial state, as a worker does for a state
+// whose snapshot another worker holds.
 //
 // Safety: every monitor of the simulator judges every step, and the
 // end-of-run checks (termination within the bound, conservation, the
