@@ -50,6 +50,12 @@ func (r *Runner) Snapshot() (*Snapshot, error) {
 	if !r.st.on {
 		return nil, fmt.Errorf("%w: only a stepped run has snapshots", ErrConfig)
 	}
+	// The trace's hash takes the events it buffered now rather than later
+	// (the same hash), so that the buffer is not copied.
+	if t := &r.tr; len(t.buf) > 0 {
+		t.h.Write(t.buf)
+		t.buf = t.buf[:0]
+	}
 	src := r.live()
 	out := &runState{}
 	c := &r.cp

@@ -51,6 +51,8 @@ type observed struct {
 	stopped bool
 	viol    string
 	n, e    string
+	// trace is the trace's hash, at the end of the run.
+	trace string
 }
 
 func observe(r *Runner) observed {
@@ -74,7 +76,7 @@ func follow(t *testing.T, r *Runner, picks []int) []observed {
 		cs := r.Enabled(nil)
 		if len(cs) == 0 {
 			res := r.Finish()
-			o := observed{n: res.New.Outcome, e: res.Existing.Outcome}
+			o := observed{n: res.New.Outcome, e: res.Existing.Outcome, trace: res.TraceHash}
 			if res.Violation != nil {
 				o.viol = res.Violation.Invariant
 			}
