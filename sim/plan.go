@@ -86,6 +86,18 @@ var (
 	constantFields = map[string]bool{"qrlab/model/oauth.Server.metadata": true}
 )
 
+// sharedSlices are the slices, by their type's or their field's name,
+// whose elements are never written once the slice is stored (a message's
+// body and header, a scanned payload, a posted form): a copy shares the
+// elements, the encoder still encodes them.
+var sharedSlices = map[string]bool{
+	"qrlab/model/wire.Header":         true,
+	"qrlab/model/login.Request.Body":  true,
+	"qrlab/model/login.Response.Body": true,
+	"qrlab/sim.event.data":            true,
+	"qrlab/sim.exchange.form":         true,
+}
+
 // isConstant reports whether t is a constant type.
 func isConstant(t reflect.Type) bool {
 	return constantTypes[t] || constantNames[t.PkgPath()+"."+t.Name()]
@@ -161,6 +173,7 @@ func buildPlan(t reflect.Type, b map[reflect.Type]*plan) *plan {
 		p.elem.target.Store(true)
 	case reflect.Slice:
 		p.elem = buildPlan(t.Elem(), b)
+		p.flat = sharedSlices[t.PkgPath()+"."+t.Name()]
 	case reflect.Map:
 		p.key, p.elem = buildPlan(t.Key(), b), buildPlan(t.Elem(), b)
 	case reflect.Interface:
@@ -173,8 +186,11 @@ func buildPlan(t reflect.Type, b map[reflect.Type]*plan) *plan {
 		for i := range t.NumField() {
 			f := t.Field(i)
 			fp := fieldPlan{off: f.Offset, p: buildPlan(f.Type, b)}
-			if isConstantField(t, i) {
+			switch name := t.PkgPath() + "." + t.Name() + "." + f.Name; {
+			case isConstantField(t, i):
 				fp.p = &plan{t: f.Type, kind: f.Type.Kind(), size: f.Type.Size(), constant: true, flat: true}
+			case sharedSlices[name] && f.Type.Kind() == reflect.Slice:
+				fp.p = &plan{t: f.Type, kind: reflect.Slice, size: f.Type.Size(), flat: true, elem: buildPlan(f.Type.Elem(), b)}
 			}
 			if t == runType && (f.Name == "res" || f.Name == "faults") {
 				fp.noEnc = true
@@ -318,6 +334,11 @@ func (c *copier) copy(dst, src unsafe.Pointer, p *plan) {
 			c.copy(d, s, p.elem)
 		}
 	case reflect.Slice:
+		if p.flat {
+			s, d := (*sliceHeader)(src), (*sliceHeader)(dst)
+			d.data, d.len, d.cap = s.data, s.len, s.cap
+			return
+		}
 		c.slice(dst, src, p)
 	case reflect.Map:
 		c.mapCopy(dst, src, p)
