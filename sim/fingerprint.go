@@ -135,10 +135,13 @@ func (c *canon) enc(v unsafe.Pointer, p *plan) {
 			c.enc(unsafe.Add(v, uintptr(i)*p.elem.size), p.elem)
 		}
 	case reflect.Struct:
-		for i := range p.fields {
-			if f := &p.fields[i]; !f.noEnc {
-				c.enc(unsafe.Add(v, f.off), f.p)
+		for i := range p.enc {
+			op := &p.enc[i]
+			if op.p == nil {
+				c.buf = append(c.buf, bytesAt(unsafe.Add(v, op.off), op.n)...)
+				continue
 			}
+			c.enc(unsafe.Add(v, op.off), op.p)
 		}
 	case reflect.Pointer:
 		c.pointer(*(*unsafe.Pointer)(v), p)

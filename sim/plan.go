@@ -49,8 +49,16 @@ type plan struct {
 	// copier notes where it copied it.
 	target atomic.Bool
 	fields []fieldPlan
+	// enc is the encoder's view of a struct's fields: runs of adjacent
+	// plain fields merged into one (p nil: off and n give the bytes).
+	enc    []encOp
 	elem   *plan
 	key    *plan
+}
+
+type encOp struct {
+	off, n uintptr
+	p      *plan
 }
 
 type fieldPlan struct {
@@ -202,6 +210,19 @@ func buildPlan(t reflect.Type, b map[reflect.Type]*plan) *plan {
 			sum += f.Type.Size()
 		}
 		p.raw = p.raw && sum == t.Size()
+		for _, f := range p.fields {
+			switch {
+			case f.noEnc || f.p.constant:
+			case f.p.raw:
+				if k := len(p.enc) - 1; k >= 0 && p.enc[k].p == nil && p.enc[k].off+p.enc[k].n == f.off {
+					p.enc[k].n += f.p.size
+					continue
+				}
+				p.enc = append(p.enc, encOp{off: f.off, n: f.p.size})
+			default:
+				p.enc = append(p.enc, encOp{off: f.off, p: f.p})
+			}
+		}
 	}
 	return p
 }
