@@ -51,9 +51,9 @@ type plan struct {
 	fields []fieldPlan
 	// enc is the encoder's view of a struct's fields: runs of adjacent
 	// plain fields merged into one (p nil: off and n give the bytes).
-	enc    []encOp
-	elem   *plan
-	key    *plan
+	enc  []encOp
+	elem *plan
+	key  *plan
 }
 
 type encOp struct {
