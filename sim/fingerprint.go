@@ -30,14 +30,15 @@ type Fingerprint [2]uint64
 func (r *Runner) Fingerprint() (Fingerprint, int) {
 	w := r.r
 	c := &r.canon
+	c.ps = &r.ps
 	c.reset()
 	c.u64(uint64(r.st.lossUsed))
 	c.u64(uint64(r.st.dupUsed))
 	c.seen[uintptr(unsafe.Pointer(w))] = 0
-	c.enc(unsafe.Pointer(w), runPlan)
+	c.enc(unsafe.Pointer(w), r.ps.of(runType))
 	// The result: the endings and the violation, not the tallies.
-	c.enc(unsafe.Pointer(&w.res.New), endingPlan)
-	c.enc(unsafe.Pointer(&w.res.Existing), endingPlan)
+	c.enc(unsafe.Pointer(&w.res.New), r.ps.of(endingType))
+	c.enc(unsafe.Pointer(&w.res.Existing), r.ps.of(endingType))
 	c.bool(w.res.Violation != nil)
 	c.events(r)
 	return Fingerprint{maphash.Bytes(fpSeeds[0], c.buf), maphash.Bytes(fpSeeds[1], c.buf)}, len(c.buf)
@@ -50,16 +51,17 @@ func (r *Runner) Fingerprint() (Fingerprint, int) {
 // omission estimate assumes.
 var fpSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 
+// The types the fingerprint starts from.
 var (
-	runPlan      = planOf(reflect.TypeFor[run]())
-	endingPlan   = planOf(reflect.TypeFor[Ending]())
-	exchangePlan = planOf(reflect.TypeFor[exchange]())
-	arrivalPlan  = planOf(reflect.TypeFor[arrival]())
-	bytesPlan    = planOf(reflect.TypeFor[[]byte]())
+	endingType   = reflect.TypeFor[Ending]()
+	exchangeType = reflect.TypeFor[exchange]()
+	arrivalType  = reflect.TypeFor[arrival]()
+	bytesType    = reflect.TypeFor[[]byte]()
 )
 
 // canon is a canonical encoder of Go values, by their plans (plan.go).
 type canon struct {
+	ps    *plans
 	buf   []byte
 	seen  map[uintptr]uint32
 	sub   *canon
@@ -150,7 +152,7 @@ func (c *canon) enc(v unsafe.Pointer, p *plan) {
 			c.u64(0)
 			return
 		}
-		d := dynOf(p.t, v)
+		d := c.ps.dynOf(p.t, v)
 		c.str(d.name)
 		if d.ptr {
 			c.enc(unsafe.Pointer(&(*iface)(v).data), d.p)
@@ -208,7 +210,7 @@ func (c *canon) sorted(s *canon) {
 
 func (c *canon) subEncoder() *canon {
 	if c.sub == nil {
-		c.sub = &canon{}
+		c.sub = &canon{ps: c.ps}
 	}
 	s := c.sub
 	s.reset()
@@ -244,6 +246,7 @@ func (c *canon) mapValue(v unsafe.Pointer, p *plan) {
 // its sequence number or the exchange's index.
 func (c *canon) events(r *Runner) {
 	s := c.subEncoder()
+	bp, xp, ap := r.ps.of(bytesType), r.ps.of(exchangeType), r.ps.of(arrivalType)
 	for i := range r.q.ev {
 		e := &r.q.ev[i]
 		clear(s.seen)
@@ -253,12 +256,12 @@ func (c *canon) events(r *Runner) {
 		s.u64(uint64(e.actor))
 		s.bool(e.ok)
 		s.str(e.text)
-		s.enc(unsafe.Pointer(&e.data), bytesPlan)
+		s.enc(unsafe.Pointer(&e.data), bp)
 		switch e.kind {
 		case evReqArrive, evRespArrive, evTimeout:
-			s.enc(unsafe.Pointer(&r.ex[e.id]), exchangePlan)
+			s.enc(unsafe.Pointer(&r.ex[e.id]), xp)
 			if e.kind == evRespArrive {
-				s.enc(unsafe.Pointer(&r.resps[e.aux]), arrivalPlan)
+				s.enc(unsafe.Pointer(&r.resps[e.aux]), ap)
 			}
 		default:
 			s.u64(e.id)

@@ -3,8 +3,6 @@ package sim
 import (
 	"fmt"
 	"reflect"
-	"sync"
-	"sync/atomic"
 	"unsafe"
 
 	"qrlab/model/channel"
@@ -47,7 +45,7 @@ type plan struct {
 	// target: some pointer type of the state points at this type, so a
 	// value held in place (a field, an element) may be pointed at, and the
 	// copier notes where it copied it.
-	target atomic.Bool
+	target bool
 	fields []fieldPlan
 	// enc is the encoder's view of a struct's fields: runs of adjacent
 	// plain fields merged into one (p nil: off and n give the bytes).
@@ -126,36 +124,32 @@ var sharedNames = map[string]bool{
 	"crypto/ecdh.PublicKey":                                 true,
 }
 
-var (
-	planMu    sync.Mutex
-	planCache sync.Map // reflect.Type → *plan
-	dynCache  sync.Map // an interface value's type word → *dynPlan
-)
-
-// planOf returns t's plan, working it out the first time.
-func planOf(t reflect.Type) *plan {
-	if p, ok := planCache.Load(t); ok {
-		return p.(*plan)
-	}
-	planMu.Lock()
-	defer planMu.Unlock()
-	b := map[reflect.Type]*plan{}
-	p := buildPlan(t, b)
-	for t, p := range b {
-		planCache.Store(t, p)
-	}
-	return p
+// plans are one runner's plans by type, and those of the dynamic types its
+// interface values held, by the interface value's type word. Each runner
+// works its own out, so that runners on different goroutines share
+// nothing.
+type plans struct {
+	byType map[reflect.Type]*plan
+	dyn    map[unsafe.Pointer]*dynPlan
 }
 
-func buildPlan(t reflect.Type, b map[reflect.Type]*plan) *plan {
-	if p, ok := planCache.Load(t); ok {
-		return p.(*plan)
+// of returns t's plan, working it out the first time.
+func (ps *plans) of(t reflect.Type) *plan {
+	if p := ps.byType[t]; p != nil {
+		return p
 	}
-	if p := b[t]; p != nil {
+	if ps.byType == nil {
+		ps.byType, ps.dyn = map[reflect.Type]*plan{}, map[unsafe.Pointer]*dynPlan{}
+	}
+	return ps.build(t)
+}
+
+func (ps *plans) build(t reflect.Type) *plan {
+	if p := ps.byType[t]; p != nil {
 		return p
 	}
 	p := &plan{t: t, kind: t.Kind(), size: t.Size()}
-	b[t] = p
+	ps.byType[t] = p
 	if isConstant(t) {
 		p.constant, p.flat = true, true
 		return p
@@ -177,28 +171,28 @@ func buildPlan(t reflect.Type, b map[reflect.Type]*plan) *plan {
 		case sharedNames[t.Elem().PkgPath()+"."+t.Elem().Name()]:
 			p.shared, p.flat = true, true
 		}
-		p.elem = buildPlan(t.Elem(), b)
-		p.elem.target.Store(true)
+		p.elem = ps.build(t.Elem())
+		p.elem.target = true
 	case reflect.Slice:
-		p.elem = buildPlan(t.Elem(), b)
+		p.elem = ps.build(t.Elem())
 		p.flat = sharedSlices[t.PkgPath()+"."+t.Name()]
 	case reflect.Map:
-		p.key, p.elem = buildPlan(t.Key(), b), buildPlan(t.Elem(), b)
+		p.key, p.elem = ps.build(t.Key()), ps.build(t.Elem())
 	case reflect.Interface:
 	case reflect.Array:
-		p.elem = buildPlan(t.Elem(), b)
+		p.elem = ps.build(t.Elem())
 		p.noPtr, p.raw, p.flat = p.elem.noPtr, p.elem.raw, p.elem.flat
 	case reflect.Struct:
 		p.noPtr, p.raw, p.flat = true, true, true
 		var sum uintptr
 		for i := range t.NumField() {
 			f := t.Field(i)
-			fp := fieldPlan{off: f.Offset, p: buildPlan(f.Type, b)}
+			fp := fieldPlan{off: f.Offset, p: ps.build(f.Type)}
 			switch name := t.PkgPath() + "." + t.Name() + "." + f.Name; {
 			case isConstantField(t, i):
 				fp.p = &plan{t: f.Type, kind: f.Type.Kind(), size: f.Type.Size(), constant: true, flat: true}
 			case sharedSlices[name] && f.Type.Kind() == reflect.Slice:
-				fp.p = &plan{t: f.Type, kind: reflect.Slice, size: f.Type.Size(), flat: true, elem: buildPlan(f.Type.Elem(), b)}
+				fp.p = &plan{t: f.Type, kind: reflect.Slice, size: f.Type.Size(), flat: true, elem: ps.build(f.Type.Elem())}
 			}
 			if t == runType && (f.Name == "res" || f.Name == "faults") {
 				fp.noEnc = true
@@ -243,14 +237,14 @@ type iface struct {
 
 // dynOf returns the plan of the dynamic type of the non-nil interface
 // value at v of type t.
-func dynOf(t reflect.Type, v unsafe.Pointer) *dynPlan {
-	tab := uintptr((*iface)(v).tab)
-	if d, ok := dynCache.Load(tab); ok {
-		return d.(*dynPlan)
+func (ps *plans) dynOf(t reflect.Type, v unsafe.Pointer) *dynPlan {
+	tab := (*iface)(v).tab
+	if d := ps.dyn[tab]; d != nil {
+		return d
 	}
 	dt := reflect.NewAt(t, v).Elem().Elem().Type()
-	d := &dynPlan{p: planOf(dt), name: dt.String(), ptr: dt.Kind() == reflect.Pointer}
-	dynCache.Store(tab, d)
+	d := &dynPlan{p: ps.of(dt), name: dt.String(), ptr: dt.Kind() == reflect.Pointer}
+	ps.dyn[tab] = d
 	return d
 }
 
@@ -263,6 +257,7 @@ type sliceHeader struct {
 // copier deep-copies values by their plans, keeping the sharing of
 // pointers among the values it copies.
 type copier struct {
+	ps   *plans
 	memo map[memoKey]unsafe.Pointer
 	// bytes counts what the copies allocated.
 	bytes int
@@ -339,7 +334,7 @@ func (c *copier) copy(dst, src unsafe.Pointer, p *plan) {
 		for i := range p.fields {
 			f := &p.fields[i]
 			d, s := unsafe.Add(dst, f.off), unsafe.Add(src, f.off)
-			if f.p.target.Load() {
+			if f.p.target {
 				c.note(s, d, f.p)
 			}
 			c.copy(d, s, f.p)
@@ -349,7 +344,7 @@ func (c *copier) copy(dst, src unsafe.Pointer, p *plan) {
 		for i := range n {
 			off := uintptr(i) * p.elem.size
 			d, s := unsafe.Add(dst, off), unsafe.Add(src, off)
-			if p.elem.target.Load() {
+			if p.elem.target {
 				c.note(s, d, p.elem)
 			}
 			c.copy(d, s, p.elem)
@@ -406,7 +401,7 @@ func (c *copier) slice(dst, src unsafe.Pointer, p *plan) {
 	default:
 		nd = reflect.MakeSlice(p.t, n, n).UnsafePointer()
 		c.bytes += n * int(es)
-		target := p.elem.target.Load()
+		target := p.elem.target
 		for i := range n {
 			off := uintptr(i) * es
 			ed, esrc := unsafe.Add(nd, off), unsafe.Add(s.data, off)
@@ -454,7 +449,7 @@ func (c *copier) iface(dst, src unsafe.Pointer, p *plan) {
 		d.tab, d.data = nil, nil
 		return
 	}
-	dp := dynOf(p.t, src)
+	dp := c.ps.dynOf(p.t, src)
 	switch {
 	case dp.p.flat:
 		// Shared, or a value boxed in the interface, which nothing writes.

@@ -37,8 +37,8 @@ type runState struct {
 	adv   []adversary
 }
 
-// runStatePlan is runState's plan.
-var runStatePlan = planOf(reflect.TypeFor[runState]())
+// runStateType is runState's type.
+var runStateType = reflect.TypeFor[runState]()
 
 // live returns the runner's state as a runState (sharing, not copying).
 func (r *Runner) live() runState {
@@ -59,8 +59,9 @@ func (r *Runner) Snapshot() (*Snapshot, error) {
 	src := r.live()
 	out := &runState{}
 	c := &r.cp
+	c.ps = &r.ps
 	c.reset()
-	c.copy(unsafe.Pointer(out), unsafe.Pointer(&src), runStatePlan)
+	c.copy(unsafe.Pointer(out), unsafe.Pointer(&src), r.ps.of(runStateType))
 	if c.err != nil {
 		return nil, fmt.Errorf("%w: snapshot: %w", ErrConfig, c.err)
 	}
@@ -74,17 +75,19 @@ func (r *Runner) Restore(s *Snapshot) error {
 		return fmt.Errorf("%w: a snapshot is restored only on the runner that took it", ErrConfig)
 	}
 	c := &r.cp
+	c.ps = &r.ps
 	c.reset()
 	// The run stays where it is (the machines' observers refer to it):
 	// its fields are copied in place, and every pointer to the
 	// snapshot's run becomes one to the live run.
-	rp := runStatePlan.fields[0].p.elem
+	sp := r.ps.of(runStateType)
+	rp := sp.fields[0].p.elem
 	c.memo[memoKey{unsafe.Pointer(s.s.run), rp}] = unsafe.Pointer(r.r)
 	var dst runState
 	c.copy(unsafe.Pointer(r.r), unsafe.Pointer(s.s.run), rp)
 	tmp := *s.s
 	tmp.run = nil
-	c.copy(unsafe.Pointer(&dst), unsafe.Pointer(&tmp), runStatePlan)
+	c.copy(unsafe.Pointer(&dst), unsafe.Pointer(&tmp), sp)
 	if c.err != nil {
 		return fmt.Errorf("%w: restore: %w", ErrConfig, c.err)
 	}
