@@ -1,11 +1,12 @@
 package sim
 
 import (
-	"crypto/sha256"
+	"bytes"
 	"encoding/binary"
-	"math"
+	"hash/maphash"
 	"reflect"
 	"slices"
+	"unsafe"
 )
 
 // Fingerprint is a stepped run's state hashed to 128 bits: two states with
@@ -18,37 +19,56 @@ type Fingerprint [2]uint64
 // monitors' state, the adversaries, the pending events (as a multiset of
 // what they carry, without their sequence numbers) and the fault budgets
 // spent. The encoding is canonical: the values reachable from those roots,
-// walked by reflection field by field; maps as sorted hashes of their
-// entries; nil and empty slices and maps alike; shared pointers as back references; functions and channels as
-// present or absent. Left out: the trace (a hash of the past), the
-// result's tallies, and bookkeeping of exchanges no pending event refers
-// to. It returns the encoding's length in bytes too.
+// field by field by each type's plan (plan.go: plain fields by their
+// bytes); maps as their entries' encodings in sorted order; nil and empty
+// slices and maps alike; shared pointers as back references, except
+// pointers to plain values, encoded by the value; functions and channels
+// as present or absent. Left out: the configurations (constantTypes, the
+// same in every state of the runner, checked by the sim tests), the trace
+// (a hash of the past), the result's tallies, and bookkeeping of exchanges
+// no pending event refers to. It returns the encoding's length in bytes too.
 func (r *Runner) Fingerprint() (Fingerprint, int) {
 	w := r.r
 	c := &r.canon
+	c.ps = &r.ps
 	c.reset()
 	c.u64(uint64(r.st.lossUsed))
 	c.u64(uint64(r.st.dupUsed))
 	if r.st.resetMax > 0 {
 		c.u64(uint64(r.st.resetUsed))
 	}
-	c.value(reflect.ValueOf(w).Elem())
+	c.seen[uintptr(unsafe.Pointer(w))] = 0
+	c.enc(unsafe.Pointer(w), r.ps.of(runType))
 	// The result: the endings and the violation, not the tallies.
-	c.value(reflect.ValueOf(&w.res.New).Elem())
-	c.value(reflect.ValueOf(&w.res.Existing).Elem())
+	c.enc(unsafe.Pointer(&w.res.New), r.ps.of(endingType))
+	c.enc(unsafe.Pointer(&w.res.Existing), r.ps.of(endingType))
 	c.bool(w.res.Violation != nil)
 	c.events(r)
-	n := len(c.buf)
-	sum := sha256.Sum256(c.buf)
-	return Fingerprint{binary.LittleEndian.Uint64(sum[0:]), binary.LittleEndian.Uint64(sum[8:])}, n
+	return Fingerprint{maphash.Bytes(fpSeeds[0], c.buf), maphash.Bytes(fpSeeds[1], c.buf)}, len(c.buf)
 }
 
-// canon is a canonical encoder of Go values.
+// fpSeeds are the fingerprint's two 64-bit hash seeds, drawn once per
+// process: a state's fingerprint is the same for every runner of the
+// process, and two states collide with probability about 2^-128 whatever
+// their encodings (maphash is a keyed hash), which is what the explorer's
+// omission estimate assumes.
+var fpSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+
+// The types the fingerprint starts from.
+var (
+	endingType   = reflect.TypeFor[Ending]()
+	exchangeType = reflect.TypeFor[exchange]()
+	arrivalType  = reflect.TypeFor[arrival]()
+	bytesType    = reflect.TypeFor[[]byte]()
+)
+
+// canon is a canonical encoder of Go values, by their plans (plan.go).
 type canon struct {
-	buf  []byte
-	seen map[uintptr]uint32
-	sub  *canon
-	hs   [][32]byte
+	ps    *plans
+	buf   []byte
+	seen  map[uintptr]uint32
+	sub   *canon
+	spans [][2]int
 }
 
 func (c *canon) reset() {
@@ -74,186 +94,184 @@ func (c *canon) str(s string) {
 	c.buf = append(c.buf, s...)
 }
 
-// Types the walk does not enter: the runner (reached from the monitors and
-// adversaries; the run's state is walked from its own root) and the trace.
+// Types the encoder does not enter: the runner (reached from the monitors
+// and adversaries; the run's state is walked from its own root) and the
+// trace.
 var (
 	runnerType = reflect.TypeFor[*Runner]()
 	traceType  = reflect.TypeFor[*Trace]()
 	runType    = reflect.TypeFor[run]()
 )
 
-// value appends v's canonical encoding.
-func (c *canon) value(v reflect.Value) {
-	switch v.Kind() {
-	case reflect.Bool:
-		c.bool(v.Bool())
-	case reflect.Int8, reflect.Int16, reflect.Int32:
-		c.buf = binary.LittleEndian.AppendUint32(c.buf, uint32(v.Int()))
-	case reflect.Uint8:
-		c.buf = append(c.buf, uint8(v.Uint()))
-	case reflect.Uint16, reflect.Uint32:
-		c.buf = binary.LittleEndian.AppendUint32(c.buf, uint32(v.Uint()))
-	case reflect.Int, reflect.Int64:
-		c.u64(uint64(v.Int()))
-	case reflect.Uint, reflect.Uint64:
-		c.u64(v.Uint())
+// enc appends the canonical encoding of the value at v, of plan p:
+// numbers by their bytes, strings and slices with their length (a nil
+// slice as an empty one), structs field by field, a pointer's target the
+// first time and a back reference after, functions, channels and opaque
+// pointers as present or absent, interfaces as their dynamic type's name
+// and value, maps as their entries' encodings in sorted order, constants
+// not at all.
+func (c *canon) enc(v unsafe.Pointer, p *plan) {
+	if p.constant {
+		return
+	}
+	if p.raw {
+		c.buf = append(c.buf, bytesAt(v, p.size)...)
+		return
+	}
+	switch p.kind {
 	case reflect.Uintptr, reflect.UnsafePointer, reflect.Func, reflect.Chan:
 		// An address says nothing of the state; a function or channel is
 		// encoded as present or absent.
-		c.bool(!v.IsZero())
-	case reflect.Float32, reflect.Float64:
-		c.u64(math.Float64bits(v.Float()))
-	case reflect.Complex64, reflect.Complex128:
-		z := v.Complex()
-		c.u64(math.Float64bits(real(z)))
-		c.u64(math.Float64bits(imag(z)))
+		c.bool(*(*uintptr)(v) != 0)
 	case reflect.String:
-		c.str(v.String())
+		c.str(*(*string)(v))
 	case reflect.Slice:
-		// A nil slice and an empty one are the same state (a reused
-		// buffer is empty, a fresh one nil).
-		if v.Type().Elem().Kind() == reflect.Uint8 {
-			c.u64(uint64(v.Len()))
-			c.buf = append(c.buf, v.Bytes()...)
+		h := (*sliceHeader)(v)
+		c.u64(uint64(h.len))
+		if p.elem.raw {
+			c.buf = append(c.buf, bytesAt(h.data, uintptr(h.len)*p.elem.size)...)
 			return
 		}
-		c.u64(uint64(v.Len()))
-		for i := range v.Len() {
-			c.value(v.Index(i))
+		for i := range h.len {
+			c.enc(unsafe.Add(h.data, uintptr(i)*p.elem.size), p.elem)
 		}
 	case reflect.Array:
-		if v.Type().Elem().Kind() == reflect.Uint8 {
-			c.bytesOfArray(v)
-			return
-		}
-		for i := range v.Len() {
-			c.value(v.Index(i))
+		for i := range p.t.Len() {
+			c.enc(unsafe.Add(v, uintptr(i)*p.elem.size), p.elem)
 		}
 	case reflect.Struct:
-		c.structValue(v)
+		for i := range p.enc {
+			op := &p.enc[i]
+			if op.p == nil {
+				c.buf = append(c.buf, bytesAt(unsafe.Add(v, op.off), op.n)...)
+				continue
+			}
+			c.enc(unsafe.Add(v, op.off), op.p)
+		}
 	case reflect.Pointer:
-		c.pointer(v)
+		c.pointer(*(*unsafe.Pointer)(v), p)
 	case reflect.Interface:
-		if v.IsNil() {
+		if (*iface)(v).tab == nil {
 			c.u64(0)
 			return
 		}
-		e := v.Elem()
-		c.str(e.Type().String())
-		c.value(e)
-	case reflect.Map:
-		c.mapValue(v)
-	}
-}
-
-func (c *canon) structValue(v reflect.Value) {
-	t := v.Type()
-	for i := range t.NumField() {
-		if t == runType {
-			switch t.Field(i).Name {
-			case "res", "faults":
-				continue // the result is encoded apart; faults are swarm-only
-			}
+		d := c.ps.dynOf(p.t, v)
+		c.str(d.name)
+		if d.ptr {
+			c.enc(unsafe.Pointer(&(*iface)(v).data), d.p)
+			return
 		}
-		c.value(v.Field(i))
+		e := reflect.NewAt(p.t, v).Elem().Elem()
+		tmp := reflect.New(e.Type())
+		tmp.Elem().Set(e)
+		c.enc(tmp.UnsafePointer(), d.p)
+	case reflect.Map:
+		c.mapValue(v, p)
+	default:
+		c.buf = append(c.buf, bytesAt(v, p.size)...)
 	}
 }
 
-func (c *canon) pointer(v reflect.Value) {
-	if v.IsNil() {
+func (c *canon) pointer(v unsafe.Pointer, p *plan) {
+	if v == nil {
 		c.u64(0)
 		return
 	}
-	if v.Type() == runnerType || v.Type() == traceType {
+	if p.opaque {
 		c.u64(1)
 		return
 	}
-	p := v.Pointer()
-	if k, ok := c.seen[p]; ok {
+	if p.elem.noPtr {
+		// A pointer to a plain value is encoded by the value: whether two
+		// such pointers share a target is no part of the state (a policy's
+		// retry count points into the configuration in a run, into a copy
+		// after a restore).
+		c.u64(3)
+		c.enc(v, p.elem)
+		return
+	}
+	a := uintptr(v)
+	if k, ok := c.seen[a]; ok {
 		c.u64(2)
 		c.u64(uint64(k))
 		return
 	}
-	c.seen[p] = uint32(len(c.seen))
+	c.seen[a] = uint32(len(c.seen))
 	c.u64(3)
-	c.value(v.Elem())
+	c.enc(v, p.elem)
 }
 
-// mapValue encodes a map as the sorted hashes of its entries, each entry
-// encoded on its own.
-func (c *canon) mapValue(v reflect.Value) {
-	c.u64(uint64(v.Len()))
-	if v.Len() == 0 {
-		return
+// sorted appends the entries encoded in s.buf at s.spans, in the order of
+// their bytes, each with its length.
+func (c *canon) sorted(s *canon) {
+	slices.SortFunc(s.spans, func(a, b [2]int) int { return bytes.Compare(s.buf[a[0]:a[1]], s.buf[b[0]:b[1]]) })
+	for _, sp := range s.spans {
+		c.u64(uint64(sp[1] - sp[0]))
+		c.buf = append(c.buf, s.buf[sp[0]:sp[1]]...)
 	}
+}
+
+func (c *canon) subEncoder() *canon {
 	if c.sub == nil {
-		c.sub = &canon{}
+		c.sub = &canon{ps: c.ps}
 	}
 	s := c.sub
-	start := len(c.hs)
-	it := v.MapRange()
+	s.reset()
+	s.spans = s.spans[:0]
+	return s
+}
+
+// mapValue encodes a map as its entries, each encoded on its own, in the
+// order of their encodings.
+func (c *canon) mapValue(v unsafe.Pointer, p *plan) {
+	m := reflect.NewAt(p.t, v).Elem()
+	c.u64(uint64(m.Len()))
+	if m.Len() == 0 {
+		return
+	}
+	s := c.subEncoder()
+	k, e := reflect.New(p.key.t), reflect.New(p.elem.t)
+	it := m.MapRange()
 	for it.Next() {
-		s.reset()
-		s.value(it.Key())
-		s.value(it.Value())
-		c.hs = append(c.hs, sha256.Sum256(s.buf))
+		clear(s.seen)
+		k.Elem().SetIterKey(it)
+		e.Elem().SetIterValue(it)
+		start := len(s.buf)
+		s.enc(k.UnsafePointer(), p.key)
+		s.enc(e.UnsafePointer(), p.elem)
+		s.spans = append(s.spans, [2]int{start, len(s.buf)})
 	}
-	hs := c.hs[start:]
-	slices.SortFunc(hs, func(a, b [32]byte) int { return slices.Compare(a[:], b[:]) })
-	for _, h := range hs {
-		c.buf = append(c.buf, h[:16]...)
-	}
-	c.hs = c.hs[:start]
+	c.sorted(s)
 }
 
 // events encodes the pending events as a multiset: each event with what it
 // refers to (an exchange's request, its fate so far, an answer), without
 // its sequence number or the exchange's index.
 func (c *canon) events(r *Runner) {
-	if c.sub == nil {
-		c.sub = &canon{}
-	}
-	s := c.sub
-	start := len(c.hs)
+	s := c.subEncoder()
+	bp, xp, ap := r.ps.of(bytesType), r.ps.of(exchangeType), r.ps.of(arrivalType)
 	for i := range r.q.ev {
 		e := &r.q.ev[i]
-		s.reset()
+		clear(s.seen)
+		start := len(s.buf)
 		s.u64(uint64(e.at))
 		s.u64(uint64(e.kind))
 		s.u64(uint64(e.actor))
 		s.bool(e.ok)
 		s.str(e.text)
-		s.value(reflect.ValueOf(e.data))
+		s.enc(unsafe.Pointer(&e.data), bp)
 		switch e.kind {
 		case evReqArrive, evRespArrive, evTimeout:
-			x := &r.ex[e.id]
-			s.value(reflect.ValueOf(x).Elem())
+			s.enc(unsafe.Pointer(&r.ex[e.id]), xp)
 			if e.kind == evRespArrive {
-				s.value(reflect.ValueOf(&r.resps[e.aux]).Elem())
+				s.enc(unsafe.Pointer(&r.resps[e.aux]), ap)
 			}
 		default:
 			s.u64(e.id)
 			s.u64(e.aux)
 		}
-		c.hs = append(c.hs, sha256.Sum256(s.buf))
+		s.spans = append(s.spans, [2]int{start, len(s.buf)})
 	}
-	hs := c.hs[start:]
-	slices.SortFunc(hs, func(a, b [32]byte) int { return slices.Compare(a[:], b[:]) })
-	c.u64(uint64(len(hs)))
-	for _, h := range hs {
-		c.buf = append(c.buf, h[:16]...)
-	}
-	c.hs = c.hs[:start]
-}
-
-// bytesOfArray appends a byte array's bytes, in one go when the array is
-// addressable (reached through a pointer), else byte by byte.
-func (c *canon) bytesOfArray(v reflect.Value) {
-	if v.CanAddr() {
-		c.buf = append(c.buf, v.Slice(0, v.Len()).Bytes()...)
-		return
-	}
-	for i := range v.Len() {
-		c.buf = append(c.buf, uint8(v.Index(i).Uint()))
-	}
+	c.u64(uint64(len(s.spans)))
+	c.sorted(s)
 }

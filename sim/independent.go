@@ -1,11 +1,10 @@
 package sim
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
-	"reflect"
+	"hash/maphash"
 	"slices"
+	"unsafe"
 
 	"qrlab/model/login"
 )
@@ -201,6 +200,7 @@ func commutes(a, b accessClass) bool {
 // its sequence number.
 func (r *Runner) eventKey(e *event, f Fault) uint64 {
 	c := &r.canon
+	c.ps = &r.ps
 	c.reset()
 	c.buf = append(c.buf, byte(f))
 	c.u64(uint64(e.at))
@@ -208,18 +208,19 @@ func (r *Runner) eventKey(e *event, f Fault) uint64 {
 	c.u64(uint64(e.actor))
 	c.bool(e.ok)
 	c.str(e.text)
-	c.value(reflect.ValueOf(e.data))
+	clear(c.seen)
+	c.enc(unsafe.Pointer(&e.data), r.ps.of(bytesType))
 	switch e.kind {
 	case evReqArrive, evRespArrive, evTimeout:
-		c.value(reflect.ValueOf(&r.ex[e.id]).Elem())
+		c.enc(unsafe.Pointer(&r.ex[e.id]), r.ps.of(exchangeType))
 		if e.kind == evRespArrive {
-			c.value(reflect.ValueOf(&r.resps[e.aux]).Elem())
+			c.enc(unsafe.Pointer(&r.resps[e.aux]), r.ps.of(arrivalType))
 		}
 	default:
 		c.u64(e.id)
 		c.u64(e.aux)
 	}
-	sum := sha256.Sum256(c.buf)
+	key := maphash.Bytes(fpSeeds[0], c.buf)
 	c.buf = c.buf[:0]
-	return binary.LittleEndian.Uint64(sum[:8])
+	return key
 }

@@ -97,6 +97,9 @@ func (r *Runner) Start(seed uint64, loss, dup int) error {
 	if r.tp != nil {
 		return fmt.Errorf("%w: a stepped run needs the datagram transport", ErrConfig)
 	}
+	if r.cfg.Swarm != nil {
+		return fmt.Errorf("%w: a stepped run has no swarm (the explorer chooses the faults)", ErrConfig)
+	}
 	tr := r.st.transition
 	r.st = stepState{on: true, lossMax: loss, dupMax: dup, transition: tr}
 	return r.begin(seed)

@@ -118,9 +118,12 @@ type Runner struct {
 	// cost measures what the run costs the rendezvous store.
 	cost costMeter
 	// st is a stepped run's state (step.go); canon its encoder
-	// (fingerprint.go).
+	// (fingerprint.go); cp the snapshots' copier (snapshot.go); ps the
+	// plans of both (plan.go).
 	st    stepState
 	canon canon
+	cp    copier
+	ps    plans
 }
 
 // exchange is one HTTP request and its fate.

@@ -203,6 +203,7 @@ func writeExploreSummary(w io.Writer, o explore.Options, res explore.Result) {
 	if res.POR != "" {
 		fmt.Fprintf(w, "partial-order reduction %s: %d choices left out as asleep, %d states explored again\n", res.POR, res.Slept, res.Again)
 	}
+	fmt.Fprintf(w, "snapshots of the frontier: %.0f bytes each, %.1f MiB at most\n", res.SnapshotBytes, float64(res.SnapshotPeak)/(1<<20))
 	for _, m := range []string{"new", "existing"} {
 		fmt.Fprintf(w, "%s device reached %d states: %s\n", m, len(res.Coverage.States[m]), strings.Join(res.Coverage.States[m], ", "))
 		fmt.Fprintf(w, "%s device took %d transitions\n", m, len(res.Coverage.Transitions[m]))

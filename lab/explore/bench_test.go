@@ -32,7 +32,7 @@ func BenchmarkSimEvent(b *testing.B) {
 
 // BenchmarkExploreTransition is the explorer's cost per transition on the
 // same preset: a depth-first exploration without faults, divided by its
-// transitions (replays and fingerprints included).
+// transitions (restores, snapshots and fingerprints included).
 func BenchmarkExploreTransition(b *testing.B) {
 	o := Options{Variant: variant.MustLoad("msc4388"), Intent: qr.Login, Seed: 1, Mode: "dfs", MaxStates: 2000}
 	transitions := 0

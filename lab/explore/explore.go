@@ -29,13 +29,19 @@
 // was lost (L is below every timeout). Reordering needs no budget: messages
 // in flight arrive in any order.
 //
-// State: a stateless search. Each state is reached again by replaying its
-// path of choices from the initial state (the run is deterministic: keys
-// drawn once from the seed, every random draw from a per-actor stream whose
-// position is part of the state), and identified by sim.Runner.Fingerprint,
-// a canonical encoding of the whole run hashed to 128 bits. The visited set
-// holds fingerprints only; the search tree keeps, per state, its parent and
-// the choice that led to it, to rebuild paths.
+// State: each state is identified by sim.Runner.Fingerprint, a canonical
+// encoding of the whole run hashed to 128 bits (the run is deterministic:
+// keys drawn once from the seed, every random draw from a per-actor stream
+// whose position is part of the state). The visited set holds fingerprints
+// only; the search tree keeps, per state, its parent and the choice that
+// led to it, to rebuild paths. A state is come back to by restoring its
+// snapshot (sim.Runner.Snapshot: a copy of what the run changes, sharing
+// configurations and keys), not by replaying its path: breadth first keeps
+// the snapshots of the current frontier (on the worker whose simulator took
+// each one), depth first one per stack level with choices left, both within
+// Options.SnapshotBytes; a state beyond that bound is reached again by
+// replaying its path from the initial state, as a worker does for a state
+// whose snapshot another worker holds.
 //
 // Reduction: the visited set (a state met again is not explored again)
 // and, depth first, sleep sets over the stepped run's independence
@@ -102,6 +108,10 @@ type Options struct {
 	Adversaries []string
 	// Workers expand a breadth-first level in parallel (0: GOMAXPROCS).
 	Workers int
+	// SnapshotBytes bounds the memory of the states' snapshots the search
+	// keeps (the breadth-first frontier, the depth-first stack; 0: 1 GiB);
+	// a state without one is reached again by replaying its path.
+	SnapshotBytes int64
 	// Reach, when set, makes the search look for a state where a device
 	// ended with this reason (a design question: can it happen, and by
 	// the shortest path how) instead of stopping only at violations.
@@ -159,6 +169,11 @@ type Result struct {
 	// (hashed, never stored); StoredBytes what is kept per state.
 	StateBytes  float64 `json:"state_bytes"`
 	StoredBytes int     `json:"stored_bytes"`
+	// SnapshotBytes is the mean size of a kept state's snapshot (a
+	// breadth-first frontier state, a depth-first stack level);
+	// SnapshotPeak the most the snapshots held at once.
+	SnapshotBytes float64 `json:"snapshot_bytes"`
+	SnapshotPeak  int64   `json:"snapshot_peak"`
 	// Omission is the estimated probability that hash compaction merged
 	// two different states: distinct × (generated − distinct) / 2^128,
 	// the form of the estimate TLC prints as "calculated (optimistic)"
@@ -212,6 +227,14 @@ func (o *Options) stop(r *sim.Runner) *sim.Violation {
 		}
 	}
 	return nil
+}
+
+// snapshotLimit is Options.SnapshotBytes with its default.
+func (o *Options) snapshotLimit() int64 {
+	if o.SnapshotBytes > 0 {
+		return o.SnapshotBytes
+	}
+	return 1 << 30
 }
 
 // defaultLatency is L when Options leaves it zero.
@@ -287,8 +310,8 @@ func Explore(o Options) (Result, error) {
 	default:
 		return Result{}, fmt.Errorf("mode %q is none of bfs, dfs, walk", o.Mode)
 	}
-	if o.Loss < 0 || o.Dup < 0 || o.Resets < 0 || o.Depth < 0 || o.MaxStates < 0 || o.Walks < 0 {
-		return Result{}, fmt.Errorf("loss, dup, resets, depth, states and walks must not be negative")
+	if o.Loss < 0 || o.Dup < 0 || o.Resets < 0 || o.Depth < 0 || o.MaxStates < 0 || o.Walks < 0 || o.SnapshotBytes < 0 {
+		return Result{}, fmt.Errorf("loss, dup, resets, depth, states, walks and snapshot bytes must not be negative")
 	}
 	if err := o.checkUser(); err != nil {
 		return Result{}, err
@@ -346,11 +369,14 @@ type explorer struct {
 
 	states, transitions, ended atomic.Int64
 	stateBytes                 atomic.Int64
-	maxDepth                   int
-	cut                        string
-	violation                  *sim.Violation
-	path                       []Step
-	cov                        *coverage
+	// The snapshots: memory held now and at most, how many were taken and
+	// their total size.
+	snapHeld, snapPeak, snapTaken, snapSum atomic.Int64
+	maxDepth                               int
+	cut                                    string
+	violation                              *sim.Violation
+	path                                   []Step
+	cov                                    *coverage
 	// por is the depth-first search's partial-order reduction (nil: none);
 	// depthOf, after a depth-first search, its visited states.
 	por     *por
@@ -382,6 +408,10 @@ func (e *explorer) result() Result {
 	if res.Transitions > 0 {
 		res.StateBytes = float64(e.stateBytes.Load()) / float64(res.Transitions+1)
 	}
+	if n := e.snapTaken.Load(); n > 0 {
+		res.SnapshotBytes = float64(e.snapSum.Load()) / float64(n)
+	}
+	res.SnapshotPeak = e.snapPeak.Load()
 	res.StoredBytes = fpBytes + nodeBytes
 	if e.o.Mode == "dfs" {
 		res.StoredBytes = fpBytes + 4 + nodeBytes

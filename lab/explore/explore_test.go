@@ -67,12 +67,21 @@ func TestHonestComplete(t *testing.T) {
 }
 
 // TestSameCounts: the same exploration gives the same counts, whatever the
-// number of workers expanding a level.
+// number of workers expanding a level (3: more than the cores, so workers
+// take states whose snapshot another holds) and whether states come back
+// by snapshot or, with a snapshot bound of one byte, by replaying their
+// paths; in depth first too.
 func TestSameCounts(t *testing.T) {
-	var got [2]Result
-	for i, workers := range []int{1, 2} {
-		o := Options{Variant: variant.MustLoad("msc4388"), VariantName: "msc4388", Intent: qr.Reciprocate, Seed: 3, Depth: 30,
-			Loss: 1, Workers: workers}
+	runs := []struct {
+		mode    string
+		workers int
+		bytes   int64
+	}{{"bfs", 1, 0}, {"bfs", 3, 0}, {"bfs", 2, 0}, {"bfs", 2, 1}, {"dfs", 1, 0}, {"dfs", 1, 1}}
+	got := make([]Result, len(runs))
+	for i, run := range runs {
+		workers := run.workers
+		o := Options{Variant: variant.MustLoad("msc4388"), VariantName: "msc4388", Intent: qr.Reciprocate, Seed: 3, Depth: 24,
+			Loss: 1, Workers: workers, Mode: run.mode, SnapshotBytes: run.bytes}
 		res, err := Explore(o)
 		if err != nil {
 			t.Fatal(err)
@@ -81,10 +90,19 @@ func TestSameCounts(t *testing.T) {
 			t.Fatalf("workers %d: cut %q, violation %v", workers, res.Cut, res.Violation)
 		}
 		got[i] = res
+		if run.bytes > 0 && (res.SnapshotPeak == 0 || res.SnapshotPeak >= got[i-1].SnapshotPeak) {
+			t.Errorf("%+v: snapshots held at most %d bytes, %d unbounded", run, res.SnapshotPeak, got[i-1].SnapshotPeak)
+		}
 	}
-	if got[0].States != got[1].States || got[0].Transitions != got[1].Transitions {
-		t.Errorf("1 worker: %d states %d transitions; 2 workers: %d states %d transitions", got[0].States, got[0].Transitions,
-			got[1].States, got[1].Transitions)
+	for i, run := range runs {
+		ref := got[0]
+		if run.mode == "dfs" {
+			ref = got[4]
+		}
+		if got[i].States != ref.States || got[i].Transitions != ref.Transitions || got[i].Ended != ref.Ended {
+			t.Errorf("%+v: %d states %d transitions %d ended; %+v: %d, %d, %d", run, got[i].States, got[i].Transitions, got[i].Ended,
+				runs[0], ref.States, ref.Transitions, ref.Ended)
+		}
 	}
 }
 

@@ -35,6 +35,36 @@ func (e *explorer) goTo(w *worker, i int32) error {
 	return e.o.Replay(w.r, w.path)
 }
 
+// snapshot copies w's state aside and counts its memory as held, or
+// returns nil when the snapshots held already fill Options.SnapshotBytes
+// (the state will be reached again by replaying its path).
+func (e *explorer) snapshot(w *worker) (*sim.Snapshot, error) {
+	if e.snapHeld.Load() >= e.o.snapshotLimit() {
+		return nil, nil
+	}
+	s, err := w.r.Snapshot()
+	if err != nil {
+		return nil, err
+	}
+	held := e.snapHeld.Add(int64(s.Bytes))
+	e.snapTaken.Add(1)
+	e.snapSum.Add(int64(s.Bytes))
+	for {
+		peak := e.snapPeak.Load()
+		if held <= peak || e.snapPeak.CompareAndSwap(peak, held) {
+			break
+		}
+	}
+	return s, nil
+}
+
+// release counts snapshot s's memory as no longer held.
+func (e *explorer) release(s *sim.Snapshot) {
+	if s != nil {
+		e.snapHeld.Add(-int64(s.Bytes))
+	}
+}
+
 // fingerprint returns the state's fingerprint and counts its encoding.
 func (e *explorer) fingerprint(w *worker) sim.Fingerprint {
 	fp, n := w.r.Fingerprint()
@@ -51,12 +81,27 @@ type candidate struct {
 	choice int32 // -1: the parent itself ended with a violation
 	step   Step
 	viol   *sim.Violation
+	// snap is the state's snapshot (nil: replay its path), taken on the
+	// simulator of worker owner.
+	snap  *sim.Snapshot
+	owner int
+}
+
+// item is a state of a breadth-first frontier: its tree node and, when
+// kept, its snapshot, which only the worker that took it can restore.
+type item struct {
+	node  int32
+	snap  *sim.Snapshot
+	owner int
 }
 
 // bfs explores level by level; each level's states are expanded by the
 // workers in parallel, and its new states merged in (parent, choice) order
 // once the level is done, so the states found, their count and the
-// counterexample are the same at any number of workers.
+// counterexample are the same at any number of workers. The frontier keeps
+// each state's snapshot (within Options.SnapshotBytes) on the worker whose
+// simulator took it; that worker expands it, and a worker done with its own
+// share takes the others' states left, reached by replaying their paths.
 func (e *explorer) bfs() error {
 	w0, err := e.newWorker()
 	if err != nil {
@@ -83,10 +128,25 @@ func (e *explorer) bfs() error {
 	go e.progressLoop(&depthNow, &queue, stop, &pwg)
 	defer func() { close(stop); pwg.Wait() }()
 
-	frontier := []int32{0}
-	for depth := 0; len(frontier) > 0; depth++ {
+	frontier := make([][]item, len(workers))
+	frontier[0] = []item{{node: 0}}
+	defer func() {
+		for _, f := range frontier {
+			for _, it := range f {
+				e.release(it.snap)
+			}
+		}
+	}()
+	for depth := 0; ; depth++ {
+		n := 0
+		for _, f := range frontier {
+			n += len(f)
+		}
+		if n == 0 {
+			break
+		}
 		depthNow.Store(int64(depth))
-		queue.Store(int64(len(frontier)))
+		queue.Store(int64(n))
 		e.maxDepth = depth
 		if e.o.Depth > 0 && depth >= e.o.Depth {
 			e.cut = "depth"
@@ -99,11 +159,16 @@ func (e *explorer) bfs() error {
 		if e.cut != "" {
 			break
 		}
-		next, done := e.merge(cands, frontier)
+		for _, f := range frontier {
+			for _, it := range f {
+				e.release(it.snap)
+			}
+		}
+		next, done := e.merge(cands, len(workers))
+		frontier = next
 		if done {
 			break
 		}
-		frontier = next
 	}
 	for _, w := range workers {
 		e.cov.merge(w.cov)
@@ -111,10 +176,10 @@ func (e *explorer) bfs() error {
 	return nil
 }
 
-// level expands every state of frontier, the workers taking states in
-// turn.
-func (e *explorer) level(workers []*worker, frontier []int32) ([]candidate, error) {
-	var nextItem atomic.Int64
+// level expands every state of frontier, each worker its own share first
+// and then what is left of the others'.
+func (e *explorer) level(workers []*worker, frontier [][]item) ([]candidate, error) {
+	next := make([]atomic.Int64, len(frontier))
 	outs := make([][]candidate, len(workers))
 	errs := make([]error, len(workers))
 	var cut atomic.Bool
@@ -123,106 +188,155 @@ func (e *explorer) level(workers []*worker, frontier []int32) ([]candidate, erro
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				i := int(nextItem.Add(1) - 1)
-				if i >= len(frontier) || cut.Load() {
-					return
-				}
-				if e.overBudget() {
-					cut.Store(true)
-					return
-				}
-				var err error
-				if outs[k], err = e.expand(w, frontier[i], outs[k]); err != nil {
-					errs[k] = err
-					cut.Store(true)
-					return
+			for d := range len(frontier) {
+				share := (k + d) % len(frontier)
+				for {
+					i := int(next[share].Add(1) - 1)
+					if i >= len(frontier[share]) || cut.Load() {
+						break
+					}
+					if e.overBudget() {
+						cut.Store(true)
+						return
+					}
+					var err error
+					if outs[k], err = e.expand(w, k, frontier[share][i], outs[k]); err != nil {
+						errs[k] = err
+						cut.Store(true)
+						return
+					}
 				}
 			}
 		}()
 	}
 	wg.Wait()
+	var all []candidate
+	for _, o := range outs {
+		all = append(all, o...)
+	}
 	for _, err := range errs {
 		if err != nil {
+			for _, c := range all {
+				e.release(c.snap)
+			}
 			return nil, err
 		}
 	}
 	if cut.Load() {
 		e.cut = "budget"
-	}
-	var all []candidate
-	for _, o := range outs {
-		all = append(all, o...)
+		for _, c := range all {
+			e.release(c.snap)
+		}
 	}
 	return all, nil
 }
 
-// expand takes every choice of tree node at, replaying the path to it
-// before each, and appends the successors not seen at an earlier level.
-func (e *explorer) expand(w *worker, at int32, out []candidate) ([]candidate, error) {
-	if err := e.goTo(w, at); err != nil {
-		return out, err
+// expand takes every choice of frontier state it on worker k: restoring
+// its snapshot (or replaying its path once and taking one) before each
+// choice, and appends the successors not seen at an earlier level, with
+// their snapshots.
+func (e *explorer) expand(w *worker, k int, it item, out []candidate) ([]candidate, error) {
+	base := it.snap
+	if base != nil && it.owner == k {
+		if err := w.r.Restore(base); err != nil {
+			return out, err
+		}
+	} else {
+		base = nil
+		if err := e.goTo(w, it.node); err != nil {
+			return out, err
+		}
 	}
 	choices := slices.Clone(w.r.Enabled(w.choice))
 	if len(choices) == 0 {
 		e.ended.Add(1)
 		if res := w.r.Finish(); res.Violation != nil {
-			out = append(out, candidate{parent: at, choice: -1, viol: res.Violation})
+			out = append(out, candidate{parent: it.node, choice: -1, viol: res.Violation})
 		}
 		return out, nil
 	}
+	if base == nil && len(choices) > 1 {
+		// The parent's copy for this expansion only, not counted as held.
+		s, err := w.r.Snapshot()
+		if err != nil {
+			return out, err
+		}
+		base = s
+	}
 	for j, c := range choices {
 		if j > 0 {
-			if err := e.goTo(w, at); err != nil {
+			if err := w.r.Restore(base); err != nil {
 				return out, err
 			}
 		}
 		if err := w.r.Take(c); err != nil {
-			return out, fmt.Errorf("replaying choice %d of state %d: %w", j, at, err)
+			return out, fmt.Errorf("taking choice %d of state %d: %w", j, it.node, err)
 		}
 		e.transitions.Add(1)
 		st := Step{Seq: c.Seq, Fault: c.Fault}
 		if v := e.o.stop(w.r); v != nil {
-			out = append(out, candidate{parent: at, choice: int32(j), step: st, viol: v})
+			out = append(out, candidate{parent: it.node, choice: int32(j), step: st, viol: v})
 			continue
 		}
 		fp := e.fingerprint(w)
 		if e.seen.has(fp) {
 			continue
 		}
-		out = append(out, candidate{fp: fp, parent: at, choice: int32(j), step: st})
+		cand := candidate{fp: fp, parent: it.node, choice: int32(j), step: st, owner: k}
+		if len(w.r.Enabled(w.choice)) > 0 {
+			var err error
+			if cand.snap, err = e.snapshot(w); err != nil {
+				return out, err
+			}
+		}
+		out = append(out, cand)
 	}
 	return out, nil
 }
 
 // merge adds a level's new states to the tree in (parent, choice) order
-// and returns the next frontier; done when a violation ends the search or
-// the state bound is reached.
-func (e *explorer) merge(cands []candidate, frontier []int32) ([]int32, bool) {
+// and returns the next frontier, by the worker that holds each state's
+// snapshot (states without one go round the workers); done when a
+// violation ends the search or the state bound is reached. The snapshots
+// of the states it does not keep are let go.
+func (e *explorer) merge(cands []candidate, workers int) (next [][]item, done bool) {
 	slices.SortFunc(cands, func(a, b candidate) int {
 		return cmp.Or(cmp.Compare(a.parent, b.parent), cmp.Compare(a.choice, b.choice))
 	})
+	next = make([][]item, workers)
+	kept := 0
+	defer func() {
+		for _, c := range cands[kept:] {
+			e.release(c.snap)
+		}
+	}()
 	// A state that ended with a violation is a shorter counterexample than
 	// any of the level's steps.
 	for _, c := range cands {
 		if c.viol != nil && c.choice < 0 {
 			e.violation, e.path = c.viol, e.pathOf(c.parent, nil)
-			return nil, true
+			return next, true
 		}
 	}
 	for _, c := range cands {
 		if c.viol != nil {
 			e.violation, e.path = c.viol, append(e.pathOf(c.parent, nil), c.step)
-			return nil, true
+			return next, true
 		}
 	}
-	var next []int32
-	for _, c := range cands {
+	for i := range cands {
+		c := &cands[i]
+		kept = i + 1
 		if !e.seen.add(c.fp) {
+			e.release(c.snap)
 			continue
 		}
 		e.tree = append(e.tree, node{parent: c.parent, seq: uint32(c.step.Seq), fault: c.step.Fault})
-		next = append(next, int32(len(e.tree)-1))
+		owner := c.owner
+		if c.snap == nil {
+			owner = len(e.tree) % workers
+		}
+		next[owner] = append(next[owner], item{node: int32(len(e.tree) - 1), snap: c.snap, owner: c.owner})
 		e.states.Add(1)
 		if e.o.MaxStates > 0 && int(e.states.Load()) >= e.o.MaxStates {
 			e.cut = "states"
@@ -240,6 +354,9 @@ type frame struct {
 	choices []sim.Choice
 	next    int
 	por     *porFrame // partial-order reduction (nil: off)
+	// snap is the state's snapshot, to come back to it for its next
+	// choice (nil: one choice only, or replay its path).
+	snap *sim.Snapshot
 }
 
 // InvLasso names a liveness counterexample: a path that comes back to a
@@ -248,7 +365,8 @@ const InvLasso = "liveness-lasso"
 
 // dfs explores depth first, one worker; a state seen before at the same
 // depth or shallower is not explored again. The simulator follows the
-// path forward, and replays it from the start only to go back.
+// path forward; each stack level with choices left keeps its state's
+// snapshot, restored to go back.
 func (e *explorer) dfs() error {
 	w, err := e.newWorker()
 	if err != nil {
@@ -281,10 +399,22 @@ func (e *explorer) dfs() error {
 			return err
 		}
 	}
+	if len(stack[0].choices) > 1 {
+		if stack[0].snap, err = e.snapshot(w); err != nil {
+			return err
+		}
+	}
+	defer func() {
+		for _, f := range stack {
+			e.release(f.snap)
+		}
+	}()
 	for len(stack) > 0 {
 		top := &stack[len(stack)-1]
 		if top.next >= len(top.choices) {
 			delete(onStack, top.fp)
+			e.release(top.snap)
+			top.snap = nil
 			stack, live = stack[:len(stack)-1], false
 			continue
 		}
@@ -299,7 +429,12 @@ func (e *explorer) dfs() error {
 			continue
 		}
 		if !live {
-			if err := e.goTo(w, top.node); err != nil {
+			if top.snap != nil {
+				err = w.r.Restore(top.snap)
+			} else {
+				err = e.goTo(w, top.node)
+			}
+			if err != nil {
 				return err
 			}
 		}
@@ -372,7 +507,13 @@ func (e *explorer) dfs() error {
 			}
 			continue
 		}
-		stack = append(stack, frame{node: id, depth: d, fp: fp, choices: choices, por: pf})
+		f := frame{node: id, depth: d, fp: fp, choices: choices, por: pf}
+		if len(choices) > 1 {
+			if f.snap, err = e.snapshot(w); err != nil {
+				return err
+			}
+		}
+		stack = append(stack, f)
 		onStack[fp] = true
 		live = true
 	}

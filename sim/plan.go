@@ -1,0 +1,466 @@
+package sim
+
+import (
+	"fmt"
+	"reflect"
+	"unsafe"
+
+	"qrlab/model/channel"
+	"qrlab/model/homeserver"
+	"qrlab/model/login"
+	"qrlab/model/oauth"
+	"qrlab/model/rendezvous"
+	"qrlab/model/variant"
+)
+
+// Plans: what the snapshot copier (snapshot.go) and the fingerprint encoder
+// (fingerprint.go) know of each Go type of a run's state, worked out once
+// per type by reflection and then followed with direct memory access, so
+// that neither walks reflect.Values field by field at every state.
+
+// plan is one type's plan.
+type plan struct {
+	t    reflect.Type
+	kind reflect.Kind
+	size uintptr
+	// noPtr: the type holds no pointer, so its bytes are a deep copy.
+	noPtr bool
+	// raw: noPtr and no padding, so its bytes are also its canonical
+	// encoding.
+	raw bool
+	// flat: a plain (typed) copy of a value is a deep copy: nothing in it
+	// can be changed through a pointer (strings, functions, channels,
+	// shared and opaque pointers, constants).
+	flat bool
+	// shared (pointers): what it points at is never written once made
+	// (a key, an AEAD), so copies share it; the encoder still encodes it.
+	shared bool
+	// opaque (pointers): the runner and its trace, outside the state: a
+	// copy shares them and the encoder says only present or absent.
+	opaque bool
+	// constant: the value is the same in every state of one runner's runs
+	// (a configuration): copies share what it refers to and the encoder
+	// leaves it out.
+	constant bool
+	// target: some pointer type of the state points at this type, so a
+	// value held in place (a field, an element) may be pointed at, and the
+	// copier notes where it copied it.
+	target bool
+	fields []fieldPlan
+	// enc is the encoder's view of a struct's fields: runs of adjacent
+	// plain fields merged into one (p nil: off and n give the bytes).
+	enc  []encOp
+	elem *plan
+	key  *plan
+}
+
+type encOp struct {
+	off, n uintptr
+	p      *plan
+}
+
+type fieldPlan struct {
+	off uintptr
+	p   *plan
+	// noEnc: the encoder leaves the field out (the run's result and its
+	// swarm faults, encoded apart or never in a stepped run).
+	noEnc bool
+}
+
+// constantTypes are the configurations a run's machines and servers are
+// built from: the same in every state of one runner's runs (sim tests
+// check that no step changes them).
+var constantTypes = map[reflect.Type]bool{
+	reflect.TypeFor[variant.Variant]():            true,
+	reflect.TypeFor[login.NewDeviceConfig]():      true,
+	reflect.TypeFor[login.ExistingDeviceConfig](): true,
+	reflect.TypeFor[channel.Config]():             true,
+	reflect.TypeFor[rendezvous.Config]():          true,
+	reflect.TypeFor[oauth.Config]():               true,
+	reflect.TypeFor[homeserver.Config]():          true,
+	reflect.TypeFor[rendezvous.Rules]():           true,
+	// A stepped run has no swarm, whose heal alone changes the network.
+	reflect.TypeFor[Network](): true,
+}
+
+// constantNames are constant types the model does not export, by package
+// path and name; constantFields are fields, by their struct's package path
+// and name and their own name, made when the run is built and only read
+// afterwards.
+var (
+	constantNames  = map[string]bool{"qrlab/model/rendezvous.corsSets": true}
+	constantFields = map[string]bool{"qrlab/model/oauth.Server.metadata": true}
+)
+
+// sharedSlices are the slices, by their type's or their field's name,
+// whose elements are never written once the slice is stored (a message's
+// body and header, a scanned payload, a posted form): a copy shares the
+// elements, the encoder still encodes them.
+var sharedSlices = map[string]bool{
+	"qrlab/model/wire.Header":         true,
+	"qrlab/model/login.Request.Body":  true,
+	"qrlab/model/login.Response.Body": true,
+	"qrlab/sim.event.data":            true,
+	"qrlab/sim.exchange.form":         true,
+}
+
+// isConstant reports whether t is a constant type.
+func isConstant(t reflect.Type) bool {
+	return constantTypes[t] || constantNames[t.PkgPath()+"."+t.Name()]
+}
+
+// isConstantField reports whether field i of struct type t is constant.
+func isConstantField(t reflect.Type, i int) bool {
+	return constantFields[t.PkgPath()+"."+t.Name()+"."+t.Field(i).Name]
+}
+
+// sharedNames are the types, by package path and name, that pointers of
+// the state share: keys and AEADs, made once and only read afterwards.
+var sharedNames = map[string]bool{
+	"golang.org/x/crypto/chacha20poly1305.chacha20poly1305": true,
+	"github.com/cloudflare/circl/hpke.xKEMPrivKey":          true,
+	"github.com/cloudflare/circl/hpke.xKEMPubKey":           true,
+	"crypto/ecdh.PrivateKey":                                true,
+	"crypto/ecdh.PublicKey":                                 true,
+}
+
+// plans are one runner's plans by type, and those of the dynamic types its
+// interface values held, by the interface value's type word. Each runner
+// works its own out, so that runners on different goroutines share
+// nothing.
+type plans struct {
+	byType map[reflect.Type]*plan
+	dyn    map[unsafe.Pointer]*dynPlan
+}
+
+// of returns t's plan, working it out the first time.
+func (ps *plans) of(t reflect.Type) *plan {
+	if p := ps.byType[t]; p != nil {
+		return p
+	}
+	if ps.byType == nil {
+		ps.byType, ps.dyn = map[reflect.Type]*plan{}, map[unsafe.Pointer]*dynPlan{}
+	}
+	return ps.build(t)
+}
+
+func (ps *plans) build(t reflect.Type) *plan {
+	if p := ps.byType[t]; p != nil {
+		return p
+	}
+	p := &plan{t: t, kind: t.Kind(), size: t.Size()}
+	ps.byType[t] = p
+	if isConstant(t) {
+		p.constant, p.flat = true, true
+		return p
+	}
+	switch p.kind {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
+		p.noPtr, p.raw, p.flat = true, true, true
+	case reflect.Uintptr:
+		p.noPtr, p.flat = true, true
+	case reflect.String, reflect.Func, reflect.Chan, reflect.UnsafePointer:
+		p.flat = true
+	case reflect.Pointer:
+		switch {
+		case t == runnerType || t == traceType:
+			p.opaque, p.flat = true, true
+			return p
+		case sharedNames[t.Elem().PkgPath()+"."+t.Elem().Name()]:
+			p.shared, p.flat = true, true
+		}
+		p.elem = ps.build(t.Elem())
+		p.elem.target = true
+	case reflect.Slice:
+		p.elem = ps.build(t.Elem())
+		p.flat = sharedSlices[t.PkgPath()+"."+t.Name()]
+	case reflect.Map:
+		p.key, p.elem = ps.build(t.Key()), ps.build(t.Elem())
+	case reflect.Interface:
+	case reflect.Array:
+		p.elem = ps.build(t.Elem())
+		p.noPtr, p.raw, p.flat = p.elem.noPtr, p.elem.raw, p.elem.flat
+	case reflect.Struct:
+		p.noPtr, p.raw, p.flat = true, true, true
+		var sum uintptr
+		for i := range t.NumField() {
+			f := t.Field(i)
+			fp := fieldPlan{off: f.Offset, p: ps.build(f.Type)}
+			switch name := t.PkgPath() + "." + t.Name() + "." + f.Name; {
+			case isConstantField(t, i):
+				fp.p = &plan{t: f.Type, kind: f.Type.Kind(), size: f.Type.Size(), constant: true, flat: true}
+			case sharedSlices[name] && f.Type.Kind() == reflect.Slice:
+				fp.p = &plan{t: f.Type, kind: reflect.Slice, size: f.Type.Size(), flat: true, elem: ps.build(f.Type.Elem())}
+			}
+			if t == runType && (f.Name == "res" || f.Name == "faults") {
+				fp.noEnc = true
+			}
+			p.fields = append(p.fields, fp)
+			p.noPtr = p.noPtr && fp.p.noPtr
+			p.raw = p.raw && fp.p.raw && !fp.noEnc
+			p.flat = p.flat && fp.p.flat
+			sum += f.Type.Size()
+		}
+		p.raw = p.raw && sum == t.Size()
+		for _, f := range p.fields {
+			switch {
+			case f.noEnc || f.p.constant:
+			case f.p.raw:
+				if k := len(p.enc) - 1; k >= 0 && p.enc[k].p == nil && p.enc[k].off+p.enc[k].n == f.off {
+					p.enc[k].n += f.p.size
+					continue
+				}
+				p.enc = append(p.enc, encOp{off: f.off, n: f.p.size})
+			default:
+				p.enc = append(p.enc, encOp{off: f.off, p: f.p})
+			}
+		}
+	}
+	return p
+}
+
+// dynPlan is the plan of an interface value's dynamic type.
+type dynPlan struct {
+	p    *plan
+	name string
+	// ptr: the dynamic type is a pointer, held in the interface's data
+	// word.
+	ptr bool
+}
+
+// iface is an interface value's two words.
+type iface struct {
+	tab, data unsafe.Pointer
+}
+
+// dynOf returns the plan of the dynamic type of the non-nil interface
+// value at v of type t.
+func (ps *plans) dynOf(t reflect.Type, v unsafe.Pointer) *dynPlan {
+	tab := (*iface)(v).tab
+	if d := ps.dyn[tab]; d != nil {
+		return d
+	}
+	dt := reflect.NewAt(t, v).Elem().Elem().Type()
+	d := &dynPlan{p: ps.of(dt), name: dt.String(), ptr: dt.Kind() == reflect.Pointer}
+	ps.dyn[tab] = d
+	return d
+}
+
+// sliceHeader is a slice's three words.
+type sliceHeader struct {
+	data     unsafe.Pointer
+	len, cap int
+}
+
+// copier deep-copies values by their plans, keeping the sharing of
+// pointers among the values it copies.
+type copier struct {
+	ps   *plans
+	memo map[memoKey]unsafe.Pointer
+	// bytes counts what the copies allocated.
+	bytes int
+	err   error
+	// arena is where values without pointers are copied to, a chunk at a
+	// time (one allocation for the many small byte slices of a state).
+	arena []byte
+}
+
+// arenaChunk is the size of a copier's arena chunks.
+const arenaChunk = 4 << 10
+
+// alloc returns n bytes aligned to align for values without pointers.
+func (c *copier) alloc(n, align uintptr) unsafe.Pointer {
+	off := (uintptr(len(c.arena)) + align - 1) &^ (align - 1)
+	if off+n > uintptr(cap(c.arena)) {
+		size := max(arenaChunk, n)
+		c.arena = make([]byte, 0, size)
+		c.bytes += int(size)
+		off = 0
+	}
+	c.arena = c.arena[:off+n]
+	return unsafe.Pointer(&c.arena[off])
+}
+
+type memoKey struct {
+	p unsafe.Pointer
+	t *plan
+}
+
+func (c *copier) reset() {
+	if c.memo == nil {
+		c.memo = map[memoKey]unsafe.Pointer{}
+	}
+	clear(c.memo)
+	c.bytes, c.err = 0, nil
+	c.arena = nil // the last copy keeps its chunks
+}
+
+// note records that the value at src was copied to dst, for pointers to it
+// copied later.
+func (c *copier) note(src, dst unsafe.Pointer, p *plan) {
+	k := memoKey{src, p}
+	if _, ok := c.memo[k]; ok && c.err == nil {
+		c.err = fmt.Errorf("a pointer to a %s was copied before the value it points at", p.t)
+	}
+	c.memo[k] = dst
+}
+
+func bytesAt(p unsafe.Pointer, n uintptr) []byte { return unsafe.Slice((*byte)(p), n) }
+
+// copy makes the value at dst a deep copy of the value at src.
+func (c *copier) copy(dst, src unsafe.Pointer, p *plan) {
+	if p.constant {
+		reflect.NewAt(p.t, dst).Elem().Set(reflect.NewAt(p.t, src).Elem())
+		return
+	}
+	if p.noPtr {
+		copy(bytesAt(dst, p.size), bytesAt(src, p.size))
+		return
+	}
+	switch p.kind {
+	case reflect.String:
+		*(*string)(dst) = *(*string)(src)
+	case reflect.Func, reflect.Chan, reflect.UnsafePointer:
+		*(*unsafe.Pointer)(dst) = *(*unsafe.Pointer)(src)
+	case reflect.Pointer:
+		if p.flat {
+			*(*unsafe.Pointer)(dst) = *(*unsafe.Pointer)(src)
+			return
+		}
+		*(*unsafe.Pointer)(dst) = c.pointer(*(*unsafe.Pointer)(src), p.elem)
+	case reflect.Struct:
+		for i := range p.fields {
+			f := &p.fields[i]
+			d, s := unsafe.Add(dst, f.off), unsafe.Add(src, f.off)
+			if f.p.target {
+				c.note(s, d, f.p)
+			}
+			c.copy(d, s, f.p)
+		}
+	case reflect.Array:
+		n := p.t.Len()
+		for i := range n {
+			off := uintptr(i) * p.elem.size
+			d, s := unsafe.Add(dst, off), unsafe.Add(src, off)
+			if p.elem.target {
+				c.note(s, d, p.elem)
+			}
+			c.copy(d, s, p.elem)
+		}
+	case reflect.Slice:
+		if p.flat {
+			s, d := (*sliceHeader)(src), (*sliceHeader)(dst)
+			d.data, d.len, d.cap = s.data, s.len, s.cap
+			return
+		}
+		c.slice(dst, src, p)
+	case reflect.Map:
+		c.mapCopy(dst, src, p)
+	case reflect.Interface:
+		c.iface(dst, src, p)
+	}
+}
+
+// pointer returns the copy of the value src points at (nil for nil), the
+// same copy for every pointer to it.
+func (c *copier) pointer(src unsafe.Pointer, ep *plan) unsafe.Pointer {
+	if src == nil {
+		return nil
+	}
+	k := memoKey{src, ep}
+	if d, ok := c.memo[k]; ok {
+		return d
+	}
+	var d unsafe.Pointer
+	if ep.noPtr && ep.size > 0 {
+		d = c.alloc(ep.size, uintptr(ep.t.Align()))
+	} else {
+		d = reflect.New(ep.t).UnsafePointer()
+		c.bytes += int(ep.size)
+	}
+	c.memo[k] = d
+	c.copy(d, src, ep)
+	return d
+}
+
+func (c *copier) slice(dst, src unsafe.Pointer, p *plan) {
+	s, d := (*sliceHeader)(src), (*sliceHeader)(dst)
+	if s.data == nil {
+		d.data, d.len, d.cap = nil, 0, 0
+		return
+	}
+	n := s.len
+	es := p.elem.size
+	var nd unsafe.Pointer
+	switch {
+	case p.elem.noPtr && n > 0 && es > 0:
+		nd = c.alloc(uintptr(n)*es, uintptr(p.elem.t.Align()))
+		copy(bytesAt(nd, uintptr(n)*es), bytesAt(s.data, uintptr(n)*es))
+	default:
+		nd = reflect.MakeSlice(p.t, n, n).UnsafePointer()
+		c.bytes += n * int(es)
+		target := p.elem.target
+		for i := range n {
+			off := uintptr(i) * es
+			ed, esrc := unsafe.Add(nd, off), unsafe.Add(s.data, off)
+			if target {
+				c.note(esrc, ed, p.elem)
+			}
+			c.copy(ed, esrc, p.elem)
+		}
+	}
+	d.data, d.len, d.cap = nd, n, n
+}
+
+func (c *copier) mapCopy(dst, src unsafe.Pointer, p *plan) {
+	sv := reflect.NewAt(p.t, src).Elem()
+	dv := reflect.NewAt(p.t, dst).Elem()
+	if sv.IsNil() {
+		dv.SetZero()
+		return
+	}
+	m := reflect.MakeMapWithSize(p.t, sv.Len())
+	c.bytes += sv.Len() * int(p.key.size+p.elem.size+8)
+	it := sv.MapRange()
+	if p.key.flat && p.elem.flat {
+		for it.Next() {
+			m.SetMapIndex(it.Key(), it.Value())
+		}
+		dv.Set(m)
+		return
+	}
+	k, v := reflect.New(p.key.t), reflect.New(p.elem.t)
+	for it.Next() {
+		nk, nv := reflect.New(p.key.t), reflect.New(p.elem.t)
+		k.Elem().SetIterKey(it)
+		v.Elem().SetIterValue(it)
+		c.copy(nk.UnsafePointer(), k.UnsafePointer(), p.key)
+		c.copy(nv.UnsafePointer(), v.UnsafePointer(), p.elem)
+		m.SetMapIndex(nk.Elem(), nv.Elem())
+	}
+	dv.Set(m)
+}
+
+func (c *copier) iface(dst, src unsafe.Pointer, p *plan) {
+	s, d := (*iface)(src), (*iface)(dst)
+	if s.tab == nil {
+		d.tab, d.data = nil, nil
+		return
+	}
+	dp := c.ps.dynOf(p.t, src)
+	switch {
+	case dp.p.flat:
+		// Shared, or a value boxed in the interface, which nothing writes.
+		d.tab, d.data = s.tab, s.data
+	case dp.ptr:
+		d.tab, d.data = s.tab, c.pointer(s.data, dp.p.elem)
+	default:
+		e := reflect.NewAt(p.t, src).Elem().Elem()
+		tmp, nv := reflect.New(e.Type()), reflect.New(e.Type())
+		tmp.Elem().Set(e)
+		c.copy(nv.UnsafePointer(), tmp.UnsafePointer(), dp.p)
+		reflect.NewAt(p.t, dst).Elem().Set(nv.Elem())
+	}
+}
