@@ -183,7 +183,9 @@ func (r *Runner) tcpRequest(w *run, id uint64, size int, deadline Millis) {
 	case fail < c.breakAt && fail != never:
 		c.dead = true
 		r.transportFail(w, id, fail, why)
-	case at >= c.breakAt:
+	case fail != never || at >= c.breakAt:
+		// The connection broke before the data got through, or before
+		// its retransmissions ran out (at is 0 then: it never arrived).
 		r.transportFail(w, id, c.breakAt, c.breakWhy)
 	default:
 		if losses > 0 {
@@ -216,7 +218,9 @@ func (r *Runner) tcpAnswer(w *run, id, ai uint64, size int, extra Millis) {
 		c.dead = true
 		r.transportFail(w, id, fail, why)
 		return
-	case at >= c.breakAt:
+	case fail != never || at >= c.breakAt:
+		// The connection broke before the data got through, or before
+		// its retransmissions ran out (at is 0 then: it never arrived).
 		r.transportFail(w, id, c.breakAt, c.breakWhy)
 		return
 	}

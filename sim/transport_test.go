@@ -155,3 +155,23 @@ func TestTransportValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestBrokenBeforeGiveUp: a connection a handover breaks while one of its
+// segments is still being retransmitted fails the exchange at the break;
+// the answer was once scheduled at 0 ms there (a conservation violation),
+// when the retransmissions ran out after the break: flaky, bursty losses,
+// seed 111.
+func TestBrokenBeforeGiveUp(t *testing.T) {
+	n, err := Profile("flaky")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := DefaultTCP()
+	k.BurstPackets = 3
+	r := mustRunner(t, Config{Variant: variant.MustLoad("msc4388-726e115"), Network: n,
+		Transport: Transport{Kind: TransportTCP, TCP: &k}})
+	res, err := r.Run(111)
+	if err != nil || res.Violation != nil {
+		t.Fatalf("flaky, burst_packets 3, seed 111: %v %v", err, res.Violation)
+	}
+}
