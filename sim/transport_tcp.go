@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 )
 
 // never is a time no run reaches.
@@ -106,7 +107,48 @@ func (r *Runner) prepareTransport() error {
 		k = *t.TCP
 	}
 	r.cfg.Network.Connections.apply(&k)
+	if err := burstReachable(k.BurstPackets, r.cfg.Network); err != nil {
+		return fmt.Errorf("%w: %w: %w", ErrConfig, ErrTransport, err)
+	}
 	r.tp = &tcpState{k: k}
+	return nil
+}
+
+// burstReachable refuses a link loss that bursts of b packets cannot give:
+// the chain's good state is left with probability p·r/(1−p) per packet (r
+// = 1/b), which is a probability only up to p = b/(b+1); above that (and
+// below 1, which loses everything) the chain would lose less than the
+// link says.
+func burstReachable(b float64, n Network) error {
+	if b <= 1 {
+		return nil
+	}
+	most := b / (b + 1)
+	check := func(name string, l Link) error {
+		for _, d := range []struct {
+			field string
+			p     float64
+		}{{"loss_up", l.LossUp}, {"loss_down", l.LossDown}} {
+			if d.p > most && d.p < 1 {
+				return fmt.Errorf("burst_packets %g: network %q link %s %s %g is above %.4g, the most loss bursts of %g packets can give (b/(b+1)); lower the loss or raise burst_packets",
+					b, n.Name, name, d.field, d.p, most, b)
+			}
+		}
+		return nil
+	}
+	if err := check("(every link)", n.Link); err != nil {
+		return err
+	}
+	names := make([]string, 0, len(n.Overrides))
+	for k := range n.Overrides {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		if err := check(k, n.Overrides[k]); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -175,3 +175,22 @@ func TestBrokenBeforeGiveUp(t *testing.T) {
 		t.Fatalf("flaky, burst_packets 3, seed 111: %v %v", err, res.Violation)
 	}
 }
+
+// TestBurstLossUnreachable: a link loss that bursts of burst_packets
+// packets cannot produce (above b/(b+1), below 1) is refused with the
+// network, link, field and bound, instead of running with less loss than
+// stated.
+func TestBurstLossUnreachable(t *testing.T) {
+	k := DefaultTCP()
+	k.BurstPackets = 2
+	cfg := Config{Variant: variant.MustLoad("msc4388"), Network: Network{Name: "heavy", Link: Link{Latency: Constant(50), LossUp: 0.7}},
+		Transport: Transport{Kind: TransportTCP, TCP: &k}}
+	_, err := NewRunner(cfg)
+	if err == nil || !strings.Contains(err.Error(), `network "heavy" link (every link) loss_up 0.7 is above 0.6667`) {
+		t.Fatalf("loss 0.7 with bursts of 2: %v", err)
+	}
+	cfg.Network.Link.LossUp = 0.6
+	if _, err := NewRunner(cfg); err != nil {
+		t.Errorf("loss 0.6 with bursts of 2 (reachable): %v", err)
+	}
+}
