@@ -286,16 +286,7 @@ func (r *Runner) Take(c Choice) error {
 	switch c.Fault {
 	case FaultLose:
 		r.st.lossUsed++
-		from, to := x.client, x.server
-		if ev.kind == evReqArrive {
-			x.deliveries--
-		} else {
-			x.answers--
-			from, to = x.server, x.client
-		}
-		w.res.Lost++
-		r.tr.add(Event{At: w.now, Kind: EvDrop, Actor: from, Peer: to, Name: x.req.Method + " " + x.req.Path,
-			Detail: "lost on " + x.link.String()})
+		r.dropMessage(w, &ev, "lost on "+x.link.String())
 		return nil
 	case FaultDuplicate:
 		r.st.dupUsed++
@@ -334,4 +325,19 @@ func (q *queue) fix(i int) {
 		i = p
 	}
 	q.down(i)
+}
+
+// dropMessage takes message ev (a request or an answer) off the network
+// without delivering it: counted lost and traced as a drop with detail.
+func (r *Runner) dropMessage(w *run, ev *event, detail string) {
+	x := &r.ex[ev.id]
+	from, to := x.client, x.server
+	if ev.kind == evReqArrive {
+		x.deliveries--
+	} else {
+		x.answers--
+		from, to = x.server, x.client
+	}
+	w.res.Lost++
+	r.tr.add(Event{At: w.now, Kind: EvDrop, Actor: from, Peer: to, Name: x.req.Method + " " + x.req.Path, Detail: detail})
 }

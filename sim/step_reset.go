@@ -41,17 +41,7 @@ func (r *Runner) takeReset(i int, c Choice) error {
 	r.st.steps++
 	r.st.resetUsed++
 	defer r.dropInert()
-	x := &r.ex[ev.id]
-	from, to := x.client, x.server
-	if ev.kind == evReqArrive {
-		x.deliveries--
-	} else {
-		x.answers--
-		from, to = x.server, x.client
-	}
-	w.res.Lost++
-	r.tr.add(Event{At: w.now, Kind: EvDrop, Actor: from, Peer: to, Name: x.req.Method + " " + x.req.Path,
-		Detail: resetDetail + " on " + x.link.String()})
+	r.dropMessage(w, &ev, resetDetail+" on "+r.ex[ev.id].link.String())
 	// The form of the transport path's own failures (transportFail).
 	r.dispatch(w, &event{at: w.now, kind: evTimeout, id: ev.id, text: "transport error: " + resetDetail})
 	return nil

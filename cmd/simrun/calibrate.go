@@ -97,16 +97,7 @@ func runCalibrate(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "simrun calibrate: %v\n", err)
 		return 2
 	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(rows)
-		return 0
-	}
-	calibrate.WriteTable(stdout, rows)
-	fmt.Fprintln(stdout)
-	calibrate.WriteQuantiles(stdout, rows)
-	return 0
+	return writeCalibrate(stdout, rows, *asJSON)
 }
 
 // resimCalibrate is simrun calibrate --resim: the simulator's side again
@@ -132,6 +123,11 @@ func resimCalibrate(fs *flag.FlagSet, path string, n int, seed uint64, name, rec
 		fmt.Fprintf(stderr, "simrun calibrate: --resim %s: %v\n", path, err)
 		return 2
 	}
+	return writeCalibrate(stdout, rows, asJSON)
+}
+
+// writeCalibrate prints calibrate's rows as JSON or as its two tables.
+func writeCalibrate(stdout io.Writer, rows []calibrate.Row, asJSON bool) int {
 	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
