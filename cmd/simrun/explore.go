@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -124,6 +126,14 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	o.Progress = func(p explore.Progress) {
 		fmt.Fprintf(stderr, "explore: %d states, %d transitions, depth %d, queue %d, %.0f states/s\n", p.States, p.Transitions, p.Depth,
 			p.Queue, float64(p.States)/max(p.Elapsed.Seconds(), 1e-9))
+	}
+	if os.Getenv("GOGC") == "" {
+		// The search allocates a state's snapshot or successor and drops
+		// most of them at once: as in a sweep, a larger collector target
+		// saves about a third of the CPU; the memory limit keeps the heap
+		// near the snapshots' bound when the live states grow.
+		defer debug.SetGCPercent(debug.SetGCPercent(sweepGCPercent))
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(exploreMemoryLimit))
 	}
 	res, err := explore.Explore(o)
 	if err != nil {
@@ -264,3 +274,7 @@ func replayPath(o explore.Options, text string, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stdout, "no violation")
 	return 0
 }
+
+// exploreMemoryLimit is the collector's soft memory limit during an
+// exploration (unless GOGC is set).
+const exploreMemoryLimit = 1 << 30

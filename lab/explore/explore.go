@@ -109,7 +109,7 @@ type Options struct {
 	// Workers expand a breadth-first level in parallel (0: GOMAXPROCS).
 	Workers int
 	// SnapshotBytes bounds the memory of the states' snapshots the search
-	// keeps (the breadth-first frontier, the depth-first stack; 0: 1 GiB);
+	// keeps (the breadth-first frontier, the depth-first stack; 0: 512 MiB);
 	// a state without one is reached again by replaying its path.
 	SnapshotBytes int64
 	// Reach, when set, makes the search look for a state where a device
@@ -234,7 +234,7 @@ func (o *Options) snapshotLimit() int64 {
 	if o.SnapshotBytes > 0 {
 		return o.SnapshotBytes
 	}
-	return 1 << 30
+	return 512 << 20
 }
 
 // defaultLatency is L when Options leaves it zero.
