@@ -188,7 +188,7 @@ func Run(ctx context.Context, opts Options) ([]Row, error) {
 	}
 	defer stop()
 	var rows []Row
-	offset, haveOffset := 0.0, false
+	var offset medianOffset
 	for _, p := range opts.Profiles {
 		if err := sh.Set(p.LossPercent, time.Duration(p.RTTMillis)*time.Millisecond/2); err != nil {
 			return rows, err
@@ -202,15 +202,7 @@ func Run(ctx context.Context, opts Options) ([]Row, error) {
 		if err != nil {
 			return rows, err
 		}
-		if p.LossPercent == 0 && !haveOffset && len(real.Token) > 0 && len(row.Sim.Token) > 0 {
-			offset, haveOffset = quantile(real.Token, 0.5)-quantile(row.Sim.Token, 0.5), true
-		}
-		row.OffsetMillis = offset
-		shifted := make([]float64, len(real.Token))
-		for i, x := range real.Token {
-			shifted[i] = x - offset
-		}
-		row.KSShifted = ksDistance(shifted, row.Sim.Token)
+		offset.shift(&row)
 		rows = append(rows, row)
 		if opts.Progress != nil {
 			fmt.Fprintf(opts.Progress, "%s: real %d/%d signed in, sim %d/%d, KS token %.3f (with the harness cost %.3f)\n", p.Name,
@@ -282,6 +274,29 @@ func simulate(v variant.Variant, opts Options, row *Row) error {
 	return nil
 }
 
+// medianOffset is the difference of the real and simulated median times
+// to token, taken from the first lossless row with tokens on both sides
+// and applied to that row and every later one.
+type medianOffset struct {
+	millis float64
+	set    bool
+}
+
+// shift fills row's offset and the KS distance of its real tokens shifted
+// by it.
+func (m *medianOffset) shift(row *Row) {
+	real := row.Real
+	if row.Profile.LossPercent == 0 && !m.set && len(real.Token) > 0 && len(row.Sim.Token) > 0 {
+		m.millis, m.set = quantile(real.Token, 0.5)-quantile(row.Sim.Token, 0.5), true
+	}
+	row.OffsetMillis = m.millis
+	shifted := make([]float64, len(real.Token))
+	for i, x := range real.Token {
+		shifted[i] = x - m.millis
+	}
+	row.KSShifted = ksDistance(shifted, row.Sim.Token)
+}
+
 // Resim runs the simulator's side again against the real side of rows (a
 // saved Run, as simrun calibrate --json prints it), with opts' variant,
 // seeds, user, segment size and loss recovery, opts.N logins per profile
@@ -295,7 +310,7 @@ func Resim(rows []Row, opts Options) ([]Row, error) {
 		return nil, err
 	}
 	out := make([]Row, len(rows))
-	offset, haveOffset := 0.0, false
+	var offset medianOffset
 	for i, row := range rows {
 		o := opts
 		if o.N == 0 {
@@ -307,16 +322,7 @@ func Resim(rows []Row, opts Options) ([]Row, error) {
 		if err := simulate(v, o, &row); err != nil {
 			return nil, fmt.Errorf("row %d (%s): %w", i, row.Profile.Name, err)
 		}
-		real := row.Real
-		if row.Profile.LossPercent == 0 && !haveOffset && len(real.Token) > 0 && len(row.Sim.Token) > 0 {
-			offset, haveOffset = quantile(real.Token, 0.5)-quantile(row.Sim.Token, 0.5), true
-		}
-		row.OffsetMillis = offset
-		shifted := make([]float64, len(real.Token))
-		for j, x := range real.Token {
-			shifted[j] = x - offset
-		}
-		row.KSShifted = ksDistance(shifted, row.Sim.Token)
+		offset.shift(&row)
 		out[i] = row
 	}
 	return out, nil
