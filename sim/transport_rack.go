@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"fmt"
 	"math"
 	"slices"
 )
@@ -79,27 +78,16 @@ func (tp *tcpState) transferRACK(w *run, c *tcpConn, up bool, start Millis, size
 			return back
 		}
 		rtoAt := start + c.rto
-		// resend sends segment data again at t, backing off from the
-		// k0-th RTO when lost again; it records the arrival or the failure.
-		resend := func(t Millis, k0 int) Millis {
-			for k := k0; tp.lost(w, c.link, up, t); k++ {
-				losses++
-				wait := tp.backoff(c.rto, k)
-				if k >= tp.k.Retries2 {
-					if t+wait < failAt {
-						failAt, why = t+wait, fmt.Sprintf("%d retransmissions unanswered", k)
-					}
-					return never
+		// resend sends a lost segment again at t (retransmit), keeping
+		// the earliest failure; it returns the arrival (never: failed).
+		resend := func(t Millis) Millis {
+			a, fail, reason := tp.retransmit(w, c, up, start, t, &losses)
+			if fail != never {
+				if fail < failAt {
+					failAt, why = fail, reason
 				}
-				t += wait
-				if ut := Millis(tp.k.UserTimeoutMillis); ut > 0 && t-start >= ut {
-					if start+ut < failAt {
-						failAt, why = start+ut, fmt.Sprintf("data unacknowledged for %d ms (user timeout)", ut)
-					}
-					return never
-				}
+				return never
 			}
-			a := t + tp.oneWay(w, c.link)
 			last = max(last, a)
 			return a
 		}
@@ -144,7 +132,7 @@ func (tp *tcpState) transferRACK(w *run, c *tcpConn, up bool, start Millis, size
 			for i := firstLost; i < hi; i++ {
 				if seg[i] == lostSeg {
 					first, d := detect(i)
-					if a := resend(min(d, max(first, recovery)), 0); a != never {
+					if a := resend(min(d, max(first, recovery))); a != never {
 						holeAcked = min(holeAcked, a+ackBack())
 					}
 				}
@@ -156,7 +144,7 @@ func (tp *tcpState) transferRACK(w *run, c *tcpConn, up bool, start Millis, size
 				// every hole failed: failAt is set
 			case hi > firstLost:
 				for i := hi + 1; i < n; i++ {
-					resend(holeAcked, 0)
+					resend(holeAcked)
 				}
 			default:
 				base := start
@@ -166,11 +154,11 @@ func (tp *tcpState) transferRACK(w *run, c *tcpConn, up bool, start Millis, size
 				probe := base + tp.pto(c, n-1-hi)
 				// A lost probe waits for the RTO, rearmed from the probe
 				// [T24], then doubles: resend's schedule from the probe.
-				if a := resend(probe, 0); a != never {
+				if a := resend(probe); a != never {
 					// the probe (or the RTO after it) delivered the last
 					// segment; its acknowledgment marks the rest lost
 					for i := hi + 1; i < n-1; i++ {
-						resend(a+ackBack(), 0)
+						resend(a + ackBack())
 					}
 				}
 			}

@@ -274,24 +274,36 @@ func (tp *tcpState) transfer(w *run, c *tcpConn, up bool, start Millis, size int
 	n := max(1, (size+tp.k.MSS-1)/tp.k.MSS)
 	last := start
 	for range n {
-		t := start
-		for k := 0; tp.lost(w, c.link, up, t); k++ {
-			losses++
-			wait := tp.backoff(c.rto, k)
-			if k == tp.k.Retries2 {
-				return 0, losses, t + wait, fmt.Sprintf("%d retransmissions unanswered", k)
-			}
-			t += wait
-			if ut := Millis(tp.k.UserTimeoutMillis); ut > 0 && t-start >= ut {
-				return 0, losses, start + ut, fmt.Sprintf("data unacknowledged for %d ms (user timeout)", ut)
-			}
+		a, fail, why := tp.retransmit(w, c, up, start, start, &losses)
+		if fail != never {
+			return 0, losses, fail, why
 		}
-		last = max(last, t+tp.oneWay(w, c.link))
+		last = max(last, a)
 	}
 	if bw := w.net.links[c.link].BytesPerSecond; bw > 0 {
 		last += Millis(math.Min(float64(size)*1000/bw, MaxDelayMillis))
 	}
 	return last, losses, never, ""
+}
+
+// retransmit sends a segment of the flight sent at start on c at t, and
+// again after the RTO, doubling, while it is lost; it counts the losses
+// and returns when the segment arrives, or never and when and why the
+// connection fails (Retries2 retransmissions unanswered, or the user
+// timeout counted from start).
+func (tp *tcpState) retransmit(w *run, c *tcpConn, up bool, start, t Millis, losses *int) (at, failAt Millis, why string) {
+	for k := 0; tp.lost(w, c.link, up, t); k++ {
+		*losses++
+		wait := tp.backoff(c.rto, k)
+		if k == tp.k.Retries2 {
+			return never, t + wait, fmt.Sprintf("%d retransmissions unanswered", k)
+		}
+		t += wait
+		if ut := Millis(tp.k.UserTimeoutMillis); ut > 0 && t-start >= ut {
+			return never, start + ut, fmt.Sprintf("data unacknowledged for %d ms (user timeout)", ut)
+		}
+	}
+	return t + tp.oneWay(w, c.link), never, ""
 }
 
 // sample feeds one RTT measurement to c's estimator (RFC 6298 §2: SRTT
