@@ -452,8 +452,8 @@ func (c *core) route(in Input) routed {
 				return routed{kind: routeAPI, resp: r}
 			}
 			end := c.failLocal
-			if c.kind == variant.KindTokenPoll && c.v.Flow.TokenError == variant.TokenErrorSilent {
-				end = c.failSilent
+			if c.kind == variant.KindTokenPoll {
+				end = c.failToken
 			}
 			if r.Status == 0 {
 				end(ReasonTimeout, fmt.Sprintf("%s %s: no answer after %d tries", c.req.Method, c.req.Path, c.tries+1))
@@ -948,10 +948,17 @@ func (c *core) failLocal(r Reason, detail string) {
 	c.finish(Outcome{Reason: r, Detail: detail})
 }
 
-// failSilent ends the login without a word and without deleting the
-// session (flow.token_error "silent"): the other side learns of it only
-// from the session's expiry or its own deadline.
-func (c *core) failSilent(r Reason, detail string) {
+// failToken ends the login on a token request that failed or got an
+// answer it cannot use (an error code other than a denial or expiry, such
+// as invalid_grant; a body that is not JSON; no access_token), as
+// flow.token_error says: like failLocal (the session deleted), or without
+// a word and with the session left ("silent"), so that the other side
+// learns of it only from the session's expiry or its own deadline.
+func (c *core) failToken(r Reason, detail string) {
+	if c.v.Flow.TokenError != variant.TokenErrorSilent {
+		c.failLocal(r, detail)
+		return
+	}
 	if c.state.Terminal() {
 		return
 	}

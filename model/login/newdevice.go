@@ -539,13 +539,13 @@ func (n *NewDevice) tokenAnswer(r Response) {
 	}
 	obj, err := canonicaljson.Parse(r.Body)
 	if err != nil {
-		n.tokenFailed(fmt.Sprintf("token: status %d, body not JSON", r.Status))
+		n.failToken(ReasonHTTPError, fmt.Sprintf("token: status %d, body not JSON", r.Status))
 		return
 	}
 	if r.Status == 200 {
 		at, ok := str(&obj, "access_token")
 		if !ok || at == "" {
-			n.tokenFailed("token: no access_token")
+			n.failToken(ReasonHTTPError, "token: no access_token")
 			return
 		}
 		n.accessToken = at
@@ -571,21 +571,8 @@ func (n *NewDevice) tokenAnswer(r Response) {
 	case oauth.ErrorExpiredToken:
 		n.failSend(ReasonAuthorizationExpired, "expired_token")
 	default:
-		n.tokenFailed(fmt.Sprintf("token: status %d error %q", r.Status, code))
+		n.failToken(ReasonHTTPError, fmt.Sprintf("token: status %d error %q", r.Status, code))
 	}
-}
-
-// tokenFailed ends the login on a token answer it cannot use (an error
-// code other than a denial or expiry, such as invalid_grant; a body that
-// is not JSON; no access_token), as flow.token_error says: http_error, the
-// session deleted (failSend of a local reason), or the same without a word
-// and with the session left.
-func (n *NewDevice) tokenFailed(detail string) {
-	if n.v.Flow.TokenError == variant.TokenErrorSilent {
-		n.failSilent(ReasonHTTPError, detail)
-		return
-	}
-	n.failSend(ReasonHTTPError, detail)
 }
 
 // decline tells E the user refused consent, in the variant's dialect.
