@@ -389,6 +389,9 @@ type run struct {
 // configuration); protocol failures and invariant violations are in the
 // Result.
 func (r *Runner) Run(seed uint64) (Result, error) {
+	// An ordinary run inherits nothing of a stepped run on the same runner
+	// (its budgets, the careless user): only the transition hook stays.
+	r.st = stepState{transition: r.st.transition}
 	if err := r.begin(seed); err != nil {
 		return r.r.res, err
 	}
@@ -422,7 +425,6 @@ func (r *Runner) Run(seed uint64) (Result, error) {
 func (r *Runner) begin(seed uint64) error {
 	w := r.r
 	*w = run{seed: seed, dead: w.dead, adv: w.adv[:0], user: UserRecord{Acts: w.user.Acts[:0]}}
-	r.st.careless = false // a stepped run's choice (StartStepped), never an ordinary run's
 	for i := range w.dead {
 		if w.dead[i] == nil {
 			w.dead[i] = map[uint64]bool{}
