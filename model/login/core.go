@@ -644,7 +644,7 @@ func (c *core) put(payload string) {
 }
 
 func (c *core) deleteSession() {
-	if !c.hasSession || c.sessURL == "" {
+	if !c.hasSession || c.sessURL == "" || c.v.Flow.SessionDelete == variant.SessionDeleteNever {
 		return
 	}
 	// Fire and forget: nobody waits for the answer.
