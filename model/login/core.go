@@ -527,6 +527,8 @@ func kindOf(op mbOp, path string) string {
 		return variant.KindRendezvousPoll
 	case op == opPut:
 		return variant.KindRendezvousWrite
+	case op == opCreate:
+		return variant.KindRendezvousCreate
 	case op != opAPI:
 		return variant.KindOther
 	case path == homeserver.PathWhoami:
@@ -535,6 +537,9 @@ func kindOf(op mbOp, path string) string {
 		return variant.KindKeysUpload
 	case strings.HasPrefix(path, homeserver.PathDevicesPrefix):
 		return variant.KindDevices
+	case path == homeserver.PathAuthMetadata, path == homeserver.PathAuthMetadataUnstable,
+		path == homeserver.PathAuthIssuer, path == homeserver.PathAuthIssuerUnstable:
+		return variant.KindDiscovery
 	}
 	return variant.KindOther
 }

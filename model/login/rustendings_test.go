@@ -8,6 +8,7 @@ import (
 
 	"qrlab/model/homeserver"
 	. "qrlab/model/login"
+	"qrlab/model/oauth"
 	"qrlab/model/qr"
 	"qrlab/model/variant"
 )
@@ -159,4 +160,57 @@ func successSentAt(t *testing.T, w *world) int {
 	}
 	at, _ := strconv.Atoi(m[1])
 	return at
+}
+
+// onceFailing answers the first request whose path ends with suffix with
+// 503 and passes the rest on.
+func onceFailing(suffix string) func(Request, Response) Response {
+	done := false
+	return func(r Request, resp Response) Response {
+		if done || !strings.HasSuffix(r.Path, suffix) {
+			return resp
+		}
+		done = true
+		return Response{Status: 503, Body: []byte(`{"errcode":"M_UNKNOWN","error":"injected"}`)}
+	}
+}
+
+// TestRustRequestKinds: the Rust SDK presets give each request the policy
+// of the SDK code that sends it. The rendezvous create and the auth
+// metadata go through the client's RequestConfig (a 503 is retried), the
+// registration and the device authorization through the OAuth HTTP client
+// (sent once: a 503 ends the login, with nothing sent to the peer), and
+// every one of them, the token poll included, has the reqwest client's
+// 30 s timeout.
+func TestRustRequestKinds(t *testing.T) {
+	for _, preset := range []string{"rust-sdk-main", "rust-sdk-pr6173"} {
+		tm := variant.MustLoad(preset).Timing
+		for _, kind := range []string{variant.KindOther, variant.KindTokenPoll, variant.KindRendezvousCreate, variant.KindDiscovery} {
+			if p := tm.Policy(kind); p.TimeoutMillis != 30000 {
+				t.Errorf("%s: %q timeout %d ms, want 30000", preset, kind, p.TimeoutMillis)
+			}
+		}
+		if p := tm.Policy(variant.KindOther); *p.Retries != 0 {
+			t.Errorf("%s: %d retries of the OAuth client's requests, want 0", preset, *p.Retries)
+		}
+		for _, c := range []struct {
+			name         string
+			u            user
+			wantN, wantE string
+		}{
+			{"create", user{RewriteRendezvous: onceFailing("/rendezvous")}, "success", "success"},
+			{"auth metadata", user{RewriteHS: onceFailing(homeserver.PathAuthMetadata)}, "success", "success"},
+			{"registration", user{RewriteOP: onceFailing(oauth.PathRegistration)}, "failure http_error", expired},
+			{"device authorization", user{RewriteOP: onceFailing(oauth.PathDeviceAuthorization)}, "failure http_error", expired},
+		} {
+			tc := endCase{name: preset + "/" + c.name, preset: preset, intent: qr.Reciprocate, u: c.u, wantN: c.wantN, wantE: c.wantE}
+			w := tc.run(t)
+			if !strings.Contains(w.Log(), "-> 503") {
+				t.Fatalf("%s: no 503 was served\n%s", tc.name, w.Log())
+			}
+			if strings.Contains(w.Log(), "sealed m.login.failure") {
+				t.Fatalf("%s: a device sent m.login.failure\n%s", tc.name, w.Log())
+			}
+		}
+	}
 }

@@ -268,7 +268,12 @@ const (
 	KindWhoami          = "whoami"
 	KindDevices         = "devices"
 	KindKeysUpload      = "keys-upload"
-	KindOther           = "" // every other request: the variant-wide values
+	// KindRendezvousCreate is the POST that creates a rendezvous session.
+	KindRendezvousCreate = "rendezvous-create"
+	// KindDiscovery is a device's look at the homeserver's auth metadata
+	// (auth_metadata, auth_issuer).
+	KindDiscovery = "discovery"
+	KindOther     = "" // every other request: the variant-wide values
 
 	// NoTimeout as a policy's timeout_ms: the client sets no deadline.
 	NoTimeout = -1
@@ -286,7 +291,8 @@ const (
 
 // PolicyKinds lists the kinds a policy can name, in schema order.
 func PolicyKinds() []string {
-	return []string{KindRendezvousPoll, KindRendezvousWrite, KindTokenPoll, KindWhoami, KindDevices, KindKeysUpload}
+	return []string{KindRendezvousPoll, KindRendezvousWrite, KindTokenPoll, KindWhoami, KindDevices, KindKeysUpload,
+		KindRendezvousCreate, KindDiscovery}
 }
 
 // Policy is the effective policy of a request kind: the override, with the
@@ -961,6 +967,8 @@ func (v *Variant) Knobs() []Knob {
 		{"timing.policies.whoami", v.Timing.policyString(KindWhoami)},
 		{"timing.policies.devices", v.Timing.policyString(KindDevices)},
 		{"timing.policies.keys-upload", v.Timing.policyString(KindKeysUpload)},
+		{"timing.policies.rendezvous-create", v.Timing.policyString(KindRendezvousCreate)},
+		{"timing.policies.discovery", v.Timing.policyString(KindDiscovery)},
 		{"oauth.preset", v.OAuth.Preset},
 		{"oauth.slow_down", v.OAuth.SlowDown},
 		{"homeserver.preset", v.Homeserver.Preset},
