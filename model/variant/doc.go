@@ -66,7 +66,7 @@
 //	    "retry_backoff_ms": 500,                 // wait before a retry
 //	    "device_poll_interval_ms": 500,          // E's GET /devices/{id} period after m.login.success
 //	    "device_poll_timeout_ms": 10000,         // E gives up with device_not_found after this
-//	    "policies": {                            // optional, per request kind: rendezvous-poll, rendezvous-write, token-poll, whoami, devices, keys-upload
+//	    "policies": {                            // optional, per request kind: rendezvous-poll, rendezvous-write, token-poll, whoami, devices, keys-upload, rendezvous-create, discovery
 //	      "token-poll": {
 //	        "timeout_ms": 30000,                 // per-try deadline (0 or absent: http_timeout_ms; -1: none)
 //	        "retries": 0,                        // absent: http_retries; 0-100, or -1 (unlimited) with retry_budget_ms
