@@ -942,7 +942,8 @@ func (c *core) finish(o Outcome) {
 
 // failLocal ends the login without telling the other side (the channel is
 // not up, or cannot be trusted); the session is deleted so that the other
-// side's next read ends it too.
+// side's next read ends it too, unless flow.session_delete is "never", when
+// the other side reads on until the server expires it.
 func (c *core) failLocal(r Reason, detail string) {
 	if c.state.Terminal() {
 		return
