@@ -23,6 +23,9 @@ func TestTokenErrorInSim(t *testing.T) {
 		cfg := tcpConfig(t, "4g", nil)
 		cfg.Variant = variant.MustLoad("rust-sdk-main")
 		cfg.Variant.Flow.TokenError = tc.knob
+		// The preset deletes no session at all (flow.session_delete
+		// "never"); on-end lets token_error alone decide here.
+		cfg.Variant.Flow.SessionDelete = variant.SessionDeleteOnEnd
 		cfg.Network.Connections.TokenAnswerBreaks = 1
 		r := mustRunner(t, cfg)
 		res, err := r.Run(3)
@@ -57,6 +60,38 @@ func TestTokenErrorInSim(t *testing.T) {
 			t.Fatalf("%s: E ended %d ms after N, want within a poll", tc.knob, gap)
 		case !tc.deletes && res.Existing.At < created+60_000:
 			t.Fatalf("%s: E ended at %d ms, before the session created at %d ms expired", tc.knob, res.Existing.At, created)
+		}
+	}
+}
+
+// TestSessionDeleteInSim: the Rust SDK presets (flow.session_delete
+// "never") send no DELETE for the rendezvous session, on success either,
+// so the session stays on the server until it expires; with "on-end" the
+// same runs delete it. Judged from the trace's requests; every monitor
+// holds in both.
+func TestSessionDeleteInSim(t *testing.T) {
+	for _, preset := range []string{"rust-sdk-main", "rust-sdk-pr6173"} {
+		for _, val := range []string{variant.SessionDeleteNever, variant.SessionDeleteOnEnd} {
+			cfg := tcpConfig(t, "4g", nil)
+			cfg.Variant = variant.MustLoad(preset)
+			cfg.Variant.Flow.SessionDelete = val
+			r := mustRunner(t, cfg)
+			res, err := r.Run(0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Violation != nil || !res.New.Success || !res.Existing.Success {
+				t.Fatalf("%s/%s: N %s, E %s, violation %v", preset, val, res.New.Outcome, res.Existing.Outcome, res.Violation)
+			}
+			deleted := false
+			for _, e := range r.Trace().Events {
+				if e.Kind == EvSend && (e.Actor == ActorNew || e.Actor == ActorExisting) && strings.HasPrefix(e.Name, "DELETE ") {
+					deleted = true
+				}
+			}
+			if deleted != (val == variant.SessionDeleteOnEnd) {
+				t.Fatalf("%s/%s: a device sent DELETE: %v", preset, val, deleted)
+			}
 		}
 	}
 }

@@ -527,6 +527,8 @@ func kindOf(op mbOp, path string) string {
 		return variant.KindRendezvousPoll
 	case op == opPut:
 		return variant.KindRendezvousWrite
+	case op == opCreate:
+		return variant.KindRendezvousCreate
 	case op != opAPI:
 		return variant.KindOther
 	case path == homeserver.PathWhoami:
@@ -535,6 +537,9 @@ func kindOf(op mbOp, path string) string {
 		return variant.KindKeysUpload
 	case strings.HasPrefix(path, homeserver.PathDevicesPrefix):
 		return variant.KindDevices
+	case path == homeserver.PathAuthMetadata, path == homeserver.PathAuthMetadataUnstable,
+		path == homeserver.PathAuthIssuer, path == homeserver.PathAuthIssuerUnstable:
+		return variant.KindDiscovery
 	}
 	return variant.KindOther
 }
@@ -644,7 +649,7 @@ func (c *core) put(payload string) {
 }
 
 func (c *core) deleteSession() {
-	if !c.hasSession || c.sessURL == "" {
+	if !c.hasSession || c.sessURL == "" || c.v.Flow.SessionDelete == variant.SessionDeleteNever {
 		return
 	}
 	// Fire and forget: nobody waits for the answer.
@@ -937,7 +942,8 @@ func (c *core) finish(o Outcome) {
 
 // failLocal ends the login without telling the other side (the channel is
 // not up, or cannot be trusted); the session is deleted so that the other
-// side's next read ends it too.
+// side's next read ends it too, unless flow.session_delete is "never", when
+// the other side reads on until the server expires it.
 func (c *core) failLocal(r Reason, detail string) {
 	if c.state.Terminal() {
 		return

@@ -64,7 +64,9 @@
 //     sender at once; the receiver deletes the session. A machine that ends
 //     without telling the other (integrity failure, wrong code, conflict)
 //     deletes the session, so the other side's next read ends it with
-//     rendezvous_expired.
+//     rendezvous_expired. With flow.session_delete "never" (the Rust SDK)
+//     no machine deletes: the other side reads on until the server expires
+//     the session.
 //   - A cancel is sent at once even out of turn; if the other side holds the
 //     turn, its next PUT conflicts (a hazard the lab measures, see the tests).
 //

@@ -68,6 +68,9 @@ type ExistingDevice struct {
 	proofOK  bool
 	keysStep int
 	userID   string
+	// deviceBy is when the wait for the new device ends under
+	// flow.device_wait "after-each-check", looked at as each check returns.
+	deviceBy Millis
 }
 
 // NewExistingDevice makes an existing-device machine. rnd supplies the
@@ -187,11 +190,23 @@ func (e *ExistingDevice) message(m msg.Message) {
 		}
 		e.gotSuccess = true
 		e.setState(StateWaitingDevice)
-		e.setDeadline(Millis(e.v.Timing.DevicePollTimeoutMillis), ReasonDeviceNotFound, "the new device did not appear in time")
-		e.getDevice()
+		if e.v.Flow.DeviceWait == variant.DeviceWaitAfterEachCheck {
+			e.deviceBy = e.now + Millis(e.v.Timing.DevicePollTimeoutMillis)
+		} else {
+			e.setDeadline(Millis(e.v.Timing.DevicePollTimeoutMillis), ReasonDeviceNotFound, "the new device did not appear in time")
+		}
+		e.pollDevice()
 	default:
 		e.unexpected(m)
 	}
+}
+
+// pollDevice checks once whether the new device exists. Under
+// flow.device_wait "after-each-check" an answer that is still an error
+// after the retries (or none) comes to api() as well: it means not yet.
+func (e *ExistingDevice) pollDevice() {
+	e.getDevice()
+	e.soft = e.v.Flow.DeviceWait == variant.DeviceWaitAfterEachCheck
 }
 
 func (e *ExistingDevice) getDevice() {
@@ -243,8 +258,12 @@ func (e *ExistingDevice) api(r Response) {
 			}
 			e.sendSecrets()
 		case 404:
-			e.setTimer(tDevicePoll, Millis(e.v.Timing.DevicePollIntervalMillis))
+			e.devicePollAgain(r)
 		default:
+			if e.v.Flow.DeviceWait == variant.DeviceWaitAfterEachCheck {
+				e.devicePollAgain(r)
+				return
+			}
 			e.failLocal(ReasonHTTPError, fmt.Sprintf("device poll: status %d", r.Status))
 		}
 	}
@@ -339,8 +358,20 @@ func (e *ExistingDevice) sendAccepted() {
 
 func (e *ExistingDevice) timerFired(p purpose) {
 	if p == tDevicePoll && e.state == StateWaitingDevice {
-		e.getDevice()
+		e.pollDevice()
 	}
+}
+
+// devicePollAgain takes a check that did not find the new device: the
+// next comes after the poll interval, unless (flow.device_wait
+// "after-each-check") the wait's end has passed by the time this check
+// returned, which ends the login with device_not_found, told to the peer.
+func (e *ExistingDevice) devicePollAgain(r Response) {
+	if e.v.Flow.DeviceWait == variant.DeviceWaitAfterEachCheck && e.now >= e.deviceBy && !e.mut.noExpiry {
+		e.failSend(ReasonDeviceNotFound, fmt.Sprintf("the new device did not appear in time (last check: status %d)", r.Status))
+		return
+	}
+	e.setTimer(tDevicePoll, Millis(e.v.Timing.DevicePollIntervalMillis))
 }
 
 // queryKeys asks whoami for its own account (once), then POST /keys/query

@@ -53,7 +53,9 @@
 //	    "device_check_error": "http-error",      // a device check answering neither 404 nor 200: "http-error" (end locally) or "already-exists" (Rust: device_already_exists)
 //	    "proof_of_possession": "off",            // "off" or "ed25519-channel" (the lab's design of MSC4108 5706fd4's alternative; needs whoami)
 //	    "open_verification_uri": "any",          // verification URIs E opens: "any", "https" (5706fd4's MAY) or "https-same-host" (and the issuer's host)
-//	    "token_error": "delete-session"          // N's token poll ends on invalid_grant or another unusable answer: "delete-session" (end with http_error, delete the session) or "silent" (Rust: nothing sent, session left)
+//	    "token_error": "delete-session",         // N's token poll ends on invalid_grant or another unusable answer: "delete-session" (end with http_error, delete the session) or "silent" (Rust: nothing sent, session left)
+//	    "session_delete": "on-end",              // DELETE the rendezvous session when a login ends: "on-end" or "never" (Rust: no DELETE anywhere)
+//	    "device_wait": "deadline"                // E's wait for the new device: "deadline" (a timer, an error ends it) or "after-each-check" (Rust: deadline read when a check returns, errors are "not yet")
 //	  },
 //	  "timing": {
 //	    "poll_interval_ms": 1000,                // rendezvous GET period
@@ -64,7 +66,7 @@
 //	    "retry_backoff_ms": 500,                 // wait before a retry
 //	    "device_poll_interval_ms": 500,          // E's GET /devices/{id} period after m.login.success
 //	    "device_poll_timeout_ms": 10000,         // E gives up with device_not_found after this
-//	    "policies": {                            // optional, per request kind: rendezvous-poll, rendezvous-write, token-poll, whoami, devices, keys-upload
+//	    "policies": {                            // optional, per request kind: rendezvous-poll, rendezvous-write, token-poll, whoami, devices, keys-upload, rendezvous-create, discovery
 //	      "token-poll": {
 //	        "timeout_ms": 30000,                 // per-try deadline (0 or absent: http_timeout_ms; -1: none)
 //	        "retries": 0,                        // absent: http_retries; 0-100, or -1 (unlimited) with retry_budget_ms
@@ -100,8 +102,9 @@
 // put_txn_id, discovery and aad_root_slash, which default to false;
 // idempotency, which defaults to keep; and homeserver_accept,
 // unexpected_message, device_check_error, proof_of_possession,
-// open_verification_uri and token_error, which default to the texts'
-// behaviour ("any", "send", "http-error", "off", "any", "delete-session")
+// open_verification_uri, token_error, session_delete and device_wait, which
+// default to the texts' behaviour ("any", "send", "http-error", "off", "any",
+// "delete-session", "on-end", "deadline")
 // and are spelled out when a file is parsed.
 // JSON has no comments: the comments above are for the reader only.
 //

@@ -26,8 +26,9 @@ func TestPolicyKnobsFromJSON(t *testing.T) {
 		p.BackoffMillis != 500 || p.BackoffFactor != 2 || p.BackoffMaxMillis != 60000 || p.RetryBudgetMillis != 900000 {
 		t.Fatalf("whoami policy %+v, want the Rust SDK's RequestConfig default", p)
 	}
-	if v.Flow.TokenError != TokenErrorSilent {
-		t.Fatalf("flow.token_error %q, want silent", v.Flow.TokenError)
+	if v.Flow.TokenError != TokenErrorSilent || v.Flow.SessionDelete != SessionDeleteNever || v.Flow.DeviceWait != DeviceWaitAfterEachCheck {
+		t.Fatalf("flow.token_error %q, session_delete %q, device_wait %q; want silent, never, after-each-check",
+			v.Flow.TokenError, v.Flow.SessionDelete, v.Flow.DeviceWait)
 	}
 	for _, tc := range []struct{ from, to, field, want string }{
 		{`"retry_budget_ms": 900000`, `"retry_budget_ms": 0`, "retries", "-1 (unlimited) only with a positive retry_budget_ms"},
@@ -35,6 +36,8 @@ func TestPolicyKnobsFromJSON(t *testing.T) {
 		{`"backoff_max_ms": 60000`, `"backoff_max_ms": 0`, "backoff_max_ms", "backoff_factor above 1"},
 		{`"retry_budget_ms": 900000`, `"retry_budget_ms": -5`, "retry_budget_ms", "0 (no bound) or a positive"},
 		{`"token_error": "silent"`, `"token_error": "shout"`, "flow.token_error", "delete-session, silent"},
+		{`"session_delete": "never"`, `"session_delete": "sometimes"`, "flow.session_delete", "on-end, never"},
+		{`"device_wait": "after-each-check"`, `"device_wait": "forever"`, "flow.device_wait", "deadline, after-each-check"},
 	} {
 		bad := bytes.Replace(b, []byte(tc.from), []byte(tc.to), 1)
 		if bytes.Equal(bad, b) {
@@ -45,5 +48,17 @@ func TestPolicyKnobsFromJSON(t *testing.T) {
 			!strings.Contains(err.Error(), tc.field) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want an error naming mine.json, %s and %q", tc.to, err, tc.field, tc.want)
 		}
+	}
+}
+
+// TestLoadCopiesPolicies: a preset handed out by Load has its own policy
+// map, so setting a kind's policy on it leaves the next Load unchanged.
+func TestLoadCopiesPolicies(t *testing.T) {
+	v := MustLoad("rust-sdk-pr6173")
+	p := v.Timing.Policy(KindDevices)
+	p.RetryBudgetMillis = 3500
+	v.Timing.Policies[KindDevices] = p
+	if got := MustLoad("rust-sdk-pr6173").Timing.Policy(KindDevices).RetryBudgetMillis; got != 900000 {
+		t.Fatalf("devices retry_budget_ms %d after a caller changed its copy, want 900000", got)
 	}
 }

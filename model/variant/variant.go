@@ -162,11 +162,29 @@ type FlowKnobs struct {
 	// invalid_grant or any other error code, a body that is not JSON, a 200
 	// without access_token, or a transport failure its policy makes fatal.
 	// "delete-session" (the default): it ends locally with http_error (or
-	// timeout) and deletes the rendezvous session, so the peer's next read
-	// ends with rendezvous_expired; "silent" (the Rust SDK): it ends
+	// timeout) and deletes the rendezvous session (unless session_delete
+	// is "never"), so the peer's next read ends with rendezvous_expired; "silent" (the Rust SDK): it ends
 	// without a word and leaves the session, so the peer learns of it only
 	// from the session's expiry or its own deadline.
 	TokenError string `json:"token_error,omitempty"`
+	// SessionDelete is whether a device deletes the rendezvous session
+	// (DELETE, the texts' cancel) when its login ends: "on-end" (the
+	// default: on every local failure, on the peer's m.login.failure or
+	// m.login.declined, and on the new device's success) or "never" (the
+	// Rust SDK: no request under its QR login deletes a session, so the
+	// session lives until the server expires it and the peer learns of a
+	// silent ending only from that expiry or its own deadline).
+	SessionDelete string `json:"session_delete,omitempty"`
+	// DeviceWait is how the existing device waits for the new device to
+	// appear after m.login.success (timing.device_poll_*): "deadline" (the
+	// default: a timer ends the wait with device_not_found after
+	// device_poll_timeout_ms, even with a check in flight; an answer other
+	// than 200 or 404 ends the login) or "after-each-check" (the Rust SDK:
+	// the deadline is looked at only when a check returns; any answer but
+	// 200, a failed request included, counts as not yet, and a 200 ends the
+	// wait even past the deadline, so a check held in its retries can
+	// outlast the deadline by as much as its policy's retry budget).
+	DeviceWait string `json:"device_wait,omitempty"`
 }
 
 // TimingKnobs are the polling periods, timeouts and retries, in milliseconds.
@@ -250,7 +268,12 @@ const (
 	KindWhoami          = "whoami"
 	KindDevices         = "devices"
 	KindKeysUpload      = "keys-upload"
-	KindOther           = "" // every other request: the variant-wide values
+	// KindRendezvousCreate is the POST that creates a rendezvous session.
+	KindRendezvousCreate = "rendezvous-create"
+	// KindDiscovery is a device's look at the homeserver's auth metadata
+	// (auth_metadata, auth_issuer).
+	KindDiscovery = "discovery"
+	KindOther     = "" // every other request: the variant-wide values
 
 	// NoTimeout as a policy's timeout_ms: the client sets no deadline.
 	NoTimeout = -1
@@ -268,7 +291,8 @@ const (
 
 // PolicyKinds lists the kinds a policy can name, in schema order.
 func PolicyKinds() []string {
-	return []string{KindRendezvousPoll, KindRendezvousWrite, KindTokenPoll, KindWhoami, KindDevices, KindKeysUpload}
+	return []string{KindRendezvousPoll, KindRendezvousWrite, KindTokenPoll, KindWhoami, KindDevices, KindKeysUpload,
+		KindRendezvousCreate, KindDiscovery}
 }
 
 // Policy is the effective policy of a request kind: the override, with the
@@ -409,6 +433,12 @@ const (
 	TokenErrorDeleteSession = "delete-session"
 	TokenErrorSilent        = "silent"
 
+	SessionDeleteOnEnd = "on-end"
+	SessionDeleteNever = "never"
+
+	DeviceWaitDeadline       = "deadline"
+	DeviceWaitAfterEachCheck = "after-each-check"
+
 	SlowDownObey   = "obey"
 	SlowDownIgnore = "ignore"
 
@@ -494,6 +524,9 @@ func Load(name string) (Variant, error) {
 	if !ok {
 		return Variant{}, fmt.Errorf("%w: unknown preset %q (have %s)", ErrVariant, name, strings.Join(Names(), ", "))
 	}
+	// The copy's policy map is its own: a caller that sets a kind's
+	// policy must not change the preset for every later Load.
+	v.Timing.Policies = maps.Clone(v.Timing.Policies)
 	return v, nil
 }
 
@@ -564,6 +597,8 @@ func (v *Variant) fillDefaults() {
 		{&v.Flow.ProofOfPossession, ProofOff},
 		{&v.Flow.OpenVerificationURI, OpenAnyURI},
 		{&v.Flow.TokenError, TokenErrorDeleteSession},
+		{&v.Flow.SessionDelete, SessionDeleteOnEnd},
+		{&v.Flow.DeviceWait, DeviceWaitDeadline},
 	} {
 		if *d.knob == "" {
 			*d.knob = d.def
@@ -644,6 +679,8 @@ func (v *Variant) Validate() error {
 		optional("flow.proof_of_possession", v.Flow.ProofOfPossession, ProofOff, ProofEd25519Channel),
 		optional("flow.open_verification_uri", v.Flow.OpenVerificationURI, OpenAnyURI, OpenHTTPS, OpenHTTPSSameHost),
 		optional("flow.token_error", v.Flow.TokenError, TokenErrorDeleteSession, TokenErrorSilent),
+		optional("flow.session_delete", v.Flow.SessionDelete, SessionDeleteOnEnd, SessionDeleteNever),
+		optional("flow.device_wait", v.Flow.DeviceWait, DeviceWaitDeadline, DeviceWaitAfterEachCheck),
 	}
 	if v.Messages.Generation == Generation2024 {
 		checks = append(checks, oneOf("messages.homeserver_field", v.Messages.HomeserverField, HomeserverServerName, HomeserverURL))
@@ -914,6 +951,8 @@ func (v *Variant) Knobs() []Knob {
 		{"flow.proof_of_possession", v.Flow.ProofOfPossession},
 		{"flow.open_verification_uri", v.Flow.OpenVerificationURI},
 		{"flow.token_error", v.Flow.TokenError},
+		{"flow.session_delete", v.Flow.SessionDelete},
+		{"flow.device_wait", v.Flow.DeviceWait},
 		{"timing.poll_interval_ms", i(v.Timing.PollIntervalMillis)},
 		{"timing.poll_backoff_max_ms", i(v.Timing.PollBackoffMaxMillis)},
 		{"timing.poll_backoff_factor", strconv.FormatFloat(v.Timing.PollBackoffFactor, 'g', -1, 64)},
@@ -928,6 +967,8 @@ func (v *Variant) Knobs() []Knob {
 		{"timing.policies.whoami", v.Timing.policyString(KindWhoami)},
 		{"timing.policies.devices", v.Timing.policyString(KindDevices)},
 		{"timing.policies.keys-upload", v.Timing.policyString(KindKeysUpload)},
+		{"timing.policies.rendezvous-create", v.Timing.policyString(KindRendezvousCreate)},
+		{"timing.policies.discovery", v.Timing.policyString(KindDiscovery)},
 		{"oauth.preset", v.OAuth.Preset},
 		{"oauth.slow_down", v.OAuth.SlowDown},
 		{"homeserver.preset", v.Homeserver.Preset},
