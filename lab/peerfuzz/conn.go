@@ -56,9 +56,10 @@ type Process struct {
 	stderr  *tail
 }
 
-// StartupTimeout is how long a started peer has to answer hello (a lab
-// default, far above the second or so a wasm peer under node takes to
-// load, so that a loaded machine does not turn a slow start into a hang).
+// StartupTimeout is how long a started peer has to answer hello: a lab
+// default, far above the 0.6 to 1.1 s that lab/interop's fuzzpeer.mjs (a
+// wasm peer under node) took from start to hello on a 2-core machine at
+// load 11, so that a loaded machine does not turn a slow start into a hang.
 const StartupTimeout = time.Minute
 
 // StartProcess starts command and checks that it speaks version 2.
