@@ -172,24 +172,15 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 
 // replayCommand is the simrun command that replays path.
 func replayCommand(o explore.Options, path []explore.Step) string {
-	cmd := fmt.Sprintf("simrun explore --variant %s --intent %s --loss %d --dup %d --latency %d --seed %d", o.VariantName, o.Intent,
-		o.Loss, o.Dup, o.LatencyMillis, o.Seed)
-	if o.Resets > 0 {
-		cmd += fmt.Sprintf(" --resets %d", o.Resets)
-	}
-	if len(o.Adversaries) > 0 {
-		cmd += " --adversary " + strings.Join(o.Adversaries, ",")
-	}
-	if o.User == explore.UserCareless {
-		cmd += " --user careless"
-	}
-	if o.PaceName != "" {
-		cmd += " --pace " + o.PaceName
-	}
-	if o.Reach != "" {
-		cmd += " --reach " + o.Reach
-	}
-	return cmd + " --path " + explore.FormatPath(path)
+	flags := o.Flags([]string{"variant", "intent", "loss", "dup", "latency", "seed", "resets", "adversary", "user", "pace", "reach"},
+		func(f string, isDefault bool) bool {
+			switch f {
+			case "resets", "adversary", "user", "pace", "reach":
+				return !isDefault
+			}
+			return true // the search's bounds and seed, whatever their value
+		})
+	return "simrun explore " + flags + " --path " + explore.FormatPath(path)
 }
 
 func writeExploreSummary(w io.Writer, o explore.Options, res explore.Result) {

@@ -4,6 +4,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"qrlab/lab/explore"
+	"qrlab/model/qr"
+	"qrlab/sim"
 )
 
 // TestExploreMutant: simrun explore finds the shared-direction-key mutant,
@@ -131,5 +135,29 @@ func TestExploreResets(t *testing.T) {
 	code, out, errs = simrun(t, "explore", "--resets", "1", "--reach", "write_conflict", "--path", m[1])
 	if code != 0 || !strings.Contains(out, "reached write_conflict") || !strings.Contains(out, "transport error: connection reset") {
 		t.Errorf("replay: exit %d, stdout %s, stderr %s", code, out, errs)
+	}
+}
+
+// TestReplayCommand: the replay command names the variant, the intent,
+// every bound and the seed whatever their value, then each other setting
+// that is not its flag's default, then the path.
+func TestReplayCommand(t *testing.T) {
+	path := []explore.Step{{Seq: 3}, {Seq: 7, Fault: sim.FaultLose}}
+	for _, c := range []struct {
+		o    explore.Options
+		want string
+	}{
+		{explore.Options{VariantName: "msc4388", Intent: qr.Login, LatencyMillis: 200, Seed: 1},
+			"simrun explore --variant msc4388 --intent login --loss 0 --dup 0 --latency 200 --seed 1 --path 3,7l"},
+		{explore.Options{VariantName: "no-whoami-check", Intent: qr.Reciprocate, Loss: 1, Dup: 2, Resets: 1, LatencyMillis: 50, Seed: 4,
+			Adversaries: []string{"camera", "replayer"}, User: explore.UserCareless, PaceName: "attack-account-confusion-blind-user", Reach: "write_conflict"},
+			"simrun explore --variant no-whoami-check --intent reciprocate --loss 1 --dup 2 --latency 50 --seed 4 --resets 1 --adversary camera,replayer" +
+				" --user careless --pace attack-account-confusion-blind-user --reach write_conflict --path 3,7l"},
+		{explore.Options{VariantName: "msc4108-2024", Intent: qr.Login, LatencyMillis: 200, Seed: 1, User: explore.UserAttentive},
+			"simrun explore --variant msc4108-2024 --intent login --loss 0 --dup 0 --latency 200 --seed 1 --path 3,7l"},
+	} {
+		if got := replayCommand(c.o, path); got != c.want {
+			t.Errorf("replayCommand:\n got %s\nwant %s", got, c.want)
+		}
 	}
 }

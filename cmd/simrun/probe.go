@@ -50,7 +50,8 @@ variant of simrun variants, or a rendezvous store preset) or as the text of
 --flavour: status, errcode, headers, body members, tokens, payloads, expiry
 fields; no 5xx, no answer later than --timeout. A failing sequence is
 shrunk and written to --out as a JSON reproducer that --replay FILE runs
-again. The Synapse-as-shipped presets are also checked against their text:
+again (a race's two requests also one after the other, in each order,
+when at the same time they show nothing). The Synapse-as-shipped presets are also checked against their text:
 a disagreement that their documented departures explain is reported as
 known. Exit status 1 when a disagreement is new.
 Flags:

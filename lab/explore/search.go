@@ -159,11 +159,8 @@ func (e *explorer) bfs() error {
 		if e.cut != "" {
 			break
 		}
-		for _, f := range frontier {
-			for _, it := range f {
-				e.release(it.snap)
-			}
-		}
+		// Every state of the level was expanded, and level let go of its
+		// snapshot when it was.
 		next, done := e.merge(cands, len(workers))
 		frontier = next
 		if done {
@@ -177,7 +174,10 @@ func (e *explorer) bfs() error {
 }
 
 // level expands every state of frontier, each worker its own share first
-// and then what is left of the others'.
+// and then what is left of the others', and lets go of each state's
+// snapshot once it is expanded (so that the bound admits the next level's
+// in its place); when the level is cut, of the states' left unexpanded and
+// of the candidates' too.
 func (e *explorer) level(workers []*worker, frontier [][]item) ([]candidate, error) {
 	next := make([]atomic.Int64, len(frontier))
 	outs := make([][]candidate, len(workers))
@@ -205,6 +205,8 @@ func (e *explorer) level(workers []*worker, frontier [][]item) ([]candidate, err
 						cut.Store(true)
 						return
 					}
+					e.release(frontier[share][i].snap)
+					frontier[share][i].snap = nil
 				}
 			}
 		}()
@@ -226,6 +228,12 @@ func (e *explorer) level(workers []*worker, frontier [][]item) ([]candidate, err
 		e.cut = "budget"
 		for _, c := range all {
 			e.release(c.snap)
+		}
+		for _, f := range frontier {
+			for i := range f {
+				e.release(f[i].snap)
+				f[i].snap = nil
+			}
 		}
 	}
 	return all, nil

@@ -150,8 +150,8 @@ func TestServeStopWithStuckClient(t *testing.T) {
 	defer srv.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	var notes lockedBuffer
-	exited := make(chan error, 1)
-	go func() { exited <- Serve(ctx, ln, srv, func(s string) { notes.Write([]byte(s + "\n")) }) }()
+	// The hook is in place before Serve reads it: set after, a Serve that
+	// started first would never call it, and the wait below would hang.
 	active := make(chan struct{}, 1)
 	connStateHook = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateActive {
@@ -162,6 +162,8 @@ func TestServeStopWithStuckClient(t *testing.T) {
 		}
 	}
 	defer func() { connStateHook = nil }()
+	exited := make(chan error, 1)
+	go func() { exited <- Serve(ctx, ln, srv, func(s string) { notes.Write([]byte(s + "\n")) }) }()
 	c, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)

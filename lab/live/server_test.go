@@ -186,38 +186,39 @@ func TestProbeExpiry(t *testing.T) {
 }
 
 // TestServeExpiry: a session is gone once its TTL passed, in every flavour,
-// and writes do not extend it.
+// and writes do not extend it. The server runs on a clock the test moves,
+// so the edge is checked to the millisecond and nothing waits on the wall
+// clock.
 func TestServeExpiry(t *testing.T) {
 	t.Parallel()
 	const ttl = time.Second
 	for _, name := range []string{"msc4108-2024", "msc4108-2025", "msc4388"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			srv := startServer(t, name, func(o *Options) { o.TTL = ttl })
+			clock := newSuiteClock(suiteStart)
+			srv := startServer(t, name, func(o *Options) { o.TTL, o.Now = ttl, clock.now })
 			prefix := srv.BaseURL() + srv.RendezvousConfig().Prefixes[1]
-			created := time.Now()
 			var sess string
 			var put response
 			if name == "msc4108-2024" {
 				var etag string
 				sess, etag = etagCreate(t, prefix, "x")
-				time.Sleep(ttl / 4)
+				clock.advance(ttl / 4)
 				put = send(t, "PUT", sess, []byte("y"), "Content-Type", "text/plain", "If-Match", etag)
 			} else {
 				var tok string
 				sess, tok = jsonCreate(t, prefix, "x")
-				time.Sleep(ttl / 4)
+				clock.advance(ttl / 4)
 				b, _ := json.Marshal(map[string]string{"sequence_token": tok, "data": "y"})
 				put = send(t, "PUT", sess, b, "Content-Type", "application/json")
 			}
-			if time.Since(created) < ttl*3/4 {
-				if put.status/100 != 2 {
-					t.Fatalf("PUT before expiry: %d %s", put.status, put.body)
-				}
-				want(t, "GET before expiry", send(t, "GET", sess, nil), 200, "")
+			if put.status/100 != 2 {
+				t.Fatalf("PUT before expiry: %d %s", put.status, put.body)
 			}
-			time.Sleep(time.Until(created.Add(ttl + 150*time.Millisecond)))
-			want(t, "GET after expiry", send(t, "GET", sess, nil), 404, "M_NOT_FOUND")
+			clock.advance(ttl*3/4 - time.Millisecond)
+			want(t, "GET a millisecond before expiry", send(t, "GET", sess, nil), 200, "")
+			clock.advance(time.Millisecond)
+			want(t, "GET at expiry", send(t, "GET", sess, nil), 404, "M_NOT_FOUND")
 		})
 	}
 }
@@ -228,8 +229,12 @@ func TestServeCaps(t *testing.T) {
 	t.Parallel()
 	t.Run("soft", func(t *testing.T) {
 		t.Parallel()
+		// The server's clock is the test's, so no sweep is due before the
+		// test moves it past the interval; the sweeper's wall-clock ticker
+		// (every 100 ms) then runs it.
+		clock := newSuiteClock(suiteStart)
 		srv := startServer(t, "msc4388", func(o *Options) {
-			o.SoftCap, o.HardCap, o.SweepInterval = 2, 0, 100*time.Millisecond
+			o.SoftCap, o.HardCap, o.SweepInterval, o.Now = 2, 0, 100*time.Millisecond, clock.now
 		})
 		prefix := srv.BaseURL() + srv.RendezvousConfig().Prefixes[0]
 		var sess []string
@@ -238,12 +243,15 @@ func TestServeCaps(t *testing.T) {
 			sess = append(sess, u)
 		}
 		want(t, "oldest before the sweep", send(t, "GET", sess[0], nil), 200, "")
-		deadline := time.Now().Add(3 * time.Second)
+		clock.advance(100 * time.Millisecond)
+		// Only waits for the ticker: generous, as a loaded machine may
+		// run it late.
+		deadline := time.Now().Add(30 * time.Second)
 		for send(t, "GET", sess[1], nil).status != 404 {
 			if time.Now().After(deadline) {
-				t.Fatal("no sweep trimmed the store to the soft cap within 3 s")
+				t.Fatal("no sweep trimmed the store to the soft cap within 30 s of one falling due")
 			}
-			time.Sleep(50 * time.Millisecond)
+			time.Sleep(20 * time.Millisecond)
 		}
 		want(t, "oldest after the sweep", send(t, "GET", sess[0], nil), 404, "M_NOT_FOUND")
 		want(t, "third after the sweep", send(t, "GET", sess[2], nil), 200, "")

@@ -3,7 +3,6 @@ package mutants
 import (
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"qrlab/lab"
@@ -45,42 +44,33 @@ var plans = map[string]plan{
 	variant.MutNoWhoamiCheck:            {adversary: "account-confusion", careless: true, pace: "attack-account-confusion-blind-user"},
 }
 
-// flags are the plan's simrun explore flags for mutant name.
+// flags are the plan's simrun explore flags for mutant name: the variant,
+// then each setting the plan names.
 func (p plan) flags(name string) string {
-	f := []string{"--variant " + name}
-	if p.intent != "" {
-		f = append(f, "--intent "+p.intent)
-	}
-	if p.adversary != "" {
-		f = append(f, "--adversary "+p.adversary)
-	}
-	if p.mode != "" {
-		f = append(f, "--mode "+p.mode)
-	}
-	if p.loss > 0 {
-		f = append(f, fmt.Sprintf("--loss %d", p.loss))
-	}
-	if p.seed > 0 {
-		f = append(f, fmt.Sprintf("--seed %d", p.seed))
-	}
-	if p.careless {
-		f = append(f, "--user careless")
-	}
-	if p.pace != "" {
-		f = append(f, "--pace "+p.pace)
-	}
-	return strings.Join(f, " ")
+	o, _ := p.settings(name) // an intent that does not parse shows as such; options reports it
+	return o.Flags([]string{"variant", "intent", "adversary", "mode", "loss", "seed", "user", "pace"}, func(f string, isDefault bool) bool {
+		switch f {
+		case "variant":
+			return true
+		case "intent":
+			return p.intent != "" // named, login too
+		case "seed":
+			return p.seed > 0 // named, 1 too
+		}
+		return !isDefault
+	})
 }
 
-// options are the plan's exploration of mutant v.
-func (p plan) options(v variant.Variant, name string) (explore.Options, error) {
-	o := explore.Options{Variant: v, VariantName: name, Intent: qr.Login, Mode: p.mode, Loss: p.loss, Seed: max(p.seed, 1)}
+// settings are the plan's explorer options for mutant name, without the
+// variant and the pace's user (options adds them).
+func (p plan) settings(name string) (explore.Options, error) {
+	o := explore.Options{VariantName: name, Intent: qr.Login, Mode: p.mode, Loss: p.loss, Seed: max(p.seed, 1), PaceName: p.pace}
 	if p.intent != "" {
 		in, err := qr.ParseIntent(p.intent)
+		o.Intent = in
 		if err != nil {
 			return o, err
 		}
-		o.Intent = in
 	}
 	if p.adversary != "" {
 		o.Adversaries = []string{p.adversary}
@@ -88,12 +78,22 @@ func (p plan) options(v variant.Variant, name string) (explore.Options, error) {
 	if p.careless {
 		o.User = explore.UserCareless
 	}
+	return o, nil
+}
+
+// options are the plan's exploration of mutant v.
+func (p plan) options(v variant.Variant, name string) (explore.Options, error) {
+	o, err := p.settings(name)
+	if err != nil {
+		return o, err
+	}
+	o.Variant = v
 	if p.pace != "" {
 		cfg, _, err := lab.Config(p.pace, scenarios.Overrides{})
 		if err != nil {
 			return o, err
 		}
-		o.Pace, o.PaceName = &cfg.User, p.pace
+		o.Pace = &cfg.User
 	}
 	return o, nil
 }

@@ -74,3 +74,34 @@ func TestExploreJobs(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanFlags: a plan's flags name the variant, then each setting the
+// plan names (an intent or a seed also when it is the flag's default), in
+// one order; the battery's jobs add depth first and their duplicates.
+func TestPlanFlags(t *testing.T) {
+	for name, want := range map[string]string{
+		variant.MutStaticNonce:              "--variant static-nonce",
+		variant.MutIgnoreETag:               "--variant ignore-etag --intent reciprocate --adversary shoulder-surfer",
+		variant.MutReuseEphemeralKey:        "--variant reuse-ephemeral-key --intent reciprocate --adversary replayer --seed 3",
+		variant.MutAcceptUnexpectedMessages: "--variant accept-unexpected-messages --adversary rogue-peer --mode dfs",
+		variant.MutNoExpiry:                 "--variant no-expiry --mode dfs --loss 1",
+		variant.MutNoWhoamiCheck:            "--variant no-whoami-check --adversary account-confusion --user careless --pace attack-account-confusion-blind-user",
+	} {
+		if got := plans[name].flags(name); got != want {
+			t.Errorf("%s: flags %q, want %q", name, got, want)
+		}
+	}
+	for _, c := range []struct {
+		j    exploreJob
+		want string
+	}{
+		{exploreJob{preset: "msc4388-726e115", plan: plan{intent: "login", careless: true}}, "--variant msc4388-726e115 --intent login --user careless --mode dfs"},
+		{exploreJob{preset: "msc4388-726e115", plan: plan{intent: "reciprocate", loss: 1}}, "--variant msc4388-726e115 --intent reciprocate --loss 1 --mode dfs"},
+		{exploreJob{preset: "msc4388-726e115", plan: plan{intent: "login"}, dup: 1}, "--variant msc4388-726e115 --intent login --mode dfs --dup 1"},
+		{exploreJob{preset: "msc4388-726e115", plan: plan{adversary: "camera", seed: 1}}, "--variant msc4388-726e115 --adversary camera --seed 1 --mode dfs"},
+	} {
+		if got := c.j.flags(); got != c.want {
+			t.Errorf("job flags %q, want %q", got, c.want)
+		}
+	}
+}

@@ -44,6 +44,9 @@ func (Local) Close() error { return nil }
 // Process is an external peer: the command run by sh -c, ops on its
 // standard input, events on its standard output, each op allowed timeout.
 // A peer that crashed or hung is killed and started again on the next op.
+// Every start (the first and each restart) begins with hello, allowed
+// StartupTimeout, so that how long the peer takes to load never counts
+// against an op.
 type Process struct {
 	command string
 	timeout time.Duration
@@ -53,30 +56,45 @@ type Process struct {
 	stderr  *tail
 }
 
+// StartupTimeout is how long a started peer has to answer hello: a lab
+// default, far above the 0.6 to 1.1 s that lab/interop's fuzzpeer.mjs (a
+// wasm peer under node) took from start to hello on a 2-core machine at
+// load 11, so that a loaded machine does not turn a slow start into a hang.
+const StartupTimeout = time.Minute
+
 // StartProcess starts command and checks that it speaks version 2.
 func StartProcess(command string, timeout time.Duration) (*Process, peer.Event, error) {
 	p := &Process{command: command, timeout: timeout}
-	if err := p.start(); err != nil {
-		return nil, peer.Event{}, err
-	}
-	hello, err := p.Do([]byte(`{"op":"hello"}`))
-	if err == nil && hello.Event == "ready" && hello.Session == "" {
-		// A peer with a default session (simrun channel) announces it
-		// first; the answer to hello is the next line.
-		hello, err = p.read()
-	}
+	hello, err := p.start()
 	if err != nil {
-		p.Close()
-		return nil, hello, fmt.Errorf("peer %q: hello: %w", command, err)
-	}
-	if hello.Event != "hello" || hello.Protocol < peer.ProtocolVersion {
-		p.Close()
-		return nil, hello, fmt.Errorf("peer %q answered hello with %+v: fuzz-peer needs protocol version %d (named sessions; see lab/peer/PROTOCOL.md)", command, hello, peer.ProtocolVersion)
+		return nil, hello, err
 	}
 	return p, hello, nil
 }
 
-func (p *Process) start() error {
+// start starts the command and checks its hello.
+func (p *Process) start() (peer.Event, error) {
+	if err := p.spawn(); err != nil {
+		return peer.Event{}, err
+	}
+	hello, err := p.do([]byte(`{"op":"hello"}`), StartupTimeout)
+	if err == nil && hello.Event == "ready" && hello.Session == "" {
+		// A peer with a default session (simrun channel) announces it
+		// first; the answer to hello is the next line.
+		hello, err = p.read(StartupTimeout)
+	}
+	if err != nil {
+		p.Close()
+		return hello, fmt.Errorf("peer %q: hello: %w", p.command, err)
+	}
+	if hello.Event != "hello" || hello.Protocol < peer.ProtocolVersion {
+		p.Close()
+		return hello, fmt.Errorf("peer %q answered hello with %+v: fuzz-peer needs protocol version %d (named sessions; see lab/peer/PROTOCOL.md)", p.command, hello, peer.ProtocolVersion)
+	}
+	return hello, nil
+}
+
+func (p *Process) spawn() error {
 	cmd := exec.Command("sh", "-c", p.command)
 	// Its own process group, so that killing a hung peer kills what sh
 	// started too; and Wait gives up on the output of a stray child.
@@ -111,24 +129,29 @@ func (p *Process) start() error {
 	return nil
 }
 
-// Do sends one line and waits for one answer.
+// Do sends one line and waits for one answer (a peer that is not running
+// is started first).
 func (p *Process) Do(line []byte) (peer.Event, error) {
 	if p.cmd == nil {
-		if err := p.start(); err != nil {
-			return peer.Event{}, &Failure{"crash", err.Error()}
+		if _, err := p.start(); err != nil {
+			return peer.Event{}, &Failure{"crash", "restarting: " + err.Error()}
 		}
 	}
+	return p.do(line, p.timeout)
+}
+
+func (p *Process) do(line []byte, timeout time.Duration) (peer.Event, error) {
 	buf := make([]byte, 0, len(line)+1)
 	buf = append(append(buf, line...), '\n')
 	if _, err := p.stdin.Write(buf); err != nil {
 		return peer.Event{}, p.fail("crash", "writing to the peer: "+err.Error())
 	}
-	return p.read()
+	return p.read(timeout)
 }
 
 // read waits for one answer line.
-func (p *Process) read() (peer.Event, error) {
-	timer := time.NewTimer(p.timeout)
+func (p *Process) read(timeout time.Duration) (peer.Event, error) {
+	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	select {
 	case b, ok := <-p.lines:
@@ -141,7 +164,7 @@ func (p *Process) read() (peer.Event, error) {
 		}
 		return ev, nil
 	case <-timer.C:
-		return peer.Event{}, p.fail("timeout", fmt.Sprintf("no answer within %v", p.timeout))
+		return peer.Event{}, p.fail("timeout", fmt.Sprintf("no answer within %v", timeout))
 	}
 }
 

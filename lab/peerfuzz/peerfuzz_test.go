@@ -168,8 +168,16 @@ func TestProcessPeers(t *testing.T) {
 	if len(res.Findings) != 0 {
 		t.Errorf("the model as a process disagreed with the model: %s", res.Findings[0].Class)
 	}
-	for mode, want := range map[string]string{"hang": "peer hangs", "crash": "peer crashes"} {
-		p, _, err := StartProcess("PEERFUZZ_TEST_PEER="+mode+" "+self, 200*time.Millisecond)
+	// The hang peer is told by its op timeout, which may be short; the
+	// crash peer by its closed output, which must come before the op
+	// timeout even on a loaded machine, or it would look hung. Starting
+	// (hello) has StartupTimeout either way.
+	for mode, c := range map[string]struct {
+		want    string
+		timeout time.Duration
+	}{"hang": {"peer hangs", 200 * time.Millisecond}, "crash": {"peer crashes", 30 * time.Second}} {
+		want := c.want
+		p, _, err := StartProcess("PEERFUZZ_TEST_PEER="+mode+" "+self, c.timeout)
 		if err != nil {
 			t.Fatal(err)
 		}

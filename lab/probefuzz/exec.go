@@ -23,15 +23,30 @@ type exchanger interface {
 	exchange(reqs []*Request, race bool) Exchange
 }
 
-// wireX sends to a live server.
+// wireX sends to a live server. A race's two requests go at the same time
+// over two connections; with serial set they go one after the other over
+// the same two connections, in the order serial gives for the race (true:
+// the second one first), so that the server's order is the caller's.
 type wireX struct {
-	c   *Client
-	now func() time.Time
+	c      *Client
+	now    func() time.Time
+	serial func(race int) bool
+	races  int
 }
 
-func (w wireX) exchange(reqs []*Request, race bool) Exchange {
+func (w *wireX) exchange(reqs []*Request, race bool) Exchange {
 	x := Exchange{At: w.now().UnixMilli(), Reqs: reqs, Answers: make([]*Answer, len(reqs))}
-	if race {
+	switch {
+	case race && w.serial != nil:
+		order := []int{0, 1}
+		if w.serial(w.races) {
+			order = []int{1, 0}
+		}
+		w.races++
+		for _, i := range order {
+			x.Answers[i] = w.c.Do(i, reqs[i])
+		}
+	case race:
 		var wg sync.WaitGroup
 		for i := range reqs {
 			wg.Add(1)
@@ -41,10 +56,10 @@ func (w wireX) exchange(reqs []*Request, race bool) Exchange {
 			}()
 		}
 		wg.Wait()
-		return x
-	}
-	for i, r := range reqs {
-		x.Answers[i] = w.c.Do(0, r)
+	default:
+		for i, r := range reqs {
+			x.Answers[i] = w.c.Do(0, r)
+		}
 	}
 	return x
 }

@@ -147,9 +147,13 @@ func (v verdict) key(steps []Step) string {
 
 // Exec runs one sequence against the server and judges it.
 func (f *Fuzzer) Exec(steps []Step, run int) verdict {
+	return f.execWith(steps, run, &wireX{c: f.client, now: f.now})
+}
+
+func (f *Fuzzer) execWith(steps []Step, run int, wx *wireX) verdict {
 	t := f.opts.Target
 	tol := f.opts.Tolerance.Milliseconds()
-	out := exec(t.Served, f.seqSeed(run), tol, steps, wireX{c: f.client, now: f.now})
+	out := exec(t.Served, f.seqSeed(run), tol, steps, wx)
 	f.cleanup(out.Cleanup)
 	v := verdict{out: out, bad: out.Bad}
 	if v.bad != nil || len(t.Departures) == 0 {
@@ -325,11 +329,27 @@ func simplifications(st Step) []Step {
 	return out
 }
 
-// Replay runs a finding's steps once against the server and says what
-// they showed; bad is true when a disagreement no documented departure
-// explains still shows.
+// Replay runs a finding's steps against the server and says what they
+// showed; bad is true when a disagreement no documented departure explains
+// still shows. The steps run once as the fuzzer ran them; when that shows
+// none and they hold races, whose outcome is the order the server happened
+// to take (a loaded machine or one core can take the same order every
+// time), they run again with each race's requests sent one after the
+// other, in every order (up to maxSerialRaces races), so that a
+// reproducer whose race the server once took in the failing order fails
+// again however the scheduler runs now.
 func (f *Fuzzer) Replay(fd *Finding) (bad bool, msg string) {
 	v := f.Exec(fd.Steps, fd.Run)
+	how := ""
+	if races := countRaces(fd.Steps); (v.bad == nil || len(v.known) > 0) && races > 0 {
+		for orders := uint64(0); orders < 1<<min(races, maxSerialRaces); orders++ {
+			serial := func(race int) bool { return race < maxSerialRaces && orders&(1<<race) != 0 }
+			if w := f.execWith(fd.Steps, fd.Run, &wireX{c: f.client, now: f.now, serial: serial}); w.bad != nil && len(w.known) == 0 {
+				v, how = w, fmt.Sprintf(" (races sent one after the other, %s)", raceOrders(races, serial))
+				break
+			}
+		}
+	}
 	switch {
 	case v.bad == nil:
 		return false, fmt.Sprintf("%d steps: every answer follows %s", len(fd.Steps), f.opts.Target.SpecName)
@@ -337,5 +357,31 @@ func (f *Fuzzer) Replay(fd *Finding) (bad bool, msg string) {
 		return false, fmt.Sprintf("%d steps: the documented departure %s shows at step %d: %s", len(fd.Steps),
 			strings.Join(v.known, "+"), v.bad.Step, v.bad.Detail)
 	}
-	return true, fmt.Sprintf("%d steps: %s at step %d: %s", len(fd.Steps), v.key(fd.Steps), v.bad.Step, v.bad.Detail)
+	return true, fmt.Sprintf("%d steps%s: %s at step %d: %s", len(fd.Steps), how, v.key(fd.Steps), v.bad.Step, v.bad.Detail)
+}
+
+// maxSerialRaces bounds the races whose orders Replay tries (2^n runs).
+const maxSerialRaces = 6
+
+func countRaces(steps []Step) int {
+	n := 0
+	for _, st := range steps {
+		if st.Race != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// raceOrders says which request of each race went first.
+func raceOrders(races int, serial func(int) bool) string {
+	var parts []string
+	for i := range races {
+		first := "its first request first"
+		if serial(i) {
+			first = "its second request first"
+		}
+		parts = append(parts, fmt.Sprintf("race %d %s", i+1, first))
+	}
+	return strings.Join(parts, ", ")
 }

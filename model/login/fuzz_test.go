@@ -121,11 +121,20 @@ func fuzzDriver(t tbf, data []byte, onN bool) {
 }
 
 // drain ends the fuzzed prefix: every request fails, every timer fires,
-// and a user still waited for cancels, until the machine ends.
+// and a user still waited for cancels, until the machine ends. A machine
+// whose policy retries a request through transport errors without a bound
+// (the rust-sdk-pr6173 token poll: back off, no retry budget) never ends
+// while every request fails, so past drainPatience of such failures the
+// user gives up and cancels, and then the machine must end.
 func drain(t tbf, d *logintest.Driver) {
-	for i := 0; i < 400 && !d.M.State().Terminal(); i++ {
+	start := d.Now
+	cancelled := false
+	for i := 0; i < drainSteps && !d.M.State().Terminal(); i++ {
 		d.Now += 1000
 		switch {
+		case !cancelled && d.Now-start > drainPatience:
+			cancelled = true
+			d.Feed(Input{Kind: InputCancel})
 		case len(d.Requests) > 0:
 			r := d.Requests[len(d.Requests)-1]
 			d.Requests = d.Requests[:0]
@@ -142,9 +151,19 @@ func drain(t tbf, d *logintest.Driver) {
 		}
 	}
 	if !d.M.State().Terminal() {
-		t.Fatalf("not terminal after the drain: %s", d.M.State())
+		t.Fatalf("not terminal after %d s of failed requests and fired timers (the user cancelled after %d s: %v): %s",
+			(d.Now-start)/1000, drainPatience/1000, cancelled, d.M.State())
 	}
 }
+
+// drainPatience is how long the user of drain waits, in the machine's
+// time, before cancelling: an hour, past every retry budget of the presets
+// (at most 15 minutes) and every device code's lifetime. drainSteps bounds
+// the drain's steps (a step is a second or more), well past that hour.
+const (
+	drainPatience = Millis(3_600_000)
+	drainSteps    = 20_000
+)
 
 // checkEarly fails the test when m seals the secrets or m.login.protocol
 // before the facts allow it.

@@ -1,6 +1,7 @@
 package rendezvous
 
 import (
+	"slices"
 	"strconv"
 	"testing"
 
@@ -354,7 +355,8 @@ func TestSessionSpecStepIsPure(t *testing.T) {
 	r := RulesOf(PresetSequenceTokenTxn())
 	s := NewSessionSpec(r, 0, "a")
 	s, _, _ = s.Step(0, r, Op{Kind: OpWrite, SeenVersion: s.Version, Data: "b", Txn: "t1"})
-	before := SessionSpec{Data: s.Data, Version: s.Version, Expires: s.Expires, Txns: append([]TxnOutcome(nil), s.Txns...)}
+	before := s
+	before.Txns = slices.Clone(s.Txns)
 	for _, op := range []Op{
 		{Kind: OpWrite, SeenVersion: s.Version, Data: "c", Txn: "t2"},
 		{Kind: OpWrite, SeenVersion: 0, Data: "d", Txn: "t3"},
@@ -397,4 +399,39 @@ func checkAgainstSpec(rt *rapid.T, cfg Config) {
 		"tick":         m.tick,
 		"":             m.check,
 	})
+}
+
+// TestPreviousTokenByContent: with content-hash tokens and previous-token
+// idempotency, a write whose token is the previous one retries the last
+// write, whichever version the client saw that token at: after q, a, q, a
+// the create's token (the hash of q) is the previous token again, so the
+// store (seqtoken.go) answers the retry of the first write of a as
+// unchanged, and so must the spec.
+func TestPreviousTokenByContent(t *testing.T) {
+	cfg, _ := Preset("sequence-token")
+	cfg.Token, cfg.Idempotency = TokenContentHash, IdempotencyPreviousToken
+	r := RulesOf(cfg)
+	s := NewSessionSpec(r, 0, "q")
+	v0 := s.Version
+	for i, d := range []string{"a", "q", "a"} {
+		var out Outcome
+		s, _, out = s.Step(1, r, Op{Kind: OpWrite, SeenVersion: s.Version, SeenData: s.Data, Data: d})
+		if out.Kind != OutcomeWritten {
+			t.Fatalf("write %d (%q): %+v", i+1, d, out)
+		}
+	}
+	if _, _, out := s.Step(1, r, Op{Kind: OpWrite, SeenVersion: v0, SeenData: "q", Data: "a"}); out.Kind != OutcomeUnchanged {
+		t.Errorf("the retry with the create's token (the previous one by content): %+v, want unchanged", out)
+	}
+	if _, _, out := s.Step(1, r, Op{Kind: OpWrite, SeenVersion: v0, SeenData: "q", Data: "b"}); out.Kind != OutcomeConflict {
+		t.Errorf("a new payload with the previous token: %+v, want a conflict", out)
+	}
+	r.ContentHash = false
+	s2 := NewSessionSpec(r, 0, "q")
+	for _, d := range []string{"a", "q", "a"} {
+		s2, _, _ = s2.Step(1, r, Op{Kind: OpWrite, SeenVersion: s2.Version, SeenData: s2.Data, Data: d})
+	}
+	if _, _, out := s2.Step(1, r, Op{Kind: OpWrite, SeenVersion: v0, SeenData: "q", Data: "a"}); out.Kind != OutcomeConflict {
+		t.Errorf("counter tokens: the create's token is not the previous one: %+v, want a conflict", out)
+	}
 }

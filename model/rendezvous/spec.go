@@ -118,6 +118,10 @@ type SessionSpec struct {
 	Data    string
 	Version uint64
 	Expires Millis
+	// PrevData is the payload before the last accepted write (meaningful
+	// once Version is past the first): with content-hash tokens the
+	// previous token is its hash, whichever version a client saw it at.
+	PrevData string
 	// Txns is copied on write by Step, so values can be shared.
 	Txns []TxnOutcome
 }
@@ -129,7 +133,7 @@ func NewSessionSpec(r Rules, now Millis, data string) SessionSpec {
 
 // Equal compares two session states.
 func (s SessionSpec) Equal(o SessionSpec) bool {
-	if s.Data != o.Data || s.Version != o.Version || s.Expires != o.Expires || len(s.Txns) != len(o.Txns) {
+	if s.Data != o.Data || s.Version != o.Version || s.Expires != o.Expires || s.PrevData != o.PrevData || len(s.Txns) != len(o.Txns) {
 		return false
 	}
 	for i := range s.Txns {
@@ -150,6 +154,20 @@ func (s SessionSpec) current(r Rules, op Op) bool {
 		return op.SeenData == s.Data
 	}
 	return op.SeenVersion == s.Version
+}
+
+// previous reports whether the client view of op matches the token just
+// before the session's current one. Content-hash tokens hash the payload,
+// so a view of an older version whose payload equals the previous one
+// (a, b, a, b: the first a's token is the third's) carries that token too.
+func (s SessionSpec) previous(r Rules, op Op) bool {
+	switch {
+	case op.Foreign || s.Version == r.FirstSequence:
+		return false
+	case r.ContentHash:
+		return op.SeenData == s.PrevData
+	}
+	return op.SeenVersion+1 == s.Version
 }
 
 // Step applies op at time now. It returns the next state, whether the
@@ -190,12 +208,13 @@ func (s SessionSpec) Step(now Millis, r Rules, op Op) (SessionSpec, bool, Outcom
 		var out Outcome
 		switch {
 		case s.current(r, op):
+			next.PrevData = s.Data
 			next.Data = op.Data
 			next.Version = s.Version + 1
 			out = Outcome{Kind: OutcomeWritten, Version: next.Version}
 		case r.Idempotency == IdempotencySameData && op.Data == s.Data:
 			out = Outcome{Kind: OutcomeUnchanged, Version: s.Version}
-		case r.Idempotency == IdempotencyPreviousToken && !op.Foreign && op.SeenVersion+1 == s.Version && op.Data == s.Data:
+		case r.Idempotency == IdempotencyPreviousToken && s.previous(r, op) && op.Data == s.Data:
 			// Only the token just before the current one, with the
 			// current payload: the retry of the write that made it.
 			out = Outcome{Kind: OutcomeUnchanged, Version: s.Version}
