@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -30,9 +31,15 @@ func TestFuzzEmptyTarget(t *testing.T) {
 		t.Skip("runs go test -fuzz")
 	}
 	var out, errb bytes.Buffer
-	code := runFuzz([]string{"--budget", "1s", "--target", "./fuzz/ceiling:FuzzEmpty", "--parallel", "1"}, nil, &out, &errb)
+	// With --budget-after-build the 3 s start once the binary is built, so
+	// however long the build took, the run gets its share (3 s less the
+	// second a start-up is expected to cost) and no overrun warning.
+	code := runFuzz([]string{"--budget-after-build", "--budget", "3s", "--target", "./fuzz/ceiling:FuzzEmpty", "--parallel", "1"}, nil, &out, &errb)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
+	if strings.Contains(errb.String(), "overrun") || !regexp.MustCompile(`runs of about 1\.[89]s`).MatchString(out.String()) {
+		t.Fatalf("the build took from the budget:\n%s\n%s", out.String(), errb.String())
 	}
 	if !strings.Contains(out.String(), "FuzzEmpty") || !strings.Contains(out.String(), "100.0% of ceiling") ||
 		!strings.Contains(out.String(), "0 crash(es)") {
