@@ -63,7 +63,10 @@ type TCP struct {
 	// reading, RFC 6298's RTTVAR with the variance term floored per sample,
 	// SRTT + max(4·RTTVAR, floor), which comes down within two or three
 	// samples; "rfc6298" floors the RTO itself, max(SRTT + 4·RTTVAR, floor)
-	// [T4, RFC 6298 §2.4]. With a 200 ms floor Linux waits at least SRTT +
+	// [T4, RFC 6298 §2.4]. With "linux" the client also times a request
+	// whose answer had to be resent (Linux's sampling [T29]); the other two
+	// keep the lab's earlier rule (no sample from an exchange with a loss),
+	// so they reproduce the earlier model exactly. With a 200 ms floor Linux waits at least SRTT +
 	// 200 ms where the RFC form waits 200 ms.
 	RTOEstimator string `json:"rto_estimator,omitempty"`
 	// LossRecovery is how a sender finds a lost segment and when it

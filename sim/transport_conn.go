@@ -233,11 +233,14 @@ func (r *Runner) tcpAnswer(w *run, id, ai uint64, size int, extra Millis) {
 		r.tr.add(Event{At: w.now, Kind: EvDrop, Actor: x.server, Peer: x.client, Name: x.req.Method + " " + x.req.Path,
 			Detail: fmt.Sprintf("tcp: %d segment(s) lost on %s, retransmitted; arrives at +%d ms", losses, x.link, at-w.now)})
 	}
-	if !te.retrans {
+	linux := tp.k.RTOEstimator == "" || tp.k.RTOEstimator == RTOLinux
+	if !te.retrans && (losses == 0 || linux) {
 		// The client's sample: its request, never resent, is
 		// acknowledged by the answer's first copy to arrive, a lost and
-		// resent answer included (Linux takes it: Karn's rule excludes
-		// only acknowledgments of resent data [T29]).
+		// resent answer included, as Linux takes it (Karn's rule
+		// excludes only acknowledgments of resent data [T29]); the
+		// linux-floor and rfc6298 estimators keep the lab's earlier
+		// rule, no sample from an exchange with any loss.
 		tp.sample(&c.est[1], at-te.sent-extra)
 		if losses == 0 {
 			// The server's: the client acknowledges the answer on
