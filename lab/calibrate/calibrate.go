@@ -353,6 +353,9 @@ func logSockets(ctx context.Context, path, profile string) (stop func(), err err
 	if path == "" {
 		return func() {}, nil
 	}
+	if _, err := exec.LookPath("ss"); err != nil {
+		return nil, fmt.Errorf("socket log %s: ss (iproute2) is needed: %w", path, err)
+	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("socket log: %w", err)
