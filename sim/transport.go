@@ -157,6 +157,17 @@ type TCP struct {
 	// rides with the request [lab default false: the handshake is the two
 	// flights of T16; simrun calibrate sets it for its Go clients].
 	TLSClientFinished bool `json:"tls_client_finished,omitempty"`
+	// AckLoss, when set, sends the client's pure ACK of each answer as a
+	// packet of its own on the link's up direction, lost with its loss
+	// [T31]. A lost one leaves the server waiting: if the client's next
+	// request on the connection arrives before the server's tail loss
+	// probe (one segment out: 2·SRTT + the RTO floor, capped by the RTO),
+	// it acknowledges the answer and the server times the whole wait, an
+	// RTT sample as long as the client's pause (T29); otherwise the
+	// probe's needless resend is acknowledged a round trip later (a sample
+	// of one round trip). Its draws come from the transport's stream [lab
+	// default false: not modelled, the earlier model].
+	AckLoss bool `json:"ack_loss,omitempty"`
 }
 
 // DefaultTCP is the tcp transport's defaults (see TCP for their sources).

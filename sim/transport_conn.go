@@ -179,6 +179,7 @@ func (r *Runner) tcpRequest(w *run, id uint64, size int, deadline Millis) {
 		return
 	}
 	at, losses, fail, why := tp.transfer(w, c, true, start, size)
+	tp.ackWait(c, at)
 	held := c.finAt > at // the server waited for a retransmitted Finished
 	at = max(at, c.finAt)
 	w.res.Lost += losses
@@ -242,9 +243,14 @@ func (r *Runner) tcpAnswer(w *run, id, ai uint64, size int, extra Millis) {
 		// linux-floor and rfc6298 estimators keep the lab's earlier
 		// rule, no sample from an exchange with any loss.
 		tp.sample(&c.est[1], at-te.sent-extra)
-		if losses == 0 {
+		switch {
+		case losses == 0 && tp.k.AckLoss && tp.lost(w, c.link, true, at):
+			// The client's ACK is lost: the server's sample waits for
+			// whichever acknowledges the answer first (ackWait).
+			c.ackPending, c.ackSent, c.ackProbe, c.ackRTT = true, start, start+tp.pto(&c.est[0], 1), at-te.sent-extra
+		case losses == 0:
 			// The server's: the client acknowledges the answer on
-			// arrival (its ACK is taken as never lost).
+			// arrival.
 			tp.sample(&c.est[0], at-te.sent-extra)
 		}
 	}
@@ -254,6 +260,22 @@ func (r *Runner) tcpAnswer(w *run, id, ai uint64, size int, extra Millis) {
 	}
 	x.answers++
 	r.q.push(event{at: at, kind: evRespArrive, id: id, aux: ai})
+}
+
+// ackWait gives the server of c its pending RTT sample (AckLoss) when the
+// client's next data arrives at `at` (never: it did not arrive): the whole
+// wait since the answer left when that data came before the server's
+// probe, else the probe's round trip.
+func (tp *tcpState) ackWait(c *tcpConn, at Millis) {
+	if !c.ackPending {
+		return
+	}
+	if at != 0 && at < c.ackProbe {
+		tp.sample(&c.est[0], at-c.ackSent)
+	} else {
+		tp.sample(&c.est[0], c.ackRTT)
+	}
+	c.ackPending = false
 }
 
 // transportFail fails exchange id at time at with a transport error: the

@@ -69,3 +69,46 @@ func TestLostAnswerSamplesClient(t *testing.T) {
 		t.Errorf("server: estimator changed after its answer was resent: %+v → %+v (Karn: no sample)", srv, c.est[0])
 	}
 }
+
+// TestAckLoss: with ack_loss, the client's ACK of an answer is a packet
+// drawn like any other. Lost, with the client's next request arriving
+// before the server's probe, the server times the whole wait (its SRTT
+// grows by an eighth of the pause); arriving after the probe, the server
+// takes the probe's round trip (SRTT as before). Without the knob the ACK
+// draws nothing (the scripted fate stays unused) and the server samples
+// the round trip at once. Changing the knob moves no device's draws.
+func TestAckLoss(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		knob  bool
+		pause Millis // from the answer's arrival to the next request
+		grows bool
+		fates int // scripted fates left unused
+	}{
+		{"lost, next request before the probe", true, 100, true, 0},
+		{"lost, next request after the probe", true, 2000, false, 0},
+		{"off", false, 100, false, 1},
+	} {
+		k := DefaultTCP()
+		k.TLSResumption, k.AckLoss = "0rtt", c.knob
+		r, w := tcpRig(t, k, Link{})
+		r.tp.tickets[ActorNew][ActorHomeserver] = true
+		r.rigAnswer(w, r.rigRequest(w, 100))
+		r.rigAnswer(w, r.rigRequest(w, 100)) // 10 ms each way: SRTT 20
+		srv := r.tp.conns[0].est[0]
+		r.tp.fates = []bool{false, false, true} // request and answer arrive, the ACK is lost
+		r.rigAnswer(w, r.rigRequest(w, 100))
+		if len(r.tp.fates) != c.fates {
+			t.Errorf("%s: %d scripted fates left, want %d", c.name, len(r.tp.fates), c.fates)
+		}
+		w.now += c.pause
+		r.rigRequest(w, 100)
+		got := r.tp.conns[0].est[0].srtt
+		if grew := got > srv.srtt+float64(c.pause)/16; grew != c.grows {
+			t.Errorf("%s: server SRTT %.1f → %.1f after a %d ms pause, want it grown: %v", c.name, srv.srtt, got, c.pause, c.grows)
+		}
+	}
+	a, b := DefaultTCP(), DefaultTCP()
+	b.AckLoss = true
+	sameDevicesDraws(t, "ack_loss", a, b)
+}

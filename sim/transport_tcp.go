@@ -50,6 +50,11 @@ type tcpConn struct {
 	// est is each end's RTT estimator, as a sender: the server's (index
 	// 0, sending answers down) and the client's (1, sending requests up).
 	est [2]rttEst
+	// With AckLoss, an answer whose ACK was lost (ackPending): when it
+	// left, when the server's probe resends it, and the round trip the
+	// probe's acknowledgment would measure.
+	ackPending                bool
+	ackSent, ackProbe, ackRTT Millis
 }
 
 // rttEst is one sender's RTT estimator (TCP.RTOEstimator), in ms: srtt;
