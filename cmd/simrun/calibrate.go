@@ -15,9 +15,9 @@ import (
 
 const calibrateUsage = `usage: simrun calibrate [--n N] [--profile NAME:LOSS%:RTTms ...] [--variant NAME]
                         [--parallel P] [--seed S] [--loss-recovery rack-tlp|rto] [--json]
-                        [--rto-estimator linux|linux-floor|rfc6298] [--socket-log FILE]
+                        [--rto-estimator linux|linux-floor|rfc6298] [--ack-loss] [--socket-log FILE]
        simrun calibrate --resim SAVED.json [--n N] [--variant NAME] [--seed S]
-                        [--loss-recovery rack-tlp|rto] [--rto-estimator linux|linux-floor|rfc6298] [--json]
+                        [--loss-recovery rack-tlp|rto] [--rto-estimator linux|linux-floor|rfc6298] [--ack-loss] [--json]
 
 Checks the simulator's tcp transport against the kernel's TCP. In a private
 network namespace of its own (root needed; nothing outside is touched), it
@@ -66,6 +66,7 @@ func runCalibrate(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the rows as JSON")
 	resim := fs.String("resim", "", "a saved --json output: run the simulator's side again against its real side")
 	recovery := fs.String("loss-recovery", "", "the simulator's tcp loss_recovery, rack-tlp or rto (default: the transport's)")
+	ackLoss := fs.Bool("ack-loss", false, "the simulator's tcp ack_loss: the client's pure ACKs are lost with the link's loss")
 	estimator := fs.String("rto-estimator", "", "the simulator's tcp rto_estimator, linux, linux-floor or rfc6298 (default: the transport's)")
 	sockets := fs.String("socket-log", "", "append the kernel's TCP socket state (ss -tin) in the namespace to this file twice a second while the real side runs")
 	var profiles profileList
@@ -86,7 +87,7 @@ func runCalibrate(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *resim != "" {
-		return resimCalibrate(fs, *resim, *n, *seed, *name, calibrate.Options{LossRecovery: *recovery, RTOEstimator: *estimator}, *asJSON, stdout, stderr)
+		return resimCalibrate(fs, *resim, *n, *seed, *name, calibrate.Options{LossRecovery: *recovery, RTOEstimator: *estimator, AckLoss: *ackLoss}, *asJSON, stdout, stderr)
 	}
 	if !calibrate.InNamespace() {
 		if p := calibrate.Prereqs(); p != "" {
@@ -102,7 +103,7 @@ func runCalibrate(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts := calibrate.Options{Variant: *name, N: *n, Parallel: *parallel, Seed: *seed, Progress: stderr, LossRecovery: *recovery,
-		RTOEstimator: *estimator, SocketLog: *sockets}
+		RTOEstimator: *estimator, AckLoss: *ackLoss, SocketLog: *sockets}
 	if len(profiles) > 0 {
 		opts.Profiles = profiles
 	}
@@ -133,7 +134,7 @@ func resimCalibrate(fs *flag.FlagSet, path string, n int, seed uint64, name stri
 		n = 0
 	}
 	rows, err = calibrate.Resim(rows, calibrate.Options{Variant: name, N: n, Seed: seed, LossRecovery: tcp.LossRecovery,
-		RTOEstimator: tcp.RTOEstimator})
+		RTOEstimator: tcp.RTOEstimator, AckLoss: tcp.AckLoss})
 	if err != nil {
 		fmt.Fprintf(stderr, "simrun calibrate: --resim %s: %v\n", path, err)
 		return 2

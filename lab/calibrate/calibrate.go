@@ -87,6 +87,8 @@ type Options struct {
 	LossRecovery string
 	// RTOEstimator is the simulator's tcp rto_estimator ("": its default).
 	RTOEstimator string
+	// AckLoss sets the simulator's tcp ack_loss.
+	AckLoss bool
 	// SocketLog, when set, is a file the real side appends the kernel's
 	// view of every TCP socket in the namespace to (ss -tin) twice a
 	// second, each sample headed by the profile and the time.
@@ -533,6 +535,7 @@ func runSimSide(v variant.Variant, p Profile, opts Options, h *Harness) (Side, i
 	if opts.RTOEstimator != "" {
 		cfg.Transport.TCP.RTOEstimator = opts.RTOEstimator
 	}
+	cfg.Transport.TCP.AckLoss = cfg.Transport.TCP.AckLoss || opts.AckLoss
 	cfg.KeepTrace = true
 	r, err := sim.NewRunner(cfg)
 	if err != nil {
