@@ -11,9 +11,10 @@ func (r *Runner) open(w *run, client, server Actor, l LinkID) int {
 	tp := r.tp
 	k := &tp.k
 	tp.conns = append(tp.conns, tcpConn{client: client, server: server, link: l, busy: -1, freeAt: w.now, lastUsed: w.now,
-		failAt: never, breakAt: never, rto: Millis(k.InitialRTOMillis)})
+		failAt: never, breakAt: never})
 	ci := len(tp.conns) - 1
 	c := &tp.conns[ci]
+	c.setRTO(Millis(k.InitialRTOMillis))
 	if k.ResetPerHour > 0 {
 		c.breakAt, c.breakWhy = w.now+expMillis(tp.rnd, k.ResetPerHour), "connection reset"
 	}
@@ -42,9 +43,12 @@ func (r *Runner) open(w *run, client, server Actor, l LinkID) int {
 		return ci
 	}
 	if syns == 0 {
-		tp.sample(c, est-w.now) // Karn: only an unretransmitted handshake is a sample
+		// Karn: only an unretransmitted handshake is a sample; the
+		// server's (its SYN-ACK to the client's ACK) is taken as the same.
+		tp.sample(&c.est[1], est-w.now)
+		tp.sample(&c.est[0], est-w.now)
 	} else {
-		c.rto = Millis(k.FallbackRTOMillis)
+		c.setRTO(Millis(k.FallbackRTOMillis))
 		r.tr.add(Event{At: w.now, Kind: EvDrop, Actor: client, Peer: server, Name: "tcp connect",
 			Detail: fmt.Sprintf("SYN resent %d times on %s, connected at +%d ms", syns, l, est-w.now)})
 	}
@@ -70,7 +74,8 @@ func (r *Runner) open(w *run, client, server Actor, l LinkID) int {
 		return ci
 	}
 	if l1 == 0 {
-		tp.sample(c, c.readyAt-est)
+		tp.sample(&c.est[1], c.readyAt-est)
+		tp.sample(&c.est[0], c.readyAt-est)
 	}
 	tp.tickets[client][server] = true
 	if k.TLSClientFinished {
@@ -165,7 +170,7 @@ func (r *Runner) tcpRequest(w *run, id uint64, size int, deadline Millis) {
 		c.dead = true
 		at := start
 		for k := 0; k <= tp.k.Retries2; k++ {
-			at += tp.backoff(c.rto, k)
+			at += tp.backoff(c.dir(true).rto, k)
 		}
 		if ut := Millis(tp.k.UserTimeoutMillis); ut > 0 {
 			at = min(at, start+ut)
@@ -174,6 +179,7 @@ func (r *Runner) tcpRequest(w *run, id uint64, size int, deadline Millis) {
 		return
 	}
 	at, losses, fail, why := tp.transfer(w, c, true, start, size)
+	tp.ackWait(c, at)
 	held := c.finAt > at // the server waited for a retransmitted Finished
 	at = max(at, c.finAt)
 	w.res.Lost += losses
@@ -228,8 +234,25 @@ func (r *Runner) tcpAnswer(w *run, id, ai uint64, size int, extra Millis) {
 		r.tr.add(Event{At: w.now, Kind: EvDrop, Actor: x.server, Peer: x.client, Name: x.req.Method + " " + x.req.Path,
 			Detail: fmt.Sprintf("tcp: %d segment(s) lost on %s, retransmitted; arrives at +%d ms", losses, x.link, at-w.now)})
 	}
-	if losses == 0 && !te.retrans {
-		tp.sample(c, at-te.sent-extra)
+	linux := tp.k.RTOEstimator == "" || tp.k.RTOEstimator == RTOLinux
+	if !te.retrans && (losses == 0 || linux) {
+		// The client's sample: its request, never resent, is
+		// acknowledged by the answer's first copy to arrive, a lost and
+		// resent answer included, as Linux takes it (Karn's rule
+		// excludes only acknowledgments of resent data [T29]); the
+		// linux-floor and rfc6298 estimators keep the lab's earlier
+		// rule, no sample from an exchange with any loss.
+		tp.sample(&c.est[1], at-te.sent-extra)
+		switch {
+		case losses == 0 && tp.k.AckLoss && tp.lost(w, c.link, true, at):
+			// The client's ACK is lost: the server's sample waits for
+			// whichever acknowledges the answer first (ackWait).
+			c.ackPending, c.ackSent, c.ackProbe, c.ackRTT = true, start, start+tp.pto(&c.est[0], 1), at-te.sent-extra
+		case losses == 0:
+			// The server's: the client acknowledges the answer on
+			// arrival.
+			tp.sample(&c.est[0], at-te.sent-extra)
+		}
 	}
 	c.lastUsed = max(c.lastUsed, at)
 	if !tp.k.HTTP2 && c.busy == int64(id) {
@@ -237,6 +260,22 @@ func (r *Runner) tcpAnswer(w *run, id, ai uint64, size int, extra Millis) {
 	}
 	x.answers++
 	r.q.push(event{at: at, kind: evRespArrive, id: id, aux: ai})
+}
+
+// ackWait gives the server of c its pending RTT sample (AckLoss) when the
+// client's next data arrives at `at` (never: it did not arrive): the whole
+// wait since the answer left when that data came before the server's
+// probe, else the probe's round trip.
+func (tp *tcpState) ackWait(c *tcpConn, at Millis) {
+	if !c.ackPending {
+		return
+	}
+	if at != 0 && at < c.ackProbe {
+		tp.sample(&c.est[0], at-c.ackSent)
+	} else {
+		tp.sample(&c.est[0], c.ackRTT)
+	}
+	c.ackPending = false
 }
 
 // transportFail fails exchange id at time at with a transport error: the

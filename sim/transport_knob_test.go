@@ -120,7 +120,7 @@ func TestTCPRTODoubling(t *testing.T) {
 		k := DefaultTCP()
 		k.MaxRTOMillis, k.Retries2, k.UserTimeoutMillis, k.LossRecovery = c.maxRTO, c.retries2, c.userTO, c.rec
 		r, w := tcpRig(t, k, Link{}, cutUntil(c.cut))
-		r.tp.conns = append(r.tp.conns, tcpConn{link: LinkNewHS, rto: 200, failAt: never, breakAt: never, busy: -1})
+		r.tp.conns = append(r.tp.conns, tcpConn{link: LinkNewHS, est: [2]rttEst{{rto: 200}, {rto: 200}}, failAt: never, breakAt: never, busy: -1})
 		at, _, fail, _ := r.tp.transfer(w, &r.tp.conns[0], true, 0, 100)
 		if c.at != 0 && (fail != never || at != c.at) {
 			t.Errorf("%+v: arrived at %d (fail %d), want %d", c, at, fail, c.at)
@@ -207,7 +207,7 @@ func TestTCPKnobs(t *testing.T) {
 			k := DefaultTCP()
 			k.MSS = mss
 			r, w := tcpRig(t, k, Link{}, cutUntil(1))
-			r.tp.conns = append(r.tp.conns, tcpConn{link: LinkNewHS, rto: 200})
+			r.tp.conns = append(r.tp.conns, tcpConn{link: LinkNewHS, est: [2]rttEst{{rto: 200}, {rto: 200}}})
 			if _, losses, _, _ := r.tp.transfer(w, &r.tp.conns[0], true, 0, 1500); losses != want {
 				t.Errorf("mss %d: 1500 bytes lost %d segments at once, want %d", mss, losses, want)
 			}
@@ -219,14 +219,14 @@ func TestTCPKnobs(t *testing.T) {
 			k.FallbackRTOMillis, k.TLSResumption = v, "0rtt"
 			r, w := tcpRig(t, k, Link{}, cutUntil(500))
 			r.tp.tickets[ActorNew][ActorHomeserver] = true // no TLS round trip to sample the RTT
-			if c := r.tp.conns[r.open(w, ActorNew, ActorHomeserver, LinkNewHS)]; c.rto != Millis(v) {
-				t.Errorf("fallback %d: RTO after a SYN retransmission %d", v, c.rto)
+			if c := r.tp.conns[r.open(w, ActorNew, ActorHomeserver, LinkNewHS)]; c.est[0].rto != Millis(v) || c.est[1].rto != Millis(v) {
+				t.Errorf("fallback %d: RTO after a SYN retransmission %d (server) / %d (client)", v, c.est[0].rto, c.est[1].rto)
 			}
 			for est, want := range map[string]Millis{RTOLinux: 10 + Millis(v/10), RTORFC6298: Millis(v / 10)} {
 				k = DefaultTCP()
 				k.MinRTOMillis, k.RTOEstimator = v/10, est
 				r, _ = tcpRig(t, k, Link{})
-				c := tcpConn{}
+				c := rttEst{}
 				r.tp.sample(&c, 10)
 				if c.rto != want {
 					t.Errorf("min %d, %s: RTO after a 10 ms sample %d, want %d", v/10, est, c.rto, want)

@@ -77,7 +77,8 @@ func (tp *tcpState) transferRACK(w *run, c *tcpConn, up bool, start Millis, size
 			}
 			return back
 		}
-		rtoAt := start + c.rto
+		e := c.dir(up)
+		rtoAt := start + e.rto
 		// resend sends a lost segment again at t (retransmit), keeping
 		// the earliest failure; it returns the arrival (never: failed).
 		resend := func(t Millis) Millis {
@@ -107,7 +108,7 @@ func (tp *tcpState) transferRACK(w *run, c *tcpConn, up bool, start Millis, size
 			if len(acks) >= dupThresh {
 				third = acks[dupThresh-1]
 			}
-			reo := tp.reoWnd(c)
+			reo := tp.reoWnd(e)
 			// first[i]: the first acknowledgment of a segment above hole i.
 			detect := func(i int) (first, at Millis) {
 				first = never
@@ -151,7 +152,7 @@ func (tp *tcpState) transferRACK(w *run, c *tcpConn, up bool, start Millis, size
 				if hi >= 0 {
 					base = last + ackBack() // all delivered segments lie below the tail
 				}
-				probe := base + tp.pto(c, n-1-hi)
+				probe := base + tp.pto(e, n-1-hi)
 				// A lost probe waits for the RTO, rearmed from the probe
 				// [T24], then doubles: resend's schedule from the probe.
 				if a := resend(probe); a != never {
@@ -177,7 +178,7 @@ func (tp *tcpState) transferRACK(w *run, c *tcpConn, up bool, start Millis, size
 // 2·SRTT plus the RTO floor for one segment (the receiver may delay its
 // ACK) or 2 ms for more, the initial RTO without an RTT sample, and at most
 // the RTO [T23: tcp_schedule_loss_probe].
-func (tp *tcpState) pto(c *tcpConn, inFlight int) Millis {
+func (tp *tcpState) pto(c *rttEst, inFlight int) Millis {
 	p := Millis(tp.k.InitialRTOMillis)
 	if c.measured {
 		extra := Millis(rackTimerSlack)
@@ -192,7 +193,7 @@ func (tp *tcpState) pto(c *tcpConn, inFlight int) Millis {
 // reoWnd is RACK's reordering window before recovery: a quarter of the
 // least RTT, at most SRTT; none without an RTT sample [T26:
 // tcp_rack_reo_wnd, where the minimum of no sample is ~0 and SRTT 0].
-func (tp *tcpState) reoWnd(c *tcpConn) Millis {
+func (tp *tcpState) reoWnd(c *rttEst) Millis {
 	if !c.measured {
 		return 0
 	}

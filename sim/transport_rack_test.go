@@ -12,9 +12,11 @@ func rackRig(t *testing.T, rec string, rtt Millis) (*Runner, *run, *tcpConn) {
 	k := DefaultTCP()
 	k.LossRecovery = rec
 	r, w := tcpRig(t, k, Link{})
-	r.tp.conns = append(r.tp.conns, tcpConn{link: LinkNewHS, rto: Millis(k.InitialRTOMillis), failAt: never, breakAt: never, busy: -1})
+	r.tp.conns = append(r.tp.conns, tcpConn{link: LinkNewHS, failAt: never, breakAt: never, busy: -1})
 	c := &r.tp.conns[0]
-	r.tp.sample(c, rtt)
+	c.setRTO(Millis(k.InitialRTOMillis))
+	r.tp.sample(&c.est[0], rtt)
+	r.tp.sample(&c.est[1], rtt)
 	return r, w, c
 }
 

@@ -47,14 +47,38 @@ type tcpConn struct {
 	// idle timeout and the NAT's).
 	lastUsed Millis
 	dead     bool
-	// The RFC 6298 estimator: srtt and rttvar in ms, rto the current
-	// timeout.
-	srtt, rttvar float64
-	measured     bool
-	rto          Millis
-	// minRTT is the least RTT sampled (ms), for RACK's reordering window.
-	minRTT float64
+	// est is each end's RTT estimator, as a sender: the server's (index
+	// 0, sending answers down) and the client's (1, sending requests up).
+	est [2]rttEst
+	// With AckLoss, an answer whose ACK was lost (ackPending): when it
+	// left, when the server's probe resends it, and the round trip the
+	// probe's acknowledgment would measure.
+	ackPending                bool
+	ackSent, ackProbe, ackRTT Millis
 }
+
+// rttEst is one sender's RTT estimator (TCP.RTOEstimator), in ms: srtt;
+// rttvar, RFC 6298's RTTVAR or, with the linux estimator, Linux's variance
+// term (rttvar_us) with mdev its four-times mean deviation (mdev_us) and
+// mdevMax the round's largest (mdev_max_us); rto the current timeout;
+// minRTT the least RTT sampled, for RACK's reordering window.
+type rttEst struct {
+	srtt, rttvar, mdev, mdevMax, minRTT float64
+	measured                            bool
+	rto                                 Millis
+}
+
+// dir is the estimator of the end that sends in direction up (the
+// client's when up, else the server's).
+func (c *tcpConn) dir(up bool) *rttEst {
+	if up {
+		return &c.est[1]
+	}
+	return &c.est[0]
+}
+
+// setRTO sets both ends' timeout (before any sample).
+func (c *tcpConn) setRTO(rto Millis) { c.est[0].rto, c.est[1].rto = rto, rto }
 
 // tcpEx is the tcp side of one exchange.
 type tcpEx struct {
@@ -294,7 +318,7 @@ func (tp *tcpState) transfer(w *run, c *tcpConn, up bool, start Millis, size int
 func (tp *tcpState) retransmit(w *run, c *tcpConn, up bool, start, t Millis, losses *int) (at, failAt Millis, why string) {
 	for k := 0; tp.lost(w, c.link, up, t); k++ {
 		*losses++
-		wait := tp.backoff(c.rto, k)
+		wait := tp.backoff(c.dir(up).rto, k)
 		if k == tp.k.Retries2 {
 			return never, t + wait, fmt.Sprintf("%d retransmissions unanswered", k)
 		}
@@ -306,25 +330,71 @@ func (tp *tcpState) retransmit(w *run, c *tcpConn, up bool, start, t Millis, los
 	return t + tp.oneWay(w, c.link), never, ""
 }
 
-// sample feeds one RTT measurement to c's estimator (RFC 6298 §2: SRTT
-// and RTTVAR, gains 1/8 and 1/4 [T4]). The RTO is SRTT + max(4·RTTVAR,
-// floor) with the linux estimator (the variance term floored [T5]), or
-// SRTT + 4·RTTVAR floored as a whole with rfc6298; within the ceiling
-// either way [the 200 ms floor is Linux's, T3].
-func (tp *tcpState) sample(c *tcpConn, rtt Millis) {
+// sample feeds one RTT measurement to c's estimator. With the linux
+// estimator (the default) it is Linux's tcp_rtt_estimator [T5]: SRTT with
+// gain 1/8; mdev, four times the mean deviation, with gain 1/4 (1/32 when
+// the RTT falls by more than a quarter of mdev); the variance term rttvar
+// is at least the RTO floor, rises at once with mdev, and at the end of
+// each round trip (every sample here: each acknowledges a flight sent
+// after the last sample's) falls by a quarter of its excess over the
+// round's largest mdev (at least the floor); the RTO is SRTT + rttvar. The
+// first sample sets mdev to twice the RTT. So after a first sample of R
+// the RTO starts at R + max(2R, floor) and comes down over several round
+// trips, not one. linux-floor is the lab's earlier reading of it: RFC
+// 6298's SRTT and RTTVAR (gains 1/8 and 1/4 [T4]) with the RTO SRTT +
+// max(4·RTTVAR, floor); rfc6298 floors the RTO as a whole, max(SRTT +
+// 4·RTTVAR, floor) [T4; the 200 ms floor is Linux's, T3]. Either way
+// within the ceiling.
+func (tp *tcpState) sample(c *rttEst, rtt Millis) {
 	r := float64(rtt)
+	floor := float64(tp.k.MinRTOMillis)
+	var rto float64
+	switch tp.k.RTOEstimator {
+	case RTOLinuxFloor, RTORFC6298:
+		if !c.measured {
+			c.srtt, c.rttvar = r, r/2
+		} else {
+			c.rttvar = 0.75*c.rttvar + 0.25*math.Abs(c.srtt-r)
+			c.srtt = 0.875*c.srtt + 0.125*r
+		}
+		v := max(1, 4*c.rttvar)
+		if tp.k.RTOEstimator == RTOLinuxFloor {
+			v = max(v, floor)
+		}
+		rto = c.srtt + v
+	default:
+		if !c.measured {
+			c.srtt, c.mdev = r, 2*r
+			c.rttvar = max(c.mdev, floor)
+			c.mdevMax = c.rttvar
+		} else {
+			m := r - c.srtt
+			c.srtt += m / 8
+			if m < 0 {
+				m = -m - c.mdev/4
+				if m > 0 {
+					m /= 8
+				}
+			} else {
+				m -= c.mdev / 4
+			}
+			c.mdev += m
+			if c.mdev > c.mdevMax {
+				c.mdevMax = c.mdev
+				c.rttvar = max(c.rttvar, c.mdevMax)
+			}
+			// The round ends.
+			if c.mdevMax < c.rttvar {
+				c.rttvar -= (c.rttvar - c.mdevMax) / 4
+			}
+			c.mdevMax = floor
+		}
+		rto = c.srtt + c.rttvar
+	}
 	if !c.measured {
-		c.srtt, c.rttvar, c.measured, c.minRTT = r, r/2, true, r
+		c.measured, c.minRTT = true, r
 	} else {
 		c.minRTT = min(c.minRTT, r)
-		c.rttvar = 0.75*c.rttvar + 0.25*math.Abs(c.srtt-r)
-		c.srtt = 0.875*c.srtt + 0.125*r
 	}
-	floor := float64(tp.k.MinRTOMillis)
-	v := max(1, 4*c.rttvar)
-	if tp.k.RTOEstimator != RTORFC6298 {
-		v = max(v, floor)
-	}
-	rto := Millis(math.Ceil(c.srtt + v))
-	c.rto = min(max(rto, Millis(floor)), Millis(tp.k.MaxRTOMillis))
+	c.rto = min(max(Millis(math.Ceil(rto)), Millis(floor)), Millis(tp.k.MaxRTOMillis))
 }

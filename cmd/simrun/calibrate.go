@@ -15,8 +15,9 @@ import (
 
 const calibrateUsage = `usage: simrun calibrate [--n N] [--profile NAME:LOSS%:RTTms ...] [--variant NAME]
                         [--parallel P] [--seed S] [--loss-recovery rack-tlp|rto] [--json]
+                        [--rto-estimator linux|linux-floor|rfc6298] [--ack-loss] [--socket-log FILE]
        simrun calibrate --resim SAVED.json [--n N] [--variant NAME] [--seed S]
-                        [--loss-recovery rack-tlp|rto] [--json]
+                        [--loss-recovery rack-tlp|rto] [--rto-estimator linux|linux-floor|rfc6298] [--ack-loss] [--json]
 
 Checks the simulator's tcp transport against the kernel's TCP. In a private
 network namespace of its own (root needed; nothing outside is touched), it
@@ -28,12 +29,16 @@ browser against it in wall time. The simulator runs N seeds of the same
 variant, user and profile over its tcp transport. For each profile it
 prints time to token and to secrets side by side (quantiles), their
 Kolmogorov-Smirnov distance, and the failure rates with 95% Wilson
-intervals.
+intervals; then each kind of HTTP exchange's durations side by side (real
+and simulated), and all exchanges' durations in bands of round trips.
+--socket-log appends ss -tin's view of every TCP socket in the namespace
+(its RTO, RTT, delayed-ACK timeout, retransmissions) to a file.
 
 Default profiles: clean-50ms:0:50, loss2-50ms:2:50, loss8-200ms:8:200.
 --resim runs only the simulator's side again, against the real side of a
 saved --json output (N: as many logins as the real side had, unless --n is
-given), for instance with another --loss-recovery; it needs no namespace.
+given), for instance with another --loss-recovery or --rto-estimator; it
+needs no namespace.
 Needs: root, ip, nft and iptables (apt-get install -y nftables iptables),
 and a kernel with NFQUEUE. Exit status: 0 when it ran, 2 on bad usage or
 when the namespace or the rules cannot be made.
@@ -61,6 +66,9 @@ func runCalibrate(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the rows as JSON")
 	resim := fs.String("resim", "", "a saved --json output: run the simulator's side again against its real side")
 	recovery := fs.String("loss-recovery", "", "the simulator's tcp loss_recovery, rack-tlp or rto (default: the transport's)")
+	ackLoss := fs.Bool("ack-loss", false, "the simulator's tcp ack_loss: the client's pure ACKs are lost with the link's loss")
+	estimator := fs.String("rto-estimator", "", "the simulator's tcp rto_estimator, linux, linux-floor or rfc6298 (default: the transport's)")
+	sockets := fs.String("socket-log", "", "append the kernel's TCP socket state (ss -tin) in the namespace to this file twice a second while the real side runs")
 	var profiles profileList
 	fs.Var(&profiles, "profile", "a profile NAME:LOSS_PERCENT:RTT_MS (repeatable; default the three above)")
 	if code := parseNoArgs(fs, args, stderr); code >= 0 {
@@ -72,8 +80,14 @@ func runCalibrate(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "simrun calibrate: --loss-recovery %q is not rack-tlp or rto\n", *recovery)
 		return 2
 	}
+	switch *estimator {
+	case "", "linux", "linux-floor", "rfc6298":
+	default:
+		fmt.Fprintf(stderr, "simrun calibrate: --rto-estimator %q is not linux, linux-floor or rfc6298\n", *estimator)
+		return 2
+	}
 	if *resim != "" {
-		return resimCalibrate(fs, *resim, *n, *seed, *name, *recovery, *asJSON, stdout, stderr)
+		return resimCalibrate(fs, *resim, *n, *seed, *name, calibrate.Options{LossRecovery: *recovery, RTOEstimator: *estimator, AckLoss: *ackLoss}, *asJSON, stdout, stderr)
 	}
 	if !calibrate.InNamespace() {
 		if p := calibrate.Prereqs(); p != "" {
@@ -88,7 +102,8 @@ func runCalibrate(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := calibrate.Options{Variant: *name, N: *n, Parallel: *parallel, Seed: *seed, Progress: stderr, LossRecovery: *recovery}
+	opts := calibrate.Options{Variant: *name, N: *n, Parallel: *parallel, Seed: *seed, Progress: stderr, LossRecovery: *recovery,
+		RTOEstimator: *estimator, AckLoss: *ackLoss, SocketLog: *sockets}
 	if len(profiles) > 0 {
 		opts.Profiles = profiles
 	}
@@ -102,7 +117,7 @@ func runCalibrate(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 
 // resimCalibrate is simrun calibrate --resim: the simulator's side again
 // against a saved run's real side.
-func resimCalibrate(fs *flag.FlagSet, path string, n int, seed uint64, name, recovery string, asJSON bool, stdout, stderr io.Writer) int {
+func resimCalibrate(fs *flag.FlagSet, path string, n int, seed uint64, name string, tcp calibrate.Options, asJSON bool, stdout, stderr io.Writer) int {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "simrun calibrate: --resim: %v\n", err)
@@ -118,7 +133,8 @@ func resimCalibrate(fs *flag.FlagSet, path string, n int, seed uint64, name, rec
 	if !nSet {
 		n = 0
 	}
-	rows, err = calibrate.Resim(rows, calibrate.Options{Variant: name, N: n, Seed: seed, LossRecovery: recovery})
+	rows, err = calibrate.Resim(rows, calibrate.Options{Variant: name, N: n, Seed: seed, LossRecovery: tcp.LossRecovery,
+		RTOEstimator: tcp.RTOEstimator, AckLoss: tcp.AckLoss})
 	if err != nil {
 		fmt.Fprintf(stderr, "simrun calibrate: --resim %s: %v\n", path, err)
 		return 2
@@ -137,5 +153,8 @@ func writeCalibrate(stdout io.Writer, rows []calibrate.Row, asJSON bool) int {
 	calibrate.WriteTable(stdout, rows)
 	fmt.Fprintln(stdout)
 	calibrate.WriteQuantiles(stdout, rows)
+	fmt.Fprintln(stdout)
+	calibrate.WriteExchanges(stdout, rows)
+	calibrate.WriteDelayHistogram(stdout, rows)
 	return 0
 }

@@ -20,6 +20,8 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -83,6 +85,14 @@ type Options struct {
 	Progress io.Writer
 	// LossRecovery is the simulator's tcp loss_recovery ("": its default).
 	LossRecovery string
+	// RTOEstimator is the simulator's tcp rto_estimator ("": its default).
+	RTOEstimator string
+	// AckLoss sets the simulator's tcp ack_loss.
+	AckLoss bool
+	// SocketLog, when set, is a file the real side appends the kernel's
+	// view of every TCP socket in the namespace to (ss -tin) twice a
+	// second, each sample headed by the profile and the time.
+	SocketLog string
 }
 
 // Side is one side's figures for a profile.
@@ -94,6 +104,11 @@ type Side struct {
 	Token      []float64 `json:"token_ms"`   // sorted, successful logins
 	Secrets    []float64 `json:"secrets_ms"` // sorted
 	FailDetail []string  `json:"fail_detail,omitempty"`
+	// Exchanges are the durations (ms, sorted) of the answered HTTP
+	// exchanges of every login by kind (exchangeKind), ExchangeFails how
+	// many of each kind got no answer.
+	Exchanges     map[string][]float64 `json:"exchanges_ms,omitempty"`
+	ExchangeFails map[string]int       `json:"exchange_fails,omitempty"`
 }
 
 // Row is one profile's comparison.
@@ -194,7 +209,12 @@ func Run(ctx context.Context, opts Options) ([]Row, error) {
 			return rows, err
 		}
 		env.timing.take()
+		stopLog, err := logSockets(ctx, opts.SocketLog, p.Name)
+		if err != nil {
+			return rows, err
+		}
 		real, outs, err := runRealSide(ctx, env, opts)
+		stopLog()
 		if err != nil {
 			return rows, err
 		}
@@ -299,7 +319,7 @@ func (m *medianOffset) shift(row *Row) {
 
 // Resim runs the simulator's side again against the real side of rows (a
 // saved Run, as simrun calibrate --json prints it), with opts' variant,
-// seeds, user, segment size and loss recovery, opts.N logins per profile
+// seeds, user, segment size, loss recovery and RTO estimator, opts.N logins per profile
 // (0: as many as the real side had), and returns the rows with the
 // simulated sides and distances replaced. It needs no namespace: the real
 // side is not run again.
@@ -326,6 +346,47 @@ func Resim(rows []Row, opts Options) ([]Row, error) {
 		out[i] = row
 	}
 	return out, nil
+}
+
+// logSockets appends ss -tin's output to path twice a second, each
+// sample headed "# profile unix-millis", until the returned stop is
+// called (nothing when path is "").
+func logSockets(ctx context.Context, path, profile string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	if _, err := exec.LookPath("ss"); err != nil {
+		return nil, fmt.Errorf("socket log %s: ss (iproute2) is needed: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("socket log: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				out, err := exec.CommandContext(ctx, "ss", "-tinH").Output()
+				if err != nil {
+					continue
+				}
+				fmt.Fprintf(f, "# %s %d\n", profile, now.UnixMilli())
+				f.Write(out)
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+		f.Close()
+	}, nil
 }
 
 // startServer serves the live server over TLS 1.3 on loopback.
@@ -471,6 +532,11 @@ func runSimSide(v variant.Variant, p Profile, opts Options, h *Harness) (Side, i
 	if opts.LossRecovery != "" {
 		cfg.Transport.TCP.LossRecovery = opts.LossRecovery
 	}
+	if opts.RTOEstimator != "" {
+		cfg.Transport.TCP.RTOEstimator = opts.RTOEstimator
+	}
+	cfg.Transport.TCP.AckLoss = cfg.Transport.TCP.AckLoss || opts.AckLoss
+	cfg.KeepTrace = true
 	r, err := sim.NewRunner(cfg)
 	if err != nil {
 		return Side{}, 0, err
@@ -484,7 +550,7 @@ func runSimSide(v variant.Variant, p Profile, opts Options, h *Harness) (Side, i
 		}
 		lost += res.Lost
 		outs[i] = Outcome{OK: res.New.Success, TokenMillis: int64(res.SignedInMillis), SecretsMillis: int64(res.SecretsMillis),
-			Detail: res.RootCause}
+			Detail: res.RootCause, Exchanges: simExchanges(r.Trace().Events)}
 	}
 	return side(outs), lost, nil
 }
@@ -505,6 +571,7 @@ func side(outs []Outcome) Side {
 	}
 	slices.Sort(s.Token)
 	slices.Sort(s.Secrets)
+	s.Exchanges, s.ExchangeFails = exchangeSide(outs)
 	s.FailLo, s.FailHi = wilson(s.Failures, s.N)
 	return s
 }

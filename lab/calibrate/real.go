@@ -66,6 +66,9 @@ type Outcome struct {
 	// Timers of them: the loop's scheduling lag on a loaded machine.
 	TimerLateNanos int64
 	Timers         int
+	// Exchanges are the login's HTTP exchanges, each from the request
+	// handed over to its answer read.
+	Exchanges []Exchange
 }
 
 type actor uint8
@@ -294,6 +297,17 @@ func (r *realLogin) typeCode() {
 
 func ms(v int64) time.Duration { return time.Duration(v) * time.Millisecond }
 
+// actorName is a's name in the simulator's traces.
+func actorName(a actor) string {
+	switch a {
+	case actN:
+		return "N"
+	case actE:
+		return "E"
+	}
+	return "Browser"
+}
+
 // request sends a machine's request over HTTP and posts the answer (Status
 // 0 when the request failed or timed out, as the simulator's transport
 // error and timeout do).
@@ -305,6 +319,7 @@ func (r *realLogin) request(a actor, q login.Request) {
 	if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
 		u = r.env.base + q.Path
 	}
+	t0 := time.Now()
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
@@ -318,8 +333,14 @@ func (r *realLogin) request(a actor, q login.Request) {
 				resp.Failure = login.FailureTimeout
 			}
 		}
+		end := time.Since(t0)
+		ev := realEvent{fn: func() {
+			r.out.Exchanges = append(r.out.Exchanges, Exchange{Kind: exchangeKind(actorName(a), q.Method, u),
+				Millis: float64(end.Microseconds()) / 1000, Failed: err != nil})
+			r.dispatch(realEvent{to: a, in: login.Input{Kind: login.InputResponse, ID: q.ID, Response: resp}})
+		}}
 		select {
-		case r.events <- realEvent{to: a, in: login.Input{Kind: login.InputResponse, ID: q.ID, Response: resp}}:
+		case r.events <- ev:
 		case <-r.ctx.Done():
 		}
 	}()
@@ -377,11 +398,15 @@ func (r *realLogin) browse(uri string, form []byte, tries int) {
 	if form != nil {
 		method, h = "POST", wire.NewHeader("Content-Type", wire.ContentTypeForm)
 	}
+	t0 := time.Now()
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
 		resp, err := r.do(c, method, uri, h, form, ms(u.BrowserRetryMillis))
+		end := time.Since(t0)
 		fn := func() {
+			r.out.Exchanges = append(r.out.Exchanges, Exchange{Kind: exchangeKind(actorName(actBrowser), method, uri),
+				Millis: float64(end.Microseconds()) / 1000, Failed: err != nil})
 			switch {
 			case err != nil && tries < u.BrowserRetries:
 				r.browse(uri, form, tries+1)
