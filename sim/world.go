@@ -559,7 +559,10 @@ func (r *Runner) build(w *run) error {
 	ecfg := login.ExistingDeviceConfig{Variant: r.cfg.Variant, Intent: eIntent, BaseURL: BaseURL,
 		ServerName: r.hc.ServerName, AccessToken: existingToken, Secrets: sec}
 	ncfg := login.NewDeviceConfig{Variant: r.nv, Intent: r.cfg.Intent, RendezvousBaseURL: BaseURL,
-		ServerNames: map[string]string{r.hc.ServerName: BaseURL}, ExpectedUserID: AliceID}
+		ServerNames: map[string]string{r.hc.ServerName: BaseURL}, ExpectedUserID: AliceID,
+		// The account's self-signing key is derived once per Runner: its
+		// seed, which m.login.secrets brings, is the same in every run.
+		KnownKeys: []*homeserver.SigningKey{alice.SelfSigning}}
 	if !r.unchecked {
 		ecfg.ChannelObserver = func(s channel.Sealing) { w.mon.sealed(w, ActorExisting, s) }
 		ncfg.ChannelObserver = func(s channel.Sealing) { w.mon.sealed(w, ActorNew, s) }
