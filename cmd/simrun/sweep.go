@@ -107,10 +107,13 @@ func runSweep(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		o.out = "sweep-" + sc.Name
 	}
 	if os.Getenv("GOGC") == "" {
-		// A run allocates about 220 kB and keeps almost none of it: with
-		// the default GOGC the collector runs tens of times a second and
-		// costs a fifth of the CPU. A larger target halves that and still
-		// keeps the heap near 40 MB (the limit is a backstop).
+		// A run allocates about 130 kB and keeps almost none of it (the
+		// live heap stays near 2 MB): with the default GOGC the collector
+		// runs tens of times a second and costs a fifth of the CPU. At
+		// 1600 it runs about twice a second (11 collections in a
+		// 5,000-run sweep against 51 at 400, 1% fewer instructions per
+		// run) and the process stays under 90 MB resident; the limit is a
+		// backstop.
 		defer debug.SetGCPercent(debug.SetGCPercent(sweepGCPercent))
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(sweepMemoryLimit))
 	}
@@ -123,7 +126,7 @@ func runSweep(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 
 // The collector settings of a sweep (unless GOGC is set).
 const (
-	sweepGCPercent   = 400
+	sweepGCPercent   = 1600
 	sweepMemoryLimit = 150 << 20
 )
 
