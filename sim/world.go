@@ -84,6 +84,7 @@ type Runner struct {
 	nv      variant.Variant
 	rc      rendezvous.Config
 	oc      oauth.Config
+	ocPrep  *oauth.Prepared // oc prepared (at the first run, after the adversaries configured it)
 	hc      homeserver.Config
 	termMax Millis
 
@@ -516,7 +517,14 @@ func (r *Runner) build(w *run) error {
 		return fmt.Errorf("rendezvous store: %w", err)
 	}
 	r.cost.reset(r.rc.NoExpiry)
-	if w.op, err = oauth.New(r.oc, derive(w.seed, streamOP)); err != nil {
+	if r.ocPrep == nil {
+		// The provider's configuration is the same in every run: checked,
+		// and its metadata document and error bodies made, once.
+		if r.ocPrep, err = oauth.Prepare(r.oc); err != nil {
+			return fmt.Errorf("provider: %w", err)
+		}
+	}
+	if w.op, err = r.ocPrep.New(derive(w.seed, streamOP)); err != nil {
 		return fmt.Errorf("provider: %w", err)
 	}
 	if w.hs, err = homeserver.New(r.hc, w.op); err != nil {
