@@ -25,10 +25,8 @@ import (
 	"io"
 	"math"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 
 	"qrlab/sim"
 )
@@ -189,96 +187,46 @@ func Scan(r io.Reader, name string, fn func(*Record) error) (valid int64, n int,
 	var pending []byte // a bad line, an error unless it is the last
 	line := 0
 	for {
-		// A batch of lines is decoded on every core, then taken in order:
-		// decoding is most of a report's time, and what fn sees (and
-		// when an error stops the scan) is as if the lines were decoded
-		// one by one.
-		batch := make([]scanned, 0, scanBatch)
-		var rerr error
-		for len(batch) < scanBatch && rerr == nil {
-			var b []byte
-			b, rerr = br.ReadBytes('\n')
-			if len(b) > 0 {
-				batch = append(batch, scanned{line: b})
-			}
-		}
-		decodeAll(batch)
-		for i := range batch {
-			s := &batch[i]
-			b := s.line
+		b, rerr := br.ReadBytes('\n')
+		if len(b) > 0 {
 			line++
 			if pending != nil {
 				return valid, n, fmt.Errorf("%w: %s:%d: %s", ErrRecords, name, line-1, pending)
 			}
 			complete := b[len(b)-1] == '\n'
-			if !s.body {
+			body := bytes.TrimSpace(b)
+			if len(body) == 0 {
 				if complete {
 					valid += int64(len(b))
 				}
-				continue
-			}
-			derr, serr := s.derr, s.serr
-			if serr != nil && complete {
-				return valid, n, fmt.Errorf("%w: %s:%d: %v", ErrRecords, name, line, serr)
-			}
-			if derr == nil {
-				derr = serr
-			}
-			if derr != nil || !complete {
-				if derr == nil {
-					derr = errors.New("no newline at the end")
+			} else {
+				var rec Record
+				derr, serr := decodeRecord(body, &rec)
+				if serr != nil && complete {
+					return valid, n, fmt.Errorf("%w: %s:%d: %v", ErrRecords, name, line, serr)
 				}
-				pending = []byte(derr.Error())
-				continue
+				if derr == nil {
+					derr = serr
+				}
+				if derr != nil || !complete {
+					if derr == nil {
+						derr = errors.New("no newline at the end")
+					}
+					pending = []byte(derr.Error())
+				} else {
+					if err := fn(&rec); err != nil {
+						return valid, n, fmt.Errorf("%s:%d: %w", name, line, err)
+					}
+					n++
+					valid += int64(len(b))
+				}
 			}
-			if err := fn(&s.rec); err != nil {
-				return valid, n, fmt.Errorf("%s:%d: %w", name, line, err)
-			}
-			n++
-			valid += int64(len(b))
 		}
 		if rerr == io.EOF {
 			return valid, n, nil
 		}
 		if rerr != nil {
 			return valid, n, rerr
-		}
-	}
-}
-
-// scanBatch is how many lines Scan decodes at a time.
-const scanBatch = 512
-
-// scanned is one line of a records file and what decoding it gave.
-type scanned struct {
-	line       []byte
-	body       bool // the line holds more than white space
-	rec        Record
-	derr, serr error
-}
-
-// decodeAll decodes the lines of batch, split over the cores.
-func decodeAll(batch []scanned) {
-	parts := min(runtime.GOMAXPROCS(0), (len(batch)+63)/64)
-	if parts <= 1 {
-		decodeLines(batch)
-		return
-	}
-	var wg sync.WaitGroup
-	size := (len(batch) + parts - 1) / parts
-	for start := 0; start < len(batch); start += size {
-		part := batch[start:min(start+size, len(batch))]
-		wg.Go(func() { decodeLines(part) })
-	}
-	wg.Wait()
-}
-
-func decodeLines(lines []scanned) {
-	for i := range lines {
-		s := &lines[i]
-		if body := bytes.TrimSpace(s.line); len(body) > 0 {
-			s.body = true
-			s.derr, s.serr = decodeRecord(body, &s.rec)
 		}
 	}
 }

@@ -226,50 +226,6 @@ func TestScan(t *testing.T) {
 	}
 }
 
-// TestScanLong: the same rules over more lines than one decoding batch:
-// every record before a bad line reaches fn in order, the bad line is named
-// by its number, and a last line cut short is skipped with valid at the end
-// of the complete records.
-func TestScanLong(t *testing.T) {
-	const rest = `"variant":"msc4388","agreement":"both-success","trace_hash":"a"}`
-	var text strings.Builder
-	for i := range 3*scanBatch + 7 {
-		fmt.Fprintf(&text, "{\"point\":0,\"seed\":%d,%s\n", i, rest)
-		if i%100 == 0 {
-			text.WriteString("\n")
-		}
-	}
-	all := text.String()
-	lines := strings.Count(all, "\n")
-	for _, c := range []struct {
-		name, text string
-		n, valid   int
-		err        string
-	}{
-		{"complete", all, 3*scanBatch + 7, len(all), ""},
-		{"cut last line", all + `{"point":0,"seed":99`, 3*scanBatch + 7, len(all), ""},
-		{"bad line after the batches", all + "{oops\n" + `{"point":0,"seed":1,` + rest + "\n", 3*scanBatch + 7, len(all), fmt.Sprintf("x.jsonl:%d:", lines+1)},
-	} {
-		var seeds []uint64
-		valid, n, err := Scan(strings.NewReader(c.text), "x.jsonl", func(r *Record) error { seeds = append(seeds, r.Seed); return nil })
-		if n != c.n || int(valid) != c.valid || (c.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.err)) {
-			t.Errorf("%s: n %d valid %d err %v; want %d %d %q", c.name, n, valid, err, c.n, c.valid, c.err)
-		}
-		for i, s := range seeds {
-			if s != uint64(i) {
-				t.Fatalf("%s: record %d has seed %d: out of order", c.name, i, s)
-			}
-		}
-	}
-	// A bad line in the middle of a batch stops the scan there.
-	bad := strings.Replace(all, `"seed":700,`, `"seed":"x",`, 1)
-	var got int
-	_, n, err := Scan(strings.NewReader(bad), "x.jsonl", func(*Record) error { got++; return nil })
-	if err == nil || n != 700 || got != 700 || !strings.Contains(err.Error(), "x.jsonl:708:") {
-		t.Errorf("bad record 700: n %d, fn called %d times, err %v", n, got, err)
-	}
-}
-
 // TestManifest checks job numbering and the point values of a grid.
 func TestManifest(t *testing.T) {
 	m, _ := fixture()
