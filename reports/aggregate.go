@@ -117,9 +117,12 @@ func (g *group) merge(o *group) {
 
 func (g *group) disagree() int { return g.newOnly + g.existingOnly }
 
-// Builder aggregates records into a report. Add every record (pass one),
-// then Finish, then Pick every record again (pass two, to choose the runs
-// the report shows as diagrams), then write.
+// Builder aggregates records into a report. Add every record, then Finish
+// (which also chooses the runs the report shows as diagrams), then write.
+// One pass over the records is enough: while adding, the builder keeps the
+// lowest run of each kind a diagram may show (per point and time to
+// secrets, per failure reason, per way an attacker won), and Finish takes
+// the one its counts name.
 type Builder struct {
 	m        *Manifest
 	points   []*group
@@ -133,7 +136,15 @@ type Builder struct {
 	q        *question // what the scenario asks (nil: nothing)
 	runs     []run     // each run's ending, by job, when q compares points
 
-	// Chosen runs (after Finish and Pick).
+	// Candidates for the diagrams, kept while adding: per point, the
+	// lowest seed of a successful run for each time to secrets (with its
+	// trace hash); per failure reason and per way an attacker won, the
+	// lowest (point, seed) run.
+	typCands  []map[int64]typCand
+	failCands map[string]*Record
+	wonCands  map[string]*Record
+
+	// Chosen runs (after Finish).
 	typicalPoint  int
 	typicalMillis int64
 	failReason    string
@@ -171,10 +182,50 @@ func NewBuilder(m *Manifest) *Builder {
 		b.q = readQuestion(m)
 	}
 	b.points = make([]*group, m.Points)
+	b.typCands = make([]map[int64]typCand, m.Points)
 	for i := range b.points {
 		b.points[i] = newGroup()
 	}
+	b.failCands, b.wonCands = map[string]*Record{}, map[string]*Record{}
 	return b
+}
+
+// typCand is a candidate typical run: its seed and trace hash (its point
+// and time to secrets are where it is kept).
+type typCand struct {
+	seed uint64
+	hash string
+}
+
+// before reports whether r comes before c in (point, seed) order (c nil:
+// r is the first).
+func before(r, c *Record) bool {
+	return c == nil || r.Point < c.Point || (r.Point == c.Point && r.Seed < c.Seed)
+}
+
+// keepCandidate remembers r if it is the lowest run of its kind so far.
+func (b *Builder) keepCandidate(r *Record) {
+	if r.Success() {
+		m := b.typCands[r.Point]
+		if m == nil {
+			m = map[int64]typCand{}
+			b.typCands[r.Point] = m
+		}
+		ms := int64(r.SecretsMillis)
+		if c, ok := m[ms]; !ok || r.Seed < c.seed {
+			m[ms] = typCand{seed: r.Seed, hash: r.TraceHash}
+		}
+	}
+	if r.Failed() {
+		if k := r.Reason(); before(r, b.failCands[k]) {
+			c := *r
+			b.failCands[k] = &c
+		}
+	}
+	if k := r.AttackerWon; k != "" && before(r, b.wonCands[k]) {
+		c := *r
+		b.wonCands[k] = &c
+	}
 }
 
 // Add counts one record. A record that is not a run of the sweep (its
@@ -191,6 +242,7 @@ func (b *Builder) Add(r *Record) error {
 	}
 	b.points[r.Point].add(r)
 	b.total.add(r)
+	b.keepCandidate(r)
 	b.keepRun(r)
 	v := r.Variant
 	if b.variants[v] == nil {
@@ -212,11 +264,14 @@ func (b *Builder) Add(r *Record) error {
 // Runs is the number of records added.
 func (b *Builder) Runs() int { return b.total.n }
 
-// Finish fixes what Pick looks for: the typical run is a successful run of
-// the point with the most successes whose time to secrets is that point's
-// median; the failing run has the commonest failure reason. Both are the
+// Finish chooses the runs the diagrams show: the typical run is a
+// successful run of the point with the most successes whose time to
+// secrets is that point's median; the failing run has the commonest
+// failure reason; the attacker's run won the commonest way. Each is the
 // lowest (point, seed) that qualifies, so the choice does not depend on the
-// order of the records.
+// order of the records. The typical run's record carries its point, seed,
+// time to secrets and trace hash only (what a diagram and the report's
+// line about it need).
 func (b *Builder) Finish() {
 	best := -1
 	for i, g := range b.points {
@@ -226,36 +281,26 @@ func (b *Builder) Finish() {
 		}
 	}
 	b.typicalPoint = best
+	b.typical = nil
 	if best >= 0 {
 		b.typicalMillis = b.points[best].secrets.quantile(0.5)
+		if c, ok := b.typCands[best][b.typicalMillis]; ok {
+			b.typical = &Record{Point: best}
+			b.typical.Seed, b.typical.SecretsMillis, b.typical.TraceHash = c.seed, sim.Millis(b.typicalMillis), c.hash
+		}
 	}
 	b.failReason = ""
 	for _, k := range sortedByCount(b.total.reasons) {
 		b.failReason = k
 		break
 	}
+	b.fail = b.failCands[b.failReason]
 	b.wonHow = ""
 	for _, k := range sortedByCount(b.total.wonHow) {
 		b.wonHow = k
 		break
 	}
-}
-
-// Pick considers one record for the diagrams (pass two).
-func (b *Builder) Pick(r *Record) {
-	less := func(a *Record) bool { return a == nil || r.Point < a.Point || (r.Point == a.Point && r.Seed < a.Seed) }
-	if r.Point == b.typicalPoint && r.Success() && int64(r.SecretsMillis) == b.typicalMillis && less(b.typical) {
-		c := *r
-		b.typical = &c
-	}
-	if b.failReason != "" && r.Failed() && r.Reason() == b.failReason && less(b.fail) {
-		c := *r
-		b.fail = &c
-	}
-	if b.wonHow != "" && r.AttackerWon == b.wonHow && less(b.won) {
-		c := *r
-		b.won = &c
-	}
+	b.won = b.wonCands[b.wonHow]
 }
 
 // Won returns a run the attacker won the commonest way (nil if none):

@@ -84,6 +84,7 @@ type Runner struct {
 	nv      variant.Variant
 	rc      rendezvous.Config
 	oc      oauth.Config
+	ocPrep  *oauth.Prepared // oc prepared (at the first run, after the adversaries configured it)
 	hc      homeserver.Config
 	termMax Millis
 
@@ -516,7 +517,14 @@ func (r *Runner) build(w *run) error {
 		return fmt.Errorf("rendezvous store: %w", err)
 	}
 	r.cost.reset(r.rc.NoExpiry)
-	if w.op, err = oauth.New(r.oc, derive(w.seed, streamOP)); err != nil {
+	if r.ocPrep == nil {
+		// The provider's configuration is the same in every run: checked,
+		// and its metadata document and error bodies made, once.
+		if r.ocPrep, err = oauth.Prepare(r.oc); err != nil {
+			return fmt.Errorf("provider: %w", err)
+		}
+	}
+	if w.op, err = r.ocPrep.New(derive(w.seed, streamOP)); err != nil {
 		return fmt.Errorf("provider: %w", err)
 	}
 	if w.hs, err = homeserver.New(r.hc, w.op); err != nil {
@@ -559,7 +567,10 @@ func (r *Runner) build(w *run) error {
 	ecfg := login.ExistingDeviceConfig{Variant: r.cfg.Variant, Intent: eIntent, BaseURL: BaseURL,
 		ServerName: r.hc.ServerName, AccessToken: existingToken, Secrets: sec}
 	ncfg := login.NewDeviceConfig{Variant: r.nv, Intent: r.cfg.Intent, RendezvousBaseURL: BaseURL,
-		ServerNames: map[string]string{r.hc.ServerName: BaseURL}, ExpectedUserID: AliceID}
+		ServerNames: map[string]string{r.hc.ServerName: BaseURL}, ExpectedUserID: AliceID,
+		// The account's self-signing key is derived once per Runner: its
+		// seed, which m.login.secrets brings, is the same in every run.
+		KnownKeys: []*homeserver.SigningKey{alice.SelfSigning}}
 	if !r.unchecked {
 		ecfg.ChannelObserver = func(s channel.Sealing) { w.mon.sealed(w, ActorExisting, s) }
 		ncfg.ChannelObserver = func(s channel.Sealing) { w.mon.sealed(w, ActorNew, s) }

@@ -132,7 +132,7 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		// most of them at once: as in a sweep, a larger collector target
 		// saves about a third of the CPU; the memory limit keeps the heap
 		// near the snapshots' bound when the live states grow.
-		defer debug.SetGCPercent(debug.SetGCPercent(sweepGCPercent))
+		defer debug.SetGCPercent(debug.SetGCPercent(exploreGCPercent))
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(exploreMemoryLimit))
 	}
 	res, err := explore.Explore(o)
@@ -266,6 +266,9 @@ func replayPath(o explore.Options, text string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// exploreMemoryLimit is the collector's soft memory limit during an
-// exploration (unless GOGC is set).
-const exploreMemoryLimit = 1 << 30
+// The collector's target and soft memory limit during an exploration
+// (unless GOGC is set).
+const (
+	exploreGCPercent   = 400
+	exploreMemoryLimit = 1 << 30
+)

@@ -1,6 +1,7 @@
 package homeserver
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
@@ -81,6 +82,11 @@ func (k *SigningKey) KeyID() string { return "ed25519:" + k.b64 }
 
 // Seed returns a copy of the 32-byte seed.
 func (k *SigningKey) Seed() []byte { return append([]byte(nil), k.priv.Seed()...) }
+
+// HasSeed reports whether seed is the key's 32-byte seed.
+func (k *SigningKey) HasSeed(seed []byte) bool {
+	return len(seed) == ed25519.SeedSize && bytes.Equal(k.priv[:ed25519.SeedSize], seed)
+}
 
 // Sign signs msg.
 func (k *SigningKey) Sign(msg []byte) []byte { return ed25519.Sign(k.priv, msg) }

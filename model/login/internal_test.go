@@ -1,10 +1,12 @@
 package login
 
 import (
+	"bytes"
 	"encoding/hex"
 	"testing"
 
 	"qrlab/internal/seeded"
+	"qrlab/model/homeserver"
 	"qrlab/model/msg"
 	"qrlab/model/qr"
 	"qrlab/model/variant"
@@ -55,5 +57,41 @@ func TestBackupPublicKey(t *testing.T) {
 	pub := backupPublicKey(bk)
 	if got := hex.EncodeToString(pub[:]); got != "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a" {
 		t.Fatalf("backup public key %s", got)
+	}
+}
+
+// TestKnownSigningKeys: a seed equal to a known key's takes that key pair;
+// any other seed (one byte off included) is derived from its own bytes, and
+// a known key gives the same key pair deriving gives.
+func TestKnownSigningKeys(t *testing.T) {
+	known, err := homeserver.NewSigningKey(seeded.Stream(7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := known.Seed()
+	n, err := NewNewDevice(NewDeviceConfig{Variant: variant.MustLoad("msc4388"), Intent: qr.Login, RendezvousBaseURL: "https://hs.example",
+		KnownKeys: []*homeserver.SigningKey{known}}, seeded.Stream(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, err := n.signingKey(seed); err != nil || k != known {
+		t.Fatalf("known seed: got %v, %v; want the known key", k, err)
+	}
+	derived, err := homeserver.SigningKeyFromSeed(seed)
+	if err != nil || !bytes.Equal(derived.Public(), known.Public()) {
+		t.Fatalf("the known key's public key differs from its seed's: %v", err)
+	}
+	other := bytes.Clone(seed)
+	other[31] ^= 1
+	k, err := n.signingKey(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := homeserver.SigningKeyFromSeed(other)
+	if k == known || !bytes.Equal(k.Public(), want.Public()) || bytes.Equal(k.Public(), known.Public()) {
+		t.Fatalf("a seed one bit off: got public key %x, want %x", k.Public(), want.Public())
+	}
+	if _, err := n.signingKey(seed[:31]); err == nil {
+		t.Fatal("a 31-byte seed was accepted")
 	}
 }

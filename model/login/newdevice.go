@@ -61,6 +61,13 @@ type NewDeviceConfig struct {
 	// ChannelOpenObserver, likewise, is told of every payload the channel
 	// opens (channel.Config.ObserveOpen).
 	ChannelOpenObserver channel.OpenObserver
+	// KnownKeys are signing keys already derived from their seeds (the
+	// account's self-signing key, which is the same in every login of one
+	// account): a seed that m.login.secrets brings and that equals one of
+	// theirs byte for byte takes that key pair, the same one deriving it
+	// again would give; any other seed is derived. Nil: every seed is
+	// derived.
+	KnownKeys []*homeserver.SigningKey
 }
 
 // RogueStep is what a rogue new device seals at one step of the login
@@ -611,7 +618,7 @@ func (n *NewDevice) sendSuccess() {
 // uploadKeys signs the device keys with the device key and the self-signing
 // key from the secrets, and uploads them in one request.
 func (n *NewDevice) uploadKeys() {
-	ssk, err := homeserver.SigningKeyFromSeed(n.secrets.CrossSigning.SelfSigning[:])
+	ssk, err := n.signingKey(n.secrets.CrossSigning.SelfSigning[:])
 	if err != nil {
 		n.failLocal(ReasonInternal, err.Error())
 		return
@@ -621,6 +628,17 @@ func (n *NewDevice) uploadKeys() {
 	n.setState(StateUploadingKeys)
 	n.issue(opAPI, TargetHomeserver, "POST", n.hsBase+homeserver.PathKeysUpload,
 		wire.NewHeader("Authorization", "Bearer "+n.accessToken, "Content-Type", wire.ContentTypeJSON), body)
+}
+
+// signingKey is the key pair of seed: a known key with that seed
+// (NewDeviceConfig.KnownKeys), else derived from it.
+func (n *NewDevice) signingKey(seed []byte) (*homeserver.SigningKey, error) {
+	for _, k := range n.cfg.KnownKeys {
+		if k.HasSeed(seed) {
+			return k, nil
+		}
+	}
+	return homeserver.SigningKeyFromSeed(seed)
 }
 
 // publishKeys uploads the device keys signed by the device key alone, so

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -635,5 +636,53 @@ func TestBrokenRandomStream(t *testing.T) {
 	}
 	if outs[0] != "200" || outs[1] != "500" {
 		t.Errorf("constant 0 stream: %v", outs)
+	}
+}
+
+// TestPreparedProviders: providers made from one Prepared answer byte for
+// byte as New's do, and share no state: a client registered and a grant
+// started at one are unknown to the other.
+func TestPreparedProviders(t *testing.T) {
+	for _, name := range PresetNames() {
+		cfg, err := Preset(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := Prepare(cfg)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var hs [3]*harness
+		for i := range hs {
+			srv, err := New(cfg, seeded.Stream(5))
+			if i > 0 {
+				srv, err = p.New(seeded.Stream(5))
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			hs[i] = &harness{t: t, srv: srv}
+		}
+		hs[2].clientID = hs[2].register(0)
+		var answers [2][]string
+		for i, h := range hs[:2] {
+			h.clientID = h.register(0)
+			resp, da := h.authorize(10, testScope("DEV"))
+			answers[i] = []string{h.clientID, string(resp.Body), string(h.poll(20, da.DeviceCode).Body), string(h.do(30, "GET", PathASMetadata, "", nil).Body)}
+			if i == 1 {
+				if got := hs[2].poll(20, da.DeviceCode); !strings.Contains(string(got.Body), ErrorInvalidGrant) {
+					t.Errorf("%s: a grant of one prepared provider polled at another: %d %s", name, got.Status, got.Body)
+				}
+			}
+		}
+		if !slices.Equal(answers[0], answers[1]) {
+			t.Errorf("%s: New and Prepared.New answer differently:\n%q\n%q", name, answers[0], answers[1])
+		}
+	}
+	if _, err := Prepare(Config{}); !errors.Is(err, ErrConfig) {
+		t.Errorf("Prepare of an empty configuration: %v", err)
+	}
+	if _, err := (&Prepared{}).New(nil); !errors.Is(err, ErrConfig) {
+		t.Errorf("a nil random stream: %v", err)
 	}
 }

@@ -285,36 +285,73 @@ type Server struct {
 // tokens, client and grant IDs); the same configuration, stream and
 // requests give the same responses, byte for byte.
 func New(cfg Config, rnd io.Reader) (*Server, error) {
+	p, err := Prepare(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return p.New(rnd)
+}
+
+// Prepared is a checked configuration with what follows from it alone (its
+// URLs, the metadata document, the token endpoint's error bodies), worked
+// out once for the many providers made from it. It is never changed after
+// Prepare.
+type Prepared struct {
+	cfg                      Config
+	issuer, basePath         string
+	verifyURI, verifyURIBase string
+	metadata                 []byte
+	pollCodes                []string
+	pollBodies               [][]byte
+}
+
+// Prepare checks cfg and works out what every provider made from it shares.
+func Prepare(cfg Config) (*Prepared, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	cfg.StaticClients = append([]string(nil), cfg.StaticClients...)
+	u, _ := url.Parse(cfg.Issuer) // checked by Validate
+	s := &Server{cfg: cfg, issuer: strings.TrimSuffix(cfg.Issuer, "/"), basePath: u.Path}
+	s.verifyURI = s.URL(PathLink)
+	s.verifyURIBase = s.verifyURI + "?code="
+	p := &Prepared{cfg: cfg, issuer: s.issuer, basePath: s.basePath, verifyURI: s.verifyURI, verifyURIBase: s.verifyURIBase,
+		metadata: s.buildMetadata()}
+	for _, code := range []string{ErrorAuthorizationPending, ErrorSlowDown, cfg.DeniedError, ErrorExpiredToken} {
+		p.pollCodes = append(p.pollCodes, code)
+		p.pollBodies = append(p.pollBodies, errorBody(code, describe(code)))
+	}
+	return p, nil
+}
+
+// New makes a provider with no grants from the prepared configuration, as
+// the package's New does.
+func (p *Prepared) New(rnd io.Reader) (*Server, error) {
 	if rnd == nil {
 		return nil, fmt.Errorf("%w: the random stream is nil", ErrConfig)
 	}
-	cfg.StaticClients = append([]string(nil), cfg.StaticClients...)
-	u, _ := url.Parse(cfg.Issuer) // checked by Validate
 	s := &Server{
-		cfg:      cfg,
-		rand:     sampler{rnd: rnd},
-		issuer:   strings.TrimSuffix(cfg.Issuer, "/"),
-		basePath: u.Path,
-		grants:   make(map[string]*Grant),
-		byID:     make(map[string]*Grant),
-		byUser:   make(map[string]*Grant),
-		clients:  make(map[string]*Client),
-		access:   make(map[string]*token),
-		refresh:  make(map[string]*token),
-		tries:    make(map[string]int),
+		cfg:           p.cfg,
+		rand:          sampler{rnd: rnd},
+		issuer:        p.issuer,
+		basePath:      p.basePath,
+		grants:        make(map[string]*Grant),
+		byID:          make(map[string]*Grant),
+		byUser:        make(map[string]*Grant),
+		clients:       make(map[string]*Client),
+		access:        make(map[string]*token),
+		refresh:       make(map[string]*token),
+		tries:         make(map[string]int),
+		metadata:      p.metadata,
+		pollBodies:    make(map[string][]byte, len(p.pollCodes)),
+		verifyURI:     p.verifyURI,
+		verifyURIBase: p.verifyURIBase,
 	}
-	for _, id := range cfg.StaticClients {
+	for _, id := range p.cfg.StaticClients {
 		s.clients[id] = &Client{ID: id, Static: true}
 	}
-	s.verifyURI = s.URL(PathLink)
-	s.verifyURIBase = s.verifyURI + "?code="
-	s.metadata = s.buildMetadata()
-	s.pollBodies = make(map[string][]byte)
-	for _, code := range []string{ErrorAuthorizationPending, ErrorSlowDown, cfg.DeniedError, ErrorExpiredToken} {
-		s.pollBodies[code] = errorBody(code, describe(code))
+	for i, code := range p.pollCodes {
+		s.pollBodies[code] = p.pollBodies[i]
 	}
 	return s, nil
 }
