@@ -21,6 +21,8 @@ import (
 type Snapshot struct {
 	owner *Runner
 	s     *runState
+	// fpc is the fingerprint's part hashes in this state.
+	fpc fpCache
 	// Bytes is about what the snapshot allocated.
 	Bytes int
 }
@@ -65,7 +67,7 @@ func (r *Runner) Snapshot() (*Snapshot, error) {
 	if c.err != nil {
 		return nil, fmt.Errorf("%w: snapshot: %w", ErrConfig, c.err)
 	}
-	return &Snapshot{owner: r, s: out, Bytes: c.bytes + int(unsafe.Sizeof(runState{}))}, nil
+	return &Snapshot{owner: r, s: out, fpc: r.fpc, Bytes: c.bytes + int(unsafe.Sizeof(runState{}))}, nil
 }
 
 // Restore puts the run back in the state s was taken in; s is left as it
@@ -94,5 +96,6 @@ func (r *Runner) Restore(s *Snapshot) error {
 	hook := r.st.transition
 	r.q, r.tr, r.ex, r.resps, r.st, r.cost, r.adversaries = dst.q, dst.tr, dst.ex, dst.resps, dst.st, dst.cost, dst.adv
 	r.st.transition = hook
+	r.fpc = s.fpc
 	return nil
 }

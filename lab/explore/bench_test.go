@@ -28,6 +28,7 @@ func BenchmarkSimEvent(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
+	b.ReportMetric(float64(events)/float64(b.N), "events/op")
 }
 
 // BenchmarkExploreTransition is the explorer's cost per transition on the
@@ -44,6 +45,7 @@ func BenchmarkExploreTransition(b *testing.B) {
 		transitions += res.Transitions
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(transitions), "ns/transition")
+	b.ReportMetric(float64(transitions)/float64(b.N), "transitions/op")
 }
 
 // BenchmarkFingerprint is one state's fingerprint, mid-login.
