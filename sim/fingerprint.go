@@ -87,7 +87,11 @@ type fpCache struct {
 
 // touch says that part i may change in this step: its hash is worked out
 // again at the next fingerprint.
-func (r *Runner) touch(i int) { r.fpc.valid &^= 1 << i }
+// The part is no longer the frozen copy a snapshot may share either.
+func (r *Runner) touch(i int) {
+	r.fpc.valid &^= 1 << i
+	r.base[i] = nil
+}
 
 // partFields are the parts' offsets in a run; set once per process from
 // the run type.

@@ -130,6 +130,9 @@ type Runner struct {
 	fpc     fpCache
 	fpKeyed bool
 	restOps []encOp
+	// base[i] is the frozen copy of part i (fingerprint.go) the live part
+	// equals, untouched since (nil: none).
+	base [numParts]*frozenPart
 }
 
 // exchange is one HTTP request and its fate.
@@ -434,7 +437,7 @@ func (r *Runner) Run(seed uint64) (Result, error) {
 func (r *Runner) begin(seed uint64) error {
 	w := r.r
 	*w = run{seed: seed, dead: w.dead, adv: w.adv[:0], user: UserRecord{Acts: w.user.Acts[:0]}}
-	r.fpc.valid, r.fpKeyed = 0, false
+	r.fpc.valid, r.fpKeyed, r.base = 0, false, [numParts]*frozenPart{}
 	for i := range w.dead {
 		if w.dead[i] == nil {
 			w.dead[i] = map[uint64]bool{}
