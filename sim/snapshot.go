@@ -117,6 +117,11 @@ func (r *Runner) Snapshot() (*Snapshot, error) {
 		snap.parts[i] = r.base[i]
 	}
 	src := r.live()
+	// The answers are a log: an answer is never written once appended,
+	// so the snapshot keeps the live one's length of it, not a copy; its
+	// capacity ends there, so that a run restored from it appends to a
+	// copy of its own.
+	src.resps = nil
 	out := &runState{}
 	c.reset()
 	r.seedRoots(c, &roots, &roots)
@@ -124,6 +129,8 @@ func (r *Runner) Snapshot() (*Snapshot, error) {
 	if c.err != nil {
 		return nil, fmt.Errorf("%w: snapshot: %w", ErrConfig, c.err)
 	}
+	out.resps = r.resps[:len(r.resps):len(r.resps)]
+	r.respsShared = true
 	snap.s = out
 	snap.Bytes = bytes + c.bytes + int(unsafe.Sizeof(runState{}))
 	return snap, nil
@@ -163,13 +170,14 @@ func (r *Runner) Restore(s *Snapshot) error {
 	var dst runState
 	c.copy(unsafe.Pointer(r.r), unsafe.Pointer(s.s.run), rp)
 	tmp := *s.s
-	tmp.run = nil
+	tmp.run, tmp.resps = nil, nil
 	c.copy(unsafe.Pointer(&dst), unsafe.Pointer(&tmp), sp)
 	if c.err != nil {
 		return fmt.Errorf("%w: restore: %w", ErrConfig, c.err)
 	}
 	hook := r.st.transition
-	r.q, r.tr, r.ex, r.resps, r.st, r.cost, r.adversaries = dst.q, dst.tr, dst.ex, dst.resps, dst.st, dst.cost, dst.adv
+	r.q, r.tr, r.ex, r.st, r.cost, r.adversaries = dst.q, dst.tr, dst.ex, dst.st, dst.cost, dst.adv
+	r.resps, r.respsShared = s.s.resps, true
 	r.st.transition = hook
 	r.fpc = s.fpc
 	return nil

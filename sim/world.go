@@ -133,6 +133,8 @@ type Runner struct {
 	// base[i] is the frozen copy of part i (fingerprint.go) the live part
 	// equals, untouched since (nil: none).
 	base [numParts]*frozenPart
+	// respsShared: snapshots may hold resps' array (snapshot.go).
+	respsShared bool
 }
 
 // exchange is one HTTP request and its fate.
@@ -448,6 +450,10 @@ func (r *Runner) begin(seed uint64) error {
 	r.tr.reset(r.cfg.KeepTrace)
 	clear(r.ex)
 	r.ex = r.ex[:0]
+	if r.respsShared {
+		// Snapshots keep the answers' array (snapshot.go).
+		r.resps, r.respsShared = nil, false
+	}
 	clear(r.resps)
 	r.resps = r.resps[:0]
 
