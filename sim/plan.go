@@ -273,6 +273,10 @@ type copier struct {
 	err   error
 	// arena is where values without pointers are copied to, a chunk at a
 	// time (one allocation for the many small byte slices of a state).
+	// Copies share a chunk until it is full, whatever state they belong
+	// to: nothing is written there but by the copy that owns the bytes,
+	// and a chunk lives as long as any of its copies (at most a chunk's
+	// worth kept for another's sake).
 	arena []byte
 }
 
@@ -283,11 +287,10 @@ const arenaChunk = 4 << 10
 func (c *copier) alloc(n, align uintptr) unsafe.Pointer {
 	off := (uintptr(len(c.arena)) + align - 1) &^ (align - 1)
 	if off+n > uintptr(cap(c.arena)) {
-		size := max(arenaChunk, n)
-		c.arena = make([]byte, 0, size)
-		c.bytes += int(size)
+		c.arena = make([]byte, 0, max(arenaChunk, n))
 		off = 0
 	}
+	c.bytes += int(off+n) - len(c.arena)
 	c.arena = c.arena[:off+n]
 	return unsafe.Pointer(&c.arena[off])
 }
@@ -303,7 +306,6 @@ func (c *copier) reset() {
 	}
 	clear(c.memo)
 	c.bytes, c.err = 0, nil
-	c.arena = nil // the last copy keeps its chunks
 }
 
 // note records that the value at src was copied to dst, for pointers to it
@@ -400,7 +402,14 @@ func (c *copier) pointer(src unsafe.Pointer, ep *plan) unsafe.Pointer {
 	return d
 }
 
-func (c *copier) slice(dst, src unsafe.Pointer, p *plan) {
+func (c *copier) slice(dst, src unsafe.Pointer, p *plan) { c.sliceTo(dst, src, p, false) }
+
+// sliceInto is slice, copying into dst's own array when it holds enough
+// (its elements past the copy's length cleared): for a slice only the
+// destination refers to.
+func (c *copier) sliceInto(dst, src unsafe.Pointer, p *plan) { c.sliceTo(dst, src, p, true) }
+
+func (c *copier) sliceTo(dst, src unsafe.Pointer, p *plan, reuse bool) {
 	s, d := (*sliceHeader)(src), (*sliceHeader)(dst)
 	if s.data == nil {
 		d.data, d.len, d.cap = nil, 0, 0
@@ -409,18 +418,36 @@ func (c *copier) slice(dst, src unsafe.Pointer, p *plan) {
 	n := s.len
 	es := p.elem.size
 	var nd unsafe.Pointer
+	capacity := n
+	if reuse && d.data != nil && d.cap >= n && n > 0 {
+		// Clear what the old length held past n, then copy over the rest.
+		if d.len > n {
+			old := *d
+			old.data, old.len, old.cap = unsafe.Add(d.data, uintptr(n)*es), d.len-n, d.len-n
+			reflect.NewAt(p.t, unsafe.Pointer(&old)).Elem().Clear()
+		}
+		nd, capacity = d.data, d.cap
+	}
 	switch {
 	case p.elem.noPtr && n > 0 && es > 0:
-		nd = c.alloc(uintptr(n)*es, uintptr(p.elem.t.Align()))
+		if nd == nil {
+			nd = c.alloc(uintptr(n)*es, uintptr(p.elem.t.Align()))
+		}
 		copy(bytesAt(nd, uintptr(n)*es), bytesAt(s.data, uintptr(n)*es))
 	case !p.elem.target && (p.elem.flat || p.elem.kind == reflect.Struct):
 		// Plain copies of the elements, then (structs) their fields that
 		// need more, one by one.
 		sv := reflect.NewAt(p.t, src).Elem()
-		nv := reflect.MakeSlice(p.t, n, n)
+		var nv reflect.Value
+		if nd == nil {
+			nv = reflect.MakeSlice(p.t, n, n)
+			c.bytes += n * int(es)
+		} else {
+			h := sliceHeader{nd, n, n}
+			nv = reflect.NewAt(p.t, unsafe.Pointer(&h)).Elem()
+		}
 		reflect.Copy(nv, sv)
 		nd = nv.UnsafePointer()
-		c.bytes += n * int(es)
 		if p.elem.flat {
 			break
 		}
@@ -438,8 +465,10 @@ func (c *copier) slice(dst, src unsafe.Pointer, p *plan) {
 			}
 		}
 	default:
-		nd = reflect.MakeSlice(p.t, n, n).UnsafePointer()
-		c.bytes += n * int(es)
+		if nd == nil {
+			nd = reflect.MakeSlice(p.t, n, n).UnsafePointer()
+			c.bytes += n * int(es)
+		}
 		target := p.elem.target
 		for i := range n {
 			off := uintptr(i) * es
@@ -450,7 +479,7 @@ func (c *copier) slice(dst, src unsafe.Pointer, p *plan) {
 			c.copy(ed, esrc, p.elem)
 		}
 	}
-	d.data, d.len, d.cap = nd, n, n
+	d.data, d.len, d.cap = nd, n, capacity
 }
 
 func (c *copier) mapCopy(dst, src unsafe.Pointer, p *plan) {

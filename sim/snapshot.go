@@ -169,16 +169,35 @@ func (r *Runner) Restore(s *Snapshot) error {
 	c.memo[memoKey{unsafe.Pointer(s.s.run), rp}] = unsafe.Pointer(r.r)
 	var dst runState
 	c.copy(unsafe.Pointer(r.r), unsafe.Pointer(s.s.run), rp)
+	// The exchanges and the pending events are copied into the live
+	// arrays, which nothing else refers to, so that neither a restore nor
+	// the next append allocates.
 	tmp := *s.s
-	tmp.run, tmp.resps = nil, nil
+	tmp.run, tmp.resps, tmp.ex, tmp.q.ev = nil, nil, nil, nil
 	c.copy(unsafe.Pointer(&dst), unsafe.Pointer(&tmp), sp)
+	ex, ev := r.ex, r.q.ev
+	c.sliceInto(unsafe.Pointer(&ex), unsafe.Pointer(&s.s.ex), sp.fields[r.stateField("ex")].p)
+	c.sliceInto(unsafe.Pointer(&ev), unsafe.Pointer(&s.s.q.ev), r.ps.of(eventsType))
 	if c.err != nil {
 		return fmt.Errorf("%w: restore: %w", ErrConfig, c.err)
 	}
+	dst.ex, dst.q.ev = ex, ev
 	hook := r.st.transition
 	r.q, r.tr, r.ex, r.st, r.cost, r.adversaries = dst.q, dst.tr, dst.ex, dst.st, dst.cost, dst.adv
 	r.resps, r.respsShared = s.s.resps, true
 	r.st.transition = hook
 	r.fpc = s.fpc
 	return nil
+}
+
+// eventsType is the pending events' type.
+var eventsType = reflect.TypeFor[[]event]()
+
+// stateField is the index of runState's field name in its plan.
+func (r *Runner) stateField(name string) int {
+	f, ok := runStateType.FieldByName(name)
+	if !ok {
+		panic("sim: runState has no field " + name)
+	}
+	return f.Index[0]
 }
