@@ -7,11 +7,17 @@ import (
 
 // fpHash is the fingerprint's hash: two 64-bit lanes, each a chain of
 // 128-bit multiplications of the input's 64-bit words mixed with the
-// lane's secrets and the chain so far (the multiply-and-fold construction
-// of wyhash, written here for this encoder), under a key that is an input
-// of the run (Stepping.FingerprintKey, by default drawn from the run's
-// seed). Nothing in it is drawn per process: the same run with the same
-// key has the same fingerprints in every process.
+// lane's secrets and the chain so far, folded (high half xor low half),
+// under a key that is an input of the run (Stepping.FingerprintKey, by
+// default drawn from the run's seed). Nothing in it is drawn per process:
+// the same run with the same key has the same fingerprints in every
+// process. The step per 16 bytes is wyhash's (wangyi-fudan/wyhash,
+// wyhash.h at f58bb2ad: _wymix, and the loop
+// seed=_wymix(_wyr8(p)^secret[1],_wyr8(p+8)^seed)); the secrets, the two
+// lanes and the tail are this file's own, and it has not been through
+// SMHasher. wyhash.h names the construction's known weakness: a word
+// equal to the secret it is mixed with zeroes the product and loses the
+// chain ("blind multiplication", probability 2^-63 there).
 //
 // It is not a cryptographic hash. The explorer's omission estimate assumes
 // that it behaves as a uniformly random function on the state encodings,
