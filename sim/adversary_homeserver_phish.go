@@ -65,6 +65,7 @@ func (a *remotePhishingMaliciousHS) timer(r *Runner, w *run, ev *event) {
 	req := oauth.Request{Method: "GET", Path: pathOf(a.uri)}
 	for range 6 {
 		var page oauth.Page
+		r.touch(partOP)
 		_, page, a.fx = w.op.BrowseAppend(w.now, &req, sess, a.fx[:0])
 		if !r.unchecked {
 			w.mon.providerEffects(w, ActorAttacker, a.fx)

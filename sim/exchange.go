@@ -129,6 +129,7 @@ func (r *Runner) serve(w *run, id uint64) {
 			sess = oauth.Session{UserID: MalloryID, Browser: "browser-of-the-attacker"}
 		}
 		var resp oauth.Response
+		r.touch(partOP)
 		resp, a.page, r.fx = w.op.BrowseAppend(w.now, &req, sess, r.fx[:0])
 		if !r.unchecked {
 			w.mon.providerEffects(w, x.client, r.fx)
@@ -139,6 +140,7 @@ func (r *Runner) serve(w *run, id uint64) {
 	case x.req.Target == login.TargetOP:
 		req := oauth.Request{Method: x.req.Method, Path: x.req.Path, Header: x.req.Header, Body: x.req.Body}
 		var resp oauth.Response
+		r.touch(partOP)
 		resp, r.fx = w.op.HandleAppend(w.now, &req, r.fx[:0])
 		for _, ad := range w.adv {
 			ad.clientServerAnswer(r, w, x, &resp)
@@ -151,6 +153,9 @@ func (r *Runner) serve(w *run, id uint64) {
 	default:
 		req := oauth.Request{Method: x.req.Method, Path: x.req.Path, Header: x.req.Header, Body: x.req.Body}
 		var resp oauth.Response
+		// The homeserver asks the provider about tokens.
+		r.touch(partHS)
+		r.touch(partOP)
 		resp, r.hfx = w.hs.HandleAppend(w.now, &req, r.hfx[:0])
 		for _, ad := range w.adv {
 			ad.clientServerAnswer(r, w, x, &resp)
@@ -196,6 +201,7 @@ func (r *Runner) serveRendezvous(w *run, x *exchange) login.Response {
 		}
 	}
 	var resp rendezvous.Response
+	r.touch(partStore)
 	resp, r.rfx = w.store.HandleAppend(w.now, &req, r.rfx[:0])
 	r.cost.observe(w.now, w.store)
 	// The hook and the adversaries get copies, made only when they are

@@ -3,7 +3,6 @@ package sim
 import (
 	"bytes"
 	"encoding/binary"
-	"hash/maphash"
 	"reflect"
 	"slices"
 	"unsafe"
@@ -26,8 +25,137 @@ type Fingerprint [2]uint64
 // as present or absent. Left out: the configurations (constantTypes, the
 // same in every state of the runner, checked by the sim tests), the trace
 // (a hash of the past), the result's tallies, and bookkeeping of exchanges
-// no pending event refers to. It returns the encoding's length in bytes too.
+// no pending event refers to.
+//
+// The five largest parts (the store, the provider, the homeserver and the
+// two devices: fpParts) are encoded and hashed each on its own, and their
+// hashes enter the rest's encoding; a part's hash is kept from one state to
+// the next until a step may have changed the part (touch: the step handed
+// it a request or an input), and travels with snapshots. It returns the
+// length in bytes of what it encoded this time too.
 func (r *Runner) Fingerprint() (Fingerprint, int) {
+	if !r.fpKeyed {
+		r.fph, r.fpKeyed = newFPHash(derive(r.r.seed, streamFingerprint).Uint64()), true
+	}
+	n := 0
+	for i := range fpParts {
+		if r.fpc.valid&(1<<i) == 0 {
+			r.fpc.h[i], n = r.partHash(i, n)
+			r.fpc.valid |= 1 << i
+		}
+	}
+	c := r.encodeRest()
+	for i := range fpParts {
+		c.u64(r.fpc.h[i][0])
+		c.u64(r.fpc.h[i][1])
+	}
+	return r.fph.sum(c.buf), n + len(c.buf)
+}
+
+// fullFingerprint is the fingerprint with no part hash kept (for tests:
+// it must equal Fingerprint in every state).
+func (r *Runner) fullFingerprint() (Fingerprint, int) {
+	r.fpc.valid = 0
+	return r.Fingerprint()
+}
+
+// The parts of a run whose hashes the fingerprint keeps: run fields, each
+// a pointer to a server or a device.
+const (
+	partStore = iota
+	partOP
+	partHS
+	partNew
+	partExisting
+	numParts
+)
+
+var fpParts = [numParts]string{"store", "op", "hs", "n", "e"}
+
+// FingerprintHashes is how many 128-bit hashes one fingerprint rests on:
+// one per part and the whole's. Two different states get the same
+// fingerprint only if one of them collides, which is what an omission
+// estimate counts.
+const FingerprintHashes = numParts + 1
+
+// fpCache is the part hashes of the current state: h[i] is valid when bit
+// i of valid is set.
+type fpCache struct {
+	h     [numParts]Fingerprint
+	valid uint8
+}
+
+// touch says that part i may change in this step: its hash is worked out
+// again at the next fingerprint.
+// The part is no longer the frozen copy a snapshot may share either.
+func (r *Runner) touch(i int) {
+	r.fpc.valid &^= 1 << i
+	r.base[i] = nil
+}
+
+// partFields are the parts' offsets in a run; set once per process from
+// the run type.
+var partFields = func() (off [numParts]uintptr) {
+	for i, name := range fpParts {
+		f, ok := runType.FieldByName(name)
+		if !ok || f.Type.Kind() != reflect.Pointer {
+			panic("sim: the fingerprint's part " + name + " is not a pointer field of run")
+		}
+		off[i] = f.Offset
+	}
+	return off
+}()
+
+// partPtr is where part i of the run points.
+func (r *Runner) partPtr(i int) unsafe.Pointer {
+	return *(*unsafe.Pointer)(unsafe.Add(unsafe.Pointer(r.r), partFields[i]))
+}
+
+// seedParts enters the run and the parts in c's back references, so that
+// a pointer to one of them from elsewhere is encoded as a reference to it,
+// never by its contents: a part's hash then depends on the part alone.
+func (r *Runner) seedParts(c *canon) {
+	c.seen[uintptr(unsafe.Pointer(r.r))] = 0
+	for i := range fpParts {
+		if p := uintptr(r.partPtr(i)); p != 0 {
+			if _, ok := c.seen[p]; !ok {
+				c.seen[p] = uint32(len(c.seen))
+			}
+		}
+	}
+}
+
+// partHash encodes part i on its own and hashes it; n grows by the bytes
+// encoded.
+func (r *Runner) partHash(i, n int) (Fingerprint, int) {
+	c := &r.canon
+	c.ps = &r.ps
+	c.reset()
+	p := r.partPtr(i)
+	pp := r.ps.of(runType).fields[r.partField(i)].p
+	if p == nil {
+		c.u64(0)
+	} else {
+		c.u64(3)
+		r.seedParts(c)
+		c.enc(p, pp.elem)
+	}
+	return r.fph.sum(c.buf), n + len(c.buf)
+}
+
+// partField is part i's field index in run's plan.
+func (r *Runner) partField(i int) int {
+	for k, f := range r.ps.of(runType).fields {
+		if f.off == partFields[i] {
+			return k
+		}
+	}
+	panic("sim: no plan field for part " + fpParts[i])
+}
+
+// encodeRest encodes what the parts leave: the budgets, the run's other
+// fields, the result's endings and violation, the pending events.
+func (r *Runner) encodeRest() *canon {
 	w := r.r
 	c := &r.canon
 	c.ps = &r.ps
@@ -37,22 +165,41 @@ func (r *Runner) Fingerprint() (Fingerprint, int) {
 	if r.st.resetMax > 0 {
 		c.u64(uint64(r.st.resetUsed))
 	}
-	c.seen[uintptr(unsafe.Pointer(w))] = 0
-	c.enc(unsafe.Pointer(w), r.ps.of(runType))
+	r.seedParts(c)
+	rp := r.ps.of(runType)
+	if r.restOps == nil {
+		r.restOps = restOps(rp)
+	}
+	for i := range r.restOps {
+		op := &r.restOps[i]
+		if op.p == nil {
+			c.buf = append(c.buf, bytesAt(unsafe.Add(unsafe.Pointer(w), op.off), op.n)...)
+			continue
+		}
+		c.enc(unsafe.Add(unsafe.Pointer(w), op.off), op.p)
+	}
 	// The result: the endings and the violation, not the tallies.
 	c.enc(unsafe.Pointer(&w.res.New), r.ps.of(endingType))
 	c.enc(unsafe.Pointer(&w.res.Existing), r.ps.of(endingType))
 	c.bool(w.res.Violation != nil)
 	c.events(r)
-	return Fingerprint{maphash.Bytes(fpSeeds[0], c.buf), maphash.Bytes(fpSeeds[1], c.buf)}, len(c.buf)
+	return c
 }
 
-// fpSeeds are the fingerprint's two 64-bit hash seeds, drawn once per
-// process: a state's fingerprint is the same for every runner of the
-// process, and two states collide with probability about 2^-128 whatever
-// their encodings (maphash is a keyed hash), which is what the explorer's
-// omission estimate assumes.
-var fpSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+// restOps are the run plan's encoding steps without the parts' fields.
+func restOps(rp *plan) []encOp {
+	out := make([]encOp, 0, len(rp.enc))
+next:
+	for _, op := range rp.enc {
+		for _, off := range partFields {
+			if op.p != nil && op.off == off {
+				continue next
+			}
+		}
+		out = append(out, op)
+	}
+	return out
+}
 
 // The types the fingerprint starts from.
 var (

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"hash/maphash"
 	"slices"
 	"unsafe"
 
@@ -220,7 +219,10 @@ func (r *Runner) eventKey(e *event, f Fault) uint64 {
 		c.u64(e.id)
 		c.u64(e.aux)
 	}
-	key := maphash.Bytes(fpSeeds[0], c.buf)
+	if !r.fpKeyed {
+		r.fph, r.fpKeyed = newFPHash(derive(r.r.seed, streamFingerprint).Uint64()), true
+	}
+	key := r.fph.sum(c.buf)[0]
 	c.buf = c.buf[:0]
 	return key
 }

@@ -47,6 +47,12 @@ type plan struct {
 	// copier notes where it copied it.
 	target bool
 	fields []fieldPlan
+	// deep are the fields a struct copy must copy one by one after
+	// copying the whole struct plainly: those that are not flat, and
+	// targets (whose copies are noted); worked out at plans generation
+	// deepGen, since a later plan may make a field's type a target.
+	deep    []int
+	deepGen int
 	// enc is the encoder's view of a struct's fields: runs of adjacent
 	// plain fields merged into one (p nil: off and n give the bytes).
 	enc  []encOp
@@ -131,6 +137,8 @@ var sharedNames = map[string]bool{
 type plans struct {
 	byType map[reflect.Type]*plan
 	dyn    map[unsafe.Pointer]*dynPlan
+	// gen counts the plans built (from 1).
+	gen int
 }
 
 // of returns t's plan, working it out the first time.
@@ -150,6 +158,7 @@ func (ps *plans) build(t reflect.Type) *plan {
 	}
 	p := &plan{t: t, kind: t.Kind(), size: t.Size()}
 	ps.byType[t] = p
+	ps.gen++
 	if isConstant(t) {
 		p.constant, p.flat = true, true
 		return p
@@ -264,6 +273,10 @@ type copier struct {
 	err   error
 	// arena is where values without pointers are copied to, a chunk at a
 	// time (one allocation for the many small byte slices of a state).
+	// Copies share a chunk until it is full, whatever state they belong
+	// to: nothing is written there but by the copy that owns the bytes,
+	// and a chunk lives as long as any of its copies (at most a chunk's
+	// worth kept for another's sake).
 	arena []byte
 }
 
@@ -274,11 +287,10 @@ const arenaChunk = 4 << 10
 func (c *copier) alloc(n, align uintptr) unsafe.Pointer {
 	off := (uintptr(len(c.arena)) + align - 1) &^ (align - 1)
 	if off+n > uintptr(cap(c.arena)) {
-		size := max(arenaChunk, n)
-		c.arena = make([]byte, 0, size)
-		c.bytes += int(size)
+		c.arena = make([]byte, 0, max(arenaChunk, n))
 		off = 0
 	}
+	c.bytes += int(off+n) - len(c.arena)
 	c.arena = c.arena[:off+n]
 	return unsafe.Pointer(&c.arena[off])
 }
@@ -294,7 +306,6 @@ func (c *copier) reset() {
 	}
 	clear(c.memo)
 	c.bytes, c.err = 0, nil
-	c.arena = nil // the last copy keeps its chunks
 }
 
 // note records that the value at src was copied to dst, for pointers to it
@@ -331,7 +342,13 @@ func (c *copier) copy(dst, src unsafe.Pointer, p *plan) {
 		}
 		*(*unsafe.Pointer)(dst) = c.pointer(*(*unsafe.Pointer)(src), p.elem)
 	case reflect.Struct:
-		for i := range p.fields {
+		// A plain typed copy of the whole struct, then the fields that
+		// need more, one by one.
+		c.deepOf(p)
+		if len(p.deep) < len(p.fields) {
+			typedCopy(dst, src, p.t)
+		}
+		for _, i := range p.deep {
 			f := &p.fields[i]
 			d, s := unsafe.Add(dst, f.off), unsafe.Add(src, f.off)
 			if f.p.target {
@@ -385,7 +402,14 @@ func (c *copier) pointer(src unsafe.Pointer, ep *plan) unsafe.Pointer {
 	return d
 }
 
-func (c *copier) slice(dst, src unsafe.Pointer, p *plan) {
+func (c *copier) slice(dst, src unsafe.Pointer, p *plan) { c.sliceTo(dst, src, p, false) }
+
+// sliceInto is slice, copying into dst's own array when it holds enough
+// (its elements past the copy's length cleared): for a slice only the
+// destination refers to.
+func (c *copier) sliceInto(dst, src unsafe.Pointer, p *plan) { c.sliceTo(dst, src, p, true) }
+
+func (c *copier) sliceTo(dst, src unsafe.Pointer, p *plan, reuse bool) {
 	s, d := (*sliceHeader)(src), (*sliceHeader)(dst)
 	if s.data == nil {
 		d.data, d.len, d.cap = nil, 0, 0
@@ -394,13 +418,57 @@ func (c *copier) slice(dst, src unsafe.Pointer, p *plan) {
 	n := s.len
 	es := p.elem.size
 	var nd unsafe.Pointer
+	capacity := n
+	if reuse && d.data != nil && d.cap >= n && n > 0 {
+		// Clear what the old length held past n, then copy over the rest.
+		if d.len > n {
+			old := *d
+			old.data, old.len, old.cap = unsafe.Add(d.data, uintptr(n)*es), d.len-n, d.len-n
+			reflect.NewAt(p.t, unsafe.Pointer(&old)).Elem().Clear()
+		}
+		nd, capacity = d.data, d.cap
+	}
 	switch {
 	case p.elem.noPtr && n > 0 && es > 0:
-		nd = c.alloc(uintptr(n)*es, uintptr(p.elem.t.Align()))
+		if nd == nil {
+			nd = c.alloc(uintptr(n)*es, uintptr(p.elem.t.Align()))
+		}
 		copy(bytesAt(nd, uintptr(n)*es), bytesAt(s.data, uintptr(n)*es))
+	case !p.elem.target && (p.elem.flat || p.elem.kind == reflect.Struct):
+		// Plain copies of the elements, then (structs) their fields that
+		// need more, one by one.
+		sv := reflect.NewAt(p.t, src).Elem()
+		var nv reflect.Value
+		if nd == nil {
+			nv = reflect.MakeSlice(p.t, n, n)
+			c.bytes += n * int(es)
+		} else {
+			h := sliceHeader{nd, n, n}
+			nv = reflect.NewAt(p.t, unsafe.Pointer(&h)).Elem()
+		}
+		reflect.Copy(nv, sv)
+		nd = nv.UnsafePointer()
+		if p.elem.flat {
+			break
+		}
+		ep := p.elem
+		c.deepOf(ep)
+		for i := range n {
+			off := uintptr(i) * es
+			for _, k := range ep.deep {
+				f := &ep.fields[k]
+				fd, fs := unsafe.Add(nd, off+f.off), unsafe.Add(s.data, off+f.off)
+				if f.p.target {
+					c.note(fs, fd, f.p)
+				}
+				c.copy(fd, fs, f.p)
+			}
+		}
 	default:
-		nd = reflect.MakeSlice(p.t, n, n).UnsafePointer()
-		c.bytes += n * int(es)
+		if nd == nil {
+			nd = reflect.MakeSlice(p.t, n, n).UnsafePointer()
+			c.bytes += n * int(es)
+		}
 		target := p.elem.target
 		for i := range n {
 			off := uintptr(i) * es
@@ -411,7 +479,7 @@ func (c *copier) slice(dst, src unsafe.Pointer, p *plan) {
 			c.copy(ed, esrc, p.elem)
 		}
 	}
-	d.data, d.len, d.cap = nd, n, n
+	d.data, d.len, d.cap = nd, n, capacity
 }
 
 func (c *copier) mapCopy(dst, src unsafe.Pointer, p *plan) {
@@ -431,9 +499,12 @@ func (c *copier) mapCopy(dst, src unsafe.Pointer, p *plan) {
 		dv.Set(m)
 		return
 	}
+	// The map stores copies of the key and value it is given, so one
+	// pair of scratch values serves every entry; copy writes all of a
+	// value, so nothing of the last entry is left in them.
 	k, v := reflect.New(p.key.t), reflect.New(p.elem.t)
+	nk, nv := reflect.New(p.key.t), reflect.New(p.elem.t)
 	for it.Next() {
-		nk, nv := reflect.New(p.key.t), reflect.New(p.elem.t)
 		k.Elem().SetIterKey(it)
 		v.Elem().SetIterValue(it)
 		c.copy(nk.UnsafePointer(), k.UnsafePointer(), p.key)
@@ -462,5 +533,25 @@ func (c *copier) iface(dst, src unsafe.Pointer, p *plan) {
 		tmp.Elem().Set(e)
 		c.copy(nv.UnsafePointer(), tmp.UnsafePointer(), dp.p)
 		reflect.NewAt(p.t, dst).Elem().Set(nv.Elem())
+	}
+}
+
+// typedCopy copies the value of type t at src to dst, as an assignment
+// does (the garbage collector's write barriers included).
+func typedCopy(dst, src unsafe.Pointer, t reflect.Type) {
+	reflect.NewAt(t, dst).Elem().Set(reflect.NewAt(t, src).Elem())
+}
+
+// deepOf works out struct plan p's deep fields, again whenever plans were
+// built since.
+func (c *copier) deepOf(p *plan) {
+	if p.deepGen == c.ps.gen {
+		return
+	}
+	p.deep, p.deepGen = p.deep[:0], c.ps.gen
+	for i, f := range p.fields {
+		if !f.p.flat || f.p.target {
+			p.deep = append(p.deep, i)
+		}
 	}
 }

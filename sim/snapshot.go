@@ -21,8 +21,24 @@ import (
 type Snapshot struct {
 	owner *Runner
 	s     *runState
-	// Bytes is about what the snapshot allocated.
+	// parts are the frozen copies of the fingerprint's parts (the store,
+	// the provider, the homeserver, the two devices), shared with other
+	// snapshots while no step touches the part; roots are the live parts
+	// the rest's pointers to them were copied under.
+	parts [numParts]*frozenPart
+	roots [numParts]unsafe.Pointer
+	// fpc is the fingerprint's part hashes in this state.
+	fpc fpCache
+	// Bytes is about what the snapshot allocated (a part it shares with an
+	// earlier snapshot is counted there).
 	Bytes int
+}
+
+// frozenPart is a copy of one part, never written: its pointers to the
+// parts (itself included) are to the live parts it was copied from, roots.
+type frozenPart struct {
+	p     unsafe.Pointer
+	roots [numParts]unsafe.Pointer
 }
 
 // runState is the part of a Runner a stepped run changes.
@@ -45,7 +61,31 @@ func (r *Runner) live() runState {
 	return runState{run: r.r, q: r.q, tr: r.tr, ex: r.ex, resps: r.resps, st: r.st, cost: r.cost, adv: r.adversaries}
 }
 
-// Snapshot copies the stepped run's state aside.
+// partPlan is the plan of the value part i points at.
+func (r *Runner) partPlan(i int) *plan {
+	return r.ps.of(runType).fields[r.partField(i)].p.elem
+}
+
+// liveRoots are where the run's parts are now.
+func (r *Runner) liveRoots() (out [numParts]unsafe.Pointer) {
+	for i := range out {
+		out[i] = r.partPtr(i)
+	}
+	return out
+}
+
+// seedRoots makes the copier take a pointer to from[j] (a part) as one to
+// to[j], without copying it.
+func (r *Runner) seedRoots(c *copier, from, to *[numParts]unsafe.Pointer) {
+	for j := range from {
+		if from[j] != nil {
+			c.memo[memoKey{from[j], r.partPlan(j)}] = to[j]
+		}
+	}
+}
+
+// Snapshot copies the stepped run's state aside: the parts no step touched
+// since the last snapshot or restore are shared with it, not copied again.
 func (r *Runner) Snapshot() (*Snapshot, error) {
 	if !r.st.on {
 		return nil, fmt.Errorf("%w: only a stepped run has snapshots", ErrConfig)
@@ -56,27 +96,71 @@ func (r *Runner) Snapshot() (*Snapshot, error) {
 		t.h.Write(t.buf)
 		t.buf = t.buf[:0]
 	}
-	src := r.live()
-	out := &runState{}
 	c := &r.cp
 	c.ps = &r.ps
+	roots := r.liveRoots()
+	snap := &Snapshot{owner: r, roots: roots, fpc: r.fpc}
+	bytes := 0
+	for i := range numParts {
+		if r.base[i] == nil && roots[i] != nil {
+			c.reset()
+			pp := r.partPlan(i)
+			d := reflect.New(pp.t).UnsafePointer()
+			r.seedRoots(c, &roots, &roots)
+			c.copy(d, roots[i], pp)
+			if c.err != nil {
+				return nil, fmt.Errorf("%w: snapshot of part %s: %w", ErrConfig, fpParts[i], c.err)
+			}
+			bytes += c.bytes + int(pp.size)
+			r.base[i] = &frozenPart{p: d, roots: roots}
+		}
+		snap.parts[i] = r.base[i]
+	}
+	src := r.live()
+	// The answers are a log: an answer is never written once appended,
+	// so the snapshot keeps the live one's length of it, not a copy; its
+	// capacity ends there, so that a run restored from it appends to a
+	// copy of its own.
+	src.resps = nil
+	out := &runState{}
 	c.reset()
+	r.seedRoots(c, &roots, &roots)
 	c.copy(unsafe.Pointer(out), unsafe.Pointer(&src), r.ps.of(runStateType))
 	if c.err != nil {
 		return nil, fmt.Errorf("%w: snapshot: %w", ErrConfig, c.err)
 	}
-	return &Snapshot{owner: r, s: out, Bytes: c.bytes + int(unsafe.Sizeof(runState{}))}, nil
+	out.resps = r.resps[:len(r.resps):len(r.resps)]
+	r.respsShared = true
+	snap.s = out
+	snap.Bytes = bytes + c.bytes + int(unsafe.Sizeof(runState{}))
+	return snap, nil
 }
 
 // Restore puts the run back in the state s was taken in; s is left as it
 // was, to be restored again. Only the runner that took s can restore it.
+// A part that is still the one s froze is left as it is; the others are
+// copied into the live parts in place.
 func (r *Runner) Restore(s *Snapshot) error {
 	if s == nil || s.owner != r {
 		return fmt.Errorf("%w: a snapshot is restored only on the runner that took it", ErrConfig)
 	}
 	c := &r.cp
 	c.ps = &r.ps
+	live := r.liveRoots()
+	for i, fp := range s.parts {
+		if fp == nil || r.base[i] == fp {
+			continue
+		}
+		c.reset()
+		r.seedRoots(c, &fp.roots, &live)
+		c.copy(live[i], fp.p, r.partPlan(i))
+		if c.err != nil {
+			return fmt.Errorf("%w: restore of part %s: %w", ErrConfig, fpParts[i], c.err)
+		}
+		r.base[i] = fp
+	}
 	c.reset()
+	r.seedRoots(c, &s.roots, &live)
 	// The run stays where it is (the machines' observers refer to it):
 	// its fields are copied in place, and every pointer to the
 	// snapshot's run becomes one to the live run.
@@ -85,14 +169,35 @@ func (r *Runner) Restore(s *Snapshot) error {
 	c.memo[memoKey{unsafe.Pointer(s.s.run), rp}] = unsafe.Pointer(r.r)
 	var dst runState
 	c.copy(unsafe.Pointer(r.r), unsafe.Pointer(s.s.run), rp)
+	// The exchanges and the pending events are copied into the live
+	// arrays, which nothing else refers to, so that neither a restore nor
+	// the next append allocates.
 	tmp := *s.s
-	tmp.run = nil
+	tmp.run, tmp.resps, tmp.ex, tmp.q.ev = nil, nil, nil, nil
 	c.copy(unsafe.Pointer(&dst), unsafe.Pointer(&tmp), sp)
+	ex, ev := r.ex, r.q.ev
+	c.sliceInto(unsafe.Pointer(&ex), unsafe.Pointer(&s.s.ex), sp.fields[r.stateField("ex")].p)
+	c.sliceInto(unsafe.Pointer(&ev), unsafe.Pointer(&s.s.q.ev), r.ps.of(eventsType))
 	if c.err != nil {
 		return fmt.Errorf("%w: restore: %w", ErrConfig, c.err)
 	}
+	dst.ex, dst.q.ev = ex, ev
 	hook := r.st.transition
-	r.q, r.tr, r.ex, r.resps, r.st, r.cost, r.adversaries = dst.q, dst.tr, dst.ex, dst.resps, dst.st, dst.cost, dst.adv
+	r.q, r.tr, r.ex, r.st, r.cost, r.adversaries = dst.q, dst.tr, dst.ex, dst.st, dst.cost, dst.adv
+	r.resps, r.respsShared = s.s.resps, true
 	r.st.transition = hook
+	r.fpc = s.fpc
 	return nil
+}
+
+// eventsType is the pending events' type.
+var eventsType = reflect.TypeFor[[]event]()
+
+// stateField is the index of runState's field name in its plan.
+func (r *Runner) stateField(name string) int {
+	f, ok := runStateType.FieldByName(name)
+	if !ok {
+		panic("sim: runState has no field " + name)
+	}
+	return f.Index[0]
 }

@@ -85,6 +85,10 @@ type Stepping struct {
 	// acts (the DecideX faults) as choices; false: the attentive user
 	// only, with the user model's rates as drawn.
 	Careless bool
+	// FingerprintKey keys the hash of the run's fingerprints (0: a key
+	// drawn from the run's seed). Only the fingerprints' values depend on
+	// it, never the run.
+	FingerprintKey uint64
 }
 
 // StartStepped begins a stepped run of seed with s's choices.
@@ -96,6 +100,9 @@ func (r *Runner) StartStepped(seed uint64, s Stepping) error {
 		return err
 	}
 	r.st.careless, r.st.resetMax = s.Careless, s.Resets
+	if s.FingerprintKey != 0 {
+		r.fph, r.fpKeyed = newFPHash(s.FingerprintKey), true
+	}
 	return nil
 }
 

@@ -125,6 +125,17 @@ type Runner struct {
 	canon canon
 	cp    copier
 	ps    plans
+	// fph is the fingerprint's hash and fpc its cached part hashes
+	// (fingerprint.go).
+	fph     fpHash
+	fpc     fpCache
+	fpKeyed bool
+	restOps []encOp
+	// base[i] is the frozen copy of part i (fingerprint.go) the live part
+	// equals, untouched since (nil: none).
+	base [numParts]*frozenPart
+	// respsShared: snapshots may hold resps' array (snapshot.go).
+	respsShared bool
 }
 
 // exchange is one HTTP request and its fate.
@@ -267,6 +278,9 @@ const (
 	streamSwarm
 	streamAdversary
 	streamAttacker
+	// streamFingerprint keys the fingerprint's hash (fphash.go) unless
+	// the stepped run is given a key.
+	streamFingerprint
 
 	// The tcp transport's streams, so that a TCP knob never shifts the
 	// draws of the user, the devices or the datagram network. Handovers
@@ -294,7 +308,7 @@ func streamLabels() []streamLabel {
 	out := []streamLabel{{"streamNetwork", streamNetwork}, {"streamUser", streamUser}, {"streamStore", streamStore},
 		{"streamOP", streamOP}, {"streamIdentity", streamIdentity}, {"streamBackup", streamBackup}, {"streamNew", streamNew},
 		{"streamExisting", streamExisting}, {"streamSwarm", streamSwarm}, {"streamAdversary", streamAdversary},
-		{"streamAttacker", streamAttacker}, {"streamMallory", streamMallory}, {"streamTransport", streamTransport},
+		{"streamAttacker", streamAttacker}, {"streamFingerprint", streamFingerprint}, {"streamMallory", streamMallory}, {"streamTransport", streamTransport},
 		{"streamBurst", streamBurst}}
 	for d := range numDevices {
 		out = append(out, streamLabel{"streamHandover", streamHandover + uint64(d)})
@@ -426,6 +440,7 @@ func (r *Runner) Run(seed uint64) (Result, error) {
 func (r *Runner) begin(seed uint64) error {
 	w := r.r
 	*w = run{seed: seed, dead: w.dead, adv: w.adv[:0], user: UserRecord{Acts: w.user.Acts[:0]}}
+	r.fpc.valid, r.fpKeyed, r.base = 0, false, [numParts]*frozenPart{}
 	for i := range w.dead {
 		if w.dead[i] == nil {
 			w.dead[i] = map[uint64]bool{}
@@ -436,6 +451,10 @@ func (r *Runner) begin(seed uint64) error {
 	r.tr.reset(r.cfg.KeepTrace)
 	clear(r.ex)
 	r.ex = r.ex[:0]
+	if r.respsShared {
+		// Snapshots keep the answers' array (snapshot.go).
+		r.resps, r.respsShared = nil, false
+	}
 	clear(r.resps)
 	r.resps = r.resps[:0]
 
@@ -838,6 +857,12 @@ func (r *Runner) step(w *run, a Actor, in login.Input) {
 	mc := w.m[machineIndex(a)]
 	if mc == nil || mc.State().Terminal() {
 		return
+	}
+	switch a {
+	case ActorNew:
+		r.touch(partNew)
+	case ActorExisting:
+		r.touch(partExisting)
 	}
 	fx := mc.Step(w.now, in)
 	if w.res.Violation != nil {

@@ -199,7 +199,7 @@ func writeExploreSummary(w io.Writer, o explore.Options, res explore.Result) {
 		o.Loss, o.Dup, o.Resets, o.LatencyMillis, o.Seed, user, res.Mode, status)
 	fmt.Fprintf(w, "%d distinct states, %d transitions, %d ended, depth %d, %.1f s (%.0f states/s)\n", res.States, res.Transitions,
 		res.Ended, res.MaxDepth, res.Elapsed.Seconds(), float64(res.States)/max(res.Elapsed.Seconds(), 1e-9))
-	fmt.Fprintf(w, "state encoding %.0f bytes (hashed), %d bytes kept per state; omission probability %.1e\n", res.StateBytes,
+	fmt.Fprintf(w, "state encoding %.0f bytes a state (hashed; parts a step did not touch kept), %d bytes kept per state; omission probability %.1e\n", res.StateBytes,
 		res.StoredBytes, res.Omission)
 	if res.POR != "" {
 		fmt.Fprintf(w, "partial-order reduction %s: %d choices left out as asleep, %d states explored again\n", res.POR, res.Slept, res.Again)

@@ -104,8 +104,13 @@ type Options struct {
 	// LatencyMillis is L, the latency bound of every link (0: 200 ms).
 	LatencyMillis int64
 	// Seed draws the keys and the user's pace.
-	Seed        uint64
-	Adversaries []string
+	Seed uint64
+	// FingerprintKey keys the hash of the states' fingerprints
+	// (sim.Stepping; 0: a key drawn from Seed). The states, transitions
+	// and counterexamples found do not depend on it, up to the omission
+	// probability.
+	FingerprintKey uint64
+	Adversaries    []string
 	// Workers expand a breadth-first level in parallel (0: GOMAXPROCS).
 	Workers int
 	// SnapshotBytes bounds the memory of the states' snapshots the search
@@ -165,8 +170,9 @@ type Result struct {
 	Ended    int           `json:"ended"`
 	MaxDepth int           `json:"max_depth"`
 	Elapsed  time.Duration `json:"elapsed_ns"`
-	// StateBytes is the mean length of a state's canonical encoding
-	// (hashed, never stored); StoredBytes what is kept per state.
+	// StateBytes is the mean length of what a state's fingerprint
+	// encoded (hashed, never stored; the parts a step did not touch are
+	// not encoded again); StoredBytes what is kept per state.
 	StateBytes  float64 `json:"state_bytes"`
 	StoredBytes int     `json:"stored_bytes"`
 	// SnapshotBytes is the mean size of a kept state's snapshot (a
@@ -179,7 +185,11 @@ type Result struct {
 	// the form of the estimate TLC prints as "calculated (optimistic)"
 	// (tlaplus/tlaplus, tlatools/org.lamport.tlatools/src/tlc2/tool/
 	// AbstractChecker.java at ced9269895aa, calculateOptimisticProbability,
-	// there over 2^64), with generated = transitions + 1.
+	// there over 2^64), with generated = transitions + 1, times
+	// sim.FingerprintHashes: a fingerprint hashes the hashes of its parts,
+	// so two states also merge when one of their differing parts' 128-bit
+	// hashes collide. It assumes the hash is a uniformly random function
+	// of the encodings (sim's fphash.go says why that is an assumption).
 	Omission  float64        `json:"omission"`
 	Violation *sim.Violation `json:"violation,omitempty"`
 	// Reached says that a device ended with Options.Reach; Path leads
@@ -290,7 +300,8 @@ func (o *Options) Replay(r *sim.Runner, path []Step) error {
 	if err := o.checkUser(); err != nil {
 		return err
 	}
-	if err := r.StartStepped(o.Seed, sim.Stepping{Loss: o.Loss, Dup: o.Dup, Resets: o.Resets, Careless: o.User == UserCareless}); err != nil {
+	if err := r.StartStepped(o.Seed, sim.Stepping{Loss: o.Loss, Dup: o.Dup, Resets: o.Resets, Careless: o.User == UserCareless,
+		FingerprintKey: o.FingerprintKey}); err != nil {
 		return err
 	}
 	for i, s := range path {
@@ -416,7 +427,7 @@ func (e *explorer) result() Result {
 	if e.o.Mode == "dfs" {
 		res.StoredBytes = fpBytes + 4 + nodeBytes
 	}
-	res.Omission = float64(res.States) * max(0, float64(res.Transitions+1-res.States)) / math.Exp2(128)
+	res.Omission = sim.FingerprintHashes * float64(res.States) * max(0, float64(res.Transitions+1-res.States)) / math.Exp2(128)
 	if e.por != nil {
 		res.POR, res.Slept, res.Again = e.o.POR, e.por.slept, e.por.again
 	}
