@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"slices"
 	"unsafe"
+
+	"qrlab/model/oauth"
 )
 
 // Fingerprint is a stepped run's state hashed to 128 bits: two states with
@@ -26,12 +28,15 @@ type Fingerprint [2]uint64
 // as present or absent. Left out: the configurations (constantTypes, the
 // same in every state of the runner, checked by the sim tests), the trace
 // (a hash of the past), the result's tallies, and bookkeeping of exchanges
-// no pending event refers to. It returns the encoding's length in bytes too.
+// no pending event refers to. Encoded by what is read of them rather than
+// by value (fingerprint_reduce.go): the servers' and devices' clocks, the
+// exchanges' ledgers, the grants' poll records. It returns the encoding's length in bytes too.
 func (r *Runner) Fingerprint() (Fingerprint, int) {
 	w := r.r
 	c := &r.canon
 	c.ps = &r.ps
 	c.reset()
+	c.now, c.slowDown = w.now, r.oc.SlowDown
 	c.u64(uint64(r.st.lossUsed))
 	c.u64(uint64(r.st.dupUsed))
 	if r.st.resetMax > 0 {
@@ -69,6 +74,10 @@ type canon struct {
 	seen  map[uintptr]uint32
 	sub   *canon
 	spans [][2]int
+	// now is the run's time, which clockFields clocks are judged against;
+	// slowDown: the provider answers slow_down (oauth.Config.SlowDown).
+	now      Millis
+	slowDown bool
 }
 
 func (c *canon) reset() {
@@ -142,11 +151,18 @@ func (c *canon) enc(v unsafe.Pointer, p *plan) {
 	case reflect.Struct:
 		for i := range p.enc {
 			op := &p.enc[i]
+			if op.clock {
+				c.clock(*(*Millis)(unsafe.Add(v, op.off)))
+				continue
+			}
 			if op.p == nil {
 				c.buf = append(c.buf, bytesAt(unsafe.Add(v, op.off), op.n)...)
 				continue
 			}
 			c.enc(unsafe.Add(v, op.off), op.p)
+		}
+		if p.grant {
+			c.grant((*oauth.Grant)(v))
 		}
 	case reflect.Pointer:
 		c.pointer(*(*unsafe.Pointer)(v), p)
@@ -217,6 +233,7 @@ func (c *canon) subEncoder() *canon {
 	}
 	s := c.sub
 	s.reset()
+	s.now, s.slowDown = c.now, c.slowDown
 	s.spans = s.spans[:0]
 	return s
 }
@@ -262,7 +279,11 @@ func (c *canon) events(r *Runner) {
 		s.enc(unsafe.Pointer(&e.data), bp)
 		switch e.kind {
 		case evReqArrive, evRespArrive, evTimeout:
-			s.enc(unsafe.Pointer(&r.ex[e.id]), xp)
+			x := &r.ex[e.id]
+			s.enc(unsafe.Pointer(x), xp)
+			if !c.ps.exact {
+				s.ledger(x)
+			}
 			if e.kind == evRespArrive {
 				s.enc(unsafe.Pointer(&r.resps[e.aux]), ap)
 			}

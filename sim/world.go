@@ -124,6 +124,8 @@ type Runner struct {
 	canon canon
 	cp    copier
 	ps    plans
+	// psExact are the plans of FingerprintExact.
+	psExact plans
 }
 
 // exchange is one HTTP request and its fate.
