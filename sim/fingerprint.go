@@ -74,6 +74,9 @@ type canon struct {
 	seen  map[uintptr]uint32
 	sub   *canon
 	spans [][2]int
+	// parts, when set, records where each part of the state lies in the
+	// encoding (FingerprintParts).
+	parts *partRec
 	// now is the run's time, which clockFields clocks are judged against;
 	// slowDown: the provider answers slow_down (oauth.Config.SlowDown).
 	now      Millis
@@ -149,6 +152,10 @@ func (c *canon) enc(v unsafe.Pointer, p *plan) {
 			c.enc(unsafe.Add(v, uintptr(i)*p.elem.size), p.elem)
 		}
 	case reflect.Struct:
+		if c.parts != nil {
+			c.structParts(v, p)
+			return
+		}
 		for i := range p.enc {
 			op := &p.enc[i]
 			if op.clock {
@@ -294,5 +301,9 @@ func (c *canon) events(r *Runner) {
 		s.spans = append(s.spans, [2]int{start, len(s.buf)})
 	}
 	c.u64(uint64(len(s.spans)))
+	if c.parts != nil {
+		c.eventParts(r, s)
+		return
+	}
 	c.sorted(s)
 }
