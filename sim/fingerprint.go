@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"slices"
 	"unsafe"
+
+	"qrlab/model/oauth"
 )
 
 // Fingerprint is a stepped run's state hashed to 128 bits: two states with
@@ -25,19 +27,27 @@ type Fingerprint [2]uint64
 // as present or absent. Left out: the configurations (constantTypes, the
 // same in every state of the runner, checked by the sim tests), the trace
 // (a hash of the past), the result's tallies, and bookkeeping of exchanges
-// no pending event refers to.
+// no pending event refers to. Encoded by what is read of them rather than
+// by value (fingerprint_reduce.go): the servers' and devices' clocks, the
+// exchanges' ledgers, the grants' poll records.
 //
 // The five largest parts (the store, the provider, the homeserver and the
 // two devices: fpParts) are encoded and hashed each on its own, and their
 // hashes enter the rest's encoding; a part's hash is kept from one state to
 // the next until a step may have changed the part (touch: the step handed
-// it a request or an input), and travels with snapshots. It returns the
-// length in bytes of what it encoded this time too.
+// it a request or an input), and travels with snapshots. The provider's is
+// worked out again at every fingerprint when it answers slow_down, because
+// its grants' encoding then depends on the run's time (canon.grant), which
+// moves without a step touching the provider. It returns the length in
+// bytes of what it encoded this time too.
 func (r *Runner) Fingerprint() (Fingerprint, int) {
 	if !r.fpKeyed {
 		r.fph, r.fpKeyed = newFPHash(derive(r.r.seed, streamFingerprint).Uint64()), true
 	}
 	n := 0
+	if r.oc.SlowDown {
+		r.fpc.valid &^= 1 << partOP
+	}
 	for i := range fpParts {
 		if r.fpc.valid&(1<<i) == 0 {
 			r.fpc.h[i], n = r.partHash(i, n)
@@ -131,6 +141,7 @@ func (r *Runner) partHash(i, n int) (Fingerprint, int) {
 	c := &r.canon
 	c.ps = &r.ps
 	c.reset()
+	c.now, c.slowDown = r.r.now, r.oc.SlowDown
 	p := r.partPtr(i)
 	pp := r.ps.of(runType).fields[r.partField(i)].p
 	if p == nil {
@@ -160,6 +171,7 @@ func (r *Runner) encodeRest() *canon {
 	c := &r.canon
 	c.ps = &r.ps
 	c.reset()
+	c.now, c.slowDown = w.now, r.oc.SlowDown
 	c.u64(uint64(r.st.lossUsed))
 	c.u64(uint64(r.st.dupUsed))
 	if r.st.resetMax > 0 {
@@ -172,6 +184,10 @@ func (r *Runner) encodeRest() *canon {
 	}
 	for i := range r.restOps {
 		op := &r.restOps[i]
+		if op.clock {
+			c.clock(*(*Millis)(unsafe.Add(unsafe.Pointer(w), op.off)))
+			continue
+		}
 		if op.p == nil {
 			c.buf = append(c.buf, bytesAt(unsafe.Add(unsafe.Pointer(w), op.off), op.n)...)
 			continue
@@ -216,6 +232,13 @@ type canon struct {
 	seen  map[uintptr]uint32
 	sub   *canon
 	spans [][2]int
+	// parts, when set, records where each part of the state lies in the
+	// encoding (FingerprintParts).
+	parts *partRec
+	// now is the run's time, which clockFields clocks are judged against;
+	// slowDown: the provider answers slow_down (oauth.Config.SlowDown).
+	now      Millis
+	slowDown bool
 }
 
 func (c *canon) reset() {
@@ -287,13 +310,24 @@ func (c *canon) enc(v unsafe.Pointer, p *plan) {
 			c.enc(unsafe.Add(v, uintptr(i)*p.elem.size), p.elem)
 		}
 	case reflect.Struct:
+		if c.parts != nil {
+			c.structParts(v, p)
+			return
+		}
 		for i := range p.enc {
 			op := &p.enc[i]
+			if op.clock {
+				c.clock(*(*Millis)(unsafe.Add(v, op.off)))
+				continue
+			}
 			if op.p == nil {
 				c.buf = append(c.buf, bytesAt(unsafe.Add(v, op.off), op.n)...)
 				continue
 			}
 			c.enc(unsafe.Add(v, op.off), op.p)
+		}
+		if p.grant {
+			c.grant((*oauth.Grant)(v))
 		}
 	case reflect.Pointer:
 		c.pointer(*(*unsafe.Pointer)(v), p)
@@ -364,6 +398,7 @@ func (c *canon) subEncoder() *canon {
 	}
 	s := c.sub
 	s.reset()
+	s.now, s.slowDown = c.now, c.slowDown
 	s.spans = s.spans[:0]
 	return s
 }
@@ -409,7 +444,11 @@ func (c *canon) events(r *Runner) {
 		s.enc(unsafe.Pointer(&e.data), bp)
 		switch e.kind {
 		case evReqArrive, evRespArrive, evTimeout:
-			s.enc(unsafe.Pointer(&r.ex[e.id]), xp)
+			x := &r.ex[e.id]
+			s.enc(unsafe.Pointer(x), xp)
+			if !c.ps.exact {
+				s.ledger(x)
+			}
 			if e.kind == evRespArrive {
 				s.enc(unsafe.Pointer(&r.resps[e.aux]), ap)
 			}
@@ -420,5 +459,9 @@ func (c *canon) events(r *Runner) {
 		s.spans = append(s.spans, [2]int{start, len(s.buf)})
 	}
 	c.u64(uint64(len(s.spans)))
+	if c.parts != nil {
+		c.eventParts(r, s)
+		return
+	}
 	c.sorted(s)
 }

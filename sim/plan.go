@@ -46,6 +46,8 @@ type plan struct {
 	// value held in place (a field, an element) may be pointed at, and the
 	// copier notes where it copied it.
 	target bool
+	// grant: the type is oauth.Grant (canon.grant follows its fields).
+	grant  bool
 	fields []fieldPlan
 	// deep are the fields a struct copy must copy one by one after
 	// copying the whole struct plainly: those that are not flat, and
@@ -63,14 +65,19 @@ type plan struct {
 type encOp struct {
 	off, n uintptr
 	p      *plan
+	// clock: the field is a clockFields clock.
+	clock bool
 }
 
 type fieldPlan struct {
 	off uintptr
 	p   *plan
 	// noEnc: the encoder leaves the field out (the run's result and its
-	// swarm faults, encoded apart or never in a stepped run).
+	// swarm faults, encoded apart or never in a stepped run; the
+	// ledgerFields, encoded by what is read of them).
 	noEnc bool
+	// clock: one of clockFields.
+	clock bool
 }
 
 // constantTypes are the configurations a run's machines and servers are
@@ -135,6 +142,9 @@ var sharedNames = map[string]bool{
 // works its own out, so that runners on different goroutines share
 // nothing.
 type plans struct {
+	// exact: the encoder encodes every field by its value
+	// (Runner.ExactFingerprint).
+	exact  bool
 	byType map[reflect.Type]*plan
 	dyn    map[unsafe.Pointer]*dynPlan
 	// gen counts the plans built (from 1).
@@ -193,29 +203,34 @@ func (ps *plans) build(t reflect.Type) *plan {
 		p.noPtr, p.raw, p.flat = p.elem.noPtr, p.elem.raw, p.elem.flat
 	case reflect.Struct:
 		p.noPtr, p.raw, p.flat = true, true, true
+		p.grant = t == grantType && !ps.exact
 		var sum uintptr
 		for i := range t.NumField() {
 			f := t.Field(i)
 			fp := fieldPlan{off: f.Offset, p: ps.build(f.Type)}
-			switch name := t.PkgPath() + "." + t.Name() + "." + f.Name; {
+			name := t.PkgPath() + "." + t.Name() + "." + f.Name
+			switch {
 			case isConstantField(t, i):
 				fp.p = &plan{t: f.Type, kind: f.Type.Kind(), size: f.Type.Size(), constant: true, flat: true}
 			case sharedSlices[name] && f.Type.Kind() == reflect.Slice:
 				fp.p = &plan{t: f.Type, kind: reflect.Slice, size: f.Type.Size(), flat: true, elem: ps.build(f.Type.Elem())}
 			}
-			if t == runType && (f.Name == "res" || f.Name == "faults") {
+			if t == runType && (f.Name == "res" || f.Name == "faults") || ledgerFields[name] && !ps.exact {
 				fp.noEnc = true
 			}
+			fp.clock = clockFields[name] && f.Type.Kind() == reflect.Int64 && !ps.exact
 			p.fields = append(p.fields, fp)
 			p.noPtr = p.noPtr && fp.p.noPtr
-			p.raw = p.raw && fp.p.raw && !fp.noEnc
+			p.raw = p.raw && fp.p.raw && !fp.noEnc && !fp.clock
 			p.flat = p.flat && fp.p.flat
 			sum += f.Type.Size()
 		}
-		p.raw = p.raw && sum == t.Size()
+		p.raw = p.raw && sum == t.Size() && !p.grant
 		for _, f := range p.fields {
 			switch {
 			case f.noEnc || f.p.constant:
+			case f.clock:
+				p.enc = append(p.enc, encOp{off: f.off, n: f.p.size, clock: true})
 			case f.p.raw:
 				if k := len(p.enc) - 1; k >= 0 && p.enc[k].p == nil && p.enc[k].off+p.enc[k].n == f.off {
 					p.enc[k].n += f.p.size

@@ -136,6 +136,8 @@ type Runner struct {
 	base [numParts]*frozenPart
 	// respsShared: snapshots may hold resps' array (snapshot.go).
 	respsShared bool
+	// psExact are the plans of FingerprintExact.
+	psExact plans
 }
 
 // exchange is one HTTP request and its fate.

@@ -138,6 +138,10 @@ type Options struct {
 	PaceName string
 	// Progress, when set, is called about once a second.
 	Progress func(Progress)
+	// exact: the fingerprint encodes every field by its value
+	// (sim.Runner.ExactFingerprint), for the tests that check the
+	// reduction against it.
+	exact bool
 }
 
 // reachInvariant marks a Reach target found, not a violation.
@@ -277,7 +281,12 @@ func (o *Options) Runner(keepTrace bool) (*sim.Runner, error) {
 		u.TypoRate, u.DenyRate, u.BrowserFailRate, u.RejectAccountRate, u.BlindConfirmRate, u.CancelRate, u.RefuseRate = 0, 0, 0, 0, 0, 0, 0
 		cfg.User = u
 	}
-	return sim.NewRunner(cfg)
+	r, err := sim.NewRunner(cfg)
+	if err != nil {
+		return nil, err
+	}
+	r.ExactFingerprint(o.exact)
+	return r, nil
 }
 
 // The users Options.User names.

@@ -65,8 +65,15 @@ func (e *explorer) release(s *sim.Snapshot) {
 	}
 }
 
+// stateHook, when set (by a measurement test, one worker), sees every state
+// the search fingerprints.
+var stateHook func(*sim.Runner)
+
 // fingerprint returns the state's fingerprint and counts its encoding.
 func (e *explorer) fingerprint(w *worker) sim.Fingerprint {
+	if stateHook != nil {
+		stateHook(w.r)
+	}
 	fp, n := w.r.Fingerprint()
 	e.stateBytes.Add(int64(n))
 	return fp
