@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"encoding/binary"
+	"math"
 	"reflect"
 	"slices"
 	"unsafe"
@@ -35,22 +36,18 @@ type Fingerprint [2]uint64
 // two devices: fpParts) are encoded and hashed each on its own, and their
 // hashes enter the rest's encoding; a part's hash is kept from one state to
 // the next until a step may have changed the part (touch: the step handed
-// it a request or an input), and travels with snapshots. The provider's is
-// worked out again at every fingerprint when it answers slow_down, because
-// its grants' encoding then depends on the run's time (canon.grant), which
-// moves without a step touching the provider. It returns the length in
-// bytes of what it encoded this time too.
+// it a request or an input), or until the run's time reaches the moment a
+// part's encoding would change by time alone (fpCache.until: a grant's
+// slow_down window closing, canon.grant), and travels with snapshots. It
+// returns the length in bytes of what it encoded this time too.
 func (r *Runner) Fingerprint() (Fingerprint, int) {
 	if !r.fpKeyed {
 		r.fph, r.fpKeyed = newFPHash(derive(r.r.seed, streamFingerprint).Uint64()), true
 	}
 	n := 0
-	if r.oc.SlowDown {
-		r.fpc.valid &^= 1 << partOP
-	}
 	for i := range fpParts {
-		if r.fpc.valid&(1<<i) == 0 {
-			r.fpc.h[i], n = r.partHash(i, n)
+		if r.fpc.valid&(1<<i) == 0 || r.r.now >= r.fpc.until[i] {
+			r.fpc.h[i], r.fpc.until[i], n = r.partHash(i, n)
 			r.fpc.valid |= 1 << i
 		}
 	}
@@ -91,7 +88,10 @@ const FingerprintHashes = numParts + 1
 // fpCache is the part hashes of the current state: h[i] is valid when bit
 // i of valid is set.
 type fpCache struct {
-	h     [numParts]Fingerprint
+	h [numParts]Fingerprint
+	// until[i] is the run's time at which part i's encoding changes with
+	// no step touching it (math.MaxInt64: never).
+	until [numParts]Millis
 	valid uint8
 }
 
@@ -135,13 +135,14 @@ func (r *Runner) seedParts(c *canon) {
 	}
 }
 
-// partHash encodes part i on its own and hashes it; n grows by the bytes
-// encoded.
-func (r *Runner) partHash(i, n int) (Fingerprint, int) {
+// partHash encodes part i on its own and hashes it, with the run's time
+// at which that encoding would change by time alone (canon.flip); n grows
+// by the bytes encoded.
+func (r *Runner) partHash(i, n int) (Fingerprint, Millis, int) {
 	c := &r.canon
 	c.ps = &r.ps
 	c.reset()
-	c.now, c.slowDown = r.r.now, r.oc.SlowDown
+	c.now, c.slowDown, c.flip = r.r.now, r.oc.SlowDown, math.MaxInt64
 	p := r.partPtr(i)
 	pp := r.ps.of(runType).fields[r.partField(i)].p
 	if p == nil {
@@ -151,7 +152,7 @@ func (r *Runner) partHash(i, n int) (Fingerprint, int) {
 		r.seedParts(c)
 		c.enc(p, pp.elem)
 	}
-	return r.fph.sum(c.buf), n + len(c.buf)
+	return r.fph.sum(c.buf), c.flip, n + len(c.buf)
 }
 
 // partField is part i's field index in run's plan.
@@ -239,6 +240,10 @@ type canon struct {
 	// slowDown: the provider answers slow_down (oauth.Config.SlowDown).
 	now      Millis
 	slowDown bool
+	// flip is the earliest run's time after now at which what was encoded
+	// since the last reset would encode otherwise with nothing else
+	// changed (canon.clock, canon.grant); math.MaxInt64 when none.
+	flip Millis
 }
 
 func (c *canon) reset() {
@@ -383,8 +388,9 @@ func (c *canon) pointer(v unsafe.Pointer, p *plan) {
 }
 
 // sorted appends the entries encoded in s.buf at s.spans, in the order of
-// their bytes, each with its length.
+// their bytes, each with its length, and takes s's flip.
 func (c *canon) sorted(s *canon) {
+	c.flip = min(c.flip, s.flip)
 	slices.SortFunc(s.spans, func(a, b [2]int) int { return bytes.Compare(s.buf[a[0]:a[1]], s.buf[b[0]:b[1]]) })
 	for _, sp := range s.spans {
 		c.u64(uint64(sp[1] - sp[0]))
@@ -398,7 +404,7 @@ func (c *canon) subEncoder() *canon {
 	}
 	s := c.sub
 	s.reset()
-	s.now, s.slowDown = c.now, c.slowDown
+	s.now, s.slowDown, s.flip = c.now, c.slowDown, c.flip
 	s.spans = s.spans[:0]
 	return s
 }

@@ -72,6 +72,7 @@ func (c *canon) grant(g *oauth.Grant) {
 	if c.slowDown && g.Polls > 0 && g.LastPoll+g.Interval > c.now {
 		c.bool(true)
 		c.u64(uint64(g.LastPoll))
+		c.flip = min(c.flip, g.LastPoll+g.Interval)
 		return
 	}
 	c.bool(false)
@@ -94,6 +95,7 @@ func (c *canon) clock(t Millis) {
 	}
 	c.bool(true)
 	c.u64(uint64(t))
+	c.flip = min(c.flip, t)
 }
 
 // FingerprintExact is the fingerprint with every field encoded by its
