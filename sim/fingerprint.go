@@ -437,31 +437,11 @@ func (c *canon) mapValue(v unsafe.Pointer, p *plan) {
 // its sequence number or the exchange's index.
 func (c *canon) events(r *Runner) {
 	s := c.subEncoder()
-	bp, xp, ap := r.ps.of(bytesType), r.ps.of(exchangeType), r.ps.of(arrivalType)
+	ep := r.eventPlans()
 	for i := range r.q.ev {
-		e := &r.q.ev[i]
 		clear(s.seen)
 		start := len(s.buf)
-		s.u64(uint64(e.at))
-		s.u64(uint64(e.kind))
-		s.u64(uint64(e.actor))
-		s.bool(e.ok)
-		s.str(e.text)
-		s.enc(unsafe.Pointer(&e.data), bp)
-		switch e.kind {
-		case evReqArrive, evRespArrive, evTimeout:
-			x := &r.ex[e.id]
-			s.enc(unsafe.Pointer(x), xp)
-			if !c.ps.exact {
-				s.ledger(x)
-			}
-			if e.kind == evRespArrive {
-				s.enc(unsafe.Pointer(&r.resps[e.aux]), ap)
-			}
-		default:
-			s.u64(e.id)
-			s.u64(e.aux)
-		}
+		s.event(r, ep, &r.q.ev[i], nil)
 		s.spans = append(s.spans, [2]int{start, len(s.buf)})
 	}
 	c.u64(uint64(len(s.spans)))
@@ -470,4 +450,43 @@ func (c *canon) events(r *Runner) {
 		return
 	}
 	c.sorted(s)
+}
+
+// eventPlans are the plans an event's encoding follows.
+type eventPlans struct{ data, ex, arrival *plan }
+
+func (r *Runner) eventPlans() eventPlans {
+	return eventPlans{r.ps.of(bytesType), r.ps.of(exchangeType), r.ps.of(arrivalType)}
+}
+
+// event encodes one pending event with what it refers to; arrival, when
+// not nil, is told where an answer's content lies in c.buf (which is
+// encoded with no part ranges recorded: FingerprintParts).
+func (c *canon) event(r *Runner, ep eventPlans, e *event, arrival func(start, end int)) {
+	c.u64(uint64(e.at))
+	c.u64(uint64(e.kind))
+	c.u64(uint64(e.actor))
+	c.bool(e.ok)
+	c.str(e.text)
+	c.enc(unsafe.Pointer(&e.data), ep.data)
+	switch e.kind {
+	case evReqArrive, evRespArrive, evTimeout:
+		x := &r.ex[e.id]
+		c.enc(unsafe.Pointer(x), ep.ex)
+		if !c.ps.exact {
+			c.ledger(x)
+		}
+		if e.kind == evRespArrive {
+			a, pr := len(c.buf), c.parts
+			c.parts = nil
+			c.enc(unsafe.Pointer(&r.resps[e.aux]), ep.arrival)
+			c.parts = pr
+			if arrival != nil {
+				arrival(a, len(c.buf))
+			}
+		}
+	default:
+		c.u64(e.id)
+		c.u64(e.aux)
+	}
 }

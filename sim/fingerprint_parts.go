@@ -103,7 +103,7 @@ func (c *canon) eventParts(r *Runner, s *canon) {
 		off, end int
 	}
 	offs := make([][]sub, len(s.spans))
-	xp, ap := r.ps.of(exchangeType), r.ps.of(arrivalType)
+	ep := r.eventPlans()
 	i := 0
 	for k := range r.q.ev {
 		e := &r.q.ev[k]
@@ -111,29 +111,8 @@ func (c *canon) eventParts(r *Runner, s *canon) {
 		t := &canon{ps: c.ps, parts: &partRec{stack: []string{"events", "ex"}, depth: 2, ranges: map[string][][2]int{}}}
 		t.reset()
 		t.now, t.slowDown = w.now, r.oc.SlowDown
-		// The prefix as events wrote it.
-		t.u64(uint64(e.at))
-		t.u64(uint64(e.kind))
-		t.u64(uint64(e.actor))
-		t.bool(e.ok)
-		t.str(e.text)
-		t.enc(unsafe.Pointer(&e.data), r.ps.of(bytesType))
-		switch e.kind {
-		case evReqArrive, evRespArrive, evTimeout:
-			x := &r.ex[e.id]
-			t.enc(unsafe.Pointer(x), xp)
-			if !c.ps.exact {
-				t.ledger(x)
-			}
-			if e.kind == evRespArrive {
-				a := len(t.buf)
-				pr := t.parts
-				t.parts = nil
-				t.enc(unsafe.Pointer(&r.resps[e.aux]), ap)
-				t.parts = pr
-				offs[i] = append(offs[i], sub{"events.arrival", a, len(t.buf)})
-			}
-		}
+		// The event as events writes it.
+		t.event(r, ep, e, func(a, b int) { offs[i] = append(offs[i], sub{"events.arrival", a, b}) })
 		for path, rs := range t.parts.rangesOrNil() {
 			for _, x := range rs {
 				offs[i] = append(offs[i], sub{path, x[0], x[1]})
