@@ -152,17 +152,7 @@ func TestTCPProfileLossProcess(t *testing.T) {
 				if loss > 0 {
 					n = max(n, int(10_000/loss))
 				}
-				lost, runs, prev := 0, 0, false
-				for range n {
-					l := r.tp.lost(w, LinkNewHS, up, 0)
-					if l {
-						lost++
-						if !prev {
-							runs++
-						}
-					}
-					prev = l
-				}
+				lost, runs := lossRuns(r, w, up, n)
 				if loss == 0 {
 					if lost != 0 {
 						t.Errorf("%s up=%v: %d of %d packets lost on a lossless profile", name, up, lost, n)

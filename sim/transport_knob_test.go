@@ -29,6 +29,24 @@ func tcpRig(t *testing.T, k TCP, link Link, parts ...Partition) (*Runner, *run) 
 	return r, w
 }
 
+// lossRuns draws n packets' fates on the new device's link to the
+// homeserver (up or down) and counts the lost packets and the runs of
+// consecutive losses they came in.
+func lossRuns(r *Runner, w *run, up bool, n int) (lost, runs int) {
+	prev := false
+	for range n {
+		l := r.tp.lost(w, LinkNewHS, up, 0)
+		if l {
+			lost++
+			if !prev {
+				runs++
+			}
+		}
+		prev = l
+	}
+	return lost, runs
+}
+
 // request sends a request of size bytes from N to the homeserver at now
 // (deadline: a minute later) and returns its exchange id.
 func (r *Runner) rigRequest(w *run, size int) uint64 {
@@ -321,17 +339,7 @@ func TestBurstLoss(t *testing.T) {
 		k.BurstPackets = tc.burst
 		r, w := tcpRig(t, k, Link{LossUp: tc.loss})
 		const n = 400_000
-		lost, runs, prev := 0, 0, false
-		for i := 0; i < n; i++ {
-			l := r.tp.lost(w, LinkNewHS, true, 0)
-			if l {
-				lost++
-				if !prev {
-					runs++
-				}
-			}
-			prev = l
-		}
+		lost, runs := lossRuns(r, w, true, n)
 		rate, mean := float64(lost)/n, float64(lost)/float64(runs)
 		if math.Abs(rate-tc.loss) > tc.loss/10 || math.Abs(mean-tc.burst) > tc.burst/10 {
 			t.Errorf("loss %g burst %g: measured loss %.4f, mean burst %.2f packets", tc.loss, tc.burst, rate, mean)
