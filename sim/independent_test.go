@@ -200,48 +200,46 @@ func TestIndependentSurvey(t *testing.T) {
 				if len(en) == 0 {
 					break
 				}
-				if depth%1 == 0 {
-					acc := make([]Access, len(en))
-					for i, ch := range en {
-						acc[i], _ = r.Access(ch)
-					}
-					for i := range en {
-						for j := i + 1; j < len(en); j++ {
-							if en[i].Seq == en[j].Seq {
-								continue
-							}
-							name := func(k int) string {
-								return fmt.Sprintf("%s:%d/%s", en[k].Fault, acc[k].class, en[k].Actor)
-							}
-							key := name(i) + " | " + name(j)
-							if name(j) < name(i) {
-								key = name(j) + " | " + name(i)
-							}
-							if Independent(acc[i], acc[j]) {
-								key = "[indep] " + key
-							}
-							tl := tallies[key]
-							if tl == nil {
-								tl = &tally{}
-								tallies[key] = tl
-							}
-							tl.n++
-							res, why := tryPair(t, r, seed, c, path, en[i], en[j])
-							switch res {
-							case pairCommutes:
-								tl.ok++
-							case pairDiffers:
-								tl.differ++
-								t.Logf("%s %s: %s", c.preset, c.intent, why)
-							case pairDisables:
-								tl.disable++
-							case pairStops:
-								tl.stop++
-							}
+				acc := make([]Access, len(en))
+				for i, ch := range en {
+					acc[i], _ = r.Access(ch)
+				}
+				for i := range en {
+					for j := i + 1; j < len(en); j++ {
+						if en[i].Seq == en[j].Seq {
+							continue
+						}
+						name := func(k int) string {
+							return fmt.Sprintf("%s:%d/%s", en[k].Fault, acc[k].class, en[k].Actor)
+						}
+						key := name(i) + " | " + name(j)
+						if name(j) < name(i) {
+							key = name(j) + " | " + name(i)
+						}
+						if Independent(acc[i], acc[j]) {
+							key = "[indep] " + key
+						}
+						tl := tallies[key]
+						if tl == nil {
+							tl = &tally{}
+							tallies[key] = tl
+						}
+						tl.n++
+						res, why := tryPair(t, r, seed, c, path, en[i], en[j])
+						switch res {
+						case pairCommutes:
+							tl.ok++
+						case pairDiffers:
+							tl.differ++
+							t.Logf("%s %s: %s", c.preset, c.intent, why)
+						case pairDisables:
+							tl.disable++
+						case pairStops:
+							tl.stop++
 						}
 					}
-					replayTo(t, r, seed, c, path)
 				}
+				replayTo(t, r, seed, c, path)
 				ch := en[rng.IntN(len(en))]
 				if err := r.Take(ch); err != nil {
 					t.Fatal(err)
