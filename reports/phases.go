@@ -94,7 +94,7 @@ func (b *Builder) spendBlocks() ([]block, error) {
 // phasePlot stacks each grid point's mean phase durations, in seconds.
 func phasePlot(ls []labelled) (panels, error) {
 	p := newPlot("Time per phase of a successful login", "", "mean time (s)")
-	p.Y.Tick.Marker = plainTicks{}
+	p.Y.Tick.Marker = plainTicks
 	bars := make([]string, len(ls))
 	vals := make([][]float64, len(phaseNames))
 	for i := range phaseNames {

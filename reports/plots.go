@@ -139,29 +139,26 @@ func newPlot(title, x, y string) *plot.Plot {
 	return p
 }
 
-// percentTicks labels a 0–1 axis in percent.
-type percentTicks struct{}
-
-func (percentTicks) Ticks(min, max float64) []plot.Tick {
-	ts := plot.DefaultTicks{}.Ticks(min, max)
-	for i := range ts {
-		if ts[i].Label != "" {
-			ts[i].Label = strconv.FormatFloat(math.Round(1e6*100*ts[i].Value)/1e6, 'f', -1, 64) + "%"
-		}
-	}
-	return ts
+// numberTicks labels an axis with plain numbers ("25", "1.5", "25000",
+// never "25.00"), each a tick's value times scale, followed by unit.
+type numberTicks struct {
+	scale float64
+	unit  string
 }
 
-// plainTicks labels an axis with plain numbers ("25", "1.5", "25000",
-// never "25.00"): seconds, or a numeric knob's values; the axis's label
-// carries the unit.
-type plainTicks struct{}
+var (
+	// percentTicks labels a 0–1 axis in percent.
+	percentTicks = numberTicks{scale: 100, unit: "%"}
+	// plainTicks labels seconds, or a numeric knob's values; the axis's
+	// label carries the unit.
+	plainTicks = numberTicks{scale: 1}
+)
 
-func (plainTicks) Ticks(min, max float64) []plot.Tick {
+func (t numberTicks) Ticks(min, max float64) []plot.Tick {
 	ts := plot.DefaultTicks{}.Ticks(min, max)
 	for i := range ts {
 		if ts[i].Label != "" {
-			ts[i].Label = strconv.FormatFloat(math.Round(1e6*ts[i].Value)/1e6, 'f', -1, 64)
+			ts[i].Label = strconv.FormatFloat(math.Round(1e6*t.scale*ts[i].Value)/1e6, 'f', -1, 64) + t.unit
 		}
 	}
 	return ts
@@ -203,9 +200,9 @@ func cdfPlot(title string, labels []string, hs []*hist, totals []int) (panels, e
 	for k, ch := range cs {
 		pn := &panel{p: newPlot(facetTitle(title, k, len(cs)), "time since the login started (s)", "share of all runs at or below")}
 		pn.p.Y.Min, pn.p.Y.Max = 0, 1
-		pn.p.Y.Tick.Marker = percentTicks{}
+		pn.p.Y.Tick.Marker = percentTicks
 		pn.p.X.Min = 0
-		pn.p.X.Tick.Marker = plainTicks{}
+		pn.p.X.Tick.Marker = plainTicks
 		for j, i := range idx[ch[0]:ch[1]] {
 			h := hs[i]
 			xs, ys := h.cdf(maxCDF)
@@ -249,7 +246,7 @@ func axisPlot(title, ylabel string, a Axis) (p *plot.Plot, xs []float64, numeric
 	if !numeric {
 		nominal(p, axisLabels(a))
 	} else {
-		p.X.Tick.Marker = plainTicks{}
+		p.X.Tick.Marker = plainTicks
 	}
 	return p, axisX(a, numeric), numeric
 }
@@ -273,7 +270,7 @@ func ratePlot(title, ylabel string, a Axis, ss []series, k func(*group) int) (pa
 	for c, ch := range cs {
 		p, xs, numeric := axisPlot(facetTitle(title, c, len(cs)), ylabel, a)
 		pn := &panel{p: p}
-		p.Y.Tick.Marker = percentTicks{}
+		p.Y.Tick.Marker = percentTicks
 		top := 0.0
 		part := ss[ch[0]:ch[1]]
 		for i, s := range part {
@@ -426,7 +423,7 @@ func axisLabels(a Axis) []string {
 // colour).
 func stackedPlot(title string, bars []string, layers []string, frac [][]float64) (panels, error) {
 	p := newPlot(title, "", "share of runs")
-	p.Y.Tick.Marker = percentTicks{}
+	p.Y.Tick.Marker = percentTicks
 	return stackBars(p, bars, layers, frac)
 }
 

@@ -43,7 +43,7 @@ func TestFacets(t *testing.T) {
 	if !strings.HasSuffix(ps[1].p.Title.Text, "(2 of 2)") {
 		t.Errorf("second panel's title %q", ps[1].p.Title.Text)
 	}
-	for _, tk := range (percentTicks{}).Ticks(0, 0.3) {
+	for _, tk := range percentTicks.Ticks(0, 0.3) {
 		if tk.Label != "" && (!strings.HasSuffix(tk.Label, "%") || len(tk.Label) > 4) {
 			t.Errorf("percent tick %q", tk.Label)
 		}
@@ -72,7 +72,7 @@ func TestEmptyCDF(t *testing.T) {
 // TestPlainTicks checks that a seconds or numeric axis reads "25", not "25.00".
 func TestPlainTicks(t *testing.T) {
 	var labels []string
-	for _, tk := range (plainTicks{}).Ticks(0, 40) {
+	for _, tk := range plainTicks.Ticks(0, 40) {
 		if tk.Label != "" {
 			labels = append(labels, tk.Label)
 		}
@@ -80,7 +80,7 @@ func TestPlainTicks(t *testing.T) {
 	if got := strings.Join(labels, " "); got != "0 20 40" {
 		t.Errorf("labels %q, want \"0 20 40\"", got)
 	}
-	for _, tk := range (plainTicks{}).Ticks(0, 1.5) {
+	for _, tk := range plainTicks.Ticks(0, 1.5) {
 		if strings.HasSuffix(tk.Label, "0") && strings.Contains(tk.Label, ".") {
 			t.Errorf("label %q has a trailing zero", tk.Label)
 		}

@@ -636,17 +636,20 @@ func (a *phishingOP) authorize(r *Runner, w *run, url, clientID string) {
 		Body:   oauth.EncodeForm("client_id", clientID, "scope", oauth.ScopeOpenID+" "+oauth.ScopeAPI+" "+oauth.ScopeDevicePrefix+"ATTACKERDEV")})
 }
 
+// strMember is v's member key when that is a string, or "".
+func strMember(v *canonicaljson.Value, key string) string {
+	if f, ok := v.Get(key); ok && f.Kind == canonicaljson.String {
+		return f.Str
+	}
+	return ""
+}
+
 func (a *phishingOP) answer(r *Runner, w *run, x *exchange, ar *arrival) {
 	v, err := canonicaljson.Parse(ar.resp.Body)
 	if err != nil {
 		return
 	}
-	get := func(k string) string {
-		if f, ok := v.Get(k); ok && f.Kind == canonicaljson.String {
-			return f.Str
-		}
-		return ""
-	}
+	get := func(k string) string { return strMember(&v, k) }
 	switch {
 	case strings.Contains(x.req.Path, oauth.PathRegistration):
 		if id := get("client_id"); id != "" {

@@ -46,15 +46,9 @@ func (a *remotePhishingMaliciousHS) clientServerAnswer(r *Runner, w *run, x *exc
 	if err != nil {
 		return
 	}
-	get := func(k string) string {
-		if f, ok := v.Get(k); ok && f.Kind == canonicaljson.String {
-			return f.Str
-		}
-		return ""
-	}
-	a.uri, a.userCode = get("verification_uri_complete"), get("user_code")
+	a.uri, a.userCode = strMember(&v, "verification_uri_complete"), strMember(&v, "user_code")
 	if a.uri == "" {
-		a.uri = get("verification_uri")
+		a.uri = strMember(&v, "verification_uri")
 	}
 	r.advEvent(w.now+1000, a, 0, "approve")
 }

@@ -99,60 +99,89 @@ func TestIndependentCommute(t *testing.T) {
 	checked, stops := 0, 0
 	byClass := map[string]int{}
 	for _, c := range commuteCases() {
-		r, err := NewRunner(Config{Variant: variant.MustLoad(c.preset), Intent: c.intent, Network: stepNet(t), Transport: stepTransport})
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := commuteRunner(t, c)
 		rng := rand.New(rand.NewPCG(uint64(c.intent), uint64(len(c.preset))))
 		for walk := range walks {
 			seed := uint64(walk + 1)
-			var path []Choice
-			replayTo(t, r, seed, c, nil)
-			for depth := 0; ; depth++ {
-				en := slices.Clone(r.Enabled(nil))
-				if len(en) == 0 {
-					break
+			pick := func(en []Choice) Choice { return pickSparing(rng, en) }
+			walkPairs(t, r, c, seed, every, pick, func(p walkPair) {
+				if !Independent(p.aa, p.ba) {
+					return
 				}
-				if depth%every == 0 {
-					acc := make([]Access, len(en))
-					for i, ch := range en {
-						if acc[i], err = r.Access(ch); err != nil {
-							t.Fatal(err)
-						}
-					}
-					for i := range en {
-						for j := i + 1; j < len(en); j++ {
-							if !Independent(acc[i], acc[j]) {
-								continue
-							}
-							if Independent(acc[j], acc[i]) != true {
-								t.Fatalf("the relation is not symmetric on %v, %v", en[i], en[j])
-							}
-							res, why := tryPair(t, r, seed, c, path, en[i], en[j])
-							checked++
-							byClass[pairName(en[i], acc[i], en[j], acc[j])]++
-							switch res {
-							case pairStops:
-								stops++
-							case pairDiffers, pairDisables:
-								t.Errorf("%s %s loss %d dup %d seed %d, after %d steps: %s", c.preset, c.intent, c.loss, c.dup, seed,
-									len(path), why)
-							}
-						}
-					}
-					replayTo(t, r, seed, c, path)
+				if Independent(p.ba, p.aa) != true {
+					t.Fatalf("the relation is not symmetric on %v, %v", p.a, p.b)
 				}
-				ch := pickSparing(rng, en)
-				if err := r.Take(ch); err != nil {
-					t.Fatal(err)
+				res, why := tryPair(t, r, seed, c, p.path, p.a, p.b)
+				checked++
+				byClass[pairName(p.a, p.aa, p.b, p.ba)]++
+				switch res {
+				case pairStops:
+					stops++
+				case pairDiffers, pairDisables:
+					t.Errorf("%s %s loss %d dup %d seed %d, after %d steps: %s", c.preset, c.intent, c.loss, c.dup, seed,
+						len(p.path), why)
 				}
-				path = append(path, ch)
-			}
+			})
 		}
 	}
 	t.Logf("%d independent pairs checked, %d of them stop the run; by kind: %v", checked, stops, byClass)
 	if checked < 50 {
 		t.Errorf("only %d independent pairs checked: the walks do not reach states with concurrent choices", checked)
+	}
+}
+
+// commuteRunner is a stepped runner of c's preset and intent.
+func commuteRunner(t *testing.T, c commuteCase) *Runner {
+	t.Helper()
+	r, err := NewRunner(Config{Variant: variant.MustLoad(c.preset), Intent: c.intent, Network: stepNet(t), Transport: stepTransport})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// walkPair is a pair of choices enabled together in the state a walk's
+// path leads to, with their accesses; a comes before b among the enabled.
+type walkPair struct {
+	path   []Choice
+	a, b   Choice
+	aa, ba Access
+}
+
+// walkPairs walks c's run of seed from its start to its end, taking at
+// each step the choice pick makes of the enabled ones. At every depth
+// divisible by every it gives visit each pair of enabled choices (which
+// may take them from the walk's state, as tryPair does), then replays the
+// path to go on.
+func walkPairs(t *testing.T, r *Runner, c commuteCase, seed uint64, every int, pick func([]Choice) Choice, visit func(walkPair)) {
+	t.Helper()
+	var path []Choice
+	replayTo(t, r, seed, c, nil)
+	for depth := 0; ; depth++ {
+		en := slices.Clone(r.Enabled(nil))
+		if len(en) == 0 {
+			return
+		}
+		if depth%every == 0 {
+			acc := make([]Access, len(en))
+			for i, ch := range en {
+				var err error
+				if acc[i], err = r.Access(ch); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i := range en {
+				for j := i + 1; j < len(en); j++ {
+					visit(walkPair{path: path, a: en[i], b: en[j], aa: acc[i], ba: acc[j]})
+				}
+			}
+			replayTo(t, r, seed, c, path)
+		}
+		ch := pick(en)
+		if err := r.Take(ch); err != nil {
+			t.Fatal(err)
+		}
+		path = append(path, ch)
 	}
 }
 
@@ -187,65 +216,43 @@ func TestIndependentSurvey(t *testing.T) {
 	type tally struct{ n, ok, differ, disable, stop int }
 	tallies := map[string]*tally{}
 	for _, c := range commuteCases() {
-		r, err := NewRunner(Config{Variant: variant.MustLoad(c.preset), Intent: c.intent, Network: stepNet(t), Transport: stepTransport})
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := commuteRunner(t, c)
 		for seed := uint64(1); seed <= 3; seed++ {
 			rng := rand.New(rand.NewPCG(uint64(c.intent)+7+seed, uint64(len(c.preset))))
-			var path []Choice
-			replayTo(t, r, seed, c, nil)
-			for depth := 0; ; depth++ {
-				en := slices.Clone(r.Enabled(nil))
-				if len(en) == 0 {
-					break
+			pick := func(en []Choice) Choice { return en[rng.IntN(len(en))] }
+			walkPairs(t, r, c, seed, 1, pick, func(p walkPair) {
+				if p.a.Seq == p.b.Seq {
+					return
 				}
-				acc := make([]Access, len(en))
-				for i, ch := range en {
-					acc[i], _ = r.Access(ch)
+				name := func(ch Choice, a Access) string {
+					return fmt.Sprintf("%s:%d/%s", ch.Fault, a.class, ch.Actor)
 				}
-				for i := range en {
-					for j := i + 1; j < len(en); j++ {
-						if en[i].Seq == en[j].Seq {
-							continue
-						}
-						name := func(k int) string {
-							return fmt.Sprintf("%s:%d/%s", en[k].Fault, acc[k].class, en[k].Actor)
-						}
-						key := name(i) + " | " + name(j)
-						if name(j) < name(i) {
-							key = name(j) + " | " + name(i)
-						}
-						if Independent(acc[i], acc[j]) {
-							key = "[indep] " + key
-						}
-						tl := tallies[key]
-						if tl == nil {
-							tl = &tally{}
-							tallies[key] = tl
-						}
-						tl.n++
-						res, why := tryPair(t, r, seed, c, path, en[i], en[j])
-						switch res {
-						case pairCommutes:
-							tl.ok++
-						case pairDiffers:
-							tl.differ++
-							t.Logf("%s %s: %s", c.preset, c.intent, why)
-						case pairDisables:
-							tl.disable++
-						case pairStops:
-							tl.stop++
-						}
-					}
+				key := name(p.a, p.aa) + " | " + name(p.b, p.ba)
+				if name(p.b, p.ba) < name(p.a, p.aa) {
+					key = name(p.b, p.ba) + " | " + name(p.a, p.aa)
 				}
-				replayTo(t, r, seed, c, path)
-				ch := en[rng.IntN(len(en))]
-				if err := r.Take(ch); err != nil {
-					t.Fatal(err)
+				if Independent(p.aa, p.ba) {
+					key = "[indep] " + key
 				}
-				path = append(path, ch)
-			}
+				tl := tallies[key]
+				if tl == nil {
+					tl = &tally{}
+					tallies[key] = tl
+				}
+				tl.n++
+				res, why := tryPair(t, r, seed, c, p.path, p.a, p.b)
+				switch res {
+				case pairCommutes:
+					tl.ok++
+				case pairDiffers:
+					tl.differ++
+					t.Logf("%s %s: %s", c.preset, c.intent, why)
+				case pairDisables:
+					tl.disable++
+				case pairStops:
+					tl.stop++
+				}
+			})
 		}
 	}
 	keys := make([]string, 0, len(tallies))

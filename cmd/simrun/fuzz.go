@@ -11,7 +11,7 @@ import (
 )
 
 const fuzzUsage = `usage: simrun fuzz [--budget 60s] [--budget-after-build] [--target NAME[,NAME]] [--parallel N]
-                  [--rounds N] [--minimize D] [--bar 0.7] [--enforce-bar] [--list]
+                  [--rounds N] [--minimize D] [--bar 0.7] [--enforce-bar] [--allow-no-execs] [--list]
 
 Runs the module's native fuzz targets one after the other (go test -fuzz
 takes one target at a time), each for an equal share of the budget, and
@@ -47,18 +47,34 @@ start): listing the targets, building each package's fuzz-instrumented
 test binary once (go test -c -fuzz), and each run's start-up and shutdown
 all count against it. The targets' binaries run directly, in their
 package's folder, with go test's fuzz cache, as go test -fuzz would run
-them; each run's share is the time left, less the start-up cost the runs so
-far have shown, split evenly among the runs still to go. With
---budget-after-build the budget starts once the binaries are built, so a
-slow build (a cold cache, a loaded machine) takes nothing from the fuzzing;
-the command then lasts the builds plus the budget. A run that counted no
-execution is named in a warning after the table.
+them. A run's start-up is the binary's and its workers', and go test
+-fuzz's baseline coverage: one run of every input of the target's seed
+corpus and of its fuzz cache (which grows with every new input found), a
+fraction of a second for most targets on an idle machine, seconds for a
+slow target with a large cache on a loaded one. Each run fuzzes for its
+share from the end of its start-up, and is then interrupted as by ^C; the
+share is the time left, less the start-up and shutdown cost the runs so far
+have shown, split evenly among the runs still to go, so a slow start-up
+takes from the later runs, not from its own fuzzing.
+
+With --budget-after-build the budget is the fuzzing's alone: it starts once
+the binaries are built, and each run's start-up moves its end on, so
+neither a slow build (a cold cache, a loaded machine) nor a slow start-up
+(a large fuzz cache) takes anything from the fuzzing; a run may take as
+long as the whole budget to start. The command then lasts the builds, the
+start-ups and the budget.
+
+A run that counted no execution fuzzed nothing: it fails the command, named
+with why (its start-up took all the time it could have: the rest of the
+budget, or with --budget-after-build the whole budget), unless
+--allow-no-execs makes that a warning.
 
 The targets are found with go test -list; a target named PKG:NAME (such as
 ./fuzz/ceiling:FuzzEmpty) skips the listing. Run it from inside the module.
 
-Exit status: 0 no crash, 1 a target crashed or did not build, 2 bad usage,
-3 (with --enforce-bar) no crash but a decoder below the bar.
+Exit status: 0 no crash, 1 a target crashed, did not build or (without
+--allow-no-execs) counted no execution, 2 bad usage, 3 (with --enforce-bar)
+none of those but a decoder below the bar.
 Flags:
 `
 
@@ -70,10 +86,11 @@ func runFuzz(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	minimize := fs.Duration("minimize", 0, "time to minimize each new input or crasher (go test -fuzzminimizetime; 0: none; unset: a twentieth of a target's share, within 0.5s..60s)")
 	target := fs.String("target", "", "only these targets (NAME or PKG:NAME, comma-separated)")
 	parallel := intFlagOf(fs, "parallel", 0, 0, maxWorkers, "fuzzing workers per target (go test -parallel; 0: GOMAXPROCS)")
-	afterBuild := fs.Bool("budget-after-build", false, "start the budget once the binaries are built, so the builds take nothing from the fuzzing")
+	afterBuild := fs.Bool("budget-after-build", false, "count only the fuzzing: start the budget once the binaries are built, and move its end on by each run's start-up")
 	list := fs.Bool("list", false, "list the targets and exit")
 	bar := fs.Float64("bar", 0.7, "the share of the ceiling's speed every decoder target must reach")
 	enforce := fs.Bool("enforce-bar", false, "exit 3 when a decoder target is below the bar (and nothing crashed)")
+	allowNoExecs := fs.Bool("allow-no-execs", false, "a run that counted no execution is a warning, not a failure")
 	dir := fs.String("dir", "", "the module's root (default: found from the working directory)")
 	if code := parseNoArgs(fs, args, stderr); code >= 0 {
 		return code
@@ -115,6 +132,9 @@ func runFuzz(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		clockStart = time.Now()
 	}
 	clock := fuzzer.NewClock(clockStart, *budget, nil)
+	if *afterBuild {
+		clock.StartUpsOutside()
+	}
 	runs := len(targets) * *rounds
 	first, fits := clock.Share(runs)
 	_, minTime := fuzzer.Shares(*budget, len(targets), *rounds)
@@ -145,13 +165,20 @@ func runFuzz(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			clock.Left().Round(100*time.Millisecond), runs, fuzzer.MinShare)
 	}
 	var all []fuzzer.Stats
+	var startUps time.Duration
 	code := 0
 	for r := 1; r <= *rounds && code == 0; r++ {
 		for _, t := range targets {
 			share, _ := clock.Share(runs - len(all))
+			limit := clock.Limit(runs-len(all), share)
 			began := time.Now()
-			st := bins.Run(root, t, share, minTime, *parallel)
-			clock.Ran(share, time.Since(began))
+			st := bins.Run(root, t, share, limit, minTime, *parallel)
+			took, startUp := time.Since(began), st.StartUp
+			if startUp == 0 { // it never began to fuzz
+				startUp = took
+			}
+			clock.Ran(share, took, startUp)
+			startUps += startUp
 			all = append(all, st)
 			prefix := ""
 			if *rounds > 1 {
@@ -169,15 +196,45 @@ func runFuzz(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	if slow := fuzzer.WriteTable(stdout, all, *bar); code == 0 && slow > 0 && *enforce {
+	slow := fuzzer.WriteTable(stdout, all, *bar)
+	buildsTook := ""
+	if !*afterBuild {
+		buildsTook = fmt.Sprintf("listing and building took %s of the %s budget (--budget-after-build keeps builds and start-ups out of it)",
+			built.Round(100*time.Millisecond), *budget)
+	}
+	if noExecs(stderr, all, *allowNoExecs, buildsTook) && code == 0 {
+		code = 1
+	}
+	if code == 0 && slow > 0 && *enforce {
 		code = 3
 	}
-	for _, st := range all {
-		if st.Execs == 0 && !st.Failed {
-			fmt.Fprintf(stderr, "simrun fuzz: warning: %s counted no execution in its %s (start-up took its share: a longer budget fuzzes it)\n",
-				st.Target, st.Elapsed.Round(100*time.Millisecond))
-		}
+	fmt.Fprintf(stdout, "wall time %s of a %s budget", time.Since(start).Round(100*time.Millisecond), *budget)
+	if *afterBuild {
+		fmt.Fprintf(stdout, " (outside it: listing and building %s, the runs' start-ups %s)",
+			built.Round(100*time.Millisecond), startUps.Round(100*time.Millisecond))
 	}
-	fmt.Fprintf(stdout, "wall time %s of a %s budget\n", time.Since(start).Round(100*time.Millisecond), *budget)
+	fmt.Fprintln(stdout)
 	return code
+}
+
+// noExecs names on w every run that counted no execution, and why, as an
+// error or (allowed) a warning; buildsTook, when not empty, says that the
+// builds took the budget. It reports whether such a run fails the command.
+func noExecs(w io.Writer, all []fuzzer.Stats, allowed bool, buildsTook string) (fail bool) {
+	kind := "error"
+	if allowed {
+		kind = "warning"
+	}
+	for _, st := range all {
+		why := st.NoExecs()
+		if why == "" {
+			continue
+		}
+		if buildsTook != "" {
+			why += "; " + buildsTook
+		}
+		fmt.Fprintf(w, "simrun fuzz: %s: %s fuzzed nothing (0 executions): %s\n", kind, st.Target, why)
+		fail = !allowed
+	}
+	return fail
 }

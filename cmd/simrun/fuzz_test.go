@@ -8,6 +8,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"qrlab/lab/fuzzer"
 )
 
 func TestFuzzUsage(t *testing.T) {
@@ -20,6 +23,43 @@ func TestFuzzUsage(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := runFuzz([]string{"--help"}, nil, &out, &errb); code != 0 || !strings.Contains(errb.String(), "--budget") {
 		t.Errorf("--help: exit %d, %q", code, errb.String())
+	}
+}
+
+// TestNoExecsFail: a run that counted no execution fails the command, named
+// with why, unless allowed (then it is a warning); runs that fuzzed, and
+// failures and crashes (reported as such), are not named.
+func TestNoExecsFail(t *testing.T) {
+	idle := fuzzer.Stats{Target: fuzzer.Target{Dir: "./fuzz", Name: "FuzzSimRun"}, Limit: 7 * time.Second, Baseline: 97, BaselineOf: 355}
+	fuzzed := fuzzer.Stats{Target: fuzzer.Target{Dir: "./model/qr", Name: "FuzzQREncode"}, Execs: 5000}
+	failed := fuzzer.Stats{Target: fuzzer.Target{Dir: "./model/qr", Name: "FuzzQRLayouts"}, Failed: true}
+	for _, c := range []struct {
+		name       string
+		all        []fuzzer.Stats
+		allowed    bool
+		buildsTook string
+		fail       bool
+		want       []string // on stderr; none: nothing
+	}{
+		{"0 execs", []fuzzer.Stats{fuzzed, idle, failed}, false, "", true,
+			[]string{"simrun fuzz: error: ./fuzz:FuzzSimRun fuzzed nothing (0 executions): its start-up took all of the 7s", "97 of the 355"}},
+		{"0 execs allowed", []fuzzer.Stats{idle, fuzzed}, true, "", false, []string{"simrun fuzz: warning: ./fuzz:FuzzSimRun fuzzed nothing"}},
+		{"0 execs, the builds took the budget", []fuzzer.Stats{idle}, false, "listing and building took 3m45s of the 3m50s budget", true,
+			[]string{"never fuzzed; listing and building took 3m45s of the 3m50s budget"}},
+		{"all fuzzed or failed", []fuzzer.Stats{fuzzed, failed}, false, "", false, nil},
+	} {
+		var errb bytes.Buffer
+		if fail := noExecs(&errb, c.all, c.allowed, c.buildsTook); fail != c.fail {
+			t.Errorf("%s: fail %v, want %v", c.name, fail, c.fail)
+		}
+		if (errb.Len() == 0) != (len(c.want) == 0) || strings.Count(errb.String(), "\n") > 1 {
+			t.Errorf("%s: said %q", c.name, errb.String())
+		}
+		for _, w := range c.want {
+			if !strings.Contains(errb.String(), w) {
+				t.Errorf("%s: %q lacks %q", c.name, errb.String(), w)
+			}
+		}
 	}
 }
 

@@ -95,6 +95,17 @@ type Stats struct {
 	// -fuzztime (go.dev/issue/75804, fixed in Go 1.27), not a finding.
 	DeadlineFlake bool
 	Output        string // go test's output, kept for a failure
+	// Share is the fuzz time the run was given, counted from the end of
+	// its start-up; Limit is the longest it could take from go test
+	// -fuzz's own start, start-up included (-test.fuzztime).
+	Share, Limit time.Duration
+	// Baseline and BaselineOf are the last progress of go test -fuzz's
+	// start-up it reported: it runs every input of the seed corpus and of
+	// its fuzz cache once, for baseline coverage, and only then fuzzes.
+	Baseline, BaselineOf int
+	// StartUp is the wall time from starting the binary to the end of
+	// that baseline (0 when it did not end).
+	StartUp time.Duration
 }
 
 // ExecsPerSec is the run's average speed, baseline coverage and
@@ -350,14 +361,19 @@ func Build(root string, ts []Target) (*Binaries, error) {
 // Close removes the binaries.
 func (b *Binaries) Close() { os.RemoveAll(b.dir) }
 
-// Run runs one target's binary for d (-test.fuzztime) in the target's
-// package directory, where its testdata/fuzz corpus is, with go test's
-// fuzz cache, and collects what it reported.
-func (b *Binaries) Run(root string, t Target, d, minimize time.Duration, parallel int) Stats {
+// Run runs one target's binary in the target's package directory, where
+// its testdata/fuzz corpus is, with go test's fuzz cache, and collects what
+// it reported. The run fuzzes for share from the end of its start-up (go
+// test -fuzz's baseline coverage of the seed corpus and the fuzz cache),
+// then is interrupted as go test -fuzz is by ^C; limit stops it in any case
+// (-test.fuzztime, which go test counts from its own start, start-up
+// included).
+func (b *Binaries) Run(root string, t Target, share, limit, minimize time.Duration, parallel int) Stats {
 	pkgDir := filepath.Join(root, filepath.FromSlash(t.Dir))
 	corpus := filepath.Join(pkgDir, "testdata", "fuzz", t.Name)
 	before := listDir(corpus)
-	args := []string{"-test.run=^$", "-test.fuzz=^" + regexp.QuoteMeta(t.Name) + "$", "-test.fuzztime=" + d.String(),
+	limit = max(limit, share)
+	args := []string{"-test.run=^$", "-test.fuzz=^" + regexp.QuoteMeta(t.Name) + "$", "-test.fuzztime=" + limit.String(),
 		"-test.fuzzminimizetime=" + minimize.String()}
 	if b.cache != "" {
 		args = append(args, "-test.fuzzcachedir="+b.cache)
@@ -371,10 +387,34 @@ func (b *Binaries) Run(root string, t Target, d, minimize time.Duration, paralle
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = pkgDir
-	out, err := cmd.CombinedOutput()
+	w := &startWatch{fuzzing: make(chan struct{}), start: time.Now()}
+	cmd.Stdout, cmd.Stderr = w, w
+	err := cmd.Start()
+	if err == nil {
+		ended := make(chan struct{})
+		go func() {
+			select {
+			case <-w.fuzzing:
+			case <-ended:
+				return
+			}
+			stop := time.NewTimer(share)
+			defer stop.Stop()
+			select {
+			case <-stop.C:
+				// An error means it has just ended by itself.
+				_ = cmd.Process.Signal(os.Interrupt)
+			case <-ended:
+			}
+		}()
+		err = cmd.Wait()
+		close(ended)
+	}
+	out := w.out.Bytes()
 	st := parseOutput(out)
 	st.Target = t
 	st.Output = string(out)
+	st.Share, st.Limit, st.StartUp = share, limit, w.startUp
 	for name := range listDir(corpus) {
 		if !before[name] {
 			st.Crashers = append(st.Crashers, filepath.Join(corpus, name))
@@ -386,6 +426,38 @@ func (b *Binaries) Run(root string, t Target, d, minimize time.Duration, paralle
 		st.Failed, st.DeadlineFlake = false, true
 	}
 	return st
+}
+
+// startWatch takes a go test -fuzz run's output as it comes: it keeps all
+// of it, and closes fuzzing at the first progress line that shows the
+// start-up over (the baseline coverage complete, or executions counted),
+// and notes when. It is the run's stdout and stderr both, which os/exec
+// writes from one goroutine at a time, done before Wait returns.
+type startWatch struct {
+	out     bytes.Buffer
+	scanned int // bytes of out read for progress lines
+	fuzzing chan struct{}
+	start   time.Time
+	startUp time.Duration // from start to the start-up's end
+	began   bool
+}
+
+func (w *startWatch) Write(p []byte) (int, error) {
+	w.out.Write(p)
+	for !w.began {
+		rest := w.out.Bytes()[w.scanned:]
+		nl := bytes.IndexByte(rest, '\n')
+		if nl < 0 {
+			break
+		}
+		line := strings.TrimSpace(string(rest[:nl]))
+		w.scanned += nl + 1
+		if m := baselineLine.FindStringSubmatch(line); (m != nil && m[3] != "") || execsLine.MatchString(line) {
+			w.began, w.startUp = true, time.Since(w.start)
+			close(w.fuzzing)
+		}
+	}
+	return len(p), nil
 }
 
 // deadlineFlake reports whether go test -fuzz's output shows only the
@@ -408,16 +480,32 @@ func listDir(dir string) map[string]bool {
 // fuzzLine matches go test -fuzz's progress lines.
 var fuzzLine = regexp.MustCompile(`^fuzz: elapsed: (\S+), execs: (\d+) \(\d+/sec\), new interesting: (\d+) \(total: \d+\)`)
 
+// baselineLine matches go test -fuzz's progress lines of its start-up
+// (the second form is that of a binary built without coverage), the last
+// one ending in ", now fuzzing with N workers".
+var baselineLine = regexp.MustCompile(`^fuzz: elapsed: \S+, (?:gathering baseline coverage|testing seed corpus): (\d+)/(\d+) completed(, now fuzzing)?`)
+
+// execsLine matches a progress line with an execution count, with or
+// without coverage.
+var execsLine = regexp.MustCompile(`^fuzz: elapsed: \S+, execs: \d+ `)
+
 // parseOutput takes the last progress line's totals, and adds up the
 // intervals between progress lines in which the execution count moved.
 // (Single intervals say little: workers report their counts in batches, so
-// an interval's own rate swings by a factor of two either way.)
+// an interval's own rate swings by a factor of two either way.) It also
+// keeps the start-up's progress.
 func parseOutput(out []byte) Stats {
 	var st Stats
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
-		m := fuzzLine.FindStringSubmatch(strings.TrimSpace(sc.Text()))
+		line := strings.TrimSpace(sc.Text())
+		if m := baselineLine.FindStringSubmatch(line); m != nil {
+			st.Baseline, _ = strconv.Atoi(m[1])
+			st.BaselineOf, _ = strconv.Atoi(m[2])
+			continue
+		}
+		m := fuzzLine.FindStringSubmatch(line)
 		if m == nil {
 			continue
 		}
@@ -448,10 +536,30 @@ func (s Stats) Status() string {
 	return "ok"
 }
 
+// NoExecs says why a run counted no execution, or "" when it counted some,
+// or failed or crashed (which are reported as such). go test -fuzz counts
+// the start-up's runs of the seed corpus and the fuzz cache as executions,
+// so a run that counted none was stopped before its start-up was over.
+func (s Stats) NoExecs() string {
+	if s.Execs > 0 || s.Failed || len(s.Crashers) > 0 {
+		return ""
+	}
+	limit := s.Limit.Round(100 * time.Millisecond)
+	if s.BaselineOf > 0 {
+		return fmt.Sprintf("its start-up took all of the %s it could run: go test -fuzz ran %d of the %d inputs of its seed corpus and fuzz cache for baseline coverage, and never fuzzed",
+			limit, s.Baseline, s.BaselineOf)
+	}
+	return fmt.Sprintf("it reported no progress in the %s it could run: the test binary's own start-up took it", limit)
+}
+
 // Line is one run of one target.
 func Line(st Stats) string {
-	return fmt.Sprintf("%-24s %-22s %9d execs %7.0f exec/s (%7.0f active) %4d new  %s",
-		st.Target.Name, st.Target.Dir, st.Execs, st.ExecsPerSec(), st.ActiveExecsPerSec(), st.Interesting, st.Status())
+	startUp := fmt.Sprintf("%5.1fs", st.StartUp.Seconds())
+	if st.StartUp == 0 {
+		startUp = "not over"
+	}
+	return fmt.Sprintf("%-24s %-22s %9d execs %7.0f exec/s (%7.0f active) %4d new  start-up %s  %s",
+		st.Target.Name, st.Target.Dir, st.Execs, st.ExecsPerSec(), st.ActiveExecsPerSec(), st.Interesting, startUp, st.Status())
 }
 
 // WriteTable prints the summary, a line per target over all its runs:
@@ -539,12 +647,18 @@ const MinShare = time.Second
 // Clock keeps a run of many targets within a wall-time budget that started
 // at a given time (builds and listing included): each run's share is the
 // time left, less the expected cost of starting and stopping the remaining
-// runs (learned from the runs so far), split evenly among them.
+// runs (learned from the runs so far), split evenly among them. A run's
+// start-up is the test binary's, its workers' and go test -fuzz's baseline
+// coverage of the seed corpus and the fuzz cache; with StartUpsOutside, the
+// budget counts none of it (as it counts no build), and the deadline moves
+// on by each start-up.
 type Clock struct {
 	deadline time.Time
+	budget   time.Duration
 	now      func() time.Time
-	overhead time.Duration // per run, beyond its fuzz time: the running mean
+	overhead time.Duration // per run, beyond its fuzz time (and start-up, when outside): the running mean
 	ran      int
+	outside  bool
 }
 
 // initialOverhead is a run's start-up and shutdown before any was timed.
@@ -555,8 +669,13 @@ func NewClock(start time.Time, budget time.Duration, now func() time.Time) *Cloc
 	if now == nil {
 		now = time.Now
 	}
-	return &Clock{deadline: start.Add(budget), now: now, overhead: initialOverhead}
+	return &Clock{deadline: start.Add(budget), budget: budget, now: now, overhead: initialOverhead}
 }
+
+// StartUpsOutside keeps the runs' start-ups out of the budget from now on:
+// each moves the deadline on by its own length (Ran), and a run may take
+// up to the whole budget to start (Limit).
+func (c *Clock) StartUpsOutside() { c.outside = true }
 
 // Share is the fuzz time of the next run when left runs remain, this one
 // included, rounded down to 100 ms; fits is false when that is less than
@@ -573,9 +692,34 @@ func (c *Clock) Share(left int) (share time.Duration, fits bool) {
 	return share, true
 }
 
-// Ran records that a run given share took took, wall time.
-func (c *Clock) Ran(share, took time.Duration) {
+// Limit is the longest the next run, given share, may take in all, its
+// start-up included, when left runs remain (this one included). With the
+// start-ups outside the budget, that is share, the expected shutdown and the
+// whole budget for the start-up. Otherwise it is the time left, less what
+// each of the others needs at the least (MinShare and the expected start-up
+// and shutdown), and never less than share and the expected start-up and
+// shutdown: a start-up slower than expected takes from the later runs (Ran
+// learns it and their shares shrink), not from this run's fuzzing, and only
+// one slower than all the budget has left keeps it from fuzzing.
+func (c *Clock) Limit(left int, share time.Duration) time.Duration {
+	if c.outside {
+		return share + c.overhead + c.budget
+	}
+	if left < 1 {
+		left = 1
+	}
+	others := time.Duration(left-1) * (MinShare + c.overhead)
+	return max((c.deadline.Sub(c.now()) - others).Truncate(100*time.Millisecond), share+c.overhead)
+}
+
+// Ran records that a run given share took took, wall time, of which
+// startUp (all of took when its start-up did not end) was its start-up.
+func (c *Clock) Ran(share, took, startUp time.Duration) {
 	over := max(took-share, 0)
+	if c.outside {
+		c.deadline = c.deadline.Add(startUp)
+		over = max(over-startUp, 0)
+	}
 	c.overhead = (c.overhead*time.Duration(c.ran) + over) / time.Duration(c.ran+1)
 	c.ran++
 }

@@ -63,6 +63,97 @@ PASS
 	}
 }
 
+// TestNoExecs: a run that counted no execution is told apart by why: its
+// start-up's baseline coverage not finished (with how far it got), or no
+// progress line at all; a run that counted executions, failed or crashed
+// has no such reason (those are reported as such).
+func TestNoExecs(t *testing.T) {
+	tg := Target{"./fuzz", "FuzzSimRun"}
+	stopped := parseOutput([]byte(`fuzz: elapsed: 0s, gathering baseline coverage: 0/355 completed
+fuzz: elapsed: 3s, gathering baseline coverage: 41/355 completed
+fuzz: elapsed: 7s, gathering baseline coverage: 97/355 completed
+PASS
+`))
+	stopped.Target, stopped.Limit = tg, 7*time.Second
+	if stopped.Execs != 0 || stopped.Baseline != 97 || stopped.BaselineOf != 355 {
+		t.Fatalf("parsed %+v", stopped)
+	}
+	silent := Stats{Target: tg, Limit: 1200 * time.Millisecond}
+	fuzzed := parseOutput([]byte(`fuzz: elapsed: 0s, gathering baseline coverage: 0/2 completed
+fuzz: elapsed: 0s, gathering baseline coverage: 2/2 completed, now fuzzing with 2 workers
+fuzz: elapsed: 1s, execs: 2 (2/sec), new interesting: 0 (total: 2)
+`))
+	if fuzzed.Execs != 2 || fuzzed.Baseline != 2 || fuzzed.BaselineOf != 2 {
+		t.Fatalf("parsed %+v", fuzzed)
+	}
+	for _, c := range []struct {
+		name string
+		st   Stats
+		want []string // in the reason; none: no reason
+	}{
+		{"stopped in its start-up", stopped, []string{"start-up took all of the 7s", "ran 97 of the 355 inputs", "never fuzzed"}},
+		{"no progress at all", silent, []string{"no progress in the 1.2s", "binary's own start-up"}},
+		{"fuzzed", fuzzed, nil},
+		{"failed", Stats{Target: tg, Failed: true}, nil},
+		{"crashed", Stats{Target: tg, Crashers: []string{"testdata/fuzz/FuzzSimRun/x"}}, nil},
+		{"deadline race, no executions", Stats{Target: tg, DeadlineFlake: true, Limit: time.Second}, []string{"no progress"}},
+	} {
+		got := c.st.NoExecs()
+		if (got == "") != (len(c.want) == 0) {
+			t.Errorf("%s: reason %q", c.name, got)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: reason %q lacks %q", c.name, got, w)
+			}
+		}
+	}
+}
+
+// TestStartWatch: a run's share starts at the progress line that ends the
+// start-up, wherever the writes split the lines, and not before; a binary
+// without coverage says so by its first execution count instead.
+func TestStartWatch(t *testing.T) {
+	out := "warning: starting with empty corpus\n" +
+		"fuzz: elapsed: 0s, gathering baseline coverage: 0/12 completed\n" +
+		"fuzz: elapsed: 3s, gathering baseline coverage: 5/12 completed\n" +
+		"fuzz: elapsed: 4s, gathering baseline coverage: 12/12 completed, now fuzzing with 2 workers\n" +
+		"fuzz: elapsed: 6s, execs: 9000 (3000/sec), new interesting: 1 (total: 13)\n"
+	end := strings.Index(out, ", now fuzzing") + len(", now fuzzing with 2 workers\n")
+	for _, chunk := range []int{1, 7, 64, len(out)} {
+		w := &startWatch{fuzzing: make(chan struct{})}
+		for i := 0; i < len(out); i += chunk {
+			j := min(i+chunk, len(out))
+			w.Write([]byte(out[i:j]))
+			began := false
+			select {
+			case <-w.fuzzing:
+				began = true
+			default:
+			}
+			if began != (j >= end) {
+				t.Fatalf("chunks of %d: after %d bytes began=%v, the start-up ends at %d", chunk, j, began, end)
+			}
+		}
+		if w.out.String() != out {
+			t.Fatalf("chunks of %d: kept %q", chunk, w.out.String())
+		}
+	}
+	w := &startWatch{fuzzing: make(chan struct{})}
+	w.Write([]byte("fuzz: elapsed: 0s, testing seed corpus: 3/3 completed\n"))
+	select {
+	case <-w.fuzzing:
+		t.Fatal("began on a seed-corpus line without \"now fuzzing\"")
+	default:
+	}
+	w.Write([]byte("fuzz: elapsed: 3s, execs: 30 (10/sec)\n"))
+	select {
+	case <-w.fuzzing:
+	default:
+		t.Fatal("did not begin at the first execution count")
+	}
+}
+
 func TestDeadlineFlake(t *testing.T) {
 	flake := []byte("fuzz: elapsed: 11s, execs: 6937 (603/sec), new interesting: 6 (total: 75)\n" +
 		"--- FAIL: FuzzExistingDeviceStep (11.02s)\n    context deadline exceeded\nFAIL\nexit status 1\n")
@@ -218,7 +309,9 @@ func TestShares(t *testing.T) {
 // listing and builds take a tenth of the budget, and each run costs its
 // fuzz time plus a start-up and shutdown that differ from the first guess.
 // The command must end within 5% of the budget, every run getting a share
-// of at least MinShare; a budget too small for that is said up front.
+// of at least MinShare and a limit that lets it fuzz at least that after
+// its start-up, even one start-up far slower than the rest (a large fuzz
+// cache on a loaded machine); a budget too small for that is said up front.
 func TestClockKeepsBudget(t *testing.T) {
 	for _, c := range []struct {
 		name     string
@@ -231,6 +324,12 @@ func TestClockKeepsBudget(t *testing.T) {
 		{"60s slow start", 60 * time.Second, 6 * time.Second, 21, func(i int) time.Duration { return 1500 * time.Millisecond }},
 		{"60s uneven", 60 * time.Second, 3 * time.Second, 21, func(i int) time.Duration { return time.Duration(400+100*(i%7)) * time.Millisecond }},
 		{"one target", 10 * time.Second, 2 * time.Second, 1, func(int) time.Duration { return 700 * time.Millisecond }},
+		{"ci loaded, one slow start-up", 184 * time.Second, 0, 23, func(i int) time.Duration {
+			if i == 5 {
+				return 25 * time.Second
+			}
+			return 1500 * time.Millisecond
+		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -241,9 +340,16 @@ func TestClockKeepsBudget(t *testing.T) {
 				if !fits || share < MinShare {
 					t.Fatalf("run %d: share %v (fits %v) at %v of %v", i, share, fits, now.Sub(start), c.budget)
 				}
-				took := share + c.overhead(i)
+				// The run fuzzes its share after its start-up, or until its
+				// limit (the budget's end, for a last run slower than the
+				// rest): at least MinShare.
+				fuzz := min(share, clock.Limit(c.runs-i, share)-c.overhead(i))
+				if fuzz < MinShare {
+					t.Fatalf("run %d: fuzzed %v of its share %v", i, fuzz, share)
+				}
+				took := fuzz + c.overhead(i)
 				now = now.Add(took)
-				clock.Ran(share, took)
+				clock.Ran(share, took, c.overhead(i)*3/4)
 			}
 			total := now.Sub(start)
 			if total > c.budget+c.budget/20 || total < c.budget-c.budget/10 {
@@ -255,5 +361,46 @@ func TestClockKeepsBudget(t *testing.T) {
 	clock := NewClock(start, 5*time.Second, func() time.Time { return start.Add(4 * time.Second) })
 	if share, fits := clock.Share(10); fits || share != MinShare {
 		t.Errorf("10 runs in the last second: share %v, fits %v; want %v and false", share, fits, MinShare)
+	}
+}
+
+// TestClockStartUpsOutside plays CI's command (23 targets, 8 s each, the
+// budget counted from the builds' end) with start-ups outside the budget:
+// one of 25 s, the others of a second, each run 0.3 s to stop. Every run
+// may start for as long as the whole budget and then fuzz its share; the
+// shares add up to the budget within 5%, and the command lasts the budget
+// and the start-ups within 5%.
+func TestClockStartUpsOutside(t *testing.T) {
+	const runs, budget = 23, 184 * time.Second
+	startUp := func(i int) time.Duration {
+		if i == 5 {
+			return 25 * time.Second
+		}
+		return time.Second
+	}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := start
+	clock := NewClock(start, budget, func() time.Time { return now })
+	clock.StartUpsOutside()
+	var fuzzed, startUps time.Duration
+	for i := 0; i < runs; i++ {
+		share, fits := clock.Share(runs - i)
+		if !fits {
+			t.Fatalf("run %d: share %v does not fit", i, share)
+		}
+		if limit := clock.Limit(runs-i, share); limit < share+budget {
+			t.Fatalf("run %d: limit %v leaves less than the budget to start", i, limit)
+		}
+		took := startUp(i) + share + 300*time.Millisecond
+		now = now.Add(took)
+		clock.Ran(share, took, startUp(i))
+		fuzzed += share
+		startUps += startUp(i)
+	}
+	if fuzzed < budget-budget/20 || fuzzed > budget {
+		t.Errorf("the runs fuzzed %v of a %v budget", fuzzed, budget)
+	}
+	if total, want := now.Sub(start), budget+startUps; total > want+want/20 || total < want-want/20 {
+		t.Errorf("the command took %v; the budget and the start-ups are %v", total, want)
 	}
 }

@@ -3,6 +3,8 @@ package rendezvous
 import (
 	"strconv"
 	"testing"
+
+	"qrlab/model/wire"
 )
 
 // cycle is one session's life as a client drives it: create, write, read,
@@ -59,7 +61,7 @@ func (c *cycle) run(tb testing.TB) int {
 			Header: Header{{Name: "Content-Type", Value: "text/plain"}, {Name: "Content-Length", Value: c.create.Header[1].Value}, {Name: "If-Match", Value: token}}}
 	} else {
 		c.putBody = append(c.putBody[:0], `{"sequence_token":`...)
-		c.putBody = appendJSONStr(c.putBody, token)
+		c.putBody = wire.AppendString(c.putBody, token)
 		c.putBody = append(c.putBody, `,"data":"MATRIX_QR_CODE_LOGIN_OK|0123456789abcdefghijklmnopqrstuvwxyz"}`...)
 		put = Request{Method: "PUT", Path: path, Body: c.putBody}
 	}

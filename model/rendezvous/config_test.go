@@ -227,9 +227,9 @@ func TestAppendJSONString(t *testing.T) {
 		if err := json.Unmarshal(out, &back); err != nil || back != s {
 			t.Errorf("%q → %s → %q %v", s, out, back, err)
 		}
-		out = appendJSONStr(nil, s)
+		out = wire.AppendString(nil, s)
 		if err := json.Unmarshal(out, &back); err != nil || back != s {
-			t.Errorf("appendJSONStr %q → %s → %q %v", s, out, back, err)
+			t.Errorf("AppendString %q → %s → %q %v", s, out, back, err)
 		}
 	}
 }

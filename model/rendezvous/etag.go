@@ -145,7 +145,7 @@ func (s *Store) etagCreate(now Millis, req *Request, rt route, fx []Effect) (Res
 	}
 	body := make([]byte, 0, 12+len(s.urlBase)+len(p.id))
 	body = append(body, `{"url":`...)
-	body = appendJSONStr(body, s.urlBase)
+	body = wire.AppendString(body, s.urlBase)
 	body = append(body[:len(body)-1], p.id...) // IDs are [0-9A-Za-z-]
 	body = append(body, '"', '}')
 	h := make(Header, 0, headerCap+2)
@@ -207,7 +207,7 @@ func (s *Store) concurrentWrite(p *session, rt route) Response {
 	} else {
 		body = append(body, `{"errcode":`...)
 	}
-	body = appendJSONStr(body, code)
+	body = wire.AppendString(body, code)
 	body = append(body, `,"error":"ETag does not match"}`...)
 	h := make(Header, 0, headerCap+2)
 	h = append(h, Field{Name: "Content-Type", Value: "application/json"}, Field{Name: "Content-Length", Value: strconv.Itoa(len(body))})

@@ -157,30 +157,5 @@ func kindOf(c byte) jsonKind {
 	return jsonNumber
 }
 
-// appendJSONStr appends a string the store made itself (an ID, a token, an
-// error message) as a JSON string, escaping quotes, backslashes and control
-// characters.
-func appendJSONStr(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		dst = append(dst, '\\')
-		switch c {
-		case '"', '\\':
-			dst = append(dst, c)
-		default:
-			dst = append(dst, 'u', '0', '0', "0123456789abcdef"[c>>4], "0123456789abcdef"[c&0xf])
-		}
-		start = i + 1
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
-
 // appendInt appends a decimal integer.
 func appendInt(dst []byte, v int64) []byte { return strconv.AppendInt(dst, v, 10) }

@@ -3,6 +3,8 @@ package rendezvous
 import (
 	"strconv"
 	"strings"
+
+	"qrlab/model/wire"
 )
 
 // routeKind is which endpoint a path names.
@@ -195,9 +197,9 @@ func (s *Store) unrecognized(status int, rt route) Response {
 func (s *Store) errorResponse(status int, errcode, msg string, rt route, extra []Field) Response {
 	body := make([]byte, 0, 40+len(errcode)+len(msg))
 	body = append(body, `{"errcode":`...)
-	body = appendJSONStr(body, errcode)
+	body = wire.AppendString(body, errcode)
 	body = append(body, `,"error":`...)
-	body = appendJSONStr(body, msg)
+	body = wire.AppendString(body, msg)
 	body = append(body, '}')
 	return s.jsonResponse(status, body, rt, extra)
 }

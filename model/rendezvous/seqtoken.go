@@ -111,9 +111,9 @@ func (s *Store) jsonCreate(now Millis, req *Request, rt route, fx []Effect) (Res
 	}
 	body := make([]byte, 0, 96+len(p.id)+len(p.token))
 	body = append(body, `{"id":`...)
-	body = appendJSONStr(body, p.id)
+	body = wire.AppendString(body, p.id)
 	body = append(body, `,"sequence_token":`...)
-	body = appendJSONStr(body, p.token)
+	body = wire.AppendString(body, p.token)
 	body = s.appendExpiry(body, p, now)
 	body = append(body, '}')
 	return s.jsonResponse(200, body, rt, nil), append(fx, Effect{Kind: EffectCreated, ID: p.id, Writes: p.writes, At: now})
@@ -159,7 +159,7 @@ func (s *Store) jsonGet(now Millis, req *Request, rt route, fx []Effect) (Respon
 	body = append(body, `{"data":`...)
 	body = wire.AppendBytes(body, p.data)
 	body = append(body, `,"sequence_token":`...)
-	body = appendJSONStr(body, p.token)
+	body = wire.AppendString(body, p.token)
 	body = s.appendExpiry(body, p, now)
 	body = append(body, '}')
 	return s.jsonResponse(200, body, rt, nil), append(fx, Effect{Kind: EffectRead, ID: p.id, Writes: p.writes, At: now})
@@ -187,7 +187,7 @@ func (s *Store) validTxn(t string) bool {
 func (s *Store) tokenResponse(token string, rt route) Response {
 	body := make([]byte, 0, 24+len(token))
 	body = append(body, `{"sequence_token":`...)
-	body = appendJSONStr(body, token)
+	body = wire.AppendString(body, token)
 	body = append(body, '}')
 	return s.jsonResponse(200, body, rt, nil)
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"qrlab/model/wire"
 )
 
 // session is one rendezvous session. Sessions form a doubly linked list in
@@ -430,7 +432,7 @@ func (s *Store) rateLimit(now Millis, req *Request, rt route) (Response, bool) {
 	retry := Millis(win+1)*s.cfg.RateLimit.Window - now
 	body := make([]byte, 0, 96)
 	body = append(body, `{"errcode":`...)
-	body = appendJSONStr(body, s.cfg.RateLimitErrcode)
+	body = wire.AppendString(body, s.cfg.RateLimitErrcode)
 	body = append(body, `,"error":"Too many requests","retry_after_ms":`...)
 	body = appendInt(body, int64(retry))
 	body = append(body, '}')
