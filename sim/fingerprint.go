@@ -418,6 +418,17 @@ func (c *canon) mapValue(v unsafe.Pointer, p *plan) {
 		return
 	}
 	s := c.subEncoder()
+	if p.maps != nil {
+		p.maps.each(v, func(k, e unsafe.Pointer) {
+			clear(s.seen)
+			start := len(s.buf)
+			s.enc(k, p.key)
+			s.enc(e, p.elem)
+			s.spans = append(s.spans, [2]int{start, len(s.buf)})
+		})
+		c.sorted(s)
+		return
+	}
 	k, e := reflect.New(p.key.t), reflect.New(p.elem.t)
 	it := m.MapRange()
 	for it.Next() {
