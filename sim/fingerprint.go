@@ -103,17 +103,17 @@ func (r *Runner) touch(i int) {
 	r.base[i] = nil
 }
 
-// partFields are the parts' offsets in a run; set once per process from
-// the run type.
-var partFields = func() (off [numParts]uintptr) {
+// partFields are the parts' offsets in a run, and partIndex their field
+// indexes (in a run's plan too); set once per process from the run type.
+var partFields, partIndex = func() (off [numParts]uintptr, idx [numParts]int) {
 	for i, name := range fpParts {
 		f, ok := runType.FieldByName(name)
 		if !ok || f.Type.Kind() != reflect.Pointer {
 			panic("sim: the fingerprint's part " + name + " is not a pointer field of run")
 		}
-		off[i] = f.Offset
+		off[i], idx[i] = f.Offset, f.Index[0]
 	}
-	return off
+	return off, idx
 }()
 
 // partPtr is where part i of the run points.
@@ -144,7 +144,7 @@ func (r *Runner) partHash(i, n int) (Fingerprint, Millis, int) {
 	c.reset()
 	c.now, c.slowDown, c.flip = r.r.now, r.oc.SlowDown, math.MaxInt64
 	p := r.partPtr(i)
-	pp := r.ps.of(runType).fields[r.partField(i)].p
+	pp := r.ps.of(runType).fields[partIndex[i]].p
 	if p == nil {
 		c.u64(0)
 	} else {
@@ -153,16 +153,6 @@ func (r *Runner) partHash(i, n int) (Fingerprint, Millis, int) {
 		c.enc(p, pp.elem)
 	}
 	return r.fph.sum(c.buf), c.flip, n + len(c.buf)
-}
-
-// partField is part i's field index in run's plan.
-func (r *Runner) partField(i int) int {
-	for k, f := range r.ps.of(runType).fields {
-		if f.off == partFields[i] {
-			return k
-		}
-	}
-	panic("sim: no plan field for part " + fpParts[i])
 }
 
 // encodeRest encodes what the parts leave: the budgets, the run's other

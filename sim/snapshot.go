@@ -63,7 +63,7 @@ func (r *Runner) live() runState {
 
 // partPlan is the plan of the value part i points at.
 func (r *Runner) partPlan(i int) *plan {
-	return r.ps.of(runType).fields[r.partField(i)].p.elem
+	return r.ps.of(runType).fields[partIndex[i]].p.elem
 }
 
 // liveRoots are where the run's parts are now.
