@@ -105,6 +105,12 @@ func (r *Runner) Start(seed uint64, loss, dup int) error {
 	return r.begin(seed)
 }
 
+// HashTrace says whether the runner's runs from the next on hash their
+// trace (on, the default: Result.TraceHash) or not (off: TraceHash is
+// empty). An explorer that never reads the hash leaves the SHA-256 of
+// every event out of every transition and snapshot.
+func (r *Runner) HashTrace(on bool) { r.noTraceHash = !on }
+
 // OnTransition has fn told of every state change of a login machine in
 // stepped and ordinary runs alike (nil: none).
 func (r *Runner) OnTransition(fn func(a Actor, from, to login.State)) { r.st.transition = fn }

@@ -24,7 +24,7 @@ func tcpRig(t *testing.T, k TCP, link Link, parts ...Partition) (*Runner, *run) 
 	*w = run{seed: 1, net: r.cfg.Network}
 	r.startTransport(1)
 	r.q.reset()
-	r.tr.reset(true)
+	r.tr.reset(true, true)
 	r.ex = r.ex[:0]
 	return r, w
 }

@@ -138,6 +138,8 @@ type Runner struct {
 	respsShared bool
 	// psExact are the plans of FingerprintExact.
 	psExact plans
+	// noTraceHash: runs hash no trace (HashTrace).
+	noTraceHash bool
 }
 
 // exchange is one HTTP request and its fate.
@@ -450,7 +452,7 @@ func (r *Runner) begin(seed uint64) error {
 		clear(w.dead[i])
 	}
 	r.q.reset()
-	r.tr.reset(r.cfg.KeepTrace)
+	r.tr.reset(r.cfg.KeepTrace, !r.noTraceHash)
 	clear(r.ex)
 	r.ex = r.ex[:0]
 	if r.respsShared {
