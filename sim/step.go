@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"qrlab/model/homeserver"
 	"qrlab/model/login"
 )
 
@@ -110,6 +111,18 @@ func (r *Runner) Start(seed uint64, loss, dup int) error {
 // empty). An explorer that never reads the hash leaves the SHA-256 of
 // every event out of every transition and snapshot.
 func (r *Runner) HashTrace(on bool) { r.noTraceHash = !on }
+
+// MemoCrypto says whether the runner's homeserver remembers the Ed25519
+// verifications it made by their exact inputs (on: homeserver.VerifyMemo,
+// each result computed for real once) or checks every signature afresh
+// (off, the default), from the next run on. A model checker meets the same
+// key upload on many paths; a sweep's runs each bring keys of their own.
+func (r *Runner) MemoCrypto(on bool) {
+	r.hc.Memo = nil
+	if on {
+		r.hc.Memo = homeserver.NewVerifyMemo()
+	}
+}
 
 // OnTransition has fn told of every state change of a login machine in
 // stepped and ordinary runs alike (nil: none).

@@ -25,8 +25,9 @@ func (e *explorer) newWorker() (*worker, error) {
 		return nil, err
 	}
 	// The search reads no trace hash (a counterexample is replayed on a
-	// runner of its own).
+	// runner of its own), and meets the same signatures on many paths.
 	r.HashTrace(false)
+	r.MemoCrypto(true)
 	w := &worker{r: r, cov: newLocal()}
 	r.OnTransition(w.cov.hook)
 	return w, nil
