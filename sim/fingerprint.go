@@ -480,7 +480,7 @@ func (c *canon) event(r *Runner, ep eventPlans, e *event, arrival func(start, en
 		if e.kind == evRespArrive {
 			a, pr := len(c.buf), c.parts
 			c.parts = nil
-			c.enc(unsafe.Pointer(&r.resps[e.aux]), ep.arrival)
+			c.enc(unsafe.Pointer(r.resps[e.aux]), ep.arrival)
 			c.parts = pr
 			if arrival != nil {
 				arrival(a, len(c.buf))

@@ -88,10 +88,12 @@ type Runner struct {
 	hc      homeserver.Config
 	termMax Millis
 
-	q     queue
-	tr    Trace
-	ex    []exchange
-	resps []arrival
+	q  queue
+	tr Trace
+	ex []exchange
+	// resps is the answers log: each answer is written once, when it is
+	// sent, and only read after (snapshots share it).
+	resps []*arrival
 	fx    []oauth.Effect
 	rfx   []rendezvous.Effect
 	hfx   []homeserver.Effect
@@ -459,7 +461,7 @@ func (r *Runner) begin(seed uint64) error {
 		// Snapshots keep the answers' array (snapshot.go).
 		r.resps, r.respsShared = nil, false
 	}
-	clear(r.resps)
+	// The answers of the last run are written over (logAnswer).
 	r.resps = r.resps[:0]
 
 	w.net = r.cfg.Network
@@ -801,7 +803,7 @@ func (r *Runner) dispatch(w *run, ev *event) {
 // that sent the request, the browser or the machine gets it.
 func (r *Runner) arrive(w *run, ev *event) {
 	x := &r.ex[ev.id]
-	a := &r.resps[ev.aux]
+	a := r.resps[ev.aux]
 	x.arrived++
 	if x.done {
 		r.tr.add(Event{At: w.now, Kind: EvDrop, Actor: x.client, Peer: x.server, Name: x.name,
