@@ -58,7 +58,7 @@ func (r *Runner) send(w *run, client Actor, req login.Request, form []byte) uint
 	link, server := linkOf(client, req.Target)
 	id := uint64(len(r.ex))
 	name := req.Method + " " + req.Path
-	r.ex = append(r.ex, exchange{client: client, server: server, link: link, req: req, name: name, form: form})
+	r.ex = append(r.ex, exchange{client: client, server: server, link: link, req: &req, name: name, form: form})
 	w.res.Requests++
 	var body []byte
 	if req.Target == login.TargetRendezvous {
@@ -331,7 +331,7 @@ func (r *Runner) browserAnswer(w *run, id uint64, a *arrival) {
 			// A server error: reload after a while, as a person would.
 			if x.tries < u.BrowserRetries {
 				r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ActorBrowser, Name: "reloads " + x.req.Path})
-				id := r.send(w, ActorBrowser, x.req, x.form)
+				id := r.send(w, ActorBrowser, *x.req, x.form)
 				r.ex[id].tries = x.tries + 1
 				return
 			}

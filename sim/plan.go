@@ -132,8 +132,10 @@ func isConstantField(t reflect.Type, i int) bool {
 }
 
 // sharedNames are the types, by package path and name, that pointers of
-// the state share: keys and AEADs, made once and only read afterwards.
+// the state share: keys and AEADs, made once and only read afterwards, and
+// an exchange's request (sent once, never written after).
 var sharedNames = map[string]bool{
+	"qrlab/model/login.Request":                             true,
 	"golang.org/x/crypto/chacha20poly1305.chacha20poly1305": true,
 	"github.com/cloudflare/circl/hpke.xKEMPrivKey":          true,
 	"github.com/cloudflare/circl/hpke.xKEMPubKey":           true,

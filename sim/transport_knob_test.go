@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"qrlab/model/login"
 	"qrlab/model/variant"
 )
 
@@ -51,7 +52,7 @@ func lossRuns(r *Runner, w *run, up bool, n int) (lost, runs int) {
 // (deadline: a minute later) and returns its exchange id.
 func (r *Runner) rigRequest(w *run, size int) uint64 {
 	id := uint64(len(r.ex))
-	r.ex = append(r.ex, exchange{client: ActorNew, server: ActorHomeserver, link: LinkNewHS})
+	r.ex = append(r.ex, exchange{client: ActorNew, server: ActorHomeserver, link: LinkNewHS, req: &login.Request{}})
 	r.tcpRequest(w, id, size, w.now+3_600_000)
 	return id
 }

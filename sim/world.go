@@ -152,11 +152,12 @@ type exchange struct {
 	client Actor
 	server Actor
 	link   LinkID
-	req    login.Request
-	name   string // "METHOD path", the request's name in the trace
-	form   []byte // a browser's posted form
-	done   bool   // answered or timed out: later answers are dropped
-	tries  int    // browser reloads so far
+	// req is never written once sent: snapshots share it (sharedNames).
+	req   *login.Request
+	name  string // "METHOD path", the request's name in the trace
+	form  []byte // a browser's posted form
+	done  bool   // answered or timed out: later answers are dropped
+	tries int    // browser reloads so far
 	// extraDelay holds the answer back (a malicious server's delay).
 	extraDelay Millis
 	// The simulator's own ledger (conservation.go): deliveries of the
