@@ -8,6 +8,7 @@ import (
 	"slices"
 	"unsafe"
 
+	"qrlab/model/homeserver"
 	"qrlab/model/oauth"
 )
 
@@ -260,12 +261,14 @@ func (c *canon) str(s string) {
 }
 
 // Types the encoder does not enter: the runner (reached from the monitors
-// and adversaries; the run's state is walked from its own root) and the
-// trace.
+// and adversaries; the run's state is walked from its own root), the
+// trace; nor the homeserver's memo of verifications (Runner.MemoCrypto),
+// which changes no answer, left out as a configuration is (plan.go).
 var (
-	runnerType = reflect.TypeFor[*Runner]()
-	traceType  = reflect.TypeFor[*Trace]()
-	runType    = reflect.TypeFor[run]()
+	runnerType     = reflect.TypeFor[*Runner]()
+	traceType      = reflect.TypeFor[*Trace]()
+	verifyMemoType = reflect.TypeFor[*homeserver.VerifyMemo]()
+	runType        = reflect.TypeFor[run]()
 )
 
 // enc appends the canonical encoding of the value at v, of plan p:

@@ -175,7 +175,10 @@ func (ps *plans) build(t reflect.Type) *plan {
 	p := &plan{t: t, kind: t.Kind(), size: t.Size()}
 	ps.byType[t] = p
 	ps.gen++
-	if isConstant(t) {
+	if isConstant(t) || t == verifyMemoType {
+		// (The homeserver's memo of verifications is no part of the
+		// state at all: copies share it, the encoder leaves it out, as a
+		// configuration's.)
 		p.constant, p.flat = true, true
 		return p
 	}

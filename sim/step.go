@@ -118,9 +118,9 @@ func (r *Runner) HashTrace(on bool) { r.noTraceHash = !on }
 // (off, the default), from the next run on. A model checker meets the same
 // key upload on many paths; a sweep's runs each bring keys of their own.
 func (r *Runner) MemoCrypto(on bool) {
-	r.hc.Memo = nil
+	r.hsMemo = nil
 	if on {
-		r.hc.Memo = homeserver.NewVerifyMemo()
+		r.hsMemo = homeserver.NewVerifyMemo()
 	}
 }
 

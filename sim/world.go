@@ -142,6 +142,9 @@ type Runner struct {
 	psExact plans
 	// noTraceHash: runs hash no trace (HashTrace).
 	noTraceHash bool
+	// hsMemo is the homeserver's memo of verifications (MemoCrypto; nil:
+	// none), outside the run's state (plan.go: opaque).
+	hsMemo *homeserver.VerifyMemo
 }
 
 // exchange is one HTTP request and its fate.
@@ -556,6 +559,7 @@ func (r *Runner) build(w *run) error {
 	if w.hs, err = homeserver.New(r.hc, w.op); err != nil {
 		return fmt.Errorf("homeserver: %w", err)
 	}
+	w.hs.UseMemo(r.hsMemo)
 	alice, err := r.identity()
 	if err != nil {
 		return fmt.Errorf("identity: %w", err)

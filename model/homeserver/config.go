@@ -66,12 +66,6 @@ type Config struct {
 	// must verify; other signatures are stored and simply fail the
 	// cross-signing check.
 	StrictSignatures bool
-
-	// Memo, when set, remembers the Ed25519 verifications the server made
-	// by their exact inputs (VerifyMemo); nil: every signature is checked
-	// afresh. It is no part of the server's state: a server with it gives
-	// the same answers as one without.
-	Memo *VerifyMemo
 }
 
 // base is the knobs every preset shares.

@@ -126,7 +126,10 @@ type Effect struct {
 // oauth.Server and learns of new devices from it. Like the provider it is a
 // plain value driven by one goroutine.
 type Server struct {
-	cfg      Config
+	cfg Config
+	// memo, when set, remembers the Ed25519 verifications the server made
+	// (UseMemo); it is no part of the server's state.
+	memo     *VerifyMemo
 	op       *oauth.Server
 	now      Millis
 	accounts map[string]*account
@@ -390,9 +393,8 @@ func (h *Server) DeviceKeysJSON(userID, deviceID string) ([]byte, bool) {
 // cross-signed by its user's identity: the self-signing key is signed by
 // the master key, the device keys carry a valid signature by the device's
 // own Ed25519 key, and a valid signature by the self-signing key. It
-// returns nil when all three hold, or the first failure. (With
-// Config.Memo, a verification already made over the same bytes is looked
-// up, not made again.)
+// returns nil when all three hold, or the first failure. (With a memo, a verification already made over the same bytes is looked
+// up, not made again: UseMemo.)
 func (h *Server) VerifyDevice(userID, deviceID string) error {
 	a := h.accounts[userID]
 	if a == nil {

@@ -144,8 +144,14 @@ func Verify(obj *canonicaljson.Value, signer, keyID string, pub ed25519.PublicKe
 
 // verify is Verify with the server's memo.
 func (h *Server) verify(obj *canonicaljson.Value, signer, keyID string, pub ed25519.PublicKey) error {
-	return verifyMemo(h.cfg.Memo, obj, signer, keyID, pub)
+	return verifyMemo(h.memo, obj, signer, keyID, pub)
 }
+
+// UseMemo has the server remember the Ed25519 verifications it makes by
+// their exact inputs in m (nil: every signature is checked afresh). The
+// memo is no part of the server's state: a server with one gives the same
+// answers as one without.
+func (h *Server) UseMemo(m *VerifyMemo) { h.memo = m }
 
 func verifyMemo(m *VerifyMemo, obj *canonicaljson.Value, signer, keyID string, pub ed25519.PublicKey) error {
 	if obj.Kind != canonicaljson.Object {
