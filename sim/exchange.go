@@ -58,7 +58,7 @@ func (r *Runner) send(w *run, client Actor, req login.Request, form []byte) uint
 	link, server := linkOf(client, req.Target)
 	id := uint64(len(r.ex))
 	name := req.Method + " " + req.Path
-	r.ex = append(r.ex, exchange{client: client, server: server, link: link, req: req, name: name, form: form})
+	r.ex = append(r.ex, exchange{client: client, server: server, link: link, req: &req, name: name, form: form})
 	w.res.Requests++
 	var body []byte
 	if req.Target == login.TargetRendezvous {
@@ -176,7 +176,7 @@ func (r *Runner) serve(w *run, id uint64) {
 	r.tr.add(Event{At: w.now, Kind: EvRecv, Actor: x.server, Peer: x.client, Name: name, Status: a.resp.Status,
 		Bytes: len(a.resp.Body), Body: body})
 	ai := uint64(len(r.resps))
-	r.resps = append(r.resps, a)
+	r.logAnswer(a)
 	extra := x.extraDelay
 	if r.tp != nil {
 		r.breakTokenAnswer(w, id, a.resp.Status)
@@ -331,7 +331,7 @@ func (r *Runner) browserAnswer(w *run, id uint64, a *arrival) {
 			// A server error: reload after a while, as a person would.
 			if x.tries < u.BrowserRetries {
 				r.tr.add(Event{At: w.now, Kind: EvUser, Actor: ActorUser, Peer: ActorBrowser, Name: "reloads " + x.req.Path})
-				id := r.send(w, ActorBrowser, x.req, x.form)
+				id := r.send(w, ActorBrowser, *x.req, x.form)
 				r.ex[id].tries = x.tries + 1
 				return
 			}
@@ -357,4 +357,22 @@ func (r *Runner) breakTokenAnswer(w *run, id uint64, status int) {
 	c.breakAt, c.breakWhy = w.now, "handover as the token answer left (token_answer_breaks)"
 	r.tr.add(Event{At: w.now, Kind: EvFault, Actor: ActorNetwork, Peer: x.client, Name: "tcp connection broken",
 		Detail: c.breakWhy})
+}
+
+// logAnswer appends a to the answers log. The log holds pointers, so
+// that a run restored from a snapshot, which shares the log up to its
+// length, copies only those to append its own; a run no snapshot shares
+// writes over the answers of an earlier run instead of allocating.
+func (r *Runner) logAnswer(a arrival) {
+	n := len(r.resps)
+	if !r.respsShared && n < cap(r.resps) {
+		if p := r.resps[:n+1][n]; p != nil {
+			*p = a
+			r.resps = r.resps[:n+1]
+			return
+		}
+	}
+	p := new(arrival)
+	*p = a
+	r.resps = append(r.resps, p)
 }

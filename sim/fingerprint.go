@@ -8,6 +8,7 @@ import (
 	"slices"
 	"unsafe"
 
+	"qrlab/model/homeserver"
 	"qrlab/model/oauth"
 )
 
@@ -103,17 +104,17 @@ func (r *Runner) touch(i int) {
 	r.base[i] = nil
 }
 
-// partFields are the parts' offsets in a run; set once per process from
-// the run type.
-var partFields = func() (off [numParts]uintptr) {
+// partFields are the parts' offsets in a run, and partIndex their field
+// indexes (in a run's plan too); set once per process from the run type.
+var partFields, partIndex = func() (off [numParts]uintptr, idx [numParts]int) {
 	for i, name := range fpParts {
 		f, ok := runType.FieldByName(name)
 		if !ok || f.Type.Kind() != reflect.Pointer {
 			panic("sim: the fingerprint's part " + name + " is not a pointer field of run")
 		}
-		off[i] = f.Offset
+		off[i], idx[i] = f.Offset, f.Index[0]
 	}
-	return off
+	return off, idx
 }()
 
 // partPtr is where part i of the run points.
@@ -144,7 +145,7 @@ func (r *Runner) partHash(i, n int) (Fingerprint, Millis, int) {
 	c.reset()
 	c.now, c.slowDown, c.flip = r.r.now, r.oc.SlowDown, math.MaxInt64
 	p := r.partPtr(i)
-	pp := r.ps.of(runType).fields[r.partField(i)].p
+	pp := r.ps.of(runType).fields[partIndex[i]].p
 	if p == nil {
 		c.u64(0)
 	} else {
@@ -153,16 +154,6 @@ func (r *Runner) partHash(i, n int) (Fingerprint, Millis, int) {
 		c.enc(p, pp.elem)
 	}
 	return r.fph.sum(c.buf), c.flip, n + len(c.buf)
-}
-
-// partField is part i's field index in run's plan.
-func (r *Runner) partField(i int) int {
-	for k, f := range r.ps.of(runType).fields {
-		if f.off == partFields[i] {
-			return k
-		}
-	}
-	panic("sim: no plan field for part " + fpParts[i])
 }
 
 // encodeRest encodes what the parts leave: the budgets, the run's other
@@ -270,12 +261,14 @@ func (c *canon) str(s string) {
 }
 
 // Types the encoder does not enter: the runner (reached from the monitors
-// and adversaries; the run's state is walked from its own root) and the
-// trace.
+// and adversaries; the run's state is walked from its own root), the
+// trace; nor the homeserver's memo of verifications (Runner.MemoCrypto),
+// which changes no answer, left out as a configuration is (plan.go).
 var (
-	runnerType = reflect.TypeFor[*Runner]()
-	traceType  = reflect.TypeFor[*Trace]()
-	runType    = reflect.TypeFor[run]()
+	runnerType     = reflect.TypeFor[*Runner]()
+	traceType      = reflect.TypeFor[*Trace]()
+	verifyMemoType = reflect.TypeFor[*homeserver.VerifyMemo]()
+	runType        = reflect.TypeFor[run]()
 )
 
 // enc appends the canonical encoding of the value at v, of plan p:
@@ -418,6 +411,17 @@ func (c *canon) mapValue(v unsafe.Pointer, p *plan) {
 		return
 	}
 	s := c.subEncoder()
+	if p.maps != nil {
+		p.maps.each(v, func(k, e unsafe.Pointer) {
+			clear(s.seen)
+			start := len(s.buf)
+			s.enc(k, p.key)
+			s.enc(e, p.elem)
+			s.spans = append(s.spans, [2]int{start, len(s.buf)})
+		})
+		c.sorted(s)
+		return
+	}
 	k, e := reflect.New(p.key.t), reflect.New(p.elem.t)
 	it := m.MapRange()
 	for it.Next() {
@@ -479,7 +483,7 @@ func (c *canon) event(r *Runner, ep eventPlans, e *event, arrival func(start, en
 		if e.kind == evRespArrive {
 			a, pr := len(c.buf), c.parts
 			c.parts = nil
-			c.enc(unsafe.Pointer(&r.resps[e.aux]), ep.arrival)
+			c.enc(unsafe.Pointer(r.resps[e.aux]), ep.arrival)
 			c.parts = pr
 			if arrival != nil {
 				arrival(a, len(c.buf))

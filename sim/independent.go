@@ -213,7 +213,7 @@ func (r *Runner) eventKey(e *event, f Fault) uint64 {
 	case evReqArrive, evRespArrive, evTimeout:
 		c.enc(unsafe.Pointer(&r.ex[e.id]), r.ps.of(exchangeType))
 		if e.kind == evRespArrive {
-			c.enc(unsafe.Pointer(&r.resps[e.aux]), r.ps.of(arrivalType))
+			c.enc(unsafe.Pointer(r.resps[e.aux]), r.ps.of(arrivalType))
 		}
 	default:
 		c.u64(e.id)

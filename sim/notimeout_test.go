@@ -47,7 +47,7 @@ func TestNoClientTimeoutDatagram(t *testing.T) {
 	w := r.r
 	*w = run{seed: 1, net: r.cfg.Network}
 	r.q.reset()
-	r.tr.reset(true)
+	r.tr.reset(true, true)
 	r.ex = r.ex[:0]
 	evs := noTimeoutRequest(r, w, login.NoTimeout)
 	if len(evs) != 1 || evs[0].at != DatagramNoTimeoutMillis {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"unsafe"
 
@@ -60,6 +61,9 @@ type plan struct {
 	enc  []encOp
 	elem *plan
 	key  *plan
+	// maps (maps of a type in typedMaps): the map's typed operations,
+	// which the copier and the encoder use instead of reflection.
+	maps mapOps
 }
 
 type encOp struct {
@@ -128,8 +132,10 @@ func isConstantField(t reflect.Type, i int) bool {
 }
 
 // sharedNames are the types, by package path and name, that pointers of
-// the state share: keys and AEADs, made once and only read afterwards.
+// the state share: keys and AEADs, made once and only read afterwards, and
+// an exchange's request (sent once, never written after).
 var sharedNames = map[string]bool{
+	"qrlab/model/login.Request":                             true,
 	"golang.org/x/crypto/chacha20poly1305.chacha20poly1305": true,
 	"github.com/cloudflare/circl/hpke.xKEMPrivKey":          true,
 	"github.com/cloudflare/circl/hpke.xKEMPubKey":           true,
@@ -169,7 +175,10 @@ func (ps *plans) build(t reflect.Type) *plan {
 	p := &plan{t: t, kind: t.Kind(), size: t.Size()}
 	ps.byType[t] = p
 	ps.gen++
-	if isConstant(t) {
+	if isConstant(t) || t == verifyMemoType {
+		// (The homeserver's memo of verifications is no part of the
+		// state at all: copies share it, the encoder leaves it out, as a
+		// configuration's.)
 		p.constant, p.flat = true, true
 		return p
 	}
@@ -197,6 +206,9 @@ func (ps *plans) build(t reflect.Type) *plan {
 		p.flat = sharedSlices[t.PkgPath()+"."+t.Name()]
 	case reflect.Map:
 		p.key, p.elem = ps.build(t.Key()), ps.build(t.Elem())
+		if mk := typedMaps[t]; mk != nil && p.key.flat && p.elem.flat {
+			p.maps = mk()
+		}
 	case reflect.Interface:
 	case reflect.Array:
 		p.elem = ps.build(t.Elem())
@@ -504,8 +516,13 @@ func (c *copier) mapCopy(dst, src unsafe.Pointer, p *plan) {
 		dv.SetZero()
 		return
 	}
-	m := reflect.MakeMapWithSize(p.t, sv.Len())
 	c.bytes += sv.Len() * int(p.key.size+p.elem.size+8)
+	if p.maps != nil {
+		// Flat keys and values: a clone is a deep copy.
+		p.maps.clone(dst, src)
+		return
+	}
+	m := reflect.MakeMapWithSize(p.t, sv.Len())
 	it := sv.MapRange()
 	if p.key.flat && p.elem.flat {
 		for it.Next() {
@@ -568,5 +585,46 @@ func (c *copier) deepOf(p *plan) {
 		if !f.p.flat || f.p.target {
 			p.deep = append(p.deep, i)
 		}
+	}
+}
+
+// mapOps are a map type's operations without reflection.
+type mapOps interface {
+	// clone makes the map at dst a copy of the one at src (not nil).
+	clone(dst, src unsafe.Pointer)
+	// each calls f with every entry's key and value (pointers to scratch
+	// values, overwritten at the next entry).
+	each(m unsafe.Pointer, f func(k, v unsafe.Pointer))
+}
+
+// typedMaps are the map types of a run's state with typed operations,
+// each made per runner's plans (their scratch values are the runner's):
+// the sets and small tables the monitors, the trace's observer and the
+// servers keep, copied at every snapshot and encoded at every fingerprint.
+// A map of another type goes by reflection.
+var typedMaps = map[reflect.Type]func() mapOps{
+	reflect.TypeFor[map[uint64]bool]():     newMapOps[uint64, bool],
+	reflect.TypeFor[map[string]bool]():     newMapOps[string, bool],
+	reflect.TypeFor[map[string]int]():      newMapOps[string, int],
+	reflect.TypeFor[map[string]struct{}](): newMapOps[string, struct{}],
+	reflect.TypeFor[map[nonceUse]Actor]():  newMapOps[nonceUse, Actor],
+	reflect.TypeFor[map[requestKey]bool](): newMapOps[requestKey, bool],
+}
+
+type typedMap[K comparable, V any] struct {
+	k K
+	v V
+}
+
+func newMapOps[K comparable, V any]() mapOps { return &typedMap[K, V]{} }
+
+func (t *typedMap[K, V]) clone(dst, src unsafe.Pointer) {
+	*(*map[K]V)(dst) = maps.Clone(*(*map[K]V)(src))
+}
+
+func (t *typedMap[K, V]) each(m unsafe.Pointer, f func(k, v unsafe.Pointer)) {
+	for k, v := range *(*map[K]V)(m) {
+		t.k, t.v = k, v
+		f(unsafe.Pointer(&t.k), unsafe.Pointer(&t.v))
 	}
 }

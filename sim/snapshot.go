@@ -47,7 +47,7 @@ type runState struct {
 	q     queue
 	tr    Trace
 	ex    []exchange
-	resps []arrival
+	resps []*arrival
 	st    stepState
 	cost  costMeter
 	adv   []adversary
@@ -63,7 +63,7 @@ func (r *Runner) live() runState {
 
 // partPlan is the plan of the value part i points at.
 func (r *Runner) partPlan(i int) *plan {
-	return r.ps.of(runType).fields[r.partField(i)].p.elem
+	return r.ps.of(runType).fields[partIndex[i]].p.elem
 }
 
 // liveRoots are where the run's parts are now.
@@ -120,7 +120,7 @@ func (r *Runner) Snapshot() (*Snapshot, error) {
 	// The answers are a log: an answer is never written once appended,
 	// so the snapshot keeps the live one's length of it, not a copy; its
 	// capacity ends there, so that a run restored from it appends to a
-	// copy of its own.
+	// copy of its own (of the pointers only: logAnswer).
 	src.resps = nil
 	out := &runState{}
 	c.reset()

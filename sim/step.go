@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"qrlab/model/homeserver"
 	"qrlab/model/login"
 )
 
@@ -103,6 +104,24 @@ func (r *Runner) Start(seed uint64, loss, dup int) error {
 	tr := r.st.transition
 	r.st = stepState{on: true, lossMax: loss, dupMax: dup, transition: tr}
 	return r.begin(seed)
+}
+
+// HashTrace says whether the runner's runs from the next on hash their
+// trace (on, the default: Result.TraceHash) or not (off: TraceHash is
+// empty). An explorer that never reads the hash leaves the SHA-256 of
+// every event out of every transition and snapshot.
+func (r *Runner) HashTrace(on bool) { r.noTraceHash = !on }
+
+// MemoCrypto says whether the runner's homeserver remembers the Ed25519
+// verifications it made by their exact inputs (on: homeserver.VerifyMemo,
+// each result computed for real once) or checks every signature afresh
+// (off, the default), from the next run on. A model checker meets the same
+// key upload on many paths; a sweep's runs each bring keys of their own.
+func (r *Runner) MemoCrypto(on bool) {
+	r.hsMemo = nil
+	if on {
+		r.hsMemo = homeserver.NewVerifyMemo()
+	}
 }
 
 // OnTransition has fn told of every state change of a login machine in

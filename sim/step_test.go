@@ -202,3 +202,45 @@ func TestStateWithoutEnabled(t *testing.T) {
 
 // stepTransport is the transport a stepped run needs: whole messages.
 var stepTransport = Transport{Kind: TransportDatagram}
+
+// TestHashTraceOff: a runner that hashes no trace (HashTrace(false)) and
+// remembers its homeserver's verifications (MemoCrypto(true)) goes through
+// the same states as one that does neither, on the same path (the same
+// fingerprints, choices and endings), and only its trace hash is empty.
+func TestHashTraceOff(t *testing.T) {
+	sc := snapCases[0]
+	on, off := sc.runner(t), sc.runner(t)
+	off.HashTrace(false)
+	off.MemoCrypto(true)
+	for seed := uint64(1); seed <= 2; seed++ {
+		for _, r := range []*Runner{on, off} {
+			if err := sc.start(r, seed); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for step := 0; ; step++ {
+			fa, _ := on.Fingerprint()
+			fb, _ := off.Fingerprint()
+			ca, cb := on.Enabled(nil), off.Enabled(nil)
+			if fa != fb || len(ca) != len(cb) {
+				t.Fatalf("seed %d step %d: fingerprints %x and %x, %d and %d choices", seed, step, fa, fb, len(ca), len(cb))
+			}
+			if len(ca) == 0 {
+				break
+			}
+			c := ca[(step*7+int(seed))%len(ca)]
+			for _, r := range []*Runner{on, off} {
+				if err := r.Take(c); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		ra, rb := on.Finish(), off.Finish()
+		if ra.New != rb.New || ra.Existing != rb.Existing || (ra.Violation == nil) != (rb.Violation == nil) {
+			t.Fatalf("seed %d: endings %+v %+v against %+v %+v", seed, ra.New, ra.Existing, rb.New, rb.Existing)
+		}
+		if ra.TraceHash == "" || rb.TraceHash != "" {
+			t.Fatalf("seed %d: trace hashes %q (hashed) and %q (not hashed)", seed, ra.TraceHash, rb.TraceHash)
+		}
+	}
+}

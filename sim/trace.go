@@ -115,6 +115,7 @@ type Event struct {
 type Trace struct {
 	Keep   bool
 	Events []Event
+	// h is nil when the runner hashes no trace (Runner.HashTrace).
 	h      hash.Hash
 	buf    []byte
 	n      int
@@ -122,12 +123,15 @@ type Trace struct {
 	obs    observer // phases and request kinds, for Result
 }
 
-func (t *Trace) reset(keep bool) {
+func (t *Trace) reset(keep, hashed bool) {
 	t.Keep = keep
 	t.Events = t.Events[:0]
-	if t.h == nil {
+	switch {
+	case !hashed:
+		t.h = nil
+	case t.h == nil:
 		t.h = sha256.New()
-	} else {
+	default:
 		t.h.Reset()
 	}
 	t.buf = t.buf[:0]
@@ -141,6 +145,13 @@ func (t *Trace) add(e Event) {
 	t.n++
 	t.causes.see(&e)
 	t.obs.see(&e)
+	if t.h == nil {
+		if t.Keep {
+			e.Body = nil
+			t.Events = append(t.Events, e)
+		}
+		return
+	}
 	b := t.buf
 	b = binary.LittleEndian.AppendUint64(b, uint64(e.At))
 	b = append(b, byte(e.Kind), byte(e.Actor), byte(e.Peer))
@@ -169,7 +180,8 @@ func appendStr(b []byte, s string) []byte {
 // Len is the number of events recorded (kept or not).
 func (t *Trace) Len() int { return t.n }
 
-// Hash is the SHA-256 of every event so far, in hex.
+// Hash is the SHA-256 of every event so far, in hex ("" when the runner
+// hashes no trace).
 func (t *Trace) Hash() string {
 	if t.h == nil {
 		return ""

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"qrlab/model/login"
 	"qrlab/model/variant"
 )
 
@@ -24,7 +25,7 @@ func tcpRig(t *testing.T, k TCP, link Link, parts ...Partition) (*Runner, *run) 
 	*w = run{seed: 1, net: r.cfg.Network}
 	r.startTransport(1)
 	r.q.reset()
-	r.tr.reset(true)
+	r.tr.reset(true, true)
 	r.ex = r.ex[:0]
 	return r, w
 }
@@ -51,7 +52,7 @@ func lossRuns(r *Runner, w *run, up bool, n int) (lost, runs int) {
 // (deadline: a minute later) and returns its exchange id.
 func (r *Runner) rigRequest(w *run, size int) uint64 {
 	id := uint64(len(r.ex))
-	r.ex = append(r.ex, exchange{client: ActorNew, server: ActorHomeserver, link: LinkNewHS})
+	r.ex = append(r.ex, exchange{client: ActorNew, server: ActorHomeserver, link: LinkNewHS, req: &login.Request{}})
 	r.tcpRequest(w, id, size, w.now+3_600_000)
 	return id
 }

@@ -88,10 +88,12 @@ type Runner struct {
 	hc      homeserver.Config
 	termMax Millis
 
-	q     queue
-	tr    Trace
-	ex    []exchange
-	resps []arrival
+	q  queue
+	tr Trace
+	ex []exchange
+	// resps is the answers log: each answer is written once, when it is
+	// sent, and only read after (snapshots share it).
+	resps []*arrival
 	fx    []oauth.Effect
 	rfx   []rendezvous.Effect
 	hfx   []homeserver.Effect
@@ -138,6 +140,11 @@ type Runner struct {
 	respsShared bool
 	// psExact are the plans of FingerprintExact.
 	psExact plans
+	// noTraceHash: runs hash no trace (HashTrace).
+	noTraceHash bool
+	// hsMemo is the homeserver's memo of verifications (MemoCrypto; nil:
+	// none), outside the run's state (plan.go: opaque).
+	hsMemo *homeserver.VerifyMemo
 }
 
 // exchange is one HTTP request and its fate.
@@ -148,11 +155,12 @@ type exchange struct {
 	client Actor
 	server Actor
 	link   LinkID
-	req    login.Request
-	name   string // "METHOD path", the request's name in the trace
-	form   []byte // a browser's posted form
-	done   bool   // answered or timed out: later answers are dropped
-	tries  int    // browser reloads so far
+	// req is never written once sent: snapshots share it (sharedNames).
+	req   *login.Request
+	name  string // "METHOD path", the request's name in the trace
+	form  []byte // a browser's posted form
+	done  bool   // answered or timed out: later answers are dropped
+	tries int    // browser reloads so far
 	// extraDelay holds the answer back (a malicious server's delay).
 	extraDelay Millis
 	// The simulator's own ledger (conservation.go): deliveries of the
@@ -450,14 +458,14 @@ func (r *Runner) begin(seed uint64) error {
 		clear(w.dead[i])
 	}
 	r.q.reset()
-	r.tr.reset(r.cfg.KeepTrace)
+	r.tr.reset(r.cfg.KeepTrace, !r.noTraceHash)
 	clear(r.ex)
 	r.ex = r.ex[:0]
 	if r.respsShared {
 		// Snapshots keep the answers' array (snapshot.go).
 		r.resps, r.respsShared = nil, false
 	}
-	clear(r.resps)
+	// The answers of the last run are written over (logAnswer).
 	r.resps = r.resps[:0]
 
 	w.net = r.cfg.Network
@@ -551,6 +559,7 @@ func (r *Runner) build(w *run) error {
 	if w.hs, err = homeserver.New(r.hc, w.op); err != nil {
 		return fmt.Errorf("homeserver: %w", err)
 	}
+	w.hs.UseMemo(r.hsMemo)
 	alice, err := r.identity()
 	if err != nil {
 		return fmt.Errorf("identity: %w", err)
@@ -799,7 +808,7 @@ func (r *Runner) dispatch(w *run, ev *event) {
 // that sent the request, the browser or the machine gets it.
 func (r *Runner) arrive(w *run, ev *event) {
 	x := &r.ex[ev.id]
-	a := &r.resps[ev.aux]
+	a := r.resps[ev.aux]
 	x.arrived++
 	if x.done {
 		r.tr.add(Event{At: w.now, Kind: EvDrop, Actor: x.client, Peer: x.server, Name: x.name,

@@ -24,6 +24,10 @@ func (e *explorer) newWorker() (*worker, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The search reads no trace hash (a counterexample is replayed on a
+	// runner of its own), and meets the same signatures on many paths.
+	r.HashTrace(false)
+	r.MemoCrypto(true)
 	w := &worker{r: r, cov: newLocal()}
 	r.OnTransition(w.cov.hook)
 	return w, nil

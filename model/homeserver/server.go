@@ -126,7 +126,10 @@ type Effect struct {
 // oauth.Server and learns of new devices from it. Like the provider it is a
 // plain value driven by one goroutine.
 type Server struct {
-	cfg      Config
+	cfg Config
+	// memo, when set, remembers the Ed25519 verifications the server made
+	// (UseMemo); it is no part of the server's state.
+	memo     *VerifyMemo
 	op       *oauth.Server
 	now      Millis
 	accounts map[string]*account
@@ -390,7 +393,8 @@ func (h *Server) DeviceKeysJSON(userID, deviceID string) ([]byte, bool) {
 // cross-signed by its user's identity: the self-signing key is signed by
 // the master key, the device keys carry a valid signature by the device's
 // own Ed25519 key, and a valid signature by the self-signing key. It
-// returns nil when all three hold, or the first failure.
+// returns nil when all three hold, or the first failure. (With a memo, a verification already made over the same bytes is looked
+// up, not made again: UseMemo.)
 func (h *Server) VerifyDevice(userID, deviceID string) error {
 	a := h.accounts[userID]
 	if a == nil {
@@ -399,7 +403,7 @@ func (h *Server) VerifyDevice(userID, deviceID string) error {
 	if a.master == nil || a.ssk == nil {
 		return fmt.Errorf("%s: %w", userID, ErrNoCrossSigning)
 	}
-	if err := Verify(&a.ssk.obj, userID, a.master.keyID, a.master.pub); err != nil {
+	if err := h.verify(&a.ssk.obj, userID, a.master.keyID, a.master.pub); err != nil {
 		return fmt.Errorf("%s: self-signing key: %w", userID, err)
 	}
 	d := a.devices[deviceID]
@@ -413,10 +417,10 @@ func (h *Server) VerifyDevice(userID, deviceID string) error {
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", userID, deviceID, err)
 	}
-	if err := Verify(d.keys, userID, "ed25519:"+deviceID, devKey); err != nil {
+	if err := h.verify(d.keys, userID, "ed25519:"+deviceID, devKey); err != nil {
 		return fmt.Errorf("%s %s: device self-signature: %w", userID, deviceID, err)
 	}
-	if err := Verify(d.keys, userID, a.ssk.keyID, a.ssk.pub); err != nil {
+	if err := h.verify(d.keys, userID, a.ssk.keyID, a.ssk.pub); err != nil {
 		return fmt.Errorf("%s %s: cross-signature: %w", userID, deviceID, err)
 	}
 	return nil

@@ -139,6 +139,21 @@ func SignJSON(doc []byte, signer, keyID string, key *SigningKey) ([]byte, error)
 // Verify checks the signature of signer under keyID on obj with pub, the
 // appendix's "Checking for a Signature" for one key.
 func Verify(obj *canonicaljson.Value, signer, keyID string, pub ed25519.PublicKey) error {
+	return verifyMemo(nil, obj, signer, keyID, pub)
+}
+
+// verify is Verify with the server's memo.
+func (h *Server) verify(obj *canonicaljson.Value, signer, keyID string, pub ed25519.PublicKey) error {
+	return verifyMemo(h.memo, obj, signer, keyID, pub)
+}
+
+// UseMemo has the server remember the Ed25519 verifications it makes by
+// their exact inputs in m (nil: every signature is checked afresh). The
+// memo is no part of the server's state: a server with one gives the same
+// answers as one without.
+func (h *Server) UseMemo(m *VerifyMemo) { h.memo = m }
+
+func verifyMemo(m *VerifyMemo, obj *canonicaljson.Value, signer, keyID string, pub ed25519.PublicKey) error {
 	if obj.Kind != canonicaljson.Object {
 		return ErrNotObject
 	}
@@ -162,10 +177,45 @@ func Verify(obj *canonicaljson.Value, signer, keyID string, pub ed25519.PublicKe
 	if err != nil {
 		return err
 	}
-	if !ed25519.Verify(pub, msg, sig) {
+	if !m.verify(pub, msg, sig) {
 		return fmt.Errorf("signatures of %s by %s: %w", signer, keyID, ErrBadSignature)
 	}
 	return nil
+}
+
+// VerifyMemo remembers Ed25519 verifications by their exact inputs (the
+// public key, the signature and the whole signed message, byte for byte):
+// each result is computed for real the first time, by ed25519.Verify, and
+// looked up after. It serves a model checker that goes through the same
+// key upload on many paths. At most memoMax results are kept (all are
+// dropped when full). Not safe for concurrent use: one per runner.
+type VerifyMemo struct {
+	m   map[string]bool
+	key []byte
+}
+
+// memoMax bounds a VerifyMemo.
+const memoMax = 4096
+
+// NewVerifyMemo returns an empty memo.
+func NewVerifyMemo() *VerifyMemo { return &VerifyMemo{m: map[string]bool{}} }
+
+// verify is ed25519.Verify, remembered when m is not nil; pub and sig
+// have their sizes.
+func (m *VerifyMemo) verify(pub ed25519.PublicKey, msg, sig []byte) bool {
+	if m == nil {
+		return ed25519.Verify(pub, msg, sig)
+	}
+	m.key = append(append(append(m.key[:0], pub...), sig...), msg...)
+	if ok, seen := m.m[string(m.key)]; seen {
+		return ok
+	}
+	ok := ed25519.Verify(pub, msg, sig)
+	if len(m.m) >= memoMax {
+		clear(m.m)
+	}
+	m.m[string(m.key)] = ok
+	return ok
 }
 
 // VerifyJSON parses a JSON object document and checks one signature on it.
