@@ -90,6 +90,7 @@ type Runner struct {
 
 	q     queue
 	tr    Trace
+	names nameCache
 	ex    []exchange
 	resps []arrival
 	fx    []oauth.Effect
@@ -453,6 +454,7 @@ func (r *Runner) begin(seed uint64) error {
 	r.tr.reset(r.cfg.KeepTrace)
 	clear(r.ex)
 	r.ex = r.ex[:0]
+	r.names.newRun()
 	if r.respsShared {
 		// Snapshots keep the answers' array (snapshot.go).
 		r.resps, r.respsShared = nil, false
@@ -895,7 +897,7 @@ func (r *Runner) effect(w *run, a Actor, f *login.Effect) {
 	}
 	switch f.Kind {
 	case login.EffectState:
-		r.tr.add(Event{At: w.now, Kind: EvState, Actor: a, Name: f.From.String() + " -> " + f.To.String()})
+		r.tr.add(Event{At: w.now, Kind: EvState, Actor: a, Name: r.names.state(f.From, f.To)})
 		if r.st.transition != nil {
 			r.st.transition(a, f.From, f.To)
 		}
@@ -906,12 +908,10 @@ func (r *Runner) effect(w *run, a Actor, f *login.Effect) {
 			r.giveUp(w, a)
 		}
 	case login.EffectChannel:
-		name := "opened " + f.MsgType
 		if f.Sealed {
-			name = "sealed " + f.MsgType
 			w.res.Messages++
 		}
-		r.tr.add(Event{At: w.now, Kind: EvChannel, Actor: a, Name: name})
+		r.tr.add(Event{At: w.now, Kind: EvChannel, Actor: a, Name: r.names.channel(f.Sealed, f.MsgType)})
 		if a == ActorNew && !f.Sealed && f.MsgType == msg.TypeSecrets && w.res.SecretsMillis < 0 {
 			w.res.SecretsMillis = w.now
 		}
