@@ -34,11 +34,13 @@ targets=(
 	"model/login FuzzNewDeviceStep"
 	"model/login FuzzExistingDeviceStep"
 	"model/oauth FuzzTokenEndpoint"
+	"model/oauth FuzzRegister"
 	"model/rendezvous FuzzClientParse"
 	"model/rendezvous FuzzRendezvousStore"
 	"model/rendezvous FuzzStoreMatchesSpec"
 	"model/wire FuzzReaderEncodingJSON"
 	"reports FuzzRecords"
+	"reports FuzzRecordDecoders"
 	"cmd/simrun FuzzCLI"
 )
 

@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -120,14 +121,21 @@ type lineLimit struct {
 
 func (l *lineLimit) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
-	for i, c := range p[:n] {
-		if c == '\n' {
-			l.cur, l.line = 0, l.line+1
-			continue
+	for start := 0; start < n; {
+		end := n // the end of the current line within p (its newline, or n)
+		if i := bytes.IndexByte(p[start:n], '\n'); i >= 0 {
+			end = start + i
 		}
-		if l.cur++; l.cur > MaxRecordLine {
-			return i, fmt.Errorf("%w: %s:%d: a line of more than %d bytes, more than a run record can hold", ErrTooLarge, l.name, l.line, MaxRecordLine)
+		if l.cur+end-start > MaxRecordLine {
+			// The byte that makes the line one too long is not passed on.
+			return start + MaxRecordLine - l.cur, fmt.Errorf("%w: %s:%d: a line of more than %d bytes, more than a run record can hold", ErrTooLarge, l.name, l.line, MaxRecordLine)
 		}
+		if end == n {
+			l.cur += end - start
+			break
+		}
+		l.cur, l.line = 0, l.line+1
+		start = end + 1
 	}
 	return n, err
 }

@@ -15,7 +15,22 @@ var agreements = []string{"both-success", "both-failure", "new-only", "existing-
 // field a record does not have, and the fields every record carries
 // (variant, agreement, trace_hash) present, so that "{}" or a scenario file
 // is not read as a run.
-func decodeRecord(line []byte, rec *Record) (jsonErr, schemaErr error) {
+//
+// fast, when not nil, reads the lines it can read exactly (recordDecoder);
+// the others, and every line when it is nil, encoding/json reads.
+func decodeRecord(fast *recordDecoder, line []byte, rec *Record) (jsonErr, schemaErr error) {
+	if fast == nil || !fast.decode(line, rec) {
+		*rec = Record{}
+		if jsonErr, schemaErr = decodeRecordJSON(line, rec); jsonErr != nil || schemaErr != nil {
+			return jsonErr, schemaErr
+		}
+	}
+	return nil, checkRecord(rec)
+}
+
+// decodeRecordJSON reads one line as a record with encoding/json, refusing
+// unknown fields and text after the object.
+func decodeRecordJSON(line []byte, rec *Record) (jsonErr, schemaErr error) {
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(rec); err != nil {
@@ -31,6 +46,12 @@ func decodeRecord(line []byte, rec *Record) (jsonErr, schemaErr error) {
 	if dec.More() {
 		return nil, errors.New("not a run record: text after the record's object")
 	}
+	return nil, nil
+}
+
+// checkRecord checks a decoded record's schema: the fields every record
+// carries, a known agreement, a point that is not negative.
+func checkRecord(rec *Record) error {
 	var missing []string
 	if rec.Variant == "" {
 		missing = append(missing, `"variant"`)
@@ -42,19 +63,19 @@ func decodeRecord(line []byte, rec *Record) (jsonErr, schemaErr error) {
 		missing = append(missing, `"trace_hash"`)
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("not a run record: no %s (simrun sweep and simrun run --out write records)", strings.Join(missing, ", "))
+		return fmt.Errorf("not a run record: no %s (simrun sweep and simrun run --out write records)", strings.Join(missing, ", "))
 	}
 	known := false
 	for _, a := range agreements {
 		known = known || rec.Agreement == a
 	}
 	if !known {
-		return nil, fmt.Errorf("not a run record: agreement %q is none of %s", rec.Agreement, strings.Join(agreements, ", "))
+		return fmt.Errorf("not a run record: agreement %q is none of %s", rec.Agreement, strings.Join(agreements, ", "))
 	}
 	if rec.Point < 0 {
-		return nil, fmt.Errorf("not a run record: point %d is negative", rec.Point)
+		return fmt.Errorf("not a run record: point %d is negative", rec.Point)
 	}
-	return nil, nil
+	return nil
 }
 
 // check refuses a record that is not part of the builder's sweep: its

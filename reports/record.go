@@ -186,6 +186,7 @@ func Scan(r io.Reader, name string, fn func(*Record) error) (valid int64, n int,
 	br := bufio.NewReaderSize(r, 1<<16)
 	var pending []byte // a bad line, an error unless it is the last
 	line := 0
+	var fast recordDecoder
 	for {
 		b, rerr := br.ReadBytes('\n')
 		if len(b) > 0 {
@@ -201,7 +202,7 @@ func Scan(r io.Reader, name string, fn func(*Record) error) (valid int64, n int,
 				}
 			} else {
 				var rec Record
-				derr, serr := decodeRecord(body, &rec)
+				derr, serr := decodeRecord(&fast, body, &rec)
 				if serr != nil && complete {
 					return valid, n, fmt.Errorf("%w: %s:%d: %v", ErrRecords, name, line, serr)
 				}

@@ -57,7 +57,7 @@ func wireSize(body int, header int) int { return 120 + 40*header + body }
 func (r *Runner) send(w *run, client Actor, req login.Request, form []byte) uint64 {
 	link, server := linkOf(client, req.Target)
 	id := uint64(len(r.ex))
-	name := req.Method + " " + req.Path
+	name := r.names.request(req.Method, req.Path)
 	r.ex = append(r.ex, exchange{client: client, server: server, link: link, req: &req, name: name, form: form})
 	w.res.Requests++
 	var body []byte

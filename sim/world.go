@@ -88,9 +88,10 @@ type Runner struct {
 	hc      homeserver.Config
 	termMax Millis
 
-	q  queue
-	tr Trace
-	ex []exchange
+	q     queue
+	tr    Trace
+	names nameCache
+	ex    []exchange
 	// resps is the answers log: each answer is written once, when it is
 	// sent, and only read after (snapshots share it).
 	resps []*arrival
@@ -461,6 +462,7 @@ func (r *Runner) begin(seed uint64) error {
 	r.tr.reset(r.cfg.KeepTrace, !r.noTraceHash)
 	clear(r.ex)
 	r.ex = r.ex[:0]
+	r.names.newRun()
 	if r.respsShared {
 		// Snapshots keep the answers' array (snapshot.go).
 		r.resps, r.respsShared = nil, false
@@ -904,7 +906,7 @@ func (r *Runner) effect(w *run, a Actor, f *login.Effect) {
 	}
 	switch f.Kind {
 	case login.EffectState:
-		r.tr.add(Event{At: w.now, Kind: EvState, Actor: a, Name: f.From.String() + " -> " + f.To.String()})
+		r.tr.add(Event{At: w.now, Kind: EvState, Actor: a, Name: r.names.state(f.From, f.To)})
 		if r.st.transition != nil {
 			r.st.transition(a, f.From, f.To)
 		}
@@ -915,12 +917,10 @@ func (r *Runner) effect(w *run, a Actor, f *login.Effect) {
 			r.giveUp(w, a)
 		}
 	case login.EffectChannel:
-		name := "opened " + f.MsgType
 		if f.Sealed {
-			name = "sealed " + f.MsgType
 			w.res.Messages++
 		}
-		r.tr.add(Event{At: w.now, Kind: EvChannel, Actor: a, Name: name})
+		r.tr.add(Event{At: w.now, Kind: EvChannel, Actor: a, Name: r.names.channel(f.Sealed, f.MsgType)})
 		if a == ActorNew && !f.Sealed && f.MsgType == msg.TypeSecrets && w.res.SecretsMillis < 0 {
 			w.res.SecretsMillis = w.now
 		}

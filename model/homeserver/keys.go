@@ -201,7 +201,8 @@ func (h *Server) checkDeviceKeys(a *account, d *device, ref tokenRef, dk *canoni
 		}
 	}
 	self := "ed25519:" + ref.device
-	if err := h.verify(dk, ref.user, self, pub); err != nil {
+	var msg []byte // dk's signing bytes, the same for every signature on it
+	if err := h.verify(dk, &msg, ref.user, self, pub); err != nil {
 		return ErrcodeInvalidSignature, fmt.Errorf("device_keys: %w", err)
 	}
 	if !h.cfg.StrictSignatures {
@@ -221,7 +222,7 @@ func (h *Server) checkDeviceKeys(a *account, d *device, ref tokenRef, dk *canoni
 		default:
 			return ErrcodeInvalidSignature, fmt.Errorf("device_keys.signatures[%q][%q]: %w", ref.user, m.Key, errUnknownSigner)
 		}
-		if err := h.verify(dk, ref.user, m.Key, key); err != nil {
+		if err := h.verify(dk, &msg, ref.user, m.Key, key); err != nil {
 			return ErrcodeInvalidSignature, fmt.Errorf("device_keys: %w", err)
 		}
 	}

@@ -403,7 +403,8 @@ func (h *Server) VerifyDevice(userID, deviceID string) error {
 	if a.master == nil || a.ssk == nil {
 		return fmt.Errorf("%s: %w", userID, ErrNoCrossSigning)
 	}
-	if err := h.verify(&a.ssk.obj, userID, a.master.keyID, a.master.pub); err != nil {
+	var sskMsg []byte
+	if err := h.verify(&a.ssk.obj, &sskMsg, userID, a.master.keyID, a.master.pub); err != nil {
 		return fmt.Errorf("%s: self-signing key: %w", userID, err)
 	}
 	d := a.devices[deviceID]
@@ -417,10 +418,11 @@ func (h *Server) VerifyDevice(userID, deviceID string) error {
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", userID, deviceID, err)
 	}
-	if err := h.verify(d.keys, userID, "ed25519:"+deviceID, devKey); err != nil {
+	var msg []byte // the device keys' signing bytes, the same for both signatures
+	if err := h.verify(d.keys, &msg, userID, "ed25519:"+deviceID, devKey); err != nil {
 		return fmt.Errorf("%s %s: device self-signature: %w", userID, deviceID, err)
 	}
-	if err := h.verify(d.keys, userID, a.ssk.keyID, a.ssk.pub); err != nil {
+	if err := h.verify(d.keys, &msg, userID, a.ssk.keyID, a.ssk.pub); err != nil {
 		return fmt.Errorf("%s %s: cross-signature: %w", userID, deviceID, err)
 	}
 	return nil

@@ -109,7 +109,15 @@ func Sign(obj *canonicaljson.Value, signer, keyID string, key *SigningKey) error
 	if err != nil {
 		return err
 	}
-	sig := Base64.EncodeToString(key.Sign(msg))
+	addSignature(obj, signer, keyID, key.Sign(msg))
+	return nil
+}
+
+// addSignature puts sig into obj's signatures under signer and keyID. A
+// signature is not covered by signatures, so adding one leaves obj's
+// signing bytes as they were.
+func addSignature(obj *canonicaljson.Value, signer, keyID string, raw []byte) {
+	sig := Base64.EncodeToString(raw)
 	sigs, ok := obj.Get("signatures")
 	if !ok || sigs.Kind != canonicaljson.Object {
 		obj.Set("signatures", canonicaljson.Value{Kind: canonicaljson.Object})
@@ -121,7 +129,6 @@ func Sign(obj *canonicaljson.Value, signer, keyID string, key *SigningKey) error
 		entity, _ = sigs.Get(signer)
 	}
 	entity.Set(keyID, canonicaljson.StringValue(sig))
-	return nil
 }
 
 // SignJSON signs a JSON object document and returns it in canonical form.
@@ -139,12 +146,13 @@ func SignJSON(doc []byte, signer, keyID string, key *SigningKey) ([]byte, error)
 // Verify checks the signature of signer under keyID on obj with pub, the
 // appendix's "Checking for a Signature" for one key.
 func Verify(obj *canonicaljson.Value, signer, keyID string, pub ed25519.PublicKey) error {
-	return verifyMemo(nil, obj, signer, keyID, pub)
+	var msg []byte
+	return verify(nil, obj, &msg, signer, keyID, pub)
 }
 
 // verify is Verify with the server's memo.
-func (h *Server) verify(obj *canonicaljson.Value, signer, keyID string, pub ed25519.PublicKey) error {
-	return verifyMemo(h.memo, obj, signer, keyID, pub)
+func (h *Server) verify(obj *canonicaljson.Value, msg *[]byte, signer, keyID string, pub ed25519.PublicKey) error {
+	return verify(h.memo, obj, msg, signer, keyID, pub)
 }
 
 // UseMemo has the server remember the Ed25519 verifications it makes by
@@ -153,7 +161,10 @@ func (h *Server) verify(obj *canonicaljson.Value, signer, keyID string, pub ed25
 // answers as one without.
 func (h *Server) UseMemo(m *VerifyMemo) { h.memo = m }
 
-func verifyMemo(m *VerifyMemo, obj *canonicaljson.Value, signer, keyID string, pub ed25519.PublicKey) error {
+// verify is Verify with the memo m (nil: none) and obj's signing bytes kept
+// in *msg (worked out at the first signature checked when nil), for several
+// signatures on one object.
+func verify(m *VerifyMemo, obj *canonicaljson.Value, msg *[]byte, signer, keyID string, pub ed25519.PublicKey) error {
 	if obj.Kind != canonicaljson.Object {
 		return ErrNotObject
 	}
@@ -173,11 +184,12 @@ func verifyMemo(m *VerifyMemo, obj *canonicaljson.Value, signer, keyID string, p
 	if err != nil || len(sig) != ed25519.SignatureSize || len(pub) != ed25519.PublicKeySize {
 		return fmt.Errorf("signatures of %s by %s: %w", signer, keyID, ErrBadSignature)
 	}
-	msg, err := SigningBytes(obj)
-	if err != nil {
-		return err
+	if *msg == nil {
+		if *msg, err = SigningBytes(obj); err != nil {
+			return err
+		}
 	}
-	if !m.verify(pub, msg, sig) {
+	if !m.verify(pub, *msg, sig) {
 		return fmt.Errorf("signatures of %s by %s: %w", signer, keyID, ErrBadSignature)
 	}
 	return nil
@@ -348,9 +360,11 @@ func (d *DeviceKeys) Object() canonicaljson.Value {
 // device uploads in one keys/upload once it holds the secrets.
 func (d *DeviceKeys) Signed(ssk *SigningKey) []byte {
 	v := d.Object()
-	_ = Sign(&v, d.UserID, d.KeyID(), d.Ed25519) // v is an object: cannot fail
+	msg, _ := SigningBytes(&v) // v is an object: cannot fail
+	addSignature(&v, d.UserID, d.KeyID(), d.Ed25519.Sign(msg))
 	if ssk != nil {
-		_ = Sign(&v, d.UserID, ssk.KeyID(), ssk)
+		// The first signature is not covered: the same bytes are signed.
+		addSignature(&v, d.UserID, ssk.KeyID(), ssk.Sign(msg))
 	}
 	return canonicaljson.Append(nil, &v)
 }

@@ -147,3 +147,52 @@ func TestCanonicalJSONMatchesReference(t *testing.T) {
 		}
 	})
 }
+
+// TestKeysPerObject: a key may come again in a nested or a sibling object
+// (each object's keys are its own, whatever the reader keeps them in), but
+// not twice in one object, at whatever depth.
+func TestKeysPerObject(t *testing.T) {
+	for _, doc := range []string{
+		`{"a":{"a":1,"b":[{"a":2,"b":3},{"a":4}]},"b":{"a":5}}`,
+		`[{"k":1},{"k":2},[{"j":{"k":4},"k":3}]]`,
+	} {
+		got, err := Reencode([]byte(doc))
+		if err != nil || string(got) != doc {
+			t.Errorf("%s: got %s, %v", doc, got, err)
+		}
+	}
+	for doc, off := range map[string]string{
+		`{"a":{"b":1,"c":{"d":2},"b":3}}`:     "offset 24:",
+		`{"a":1,"b":{"a":[1,{"x":0}]},"a":2}`: "offset 29:",
+		`[{"x":{},"y":[],"x":1}]`:             "offset 16:",
+	} {
+		_, err := Parse([]byte(doc))
+		if !errors.Is(err, ErrDuplicateKey) || !strings.HasPrefix(err.Error(), off) {
+			t.Errorf("%s: %v, want a duplicate key at %s", doc, err, off)
+		}
+	}
+}
+
+// TestIntegers: every spelling of an integer reads as its value, and the
+// range and fraction refusals hold, for plain integers and for those with
+// a fraction or an exponent.
+func TestIntegers(t *testing.T) {
+	for in, want := range map[string]int64{
+		"0": 0, "-0": 0, "7": 7, "-7": -7, "1e0": 1, "1E+0": 1, "1e-0": 1, "10e-1": 1, "1.0": 1, "1.5e1": 15,
+		"9007199254740991": maxSafeInt, "-9007199254740991": -maxSafeInt, "900719925474099.1e1": maxSafeInt,
+		"1000000000000000": 1e15, "0.0e5": 0,
+	} {
+		v, err := Parse([]byte(in))
+		if err != nil || v.Kind != Int || v.Int != want {
+			t.Errorf("%s: %+v, %v; want %d", in, v, err, want)
+		}
+	}
+	for in, want := range map[string]error{
+		"9007199254740992": ErrRange, "-9007199254740992": ErrRange, "12345678901234567": ErrRange,
+		"99999999999999999999": ErrRange, "1e16": ErrRange, "1.5": ErrFloat, "1e-1": ErrFloat,
+	} {
+		if _, err := Parse([]byte(in)); !errors.Is(err, want) || !strings.Contains(err.Error(), "number "+in+":") {
+			t.Errorf("%s: %v, want %v naming the number", in, err, want)
+		}
+	}
+}
