@@ -63,38 +63,45 @@ import (
 // timer stays armed is not a run that goes round for ever, since the
 // timer fires eventually (the explorer's lasso rule).
 //
-// Reads of the clock (the audit the merging of time-shifted states rests
-// on; a state is encoded with every time relative to the run's time, so
-// two states one time shift apart are one state, which is sound only if
-// every step does the same after a shift of all times):
+// Reads of the clock (the audit the merging rests on: the fingerprint,
+// fingerprint_time.go, encodes times ahead relative to the run's time and
+// past times by their rank, which is sound only if every step does the
+// same after a shift of all times and reads a past time only by order or
+// equality against another time):
 //   - the simulator sets every timer, timeout and arrival relative to the
 //     run's time (now + duration), and orders events by their times only;
 //   - the login machines set timers at their clock plus a duration, and
-//     compare a deadline with their clock (existing.go, deviceBy) only as
-//     a difference;
-//   - the rendezvous store compares expiries and sweep times with its
-//     clock, and sweeps at multiples of its interval from its last sweep
-//     (store.go, TickAppend: a difference); its rate limiter counts windows
-//     as now / Window (an absolute alignment): the explorer's presets set
-//     no rate limit (a state with one still merges only with states whose
-//     window count is the same, as the count is encoded as it is);
-//   - the store writes its clock into answers as an HTTP date
-//     (Last-Modified, httpDate) and answers expiries as remaining times:
-//     absolute times in a body make the bodies differ, so such states
-//     simply do not merge;
-//   - the provider compares grant and token expiries and poll times with
-//     its clock, and the homeserver a device's visibility time: all
-//     differences;
-//   - the monitors compare the times they recorded with each other and
-//     with the run's time, except the termination bound (an absolute
-//     time: Config.TerminationMillis), which the abstraction does not
-//     judge (Runner.finish: a path's end with both devices ended is
-//     checked; the time it took is not).
+//     compare a deadline with their clock (existing.go, deviceBy);
+//   - the rendezvous store compares expiries with its clock; it writes its
+//     clock into the etag flavour's Last-Modified date and answers the time
+//     left (absolute values in a body: such states do not merge); its
+//     creation and modification times are read only in the step that sets
+//     them or by SessionInfo, which the simulator does not ask for; its
+//     sweep schedule (now / interval) and rate-limit windows (now / Window,
+//     an absolute alignment) are never used by the simulator's stepped
+//     runs (no sweep, no rate limit in the presets);
+//   - the provider compares grant and token expiries with its clock, and
+//     the time since the last poll (or the grant's creation, before the
+//     first) with the interval: those two are encoded by their distance
+//     while it is shorter than the interval (canon.grant). Not audited to
+//     the end: it prunes grants a fixed time after their expiry
+//     (server.go), a past time plus a duration, which the rank does not
+//     keep; an untimed grant is never pruned;
+//   - the homeserver compares a device's visibility time with its clock;
+//   - the monitors compare the times they recorded with each other, with
+//     endings and with the run's time, by order or equality; except the
+//     termination bound (an absolute time, Config.TerminationMillis), which
+//     the abstraction does not judge (Runner.finish: a path's end with both
+//     devices ended is checked, not by when), and the cause checker's
+//     expectation that a grant expires its lifetime after its creation
+//     (a past time plus a duration, lost in the rank; with the grant's
+//     expiry untimed the abstract run need not meet it): a verdict there
+//     under the abstraction is one the exact replay must confirm.
 //
-// Counters that only grow are encoded by difference where they are only
-// compared for equality: each login machine's request and timer numbers
-// (login core.ids and the numbers it holds, the requests' IDs, the timers'
-// numbers in the queue) relative to the machine's counter.
+// Counters that only grow and are compared only for equality, a login
+// machine's request and timer numbers, are encoded by which of the
+// machine's own numbers (the request in flight, the pending timer, the
+// deadline) they equal (fingerprint_time.go).
 
 // timeAbs is a stepped run's time abstraction.
 type timeAbs struct {
