@@ -682,10 +682,10 @@ func (r *Runner) dispatch(w *run, ev *event) {
 		r.step(w, ev.actor, login.Input{Kind: login.InputTimer, ID: ev.id})
 	case evReqArrive:
 		r.serve(w, ev.id)
-	case evExpire:
-		r.expireNow(w, ev)
 	case evRespArrive:
 		r.arrive(w, ev)
+	case evExpire:
+		r.expireNow(w, ev)
 	case evTimeout:
 		x := &r.ex[ev.id]
 		if x.done {
