@@ -45,6 +45,9 @@ func (r *Runner) Fingerprint() (Fingerprint, int) {
 	if !r.fpKeyed {
 		r.fph, r.fpKeyed = newFPHash(derive(r.r.seed, streamFingerprint).Uint64()), true
 	}
+	if r.ps.abs {
+		r.rankPast()
+	}
 	n := 0
 	for i := range fpParts {
 		if r.fpc.valid&(1<<i) == 0 || r.r.now >= r.fpc.until[i] {
@@ -176,6 +179,10 @@ func (r *Runner) encodeRest() *canon {
 	}
 	for i := range r.restOps {
 		op := &r.restOps[i]
+		if op.tm != 0 {
+			c.timeOp(unsafe.Pointer(w), op)
+			continue
+		}
 		if op.clock {
 			c.clock(*(*Millis)(unsafe.Add(unsafe.Pointer(w), op.off)))
 			continue
@@ -235,6 +242,12 @@ type canon struct {
 	// since the last reset would encode otherwise with nothing else
 	// changed (canon.clock, canon.grant); math.MaxInt64 when none.
 	flip Millis
+	// ids are the numbers of the login machine whose requests are being
+	// encoded (nil: none), pt the past times' ranks (the time
+	// abstraction: fingerprint_time.go).
+	ids    *machineIDs
+	reqIDs machineIDs
+	pt     *pastTimes
 }
 
 func (c *canon) reset() {
@@ -310,6 +323,10 @@ func (c *canon) enc(v unsafe.Pointer, p *plan) {
 	case reflect.Struct:
 		if c.parts != nil {
 			c.structParts(v, p)
+			return
+		}
+		if p.tctx {
+			c.structTimed(v, p)
 			return
 		}
 		for i := range p.enc {
@@ -398,6 +415,7 @@ func (c *canon) subEncoder() *canon {
 	s := c.sub
 	s.reset()
 	s.now, s.slowDown, s.flip = c.now, c.slowDown, c.flip
+	s.ids, s.pt = c.ids, c.pt
 	s.spans = s.spans[:0]
 	return s
 }
@@ -467,7 +485,7 @@ func (r *Runner) eventPlans() eventPlans {
 // not nil, is told where an answer's content lies in c.buf (which is
 // encoded with no part ranges recorded: FingerprintParts).
 func (c *canon) event(r *Runner, ep eventPlans, e *event, arrival func(start, end int)) {
-	c.u64(uint64(e.at))
+	c.eventAt(e)
 	c.u64(uint64(e.kind))
 	c.u64(uint64(e.actor))
 	c.bool(e.ok)
@@ -476,6 +494,9 @@ func (c *canon) event(r *Runner, ep eventPlans, e *event, arrival func(start, en
 	switch e.kind {
 	case evReqArrive, evRespArrive, evTimeout:
 		x := &r.ex[e.id]
+		if c.ps.abs {
+			c.reqBase(r, x.client)
+		}
 		c.enc(unsafe.Pointer(x), ep.ex)
 		if !c.ps.exact {
 			c.ledger(x)
@@ -490,7 +511,7 @@ func (c *canon) event(r *Runner, ep eventPlans, e *event, arrival func(start, en
 			}
 		}
 	default:
-		c.u64(e.id)
+		c.u64(c.eventID(r, e))
 		c.u64(e.aux)
 	}
 }

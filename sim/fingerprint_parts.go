@@ -20,6 +20,9 @@ import (
 // merges the states that differ only there); the explorer does not use it.
 func (r *Runner) FingerprintParts(depth int) ([]byte, map[string][][2]int) {
 	w := r.r
+	if r.ps.abs {
+		r.rankPast()
+	}
 	c := &r.canon
 	c.ps = &r.ps
 	c.reset()
@@ -68,13 +71,20 @@ func (pr *partRec) add(path string, s, e int) {
 // enc's merged runs), recording each field's range.
 func (c *canon) structParts(v unsafe.Pointer, p *plan) {
 	pr := c.parts
+	if p.idCtx {
+		saved, ids := c.ids, c.ps.coreIDs.read(v)
+		c.ids = &ids
+		defer func() { c.ids = saved }()
+	}
 	for i, f := range p.fields {
 		if f.noEnc || f.p.constant {
 			continue
 		}
 		s := len(c.buf)
 		pr.stack = append(pr.stack, p.t.Field(i).Name)
-		if f.clock {
+		if f.tm != 0 {
+			c.timeOp(v, &encOp{off: f.off, n: f.p.size, tm: f.tm, base: f.base})
+		} else if f.clock {
 			c.clock(*(*Millis)(unsafe.Add(v, f.off)))
 		} else if f.p.raw {
 			c.buf = append(c.buf, bytesAt(unsafe.Add(v, f.off), f.p.size)...)
@@ -108,7 +118,7 @@ func (c *canon) eventParts(r *Runner, s *canon) {
 	for k := range r.q.ev {
 		e := &r.q.ev[k]
 		offs[i] = append(offs[i], sub{"events.at", 0, 8})
-		t := &canon{ps: c.ps, parts: &partRec{stack: []string{"events", "ex"}, depth: 2, ranges: map[string][][2]int{}}}
+		t := &canon{ps: c.ps, pt: c.pt, parts: &partRec{stack: []string{"events", "ex"}, depth: 2, ranges: map[string][][2]int{}}}
 		t.reset()
 		t.now, t.slowDown = w.now, r.oc.SlowDown
 		// The event as events writes it.

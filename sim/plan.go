@@ -48,8 +48,12 @@ type plan struct {
 	// copier notes where it copied it.
 	target bool
 	// grant: the type is oauth.Grant (canon.grant follows its fields).
-	grant  bool
-	fields []fieldPlan
+	grant bool
+	// tctx: under the time abstraction, the struct has fields encoded
+	// relative to the run's time or to a counter (canon.structTimed);
+	// idOff, when idCtx, is its counter's offset (fingerprint_time.go).
+	tctx, idCtx bool
+	fields      []fieldPlan
 	// deep are the fields a struct copy must copy one by one after
 	// copying the whole struct plainly: those that are not flat, and
 	// targets (whose copies are noted); worked out at plans generation
@@ -71,6 +75,10 @@ type encOp struct {
 	p      *plan
 	// clock: the field is a clockFields clock.
 	clock bool
+	// tm, base: how the time abstraction encodes the field
+	// (fingerprint_time.go; 0: as any other).
+	tm   timeKind
+	base uintptr
 }
 
 type fieldPlan struct {
@@ -82,6 +90,9 @@ type fieldPlan struct {
 	noEnc bool
 	// clock: one of clockFields.
 	clock bool
+	// tm, base: the time abstraction's encoding (fingerprint_time.go).
+	tm   timeKind
+	base uintptr
 }
 
 // constantTypes are the configurations a run's machines and servers are
@@ -149,10 +160,17 @@ var sharedNames = map[string]bool{
 // nothing.
 type plans struct {
 	// exact: the encoder encodes every field by its value
-	// (Runner.ExactFingerprint).
-	exact  bool
-	byType map[reflect.Type]*plan
-	dyn    map[unsafe.Pointer]*dynPlan
+	// (Runner.ExactFingerprint); abs: times relative to the run's time
+	// and counters by difference (the time abstraction,
+	// fingerprint_time.go).
+	exact bool
+	abs   bool
+	// above is the time abstraction's bound (Stepping.UntimedAbove);
+	// coreIDs where a login core's numbers lie.
+	above   Millis
+	coreIDs idOffsets
+	byType  map[reflect.Type]*plan
+	dyn     map[unsafe.Pointer]*dynPlan
 	// gen counts the plans built (from 1).
 	gen int
 }
@@ -231,9 +249,10 @@ func (ps *plans) build(t reflect.Type) *plan {
 				fp.noEnc = true
 			}
 			fp.clock = clockFields[name] && f.Type.Kind() == reflect.Int64 && !ps.exact
+			ps.timeField(t, p, name, &fp)
 			p.fields = append(p.fields, fp)
 			p.noPtr = p.noPtr && fp.p.noPtr
-			p.raw = p.raw && fp.p.raw && !fp.noEnc && !fp.clock
+			p.raw = p.raw && fp.p.raw && !fp.noEnc && !fp.clock && fp.tm == 0
 			p.flat = p.flat && fp.p.flat
 			sum += f.Type.Size()
 		}
@@ -241,6 +260,8 @@ func (ps *plans) build(t reflect.Type) *plan {
 		for _, f := range p.fields {
 			switch {
 			case f.noEnc || f.p.constant:
+			case f.tm != 0:
+				p.enc = append(p.enc, encOp{off: f.off, n: f.p.size, tm: f.tm, base: f.base})
 			case f.clock:
 				p.enc = append(p.enc, encOp{off: f.off, n: f.p.size, clock: true})
 			case f.p.raw:

@@ -19,6 +19,7 @@ const (
 	evFault                            // a partition begins or ends, or the network heals (text)
 	evAdversary                        // an adversary's own action (aux: which adversary)
 	evInput                            // a plain input for a machine (id: login.InputKind, ok)
+	evExpire                           // an untimed expiry happens (text: its key, actor: the server; step_time.go)
 )
 
 // event is one scheduled happening. Events are values in a binary heap
@@ -33,6 +34,10 @@ type event struct {
 	ok    bool
 	text  string
 	data  []byte
+	// untimed: under the explorer's time abstraction, a long timer that
+	// may fire at any moment from armed plus the bound on (step_time.go).
+	untimed bool
+	armed   Millis
 }
 
 // queue is a binary min-heap of events (container/heap without the

@@ -70,6 +70,9 @@ type Choice struct {
 	// Label describes the event for people (the request's method and
 	// path, the user's act).
 	Label string
+	// Untimed: under the time abstraction, a long timer that may fire at
+	// any moment, without moving the clock (step_time.go).
+	Untimed bool
 }
 
 // Message reports whether the choice delivers a message.
@@ -87,6 +90,8 @@ type stepState struct {
 	resetMax, resetUsed int
 	// transition, when set, is told of every state change of a machine.
 	transition func(a Actor, from, to login.State)
+	// time is the time abstraction (step_time.go; off: exact time).
+	time timeAbs
 }
 
 // Start begins a stepped run of seed: loss and dup are how many messages
@@ -166,6 +171,7 @@ func (r *Runner) dropInert() {
 		case e.kind == evTimer && w.dead[machineIndex(e.actor)][e.id]:
 			delete(w.dead[machineIndex(e.actor)], e.id)
 		case e.kind == evTimeout && e.id < uint64(len(r.ex)) && r.ex[e.id].done:
+		case e.kind == evExpire && !r.expiryLive(e):
 		default:
 			i++
 			continue
@@ -187,10 +193,19 @@ func (r *Runner) Enabled(buf []Choice) []Choice {
 		return buf
 	}
 	tmin := r.q.ev[0].at // the heap's least time
+	if r.st.time.on {
+		tmin = r.timedMin()
+	}
 	for i := range r.q.ev {
 		e := &r.q.ev[i]
+		if e.untimed {
+			if r.ripe(e) || e.armed+r.st.time.above == tmin {
+				buf = append(buf, r.choice(e, FaultNone))
+			}
+			continue
+		}
 		if fixedEvent(e.kind) {
-			if e.at != tmin || e.at > r.cfg.MaxMillis {
+			if e.at != tmin || (e.at > r.cfg.MaxMillis && !r.st.time.on) {
 				continue
 			}
 			buf = append(buf, r.choice(e, FaultNone))
@@ -214,7 +229,7 @@ func (r *Runner) Enabled(buf []Choice) []Choice {
 
 // choice describes pending event e under fault f.
 func (r *Runner) choice(e *event, f Fault) Choice {
-	c := Choice{Seq: e.seq, Fault: f, At: e.at, Actor: e.actor}
+	c := Choice{Seq: e.seq, Fault: f, At: e.at, Actor: e.actor, Untimed: e.untimed}
 	switch e.kind {
 	case evReqArrive, evRespArrive, evTimeout:
 		x := &r.ex[e.id]
@@ -235,6 +250,8 @@ func (r *Runner) choice(e *event, f Fault) Choice {
 		c.Kind, c.Label = "fault", e.text
 	case evInput:
 		c.Kind, c.Label = "input", login.InputKind(e.id).String()
+	case evExpire:
+		c.Kind, c.Label = "timer", "expiry of "+e.text
 	default:
 		c.Kind, c.Label = "user", userLabel(e)
 	}
@@ -269,6 +286,9 @@ func (r *Runner) Take(c Choice) error {
 	if i < 0 {
 		return fmt.Errorf("%w: no pending event %d", ErrConfig, c.Seq)
 	}
+	if r.st.time.on {
+		defer r.untimeNew(r.q.seq)
+	}
 	if c.Fault.Decision() {
 		return r.takeDecision(i, c)
 	}
@@ -291,7 +311,9 @@ func (r *Runner) Take(c Choice) error {
 	}
 	r.q.remove(i)
 	r.st.steps++
-	if fixedEvent(ev.kind) {
+	if ev.untimed {
+		r.fireUntimed(&ev)
+	} else if fixedEvent(ev.kind) {
 		w.now = max(w.now, ev.at)
 	}
 	// Events that can no longer do anything go at once, so that a state

@@ -89,6 +89,10 @@ type Stepping struct {
 	// drawn from the run's seed). Only the fingerprints' values depend on
 	// it, never the run.
 	FingerprintKey uint64
+	// UntimedAbove, when positive, turns the time abstraction on
+	// (step_time.go): a timer or a request's timeout set more than this
+	// far ahead is untimed. Zero: exact time.
+	UntimedAbove Millis
 }
 
 // StartStepped begins a stepped run of seed with s's choices.
@@ -103,7 +107,7 @@ func (r *Runner) StartStepped(seed uint64, s Stepping) error {
 	if s.FingerprintKey != 0 {
 		r.fph, r.fpKeyed = newFPHash(s.FingerprintKey), true
 	}
-	return nil
+	return r.startTime(s.UntimedAbove)
 }
 
 // decisions appends to buf the careless user's decisions at pending event

@@ -20,7 +20,7 @@ import (
 const exploreUsage = `usage: simrun explore [--variant V] [--intent login|reciprocate] [--loss K] [--dup K] [--resets K]
        [--depth D] [--budget T] [--states N] [--mode bfs|dfs|walk] [--adversary A]
        [--latency MS] [--seed S] [--user attentive|careless] [--pace SCENARIO] [--reach REASON]
-       [--por sleep|none] [--path P] [--json]
+       [--por sleep|none] [--time exact|abstract] [--untimed-above MS] [--path P] [--json]
 
 Explores every order of the simulator's enabled events (a request reaching
 its server, an answer reaching its client, a timer, the user's acts) and
@@ -50,7 +50,14 @@ trace. --reach REASON asks a design question: can a device end with REASON
 first: the shortest) way there and prints it like a counterexample.
 --por sleep (depth first only) leaves out the orders of independent
 choices with sleep sets: the same states, fewer transitions.
-Exit status: 0 no violation, 1 a violation, 2 bad usage.
+--time abstract over-approximates time (lab/explore timeabs.go): a timer or
+timeout set more than --untimed-above ms ahead (default 5000) may fire at
+any moment from its arming on, and states one time shift apart are one; a
+violation found so says whether it relies on the abstraction (a timer fired
+before its due time) and whether it came back when replayed with exact time.
+Exit status: 0 no violation, 1 a violation (under --time abstract too,
+whether or not the exact replay reproduced it: the summary says), 2 bad
+usage.
 Flags:
 `
 
@@ -77,6 +84,8 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	pace := fs.String("pace", "", "the user's times from this built-in scenario (its user's slips are not drawn; --user careless makes them choices)")
 	reach := fs.String("reach", "", "look for a device ending with this reason (like write_conflict) and print the shortest way there")
 	porName := fs.String("por", "none", "partial-order reduction: sleep (sleep sets; --mode dfs) or none")
+	timeMode := fs.String("time", "exact", "exact (every timer at its time) or abstract (timers longer than --untimed-above fire at any moment)")
+	untimed := intFlagOf(fs, "untimed-above", explore.DefaultUntimedAbove, 1, 1<<40, "with --time abstract: timers and timeouts set more than this many ms ahead are untimed")
 	if code := parseNoArgs(fs, args, stderr); code >= 0 {
 		return code
 	}
@@ -96,12 +105,16 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		flagCheck{*mode == "bfs" || *mode == "dfs" || *mode == "walk", "mode", "must be bfs, dfs or walk"},
 		flagCheck{*porName == explore.PORNone || *porName == explore.PORSleep, "por", "must be sleep or none"},
 		flagCheck{*porName == explore.PORNone || *mode == "dfs", "por", "sleep needs --mode dfs"},
-		flagCheck{*user == explore.UserAttentive || *user == explore.UserCareless, "user", "must be attentive or careless"}); code >= 0 {
+		flagCheck{*user == explore.UserAttentive || *user == explore.UserCareless, "user", "must be attentive or careless"},
+		flagCheck{*timeMode == explore.TimeExact || *timeMode == explore.TimeAbstract, "time", "must be exact or abstract"}); code >= 0 {
 		return code
 	}
 	o := explore.Options{Variant: v, VariantName: *vname, Intent: in, Loss: *loss, Dup: *dup, Depth: *depth, MaxStates: *states,
 		Budget: *budget, Mode: *mode, LatencyMillis: int64(*latency), Seed: *seed, Workers: *workers, Reach: *reach,
-		POR: *porName, User: *user, Resets: *resets}
+		POR: *porName, User: *user, Resets: *resets, Time: *timeMode}
+	if o.Time == explore.TimeAbstract {
+		o.UntimedAboveMillis = int64(*untimed)
+	}
 	if *adversary != "" {
 		o.Adversaries = strings.Split(*adversary, ",")
 	}
@@ -152,6 +165,9 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	if res.Reached != "" && !*asJSON {
 		fmt.Fprintf(stdout, "\nreached %s: %s, in %d events; replay: %s\n", o.Reach, res.Reached, len(res.Path), replay)
+		if a := res.Abstraction; a != nil {
+			fmt.Fprintln(stdout, abstractionLine(a))
+		}
 		if err := writeCounterexample(stdout, o, res.Path); err != nil {
 			fmt.Fprintf(stderr, "simrun explore: %v\n", err)
 		}
@@ -163,6 +179,9 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "\ncounterexample: %d events (%d of them the user's decisions); replay: %s\n", len(res.Path),
 			explore.Decisions(res.Path), replay)
 		fmt.Fprintln(stdout, "replays in sim: in the stepped simulator only (the command above); a seeded simrun run draws its own schedule")
+		if a := res.Abstraction; a != nil {
+			fmt.Fprintln(stdout, abstractionLine(a))
+		}
 		if err := writeCounterexample(stdout, o, res.Path); err != nil {
 			fmt.Fprintf(stderr, "simrun explore: %v\n", err)
 		}
@@ -172,10 +191,10 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 
 // replayCommand is the simrun command that replays path.
 func replayCommand(o explore.Options, path []explore.Step) string {
-	flags := o.Flags([]string{"variant", "intent", "loss", "dup", "latency", "seed", "resets", "adversary", "user", "pace", "reach"},
+	flags := o.Flags([]string{"variant", "intent", "loss", "dup", "latency", "seed", "resets", "adversary", "user", "pace", "reach", "time", "untimed-above"},
 		func(f string, isDefault bool) bool {
 			switch f {
-			case "resets", "adversary", "user", "pace", "reach":
+			case "resets", "adversary", "user", "pace", "reach", "time", "untimed-above":
 				return !isDefault
 			}
 			return true // the search's bounds and seed, whatever their value
@@ -201,6 +220,10 @@ func writeExploreSummary(w io.Writer, o explore.Options, res explore.Result) {
 		res.Ended, res.MaxDepth, res.Elapsed.Seconds(), float64(res.States)/max(res.Elapsed.Seconds(), 1e-9))
 	fmt.Fprintf(w, "state encoding %.0f bytes a state (hashed; parts a step did not touch kept), %d bytes kept per state; omission probability %.1e\n", res.StateBytes,
 		res.StoredBytes, res.Omission)
+	if res.Time != nil {
+		fmt.Fprintf(w, "time abstraction: timers and timeouts set more than %d ms ahead are untimed (fire at any moment from their arming on); times relative to the run's\n",
+			res.Time.UntimedAboveMillis)
+	}
 	if res.POR != "" {
 		fmt.Fprintf(w, "partial-order reduction %s: %d choices left out as asleep, %d states explored again\n", res.POR, res.Slept, res.Again)
 	}
@@ -218,6 +241,19 @@ func writeExploreSummary(w io.Writer, o explore.Options, res explore.Result) {
 		return
 	}
 	fmt.Fprintf(w, "VIOLATION %s at %d ms: %s\n", res.Violation.Invariant, res.Violation.At, res.Violation.Detail)
+	if a := res.Abstraction; a != nil {
+		fmt.Fprintln(w, abstractionLine(a))
+	}
+}
+
+// abstractionLine says whether a counterexample relies on the time
+// abstraction and what its exact replay gave.
+func abstractionLine(a *explore.Abstraction) string {
+	s := "does not rely on the time abstraction (no untimed timer fired before its due time)"
+	if a.Relies {
+		s = fmt.Sprintf("relies on the time abstraction (%d untimed timers fired before their due time)", a.EarlyFirings)
+	}
+	return s + "; exact replay: " + a.Exact
 }
 
 // writeCounterexample replays path with the trace kept and writes it as

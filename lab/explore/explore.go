@@ -24,7 +24,9 @@
 // sets another). The user's decisions are the seed's draws for the
 // attentive user (nothing goes wrong), and choices for the careless one
 // (Options.User; sim.Stepping.Careless lists them). Over-approximated:
-// none; under-approximated: latencies above L and other paces of the user.
+// none with exact time, the default; under Options.Time abstract, when the
+// timers, timeouts and expiries longer than a bound fire (timeabs.go).
+// Under-approximated: latencies above L and other paces of the user.
 // A request's timeout can only fire for an exchange whose request or answer
 // was lost (L is below every timeout). Reordering needs no budget: messages
 // in flight arrive in any order.
@@ -57,7 +59,9 @@
 // (the simulator's time bound ends it at the latest); the termination
 // check at each of those ends is the bounded liveness check. The
 // depth-first search also looks for a lasso (a path back to a state on
-// itself) and reports one as InvLasso.
+// itself) and reports one as InvLasso. Under the time abstraction the
+// clock is no part of the state, states do come back, and a cycle is a
+// lasso only if no untimed timer stays armed along it (timeabs.go).
 package explore
 
 import (
@@ -136,6 +140,12 @@ type Options struct {
 	Pace *sim.User
 	// PaceName names Pace in the replay command (a built-in scenario).
 	PaceName string
+	// Time is how time is explored: TimeExact ("" too: every timer at its
+	// own time) or TimeAbstract (long timers untimed; timeabs.go).
+	Time string
+	// UntimedAboveMillis is the time abstraction's bound M: timers and
+	// timeouts set more than M ahead are untimed (0: DefaultUntimedAbove).
+	UntimedAboveMillis int64
 	// Progress, when set, is called about once a second.
 	Progress func(Progress)
 	// exact: the fingerprint encodes every field by its value
@@ -211,6 +221,10 @@ type Result struct {
 	POR   string `json:"por,omitempty"`
 	Slept int    `json:"slept,omitempty"`
 	Again int    `json:"again,omitempty"`
+	// Time is the time abstraction used, when not exact (timeabs.go);
+	// Abstraction says whether the violation relies on it.
+	Time        *TimeUsed    `json:"time,omitempty"`
+	Abstraction *Abstraction `json:"abstraction,omitempty"`
 }
 
 // Coverage is which states and transitions of the login machines the
@@ -310,7 +324,7 @@ func (o *Options) Replay(r *sim.Runner, path []Step) error {
 		return err
 	}
 	if err := r.StartStepped(o.Seed, sim.Stepping{Loss: o.Loss, Dup: o.Dup, Resets: o.Resets, Careless: o.User == UserCareless,
-		FingerprintKey: o.FingerprintKey}); err != nil {
+		FingerprintKey: o.FingerprintKey, UntimedAbove: o.untimedAbove()}); err != nil {
 		return err
 	}
 	for i, s := range path {
@@ -334,6 +348,9 @@ func Explore(o Options) (Result, error) {
 		return Result{}, fmt.Errorf("loss, dup, resets, depth, states, walks and snapshot bytes must not be negative")
 	}
 	if err := o.checkUser(); err != nil {
+		return Result{}, err
+	}
+	if err := o.checkTime(); err != nil {
 		return Result{}, err
 	}
 	if o.Workers <= 0 {
@@ -368,7 +385,11 @@ func Explore(o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return e.result(), nil
+	res := e.result()
+	if err := o.judgeAbstraction(&res, e.lassoFrom); err != nil {
+		return Result{}, err
+	}
+	return res, nil
 }
 
 // node is one state of the search tree: its parent and the choice that led
@@ -401,6 +422,8 @@ type explorer struct {
 	// depthOf, after a depth-first search, its visited states.
 	por     *por
 	depthOf map[sim.Fingerprint]int32
+	// lassoFrom is where a lasso's cycle starts on its path (its depth).
+	lassoFrom int
 }
 
 // pathOf rebuilds the path to tree node i.

@@ -38,6 +38,10 @@ func (o Options) Flag(name string) (flag string, isDefault bool) {
 		return "--pace " + o.PaceName, o.PaceName == ""
 	case "reach":
 		return "--reach " + o.Reach, o.Reach == ""
+	case "time":
+		return "--time " + o.Time, !o.abstract()
+	case "untimed-above":
+		return fmt.Sprintf("--untimed-above %d", o.UntimedAboveMillis), o.UntimedAboveMillis == 0 || o.UntimedAboveMillis == DefaultUntimedAbove
 	}
 	panic(fmt.Sprintf("explore: no simrun explore flag %q", name))
 }

@@ -478,6 +478,10 @@ func (e *explorer) dfs() error {
 		}
 		fp := e.fingerprint(w)
 		if onStack[fp] {
+			if e.fairCycle(w.r, stack, fp) { // the time abstraction: not a lasso under fairness
+				continue
+			}
+			e.lassoFrom = e.cycleStart(stack, fp)
 			e.violation = &sim.Violation{Invariant: InvLasso, Seed: e.o.Seed, Variant: e.o.Variant.Name, At: w.r.Now(),
 				Detail: fmt.Sprintf("after %d events the run is back in a state it was in before, without either device ending", d)}
 			e.path = append(e.pathOf(top.node, nil), st)

@@ -20,7 +20,8 @@ import (
 // down to a few levels, the pending events, the budgets), how many distinct
 // states would be left if that part were dropped from the encoding. It is
 // a measurement, not a check (QRLAB_FP_SOURCES=1; QRLAB_FP_STATES, default
-// 20000, cuts the exploration; QRLAB_FP_LOSS/QRLAB_FP_DUP the budgets).
+// 20000, cuts the exploration; QRLAB_FP_LOSS/QRLAB_FP_DUP the budgets;
+// QRLAB_FP_TIME=abstract under the time abstraction).
 func TestFingerprintSources(t *testing.T) {
 	if os.Getenv("QRLAB_FP_SOURCES") == "" {
 		t.Skip("a measurement: QRLAB_FP_SOURCES=1")
@@ -82,6 +83,9 @@ func TestFingerprintSources(t *testing.T) {
 	o.Variant = v
 	if os.Getenv("QRLAB_FP_INTENT") == "reciprocate" {
 		o.Intent = qr.Reciprocate
+	}
+	if os.Getenv("QRLAB_FP_TIME") == TimeAbstract {
+		o.Time = TimeAbstract
 	}
 	res, err := Explore(o)
 	if err != nil {

@@ -129,6 +129,9 @@ func (s *Store) appendExpiry(body []byte, p *session, now Millis) []byte {
 	if left < 0 {
 		left = 0
 	}
+	if p.expires == Never {
+		left = Never // an untimed expiry (untimed.go): no time left to count
+	}
 	body = append(body, `,"expires_in_ms":`...)
 	return appendInt(body, int64(left))
 }
