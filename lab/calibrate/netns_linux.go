@@ -216,3 +216,35 @@ func run(args []string) error {
 	}
 	return nil
 }
+
+// ccSysctl is net.ipv4.tcp_congestion_control, per network namespace: a
+// new namespace starts with the host's (tcp_sk_init in Linux
+// net/ipv4/tcp_ipv4.c copies init_net's, Kingxukai/linux 9b44fff6), so
+// without this the real side would run under whatever the host's default
+// is.
+const ccSysctl = "/proc/sys/net/ipv4/tcp_congestion_control"
+
+// SetCC sets this network namespace's TCP congestion control to name (as
+// sysctl -w net.ipv4.tcp_congestion_control=name does) and returns what
+// the kernel reads back. Only inside a private namespace (Reexec).
+func SetCC(name string) (string, error) {
+	if !InNamespace() {
+		return "", errors.New("the congestion control is set for the whole network namespace: run it only in a private one (Reexec)")
+	}
+	if err := ValidateCC(name); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(ccSysctl, []byte(name), 0o644); err != nil {
+		avail, _ := os.ReadFile("/proc/sys/net/ipv4/tcp_available_congestion_control")
+		return "", fmt.Errorf("set net.ipv4.tcp_congestion_control to %q: %w (this kernel has: %s)", name, err, strings.TrimSpace(string(avail)))
+	}
+	b, err := os.ReadFile(ccSysctl)
+	if err != nil {
+		return "", fmt.Errorf("read net.ipv4.tcp_congestion_control back: %w", err)
+	}
+	got := strings.TrimSpace(string(b))
+	if got != name {
+		return got, fmt.Errorf("net.ipv4.tcp_congestion_control reads %q after setting %q", got, name)
+	}
+	return got, nil
+}

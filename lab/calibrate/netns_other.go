@@ -46,3 +46,6 @@ func (s *Shaper) Counts() (map[string]int64, error) { return nil, errNotLinux }
 
 // Late is zero off Linux.
 func (s *Shaper) Late() (mean, p99 time.Duration, n int) { return 0, 0, 0 }
+
+// SetCC fails off Linux.
+func SetCC(string) (string, error) { return "", errNotLinux }
