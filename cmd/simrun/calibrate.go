@@ -35,9 +35,11 @@ intervals; then each kind of HTTP exchange's durations side by side (real
 and simulated), and all exchanges' durations in bands of round trips.
 --socket-log appends ss -tin's view of every TCP socket in the namespace
 (its RTO, RTT, delayed-ACK timeout, retransmissions) to a file. --cc sets
-the namespace's TCP congestion control (net.ipv4.tcp_congestion_control;
-default cubic, Linux's own default, whatever the host's is) and the output
-names it.
+the real side's TCP congestion control (default cubic, Linux's own default,
+whatever the host's is): the namespace's net.ipv4.tcp_congestion_control
+where the kernel takes it, and every socket's TCP_CONGESTION (a namespace
+may set by sysctl only those in the host's tcp_allowed_congestion_control);
+the output names it as read back from the server's socket.
 
 Default profiles: clean-50ms:0:50, loss2-50ms:2:50, loss8-200ms:8:200.
 --resim runs only the simulator's side again, against the real side of a

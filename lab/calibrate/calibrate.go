@@ -149,8 +149,8 @@ type Side struct {
 type Row struct {
 	Profile Profile `json:"profile"`
 	// CC is the congestion control the real side's sockets used, read
-	// back from the namespace ("" in runs saved before it was set: they
-	// used the host's, LegacyCC).
+	// back from the server's listening socket ("" in runs saved before it
+	// was set: they used the host's, LegacyCC).
 	CC        string  `json:"cc,omitempty"`
 	Real      Side    `json:"real"`
 	Sim       Side    `json:"sim"`
@@ -246,7 +246,7 @@ func Run(ctx context.Context, opts Options) ([]Row, error) {
 		return nil, err
 	}
 	defer sh.Close()
-	cc, err := SetCC(opts.CC)
+	how, err := SetCC(opts.CC)
 	if err != nil {
 		return nil, err
 	}
@@ -258,6 +258,10 @@ func Run(ctx context.Context, opts Options) ([]Row, error) {
 		return nil, err
 	}
 	defer stop()
+	cc := env.cc
+	if opts.Progress != nil {
+		fmt.Fprintf(opts.Progress, "congestion control %s (%s)\n", cc, how)
+	}
 	var rows []Row
 	var offset medianOffset
 	for _, p := range opts.Profiles {
@@ -456,8 +460,14 @@ func startServer(ctx context.Context, v variant.Variant, opts Options) (*realEnv
 	if err != nil {
 		return nil, nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	lc := net.ListenConfig{Control: ccControl(opts.CC)}
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
+		return nil, nil, err
+	}
+	cc, err := socketCC(ln)
+	if err != nil {
+		ln.Close()
 		return nil, nil, err
 	}
 	base := "https://" + ln.Addr().String()
@@ -493,7 +503,7 @@ func startServer(ctx context.Context, v variant.Variant, opts Options) (*realEnv
 	copy(sec.CrossSigning.SelfSigning[:], id.SelfSigning.Seed())
 	copy(sec.CrossSigning.UserSigning[:], id.UserSigning.Seed())
 	env := &realEnv{v: v, base: base, serverName: hc.ServerName, userID: srv.TestUserID(), token: live.TestAccessToken,
-		secrets: sec, user: opts.User, limit: 5 * time.Minute, timing: timing,
+		secrets: sec, user: opts.User, limit: 5 * time.Minute, timing: timing, cc: cc, dial: ccControl(opts.CC),
 		tlsConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13}}
 	return env, stop, nil
 }
