@@ -89,6 +89,13 @@ type Options struct {
 	RTOEstimator string
 	// AckLoss sets the simulator's tcp ack_loss.
 	AckLoss bool
+	// HandshakePacing adds to the side with the harness cost the wait a
+	// pacing congestion control (bbr) would put between the two segments
+	// of each TLS flight (handshakePacing). Off by default: the pacing rate
+	// is measured, but that it parts a flight written at once was not
+	// (Linux may send both segments as one GSO packet and pace only after
+	// it, unverified), and a cubic run showed no faster handshakes.
+	HandshakePacing bool
 	// GoTLSSizes gives both simulated sides the real side's TLS flights
 	// as its sockets sent them (tls_client_bytes 1455, tls_server_bytes
 	// 1799) instead of the plain side's one-segment estimates.
@@ -197,9 +204,8 @@ type Harness struct {
 	TimerLateMean    float64 `json:"timer_late_mean_ms"`
 	KnobMillis       int64   `json:"sim_server_ms"`
 	// HandshakeMillis is how long the real TLS handshake's round trip
-	// waits on pacing: with bbr the second segment of the ClientHello and
-	// of the server's flight each leave one full segment's time at BBR's
-	// initial pacing rate after the first (handshakePacing); 0 with a
+	// would wait on pacing if bbr parted each flight's two segments
+	// (handshakePacing; Options.HandshakePacing, off by default); 0 with a
 	// congestion control that does not pace. Worked out from the profile,
 	// the measured shim lateness and the congestion control each time the
 	// simulator's side runs (also for saved runs, which lack it).
@@ -343,7 +349,10 @@ func simulate(v variant.Variant, opts Options, row *Row) error {
 	if cc == "" {
 		cc = LegacyCC
 	}
-	row.Harness.HandshakeMillis = handshakePacing(cc, row.Profile, row.Harness.ShimLateMean)
+	row.Harness.HandshakeMillis = 0
+	if opts.HandshakePacing {
+		row.Harness.HandshakeMillis = handshakePacing(cc, row.Profile, row.Harness.ShimLateMean)
+	}
 	real, h := row.Real, row.Harness
 	if row.Sim, lost, err = runSimSide(v, row.Profile, opts, nil); err != nil {
 		return err
@@ -567,7 +576,7 @@ func runRealSide(ctx context.Context, env *realEnv, opts Options) (Side, []Outco
 // as the hosts' computing, server_ms; the delay queue's mean lateness as a
 // uniform jitter on every packet of the same mean, jitterOfMean), its Go
 // TLS, which sends the client Finished in a segment of its own
-// (tls_client_finished), and the handshake's wait on pacing
+// (tls_client_finished), and, when asked, the handshake's wait on pacing
 // (h.HandshakeMillis, tls_handshake_ms). The TLS flights' measured sizes
 // (goClientHelloBytes, goServerFlightBytes: two segments each, not one)
 // are not in it: the simulator recovers a loss among a handshake's

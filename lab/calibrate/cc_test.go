@@ -102,9 +102,10 @@ func TestHandshakePacing(t *testing.T) {
 // profile, the host's bbr) read back through Resim: its loss-free row
 // gives the plain simulator's token distance the README states (0.210
 // against seeds 1-200), and with the harness cost (the shim's lateness as
-// an unbiased jitter, the handshake's wait on BBR's pacing) 0.095, where
-// the earlier harness model gave 0.200; the real side is kept whole. (The
-// other two rows take seconds more; simrun calibrate --resim prints them.)
+// an unbiased jitter) 0.090, where the earlier harness model gave 0.200;
+// with the handshake pacing term 0.095 and 3.6 ms of it; the real side is
+// kept whole. (The other two rows take seconds more; simrun calibrate
+// --resim prints them.)
 func TestResimIdleRun(t *testing.T) {
 	b, err := os.ReadFile("testdata/real-idle-0906.json")
 	if err != nil {
@@ -117,18 +118,23 @@ func TestResimIdleRun(t *testing.T) {
 	if len(rows) != 3 || rows[0].Profile.LossPercent != 0 {
 		t.Fatalf("%d rows, first %+v; want the three default profiles", len(rows), rows[0].Profile)
 	}
-	out, err := Resim(rows[:1], Options{Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := out[0]
-	if r.Real.N != 200 || r.Sim.N != 200 || len(r.Real.Exchanges) != 15 {
-		t.Errorf("n real %d, sim %d, %d exchange kinds", r.Real.N, r.Sim.N, len(r.Real.Exchanges))
-	}
-	if math.Abs(r.KSToken-0.210) > 1e-9 || math.Abs(r.KSTokenHarness-0.095) > 1e-9 {
-		t.Errorf("KS token %.3f, with the harness cost %.3f; want 0.210 and 0.095", r.KSToken, r.KSTokenHarness)
-	}
-	if h := r.Harness.HandshakeMillis; math.Abs(h-3.6) > 0.05 {
-		t.Errorf("handshake pacing %.2f ms for a bbr run at 50 ms, want 3.6", h)
+	for _, c := range []struct {
+		pacing        bool
+		ks, handshake float64
+	}{{false, 0.090, 0}, {true, 0.095, 3.6}} {
+		out, err := Resim(rows[:1], Options{Seed: 1, HandshakePacing: c.pacing})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := out[0]
+		if r.Real.N != 200 || r.Sim.N != 200 || len(r.Real.Exchanges) != 15 {
+			t.Errorf("n real %d, sim %d, %d exchange kinds", r.Real.N, r.Sim.N, len(r.Real.Exchanges))
+		}
+		if math.Abs(r.KSToken-0.210) > 1e-9 || math.Abs(r.KSTokenHarness-c.ks) > 1e-9 {
+			t.Errorf("pacing %v: KS token %.3f, with the harness cost %.3f; want 0.210 and %.3f", c.pacing, r.KSToken, r.KSTokenHarness, c.ks)
+		}
+		if h := r.Harness.HandshakeMillis; math.Abs(h-c.handshake) > 0.05 {
+			t.Errorf("pacing %v: handshake pacing %.2f ms for a bbr run at 50 ms, want %.1f", c.pacing, h, c.handshake)
+		}
 	}
 }
