@@ -131,9 +131,9 @@ type TCP struct {
 	// (Go's, measured: 1,455 bytes, sim/transport-sources.md section 5).
 	TLSClientBytes int `json:"tls_client_bytes,omitempty"`
 	// TLSHandshakeMillis is how long the hosts add to a TLS handshake's
-	// round trip (full or psk; none with 0-RTT) beyond the network: their handshake
-	// computing, and the wait of a flight's second segment when the
-	// sender paces (Linux's BBR paces from the first RTT sample on) [lab
+	// round trip (full or psk; none with 0-RTT) beyond the network, such
+	// as their handshake computing or a wait between a flight's segments
+	// if the sender paced them [lab
 	// default 0: the lab's hosts take no time and nothing paces; simrun
 	// calibrate sets the figure it measures on its own harness, and
 	// nothing else should].

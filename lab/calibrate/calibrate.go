@@ -656,10 +656,13 @@ func jitterOfMean(mean float64) float64 {
 	return (lo + hi) / 2
 }
 
-// handshakePacing is how long a full TLS handshake of the real side waits
-// on pacing under congestion control cc at profile p, with the shim's
-// mean lateness late (ms per packet): with bbr every segment after a
-// full one leaves one segment's time later at BBR's initial pacing rate,
+// handshakePacing is how long a full TLS handshake of the real side would
+// wait on pacing under congestion control cc at profile p, with the shim's
+// mean lateness late (ms per packet), if the sender parted each flight's
+// segments (not shown: a flight written at once may leave as one GSO
+// packet, paced only after it; hence Options.HandshakePacing is off by
+// default): with bbr every segment after a
+// full one would leave one segment's time later at BBR's initial pacing rate,
 // startup gain × 0.99 × the initial window of 10 segments ÷ the first
 // smoothed RTT (Linux net/ipv4/tcp_bbr.c bbr_init_pacing_rate_from_rtt,
 // bbr_rate_bytes_per_sec, Kingxukai/linux 0291023e; the gain 739/256 =
