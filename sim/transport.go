@@ -125,6 +125,19 @@ type TCP struct {
 	// chain) [lab default 4000 bytes; no source read]. The handshake costs
 	// one round trip before the request leaves [T16, RFC 8446 §2].
 	TLSServerBytes int `json:"tls_server_bytes"`
+	// TLSClientBytes is the size of the client's ClientHello; 0 means the
+	// lab default of 300 bytes (one key share; no source read). A hello
+	// with a post-quantum hybrid key share is larger than one segment
+	// (Go's, measured: 1,455 bytes, sim/transport-sources.md section 5).
+	TLSClientBytes int `json:"tls_client_bytes,omitempty"`
+	// TLSHandshakeMillis is how long the hosts add to a TLS handshake's
+	// round trip (full or psk; none with 0-RTT) beyond the network, such
+	// as their handshake computing or a wait between a flight's segments
+	// if the sender paced them [lab
+	// default 0: the lab's hosts take no time and nothing paces; simrun
+	// calibrate sets the figure it measures on its own harness, and
+	// nothing else should].
+	TLSHandshakeMillis int64 `json:"tls_handshake_ms,omitempty"`
 	// ResetPerHour is the rate of connection resets (each connection
 	// breaks after an exponential time with this rate) [lab default 0: no
 	// per-connection rate found in the sources]. This knob and the next two,
@@ -236,7 +249,7 @@ func (c *TCP) Validate() error {
 		v, min int64
 	}{{"initial_rto_ms", c.InitialRTOMillis, 1}, {"fallback_rto_ms", c.FallbackRTOMillis, 1}, {"min_rto_ms", c.MinRTOMillis, 1},
 		{"max_rto_ms", c.MaxRTOMillis, 1}, {"user_timeout_ms", c.UserTimeoutMillis, 0}, {"pool_idle_ms", c.PoolIdleMillis, 0},
-		{"nat_idle_ms", c.NATIdleMillis, 0}, {"server_ms", c.ServerMillis, 0}} {
+		{"nat_idle_ms", c.NATIdleMillis, 0}, {"server_ms", c.ServerMillis, 0}, {"tls_handshake_ms", c.TLSHandshakeMillis, 0}} {
 		if d.v < d.min || d.v > maxTCPMillis {
 			return bad("%s %d is outside [%d, %d] ms", d.name, d.v, d.min, maxTCPMillis)
 		}
@@ -267,6 +280,9 @@ func (c *TCP) Validate() error {
 	}
 	if c.TLSServerBytes < 0 || c.TLSServerBytes > 1<<20 {
 		return bad("tls_server_bytes %d is outside [0, %d]", c.TLSServerBytes, 1<<20)
+	}
+	if c.TLSClientBytes < 0 || c.TLSClientBytes > 1<<20 {
+		return bad("tls_client_bytes %d is outside [0, %d] (0: the lab default)", c.TLSClientBytes, 1<<20)
 	}
 	if !(c.BurstPackets >= 0 && c.BurstPackets <= maxBurstPackets) {
 		return bad("burst_packets %g is outside [0, %d]", c.BurstPackets, maxBurstPackets)

@@ -62,10 +62,15 @@ func (r *Runner) open(w *run, client, server Actor, l LinkID) int {
 	if resumed && k.TLSResumption == "psk" {
 		server1 = tlsResumedBytes
 	}
-	hello, l1, fail, why := tp.transfer(w, c, true, est, tlsClientHelloBytes)
+	client1 := tlsClientHelloBytes
+	if k.TLSClientBytes > 0 {
+		client1 = k.TLSClientBytes
+	}
+	hello, l1, fail, why := tp.transfer(w, c, true, est, client1)
 	if fail == never {
 		var l2 int
 		c.readyAt, l2, fail, why = tp.transfer(w, c, false, hello, server1)
+		c.readyAt += Millis(k.TLSHandshakeMillis)
 		l1 += l2
 	}
 	w.res.Lost += l1
@@ -91,8 +96,8 @@ func (r *Runner) open(w *run, client, server Actor, l LinkID) int {
 }
 
 // Sizes of the TLS flights the sources do not give [lab defaults]: a
-// ClientHello with one key share, and a resumed server flight without a
-// certificate.
+// ClientHello with one key share (TCP.TLSClientBytes replaces it), and a
+// resumed server flight without a certificate.
 const (
 	tlsClientHelloBytes = 300
 	tlsResumedBytes     = 300

@@ -16,8 +16,10 @@ import (
 const calibrateUsage = `usage: simrun calibrate [--n N] [--profile NAME:LOSS%:RTTms ...] [--variant NAME]
                         [--parallel P] [--seed S] [--loss-recovery rack-tlp|rto] [--json]
                         [--rto-estimator linux|linux-floor|rfc6298] [--ack-loss] [--socket-log FILE]
+                        [--cc NAME] [--go-tls-sizes] [--handshake-pacing]
        simrun calibrate --resim SAVED.json [--n N] [--variant NAME] [--seed S]
-                        [--loss-recovery rack-tlp|rto] [--rto-estimator linux|linux-floor|rfc6298] [--ack-loss] [--json]
+                        [--loss-recovery rack-tlp|rto] [--rto-estimator linux|linux-floor|rfc6298] [--ack-loss]
+                        [--go-tls-sizes] [--handshake-pacing] [--json]
 
 Checks the simulator's tcp transport against the kernel's TCP. In a private
 network namespace of its own (root needed; nothing outside is touched), it
@@ -32,7 +34,12 @@ Kolmogorov-Smirnov distance, and the failure rates with 95% Wilson
 intervals; then each kind of HTTP exchange's durations side by side (real
 and simulated), and all exchanges' durations in bands of round trips.
 --socket-log appends ss -tin's view of every TCP socket in the namespace
-(its RTO, RTT, delayed-ACK timeout, retransmissions) to a file.
+(its RTO, RTT, delayed-ACK timeout, retransmissions) to a file. --cc sets
+the real side's TCP congestion control (default cubic, Linux's own default,
+whatever the host's is): the namespace's net.ipv4.tcp_congestion_control
+where the kernel takes it, and every socket's TCP_CONGESTION (a namespace
+may set by sysctl only those in the host's tcp_allowed_congestion_control);
+the output names it as read back from the server's socket.
 
 Default profiles: clean-50ms:0:50, loss2-50ms:2:50, loss8-200ms:8:200.
 --resim runs only the simulator's side again, against the real side of a
@@ -67,8 +74,11 @@ func runCalibrate(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	resim := fs.String("resim", "", "a saved --json output: run the simulator's side again against its real side")
 	recovery := fs.String("loss-recovery", "", "the simulator's tcp loss_recovery, rack-tlp or rto (default: the transport's)")
 	ackLoss := fs.Bool("ack-loss", false, "the simulator's tcp ack_loss: the client's pure ACKs are lost with the link's loss")
+	goTLS := fs.Bool("go-tls-sizes", false, "give the simulator the real side's TLS flights as its sockets sent them (ClientHello 1455 bytes, server flight 1799)")
+	pacing := fs.Bool("handshake-pacing", false, "add to the simulator's side with the harness cost the wait bbr's pacing would put between each TLS flight's two segments")
 	estimator := fs.String("rto-estimator", "", "the simulator's tcp rto_estimator, linux, linux-floor or rfc6298 (default: the transport's)")
 	sockets := fs.String("socket-log", "", "append the kernel's TCP socket state (ss -tin) in the namespace to this file twice a second while the real side runs")
+	cc := fs.String("cc", calibrate.DefaultCC, "the real side's TCP congestion control, set in its namespace (net.ipv4.tcp_congestion_control)")
 	var profiles profileList
 	fs.Var(&profiles, "profile", "a profile NAME:LOSS_PERCENT:RTT_MS (repeatable; default the three above)")
 	if code := parseNoArgs(fs, args, stderr); code >= 0 {
@@ -86,8 +96,18 @@ func runCalibrate(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "simrun calibrate: --rto-estimator %q is not linux, linux-floor or rfc6298\n", *estimator)
 		return 2
 	}
+	if err := calibrate.ValidateCC(*cc); err != nil {
+		fmt.Fprintf(stderr, "simrun calibrate: --cc: %v\n", err)
+		return 2
+	}
 	if *resim != "" {
-		return resimCalibrate(fs, *resim, *n, *seed, *name, calibrate.Options{LossRecovery: *recovery, RTOEstimator: *estimator, AckLoss: *ackLoss}, *asJSON, stdout, stderr)
+		ccSet := false
+		fs.Visit(func(f *flag.Flag) { ccSet = ccSet || f.Name == "cc" })
+		if ccSet {
+			fmt.Fprintln(stderr, "simrun calibrate: --cc applies to the real side, which --resim does not run again (the saved rows name theirs)")
+			return 2
+		}
+		return resimCalibrate(fs, *resim, *n, *seed, *name, calibrate.Options{LossRecovery: *recovery, RTOEstimator: *estimator, AckLoss: *ackLoss, GoTLSSizes: *goTLS, HandshakePacing: *pacing}, *asJSON, stdout, stderr)
 	}
 	if !calibrate.InNamespace() {
 		if p := calibrate.Prereqs(); p != "" {
@@ -103,7 +123,7 @@ func runCalibrate(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts := calibrate.Options{Variant: *name, N: *n, Parallel: *parallel, Seed: *seed, Progress: stderr, LossRecovery: *recovery,
-		RTOEstimator: *estimator, AckLoss: *ackLoss, SocketLog: *sockets}
+		RTOEstimator: *estimator, AckLoss: *ackLoss, SocketLog: *sockets, CC: *cc, GoTLSSizes: *goTLS, HandshakePacing: *pacing}
 	if len(profiles) > 0 {
 		opts.Profiles = profiles
 	}
@@ -134,7 +154,7 @@ func resimCalibrate(fs *flag.FlagSet, path string, n int, seed uint64, name stri
 		n = 0
 	}
 	rows, err = calibrate.Resim(rows, calibrate.Options{Variant: name, N: n, Seed: seed, LossRecovery: tcp.LossRecovery,
-		RTOEstimator: tcp.RTOEstimator, AckLoss: tcp.AckLoss})
+		RTOEstimator: tcp.RTOEstimator, AckLoss: tcp.AckLoss, GoTLSSizes: tcp.GoTLSSizes, HandshakePacing: tcp.HandshakePacing})
 	if err != nil {
 		fmt.Fprintf(stderr, "simrun calibrate: --resim %s: %v\n", path, err)
 		return 2

@@ -36,6 +36,8 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"run", "--bogus"}, `unknown flag "--bogus"`},
 		{[]string{"run", "--runs"}, `--runs needs a value`},
 		{[]string{"run", "--seed", "\x1b[2J"}, `"\x1b[2J"`},
+		{[]string{"calibrate", "--cc", "Bad!"}, `--cc: congestion control "Bad!"`},
+		{[]string{"calibrate", "--resim", "x.json", "--cc", "reno"}, `--cc applies to the real side`},
 	}
 	for _, c := range cases {
 		code, _, errs := simrun(t, c.args...)

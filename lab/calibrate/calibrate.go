@@ -89,10 +89,51 @@ type Options struct {
 	RTOEstimator string
 	// AckLoss sets the simulator's tcp ack_loss.
 	AckLoss bool
+	// HandshakePacing adds to the side with the harness cost the wait a
+	// pacing congestion control (bbr) would put between the two segments
+	// of each TLS flight (handshakePacing). Off by default: the pacing rate
+	// is measured, but that it parts a flight written at once was not
+	// (Linux may send both segments as one GSO packet and pace only after
+	// it, unverified), and a cubic run showed no faster handshakes.
+	HandshakePacing bool
+	// GoTLSSizes gives both simulated sides the real side's TLS flights
+	// as its sockets sent them (tls_client_bytes 1455, tls_server_bytes
+	// 1799) instead of the plain side's one-segment estimates.
+	GoTLSSizes bool
 	// SocketLog, when set, is a file the real side appends the kernel's
 	// view of every TCP socket in the namespace to (ss -tin) twice a
 	// second, each sample headed by the profile and the time.
 	SocketLog string
+	// CC is the TCP congestion control the real side's namespace uses
+	// (net.ipv4.tcp_congestion_control, set in the namespace before the
+	// first connection; "": DefaultCC).
+	CC string
+}
+
+// DefaultCC is the congestion control the real side runs with unless told
+// otherwise: Linux's own default, whatever the machine's is, so that a run
+// does not depend on the host (net/ipv4/Kconfig, Kingxukai/linux
+// 0291023e: the "Default TCP congestion control" choice defaults to
+// DEFAULT_CUBIC, and DEFAULT_TCP_CONG falls back to "cubic"; BBR's
+// TCP_CONG_BBR defaults to n).
+const DefaultCC = "cubic"
+
+// LegacyCC is the congestion control of saved runs that predate the
+// choice (their rows name none): the default of the host they ran on,
+// whose socket log shows bbr on every socket.
+const LegacyCC = "bbr"
+
+// ValidateCC checks a congestion control's name as the kernel takes it: 1
+// to 15 lower-case letters, digits or underscores (TCP_CA_NAME_MAX is 16
+// with the terminating zero). Whether this kernel has it is known only
+// when the namespace sets it.
+func ValidateCC(name string) error {
+	if name == "" || len(name) > 15 || strings.IndexFunc(name, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_')
+	}) >= 0 {
+		return fmt.Errorf("congestion control %q: want a kernel's name for one, 1-15 characters of a-z, 0-9 and _ (such as cubic, reno, bbr)", name)
+	}
+	return nil
 }
 
 // Side is one side's figures for a profile.
@@ -113,7 +154,11 @@ type Side struct {
 
 // Row is one profile's comparison.
 type Row struct {
-	Profile   Profile `json:"profile"`
+	Profile Profile `json:"profile"`
+	// CC is the congestion control the real side's sockets used, read
+	// back from the server's listening socket ("" in runs saved before it
+	// was set: they used the host's, LegacyCC).
+	CC        string  `json:"cc,omitempty"`
 	Real      Side    `json:"real"`
 	Sim       Side    `json:"sim"`
 	KSToken   float64 `json:"ks_token"`
@@ -158,6 +203,13 @@ type Harness struct {
 	ShimLateP99      float64 `json:"shim_late_p99_ms"`
 	TimerLateMean    float64 `json:"timer_late_mean_ms"`
 	KnobMillis       int64   `json:"sim_server_ms"`
+	// HandshakeMillis is how long the real TLS handshake's round trip
+	// would wait on pacing if bbr parted each flight's two segments
+	// (handshakePacing; Options.HandshakePacing, off by default); 0 with a
+	// congestion control that does not pace. Worked out from the profile,
+	// the measured shim lateness and the congestion control each time the
+	// simulator's side runs (also for saved runs, which lack it).
+	HandshakeMillis float64 `json:"tls_handshake_ms"`
 }
 
 func (o *Options) defaults() {
@@ -176,6 +228,9 @@ func (o *Options) defaults() {
 	if o.MSS == 0 {
 		o.MSS = 1448
 	}
+	if o.CC == "" {
+		o.CC = DefaultCC
+	}
 }
 
 // Run runs the comparison. It must run inside a private network namespace
@@ -184,6 +239,9 @@ func Run(ctx context.Context, opts Options) ([]Row, error) {
 	opts.defaults()
 	if opts.N < 1 {
 		return nil, fmt.Errorf("N %d: at least one login per profile", opts.N)
+	}
+	if err := ValidateCC(opts.CC); err != nil {
+		return nil, err
 	}
 	v, err := variant.Load(opts.Variant)
 	if err != nil {
@@ -194,6 +252,10 @@ func Run(ctx context.Context, opts Options) ([]Row, error) {
 		return nil, err
 	}
 	defer sh.Close()
+	how, err := SetCC(opts.CC)
+	if err != nil {
+		return nil, err
+	}
 	if err := run([]string{"ip", "link", "set", "lo", "mtu", fmt.Sprint(opts.MSS + 52)}); err != nil {
 		return nil, err
 	}
@@ -202,6 +264,10 @@ func Run(ctx context.Context, opts Options) ([]Row, error) {
 		return nil, err
 	}
 	defer stop()
+	cc := env.cc
+	if opts.Progress != nil {
+		fmt.Fprintf(opts.Progress, "congestion control %s (%s)\n", cc, how)
+	}
 	var rows []Row
 	var offset medianOffset
 	for _, p := range opts.Profiles {
@@ -218,14 +284,14 @@ func Run(ctx context.Context, opts Options) ([]Row, error) {
 		if err != nil {
 			return rows, err
 		}
-		row, err := compare(v, p, opts, real, outs, env, sh)
+		row, err := compare(v, p, opts, cc, real, outs, env, sh)
 		if err != nil {
 			return rows, err
 		}
 		offset.shift(&row)
 		rows = append(rows, row)
 		if opts.Progress != nil {
-			fmt.Fprintf(opts.Progress, "%s: real %d/%d signed in, sim %d/%d, KS token %.3f (with the harness cost %.3f)\n", p.Name,
+			fmt.Fprintf(opts.Progress, "%s (%s): real %d/%d signed in, sim %d/%d, KS token %.3f (with the harness cost %.3f)\n", p.Name, cc,
 				real.N-real.Failures, real.N, row.Sim.N-row.Sim.Failures, row.Sim.N, row.KSToken, row.KSTokenHarness)
 		}
 	}
@@ -236,8 +302,8 @@ func Run(ctx context.Context, opts Options) ([]Row, error) {
 // taking no time, then with the harness cost measured on the real side as
 // server_ms) and fills a row with both comparisons and the real side's
 // packet counts.
-func compare(v variant.Variant, p Profile, opts Options, real Side, outs []Outcome, env *realEnv, sh *Shaper) (Row, error) {
-	row := Row{Profile: p, Real: real, Packets: map[string]float64{}}
+func compare(v variant.Variant, p Profile, opts Options, cc string, real Side, outs []Outcome, env *realEnv, sh *Shaper) (Row, error) {
+	row := Row{Profile: p, CC: cc, Real: real, Packets: map[string]float64{}}
 	counts, err := sh.Counts()
 	if err != nil {
 		return row, err
@@ -279,6 +345,14 @@ func compare(v variant.Variant, p Profile, opts Options, real Side, outs []Outco
 func simulate(v variant.Variant, opts Options, row *Row) error {
 	var lost int
 	var err error
+	cc := row.CC
+	if cc == "" {
+		cc = LegacyCC
+	}
+	row.Harness.HandshakeMillis = 0
+	if opts.HandshakePacing {
+		row.Harness.HandshakeMillis = handshakePacing(cc, row.Profile, row.Harness.ShimLateMean)
+	}
 	real, h := row.Real, row.Harness
 	if row.Sim, lost, err = runSimSide(v, row.Profile, opts, nil); err != nil {
 		return err
@@ -395,8 +469,14 @@ func startServer(ctx context.Context, v variant.Variant, opts Options) (*realEnv
 	if err != nil {
 		return nil, nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	lc := net.ListenConfig{Control: ccControl(opts.CC)}
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
+		return nil, nil, err
+	}
+	cc, err := socketCC(ln)
+	if err != nil {
+		ln.Close()
 		return nil, nil, err
 	}
 	base := "https://" + ln.Addr().String()
@@ -432,7 +512,7 @@ func startServer(ctx context.Context, v variant.Variant, opts Options) (*realEnv
 	copy(sec.CrossSigning.SelfSigning[:], id.SelfSigning.Seed())
 	copy(sec.CrossSigning.UserSigning[:], id.UserSigning.Seed())
 	env := &realEnv{v: v, base: base, serverName: hc.ServerName, userID: srv.TestUserID(), token: live.TestAccessToken,
-		secrets: sec, user: opts.User, limit: 5 * time.Minute, timing: timing,
+		secrets: sec, user: opts.User, limit: 5 * time.Minute, timing: timing, cc: cc, dial: ccControl(opts.CC),
 		tlsConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13}}
 	return env, stop, nil
 }
@@ -494,9 +574,15 @@ func runRealSide(ctx context.Context, env *realEnv, opts Options) (Side, []Outco
 // h, when not nil, is what is known of the real side beyond the profile:
 // its measured harness cost, fed in as what it is (KnobMillis per exchange
 // as the hosts' computing, server_ms; the delay queue's mean lateness as a
-// uniform jitter on every packet of the same mean, JitterMillis twice the
-// mean lateness), and its Go clients' TLS, which sends the client Finished
-// in a segment of its own (tls_client_finished).
+// uniform jitter on every packet of the same mean, jitterOfMean), its Go
+// TLS, which sends the client Finished in a segment of its own
+// (tls_client_finished), and, when asked, the handshake's wait on pacing
+// (h.HandshakeMillis, tls_handshake_ms). The TLS flights' measured sizes
+// (goClientHelloBytes, goServerFlightBytes: two segments each, not one)
+// are not in it: the simulator recovers a loss among a handshake's
+// segments otherwise than the real stack (section 5 of
+// sim/transport-sources.md), and with them the distances at 2% and 8%
+// grew; Options.GoTLSSizes sets them on both simulated sides.
 func SimConfig(v variant.Variant, p Profile, u Think, mss int, h *Harness) sim.Config {
 	user := sim.DefaultUser()
 	c := func(ms int64) sim.Dist { return sim.Constant(float64(ms)) }
@@ -513,16 +599,94 @@ func SimConfig(v variant.Variant, p Profile, u Think, mss int, h *Harness) sim.C
 	k.MSS, k.TLSResumption, k.TLSServerBytes = mss, "none", tlsServerFlightBytes
 	link := sim.Link{Latency: c(p.RTTMillis / 2), LossUp: loss, LossDown: loss}
 	if h != nil {
-		k.ServerMillis, k.TLSClientFinished, link.JitterMillis = h.KnobMillis, true, 2*h.ShimLateMean
+		k.ServerMillis, k.TLSClientFinished, link.JitterMillis = h.KnobMillis, true, jitterOfMean(h.ShimLateMean)
+		k.TLSHandshakeMillis = int64(math.Round(h.HandshakeMillis))
 	}
 	return sim.Config{Variant: v, Intent: qr.Login, User: user,
 		Network:   sim.Network{Name: p.Name, Link: link},
 		Transport: sim.Transport{Kind: sim.TransportTCP, TCP: &k}}
 }
 
-// tlsServerFlightBytes is about what Go's TLS 1.3 server sends in its first
-// flight with a self-signed P-256 certificate (ServerHello to Finished).
+// tlsServerFlightBytes is the plain simulator's estimate of Go's TLS 1.3
+// server's first flight with a self-signed P-256 certificate (one
+// segment), kept so that the plain side's figures stay comparable across
+// runs; the real sockets sent goServerFlightBytes, which the side with
+// what is known of the real side uses.
 const tlsServerFlightBytes = 1000
+
+// The real side's TLS flights as its sockets sent them (ss -tin's
+// bytes_sent and data_segs_out in the idle run of the README, every
+// profile, 1,448-byte MSS): Go's ClientHello, 1,455 bytes in 2 segments
+// (its default key shares include the hybrid X25519MLKEM768, whose
+// 1,184-byte ML-KEM key alone nearly fills a segment; unverified in
+// crypto/tls's source), and its server's flight up to the first answer,
+// 1,799 bytes in 2 (ServerHello with the ML-KEM ciphertext, certificate,
+// Finished and the session ticket in one flush).
+const (
+	goClientHelloBytes  = 1455
+	goServerFlightBytes = 1799
+)
+
+// jitterOfMean is the link jitter whose delays, as the simulator draws
+// them (a uniform [0, J) added and the sum truncated to whole
+// milliseconds), average mean: E[floor(U·J)] = Σ_{k=1..floor(J)} (1 −
+// k/J), solved for J by bisection. Twice the mean, the jitter of a
+// continuous uniform with that mean, would average far less once
+// truncated (0.31 ms for a mean of 0.72).
+func jitterOfMean(mean float64) float64 {
+	if !(mean > 0) {
+		return 0
+	}
+	avg := func(j float64) float64 {
+		s := 0.0
+		for k := 1.0; k <= j; k++ {
+			s += 1 - k/j
+		}
+		return s
+	}
+	lo, hi := 0.0, 2*mean+2
+	for range 60 {
+		mid := (lo + hi) / 2
+		if avg(mid) < mean {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return (lo + hi) / 2
+}
+
+// handshakePacing is how long a full TLS handshake of the real side would
+// wait on pacing under congestion control cc at profile p, with the shim's
+// mean lateness late (ms per packet), if the sender parted each flight's
+// segments (not shown: a flight written at once may leave as one GSO
+// packet, paced only after it; hence Options.HandshakePacing is off by
+// default): with bbr every segment after a
+// full one would leave one segment's time later at BBR's initial pacing rate,
+// startup gain × 0.99 × the initial window of 10 segments ÷ the first
+// smoothed RTT (Linux net/ipv4/tcp_bbr.c bbr_init_pacing_rate_from_rtt,
+// bbr_rate_bytes_per_sec, Kingxukai/linux 0291023e; the gain 739/256 =
+// 2.88672 as ss shows it), so each of the two paced segments (the
+// ClientHello's second and the server flight's second) waits SRTT ÷
+// 28.58, the SRTT being the round trip and the shim's lateness both ways
+// (1.82 ms at 50 ms: ss showed pacing rates of 6.3-6.4 Mbit/s, 1,448
+// bytes in 1.8 ms; 7.1 ms at 200 ms, ss 1.6 Mbit/s). Other congestion
+// controls are taken not to pace: BBR asks for it (bbr_init sets
+// sk_pacing_status to SK_PACING_NEEDED, same file), and no fq qdisc sits
+// on the namespace's loopback; that cubic and reno do not ask was not read
+// in their sources (unverified): 0.
+func handshakePacing(cc string, p Profile, late float64) float64 {
+	if cc != "bbr" {
+		return 0
+	}
+	const gain, margin, initCwnd = 739.0 / 256, 0.99, 10
+	paced := 0
+	for _, b := range []int{goClientHelloBytes, goServerFlightBytes} {
+		paced += (b - 1) / 1448 // the segments after the first, each behind a full one
+	}
+	srtt := float64(p.RTTMillis) + 2*late
+	return float64(paced) * srtt / (gain * margin * initCwnd)
+}
 
 // runSimSide runs opts.N seeds of p in the simulator, with what is known of
 // the real side when h is not nil (see SimConfig), and returns the packets
@@ -536,6 +700,9 @@ func runSimSide(v variant.Variant, p Profile, opts Options, h *Harness) (Side, i
 		cfg.Transport.TCP.RTOEstimator = opts.RTOEstimator
 	}
 	cfg.Transport.TCP.AckLoss = cfg.Transport.TCP.AckLoss || opts.AckLoss
+	if opts.GoTLSSizes {
+		cfg.Transport.TCP.TLSClientBytes, cfg.Transport.TCP.TLSServerBytes = goClientHelloBytes, goServerFlightBytes
+	}
 	cfg.KeepTrace = true
 	r, err := sim.NewRunner(cfg)
 	if err != nil {
@@ -587,8 +754,8 @@ func WriteTable(w io.Writer, rows []Row) {
 		return fmt.Sprintf("%.2f", x/1000)
 	}
 	for _, r := range rows {
-		fmt.Fprintf(w, "| %s (%d%%, %d ms) | %d | %d | %s / %s s | %s / %s s | %.3f (%.3f) | %.3f (%.0f ms) | %s / %s s | %.3f | %d (%.1f–%.1f%%) | %d (%.1f–%.1f%%) | %.3f / %.3f (%d ms) | %s / %s s |\n",
-			r.Profile.Name, r.Profile.LossPercent, r.Profile.RTTMillis, r.Real.N, r.Sim.N,
+		fmt.Fprintf(w, "| %s (%d%%, %d ms, %s) | %d | %d | %s / %s s | %s / %s s | %.3f (%.3f) | %.3f (%.0f ms) | %s / %s s | %.3f | %d (%.1f–%.1f%%) | %d (%.1f–%.1f%%) | %.3f / %.3f (%d ms) | %s / %s s |\n",
+			r.Profile.Name, r.Profile.LossPercent, r.Profile.RTTMillis, ccName(r.CC), r.Real.N, r.Sim.N,
 			s(quantile(r.Real.Token, 0.5)), s(quantile(r.Sim.Token, 0.5)), s(quantile(r.Real.Token, 0.9)), s(quantile(r.Sim.Token, 0.9)),
 			r.KSToken, r.KSCritical, r.KSShifted, r.OffsetMillis, s(quantile(r.Real.Secrets, 0.5)), s(quantile(r.Sim.Secrets, 0.5)), r.KSSecrets,
 			r.Real.Failures, 100*r.Real.FailLo, 100*r.Real.FailHi, r.Sim.Failures, 100*r.Sim.FailLo, 100*r.Sim.FailHi,
@@ -603,6 +770,14 @@ func WriteTable(w io.Writer, rows []Row) {
 			h.ServerMillis, h.StepMillis, h.RequestsPerLogin, h.ShimLateMean, h.ShimLateP99, h.TimerLateMean,
 			pk["ctl"], pk["ack"], pk["small"], pk["data"], pk["ctl-lost"], pk["ack-lost"], pk["small-lost"], pk["data-lost"], r.SimLost)
 	}
+}
+
+// ccName is a row's congestion control as the tables print it.
+func ccName(cc string) string {
+	if cc == "" {
+		return LegacyCC + ", the host's"
+	}
+	return cc
 }
 
 // WriteQuantiles writes each profile's token and secrets quantiles side by

@@ -115,6 +115,9 @@ func TestCalibrateRealStack(t *testing.T) {
 	WriteQuantiles(&b, rows)
 	t.Log("\n" + b.String())
 	clean := rows[0]
+	if clean.CC != DefaultCC {
+		t.Errorf("clean profile ran under congestion control %q, want the default %q read back", clean.CC, DefaultCC)
+	}
 	if clean.Real.Failures != 0 || len(clean.Real.Token) != n {
 		t.Errorf("clean profile: %d of %d real logins failed (%v)", clean.Real.Failures, n, clean.Real.FailDetail)
 	}

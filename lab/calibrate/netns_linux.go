@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"slices"
 	"strings"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // NamespaceEnv is set in the environment of a process that Reexec started
@@ -215,4 +217,98 @@ func run(args []string) error {
 		return fmt.Errorf("%s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}
 	return nil
+}
+
+// ccSysctl is net.ipv4.tcp_congestion_control, per network namespace: a
+// new namespace starts with the host's (tcp_sk_init in Linux
+// net/ipv4/tcp_ipv4.c copies init_net's, Kingxukai/linux 9b44fff6), so
+// without this the real side would run under whatever the host's default
+// is.
+const ccSysctl = "/proc/sys/net/ipv4/tcp_congestion_control"
+
+// SetCC sets this network namespace's TCP congestion control to name (as
+// sysctl -w net.ipv4.tcp_congestion_control=name does) and says how it
+// went. The kernel refuses it in a namespace other than the host's for a
+// congestion control outside tcp_allowed_congestion_control (this host
+// allows reno and bbr), and that list is the host's, not the namespace's:
+// then every socket of the real side is set on its own instead
+// (ccControl), which root may do with any the kernel has. Only inside a
+// private namespace (Reexec).
+func SetCC(name string) (how string, err error) {
+	if !InNamespace() {
+		return "", errors.New("the congestion control is set for the whole network namespace: run it only in a private one (Reexec)")
+	}
+	if err := ValidateCC(name); err != nil {
+		return "", err
+	}
+	avail, _ := os.ReadFile("/proc/sys/net/ipv4/tcp_available_congestion_control")
+	if !slices.Contains(strings.Fields(string(avail)), name) {
+		return "", fmt.Errorf("congestion control %q: this kernel has only %s", name, strings.TrimSpace(string(avail)))
+	}
+	if werr := os.WriteFile(ccSysctl, []byte(name), 0o644); werr != nil {
+		return "set on every socket with TCP_CONGESTION; the namespace's sysctl refused it: " + werr.Error(), nil
+	}
+	b, err := os.ReadFile(ccSysctl)
+	if err != nil {
+		return "", fmt.Errorf("read net.ipv4.tcp_congestion_control back: %w", err)
+	}
+	if got := strings.TrimSpace(string(b)); got != name {
+		return "", fmt.Errorf("net.ipv4.tcp_congestion_control reads %q after setting %q", got, name)
+	}
+	return "set by net.ipv4.tcp_congestion_control, and on every socket with TCP_CONGESTION", nil
+}
+
+// ccControl is a net.Dialer's or net.ListenConfig's Control that sets the
+// socket's congestion control to name (TCP_CONGESTION) before it connects
+// or listens, and checks that it reads back; a listener's choice passes to
+// the connections it accepts (tcp_ca_openreq_child in Linux
+// net/ipv4/tcp_minisocks.c keeps a listener's setsockopt choice).
+func ccControl(name string) func(network, address string, c syscall.RawConn) error {
+	return func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) {
+			if serr = syscall.SetsockoptString(int(fd), syscall.IPPROTO_TCP, syscall.TCP_CONGESTION, name); serr != nil {
+				serr = fmt.Errorf("set TCP_CONGESTION %q: %w", name, serr)
+				return
+			}
+			var got string
+			if got, serr = fdCC(fd); serr == nil && got != name {
+				serr = fmt.Errorf("TCP_CONGESTION reads %q after setting %q", got, name)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		return serr
+	}
+}
+
+// socketCC is the congestion control of a TCP listener's socket.
+func socketCC(ln net.Listener) (string, error) {
+	tl, ok := ln.(*net.TCPListener)
+	if !ok {
+		return "", fmt.Errorf("not a TCP listener: %T", ln)
+	}
+	rc, err := tl.SyscallConn()
+	if err != nil {
+		return "", err
+	}
+	var cc string
+	var gerr error
+	if err := rc.Control(func(fd uintptr) { cc, gerr = fdCC(fd) }); err != nil {
+		return "", err
+	}
+	return cc, gerr
+}
+
+// fdCC reads a socket's TCP_CONGESTION.
+func fdCC(fd uintptr) (string, error) {
+	buf := make([]byte, 16)
+	n := uint32(len(buf))
+	_, _, e := syscall.Syscall6(syscall.SYS_GETSOCKOPT, fd, syscall.IPPROTO_TCP, syscall.TCP_CONGESTION,
+		uintptr(unsafe.Pointer(&buf[0])), uintptr(unsafe.Pointer(&n)), 0)
+	if e != 0 {
+		return "", fmt.Errorf("read TCP_CONGESTION: %w", e)
+	}
+	return strings.TrimRight(string(buf[:n]), "\x00"), nil
 }

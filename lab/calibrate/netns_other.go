@@ -5,6 +5,8 @@ package calibrate
 import (
 	"errors"
 	"io"
+	"net"
+	"syscall"
 	"time"
 )
 
@@ -46,3 +48,12 @@ func (s *Shaper) Counts() (map[string]int64, error) { return nil, errNotLinux }
 
 // Late is zero off Linux.
 func (s *Shaper) Late() (mean, p99 time.Duration, n int) { return 0, 0, 0 }
+
+// SetCC fails off Linux.
+func SetCC(string) (string, error) { return "", errNotLinux }
+
+// ccControl sets nothing off Linux.
+func ccControl(string) func(string, string, syscall.RawConn) error { return nil }
+
+// socketCC fails off Linux.
+func socketCC(net.Listener) (string, error) { return "", errNotLinux }

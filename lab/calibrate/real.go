@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"qrlab/lab/live"
@@ -42,6 +44,10 @@ type realEnv struct {
 	tlsConfig  *tls.Config
 	limit      time.Duration
 	timing     *serverTiming
+	// cc is the congestion control read back from the server's socket;
+	// dial sets the clients' sockets' (ccControl).
+	cc   string
+	dial func(network, address string, c syscall.RawConn) error
 }
 
 // Outcome is one login's result, real or simulated.
@@ -139,6 +145,7 @@ func runReal(ctx context.Context, env *realEnv) (Outcome, error) {
 		// One connection pool per client and server, as the simulator's
 		// tcp transport keeps them; HTTP/1.1 keep-alive.
 		tr := &http.Transport{TLSClientConfig: env.tlsConfig, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second,
+			DialContext:       (&net.Dialer{Control: env.dial}).DialContext,
 			ForceAttemptHTTP2: false, TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{}}
 		defer tr.CloseIdleConnections()
 		r.clients[k] = &http.Client{Transport: tr,
