@@ -33,17 +33,25 @@ func checkParts(t *testing.T, r *Runner, sc snapCase, seed uint64, depth int) {
 // parts a step did not touch equals the fingerprint worked out from
 // nothing at every state: no step changes a part without touching it.
 func TestPartHashesMatchFull(t *testing.T) {
-	rng := rand.New(rand.NewPCG(11, 18))
-	for _, sc := range snapCases {
+	walkCheckingParts(t, rand.New(rand.NewPCG(11, 18)), snapCases, 4, 400, snapCase.start)
+}
+
+// walkCheckingParts takes walks random paths of up to depth steps in each
+// of cases, begun by start, restoring a random earlier snapshot where a
+// path ends, and checks at every state that the fingerprint with kept part
+// hashes equals the full one (checkParts).
+func walkCheckingParts(t *testing.T, rng *rand.Rand, cases []snapCase, walks, depth int, start func(snapCase, *Runner, uint64) error) {
+	t.Helper()
+	for _, sc := range cases {
 		r := sc.runner(t)
-		for walk := range 4 {
+		for walk := range walks {
 			seed := uint64(1 + walk%3)
-			if err := sc.start(r, seed); err != nil {
+			if err := start(sc, r, seed); err != nil {
 				t.Fatal(err)
 			}
 			var snaps []*Snapshot
-			for depth := 0; depth < 400; depth++ {
-				checkParts(t, r, sc, seed, depth)
+			for d := 0; d < depth; d++ {
+				checkParts(t, r, sc, seed, d)
 				if rng.IntN(6) == 0 {
 					s, err := r.Snapshot()
 					if err != nil {
@@ -60,7 +68,7 @@ func TestPartHashesMatchFull(t *testing.T) {
 					if err := r.Restore(snaps[rng.IntN(len(snaps))]); err != nil {
 						t.Fatal(err)
 					}
-					checkParts(t, r, sc, seed, depth)
+					checkParts(t, r, sc, seed, d)
 					if cs = r.Enabled(nil); len(cs) == 0 {
 						break
 					}

@@ -19,43 +19,7 @@ func (sc snapCase) startAbstract(r *Runner, seed uint64) error {
 // fingerprint with the part hashes kept equals the one worked out from
 // nothing at every state.
 func TestTimePartHashesMatchFull(t *testing.T) {
-	rng := rand.New(rand.NewPCG(12, 18))
-	for _, sc := range snapCases[:8] {
-		r := sc.runner(t)
-		for walk := range 3 {
-			seed := uint64(1 + walk%3)
-			if err := sc.startAbstract(r, seed); err != nil {
-				t.Fatal(err)
-			}
-			var snaps []*Snapshot
-			for depth := 0; depth < 300; depth++ {
-				checkParts(t, r, sc, seed, depth)
-				if rng.IntN(6) == 0 {
-					s, err := r.Snapshot()
-					if err != nil {
-						t.Fatal(err)
-					}
-					snaps = append(snaps, s)
-				}
-				cs := r.Enabled(nil)
-				if len(cs) == 0 {
-					if len(snaps) == 0 {
-						break
-					}
-					if err := r.Restore(snaps[rng.IntN(len(snaps))]); err != nil {
-						t.Fatal(err)
-					}
-					checkParts(t, r, sc, seed, depth)
-					if cs = r.Enabled(nil); len(cs) == 0 {
-						break
-					}
-				}
-				if err := r.Take(cs[rng.IntN(len(cs))]); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-	}
+	walkCheckingParts(t, rand.New(rand.NewPCG(12, 18)), snapCases[:8], 3, 300, snapCase.startAbstract)
 }
 
 // tailWalk follows msc4388's run of intent under the time abstraction
