@@ -23,7 +23,8 @@ import (
 // rendezvous sessions' and the provider's grants' expiries more than M
 // ahead: the server forgets them (it never expires them by its own clock)
 // and each becomes an untimed event that makes it expire when taken
-// (untimeExpiries). Whatever the bound, a request's timeout becomes
+// (untimeExpiries). With Stepping.FreeLostTimeouts, whatever the bound, a
+// request's timeout becomes
 // untimed and free to fire at once when its exchange can no longer
 // complete (exchangeLost: not done, and every copy of its request and of
 // its answer lost, none still travelling): the tail of a lost message, in
@@ -119,6 +120,9 @@ type timeAbs struct {
 	on bool
 	// above is the bound M: timers set further ahead are untimed.
 	above Millis
+	// freeLost: a lost exchange's timeout is untimed and free to fire
+	// (Stepping.FreeLostTimeouts).
+	freeLost bool
 	// early counts the untimed timers the path fired before their due
 	// time.
 	early int
@@ -144,12 +148,12 @@ func (t *timeAbs) fired(at, now Millis) {
 
 // startTime sets the time abstraction of a stepped run that has just
 // begun: above is the bound M (0: exact time).
-func (r *Runner) startTime(above Millis) error {
+func (r *Runner) startTime(above Millis, freeLost bool) error {
 	if above < 0 {
 		return fmt.Errorf("%w: the untimed bound must not be negative (%d ms)", ErrConfig, above)
 	}
 	on := above > 0
-	r.st.time = timeAbs{on: on, above: above}
+	r.st.time = timeAbs{on: on, above: above, freeLost: on && freeLost}
 	if r.ps.abs != on {
 		r.ps = plans{exact: r.ps.exact, abs: on}
 		r.restOps, r.fpc.valid = nil, 0
@@ -170,7 +174,7 @@ func (r *Runner) untimeNew(from uint64) {
 	for i := range r.q.ev {
 		e := &r.q.ev[i]
 		switch {
-		case e.kind == evTimeout && r.exchangeLost(e.id):
+		case r.st.time.freeLost && e.kind == evTimeout && r.exchangeLost(e.id):
 			if !e.untimed || !r.ripe(e) {
 				// Free to fire from now on: armed the bound before now
 				// (ripe), which the fingerprint encodes as free, with

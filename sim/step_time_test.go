@@ -188,7 +188,7 @@ func TestLostExchangeTimeoutFree(t *testing.T) {
 		above := tc.above
 		sc := snapCase{variant: "msc4388", intent: qr.Login, loss: 2, dup: 1}
 		r := sc.runner(t)
-		if err := r.StartStepped(1, Stepping{Loss: 2, Dup: 1, UntimedAbove: above}); err != nil {
+		if err := r.StartStepped(1, Stepping{Loss: 2, Dup: 1, UntimedAbove: above, FreeLostTimeouts: true}); err != nil {
 			t.Fatal(err)
 		}
 		var req Choice
