@@ -51,7 +51,7 @@ first: the shortest) way there and prints it like a counterexample.
 --por sleep (depth first only) leaves out the orders of independent
 choices with sleep sets: the same states, fewer transitions.
 --time abstract over-approximates time (lab/explore timeabs.go): a timer or
-timeout set more than --untimed-above ms ahead (default 5000) may fire at
+timeout set more than --untimed-above ms ahead (default 60000) may fire at
 any moment from its arming on, and states one time shift apart are one; a
 violation found so says whether it relies on the abstraction (a timer fired
 before its due time) and whether it came back when replayed with exact time.
