@@ -682,8 +682,6 @@ func (r *Runner) dispatch(w *run, ev *event) {
 		r.step(w, ev.actor, login.Input{Kind: login.InputTimer, ID: ev.id})
 	case evReqArrive:
 		r.serve(w, ev.id)
-	case evExpire:
-		r.expireNow(w, ev)
 	case evRespArrive:
 		r.arrive(w, ev)
 	case evTimeout:
@@ -712,6 +710,8 @@ func (r *Runner) dispatch(w *run, ev *event) {
 			fail = login.FailureTransport
 		}
 		r.step(w, x.client, login.Input{Kind: login.InputResponse, ID: x.req.ID, Response: login.Response{Failure: fail}})
+	case evExpire:
+		r.expireNow(w, ev)
 	case evScanned:
 		who := ActorUser
 		if ev.actor == ActorAttacker {
