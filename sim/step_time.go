@@ -23,7 +23,16 @@ import (
 // rendezvous sessions' and the provider's grants' expiries more than M
 // ahead: the server forgets them (it never expires them by its own clock)
 // and each becomes an untimed event that makes it expire when taken
-// (untimeExpiries). The run's own time bound (Config.MaxMillis) ends no
+// (untimeExpiries). With Stepping.FreeLostTimeouts, whatever the bound, a
+// request's timeout becomes
+// untimed and free to fire at once when its exchange can no longer
+// complete (exchangeLost: not done, and every copy of its request and of
+// its answer lost, none still travelling): the tail of a lost message, in
+// which its sender waits for the timeout while the other device polls, is
+// then one state per poll phase instead of one per poll. Such a timeout
+// keeps its exact time as long as the exchange can still complete (a
+// duplicated copy of the request or its answer in flight keeps it alive).
+// The run's own time bound (Config.MaxMillis) ends no
 // path. Nothing else changes: messages keep their latency bound, shorter
 // timers (polls, backoffs), the user's acts, starts and the adversaries'
 // actions keep their own times and order.
@@ -31,7 +40,10 @@ import (
 // Kept: every event's effect, the order of the timed events among
 // themselves and against the messages' latest arrivals, an untimed timer
 // never firing before M has passed since its arming (every untimed timer
-// is due later than that), and (exactly as for a message) the moment of
+// is due later than that), a lost exchange's timeout never firing before
+// the exchange could no longer complete (until then it keeps its exact
+// time, so that moment is never after its due time: the exact firing is
+// one of the abstract ones), and (exactly as for a message) the moment of
 // its firing rounded to the run's clock (the time of the latest timed
 // event).
 // Over-approximated: when an untimed timer fires. It may fire at any state
@@ -108,6 +120,9 @@ type timeAbs struct {
 	on bool
 	// above is the bound M: timers set further ahead are untimed.
 	above Millis
+	// freeLost: a lost exchange's timeout is untimed and free to fire
+	// (Stepping.FreeLostTimeouts).
+	freeLost bool
 	// early counts the untimed timers the path fired before their due
 	// time.
 	early int
@@ -133,12 +148,12 @@ func (t *timeAbs) fired(at, now Millis) {
 
 // startTime sets the time abstraction of a stepped run that has just
 // begun: above is the bound M (0: exact time).
-func (r *Runner) startTime(above Millis) error {
+func (r *Runner) startTime(above Millis, freeLost bool) error {
 	if above < 0 {
 		return fmt.Errorf("%w: the untimed bound must not be negative (%d ms)", ErrConfig, above)
 	}
 	on := above > 0
-	r.st.time = timeAbs{on: on, above: above}
+	r.st.time = timeAbs{on: on, above: above, freeLost: on && freeLost}
 	if r.ps.abs != on {
 		r.ps = plans{exact: r.ps.exact, abs: on}
 		r.restOps, r.fpc.valid = nil, 0
@@ -151,16 +166,38 @@ func (r *Runner) startTime(above Millis) error {
 }
 
 // untimeNew marks the timers and timeouts pushed after sequence number
-// from that are due more than the bound ahead as untimed.
+// from that are due more than the bound ahead as untimed, and frees the
+// timeouts of the exchanges that can no longer complete (lostTimeout).
 func (r *Runner) untimeNew(from uint64) {
 	r.untimeExpiries()
 	now := r.r.now
 	for i := range r.q.ev {
 		e := &r.q.ev[i]
-		if e.seq > from && (e.kind == evTimer || e.kind == evTimeout) && e.at-now > r.st.time.above {
+		switch {
+		case r.st.time.freeLost && e.kind == evTimeout && r.exchangeLost(e.id):
+			if !e.untimed || !r.ripe(e) {
+				// Free to fire from now on: armed the bound before now
+				// (ripe), which the fingerprint encodes as free, with
+				// no arming time.
+				e.untimed, e.armed = true, now-r.st.time.above
+			}
+		case e.seq > from && (e.kind == evTimer || e.kind == evTimeout) && e.at-now > r.st.time.above:
 			e.untimed, e.armed = true, now
 		}
 	}
+}
+
+// exchangeLost reports whether exchange id can no longer complete: it is
+// not done, and no copy of its request nor of its answer is still
+// travelling (the network lost them all; a duplicated copy still in
+// flight keeps it alive). Only its timeout can end it then. Under the tcp
+// transport, whose connection retransmits, never.
+func (r *Runner) exchangeLost(id uint64) bool {
+	if r.tp != nil || id >= uint64(len(r.ex)) {
+		return false
+	}
+	x := &r.ex[id]
+	return !x.done && x.deliveries == x.served && x.answers == x.arrived
 }
 
 // untimeExpiries makes the rendezvous sessions' and the provider's grants'

@@ -93,6 +93,10 @@ type Stepping struct {
 	// (step_time.go): a timer or a request's timeout set more than this
 	// far ahead is untimed. Zero: exact time.
 	UntimedAbove Millis
+	// FreeLostTimeouts, under the time abstraction, makes a request's
+	// timeout untimed and free to fire as soon as its exchange can no
+	// longer complete (step_time.go, exchangeLost), whatever the bound.
+	FreeLostTimeouts bool
 }
 
 // StartStepped begins a stepped run of seed with s's choices.
@@ -107,7 +111,7 @@ func (r *Runner) StartStepped(seed uint64, s Stepping) error {
 	if s.FingerprintKey != 0 {
 		r.fph, r.fpKeyed = newFPHash(s.FingerprintKey), true
 	}
-	return r.startTime(s.UntimedAbove)
+	return r.startTime(s.UntimedAbove, s.FreeLostTimeouts)
 }
 
 // decisions appends to buf the careless user's decisions at pending event

@@ -723,6 +723,8 @@ func (r *Runner) dispatch(w *run, ev *event) {
 			fail = login.FailureTransport
 		}
 		r.step(w, x.client, login.Input{Kind: login.InputResponse, ID: x.req.ID, Response: login.Response{Failure: fail}})
+	case evExpire:
+		r.expireNow(w, ev)
 	case evScanned:
 		who := ActorUser
 		if ev.actor == ActorAttacker {

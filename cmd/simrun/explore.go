@@ -20,7 +20,7 @@ import (
 const exploreUsage = `usage: simrun explore [--variant V] [--intent login|reciprocate] [--loss K] [--dup K] [--resets K]
        [--depth D] [--budget T] [--states N] [--mode bfs|dfs|walk] [--adversary A]
        [--latency MS] [--seed S] [--user attentive|careless] [--pace SCENARIO] [--reach REASON]
-       [--por sleep|none] [--time exact|abstract] [--untimed-above MS] [--path P] [--json]
+       [--por sleep|none] [--time exact|abstract] [--untimed-above MS] [--free-lost-timeouts] [--path P] [--json]
 
 Explores every order of the simulator's enabled events (a request reaching
 its server, an answer reaching its client, a timer, the user's acts) and
@@ -51,10 +51,14 @@ first: the shortest) way there and prints it like a counterexample.
 --por sleep (depth first only) leaves out the orders of independent
 choices with sleep sets: the same states, fewer transitions.
 --time abstract over-approximates time (lab/explore timeabs.go): a timer or
-timeout set more than --untimed-above ms ahead (default 5000) may fire at
+timeout set more than --untimed-above ms ahead (default 60000) may fire at
 any moment from its arming on, and states one time shift apart are one; a
 violation found so says whether it relies on the abstraction (a timer fired
 before its due time) and whether it came back when replayed with exact time.
+--free-lost-timeouts (with --time abstract) also makes a request's timeout
+fire at any moment once its exchange can no longer complete (its request or
+answer lost, no copy in flight); measured to cost more states than it
+merges and to bring violations that rely on the abstraction (README).
 Exit status: 0 no violation, 1 a violation (under --time abstract too,
 whether or not the exact replay reproduced it: the summary says), 2 bad
 usage.
@@ -85,6 +89,7 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	reach := fs.String("reach", "", "look for a device ending with this reason (like write_conflict) and print the shortest way there")
 	porName := fs.String("por", "none", "partial-order reduction: sleep (sleep sets; --mode dfs) or none")
 	timeMode := fs.String("time", "exact", "exact (every timer at its time) or abstract (timers longer than --untimed-above fire at any moment)")
+	freeLost := fs.Bool("free-lost-timeouts", false, "with --time abstract: a request's timeout whose exchange can no longer complete (request or answer lost, no copy in flight) fires at any moment, whatever --untimed-above")
 	untimed := intFlagOf(fs, "untimed-above", explore.DefaultUntimedAbove, 1, 1<<40, "with --time abstract: timers and timeouts set more than this many ms ahead are untimed")
 	if code := parseNoArgs(fs, args, stderr); code >= 0 {
 		return code
@@ -114,6 +119,7 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		POR: *porName, User: *user, Resets: *resets, Time: *timeMode}
 	if o.Time == explore.TimeAbstract {
 		o.UntimedAboveMillis = int64(*untimed)
+		o.FreeLostTimeouts = *freeLost
 	}
 	if *adversary != "" {
 		o.Adversaries = strings.Split(*adversary, ",")
@@ -191,10 +197,10 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 
 // replayCommand is the simrun command that replays path.
 func replayCommand(o explore.Options, path []explore.Step) string {
-	flags := o.Flags([]string{"variant", "intent", "loss", "dup", "latency", "seed", "resets", "adversary", "user", "pace", "reach", "time", "untimed-above"},
+	flags := o.Flags([]string{"variant", "intent", "loss", "dup", "latency", "seed", "resets", "adversary", "user", "pace", "reach", "time", "untimed-above", "free-lost-timeouts"},
 		func(f string, isDefault bool) bool {
 			switch f {
-			case "resets", "adversary", "user", "pace", "reach", "time", "untimed-above":
+			case "resets", "adversary", "user", "pace", "reach", "time", "untimed-above", "free-lost-timeouts":
 				return !isDefault
 			}
 			return true // the search's bounds and seed, whatever their value

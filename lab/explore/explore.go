@@ -146,6 +146,10 @@ type Options struct {
 	// UntimedAboveMillis is the time abstraction's bound M: timers and
 	// timeouts set more than M ahead are untimed (0: DefaultUntimedAbove).
 	UntimedAboveMillis int64
+	// FreeLostTimeouts, with TimeAbstract: a request's timeout is untimed
+	// and free to fire as soon as its exchange can no longer complete,
+	// whatever M (sim.Stepping.FreeLostTimeouts; timeabs.go).
+	FreeLostTimeouts bool
 	// Progress, when set, is called about once a second.
 	Progress func(Progress)
 	// exact: the fingerprint encodes every field by its value
@@ -324,7 +328,8 @@ func (o *Options) Replay(r *sim.Runner, path []Step) error {
 		return err
 	}
 	if err := r.StartStepped(o.Seed, sim.Stepping{Loss: o.Loss, Dup: o.Dup, Resets: o.Resets, Careless: o.User == UserCareless,
-		FingerprintKey: o.FingerprintKey, UntimedAbove: o.untimedAbove()}); err != nil {
+		FingerprintKey: o.FingerprintKey, UntimedAbove: o.untimedAbove(),
+		FreeLostTimeouts: o.FreeLostTimeouts}); err != nil {
 		return err
 	}
 	for i, s := range path {

@@ -42,6 +42,8 @@ func (o Options) Flag(name string) (flag string, isDefault bool) {
 		return "--time " + o.Time, !o.abstract()
 	case "untimed-above":
 		return fmt.Sprintf("--untimed-above %d", o.UntimedAboveMillis), o.UntimedAboveMillis == 0 || o.UntimedAboveMillis == DefaultUntimedAbove
+	case "free-lost-timeouts":
+		return "--free-lost-timeouts", !o.FreeLostTimeouts || !o.abstract()
 	}
 	panic(fmt.Sprintf("explore: no simrun explore flag %q", name))
 }

@@ -16,9 +16,12 @@ import (
 // from its arming on, fired at the run's current time, with no latest time;
 // the fingerprint encodes every time relative to the run's time, an untimed
 // timer without its due time and the machines' request and timer numbers
-// relative to their counters. A polling tail, in which one device waits for
-// a long timeout while the other polls once a second, then becomes a cycle
-// of a few states instead of one state per poll.
+// relative to their counters. Whatever M, a request's timeout is untimed
+// and free to fire as soon as its exchange can no longer complete (its
+// request or answer lost, no copy of either still travelling); until then
+// it keeps its exact time. The tail of a lost message, in which its sender
+// waits for that timeout while the other device polls once a second, then
+// becomes a cycle of a few states instead of one state per poll.
 //
 // Liveness under the abstraction: the depth-first search meets those
 // cycles. Weak fairness says an event enabled continuously is taken
