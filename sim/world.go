@@ -695,8 +695,6 @@ func (r *Runner) dispatch(w *run, ev *event) {
 		r.serve(w, ev.id)
 	case evRespArrive:
 		r.arrive(w, ev)
-	case evExpire:
-		r.expireNow(w, ev)
 	case evTimeout:
 		x := &r.ex[ev.id]
 		if x.done {
