@@ -68,6 +68,25 @@ func (r *Runner) queued(id uint64, k evKind) []event {
 	return out
 }
 
+// queuedOnce returns the one queued event for exchange id of kind k, and
+// fails the test unless exactly one is queued.
+func (r *Runner) queuedOnce(t *testing.T, id uint64, k evKind) event {
+	t.Helper()
+	evs := r.queued(id, k)
+	if len(evs) != 1 {
+		t.Fatalf("%d events of kind %d queued for exchange %d, want 1", len(evs), k, id)
+	}
+	return evs[0]
+}
+
+// firstArrival is when a 100-byte request, the first on a new connection
+// of a loss-free rig with knobs k, reaches the server.
+func firstArrival(t *testing.T, k TCP) Millis {
+	t.Helper()
+	r, w := tcpRig(t, k, Link{})
+	return r.queuedOnce(t, r.rigRequest(w, 100), evReqArrive).at
+}
+
 // cutUntil is a partition of every link from 0 to ms.
 func cutUntil(ms int64) Partition {
 	return Partition{Links: []string{"all"}, FromMillis: 0, ToMillis: ms}
@@ -156,11 +175,7 @@ func TestTCPRTODoubling(t *testing.T) {
 func TestTCPResetFailsOnce(t *testing.T) {
 	r, w := tcpRig(t, DefaultTCP(), Link{})
 	id := r.rigRequest(w, 100)
-	arr := r.queued(id, evReqArrive)
-	if len(arr) != 1 {
-		t.Fatalf("%d arrivals queued, want 1", len(arr))
-	}
-	w.now = arr[0].at
+	w.now = r.queuedOnce(t, id, evReqArrive).at
 	c := &r.tp.conns[r.tp.ex[id].conn]
 	c.breakAt, c.breakWhy = w.now+5, "connection reset"
 	r.tcpAnswer(w, id, 0, 100, 0)

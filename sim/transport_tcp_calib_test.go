@@ -10,17 +10,9 @@ func TestTCPServerMillis(t *testing.T) {
 		k.ServerMillis = serverMs
 		r, w := tcpRig(t, k, Link{})
 		id := r.rigRequest(w, 100)
-		arr := r.queued(id, evReqArrive)
-		if len(arr) != 1 {
-			t.Fatalf("%d arrivals queued, want 1", len(arr))
-		}
-		w.now = arr[0].at
+		w.now = r.queuedOnce(t, id, evReqArrive).at
 		r.tcpAnswer(w, id, 0, 100, 0)
-		ans := r.queued(id, evRespArrive)
-		if len(ans) != 1 {
-			t.Fatalf("%d answers queued, want 1", len(ans))
-		}
-		return ans[0].at
+		return r.queuedOnce(t, id, evRespArrive).at
 	}
 	base := answerAt(0)
 	if got := answerAt(7); got != base+7 {
@@ -41,13 +33,7 @@ func TestTCPClientFinished(t *testing.T) {
 	arrival := func(fin bool) Millis {
 		k := DefaultTCP()
 		k.TLSClientFinished = fin
-		r, w := tcpRig(t, k, Link{})
-		id := r.rigRequest(w, 100)
-		arr := r.queued(id, evReqArrive)
-		if len(arr) != 1 {
-			t.Fatalf("%d arrivals queued, want 1", len(arr))
-		}
-		return arr[0].at
+		return firstArrival(t, k)
 	}
 	if a, b := arrival(false), arrival(true); a != b {
 		t.Fatalf("loss-free first request arrives at %d with the Finished apart, %d without", b, a)

@@ -13,13 +13,7 @@ func TestTCPTLSHandshakeMillis(t *testing.T) {
 	arrival := func(ms int64) Millis {
 		k := DefaultTCP()
 		k.TLSHandshakeMillis = ms
-		r, w := tcpRig(t, k, Link{})
-		id := r.rigRequest(w, 100)
-		arr := r.queued(id, evReqArrive)
-		if len(arr) != 1 {
-			t.Fatalf("%d arrivals queued, want 1", len(arr))
-		}
-		return arr[0].at
+		return firstArrival(t, k)
 	}
 	base := arrival(0)
 	if base != 50 { // SYN and SYN-ACK, the two TLS flights, the request: 10 ms each
