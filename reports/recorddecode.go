@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"qrlab/model/wire"
 	"qrlab/sim"
 )
 
@@ -21,9 +22,8 @@ import (
 // Short strings (variant, outcome, state names) repeat in every record, so
 // the decoder keeps one copy of each, up to a bound.
 type recordDecoder struct {
-	b      []byte
-	i      int
-	intern map[string]string
+	wire.Reader // the line and the offset in it
+	intern      map[string]string
 }
 
 // Bounds of the interned strings: the length of one and how many are kept.
@@ -35,82 +35,61 @@ const (
 // decode fills rec (which must be zero) from line; false: the line is not
 // one it can read exactly, and rec is to be zeroed and read otherwise.
 func (d *recordDecoder) decode(line []byte, rec *Record) bool {
-	d.b, d.i = line, 0
+	d.B, d.I = line, 0
 	ok := d.record(rec)
 	if ok {
-		d.ws()
-		ok = d.i == len(d.b)
+		d.Space()
+		ok = d.I == len(d.B)
 	}
-	d.b = nil
+	d.B = nil
 	return ok
-}
-
-func (d *recordDecoder) ws() {
-	for d.i < len(d.b) {
-		switch d.b[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
-		default:
-			return
-		}
-	}
-}
-
-// next skips whitespace and reports whether the next byte is c, taking it.
-func (d *recordDecoder) next(c byte) bool {
-	d.ws()
-	if d.i < len(d.b) && d.b[d.i] == c {
-		d.i++
-		return true
-	}
-	return false
 }
 
 // object reads {"key": value, ...}, calling field for each key (which
 // reads the value and reports whether it could).
 func (d *recordDecoder) object(field func(key []byte) bool) bool {
-	if !d.next('{') {
+	if !d.Next('{') {
 		return false
 	}
-	if d.next('}') {
+	if d.Next('}') {
 		return true
 	}
 	for {
 		key, ok := d.rawString()
-		if !ok || !d.next(':') {
+		if !ok || !d.Next(':') {
 			return false
 		}
-		d.ws()
+		d.Space()
 		if !field(key) {
 			return false
 		}
-		if d.next(',') {
+		if d.Next(',') {
 			continue
 		}
-		return d.next('}')
+		return d.Next('}')
 	}
 }
 
 // rawString reads a string without escapes or control bytes, in valid
 // UTF-8, and returns its bytes (the line's own).
 func (d *recordDecoder) rawString() ([]byte, bool) {
-	if !d.next('"') {
+	if !d.Next('"') {
 		return nil, false
 	}
-	start, ascii := d.i, true
-	for d.i < len(d.b) {
-		c := d.b[d.i]
+	start, ascii := d.I, true
+	for d.I < len(d.B) {
+		c := d.B[d.I]
 		switch {
 		case c == '"':
-			s := d.b[start:d.i]
-			d.i++
+			s := d.B[start:d.I]
+			d.I++
 			return s, ascii || utf8.Valid(s)
 		case c == '\\' || c < 0x20:
 			return nil, false
 		case c >= 0x80:
 			ascii = false
 		}
-		d.i++
+		d.I++
 	}
 	return nil, false
 }
@@ -142,25 +121,25 @@ func (d *recordDecoder) str(dst *string) bool {
 // digits reads an integer in JSON's grammar (-?(0|[1-9][0-9]*)) with no
 // fraction or exponent after it, and returns its text.
 func (d *recordDecoder) digits() ([]byte, bool) {
-	start := d.i
-	if d.i < len(d.b) && d.b[d.i] == '-' {
-		d.i++
+	start := d.I
+	if d.I < len(d.B) && d.B[d.I] == '-' {
+		d.I++
 	}
-	first := d.i
-	for d.i < len(d.b) && d.b[d.i] >= '0' && d.b[d.i] <= '9' {
-		d.i++
+	first := d.I
+	for d.I < len(d.B) && d.B[d.I] >= '0' && d.B[d.I] <= '9' {
+		d.I++
 	}
-	n := d.i - first
-	if n == 0 || n > 1 && d.b[first] == '0' {
+	n := d.I - first
+	if n == 0 || n > 1 && d.B[first] == '0' {
 		return nil, false
 	}
-	if d.i < len(d.b) {
-		switch d.b[d.i] {
+	if d.I < len(d.B) {
+		switch d.B[d.I] {
 		case '.', 'e', 'E':
 			return nil, false
 		}
 	}
-	return d.b[start:d.i], true
+	return d.B[start:d.I], true
 }
 
 func (d *recordDecoder) int64(dst *int64) bool {
@@ -222,16 +201,16 @@ func (d *recordDecoder) bool(dst *bool) bool {
 // lit takes the literal word w (true, false, null) if it is next and not
 // followed by more of a word.
 func (d *recordDecoder) lit(w string) bool {
-	end := d.i + len(w)
-	if end > len(d.b) || string(d.b[d.i:end]) != w {
+	end := d.I + len(w)
+	if end > len(d.B) || string(d.B[d.I:end]) != w {
 		return false
 	}
-	if end < len(d.b) {
-		if c := d.b[end]; c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+	if end < len(d.B) {
+		if c := d.B[end]; c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
 			return false
 		}
 	}
-	d.i = end
+	d.I = end
 	return true
 }
 
@@ -349,22 +328,22 @@ func (d *recordDecoder) storeCost(c *sim.StoreCost) bool {
 // strings reads an array of strings; "[]" gives an empty list, not nil,
 // as encoding/json does.
 func (d *recordDecoder) strings(dst *[]string) bool {
-	if !d.next('[') {
+	if !d.Next('[') {
 		return false
 	}
 	out := []string{}
-	if !d.next(']') {
+	if !d.Next(']') {
 		for {
 			var s string
-			d.ws()
+			d.Space()
 			if !d.str(&s) {
 				return false
 			}
 			out = append(out, s)
-			if d.next(',') {
+			if d.Next(',') {
 				continue
 			}
-			if !d.next(']') {
+			if !d.Next(']') {
 				return false
 			}
 			break
@@ -382,11 +361,11 @@ func (d *recordDecoder) axes(dst *map[string]json.RawMessage) bool {
 		if _, dup := m[string(k)]; dup {
 			return false
 		}
-		start := d.i
+		start := d.I
 		if !d.skipValue(0) {
 			return false
 		}
-		m[string(k)] = append(json.RawMessage(nil), d.b[start:d.i]...)
+		m[string(k)] = append(json.RawMessage(nil), d.B[start:d.I]...)
 		return true
 	})
 	if ok {
@@ -399,10 +378,10 @@ func (d *recordDecoder) axes(dst *map[string]json.RawMessage) bool {
 // (strings without escapes, numbers, true, false, lists and objects of
 // them), at most a few levels deep.
 func (d *recordDecoder) skipValue(depth int) bool {
-	if depth > 8 || d.i >= len(d.b) {
+	if depth > 8 || d.I >= len(d.B) {
 		return false
 	}
-	switch c := d.b[d.i]; {
+	switch c := d.B[d.I]; {
 	case c == '"':
 		_, ok := d.rawString()
 		return ok
@@ -413,19 +392,19 @@ func (d *recordDecoder) skipValue(depth int) bool {
 	case c == 'f':
 		return d.lit("false")
 	case c == '[':
-		d.i++
-		if d.next(']') {
+		d.I++
+		if d.Next(']') {
 			return true
 		}
 		for {
-			d.ws()
+			d.Space()
 			if !d.skipValue(depth + 1) {
 				return false
 			}
-			if d.next(',') {
+			if d.Next(',') {
 				continue
 			}
-			return d.next(']')
+			return d.Next(']')
 		}
 	case c == '{':
 		var keys []string
@@ -446,29 +425,29 @@ func (d *recordDecoder) skipValue(depth int) bool {
 func (d *recordDecoder) skipNumber() bool {
 	num := func() int {
 		n := 0
-		for d.i < len(d.b) && d.b[d.i] >= '0' && d.b[d.i] <= '9' {
-			d.i++
+		for d.I < len(d.B) && d.B[d.I] >= '0' && d.B[d.I] <= '9' {
+			d.I++
 			n++
 		}
 		return n
 	}
-	if d.b[d.i] == '-' {
-		d.i++
+	if d.B[d.I] == '-' {
+		d.I++
 	}
-	first := d.i
-	if n := num(); n == 0 || n > 1 && d.b[first] == '0' {
+	first := d.I
+	if n := num(); n == 0 || n > 1 && d.B[first] == '0' {
 		return false
 	}
-	if d.i < len(d.b) && d.b[d.i] == '.' {
-		d.i++
+	if d.I < len(d.B) && d.B[d.I] == '.' {
+		d.I++
 		if num() == 0 {
 			return false
 		}
 	}
-	if d.i < len(d.b) && (d.b[d.i] == 'e' || d.b[d.i] == 'E') {
-		d.i++
-		if d.i < len(d.b) && (d.b[d.i] == '+' || d.b[d.i] == '-') {
-			d.i++
+	if d.I < len(d.B) && (d.B[d.I] == 'e' || d.B[d.I] == 'E') {
+		d.I++
+		if d.I < len(d.B) && (d.B[d.I] == '+' || d.B[d.I] == '-') {
+			d.I++
 		}
 		if num() == 0 {
 			return false

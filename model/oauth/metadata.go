@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"qrlab/model/wire"
 )
 
 // buildMetadata writes the authorization server metadata (RFC 8414) once.
@@ -87,7 +89,7 @@ func (s *Server) registerWith(now Millis, req *Request, fx []Effect, plain bool)
 		return oauthError(400, ErrorInvalidRequest, "Content-Type must be application/json."), fx
 	}
 	var m clientMetadata
-	if !plain || !(&registrationReader{b: req.Body}).read(&m) {
+	if !plain || !(&registrationReader{wire.Reader{B: req.Body}}).read(&m) {
 		m = clientMetadata{}
 		dec := json.NewDecoder(bytes.NewReader(req.Body))
 		if err := dec.Decode(&m); err != nil {
@@ -290,49 +292,33 @@ func plainList(vs []string) bool {
 // else (another key, which encoding/json may match case-insensitively or
 // ignore, null, an escape) it declines.
 type registrationReader struct {
-	b []byte
-	i int
-}
-
-func (r *registrationReader) ws() {
-	for r.i < len(r.b) && (r.b[r.i] == ' ' || r.b[r.i] == '\t' || r.b[r.i] == '\n' || r.b[r.i] == '\r') {
-		r.i++
-	}
-}
-
-func (r *registrationReader) next(c byte) bool {
-	r.ws()
-	if r.i < len(r.b) && r.b[r.i] == c {
-		r.i++
-		return true
-	}
-	return false
+	wire.Reader // the body and the offset in it
 }
 
 func (r *registrationReader) str() (string, bool) {
-	if !r.next('"') {
+	if !r.Next('"') {
 		return "", false
 	}
-	start := r.i
-	for r.i < len(r.b) {
-		switch c := r.b[r.i]; {
+	start := r.I
+	for r.I < len(r.B) {
+		switch c := r.B[r.I]; {
 		case c == '"':
-			r.i++
-			return string(r.b[start : r.i-1]), true
+			r.I++
+			return string(r.B[start : r.I-1]), true
 		case c < 0x20 || c > 0x7E || c == '\\' || c == '<' || c == '>' || c == '&':
 			return "", false
 		}
-		r.i++
+		r.I++
 	}
 	return "", false
 }
 
 func (r *registrationReader) list() ([]string, bool) {
-	if !r.next('[') {
+	if !r.Next('[') {
 		return nil, false
 	}
 	out := []string{} // "[]" is an empty list, not nil, as encoding/json reads it
-	if r.next(']') {
+	if r.Next(']') {
 		return out, true
 	}
 	for {
@@ -341,21 +327,21 @@ func (r *registrationReader) list() ([]string, bool) {
 			return nil, false
 		}
 		out = append(out, v)
-		if r.next(',') {
+		if r.Next(',') {
 			continue
 		}
-		return out, r.next(']')
+		return out, r.Next(']')
 	}
 }
 
 func (r *registrationReader) read(m *clientMetadata) bool {
-	if !r.next('{') {
+	if !r.Next('{') {
 		return false
 	}
-	if !r.next('}') {
+	if !r.Next('}') {
 		for {
 			key, ok := r.str()
-			if !ok || !r.next(':') {
+			if !ok || !r.Next(':') {
 				return false
 			}
 			var sp **string
@@ -391,15 +377,15 @@ func (r *registrationReader) read(m *clientMetadata) bool {
 				}
 				*lp = &v
 			}
-			if r.next(',') {
+			if r.Next(',') {
 				continue
 			}
-			if !r.next('}') {
+			if !r.Next('}') {
 				return false
 			}
 			break
 		}
 	}
-	r.ws()
-	return r.i == len(r.b)
+	r.Space()
+	return r.I == len(r.B)
 }

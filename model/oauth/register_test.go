@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"qrlab/internal/seeded"
+	"qrlab/model/wire"
 )
 
 // TestRegistrationBodyPlain: RegistrationBody writes what encoding/json
@@ -42,7 +43,7 @@ func registerBoth(t *testing.T, body []byte) bool {
 		t.Fatalf("body %q:\nplain path: %d %s %v\nencoding/json: %d %s %v", body, r0.Status, r0.Body, fx0, r1.Status, r1.Body, fx1)
 	}
 	var m clientMetadata
-	return (&registrationReader{b: body}).read(&m)
+	return (&registrationReader{wire.Reader{B: body}}).read(&m)
 }
 
 // TestRegisterPlainAgrees: the registration answer is the same, byte for

@@ -80,6 +80,17 @@ func (r *Reader) Space() {
 	}
 }
 
+// Next skips white space and reports whether the next byte is c, taking it
+// when it is.
+func (r *Reader) Next(c byte) bool {
+	r.Space()
+	if r.I < len(r.B) && r.B[r.I] == c {
+		r.I++
+		return true
+	}
+	return false
+}
+
 // Value reads one value starting at r.I and leaves r.I just after it;
 // depth is the nesting depth of the container that holds it (0 at the top
 // level).
