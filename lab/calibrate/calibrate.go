@@ -100,6 +100,16 @@ type Options struct {
 	// as its sockets sent them (tls_client_bytes 1455, tls_server_bytes
 	// 1799) instead of the plain side's one-segment estimates.
 	GoTLSSizes bool
+	// SynTimestamps sets the simulator's tcp syn_timestamps: the
+	// handshake is an RTT sample even when a SYN was resent, as the real
+	// side's Linux takes it from the SYN-ACK's timestamp echo.
+	SynTimestamps bool
+	// FinishedFlight sets the simulator's tcp tls_finished_flight: the
+	// client's Finished leads its first request's flight.
+	FinishedFlight bool
+	// SynWindowCut sets the simulator's tcp syn_window_cut: a server
+	// that resent its SYN-ACK twice starts with a one-segment window.
+	SynWindowCut bool
 	// SocketLog, when set, is a file the real side appends the kernel's
 	// view of every TCP socket in the namespace to (ss -tin) twice a
 	// second, each sample headed by the profile and the time.
@@ -700,6 +710,9 @@ func runSimSide(v variant.Variant, p Profile, opts Options, h *Harness) (Side, i
 		cfg.Transport.TCP.RTOEstimator = opts.RTOEstimator
 	}
 	cfg.Transport.TCP.AckLoss = cfg.Transport.TCP.AckLoss || opts.AckLoss
+	cfg.Transport.TCP.SynTimestamps = cfg.Transport.TCP.SynTimestamps || opts.SynTimestamps
+	cfg.Transport.TCP.TLSFinishedFlight = cfg.Transport.TCP.TLSFinishedFlight || opts.FinishedFlight
+	cfg.Transport.TCP.SynWindowCut = cfg.Transport.TCP.SynWindowCut || opts.SynWindowCut
 	if opts.GoTLSSizes {
 		cfg.Transport.TCP.TLSClientBytes, cfg.Transport.TCP.TLSServerBytes = goClientHelloBytes, goServerFlightBytes
 	}
