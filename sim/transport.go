@@ -203,18 +203,21 @@ type TCP struct {
 	// all (no timestamps, or SYN cookies) [lab default false: the earlier
 	// model, no sample after a resent SYN].
 	SynTimestamps bool `json:"syn_timestamps,omitempty"`
-	// SynWindowCut, when set, starts the server's side of a connection
-	// with a window of one segment when it resent its SYN-ACK more than
-	// once and at least once by its own timer, as Linux does [T37]: after
-	// a lost SYN-ACK the server's timer (the initial RTO after the first
-	// SYN arrived) and the client's resent SYN (its answer is a second
-	// resend) come at about the same time, so one lost SYN-ACK is often
-	// two resends. The server's first flight, when longer than a segment,
-	// then takes a round trip more. The timer fires first when it is due
-	// no later than the resent SYN arrives. Not modelled: the client's
-	// own cut after two resent SYNs [lab default false: the earlier
-	// model, every connection starting with the full initial window].
-	SynWindowCut bool `json:"syn_window_cut,omitempty"`
+	// SynAckTimer, when set, gives the server the SYN-ACK timer Linux
+	// runs [T37]: once it has heard a SYN it resends its SYN-ACK itself
+	// (the initial RTO after its first answer, doubling) as well as in
+	// answer to each resent SYN, so the client connects on whichever
+	// arrives first (a resent SYN lost, or its answer, is covered by the
+	// timer's copy); and a server that resent its SYN-ACK more than once,
+	// at least once by its timer, starts with a window of one segment, so
+	// its first flight, when longer than a segment, takes a round trip
+	// more. After a lost SYN-ACK the timer and the resent SYN come at
+	// about the same time; the timer fires first when it is due no later
+	// than the resent SYN arrives. Not modelled: the client's own cut
+	// after two resent SYNs [lab default false: the earlier model, the
+	// server answering only the client's SYNs, every connection starting
+	// with the full initial window].
+	SynAckTimer bool `json:"synack_timer,omitempty"`
 }
 
 // DefaultTCP is the tcp transport's defaults (see TCP for their sources).

@@ -27,35 +27,30 @@ func (r *Runner) open(w *run, client, server Actor, l LinkID) int {
 	// The TCP handshake.
 	est, t := never, w.now
 	// heard: when the first SYN the server received left (its timestamp
-	// is what every SYN-ACK echoes, SynTimestamps).
-	heard := never
-	// With SynWindowCut, the server's SYN-ACK retransmissions: one in
-	// answer to each resent SYN after the first it heard (which also
-	// restarts its timer), one each time its own timer (due) fires
-	// first.
-	srvRtx, srvTimeouts, due := 0, 0, never
+	// is what every SYN-ACK echoes, SynTimestamps); srvRTT the round trip
+	// from the SYN-ACK that connected to the ACK (the server's sample).
+	heard, srvRTT := never, Millis(0)
+	// srvRtx and srvTimeouts count the server's SYN-ACK resends and those
+	// its timer made (SynAckTimer).
+	srvRtx, srvTimeouts := 0, 0
 	syns := 0
-	for ; syns <= k.SynRetries; syns++ {
-		if !tp.lost(w, l, true, t) {
-			heard = min(heard, t)
-			arr := t + tp.oneWay(w, l)
-			if k.SynWindowCut {
-				for ; due <= arr; due += tp.backoff(Millis(k.InitialRTOMillis), srvTimeouts) {
-					srvRtx, srvTimeouts = srvRtx+1, srvTimeouts+1
+	if k.SynAckTimer {
+		est, t, heard, srvRTT, syns, srvRtx, srvTimeouts = tp.handshakeTimer(w, l, w.now)
+	} else {
+		for ; syns <= k.SynRetries; syns++ {
+			if !tp.lost(w, l, true, t) {
+				heard = min(heard, t)
+				arr := t + tp.oneWay(w, l)
+				if !tp.lost(w, l, false, arr) {
+					est = arr + tp.oneWay(w, l)
+					srvRTT = est - t
+					break
 				}
-				if due != never {
-					srvRtx++
-				}
-				due = arr + tp.backoff(Millis(k.InitialRTOMillis), srvTimeouts)
 			}
-			if !tp.lost(w, l, false, arr) {
-				est = arr + tp.oneWay(w, l)
-				break
+			w.res.Lost++
+			if syns < k.SynRetries {
+				t += tp.backoff(Millis(k.InitialRTOMillis), syns)
 			}
-		}
-		w.res.Lost++
-		if syns < k.SynRetries {
-			t += tp.backoff(Millis(k.InitialRTOMillis), syns)
 		}
 	}
 	if est == never {
@@ -74,7 +69,7 @@ func (r *Runner) open(w *run, client, server Actor, l LinkID) int {
 		// (the SYN-ACK echoes its timestamp), the server's over the
 		// round trip that completed the handshake.
 		tp.sample(&c.est[1], est-heard)
-		tp.sample(&c.est[0], est-t)
+		tp.sample(&c.est[0], srvRTT)
 	default:
 		c.setRTO(Millis(k.FallbackRTOMillis))
 	}
@@ -102,7 +97,7 @@ func (r *Runner) open(w *run, client, server Actor, l LinkID) int {
 	// the server's flight leaves when the first segment's acknowledgment
 	// is back (the window then two segments; the rest is sent as one
 	// flight, exact for flights of up to three segments).
-	cut := k.SynWindowCut && srvRtx > 1 && srvTimeouts > 0 && server1 > k.MSS
+	cut := k.SynAckTimer && srvRtx > 1 && srvTimeouts > 0 && server1 > k.MSS
 	if fail == never && cut {
 		var l2 int
 		var first Millis
@@ -141,6 +136,72 @@ func (r *Runner) open(w *run, client, server Actor, l LinkID) int {
 		c.finAt = fin
 	}
 	return ci
+}
+
+// handshakeTimer is the TCP handshake from start with the server's
+// SYN-ACK timer (TCP.SynAckTimer) [T37]: once the server has heard a SYN
+// it answers each resent SYN with a SYN-ACK (restarting its timer) and
+// resends the SYN-ACK itself when its timer fires (the initial RTO after
+// the first answer, doubling), so the client connects on the first SYN-ACK
+// of either kind to arrive, and resends its SYN only while none has
+// (after the initial RTO, doubling). The server's timer fires first when
+// it is due no later than a resent SYN arrives, and stops when the ACK is
+// in. It returns when the client connected (never: it did not), when its
+// last SYN left, when the first SYN the server heard left, the server's
+// RTT sample (the connecting SYN-ACK's round trip), the SYNs resent, and
+// the server's SYN-ACK resends, all and by its timer. Each lost packet is
+// counted.
+func (tp *tcpState) handshakeTimer(w *run, l LinkID, start Millis) (est, t, heard, srvRTT Millis, syns, srvRtx, srvTimeouts int) {
+	k := &tp.k
+	init := Millis(k.InitialRTOMillis)
+	est, t, heard, due := never, start, never, never
+	// synack sends a SYN-ACK at s; the first to arrive connects.
+	synack := func(s Millis) {
+		if tp.lost(w, l, false, s) {
+			w.res.Lost++
+			return
+		}
+		if a := s + tp.oneWay(w, l); a < est {
+			est, srvRTT = a, 2*(a-s)
+		}
+	}
+	// fire runs the server's timer up to until, while no ACK is in.
+	fire := func(until Millis) {
+		for due <= until && (est == never || due < est+srvRTT/2) {
+			srvRtx, srvTimeouts = srvRtx+1, srvTimeouts+1
+			synack(due)
+			due += tp.backoff(init, srvTimeouts)
+		}
+	}
+	for syns = 0; syns <= k.SynRetries; syns++ {
+		if syns > 0 {
+			next := t + tp.backoff(init, syns-1)
+			fire(next)
+			if est <= next {
+				syns--
+				break
+			}
+			t = next
+		}
+		if tp.lost(w, l, true, t) {
+			w.res.Lost++
+		} else {
+			arr := t + tp.oneWay(w, l)
+			fire(arr)
+			if heard == never {
+				heard = t
+			} else {
+				srvRtx++
+			}
+			synack(arr)
+			due = arr + tp.backoff(init, srvTimeouts)
+		}
+		if syns == k.SynRetries {
+			fire(t + tp.backoff(init, syns))
+		}
+	}
+	syns = min(syns, k.SynRetries)
+	return est, t, heard, srvRTT, syns, srvRtx, srvTimeouts
 }
 
 // Sizes of the TLS flights the sources do not give [lab defaults]: a

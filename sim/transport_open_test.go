@@ -105,14 +105,16 @@ func TestTLSFinishedFlight(t *testing.T) {
 	}
 }
 
-// TestSynWindowCut: with syn_window_cut a lost SYN-ACK, resent by the
-// server's timer (due a second after the first SYN arrived, no later than
-// the resent SYN) and again in answer to the resent SYN, leaves the server
-// a window of one segment: the second segment of its two-segment flight
-// leaves when the first's acknowledgment is back, a round trip later. A
-// lost SYN (one SYN-ACK, never resent) cuts nothing, nor does the knob
-// off. 200 ms round trips.
-func TestSynWindowCut(t *testing.T) {
+// TestSynAckTimer: with synack_timer the server resends its SYN-ACK on
+// its own timer (due a second after it first answered) as well as in
+// answer to a resent SYN. After a lost SYN-ACK both come at about the same
+// time (the timer first on a tie), so the server has resent twice, once by
+// its timer, and starts with a window of one segment: the second segment
+// of its two-segment flight leaves when the first's acknowledgment is
+// back, a round trip later. The timer's copy also connects when the
+// resent SYN is lost too. A lost SYN (one SYN-ACK, never resent) cuts
+// nothing, nor does the knob off. 200 ms round trips.
+func TestSynAckTimer(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		cut   bool
@@ -127,9 +129,14 @@ func TestSynWindowCut(t *testing.T) {
 		{"SYN-ACK lost, cut", true, []bool{false, true, false, false}, 1600},
 		{"SYN-ACK lost, knob off", false, []bool{false, true, false, false}, 1400},
 		{"SYN lost, cut", true, []bool{true, false, false}, 1400},
+		// SYN-ACK lost, then the resent SYN lost too: the server's timer
+		// resends at 1100 and connects at 1200 (one resend: no cut);
+		// without the timer the client connects on its SYN at 3000.
+		{"SYN-ACK and resent SYN lost, timer", true, []bool{false, true, true, false}, 1400},
+		{"SYN-ACK and resent SYN lost, knob off", false, []bool{false, true, true, false, false}, 3400},
 	} {
 		k := DefaultTCP()
-		k.SynWindowCut, k.TLSServerBytes = c.cut, 1799
+		k.SynAckTimer, k.TLSServerBytes = c.cut, 1799
 		if conn := openWith(t, k, 100, c.fates...); conn.readyAt != c.ready {
 			t.Errorf("%s: ready at %d, want %d", c.name, conn.readyAt, c.ready)
 		}

@@ -108,9 +108,10 @@ type Options struct {
 	// FinishedFlight sets the simulator's tcp tls_finished_flight: the
 	// client's Finished leads its first request's flight.
 	FinishedFlight bool
-	// SynWindowCut sets the simulator's tcp syn_window_cut: a server
-	// that resent its SYN-ACK twice starts with a one-segment window.
-	SynWindowCut bool
+	// SynAckTimer sets the simulator's tcp synack_timer: the server
+	// resends its SYN-ACK on its own timer too, and one that resent it
+	// twice starts with a one-segment window.
+	SynAckTimer bool
 	// SocketLog, when set, is a file the real side appends the kernel's
 	// view of every TCP socket in the namespace to (ss -tin) twice a
 	// second, each sample headed by the profile and the time.
@@ -715,7 +716,7 @@ func runSimSide(v variant.Variant, p Profile, opts Options, h *Harness) (Side, i
 	cfg.Transport.TCP.AckLoss = cfg.Transport.TCP.AckLoss || opts.AckLoss
 	cfg.Transport.TCP.SynTimestamps = cfg.Transport.TCP.SynTimestamps || opts.SynTimestamps
 	cfg.Transport.TCP.TLSFinishedFlight = cfg.Transport.TCP.TLSFinishedFlight || opts.FinishedFlight
-	cfg.Transport.TCP.SynWindowCut = cfg.Transport.TCP.SynWindowCut || opts.SynWindowCut
+	cfg.Transport.TCP.SynAckTimer = cfg.Transport.TCP.SynAckTimer || opts.SynAckTimer
 	if opts.GoTLSSizes {
 		cfg.Transport.TCP.TLSClientBytes, cfg.Transport.TCP.TLSServerBytes = goClientHelloBytes, goServerFlightBytes
 	}

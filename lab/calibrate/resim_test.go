@@ -48,11 +48,11 @@ func TestResim(t *testing.T) {
 // TestOpeningKnobs: the options for how Linux opens a connection after a
 // loss reach the simulated side: at 8% loss and 200 ms, with Go's flight
 // sizes, 40 logins' times to token move when syn_timestamps and
-// syn_window_cut are on.
+// synack_timer are on.
 func TestOpeningKnobs(t *testing.T) {
 	p := Profile{Name: "loss8-200ms", LossPercent: 8, RTTMillis: 200}
 	side := func(on bool) []float64 {
-		opts := Options{N: 40, Seed: 1, GoTLSSizes: true, SynTimestamps: on, SynWindowCut: on, FinishedFlight: on}
+		opts := Options{N: 40, Seed: 1, GoTLSSizes: true, SynTimestamps: on, SynAckTimer: on, FinishedFlight: on}
 		opts.defaults()
 		s, _, err := runSimSide(variant.MustLoad(opts.Variant), p, opts, nil)
 		if err != nil {
