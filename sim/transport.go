@@ -170,6 +170,15 @@ type TCP struct {
 	// rides with the request [lab default false: the handshake is the two
 	// flights of T16; simrun calibrate sets it for its Go clients].
 	TLSClientFinished bool `json:"tls_client_finished,omitempty"`
+	// TLSFinishedFlight, with TLSClientFinished, sends the Finished and
+	// the connection's first request (written right after the handshake
+	// returns) as one flight, the Finished its first segment: a lost
+	// Finished is then found by RACK when the request's segment is
+	// acknowledged (about a round trip and a quarter of the least RTT),
+	// and a lost request is the flight's tail, not a lone flight of its
+	// own waiting for the probe's longer one-segment timeout [T36; lab
+	// default false: the earlier model, two flights].
+	TLSFinishedFlight bool `json:"tls_finished_flight,omitempty"`
 	// AckLoss, when set, sends the client's pure ACK of each answer as a
 	// packet of its own on the link's up direction, lost with its loss
 	// [T31]. A lost one leaves the server waiting: if the client's next
@@ -181,6 +190,34 @@ type TCP struct {
 	// of one round trip). Its draws come from the transport's stream [lab
 	// default false: not modelled, the earlier model].
 	AckLoss bool `json:"ack_loss,omitempty"`
+	// SynTimestamps, when set, has both ends time the handshake with TCP
+	// timestamps (RFC 7323) even when a SYN was resent, as Linux does
+	// with net.ipv4.tcp_timestamps on (its default) [T35]: the SYN-ACK
+	// echoes the timestamp of the first SYN the server heard (a resent
+	// SYN leaves it unchanged), so the client's first sample is the whole
+	// wait from that SYN (one round trip after a lost SYN; the SYN
+	// timeout plus a round trip after a lost SYN-ACK), and the server's
+	// the SYN-ACK's round trip. Data then starts with the RTO of that
+	// sample (T5) and the tail loss probe and RACK of its SRTT, not the
+	// 3 s fallback, which Linux keeps for a handshake with no sample at
+	// all (no timestamps, or SYN cookies) [lab default false: the earlier
+	// model, no sample after a resent SYN].
+	SynTimestamps bool `json:"syn_timestamps,omitempty"`
+	// SynAckTimer, when set, gives the server the SYN-ACK timer Linux
+	// runs [T37]: once it has heard a SYN it resends its SYN-ACK itself
+	// (the initial RTO after its first answer, doubling) as well as in
+	// answer to each resent SYN, so the client connects on whichever
+	// arrives first (a resent SYN lost, or its answer, is covered by the
+	// timer's copy); and a server that resent its SYN-ACK more than once,
+	// at least once by its timer, starts with a window of one segment, so
+	// its first flight, when longer than a segment, takes a round trip
+	// more. After a lost SYN-ACK the timer and the resent SYN come at
+	// about the same time; the timer fires first when it is due no later
+	// than the resent SYN arrives. Not modelled: the client's own cut
+	// after two resent SYNs [lab default false: the earlier model, the
+	// server answering only the client's SYNs, every connection starting
+	// with the full initial window].
+	SynAckTimer bool `json:"synack_timer,omitempty"`
 }
 
 // DefaultTCP is the tcp transport's defaults (see TCP for their sources).

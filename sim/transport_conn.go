@@ -1,6 +1,9 @@
 package sim
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // open makes a new connection of client to server on link l at now: the
 // TCP handshake (a lost SYN or SYN-ACK resends the SYN after the initial
@@ -23,18 +26,31 @@ func (r *Runner) open(w *run, client, server Actor, l LinkID) int {
 	}
 	// The TCP handshake.
 	est, t := never, w.now
+	// heard: when the first SYN the server received left (its timestamp
+	// is what every SYN-ACK echoes, SynTimestamps); srvRTT the round trip
+	// from the SYN-ACK that connected to the ACK (the server's sample).
+	heard, srvRTT := never, Millis(0)
+	// srvRtx and srvTimeouts count the server's SYN-ACK resends and those
+	// its timer made (SynAckTimer).
+	srvRtx, srvTimeouts := 0, 0
 	syns := 0
-	for ; syns <= k.SynRetries; syns++ {
-		if !tp.lost(w, l, true, t) {
-			arr := t + tp.oneWay(w, l)
-			if !tp.lost(w, l, false, arr) {
-				est = arr + tp.oneWay(w, l)
-				break
+	if k.SynAckTimer {
+		est, t, heard, srvRTT, syns, srvRtx, srvTimeouts = tp.handshakeTimer(w, l, w.now)
+	} else {
+		for ; syns <= k.SynRetries; syns++ {
+			if !tp.lost(w, l, true, t) {
+				heard = min(heard, t)
+				arr := t + tp.oneWay(w, l)
+				if !tp.lost(w, l, false, arr) {
+					est = arr + tp.oneWay(w, l)
+					srvRTT = est - t
+					break
+				}
 			}
-		}
-		w.res.Lost++
-		if syns < k.SynRetries {
-			t += tp.backoff(Millis(k.InitialRTOMillis), syns)
+			w.res.Lost++
+			if syns < k.SynRetries {
+				t += tp.backoff(Millis(k.InitialRTOMillis), syns)
+			}
 		}
 	}
 	if est == never {
@@ -42,13 +58,22 @@ func (r *Runner) open(w *run, client, server Actor, l LinkID) int {
 		c.failWhy = fmt.Sprintf("connect failed: SYN unanswered after %d retries", k.SynRetries)
 		return ci
 	}
-	if syns == 0 {
+	switch {
+	case syns == 0:
 		// Karn: only an unretransmitted handshake is a sample; the
 		// server's (its SYN-ACK to the client's ACK) is taken as the same.
 		tp.sample(&c.est[1], est-w.now)
 		tp.sample(&c.est[0], est-w.now)
-	} else {
+	case k.SynTimestamps:
+		// The client's sample runs from the first SYN the server heard
+		// (the SYN-ACK echoes its timestamp), the server's over the
+		// round trip that completed the handshake.
+		tp.sample(&c.est[1], est-heard)
+		tp.sample(&c.est[0], srvRTT)
+	default:
 		c.setRTO(Millis(k.FallbackRTOMillis))
+	}
+	if syns > 0 {
 		r.tr.add(Event{At: w.now, Kind: EvDrop, Actor: client, Peer: server, Name: "tcp connect",
 			Detail: fmt.Sprintf("SYN resent %d times on %s, connected at +%d ms", syns, l, est-w.now)})
 	}
@@ -67,7 +92,23 @@ func (r *Runner) open(w *run, client, server Actor, l LinkID) int {
 		client1 = k.TLSClientBytes
 	}
 	hello, l1, fail, why := tp.transfer(w, c, true, est, client1)
-	if fail == never {
+	// Linux starts a connection whose SYN-ACK was resent more than once,
+	// once by its timer, with a window of one segment [T37]: the rest of
+	// the server's flight leaves when the first segment's acknowledgment
+	// is back (the window then two segments; the rest is sent as one
+	// flight, exact for flights of up to three segments).
+	cut := k.SynAckTimer && srvRtx > 1 && srvTimeouts > 0 && server1 > k.MSS
+	if fail == never && cut {
+		var l2 int
+		var first Millis
+		first, l2, fail, why = tp.transfer(w, c, false, hello, k.MSS)
+		l1 += l2
+		if fail == never {
+			c.readyAt, l2, fail, why = tp.transfer(w, c, false, first+tp.oneWay(w, l), server1-k.MSS)
+			c.readyAt = max(c.readyAt, first) + Millis(k.TLSHandshakeMillis)
+			l1 += l2
+		}
+	} else if fail == never {
 		var l2 int
 		c.readyAt, l2, fail, why = tp.transfer(w, c, false, hello, server1)
 		c.readyAt += Millis(k.TLSHandshakeMillis)
@@ -83,7 +124,9 @@ func (r *Runner) open(w *run, client, server Actor, l LinkID) int {
 		tp.sample(&c.est[0], c.readyAt-est)
 	}
 	tp.tickets[client][server] = true
-	if k.TLSClientFinished {
+	if k.TLSClientFinished && k.TLSFinishedFlight {
+		c.finFlight = true // sent with the request (tcpRequest)
+	} else if k.TLSClientFinished {
 		fin, l3, fail, why := tp.transfer(w, c, true, c.readyAt, tlsClientFinishedBytes)
 		w.res.Lost += l3
 		if fail != never {
@@ -93,6 +136,72 @@ func (r *Runner) open(w *run, client, server Actor, l LinkID) int {
 		c.finAt = fin
 	}
 	return ci
+}
+
+// handshakeTimer is the TCP handshake from start with the server's
+// SYN-ACK timer (TCP.SynAckTimer) [T37]: once the server has heard a SYN
+// it answers each resent SYN with a SYN-ACK (restarting its timer) and
+// resends the SYN-ACK itself when its timer fires (the initial RTO after
+// the first answer, doubling), so the client connects on the first SYN-ACK
+// of either kind to arrive, and resends its SYN only while none has
+// (after the initial RTO, doubling). The server's timer fires first when
+// it is due no later than a resent SYN arrives, and stops when the ACK is
+// in. It returns when the client connected (never: it did not), when its
+// last SYN left, when the first SYN the server heard left, the server's
+// RTT sample (the connecting SYN-ACK's round trip), the SYNs resent, and
+// the server's SYN-ACK resends, all and by its timer. Each lost packet is
+// counted.
+func (tp *tcpState) handshakeTimer(w *run, l LinkID, start Millis) (est, t, heard, srvRTT Millis, syns, srvRtx, srvTimeouts int) {
+	k := &tp.k
+	init := Millis(k.InitialRTOMillis)
+	est, t, heard, due := never, start, never, never
+	// synack sends a SYN-ACK at s; the first to arrive connects.
+	synack := func(s Millis) {
+		if tp.lost(w, l, false, s) {
+			w.res.Lost++
+			return
+		}
+		if a := s + tp.oneWay(w, l); a < est {
+			est, srvRTT = a, 2*(a-s)
+		}
+	}
+	// fire runs the server's timer up to until, while no ACK is in.
+	fire := func(until Millis) {
+		for due <= until && (est == never || due < est+srvRTT/2) {
+			srvRtx, srvTimeouts = srvRtx+1, srvTimeouts+1
+			synack(due)
+			due += tp.backoff(init, srvTimeouts)
+		}
+	}
+	for syns = 0; syns <= k.SynRetries; syns++ {
+		if syns > 0 {
+			next := t + tp.backoff(init, syns-1)
+			fire(next)
+			if est <= next {
+				syns--
+				break
+			}
+			t = next
+		}
+		if tp.lost(w, l, true, t) {
+			w.res.Lost++
+		} else {
+			arr := t + tp.oneWay(w, l)
+			fire(arr)
+			if heard == never {
+				heard = t
+			} else {
+				srvRtx++
+			}
+			synack(arr)
+			due = arr + tp.backoff(init, srvTimeouts)
+		}
+		if syns == k.SynRetries {
+			fire(t + tp.backoff(init, syns))
+		}
+	}
+	syns = min(syns, k.SynRetries)
+	return est, t, heard, srvRTT, syns, srvRtx, srvTimeouts
 }
 
 // Sizes of the TLS flights the sources do not give [lab defaults]: a
@@ -183,7 +292,24 @@ func (r *Runner) tcpRequest(w *run, id uint64, size int, deadline Millis) {
 		r.transportFail(w, id, at, "NAT mapping expired after the connection idled")
 		return
 	}
-	at, losses, fail, why := tp.transfer(w, c, true, start, size)
+	var at Millis
+	var losses int
+	var fail Millis
+	var why string
+	if c.finFlight {
+		// The request is the one this connection was opened for, and
+		// leaves at readyAt behind the Finished: a flight whose first
+		// segment is the Finished (one MSS counted for it, its real
+		// size for the bandwidth).
+		c.finFlight = false
+		at, losses, fail, why = tp.transfer(w, c, true, start, tp.k.MSS+size)
+		if bw := w.net.links[c.link].BytesPerSecond; bw > 0 && fail == never {
+			at -= Millis(math.Min(float64(tp.k.MSS+size)*1000/bw, MaxDelayMillis)) -
+				Millis(math.Min(float64(tlsClientFinishedBytes+size)*1000/bw, MaxDelayMillis))
+		}
+	} else {
+		at, losses, fail, why = tp.transfer(w, c, true, start, size)
+	}
 	tp.ackWait(c, at)
 	held := c.finAt > at // the server waited for a retransmitted Finished
 	at = max(at, c.finAt)

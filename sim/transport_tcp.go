@@ -35,7 +35,10 @@ type tcpConn struct {
 	// Finished reached the server (TLSClientFinished; 0 otherwise): no
 	// request is read before.
 	readyAt, failAt, finAt Millis
-	failWhy                string
+	// finFlight: the Finished waits to lead the first request's flight
+	// (TLSFinishedFlight).
+	finFlight bool
+	failWhy   string
 	// breakAt: a reset or a handover breaks the connection then.
 	breakAt  Millis
 	breakWhy string

@@ -16,10 +16,12 @@ import (
 const calibrateUsage = `usage: simrun calibrate [--n N] [--profile NAME:LOSS%:RTTms ...] [--variant NAME]
                         [--parallel P] [--seed S] [--loss-recovery rack-tlp|rto] [--json]
                         [--rto-estimator linux|linux-floor|rfc6298] [--ack-loss] [--socket-log FILE]
-                        [--cc NAME] [--go-tls-sizes] [--handshake-pacing]
+                        [--cc NAME] [--go-tls-sizes] [--handshake-pacing] [--syn-timestamps] [--finished-flight]
+                        [--synack-timer]
        simrun calibrate --resim SAVED.json [--n N] [--variant NAME] [--seed S]
                         [--loss-recovery rack-tlp|rto] [--rto-estimator linux|linux-floor|rfc6298] [--ack-loss]
-                        [--go-tls-sizes] [--handshake-pacing] [--json]
+                        [--go-tls-sizes] [--handshake-pacing] [--syn-timestamps] [--finished-flight]
+                        [--synack-timer] [--json]
 
 Checks the simulator's tcp transport against the kernel's TCP. In a private
 network namespace of its own (root needed; nothing outside is touched), it
@@ -75,6 +77,9 @@ func runCalibrate(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	recovery := fs.String("loss-recovery", "", "the simulator's tcp loss_recovery, rack-tlp or rto (default: the transport's)")
 	ackLoss := fs.Bool("ack-loss", false, "the simulator's tcp ack_loss: the client's pure ACKs are lost with the link's loss")
 	goTLS := fs.Bool("go-tls-sizes", false, "give the simulator the real side's TLS flights as its sockets sent them (ClientHello 1455 bytes, server flight 1799)")
+	synTS := fs.Bool("syn-timestamps", false, "the simulator's tcp syn_timestamps: a handshake whose SYN or SYN-ACK was resent is still an RTT sample (Linux's timestamp echo), instead of the 3 s fallback RTO")
+	finFlight := fs.Bool("finished-flight", false, "the simulator's tcp tls_finished_flight: the client's TLS Finished and its first request leave as one flight, so a lost Finished is found from the request's acknowledgment")
+	cut := fs.Bool("synack-timer", false, "the simulator's tcp synack_timer: the server resends its SYN-ACK on its own timer too, and one that resent it twice (its timer and the resent SYN's answer) starts with a one-segment window")
 	pacing := fs.Bool("handshake-pacing", false, "add to the simulator's side with the harness cost the wait bbr's pacing would put between each TLS flight's two segments")
 	estimator := fs.String("rto-estimator", "", "the simulator's tcp rto_estimator, linux, linux-floor or rfc6298 (default: the transport's)")
 	sockets := fs.String("socket-log", "", "append the kernel's TCP socket state (ss -tin) in the namespace to this file twice a second while the real side runs")
@@ -107,7 +112,7 @@ func runCalibrate(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "simrun calibrate: --cc applies to the real side, which --resim does not run again (the saved rows name theirs)")
 			return 2
 		}
-		return resimCalibrate(fs, *resim, *n, *seed, *name, calibrate.Options{LossRecovery: *recovery, RTOEstimator: *estimator, AckLoss: *ackLoss, GoTLSSizes: *goTLS, HandshakePacing: *pacing}, *asJSON, stdout, stderr)
+		return resimCalibrate(fs, *resim, *n, *seed, *name, calibrate.Options{LossRecovery: *recovery, RTOEstimator: *estimator, AckLoss: *ackLoss, GoTLSSizes: *goTLS, HandshakePacing: *pacing, SynTimestamps: *synTS, FinishedFlight: *finFlight, SynAckTimer: *cut}, *asJSON, stdout, stderr)
 	}
 	if !calibrate.InNamespace() {
 		if p := calibrate.Prereqs(); p != "" {
@@ -123,7 +128,7 @@ func runCalibrate(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts := calibrate.Options{Variant: *name, N: *n, Parallel: *parallel, Seed: *seed, Progress: stderr, LossRecovery: *recovery,
-		RTOEstimator: *estimator, AckLoss: *ackLoss, SocketLog: *sockets, CC: *cc, GoTLSSizes: *goTLS, HandshakePacing: *pacing}
+		RTOEstimator: *estimator, AckLoss: *ackLoss, SocketLog: *sockets, CC: *cc, GoTLSSizes: *goTLS, HandshakePacing: *pacing, SynTimestamps: *synTS, FinishedFlight: *finFlight, SynAckTimer: *cut}
 	if len(profiles) > 0 {
 		opts.Profiles = profiles
 	}
@@ -154,7 +159,7 @@ func resimCalibrate(fs *flag.FlagSet, path string, n int, seed uint64, name stri
 		n = 0
 	}
 	rows, err = calibrate.Resim(rows, calibrate.Options{Variant: name, N: n, Seed: seed, LossRecovery: tcp.LossRecovery,
-		RTOEstimator: tcp.RTOEstimator, AckLoss: tcp.AckLoss, GoTLSSizes: tcp.GoTLSSizes, HandshakePacing: tcp.HandshakePacing})
+		RTOEstimator: tcp.RTOEstimator, AckLoss: tcp.AckLoss, GoTLSSizes: tcp.GoTLSSizes, HandshakePacing: tcp.HandshakePacing, SynTimestamps: tcp.SynTimestamps, FinishedFlight: tcp.FinishedFlight, SynAckTimer: tcp.SynAckTimer})
 	if err != nil {
 		fmt.Fprintf(stderr, "simrun calibrate: --resim %s: %v\n", path, err)
 		return 2

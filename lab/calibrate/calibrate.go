@@ -93,13 +93,25 @@ type Options struct {
 	// pacing congestion control (bbr) would put between the two segments
 	// of each TLS flight (handshakePacing). Off by default: the pacing rate
 	// is measured, but that it parts a flight written at once was not
-	// (Linux may send both segments as one GSO packet and pace only after
-	// it, unverified), and a cubic run showed no faster handshakes.
+	// (and Linux does not: it paces a connection only from its tenth data
+	// segment on, tcp_update_skb_after_send), and a cubic run showed no
+	// faster handshakes.
 	HandshakePacing bool
 	// GoTLSSizes gives both simulated sides the real side's TLS flights
 	// as its sockets sent them (tls_client_bytes 1455, tls_server_bytes
 	// 1799) instead of the plain side's one-segment estimates.
 	GoTLSSizes bool
+	// SynTimestamps sets the simulator's tcp syn_timestamps: the
+	// handshake is an RTT sample even when a SYN was resent, as the real
+	// side's Linux takes it from the SYN-ACK's timestamp echo.
+	SynTimestamps bool
+	// FinishedFlight sets the simulator's tcp tls_finished_flight: the
+	// client's Finished leads its first request's flight.
+	FinishedFlight bool
+	// SynAckTimer sets the simulator's tcp synack_timer: the server
+	// resends its SYN-ACK on its own timer too, and one that resent it
+	// twice starts with a one-segment window.
+	SynAckTimer bool
 	// SocketLog, when set, is a file the real side appends the kernel's
 	// view of every TCP socket in the namespace to (ss -tin) twice a
 	// second, each sample headed by the profile and the time.
@@ -617,9 +629,10 @@ const tlsServerFlightBytes = 1000
 // The real side's TLS flights as its sockets sent them (ss -tin's
 // bytes_sent and data_segs_out in the idle run of the README, every
 // profile, 1,448-byte MSS): Go's ClientHello, 1,455 bytes in 2 segments
-// (its default key shares include the hybrid X25519MLKEM768, whose
-// 1,184-byte ML-KEM key alone nearly fills a segment; unverified in
-// crypto/tls's source), and its server's flight up to the first answer,
+// (go1.26.8's crypto/tls sends a key share for its first preferred curve,
+// the hybrid X25519MLKEM768, 1,184 bytes of ML-KEM key and 32 of X25519,
+// plus an X25519 fallback share: defaults.go defaultCurvePreferences,
+// handshake_client.go, crypto/mlkem EncapsulationKeySize768), and its server's flight up to the first answer,
 // 1,799 bytes in 2 (ServerHello with the ML-KEM ciphertext, certificate,
 // Finished and the session ticket in one flush).
 const (
@@ -659,9 +672,10 @@ func jitterOfMean(mean float64) float64 {
 // handshakePacing is how long a full TLS handshake of the real side would
 // wait on pacing under congestion control cc at profile p, with the shim's
 // mean lateness late (ms per packet), if the sender parted each flight's
-// segments (not shown: a flight written at once may leave as one GSO
-// packet, paced only after it; hence Options.HandshakePacing is off by
-// default): with bbr every segment after a
+// segments (Linux does not: TCP paces a connection only from its tenth
+// data segment on, tcp_update_skb_after_send in net/ipv4/tcp_output.c,
+// Kingxukai/linux 0291023e, so the handshake's flights leave unpaced and
+// Options.HandshakePacing stays off by default): with bbr every segment after a
 // full one would leave one segment's time later at BBR's initial pacing rate,
 // startup gain × 0.99 × the initial window of 10 segments ÷ the first
 // smoothed RTT (Linux net/ipv4/tcp_bbr.c bbr_init_pacing_rate_from_rtt,
@@ -700,6 +714,9 @@ func runSimSide(v variant.Variant, p Profile, opts Options, h *Harness) (Side, i
 		cfg.Transport.TCP.RTOEstimator = opts.RTOEstimator
 	}
 	cfg.Transport.TCP.AckLoss = cfg.Transport.TCP.AckLoss || opts.AckLoss
+	cfg.Transport.TCP.SynTimestamps = cfg.Transport.TCP.SynTimestamps || opts.SynTimestamps
+	cfg.Transport.TCP.TLSFinishedFlight = cfg.Transport.TCP.TLSFinishedFlight || opts.FinishedFlight
+	cfg.Transport.TCP.SynAckTimer = cfg.Transport.TCP.SynAckTimer || opts.SynAckTimer
 	if opts.GoTLSSizes {
 		cfg.Transport.TCP.TLSClientBytes, cfg.Transport.TCP.TLSServerBytes = goClientHelloBytes, goServerFlightBytes
 	}
