@@ -830,6 +830,9 @@ func (r *Runner) arrive(w *run, ev *event) {
 	if x.client == ActorNew && x.server == ActorOP && !r.unchecked {
 		w.mon.cause.observeArrival(x.req.Path, a.resp.Body, w.now)
 	}
+	if x.req.Target == login.TargetRendezvous && x.req.Method == "GET" && honest(x.client) && !r.unchecked {
+		w.mon.arrivedRead(x.client, x.req.Path, &a.resp)
+	}
 	if x.client == ActorBrowser || x.client == ActorAttackerBrowser {
 		r.browserAnswer(w, ev.id, a)
 		return
