@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"qrlab/model/channel"
-	"qrlab/model/login"
 	"qrlab/model/msg"
 	"qrlab/model/oauth"
 	"qrlab/model/qr"
@@ -139,6 +138,10 @@ type monitor struct {
 	hashTokens bool
 	needle     [][]byte
 	boxes      []mailbox
+	// read is what the store's last answer carries: a session's payload
+	// (box: its index plus one; 0 for none), set by rendezvous and taken
+	// by the exchange's answer (arrival.read).
+	read readRef
 	// written holds every payload each machine wrote (N, E), so that a
 	// payload the tap saw open can be traced to an honest write.
 	written [numMachines][]string
@@ -524,6 +527,7 @@ func (m *monitor) rendezvous(w *run, client Actor, injected bool, req *rendezvou
 			m.violate(w, InvRendezvousLinearizable, "GET answered token %q and a payload that is not the latest write (token %q)", tok, b.token)
 			return
 		}
+		m.read = readRef{box: m.boxIndex(b) + 1, data: want.Data}
 	case rendezvous.EffectNotModified:
 		b := m.box(op.ID)
 		if b == nil {
@@ -618,28 +622,55 @@ func (m *monitor) put(w *run, client Actor, injected bool, op rendezvous.Effect,
 	}
 }
 
-// arrivedRead is the answer to an honest device's GET of a rendezvous
+// readRef is a session's payload as a store's answer carries it.
+type readRef struct {
+	box  int
+	data string
+}
+
+// boxIndex is b's index in m.boxes.
+func (m *monitor) boxIndex(b *mailbox) int {
+	for i := range m.boxes {
+		if &m.boxes[i] == b {
+			return i
+		}
+	}
+	return -1
+}
+
+// arrivedRead is the answer a to an honest device's GET of a rendezvous
 // session reaching it (not dropped as late or duplicate): the payload it
-// carries is read. Parsed only when it can tell something: the session's
-// payload is the other device's and not yet delivered, or a replaced one
-// is still unread.
-func (m *monitor) arrivedRead(client Actor, path string, resp *login.Response) {
-	if resp.Status != 200 {
+// carries is read. What it carries is what the monitor saw the store
+// answer (a.read); an answer an adversary may have changed on its way
+// carries none, and is parsed here, only when it can tell something: the
+// session's payload is the other device's and not yet delivered, or a
+// replaced one is still unread.
+func (m *monitor) arrivedRead(client Actor, path string, a *arrival) {
+	if a.read.box > 0 {
+		m.gotRead(client, &m.boxes[a.read.box-1], a.read.data)
+		return
+	}
+	if a.resp.Status != 200 || len(m.r.adversaries) == 0 {
 		return
 	}
 	b := m.boxFor(path)
 	if b == nil || (b.delivered || b.writer == client || !honest(b.writer)) && len(b.unread) == 0 {
 		return
 	}
-	d, _, err := m.codec.ParseRead(&rendezvous.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body})
-	if err != nil {
-		return
+	d, _, err := m.codec.ParseRead(&rendezvous.Response{Status: a.resp.Status, Header: a.resp.Header, Body: a.resp.Body})
+	if err == nil {
+		m.gotRead(client, b, string(d))
 	}
-	data := string(d)
+}
+
+// gotRead is client receiving data from session b.
+func (m *monitor) gotRead(client Actor, b *mailbox, data string) {
 	if data == b.spec.Data && b.writer != client {
 		b.delivered = true
 	}
-	b.unread = slices.DeleteFunc(b.unread, func(u unreadWrite) bool { return u.data == data && u.writer != client })
+	if len(b.unread) > 0 {
+		b.unread = slices.DeleteFunc(b.unread, func(u unreadWrite) bool { return u.data == data && u.writer != client })
+	}
 }
 
 // unreadOverwrites reports whether a payload was replaced, by either
