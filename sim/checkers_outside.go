@@ -13,13 +13,18 @@ import (
 // design never ends either device with channel_integrity,
 // unexpected_message_received or invalid_qr: those endings say a device
 // met a payload or a QR code its honest peer never made. Judged from the
-// run's configuration, the store's answers and the devices' screens alone:
-// the one cause inside the protocol is a payload overwritten before the
-// other side read it (a design that lets one side write twice in a row,
-// such as an acknowledgement sent before the browser step followed at once
-// by m.login.failure), after which the reader opens a later message than
-// it expects. A user's mistakes (typos, refusals, cancels, a failing
-// browser) and the network's losses and duplicates are no cause for them.
+// run's configuration, the store's answers as they reached the devices and
+// the devices' screens alone: the one cause inside the protocol is a
+// payload overwritten before the other side read it (a design that lets one
+// side write twice in a row, such as an acknowledgement sent before the
+// browser step followed at once by m.login.failure), after which the
+// reader opens a later message than it expects. Read means that an answer
+// carrying the payload reached the reader: a read the store served but the
+// network lost leaves the payload unread (MSC4108.md §4b, strict
+// alternation: a device that sends twice before the other has read puts
+// the counters out of step). A user's mistakes (typos, refusals, cancels,
+// a failing browser) and the network's losses and duplicates alone are no
+// cause for them.
 const InvFailureHasCause = "failure-has-an-outside-cause"
 
 // causelessReasons are the endings only an outside cause explains.
@@ -30,8 +35,9 @@ var causelessReasons = []string{
 }
 
 // outsideCauseComplaint judges the run's endings; unreadLost is the
-// monitor's note (from the store's answers) that a payload was overwritten
-// before the other side read it. "" when a cause could explain them or
+// monitor's note (from the store's answers and their arrivals) that a
+// payload was overwritten before any answer carrying it reached the other
+// side. "" when a cause could explain them or
 // none calls for one.
 func (r *Runner) outsideCauseComplaint(res *Result, unreadLost bool) string {
 	if len(r.cfg.Adversaries) > 0 || r.cfg.NewVariant != nil || unreadLost {

@@ -152,8 +152,8 @@
 // out twice for different data, and no session is served once deleted or
 // past its creation plus the design's TTL), channel-integrity (every opened message
 // is a payload the other device wrote, byte for byte, opened once and in
-// order, as the tap saw it open), strict-alternation (a payload overwritten unread may only end in
-// failure; at a success, every payload one side sealed, as the tap counted,
+// order, as the tap saw it open), strict-alternation (a payload overwritten before any answer carrying it
+// reached the other device may only end in failure; at a success, every payload one side sealed, as the tap counted,
 // the other opened) and termination (both devices showed an ending within
 // the bound). A safety violation stops the run at once; the Result carries
 // the invariant, seed, variant, virtual time and detail, and the trace ends

@@ -136,7 +136,7 @@ func (r *Runner) serve(w *run, id uint64) {
 		}
 		a.resp = login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
 	case x.req.Target == login.TargetRendezvous:
-		a.resp = r.serveRendezvous(w, x)
+		a.resp, a.read = r.serveRendezvous(w, x)
 	case x.req.Target == login.TargetOP:
 		req := oauth.Request{Method: x.req.Method, Path: x.req.Path, Header: x.req.Header, Body: x.req.Body}
 		var resp oauth.Response
@@ -190,8 +190,10 @@ func (r *Runner) serve(w *run, id uint64) {
 }
 
 // serveRendezvous runs a request through the store, with the monitors
-// watching the mailbox and the adversaries in the server's place.
-func (r *Runner) serveRendezvous(w *run, x *exchange) login.Response {
+// watching the mailbox and the adversaries in the server's place; it also
+// returns the session payload the answer carries (none with adversaries,
+// which may change it on its way).
+func (r *Runner) serveRendezvous(w *run, x *exchange) (login.Response, readRef) {
 	req := rendezvous.Request{Method: x.req.Method, Path: x.req.Path, Body: x.req.Body, Client: x.client.String(),
 		Header: x.req.Header}
 	if tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer "); ok {
@@ -213,17 +215,21 @@ func (r *Runner) serveRendezvous(w *run, x *exchange) login.Response {
 		resp = hresp
 		req.Body = x.req.Body
 	}
+	var rd readRef
 	if !r.unchecked {
+		w.mon.read = readRef{}
 		w.mon.rendezvous(w, x.client, x.owner != nil, &req, &resp, r.rfx)
+		rd = w.mon.read
 	}
 	if len(w.adv) > 0 {
+		rd = readRef{}
 		areq, aresp := req, resp
 		for _, a := range w.adv {
 			a.rendezvousAnswer(r, w, x, &areq, &aresp)
 		}
 		resp = aresp
 	}
-	return login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
+	return login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}, rd
 }
 
 // browse has the browser load path (GET, or POST form when form is set).

@@ -79,6 +79,7 @@ var pointFields = map[string]bool{
 	"qrlab/sim.Act.At":                           true,
 	"qrlab/sim.costMeter.at":                     true,
 	"qrlab/sim.mailbox.deadline":                 true,
+	"qrlab/sim.unreadWrite.at":                   true,
 	"qrlab/sim.deviceAt.at":                      true,
 	"qrlab/sim.orderChecker.outOfAt":             true,
 	"qrlab/sim.rogueChecker.openedAt":            true,

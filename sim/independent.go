@@ -55,6 +55,11 @@ import (
 //     token is judged against a consent recorded before the browser posted
 //     it, a stored body is searched for secrets the monitors learnt when
 //     the provider handed them out, before any device could send them.
+//     One record both write: a rendezvous read's answer reaching a device
+//     marks the payload it carries as read (monitor.arrivedRead), and a
+//     write the store accepts notes the payload it replaces as unread
+//     unless it was read; in either order the note is made and then
+//     struck out (or never made), so both orders leave the same record.
 //   - A request reaching the store and one reaching the provider or the
 //     homeserver's API: the store shares no state with either (the
 //     homeserver asks the provider about tokens, so those two are kept

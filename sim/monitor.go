@@ -70,8 +70,15 @@ type mailbox struct {
 	spec   rendezvous.SessionSpec
 	token  string // the token of spec.Version
 	writer Actor  // who wrote spec.Data (ActorNone: the creator's initial data)
-	readBy bool   // the other side read spec.Data since it was written
-	gone   bool
+	// delivered: an answer carrying spec.Data reached the other device
+	// since it was written (arrivedRead; the store serving it is not
+	// enough, since the network may lose the answer).
+	delivered bool
+	gone      bool
+	// unread are the honest devices' payloads a later write replaced
+	// before any answer carrying them had reached the other device, kept
+	// until one does (an answer still travelling) or the run ends.
+	unread []unreadWrite
 	// deadline is when the session expires by the design's own rule (its
 	// creation plus the store's TTL): the store must not serve it from
 	// then on, whatever its sweeper has done.
@@ -84,6 +91,13 @@ type mailbox struct {
 type issued struct {
 	token, data string
 	version     uint64
+}
+
+// unreadWrite is a payload replaced before the other device got it.
+type unreadWrite struct {
+	data       string
+	writer, by Actor
+	at         Millis
 }
 
 // view is the client view a token names, as a spec operation's
@@ -124,12 +138,10 @@ type monitor struct {
 	hashTokens bool
 	needle     [][]byte
 	boxes      []mailbox
-	// overwritten is set when a write replaced a payload the other side had
-	// not read: the run may then only end in failure.
-	overwritten string
-	// unreadLost is set when a device's payload was replaced, by either
-	// device, before the other side read it.
-	unreadLost bool
+	// read is what the store's last answer carries: a session's payload
+	// (box: its index plus one; 0 for none), set by rendezvous and taken
+	// by the exchange's answer (arrival.read).
+	read readRef
 	// written holds every payload each machine wrote (N, E), so that a
 	// payload the tap saw open can be traced to an honest write.
 	written [numMachines][]string
@@ -174,7 +186,6 @@ func (m *monitor) reset(r *Runner, w *run, sec msg.Secrets) {
 	m.hashTokens = m.rules.ContentHash
 	m.needle = m.needle[:0]
 	m.boxes = m.boxes[:0]
-	m.overwritten, m.unreadLost = "", false
 	for i := range m.written {
 		m.written[i] = m.written[i][:0]
 		m.openedUpTo[i] = [numMachines]int{-1, -1, -1}
@@ -516,9 +527,7 @@ func (m *monitor) rendezvous(w *run, client Actor, injected bool, req *rendezvou
 			m.violate(w, InvRendezvousLinearizable, "GET answered token %q and a payload that is not the latest write (token %q)", tok, b.token)
 			return
 		}
-		if client != b.writer {
-			b.readBy = true
-		}
+		m.read = readRef{box: m.boxIndex(b) + 1, data: want.Data}
 	case rendezvous.EffectNotModified:
 		b := m.box(op.ID)
 		if b == nil {
@@ -585,13 +594,10 @@ func (m *monitor) put(w *run, client Actor, injected bool, op rendezvous.Effect,
 		if !m.fresh(w, b, tok, data, next.Version) {
 			return
 		}
-		if honest(b.writer) && honest(client) && !b.readBy && b.spec.Data != data {
-			if b.writer != client {
-				m.overwritten = fmt.Sprintf("%s overwrote %s's payload unread at %d ms", client, b.writer, w.now)
-			}
-			m.unreadLost = true
+		if honest(b.writer) && honest(client) && !b.delivered && b.spec.Data != data {
+			b.unread = append(b.unread, unreadWrite{data: b.spec.Data, writer: b.writer, by: client, at: w.now})
 		}
-		b.spec, b.token, b.writer, b.readBy = next, tok, client, false
+		b.spec, b.token, b.writer, b.delivered = next, tok, client, false
 		if !injected {
 			m.wrote(client, data) // an adversary's copied payload is sealed by nobody here
 		}
@@ -614,6 +620,72 @@ func (m *monitor) put(w *run, client Actor, injected bool, op rendezvous.Effect,
 		}
 		b.spec = next // a refused write under a transaction ID is recorded
 	}
+}
+
+// readRef is a session's payload as a store's answer carries it.
+type readRef struct {
+	box  int
+	data string
+}
+
+// boxIndex is b's index in m.boxes.
+func (m *monitor) boxIndex(b *mailbox) int {
+	for i := range m.boxes {
+		if &m.boxes[i] == b {
+			return i
+		}
+	}
+	return -1
+}
+
+// arrivedRead is the answer a to an honest device's GET of a rendezvous
+// session reaching it (not dropped as late or duplicate): the payload it
+// carries is read. What it carries is what the monitor saw the store
+// answer (a.read); an answer an adversary may have changed on its way
+// carries none, and is parsed here, only when it can tell something: the
+// session's payload is the other device's and not yet delivered, or a
+// replaced one is still unread.
+func (m *monitor) arrivedRead(client Actor, path string, a *arrival) {
+	if a.read.box > 0 {
+		m.gotRead(client, &m.boxes[a.read.box-1], a.read.data)
+		return
+	}
+	if a.resp.Status != 200 || len(m.r.adversaries) == 0 {
+		return
+	}
+	b := m.boxFor(path)
+	if b == nil || (b.delivered || b.writer == client || !honest(b.writer)) && len(b.unread) == 0 {
+		return
+	}
+	d, _, err := m.codec.ParseRead(&rendezvous.Response{Status: a.resp.Status, Header: a.resp.Header, Body: a.resp.Body})
+	if err == nil {
+		m.gotRead(client, b, string(d))
+	}
+}
+
+// gotRead is client receiving data from session b.
+func (m *monitor) gotRead(client Actor, b *mailbox, data string) {
+	if data == b.spec.Data && b.writer != client {
+		b.delivered = true
+	}
+	if len(b.unread) > 0 {
+		b.unread = slices.DeleteFunc(b.unread, func(u unreadWrite) bool { return u.data == data && u.writer != client })
+	}
+}
+
+// unreadOverwrites reports whether a payload was replaced, by either
+// device, before the other device got it, and the first one replaced by
+// the other device ("" for none).
+func (m *monitor) unreadOverwrites() (lost bool, overwritten string) {
+	for i := range m.boxes {
+		for _, u := range m.boxes[i].unread {
+			lost = true
+			if overwritten == "" && u.by != u.writer {
+				overwritten = fmt.Sprintf("%s overwrote %s's payload unread at %d ms", u.by, u.writer, u.at)
+			}
+		}
+	}
+	return lost, overwritten
 }
 
 func (m *monitor) wrote(client Actor, data string) {
@@ -740,6 +812,7 @@ func (r *Runner) finish(w *run) {
 		}
 		w.mon.violate(w, inv, "the attacker obtained %s without the user confirming its code", res.AttackerWon)
 	}
+	unreadLost, overwritten := w.mon.unreadOverwrites()
 	if !r.unchecked {
 		if d := r.conservation(); d != "" {
 			w.mon.violate(w, InvSimulator, "%s", d)
@@ -765,7 +838,7 @@ func (r *Runner) finish(w *run) {
 		if d := w.mon.camera.complaint(res); d != "" {
 			w.mon.violate(w, InvCauseReason, "%s", d)
 		}
-		if d := r.outsideCauseComplaint(res, w.mon.unreadLost); d != "" {
+		if d := r.outsideCauseComplaint(res, unreadLost); d != "" {
 			w.mon.violate(w, InvFailureHasCause, "%s", d)
 		}
 	}
@@ -787,8 +860,8 @@ func (r *Runner) finish(w *run) {
 		res.TraceHash = r.tr.Hash()
 		return
 	}
-	if m.overwritten != "" && !m.mailboxOwned && (res.New.Success || res.Existing.Success) {
-		m.violate(w, InvStrictAlternation, "%s, yet the login ended with a success", m.overwritten)
+	if overwritten != "" && !m.mailboxOwned && (res.New.Success || res.Existing.Success) {
+		m.violate(w, InvStrictAlternation, "%s, yet the login ended with a success", overwritten)
 		res.TraceHash = r.tr.Hash()
 		return
 	}

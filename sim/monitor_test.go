@@ -101,7 +101,7 @@ func TestMonitorUnits(t *testing.T) {
 	})
 	t.Run("strict-alternation: an unread overwrite followed by success", func(t *testing.T) {
 		w.res.Violation = nil
-		w.mon.overwritten = "E overwrote N's payload unread"
+		w.mon.boxes[0].unread = append(w.mon.boxes[0].unread, unreadWrite{data: "x", writer: ActorNew, by: ActorExisting, at: 1})
 		r.finish(w)
 		if w.res.Violation == nil || w.res.Violation.Invariant != InvStrictAlternation {
 			t.Fatalf("got %+v", w.res.Violation)

@@ -79,36 +79,68 @@ import (
 // fingerprint_time.go, encodes times ahead relative to the run's time and
 // past times by their rank, which is sound only if every step does the
 // same after a shift of all times and reads a past time only by order or
-// equality against another time):
+// equality against another time). Found by reading every use of a time
+// (now, a clock, a Millis field) in model/ and sim/ outside tests:
 //   - the simulator sets every timer, timeout and arrival relative to the
 //     run's time (now + duration), and orders events by their times only;
+//     the run's own time bound (Config.MaxMillis) offers no event past it
+//     with exact time only (Enabled); the tcp transport's idle limits
+//     (transport_conn.go: now - lastUsed against the pool's and the NAT's)
+//     read a past time plus a duration, but the explorer runs the datagram
+//     transport only; the store's cost meter (storecost.go) adds the time
+//     since its last reading into session- and byte-milliseconds, counts
+//     encoded by value (states apart) and never judged;
 //   - the login machines set timers at their clock plus a duration, and
 //     compare a deadline with their clock (existing.go, deviceBy);
 //   - the rendezvous store compares expiries with its clock; it writes its
-//     clock into the etag flavour's Last-Modified date and answers the time
-//     left (absolute values in a body: such states do not merge); its
-//     creation and modification times are read only in the step that sets
-//     them or by SessionInfo, which the simulator does not ask for; its
-//     sweep schedule (now / interval) and rate-limit windows (now / Window,
-//     an absolute alignment) are never used by the simulator's stepped
-//     runs (no sweep, no rate limit in the presets);
-//   - the provider compares grant and token expiries with its clock, and
-//     the time since the last poll (or the grant's creation, before the
-//     first) with the interval: those two are encoded by their distance
-//     while it is shorter than the interval (canon.grant). Not audited to
-//     the end: it prunes grants a fixed time after their expiry
-//     (server.go), a past time plus a duration, which the rank does not
-//     keep; an untimed grant is never pruned;
-//   - the homeserver compares a device's visibility time with its clock;
+//     clock into the etag flavour's Last-Modified date, into ULID session
+//     IDs (ids.go, the creation time's 48 bits) and answers the time left
+//     (absolute values in a body or a path: such states do not merge, and
+//     a session is created at a timed step, never at an untimed firing);
+//     its creation and modification times are read only in the step that
+//     sets them or by SessionInfo, which the simulator does not ask for;
+//     its sweep schedule (now / interval) and rate-limit windows (now /
+//     Window, an absolute alignment) are never used by the simulator (it
+//     calls neither Sweep nor Tick; no rate limit in the presets);
+//   - the provider compares grant and token expiries with its clock
+//     (EffectiveState, Introspect, the token poll), and the time since the
+//     last poll (or the grant's creation, before the first) with the
+//     interval: those two are encoded by their distance while it is
+//     shorter than the interval (canon.grant). It writes its clock into a
+//     registration's client_id_issued_at (an absolute value in a body) and
+//     a decision's DecidedAt (read by nothing). Its pruning of grants a
+//     fixed time after their expiry (Server.Sweep: a past time plus a
+//     duration, which the rank does not keep) is never called by the
+//     simulator;
+//   - the homeserver compares a device's visibility time with its clock,
+//     and (DeviceExists, asked by the secrets monitor) an issuance's time
+//     plus Config.IssueDelay with it: a past time plus a duration, which
+//     the rank does not keep. IssueDelay is 0 in every homeserver preset,
+//     which leaves an order comparison; a study that sets it is not
+//     covered by this audit;
 //   - the monitors compare the times they recorded with each other, with
 //     endings and with the run's time, by order or equality; except the
 //     termination bound (an absolute time, Config.TerminationMillis), which
 //     the abstraction does not judge (Runner.finish: a path's end with both
 //     devices ended is checked, not by when), and the cause checker's
 //     expectation that a grant expires its lifetime after its creation
-//     (a past time plus a duration, lost in the rank; with the grant's
-//     expiry untimed the abstract run need not meet it): a verdict there
-//     under the abstraction is one the exact replay must confirm.
+//     (grantAt + ExpiresIn: a past time plus a duration, lost in the rank).
+//     With the grant's expiry untimed, an early firing ends the new device
+//     before that moment, where the checker gives no verdict (it judges a
+//     device not ended by then); a late one can leave the device running
+//     past it, where the checker can complain about a login exact time
+//     would have ended: a verdict the exact replay must confirm
+//     (lab/explore replays every violation found with exact time);
+//   - the flooder adversary stops flooding at an absolute 120 s
+//     (adversary.go: now + every against 120,000 ms): two states one shift
+//     apart, merged, can differ in whether it floods again. An exploration
+//     with it under the abstraction may lose or add floods.
+//
+// Under the abstraction an untimed event fires at the run's time c, not at
+// its due time D (see above): what its handler schedules is relative to c.
+// That is a read of the clock too; it is why the explorer's tests compare
+// what complete explorations reach instead of claiming containment path by
+// path.
 //
 // Counters that only grow and are compared only for equality, a login
 // machine's request and timer numbers, are encoded by which of the

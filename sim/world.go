@@ -174,6 +174,9 @@ type exchange struct {
 type arrival struct {
 	resp login.Response
 	page oauth.Page
+	// read is the session payload the answer carries, as the monitors
+	// saw the store answer it (none when an adversary may change it).
+	read readRef
 }
 
 // ErrConfig is wrapped by every error NewRunner returns.
@@ -829,6 +832,9 @@ func (r *Runner) arrive(w *run, ev *event) {
 	}
 	if x.client == ActorNew && x.server == ActorOP && !r.unchecked {
 		w.mon.cause.observeArrival(x.req.Path, a.resp.Body, w.now)
+	}
+	if x.req.Target == login.TargetRendezvous && x.req.Method == "GET" && honest(x.client) && !r.unchecked {
+		w.mon.arrivedRead(x.client, x.req.Path, a)
 	}
 	if x.client == ActorBrowser || x.client == ActorAttackerBrowser {
 		r.browserAnswer(w, ev.id, a)

@@ -73,6 +73,11 @@ func (e *explorer) release(s *sim.Snapshot) {
 // the search fingerprints.
 var stateHook func(*sim.Runner)
 
+// violationHook, when set (by a test, depth first), is told every violation
+// the search meets, with the run at the violating state, and the search goes
+// on past it: the violating state is a leaf, not the end of the search.
+var violationHook func(*sim.Runner, *sim.Violation)
+
 // fingerprint returns the state's fingerprint and counts its encoding.
 func (e *explorer) fingerprint(w *worker) sim.Fingerprint {
 	if stateHook != nil {
@@ -473,12 +478,20 @@ func (e *explorer) dfs() error {
 		e.maxDepth = max(e.maxDepth, d)
 		st := Step{Seq: c.Seq, Fault: c.Fault}
 		if v := e.o.stop(w.r); v != nil {
+			if violationHook != nil {
+				violationHook(w.r, v)
+				continue
+			}
 			e.violation, e.path = v, append(e.pathOf(top.node, nil), st)
 			return nil
 		}
 		fp := e.fingerprint(w)
 		if onStack[fp] {
 			if e.fairCycle(w.r, stack, fp) { // the time abstraction: not a lasso under fairness
+				continue
+			}
+			if violationHook != nil {
+				violationHook(w.r, &sim.Violation{Invariant: InvLasso})
 				continue
 			}
 			e.lassoFrom = e.cycleStart(stack, fp)
@@ -547,6 +560,10 @@ func (e *explorer) dfs() error {
 func (e *explorer) dfsLeaf(w *worker, id int32) error {
 	e.ended.Add(1)
 	if res := w.r.Finish(); res.Violation != nil {
+		if violationHook != nil {
+			violationHook(w.r, res.Violation)
+			return nil
+		}
 		e.violation, e.path = res.Violation, e.pathOf(id, nil)
 	}
 	return nil
