@@ -1,6 +1,8 @@
 package fuzz
 
 import (
+	"os"
+	"strings"
 	"testing"
 
 	"qrlab/scenarios"
@@ -48,5 +50,55 @@ func TestRetryReseals(t *testing.T) {
 				t.Fatalf("%s seed %d: %v", tc.network, seed, res.Violation)
 			}
 		}
+	}
+}
+
+// TestCameraLostCorruptAnswer is the regression test of a finding of
+// TestSimSchedules (rapid seed 15328296707778556742): the camera corrupted
+// the payload of an answer to N's read, the network then lost that answer,
+// and N, which never received the corrupted payload, ended by its own
+// timeout; the camera's checker had counted the payload as handed over
+// when the store served it, and judged cause-ends-with-its-reason
+// violated. A corrupted payload now counts as received when its answer
+// arrives. The test checks that the run still has both facts (the
+// corruption and the loss of that answer) and that it holds every
+// invariant.
+func TestCameraLostCorruptAnswer(t *testing.T) {
+	b, err := os.ReadFile("testdata/findings/camera-lost-corrupt-answer.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenarios.Parse(b, "camera-lost-corrupt-answer.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := sc.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.KeepTrace = true
+	r, err := sim.NewRunner(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.Run(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	corruptAt := sim.Millis(-1)
+	lost := false
+	for _, e := range r.Trace().Events {
+		switch {
+		case e.Kind == sim.EvFault && e.Peer == sim.ActorNew && strings.Contains(e.Name, "corrupted in transit"):
+			corruptAt = e.At
+		case corruptAt >= 0 && e.At == corruptAt && e.Kind == sim.EvDrop && e.Actor == sim.ActorHomeserver && e.Peer == sim.ActorNew:
+			lost = true
+		}
+	}
+	if corruptAt < 0 || !lost {
+		t.Fatalf("the run no longer loses the corrupted answer (corrupted at %d ms, lost %v): the finding is not exercised", corruptAt, lost)
+	}
+	if res.Violation != nil {
+		t.Fatalf("seed 4: %v", res.Violation)
 	}
 }

@@ -111,7 +111,7 @@ func (a *camera) rendezvousAnswer(r *Runner, w *run, x *exchange, req *rendezvou
 		bs[i] = 'A'
 	}
 	w.mon.codec.SetRead(resp, string(bs), b.token)
-	w.mon.camera.corrupted(x.client, w.now)
+	w.mon.camera.corruptedServed()
 	w.res.AdversaryActs++
 	r.tr.add(Event{At: w.now, Kind: EvFault, Actor: ActorNetwork, Peer: x.client, Name: "camera: " + cameraCaseNames[a.kind]})
 }

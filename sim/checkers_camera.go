@@ -18,9 +18,14 @@ type cameraChecker struct {
 	// scanner and scanAt: who misread, when (ActorNone: no misread yet).
 	scanner Actor
 	scanAt  Millis
-	// reader: who was handed the corrupted payload (ActorNone: nobody).
+	// reader: who was handed the corrupted payload (ActorNone: nobody),
+	// when its answer reached it: an answer the network loses on its way
+	// hands nothing over.
 	reader    Actor
 	corruptAt Millis
+	// served: the answer being served carries the corrupted payload
+	// (taken by the exchange's answer, arrival.corrupt).
+	served bool
 }
 
 func (c *cameraChecker) reset() { *c = cameraChecker{} }
@@ -31,6 +36,19 @@ func (c *cameraChecker) start(what string, decodeFails bool) {
 
 func (c *cameraChecker) misread(scanner Actor, at Millis) { c.scanner, c.scanAt = scanner, at }
 
+// corruptedServed notes that the answer being served carries the
+// corrupted payload; it counts once that answer reaches its client.
+func (c *cameraChecker) corruptedServed() { c.served = true }
+
+// takeServed reports, once, whether the answer just served carries the
+// corrupted payload.
+func (c *cameraChecker) takeServed() bool {
+	s := c.served
+	c.served = false
+	return s
+}
+
+// corrupted notes that reader received the corrupted payload at at.
 func (c *cameraChecker) corrupted(reader Actor, at Millis) {
 	if c.reader == ActorNone {
 		c.reader, c.corruptAt = reader, at

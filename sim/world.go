@@ -177,6 +177,9 @@ type arrival struct {
 	// read is the session payload the answer carries, as the monitors
 	// saw the store answer it (none when an adversary may change it).
 	read readRef
+	// corrupt: the camera corrupted the payload the answer carries; the
+	// client is handed it when the answer arrives (checkers_camera.go).
+	corrupt bool
 }
 
 // ErrConfig is wrapped by every error NewRunner returns.
@@ -826,6 +829,9 @@ func (r *Runner) arrive(w *run, ev *event) {
 	x.answered++
 	r.tr.add(Event{At: w.now, Kind: EvRecv, Actor: x.client, Peer: x.server, Name: x.name,
 		Status: a.resp.Status, Bytes: len(a.resp.Body)})
+	if a.corrupt {
+		w.mon.camera.corrupted(x.client, w.now)
+	}
 	if x.owner != nil {
 		x.owner.answer(r, w, x, a)
 		return
