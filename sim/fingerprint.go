@@ -21,7 +21,7 @@ type Fingerprint [2]uint64
 // homeserver, the user's knowledge, record and random stream, the
 // monitors' state, the adversaries, the pending events (as a multiset of
 // what they carry, without their sequence numbers) and the fault budgets
-// spent. The encoding is canonical: the values reachable from those roots,
+// spent (unless FingerprintBudgets turned them off). The encoding is canonical: the values reachable from those roots,
 // field by field by each type's plan (plan.go: plain fields by their
 // bytes); maps as their entries' encodings in sorted order; nil and empty
 // slices and maps alike; shared pointers as back references, except
