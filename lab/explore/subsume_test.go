@@ -259,3 +259,33 @@ func TestSubsumeOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestSubsumptionWorkersAgree: breadth first with subsumption, the
+// states, transitions and pruned states do not depend on the number of
+// workers (the merge checks covers in (parent, choice) order).
+func TestSubsumptionWorkersAgree(t *testing.T) {
+	if testing.Short() {
+		t.Skip("explores three times")
+	}
+	var first Result
+	for _, n := range []int{1, 2, 3} {
+		o := Options{Variant: variant.MustLoad("msc4388"), VariantName: "msc4388", Intent: qr.Login, Loss: 1, Dup: 1, Depth: 18,
+			Mode: "bfs", Seed: 1, Workers: n, Subsume: true}
+		res, err := Explore(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 1 {
+			first = res
+			if res.Subsumed == 0 {
+				t.Fatalf("nothing pruned in %d states", res.States)
+			}
+			continue
+		}
+		if res.States != first.States || res.Transitions != first.Transitions || res.Subsumed != first.Subsumed {
+			t.Errorf("%d workers: %d states, %d transitions, %d pruned; 1 worker: %d, %d, %d", n, res.States, res.Transitions, res.Subsumed,
+				first.States, first.Transitions, first.Subsumed)
+		}
+	}
+	t.Logf("%d states, %d transitions, %d pruned at 1, 2 and 3 workers", first.States, first.Transitions, first.Subsumed)
+}
