@@ -156,12 +156,12 @@ func subsumeCases(t *testing.T, long bool) []subsumeCase {
 	pace := sim.DefaultUser()
 	pace.Scan = sim.Constant(60000)
 	cases := []subsumeCase{
-		{"login dup 1 bfs depth 40", Options{Intent: qr.Login, Dup: 1, Mode: "bfs", Depth: 40}},
-		{"reciprocate dup 1 dfs depth 40", Options{Intent: qr.Reciprocate, Dup: 1, Mode: "dfs", Depth: 40}},
+		{"login dup 1 bfs depth 32", Options{Intent: qr.Login, Dup: 1, Mode: "bfs", Depth: 32}},
+		{"reciprocate dup 1 dfs depth 32", Options{Intent: qr.Reciprocate, Dup: 1, Mode: "dfs", Depth: 32}},
 		{"reciprocate loss 1 bfs depth 30", Options{Intent: qr.Reciprocate, Loss: 1, Mode: "bfs", Depth: 30}},
 		{"login loss 1 dup 1 dfs depth 24", Options{Intent: qr.Login, Loss: 1, Dup: 1, Mode: "dfs", Depth: 24}},
 		{"login loss 1 dup 1 dfs sleep sets depth 24", Options{Intent: qr.Login, Loss: 1, Dup: 1, Mode: "dfs", Depth: 24, POR: PORSleep}},
-		{"reciprocate resets 1 dup 1 bfs depth 26", Options{Intent: qr.Reciprocate, Resets: 1, Dup: 1, Mode: "bfs", Depth: 26}},
+		{"reciprocate resets 1 dup 1 bfs depth 22", Options{Intent: qr.Reciprocate, Resets: 1, Dup: 1, Mode: "bfs", Depth: 22}},
 		{"reciprocate careless dup 1 dfs depth 30", Options{Intent: qr.Reciprocate, User: UserCareless, Dup: 1, Mode: "dfs", Depth: 30}},
 		{"no-whoami-check account-confusion dup 1 dfs", Options{Variant: mutant("no-whoami-check"), VariantName: "no-whoami-check",
 			Intent: qr.Login, Adversaries: []string{"account-confusion"}, Pace: &pace, Dup: 1, Mode: "dfs"}},
