@@ -21,7 +21,7 @@ type Fingerprint [2]uint64
 // homeserver, the user's knowledge, record and random stream, the
 // monitors' state, the adversaries, the pending events (as a multiset of
 // what they carry, without their sequence numbers) and the fault budgets
-// spent. The encoding is canonical: the values reachable from those roots,
+// spent (unless FingerprintBudgets turned them off). The encoding is canonical: the values reachable from those roots,
 // field by field by each type's plan (plan.go: plain fields by their
 // bytes); maps as their entries' encodings in sorted order; nil and empty
 // slices and maps alike; shared pointers as back references, except
@@ -159,7 +159,23 @@ func (r *Runner) partHash(i, n int) (Fingerprint, Millis, int) {
 	return r.fph.sum(c.buf), c.flip, n + len(c.buf)
 }
 
-// encodeRest encodes what the parts leave: the budgets, the run's other
+// FingerprintBudgets says whether Fingerprint encodes the fault budgets
+// the stepped run spent (on, the default) or leaves them out (off): then
+// two states that differ only in what they spent of the loss, duplication
+// and reset budgets share a fingerprint, and Spent tells them apart. The
+// budgets are read by nothing but the gating of fault choices (Enabled,
+// resets, Take, takeReset) and this encoding: no machine, server, monitor
+// or end-of-run check reads them, so a state with more budget left has
+// every choice of the same state with less, each with the same effect.
+func (r *Runner) FingerprintBudgets(on bool) { r.noBudgets = !on }
+
+// Spent returns what the stepped run spent of its fault budgets.
+func (r *Runner) Spent() (loss, dup, resets int) {
+	return r.st.lossUsed, r.st.dupUsed, r.st.resetUsed
+}
+
+// encodeRest encodes what the parts leave: the budgets (unless
+// FingerprintBudgets turned them off), the run's other
 // fields, the result's endings and violation, the pending events.
 func (r *Runner) encodeRest() *canon {
 	w := r.r
@@ -167,10 +183,12 @@ func (r *Runner) encodeRest() *canon {
 	c.ps = &r.ps
 	c.reset()
 	c.now, c.slowDown = w.now, r.oc.SlowDown
-	c.u64(uint64(r.st.lossUsed))
-	c.u64(uint64(r.st.dupUsed))
-	if r.st.resetMax > 0 {
-		c.u64(uint64(r.st.resetUsed))
+	if !r.noBudgets {
+		c.u64(uint64(r.st.lossUsed))
+		c.u64(uint64(r.st.dupUsed))
+		if r.st.resetMax > 0 {
+			c.u64(uint64(r.st.resetUsed))
+		}
 	}
 	r.seedParts(c)
 	rp := r.ps.of(runType)

@@ -134,6 +134,9 @@ type Runner struct {
 	fpc     fpCache
 	fpKeyed bool
 	restOps []encOp
+	// noBudgets: the fingerprint leaves the fault budgets spent out
+	// (FingerprintBudgets).
+	noBudgets bool
 	// base[i] is the frozen copy of part i (fingerprint.go) the live part
 	// equals, untouched since (nil: none).
 	base [numParts]*frozenPart

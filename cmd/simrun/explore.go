@@ -20,7 +20,8 @@ import (
 const exploreUsage = `usage: simrun explore [--variant V] [--intent login|reciprocate] [--loss K] [--dup K] [--resets K]
        [--depth D] [--budget T] [--states N] [--mode bfs|dfs|walk] [--adversary A]
        [--latency MS] [--seed S] [--user attentive|careless] [--pace SCENARIO] [--reach REASON]
-       [--por sleep|none] [--time exact|abstract] [--untimed-above MS] [--free-lost-timeouts] [--path P] [--json]
+       [--por sleep|none] [--subsume] [--time exact|abstract] [--untimed-above MS] [--free-lost-timeouts]
+       [--path P] [--json]
 
 Explores every order of the simulator's enabled events (a request reaching
 its server, an answer reaching its client, a timer, the user's acts) and
@@ -50,6 +51,11 @@ trace. --reach REASON asks a design question: can a device end with REASON
 first: the shortest) way there and prints it like a counterexample.
 --por sleep (depth first only) leaves out the orders of independent
 choices with sleep sets: the same states, fewer transitions.
+--subsume (bfs and dfs) does not explore a state that equals a visited one
+but for the fault budgets spent, when the visited one had at least as much
+of each budget left (lab/explore subsume.go: the budgets only gate fault
+choices, so its futures are among the visited one's): the same violations,
+endings and coverage in fewer states.
 --time abstract over-approximates time (lab/explore timeabs.go): a timer or
 timeout set more than --untimed-above ms ahead (default 60000) may fire at
 any moment from its arming on, and states one time shift apart are one; a
@@ -88,6 +94,7 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	pace := fs.String("pace", "", "the user's times from this built-in scenario (its user's slips are not drawn; --user careless makes them choices)")
 	reach := fs.String("reach", "", "look for a device ending with this reason (like write_conflict) and print the shortest way there")
 	porName := fs.String("por", "none", "partial-order reduction: sleep (sleep sets; --mode dfs) or none")
+	subsume := fs.Bool("subsume", false, "budget subsumption: skip a state a visited one covers with at least as much of each fault budget left (bfs, dfs)")
 	timeMode := fs.String("time", "exact", "exact (every timer at its time) or abstract (timers longer than --untimed-above fire at any moment)")
 	freeLost := fs.Bool("free-lost-timeouts", false, "with --time abstract: a request's timeout whose exchange can no longer complete (request or answer lost, no copy in flight) fires at any moment, whatever --untimed-above")
 	untimed := intFlagOf(fs, "untimed-above", explore.DefaultUntimedAbove, 1, 1<<40, "with --time abstract: timers and timeouts set more than this many ms ahead are untimed")
@@ -110,13 +117,14 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		flagCheck{*mode == "bfs" || *mode == "dfs" || *mode == "walk", "mode", "must be bfs, dfs or walk"},
 		flagCheck{*porName == explore.PORNone || *porName == explore.PORSleep, "por", "must be sleep or none"},
 		flagCheck{*porName == explore.PORNone || *mode == "dfs", "por", "sleep needs --mode dfs"},
+		flagCheck{!*subsume || *mode != "walk", "subsume", "needs --mode bfs or dfs"},
 		flagCheck{*user == explore.UserAttentive || *user == explore.UserCareless, "user", "must be attentive or careless"},
 		flagCheck{*timeMode == explore.TimeExact || *timeMode == explore.TimeAbstract, "time", "must be exact or abstract"}); code >= 0 {
 		return code
 	}
 	o := explore.Options{Variant: v, VariantName: *vname, Intent: in, Loss: *loss, Dup: *dup, Depth: *depth, MaxStates: *states,
 		Budget: *budget, Mode: *mode, LatencyMillis: int64(*latency), Seed: *seed, Workers: *workers, Reach: *reach,
-		POR: *porName, User: *user, Resets: *resets, Time: *timeMode}
+		POR: *porName, User: *user, Resets: *resets, Time: *timeMode, Subsume: *subsume}
 	if o.Time == explore.TimeAbstract {
 		o.UntimedAboveMillis = int64(*untimed)
 		o.FreeLostTimeouts = *freeLost
@@ -229,6 +237,9 @@ func writeExploreSummary(w io.Writer, o explore.Options, res explore.Result) {
 	if res.Time != nil {
 		fmt.Fprintf(w, "time abstraction: timers and timeouts set more than %d ms ahead are untimed (fire at any moment from their arming on); times relative to the run's\n",
 			res.Time.UntimedAboveMillis)
+	}
+	if res.Subsume {
+		fmt.Fprintf(w, "budget subsumption: %d states not explored, each covered by a visited state with at least as much of every fault budget left\n", res.Subsumed)
 	}
 	if res.POR != "" {
 		fmt.Fprintf(w, "partial-order reduction %s: %d choices left out as asleep, %d states explored again\n", res.POR, res.Slept, res.Again)

@@ -49,6 +49,9 @@
 // and, depth first, sleep sets over the stepped run's independence
 // relation (Options.POR, por.go, sim.Independent): the orders of
 // independent choices are taken once, which cuts transitions, not states.
+// Budget subsumption (Options.Subsume, subsume.go): a state equal to a
+// visited one but for the fault budgets spent, with no more budget left,
+// is not explored, as its futures are among the visited one's.
 //
 // Safety: every monitor of the simulator judges every step, and the
 // end-of-run checks (termination within the bound, conservation, the
@@ -146,6 +149,10 @@ type Options struct {
 	// UntimedAboveMillis is the time abstraction's bound M: timers and
 	// timeouts set more than M ahead are untimed (0: DefaultUntimedAbove).
 	UntimedAboveMillis int64
+	// Subsume turns budget subsumption on (subsume.go; bfs and dfs): a
+	// state equal to a visited one but for the fault budgets spent, having
+	// spent no less of each, is not explored.
+	Subsume bool
 	// FreeLostTimeouts, with TimeAbstract: a request's timeout is untimed
 	// and free to fire as soon as its exchange can no longer complete,
 	// whatever M (sim.Stepping.FreeLostTimeouts; timeabs.go).
@@ -203,7 +210,9 @@ type Result struct {
 	// the form of the estimate TLC prints as "calculated (optimistic)"
 	// (tlaplus/tlaplus, tlatools/org.lamport.tlatools/src/tlc2/tool/
 	// AbstractChecker.java at ced9269895aa, calculateOptimisticProbability,
-	// there over 2^64), with generated = transitions + 1, times
+	// there over 2^64), with generated = transitions + 1 (under budget
+	// subsumption times Options.vectors(), the identities a state's cover
+	// check may look up), times
 	// sim.FingerprintHashes: a fingerprint hashes the hashes of its parts,
 	// so two states also merge when one of their differing parts' 128-bit
 	// hashes collide. It assumes the hash is a uniformly random function
@@ -225,6 +234,12 @@ type Result struct {
 	POR   string `json:"por,omitempty"`
 	Slept int    `json:"slept,omitempty"`
 	Again int    `json:"again,omitempty"`
+	// Subsume says that budget subsumption was on; Subsumed counts the
+	// states it did not explore, each covered by a visited state equal
+	// but for the budgets and with at least as much of each left (met
+	// again, a covered state is counted again).
+	Subsume  bool `json:"subsume,omitempty"`
+	Subsumed int  `json:"subsumed,omitempty"`
 	// Time is the time abstraction used, when not exact (timeabs.go);
 	// Abstraction says whether the violation relies on it.
 	Time        *TimeUsed    `json:"time,omitempty"`
@@ -358,6 +373,9 @@ func Explore(o Options) (Result, error) {
 	if err := o.checkTime(); err != nil {
 		return Result{}, err
 	}
+	if o.Subsume && o.Mode == "walk" {
+		return Result{}, fmt.Errorf("budget subsumption is for the bfs and dfs modes (random walks prune nothing)")
+	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -414,7 +432,9 @@ type explorer struct {
 	seen     fpSet
 
 	states, transitions, ended atomic.Int64
-	stateBytes                 atomic.Int64
+	// subsumed counts the states budget subsumption did not explore.
+	subsumed   atomic.Int64
+	stateBytes atomic.Int64
 	// The snapshots: memory held now and at most, how many were taken and
 	// their total size.
 	snapHeld, snapPeak, snapTaken, snapSum atomic.Int64
@@ -464,7 +484,14 @@ func (e *explorer) result() Result {
 	if e.o.Mode == "dfs" {
 		res.StoredBytes = fpBytes + 4 + nodeBytes
 	}
-	res.Omission = sim.FingerprintHashes * float64(res.States) * max(0, float64(res.Transitions+1-res.States)) / math.Exp2(128)
+	// Under subsumption each state generated looks up to vectors()
+	// identities, each of which could collide with a stored one.
+	generated := float64(res.Transitions + 1)
+	if e.o.Subsume {
+		generated *= float64(e.o.vectors())
+		res.Subsume, res.Subsumed = true, int(e.subsumed.Load())
+	}
+	res.Omission = sim.FingerprintHashes * float64(res.States) * max(0, generated-float64(res.States)) / math.Exp2(128)
 	if e.por != nil {
 		res.POR, res.Slept, res.Again = e.o.POR, e.por.slept, e.por.again
 	}

@@ -165,6 +165,27 @@ func (p *por) seen(fp sim.Fingerprint, f *porFrame) bool {
 	return true
 }
 
+// sleepCovers reports whether the sleep set visited state v was explored
+// with leaves out nothing that is enabled and awake at the state of frame
+// f (budget subsumption: subsume.go says why choices not enabled here do
+// not matter).
+func (p *por) sleepCovers(v sim.Fingerprint, f *porFrame) bool {
+	old := p.sleepOf[v]
+	if len(old) == 0 {
+		return true
+	}
+	now := f.keys()
+	for _, k := range old {
+		if _, in := slices.BinarySearch(now, k); in {
+			continue
+		}
+		if slices.ContainsFunc(f.acc, func(a sim.Access) bool { return a.Key == k }) {
+			return false
+		}
+	}
+	return true
+}
+
 // keep records the sleep set state fp is explored with.
 func (p *por) keep(fp sim.Fingerprint, f *porFrame) {
 	if len(f.sleep) == 0 {

@@ -28,6 +28,7 @@ func (e *explorer) newWorker() (*worker, error) {
 	// runner of its own), and meets the same signatures on many paths.
 	r.HashTrace(false)
 	r.MemoCrypto(true)
+	r.FingerprintBudgets(!e.o.Subsume)
 	w := &worker{r: r, cov: newLocal()}
 	r.OnTransition(w.cov.hook)
 	return w, nil
@@ -78,21 +79,31 @@ var stateHook func(*sim.Runner)
 // on past it: the violating state is a leaf, not the end of the search.
 var violationHook func(*sim.Runner, *sim.Violation)
 
-// fingerprint returns the state's fingerprint and counts its encoding.
-func (e *explorer) fingerprint(w *worker) sim.Fingerprint {
+// fingerprint returns the state's identity in the visited sets, and
+// counts its encoding: its fingerprint, or under subsumption stateID of
+// its fingerprint without the budgets (key) and the vector spent (u).
+func (e *explorer) fingerprint(w *worker) (id, key sim.Fingerprint, u spent) {
 	if stateHook != nil {
 		stateHook(w.r)
 	}
 	fp, n := w.r.Fingerprint()
 	e.stateBytes.Add(int64(n))
-	return fp
+	if !e.o.Subsume {
+		return fp, fp, spent{}
+	}
+	u = spentOf(w.r)
+	return stateID(fp, u), fp, u
 }
 
 // candidate is a state a level's expansion found: new when no earlier
 // level had it. parent and choice order the candidates so that the kept
 // path does not depend on the workers' timing.
 type candidate struct {
-	fp     sim.Fingerprint
+	fp sim.Fingerprint
+	// key and u: the fingerprint without budgets and the vector spent,
+	// under subsumption (fp is their stateID).
+	key    sim.Fingerprint
+	u      spent
 	parent int32
 	choice int32 // -1: the parent itself ended with a violation
 	step   Step
@@ -127,7 +138,8 @@ func (e *explorer) bfs() error {
 		return err
 	}
 	e.tree = append(e.tree, node{parent: -1})
-	e.seen.add(e.fingerprint(w0))
+	fp0, _, _ := e.fingerprint(w0)
+	e.seen.add(fp0)
 	e.states.Store(1)
 	workers := []*worker{w0}
 	for len(workers) < e.o.Workers {
@@ -302,11 +314,15 @@ func (e *explorer) expand(w *worker, k int, it item, out []candidate) ([]candida
 			out = append(out, candidate{parent: it.node, choice: int32(j), step: st, viol: v})
 			continue
 		}
-		fp := e.fingerprint(w)
+		fp, key, u := e.fingerprint(w)
 		if e.seen.has(fp) {
 			continue
 		}
-		cand := candidate{fp: fp, parent: it.node, choice: int32(j), step: st, owner: k}
+		if e.covered(key, u, e.seen.has) { // an earlier level's state with more budget left
+			e.subsumed.Add(1)
+			continue
+		}
+		cand := candidate{fp: fp, key: key, u: u, parent: it.node, choice: int32(j), step: st, owner: k}
 		if len(w.r.Enabled(w.choice)) > 0 {
 			var err error
 			if cand.snap, err = e.snapshot(w); err != nil {
@@ -351,6 +367,11 @@ func (e *explorer) merge(cands []candidate, workers int) (next [][]item, done bo
 	for i := range cands {
 		c := &cands[i]
 		kept = i + 1
+		if e.o.Subsume && !e.seen.has(c.fp) && e.covered(c.key, c.u, e.seen.has) {
+			e.subsumed.Add(1) // covered by a state merged before it
+			e.release(c.snap)
+			continue
+		}
 		if !e.seen.add(c.fp) {
 			e.release(c.snap)
 			continue
@@ -400,7 +421,7 @@ func (e *explorer) dfs() error {
 	if err := e.o.Replay(w.r, nil); err != nil {
 		return err
 	}
-	fp0 := e.fingerprint(w)
+	fp0, _, _ := e.fingerprint(w)
 	depthOf := map[sim.Fingerprint]int32{fp0: 0}
 	e.depthOf = depthOf
 	onStack := map[sim.Fingerprint]bool{fp0: true}
@@ -485,7 +506,7 @@ func (e *explorer) dfs() error {
 			e.violation, e.path = v, append(e.pathOf(top.node, nil), st)
 			return nil
 		}
-		fp := e.fingerprint(w)
+		fp, key, u := e.fingerprint(w)
 		if onStack[fp] {
 			if e.fairCycle(w.r, stack, fp) { // the time abstraction: not a lasso under fairness
 				continue
@@ -509,6 +530,15 @@ func (e *explorer) dfs() error {
 			}
 		}
 		old, ok := depthOf[fp]
+		if e.o.Subsume && e.covered(key, u, func(v sim.Fingerprint) bool {
+			dv, in := depthOf[v]
+			return in && int(dv) <= d && (pf == nil || e.por.sleepCovers(v, pf))
+		}) {
+			if !ok {
+				e.subsumed.Add(1)
+			}
+			continue
+		}
 		switch {
 		case ok && int(old) <= d && pf == nil:
 			continue
@@ -631,7 +661,7 @@ func (e *explorer) walk() error {
 }
 
 func (e *explorer) visit(w *worker) {
-	if e.seen.add(e.fingerprint(w)) {
+	if fp, _, _ := e.fingerprint(w); e.seen.add(fp) {
 		e.states.Add(1)
 	}
 }
