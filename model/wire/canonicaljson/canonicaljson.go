@@ -231,6 +231,11 @@ func (p *parser) object(depth int) (Value, error) {
 		if err != nil {
 			return Value{}, err
 		}
+		if v.Obj == nil {
+			// Most objects have a few members: one allocation for up to
+			// four instead of growing through one, two and four.
+			v.Obj = make([]Member, 0, 4)
+		}
 		v.Obj = append(v.Obj, Member{key, val})
 		p.ws()
 		if p.i >= len(p.b) {
@@ -264,6 +269,9 @@ func (p *parser) array(depth int) (Value, error) {
 		val, err := p.value(depth)
 		if err != nil {
 			return Value{}, err
+		}
+		if v.Arr == nil {
+			v.Arr = make([]Value, 0, 4)
 		}
 		v.Arr = append(v.Arr, val)
 		p.ws()
