@@ -95,9 +95,13 @@ type Runner struct {
 	// resps is the answers log: each answer is written once, when it is
 	// sent, and only read after (snapshots share it).
 	resps []*arrival
-	fx    []oauth.Effect
-	rfx   []rendezvous.Effect
-	hfx   []homeserver.Effect
+	// reqs[i] is where exchange i's request was kept in the last run no
+	// snapshot shared: a later run writes its request there instead of
+	// allocating (send).
+	reqs []*login.Request
+	fx   []oauth.Effect
+	rfx  []rendezvous.Effect
+	hfx  []homeserver.Effect
 
 	r *run
 	// pendBuf is conservation's scratch.
@@ -464,8 +468,9 @@ func (r *Runner) begin(seed uint64) error {
 	r.ex = r.ex[:0]
 	r.names.newRun()
 	if r.respsShared {
-		// Snapshots keep the answers' array (snapshot.go).
-		r.resps, r.respsShared = nil, false
+		// Snapshots keep the answers' array (snapshot.go), and the
+		// requests (sharedNames).
+		r.resps, r.reqs, r.respsShared = nil, nil, false
 	}
 	// The answers of the last run are written over (logAnswer).
 	r.resps = r.resps[:0]
