@@ -99,9 +99,14 @@ type Runner struct {
 	// snapshot shared: a later run writes its request there instead of
 	// allocating (send).
 	reqs []*login.Request
-	fx   []oauth.Effect
-	rfx  []rendezvous.Effect
-	hfx  []homeserver.Effect
+	// readMemos remember how the last mailbox answer each reader read
+	// began (the new device, the existing device, the monitors), for every
+	// run: a cache of a pure function of the bytes, outside the run's
+	// state (rendezvous.ReadMemo).
+	readMemos [3]rendezvous.ReadMemo
+	fx        []oauth.Effect
+	rfx       []rendezvous.Effect
+	hfx       []homeserver.Effect
 
 	r *run
 	// pendBuf is conservation's scratch.
@@ -607,7 +612,8 @@ func (r *Runner) build(w *run) error {
 		ServerNames: map[string]string{r.hc.ServerName: BaseURL}, ExpectedUserID: AliceID,
 		// The account's self-signing key is derived once per Runner: its
 		// seed, which m.login.secrets brings, is the same in every run.
-		KnownKeys: []*homeserver.SigningKey{alice.SelfSigning}}
+		KnownKeys: []*homeserver.SigningKey{alice.SelfSigning}, ReadMemo: &r.readMemos[0]}
+	ecfg.ReadMemo = &r.readMemos[1]
 	if !r.unchecked {
 		ecfg.ChannelObserver = func(s channel.Sealing) { w.mon.sealed(w, ActorExisting, s) }
 		ncfg.ChannelObserver = func(s channel.Sealing) { w.mon.sealed(w, ActorNew, s) }

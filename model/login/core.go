@@ -98,6 +98,8 @@ type device interface {
 	user(in Input)
 	// api: the answer to an API request.
 	api(r Response)
+	// readMemo is the configuration's rendezvous.ReadMemo (nil: none).
+	readMemo() *rendezvous.ReadMemo
 	// timerFired: the machine timer of purpose p fired; the deadline is
 	// core's own.
 	timerFired(p purpose)
@@ -690,7 +692,7 @@ func (c *core) mailboxResponse(r Response) routed {
 			c.failLocal(ReasonHTTPError, fmt.Sprintf("rendezvous GET: status %d", r.Status))
 			return ignored
 		}
-		d, t, err := c.codec.ParseRead(rvResponse(r))
+		d, t, err := c.codec.ParseReadMemo(c.dev.readMemo(), rvResponse(r))
 		if err != nil {
 			c.failLocal(ReasonHTTPError, "rendezvous GET: malformed answer")
 			return ignored
