@@ -195,12 +195,6 @@ func messageType(pt []byte) string {
 	if len(pt) == 0 || pt[0] != '{' {
 		return ""
 	}
-	v, err := canonicaljson.Parse(pt)
-	if err != nil {
-		return ""
-	}
-	if f, ok := v.Get("type"); ok && f.Kind == canonicaljson.String {
-		return f.Str
-	}
-	return ""
+	t, _ := canonicaljson.TopString(pt, "type")
+	return t
 }

@@ -58,7 +58,7 @@ func (r *Runner) send(w *run, client Actor, req login.Request, form []byte) uint
 	link, server := linkOf(client, req.Target)
 	id := uint64(len(r.ex))
 	name := r.names.request(req.Method, req.Path)
-	r.ex = append(r.ex, exchange{client: client, server: server, link: link, req: &req, name: name, form: form})
+	r.ex = append(r.ex, exchange{client: client, server: server, link: link, req: r.keep(&req), name: name, form: form})
 	w.res.Requests++
 	var body []byte
 	if req.Target == login.TargetRendezvous {
@@ -88,6 +88,29 @@ func (r *Runner) send(w *run, client Actor, req login.Request, form []byte) uint
 		r.q.push(event{at: at, kind: evReqArrive, id: id})
 	}, client, server, name)
 	return id
+}
+
+// keep returns a copy of req that the exchange being appended (index
+// len(r.ex)) holds for good. While no snapshot shares this run's requests
+// (respsShared), the copy goes where the same exchange of an earlier run
+// kept its request, which nothing refers to any more.
+func (r *Runner) keep(req *login.Request) *login.Request {
+	n := len(r.ex)
+	if r.respsShared {
+		p := new(login.Request)
+		*p = *req
+		return p
+	}
+	if n < len(r.reqs) {
+		*r.reqs[n] = *req
+		return r.reqs[n]
+	}
+	p := new(login.Request)
+	*p = *req
+	if n == len(r.reqs) {
+		r.reqs = append(r.reqs, p)
+	}
+	return p
 }
 
 // transmit decides a message's fate on link l: lost (a trace event), or

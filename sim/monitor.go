@@ -521,7 +521,7 @@ func (m *monitor) rendezvous(w *run, client Actor, injected bool, req *rendezvou
 			m.violate(w, InvRendezvousLinearizable, "read of unknown session %s succeeded", op.ID)
 			return
 		}
-		data, tok, err := m.codec.ParseRead(resp)
+		data, tok, err := m.codec.ParseReadMemo(&m.r.readMemos[2], resp)
 		_, _, want := b.spec.Step(op.At, m.rules, rendezvous.Op{Kind: rendezvous.OpRead})
 		if err != nil || want.Kind != rendezvous.OutcomeData || string(data) != want.Data || tok != b.tokenOf(want.Version) {
 			m.violate(w, InvRendezvousLinearizable, "GET answered token %q and a payload that is not the latest write (token %q)", tok, b.token)

@@ -63,47 +63,63 @@ func (q *queue) less(i, j int) bool {
 	return a.seq < b.seq
 }
 
+// before reports whether event a comes before event b: the earlier time,
+// then the earlier push.
+func before(a, b *event) bool { return a.at < b.at || a.at == b.at && a.seq < b.seq }
+
+// push adds e. Sifting moves the hole up, each parent once, and writes e
+// once at its place, instead of swapping whole events level by level.
 func (q *queue) push(e event) {
 	q.seq++
 	e.seq = q.seq
-	q.ev = append(q.ev, e)
+	q.ev = append(q.ev, event{})
 	i := len(q.ev) - 1
 	for i > 0 {
 		p := (i - 1) / 2
-		if !q.less(i, p) {
+		if !before(&e, &q.ev[p]) {
 			break
 		}
-		q.ev[i], q.ev[p] = q.ev[p], q.ev[i]
+		q.ev[i] = q.ev[p]
 		i = p
 	}
+	q.ev[i] = e
 }
 
 func (q *queue) pop() event {
 	top := q.ev[0]
 	last := len(q.ev) - 1
-	q.ev[0] = q.ev[last]
+	e := q.ev[last]
 	q.ev[last] = event{}
 	q.ev = q.ev[:last]
-	q.down(0)
+	if last > 0 {
+		q.sift(0, &e)
+	}
 	return top
 }
 
 // down moves the event at index i down to its place in the heap.
 func (q *queue) down(i int) {
+	e := q.ev[i]
+	q.sift(i, &e)
+}
+
+// sift places e in the heap at or below the hole at index i: the lesser
+// child moves up into the hole while it comes before e.
+func (q *queue) sift(i int, e *event) {
 	n := len(q.ev)
 	for {
-		l, r := 2*i+1, 2*i+2
-		m := i
-		if l < n && q.less(l, m) {
-			m = l
+		m := 2*i + 1
+		if m >= n {
+			break
 		}
-		if r < n && q.less(r, m) {
+		if r := m + 1; r < n && before(&q.ev[r], &q.ev[m]) {
 			m = r
 		}
-		if m == i {
-			return
+		if !before(&q.ev[m], e) {
+			break
 		}
-		q.ev[i], q.ev[m] = q.ev[m], q.ev[i]
+		q.ev[i] = q.ev[m]
 		i = m
 	}
+	q.ev[i] = *e
 }

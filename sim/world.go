@@ -95,9 +95,18 @@ type Runner struct {
 	// resps is the answers log: each answer is written once, when it is
 	// sent, and only read after (snapshots share it).
 	resps []*arrival
-	fx    []oauth.Effect
-	rfx   []rendezvous.Effect
-	hfx   []homeserver.Effect
+	// reqs[i] is where exchange i's request was kept in the last run no
+	// snapshot shared: a later run writes its request there instead of
+	// allocating (send).
+	reqs []*login.Request
+	// readMemos remember how the last mailbox answer each reader read
+	// began (the new device, the existing device, the monitors), for every
+	// run: a cache of a pure function of the bytes, outside the run's
+	// state (rendezvous.ReadMemo).
+	readMemos [3]rendezvous.ReadMemo
+	fx        []oauth.Effect
+	rfx       []rendezvous.Effect
+	hfx       []homeserver.Effect
 
 	r *run
 	// pendBuf is conservation's scratch.
@@ -473,8 +482,9 @@ func (r *Runner) begin(seed uint64) error {
 	r.ex = r.ex[:0]
 	r.names.newRun()
 	if r.respsShared {
-		// Snapshots keep the answers' array (snapshot.go).
-		r.resps, r.respsShared = nil, false
+		// Snapshots keep the answers' array (snapshot.go), and the
+		// requests (sharedNames).
+		r.resps, r.reqs, r.respsShared = nil, nil, false
 	}
 	// The answers of the last run are written over (logAnswer).
 	r.resps = r.resps[:0]
@@ -611,7 +621,8 @@ func (r *Runner) build(w *run) error {
 		ServerNames: map[string]string{r.hc.ServerName: BaseURL}, ExpectedUserID: AliceID,
 		// The account's self-signing key is derived once per Runner: its
 		// seed, which m.login.secrets brings, is the same in every run.
-		KnownKeys: []*homeserver.SigningKey{alice.SelfSigning}}
+		KnownKeys: []*homeserver.SigningKey{alice.SelfSigning}, ReadMemo: &r.readMemos[0]}
+	ecfg.ReadMemo = &r.readMemos[1]
 	if !r.unchecked {
 		ecfg.ChannelObserver = func(s channel.Sealing) { w.mon.sealed(w, ActorExisting, s) }
 		ncfg.ChannelObserver = func(s channel.Sealing) { w.mon.sealed(w, ActorNew, s) }

@@ -98,6 +98,8 @@ type device interface {
 	user(in Input)
 	// api: the answer to an API request.
 	api(r Response)
+	// readMemo is the configuration's rendezvous.ReadMemo (nil: none).
+	readMemo() *rendezvous.ReadMemo
 	// timerFired: the machine timer of purpose p fired; the deadline is
 	// core's own.
 	timerFired(p purpose)
@@ -374,7 +376,11 @@ func (c *core) issue(op mbOp, t Target, method, url string, h Header, body []byt
 // issueKind is issue for a request whose kind its path does not tell (the
 // token poll).
 func (c *core) issueKind(kind string, op mbOp, t Target, method, url string, h Header, body []byte) {
-	c.kind, c.pol = kind, c.v.Timing.Policy(kind)
+	if kind != c.kind || c.pol.Retries == nil {
+		// The policy is the variant's for the kind: the same for every
+		// request of the kind (the polls), so made once per run of them.
+		c.kind, c.pol = kind, c.v.Timing.Policy(kind)
+	}
 	c.req = Request{ID: c.nextID(), Target: t, Method: method, URL: url, Path: pathOf(url), Header: h, Body: body,
 		Timeout: Millis(c.pol.TimeoutMillis)}
 	c.op, c.inflight, c.tries, c.soft = op, c.req.ID, 0, false
@@ -686,12 +692,12 @@ func (c *core) mailboxResponse(r Response) routed {
 			c.failLocal(ReasonHTTPError, fmt.Sprintf("rendezvous GET: status %d", r.Status))
 			return ignored
 		}
-		d, t, err := c.codec.ParseRead(rvResponse(r))
+		d, t, err := c.codec.ParseReadMemo(c.dev.readMemo(), rvResponse(r))
 		if err != nil {
 			c.failLocal(ReasonHTTPError, "rendezvous GET: malformed answer")
 			return ignored
 		}
-		return c.readAnswer(op, string(d), t)
+		return c.readAnswer(op, d, t)
 	case opPut:
 		tok, err := c.codec.ParseWritten(rvResponse(r))
 		switch {
@@ -739,14 +745,16 @@ func (c *core) created(r Response) routed {
 }
 
 // readAnswer takes the payload and token a GET answered.
-func (c *core) readAnswer(op mbOp, data, tok string) routed {
+func (c *core) readAnswer(op mbOp, d []byte, tok string) routed {
+	// The payload becomes a string only when it is kept: most polls read
+	// again what the device has already read or written.
 	switch op {
 	case opRead:
-		c.token, c.lastRead = tok, data
+		c.token, c.lastRead = tok, string(d)
 		return toMailbox(evRead)
 	case opReread:
 		switch {
-		case data == c.pending:
+		case string(d) == c.pending:
 			// The refused PUT was a retry of a write that had landed
 			// (its answer was lost): the mailbox holds our payload, so
 			// it is sent. Writing it again would put a second copy
@@ -754,7 +762,7 @@ func (c *core) readAnswer(op mbOp, data, tok string) routed {
 			c.token, c.lastWritten = tok, c.pending
 			c.startPolling()
 			return toMailbox(evSent)
-		case data != c.lastRead && data != "":
+		case string(d) != c.lastRead && len(d) > 0:
 			// The peer has written since: it answered our landed write
 			// (or wrote out of turn). Overwriting its message would
 			// lose it; count ours as sent and let the next poll, still
@@ -769,9 +777,10 @@ func (c *core) readAnswer(op mbOp, data, tok string) routed {
 	}
 	// A poll: new only if the token moved and the payload is neither
 	// ours nor one we already read (a stale or duplicated read).
-	if tok == c.token || data == c.lastWritten || data == c.lastRead || data == "" {
+	if tok == c.token || string(d) == c.lastWritten || string(d) == c.lastRead || len(d) == 0 {
 		return c.unchanged()
 	}
+	data := string(d)
 	c.prevToken, c.token, c.lastRead = c.token, tok, data
 	return routed{kind: routeMailbox, ev: evData, data: data}
 }

@@ -11,6 +11,7 @@ import (
 	"qrlab/model/homeserver"
 	"qrlab/model/msg"
 	"qrlab/model/qr"
+	"qrlab/model/rendezvous"
 	"qrlab/model/variant"
 	"qrlab/model/wire"
 	"qrlab/model/wire/canonicaljson"
@@ -43,6 +44,8 @@ type ExistingDeviceConfig struct {
 	// ChannelOpenObserver, likewise, is told of every payload the channel
 	// opens (channel.Config.ObserveOpen).
 	ChannelOpenObserver channel.OpenObserver
+	// ReadMemo is NewDeviceConfig.ReadMemo for the existing device.
+	ReadMemo *rendezvous.ReadMemo
 }
 
 // ExistingDevice is the state machine of the signed-in device. It is not
@@ -450,3 +453,5 @@ func (e *ExistingDevice) sendSecrets() {
 		e.finish(Outcome{Success: true, DeviceID: e.proto.DeviceID})
 	}
 }
+
+func (e *ExistingDevice) readMemo() *rendezvous.ReadMemo { return e.cfg.ReadMemo }

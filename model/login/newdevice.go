@@ -13,6 +13,7 @@ import (
 	"qrlab/model/msg"
 	"qrlab/model/oauth"
 	"qrlab/model/qr"
+	"qrlab/model/rendezvous"
 	"qrlab/model/variant"
 	"qrlab/model/wire"
 	"qrlab/model/wire/canonicaljson"
@@ -68,6 +69,12 @@ type NewDeviceConfig struct {
 	// again would give; any other seed is derived. Nil: every seed is
 	// derived.
 	KnownKeys []*homeserver.SigningKey
+	// ReadMemo, when set, remembers how the last mailbox answer the device
+	// read began, so that a poll answered with the same payload and token
+	// reads only the answer's tail (rendezvous.ReadMemo: a cache, the same
+	// results). It may serve every run of one simulator; nil reads every
+	// answer whole.
+	ReadMemo *rendezvous.ReadMemo
 }
 
 // RogueStep is what a rogue new device seals at one step of the login
@@ -679,3 +686,5 @@ func backupPublicKey(k msg.BackupKey) [32]byte {
 	copy(pub[:], priv.PublicKey().Bytes())
 	return pub
 }
+
+func (n *NewDevice) readMemo() *rendezvous.ReadMemo { return n.cfg.ReadMemo }

@@ -57,6 +57,12 @@ func (c Client) ParseCreate(resp *Response) (Created, error) {
 // members, both strings, either possibly empty). A 304 is ErrAnswerStatus:
 // the caller that sent If-None-Match checks for it first.
 func (c Client) ParseRead(resp *Response) (data []byte, token string, err error) {
+	return c.ParseReadMemo(nil, resp)
+}
+
+// ParseReadMemo is ParseRead, with m (nil: none) remembering how the last
+// answer it read began (readmemo.go).
+func (c Client) ParseReadMemo(m *ReadMemo, resp *Response) (data []byte, token string, err error) {
 	const op = "read"
 	if err := statusErr(op, resp.Status, 200, 200); err != nil {
 		return nil, "", err
@@ -69,7 +75,7 @@ func (c Client) ParseRead(resp *Response) (data []byte, token string, err error)
 		return resp.Body, t, nil
 	}
 	var d, t jsonField
-	if err := parseJSONObject(resp.Body, "data", "sequence_token", &d, &t, true); err != nil {
+	if err := m.parse(resp.Body, "data", "sequence_token", &d, &t); err != nil {
 		return nil, "", malformed(op, resp.Status, err)
 	}
 	if d.kind != jsonString {

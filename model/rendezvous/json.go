@@ -63,6 +63,14 @@ func jsonErr(f wire.Fault) error {
 // wins unless rejectDup). A document that is valid JSON but not an object
 // returns errJSONNotObject.
 func parseJSONObject(body []byte, k1, k2 string, f1, f2 *jsonField, rejectDup bool) error {
+	return parseJSONObjectMark(body, k1, k2, f1, f2, rejectDup, nil)
+}
+
+// parseJSONObjectMark is parseJSONObject; when mark is not nil, *mark is
+// left at the offset just after the value of the last wanted key read
+// (unchanged when there is none): where the reader's whole state is that
+// offset and the two fields.
+func parseJSONObjectMark(body []byte, k1, k2 string, f1, f2 *jsonField, rejectDup bool, mark *int) error {
 	r := wire.Reader{B: body}
 	r.Space()
 	if r.I >= len(body) {
@@ -70,7 +78,7 @@ func parseJSONObject(body []byte, k1, k2 string, f1, f2 *jsonField, rejectDup bo
 	}
 	isObj := body[r.I] == '{'
 	if isObj {
-		if err := readObject(&r, k1, k2, f1, f2, rejectDup); err != nil {
+		if err := readObject(&r, k1, k2, f1, f2, rejectDup, mark); err != nil {
 			return err
 		}
 	} else if f := r.Value(0); !f.OK() {
@@ -89,11 +97,17 @@ func parseJSONObject(body []byte, k1, k2 string, f1, f2 *jsonField, rejectDup bo
 // readObject reads the top-level object at r.I and reports the wanted keys.
 // A wanted key seen twice is refused at once, before its second value is
 // read, when rejectDup is set.
-func readObject(r *wire.Reader, k1, k2 string, f1, f2 *jsonField, rejectDup bool) error {
+func readObject(r *wire.Reader, k1, k2 string, f1, f2 *jsonField, rejectDup bool, mark *int) error {
 	empty, f := r.OpenObject(1)
 	if !f.OK() || empty {
 		return jsonErr(f)
 	}
+	return readMembers(r, k1, k2, f1, f2, rejectDup, mark)
+}
+
+// readMembers reads the top-level object's members from r.I (on a key, or
+// the white space before it) to the object's end.
+func readMembers(r *wire.Reader, k1, k2 string, f1, f2 *jsonField, rejectDup bool, mark *int) error {
 	var keybuf [32]byte
 	for {
 		key, escaped, f := r.Key()
@@ -129,6 +143,9 @@ func readObject(r *wire.Reader, k1, k2 string, f1, f2 *jsonField, rejectDup bool
 					return jsonErr(f)
 				}
 				*want = jsonField{kind: kindOf(r.B[start]), truth: r.B[start] == 't'}
+			}
+			if mark != nil {
+				*mark = r.I
 			}
 		} else if f := r.Value(1); !f.OK() {
 			return jsonErr(f)

@@ -198,12 +198,11 @@ func hex4(b []byte, i int) (rune, bool) {
 func (r *Reader) Str() (escaped bool, f Fault) {
 	b := r.B
 	i := r.I + 1
-	for i < len(b) {
-		c := b[i]
-		if plainByte[c] != 0 {
-			i++
-			continue
+	for {
+		if i = SkipPlain(b, i); i >= len(b) {
+			break
 		}
+		c := b[i]
 		switch {
 		case c == '"':
 			r.I = i + 1

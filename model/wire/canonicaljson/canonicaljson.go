@@ -231,6 +231,11 @@ func (p *parser) object(depth int) (Value, error) {
 		if err != nil {
 			return Value{}, err
 		}
+		if v.Obj == nil {
+			// Most objects have a few members: one allocation for up to
+			// four instead of growing through one, two and four.
+			v.Obj = make([]Member, 0, 4)
+		}
 		v.Obj = append(v.Obj, Member{key, val})
 		p.ws()
 		if p.i >= len(p.b) {
@@ -264,6 +269,9 @@ func (p *parser) array(depth int) (Value, error) {
 		val, err := p.value(depth)
 		if err != nil {
 			return Value{}, err
+		}
+		if v.Arr == nil {
+			v.Arr = make([]Value, 0, 4)
 		}
 		v.Arr = append(v.Arr, val)
 		p.ws()
@@ -378,12 +386,17 @@ func (p *parser) number() (int64, error) {
 func (p *parser) str() (string, error) {
 	p.i++ // opening quote
 	start := p.i
-	// Fast path: no escapes.
-	for p.i < len(p.b) {
+	// Fast path: no escapes. Plain ASCII is skipped a word at a time; the
+	// UTF-8 check is needed only when a byte of 0x80 or above was seen.
+	ascii := true
+	for {
+		if p.i = wire.SkipPlain(p.b, p.i); p.i >= len(p.b) {
+			break
+		}
 		c := p.b[p.i]
 		if c == '"' {
 			raw := p.s[start:p.i]
-			if !utf8.ValidString(raw) {
+			if !ascii && !utf8.ValidString(raw) {
 				return "", p.fail(ErrUTF8, "string")
 			}
 			p.i++
@@ -395,6 +408,7 @@ func (p *parser) str() (string, error) {
 		if c < 0x20 {
 			return "", p.fail(ErrSyntax, "control character in string")
 		}
+		ascii = false
 		p.i++
 	}
 	var out strings.Builder
