@@ -162,6 +162,7 @@ func (r *Runner) serve(w *run, id uint64) {
 		}
 		a.resp = login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
 		if !r.unchecked {
+			w.mon.touch(monChecks)
 			w.mon.dev.observeHS(w.now, x.client, x.req.Method, x.req.Path, resp.Status, resp.Body)
 		}
 	}

@@ -39,8 +39,11 @@ type Fingerprint [2]uint64
 // the next until a step may have changed the part (touch: the step handed
 // it a request or an input), or until the run's time reaches the moment a
 // part's encoding would change by time alone (fpCache.until: a grant's
-// slow_down window closing, canon.grant), and travels with snapshots. It
-// returns the length in bytes of what it encoded this time too.
+// slow_down window closing, canon.grant), and travels with snapshots. The
+// monitors' larger fields are kept the same way, in groups
+// (monGroupFields), each hashed again only when a step changed one of its
+// fields (monitor.touch). It returns the length in bytes of what it
+// encoded this time too.
 func (r *Runner) Fingerprint() (Fingerprint, int) {
 	if !r.fpKeyed {
 		r.fph, r.fpKeyed = newFPHash(derive(r.r.seed, streamFingerprint).Uint64()), true
@@ -48,15 +51,16 @@ func (r *Runner) Fingerprint() (Fingerprint, int) {
 	if r.ps.abs {
 		r.rankPast()
 	}
+	r.restPlan()
 	n := 0
-	for i := range fpParts {
+	for i := range numKept {
 		if r.fpc.valid&(1<<i) == 0 || r.r.now >= r.fpc.until[i] {
-			r.fpc.h[i], r.fpc.until[i], n = r.partHash(i, n)
+			r.fpc.h[i], r.fpc.until[i], n = r.keptHash(i, n)
 			r.fpc.valid |= 1 << i
 		}
 	}
 	c := r.encodeRest()
-	for i := range fpParts {
+	for i := range numKept {
 		c.u64(r.fpc.h[i][0])
 		c.u64(r.fpc.h[i][1])
 	}
@@ -83,20 +87,72 @@ const (
 
 var fpParts = [numParts]string{"store", "op", "hs", "n", "e"}
 
-// FingerprintHashes is how many 128-bit hashes one fingerprint rests on:
-// one per part and the whole's. Two different states get the same
-// fingerprint only if one of them collides, which is what an omission
-// estimate counts.
-const FingerprintHashes = numParts + 1
+// The groups of the monitors' fields whose hashes the fingerprint keeps
+// too (monGroupFields), each until a step changes one of its fields
+// (monitor.touch): the monitors change at most message deliveries, but
+// each delivery changes little of them.
+const (
+	// monBoxes: the mailboxes followed and what their writes overwrote.
+	monBoxes = iota
+	// monWritten: every payload each machine wrote.
+	monWritten
+	// monNeedle: the secrets no payload may carry.
+	monNeedle
+	// monChecks: what the tap on the channels counted and saw (seals,
+	// opens, keys, nonces) and the checkers judged from outside.
+	monChecks
+	numMonGroups
+)
 
-// fpCache is the part hashes of the current state: h[i] is valid when bit
-// i of valid is set.
+// monGroupFields are the monitor's fields in each group, by name; the
+// monitor's other fields (set when the run begins, or small) are encoded
+// with the rest at every fingerprint.
+var monGroupFields = [numMonGroups][]string{
+	monBoxes:   {"boxes", "overwritten", "unreadLost"},
+	monWritten: {"written"},
+	monNeedle:  {"needle"},
+	monChecks: {"nonce", "dev", "grant", "order", "cause", "rogue", "camera", "fail", "sealCount", "openCount",
+		"openedUpTo", "newKeys", "successSealed"},
+}
+
+// numKept is how many hashes the fingerprint keeps: the parts' first,
+// then the monitors' groups'.
+const numKept = numParts + numMonGroups
+
+// FingerprintHashes is how many 128-bit hashes one fingerprint rests on:
+// one per part and per group of the monitors, and the whole's. Two
+// different states get the same fingerprint only if one of them collides,
+// which is what an omission estimate counts.
+const FingerprintHashes = numKept + 1
+
+// fpCache is the kept hashes of the current state (the parts' and the
+// monitors' groups'): h[i] is valid when bit i of valid is set.
 type fpCache struct {
-	h [numParts]Fingerprint
-	// until[i] is the run's time at which part i's encoding changes with
+	h [numKept]Fingerprint
+	// until[i] is the run's time at which hash i's encoding changes with
 	// no step touching it (math.MaxInt64: never).
-	until [numParts]Millis
-	valid uint8
+	until [numKept]Millis
+	valid uint16
+}
+
+// touch says that the monitors' group g may change in this step: its hash
+// is worked out again at the next fingerprint.
+func (m *monitor) touch(g int) { m.r.fpc.valid &^= 1 << (numParts + g) }
+
+// keptName names kept hash i.
+func keptName(i int) string {
+	if i < numParts {
+		return fpParts[i]
+	}
+	return "mon." + monGroupFields[i-numParts][0]
+}
+
+// keptHash works out kept hash i: a part's or a monitors' group's.
+func (r *Runner) keptHash(i, n int) (Fingerprint, Millis, int) {
+	if i < numParts {
+		return r.partHash(i, n)
+	}
+	return r.monHash(i-numParts, n)
 }
 
 // touch says that part i may change in this step: its hash is worked out
@@ -128,6 +184,8 @@ func (r *Runner) partPtr(i int) unsafe.Pointer {
 // seedParts enters the run and the parts in c's back references, so that
 // a pointer to one of them from elsewhere is encoded as a reference to it,
 // never by its contents: a part's hash then depends on the part alone.
+// The user's record is entered too: the monitors point at it (the run's
+// own field, encoded in place), and would encode it a second time.
 func (r *Runner) seedParts(c *canon) {
 	c.seen[uintptr(unsafe.Pointer(r.r))] = 0
 	for i := range fpParts {
@@ -135,6 +193,11 @@ func (r *Runner) seedParts(c *canon) {
 			if _, ok := c.seen[p]; !ok {
 				c.seen[p] = uint32(len(c.seen))
 			}
+		}
+	}
+	if p := uintptr(unsafe.Pointer(&r.r.user)); p != 0 {
+		if _, ok := c.seen[p]; !ok {
+			c.seen[p] = uint32(len(c.seen))
 		}
 	}
 }
@@ -159,8 +222,111 @@ func (r *Runner) partHash(i, n int) (Fingerprint, Millis, int) {
 	return r.fph.sum(c.buf), c.flip, n + len(c.buf)
 }
 
-// encodeRest encodes what the parts leave: the budgets, the run's other
-// fields, the result's endings and violation, the pending events.
+// monField is the monitors' offset in a run, and monIndex their field
+// index in a run's plan.
+var monField, monIndex = func() (uintptr, int) {
+	f, ok := runType.FieldByName("mon")
+	if !ok || f.Type != reflect.TypeFor[monitor]() {
+		panic("sim: the run has no monitor field mon")
+	}
+	return f.Offset, f.Index[0]
+}()
+
+// monGroupOf is the group of each of the monitor's fields, by field index
+// (-1: encoded with the rest); set once per process.
+var monGroupOf = func() []int {
+	t := reflect.TypeFor[monitor]()
+	out := make([]int, t.NumField())
+	for i := range out {
+		out[i] = -1
+	}
+	for g, names := range monGroupFields {
+		for _, name := range names {
+			f, ok := t.FieldByName(name)
+			if !ok || len(f.Index) != 1 || out[f.Index[0]] != -1 {
+				panic("sim: the monitors' group field " + name + " is not a field of monitor, or is in two groups")
+			}
+			out[f.Index[0]] = g
+		}
+	}
+	return out
+}()
+
+// restPlan works out, once per plans, the encoding steps of what the kept
+// hashes leave: the run's fields but the parts and the monitors, and the
+// monitors' fields outside the groups; and each group's.
+func (r *Runner) restPlan() {
+	if r.restOps != nil {
+		return
+	}
+	rp := r.ps.of(runType)
+	r.restOps = restOps(rp)
+	mp := rp.fields[monIndex].p
+	for g := range r.monOps {
+		r.monOps[g] = fieldOps(mp, func(i int) bool { return monGroupOf[i] == g })
+	}
+	r.monRest = fieldOps(mp, func(i int) bool { return monGroupOf[i] == -1 })
+}
+
+// fieldOps are the encoding steps of struct plan p's fields that keep
+// says, field by field as enc's are, with adjacent plain fields merged.
+func fieldOps(p *plan, keep func(i int) bool) []encOp {
+	var out []encOp
+	for i, f := range p.fields {
+		if !keep(i) || f.noEnc || f.p.constant {
+			continue
+		}
+		switch {
+		case f.tm != 0:
+			out = append(out, encOp{off: f.off, n: f.p.size, tm: f.tm, base: f.base})
+		case f.clock:
+			out = append(out, encOp{off: f.off, n: f.p.size, clock: true})
+		case f.p.raw:
+			if k := len(out) - 1; k >= 0 && out[k].p == nil && out[k].tm == 0 && !out[k].clock && out[k].off+out[k].n == f.off {
+				out[k].n += f.p.size
+				continue
+			}
+			out = append(out, encOp{off: f.off, n: f.p.size})
+		default:
+			out = append(out, encOp{off: f.off, p: f.p})
+		}
+	}
+	return out
+}
+
+// ops encodes the steps ops of the struct at v.
+func (c *canon) ops(v unsafe.Pointer, ops []encOp) {
+	for i := range ops {
+		op := &ops[i]
+		switch {
+		case op.tm != 0:
+			c.timeOp(v, op)
+		case op.clock:
+			c.clock(*(*Millis)(unsafe.Add(v, op.off)))
+		case op.p == nil:
+			c.buf = append(c.buf, bytesAt(unsafe.Add(v, op.off), op.n)...)
+		default:
+			c.enc(unsafe.Add(v, op.off), op.p)
+		}
+	}
+}
+
+// monHash encodes the monitors' group g on its own and hashes it, as
+// partHash does a part.
+func (r *Runner) monHash(g, n int) (Fingerprint, Millis, int) {
+	c := &r.canon
+	c.ps = &r.ps
+	c.reset()
+	c.now, c.slowDown, c.flip = r.r.now, r.oc.SlowDown, math.MaxInt64
+	c.u64(uint64(g))
+	r.seedParts(c)
+	c.ops(unsafe.Add(unsafe.Pointer(r.r), monField), r.monOps[g])
+	return r.fph.sum(c.buf), c.flip, n + len(c.buf)
+}
+
+// encodeRest encodes what the kept hashes leave: the budgets, the run's
+// other fields, the monitors' fields outside the groups, the result's
+// endings and violation, the pending events.
 func (r *Runner) encodeRest() *canon {
 	w := r.r
 	c := &r.canon
@@ -173,26 +339,9 @@ func (r *Runner) encodeRest() *canon {
 		c.u64(uint64(r.st.resetUsed))
 	}
 	r.seedParts(c)
-	rp := r.ps.of(runType)
-	if r.restOps == nil {
-		r.restOps = restOps(rp)
-	}
-	for i := range r.restOps {
-		op := &r.restOps[i]
-		if op.tm != 0 {
-			c.timeOp(unsafe.Pointer(w), op)
-			continue
-		}
-		if op.clock {
-			c.clock(*(*Millis)(unsafe.Add(unsafe.Pointer(w), op.off)))
-			continue
-		}
-		if op.p == nil {
-			c.buf = append(c.buf, bytesAt(unsafe.Add(unsafe.Pointer(w), op.off), op.n)...)
-			continue
-		}
-		c.enc(unsafe.Add(unsafe.Pointer(w), op.off), op.p)
-	}
+	r.restPlan()
+	c.ops(unsafe.Pointer(w), r.restOps)
+	c.ops(unsafe.Add(unsafe.Pointer(w), monField), r.monRest)
 	// The result: the endings and the violation, not the tallies.
 	c.enc(unsafe.Pointer(&w.res.New), r.ps.of(endingType))
 	c.enc(unsafe.Pointer(&w.res.Existing), r.ps.of(endingType))
@@ -201,7 +350,8 @@ func (r *Runner) encodeRest() *canon {
 	return c
 }
 
-// restOps are the run plan's encoding steps without the parts' fields.
+// restOps are the run plan's encoding steps without the parts' fields and
+// the monitors.
 func restOps(rp *plan) []encOp {
 	out := make([]encOp, 0, len(rp.enc))
 next:
@@ -210,6 +360,9 @@ next:
 			if op.p != nil && op.off == off {
 				continue next
 			}
+		}
+		if op.p != nil && op.off == monField {
+			continue
 		}
 		out = append(out, op)
 	}

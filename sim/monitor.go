@@ -215,12 +215,14 @@ func (m *monitor) reset(r *Runner, w *run, sec msg.Secrets) {
 // addKey adds a key's unpadded base64 (as m.login.secrets carries it) and
 // its raw bytes.
 func (m *monitor) addKey(k []byte) {
+	m.touch(monNeedle)
 	m.needle = append(m.needle, []byte(base64.RawStdEncoding.EncodeToString(k)), append([]byte(nil), k...))
 }
 
 // addSecret adds a token or code that must never appear in a payload.
 func (m *monitor) addSecret(s string) {
 	if len(s) >= 6 {
+		m.touch(monNeedle)
 		m.needle = append(m.needle, []byte(s))
 	}
 }
@@ -263,6 +265,7 @@ func (m *monitor) sealed(w *run, who Actor, s channel.Sealing) {
 	if w.res.Violation != nil {
 		return
 	}
+	m.touch(monChecks)
 	i := machineIndex(who)
 	m.sealCount[i]++
 	if who == ActorNew && !slices.Contains(m.newKeys, s.Own) {
@@ -431,6 +434,9 @@ func (m *monitor) successAfterWhoami(w *run) {
 // providerEffects is the provider's log of one request: the new device's
 // grants, and every token judged against the user's consent.
 func (m *monitor) providerEffects(w *run, client Actor, fx []oauth.Effect) {
+	if len(fx) > 0 {
+		m.touch(monChecks)
+	}
 	for i := range fx {
 		f := &fx[i]
 		if f.Kind == oauth.EffectGrantCreated && client == ActorNew {
@@ -466,6 +472,7 @@ func (m *monitor) rendezvous(w *run, client Actor, injected bool, req *rendezvou
 		switch f.Kind {
 		case rendezvous.EffectExpired, rendezvous.EffectEvictedSoftCap, rendezvous.EffectEvictedHardCap, rendezvous.EffectDeleted:
 			if b := m.box(f.ID); b != nil {
+				m.touch(monBoxes)
 				b.gone = true
 			}
 		}
@@ -496,6 +503,7 @@ func (m *monitor) rendezvous(w *run, client Actor, injected bool, req *rendezvou
 	// with success, whatever its log says.
 	if req.Method == "DELETE" && resp.Status >= 200 && resp.Status < 300 {
 		if b := m.boxFor(req.Path); b != nil {
+			m.touch(monBoxes)
 			b.gone = true
 		}
 	}
@@ -516,7 +524,8 @@ func (m *monitor) rendezvous(w *run, client Actor, injected bool, req *rendezvou
 			m.violate(w, InvRendezvousLinearizable, "GET answered token %q and a payload that is not the latest write (token %q)", tok, b.token)
 			return
 		}
-		if client != b.writer {
+		if client != b.writer && !b.readBy {
+			m.touch(monBoxes)
 			b.readBy = true
 		}
 	case rendezvous.EffectNotModified:
@@ -551,6 +560,7 @@ func (m *monitor) created(w *run, client Actor, injected bool, op rendezvous.Eff
 	if m.r.rc.NoExpiry || m.rules.TTL <= 0 {
 		deadline = math.MaxInt64
 	}
+	m.touch(monBoxes)
 	m.boxes = append(m.boxes, mailbox{id: op.ID, spec: s, token: cr.Token, writer: client, deadline: deadline})
 	if !m.fresh(w, &m.boxes[len(m.boxes)-1], cr.Token, data, s.Version) {
 		return
@@ -570,6 +580,7 @@ func (m *monitor) put(w *run, client Actor, injected bool, op rendezvous.Effect,
 		}
 		return
 	}
+	m.touch(monBoxes)
 	d, c := m.codec.WriteOf(req)
 	data, cond := string(d), string(c)
 	wop := b.view(cond)
@@ -619,6 +630,7 @@ func (m *monitor) put(w *run, client Actor, injected bool, op rendezvous.Effect,
 func (m *monitor) wrote(client Actor, data string) {
 	if honest(client) || client == ActorAttacker {
 		i := machineIndex(client)
+		m.touch(monWritten)
 		m.written[i] = append(m.written[i], data)
 	}
 }
@@ -635,6 +647,7 @@ func (m *monitor) opened(w *run, a Actor, o channel.Opening) {
 	if what == "" {
 		what = "a handshake payload"
 	}
+	m.touch(monChecks)
 	i := machineIndex(a)
 	m.fail.observeOpen(i, o.Plaintext, w.now)
 	for j := range m.written {
@@ -690,6 +703,7 @@ func (m *monitor) fresh(w *run, b *mailbox, tok, data string, v uint64) bool {
 			return false
 		}
 	}
+	m.touch(monBoxes)
 	b.issued = append(b.issued, issued{token: tok, data: data, version: v})
 	return true
 }

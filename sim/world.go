@@ -133,7 +133,13 @@ type Runner struct {
 	fph     fpHash
 	fpc     fpCache
 	fpKeyed bool
+	// restOps, monOps and monRest are the encoding steps of the run's
+	// fields outside the kept hashes, of each monitors' group, and of the
+	// monitors' fields outside the groups (restPlan; nil: to be worked
+	// out from the plans in use).
 	restOps []encOp
+	monOps  [numMonGroups][]encOp
+	monRest []encOp
 	// base[i] is the frozen copy of part i (fingerprint.go) the live part
 	// equals, untouched since (nil: none).
 	base [numParts]*frozenPart
@@ -828,6 +834,7 @@ func (r *Runner) arrive(w *run, ev *event) {
 		return
 	}
 	if x.client == ActorNew && x.server == ActorOP && !r.unchecked {
+		w.mon.touch(monChecks)
 		w.mon.cause.observeArrival(x.req.Path, a.resp.Body, w.now)
 	}
 	if x.client == ActorBrowser || x.client == ActorAttackerBrowser {
