@@ -64,13 +64,16 @@ func (r *Runner) Fingerprint() (Fingerprint, int) {
 		c.u64(r.fpc.h[i][0])
 		c.u64(r.fpc.h[i][1])
 	}
-	return r.fph.sum(c.buf), n + len(c.buf)
+	n += len(c.buf) + r.sideBytes
+	r.sideBytes = 0
+	return r.fph.sum(c.buf), n
 }
 
 // fullFingerprint is the fingerprint with no part hash kept (for tests:
 // it must equal Fingerprint in every state).
 func (r *Runner) fullFingerprint() (Fingerprint, int) {
 	r.fpc.valid = 0
+	r.dropEventCaches()
 	return r.Fingerprint()
 }
 
@@ -266,6 +269,7 @@ func (r *Runner) restPlan() {
 		r.monOps[g] = fieldOps(mp, func(i int) bool { return monGroupOf[i] == g })
 	}
 	r.monRest = fieldOps(mp, func(i int) bool { return monGroupOf[i] == -1 })
+	r.exSent, r.exRest = exchangeOps(r.ps.of(exchangeType))
 }
 
 // fieldOps are the encoding steps of struct plan p's fields that keep
@@ -627,6 +631,83 @@ func (c *canon) events(r *Runner) {
 	c.sorted(s)
 }
 
+// cacheFields hold the fingerprint's own hashes of other fields of the
+// state, kept with them: never encoded themselves (in any plans).
+var cacheFields = map[string]bool{
+	"qrlab/sim.exchange.sentH": true,
+	"qrlab/sim.arrival.h":      true,
+}
+
+// exchangeSent are an exchange's fields set when its request is sent and
+// never written after (the request itself is shared, never written once
+// sent: sharedNames): their encoding is hashed once per exchange
+// (exchange.sentH) instead of at every state the exchange is pending in.
+var exchangeSent = map[string]bool{"client": true, "server": true, "link": true, "req": true, "name": true, "form": true}
+
+// exchangeOps works out an exchange's encoding steps: those of the fields
+// exchangeSent names, and of the others but its owner.
+func exchangeOps(xp *plan) (sent, rest []encOp) {
+	t := xp.t
+	if _, ok := t.FieldByName("owner"); !ok {
+		panic("sim: an exchange has no owner")
+	}
+	for name := range exchangeSent {
+		if _, ok := t.FieldByName(name); !ok {
+			panic("sim: an exchange has no field " + name)
+		}
+	}
+	sent = fieldOps(xp, func(i int) bool { return exchangeSent[t.Field(i).Name] })
+	rest = fieldOps(xp, func(i int) bool { return !exchangeSent[t.Field(i).Name] && t.Field(i).Name != "owner" })
+	return sent, rest
+}
+
+// cachedEvents reports whether the events' encoding may use the hashes
+// kept with exchanges and answers: with the reduced fingerprint in exact
+// time (under the time abstraction a request's numbers are encoded by
+// what their machine has in flight, so the request's encoding depends on
+// the state), and not when recording parts (FingerprintParts).
+func (c *canon) cachedEvents() bool { return !c.ps.exact && !c.ps.abs && c.parts == nil }
+
+// sideHash hashes what encode appends, on the runner's side encoder,
+// with no back references from the encoding under way.
+func (r *Runner) sideHash(encode func(c *canon)) Fingerprint {
+	c := &r.side
+	c.ps = &r.ps
+	c.reset()
+	c.now, c.slowDown, c.flip = r.r.now, r.oc.SlowDown, math.MaxInt64
+	encode(c)
+	r.sideBytes += len(c.buf)
+	return r.fph.sum(c.buf)
+}
+
+// sentHash is exchange x's sentH, worked out the first time.
+func (r *Runner) sentHash(x *exchange) Fingerprint {
+	if x.sentH == (Fingerprint{}) {
+		x.sentH = r.sideHash(func(c *canon) { c.ops(unsafe.Pointer(x), r.exSent) })
+	}
+	return x.sentH
+}
+
+// arrivalHash is answer a's h, worked out the first time. An answer is
+// never written once logged (snapshots share it), but for the cache.
+func (r *Runner) arrivalHash(a *arrival, p *plan) Fingerprint {
+	if a.h == (Fingerprint{}) {
+		a.h = r.sideHash(func(c *canon) { c.enc(unsafe.Pointer(a), p) })
+	}
+	return a.h
+}
+
+// dropEventCaches forgets the hashes kept with the exchanges and the
+// answers (for tests: a fingerprint worked out from nothing).
+func (r *Runner) dropEventCaches() {
+	for i := range r.ex {
+		r.ex[i].sentH = Fingerprint{}
+	}
+	for _, a := range r.resps {
+		a.h = Fingerprint{}
+	}
+}
+
 // eventPlans are the plans an event's encoding follows.
 type eventPlans struct{ data, ex, arrival *plan }
 
@@ -647,6 +728,22 @@ func (c *canon) event(r *Runner, ep eventPlans, e *event, arrival func(start, en
 	switch e.kind {
 	case evReqArrive, evRespArrive, evTimeout:
 		x := &r.ex[e.id]
+		if c.cachedEvents() && x.owner == nil {
+			// The exchange as its nil owner, the hash of what was set
+			// when it was sent, the rest; the answer by its hash.
+			c.u64(0)
+			h := r.sentHash(x)
+			c.u64(h[0])
+			c.u64(h[1])
+			c.ops(unsafe.Pointer(x), r.exRest)
+			c.ledger(x)
+			if e.kind == evRespArrive {
+				h := r.arrivalHash(r.resps[e.aux], ep.arrival)
+				c.u64(h[0])
+				c.u64(h[1])
+			}
+			return
+		}
 		if c.ps.abs {
 			c.reqBase(r, x.client)
 		}

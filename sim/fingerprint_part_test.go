@@ -9,7 +9,8 @@ import (
 
 // checkParts fails unless r's fingerprint, with the part hashes it kept,
 // equals the one worked out from nothing; the kept hashes stay as they
-// were, so that the walk goes on checking what the steps touched.
+// were (those kept with the exchanges and answers are worked out afresh),
+// so that the walk goes on checking what the steps touched.
 func checkParts(t *testing.T, r *Runner, sc snapCase, seed uint64, depth int) {
 	t.Helper()
 	kept, _ := r.Fingerprint()
@@ -25,6 +26,9 @@ func checkParts(t *testing.T, r *Runner, sc snapCase, seed uint64, depth int) {
 			}
 		}
 		r.fpc = cache
+		if len(stale) == 0 {
+			stale = append(stale, "none of the kept hashes: the hashes kept with the exchanges or answers")
+		}
 		t.Fatalf("%v seed %d depth %d: the fingerprint with kept part hashes differs from the full one (stale: %v)", sc, seed, depth, stale)
 	}
 }

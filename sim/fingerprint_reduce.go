@@ -129,11 +129,11 @@ func (c *canon) clock(t Millis) {
 // afresh, and put back after.
 func (r *Runner) FingerprintExact() Fingerprint {
 	r.psExact.exact = true
-	kept, rest, mon, monRest := r.fpc, r.restOps, r.monOps, r.monRest
+	kept, rest, mon, monRest, exSent, exRest := r.fpc, r.restOps, r.monOps, r.monRest, r.exSent, r.exRest
 	r.fpc.valid, r.restOps = 0, nil
 	r.ps, r.psExact = r.psExact, r.ps
 	fp, _ := r.Fingerprint()
 	r.ps, r.psExact = r.psExact, r.ps
-	r.fpc, r.restOps, r.monOps, r.monRest = kept, rest, mon, monRest
+	r.fpc, r.restOps, r.monOps, r.monRest, r.exSent, r.exRest = kept, rest, mon, monRest, exSent, exRest
 	return fp
 }

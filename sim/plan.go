@@ -87,7 +87,8 @@ type fieldPlan struct {
 	// noEnc: the encoder leaves the field out (the run's result and its
 	// swarm faults, encoded apart or never in a stepped run; the
 	// ledgerFields, encoded by what is read of them; the derivedFields,
-	// functions of the fields encoded beside them).
+	// functions of the fields encoded beside them; the cacheFields, hashes
+	// of what is encoded).
 	noEnc bool
 	// clock: one of clockFields.
 	clock bool
@@ -246,7 +247,7 @@ func (ps *plans) build(t reflect.Type) *plan {
 			case sharedSlices[name] && f.Type.Kind() == reflect.Slice:
 				fp.p = &plan{t: f.Type, kind: reflect.Slice, size: f.Type.Size(), flat: true, elem: ps.build(f.Type.Elem())}
 			}
-			if t == runType && (f.Name == "res" || f.Name == "faults") || (ledgerFields[name] || derivedFields[name]) && !ps.exact {
+			if t == runType && (f.Name == "res" || f.Name == "faults") || cacheFields[name] || (ledgerFields[name] || derivedFields[name]) && !ps.exact {
 				fp.noEnc = true
 			}
 			fp.clock = clockFields[name] && f.Type.Kind() == reflect.Int64 && !ps.exact

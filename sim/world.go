@@ -140,6 +140,12 @@ type Runner struct {
 	restOps []encOp
 	monOps  [numMonGroups][]encOp
 	monRest []encOp
+	// exSent and exRest are an exchange's encoding steps (exchangeOps),
+	// side the encoder of the hashes kept with exchanges and answers.
+	exSent, exRest []encOp
+	side           canon
+	// sideBytes counts what side encoded since the last fingerprint.
+	sideBytes int
 	// base[i] is the frozen copy of part i (fingerprint.go) the live part
 	// equals, untouched since (nil: none).
 	base [numParts]*frozenPart
@@ -174,12 +180,19 @@ type exchange struct {
 	// request scheduled and served, answers sent and arrived, and how many
 	// times the exchange ended by an answer or by its timeout.
 	deliveries, served, answers, arrived, answered, timedOut int32
+	// sentH is the fingerprint's hash of the fields set when the request
+	// is sent (exchangeSent), worked out at the first fingerprint that
+	// meets the exchange (zero: not yet; fingerprint.go).
+	sentH Fingerprint
 }
 
 // arrival is one answer on its way back.
 type arrival struct {
 	resp login.Response
 	page oauth.Page
+	// h is the fingerprint's hash of the answer, worked out at the first
+	// fingerprint that meets it (zero: not yet; fingerprint.go).
+	h Fingerprint
 }
 
 // ErrConfig is wrapped by every error NewRunner returns.
