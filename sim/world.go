@@ -149,6 +149,9 @@ type Runner struct {
 	// base[i] is the frozen copy of part i (fingerprint.go) the live part
 	// equals, untouched since (nil: none).
 	base [numParts]*frozenPart
+	// restoreScratch is the scratch of Snapshot (the live state) and
+	// Restore (the snapshot's state and its copy).
+	restoreScratch [2]runState
 	// respsShared: snapshots may hold resps' array (snapshot.go).
 	respsShared bool
 	// psExact are the plans of FingerprintExact.
