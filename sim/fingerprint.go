@@ -190,19 +190,13 @@ func (r *Runner) partPtr(i int) unsafe.Pointer {
 // The user's record is entered too: the monitors point at it (the run's
 // own field, encoded in place), and would encode it a second time.
 func (r *Runner) seedParts(c *canon) {
-	c.seen[uintptr(unsafe.Pointer(r.r))] = 0
+	c.see(uintptr(unsafe.Pointer(r.r)))
 	for i := range fpParts {
 		if p := uintptr(r.partPtr(i)); p != 0 {
-			if _, ok := c.seen[p]; !ok {
-				c.seen[p] = uint32(len(c.seen))
-			}
+			c.see(p)
 		}
 	}
-	if p := uintptr(unsafe.Pointer(&r.r.user)); p != 0 {
-		if _, ok := c.seen[p]; !ok {
-			c.seen[p] = uint32(len(c.seen))
-		}
-	}
+	c.see(uintptr(unsafe.Pointer(&r.r.user)))
 }
 
 // partHash encodes part i on its own and hashes it, with the run's time
@@ -383,9 +377,10 @@ var (
 
 // canon is a canonical encoder of Go values, by their plans (plan.go).
 type canon struct {
-	ps    *plans
-	buf   []byte
-	seen  map[uintptr]uint32
+	ps  *plans
+	buf []byte
+	// seen numbers the pointers encoded so far, for back references.
+	seen  ptrTable
 	sub   *canon
 	spans [][2]int
 	// parts, when set, records where each part of the state lies in the
@@ -409,10 +404,15 @@ type canon struct {
 
 func (c *canon) reset() {
 	c.buf = c.buf[:0]
-	if c.seen == nil {
-		c.seen = map[uintptr]uint32{}
+	c.seen.reset()
+}
+
+// see numbers pointer a, unless it has its number already; the first is
+// number 0.
+func (c *canon) see(a uintptr) {
+	if _, _, ok := c.seen.get(a, 0); !ok {
+		c.seen.put(a, 0, nil, uint32(c.seen.len()))
 	}
-	clear(c.seen)
 }
 
 func (c *canon) u64(v uint64) { c.buf = binary.LittleEndian.AppendUint64(c.buf, v) }
@@ -544,12 +544,12 @@ func (c *canon) pointer(v unsafe.Pointer, p *plan) {
 		return
 	}
 	a := uintptr(v)
-	if k, ok := c.seen[a]; ok {
+	if _, k, ok := c.seen.get(a, 0); ok {
 		c.u64(2)
 		c.u64(uint64(k))
 		return
 	}
-	c.seen[a] = uint32(len(c.seen))
+	c.seen.put(a, 0, nil, uint32(c.seen.len()))
 	c.u64(3)
 	c.enc(v, p.elem)
 }
@@ -588,7 +588,7 @@ func (c *canon) mapValue(v unsafe.Pointer, p *plan) {
 	s := c.subEncoder()
 	if p.maps != nil {
 		p.maps.each(v, func(k, e unsafe.Pointer) {
-			clear(s.seen)
+			s.seen.reset()
 			start := len(s.buf)
 			s.enc(k, p.key)
 			s.enc(e, p.elem)
@@ -600,7 +600,7 @@ func (c *canon) mapValue(v unsafe.Pointer, p *plan) {
 	k, e := reflect.New(p.key.t), reflect.New(p.elem.t)
 	it := m.MapRange()
 	for it.Next() {
-		clear(s.seen)
+		s.seen.reset()
 		k.Elem().SetIterKey(it)
 		e.Elem().SetIterValue(it)
 		start := len(s.buf)
@@ -618,7 +618,7 @@ func (c *canon) events(r *Runner) {
 	s := c.subEncoder()
 	ep := r.eventPlans()
 	for i := range r.q.ev {
-		clear(s.seen)
+		s.seen.reset()
 		start := len(s.buf)
 		s.event(r, ep, &r.q.ev[i], nil)
 		s.spans = append(s.spans, [2]int{start, len(s.buf)})

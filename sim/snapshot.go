@@ -80,7 +80,7 @@ func (r *Runner) liveRoots() (out [numParts]unsafe.Pointer) {
 func (r *Runner) seedRoots(c *copier, from, to *[numParts]unsafe.Pointer) {
 	for j := range from {
 		if from[j] != nil {
-			c.memo[memoKey{from[j], r.partPlan(j)}] = to[j]
+			c.memoize(from[j], r.partPlan(j), to[j])
 		}
 	}
 }
@@ -171,7 +171,7 @@ func (r *Runner) Restore(s *Snapshot) error {
 	// snapshot's run becomes one to the live run.
 	sp := r.ps.of(runStateType)
 	rp := sp.fields[0].p.elem
-	c.memo[memoKey{unsafe.Pointer(s.s.run), rp}] = unsafe.Pointer(r.r)
+	c.memoize(unsafe.Pointer(s.s.run), rp, unsafe.Pointer(r.r))
 	c.copy(unsafe.Pointer(r.r), unsafe.Pointer(s.s.run), rp)
 	// The exchanges and the pending events are copied into the live
 	// arrays, which nothing else refers to, so that neither a restore nor
