@@ -119,7 +119,7 @@ var constantTypes = map[reflect.Type]bool{
 // afterwards.
 var (
 	constantNames  = map[string]bool{"qrlab/model/rendezvous.corsSets": true}
-	constantFields = map[string]bool{"qrlab/model/oauth.Server.metadata": true}
+	constantFields = map[string]bool{"qrlab/model/oauth.Server.metadata": true, "qrlab/sim.run.net": true}
 )
 
 // sharedSlices are the slices, by their type's or their field's name,

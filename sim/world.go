@@ -152,6 +152,9 @@ type Runner struct {
 	// restoreScratch is the scratch of Snapshot (the live state) and
 	// Restore (the snapshot's state and its copy).
 	restoreScratch [2]runState
+	// net is the network of the run (run.net), outside its state: the
+	// configuration's, changed only by a swarm.
+	net Network
 	// respsShared: snapshots may hold resps' array (snapshot.go).
 	respsShared bool
 	// psExact are the plans of FingerprintExact.
@@ -360,9 +363,12 @@ func derive(seed, label uint64) *rand.ChaCha8 {
 
 // run is the state of one simulated login.
 type run struct {
-	seed    uint64
-	now     Millis
-	net     Network
+	seed uint64
+	now  Millis
+	// net is the run's network, the runner's (Runner.net): the
+	// configuration's, or in swarm mode the seed's faults and the heal;
+	// the same in every state of a stepped run, which has no swarm.
+	net     *Network
 	netRand *rand.Rand
 	usrRand *rand.Rand
 	healed  bool
@@ -492,7 +498,8 @@ func (r *Runner) begin(seed uint64) error {
 	// The answers of the last run are written over (logAnswer).
 	r.resps = r.resps[:0]
 
-	w.net = r.cfg.Network
+	r.net = r.cfg.Network
+	w.net = &r.net
 	w.netRand = rand.New(derive(seed, streamNetwork))
 	w.usrRand = rand.New(derive(seed, streamUser))
 	r.startTransport(seed)
@@ -502,7 +509,7 @@ func (r *Runner) begin(seed uint64) error {
 		f := sw.draw(rand.New(derive(seed, streamSwarm)))
 		w.faults = &f
 		w.res.Faults = f.String()
-		w.net = swarmNetwork(w.net, f)
+		r.net = swarmNetwork(r.net, f)
 		r.q.push(event{at: f.HealAt, kind: evFault, text: "heal"})
 	}
 	for _, p := range w.net.Partitions {
