@@ -159,6 +159,8 @@ type Runner struct {
 	respsShared bool
 	// psExact are the plans of FingerprintExact.
 	psExact plans
+	// noLabels: Enabled's choices carry no Label (LabelChoices).
+	noLabels bool
 	// noTraceHash: runs hash no trace (HashTrace).
 	noTraceHash bool
 	// hsMemo is the homeserver's memo of verifications (MemoCrypto; nil:
