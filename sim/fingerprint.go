@@ -400,6 +400,9 @@ type canon struct {
 	ids    *machineIDs
 	reqIDs machineIDs
 	pt     *pastTimes
+	// uncached: the events' sub-encoder of FingerprintParts, which
+	// encodes them whole (cachedEvents).
+	uncached bool
 }
 
 func (c *canon) reset() {
@@ -616,6 +619,7 @@ func (c *canon) mapValue(v unsafe.Pointer, p *plan) {
 // its sequence number or the exchange's index.
 func (c *canon) events(r *Runner) {
 	s := c.subEncoder()
+	s.uncached = c.parts != nil
 	ep := r.eventPlans()
 	for i := range r.q.ev {
 		s.seen.reset()
@@ -666,7 +670,7 @@ func exchangeOps(xp *plan) (sent, rest []encOp) {
 // time (under the time abstraction a request's numbers are encoded by
 // what their machine has in flight, so the request's encoding depends on
 // the state), and not when recording parts (FingerprintParts).
-func (c *canon) cachedEvents() bool { return !c.ps.exact && !c.ps.abs && c.parts == nil }
+func (c *canon) cachedEvents() bool { return !c.ps.exact && !c.ps.abs && c.parts == nil && !c.uncached }
 
 // sideHash hashes what encode appends, on the runner's side encoder,
 // with no back references from the encoding under way.
