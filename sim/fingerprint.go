@@ -125,7 +125,10 @@ const numKept = numParts + numMonGroups
 // FingerprintHashes is how many 128-bit hashes one fingerprint rests on:
 // one per part and per group of the monitors, and the whole's. Two
 // different states get the same fingerprint only if one of them collides,
-// which is what an omission estimate counts.
+// which is what an omission estimate counts. Not counted: the hashes kept
+// with each pending exchange and answer (exchange.sentH, arrival.h), one
+// or two per message in flight, whose number no constant bounds; an
+// estimate from this constant is low by that factor.
 const FingerprintHashes = numKept + 1
 
 // fpCache is the kept hashes of the current state (the parts' and the
