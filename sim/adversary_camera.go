@@ -82,6 +82,7 @@ func (a *camera) scan(r *Runner, w *run, scanner Actor, data []byte) []byte {
 		// A letter or digit of the ID, one bit off (kept printable).
 		out[i+a.rnd.IntN(len(id))] ^= 1 << a.rnd.IntN(3)
 	}
+	w.mon.touch(monChecks)
 	w.mon.camera.misread(scanner, w.now)
 	w.res.AdversaryActs++
 	r.tr.add(Event{At: w.now, Kind: EvFault, Actor: ActorNetwork, Peer: scanner, Name: "camera: " + cameraCaseNames[a.kind]})
@@ -111,6 +112,7 @@ func (a *camera) rendezvousAnswer(r *Runner, w *run, x *exchange, req *rendezvou
 		bs[i] = 'A'
 	}
 	w.mon.codec.SetRead(resp, string(bs), b.token)
+	w.mon.touch(monChecks)
 	w.mon.camera.corruptedServed()
 	w.res.AdversaryActs++
 	r.tr.add(Event{At: w.now, Kind: EvFault, Actor: ActorNetwork, Peer: x.client, Name: "camera: " + cameraCaseNames[a.kind]})

@@ -186,6 +186,7 @@ func (r *Runner) serve(w *run, id uint64) {
 		}
 		a.resp = login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
 		if !r.unchecked {
+			w.mon.touch(monChecks)
 			w.mon.dev.observeHS(w.now, x.client, x.req.Method, x.req.Path, resp.Status, resp.Body)
 		}
 	}
@@ -243,7 +244,7 @@ func (r *Runner) serveRendezvous(w *run, x *exchange) (login.Response, readRef) 
 	if !r.unchecked {
 		w.mon.read = readRef{}
 		w.mon.rendezvous(w, x.client, x.owner != nil, &req, &resp, r.rfx)
-		rd = w.mon.read
+		rd, w.mon.read = w.mon.read, readRef{}
 	}
 	if len(w.adv) > 0 {
 		rd = readRef{}

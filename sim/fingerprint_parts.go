@@ -37,7 +37,7 @@ func (r *Runner) FingerprintParts(depth int) ([]byte, map[string][][2]int) {
 		c.u64(uint64(r.st.resetUsed))
 	}
 	pr.add("budgets", s, len(c.buf))
-	c.seen[uintptr(unsafe.Pointer(w))] = 0
+	c.see(uintptr(unsafe.Pointer(w)))
 	pr.stack = append(pr.stack[:0], "run")
 	s = len(c.buf)
 	c.enc(unsafe.Pointer(w), r.ps.of(runType))

@@ -46,6 +46,18 @@ var ledgerFields = map[string]bool{
 	"qrlab/model/oauth.Grant.LastPoll":  true,
 }
 
+// derivedFields are fields that are a function of other fields of the
+// same struct, which the fingerprint encodes: leaving them out merges no
+// two states. A ChaCha8 stream's block of output (math/rand/v2.ChaCha8,
+// internal/chacha8rand.State.buf, 256 bytes in every random stream of the
+// state) is only ever written as block(&seed, &buf, c) (chacha8.go of
+// go1.26.8: Init64, Refill, Unmarshal; the seed changes only just before
+// such a write), so the seed and the counter c determine it, as the
+// package's own Marshal says by writing the seed and the position only.
+var derivedFields = map[string]bool{
+	"internal/chacha8rand.State.buf": true,
+}
+
 // grantType is the provider's grant, whose poll record the fingerprint
 // encodes by what the provider reads of it (canon.grant).
 var grantType = reflect.TypeFor[oauth.Grant]()
@@ -117,11 +129,11 @@ func (c *canon) clock(t Millis) {
 // afresh, and put back after.
 func (r *Runner) FingerprintExact() Fingerprint {
 	r.psExact.exact = true
-	kept, rest := r.fpc, r.restOps
+	kept, rest, mon, monRest, exSent, exRest := r.fpc, r.restOps, r.monOps, r.monRest, r.exSent, r.exRest
 	r.fpc.valid, r.restOps = 0, nil
 	r.ps, r.psExact = r.psExact, r.ps
 	fp, _ := r.Fingerprint()
 	r.ps, r.psExact = r.psExact, r.ps
-	r.fpc, r.restOps = kept, rest
+	r.fpc, r.restOps, r.monOps, r.monRest, r.exSent, r.exRest = kept, rest, mon, monRest, exSent, exRest
 	return fp
 }

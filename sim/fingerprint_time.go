@@ -175,8 +175,9 @@ func (r *Runner) rankPast() {
 	}
 	pt := c.pt
 	pt.collect, pt.vals = true, pt.vals[:0]
-	for i := range fpParts {
-		r.partHash(i, 0)
+	r.restPlan()
+	for i := range numKept {
+		r.keptHash(i, 0)
 	}
 	r.encodeRest()
 	pt.collect = false

@@ -212,7 +212,7 @@ func (r *Runner) eventKey(e *event, f Fault) uint64 {
 	c.u64(uint64(e.actor))
 	c.bool(e.ok)
 	c.str(e.text)
-	clear(c.seen)
+	c.seen.reset()
 	c.enc(unsafe.Pointer(&e.data), r.ps.of(bytesType))
 	switch e.kind {
 	case evReqArrive, evRespArrive, evTimeout:

@@ -140,7 +140,8 @@ type monitor struct {
 	boxes      []mailbox
 	// read is what the store's last answer carries: a session's payload
 	// (box: its index plus one; 0 for none), set by rendezvous and taken
-	// by the exchange's answer (arrival.read).
+	// by the exchange's answer (arrival.read), which clears it: scratch of
+	// one step, zero between steps, so that it keeps no two states apart.
 	read readRef
 	// written holds every payload each machine wrote (N, E), so that a
 	// payload the tap saw open can be traced to an honest write.
@@ -226,12 +227,14 @@ func (m *monitor) reset(r *Runner, w *run, sec msg.Secrets) {
 // addKey adds a key's unpadded base64 (as m.login.secrets carries it) and
 // its raw bytes.
 func (m *monitor) addKey(k []byte) {
+	m.touch(monNeedle)
 	m.needle = append(m.needle, []byte(base64.RawStdEncoding.EncodeToString(k)), append([]byte(nil), k...))
 }
 
 // addSecret adds a token or code that must never appear in a payload.
 func (m *monitor) addSecret(s string) {
 	if len(s) >= 6 {
+		m.touch(monNeedle)
 		m.needle = append(m.needle, []byte(s))
 	}
 }
@@ -274,6 +277,7 @@ func (m *monitor) sealed(w *run, who Actor, s channel.Sealing) {
 	if w.res.Violation != nil {
 		return
 	}
+	m.touch(monChecks)
 	i := machineIndex(who)
 	m.sealCount[i]++
 	if who == ActorNew && !slices.Contains(m.newKeys, s.Own) {
@@ -442,6 +446,9 @@ func (m *monitor) successAfterWhoami(w *run) {
 // providerEffects is the provider's log of one request: the new device's
 // grants, and every token judged against the user's consent.
 func (m *monitor) providerEffects(w *run, client Actor, fx []oauth.Effect) {
+	if len(fx) > 0 {
+		m.touch(monChecks)
+	}
 	for i := range fx {
 		f := &fx[i]
 		if f.Kind == oauth.EffectGrantCreated && client == ActorNew {
@@ -477,6 +484,7 @@ func (m *monitor) rendezvous(w *run, client Actor, injected bool, req *rendezvou
 		switch f.Kind {
 		case rendezvous.EffectExpired, rendezvous.EffectEvictedSoftCap, rendezvous.EffectEvictedHardCap, rendezvous.EffectDeleted:
 			if b := m.box(f.ID); b != nil {
+				m.touch(monBoxes)
 				b.gone = true
 			}
 		}
@@ -507,6 +515,7 @@ func (m *monitor) rendezvous(w *run, client Actor, injected bool, req *rendezvou
 	// with success, whatever its log says.
 	if req.Method == "DELETE" && resp.Status >= 200 && resp.Status < 300 {
 		if b := m.boxFor(req.Path); b != nil {
+			m.touch(monBoxes)
 			b.gone = true
 		}
 	}
@@ -560,6 +569,7 @@ func (m *monitor) created(w *run, client Actor, injected bool, op rendezvous.Eff
 	if m.r.rc.NoExpiry || m.rules.TTL <= 0 {
 		deadline = math.MaxInt64
 	}
+	m.touch(monBoxes)
 	m.boxes = append(m.boxes, mailbox{id: op.ID, spec: s, token: cr.Token, writer: client, deadline: deadline})
 	if !m.fresh(w, &m.boxes[len(m.boxes)-1], cr.Token, data, s.Version) {
 		return
@@ -579,6 +589,7 @@ func (m *monitor) put(w *run, client Actor, injected bool, op rendezvous.Effect,
 		}
 		return
 	}
+	m.touch(monBoxes)
 	d, c := m.codec.WriteOf(req)
 	data, cond := string(d), string(c)
 	wop := b.view(cond)
@@ -665,6 +676,7 @@ func (m *monitor) arrivedRead(client Actor, path string, a *arrival) {
 
 // gotRead is client receiving data from session b.
 func (m *monitor) gotRead(client Actor, b *mailbox, data string) {
+	m.touch(monBoxes)
 	if data == b.spec.Data && b.writer != client {
 		b.delivered = true
 	}
@@ -691,6 +703,7 @@ func (m *monitor) unreadOverwrites() (lost bool, overwritten string) {
 func (m *monitor) wrote(client Actor, data string) {
 	if honest(client) || client == ActorAttacker {
 		i := machineIndex(client)
+		m.touch(monWritten)
 		m.written[i] = append(m.written[i], data)
 	}
 }
@@ -707,6 +720,7 @@ func (m *monitor) opened(w *run, a Actor, o channel.Opening) {
 	if what == "" {
 		what = "a handshake payload"
 	}
+	m.touch(monChecks)
 	i := machineIndex(a)
 	m.fail.observeOpen(i, o.Plaintext, w.now)
 	for j := range m.written {
@@ -762,6 +776,7 @@ func (m *monitor) fresh(w *run, b *mailbox, tok, data string, v uint64) bool {
 			return false
 		}
 	}
+	m.touch(monBoxes)
 	b.issued = append(b.issued, issued{token: tok, data: data, version: v})
 	return true
 }

@@ -45,7 +45,7 @@ func TestNoClientTimeoutDatagram(t *testing.T) {
 	r := mustRunner(t, Config{Variant: variant.MustLoad("msc4388"), Network: Network{Name: "rig", Link: Link{Latency: Constant(10)}},
 		Transport: Transport{Kind: TransportDatagram}})
 	w := r.r
-	*w = run{seed: 1, net: r.cfg.Network}
+	*w = run{seed: 1, net: &r.cfg.Network}
 	r.q.reset()
 	r.tr.reset(true, true)
 	r.ex = r.ex[:0]

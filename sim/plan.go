@@ -86,7 +86,9 @@ type fieldPlan struct {
 	p   *plan
 	// noEnc: the encoder leaves the field out (the run's result and its
 	// swarm faults, encoded apart or never in a stepped run; the
-	// ledgerFields, encoded by what is read of them).
+	// ledgerFields, encoded by what is read of them; the derivedFields,
+	// functions of the fields encoded beside them; the cacheFields, hashes
+	// of what is encoded).
 	noEnc bool
 	// clock: one of clockFields.
 	clock bool
@@ -117,7 +119,7 @@ var constantTypes = map[reflect.Type]bool{
 // afterwards.
 var (
 	constantNames  = map[string]bool{"qrlab/model/rendezvous.corsSets": true}
-	constantFields = map[string]bool{"qrlab/model/oauth.Server.metadata": true}
+	constantFields = map[string]bool{"qrlab/model/oauth.Server.metadata": true, "qrlab/sim.run.net": true}
 )
 
 // sharedSlices are the slices, by their type's or their field's name,
@@ -245,7 +247,7 @@ func (ps *plans) build(t reflect.Type) *plan {
 			case sharedSlices[name] && f.Type.Kind() == reflect.Slice:
 				fp.p = &plan{t: f.Type, kind: reflect.Slice, size: f.Type.Size(), flat: true, elem: ps.build(f.Type.Elem())}
 			}
-			if t == runType && (f.Name == "res" || f.Name == "faults") || ledgerFields[name] && !ps.exact {
+			if t == runType && (f.Name == "res" || f.Name == "faults") || cacheFields[name] || (ledgerFields[name] || derivedFields[name]) && !ps.exact {
 				fp.noEnc = true
 			}
 			fp.clock = clockFields[name] && f.Type.Kind() == reflect.Int64 && !ps.exact
@@ -314,8 +316,9 @@ type sliceHeader struct {
 // copier deep-copies values by their plans, keeping the sharing of
 // pointers among the values it copies.
 type copier struct {
-	ps   *plans
-	memo map[memoKey]unsafe.Pointer
+	ps *plans
+	// memo maps a source value (its address and plan) to its copy.
+	memo ptrTable
 	// bytes counts what the copies allocated.
 	bytes int
 	err   error
@@ -343,27 +346,29 @@ func (c *copier) alloc(n, align uintptr) unsafe.Pointer {
 	return unsafe.Pointer(&c.arena[off])
 }
 
-type memoKey struct {
-	p unsafe.Pointer
-	t *plan
+func (c *copier) reset() {
+	c.memo.reset()
+	c.bytes, c.err = 0, nil
 }
 
-func (c *copier) reset() {
-	if c.memo == nil {
-		c.memo = map[memoKey]unsafe.Pointer{}
-	}
-	clear(c.memo)
-	c.bytes, c.err = 0, nil
+// memoize records that the value at src, of plan p, is copied at dst.
+func (c *copier) memoize(src unsafe.Pointer, p *plan, dst unsafe.Pointer) {
+	c.memo.put(uintptr(src), uintptr(unsafe.Pointer(p)), dst, 0)
+}
+
+// copyOf returns where the value at src, of plan p, was copied.
+func (c *copier) copyOf(src unsafe.Pointer, p *plan) (unsafe.Pointer, bool) {
+	d, _, ok := c.memo.get(uintptr(src), uintptr(unsafe.Pointer(p)))
+	return d, ok
 }
 
 // note records that the value at src was copied to dst, for pointers to it
 // copied later.
 func (c *copier) note(src, dst unsafe.Pointer, p *plan) {
-	k := memoKey{src, p}
-	if _, ok := c.memo[k]; ok && c.err == nil {
+	if _, ok := c.copyOf(src, p); ok && c.err == nil {
 		c.err = fmt.Errorf("a pointer to a %s was copied before the value it points at", p.t)
 	}
-	c.memo[k] = dst
+	c.memoize(src, p, dst)
 }
 
 func bytesAt(p unsafe.Pointer, n uintptr) []byte { return unsafe.Slice((*byte)(p), n) }
@@ -434,8 +439,7 @@ func (c *copier) pointer(src unsafe.Pointer, ep *plan) unsafe.Pointer {
 	if src == nil {
 		return nil
 	}
-	k := memoKey{src, ep}
-	if d, ok := c.memo[k]; ok {
+	if d, ok := c.copyOf(src, ep); ok {
 		return d
 	}
 	var d unsafe.Pointer
@@ -445,7 +449,7 @@ func (c *copier) pointer(src unsafe.Pointer, ep *plan) unsafe.Pointer {
 		d = reflect.New(ep.t).UnsafePointer()
 		c.bytes += int(ep.size)
 	}
-	c.memo[k] = d
+	c.memoize(src, ep, d)
 	c.copy(d, src, ep)
 	return d
 }

@@ -20,7 +20,8 @@ import (
 // Snapshot is a stepped run's state at one moment.
 type Snapshot struct {
 	owner *Runner
-	s     *runState
+	// s is the state, held in the snapshot itself (one allocation).
+	s runState
 	// parts are the frozen copies of the fingerprint's parts (the store,
 	// the provider, the homeserver, the two devices), shared with other
 	// snapshots while no step touches the part; roots are the live parts
@@ -79,7 +80,7 @@ func (r *Runner) liveRoots() (out [numParts]unsafe.Pointer) {
 func (r *Runner) seedRoots(c *copier, from, to *[numParts]unsafe.Pointer) {
 	for j := range from {
 		if from[j] != nil {
-			c.memo[memoKey{from[j], r.partPlan(j)}] = to[j]
+			c.memoize(from[j], r.partPlan(j), to[j])
 		}
 	}
 }
@@ -116,23 +117,27 @@ func (r *Runner) Snapshot() (*Snapshot, error) {
 		}
 		snap.parts[i] = r.base[i]
 	}
-	src := r.live()
+	// The live state is read from the runner's scratch (a local would
+	// move to the heap at every snapshot).
+	src := &r.restoreScratch[0]
+	*src = r.live()
+	defer func() { *src = runState{} }()
 	// The answers are a log: an answer is never written once appended,
 	// so the snapshot keeps the live one's length of it, not a copy; its
 	// capacity ends there, so that a run restored from it appends to a
 	// copy of its own (of the pointers only: logAnswer).
 	src.resps = nil
-	out := &runState{}
+	snap.Bytes = bytes + int(unsafe.Sizeof(Snapshot{}))
+	out := &snap.s
 	c.reset()
 	r.seedRoots(c, &roots, &roots)
-	c.copy(unsafe.Pointer(out), unsafe.Pointer(&src), r.ps.of(runStateType))
+	c.copy(unsafe.Pointer(out), unsafe.Pointer(src), r.ps.of(runStateType))
 	if c.err != nil {
 		return nil, fmt.Errorf("%w: snapshot: %w", ErrConfig, c.err)
 	}
 	out.resps = r.resps[:len(r.resps):len(r.resps)]
 	r.respsShared = true
-	snap.s = out
-	snap.Bytes = bytes + c.bytes + int(unsafe.Sizeof(runState{}))
+	snap.Bytes += c.bytes
 	return snap, nil
 }
 
@@ -166,15 +171,18 @@ func (r *Runner) Restore(s *Snapshot) error {
 	// snapshot's run becomes one to the live run.
 	sp := r.ps.of(runStateType)
 	rp := sp.fields[0].p.elem
-	c.memo[memoKey{unsafe.Pointer(s.s.run), rp}] = unsafe.Pointer(r.r)
-	var dst runState
+	c.memoize(unsafe.Pointer(s.s.run), rp, unsafe.Pointer(r.r))
 	c.copy(unsafe.Pointer(r.r), unsafe.Pointer(s.s.run), rp)
 	// The exchanges and the pending events are copied into the live
 	// arrays, which nothing else refers to, so that neither a restore nor
-	// the next append allocates.
-	tmp := *s.s
-	tmp.run, tmp.resps, tmp.ex, tmp.q.ev = nil, nil, nil, nil
-	c.copy(unsafe.Pointer(&dst), unsafe.Pointer(&tmp), sp)
+	// the next append allocates. The runner's scratch holds the copy of
+	// the rest (a local would move to the heap at every restore).
+	sc := &r.restoreScratch
+	sc[1] = s.s
+	sc[1].run, sc[1].resps, sc[1].ex, sc[1].q.ev = nil, nil, nil, nil
+	c.copy(unsafe.Pointer(&sc[0]), unsafe.Pointer(&sc[1]), sp)
+	dst := sc[0]
+	*sc = [2]runState{}
 	ex, ev := r.ex, r.q.ev
 	c.sliceInto(unsafe.Pointer(&ex), unsafe.Pointer(&s.s.ex), sp.fields[r.stateField("ex")].p)
 	c.sliceInto(unsafe.Pointer(&ev), unsafe.Pointer(&s.s.q.ev), r.ps.of(eventsType))

@@ -227,9 +227,25 @@ func (r *Runner) Enabled(buf []Choice) []Choice {
 	return buf
 }
 
+// LabelChoices says whether the choices Enabled lists carry a Label (on,
+// the default) or leave it empty (off): a search that never shows them
+// builds no string per choice at every state.
+func (r *Runner) LabelChoices(on bool) { r.noLabels = !on }
+
 // choice describes pending event e under fault f.
 func (r *Runner) choice(e *event, f Fault) Choice {
 	c := Choice{Seq: e.seq, Fault: f, At: e.at, Actor: e.actor, Untimed: e.untimed}
+	if r.noLabels {
+		c.Kind = choiceKind(e.kind)
+		if k := e.kind; k == evReqArrive || k == evRespArrive || k == evTimeout {
+			x := &r.ex[e.id]
+			c.Actor = x.server
+			if k != evReqArrive {
+				c.Actor = x.client
+			}
+		}
+		return c
+	}
 	switch e.kind {
 	case evReqArrive, evRespArrive, evTimeout:
 		x := &r.ex[e.id]
@@ -256,6 +272,29 @@ func (r *Runner) choice(e *event, f Fault) Choice {
 		c.Kind, c.Label = "user", userLabel(e)
 	}
 	return c
+}
+
+// choiceKind is what Choice.Kind says of an event of kind k.
+func choiceKind(k evKind) string {
+	switch k {
+	case evReqArrive:
+		return "request"
+	case evRespArrive:
+		return "answer"
+	case evTimeout:
+		return "timeout"
+	case evTimer, evExpire:
+		return "timer"
+	case evStart:
+		return "start"
+	case evAdversary:
+		return "adversary"
+	case evFault:
+		return "fault"
+	case evInput:
+		return "input"
+	}
+	return "user"
 }
 
 // userLabel names a user's act.

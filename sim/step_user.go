@@ -124,7 +124,10 @@ func (r *Runner) decisions(buf []Choice, e *event) []Choice {
 	for _, f := range r.decisionsOf(e) {
 		c := r.choice(e, f)
 		name, _ := decisionName(f)
-		c.Kind, c.Label = "user", c.Label+" ("+name+")"
+		c.Kind = "user"
+		if !r.noLabels {
+			c.Label = c.Label + " (" + name + ")"
+		}
 		buf = append(buf, c)
 	}
 	return buf

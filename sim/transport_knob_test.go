@@ -22,7 +22,7 @@ func tcpRig(t *testing.T, k TCP, link Link, parts ...Partition) (*Runner, *run) 
 	r := mustRunner(t, Config{Variant: variant.MustLoad("msc4388"), Network: net, KeepTrace: true,
 		Transport: Transport{Kind: TransportTCP, TCP: &k}})
 	w := r.r
-	*w = run{seed: 1, net: r.cfg.Network}
+	*w = run{seed: 1, net: &r.cfg.Network}
 	r.startTransport(1)
 	r.q.reset()
 	r.tr.reset(true, true)

@@ -142,17 +142,37 @@ type Runner struct {
 	fph     fpHash
 	fpc     fpCache
 	fpKeyed bool
+	// restOps, monOps and monRest are the encoding steps of the run's
+	// fields outside the kept hashes, of each monitors' group, and of the
+	// monitors' fields outside the groups (restPlan; nil: to be worked
+	// out from the plans in use).
 	restOps []encOp
 	// noBudgets: the fingerprint leaves the fault budgets spent out
 	// (FingerprintBudgets).
 	noBudgets bool
+	monOps    [numMonGroups][]encOp
+	monRest   []encOp
+	// exSent and exRest are an exchange's encoding steps (exchangeOps),
+	// side the encoder of the hashes kept with exchanges and answers.
+	exSent, exRest []encOp
+	side           canon
+	// sideBytes counts what side encoded since the last fingerprint.
+	sideBytes int
 	// base[i] is the frozen copy of part i (fingerprint.go) the live part
 	// equals, untouched since (nil: none).
 	base [numParts]*frozenPart
+	// restoreScratch is the scratch of Snapshot (the live state) and
+	// Restore (the snapshot's state and its copy).
+	restoreScratch [2]runState
+	// net is the network of the run (run.net), outside its state: the
+	// configuration's, changed only by a swarm.
+	net Network
 	// respsShared: snapshots may hold resps' array (snapshot.go).
 	respsShared bool
 	// psExact are the plans of FingerprintExact.
 	psExact plans
+	// noLabels: Enabled's choices carry no Label (LabelChoices).
+	noLabels bool
 	// noTraceHash: runs hash no trace (HashTrace).
 	noTraceHash bool
 	// hsMemo is the homeserver's memo of verifications (MemoCrypto; nil:
@@ -180,6 +200,10 @@ type exchange struct {
 	// request scheduled and served, answers sent and arrived, and how many
 	// times the exchange ended by an answer or by its timeout.
 	deliveries, served, answers, arrived, answered, timedOut int32
+	// sentH is the fingerprint's hash of the fields set when the request
+	// is sent (exchangeSent), worked out at the first fingerprint that
+	// meets the exchange (zero: not yet; fingerprint.go).
+	sentH Fingerprint
 }
 
 // arrival is one answer on its way back.
@@ -192,6 +216,9 @@ type arrival struct {
 	// corrupt: the camera corrupted the payload the answer carries; the
 	// client is handed it when the answer arrives (checkers_camera.go).
 	corrupt bool
+	// h is the fingerprint's hash of the answer, worked out at the first
+	// fingerprint that meets it (zero: not yet; fingerprint.go).
+	h Fingerprint
 }
 
 // ErrConfig is wrapped by every error NewRunner returns.
@@ -356,9 +383,12 @@ func derive(seed, label uint64) *rand.ChaCha8 {
 
 // run is the state of one simulated login.
 type run struct {
-	seed    uint64
-	now     Millis
-	net     Network
+	seed uint64
+	now  Millis
+	// net is the run's network, the runner's (Runner.net): the
+	// configuration's, or in swarm mode the seed's faults and the heal;
+	// the same in every state of a stepped run, which has no swarm.
+	net     *Network
 	netRand *rand.Rand
 	usrRand *rand.Rand
 	healed  bool
@@ -489,7 +519,8 @@ func (r *Runner) begin(seed uint64) error {
 	// The answers of the last run are written over (logAnswer).
 	r.resps = r.resps[:0]
 
-	w.net = r.cfg.Network
+	r.net = r.cfg.Network
+	w.net = &r.net
 	w.netRand = rand.New(derive(seed, streamNetwork))
 	w.usrRand = rand.New(derive(seed, streamUser))
 	r.startTransport(seed)
@@ -499,7 +530,7 @@ func (r *Runner) begin(seed uint64) error {
 		f := sw.draw(rand.New(derive(seed, streamSwarm)))
 		w.faults = &f
 		w.res.Faults = f.String()
-		w.net = swarmNetwork(w.net, f)
+		r.net = swarmNetwork(r.net, f)
 		r.q.push(event{at: f.HealAt, kind: evFault, text: "heal"})
 	}
 	for _, p := range w.net.Partitions {
@@ -844,6 +875,7 @@ func (r *Runner) arrive(w *run, ev *event) {
 	r.tr.add(Event{At: w.now, Kind: EvRecv, Actor: x.client, Peer: x.server, Name: x.name,
 		Status: a.resp.Status, Bytes: len(a.resp.Body)})
 	if a.corrupt {
+		w.mon.touch(monChecks)
 		w.mon.camera.corrupted(x.client, w.now)
 	}
 	if x.owner != nil {
@@ -851,6 +883,7 @@ func (r *Runner) arrive(w *run, ev *event) {
 		return
 	}
 	if x.client == ActorNew && x.server == ActorOP && !r.unchecked {
+		w.mon.touch(monChecks)
 		w.mon.cause.observeArrival(x.req.Path, a.resp.Body, w.now)
 	}
 	if x.req.Target == login.TargetRendezvous && x.req.Method == "GET" && honest(x.client) && !r.unchecked {

@@ -24,11 +24,13 @@ func (e *explorer) newWorker() (*worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The search reads no trace hash (a counterexample is replayed on a
-	// runner of its own), and meets the same signatures on many paths.
+	// The search reads no trace hash and no choice's label (a
+	// counterexample is replayed on a runner of its own), and meets the
+	// same signatures on many paths.
 	r.HashTrace(false)
 	r.MemoCrypto(true)
 	r.FingerprintBudgets(!e.o.Subsume)
+	r.LabelChoices(false)
 	w := &worker{r: r, cov: newLocal()}
 	r.OnTransition(w.cov.hook)
 	return w, nil
