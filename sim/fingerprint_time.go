@@ -262,19 +262,7 @@ func (c *canon) structTimed(v unsafe.Pointer, p *plan) {
 		ids = c.ps.coreIDs.read(v)
 		c.ids = &ids
 	}
-	for i := range p.enc {
-		op := &p.enc[i]
-		switch {
-		case op.tm != 0:
-			c.timeOp(v, op)
-		case op.clock:
-			c.clock(*(*Millis)(unsafe.Add(v, op.off)))
-		case op.p == nil:
-			c.buf = append(c.buf, bytesAt(unsafe.Add(v, op.off), op.n)...)
-		default:
-			c.enc(unsafe.Add(v, op.off), op.p)
-		}
-	}
+	c.ops(v, p.enc)
 	if p.grant {
 		c.grant((*oauth.Grant)(v))
 	}

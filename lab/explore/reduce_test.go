@@ -181,38 +181,53 @@ func TestReductionMergesSameFutures(t *testing.T) {
 	}
 	for _, o := range cases {
 		t.Run(fmt.Sprintf("%s %v loss %d dup %d %s", o.Variant.Name, o.Intent, o.Loss, o.Dup, o.User), func(t *testing.T) {
-			type first struct {
-				exact  sim.Fingerprint
-				future string
-			}
-			byRed := map[sim.Fingerprint]first{}
-			merged := 0
-			stateHook = func(r *sim.Runner) {
-				red, _ := r.Fingerprint()
-				ex := r.FingerprintExact()
-				f, ok := byRed[red]
-				if !ok {
-					byRed[red] = first{ex, future(t, r)}
-					return
-				}
-				if f.exact == ex {
-					return
-				}
-				merged++
-				if got := future(t, r); got != f.future {
-					t.Fatalf("merged states differ one step ahead:\n%s\n%s", f.future, got)
-				}
-			}
-			defer func() { stateHook = nil }()
 			o.Seed, o.Mode, o.Workers = 1, "dfs", 1
-			res, err := Explore(o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("%d states, %d merged meetings checked", res.States, merged)
+			states, merged := exploreCheckingMerges(t, o, future)
+			t.Logf("%d states, %d merged meetings checked", states, merged)
 			if merged == 0 {
 				t.Errorf("the reduction merged no state")
 			}
 		})
 	}
+}
+
+// exploreCheckingMerges explores o with one worker and checks, at every
+// state whose fingerprint (Runner.Fingerprint) equals an earlier state's
+// that the exact fingerprint tells apart, that both show the same one step
+// ahead (future); it reports the states explored and the merged meetings
+// checked.
+func exploreCheckingMerges(t *testing.T, o Options, future func(*testing.T, *sim.Runner) string) (states, merged int) {
+	t.Helper()
+	type first struct {
+		exact  sim.Fingerprint
+		future string
+	}
+	seen := map[sim.Fingerprint]first{}
+	failed := false
+	stateHook = func(r *sim.Runner) {
+		if failed {
+			return
+		}
+		fp, _ := r.Fingerprint()
+		ex := r.FingerprintExact()
+		f, ok := seen[fp]
+		if !ok {
+			seen[fp] = first{ex, future(t, r)}
+			return
+		}
+		if f.exact == ex {
+			return
+		}
+		merged++
+		if got := future(t, r); got != f.future {
+			failed = true
+			t.Errorf("merged states differ one step ahead:\n%s\n%s", f.future, got)
+		}
+	}
+	defer func() { stateHook = nil }()
+	res, err := Explore(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.States, merged
 }

@@ -284,40 +284,10 @@ func TestTimeAbstractionMergesSameFutures(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			type first struct {
-				exact  sim.Fingerprint
-				future string
-			}
-			byAbs := map[sim.Fingerprint]first{}
-			merged, failed := 0, false
-			stateHook = func(r *sim.Runner) {
-				if failed {
-					return
-				}
-				fp, _ := r.Fingerprint()
-				ex := r.FingerprintExact()
-				f, ok := byAbs[fp]
-				if !ok {
-					byAbs[fp] = first{ex, futureAbs(t, r)}
-					return
-				}
-				if f.exact == ex {
-					return
-				}
-				merged++
-				if got := futureAbs(t, r); got != f.future {
-					failed = true
-					t.Errorf("merged states differ one step ahead:\n%s\n%s", f.future, got)
-				}
-			}
-			defer func() { stateHook = nil }()
 			o := tc.o
 			o.Seed, o.Mode, o.Workers, o.Time = 1, "dfs", 1, TimeAbstract
-			res, err := Explore(o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("%d states, %d merged meetings checked", res.States, merged)
+			states, merged := exploreCheckingMerges(t, o, futureAbs)
+			t.Logf("%d states, %d merged meetings checked", states, merged)
 			if merged == 0 {
 				t.Errorf("the abstraction merged no state")
 			}
