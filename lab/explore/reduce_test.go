@@ -135,6 +135,17 @@ func future(t *testing.T, r *sim.Runner) string {
 	if r.Violation() != nil {
 		return out
 	}
+	return out + "|" + successors(t, r, func(c sim.Choice, fp sim.Fingerprint) string {
+		c.Seq = 0
+		return fmt.Sprintf("%+v→%x", c, fp)
+	})
+}
+
+// successors takes each choice enabled at r's state in turn, restoring the
+// state after each, and lists, sorted, what describe says of the choice
+// (as it was offered) and the fingerprint of the state it led to.
+func successors(t *testing.T, r *sim.Runner, describe func(c sim.Choice, fp sim.Fingerprint) string) string {
+	t.Helper()
 	snap, err := r.Snapshot()
 	if err != nil {
 		t.Fatal(err)
@@ -145,14 +156,13 @@ func future(t *testing.T, r *sim.Runner) string {
 			t.Fatal(err)
 		}
 		fp, _ := r.Fingerprint()
-		c.Seq = 0
-		succ = append(succ, fmt.Sprintf("%+v→%x", c, fp))
+		succ = append(succ, describe(c, fp))
 		if err := r.Restore(snap); err != nil {
 			t.Fatal(err)
 		}
 	}
 	slices.Sort(succ)
-	return out + "|" + fmt.Sprint(succ)
+	return fmt.Sprint(succ)
 }
 
 // TestReductionMergesSameFutures: wherever the reduced fingerprint merges

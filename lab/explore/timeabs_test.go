@@ -241,30 +241,17 @@ func futureAbs(t *testing.T, r *sim.Runner) string {
 	if r.Violation() != nil {
 		return out
 	}
-	snap, err := r.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var succ []string
-	for _, c := range r.Enabled(nil) {
-		ahead := c.At - r.Now()
-		if err := r.Take(c); err != nil {
-			t.Fatal(err)
-		}
-		fp, _ := r.Fingerprint()
+	now := r.Now()
+	return out + "|" + successors(t, r, func(c sim.Choice, fp sim.Fingerprint) string {
+		ahead := c.At - now
 		if c.Kind == "timer" {
 			c.Label = ""
 		}
 		if c.Untimed {
 			ahead = 0
 		}
-		succ = append(succ, fmt.Sprintf("%s %s %v untimed %v +%d→%x", c.Kind, c.Label, c.Fault, c.Untimed, ahead, fp))
-		if err := r.Restore(snap); err != nil {
-			t.Fatal(err)
-		}
-	}
-	slices.Sort(succ)
-	return out + "|" + fmt.Sprint(succ)
+		return fmt.Sprintf("%s %s %v untimed %v +%d→%x", c.Kind, c.Label, c.Fault, c.Untimed, ahead, fp)
+	})
 }
 
 // TestTimeAbstractionMergesSameFutures: wherever the abstraction's
