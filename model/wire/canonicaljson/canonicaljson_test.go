@@ -108,25 +108,8 @@ func TestCanonicalJSONRefusals(t *testing.T) {
 // built from encoding/json (which sorts map keys by byte order, like code
 // points in UTF-8) on random documents without floats.
 func TestCanonicalJSONMatchesReference(t *testing.T) {
-	var gen func(depth int) *rapid.Generator[any]
-	gen = func(depth int) *rapid.Generator[any] {
-		leaf := rapid.OneOf(
-			rapid.Just[any](nil),
-			rapid.Map(rapid.Bool(), func(b bool) any { return b }),
-			rapid.Map(rapid.Int64Range(-maxSafeInt, maxSafeInt), func(n int64) any { return n }),
-			rapid.Map(rapid.String(), func(s string) any { return s }),
-		)
-		if depth <= 0 {
-			return leaf
-		}
-		return rapid.OneOf(
-			leaf,
-			rapid.Map(rapid.SliceOfN(gen(depth-1), 0, 4), func(v []any) any { return v }),
-			rapid.Map(rapid.MapOfN(rapid.String(), gen(depth-1), 0, 4), func(m map[string]any) any { return m }),
-		)
-	}
 	rapid.Check(t, func(t *rapid.T) {
-		doc := gen(3).Draw(t, "doc")
+		doc := jsonDocs(3, rapid.String(), rapid.String()).Draw(t, "doc")
 		var ref bytes.Buffer
 		enc := json.NewEncoder(&ref)
 		enc.SetEscapeHTML(false)
@@ -195,4 +178,28 @@ func TestIntegers(t *testing.T) {
 			t.Errorf("%s: %v, want %v naming the number", in, err, want)
 		}
 	}
+}
+
+// jsonDocs generates JSON documents without floats, as encoding/json
+// marshals them, nested up to depth: null, booleans, safe integers, a
+// string from each of strs, and arrays and objects of up to four members
+// whose keys are drawn from keys.
+func jsonDocs(depth int, keys *rapid.Generator[string], strs ...*rapid.Generator[string]) *rapid.Generator[any] {
+	leaves := []*rapid.Generator[any]{
+		rapid.Just[any](nil),
+		rapid.Map(rapid.Bool(), func(b bool) any { return b }),
+		rapid.Map(rapid.Int64Range(-maxSafeInt, maxSafeInt), func(n int64) any { return n }),
+	}
+	for _, g := range strs {
+		leaves = append(leaves, rapid.Map(g, func(s string) any { return s }))
+	}
+	leaf := rapid.OneOf(leaves...)
+	if depth <= 0 {
+		return leaf
+	}
+	return rapid.OneOf(
+		leaf,
+		rapid.Map(rapid.SliceOfN(jsonDocs(depth-1, keys, strs...), 0, 4), func(v []any) any { return v }),
+		rapid.Map(rapid.MapOfN(keys, jsonDocs(depth-1, keys, strs...), 0, 4), func(m map[string]any) any { return m }),
+	)
 }
