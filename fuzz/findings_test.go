@@ -25,18 +25,7 @@ func TestRetryReseals(t *testing.T) {
 	}{{"4g", 516}, {"lossy-3g", 2}, {"flaky", 44}} {
 		file := `{"name": "retry-reseals", "variant": "msc4108-2024", "network": "` + tc.network + `",
  "set": {"variant.flow.write_conflict": "retry"}, "runs": 1, "seed": 1}`
-		sc, err := scenarios.Parse([]byte(file), "retry-reseals.json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := sc.Config()
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := sim.NewRunner(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := findingRunner(t, []byte(file), "retry-reseals.json", false)
 		seeds := []uint64{tc.seed}
 		for s := uint64(1000); s < 1200; s++ {
 			seeds = append(seeds, s)
@@ -68,19 +57,7 @@ func TestCameraLostCorruptAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc, err := scenarios.Parse(b, "camera-lost-corrupt-answer.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := sc.Config()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.KeepTrace = true
-	r, err := sim.NewRunner(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := findingRunner(t, b, "camera-lost-corrupt-answer.json", true)
 	res, err := r.Run(4)
 	if err != nil {
 		t.Fatal(err)
@@ -101,4 +78,24 @@ func TestCameraLostCorruptAnswer(t *testing.T) {
 	if res.Violation != nil {
 		t.Fatalf("seed 4: %v", res.Violation)
 	}
+}
+
+// findingRunner is a runner of the scenario file's configuration (named
+// file in errors), keeping its runs' traces when keep is set.
+func findingRunner(t *testing.T, file []byte, name string, keep bool) *sim.Runner {
+	t.Helper()
+	sc, err := scenarios.Parse(file, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := sc.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.KeepTrace = keep
+	r, err := sim.NewRunner(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
