@@ -87,7 +87,7 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	adversary := fs.String("adversary", "", "comma-separated attackers (simrun run --help lists them)")
 	latency := intFlagOf(fs, "latency", 200, 1, 10_000, "every link's latency bound L in ms: a message arrives anywhere in [0, L]")
 	seed := fs.Uint64("seed", 1, "the seed of the keys and of the user's pace")
-	workers := intFlagOf(fs, "workers", 0, 0, maxWorkers, "goroutines expanding a breadth-first level (0: every core)")
+	workers := intFlagOf(fs, "workers", 0, 0, maxWorkers, "goroutines expanding a breadth-first level or sharing a depth-first search (0: every core)")
 	pathText := fs.String("path", "", "replay this path of choices (a counterexample's) and print its trace")
 	asJSON := fs.Bool("json", false, "print the summary as one JSON object")
 	user := fs.String("user", "attentive", "attentive (the seed's user, nothing goes wrong) or careless (the user's slips are choices)")
@@ -232,6 +232,16 @@ func writeExploreSummary(w io.Writer, o explore.Options, res explore.Result) {
 		o.Loss, o.Dup, o.Resets, o.LatencyMillis, o.Seed, user, res.Mode, status)
 	fmt.Fprintf(w, "%d distinct states, %d transitions, %d ended, depth %d, %.1f s (%.0f states/s)\n", res.States, res.Transitions,
 		res.Ended, res.MaxDepth, res.Elapsed.Seconds(), float64(res.States)/max(res.Elapsed.Seconds(), 1e-9))
+	switch {
+	case res.Serial != "":
+		fmt.Fprintf(w, "1 worker (%d asked for): %s\n", o.Workers, res.Serial)
+	case res.Workers > 0 && res.Mode != "walk":
+		fmt.Fprintf(w, "workers: %d", res.Workers)
+		if res.Mode == "dfs" && res.Workers > 1 {
+			fmt.Fprintf(w, " (%d times one took choices from another's stack, reaching them by replaying their path)", res.Taken)
+		}
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "state encoding %.0f bytes a state (hashed; parts a step did not touch kept), %d bytes kept per state; omission probability %.1e\n", res.StateBytes,
 		res.StoredBytes, res.Omission)
 	if res.Time != nil {
