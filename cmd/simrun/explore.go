@@ -21,7 +21,7 @@ const exploreUsage = `usage: simrun explore [--variant V] [--intent login|recipr
        [--depth D] [--budget T] [--states N] [--mode bfs|dfs|walk] [--adversary A]
        [--latency MS] [--seed S] [--user attentive|careless] [--pace SCENARIO] [--reach REASON]
        [--por sleep|none] [--subsume] [--time exact|abstract] [--untimed-above MS] [--free-lost-timeouts]
-       [--path P] [--json]
+       [--workers W] [--path P] [--json]
 
 Explores every order of the simulator's enabled events (a request reaching
 its server, an answer reaching its client, a timer, the user's acts) and
@@ -49,6 +49,13 @@ in flight is already explored.
 trace. --reach REASON asks a design question: can a device end with REASON
 (write_conflict, timeout, ...)? The search stops at the first (breadth
 first: the shortest) way there and prints it like a counterexample.
+--workers W (0: every core) expands breadth-first levels on W goroutines,
+or shares a depth-first search between W (each its own stack, one
+visited set; an idle one takes choices from another's shallowest frame).
+Depth first without a depth bound explores each state once, so a complete
+search has the same states and transitions at any W; it runs on one
+worker, with a note, under --time abstract (a lasso is looked for on one
+stack), --por sleep and --subsume.
 --por sleep (depth first only) leaves out the orders of independent
 choices with sleep sets: the same states, fewer transitions.
 --subsume (bfs and dfs) does not explore a state that equals a visited one
@@ -238,7 +245,7 @@ func writeExploreSummary(w io.Writer, o explore.Options, res explore.Result) {
 	case res.Workers > 0 && res.Mode != "walk":
 		fmt.Fprintf(w, "workers: %d", res.Workers)
 		if res.Mode == "dfs" && res.Workers > 1 {
-			fmt.Fprintf(w, " (%d times one took choices from another's stack, reaching them by replaying their path)", res.Taken)
+			fmt.Fprintf(w, "; work taken from another worker's stack (reached by replaying its path): %d", res.Taken)
 		}
 		fmt.Fprintln(w)
 	}
