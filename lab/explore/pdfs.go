@@ -43,8 +43,10 @@ import (
 // fingerprint encodes the run's clock, which no step moves back, and the
 // depth-first searches of this package never met a cycle there
 // (TestExactTimeNoCycle); but that is not a proof for every
-// configuration, so the parallel search runs only where the serial one's
-// lasso check cannot fire: with exact time. Under the time abstraction
+// configuration (a cycle of steps that leave the clock where it is is
+// not ruled out by the encoding), so the parallel search runs only with
+// exact time, where none was ever met, and stops with an error if a step
+// moves the clock back. Under the time abstraction
 // (the clock left out, states come back) it falls back to one worker.
 // Sleep sets (an order of the choices of a frame that later siblings
 // sleep on) and budget subsumption (which states are explored depends on
@@ -324,8 +326,13 @@ func (p *pdfs) run(w *dfsWorker) error {
 				return err
 			}
 		}
+		before := w.r.Now()
 		if err := w.r.Take(c); err != nil {
 			return err
+		}
+		if w.r.Now() < before { // what running several workers rests on (see above)
+			return fmt.Errorf("choice %d of state %d moved the run's clock back from %d to %d ms: several depth-first workers cannot rule out a lasso (run with --workers 1)",
+				c.Seq, top.node, before, w.r.Now())
 		}
 		w.live = false
 		e.transitions.Add(1)
