@@ -62,7 +62,9 @@
 // (the simulator's time bound ends it at the latest); the termination
 // check at each of those ends is the bounded liveness check. The
 // depth-first search also looks for a lasso (a path back to a state on
-// itself) and reports one as InvLasso. Under the time abstraction the
+// itself) and reports one as InvLasso; on several workers (pdfs.go) each
+// looks on its own stack only, which is why several run only with exact
+// time. Under the time abstraction the
 // clock is no part of the state, states do come back, and a cycle is a
 // lasso only if no untimed timer stays armed along it (timeabs.go).
 package explore
