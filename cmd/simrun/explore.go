@@ -21,7 +21,7 @@ const exploreUsage = `usage: simrun explore [--variant V] [--intent login|recipr
        [--depth D] [--budget T] [--states N] [--mode bfs|dfs|walk] [--adversary A]
        [--latency MS] [--seed S] [--user attentive|careless] [--pace SCENARIO] [--reach REASON]
        [--por sleep|none] [--subsume] [--time exact|abstract] [--untimed-above MS] [--free-lost-timeouts]
-       [--path P] [--json]
+       [--workers W] [--path P] [--json]
 
 Explores every order of the simulator's enabled events (a request reaching
 its server, an answer reaching its client, a timer, the user's acts) and
@@ -49,6 +49,13 @@ in flight is already explored.
 trace. --reach REASON asks a design question: can a device end with REASON
 (write_conflict, timeout, ...)? The search stops at the first (breadth
 first: the shortest) way there and prints it like a counterexample.
+--workers W (0: every core) expands breadth-first levels on W goroutines,
+or shares a depth-first search between W (each its own stack, one
+visited set; an idle one takes choices from another's shallowest frame).
+Depth first without a depth bound explores each state once, so a complete
+search has the same states and transitions at any W; it runs on one
+worker, with a note, under --time abstract (a lasso is looked for on one
+stack), --por sleep and --subsume.
 --por sleep (depth first only) leaves out the orders of independent
 choices with sleep sets: the same states, fewer transitions.
 --subsume (bfs and dfs) does not explore a state that equals a visited one
@@ -87,7 +94,7 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	adversary := fs.String("adversary", "", "comma-separated attackers (simrun run --help lists them)")
 	latency := intFlagOf(fs, "latency", 200, 1, 10_000, "every link's latency bound L in ms: a message arrives anywhere in [0, L]")
 	seed := fs.Uint64("seed", 1, "the seed of the keys and of the user's pace")
-	workers := intFlagOf(fs, "workers", 0, 0, maxWorkers, "goroutines expanding a breadth-first level (0: every core)")
+	workers := intFlagOf(fs, "workers", 0, 0, maxWorkers, "goroutines expanding a breadth-first level or sharing a depth-first search (0: every core)")
 	pathText := fs.String("path", "", "replay this path of choices (a counterexample's) and print its trace")
 	asJSON := fs.Bool("json", false, "print the summary as one JSON object")
 	user := fs.String("user", "attentive", "attentive (the seed's user, nothing goes wrong) or careless (the user's slips are choices)")
@@ -232,6 +239,16 @@ func writeExploreSummary(w io.Writer, o explore.Options, res explore.Result) {
 		o.Loss, o.Dup, o.Resets, o.LatencyMillis, o.Seed, user, res.Mode, status)
 	fmt.Fprintf(w, "%d distinct states, %d transitions, %d ended, depth %d, %.1f s (%.0f states/s)\n", res.States, res.Transitions,
 		res.Ended, res.MaxDepth, res.Elapsed.Seconds(), float64(res.States)/max(res.Elapsed.Seconds(), 1e-9))
+	switch {
+	case res.Serial != "":
+		fmt.Fprintf(w, "1 worker (%d asked for): %s\n", o.Workers, res.Serial)
+	case res.Workers > 0 && res.Mode != "walk":
+		fmt.Fprintf(w, "workers: %d", res.Workers)
+		if res.Mode == "dfs" && res.Workers > 1 {
+			fmt.Fprintf(w, "; work taken from another worker's stack (reached by replaying its path): %d", res.Taken)
+		}
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "state encoding %.0f bytes a state (hashed; parts a step did not touch kept), %d bytes kept per state; omission probability %.1e\n", res.StateBytes,
 		res.StoredBytes, res.Omission)
 	if res.Time != nil {

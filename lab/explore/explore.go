@@ -62,7 +62,9 @@
 // (the simulator's time bound ends it at the latest); the termination
 // check at each of those ends is the bounded liveness check. The
 // depth-first search also looks for a lasso (a path back to a state on
-// itself) and reports one as InvLasso. Under the time abstraction the
+// itself) and reports one as InvLasso; on several workers (pdfs.go) each
+// looks on its own stack only, which is why several run only with exact
+// time. Under the time abstraction the
 // clock is no part of the state, states do come back, and a cycle is a
 // lasso only if no untimed timer stays armed along it (timeabs.go).
 package explore
@@ -118,7 +120,8 @@ type Options struct {
 	// probability.
 	FingerprintKey uint64
 	Adversaries    []string
-	// Workers expand a breadth-first level in parallel (0: GOMAXPROCS).
+	// Workers expand a breadth-first level in parallel, or share a
+	// depth-first search (pdfs.go; 0: GOMAXPROCS).
 	Workers int
 	// SnapshotBytes bounds the memory of the states' snapshots the search
 	// keeps (the breadth-first frontier, the depth-first stack; 0: 512 MiB);
@@ -240,6 +243,14 @@ type Result struct {
 	// again, a covered state is counted again).
 	Subsume  bool `json:"subsume,omitempty"`
 	Subsumed int  `json:"subsumed,omitempty"`
+	// Workers is how many workers ran the search (bfs: expanded its
+	// levels; dfs: shared it, pdfs.go); Serial, when a depth-first search
+	// ran on one worker although more were asked for, says why.
+	Workers int    `json:"workers"`
+	Serial  string `json:"serial,omitempty"`
+	// Taken counts the frames depth-first workers took from another's
+	// stack (each reached by replaying its path).
+	Taken int `json:"taken,omitempty"`
 	// Time is the time abstraction used, when not exact (timeabs.go);
 	// Abstraction says whether the violation relies on it.
 	Time        *TimeUsed    `json:"time,omitempty"`
@@ -401,7 +412,15 @@ func Explore(o Options) (Result, error) {
 	case "bfs":
 		err = e.bfs()
 	case "dfs":
-		err = e.dfs()
+		if why := e.serialReason(); o.Workers > 1 && why == "" {
+			err = e.parallelDFS()
+		} else {
+			if o.Workers > 1 {
+				e.serialNote = why
+			}
+			e.workersRan = 1
+			err = e.dfs()
+		}
 	case "walk":
 		err = e.walk()
 	}
@@ -429,7 +448,18 @@ type explorer struct {
 	start    time.Time
 	deadline time.Time
 	tree     []node
-	seen     fpSet
+	// treeMu guards tree's appends and reads while depth-first workers
+	// add to it.
+	treeMu sync.Mutex
+	seen   fpSet
+	// shared is the parallel depth-first search's visited set (nil:
+	// seen is).
+	shared *sharedSet
+	// workersRan is how many workers a depth-first search ran on;
+	// serialNote why one when more were asked for.
+	workersRan int
+	serialNote string
+	taken      int64
 
 	states, transitions, ended atomic.Int64
 	// subsumed counts the states budget subsumption did not explore.
@@ -443,16 +473,16 @@ type explorer struct {
 	violation                              *sim.Violation
 	path                                   []Step
 	cov                                    *coverage
-	// por is the depth-first search's partial-order reduction (nil: none);
-	// depthOf, after a depth-first search, its visited states.
-	por     *por
-	depthOf map[sim.Fingerprint]int32
+	// por is the depth-first search's partial-order reduction (nil: none).
+	por *por
 	// lassoFrom is where a lasso's cycle starts on its path (its depth).
 	lassoFrom int
 }
 
 // pathOf rebuilds the path to tree node i.
 func (e *explorer) pathOf(i int32, out []Step) []Step {
+	e.treeMu.Lock()
+	defer e.treeMu.Unlock()
 	out = out[:0]
 	for ; i > 0; i = e.tree[i].parent {
 		out = append(out, Step{Seq: uint64(e.tree[i].seq), Fault: e.tree[i].fault})
@@ -468,7 +498,13 @@ func (e *explorer) overBudget() bool {
 func (e *explorer) result() Result {
 	res := Result{Mode: e.o.Mode, Complete: e.cut == "" && e.violation == nil, Cut: e.cut, States: int(e.states.Load()),
 		Transitions: int(e.transitions.Load()), Ended: int(e.ended.Load()), MaxDepth: e.maxDepth, Elapsed: time.Since(e.start),
-		Violation: e.violation, Path: e.path, Coverage: e.cov.report()}
+		Violation: e.violation, Path: e.path, Coverage: e.cov.report(), Workers: 1, Serial: e.serialNote}
+	switch e.o.Mode {
+	case "bfs":
+		res.Workers = e.o.Workers
+	case "dfs":
+		res.Workers, res.Taken = e.workersRan, int(e.taken)
+	}
 	if v := e.violation; v != nil && v.Invariant == reachInvariant {
 		res.Violation, res.Reached, res.Complete = nil, v.Detail, false
 		res.Cut = "reached"
@@ -481,7 +517,7 @@ func (e *explorer) result() Result {
 	}
 	res.SnapshotPeak = e.snapPeak.Load()
 	res.StoredBytes = fpBytes + nodeBytes
-	if e.o.Mode == "dfs" {
+	if e.seen.keepDepths {
 		res.StoredBytes = fpBytes + 4 + nodeBytes
 	}
 	// Under subsumption each state generated looks up to vectors()

@@ -22,7 +22,7 @@ func dfsStates(t *testing.T, o Options) (Result, map[sim.Fingerprint]int32) {
 	if err := e.dfs(); err != nil {
 		t.Fatal(err)
 	}
-	return e.result(), e.depthOf
+	return e.result(), e.visited()
 }
 
 // TestPORSameStates: sleep sets leave out transitions, never states. On

@@ -410,10 +410,13 @@ type frame struct {
 // state on itself, so the run can go round for ever without ending.
 const InvLasso = "liveness-lasso"
 
-// dfs explores depth first, one worker; a state seen before at the same
-// depth or shallower is not explored again. The simulator follows the
-// path forward; each stack level with choices left keeps its state's
-// snapshot, restored to go back.
+// dfs explores depth first, one worker; a state seen before is not
+// explored again, except under a depth bound (Options.Depth), where a
+// state met again at a smaller depth than before is explored again (so
+// that everything within the bound is reached), and with sleep sets, where
+// a state met again with a smaller sleep set is explored again for the
+// choices it slept on. The simulator follows the path forward; each stack
+// level with choices left keeps its state's snapshot, restored to go back.
 func (e *explorer) dfs() error {
 	w, err := e.newWorker()
 	if err != nil {
@@ -424,8 +427,14 @@ func (e *explorer) dfs() error {
 		return err
 	}
 	fp0, _, _ := e.fingerprint(w)
-	depthOf := map[sim.Fingerprint]int32{fp0: 0}
-	e.depthOf = depthOf
+	// Depths are kept only under a depth bound: without one, a state met
+	// again is never explored again, whatever its depth then and now
+	// (every visited state's futures are explored once, which is all a
+	// search without a bound needs; budget subsumption's covers and sleep
+	// sets' rule for a state met again do not read depths then either).
+	bounded := e.o.Depth > 0
+	e.seen.keepDepths = bounded
+	e.seen.visit(fp0, 0)
 	onStack := map[sim.Fingerprint]bool{fp0: true}
 	e.tree = append(e.tree, node{parent: -1})
 	e.states.Store(1)
@@ -531,20 +540,21 @@ func (e *explorer) dfs() error {
 				return err
 			}
 		}
-		old, ok := depthOf[fp]
+		old, ok := e.seen.depth(fp)
 		if e.o.Subsume && e.covered(key, u, func(v sim.Fingerprint) bool {
-			dv, in := depthOf[v]
-			return in && int(dv) <= d && (pf == nil || e.por.sleepCovers(v, pf))
+			dv, in := e.seen.depth(v)
+			return in && (!bounded || int(dv) <= d) && (pf == nil || e.por.sleepCovers(v, pf))
 		}) {
 			if !ok {
 				e.subsumed.Add(1)
 			}
 			continue
 		}
+		again := ok && (!bounded || int(old) <= d) // met before, and not at a greater depth under a bound
 		switch {
-		case ok && int(old) <= d && pf == nil:
+		case again && pf == nil:
 			continue
-		case ok && int(old) <= d: // POR: explored again only if it slept on more then
+		case again: // POR: explored again only if it slept on more then
 			if !e.por.seen(fp, pf) {
 				continue
 			}
@@ -553,9 +563,8 @@ func (e *explorer) dfs() error {
 		}
 		if !ok {
 			e.states.Add(1)
-			old = int32(d)
 		}
-		depthOf[fp] = min(old, int32(d))
+		e.seen.visit(fp, int32(d))
 		e.tree = append(e.tree, node{parent: top.node, seq: uint32(c.Seq), fault: c.Fault})
 		id := int32(len(e.tree) - 1)
 		if e.o.MaxStates > 0 && int(e.states.Load()) >= e.o.MaxStates {
@@ -670,10 +679,15 @@ func (e *explorer) visit(w *worker) {
 
 // fpSet is a set of fingerprints by open addressing: 16 bytes a slot,
 // grown at three quarters full. The zero fingerprint marks an empty slot
-// (a state hashing to it is stored as {0, 1}).
+// (a state hashing to it is stored as {0, 1}). With depths (withDepths),
+// each slot also keeps the least depth its state was met at (4 bytes a
+// slot, in an array beside the slots).
 type fpSet struct {
-	slots []sim.Fingerprint
-	n     int
+	slots  []sim.Fingerprint
+	depths []int32
+	n      int
+	// keepDepths: depths is kept (set before the first add).
+	keepDepths bool
 }
 
 // fpBytes and nodeBytes are what the search keeps per state: its
@@ -700,17 +714,49 @@ func (s *fpSet) has(fp sim.Fingerprint) bool {
 
 // add reports whether fp was new.
 func (s *fpSet) add(fp sim.Fingerprint) bool {
+	_, _, isNew := s.visit(fp, 0)
+	return isNew
+}
+
+// depth returns the least depth fp was met at (with depths kept), and
+// whether fp is in the set.
+func (s *fpSet) depth(fp sim.Fingerprint) (int32, bool) {
+	if len(s.slots) == 0 {
+		return 0, false
+	}
+	fp = norm(fp)
+	i := s.slot(fp)
+	if s.slots[i] != fp {
+		return 0, false
+	}
+	if s.keepDepths {
+		return s.depths[i], true
+	}
+	return 0, true
+}
+
+// visit adds fp met at depth d: old is the least depth it was met at
+// before (with depths kept), seen whether it was in the set, isNew that it
+// was not. A state met at a smaller depth than before keeps the smaller.
+func (s *fpSet) visit(fp sim.Fingerprint, d int32) (old int32, seen, isNew bool) {
 	if (s.n+1)*4 > len(s.slots)*3 {
 		s.grow()
 	}
 	fp = norm(fp)
 	i := s.slot(fp)
 	if s.slots[i] == fp {
-		return false
+		if s.keepDepths {
+			old = s.depths[i]
+			s.depths[i] = min(old, d)
+		}
+		return old, true, false
 	}
 	s.slots[i] = fp
+	if s.keepDepths {
+		s.depths[i] = d
+	}
 	s.n++
-	return true
+	return d, false, true
 }
 
 // slot is where the normalised fp is, or the empty slot its linear probe
@@ -725,12 +771,46 @@ func (s *fpSet) slot(fp sim.Fingerprint) uint64 {
 }
 
 func (s *fpSet) grow() {
-	old := s.slots
+	old, oldDepths := s.slots, s.depths
 	s.slots = make([]sim.Fingerprint, max(1024, 2*len(old)))
+	if s.keepDepths {
+		s.depths = make([]int32, len(s.slots))
+	}
 	s.n = 0
-	for _, fp := range old {
+	for i, fp := range old {
 		if fp != (sim.Fingerprint{}) {
-			s.add(fp)
+			j := s.slot(fp)
+			s.slots[j] = fp
+			if s.keepDepths {
+				s.depths[j] = oldDepths[i]
+			}
+			s.n++
 		}
 	}
+}
+
+// each calls f with every fingerprint in the set and its depth (0 without
+// depths kept).
+func (s *fpSet) each(f func(sim.Fingerprint, int32)) {
+	for i, fp := range s.slots {
+		if fp != (sim.Fingerprint{}) {
+			d := int32(0)
+			if s.keepDepths {
+				d = s.depths[i]
+			}
+			f(fp, d)
+		}
+	}
+}
+
+// visited returns the visited states and the least depth each was met at
+// (0 when depths were not kept), for tests.
+func (e *explorer) visited() map[sim.Fingerprint]int32 {
+	out := map[sim.Fingerprint]int32{}
+	if e.shared != nil {
+		e.shared.each(func(fp sim.Fingerprint, d int32) { out[fp] = d })
+		return out
+	}
+	e.seen.each(func(fp sim.Fingerprint, d int32) { out[fp] = d })
+	return out
 }
