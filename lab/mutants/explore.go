@@ -78,6 +78,12 @@ func (p plan) settings(name string) (explore.Options, error) {
 	if p.careless {
 		o.User = explore.UserCareless
 	}
+	if p.mode == "dfs" {
+		// One worker: several share a depth-first search in an order the
+		// scheduler decides, so the first violation met, its path and the
+		// states counted on the way would differ from run to run.
+		o.Workers = 1
+	}
 	return o, nil
 }
 
