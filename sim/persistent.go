@@ -71,10 +71,9 @@ func leadDirect(c accessClass) Lead {
 	return leadOf(accStore, accHomeserver, accProvider, accMachine, accBrowser, accFixed, accUnknown)
 }
 
-// Leads is what taking choice a can bring about later, on new events:
-// the transitive closure of leadDirect from a's class, with a's own class
-// for a duplicate (its copy); nothing for a loss.
-func Leads(a Access) Lead {
+// pushes is what taking choice a pushes itself: leadDirect of its class,
+// with its own class for a duplicate (its copy); nothing for a loss.
+func pushes(a Access) Lead {
 	if a.Fault == FaultLose {
 		return 0
 	}
@@ -82,6 +81,14 @@ func Leads(a Access) Lead {
 	if a.Fault == FaultDuplicate {
 		l |= leadOf(a.class)
 	}
+	return l
+}
+
+// Leads is what taking choice a can bring about later, on new events:
+// the transitive closure of leadDirect from a's class, with a's own class
+// for a duplicate (its copy); nothing for a loss.
+func Leads(a Access) Lead {
+	l := pushes(a)
 	for {
 		next := l
 		for c := accUnknown; c <= accBrowser; c++ {
