@@ -87,13 +87,24 @@ func pushes(a Access) Lead {
 // Leads is what taking choice a can bring about later, on new events:
 // the transitive closure of leadDirect from a's class, with a's own class
 // for a duplicate (its copy); nothing for a loss.
-func Leads(a Access) Lead {
-	l := pushes(a)
+func Leads(a Access) Lead { return leads(a, false) }
+
+// LeadsUntimed is Leads as if no fixed event a choice brings about could
+// happen before the other pending events (not so: a cancel is pushed at
+// now); for measuring what the fixed events cost persistent sets only.
+func LeadsUntimed(a Access) Lead { return leads(a, true) }
+
+func leads(a Access, noFixed bool) Lead {
+	mask := ^Lead(0)
+	if noFixed {
+		mask = ^leadOf(accFixed, accUnknown)
+	}
+	l := pushes(a) & mask
 	for {
 		next := l
 		for c := accUnknown; c <= accBrowser; c++ {
 			if l.has(c) {
-				next |= leadDirect(c)
+				next |= leadDirect(c) & mask
 			}
 		}
 		if next == l {

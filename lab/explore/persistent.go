@@ -114,7 +114,10 @@ const (
 	ruleStop rule = 1 << iota // 2: a choice that may stop the run
 	ruleLead                  // 3: what a choice can bring about
 	ruleWait                  // 4: fixed events waiting for earlier ones
-	dropAll  = ruleStop | ruleLead | ruleWait
+	// ruleLeadFixed: in rule 3, the fixed events a choice brings about
+	// (and what they bring about); dropped, rule 3 uses sim.LeadsUntimed.
+	ruleLeadFixed
+	dropAll = ruleStop | ruleLead | ruleWait
 )
 
 // choose returns choices split into T (in the order given) and the rest,
@@ -132,6 +135,9 @@ func (p *persistent) choose(r *sim.Runner, choices []sim.Choice) (set, rest []si
 			return nil, nil, fmt.Errorf("persistent set: %w", err)
 		}
 		leads[i] = sim.Leads(acc[i])
+		if p.drop&ruleLeadFixed != 0 {
+			leads[i] = sim.LeadsUntimed(acc[i])
+		}
 	}
 	var ok bool
 	p.wait, ok = r.Waiting(p.wait)
