@@ -66,10 +66,15 @@ import (
 //     choices of T stay pending along any sequence outside T, by rules 1
 //     and 2).
 //
-// Exact time makes a message's delivery and a fixed event dependent (the
-// fixed event moves the clock, which changes the delivered message's
-// server time and its answer's due time); this is the relation's rule,
-// kept. Every seed is tried and the smallest T taken (ties: the first
+// Enabledness under exact time (sim/step.go, Enabled): a message stays
+// enabled until it is taken (delivered, lost, duplicated: its copy is a
+// new event) or the run stops; a fixed event is enabled only at the least
+// pending time. So taking or losing an earlier message can enable a fixed
+// event (rule 4), never disable one, and a delivery can disable one (it
+// pushes an earlier message, or its step cancels the timer); a fixed event
+// and a delivery are dependent in the relation anyway (the fixed event
+// moves the clock, which changes the delivered message's server time and
+// its answer's due time). Every seed is tried and the smallest T taken (ties: the first
 // seed). With the current relation, rules 2 and 3 each make T the whole
 // enabled set at every state where two events are pending: every choice
 // but a loss can stop the run, and every delivery brings about, through an
