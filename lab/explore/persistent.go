@@ -22,7 +22,11 @@ import (
 //     set, stays. So a violation is never judged at an intermediate state
 //     only: the violating state is a dead end of the graph, and finding
 //     every violation the plain search finds is finding every dead end it
-//     reaches that carries one.
+//     reaches that carries one. With Options.Reach the search stops at a
+//     state whose ending matches while the run could go on; the ending
+//     stays in every later state, so every dead end after it carries it,
+//     and a search that keeps the dead ends meets the ending on the way to
+//     one.
 //   - End-of-run checks (Finish) are made at ended states: dead ends too.
 //   - Endings and the device's states reached (the summary's coverage)
 //     are a record of every state on the way. Persistent sets keep every
@@ -74,14 +78,19 @@ import (
 // pushes an earlier message, or its step cancels the timer); a fixed event
 // and a delivery are dependent in the relation anyway (the fixed event
 // moves the clock, which changes the delivered message's server time and
-// its answer's due time). Every seed is tried and the smallest T taken (ties: the first
-// seed). With the current relation, rules 2 and 3 each make T the whole
-// enabled set at every state where two events are pending: every choice
-// but a loss can stop the run, and every delivery brings about, through an
-// answer, a fixed event, which is dependent with every delivery. The
-// figures in README ("Persistent sets") count this; the rules are kept
-// rather than weakened, as a finer relation (which steps can stop the run,
-// which can push a fixed event due within L) would be needed first.
+// its answer's due time).
+//
+// Every seed is tried and the smallest T taken (ties: the first seed).
+// With the current relation, rules 2 and 3 each make T the whole enabled
+// set (TestPersistentRules: no state reduced with either alone): every
+// choice but a loss can stop the run; and every delivery brings about,
+// through an answer, requests to every server, other answers and fixed
+// events, while any two answers, two requests to one server and a fixed
+// event and a delivery are dependent (rule 3 without the fixed events
+// still reduces nothing). The README ("Persistent sets") gives the
+// figures; the rules are kept rather than weakened, as a finer relation
+// (which steps can stop the run, which answers commute, which steps can
+// push a fixed event due within L) would be needed first.
 //
 // Cycle proviso (C3): when a choice of T taken at a state on the stack
 // leads back to a state on the stack, the state's other choices are
