@@ -20,7 +20,7 @@ import (
 const exploreUsage = `usage: simrun explore [--variant V] [--intent login|reciprocate] [--loss K] [--dup K] [--resets K]
        [--depth D] [--budget T] [--states N] [--mode bfs|dfs|walk] [--adversary A]
        [--latency MS] [--seed S] [--user attentive|careless] [--pace SCENARIO] [--reach REASON]
-       [--por sleep|none] [--subsume] [--time exact|abstract] [--untimed-above MS] [--free-lost-timeouts]
+       [--por sleep|persistent|none] [--subsume] [--time exact|abstract] [--untimed-above MS] [--free-lost-timeouts]
        [--workers W] [--path P] [--json]
 
 Explores every order of the simulator's enabled events (a request reaching
@@ -55,9 +55,13 @@ visited set; an idle one takes choices from another's shallowest frame).
 Depth first without a depth bound explores each state once, so a complete
 search has the same states and transitions at any W; it runs on one
 worker, with a note, under --time abstract (a lasso is looked for on one
-stack), --por sleep and --subsume.
+stack), --por and --subsume.
 --por sleep (depth first only) leaves out the orders of independent
 choices with sleep sets: the same states, fewer transitions.
+--por persistent (depth first, exact time) takes at each state only a
+persistent set of its choices (lab/explore persistent.go): the same ended
+states and violations; with the simulator's present independence relation
+the set is every enabled choice, so it cuts nothing.
 --subsume (bfs and dfs) does not explore a state that equals a visited one
 but for the fault budgets spent, when the visited one had at least as much
 of each budget left (lab/explore subsume.go: the budgets only gate fault
@@ -100,7 +104,7 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	user := fs.String("user", "attentive", "attentive (the seed's user, nothing goes wrong) or careless (the user's slips are choices)")
 	pace := fs.String("pace", "", "the user's times from this built-in scenario (its user's slips are not drawn; --user careless makes them choices)")
 	reach := fs.String("reach", "", "look for a device ending with this reason (like write_conflict) and print the shortest way there")
-	porName := fs.String("por", "none", "partial-order reduction: sleep (sleep sets; --mode dfs) or none")
+	porName := fs.String("por", "none", "partial-order reduction: sleep (sleep sets; --mode dfs), persistent (persistent sets; --mode dfs) or none")
 	subsume := fs.Bool("subsume", false, "budget subsumption: skip a state a visited one covers with at least as much of each fault budget left (bfs, dfs)")
 	timeMode := fs.String("time", "exact", "exact (every timer at its time) or abstract (timers longer than --untimed-above fire at any moment)")
 	freeLost := fs.Bool("free-lost-timeouts", false, "with --time abstract: a request's timeout whose exchange can no longer complete (request or answer lost, no copy in flight) fires at any moment, whatever --untimed-above")
@@ -122,8 +126,11 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	if code := checkFlags(fs, stderr, flagCheck{*budget >= 0, "budget", "must not be negative"},
 		flagCheck{*mode == "bfs" || *mode == "dfs" || *mode == "walk", "mode", "must be bfs, dfs or walk"},
-		flagCheck{*porName == explore.PORNone || *porName == explore.PORSleep, "por", "must be sleep or none"},
-		flagCheck{*porName == explore.PORNone || *mode == "dfs", "por", "sleep needs --mode dfs"},
+		flagCheck{*porName == explore.PORNone || *porName == explore.PORSleep || *porName == explore.PORPersistent, "por",
+			"must be sleep, persistent or none"},
+		flagCheck{*porName == explore.PORNone || *mode == "dfs", "por", *porName + " needs --mode dfs"},
+		flagCheck{*porName != explore.PORPersistent || (!*subsume && *timeMode == explore.TimeExact), "por",
+			"persistent needs --time exact and no --subsume"},
 		flagCheck{!*subsume || *mode != "walk", "subsume", "needs --mode bfs or dfs"},
 		flagCheck{*user == explore.UserAttentive || *user == explore.UserCareless, "user", "must be attentive or careless"},
 		flagCheck{*timeMode == explore.TimeExact || *timeMode == explore.TimeAbstract, "time", "must be exact or abstract"}); code >= 0 {
@@ -258,7 +265,12 @@ func writeExploreSummary(w io.Writer, o explore.Options, res explore.Result) {
 	if res.Subsume {
 		fmt.Fprintf(w, "budget subsumption: %d states not explored, each covered by a visited state with at least as much of every fault budget left\n", res.Subsumed)
 	}
-	if res.POR != "" {
+	switch res.POR {
+	case explore.PORPersistent:
+		fmt.Fprintf(w, "partial-order reduction %s: %d states expanded with a proper subset of their choices, %d choices left out there, %d states expanded fully by the cycle proviso\n",
+			res.POR, res.Reduced, res.LeftOut, res.Proviso)
+	case "":
+	default:
 		fmt.Fprintf(w, "partial-order reduction %s: %d choices left out as asleep, %d states explored again\n", res.POR, res.Slept, res.Again)
 	}
 	fmt.Fprintf(w, "snapshots of the frontier: %.0f bytes each, %.1f MiB at most\n", res.SnapshotBytes, float64(res.SnapshotPeak)/(1<<20))

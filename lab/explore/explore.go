@@ -237,6 +237,12 @@ type Result struct {
 	POR   string `json:"por,omitempty"`
 	Slept int    `json:"slept,omitempty"`
 	Again int    `json:"again,omitempty"`
+	// Reduced counts the states persistent sets expanded with a proper
+	// subset of their enabled choices, LeftOut the choices left out there,
+	// Proviso the states the cycle proviso expanded fully.
+	Reduced int `json:"reduced,omitempty"`
+	LeftOut int `json:"left_out,omitempty"`
+	Proviso int `json:"proviso,omitempty"`
 	// Subsume says that budget subsumption was on; Subsumed counts the
 	// states it did not explore, each covered by a visited state equal
 	// but for the budgets and with at least as much of each left (met
@@ -393,16 +399,25 @@ func Explore(o Options) (Result, error) {
 	switch o.POR {
 	case "", PORNone:
 		o.POR = ""
-	case PORSleep:
+	case PORSleep, PORPersistent:
 		if o.Mode != "dfs" {
 			return Result{}, fmt.Errorf("partial-order reduction %q is for depth-first search only (mode dfs, not %s)", o.POR, o.Mode)
 		}
+		if o.POR == PORPersistent && o.Subsume {
+			return Result{}, fmt.Errorf("partial-order reduction %q does not combine with budget subsumption", o.POR)
+		}
+		if o.POR == PORPersistent && o.Time == TimeAbstract {
+			return Result{}, fmt.Errorf("partial-order reduction %q needs exact time (not --time %s)", o.POR, o.Time)
+		}
 	default:
-		return Result{}, fmt.Errorf("partial-order reduction %q is none of %s, %s", o.POR, PORNone, PORSleep)
+		return Result{}, fmt.Errorf("partial-order reduction %q is none of %s, %s, %s", o.POR, PORNone, PORSleep, PORPersistent)
 	}
 	e := &explorer{o: o, start: time.Now(), cov: newCoverage()}
-	if o.POR == PORSleep {
+	switch o.POR {
+	case PORSleep:
 		e.por = newPOR()
+	case PORPersistent:
+		e.pers = &persistent{}
 	}
 	if o.Budget > 0 {
 		e.deadline = e.start.Add(o.Budget)
@@ -473,6 +488,8 @@ type explorer struct {
 	violation                              *sim.Violation
 	path                                   []Step
 	cov                                    *coverage
+	// pers is the depth-first search's persistent sets (nil: none).
+	pers *persistent
 	// por is the depth-first search's partial-order reduction (nil: none).
 	por *por
 	// lassoFrom is where a lasso's cycle starts on its path (its depth).
@@ -530,6 +547,9 @@ func (e *explorer) result() Result {
 	res.Omission = sim.FingerprintHashes * float64(res.States) * max(0, generated-float64(res.States)) / math.Exp2(128)
 	if e.por != nil {
 		res.POR, res.Slept, res.Again = e.o.POR, e.por.slept, e.por.again
+	}
+	if e.pers != nil {
+		res.POR, res.Reduced, res.LeftOut, res.Proviso = e.o.POR, e.pers.reduced, e.pers.cut, e.pers.proviso
 	}
 	return res
 }

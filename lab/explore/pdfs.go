@@ -49,7 +49,7 @@ import (
 // moves the clock back. Under the time abstraction
 // (the clock left out, states come back) it falls back to one worker.
 // Sleep sets (an order of the choices of a frame that later siblings
-// sleep on) and budget subsumption (which states are explored depends on
+// sleep on), persistent sets (whose cycle proviso looks at one stack) and budget subsumption (which states are explored depends on
 // the order) fall back to one worker too, as do the tests' hooks.
 
 // serialReason says why a depth-first search of o runs on one worker
@@ -60,6 +60,8 @@ func (e *explorer) serialReason() string {
 		return "the time abstraction: a lasso (a cycle) is looked for on one worker's stack"
 	case e.por != nil:
 		return "sleep sets follow one order of the choices"
+	case e.pers != nil:
+		return "persistent sets' cycle proviso looks at one worker's stack"
 	case e.o.Subsume:
 		return "budget subsumption's pruning depends on the order"
 	case violationHook != nil || stateHook != nil:

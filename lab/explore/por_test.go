@@ -147,7 +147,7 @@ func TestPORFindsSame(t *testing.T) {
 // TestPOROptions: sleep sets are for depth-first search only, and an
 // unknown reduction is refused.
 func TestPOROptions(t *testing.T) {
-	for _, o := range []Options{{POR: PORSleep}, {POR: PORSleep, Mode: "walk"}, {POR: "persistent", Mode: "dfs"}} {
+	for _, o := range []Options{{POR: PORSleep}, {POR: PORSleep, Mode: "walk"}, {POR: "stubborn", Mode: "dfs"}, {POR: PORPersistent, Mode: "bfs"}, {POR: PORPersistent, Mode: "dfs", Subsume: true}, {POR: PORPersistent, Mode: "dfs", Time: TimeAbstract}} {
 		o.Variant = variant.MustLoad("msc4388")
 		if _, err := Explore(o); err == nil {
 			t.Errorf("%+v: no error", o.POR)

@@ -401,6 +401,9 @@ type frame struct {
 	choices []sim.Choice
 	next    int
 	por     *porFrame // partial-order reduction (nil: off)
+	// rest: with persistent sets, the enabled choices left out of
+	// choices (taken only under the cycle proviso).
+	rest []sim.Choice
 	// snap is the state's snapshot, to come back to it for its next
 	// choice (nil: one choice only, or replay its path).
 	snap *sim.Snapshot
@@ -455,7 +458,12 @@ func (e *explorer) dfs() error {
 			return err
 		}
 	}
-	if len(stack[0].choices) > 1 {
+	if e.pers != nil { // persistent sets: the root's set
+		if stack[0].choices, stack[0].rest, err = e.pers.choose(w.r, stack[0].choices); err != nil {
+			return err
+		}
+	}
+	if len(stack[0].choices)+len(stack[0].rest) > 1 {
 		if stack[0].snap, err = e.snapshot(w); err != nil {
 			return err
 		}
@@ -519,6 +527,10 @@ func (e *explorer) dfs() error {
 		}
 		fp, key, u := e.fingerprint(w)
 		if onStack[fp] {
+			if top.rest != nil { // persistent sets: the cycle proviso
+				top.choices, top.rest = append(top.choices, top.rest...), nil
+				e.pers.proviso++
+			}
 			if e.fairCycle(w.r, stack, fp) { // the time abstraction: not a lasso under fairness
 				continue
 			}
@@ -585,7 +597,12 @@ func (e *explorer) dfs() error {
 			continue
 		}
 		f := frame{node: id, depth: d, fp: fp, choices: choices, por: pf}
-		if len(choices) > 1 {
+		if e.pers != nil { // persistent sets: the state's set
+			if f.choices, f.rest, err = e.pers.choose(w.r, choices); err != nil {
+				return err
+			}
+		}
+		if len(f.choices)+len(f.rest) > 1 {
 			if f.snap, err = e.snapshot(w); err != nil {
 				return err
 			}
@@ -597,9 +614,16 @@ func (e *explorer) dfs() error {
 	return nil
 }
 
+// leafHook, when set (by a test, depth first), sees the run at every ended
+// state the search meets, before its end-of-run checks.
+var leafHook func(*sim.Runner)
+
 // dfsLeaf runs the end-of-run checks at an ended state.
 func (e *explorer) dfsLeaf(w *worker, id int32) error {
 	e.ended.Add(1)
+	if leafHook != nil {
+		leafHook(w.r)
+	}
 	if res := w.r.Finish(); res.Violation != nil {
 		if violationHook != nil {
 			violationHook(w.r, res.Violation)

@@ -1,0 +1,247 @@
+package explore
+
+import (
+	"fmt"
+	"slices"
+
+	"qrlab/sim"
+)
+
+// Persistent sets (Godefroid's persistent sets, Valmari's stubborn sets)
+// in the depth-first search: at a state s only a subset T of the enabled
+// choices is taken, so states are cut, not only transitions as with sleep
+// sets. Opt-in (Options.POR = PORPersistent, depth first, exact time).
+//
+// What the search checks, and what a reduction must keep:
+//
+//   - Safety: after every step, Options.stop reads the run's violation
+//     (sim.Runner.Violation) and, with Options.Reach, the devices'
+//     endings. Both are sticky: a monitor that judges a step records the
+//     first violation in the run's result, and from then on the run is
+//     stopped (sim.Runner.Stopped: nothing is enabled); an ending, once
+//     set, stays. So a violation is never judged at an intermediate state
+//     only: the violating state is a dead end of the graph, and finding
+//     every violation the plain search finds is finding every dead end it
+//     reaches that carries one. With Options.Reach the search stops at a
+//     state whose ending matches while the run could go on; the ending
+//     stays in every later state, so every dead end after it carries it,
+//     and a search that keeps the dead ends meets the ending on the way to
+//     one.
+//   - End-of-run checks (Finish) are made at ended states: dead ends too.
+//   - Endings and the device's states reached (the summary's coverage)
+//     are a record of every state on the way. Persistent sets keep every
+//     dead end (below) but may skip intermediate states, so the coverage a
+//     reduced search reports is of the states it met; it is not promised
+//     to equal the plain search's, and the tests do not require it.
+//   - Lassos: the search reports a path that comes back to a state on the
+//     stack. With persistent sets a cycle can be closed while choices
+//     outside T are never taken anywhere on it (the "ignoring" problem);
+//     the cycle proviso below expands such a state fully.
+//
+// So the reduction must keep every reachable dead end (and the lassos,
+// under the proviso). The condition on T at s (persistence): along every
+// sequence of choices from s that takes no choice of T, each choice taken
+// is independent of every choice of T, where independent also means it
+// neither disables nor enables it. Then every dead end reachable from s is
+// reachable through a choice of T first (Godefroid 1996, the deadlock
+// theorem of persistent sets; stated here from the argument, not checked
+// against the text: every choice of T stays enabled along the sequence, so
+// the sequence does not end in a dead end before one of T is taken, and
+// the first one of T taken commutes to the front).
+//
+// How T is computed, at s, from one seed choice, closing over:
+//
+//  1. the enabled choices the relation (sim.Independent) calls dependent
+//     with a choice of T (every choice on the same pending event among
+//     them: its delivery, loss and duplication);
+//  2. every enabled choice that may stop the run (anything but a loss: a
+//     step can make a monitor record a violation or end the last device,
+//     and a stopped run has nothing enabled, so it disables T);
+//  3. every enabled choice that can bring about (sim.Leads: push, at once
+//     or through what it pushes) an event whose choices are dependent with
+//     one of T (sim.DependentOnLead): such an event is enabled as soon as
+//     it is pushed (a message may arrive at latency 0, a cancel is pushed
+//     at now), so it can be taken outside T before T;
+//  4. for every pending event at its own time that is not enabled yet
+//     (sim.Runner.Waiting) and is dependent with one of T: a choice of T
+//     due before it must stay pending; if T has none, the enabled choice
+//     due first joins T (a fixed event is enabled only at the least
+//     pending time, so it waits while an earlier event of T is pending;
+//     choices of T stay pending along any sequence outside T, by rules 1
+//     and 2).
+//
+// Enabledness under exact time (sim/step.go, Enabled): a message stays
+// enabled until it is taken (delivered, lost, duplicated: its copy is a
+// new event) or the run stops; a fixed event is enabled only at the least
+// pending time. So taking or losing an earlier message can enable a fixed
+// event (rule 4), never disable one, and a delivery can disable one (it
+// pushes an earlier message, or its step cancels the timer); a fixed event
+// and a delivery are dependent in the relation anyway (the fixed event
+// moves the clock, which changes the delivered message's server time and
+// its answer's due time).
+//
+// Every seed is tried and the smallest T taken (ties: the first seed).
+// With the current relation, rules 2 and 3 each make T the whole enabled
+// set (TestPersistentRules: no state reduced with either alone): every
+// choice but a loss can stop the run; and every delivery brings about,
+// through an answer, requests to every server, other answers and fixed
+// events, while any two answers, two requests to one server and a fixed
+// event and a delivery are dependent (rule 3 without the fixed events
+// still reduces nothing). The README ("Persistent sets") gives the
+// figures; the rules are kept rather than weakened, as a finer relation
+// (which steps can stop the run, which answers commute, which steps can
+// push a fixed event due within L) would be needed first.
+//
+// Cycle proviso (C3): when a choice of T taken at a state on the stack
+// leads back to a state on the stack, the state's other choices are
+// taken too (the stack proviso of Holzmann and Peled; unverified against
+// their text). Under exact time the search reports such a cycle as a
+// lasso and stops, so the proviso only acts where a test hook lets the
+// search go on; it is kept so that the reduction does not depend on that.
+//
+// Persistent sets are not combined with sleep sets or budget subsumption
+// (each has its own argument; the combination is not argued here), nor
+// with the time abstraction (its untimed events follow other rules).
+
+// PORPersistent names the persistent-set reduction.
+const PORPersistent = "persistent"
+
+// persistent is a depth-first search's persistent-set state.
+type persistent struct {
+	// reduced counts the states expanded with a proper subset, cut the
+	// choices left out at them, proviso the states expanded fully by the
+	// cycle proviso.
+	reduced, cut, proviso int
+	// sets counts the states a set was computed for.
+	sets int
+	// drop leaves rules out (tests and measurements only: unsound sets,
+	// which the tests must catch; dropAll is a set computed from the
+	// enabled choices and the relation alone).
+	drop rule
+	wait []sim.Choice
+}
+
+// rule is a set of the closure's rules 2 to 4.
+type rule uint8
+
+const (
+	ruleStop rule = 1 << iota // 2: a choice that may stop the run
+	ruleLead                  // 3: what a choice can bring about
+	ruleWait                  // 4: fixed events waiting for earlier ones
+	// ruleLeadFixed: in rule 3, the fixed events a choice brings about
+	// (and what they bring about); dropped, rule 3 uses sim.LeadsUntimed.
+	ruleLeadFixed
+	dropAll = ruleStop | ruleLead | ruleWait
+)
+
+// choose returns choices split into T (in the order given) and the rest,
+// for the state r is in.
+func (p *persistent) choose(r *sim.Runner, choices []sim.Choice) (set, rest []sim.Choice, err error) {
+	p.sets++
+	n := len(choices)
+	if n <= 1 {
+		return choices, nil, nil
+	}
+	acc := make([]sim.Access, n)
+	leads := make([]sim.Lead, n)
+	for i, c := range choices {
+		if acc[i], err = r.Access(c); err != nil {
+			return nil, nil, fmt.Errorf("persistent set: %w", err)
+		}
+		leads[i] = sim.Leads(acc[i])
+		if p.drop&ruleLeadFixed != 0 {
+			leads[i] = sim.LeadsUntimed(acc[i])
+		}
+	}
+	var ok bool
+	p.wait, ok = r.Waiting(p.wait)
+	if !ok {
+		return nil, nil, fmt.Errorf("persistent set: the time abstraction is not supported")
+	}
+	wacc := make([]sim.Access, len(p.wait))
+	for i, c := range p.wait {
+		if wacc[i], err = r.Access(c); err != nil {
+			return nil, nil, fmt.Errorf("persistent set: %w", err)
+		}
+	}
+	var best []bool
+	bestN := n + 1
+	in := make([]bool, n)
+	for seed := range n {
+		clear(in)
+		k := p.closure(choices, acc, leads, wacc, seed, in)
+		if k < bestN {
+			best, bestN = slices.Clone(in), k
+		}
+	}
+	for i, c := range choices {
+		if best[i] {
+			set = append(set, c)
+		} else {
+			rest = append(rest, c)
+		}
+	}
+	if len(rest) > 0 {
+		p.reduced++
+		p.cut += len(rest)
+	}
+	return set, rest, nil
+}
+
+// closure grows T = {seed} (in, by index) by rules 1 to 4 and returns its
+// size.
+func (p *persistent) closure(choices []sim.Choice, acc []sim.Access, leads []sim.Lead, wacc []sim.Access, seed int, in []bool) int {
+	in[seed] = true
+	work := []int{seed}
+	k := 1
+	add := func(u int) {
+		if !in[u] {
+			in[u], k = true, k+1
+			work = append(work, u)
+		}
+	}
+	for len(work) > 0 {
+		t := work[len(work)-1]
+		work = work[:len(work)-1]
+		for u := range choices {
+			if in[u] {
+				continue
+			}
+			switch {
+			case acc[u].SameEvent(acc[t]) || !sim.Independent(acc[t], acc[u]): // rule 1
+				add(u)
+			case p.drop&ruleStop == 0 && !acc[u].Loss(): // rule 2
+				add(u)
+			case p.drop&ruleLead == 0 && sim.DependentOnLead(acc[t], leads[u]): // rule 3
+				add(u)
+			}
+		}
+		if p.drop&ruleWait != 0 {
+			continue
+		}
+		for i, w := range wacc { // rule 4
+			if sim.Independent(acc[t], w) {
+				continue
+			}
+			at := p.wait[i].At
+			blocked := false
+			least := -1
+			for u, c := range choices {
+				if c.At >= at {
+					continue
+				}
+				if in[u] {
+					blocked = true
+					break
+				}
+				if least < 0 || c.At < choices[least].At {
+					least = u
+				}
+			}
+			if !blocked && least >= 0 {
+				add(least)
+			}
+		}
+	}
+	return k
+}

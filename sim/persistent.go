@@ -1,0 +1,173 @@
+package sim
+
+import (
+	"cmp"
+	"slices"
+)
+
+// What a persistent (stubborn) set needs beyond the independence relation
+// of independent.go: which choices a choice can bring about later, and
+// which pending events are not enabled yet but can become so. The
+// relation itself only speaks of two choices enabled in one state; a
+// persistent set T of a state s must also hold against choices that are
+// not enabled in s but can be taken after a sequence of choices outside
+// T (lab/explore/persistent.go states the condition and the search).
+//
+// What an event brings about (pushes onto the queue when it is carried
+// out), by its class, read from the places that push events
+// (sim/exchange.go, sim/world.go, sim/step.go, sim/step_user.go):
+//
+//   - A request reaching the store, the provider or the homeserver's API:
+//     the answer to its client on the same exchange, scheduled at now + L
+//     (exchange.go, serve). The provider's clients are the devices and the
+//     browser; the store's and the homeserver's are the devices.
+//   - An answer reaching a device: whatever the machine's step does: new
+//     requests to any server (each with its timeout), timers, the user's
+//     acts (world.go: a scan, typing a code, opening the browser, a cancel
+//     at now).
+//   - An answer reaching the browser: the user's acts on the provider's
+//     pages (exchange.go: consent, browse), and through them requests to
+//     the provider.
+//   - A duplicated message: its copy, the same event on the same exchange
+//     (step.go, Take), and what its delivery brings about.
+//   - An event at its own time, or one the relation does not know:
+//     anything.
+//   - A loss: nothing.
+//
+// A message pushed this way is enabled at once (it may arrive at any
+// moment up to its latest arrival), and so may a fixed event pushed at
+// now (a cancel: world.go). So the classes a choice can bring about are
+// the closure of the list above: a request brings an answer, an answer
+// requests and fixed events, a fixed event anything.
+
+// Lead is a set of access classes: what a choice can bring about, at once
+// or through the choices it brings about.
+type Lead uint16
+
+func leadOf(cs ...accessClass) Lead {
+	var l Lead
+	for _, c := range cs {
+		l |= 1 << c
+	}
+	return l
+}
+
+// Has reports whether l holds class c.
+func (l Lead) has(c accessClass) bool { return l&(1<<c) != 0 }
+
+// leadDirect is what carrying out (delivering, not losing) an event of
+// class c pushes, by class.
+func leadDirect(c accessClass) Lead {
+	switch c {
+	case accStore, accHomeserver:
+		return leadOf(accMachine)
+	case accProvider:
+		return leadOf(accMachine, accBrowser)
+	case accMachine:
+		return leadOf(accStore, accProvider, accHomeserver, accFixed)
+	case accBrowser:
+		return leadOf(accProvider, accFixed)
+	}
+	return leadOf(accStore, accHomeserver, accProvider, accMachine, accBrowser, accFixed, accUnknown)
+}
+
+// pushes is what taking choice a pushes itself: leadDirect of its class,
+// with its own class for a duplicate (its copy); nothing for a loss.
+func pushes(a Access) Lead {
+	if a.Fault == FaultLose {
+		return 0
+	}
+	l := leadDirect(a.class)
+	if a.Fault == FaultDuplicate {
+		l |= leadOf(a.class)
+	}
+	return l
+}
+
+// Leads is what taking choice a can bring about later, on new events:
+// the transitive closure of leadDirect from a's class, with a's own class
+// for a duplicate (its copy); nothing for a loss.
+func Leads(a Access) Lead { return leads(a, false) }
+
+// LeadsUntimed is Leads as if no fixed event a choice brings about could
+// happen before the other pending events (not so: a cancel is pushed at
+// now); for measuring what the fixed events cost persistent sets only.
+func LeadsUntimed(a Access) Lead { return leads(a, true) }
+
+func leads(a Access, noFixed bool) Lead {
+	mask := ^Lead(0)
+	if noFixed {
+		mask = ^leadOf(accFixed, accUnknown)
+	}
+	l := pushes(a) & mask
+	for {
+		next := l
+		for c := accUnknown; c <= accBrowser; c++ {
+			if l.has(c) {
+				next |= leadDirect(c) & mask
+			}
+		}
+		if next == l {
+			return l
+		}
+		l = next
+	}
+}
+
+// DependentOnLead reports whether some choice on a new event of a class in
+// l (a message delivered, lost or duplicated, or a fixed event), which
+// does not exist yet, is dependent with t by Independent.
+func DependentOnLead(t Access, l Lead) bool {
+	for c := accUnknown; c <= accBrowser; c++ {
+		if !l.has(c) {
+			continue
+		}
+		faults := []Fault{FaultNone}
+		if c != accFixed && c != accUnknown {
+			faults = append(faults, FaultLose, FaultDuplicate)
+		}
+		for _, f := range faults {
+			// A new event has a sequence number and an exchange of its own.
+			u := Access{Seq: ^uint64(0), Fault: f, class: c, exch: ^uint64(0), hasEx: c != accFixed && c != accUnknown}
+			if !Independent(t, u) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Loss reports whether a loses its message.
+func (a Access) Loss() bool { return a.Fault == FaultLose }
+
+// SameEvent reports whether a and b are choices on one pending event.
+func (a Access) SameEvent(b Access) bool { return a.Seq == b.Seq }
+
+// Waiting appends to buf the pending events at their own time that are not
+// enabled now because an earlier message is still on its way (Enabled
+// lists a fixed event only at the least pending time), as choices. Under
+// the time abstraction it appends nothing and reports false: untimed
+// events follow other rules (step_time.go), which persistent sets do not
+// handle.
+func (r *Runner) Waiting(buf []Choice) ([]Choice, bool) {
+	buf = buf[:0]
+	if r.st.time.on {
+		return buf, false
+	}
+	if r.Stopped() {
+		return buf, true
+	}
+	r.dropInert()
+	if len(r.q.ev) == 0 {
+		return buf, true
+	}
+	tmin := r.q.ev[0].at
+	for i := range r.q.ev {
+		e := &r.q.ev[i]
+		if fixedEvent(e.kind) && e.at != tmin && e.at <= r.cfg.MaxMillis {
+			buf = append(buf, r.choice(e, FaultNone))
+		}
+	}
+	slices.SortFunc(buf, func(a, b Choice) int { return cmp.Compare(a.Seq, b.Seq) })
+	return buf, true
+}
