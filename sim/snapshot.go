@@ -100,7 +100,19 @@ func (r *Runner) Snapshot() (*Snapshot, error) {
 	c := &r.cp
 	c.ps = &r.ps
 	roots := r.liveRoots()
-	snap := &Snapshot{owner: r, roots: roots, fpc: r.fpc}
+	// A snapshot handed back (Recycle) is written over: its run, its
+	// exchanges' and pending events' arrays, which it alone refers to.
+	var snap *Snapshot
+	var oldRun *run
+	var oldEx []exchange
+	var oldEv []event
+	if n := len(r.spare); n > 0 {
+		snap, r.spare[n-1], r.spare = r.spare[n-1], nil, r.spare[:n-1]
+		oldRun, oldEx, oldEv = snap.s.run, snap.s.ex, snap.s.q.ev
+		*snap = Snapshot{owner: r, roots: roots, fpc: r.fpc}
+	} else {
+		snap = &Snapshot{owner: r, roots: roots, fpc: r.fpc}
+	}
 	bytes := 0
 	for i := range numParts {
 		if r.base[i] == nil && roots[i] != nil {
@@ -131,14 +143,46 @@ func (r *Runner) Snapshot() (*Snapshot, error) {
 	out := &snap.s
 	c.reset()
 	r.seedRoots(c, &roots, &roots)
-	c.copy(unsafe.Pointer(out), unsafe.Pointer(src), r.ps.of(runStateType))
+	sp := r.ps.of(runStateType)
+	reused := 0
+	if oldRun != nil {
+		// The run first, into the old one (as a pointer to it would be
+		// copied), then the rest, the exchanges and the pending events
+		// into the old arrays.
+		rp := sp.fields[0].p.elem
+		c.memoize(unsafe.Pointer(src.run), rp, unsafe.Pointer(oldRun))
+		c.copy(unsafe.Pointer(oldRun), unsafe.Pointer(src.run), rp)
+		src.ex, src.q.ev = nil, nil
+		reused = int(rp.size) + cap(oldEx)*int(unsafe.Sizeof(exchange{})) + cap(oldEv)*int(unsafe.Sizeof(event{}))
+	}
+	c.copy(unsafe.Pointer(out), unsafe.Pointer(src), sp)
+	if oldRun != nil {
+		c.sliceInto(unsafe.Pointer(&oldEx), unsafe.Pointer(&r.ex), sp.fields[r.stateField("ex")].p)
+		c.sliceInto(unsafe.Pointer(&oldEv), unsafe.Pointer(&r.q.ev), r.ps.of(eventsType))
+		out.ex, out.q.ev = oldEx, oldEv
+	}
 	if c.err != nil {
 		return nil, fmt.Errorf("%w: snapshot: %w", ErrConfig, c.err)
 	}
 	out.resps = r.resps[:len(r.resps):len(r.resps)]
 	r.respsShared = true
-	snap.Bytes += c.bytes
+	snap.Bytes += c.bytes + reused
 	return snap, nil
+}
+
+// maxSpare bounds the snapshots a runner keeps for reuse (Recycle).
+const maxSpare = 8
+
+// Recycle hands snapshot s back to the runner that took it, for its next
+// snapshot to be written over: the caller restores s no more (a depth-first
+// search, once it has left a state for good). The exchanges and pending
+// events of s and its run are reused; what they point at, which may be
+// shared, is not. A snapshot of another runner, or nil, is ignored.
+func (r *Runner) Recycle(s *Snapshot) {
+	if s == nil || s.owner != r || len(r.spare) >= maxSpare {
+		return
+	}
+	r.spare = append(r.spare, s)
 }
 
 // Restore puts the run back in the state s was taken in; s is left as it
