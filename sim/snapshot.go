@@ -2,7 +2,9 @@ package sim
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"reflect"
+	"slices"
 	"unsafe"
 )
 
@@ -151,6 +153,7 @@ func (r *Runner) Snapshot() (*Snapshot, error) {
 		// into the old arrays.
 		rp := sp.fields[0].p.elem
 		c.memoize(unsafe.Pointer(src.run), rp, unsafe.Pointer(oldRun))
+		r.streamsInto(c, oldRun, src.run)
 		c.copy(unsafe.Pointer(oldRun), unsafe.Pointer(src.run), rp)
 		src.ex, src.q.ev = nil, nil
 		reused = int(rp.size) + cap(oldEx)*int(unsafe.Sizeof(exchange{})) + cap(oldEv)*int(unsafe.Sizeof(event{}))
@@ -216,6 +219,7 @@ func (r *Runner) Restore(s *Snapshot) error {
 	sp := r.ps.of(runStateType)
 	rp := sp.fields[0].p.elem
 	c.memoize(unsafe.Pointer(s.s.run), rp, unsafe.Pointer(r.r))
+	r.streamsInto(c, r.r, s.s.run)
 	c.copy(unsafe.Pointer(r.r), unsafe.Pointer(s.s.run), rp)
 	// The exchanges and the pending events are copied into the live
 	// arrays, which nothing else refers to, so that neither a restore nor
@@ -252,4 +256,53 @@ func (r *Runner) stateField(name string) int {
 		panic("sim: runState has no field " + name)
 	}
 	return f.Index[0]
+}
+
+// streamFields are the offsets in a run of its own random streams
+// (run.netRand, run.usrRand): made when the run starts, and referred to by
+// nothing but their field.
+var streamFields = func() (off [2]uintptr) {
+	for i, name := range []string{"netRand", "usrRand"} {
+		f, ok := runType.FieldByName(name)
+		if !ok || f.Type != reflect.PointerTo(randType) {
+			panic("sim: the run has no *rand.Rand field " + name)
+		}
+		off[i] = f.Offset
+	}
+	if randType.NumField() != 1 || randType.Field(0).Type.Kind() != reflect.Interface {
+		panic("sim: math/rand/v2.Rand is not one interface field")
+	}
+	return off
+}()
+
+var (
+	randType   = reflect.TypeFor[rand.Rand]()
+	chacha8Ptr = reflect.TypeFor[*rand.ChaCha8]()
+)
+
+// streamsInto copies run src's own random streams into run dst's, which
+// only dst refers to (the live run's, or those of a snapshot handed back),
+// instead of the copier making new ones: where both fields hold a ChaCha8
+// stream, dst's takes src's value and the copier takes src's stream as
+// copied there.
+func (r *Runner) streamsInto(c *copier, dst, src *run) {
+	rp := r.ps.of(randType)
+	var used [len(streamFields)]unsafe.Pointer
+	for i, off := range streamFields {
+		sr := *(*unsafe.Pointer)(unsafe.Add(unsafe.Pointer(src), off))
+		dr := *(*unsafe.Pointer)(unsafe.Add(unsafe.Pointer(dst), off))
+		if sr == nil || dr == nil || slices.Contains(used[:i], dr) {
+			continue
+		}
+		if _, ok := c.copyOf(sr, rp); ok {
+			continue // the same stream as an earlier field's
+		}
+		si, di := (*iface)(sr), (*iface)(dr)
+		if si.tab == nil || si.tab != di.tab || c.ps.dynOf(rp.fields[0].p.t, sr).p.t != chacha8Ptr {
+			continue
+		}
+		*(*rand.ChaCha8)(di.data) = *(*rand.ChaCha8)(si.data)
+		c.memoize(sr, rp, dr)
+		used[i] = dr
+	}
 }
