@@ -471,6 +471,11 @@ func (c *copier) sliceTo(dst, src unsafe.Pointer, p *plan, reuse bool) {
 	es := p.elem.size
 	var nd unsafe.Pointer
 	capacity := n
+	if reuse {
+		// An array made for a destination that is written over again
+		// (the live run's, a recycled snapshot's) has room to grow.
+		capacity = n + n/4 + 4
+	}
 	if reuse && d.data != nil && d.cap >= n && n > 0 {
 		// Clear what the old length held past n, then copy over the rest.
 		if d.len > n {
@@ -483,7 +488,7 @@ func (c *copier) sliceTo(dst, src unsafe.Pointer, p *plan, reuse bool) {
 	switch {
 	case p.elem.noPtr && n > 0 && es > 0:
 		if nd == nil {
-			nd = c.alloc(uintptr(n)*es, uintptr(p.elem.t.Align()))
+			nd = c.alloc(uintptr(capacity)*es, uintptr(p.elem.t.Align()))
 		}
 		copy(bytesAt(nd, uintptr(n)*es), bytesAt(s.data, uintptr(n)*es))
 	case !p.elem.target && (p.elem.flat || p.elem.kind == reflect.Struct):
@@ -492,8 +497,8 @@ func (c *copier) sliceTo(dst, src unsafe.Pointer, p *plan, reuse bool) {
 		sv := reflect.NewAt(p.t, src).Elem()
 		var nv reflect.Value
 		if nd == nil {
-			nv = reflect.MakeSlice(p.t, n, n)
-			c.bytes += n * int(es)
+			nv = reflect.MakeSlice(p.t, n, capacity)
+			c.bytes += capacity * int(es)
 		} else {
 			h := sliceHeader{nd, n, n}
 			nv = reflect.NewAt(p.t, unsafe.Pointer(&h)).Elem()
@@ -518,8 +523,8 @@ func (c *copier) sliceTo(dst, src unsafe.Pointer, p *plan, reuse bool) {
 		}
 	default:
 		if nd == nil {
-			nd = reflect.MakeSlice(p.t, n, n).UnsafePointer()
-			c.bytes += n * int(es)
+			nd = reflect.MakeSlice(p.t, n, capacity).UnsafePointer()
+			c.bytes += capacity * int(es)
 		}
 		target := p.elem.target
 		for i := range n {

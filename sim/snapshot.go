@@ -2,7 +2,9 @@ package sim
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"reflect"
+	"slices"
 	"unsafe"
 )
 
@@ -100,7 +102,19 @@ func (r *Runner) Snapshot() (*Snapshot, error) {
 	c := &r.cp
 	c.ps = &r.ps
 	roots := r.liveRoots()
-	snap := &Snapshot{owner: r, roots: roots, fpc: r.fpc}
+	// A snapshot handed back (Recycle) is written over: its run, its
+	// exchanges' and pending events' arrays, which it alone refers to.
+	var snap *Snapshot
+	var oldRun *run
+	var oldEx []exchange
+	var oldEv []event
+	if n := len(r.spare); n > 0 {
+		snap, r.spare[n-1], r.spare = r.spare[n-1], nil, r.spare[:n-1]
+		oldRun, oldEx, oldEv = snap.s.run, snap.s.ex, snap.s.q.ev
+		*snap = Snapshot{owner: r, roots: roots, fpc: r.fpc}
+	} else {
+		snap = &Snapshot{owner: r, roots: roots, fpc: r.fpc}
+	}
 	bytes := 0
 	for i := range numParts {
 		if r.base[i] == nil && roots[i] != nil {
@@ -131,14 +145,47 @@ func (r *Runner) Snapshot() (*Snapshot, error) {
 	out := &snap.s
 	c.reset()
 	r.seedRoots(c, &roots, &roots)
-	c.copy(unsafe.Pointer(out), unsafe.Pointer(src), r.ps.of(runStateType))
+	sp := r.ps.of(runStateType)
+	reused := 0
+	if oldRun != nil {
+		// The run first, into the old one (as a pointer to it would be
+		// copied), then the rest, the exchanges and the pending events
+		// into the old arrays.
+		rp := sp.fields[0].p.elem
+		c.memoize(unsafe.Pointer(src.run), rp, unsafe.Pointer(oldRun))
+		r.streamsInto(c, oldRun, src.run)
+		c.copy(unsafe.Pointer(oldRun), unsafe.Pointer(src.run), rp)
+		src.ex, src.q.ev = nil, nil
+		reused = int(rp.size) + cap(oldEx)*int(unsafe.Sizeof(exchange{})) + cap(oldEv)*int(unsafe.Sizeof(event{}))
+	}
+	c.copy(unsafe.Pointer(out), unsafe.Pointer(src), sp)
+	if oldRun != nil {
+		c.sliceInto(unsafe.Pointer(&oldEx), unsafe.Pointer(&r.ex), sp.fields[r.stateField("ex")].p)
+		c.sliceInto(unsafe.Pointer(&oldEv), unsafe.Pointer(&r.q.ev), r.ps.of(eventsType))
+		out.ex, out.q.ev = oldEx, oldEv
+	}
 	if c.err != nil {
 		return nil, fmt.Errorf("%w: snapshot: %w", ErrConfig, c.err)
 	}
 	out.resps = r.resps[:len(r.resps):len(r.resps)]
 	r.respsShared = true
-	snap.Bytes += c.bytes
+	snap.Bytes += c.bytes + reused
 	return snap, nil
+}
+
+// maxSpare bounds the snapshots a runner keeps for reuse (Recycle).
+const maxSpare = 8
+
+// Recycle hands snapshot s back to the runner that took it, for its next
+// snapshot to be written over: the caller restores s no more (a depth-first
+// search, once it has left a state for good). The exchanges and pending
+// events of s and its run are reused; what they point at, which may be
+// shared, is not. A snapshot of another runner, or nil, is ignored.
+func (r *Runner) Recycle(s *Snapshot) {
+	if s == nil || s.owner != r || len(r.spare) >= maxSpare {
+		return
+	}
+	r.spare = append(r.spare, s)
 }
 
 // Restore puts the run back in the state s was taken in; s is left as it
@@ -172,6 +219,7 @@ func (r *Runner) Restore(s *Snapshot) error {
 	sp := r.ps.of(runStateType)
 	rp := sp.fields[0].p.elem
 	c.memoize(unsafe.Pointer(s.s.run), rp, unsafe.Pointer(r.r))
+	r.streamsInto(c, r.r, s.s.run)
 	c.copy(unsafe.Pointer(r.r), unsafe.Pointer(s.s.run), rp)
 	// The exchanges and the pending events are copied into the live
 	// arrays, which nothing else refers to, so that neither a restore nor
@@ -208,4 +256,53 @@ func (r *Runner) stateField(name string) int {
 		panic("sim: runState has no field " + name)
 	}
 	return f.Index[0]
+}
+
+// streamFields are the offsets in a run of its own random streams
+// (run.netRand, run.usrRand): made when the run starts, and referred to by
+// nothing but their field.
+var streamFields = func() (off [2]uintptr) {
+	for i, name := range []string{"netRand", "usrRand"} {
+		f, ok := runType.FieldByName(name)
+		if !ok || f.Type != reflect.PointerTo(randType) {
+			panic("sim: the run has no *rand.Rand field " + name)
+		}
+		off[i] = f.Offset
+	}
+	if randType.NumField() != 1 || randType.Field(0).Type.Kind() != reflect.Interface {
+		panic("sim: math/rand/v2.Rand is not one interface field")
+	}
+	return off
+}()
+
+var (
+	randType   = reflect.TypeFor[rand.Rand]()
+	chacha8Ptr = reflect.TypeFor[*rand.ChaCha8]()
+)
+
+// streamsInto copies run src's own random streams into run dst's, which
+// only dst refers to (the live run's, or those of a snapshot handed back),
+// instead of the copier making new ones: where both fields hold a ChaCha8
+// stream, dst's takes src's value and the copier takes src's stream as
+// copied there.
+func (r *Runner) streamsInto(c *copier, dst, src *run) {
+	rp := r.ps.of(randType)
+	var used [len(streamFields)]unsafe.Pointer
+	for i, off := range streamFields {
+		sr := *(*unsafe.Pointer)(unsafe.Add(unsafe.Pointer(src), off))
+		dr := *(*unsafe.Pointer)(unsafe.Add(unsafe.Pointer(dst), off))
+		if sr == nil || dr == nil || slices.Contains(used[:i], dr) {
+			continue
+		}
+		if _, ok := c.copyOf(sr, rp); ok {
+			continue // the same stream as an earlier field's
+		}
+		si, di := (*iface)(sr), (*iface)(dr)
+		if si.tab == nil || si.tab != di.tab || c.ps.dynOf(rp.fields[0].p.t, sr).p.t != chacha8Ptr {
+			continue
+		}
+		*(*rand.ChaCha8)(di.data) = *(*rand.ChaCha8)(si.data)
+		c.memoize(sr, rp, dr)
+		used[i] = dr
+	}
 }

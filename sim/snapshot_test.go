@@ -366,3 +366,83 @@ func firstDiff(a, b []observed) string {
 	}
 	return fmt.Sprintf(": %d and %d steps", len(a), len(b))
 }
+
+// TestRecycledSnapshots: snapshots handed back (Recycle) and written over
+// by later ones, as a depth-first search does, leave every snapshot still
+// held intact: over random paths, each held snapshot restores to the state
+// it was taken in, with the same continuation as when it was taken.
+func TestRecycledSnapshots(t *testing.T) {
+	rng := rand.New(rand.NewPCG(18, 7))
+	type held struct {
+		snap *Snapshot
+		at   observed
+		cont []observed
+		// picks are its continuation's choices.
+		picks []int
+	}
+	reused := 0
+	for i, sc := range snapCases {
+		live := sc.runner(t)
+		for walk := range 1 {
+			if err := sc.start(live, uint64(1+i%2+walk)); err != nil {
+				t.Fatal(err)
+			}
+			var stack []held
+			for depth := 0; ; depth++ {
+				switch k := rng.IntN(6); {
+				case k == 0:
+					before := len(live.spare)
+					snap, err := live.Snapshot()
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(live.spare) < before {
+						reused++
+					}
+					h := held{snap: snap, at: observe(live), picks: make([]int, 8)}
+					for i := range h.picks {
+						h.picks[i] = rng.IntN(8)
+					}
+					h.cont = follow(t, live, h.picks)
+					if err := live.Restore(snap); err != nil {
+						t.Fatal(err)
+					}
+					stack = append(stack, h)
+				case k == 1 && len(stack) > 0:
+					live.Recycle(stack[len(stack)-1].snap)
+					stack = stack[:len(stack)-1]
+				case k == 2 && len(stack) > 0:
+					for range 2 {
+						h := stack[rng.IntN(len(stack))]
+						if err := live.Restore(h.snap); err != nil {
+							t.Fatal(err)
+						}
+						if got := observe(live); !reflect.DeepEqual(got, h.at) {
+							t.Fatalf("%v depth %d: a held snapshot restores to another state\n%+v\n%+v", sc, depth, got, h.at)
+						}
+						if got := follow(t, live, h.picks); !reflect.DeepEqual(got, h.cont) {
+							t.Fatalf("%v depth %d: a held snapshot's continuation changed%s", sc, depth, firstDiff(h.cont, got))
+						}
+					}
+					if err := live.Restore(stack[len(stack)-1].snap); err != nil {
+						t.Fatal(err)
+					}
+				}
+				cs := live.Enabled(nil)
+				if len(cs) == 0 {
+					break
+				}
+				if err := live.Take(cs[rng.IntN(len(cs))]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, h := range stack {
+				live.Recycle(h.snap)
+			}
+		}
+	}
+	if reused == 0 {
+		t.Fatal("no snapshot was taken over a recycled one")
+	}
+	t.Logf("%d snapshots written over recycled ones", reused)
+}

@@ -164,6 +164,8 @@ type Runner struct {
 	// restoreScratch is the scratch of Snapshot (the live state) and
 	// Restore (the snapshot's state and its copy).
 	restoreScratch [2]runState
+	// spare are snapshots handed back for reuse (Recycle).
+	spare []*Snapshot
 	// net is the network of the run (run.net), outside its state: the
 	// configuration's, changed only by a swarm.
 	net Network

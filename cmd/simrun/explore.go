@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -168,14 +166,7 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "explore: %d states, %d transitions, depth %d, queue %d, %.0f states/s\n", p.States, p.Transitions, p.Depth,
 			p.Queue, float64(p.States)/max(p.Elapsed.Seconds(), 1e-9))
 	}
-	if os.Getenv("GOGC") == "" {
-		// The search allocates a state's snapshot or successor and drops
-		// most of them at once: as in a sweep, a larger collector target
-		// saves about a third of the CPU; the memory limit keeps the heap
-		// near the snapshots' bound when the live states grow.
-		defer debug.SetGCPercent(debug.SetGCPercent(exploreGCPercent))
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(exploreMemoryLimit))
-	}
+	defer explore.SetCollector()() // unless GOGC is set
 	res, err := explore.Explore(o)
 	if err != nil {
 		fmt.Fprintf(stderr, "simrun explore: %v\n", err)
@@ -347,10 +338,3 @@ func replayPath(o explore.Options, text string, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stdout, "no violation")
 	return 0
 }
-
-// The collector's target and soft memory limit during an exploration
-// (unless GOGC is set).
-const (
-	exploreGCPercent   = 400
-	exploreMemoryLimit = 1 << 30
-)

@@ -236,6 +236,7 @@ func (e *explorer) level(workers []*worker, frontier [][]item) ([]candidate, err
 						return
 					}
 					e.release(frontier[share][i].snap)
+					w.r.Recycle(frontier[share][i].snap) // expanded: w reuses it if it took it
 					frontier[share][i].snap = nil
 				}
 			}
@@ -478,6 +479,7 @@ func (e *explorer) dfs() error {
 		if top.next >= len(top.choices) {
 			delete(onStack, top.fp)
 			e.release(top.snap)
+			w.r.Recycle(top.snap) // left for good: the next snapshot may reuse it
 			top.snap = nil
 			stack, live = stack[:len(stack)-1], false
 			continue
