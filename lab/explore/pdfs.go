@@ -284,6 +284,7 @@ func (w *dfsWorker) next(e *explorer) (c sim.Choice, top frame, ok bool) {
 		w.mu.Unlock()
 		delete(w.onStack, fp)
 		e.release(snap)
+		w.r.Recycle(snap) // left for good: the worker's next snapshot may reuse it
 		w.live = false
 		return c, top, false
 	}
