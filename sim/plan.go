@@ -267,7 +267,9 @@ func (ps *plans) build(t reflect.Type) *plan {
 			case f.clock:
 				p.enc = append(p.enc, encOp{off: f.off, n: f.p.size, clock: true})
 			case f.p.raw:
-				if k := len(p.enc) - 1; k >= 0 && p.enc[k].p == nil && p.enc[k].off+p.enc[k].n == f.off {
+				// Merged only into a plain run: a clock's or a time's
+				// op encodes its own field and no more.
+				if k := len(p.enc) - 1; k >= 0 && p.enc[k].p == nil && !p.enc[k].clock && p.enc[k].tm == 0 && p.enc[k].off+p.enc[k].n == f.off {
 					p.enc[k].n += f.p.size
 					continue
 				}
