@@ -610,6 +610,10 @@ func (c *canon) mapValue(v unsafe.Pointer, p *plan) {
 		return
 	}
 	s := c.subEncoder()
+	if c.parts != nil {
+		c.mapParts(m, p, s)
+		return
+	}
 	if p.maps != nil {
 		p.maps.each(v, func(k, e unsafe.Pointer) {
 			s.seen.reset()
