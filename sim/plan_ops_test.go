@@ -1,8 +1,12 @@
 package sim
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"testing"
+
+	"qrlab/model/qr"
 )
 
 // TestEncOpsCoverFields checks, for every struct type a run's encoding
@@ -19,43 +23,80 @@ func TestEncOpsCoverFields(t *testing.T) {
 	}{{"exact", plans{exact: true}}, {"reduced", plans{}}, {"abstract", plans{abs: true, above: 60_000}}} {
 		ps := k.ps
 		ps.of(runType)
-		checked := 0
-		for typ, p := range ps.byType {
-			if p.kind != reflect.Struct || p.constant {
+		checkEncOps(t, k.name, &ps)
+	}
+	// The plans a run builds as it meets them: the dynamic types behind
+	// interfaces (adversaries, a machine's peer) too.
+	for _, abs := range []bool{false, true} {
+		for _, exact := range []bool{false, true} {
+			if abs && exact {
 				continue
 			}
-			checked++
-			for i, f := range p.fields {
-				if f.noEnc || f.p.constant {
-					continue
+			sc := snapCase{"msc4388", qr.Login, []string{"camera"}, 1, 1, 0, false}
+			r := sc.runner(t)
+			r.ExactFingerprint(exact)
+			st := Stepping{Loss: 1, Dup: 1}
+			if abs {
+				st.UntimedAbove = 60_000
+			}
+			if err := r.StartStepped(1, st); err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(4, 2))
+			for range 200 {
+				r.Fingerprint()
+				cs := r.Enabled(nil)
+				if len(cs) == 0 {
+					break
 				}
-				name := typ.String() + "." + typ.Field(i).Name
-				var op *encOp
-				for j := range p.enc {
-					if o := &p.enc[j]; o.off <= f.off && f.off < o.off+max(o.n, 1) {
-						op = o
-					}
+				if err := r.Take(cs[rng.IntN(len(cs))]); err != nil {
+					t.Fatal(err)
 				}
-				switch {
-				case op == nil:
-					t.Errorf("%s: %s has no encoding step", k.name, name)
-				case f.clock || f.tm != 0:
-					if op.off != f.off || op.n != f.p.size || op.clock != f.clock || op.tm != f.tm {
-						t.Errorf("%s: %s is encoded by %+v, not by a step of its own", k.name, name, *op)
-					}
-				case f.p.raw:
-					if op.p != nil || op.clock || op.tm != 0 || f.off+f.p.size > op.off+op.n {
-						t.Errorf("%s: plain field %s lies in step %+v, which does not copy its bytes", k.name, name, *op)
-					}
-				default:
-					if op.off != f.off || op.p != f.p {
-						t.Errorf("%s: %s is encoded by %+v, not by its own plan", k.name, name, *op)
-					}
+			}
+			checkEncOps(t, fmt.Sprintf("a run's plans (exact %v, abstract %v)", exact, abs), &r.ps)
+		}
+	}
+}
+
+// checkEncOps checks every struct plan of ps.
+func checkEncOps(t *testing.T, kind string, ps *plans) {
+	t.Helper()
+	checked := 0
+	for typ, p := range ps.byType {
+		if p.kind != reflect.Struct || p.constant {
+			continue
+		}
+		checked++
+		for i, f := range p.fields {
+			if f.noEnc || f.p.constant || f.p.size == 0 {
+				continue // nothing to encode
+			}
+			name := typ.String() + "." + typ.Field(i).Name
+			var op *encOp
+			for j := range p.enc {
+				if o := &p.enc[j]; o.off <= f.off && f.off < o.off+max(o.n, 1) {
+					op = o
+				}
+			}
+			switch {
+			case op == nil:
+				t.Errorf("%s: %s has no encoding step", kind, name)
+			case f.clock || f.tm != 0:
+				if op.off != f.off || op.n != f.p.size || op.clock != f.clock || op.tm != f.tm {
+					t.Errorf("%s: %s is encoded by %+v, not by a step of its own", kind, name, *op)
+				}
+			case f.p.raw:
+				if op.p != nil || op.clock || op.tm != 0 || f.off+f.p.size > op.off+op.n {
+					t.Errorf("%s: plain field %s lies in step %+v, which does not copy its bytes", kind, name, *op)
+				}
+			default:
+				if op.off != f.off || op.p != f.p {
+					t.Errorf("%s: %s is encoded by %+v, not by its own plan", kind, name, *op)
 				}
 			}
 		}
-		if checked < 20 {
-			t.Errorf("%s: %d struct plans checked: the run's plans were not built", k.name, checked)
-		}
+	}
+	if checked < 20 {
+		t.Errorf("%s: %d struct plans checked: the run's plans were not built", kind, checked)
 	}
 }
