@@ -488,6 +488,10 @@ func (c *canon) enc(v unsafe.Pointer, p *plan) {
 	case reflect.String:
 		c.str(*(*string)(v))
 	case reflect.Slice:
+		if p.firstChecks {
+			c.firstChecks(v, p)
+			return
+		}
 		h := (*sliceHeader)(v)
 		c.u64(uint64(h.len))
 		if p.elem.raw {
@@ -610,6 +614,10 @@ func (c *canon) mapValue(v unsafe.Pointer, p *plan) {
 		return
 	}
 	s := c.subEncoder()
+	if c.parts != nil {
+		c.mapParts(m, p, s)
+		return
+	}
 	if p.maps != nil {
 		p.maps.each(v, func(k, e unsafe.Pointer) {
 			s.seen.reset()

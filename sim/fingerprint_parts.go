@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"reflect"
 	"slices"
 	"strings"
 	"unsafe"
@@ -154,4 +155,46 @@ func (pr *partRec) rangesOrNil() map[string][][2]int {
 		return nil
 	}
 	return pr.ranges
+}
+
+// mapParts encodes map m as mapValue does (its entries sorted by their
+// bytes) and records the parts of its entries' values under the map's
+// path, as structParts does a struct's.
+func (c *canon) mapParts(m reflect.Value, p *plan, s *canon) {
+	pr := c.parts
+	s.parts = &partRec{depth: pr.depth, stack: slices.Clone(pr.stack), ranges: map[string][][2]int{}}
+	defer func() { s.parts = nil }()
+	var entries []map[string][][2]int
+	k, e := reflect.New(p.key.t), reflect.New(p.elem.t)
+	it := m.MapRange()
+	for it.Next() {
+		s.seen.reset()
+		k.Elem().SetIterKey(it)
+		e.Elem().SetIterValue(it)
+		start := len(s.buf)
+		s.enc(k.UnsafePointer(), p.key)
+		s.enc(e.UnsafePointer(), p.elem)
+		s.spans = append(s.spans, [2]int{start, len(s.buf)})
+		entries = append(entries, s.parts.ranges)
+		s.parts.ranges = map[string][][2]int{}
+	}
+	c.flip = min(c.flip, s.flip)
+	idx := make([]int, len(s.spans))
+	for j := range idx {
+		idx[j] = j
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		return bytes.Compare(s.buf[s.spans[a][0]:s.spans[a][1]], s.buf[s.spans[b][0]:s.spans[b][1]])
+	})
+	for _, j := range idx {
+		sp := s.spans[j]
+		c.u64(uint64(sp[1] - sp[0]))
+		at := len(c.buf) - sp[0]
+		c.buf = append(c.buf, s.buf[sp[0]:sp[1]]...)
+		for path, rs := range entries[j] {
+			for _, x := range rs {
+				pr.add(path, at+x[0], at+x[1])
+			}
+		}
+	}
 }

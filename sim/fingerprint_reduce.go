@@ -2,6 +2,9 @@ package sim
 
 import (
 	"reflect"
+	"slices"
+	"strings"
+	"unsafe"
 
 	"qrlab/model/oauth"
 )
@@ -62,9 +65,39 @@ var derivedFields = map[string]bool{
 // encodes by what the provider reads of it (canon.grant).
 var grantType = reflect.TypeFor[oauth.Grant]()
 
+// deviceAtsType is the device checker's record of the homeserver's 404
+// answers to the existing device's device check (deviceChecker.checked404),
+// which the fingerprint encodes by what is read of it (canon.firstChecks).
+var deviceAtsType = reflect.TypeFor[[]deviceAt]()
+
+// firstChecks encodes the device checker's record of 404 answers by what
+// is read of it: the record is only appended to (observeHS), emptied
+// (reset) and asked whether some answer for a device ID came at or before
+// a time (checkedBefore), which depends on the earliest answer for each ID
+// alone, not on later ones nor on their order. So it is encoded as each
+// ID's earliest answer, in the order of the IDs: a duplicated or repeated
+// device check that met a 404 again leaves the state as the first one
+// did. TestFirstChecksPremise checks that nothing else reads the record.
+func (c *canon) firstChecks(v unsafe.Pointer, p *plan) {
+	ds := *(*[]deviceAt)(v)
+	first := make([]deviceAt, 0, len(ds))
+	for _, d := range ds {
+		if i := slices.IndexFunc(first, func(f deviceAt) bool { return f.id == d.id }); i >= 0 {
+			first[i].at = min(first[i].at, d.at)
+			continue
+		}
+		first = append(first, d)
+	}
+	slices.SortFunc(first, func(a, b deviceAt) int { return strings.Compare(a.id, b.id) })
+	c.u64(uint64(len(first)))
+	for i := range first {
+		c.enc(unsafe.Pointer(&first[i]), p.elem)
+	}
+}
+
 // ExactFingerprint makes the fingerprint encode every field by its value
-// (on), instead of the clocks, ledgers and grant records above by what is
-// read of them (off, the default); the explorer's tests compare the two.
+// (on), instead of the clocks, ledgers, grant records and the device
+// checker's 404 record above by what is read of them (off, the default); the explorer's tests compare the two.
 // Call it before the first run: it drops the runner's plans.
 func (r *Runner) ExactFingerprint(on bool) {
 	if r.ps.exact != on {

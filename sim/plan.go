@@ -49,6 +49,9 @@ type plan struct {
 	target bool
 	// grant: the type is oauth.Grant (canon.grant follows its fields).
 	grant bool
+	// firstChecks: the type is the device checker's record of 404
+	// answers, encoded by what is read of it (canon.firstChecks).
+	firstChecks bool
 	// tctx: under the time abstraction, the struct has fields encoded
 	// relative to the run's time or to a counter (canon.structTimed);
 	// idOff, when idCtx, is its counter's offset (fingerprint_time.go).
@@ -224,6 +227,7 @@ func (ps *plans) build(t reflect.Type) *plan {
 	case reflect.Slice:
 		p.elem = ps.build(t.Elem())
 		p.flat = sharedSlices[t.PkgPath()+"."+t.Name()]
+		p.firstChecks = t == deviceAtsType && !ps.exact
 	case reflect.Map:
 		p.key, p.elem = ps.build(t.Key()), ps.build(t.Elem())
 		if mk := typedMaps[t]; mk != nil && p.key.flat && p.elem.flat {
@@ -267,7 +271,9 @@ func (ps *plans) build(t reflect.Type) *plan {
 			case f.clock:
 				p.enc = append(p.enc, encOp{off: f.off, n: f.p.size, clock: true})
 			case f.p.raw:
-				if k := len(p.enc) - 1; k >= 0 && p.enc[k].p == nil && p.enc[k].off+p.enc[k].n == f.off {
+				// Merged only into a plain run: a clock's or a time's
+				// op encodes its own field and no more.
+				if k := len(p.enc) - 1; k >= 0 && p.enc[k].p == nil && !p.enc[k].clock && p.enc[k].tm == 0 && p.enc[k].off+p.enc[k].n == f.off {
 					p.enc[k].n += f.p.size
 					continue
 				}
