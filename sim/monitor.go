@@ -453,7 +453,6 @@ func (m *monitor) providerEffects(w *run, client Actor, fx []oauth.Effect) {
 		f := &fx[i]
 		if f.Kind == oauth.EffectGrantCreated && client == ActorNew {
 			m.dev.newDevice = f.Device
-			m.cause.grant, m.cause.grantAt = f.Grant, w.now
 		}
 		if f.Kind == oauth.EffectTokenIssued && f.Device == m.dev.newDevice {
 			m.dev.newUser = f.User

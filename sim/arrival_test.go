@@ -1,0 +1,73 @@
+package sim
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"qrlab/model/oauth"
+	"qrlab/model/qr"
+)
+
+// stepFirst takes, until the run stops, the first choice pick accepts at
+// each state, else the first without a fault; it returns the steps taken.
+func stepFirst(t *testing.T, r *Runner, pick func(c Choice) bool) int {
+	t.Helper()
+	steps := 0
+	for ; steps < 3000; steps++ {
+		cs := r.Enabled(nil)
+		if len(cs) == 0 {
+			return steps
+		}
+		i := -1
+		if pick != nil {
+			i = slices.IndexFunc(cs, pick)
+		}
+		if i < 0 {
+			i = slices.IndexFunc(cs, func(c Choice) bool { return c.Fault == FaultNone })
+		}
+		if i < 0 {
+			t.Fatalf("step %d: nothing to take among %+v", steps, cs)
+		}
+		if err := r.Take(cs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Fatalf("the run did not stop in %d steps", steps)
+	return steps
+}
+
+// TestCauseGrantDuplicatedRequest: the new device's device authorization
+// request is duplicated and both copies are served, so the provider
+// creates two grants; the first answer reaches the device and the second is
+// discarded. The user approves the grant whose code the device shows, and
+// the login succeeds after both grants' lifetime (shortened here to 13 s so
+// that the success comes after it). The cause checker must take the grant
+// whose answer arrived as the device's, not the one the provider created
+// last: with the latter, "the device code expired" (nobody approved the
+// second grant) was judged against a device that never held it.
+func TestCauseGrantDuplicatedRequest(t *testing.T) {
+	sc := snapCase{variant: "msc4388", intent: qr.Login, dup: 1}
+	r := sc.runner(t)
+	r.oc.ExpiresIn = 13 * oauth.Second
+	r.ocPrep = nil
+	if err := sc.start(r, 1); err != nil {
+		t.Fatal(err)
+	}
+	stepFirst(t, r, func(c Choice) bool {
+		return c.Fault == FaultDuplicate && c.Kind == "request" && strings.Contains(c.Label, oauth.PathDeviceAuthorization)
+	})
+	res := r.Finish()
+	w := r.r
+	gs := w.op.Grants()
+	if len(gs) != 2 || gs[0].State != oauth.GrantConsumed || gs[1].State != oauth.GrantPending || !res.New.Success ||
+		res.New.At < gs[1].CreatedAt+r.oc.ExpiresIn || !userApproved(&w.user, gs[0].ID) {
+		t.Fatalf("the run did not reach the situation: grants %+v, N %+v", gs, res.New)
+	}
+	if res.Violation != nil {
+		t.Errorf("violation %s (%s): the grant whose answer was discarded is taken as the device's", res.Violation.Invariant, res.Violation.Detail)
+	}
+	if c := &w.mon.cause; c.grant != gs[0].ID || c.grantAt != gs[0].CreatedAt {
+		t.Errorf("the cause checker follows grant %s created at %d ms, not the device's %s", c.grant, c.grantAt, gs[0].ID)
+	}
+}
