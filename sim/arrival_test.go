@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"qrlab/model/homeserver"
 	"qrlab/model/oauth"
 	"qrlab/model/qr"
 )
@@ -69,5 +70,59 @@ func TestCauseGrantDuplicatedRequest(t *testing.T) {
 	}
 	if c := &w.mon.cause; c.grant != gs[0].ID || c.grantAt != gs[0].CreatedAt {
 		t.Errorf("the cause checker follows grant %s created at %d ms, not the device's %s", c.grant, c.grantAt, gs[0].ID)
+	}
+}
+
+// TestDeviceCheckerLostAnswer: the homeserver's answer to the existing
+// device's device check (404) and to the new device's whoami, lost on the
+// way back, told the device nothing, so the device checker must not count
+// them (it used to count them when the homeserver served them, which would
+// let a device that went on without the answer pass the checks on the
+// secrets and m.login.success). Right after each loss the record is empty;
+// the run then goes on to its end (the device asks again) with no
+// violation.
+func TestDeviceCheckerLostAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		who    Actor
+		path   string
+		record func(d *deviceChecker) bool
+	}{
+		{"device check", ActorExisting, "/devices/", func(d *deviceChecker) bool { return len(d.checked404) > 0 }},
+		{"whoami", ActorNew, homeserver.PathWhoami, func(d *deviceChecker) bool { return d.whoamiSeen }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sc := snapCase{variant: "msc4388", intent: qr.Login, loss: 1}
+			r := sc.runner(t)
+			if err := sc.start(r, 1); err != nil {
+				t.Fatal(err)
+			}
+			w := r.r
+			lost, checked := false, false
+			stepFirst(t, r, func(c Choice) bool {
+				if lost && !checked {
+					// The step after the loss: nothing reached the device.
+					checked = true
+					if tc.record(&w.mon.dev) {
+						t.Errorf("the %s answer was lost, yet the device checker counts it as heard: %+v", tc.name, w.mon.dev)
+					}
+				}
+				if !lost && c.Fault == FaultLose && c.Kind == "answer" && c.Actor == tc.who && strings.Contains(c.Label, tc.path) {
+					lost = true
+					return true
+				}
+				return false
+			})
+			res := r.Finish()
+			if !lost || !checked {
+				t.Fatalf("the %s answer was never lost", tc.name)
+			}
+			if res.Violation != nil {
+				t.Errorf("violation %s: %s", res.Violation.Invariant, res.Violation.Detail)
+			}
+			if !tc.record(&w.mon.dev) {
+				t.Errorf("the %s asked again, but no answer of it is counted: %+v (N %+v, E %+v)", tc.name, w.mon.dev, res.New, res.Existing)
+			}
+		})
 	}
 }

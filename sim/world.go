@@ -886,6 +886,10 @@ func (r *Runner) arrive(w *run, ev *event) {
 		w.mon.touch(monChecks)
 		w.mon.cause.observeArrival(x.req.Path, a.resp.Body, w.now, w.op.Grant)
 	}
+	if x.server == ActorHomeserver && x.req.Target != login.TargetRendezvous && honest(x.client) && !r.unchecked {
+		w.mon.touch(monChecks)
+		w.mon.dev.observeHS(w.now, x.client, x.req.Method, x.req.Path, a.resp.Status, a.resp.Body)
+	}
 	if x.req.Target == login.TargetRendezvous && x.req.Method == "GET" && honest(x.client) && !r.unchecked {
 		w.mon.arrivedRead(x.client, x.req.Path, a)
 	}
