@@ -1,11 +1,13 @@
 package sim
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"testing"
 
 	"qrlab/model/homeserver"
+	"qrlab/model/login"
 	"qrlab/model/oauth"
 	"qrlab/model/qr"
 )
@@ -124,5 +126,50 @@ func TestDeviceCheckerLostAnswer(t *testing.T) {
 				t.Errorf("the %s asked again, but no answer of it is counted: %+v (N %+v, E %+v)", tc.name, w.mon.dev, res.New, res.Existing)
 			}
 		})
+	}
+}
+
+// TestNoPlaintextLostRequest: no-plaintext-on-wire judges what a device
+// puts on the wire, so a rendezvous request is searched as it is sent, not
+// when the store serves it. The situation: the existing device's last
+// write (m.login.secrets) is lost, and the device never sends it again (it
+// shows success; the new device ends rendezvous_expired). To make that
+// write carry "a secret", 24 bytes of its payload, taken from the same run
+// without the loss, are added to the secrets no payload may carry. Searched
+// at the store, the lost request was never seen and the run passed.
+func TestNoPlaintextLostRequest(t *testing.T) {
+	sc := snapCase{variant: "msc4388", intent: qr.Login, loss: 1}
+	r := sc.runner(t)
+	if err := sc.start(r, 1); err != nil {
+		t.Fatal(err)
+	}
+	stepFirst(t, r, nil)
+	var last []byte
+	for i := range r.ex {
+		if x := &r.ex[i]; x.client == ActorExisting && x.req.Target == login.TargetRendezvous && x.req.Method == "PUT" {
+			last = x.req.Body
+		}
+	}
+	j := bytes.Index(last, []byte(`"data":"`)) + len(`"data":"`)
+	if j < len(`"data":"`) || len(last) < j+24 {
+		t.Fatalf("no payload in E's last write %q", last)
+	}
+	needle := slices.Clone(last[j : j+24])
+	if err := sc.start(r, 1); err != nil {
+		t.Fatal(err)
+	}
+	w := r.r
+	w.mon.touch(monNeedle)
+	w.mon.needle = append(w.mon.needle, needle)
+	stepFirst(t, r, func(c Choice) bool {
+		if c.Fault != FaultLose || c.Kind != "request" {
+			return false
+		}
+		i := slices.IndexFunc(r.q.ev, func(e event) bool { return e.seq == c.Seq })
+		return bytes.Contains(r.ex[r.q.ev[i].id].req.Body, needle)
+	})
+	res := r.Finish()
+	if res.Violation == nil || res.Violation.Invariant != InvNoPlaintext {
+		t.Fatalf("a write carrying a secret, lost on its way, passed: violation %+v (N %+v, E %+v)", res.Violation, res.New, res.Existing)
 	}
 }

@@ -65,6 +65,9 @@ func (r *Runner) send(w *run, client Actor, req login.Request, form []byte) uint
 		body = req.Body
 	}
 	r.tr.add(Event{At: w.now, Kind: EvSend, Actor: client, Peer: server, Name: name, Bytes: len(req.Body), Body: body})
+	if len(body) > 0 && !r.unchecked {
+		w.mon.plaintext(w, req.Method, req.Path, body)
+	}
 	if req.Target == login.TargetRendezvous && req.Method == "DELETE" && (client == ActorNew || client == ActorExisting) {
 		r.cost.deleting(req.Path)
 	}
@@ -238,6 +241,12 @@ func (r *Runner) serveRendezvous(w *run, x *exchange) (login.Response, readRef) 
 		r.hook(w, x, &hresp)
 		resp = hresp
 		req.Body = x.req.Body
+		if !r.unchecked {
+			// A test hook may change the request on its way: what
+			// reaches the store is searched too (send searched what
+			// left the device).
+			w.mon.plaintext(w, req.Method, req.Path, req.Body)
+		}
 	}
 	var rd readRef
 	if !r.unchecked {

@@ -467,18 +467,21 @@ func (m *monitor) providerEffects(w *run, client Actor, fx []oauth.Effect) {
 	}
 }
 
+// plaintext is no-plaintext-on-wire: a rendezvous request body, searched
+// for secrets as its client sends it (Runner.send), so that a request the
+// network loses before the store is searched too.
+func (m *monitor) plaintext(w *run, method, path string, body []byte) {
+	for _, n := range m.needle {
+		if bytes.Contains(body, n) {
+			m.violate(w, InvNoPlaintext, "%s %s carries a secret, token or code in the clear (%.12q...)", method, path, n)
+			return
+		}
+	}
+}
+
 // rendezvous watches one store exchange at the moment the store handled it
 // (its linearization point).
 func (m *monitor) rendezvous(w *run, client Actor, injected bool, req *rendezvous.Request, resp *rendezvous.Response, fx []rendezvous.Effect) {
-	// no-plaintext-on-wire: every payload a device writes.
-	if len(req.Body) > 0 {
-		for _, n := range m.needle {
-			if bytes.Contains(req.Body, n) {
-				m.violate(w, InvNoPlaintext, "%s %s carries a secret, token or code in the clear (%.12q...)", req.Method, req.Path, n)
-				return
-			}
-		}
-	}
 	for _, f := range fx {
 		switch f.Kind {
 		case rendezvous.EffectExpired, rendezvous.EffectEvictedSoftCap, rendezvous.EffectEvictedHardCap, rendezvous.EffectDeleted:
