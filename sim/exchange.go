@@ -67,6 +67,9 @@ func (r *Runner) send(w *run, client Actor, req login.Request, form []byte) uint
 	r.tr.add(Event{At: w.now, Kind: EvSend, Actor: client, Peer: server, Name: name, Bytes: len(req.Body), Body: body})
 	if len(body) > 0 && !r.unchecked {
 		w.mon.plaintext(w, req.Method, req.Path, body)
+		if req.Method == "PUT" && honest(client) {
+			w.mon.sentWrite(client, req.Path, &rendezvous.Request{Method: req.Method, Path: req.Path, Header: req.Header, Body: req.Body})
+		}
 	}
 	if req.Target == login.TargetRendezvous && req.Method == "DELETE" && (client == ActorNew || client == ActorExisting) {
 		r.cost.deleting(req.Path)
