@@ -90,24 +90,24 @@ func (c *causeChecker) observeSeal(who Actor, pt []byte, at Millis) {
 
 // observeArrival is one answer of the provider to the new device arriving
 // (a late or duplicated one is dropped before it): a device authorization
-// answer names the device's grant (looked up in the provider's log by the
-// device code it carries, found from grants), a token poll's may end it.
-func (c *causeChecker) observeArrival(path string, body []byte, at Millis, grants func(deviceCode string) (oauth.Grant, bool)) {
+// answer names the device's grant (looked up in the provider's log, op, by
+// the device code it carries), a token poll's may end it.
+func (c *causeChecker) observeArrival(path string, body []byte, at Millis, op *oauth.Server) {
 	p, _ := oauth.SplitPath(path)
 	device := strings.HasSuffix(p, oauth.PathDeviceAuthorization)
 	if !device && (c.token.err != "" || !strings.HasSuffix(p, oauth.PathToken)) {
 		return
 	}
-	v, err := canonicaljson.Parse(body)
-	if err != nil {
-		return
-	}
 	if device {
-		if f, ok := v.Get("device_code"); ok && f.Kind == canonicaljson.String {
-			if g, ok := grants(f.Str); ok {
+		if dc, ok := canonicaljson.TopString(body, "device_code"); ok {
+			if g, ok := op.Grant(dc); ok {
 				c.grant, c.grantAt = g.ID, g.CreatedAt
 			}
 		}
+		return
+	}
+	v, err := canonicaljson.Parse(body)
+	if err != nil {
 		return
 	}
 	if f, ok := v.Get("error"); ok && f.Kind == canonicaljson.String {

@@ -884,7 +884,7 @@ func (r *Runner) arrive(w *run, ev *event) {
 	}
 	if x.client == ActorNew && x.server == ActorOP && !r.unchecked {
 		w.mon.touch(monChecks)
-		w.mon.cause.observeArrival(x.req.Path, a.resp.Body, w.now, w.op.Grant)
+		w.mon.cause.observeArrival(x.req.Path, a.resp.Body, w.now, w.op)
 	}
 	if x.server == ActorHomeserver && x.req.Target != login.TargetRendezvous && honest(x.client) && !r.unchecked {
 		w.mon.touch(monChecks)
