@@ -138,3 +138,45 @@ func TestReorderedDoubleWrite(t *testing.T) {
 		t.Fatalf("seed 154: %v", res.Violation)
 	}
 }
+
+// TestCameraAttackerPayload is the regression test of a finding of
+// TestSimSchedules (scenario file seed 39, msc4388 login with the camera
+// and account-confusion): the attacker's own existing device scanned first
+// and wrote its m.login.initiate into the session; the victim's existing
+// device then read the session, where it takes the token and writes its
+// own m.login.initiate over whatever is there, never opening the payload.
+// The camera corrupted that read's payload, the attacker's, and its checker
+// expected the device to end channel_integrity; it ended
+// rendezvous_expired later, for another reason, and cause-ends-with-its-
+// reason was judged violated. The camera now corrupts only a payload the
+// other login device wrote, the one its checker's rule is about. The test
+// checks that the attacker's write still lands before the existing
+// device's first read and that the run holds every invariant.
+func TestCameraAttackerPayload(t *testing.T) {
+	b, err := os.ReadFile("testdata/findings/camera-attacker-payload.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := findingRunner(t, b, "camera-attacker-payload.json", true)
+	res, err := r.Run(39)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attackerWrote, eRead := sim.Millis(-1), sim.Millis(-1)
+	for _, e := range r.Trace().Events {
+		switch {
+		case attackerWrote < 0 && e.Kind == sim.EvRecv && e.Actor == sim.ActorHomeserver && e.Peer == sim.ActorAttacker &&
+			strings.HasPrefix(e.Name, "PUT ") && e.Status == 200:
+			attackerWrote = e.At
+		case eRead < 0 && e.Kind == sim.EvRecv && e.Actor == sim.ActorHomeserver && e.Peer == sim.ActorExisting &&
+			strings.HasPrefix(e.Name, "GET ") && strings.Contains(e.Name, "rendezvous/"):
+			eRead = e.At
+		}
+	}
+	if attackerWrote < 0 || eRead < attackerWrote {
+		t.Fatalf("the attacker's write (at %d ms) no longer lands before the existing device's first read (%d ms): the finding is not exercised", attackerWrote, eRead)
+	}
+	if res.Violation != nil {
+		t.Fatalf("seed 39: %v", res.Violation)
+	}
+}
