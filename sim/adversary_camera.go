@@ -96,7 +96,11 @@ func (a *camera) rendezvousAnswer(r *Runner, w *run, x *exchange, req *rendezvou
 		return
 	}
 	b := w.mon.boxFor(req.Path)
-	if b == nil || len(b.spec.Data) < 4 || b.writer == x.client {
+	// Only the other login device's payload: the checker expects the
+	// reader to open it and end channel_integrity, and a device reading
+	// a payload an attacker wrote (another adversary's, in the session
+	// before the device's own first write) may never open it.
+	if b == nil || len(b.spec.Data) < 4 || !honest(b.writer) || b.writer == x.client {
 		return
 	}
 	if a.reads++; a.reads != a.corruptAt {

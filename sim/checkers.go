@@ -59,7 +59,11 @@ func (c *nonceChecker) observe(who Actor, s *channel.Sealing) Actor {
 
 // deviceChecker follows, on the wire and in the servers' logs, which device
 // the new device asked to become, the existing device's device check, and
-// the homeserver's whoami answers to the new device.
+// the homeserver's whoami answers to the new device. The device check and
+// whoami are what the devices were told: the answers as they reached them
+// (observeHS is called at an answer's arrival, not when the homeserver
+// serves it, so an answer the network lost or reset, or a duplicate the
+// client discarded, is not counted as heard).
 type deviceChecker struct {
 	// newDevice is the device ID of the new device's latest grant (the
 	// provider's log).
@@ -69,10 +73,11 @@ type deviceChecker struct {
 	newGrant string
 	// newUser is the account the provider issued that device's token for.
 	newUser string
-	// checked404 holds the device IDs the homeserver answered the existing
-	// device 404 for, and when.
+	// checked404 holds the device IDs for which a 404 from the homeserver
+	// reached the existing device, and when.
 	checked404 []deviceAt
-	// whoami is the homeserver's last 200 answer to the new device's whoami.
+	// whoami is the last 200 answer to the new device's whoami that
+	// reached it.
 	whoamiUser, whoamiDevice string
 	whoamiSeen               bool
 }
@@ -87,7 +92,7 @@ func (c *deviceChecker) reset() {
 	c.checked404 = c.checked404[:0]
 }
 
-// observeHS is one homeserver answer to client.
+// observeHS is one homeserver answer reaching client at at.
 func (c *deviceChecker) observeHS(at Millis, client Actor, method, path string, status int, body []byte) {
 	p, _ := oauth.SplitPath(path)
 	switch {
@@ -113,8 +118,8 @@ func (c *deviceChecker) observeHS(at Millis, client Actor, method, path string, 
 	}
 }
 
-// checkedBefore reports whether the homeserver answered the existing
-// device 404 for id at or before t.
+// checkedBefore reports whether a 404 for id from the homeserver reached
+// the existing device at or before t.
 func (c *deviceChecker) checkedBefore(id string, t Millis) bool {
 	for _, d := range c.checked404 {
 		if d.id == id && d.at <= t {

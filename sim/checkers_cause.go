@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	"qrlab/model/login"
 	"qrlab/model/msg"
@@ -29,8 +30,12 @@ type causeChecker struct {
 		err string
 		at  Millis
 	}
-	// grant is the new device's latest grant, created at grantAt (the
-	// provider's log).
+	// grant is the new device's latest grant, created at grantAt: the one
+	// whose device code the latest device authorization answer that
+	// reached it carries, as the provider's log has it. A grant the
+	// provider created for a request whose answer never reached the
+	// device (lost, reset, or a duplicated request's second answer,
+	// discarded) is not the device's: its user code is on no screen.
 	grant   string
 	grantAt Millis
 }
@@ -83,13 +88,22 @@ func (c *causeChecker) observeSeal(who Actor, pt []byte, at Millis) {
 	}
 }
 
-// observeArrival is one answer of the provider's token endpoint arriving at
-// the new device (a late or duplicated one is dropped before it).
-func (c *causeChecker) observeArrival(path string, body []byte, at Millis) {
-	if c.token.err != "" {
+// observeArrival is one answer of the provider to the new device arriving
+// (a late or duplicated one is dropped before it): a device authorization
+// answer names the device's grant (looked up in the provider's log, op, by
+// the device code it carries), a token poll's may end it.
+func (c *causeChecker) observeArrival(path string, body []byte, at Millis, op *oauth.Server) {
+	p, _ := oauth.SplitPath(path)
+	device := strings.HasSuffix(p, oauth.PathDeviceAuthorization)
+	if !device && (c.token.err != "" || !strings.HasSuffix(p, oauth.PathToken)) {
 		return
 	}
-	if p, _ := oauth.SplitPath(path); !bytes.HasSuffix([]byte(p), []byte(oauth.PathToken)) {
+	if device {
+		if dc, ok := canonicaljson.TopString(body, "device_code"); ok {
+			if g, ok := op.Grant(dc); ok {
+				c.grant, c.grantAt = g.ID, g.CreatedAt
+			}
+		}
 		return
 	}
 	v, err := canonicaljson.Parse(body)

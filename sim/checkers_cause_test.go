@@ -102,7 +102,7 @@ func TestCauseCheckerJudges(t *testing.T) {
 	if d := c.complaint(r, w, res); d != "" {
 		t.Fatalf("a right ending: %q", d)
 	}
-	c.observeArrival("/oauth2/token", []byte(`{"error":"access_denied"}`), 50)
+	c.observeArrival("/oauth2/token", []byte(`{"error":"access_denied"}`), 50, w.op)
 	res.New = Ending{Outcome: "failure", Reason: "http_error", At: 50}
 	if d := c.complaint(r, w, res); !strings.Contains(d, "access_denied on N at 50 ms") {
 		t.Fatalf("N ended http_error on a denial: %q", d)

@@ -22,7 +22,10 @@ import (
 // carrying the payload reached the reader: a read the store served but the
 // network lost leaves the payload unread (MSC4108.md §4b, strict
 // alternation: a device that sends twice before the other has read puts
-// the counters out of step). A user's mistakes (typos, refusals, cancels,
+// the counters out of step). The same holds for a payload a device sent
+// that never landed while its next one did (the two writes reordered or
+// the first lost, the store refusing or never seeing it): the reader can
+// never read it (monitor.landed). A user's mistakes (typos, refusals, cancels,
 // a failing browser) and the network's losses and duplicates alone are no
 // cause for them.
 const InvFailureHasCause = "failure-has-an-outside-cause"

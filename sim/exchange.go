@@ -65,6 +65,12 @@ func (r *Runner) send(w *run, client Actor, req login.Request, form []byte) uint
 		body = req.Body
 	}
 	r.tr.add(Event{At: w.now, Kind: EvSend, Actor: client, Peer: server, Name: name, Bytes: len(req.Body), Body: body})
+	if len(body) > 0 && !r.unchecked {
+		w.mon.plaintext(w, req.Method, req.Path, body)
+		if req.Method == "PUT" && honest(client) {
+			w.mon.sentWrite(client, req.Path, &rendezvous.Request{Method: req.Method, Path: req.Path, Header: req.Header, Body: req.Body})
+		}
+	}
 	if req.Target == login.TargetRendezvous && req.Method == "DELETE" && (client == ActorNew || client == ActorExisting) {
 		r.cost.deleting(req.Path)
 	}
@@ -185,10 +191,9 @@ func (r *Runner) serve(w *run, id uint64) {
 			ad.clientServerAnswer(r, w, x, &resp)
 		}
 		a.resp = login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
-		if !r.unchecked {
-			w.mon.touch(monChecks)
-			w.mon.dev.observeHS(w.now, x.client, x.req.Method, x.req.Path, resp.Status, resp.Body)
-		}
+		// The device checker reads this answer when it reaches its
+		// client (arrive): a device learns nothing from an answer the
+		// network loses.
 	}
 	if w.res.Violation != nil {
 		return // the run stops at the violation
@@ -239,6 +244,12 @@ func (r *Runner) serveRendezvous(w *run, x *exchange) (login.Response, readRef) 
 		r.hook(w, x, &hresp)
 		resp = hresp
 		req.Body = x.req.Body
+		if !r.unchecked {
+			// A test hook may change the request on its way: what
+			// reaches the store is searched too (send searched what
+			// left the device).
+			w.mon.plaintext(w, req.Method, req.Path, req.Body)
+		}
 	}
 	var rd readRef
 	if !r.unchecked {

@@ -45,11 +45,14 @@ import (
 //     browser), on two exchanges: a message does not move the clock, so
 //     both happen at the same time in either order. The server's handling
 //     reads and writes its server and the monitors' records of it (the
-//     mailboxes, the grants, the homeserver's answers) and schedules its
-//     answer at now + L on its own exchange. The client's step reads and
-//     writes its machine or the browser's page, the user (stream, record)
-//     and the monitors' records of the channel (seals and opens), and
-//     schedules its own requests and timers. Where a monitor of one reads
+//     mailboxes, the grants) and schedules its answer at now + L on its
+//     own exchange. The client's step reads and writes its machine or the
+//     browser's page, the user (stream, record), the monitors' records of
+//     the channel (seals and opens) and of what reached the device (the
+//     homeserver's answers, the grant its device authorization answer
+//     names, read from the provider's log by its ID and creation time,
+//     which no request changes once the grant exists:
+//     sim/arrival-audit.md), and schedules its own requests and timers. Where a monitor of one reads
 //     what the other writes, the write is earlier by causality: a device
 //     opens a payload the store accepted before the device read it, a
 //     token is judged against a consent recorded before the browser posted

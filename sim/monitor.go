@@ -79,6 +79,12 @@ type mailbox struct {
 	// before any answer carrying them had reached the other device, kept
 	// until one does (an answer still travelling) or the run ends.
 	unread []unreadWrite
+	// sent are the honest devices' writes to this session that left the
+	// device (Runner.send) and have not landed yet, oldest first: a write
+	// that never lands while a later one of the same device does was
+	// skipped, and the other device can never read it (sentWrite,
+	// landed).
+	sent []sentWrite
 	// deadline is when the session expires by the design's own rule (its
 	// creation plus the store's TTL): the store must not serve it from
 	// then on, whatever its sweeper has done.
@@ -91,6 +97,12 @@ type mailbox struct {
 type issued struct {
 	token, data string
 	version     uint64
+}
+
+// sentWrite is a payload a device sent to be written.
+type sentWrite struct {
+	data   string
+	writer Actor
 }
 
 // unreadWrite is a payload replaced before the other device got it.
@@ -453,7 +465,6 @@ func (m *monitor) providerEffects(w *run, client Actor, fx []oauth.Effect) {
 		f := &fx[i]
 		if f.Kind == oauth.EffectGrantCreated && client == ActorNew {
 			m.dev.newDevice = f.Device
-			m.cause.grant, m.cause.grantAt = f.Grant, w.now
 		}
 		if f.Kind == oauth.EffectTokenIssued && f.Device == m.dev.newDevice {
 			m.dev.newUser = f.User
@@ -468,18 +479,21 @@ func (m *monitor) providerEffects(w *run, client Actor, fx []oauth.Effect) {
 	}
 }
 
+// plaintext is no-plaintext-on-wire: a rendezvous request body, searched
+// for secrets as its client sends it (Runner.send), so that a request the
+// network loses before the store is searched too.
+func (m *monitor) plaintext(w *run, method, path string, body []byte) {
+	for _, n := range m.needle {
+		if bytes.Contains(body, n) {
+			m.violate(w, InvNoPlaintext, "%s %s carries a secret, token or code in the clear (%.12q...)", method, path, n)
+			return
+		}
+	}
+}
+
 // rendezvous watches one store exchange at the moment the store handled it
 // (its linearization point).
 func (m *monitor) rendezvous(w *run, client Actor, injected bool, req *rendezvous.Request, resp *rendezvous.Response, fx []rendezvous.Effect) {
-	// no-plaintext-on-wire: every payload a device writes.
-	if len(req.Body) > 0 {
-		for _, n := range m.needle {
-			if bytes.Contains(req.Body, n) {
-				m.violate(w, InvNoPlaintext, "%s %s carries a secret, token or code in the clear (%.12q...)", req.Method, req.Path, n)
-				return
-			}
-		}
-	}
 	for _, f := range fx {
 		switch f.Kind {
 		case rendezvous.EffectExpired, rendezvous.EffectEvictedSoftCap, rendezvous.EffectEvictedHardCap, rendezvous.EffectDeleted:
@@ -608,6 +622,9 @@ func (m *monitor) put(w *run, client Actor, injected bool, op rendezvous.Effect,
 		if honest(b.writer) && honest(client) && !b.delivered && b.spec.Data != data {
 			b.unread = append(b.unread, unreadWrite{data: b.spec.Data, writer: b.writer, by: client, at: w.now})
 		}
+		if !injected {
+			m.landed(w, b, client, data, true)
+		}
 		b.spec, b.token, b.writer, b.delivered = next, tok, client, false
 		if !injected {
 			m.wrote(client, data) // an adversary's copied payload is sealed by nobody here
@@ -617,6 +634,9 @@ func (m *monitor) put(w *run, client Actor, injected bool, op rendezvous.Effect,
 		// the spec names (the current one, or with transaction IDs the
 		// one recorded for the transaction). A replayed refusal has no
 		// token.
+		if !injected {
+			m.landed(w, b, client, data, false) // an earlier copy landed
+		}
 		tok, _ := m.codec.ParseWritten(resp)
 		if tok == "" {
 			return
@@ -631,6 +651,50 @@ func (m *monitor) put(w *run, client Actor, injected bool, op rendezvous.Effect,
 		}
 		b.spec = next // a refused write under a transaction ID is recorded
 	}
+}
+
+// sentWrite notes an honest device's write request to the session path
+// names as it leaves the device (Runner.send).
+func (m *monitor) sentWrite(client Actor, path string, req *rendezvous.Request) {
+	b := m.boxFor(path)
+	if b == nil {
+		return
+	}
+	d, _ := m.codec.WriteOf(req)
+	m.touch(monBoxes)
+	b.sent = append(b.sent, sentWrite{data: string(d), writer: client})
+}
+
+// landed is client's payload data stored in session b (written: as the
+// current payload; else an earlier copy had been, and this one is a
+// replay). What client sent before it and never landed was skipped: the
+// other device can never read it, as if it had been overwritten unread
+// (the design wrote twice in a row, and the network lost or reordered the
+// first write, which the store then refused). Those and every copy of
+// data leave sent.
+func (m *monitor) landed(w *run, b *mailbox, client Actor, data string, written bool) {
+	k := slices.IndexFunc(b.sent, func(s sentWrite) bool { return s.writer == client && s.data == data })
+	if k < 0 {
+		return
+	}
+	m.touch(monBoxes)
+	n := 0
+	for i, s := range b.sent {
+		switch {
+		case s.writer != client:
+		case s.data == data:
+			continue // this payload's copies
+		case written && i < k:
+			if !slices.Contains(m.written[machineIndex(client)], s.data) {
+				b.unread = append(b.unread, unreadWrite{data: s.data, writer: client, by: client, at: w.now})
+			}
+			continue
+		}
+		b.sent[n] = s
+		n++
+	}
+	clear(b.sent[n:])
+	b.sent = b.sent[:n]
 }
 
 // readRef is a session's payload as a store's answer carries it.

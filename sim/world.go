@@ -886,7 +886,11 @@ func (r *Runner) arrive(w *run, ev *event) {
 	}
 	if x.client == ActorNew && x.server == ActorOP && !r.unchecked {
 		w.mon.touch(monChecks)
-		w.mon.cause.observeArrival(x.req.Path, a.resp.Body, w.now)
+		w.mon.cause.observeArrival(x.req.Path, a.resp.Body, w.now, w.op)
+	}
+	if x.server == ActorHomeserver && x.req.Target != login.TargetRendezvous && honest(x.client) && !r.unchecked {
+		w.mon.touch(monChecks)
+		w.mon.dev.observeHS(w.now, x.client, x.req.Method, x.req.Path, a.resp.Status, a.resp.Body)
 	}
 	if x.req.Target == login.TargetRendezvous && x.req.Method == "GET" && honest(x.client) && !r.unchecked {
 		w.mon.arrivedRead(x.client, x.req.Path, a)
