@@ -1,14 +1,6 @@
 package sim
 
-import (
-	"go/ast"
-	"go/parser"
-	"go/token"
-	"path/filepath"
-	"slices"
-	"strings"
-	"testing"
-)
+import "testing"
 
 // TestBudgetsOnlyGate guards the premise of the explorer's budget
 // subsumption (lab/explore subsume.go, FingerprintBudgets): the fault
@@ -26,39 +18,7 @@ func TestBudgetsOnlyGate(t *testing.T) {
 		"encodeRest", "FingerprintParts", "Spent", // the fingerprint and its measure
 		"FaultSettled", // a measurement's choice of states, unused by the explorer
 	}
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	uses := 0
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range f.Decls {
-			fn, ok := d.(*ast.FuncDecl)
-			if !ok || fn.Body == nil {
-				continue
-			}
-			ast.Inspect(fn.Body, func(n ast.Node) bool {
-				sel, ok := n.(*ast.SelectorExpr)
-				if !ok || !slices.Contains(fields, sel.Sel.Name) {
-					return true
-				}
-				uses++
-				if !slices.Contains(allowed, fn.Name.Name) {
-					t.Errorf("%s: %s uses the fault budget field %s: budget subsumption assumes only the gating of fault choices reads it",
-						fset.Position(sel.Pos()), fn.Name.Name, sel.Sel.Name)
-				}
-				return true
-			})
-		}
-	}
+	uses := scanFieldUses(t, fields, allowed, "budget subsumption assumes only the gating of fault choices reads the fault budget fields")
 	if uses < 10 {
 		t.Errorf("found %d uses of the budget fields: the scan no longer sees them", uses)
 	}

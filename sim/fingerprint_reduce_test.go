@@ -1,12 +1,6 @@
 package sim
 
 import (
-	"go/ast"
-	"go/parser"
-	"go/token"
-	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
 	"unsafe"
 )
@@ -19,39 +13,8 @@ import (
 // and reset. The scan fails on any other function using the field.
 func TestFirstChecksPremise(t *testing.T) {
 	allowed := []string{"reset", "observeHS", "checkedBefore"}
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	uses := 0
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range f.Decls {
-			fn, ok := d.(*ast.FuncDecl)
-			if !ok || fn.Body == nil {
-				continue
-			}
-			ast.Inspect(fn.Body, func(n ast.Node) bool {
-				sel, ok := n.(*ast.SelectorExpr)
-				if !ok || sel.Sel.Name != "checked404" {
-					return true
-				}
-				uses++
-				if !slices.Contains(allowed, fn.Name.Name) {
-					t.Errorf("%s: %s uses checked404: the fingerprint encodes it as each ID's earliest answer (canon.firstChecks), which assumes only checkedBefore reads it",
-						fset.Position(sel.Pos()), fn.Name.Name)
-				}
-				return true
-			})
-		}
-	}
+	uses := scanFieldUses(t, []string{"checked404"}, allowed,
+		"the fingerprint encodes it as each ID's earliest answer (canon.firstChecks), which assumes only checkedBefore reads it")
 	if uses < 3 {
 		t.Errorf("found %d uses of checked404: the scan no longer sees them", uses)
 	}
