@@ -6,12 +6,9 @@ import (
 	"hash/maphash"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
-	"qrlab/model/qr"
-	"qrlab/model/variant"
 	"qrlab/sim"
 )
 
@@ -31,28 +28,15 @@ func TestSettledSources(t *testing.T) {
 	if os.Getenv("QRLAB_SETTLED") == "" {
 		t.Skip("a measurement: QRLAB_SETTLED=1")
 	}
-	atoi := func(k string, d int) int {
-		if v, err := strconv.Atoi(os.Getenv(k)); err == nil {
-			return v
-		}
-		return d
-	}
-	depth := atoi("QRLAB_FP_DEPTH", 6)
-	every := uint64(atoi("QRLAB_SETTLED_EVERY", 1))
+	depth := envInt("QRLAB_FP_DEPTH", 6)
+	every := uint64(envInt("QRLAB_SETTLED_EVERY", 1))
 	seed := maphash.MakeSeed()
 	pathID := map[string]int{}
 	var paths []string
 	// vec is a state's parts as a hash per path id (0: absent).
 	vec := func(r *sim.Runner) (full uint64, v []uint64) {
 		enc, parts := r.FingerprintParts(depth)
-		var buf []byte
-		at := 0
-		for _, x := range parts["budgets"] {
-			buf = append(buf, enc[at:x[0]]...)
-			at = x[1]
-		}
-		buf = append(buf, enc[at:]...)
-		full = maphash.Bytes(seed, buf)
+		full = maphash.Bytes(seed, without(nil, enc, parts["budgets"]))
 		for p, rs := range parts {
 			if p == "budgets" {
 				continue
@@ -75,19 +59,7 @@ func TestSettledSources(t *testing.T) {
 		}
 		return full, v
 	}
-	o := Options{Mode: "dfs", Seed: 1, Workers: 1}
-	o.VariantName = cmp.Or(os.Getenv("QRLAB_FP_VARIANT"), "msc4388")
-	v, err := variant.Load(o.VariantName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.Variant = v
-	if os.Getenv("QRLAB_FP_INTENT") == "reciprocate" {
-		o.Intent = qr.Reciprocate
-	}
-	if os.Getenv("QRLAB_FP_TIME") == TimeAbstract {
-		o.Time = TimeAbstract
-	}
+	o := envOptions(t)
 	// fp is the state's fingerprint without the budgets.
 	fp := func(r *sim.Runner) uint64 {
 		r.FingerprintBudgets(false)
@@ -150,7 +122,7 @@ func TestSettledSources(t *testing.T) {
 		_, v := vec(r)
 		samples = append(samples, v)
 	}
-	o.Loss, o.Dup, o.MaxStates = atoi("QRLAB_FP_LOSS", 1), atoi("QRLAB_FP_DUP", 0), atoi("QRLAB_FP_STATES", 200000)
+	o.Loss, o.Dup, o.MaxStates = envInt("QRLAB_FP_LOSS", 1), envInt("QRLAB_FP_DUP", 0), envInt("QRLAB_FP_STATES", 200000)
 	res, err = Explore(o)
 	if err != nil {
 		t.Fatal(err)

@@ -26,12 +26,6 @@ func TestFingerprintSources(t *testing.T) {
 	if os.Getenv("QRLAB_FP_SOURCES") == "" {
 		t.Skip("a measurement: QRLAB_FP_SOURCES=1")
 	}
-	atoi := func(k string, d int) int {
-		if v, err := strconv.Atoi(os.Getenv(k)); err == nil {
-			return v
-		}
-		return d
-	}
 	seed := maphash.MakeSeed()
 	all := map[uint64]bool{}
 	groups := parseGroups(os.Getenv("QRLAB_FP_GROUPS"))
@@ -39,7 +33,7 @@ func TestFingerprintSources(t *testing.T) {
 	masked := map[string]map[uint64]bool{}
 	var buf []byte
 	stateHook = func(r *sim.Runner) {
-		enc, parts := r.FingerprintParts(atoi("QRLAB_FP_DEPTH", 4))
+		enc, parts := r.FingerprintParts(envInt("QRLAB_FP_DEPTH", 4))
 		h := maphash.Bytes(seed, enc)
 		if !all[h] {
 			all[h] = true
@@ -55,13 +49,7 @@ func TestFingerprintSources(t *testing.T) {
 			}
 		}
 		for path, rs := range parts {
-			buf = buf[:0]
-			at := 0
-			for _, x := range rs {
-				buf = append(buf, enc[at:x[0]]...)
-				at = x[1]
-			}
-			buf = append(buf, enc[at:]...)
+			buf = without(buf[:0], enc, rs)
 			m := masked[path]
 			if m == nil {
 				m = map[uint64]bool{}
@@ -74,19 +62,8 @@ func TestFingerprintSources(t *testing.T) {
 		}
 	}
 	defer func() { stateHook = nil }()
-	o := Options{Mode: "dfs", Seed: 1, Loss: atoi("QRLAB_FP_LOSS", 1), Dup: atoi("QRLAB_FP_DUP", 0), MaxStates: atoi("QRLAB_FP_STATES", 20000), Workers: 1}
-	o.VariantName = cmp.Or(os.Getenv("QRLAB_FP_VARIANT"), "msc4388")
-	v, err := variant.Load(o.VariantName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.Variant = v
-	if os.Getenv("QRLAB_FP_INTENT") == "reciprocate" {
-		o.Intent = qr.Reciprocate
-	}
-	if os.Getenv("QRLAB_FP_TIME") == TimeAbstract {
-		o.Time = TimeAbstract
-	}
+	o := envOptions(t)
+	o.Loss, o.Dup, o.MaxStates = envInt("QRLAB_FP_LOSS", 1), envInt("QRLAB_FP_DUP", 0), envInt("QRLAB_FP_STATES", 20000)
 	res, err := Explore(o)
 	if err != nil {
 		t.Fatal(err)
@@ -145,4 +122,44 @@ func groupParts(parts map[string][][2]int, groups map[string][]string) map[strin
 		out[name] = merged
 	}
 	return out
+}
+
+// envInt is the environment's integer k, or d when it is unset or not one.
+func envInt(k string, d int) int {
+	if v, err := strconv.Atoi(os.Getenv(k)); err == nil {
+		return v
+	}
+	return d
+}
+
+// envOptions are the fingerprint measurements' exploration: depth first
+// on one worker, seed 1, of the variant QRLAB_FP_VARIANT (msc4388), the
+// intent QRLAB_FP_INTENT (login) and the time QRLAB_FP_TIME (exact).
+func envOptions(t *testing.T) Options {
+	t.Helper()
+	o := Options{Mode: "dfs", Seed: 1, Workers: 1}
+	o.VariantName = cmp.Or(os.Getenv("QRLAB_FP_VARIANT"), "msc4388")
+	v, err := variant.Load(o.VariantName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Variant = v
+	if os.Getenv("QRLAB_FP_INTENT") == "reciprocate" {
+		o.Intent = qr.Reciprocate
+	}
+	if os.Getenv("QRLAB_FP_TIME") == TimeAbstract {
+		o.Time = TimeAbstract
+	}
+	return o
+}
+
+// without appends to buf the encoding enc with the byte ranges rs (in
+// order, not overlapping) left out.
+func without(buf, enc []byte, rs [][2]int) []byte {
+	at := 0
+	for _, x := range rs {
+		buf = append(buf, enc[at:x[0]]...)
+		at = x[1]
+	}
+	return append(buf, enc[at:]...)
 }
