@@ -104,6 +104,20 @@ func (p plan) options(v variant.Variant, name string) (explore.Options, error) {
 	return o, nil
 }
 
+// planFor loads catalogue mutant name and its exploration plan.
+func planFor(name string) (variant.Variant, plan, error) {
+	v, err := variant.LoadMutant(name)
+	if err != nil {
+		return v, plan{}, err
+	}
+	mut := v.Mutations.List()[0]
+	p, ok := plans[mut]
+	if !ok {
+		return v, p, fmt.Errorf("no exploration plan for mutation %s", mut)
+	}
+	return v, p, nil
+}
+
 // ExploreRow is one catalogue mutant looked for by the explorer, beside
 // the simulation's first detection of it.
 type ExploreRow struct {
@@ -137,17 +151,12 @@ type ExploreRow struct {
 // detection of it (simBudget for the hunt).
 func ExploreMutant(name string, budget time.Duration, maxStates int, simBudget time.Duration) ExploreRow {
 	row := ExploreRow{Mutant: name}
-	v, err := variant.LoadMutant(name)
+	v, p, err := planFor(name)
 	if err != nil {
 		row.Errors = append(row.Errors, err.Error())
 		return row
 	}
 	mut := v.Mutations.List()[0]
-	p, ok := plans[mut]
-	if !ok {
-		row.Errors = append(row.Errors, "no exploration plan for mutation "+mut)
-		return row
-	}
 	row.Flags = p.flags(name)
 	o, err := p.options(v, name)
 	if err != nil {

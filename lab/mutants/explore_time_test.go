@@ -15,23 +15,9 @@ import (
 // whether its counterexample relies on the abstraction and what exact time
 // made of it.
 func TestExploreFindsMutantsAbstract(t *testing.T) {
-	names := []string{"shared-direction-key", "ignore-sequence-token", "no-aad-binding"}
-	if os.Getenv("QRLAB_EXPLORE_MUTANTS") == "1" {
-		names = variant.MutantNames()
-	}
+	names := mutantsToExplore("shared-direction-key", "ignore-sequence-token", "no-aad-binding")
 	for _, n := range names {
-		v, err := variant.LoadMutant(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, ok := plans[v.Mutations.List()[0]]
-		if !ok {
-			t.Fatalf("%s: no plan", n)
-		}
-		o, err := p.options(v, n)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p, o := planOptions(t, n)
 		o.Time, o.MaxStates = explore.TimeAbstract, 2_000_000
 		res, err := explore.Explore(o)
 		if err != nil {
@@ -48,4 +34,29 @@ func TestExploreFindsMutantsAbstract(t *testing.T) {
 		t.Logf("%s (%s): %s in %d events, %d states; relies on the abstraction %v (%d early); exact replay: %s", n, p.flags(n),
 			res.Violation.Invariant, len(res.Path), res.States, a.Relies, a.EarlyFirings, a.Exact)
 	}
+}
+
+// mutantsToExplore are the catalogue mutants an exploring test looks for:
+// the fast ones it names, or the whole catalogue with
+// QRLAB_EXPLORE_MUTANTS=1.
+func mutantsToExplore(fast ...string) []string {
+	if os.Getenv("QRLAB_EXPLORE_MUTANTS") == "1" {
+		return variant.MutantNames()
+	}
+	return fast
+}
+
+// planOptions are catalogue mutant n's exploration plan and the explorer
+// options it gives.
+func planOptions(t *testing.T, n string) (plan, explore.Options) {
+	t.Helper()
+	v, p, err := planFor(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := p.options(v, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, o
 }

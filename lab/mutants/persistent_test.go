@@ -1,11 +1,9 @@
 package mutants
 
 import (
-	"os"
 	"testing"
 
 	"qrlab/lab/explore"
-	"qrlab/model/variant"
 )
 
 // TestPersistentFindsMutants: depth first with persistent sets the
@@ -15,23 +13,9 @@ import (
 // budgets) is the one `simrun mutants --explore` uses, run depth first.
 // Three fast ones by default; QRLAB_EXPLORE_MUTANTS=1 runs all twelve.
 func TestPersistentFindsMutants(t *testing.T) {
-	names := []string{"shared-direction-key", "static-nonce", "ignore-sequence-token"}
-	if os.Getenv("QRLAB_EXPLORE_MUTANTS") == "1" {
-		names = variant.MutantNames()
-	}
+	names := mutantsToExplore("shared-direction-key", "static-nonce", "ignore-sequence-token")
 	for _, n := range names {
-		v, err := variant.LoadMutant(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, ok := plans[v.Mutations.List()[0]]
-		if !ok {
-			t.Fatalf("%s: no plan", n)
-		}
-		o, err := p.options(v, n)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p, o := planOptions(t, n)
 		o.Mode, o.MaxStates = "dfs", 2_000_000
 		var want string
 		for _, por := range []string{explore.PORNone, explore.PORPersistent} {
