@@ -131,7 +131,18 @@ func (c *canon) eventParts(r *Runner, s *canon) {
 		}
 		i++
 	}
-	// Sort as sorted does, remembering where each span goes.
+	c.sortedSpans(s, func(j, at int) {
+		for _, x := range offs[j] {
+			c.parts.add(x.path, at+x.off, at+x.end)
+		}
+	})
+}
+
+// sortedSpans writes s's spans as sorted does (each its length, then its
+// bytes, in the order of their bytes) and calls written(j, at) for each,
+// span j of s having been written at offset at of c.buf, so that a caller
+// can record where the parts inside it went.
+func (c *canon) sortedSpans(s *canon, written func(j, at int)) {
 	idx := make([]int, len(s.spans))
 	for j := range idx {
 		idx[j] = j
@@ -144,9 +155,7 @@ func (c *canon) eventParts(r *Runner, s *canon) {
 		c.u64(uint64(sp[1] - sp[0]))
 		at := len(c.buf)
 		c.buf = append(c.buf, s.buf[sp[0]:sp[1]]...)
-		for _, x := range offs[j] {
-			c.parts.add(x.path, at+x.off, at+x.end)
-		}
+		written(j, at)
 	}
 }
 
@@ -179,22 +188,12 @@ func (c *canon) mapParts(m reflect.Value, p *plan, s *canon) {
 		s.parts.ranges = map[string][][2]int{}
 	}
 	c.flip = min(c.flip, s.flip)
-	idx := make([]int, len(s.spans))
-	for j := range idx {
-		idx[j] = j
-	}
-	slices.SortFunc(idx, func(a, b int) int {
-		return bytes.Compare(s.buf[s.spans[a][0]:s.spans[a][1]], s.buf[s.spans[b][0]:s.spans[b][1]])
-	})
-	for _, j := range idx {
-		sp := s.spans[j]
-		c.u64(uint64(sp[1] - sp[0]))
-		at := len(c.buf) - sp[0]
-		c.buf = append(c.buf, s.buf[sp[0]:sp[1]]...)
+	c.sortedSpans(s, func(j, at int) {
+		at -= s.spans[j][0] // the entries' ranges are offsets in s.buf
 		for path, rs := range entries[j] {
 			for _, x := range rs {
 				pr.add(path, at+x[0], at+x[1])
 			}
 		}
-	}
+	})
 }
