@@ -53,15 +53,7 @@ func TestRetryReseals(t *testing.T) {
 // corruption and the loss of that answer) and that it holds every
 // invariant.
 func TestCameraLostCorruptAnswer(t *testing.T) {
-	b, err := os.ReadFile("testdata/findings/camera-lost-corrupt-answer.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := findingRunner(t, b, "camera-lost-corrupt-answer.json", true)
-	res, err := r.Run(4)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, res := runFinding(t, "camera-lost-corrupt-answer.json", 4)
 	corruptAt := sim.Millis(-1)
 	lost := false
 	for _, e := range r.Trace().Events {
@@ -78,6 +70,22 @@ func TestCameraLostCorruptAnswer(t *testing.T) {
 	if res.Violation != nil {
 		t.Fatalf("seed 4: %v", res.Violation)
 	}
+}
+
+// runFinding runs the finding testdata/findings/name with seed, keeping
+// its trace, and returns the runner (its trace) and the run's result.
+func runFinding(t *testing.T, name string, seed uint64) (*sim.Runner, sim.Result) {
+	t.Helper()
+	b, err := os.ReadFile("testdata/findings/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := findingRunner(t, b, name, true)
+	res, err := r.Run(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, res
 }
 
 // findingRunner is a runner of the scenario file's configuration (named
@@ -113,15 +121,7 @@ func findingRunner(t *testing.T, file []byte, name string, keep bool) *sim.Runne
 // now counted as unread too (monitor.landed). The test checks that the run
 // still has those facts and holds every invariant.
 func TestReorderedDoubleWrite(t *testing.T) {
-	b, err := os.ReadFile("testdata/findings/reordered-double-write.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := findingRunner(t, b, "reordered-double-write.json", true)
-	res, err := r.Run(154)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, res := runFinding(t, "reordered-double-write.json", 154)
 	// The store's answers to E's writes: a 200, then a 409 to the write E
 	// sent first.
 	var statuses []int
@@ -153,15 +153,7 @@ func TestReorderedDoubleWrite(t *testing.T) {
 // checks that the attacker's write still lands before the existing
 // device's first read and that the run holds every invariant.
 func TestCameraAttackerPayload(t *testing.T) {
-	b, err := os.ReadFile("testdata/findings/camera-attacker-payload.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := findingRunner(t, b, "camera-attacker-payload.json", true)
-	res, err := r.Run(39)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, res := runFinding(t, "camera-attacker-payload.json", 39)
 	attackerWrote, eRead := sim.Millis(-1), sim.Millis(-1)
 	for _, e := range r.Trace().Events {
 		switch {
