@@ -542,7 +542,7 @@ func (c *canon) enc(v unsafe.Pointer, p *plan) {
 			c.enc(unsafe.Pointer(&(*iface)(v).data), d.p)
 			return
 		}
-		e := reflect.NewAt(p.t, v).Elem().Elem()
+		e := p.at(v).Elem()
 		tmp := reflect.New(e.Type())
 		tmp.Elem().Set(e)
 		c.enc(tmp.UnsafePointer(), d.p)
@@ -608,7 +608,7 @@ func (c *canon) subEncoder() *canon {
 // mapValue encodes a map as its entries, each encoded on its own, in the
 // order of their encodings.
 func (c *canon) mapValue(v unsafe.Pointer, p *plan) {
-	m := reflect.NewAt(p.t, v).Elem()
+	m := p.at(v)
 	c.u64(uint64(m.Len()))
 	if m.Len() == 0 {
 		return

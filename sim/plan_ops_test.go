@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
+	"unsafe"
 
 	"qrlab/model/qr"
 )
@@ -98,5 +99,35 @@ func checkEncOps(t *testing.T, kind string, ps *plans) {
 	}
 	if checked < 20 {
 		t.Errorf("%s: %d struct plans checked: the run's plans were not built", kind, checked)
+	}
+}
+
+// TestPlanAt: for every type a run's plans meet, plan.at gives the value
+// reflect.NewAt gives (the same type, the same address, settable), and a
+// value set through it (a string, a map, a pointer: types the collector
+// must see) reads back through reflect.
+func TestPlanAt(t *testing.T) {
+	var ps plans
+	ps.of(runType)
+	for typ, p := range ps.byType {
+		v := reflect.New(typ)
+		got, want := p.at(v.UnsafePointer()), reflect.NewAt(typ, v.UnsafePointer()).Elem()
+		if got.Type() != want.Type() || got.UnsafeAddr() != want.UnsafeAddr() || !got.CanSet() {
+			t.Fatalf("%v: at gives %v at %#x (settable %v), NewAt %v at %#x", typ, got.Type(), got.UnsafeAddr(), got.CanSet(),
+				want.Type(), want.UnsafeAddr())
+		}
+	}
+	type box struct {
+		s string
+		m map[string]*int
+		p *[]byte
+	}
+	n, b := 7, []byte("x")
+	src := box{s: "a string", m: map[string]*int{"k": &n}, p: &b}
+	var dst box
+	p := ps.of(reflect.TypeFor[box]())
+	typedCopy(unsafe.Pointer(&dst), unsafe.Pointer(&src), p)
+	if dst.s != src.s || dst.m["k"] != &n || dst.p != &b {
+		t.Fatalf("typed copy through at: %+v, want %+v", dst, src)
 	}
 }

@@ -118,14 +118,16 @@ func (r *Runner) Start(seed uint64, loss, dup int) error {
 func (r *Runner) HashTrace(on bool) { r.noTraceHash = !on }
 
 // MemoCrypto says whether the runner's homeserver remembers the Ed25519
-// verifications it made by their exact inputs (on: homeserver.VerifyMemo,
-// each result computed for real once) or checks every signature afresh
-// (off, the default), from the next run on. A model checker meets the same
-// key upload on many paths; a sweep's runs each bring keys of their own.
+// verifications it made, and the new device the Ed25519 signatures it
+// made, by their exact inputs (on: homeserver.VerifyMemo and SignMemo,
+// each result computed for real once) or checks and signs afresh every
+// time (off, the default), from the next run on. A model checker meets the
+// same key upload on many paths; a sweep's runs each bring keys of their
+// own.
 func (r *Runner) MemoCrypto(on bool) {
-	r.hsMemo = nil
+	r.hsMemo, r.signMemo = nil, nil
 	if on {
-		r.hsMemo = homeserver.NewVerifyMemo()
+		r.hsMemo, r.signMemo = homeserver.NewVerifyMemo(), homeserver.NewSignMemo()
 	}
 }
 

@@ -180,6 +180,9 @@ type Runner struct {
 	// hsMemo is the homeserver's memo of verifications (MemoCrypto; nil:
 	// none), outside the run's state (plan.go: opaque).
 	hsMemo *homeserver.VerifyMemo
+	// signMemo is the new device's memo of signatures (MemoCrypto; nil:
+	// none), in its configuration.
+	signMemo *homeserver.SignMemo
 }
 
 // exchange is one HTTP request and its fate.
@@ -654,7 +657,8 @@ func (r *Runner) build(w *run) error {
 		ServerNames: map[string]string{r.hc.ServerName: BaseURL}, ExpectedUserID: AliceID,
 		// The account's self-signing key is derived once per Runner: its
 		// seed, which m.login.secrets brings, is the same in every run.
-		KnownKeys: []*homeserver.SigningKey{alice.SelfSigning}, ReadMemo: &r.readMemos[0]}
+		KnownKeys: []*homeserver.SigningKey{alice.SelfSigning}, ReadMemo: &r.readMemos[0],
+		SignMemo: r.signMemo}
 	ecfg.ReadMemo = &r.readMemos[1]
 	if !r.unchecked {
 		ecfg.ChannelObserver = func(s channel.Sealing) { w.mon.sealed(w, ActorExisting, s) }

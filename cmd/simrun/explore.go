@@ -19,7 +19,7 @@ const exploreUsage = `usage: simrun explore [--variant V] [--intent login|recipr
        [--depth D] [--budget T] [--states N] [--mode bfs|dfs|walk] [--adversary A]
        [--latency MS] [--seed S] [--user attentive|careless] [--pace SCENARIO] [--reach REASON]
        [--por sleep|persistent|none] [--subsume] [--time exact|abstract] [--untimed-above MS] [--free-lost-timeouts]
-       [--workers W] [--path P] [--json]
+       [--workers W] [--path P] [--json] [--cpuprofile FILE] [--memprofile FILE]
 
 Explores every order of the simulator's enabled events (a request reaching
 its server, an answer reaching its client, a timer, the user's acts) and
@@ -74,6 +74,8 @@ before its due time) and whether it came back when replayed with exact time.
 fire at any moment once its exchange can no longer complete (its request or
 answer lost, no copy in flight); measured to cost more states than it
 merges and to bring violations that rely on the abstraction (README).
+--cpuprofile FILE writes a CPU profile of the search (pprof format, go
+tool pprof) and --memprofile FILE an allocation profile at its end.
 Exit status: 0 no violation, 1 a violation (under --time abstract too,
 whether or not the exact replay reproduced it: the summary says), 2 bad
 usage.
@@ -106,6 +108,8 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	subsume := fs.Bool("subsume", false, "budget subsumption: skip a state a visited one covers with at least as much of each fault budget left (bfs, dfs)")
 	timeMode := fs.String("time", "exact", "exact (every timer at its time) or abstract (timers longer than --untimed-above fire at any moment)")
 	freeLost := fs.Bool("free-lost-timeouts", false, "with --time abstract: a request's timeout whose exchange can no longer complete (request or answer lost, no copy in flight) fires at any moment, whatever --untimed-above")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the search (pprof format) to this file")
+	memprofile := fs.String("memprofile", "", "write an allocation profile of the search (pprof format) to this file at the end")
 	untimed := intFlagOf(fs, "untimed-above", explore.DefaultUntimedAbove, 1, 1<<40, "with --time abstract: timers and timeouts set more than this many ms ahead are untimed")
 	if code := parseNoArgs(fs, args, stderr); code >= 0 {
 		return code
@@ -167,7 +171,15 @@ func runExplore(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			p.Queue, float64(p.States)/max(p.Elapsed.Seconds(), 1e-9))
 	}
 	defer explore.SetCollector()() // unless GOGC is set
+	stop, err := startProfiles(*cpuprofile, *memprofile)
+	if err != nil {
+		fmt.Fprintf(stderr, "simrun explore: %v\n", err)
+		return 2
+	}
 	res, err := explore.Explore(o)
+	if perr := stop(); perr != nil {
+		fmt.Fprintf(stderr, "simrun explore: %v\n", perr)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "simrun explore: %v\n", err)
 		return 2

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -55,6 +57,40 @@ func TestExploreUsage(t *testing.T) {
 		if code != 2 || !strings.Contains(errs, c.want) {
 			t.Errorf("%v: exit %d, stderr %q", c.args, code, errs)
 		}
+	}
+}
+
+// TestExploreProfiles: --cpuprofile and --memprofile write pprof files
+// (gzip-compressed protocol buffers) of a search, a profile file that
+// cannot be created (either one) is a usage error naming the flag and the
+// file before any search,
+// and --help lists both flags.
+func TestExploreProfiles(t *testing.T) {
+	tmp := t.TempDir()
+	cpu, mem := filepath.Join(tmp, "cpu.prof"), filepath.Join(tmp, "mem.prof")
+	code, out, errs := simrun(t, "explore", "--depth", "8", "--mode", "dfs", "--cpuprofile", cpu, "--memprofile", mem)
+	if code != 0 || !strings.Contains(out, "no violation") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	for _, f := range []string{cpu, mem} {
+		b, err := os.ReadFile(f)
+		if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Errorf("%s: not a pprof file (%d bytes, %v)", f, len(b), err)
+		}
+	}
+	bad := filepath.Join(tmp, "no", "such", "dir", "cpu.prof")
+	code, out, errs = simrun(t, "explore", "--depth", "8", "--cpuprofile", bad)
+	if code != 2 || !strings.Contains(errs, "--cpuprofile") || !strings.Contains(errs, bad) || out != "" {
+		t.Errorf("unwritable cpu profile: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	bad = filepath.Join(tmp, "no", "such", "dir", "mem.prof")
+	code, out, errs = simrun(t, "explore", "--depth", "8", "--memprofile", bad)
+	if code != 2 || !strings.Contains(errs, "--memprofile") || !strings.Contains(errs, bad) || out != "" {
+		t.Errorf("unwritable memory profile: exit %d, stderr %q", code, errs)
+	}
+	code, _, errs = simrun(t, "explore", "--help")
+	if code != 0 || !strings.Contains(errs, "--cpuprofile FILE") || !strings.Contains(errs, "-memprofile") {
+		t.Errorf("--help: exit %d, lacks the profile flags:\n%s", code, errs)
 	}
 }
 

@@ -9,17 +9,31 @@ import (
 
 // startProfiles starts a CPU profile into cpu (when not empty) and returns
 // the function that stops it and writes the allocation profile into mem
-// (when not empty). Both files are pprof's format (go tool pprof).
+// (when not empty). Both files are pprof's format (go tool pprof). Both
+// files are created here, so a path that cannot be written is an error
+// before the work it would profile.
 func startProfiles(cpu, mem string) (stop func() error, err error) {
-	var cf *os.File
+	var cf, mf *os.File
+	if mem != "" {
+		if mf, err = os.Create(mem); err != nil {
+			return nil, fmt.Errorf("--memprofile: %w", err)
+		}
+	}
 	if cpu != "" {
 		cf, err = os.Create(cpu)
-		if err != nil {
-			return nil, fmt.Errorf("--cpuprofile: %w", err)
+		if err == nil {
+			if err = pprof.StartCPUProfile(cf); err != nil {
+				cf.Close()
+				err = fmt.Errorf("--cpuprofile %s: %w", cpu, err)
+			}
+		} else {
+			err = fmt.Errorf("--cpuprofile: %w", err)
 		}
-		if err := pprof.StartCPUProfile(cf); err != nil {
-			cf.Close()
-			return nil, fmt.Errorf("--cpuprofile %s: %w", cpu, err)
+		if err != nil {
+			if mf != nil {
+				mf.Close()
+			}
+			return nil, err
 		}
 	}
 	return func() error {
@@ -29,12 +43,8 @@ func startProfiles(cpu, mem string) (stop func() error, err error) {
 				return fmt.Errorf("--cpuprofile: %w", err)
 			}
 		}
-		if mem == "" {
+		if mf == nil {
 			return nil
-		}
-		mf, err := os.Create(mem)
-		if err != nil {
-			return fmt.Errorf("--memprofile: %w", err)
 		}
 		runtime.GC()
 		if err := pprof.Lookup("allocs").WriteTo(mf, 0); err != nil {

@@ -63,3 +63,64 @@ func TestVerifyMemo(t *testing.T) {
 		t.Fatal("no memo: wrong answer")
 	}
 }
+
+// TestSignMemo: a memo signs as ed25519.Sign does, the first time
+// (computed) and the second (looked up), for two keys and two messages
+// that differ in one byte, each its own entry; the signature it hands out
+// is the caller's own (writing it changes no later answer); a full memo
+// starts again empty and still signs right; no memo signs too; and device
+// keys signed through a memo are the same bytes as without.
+func TestSignMemo(t *testing.T) {
+	k, err := SigningKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := SigningKeyFromSeed(bytes.Repeat([]byte{8}, ed25519.SeedSize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := []byte(`{"device_id":"D","user_id":"@a:b"}`)
+	msg2 := append([]byte(nil), msg...)
+	msg2[3] ^= 1
+	cases := []struct {
+		key *SigningKey
+		msg []byte
+	}{{k, msg}, {k, msg2}, {other, msg}, {other, msg2}}
+	m := NewSignMemo()
+	for round := range 2 {
+		for i, c := range cases {
+			want := ed25519.Sign(c.key.priv, c.msg)
+			got := m.Sign(c.key, c.msg)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("round %d, case %d: memo signs %x, ed25519.Sign %x", round, i, got, want)
+			}
+			got[0] ^= 0xff // the caller's own: the memo must not hand it out again
+		}
+	}
+	if len(m.m) != len(cases) {
+		t.Fatalf("%d entries for %d different inputs", len(m.m), len(cases))
+	}
+	for i := range memoMax - len(m.m) {
+		m.m[string(rune(i))+"x"] = nil
+	}
+	if got := m.Sign(k, msg); !bytes.Equal(got, ed25519.Sign(k.priv, msg)) || len(m.m) != memoMax {
+		t.Fatalf("a known input in a full memo: %d entries, or a wrong signature", len(m.m))
+	}
+	if got := m.Sign(k, []byte("new")); !bytes.Equal(got, ed25519.Sign(k.priv, []byte("new"))) || len(m.m) != 1 {
+		t.Fatalf("a new input in a full memo: %d entries (want it emptied first), or a wrong signature", len(m.m))
+	}
+	var none *SignMemo
+	if !bytes.Equal(none.Sign(k, msg), ed25519.Sign(k.priv, msg)) {
+		t.Fatal("no memo: wrong signature")
+	}
+	dk := &DeviceKeys{UserID: "@a:b", DeviceID: "D", Ed25519: k, Curve25519: bytes.Repeat([]byte{9}, 32)}
+	want := dk.Signed(other)
+	for range 2 {
+		if got := dk.SignedMemo(other, m); !bytes.Equal(got, want) {
+			t.Fatalf("signed through a memo:\n%s\nwithout:\n%s", got, want)
+		}
+	}
+	if err := VerifyJSON(want, "@a:b", other.KeyID(), other.Public()); err != nil {
+		t.Fatalf("the self-signing signature does not verify: %v", err)
+	}
+}

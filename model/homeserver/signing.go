@@ -230,6 +230,41 @@ func (m *VerifyMemo) verify(pub ed25519.PublicKey, msg, sig []byte) bool {
 	return ok
 }
 
+// SignMemo remembers Ed25519 signatures by their exact inputs (the whole
+// private key and the whole message, byte for byte): each is computed for
+// real the first time, by ed25519.Sign, and looked up after. Ed25519
+// signing is deterministic (RFC 8032 §5.1.6: the nonce is a hash of the
+// key's prefix and the message), so a remembered signature is the one
+// signing again gives. It serves a model checker whose new device signs
+// the same device keys on many paths. At most memoMax signatures are kept
+// (all are dropped when full). Not safe for concurrent use: one per
+// runner.
+type SignMemo struct {
+	m   map[string][]byte
+	key []byte
+}
+
+// NewSignMemo returns an empty memo.
+func NewSignMemo() *SignMemo { return &SignMemo{m: map[string][]byte{}} }
+
+// Sign is k.Sign(msg), remembered in m when m is not nil. The signature
+// it returns is the caller's own.
+func (m *SignMemo) Sign(k *SigningKey, msg []byte) []byte {
+	if m == nil {
+		return k.Sign(msg)
+	}
+	m.key = append(append(m.key[:0], k.priv...), msg...)
+	if sig, ok := m.m[string(m.key)]; ok {
+		return append([]byte(nil), sig...)
+	}
+	sig := k.Sign(msg)
+	if len(m.m) >= memoMax {
+		clear(m.m)
+	}
+	m.m[string(m.key)] = append([]byte(nil), sig...)
+	return sig
+}
+
 // VerifyJSON parses a JSON object document and checks one signature on it.
 func VerifyJSON(doc []byte, signer, keyID string, pub ed25519.PublicKey) error {
 	v, err := canonicaljson.Parse(doc)
@@ -358,13 +393,17 @@ func (d *DeviceKeys) Object() canonicaljson.Value {
 // Signed returns the device_keys object signed by the device's own key and,
 // when ssk is not nil, by the user's self-signing key: the object the new
 // device uploads in one keys/upload once it holds the secrets.
-func (d *DeviceKeys) Signed(ssk *SigningKey) []byte {
+func (d *DeviceKeys) Signed(ssk *SigningKey) []byte { return d.SignedMemo(ssk, nil) }
+
+// SignedMemo is Signed with its signatures remembered in m (nil: none):
+// the same bytes.
+func (d *DeviceKeys) SignedMemo(ssk *SigningKey, m *SignMemo) []byte {
 	v := d.Object()
 	msg, _ := SigningBytes(&v) // v is an object: cannot fail
-	addSignature(&v, d.UserID, d.KeyID(), d.Ed25519.Sign(msg))
+	addSignature(&v, d.UserID, d.KeyID(), m.Sign(d.Ed25519, msg))
 	if ssk != nil {
 		// The first signature is not covered: the same bytes are signed.
-		addSignature(&v, d.UserID, ssk.KeyID(), ssk.Sign(msg))
+		addSignature(&v, d.UserID, ssk.KeyID(), m.Sign(ssk, msg))
 	}
 	return canonicaljson.Append(nil, &v)
 }

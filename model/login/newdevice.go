@@ -75,6 +75,12 @@ type NewDeviceConfig struct {
 	// results). It may serve every run of one simulator; nil reads every
 	// answer whole.
 	ReadMemo *rendezvous.ReadMemo
+	// SignMemo, when set, remembers the Ed25519 signatures the device
+	// makes (the keys/upload's and the proof of possession's) by their
+	// exact inputs (homeserver.SignMemo: each computed for real once, the
+	// same bytes). It may serve every run of one simulator; nil signs
+	// afresh every time.
+	SignMemo *homeserver.SignMemo
 }
 
 // RogueStep is what a rogue new device seals at one step of the login
@@ -631,7 +637,7 @@ func (n *NewDevice) uploadKeys() {
 		return
 	}
 	n.dk.UserID = n.out.UserID
-	body := homeserver.KeysUploadBody(n.dk.Signed(ssk))
+	body := homeserver.KeysUploadBody(n.dk.SignedMemo(ssk, n.cfg.SignMemo))
 	n.setState(StateUploadingKeys)
 	n.issue(opAPI, TargetHomeserver, "POST", n.hsBase+homeserver.PathKeysUpload,
 		wire.NewHeader("Authorization", "Bearer "+n.accessToken, "Content-Type", wire.ContentTypeJSON), body)
@@ -658,7 +664,7 @@ func (n *NewDevice) publishKeys() {
 	n.setState(StatePublishingKeys)
 	n.issue(opAPI, TargetHomeserver, "POST", n.hsBase+homeserver.PathKeysUpload,
 		wire.NewHeader("Authorization", "Bearer "+n.accessToken, "Content-Type", wire.ContentTypeJSON),
-		homeserver.KeysUploadBody(n.dk.Signed(nil)))
+		homeserver.KeysUploadBody(n.dk.SignedMemo(nil, n.cfg.SignMemo)))
 }
 
 // sendProof signs the channel binding with the device key and sends it in
@@ -669,7 +675,7 @@ func (n *NewDevice) sendProof() {
 		key = n.proofKey
 	}
 	p := msg.ProofOfPossession{DeviceID: n.dk.DeviceID}
-	copy(p.Signature[:], key.Sign(n.proofBinding(n.dk.DeviceID)))
+	copy(p.Signature[:], n.cfg.SignMemo.Sign(key, n.proofBinding(n.dk.DeviceID)))
 	if n.sealSend(p) {
 		n.setState(StateSendingProof)
 	}
