@@ -53,7 +53,9 @@ visited set; an idle one takes choices from another's shallowest frame).
 Depth first without a depth bound explores each state once, so a complete
 search has the same states and transitions at any W; it runs on one
 worker, with a note, under --time abstract (a lasso is looked for on one
-stack), --por and --subsume.
+stack) and --por. With --subsume the workers share the pruning (which
+states are pruned, so the counts, depend on the order; the ended states
+up to the budgets, the coverage and the verdict do not).
 --por sleep (depth first only) leaves out the orders of independent
 choices with sleep sets: the same states, fewer transitions.
 --por persistent (depth first, exact time) takes at each state only a

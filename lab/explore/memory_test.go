@@ -57,3 +57,72 @@ func TestTenMillionStatesMemory(t *testing.T) {
 	}
 	runtime.KeepAlive(tree)
 }
+
+// TestTenMillionStatesSharedSubsumed is the same measurement for the
+// visited set the depth-first workers share (64 shards, each grown on its
+// own) filled as budget subsumption fills it under one loss and one
+// duplicate: each state an identity of a random key and one of the four
+// vectors, inserted through the cover check (visitKey), so a state with a
+// cover stored is pruned and costs nothing, and the set holds only
+// identities. Subsumption keeps no record beside them: a cover is found
+// by looking up the identities of the smaller vectors. Opt-in with
+// QRLAB_MEMORY=1.
+func TestTenMillionStatesSharedSubsumed(t *testing.T) {
+	if os.Getenv("QRLAB_MEMORY") == "" {
+		t.Skip("set QRLAB_MEMORY=1 to measure ten million states")
+	}
+	const states = 10_000_000
+	e := &explorer{o: Options{Subsume: true, Loss: 1, Dup: 1}}
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	set := newSharedSet(false)
+	var tree []node
+	rng := rand.New(rand.NewPCG(1, 2))
+	peak := uint64(0)
+	sample := func() {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		peak = max(peak, m.HeapAlloc)
+	}
+	stored, pruned := 0, 0
+	var key sim.Fingerprint
+	for stored < states {
+		// Every other state a new key; else the last key with another
+		// vector (a cover, or one that a cover prunes).
+		if rng.IntN(2) == 0 || stored == 0 {
+			key = sim.Fingerprint{rng.Uint64(), rng.Uint64()}
+		}
+		u := spent{int32(rng.IntN(2)), int32(rng.IntN(2)), 0}
+		_, seen, isNew, covered := set.visitKey(e, key, stateID(key, u), u, 0)
+		switch {
+		case covered:
+			pruned++
+			continue
+		case seen || !isNew:
+			continue
+		}
+		stored++
+		c := cap(tree)
+		tree = append(tree, node{parent: int32(stored / 3), seq: uint32(stored)})
+		if cap(tree) != c || stored%(1<<18) == 0 {
+			sample()
+		}
+	}
+	sample()
+	slots, n := 0, 0
+	for i := range set.shards {
+		slots += len(set.shards[i].s.slots)
+		n += set.shards[i].s.n
+	}
+	if n != states {
+		t.Fatalf("the set holds %d identities, want %d", n, states)
+	}
+	used := peak - min(peak, base.HeapAlloc)
+	t.Logf("ten million states (%d more pruned as covered): peak heap %.0f MiB (%d slots of %d bytes in %d shards, tree %d nodes of %d bytes)",
+		pruned, float64(used)/(1<<20), slots, fpBytes, sharedShards, cap(tree), nodeBytes)
+	if used > 1<<30 {
+		t.Errorf("ten million states took %.0f MiB of heap at the peak, over 1 GiB", float64(used)/(1<<20))
+	}
+	runtime.KeepAlive(tree)
+}

@@ -49,8 +49,15 @@ import (
 // moves the clock back. Under the time abstraction
 // (the clock left out, states come back) it falls back to one worker.
 // Sleep sets (an order of the choices of a frame that later siblings
-// sleep on), persistent sets (whose cycle proviso looks at one stack) and budget subsumption (which states are explored depends on
-// the order) fall back to one worker too, as do the tests' hooks.
+// sleep on) and persistent sets (whose cycle proviso looks at one stack)
+// fall back to one worker too, as do the tests' state and violation hooks.
+//
+// Budget subsumption (Options.Subsume) runs on the workers: a state's
+// cover check and its insertion are one step under the lock of the shard
+// of its fingerprint without the budgets (sharedSet.visitKey), where every
+// identity of that fingerprint lives, whatever its vector. Why that is
+// sound, and what then is the same at any number of workers, is in
+// subsume.go ("Depth first on several workers").
 
 // serialReason says why a depth-first search of o runs on one worker
 // although more were asked for ("": it need not).
@@ -62,8 +69,6 @@ func (e *explorer) serialReason() string {
 		return "sleep sets follow one order of the choices"
 	case e.pers != nil:
 		return "persistent sets' cycle proviso looks at one worker's stack"
-	case e.o.Subsume:
-		return "budget subsumption's pruning depends on the order"
 	case violationHook != nil || stateHook != nil:
 		return "a test's hook"
 	}
@@ -74,8 +79,11 @@ func (e *explorer) serialReason() string {
 const sharedShards = 64
 
 // sharedSet is the visited set the depth-first workers share: fpSets
-// chosen by a fingerprint's top bits (its slot in a shard by its low
-// bits), each behind its own lock.
+// chosen by the top bits of a state's key (its fingerprint; under
+// subsumption its fingerprint without the budgets, so that the identities
+// of one key, one per vector spent, share a shard), each behind its own
+// lock; a state's slot in its shard is chosen by the low bits of its
+// identity.
 type sharedSet struct {
 	shards [sharedShards]struct {
 		mu sync.Mutex
@@ -92,13 +100,29 @@ func newSharedSet(depths bool) *sharedSet {
 	return t
 }
 
-// visit is fpSet.visit under the shard's lock.
-func (t *sharedSet) visit(fp sim.Fingerprint, d int32) (old int32, seen, isNew bool) {
-	sh := &t.shards[norm(fp)[1]>>58]
+// visitKey is fpSet.visit of identity id (of key, met at depth d) under
+// the lock of key's shard, after, under subsumption (e.o.Subsume), the
+// cover check of the identity (key, u) (explorer.covered: an identity of
+// key with a vector v <= u, v != u, in the set, met at depth <= d when
+// depths are kept) under the same lock. covered: a cover is in the set,
+// and id was not added (seen says whether it was there already). The
+// check and the insertion are one step, so every decision is the one the
+// one-worker search would take were the workers' insertions made one
+// after another in the order of their locks.
+func (t *sharedSet) visitKey(e *explorer, key, id sim.Fingerprint, u spent, d int32) (old int32, seen, isNew, covered bool) {
+	sh := &t.shards[norm(key)[1]>>58]
 	sh.mu.Lock()
-	old, seen, isNew = sh.s.visit(fp, d)
+	if e.o.Subsume && e.covered(key, u, func(v sim.Fingerprint) bool {
+		dv, in := sh.s.depth(v)
+		return in && (!sh.s.keepDepths || dv <= d)
+	}) {
+		_, seen = sh.s.depth(id)
+		sh.mu.Unlock()
+		return 0, seen, false, true
+	}
+	old, seen, isNew = sh.s.visit(id, d)
 	sh.mu.Unlock()
-	return
+	return old, seen, isNew, false
 }
 
 // each calls f with every state in the set (no worker adding).
@@ -178,8 +202,8 @@ func (e *explorer) parallelDFS() error {
 	if err := e.o.Replay(w0.r, nil); err != nil {
 		return err
 	}
-	fp0, _, _ := e.fingerprint(w0.worker)
-	p.seen.visit(fp0, 0)
+	fp0, key0, u0 := e.fingerprint(w0.worker)
+	p.seen.visitKey(e, key0, fp0, u0, 0)
 	e.tree = append(e.tree, node{parent: -1})
 	e.states.Store(1)
 	choices := slices.Clone(w0.r.Enabled(nil))
@@ -245,9 +269,13 @@ func (p *pdfs) cut(why string) {
 	}
 }
 
-// leaf runs the end-of-run checks at ended state id, where w's simulator is.
+// leaf runs the end-of-run checks at ended state id, where w's simulator
+// is (leafHook, a test's, sees it first, from any worker).
 func (p *pdfs) leaf(w *dfsWorker, id int32) error {
 	p.e.ended.Add(1)
+	if leafHook != nil {
+		leafHook(w.r)
+	}
 	if res := w.r.Finish(); res.Violation != nil {
 		p.found(res.Violation, p.e.pathOf(id, nil))
 	}
@@ -348,14 +376,20 @@ func (p *pdfs) run(w *dfsWorker) error {
 			p.found(v, append(e.pathOf(top.node, nil), st))
 			return nil
 		}
-		fp, _, _ := e.fingerprint(w.worker)
+		fp, key, u := e.fingerprint(w.worker)
 		if w.onStack[fp] { // with exact time, never met (see above); kept as the serial search's check
 			p.found(&sim.Violation{Invariant: InvLasso, Seed: e.o.Seed, Variant: e.o.Variant.Name, At: w.r.Now(),
 				Detail: fmt.Sprintf("after %d events the run is back in a state it was in before, without either device ending", d)},
 				append(e.pathOf(top.node, nil), st))
 			return nil
 		}
-		old, seen, isNew := p.seen.visit(fp, int32(d))
+		old, seen, isNew, covered := p.seen.visitKey(e, key, fp, u, int32(d))
+		if covered { // subsume.go: a visited state with as much of every budget left explores its futures
+			if !seen {
+				e.subsumed.Add(1)
+			}
+			continue
+		}
 		if seen && (!p.bounded || int(old) <= d) {
 			continue
 		}

@@ -133,7 +133,9 @@ func TestParallelDFSSameStates(t *testing.T) {
 }
 
 // TestParallelDFSFindsMutants: depth first on two workers finds catalogue
-// mutants, and each counterexample replays to the same violation.
+// mutants, and each counterexample replays to the same violation; with
+// budget subsumption too, under one loss and one duplicate (no-expiry is
+// found only through a loss).
 func TestParallelDFSFindsMutants(t *testing.T) {
 	for _, c := range []struct {
 		mutant string
@@ -144,6 +146,11 @@ func TestParallelDFSFindsMutants(t *testing.T) {
 		{"static-nonce", sim.InvNonceUnique, Options{Intent: qr.Login}},
 		{"secrets-before-success", sim.InvSecretsAfterConfirmation, Options{Intent: qr.Login}},
 		{"ignore-etag", sim.InvRendezvousLinearizable, Options{Intent: qr.Reciprocate, Adversaries: []string{"shoulder-surfer"}}},
+		{"shared-direction-key", sim.InvNonceUnique, Options{Intent: qr.Login, Loss: 1, Dup: 1, Subsume: true}},
+		{"secrets-before-success", sim.InvSecretsAfterConfirmation, Options{Intent: qr.Login, Loss: 1, Dup: 1, Subsume: true}},
+		{"ignore-etag", sim.InvRendezvousLinearizable, Options{Intent: qr.Reciprocate, Adversaries: []string{"shoulder-surfer"}, Loss: 1,
+			Dup: 1, Subsume: true}},
+		{"no-expiry", sim.InvTermination, Options{Intent: qr.Login, Loss: 1, Subsume: true}},
 	} {
 		v, err := variant.LoadMutant(c.mutant)
 		if err != nil {
@@ -175,7 +182,7 @@ func TestParallelDFSFindsMutants(t *testing.T) {
 // TestParallelDFSFallsBack: what the parallel search does not support runs
 // on one worker, and the result says why.
 func TestParallelDFSFallsBack(t *testing.T) {
-	for _, o := range []Options{{Time: TimeAbstract}, {POR: PORSleep}, {Subsume: true}} {
+	for _, o := range []Options{{Time: TimeAbstract}, {POR: PORSleep}, {Subsume: true, POR: PORSleep}, {Subsume: true, Time: TimeAbstract}} {
 		o.Variant, o.VariantName, o.Intent, o.Seed, o.Mode, o.Workers = variant.MustLoad("msc4388"), "msc4388", qr.Reciprocate, 1, "dfs", 2
 		res, err := Explore(o)
 		if err != nil {

@@ -617,7 +617,9 @@ func (e *explorer) dfs() error {
 }
 
 // leafHook, when set (by a test, depth first), sees the run at every ended
-// state the search meets, before its end-of-run checks.
+// state the search meets, before its end-of-run checks; on several
+// depth-first workers (pdfs.go) from each worker's goroutine, so a hook
+// that keeps anything locks.
 var leafHook func(*sim.Runner)
 
 // dfsLeaf runs the end-of-run checks at an ended state.

@@ -58,6 +58,45 @@ import (
 // at S. This is Godefroid's state-caching rule (por.go) applied through
 // the simulation above; derived here, unverified against a text.
 //
+// Depth first on several workers (pdfs.go). The workers share one
+// visited set; a state's cover check and its insertion are one step
+// under the lock of the shard its key (the fingerprint without the
+// budgets) picks, where all of that key's identities live
+// (sharedSet.visitKey). The argument above does not rest on an order:
+// (a) a state is pruned only when a cover is in the set, and a state in
+// the set has all its choices taken before a complete search ends (by
+// the worker that added it, or, for the choices another worker took from
+// its frame, by that one: work is handed over, never dropped), under a
+// depth bound at its least depth (lowered under the same lock; a state
+// met shallower is explored again); a cover stays one (states are not
+// taken out, depths only fall). (b) Covering is transitive. So, by
+// induction on the length of a path from a reachable state S: some state
+// in the set covers S, its choices were all taken, and the successor of
+// the cover by the path's first choice covers S's successor, so is in the
+// set or covered by one that is. Every path from every reachable state is
+// thus matched, step by step, by a path through explored states, with the
+// same keys, no more spent and no greater depth: the keys reached, the
+// ended keys and their end-of-run verdicts, the violations reachable
+// and the machines' coverage are the exact search's, at any number of
+// workers. Nothing here needs the graph to be acyclic; a cover may well be
+// still on some worker's stack, its own stack included (a key met again
+// after a loss and a duplicate cancelled out, at the same clock: its first
+// identity is the pruned one's ancestor), and is explored to the end all
+// the same. What the order decides: which identities are explored (a
+// state met first with more spent, then with less, is explored twice;
+// the other order explores it once), so the states, transitions, pruned
+// and ended counts differ between runs and numbers of workers, as the
+// counterexample may (the first any worker meets stops them all; its path
+// is the search tree's, taken step by step from the initial state, so it
+// replays whatever was pruned). Pruned counts a pruning of an identity not
+// in the set, once per meeting, as on one worker.
+//
+// Lassos on several workers: a lasso is a cycle of states that spend
+// nothing, so pruning by a cover that spent less never stands for a back
+// edge; the parallel search looks for cycles only on each worker's stack,
+// by identity, and rests, with or without subsumption, on exact time
+// (pdfs.go: the clock is in the key and is checked never to go back).
+//
 // Lassos (depth first): a lasso's cycle spends nothing (spending only
 // grows), so its states share one vector, and its choices, which are not
 // faults, are enabled at every vector. Take, among the visited states

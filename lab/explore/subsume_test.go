@@ -289,3 +289,190 @@ func TestSubsumptionWorkersAgree(t *testing.T) {
 	}
 	t.Logf("%d states, %d transitions, %d pruned at 1, 2 and 3 workers", first.States, first.Transitions, first.Subsumed)
 }
+
+// endedKeys explores o depth first as Explore does on o.Workers workers
+// (exploreDFS: failing if it would fall back to one) and returns the
+// result, the fingerprints without budgets of the states where the run
+// ended (the end-of-run checks' inputs), and the visited set (identities:
+// under subsumption stateID of the key and the vector spent).
+func endedKeys(t *testing.T, o Options) (Result, map[sim.Fingerprint]bool, map[sim.Fingerprint]int32) {
+	t.Helper()
+	keys := map[sim.Fingerprint]bool{}
+	var mu sync.Mutex
+	leafHook = func(r *sim.Runner) {
+		r.FingerprintBudgets(false)
+		key, _ := r.Fingerprint()
+		r.FingerprintBudgets(!o.Subsume)
+		mu.Lock()
+		keys[key] = true
+		mu.Unlock()
+	}
+	defer func() { leafHook = nil }()
+	res, states := exploreDFS(t, o)
+	return res, keys, states
+}
+
+// parallelSubsumedDiffs explores o depth first, plainly on one worker and
+// with budget subsumption on each number of workers in ws (exploreDFS:
+// failing if it would fall back to one), and returns what differs: the
+// verdict or cut; the ended states up to the budgets (every key the plain
+// search ended in, no other); the coverage of the login machines; a state
+// the visited set holds that the plain search never met (as key and
+// vector); a key the plain search met that is not held with some vector;
+// a (key, vector) the plain search met with none held no larger in any
+// component at a depth no greater than the plain search's least; more
+// states than the plain search, or a count other than the visited set's
+// size. pruned sums the states pruned as covered.
+func parallelSubsumedDiffs(t *testing.T, o Options, ws []int) (diffs []string, pruned int) {
+	t.Helper()
+	o.Seed, o.Workers, o.Subsume = 1, 1, false
+	// The plain search, with the (key, vector) of every state it
+	// fingerprints (one worker: the state hook is not shared).
+	pairs := map[sim.Fingerprint][]spent{}
+	ids := map[sim.Fingerprint]sim.Fingerprint{}  // identity -> key
+	fpID := map[sim.Fingerprint]sim.Fingerprint{} // fingerprint -> identity
+	stateHook = func(r *sim.Runner) {
+		fp, _ := r.Fingerprint()
+		r.FingerprintBudgets(false)
+		key, _ := r.Fingerprint()
+		r.FingerprintBudgets(true)
+		u := spentOf(r)
+		if !slices.Contains(pairs[key], u) {
+			pairs[key] = append(pairs[key], u)
+			ids[stateID(key, u)] = key
+		}
+		fpID[fp] = stateID(key, u)
+	}
+	plain, want, plainStates := endedKeys(t, o)
+	stateHook = nil
+	least := map[sim.Fingerprint]int32{} // identity -> least depth the plain search met it at
+	for fp, d := range plainStates {
+		least[fpID[fp]] = d
+	}
+	if (o.Depth > 0) != (plain.Cut == "depth") || plain.Violation != nil {
+		t.Fatalf("plain: cut %q, violation %v", plain.Cut, plain.Violation)
+	}
+	t.Logf("plain, 1 worker: %d states, %d transitions, %d ended (%d keys)", plain.States, plain.Transitions, plain.Ended, len(want))
+	for _, w := range ws {
+		o.Subsume, o.Workers = true, w
+		res, got, states := endedKeys(t, o)
+		t.Logf("subsumed, %d workers: %d states, %d transitions, %d pruned, %d ended (%d keys), %d taken", w, res.States, res.Transitions,
+			res.Subsumed, res.Ended, len(got), res.Taken)
+		pruned += res.Subsumed
+		if res.Workers != w || res.Cut != plain.Cut || res.Violation != nil {
+			diffs = append(diffs, fmt.Sprintf("%d workers: ran on %d, cut %q, violation %v", w, res.Workers, res.Cut, res.Violation))
+			continue
+		}
+		missed, extra := 0, 0
+		for k := range want {
+			if !got[k] {
+				missed++
+			}
+		}
+		for k := range got {
+			if !want[k] {
+				extra++
+			}
+		}
+		if missed > 0 || extra > 0 {
+			diffs = append(diffs, fmt.Sprintf("%d workers: %d ended keys of the plain search missed, %d extra", w, missed, extra))
+		}
+		held := map[sim.Fingerprint]bool{}
+		unknown := 0
+		for id := range states {
+			if key, ok := ids[id]; ok {
+				held[key] = true
+			} else {
+				unknown++
+			}
+		}
+		uncovered := 0
+		for key, us := range pairs {
+			for _, u := range us {
+				d := least[stateID(key, u)]
+				if !slices.ContainsFunc(us, func(v spent) bool {
+					dv, in := states[stateID(key, v)]
+					return in && dv <= d && v[0] <= u[0] && v[1] <= u[1] && v[2] <= u[2]
+				}) {
+					uncovered++
+				}
+			}
+		}
+		if unknown > 0 || len(held) != len(pairs) || uncovered > 0 {
+			diffs = append(diffs, fmt.Sprintf("%d workers: %d visited states the plain search never met, %d of its %d keys held, %d of its states with no cover",
+				w, unknown, len(held), len(pairs), uncovered))
+		}
+		if !reflect.DeepEqual(res.Coverage, plain.Coverage) {
+			diffs = append(diffs, fmt.Sprintf("%d workers: coverage %+v, plain %+v", w, res.Coverage, plain.Coverage))
+		}
+		if res.States > plain.States || len(states) != res.States {
+			diffs = append(diffs, fmt.Sprintf("%d workers: %d states (%d in the visited set), the plain search %d", w, res.States, len(states),
+				plain.States))
+		}
+	}
+	return diffs, pruned
+}
+
+// TestParallelSubsumptionSameEndings: depth first with budget
+// subsumption on 1, 2 and 3 workers (3: more than the cores, so work is
+// taken often, and the order in which states are met, so what is pruned,
+// differs) agrees with the plain search on one worker in everything
+// parallelSubsumedDiffs compares, on presets with one loss and one
+// duplicate (depth-bounded to take seconds; a cover is never deeper than
+// what it prunes, so the bound keeps the comparison exact).
+// QRLAB_SUBSUME_LONG=1 adds a complete exploration, with ended states.
+func TestParallelSubsumptionSameEndings(t *testing.T) {
+	if testing.Short() {
+		t.Skip("explores each case four times")
+	}
+	cases := []struct {
+		name string
+		o    Options
+	}{
+		{"msc4388 login loss 1 dup 1 depth 24", Options{Variant: variant.MustLoad("msc4388"), Intent: qr.Login, Loss: 1, Dup: 1, Depth: 24}},
+		{"msc4388 reciprocate loss 1 dup 1 depth 26", Options{Variant: variant.MustLoad("msc4388"), Intent: qr.Reciprocate, Loss: 1, Dup: 1,
+			Depth: 26}},
+		{"rust-sdk-main reciprocate dup 1 depth 30", Options{Variant: variant.MustLoad("rust-sdk-main"), Intent: qr.Reciprocate, Dup: 1,
+			Depth: 30}},
+		{"msc4108-2024 login loss 1 dup 1 depth 22", Options{Variant: variant.MustLoad("msc4108-2024"), Intent: qr.Login, Loss: 1, Dup: 1,
+			Depth: 22}},
+		{"msc4388-mas login loss 1 dup 1 depth 22", Options{Variant: variant.MustLoad("msc4388-mas"), Intent: qr.Login, Loss: 1, Dup: 1,
+			Depth: 22}},
+	}
+	if os.Getenv("QRLAB_SUBSUME_LONG") != "" { // 42,513 states plain
+		cases = append(cases, struct {
+			name string
+			o    Options
+		}{"msc4388 reciprocate dup 1", Options{Variant: variant.MustLoad("msc4388"), Intent: qr.Reciprocate, Dup: 1}})
+	}
+	pruned := 0
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			diffs, n := parallelSubsumedDiffs(t, c.o, []int{1, 2, 3})
+			for _, d := range diffs {
+				t.Error(d)
+			}
+			pruned += n
+		})
+	}
+	if pruned == 0 {
+		t.Errorf("subsumption pruned nothing in any case")
+	}
+}
+
+// TestParallelSubsumptionCatchesWrongWay: the comparison above fails on
+// two workers when the rule is turned round (a state pruned when a
+// visited one has spent more).
+func TestParallelSubsumptionCatchesWrongWay(t *testing.T) {
+	if testing.Short() {
+		t.Skip("explores twice")
+	}
+	subsumeWrongWay = true
+	defer func() { subsumeWrongWay = false }()
+	o := Options{Variant: variant.MustLoad("msc4388"), Intent: qr.Login, Loss: 1, Dup: 1, Depth: 24}
+	diffs, pruned := parallelSubsumedDiffs(t, o, []int{2})
+	if len(diffs) == 0 {
+		t.Fatalf("the wrong-way rule pruned %d states on two workers and the comparison found no difference", pruned)
+	}
+	t.Logf("wrong way on two workers (%d pruned): %s", pruned, diffs)
+}
