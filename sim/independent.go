@@ -119,6 +119,44 @@ const (
 	accBrowser                       // an answer reaching the user's browser
 )
 
+// StepsMachine reports whether carrying out choice a can step a login
+// machine, so end a device: an answer reaching a device, or an event at
+// its own time (a timer, a timeout, the user's acts), or one the relation
+// does not know. A request reaching a server and an answer reaching the
+// browser only serve or push events (exchange.go, serve and
+// browserAnswer), and a loss carries out nothing. One step steps at most
+// one machine (world.go: every r.step is on one actor, and a machine's
+// effects push events for the other instead of stepping it).
+func (a Access) StepsMachine() bool {
+	if a.Fault == FaultLose {
+		return false
+	}
+	switch a.class {
+	case accStore, accHomeserver, accProvider, accBrowser:
+		return false
+	}
+	return true
+}
+
+// ClassName names what a's event reaches, for reports.
+func (a Access) ClassName() string {
+	switch a.class {
+	case accFixed:
+		return "fixed"
+	case accStore:
+		return "store"
+	case accHomeserver:
+		return "homeserver"
+	case accProvider:
+		return "provider"
+	case accMachine:
+		return "answer"
+	case accBrowser:
+		return "browser"
+	}
+	return "unknown"
+}
+
 // Access describes choice c of the current state (which Enabled listed).
 func (r *Runner) Access(c Choice) (Access, error) {
 	i := slices.IndexFunc(r.q.ev, func(e event) bool { return e.seq == c.Seq })
