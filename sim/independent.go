@@ -79,6 +79,20 @@ import (
 // the user's stream is drawn only by machine steps and the user's and
 // browser's acts, which are all kept dependent.
 //
+// An answer on an exchange already done (answered, or timed out) is
+// discarded when it arrives (world.go, arrive: the exchange's count of
+// arrivals goes up and the trace notes the drop; nothing else is read or
+// written: no machine, server, monitor, stream, clock or pending event).
+// Its delivery is independent of every choice on another exchange,
+// whatever that choice's class (an event at its own time, a reset, a
+// choice the relation does not know in a run without adversaries or
+// hooks, which would make this one unknown too): none of them reads or
+// writes that exchange's count, and none can disable it (a message stays
+// enabled until taken) or be disabled by it (it removes an event at or
+// after the earliest pending time, as a loss does). Whether an exchange is
+// done does not change back. Its loss and its duplication are ordinary
+// loss and duplication choices (they spend a budget).
+//
 // Two answers (to the two devices, or a device and the browser) are
 // dependent: both steps can draw the user's stream or append to the user's
 // record, and a device that fails makes the user give up on the other. So
@@ -104,6 +118,7 @@ type Access struct {
 	class accessClass
 	exch  uint64 // the exchange of a message or a timeout
 	hasEx bool
+	side  Actor // the client of a message's exchange
 }
 
 // accessClass is what an event reaches, as far as independence goes.
@@ -117,6 +132,9 @@ const (
 	accProvider                      // a request reaching the provider
 	accMachine                       // an answer reaching a login machine
 	accBrowser                       // an answer reaching the user's browser
+	// accInert: an answer delivered (not lost or duplicated) on an
+	// exchange that is already done, which its client discards.
+	accInert
 )
 
 // StepsMachine reports whether carrying out choice a can step a login
@@ -132,11 +150,26 @@ func (a Access) StepsMachine() bool {
 		return false
 	}
 	switch a.class {
-	case accStore, accHomeserver, accProvider, accBrowser:
+	case accStore, accHomeserver, accProvider, accBrowser, accInert:
 		return false
 	}
 	return true
 }
+
+// Side is the client of a message's exchange (a device, the browser);
+// ActorNone for an event at its own time.
+func (a Access) Side() Actor {
+	if !a.hasEx || a.class == accFixed {
+		return ActorNone
+	}
+	return a.side
+}
+
+// IsAnswer reports whether a is an answer reaching a device.
+func (a Access) IsAnswer() bool { return a.class == accMachine }
+
+// IsFixed reports whether a is an event at its own time.
+func (a Access) IsFixed() bool { return a.class == accFixed }
 
 // ClassName names what a's event reaches, for reports.
 func (a Access) ClassName() string {
@@ -153,6 +186,8 @@ func (a Access) ClassName() string {
 		return "answer"
 	case accBrowser:
 		return "browser"
+	case accInert:
+		return "discarded"
 	}
 	return "unknown"
 }
@@ -169,11 +204,13 @@ func (r *Runner) Access(c Choice) (Access, error) {
 	switch e.kind {
 	case evReqArrive, evRespArrive, evTimeout:
 		x := &r.ex[e.id]
-		a.exch, a.hasEx = e.id, true
+		a.exch, a.hasEx, a.side = e.id, true, x.client
 		opaque = opaque || x.owner != nil
 		switch {
 		case e.kind == evTimeout:
 			a.class = accFixed
+		case e.kind == evRespArrive && x.done && c.Fault == FaultNone:
+			a.class = accInert
 		case e.kind == evRespArrive && (x.client == ActorNew || x.client == ActorExisting):
 			a.class = accMachine
 		case e.kind == evRespArrive && x.client == ActorBrowser:
@@ -205,10 +242,16 @@ func (r *Runner) Access(c Choice) (Access, error) {
 // Independent reports whether choices a and b, both enabled in one state
 // and described there by Access, commute (see the relation above).
 func Independent(a, b Access) bool {
-	if a.Seq == b.Seq || a.class == accUnknown || b.class == accUnknown {
+	if a.Seq == b.Seq {
 		return false
 	}
 	if a.hasEx && b.hasEx && a.exch == b.exch {
+		return false
+	}
+	if a.class == accInert || b.class == accInert {
+		return true
+	}
+	if a.class == accUnknown || b.class == accUnknown {
 		return false
 	}
 	la, lb := a.Fault == FaultLose, b.Fault == FaultLose

@@ -162,6 +162,11 @@ const (
 	// ruleLeadFixed: in rule 3, the fixed events a choice brings about
 	// (and what they bring about); dropped, rule 3 uses sim.LeadsUntimed.
 	ruleLeadFixed
+	// ruleSides, set: answers to two different clients are independent,
+	// and a message's choice brings about messages of its own client only
+	// (sim.IndependentSides; not argued, for measuring what that
+	// refinement could buy).
+	ruleSides
 	dropAll = ruleStop | ruleLead | ruleWait
 )
 
@@ -258,13 +263,13 @@ func (p *persistent) closure(choices []sim.Choice, acc []sim.Access, leads []sim
 			case acc[u].SameEvent(acc[t]):
 				reason = "1 same event"
 				add(u)
-			case !sim.Independent(acc[t], acc[u]): // rule 1
+			case !p.independent(acc[t], acc[u]): // rule 1
 				reason = "1 dependent " + pairName(acc[u], acc[t])
 				add(u)
 			case p.drop&ruleStop == 0 && p.mayEnd && acc[u].StepsMachine(): // rule 2
 				reason = "2 may stop " + choiceName(acc[u])
 				add(u)
-			case p.drop&ruleLead == 0 && sim.DependentOnLead(acc[t], leads[u]): // rule 3
+			case p.drop&ruleLead == 0 && p.dependentOnLead(acc[t], leads[u], acc[u]): // rule 3
 				reason = "3 brings about " + pairName(acc[u], acc[t])
 				add(u)
 			}
@@ -273,7 +278,7 @@ func (p *persistent) closure(choices []sim.Choice, acc []sim.Access, leads []sim
 			continue
 		}
 		for i, w := range wacc { // rule 4
-			if sim.Independent(acc[t], w) {
+			if p.independent(acc[t], w) {
 				continue
 			}
 			at := p.wait[i].At
@@ -298,6 +303,20 @@ func (p *persistent) closure(choices []sim.Choice, acc []sim.Access, leads []sim
 		}
 	}
 	return k
+}
+
+func (p *persistent) independent(a, b sim.Access) bool {
+	if p.drop&ruleSides != 0 {
+		return sim.IndependentSides(a, b)
+	}
+	return sim.Independent(a, b)
+}
+
+func (p *persistent) dependentOnLead(t sim.Access, l sim.Lead, u sim.Access) bool {
+	if p.drop&ruleSides != 0 {
+		return sim.DependentOnLeadSide(t, l, u)
+	}
+	return sim.DependentOnLead(t, l)
 }
 
 // choiceName names a choice's class and fault, for why.
