@@ -90,8 +90,10 @@ import (
 // writes that exchange's count, and none can disable it (a message stays
 // enabled until taken) or be disabled by it (it removes an event at or
 // after the earliest pending time, as a loss does). Whether an exchange is
-// done does not change back. Its loss and its duplication are ordinary
-// loss and duplication choices (they spend a budget).
+// done does not change back. So are its loss (the exchange's count, the
+// run's count of losses, which only the end of the run reads, and the
+// budget) and its duplication (the budget, a copy on its own exchange,
+// itself discarded), but with another choice that spends the same budget.
 //
 // Two answers (to the two devices, or a device and the browser) are
 // dependent: both steps can draw the user's stream or append to the user's
@@ -132,8 +134,8 @@ const (
 	accProvider                      // a request reaching the provider
 	accMachine                       // an answer reaching a login machine
 	accBrowser                       // an answer reaching the user's browser
-	// accInert: an answer delivered (not lost or duplicated) on an
-	// exchange that is already done, which its client discards.
+	// accInert: an answer on an exchange that is already done, which its
+	// client discards (delivered, lost or duplicated).
 	accInert
 )
 
@@ -209,7 +211,7 @@ func (r *Runner) Access(c Choice) (Access, error) {
 		switch {
 		case e.kind == evTimeout:
 			a.class = accFixed
-		case e.kind == evRespArrive && x.done && c.Fault == FaultNone:
+		case e.kind == evRespArrive && x.done:
 			a.class = accInert
 		case e.kind == evRespArrive && (x.client == ActorNew || x.client == ActorExisting):
 			a.class = accMachine
@@ -248,23 +250,47 @@ func Independent(a, b Access) bool {
 	if a.hasEx && b.hasEx && a.exch == b.exch {
 		return false
 	}
+	la, lb := a.Fault == FaultLose, b.Fault == FaultLose
+	da, db := a.Fault == FaultDuplicate, b.Fault == FaultDuplicate
+	if la && lb || da && db {
+		return false // one budget
+	}
 	if a.class == accInert || b.class == accInert {
 		return true
 	}
 	if a.class == accUnknown || b.class == accUnknown {
 		return false
 	}
-	la, lb := a.Fault == FaultLose, b.Fault == FaultLose
-	switch {
-	case la && lb:
-		return false
-	case la || lb:
+	if la || lb {
 		return true
 	}
-	if a.Fault == FaultDuplicate && b.Fault == FaultDuplicate {
+	return commutes(a.class, b.class) || commutes(b.class, a.class)
+}
+
+// IndependentButBudget reports whether a and b are independent, or are
+// two losses, or two duplications, on two exchanges whose deliveries are
+// independent: such a pair is dependent only by its budget. Taking one
+// can disable the other (the budget is spent), but never enables it, and
+// when both orders can be taken they reach the same state (a loss
+// carries out nothing but its count; a duplication delivers its message
+// and pushes a copy, and the two deliveries commute). Persistent sets
+// need no more of a pair of which neither is their key choice
+// (lab/explore/persistent.go).
+func IndependentButBudget(a, b Access) bool {
+	if Independent(a, b) {
+		return true
+	}
+	if a.Seq == b.Seq || a.hasEx && b.hasEx && a.exch == b.exch || a.class == accUnknown || b.class == accUnknown {
 		return false
 	}
-	return commutes(a.class, b.class) || commutes(b.class, a.class)
+	switch {
+	case a.Fault == FaultLose && b.Fault == FaultLose:
+		return true
+	case a.Fault == FaultDuplicate && b.Fault == FaultDuplicate:
+		a.Fault, b.Fault = FaultNone, FaultNone
+		return Independent(a, b)
+	}
+	return false
 }
 
 // commutes lists the pairs of delivered (or duplicated) messages on two

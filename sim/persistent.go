@@ -122,7 +122,14 @@ func leads(a Access, noFixed bool) Lead {
 // DependentOnLead reports whether some choice on a new event of a class in
 // l (a message delivered, lost or duplicated, or a fixed event), which
 // does not exist yet, is dependent with t by Independent.
-func DependentOnLead(t Access, l Lead) bool {
+func DependentOnLead(t Access, l Lead) bool { return dependentOnLead(t, l, Independent) }
+
+// DependentOnLeadButBudget is DependentOnLead by IndependentButBudget.
+func DependentOnLeadButBudget(t Access, l Lead) bool {
+	return dependentOnLead(t, l, IndependentButBudget)
+}
+
+func dependentOnLead(t Access, l Lead, independent func(a, b Access) bool) bool {
 	if t.class == accInert {
 		// Every new event is on another exchange: a new request opens
 		// one, and a new answer or copy on t's exchange would need a
@@ -141,7 +148,7 @@ func DependentOnLead(t Access, l Lead) bool {
 		for _, f := range faults {
 			// A new event has a sequence number and an exchange of its own.
 			u := Access{Seq: ^uint64(0), Fault: f, class: c, exch: ^uint64(0), hasEx: c != accFixed && c != accUnknown}
-			if !Independent(t, u) {
+			if !independent(t, u) {
 				return true
 			}
 		}

@@ -222,6 +222,13 @@ func (p *persistent) choose(r *sim.Runner, choices []sim.Choice) (set, rest []si
 			p.why[w]++
 		}
 	}
+	key := false
+	for i, c := range choices {
+		key = key || best[i] && c.Fault == sim.FaultNone
+	}
+	if !key { // never so: a fault's delivery joins by rule 1
+		return nil, nil, fmt.Errorf("persistent set: no delivery or event at its own time in the set (no key choice)")
+	}
 	for i, c := range choices {
 		if best[i] {
 			set = append(set, c)
@@ -278,7 +285,7 @@ func (p *persistent) closure(choices []sim.Choice, acc []sim.Access, leads []sim
 			continue
 		}
 		for i, w := range wacc { // rule 4
-			if p.independent(acc[t], w) {
+			if sim.Independent(acc[t], w) {
 				continue
 			}
 			at := p.wait[i].At
@@ -305,18 +312,20 @@ func (p *persistent) closure(choices []sim.Choice, acc []sim.Access, leads []sim
 	return k
 }
 
+// independent is the relation rules 1 and 3 read: sim.IndependentButBudget
+// (a pair of losses, or of duplications, is left apart: see Keys above).
 func (p *persistent) independent(a, b sim.Access) bool {
 	if p.drop&ruleSides != 0 {
 		return sim.IndependentSides(a, b)
 	}
-	return sim.Independent(a, b)
+	return sim.IndependentButBudget(a, b)
 }
 
 func (p *persistent) dependentOnLead(t sim.Access, l sim.Lead, u sim.Access) bool {
 	if p.drop&ruleSides != 0 {
 		return sim.DependentOnLeadSide(t, l, u)
 	}
-	return sim.DependentOnLead(t, l)
+	return sim.DependentOnLeadButBudget(t, l)
 }
 
 // choiceName names a choice's class and fault, for why.
