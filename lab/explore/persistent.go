@@ -70,11 +70,29 @@ import (
 // of another invariant when two lie on one path (TestPersistentSameDeadEnds
 // compares the invariants met).
 //
+// Keys. Persistence asks more than the deadlock argument uses (Valmari's
+// stubborn sets state the weaker pair of conditions; unverified against
+// the text, derived here): (D1) a choice t of T taken after a sequence w
+// outside T can be taken first, t·w reaching the state w·t; (D2) some
+// choice k of T, the key, stays enabled along every such w. The argument
+// above needs only these: k rules out a dead end or a violation reached
+// without T (k is still enabled there, and independent of the violating
+// step), and D1 moves the first choice of T on the way to the front. So a
+// pair where taking the one outside T can only disable the one in T
+// (never enable it) and which commutes whenever both orders can be taken
+// need not join, unless the one in T is the only key. Two losses, or two
+// duplications, on two exchanges are such pairs (sim.IndependentButBudget:
+// they share a budget). The key is a choice of T without a fault (a
+// delivery or an event at its own time): a fault's delivery joins with it
+// (rule 1), and such a choice is strongly independent of every choice
+// outside T, so nothing outside disables it. choose checks T holds one.
+//
 // How T is computed, at s, from one seed choice, closing over:
 //
-//  1. the enabled choices the relation (sim.Independent) calls dependent
-//     with a choice of T (every choice on the same pending event among
-//     them: its delivery, loss and duplication);
+//  1. the enabled choices the relation calls dependent with a choice of T
+//     (sim.IndependentButBudget: sim.Independent, but for budget pairs,
+//     above; every choice on the same pending event among them: its
+//     delivery, loss and duplication);
 //  2. when a device has ended, every enabled choice that can step a
 //     machine (sim.Access.StepsMachine: an answer reaching a device, an
 //     event at its own time): it may end the last device, and a run
@@ -84,7 +102,7 @@ import (
 //     device has ended no step ends the run this way;
 //  3. every enabled choice that can bring about (sim.Leads: push, at once
 //     or through what it pushes) an event whose choices are dependent with
-//     one of T (sim.DependentOnLead): such an event is enabled as soon as
+//     one of T (sim.DependentOnLeadButBudget): such an event is enabled as soon as
 //     it is pushed (a message may arrive at latency 0, a cancel is pushed
 //     at now), so it can be taken outside T before T;
 //  4. for every pending event at its own time that is not enabled yet
@@ -106,16 +124,18 @@ import (
 // its answer's due time).
 //
 // Every seed is tried and the smallest T taken (ties: the first seed).
-// With the current relation the sets are still every enabled choice:
-// rule 3 alone (TestPersistentCatchesBroken: without it, states are cut
-// and ended states missed) and rule 1 for what it relates: any two
-// answers (they may both draw the user's stream or write the user's
-// record), a fixed event and any delivery (it moves the clock), and what
-// every delivery brings about, through an answer, requests to every
-// server, other answers and fixed events. persistent.why counts, for each
-// choice but the seed, the rule and the pair of classes that put it in
-// its set (TestPersistentWhy); the README ("Persistent sets") gives the
-// figures.
+// Where T is a proper subset, it is mostly an answer on an exchange
+// already done (a duplicate's second answer: sim.Independent, accInert),
+// which is independent of everything on other exchanges. Elsewhere the
+// sets are still every enabled choice, by rule 1 for what it relates and
+// by rule 3 (TestPersistentCatchesBroken: without it, states are cut and
+// ended states missed): any two answers (they may both draw the user's
+// stream or write the user's record), a fixed event and any delivery (it
+// moves the clock), two requests to one server, and what every delivery
+// brings about, through an answer, requests to every server, other
+// answers and fixed events. persistent.why counts, for each choice but
+// the seed, the rule and the pair of classes that put it in its set
+// (TestPersistentWhy); the README ("Persistent sets") gives the figures.
 //
 // Cycle proviso (C3): when a choice of T taken at a state on the stack
 // leads back to a state on the stack, the state's other choices are
@@ -313,7 +333,8 @@ func (p *persistent) closure(choices []sim.Choice, acc []sim.Access, leads []sim
 }
 
 // independent is the relation rules 1 and 3 read: sim.IndependentButBudget
-// (a pair of losses, or of duplications, is left apart: see Keys above).
+// (a pair of losses, or of duplications, is left apart: see Keys above);
+// with ruleSides, the measuring relation.
 func (p *persistent) independent(a, b sim.Access) bool {
 	if p.drop&ruleSides != 0 {
 		return sim.IndependentSides(a, b)

@@ -194,10 +194,10 @@ func TestPersistentRules(t *testing.T) {
 		t.Logf("%s dup %d: plain %d states, %d transitions, %d ended", o.Intent, o.Dup, plain.res.States, plain.res.Transitions, len(plain.ended))
 		o.POR = PORPersistent
 		for _, drop := range []rule{0, ruleStop, ruleLead, ruleWait, ruleStop | ruleLead, ruleStop | ruleWait, ruleLead | ruleWait, dropAll,
-			ruleLeadFixed, ruleStop | ruleLeadFixed, ruleStop | ruleLeadFixed | ruleWait} {
+			ruleLeadFixed, ruleStop | ruleLeadFixed, ruleStop | ruleLeadFixed | ruleWait, ruleSides, ruleSides | ruleLeadFixed} {
 			red := exploreDeadEnds(t, o, drop)
 			missed, extra, _ := compareDeadEnds(plain, red)
-			t.Logf("  without rules %04b: %d states, %d transitions, %d reduced, %d left out; dead ends missed %d, extra %d",
+			t.Logf("  without rules %05b: %d states, %d transitions, %d reduced, %d left out; dead ends missed %d, extra %d",
 				drop, red.res.States, red.res.Transitions, red.res.Reduced, red.res.LeftOut, missed, extra)
 		}
 	}
@@ -206,25 +206,34 @@ func TestPersistentRules(t *testing.T) {
 // TestPersistentWhy, with QRLAB_POR_MEASURE=1, counts why each choice
 // joined its persistent set (the rule, the joining choice's class and the
 // class of the choice of T it relates to) over the sets of msc4388
-// explored with persistent sets, fault-free in both intents and
-// reciprocate with one duplicate: which dependency keeps the sets full.
+// explored with persistent sets, fault-free in both intents and with one
+// duplicate (QRLAB_POR_LONG=1: also reciprocate with one loss), with the
+// sound sets and with the measuring relation (ruleSides, and rule 3
+// without fixed events): which dependency keeps the sets full.
 func TestPersistentWhy(t *testing.T) {
 	if os.Getenv("QRLAB_POR_MEASURE") == "" {
 		t.Skip("set QRLAB_POR_MEASURE=1 to measure")
 	}
 	m := variant.MustLoad("msc4388")
-	for _, o := range []Options{{Intent: qr.Login}, {Intent: qr.Reciprocate}, {Intent: qr.Reciprocate, Dup: 1}} {
+	cases := []Options{{Intent: qr.Login}, {Intent: qr.Reciprocate}, {Intent: qr.Login, Dup: 1}, {Intent: qr.Reciprocate, Dup: 1}}
+	if os.Getenv("QRLAB_POR_LONG") != "" {
+		cases = append(cases, Options{Intent: qr.Reciprocate, Loss: 1})
+	}
+	for _, o := range cases {
 		o.Variant, o.VariantName, o.Seed, o.Mode, o.POR = m, "msc4388", 1, "dfs", PORPersistent
-		e := &explorer{o: o, cov: newCoverage(), pers: &persistent{}}
-		if err := e.dfs(); err != nil {
-			t.Fatal(err)
-		}
-		res := e.result()
-		t.Logf("%s dup %d: %d states, %d sets, %d reduced, %d left out", o.Intent, o.Dup, res.States, e.pers.sets, e.pers.reduced, e.pers.cut)
-		keys := slices.Collect(maps.Keys(e.pers.why))
-		slices.SortFunc(keys, func(a, b string) int { return cmp.Compare(e.pers.why[b], e.pers.why[a]) })
-		for _, k := range keys {
-			t.Logf("  %8d  %s", e.pers.why[k], k)
+		for _, drop := range []rule{0, ruleSides | ruleLeadFixed} {
+			e := &explorer{o: o, cov: newCoverage(), pers: &persistent{drop: drop}}
+			if err := e.dfs(); err != nil {
+				t.Fatal(err)
+			}
+			res := e.result()
+			t.Logf("%s loss %d dup %d, without rules %05b: %d states, %d transitions, %d sets, %d reduced, %d left out", o.Intent, o.Loss,
+				o.Dup, drop, res.States, res.Transitions, e.pers.sets, e.pers.reduced, e.pers.cut)
+			keys := slices.Collect(maps.Keys(e.pers.why))
+			slices.SortFunc(keys, func(a, b string) int { return cmp.Compare(e.pers.why[b], e.pers.why[a]) })
+			for _, k := range keys[:min(12, len(keys))] {
+				t.Logf("  %8d  %s", e.pers.why[k], k)
+			}
 		}
 	}
 }
