@@ -375,3 +375,41 @@ func TestIndependentButBudget(t *testing.T) {
 		t.Errorf("only %v pairs checked", checked)
 	}
 }
+
+// TestIndependentDiscarded: an answer on an exchange already done
+// commutes with every choice on another exchange, whatever its class, in
+// states reached by random walks (five seeds) over two presets, both
+// intents, with two duplications and one loss; the pairs are counted by
+// the other choice's class, and pairs with an event at its own time must
+// be among them.
+func TestIndependentDiscarded(t *testing.T) {
+	byClass := map[accessClass]int{}
+	for _, p := range []string{"msc4388", "rust-sdk-main"} {
+		for _, in := range []qr.Intent{qr.Login, qr.Reciprocate} {
+			c := commuteCase{p, in, 1, 2}
+			r := commuteRunner(t, c)
+			rng := rand.New(rand.NewPCG(uint64(in)+11, uint64(len(p))))
+			pick := func(en []Choice) Choice { return pickSparing(rng, en) }
+			for seed := uint64(1); seed <= 5; seed++ {
+				walkPairs(t, r, c, seed, 1, pick, func(w walkPair) {
+					if w.aa.class != accInert && w.ba.class != accInert || !Independent(w.aa, w.ba) {
+						return
+					}
+					other := w.ba.class
+					if other == accInert {
+						other = w.aa.class
+					}
+					res, why := tryPair(t, r, seed, c, w.path, w.a, w.b)
+					if res == pairDiffers || res == pairDisables {
+						t.Errorf("%s %s seed %d after %d steps: %s", p, in, seed, len(w.path), why)
+					}
+					byClass[other]++
+				})
+			}
+		}
+	}
+	t.Logf("pairs with a discarded answer checked, by the other choice's class: %v", byClass)
+	if byClass[accFixed] == 0 {
+		t.Errorf("no pair of a discarded answer and an event at its own time met: %v", byClass)
+	}
+}
