@@ -79,6 +79,22 @@ import (
 // the user's stream is drawn only by machine steps and the user's and
 // browser's acts, which are all kept dependent.
 //
+// An answer on an exchange already done (answered, or timed out) is
+// discarded when it arrives (world.go, arrive: the exchange's count of
+// arrivals goes up and the trace notes the drop; nothing else is read or
+// written: no machine, server, monitor, stream, clock or pending event).
+// Its delivery is independent of every choice on another exchange,
+// whatever that choice's class (an event at its own time, a reset, a
+// choice the relation does not know in a run without adversaries or
+// hooks, which would make this one unknown too): none of them reads or
+// writes that exchange's count, and none can disable it (a message stays
+// enabled until taken) or be disabled by it (it removes an event at or
+// after the earliest pending time, as a loss does). Whether an exchange is
+// done does not change back. So are its loss (the exchange's count, the
+// run's count of losses, which only the end of the run reads, and the
+// budget) and its duplication (the budget, a copy on its own exchange,
+// itself discarded), but with another choice that spends the same budget.
+//
 // Two answers (to the two devices, or a device and the browser) are
 // dependent: both steps can draw the user's stream or append to the user's
 // record, and a device that fails makes the user give up on the other. So
@@ -104,6 +120,7 @@ type Access struct {
 	class accessClass
 	exch  uint64 // the exchange of a message or a timeout
 	hasEx bool
+	side  Actor // the client of a message's exchange
 }
 
 // accessClass is what an event reaches, as far as independence goes.
@@ -117,7 +134,65 @@ const (
 	accProvider                      // a request reaching the provider
 	accMachine                       // an answer reaching a login machine
 	accBrowser                       // an answer reaching the user's browser
+	// accInert: an answer on an exchange that is already done, which its
+	// client discards (delivered, lost or duplicated).
+	accInert
 )
+
+// StepsMachine reports whether carrying out choice a can step a login
+// machine, so end a device: an answer reaching a device, or an event at
+// its own time (a timer, a timeout, the user's acts), or one the relation
+// does not know. A request reaching a server and an answer reaching the
+// browser only serve or push events (exchange.go, serve and
+// browserAnswer), and a loss carries out nothing. One step steps at most
+// one machine (world.go: every r.step is on one actor, and a machine's
+// effects push events for the other instead of stepping it).
+func (a Access) StepsMachine() bool {
+	if a.Fault == FaultLose {
+		return false
+	}
+	switch a.class {
+	case accStore, accHomeserver, accProvider, accBrowser, accInert:
+		return false
+	}
+	return true
+}
+
+// Side is the client of a message's exchange (a device, the browser);
+// ActorNone for an event at its own time.
+func (a Access) Side() Actor {
+	if !a.hasEx || a.class == accFixed {
+		return ActorNone
+	}
+	return a.side
+}
+
+// IsAnswer reports whether a is an answer reaching a device.
+func (a Access) IsAnswer() bool { return a.class == accMachine }
+
+// IsFixed reports whether a is an event at its own time.
+func (a Access) IsFixed() bool { return a.class == accFixed }
+
+// ClassName names what a's event reaches, for reports.
+func (a Access) ClassName() string {
+	switch a.class {
+	case accFixed:
+		return "fixed"
+	case accStore:
+		return "store"
+	case accHomeserver:
+		return "homeserver"
+	case accProvider:
+		return "provider"
+	case accMachine:
+		return "answer"
+	case accBrowser:
+		return "browser"
+	case accInert:
+		return "discarded"
+	}
+	return "unknown"
+}
 
 // Access describes choice c of the current state (which Enabled listed).
 func (r *Runner) Access(c Choice) (Access, error) {
@@ -131,11 +206,13 @@ func (r *Runner) Access(c Choice) (Access, error) {
 	switch e.kind {
 	case evReqArrive, evRespArrive, evTimeout:
 		x := &r.ex[e.id]
-		a.exch, a.hasEx = e.id, true
+		a.exch, a.hasEx, a.side = e.id, true, x.client
 		opaque = opaque || x.owner != nil
 		switch {
 		case e.kind == evTimeout:
 			a.class = accFixed
+		case e.kind == evRespArrive && x.done:
+			a.class = accInert
 		case e.kind == evRespArrive && (x.client == ActorNew || x.client == ActorExisting):
 			a.class = accMachine
 		case e.kind == evRespArrive && x.client == ActorBrowser:
@@ -167,23 +244,53 @@ func (r *Runner) Access(c Choice) (Access, error) {
 // Independent reports whether choices a and b, both enabled in one state
 // and described there by Access, commute (see the relation above).
 func Independent(a, b Access) bool {
-	if a.Seq == b.Seq || a.class == accUnknown || b.class == accUnknown {
+	if a.Seq == b.Seq {
 		return false
 	}
 	if a.hasEx && b.hasEx && a.exch == b.exch {
 		return false
 	}
 	la, lb := a.Fault == FaultLose, b.Fault == FaultLose
-	switch {
-	case la && lb:
-		return false
-	case la || lb:
+	da, db := a.Fault == FaultDuplicate, b.Fault == FaultDuplicate
+	if la && lb || da && db {
+		return false // one budget
+	}
+	if a.class == accInert || b.class == accInert {
 		return true
 	}
-	if a.Fault == FaultDuplicate && b.Fault == FaultDuplicate {
+	if a.class == accUnknown || b.class == accUnknown {
 		return false
 	}
+	if la || lb {
+		return true
+	}
 	return commutes(a.class, b.class) || commutes(b.class, a.class)
+}
+
+// IndependentButBudget reports whether a and b are independent, or are
+// two losses, or two duplications, on two exchanges whose deliveries are
+// independent: such a pair is dependent only by its budget. Taking one
+// can disable the other (the budget is spent), but never enables it, and
+// when both orders can be taken they reach the same state (a loss
+// carries out nothing but its count; a duplication delivers its message
+// and pushes a copy, and the two deliveries commute). Persistent sets
+// need no more of a pair of which neither is their key choice
+// (lab/explore/persistent.go).
+func IndependentButBudget(a, b Access) bool {
+	if Independent(a, b) {
+		return true
+	}
+	if a.Seq == b.Seq || a.hasEx && b.hasEx && a.exch == b.exch || a.class == accUnknown || b.class == accUnknown {
+		return false
+	}
+	switch {
+	case a.Fault == FaultLose && b.Fault == FaultLose:
+		return true
+	case a.Fault == FaultDuplicate && b.Fault == FaultDuplicate:
+		a.Fault, b.Fault = FaultNone, FaultNone
+		return Independent(a, b)
+	}
+	return false
 }
 
 // commutes lists the pairs of delivered (or duplicated) messages on two

@@ -325,3 +325,91 @@ func TestIndependentUnknown(t *testing.T) {
 		}
 	}
 }
+
+// TestIndependentButBudget: every pair IndependentButBudget leaves apart
+// and Independent does not (two losses, or two duplications, on two
+// exchanges) commutes when the budget allows both, in states reached by
+// random walks (three seeds) over two presets, both intents, with two losses and two
+// duplications: taking a then b and b then a gives the same fingerprint,
+// and each stays enabled after the other (where only one of the budget is
+// left, taking one disables the other: counted apart).
+func TestIndependentButBudget(t *testing.T) {
+	checked, spent := map[Fault]int{}, 0
+	for _, p := range []string{"msc4388", "rust-sdk-main"} {
+		for _, in := range []qr.Intent{qr.Login, qr.Reciprocate} {
+			c := commuteCase{p, in, 2, 2}
+			r := commuteRunner(t, c)
+			rng := rand.New(rand.NewPCG(uint64(in)+3, uint64(len(p))))
+			pick := func(en []Choice) Choice { return pickSparing(rng, en) }
+			for seed := uint64(1); seed <= 3; seed++ {
+				walkPairs(t, r, c, seed, 1, pick, func(w walkPair) {
+					if Independent(w.aa, w.ba) || !IndependentButBudget(w.aa, w.ba) {
+						return
+					}
+					if !IndependentButBudget(w.ba, w.aa) {
+						t.Fatalf("IndependentButBudget is not symmetric on %v, %v", w.a, w.b)
+					}
+					if w.a.Fault != w.b.Fault || w.a.Fault != FaultLose && w.a.Fault != FaultDuplicate {
+						t.Fatalf("IndependentButBudget leaves apart %s and %s, not a pair of losses or duplications", w.a.Fault, w.b.Fault)
+					}
+					replayTo(t, r, seed, c, w.path)
+					left := r.st.lossMax - r.st.lossUsed
+					if w.a.Fault == FaultDuplicate {
+						left = r.st.dupMax - r.st.dupUsed
+					}
+					res, why := tryPair(t, r, seed, c, w.path, w.a, w.b)
+					switch {
+					case left < 2 && res == pairDisables:
+						spent++ // the budget allows one: the pair is dependent by it alone
+					case res == pairDiffers || res == pairDisables:
+						t.Errorf("%s %s after %d steps (budget left %d): %s", p, in, len(w.path), left, why)
+					default:
+						checked[w.a.Fault]++
+					}
+				})
+			}
+		}
+	}
+	t.Logf("pairs that commute: %v; pairs only the budget kept apart (one left): %d", checked, spent)
+	if checked[FaultLose] < 10 || checked[FaultDuplicate] < 10 {
+		t.Errorf("only %v pairs checked", checked)
+	}
+}
+
+// TestIndependentDiscarded: an answer on an exchange already done
+// commutes with every choice on another exchange, whatever its class, in
+// states reached by random walks (five seeds) over two presets, both
+// intents, with two duplications and one loss; the pairs are counted by
+// the other choice's class, and pairs with an event at its own time must
+// be among them.
+func TestIndependentDiscarded(t *testing.T) {
+	byClass := map[accessClass]int{}
+	for _, p := range []string{"msc4388", "rust-sdk-main"} {
+		for _, in := range []qr.Intent{qr.Login, qr.Reciprocate} {
+			c := commuteCase{p, in, 1, 2}
+			r := commuteRunner(t, c)
+			rng := rand.New(rand.NewPCG(uint64(in)+11, uint64(len(p))))
+			pick := func(en []Choice) Choice { return pickSparing(rng, en) }
+			for seed := uint64(1); seed <= 5; seed++ {
+				walkPairs(t, r, c, seed, 1, pick, func(w walkPair) {
+					if w.aa.class != accInert && w.ba.class != accInert || !Independent(w.aa, w.ba) {
+						return
+					}
+					other := w.ba.class
+					if other == accInert {
+						other = w.aa.class
+					}
+					res, why := tryPair(t, r, seed, c, w.path, w.a, w.b)
+					if res == pairDiffers || res == pairDisables {
+						t.Errorf("%s %s seed %d after %d steps: %s", p, in, seed, len(w.path), why)
+					}
+					byClass[other]++
+				})
+			}
+		}
+	}
+	t.Logf("pairs with a discarded answer checked, by the other choice's class: %v", byClass)
+	if byClass[accFixed] == 0 {
+		t.Errorf("no pair of a discarded answer and an event at its own time met: %v", byClass)
+	}
+}

@@ -32,7 +32,7 @@ import (
 //     (step.go, Take), and what its delivery brings about.
 //   - An event at its own time, or one the relation does not know:
 //     anything.
-//   - A loss: nothing.
+//   - A loss, or an answer on an exchange already done: nothing.
 //
 // A message pushed this way is enabled at once (it may arrive at any
 // moment up to its latest arrival), and so may a fixed event pushed at
@@ -48,6 +48,9 @@ func leadOf(cs ...accessClass) Lead {
 	var l Lead
 	for _, c := range cs {
 		l |= 1 << c
+		if c == accMachine || c == accBrowser {
+			l |= 1 << accInert // an answer may reach an exchange already done
+		}
 	}
 	return l
 }
@@ -67,8 +70,10 @@ func leadDirect(c accessClass) Lead {
 		return leadOf(accStore, accProvider, accHomeserver, accFixed)
 	case accBrowser:
 		return leadOf(accProvider, accFixed)
+	case accInert:
+		return 0
 	}
-	return leadOf(accStore, accHomeserver, accProvider, accMachine, accBrowser, accFixed, accUnknown)
+	return leadOf(accStore, accHomeserver, accProvider, accMachine, accBrowser, accInert, accFixed, accUnknown)
 }
 
 // pushes is what taking choice a pushes itself: leadDirect of its class,
@@ -102,7 +107,7 @@ func leads(a Access, noFixed bool) Lead {
 	l := pushes(a) & mask
 	for {
 		next := l
-		for c := accUnknown; c <= accBrowser; c++ {
+		for c := accUnknown; c <= accInert; c++ {
 			if l.has(c) {
 				next |= leadDirect(c) & mask
 			}
@@ -117,8 +122,22 @@ func leads(a Access, noFixed bool) Lead {
 // DependentOnLead reports whether some choice on a new event of a class in
 // l (a message delivered, lost or duplicated, or a fixed event), which
 // does not exist yet, is dependent with t by Independent.
-func DependentOnLead(t Access, l Lead) bool {
-	for c := accUnknown; c <= accBrowser; c++ {
+func DependentOnLead(t Access, l Lead) bool { return dependentOnLead(t, l, Independent) }
+
+// DependentOnLeadButBudget is DependentOnLead by IndependentButBudget.
+func DependentOnLeadButBudget(t Access, l Lead) bool {
+	return dependentOnLead(t, l, IndependentButBudget)
+}
+
+func dependentOnLead(t Access, l Lead, independent func(a, b Access) bool) bool {
+	if t.class == accInert {
+		// Every new event is on another exchange: a new request opens
+		// one, and a new answer or copy on t's exchange would need a
+		// request or a copy of it pending, a choice on t's exchange
+		// (rule 1 puts it with t).
+		return false
+	}
+	for c := accUnknown; c <= accInert; c++ {
 		if !l.has(c) {
 			continue
 		}
@@ -129,7 +148,7 @@ func DependentOnLead(t Access, l Lead) bool {
 		for _, f := range faults {
 			// A new event has a sequence number and an exchange of its own.
 			u := Access{Seq: ^uint64(0), Fault: f, class: c, exch: ^uint64(0), hasEx: c != accFixed && c != accUnknown}
-			if !Independent(t, u) {
+			if !independent(t, u) {
 				return true
 			}
 		}
@@ -170,4 +189,45 @@ func (r *Runner) Waiting(buf []Choice) ([]Choice, bool) {
 	}
 	slices.SortFunc(buf, func(a, b Choice) int { return cmp.Compare(a.Seq, b.Seq) })
 	return buf, true
+}
+
+// IndependentSides is Independent, and in addition calls two answers to
+// two different clients independent (not argued: both steps can draw the
+// user's stream or write the user's record). For measuring what that
+// refinement could buy only.
+func IndependentSides(a, b Access) bool {
+	if Independent(a, b) {
+		return true
+	}
+	if a.Fault == FaultDuplicate && b.Fault == FaultDuplicate {
+		return false
+	}
+	answer := func(c accessClass) bool { return c == accMachine || c == accBrowser }
+	return answer(a.class) && answer(b.class) && a.hasEx && b.hasEx && a.side != b.side
+}
+
+// DependentOnLeadSide is DependentOnLead with the new events on u's side:
+// a message's choice brings about messages of its own client only, and
+// fixed events (which l holds or not); independence by
+// IndependentSides. For measuring only, as IndependentSides.
+func DependentOnLeadSide(t Access, l Lead, u Access) bool {
+	if !u.hasEx || u.class == accFixed || u.class == accUnknown {
+		return DependentOnLead(t, l)
+	}
+	for c := accUnknown; c <= accInert; c++ {
+		if !l.has(c) {
+			continue
+		}
+		faults := []Fault{FaultNone}
+		if c != accFixed && c != accUnknown {
+			faults = append(faults, FaultLose, FaultDuplicate)
+		}
+		for _, f := range faults {
+			n := Access{Seq: ^uint64(0), Fault: f, class: c, exch: ^uint64(0), hasEx: c != accFixed && c != accUnknown, side: u.side}
+			if !IndependentSides(t, n) {
+				return true
+			}
+		}
+	}
+	return false
 }

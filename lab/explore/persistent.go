@@ -38,28 +38,71 @@ import (
 //     outside T are never taken anywhere on it (the "ignoring" problem);
 //     the cycle proviso below expands such a state fully.
 //
-// So the reduction must keep every reachable dead end (and the lassos,
-// under the proviso). The condition on T at s (persistence): along every
-// sequence of choices from s that takes no choice of T, each choice taken
-// is independent of every choice of T, where independent also means it
-// neither disables nor enables it. Then every dead end reachable from s is
-// reachable through a choice of T first (Godefroid 1996, the deadlock
-// theorem of persistent sets; stated here from the argument, not checked
-// against the text: every choice of T stays enabled along the sequence, so
-// the sequence does not end in a dead end before one of T is taken, and
-// the first one of T taken commutes to the front).
+// So the reduction must keep every reachable ended state, and reach a
+// violation wherever the plain search reaches one (and the lassos, under
+// the proviso). The condition on T at s (persistence): along every
+// sequence of choices from s that takes no choice of T and records no
+// violation before its last choice, each choice taken is independent of
+// every choice of T, where independent also means it neither disables nor
+// enables it. Then every ended state reachable from s is reachable
+// through a choice of T first (Godefroid 1996, the deadlock theorem of
+// persistent sets; stated here from the argument, not checked against the
+// text: every choice of T stays enabled along the sequence, so the
+// sequence does not end in a dead end before one of T is taken, and the
+// first one of T taken commutes to the front; the ended state has no
+// violation, so no step on the way recorded one).
+//
+// Violations. A step that records a violation stops the run, so it would
+// disable T; instead of putting every such step into T, the search keeps
+// reaching some violation: let w·x lead from s to a violation (w records
+// none, x does; no choice of w or x in T). Take t in T: it stays enabled
+// along w (w does not stop the run: it records no violation, and it does
+// not end the last device, rule 2), and it is independent of every choice
+// of w and of x. Either t·w' records a violation on the way (w' a prefix
+// of w), or t·w reaches the state w·t, where x is enabled and records the
+// violation it records after w: whether a step records a violation is
+// decided by the monitors' records the step reads, and a choice
+// independent of it writes none of those (independent.go states the
+// relation over the monitors' records too). Either way a violation is
+// reached from s·t in no more steps than from s, and by induction on that
+// number the reduced search meets one. What it promises is a violation,
+// not the same violating states: the one met can be in another state, and
+// of another invariant when two lie on one path (TestPersistentSameDeadEnds
+// compares the invariants met).
+//
+// Keys. Persistence asks more than the deadlock argument uses (Valmari's
+// stubborn sets state the weaker pair of conditions; unverified against
+// the text, derived here): (D1) a choice t of T taken after a sequence w
+// outside T can be taken first, t·w reaching the state w·t; (D2) some
+// choice k of T, the key, stays enabled along every such w. The argument
+// above needs only these: k rules out a dead end or a violation reached
+// without T (k is still enabled there, and independent of the violating
+// step), and D1 moves the first choice of T on the way to the front. So a
+// pair where taking the one outside T can only disable the one in T
+// (never enable it) and which commutes whenever both orders can be taken
+// need not join, unless the one in T is the only key. Two losses, or two
+// duplications, on two exchanges are such pairs (sim.IndependentButBudget:
+// they share a budget). The key is a choice of T without a fault (a
+// delivery or an event at its own time): a fault's delivery joins with it
+// (rule 1), and such a choice is strongly independent of every choice
+// outside T, so nothing outside disables it. choose checks T holds one.
 //
 // How T is computed, at s, from one seed choice, closing over:
 //
-//  1. the enabled choices the relation (sim.Independent) calls dependent
-//     with a choice of T (every choice on the same pending event among
-//     them: its delivery, loss and duplication);
-//  2. every enabled choice that may stop the run (anything but a loss: a
-//     step can make a monitor record a violation or end the last device,
-//     and a stopped run has nothing enabled, so it disables T);
+//  1. the enabled choices the relation calls dependent with a choice of T
+//     (sim.IndependentButBudget: sim.Independent, but for budget pairs,
+//     above; every choice on the same pending event among them: its
+//     delivery, loss and duplication);
+//  2. when a device has ended, every enabled choice that can step a
+//     machine (sim.Access.StepsMachine: an answer reaching a device, an
+//     event at its own time): it may end the last device, and a run
+//     stopped so has nothing enabled, so it disables T. A step that
+//     records a violation also stops the run; the argument above covers
+//     it without this rule. No step steps both machines, so while neither
+//     device has ended no step ends the run this way;
 //  3. every enabled choice that can bring about (sim.Leads: push, at once
 //     or through what it pushes) an event whose choices are dependent with
-//     one of T (sim.DependentOnLead): such an event is enabled as soon as
+//     one of T (sim.DependentOnLeadButBudget): such an event is enabled as soon as
 //     it is pushed (a message may arrive at latency 0, a cancel is pushed
 //     at now), so it can be taken outside T before T;
 //  4. for every pending event at its own time that is not enabled yet
@@ -81,16 +124,18 @@ import (
 // its answer's due time).
 //
 // Every seed is tried and the smallest T taken (ties: the first seed).
-// With the current relation, rules 2 and 3 each make T the whole enabled
-// set (TestPersistentRules: no state reduced with either alone): every
-// choice but a loss can stop the run; and every delivery brings about,
-// through an answer, requests to every server, other answers and fixed
-// events, while any two answers, two requests to one server and a fixed
-// event and a delivery are dependent (rule 3 without the fixed events
-// still reduces nothing). The README ("Persistent sets") gives the
-// figures; the rules are kept rather than weakened, as a finer relation
-// (which steps can stop the run, which answers commute, which steps can
-// push a fixed event due within L) would be needed first.
+// Where T is a proper subset, it is mostly an answer on an exchange
+// already done (a duplicate's second answer: sim.Independent, accInert),
+// which is independent of everything on other exchanges. Elsewhere the
+// sets are still every enabled choice, by rule 1 for what it relates and
+// by rule 3 (TestPersistentCatchesBroken: without it, states are cut and
+// ended states missed): any two answers (they may both draw the user's
+// stream or write the user's record), a fixed event and any delivery (it
+// moves the clock), two requests to one server, and what every delivery
+// brings about, through an answer, requests to every server, other
+// answers and fixed events. persistent.why counts, for each choice but
+// the seed, the rule and the pair of classes that put it in its set
+// (TestPersistentWhy); the README ("Persistent sets") gives the figures.
 //
 // Cycle proviso (C3): when a choice of T taken at a state on the stack
 // leads back to a state on the stack, the state's other choices are
@@ -119,6 +164,12 @@ type persistent struct {
 	// enabled choices and the relation alone).
 	drop rule
 	wait []sim.Choice
+	// why counts, over the sets taken, why each choice but the seed
+	// joined its set (the rule and the classes of the choices it relates).
+	why map[string]int
+	// mayEnd: a device has ended at the state the set is computed for, so
+	// a step of the other one may end the run.
+	mayEnd bool
 }
 
 // rule is a set of the closure's rules 2 to 4.
@@ -131,6 +182,11 @@ const (
 	// ruleLeadFixed: in rule 3, the fixed events a choice brings about
 	// (and what they bring about); dropped, rule 3 uses sim.LeadsUntimed.
 	ruleLeadFixed
+	// ruleSides, set: answers to two different clients are independent,
+	// and a message's choice brings about messages of its own client only
+	// (sim.IndependentSides; not argued, for measuring what that
+	// refinement could buy).
+	ruleSides
 	dropAll = ruleStop | ruleLead | ruleWait
 )
 
@@ -164,15 +220,34 @@ func (p *persistent) choose(r *sim.Runner, choices []sim.Choice) (set, rest []si
 			return nil, nil, fmt.Errorf("persistent set: %w", err)
 		}
 	}
+	n0, e0 := r.States()
+	p.mayEnd = n0.Terminal() || e0.Terminal()
 	var best []bool
+	var bestWhy []string
 	bestN := n + 1
 	in := make([]bool, n)
+	why := make([]string, n)
 	for seed := range n {
 		clear(in)
-		k := p.closure(choices, acc, leads, wacc, seed, in)
+		k := p.closure(choices, acc, leads, wacc, seed, in, why)
 		if k < bestN {
-			best, bestN = slices.Clone(in), k
+			best, bestN, bestWhy = slices.Clone(in), k, slices.Clone(why)
 		}
+	}
+	if p.why == nil {
+		p.why = map[string]int{}
+	}
+	for _, w := range bestWhy {
+		if w != "" {
+			p.why[w]++
+		}
+	}
+	key := false
+	for i, c := range choices {
+		key = key || best[i] && c.Fault == sim.FaultNone
+	}
+	if !key { // never so: a fault's delivery joins by rule 1
+		return nil, nil, fmt.Errorf("persistent set: no delivery or event at its own time in the set (no key choice)")
 	}
 	for i, c := range choices {
 		if best[i] {
@@ -189,15 +264,19 @@ func (p *persistent) choose(r *sim.Runner, choices []sim.Choice) (set, rest []si
 }
 
 // closure grows T = {seed} (in, by index) by rules 1 to 4 and returns its
-// size.
-func (p *persistent) closure(choices []sim.Choice, acc []sim.Access, leads []sim.Lead, wacc []sim.Access, seed int, in []bool) int {
+// size; why[u] says why choice u joined (empty: the seed, or not in T).
+func (p *persistent) closure(choices []sim.Choice, acc []sim.Access, leads []sim.Lead, wacc []sim.Access, seed int, in []bool,
+	why []string) int {
 	in[seed] = true
+	clear(why)
 	work := []int{seed}
 	k := 1
+	var reason string
 	add := func(u int) {
 		if !in[u] {
 			in[u], k = true, k+1
 			work = append(work, u)
+			why[u] = reason
 		}
 	}
 	for len(work) > 0 {
@@ -208,11 +287,17 @@ func (p *persistent) closure(choices []sim.Choice, acc []sim.Access, leads []sim
 				continue
 			}
 			switch {
-			case acc[u].SameEvent(acc[t]) || !sim.Independent(acc[t], acc[u]): // rule 1
+			case acc[u].SameEvent(acc[t]):
+				reason = "1 same event"
 				add(u)
-			case p.drop&ruleStop == 0 && !acc[u].Loss(): // rule 2
+			case !p.independent(acc[t], acc[u]): // rule 1
+				reason = "1 dependent " + pairName(acc[u], acc[t])
 				add(u)
-			case p.drop&ruleLead == 0 && sim.DependentOnLead(acc[t], leads[u]): // rule 3
+			case p.drop&ruleStop == 0 && p.mayEnd && acc[u].StepsMachine(): // rule 2
+				reason = "2 may stop " + choiceName(acc[u])
+				add(u)
+			case p.drop&ruleLead == 0 && p.dependentOnLead(acc[t], leads[u], acc[u]): // rule 3
+				reason = "3 brings about " + pairName(acc[u], acc[t])
 				add(u)
 			}
 		}
@@ -239,9 +324,41 @@ func (p *persistent) closure(choices []sim.Choice, acc []sim.Access, leads []sim
 				}
 			}
 			if !blocked && least >= 0 {
+				reason = "4 waits " + pairName(acc[least], w)
 				add(least)
 			}
 		}
 	}
 	return k
 }
+
+// independent is the relation rules 1 and 3 read: sim.IndependentButBudget
+// (a pair of losses, or of duplications, is left apart: see Keys above);
+// with ruleSides, the measuring relation.
+func (p *persistent) independent(a, b sim.Access) bool {
+	if p.drop&ruleSides != 0 {
+		return sim.IndependentSides(a, b)
+	}
+	return sim.IndependentButBudget(a, b)
+}
+
+func (p *persistent) dependentOnLead(t sim.Access, l sim.Lead, u sim.Access) bool {
+	if p.drop&ruleSides != 0 {
+		return sim.DependentOnLeadSide(t, l, u)
+	}
+	return sim.DependentOnLeadButBudget(t, l)
+}
+
+// choiceName names a choice's class and fault, for why.
+func choiceName(a sim.Access) string {
+	switch a.Fault {
+	case sim.FaultLose:
+		return a.ClassName() + "(loss)"
+	case sim.FaultDuplicate:
+		return a.ClassName() + "(dup)"
+	}
+	return a.ClassName()
+}
+
+// pairName names the choice that joined and the one of T it relates to.
+func pairName(u, t sim.Access) string { return choiceName(u) + " for " + choiceName(t) }
