@@ -137,6 +137,14 @@ func dependentOnLead(t Access, l Lead, independent func(a, b Access) bool) bool 
 		// (rule 1 puts it with t).
 		return false
 	}
+	return anyLeadAccess(l, 0, func(u Access) bool { return !independent(t, u) })
+}
+
+// anyLeadAccess reports whether f holds for some choice on a new event of
+// a class in l (delivered, lost or duplicated; a fixed event only
+// delivered), a message's on side. A new event has a sequence number and
+// an exchange of its own.
+func anyLeadAccess(l Lead, side Actor, f func(u Access) bool) bool {
 	for c := accUnknown; c <= accInert; c++ {
 		if !l.has(c) {
 			continue
@@ -145,10 +153,9 @@ func dependentOnLead(t Access, l Lead, independent func(a, b Access) bool) bool 
 		if c != accFixed && c != accUnknown {
 			faults = append(faults, FaultLose, FaultDuplicate)
 		}
-		for _, f := range faults {
-			// A new event has a sequence number and an exchange of its own.
-			u := Access{Seq: ^uint64(0), Fault: f, class: c, exch: ^uint64(0), hasEx: c != accFixed && c != accUnknown}
-			if !independent(t, u) {
+		for _, fault := range faults {
+			u := Access{Seq: ^uint64(0), Fault: fault, class: c, exch: ^uint64(0), hasEx: c != accFixed && c != accUnknown, side: side}
+			if f(u) {
 				return true
 			}
 		}
@@ -214,20 +221,5 @@ func DependentOnLeadSide(t Access, l Lead, u Access) bool {
 	if !u.hasEx || u.class == accFixed || u.class == accUnknown {
 		return DependentOnLead(t, l)
 	}
-	for c := accUnknown; c <= accInert; c++ {
-		if !l.has(c) {
-			continue
-		}
-		faults := []Fault{FaultNone}
-		if c != accFixed && c != accUnknown {
-			faults = append(faults, FaultLose, FaultDuplicate)
-		}
-		for _, f := range faults {
-			n := Access{Seq: ^uint64(0), Fault: f, class: c, exch: ^uint64(0), hasEx: c != accFixed && c != accUnknown, side: u.side}
-			if !IndependentSides(t, n) {
-				return true
-			}
-		}
-	}
-	return false
+	return anyLeadAccess(l, u.side, func(n Access) bool { return !IndependentSides(t, n) })
 }
