@@ -11,15 +11,7 @@ import (
 // and the second (looked up); inputs that differ in one byte are different
 // entries; a full memo starts again empty and still answers right.
 func TestVerifyMemo(t *testing.T) {
-	k, err := SigningKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := SigningKeyFromSeed(bytes.Repeat([]byte{8}, ed25519.SeedSize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	msg := []byte(`{"device_id":"D","user_id":"@a:b"}`)
+	k, other, msg := memoInputs(t)
 	sig := k.Sign(msg)
 	badSig := append([]byte(nil), sig...)
 	badSig[5] ^= 1
@@ -71,15 +63,7 @@ func TestVerifyMemo(t *testing.T) {
 // starts again empty and still signs right; no memo signs too; and device
 // keys signed through a memo are the same bytes as without.
 func TestSignMemo(t *testing.T) {
-	k, err := SigningKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := SigningKeyFromSeed(bytes.Repeat([]byte{8}, ed25519.SeedSize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	msg := []byte(`{"device_id":"D","user_id":"@a:b"}`)
+	k, other, msg := memoInputs(t)
 	msg2 := append([]byte(nil), msg...)
 	msg2[3] ^= 1
 	cases := []struct {
@@ -123,4 +107,18 @@ func TestSignMemo(t *testing.T) {
 	if err := VerifyJSON(want, "@a:b", other.KeyID(), other.Public()); err != nil {
 		t.Fatalf("the self-signing signature does not verify: %v", err)
 	}
+}
+
+// memoInputs are the memo tests' two signing keys (from seeds of 7s and
+// 8s) and a device-keys-like message.
+func memoInputs(t *testing.T) (k, other *SigningKey, msg []byte) {
+	t.Helper()
+	var err error
+	if k, err = SigningKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize)); err != nil {
+		t.Fatal(err)
+	}
+	if other, err = SigningKeyFromSeed(bytes.Repeat([]byte{8}, ed25519.SeedSize)); err != nil {
+		t.Fatal(err)
+	}
+	return k, other, []byte(`{"device_id":"D","user_id":"@a:b"}`)
 }
