@@ -335,6 +335,8 @@ type copier struct {
 	// and a chunk lives as long as any of its copies (at most a chunk's
 	// worth kept for another's sake).
 	arena []byte
+	// pool is the maps a copy writes over, filled again (snapshot_reuse.go).
+	pool mapPool
 }
 
 // arenaChunk is the size of a copier's arena chunks.
@@ -553,6 +555,9 @@ func (c *copier) mapCopy(dst, src unsafe.Pointer, p *plan) {
 		return
 	}
 	c.bytes += sv.Len() * int(p.key.size+p.elem.size+8)
+	if len(c.pool.m) > 0 && c.refillMap(dst, src, p) {
+		return
+	}
 	if p.maps != nil {
 		// Flat keys and values: a clone is a deep copy.
 		p.maps.clone(dst, src)
@@ -628,6 +633,8 @@ func (c *copier) deepOf(p *plan) {
 type mapOps interface {
 	// clone makes the map at dst a copy of the one at src (not nil).
 	clone(dst, src unsafe.Pointer)
+	// refill makes the map at dst (not nil) a copy of the one at src.
+	refill(dst, src unsafe.Pointer)
 	// each calls f with every entry's key and value (pointers to scratch
 	// values, overwritten at the next entry).
 	each(m unsafe.Pointer, f func(k, v unsafe.Pointer))
@@ -656,6 +663,12 @@ func newMapOps[K comparable, V any]() mapOps { return &typedMap[K, V]{} }
 
 func (t *typedMap[K, V]) clone(dst, src unsafe.Pointer) {
 	*(*map[K]V)(dst) = maps.Clone(*(*map[K]V)(src))
+}
+
+func (t *typedMap[K, V]) refill(dst, src unsafe.Pointer) {
+	d := *(*map[K]V)(dst)
+	clear(d)
+	maps.Copy(d, *(*map[K]V)(src))
 }
 
 func (t *typedMap[K, V]) each(m unsafe.Pointer, f func(k, v unsafe.Pointer)) {

@@ -111,6 +111,11 @@ func (r *Runner) Snapshot() (*Snapshot, error) {
 	if n := len(r.spare); n > 0 {
 		snap, r.spare[n-1], r.spare = r.spare[n-1], nil, r.spare[:n-1]
 		oldRun, oldEx, oldEv = snap.s.run, snap.s.ex, snap.s.q.ev
+		// Its maps, held in place in its run and the rest, are filled
+		// again (snapshot_reuse.go).
+		c.pool.clear()
+		c.harvest(unsafe.Pointer(oldRun), r.ps.of(runStateType).fields[0].p.elem)
+		c.harvest(unsafe.Pointer(&snap.s), r.ps.of(runStateType))
 		*snap = Snapshot{owner: r, roots: roots, fpc: r.fpc}
 	} else {
 		snap = &Snapshot{owner: r, roots: roots, fpc: r.fpc}
@@ -167,6 +172,7 @@ func (r *Runner) Snapshot() (*Snapshot, error) {
 	if c.err != nil {
 		return nil, fmt.Errorf("%w: snapshot: %w", ErrConfig, c.err)
 	}
+	c.pool.clear()
 	out.resps = r.resps[:len(r.resps):len(r.resps)]
 	r.respsShared = true
 	snap.Bytes += c.bytes + reused
@@ -205,6 +211,8 @@ func (r *Runner) Restore(s *Snapshot) error {
 		}
 		c.reset()
 		r.seedRoots(c, &fp.roots, &live)
+		c.pool.clear()
+		c.harvest(live[i], r.partPlan(i))
 		c.copy(live[i], fp.p, r.partPlan(i))
 		if c.err != nil {
 			return fmt.Errorf("%w: restore of part %s: %w", ErrConfig, fpParts[i], c.err)
@@ -218,6 +226,14 @@ func (r *Runner) Restore(s *Snapshot) error {
 	// snapshot's run becomes one to the live run.
 	sp := r.ps.of(runStateType)
 	rp := sp.fields[0].p.elem
+	// The maps held in place in the live run and the rest are filled
+	// again (snapshot_reuse.go).
+	sc := &r.restoreScratch
+	sc[0] = r.live()
+	c.pool.clear()
+	c.harvest(unsafe.Pointer(r.r), rp)
+	c.harvest(unsafe.Pointer(&sc[0]), sp)
+	sc[0] = runState{}
 	c.memoize(unsafe.Pointer(s.s.run), rp, unsafe.Pointer(r.r))
 	r.streamsInto(c, r.r, s.s.run)
 	c.copy(unsafe.Pointer(r.r), unsafe.Pointer(s.s.run), rp)
@@ -225,12 +241,12 @@ func (r *Runner) Restore(s *Snapshot) error {
 	// arrays, which nothing else refers to, so that neither a restore nor
 	// the next append allocates. The runner's scratch holds the copy of
 	// the rest (a local would move to the heap at every restore).
-	sc := &r.restoreScratch
 	sc[1] = s.s
 	sc[1].run, sc[1].resps, sc[1].ex, sc[1].q.ev = nil, nil, nil, nil
 	c.copy(unsafe.Pointer(&sc[0]), unsafe.Pointer(&sc[1]), sp)
 	dst := sc[0]
 	*sc = [2]runState{}
+	c.pool.clear()
 	ex, ev := r.ex, r.q.ev
 	c.sliceInto(unsafe.Pointer(&ex), unsafe.Pointer(&s.s.ex), sp.fields[r.stateField("ex")].p)
 	c.sliceInto(unsafe.Pointer(&ev), unsafe.Pointer(&s.s.q.ev), r.ps.of(eventsType))
