@@ -71,6 +71,9 @@ type plan struct {
 	// maps (maps of a type in typedMaps): the map's typed operations,
 	// which the copier and the encoder use instead of reflection.
 	maps mapOps
+	// entry (other maps): the copier's scratch values for one entry
+	// (copyEntries), nil while in use.
+	entry *mapEntry
 }
 
 type encOp struct {
@@ -572,18 +575,7 @@ func (c *copier) mapCopy(dst, src unsafe.Pointer, p *plan) {
 		dv.Set(m)
 		return
 	}
-	// The map stores copies of the key and value it is given, so one
-	// pair of scratch values serves every entry; copy writes all of a
-	// value, so nothing of the last entry is left in them.
-	k, v := reflect.New(p.key.t), reflect.New(p.elem.t)
-	nk, nv := reflect.New(p.key.t), reflect.New(p.elem.t)
-	for it.Next() {
-		k.Elem().SetIterKey(it)
-		v.Elem().SetIterValue(it)
-		c.copy(nk.UnsafePointer(), k.UnsafePointer(), p.key)
-		c.copy(nv.UnsafePointer(), v.UnsafePointer(), p.elem)
-		m.SetMapIndex(nk.Elem(), nv.Elem())
-	}
+	c.copyEntries(m, it, p)
 	dv.Set(m)
 }
 

@@ -93,16 +93,37 @@ func (c *copier) refillMap(dst, src unsafe.Pointer, p *plan) bool {
 	}
 	dv := reflect.NewAt(p.t, dst).Elem()
 	dv.Clear()
-	sv := reflect.NewAt(p.t, src).Elem()
-	it := sv.MapRange()
-	k, v := reflect.New(p.key.t), reflect.New(p.elem.t)
-	nk, nv := reflect.New(p.key.t), reflect.New(p.elem.t)
-	for it.Next() {
-		k.Elem().SetIterKey(it)
-		v.Elem().SetIterValue(it)
-		c.copy(nk.UnsafePointer(), k.UnsafePointer(), p.key)
-		c.copy(nv.UnsafePointer(), v.UnsafePointer(), p.elem)
-		dv.SetMapIndex(nk.Elem(), nv.Elem())
-	}
+	c.copyEntries(dv, reflect.NewAt(p.t, src).Elem().MapRange(), p)
 	return true
+}
+
+// mapEntry is scratch for one map entry: the source's key and value and
+// their copies.
+type mapEntry struct {
+	k, v, nk, nv reflect.Value
+}
+
+// copyEntries stores in map m a copy of every entry it yields, of a map
+// of plan p. The map stores copies of the key and value it is given, so
+// one set of scratch values (the plan's, or new ones while they are in
+// use further up) serves every entry; copy writes all of a value, so
+// nothing of the last entry is left in them, and they are cleared after.
+func (c *copier) copyEntries(m reflect.Value, it *reflect.MapIter, p *plan) {
+	e := p.entry
+	p.entry = nil
+	if e == nil {
+		e = &mapEntry{k: reflect.New(p.key.t), v: reflect.New(p.elem.t), nk: reflect.New(p.key.t), nv: reflect.New(p.elem.t)}
+	}
+	for it.Next() {
+		e.k.Elem().SetIterKey(it)
+		e.v.Elem().SetIterValue(it)
+		c.copy(e.nk.UnsafePointer(), e.k.UnsafePointer(), p.key)
+		c.copy(e.nv.UnsafePointer(), e.v.UnsafePointer(), p.elem)
+		m.SetMapIndex(e.nk.Elem(), e.nv.Elem())
+	}
+	e.k.Elem().SetZero()
+	e.v.Elem().SetZero()
+	e.nk.Elem().SetZero()
+	e.nv.Elem().SetZero()
+	p.entry = e
 }
