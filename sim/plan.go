@@ -340,6 +340,11 @@ type copier struct {
 	arena []byte
 	// pool is the maps a copy writes over, filled again (snapshot_reuse.go).
 	pool mapPool
+	// skip are fields of struct plan skipIn, as bits of their index, that
+	// a copy leaves as the plain copy of the struct made them (the
+	// monitors' shared groups, snapshot_groups.go).
+	skipIn *plan
+	skip   uint64
 }
 
 // arenaChunk is the size of a copier's arena chunks.
@@ -413,6 +418,9 @@ func (c *copier) copy(dst, src unsafe.Pointer, p *plan) {
 			typedCopy(dst, src, p.t)
 		}
 		for _, i := range p.deep {
+			if p == c.skipIn && c.skip>>i&1 != 0 {
+				continue
+			}
 			f := &p.fields[i]
 			d, s := unsafe.Add(dst, f.off), unsafe.Add(src, f.off)
 			if f.p.target {

@@ -62,6 +62,9 @@ func (c *copier) harvest(v unsafe.Pointer, p *plan) {
 	case reflect.Struct:
 		c.deepOf(p)
 		for _, i := range p.deep {
+			if p == c.skipIn && c.skip>>i&1 != 0 {
+				continue
+			}
 			f := &p.fields[i]
 			c.harvest(unsafe.Add(v, f.off), f.p)
 		}
