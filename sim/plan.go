@@ -74,6 +74,10 @@ type plan struct {
 	// entry (other maps): the copier's scratch values for one entry
 	// (copyEntries), nil while in use.
 	entry *mapEntry
+	// inline are the maps held in place in a value of the type
+	// (copier.inlineMaps), worked out at plans generation inlineGen.
+	inline    []inlineMap
+	inlineGen int
 }
 
 type encOp struct {
@@ -392,7 +396,7 @@ func bytesAt(p unsafe.Pointer, n uintptr) []byte { return unsafe.Slice((*byte)(p
 // copy makes the value at dst a deep copy of the value at src.
 func (c *copier) copy(dst, src unsafe.Pointer, p *plan) {
 	if p.constant {
-		reflect.NewAt(p.t, dst).Elem().Set(reflect.NewAt(p.t, src).Elem())
+		typedCopy(dst, src, p.t)
 		return
 	}
 	if p.noPtr {
@@ -559,21 +563,25 @@ func (c *copier) sliceTo(dst, src unsafe.Pointer, p *plan, reuse bool) {
 }
 
 func (c *copier) mapCopy(dst, src unsafe.Pointer, p *plan) {
-	sv := reflect.NewAt(p.t, src).Elem()
-	dv := reflect.NewAt(p.t, dst).Elem()
-	if sv.IsNil() {
-		dv.SetZero()
-		return
-	}
-	c.bytes += sv.Len() * int(p.key.size+p.elem.size+8)
-	if len(c.pool.m) > 0 && c.refillMap(dst, src, p) {
+	// A map value is one pointer (nil for a nil map).
+	if *(*unsafe.Pointer)(src) == nil {
+		*(*unsafe.Pointer)(dst) = nil
 		return
 	}
 	if p.maps != nil {
 		// Flat keys and values: a clone is a deep copy.
-		p.maps.clone(dst, src)
+		c.bytes += p.maps.len(src) * int(p.key.size+p.elem.size+8)
+		if len(c.pool.m) == 0 || !c.refillMap(dst, src, p) {
+			p.maps.clone(dst, src)
+		}
 		return
 	}
+	sv := reflect.NewAt(p.t, src).Elem()
+	c.bytes += sv.Len() * int(p.key.size+p.elem.size+8)
+	if len(c.pool.m) > 0 && c.refillMap(dst, src, p) {
+		return
+	}
+	dv := reflect.NewAt(p.t, dst).Elem()
 	m := reflect.MakeMapWithSize(p.t, sv.Len())
 	it := sv.MapRange()
 	if p.key.flat && p.elem.flat {
@@ -609,12 +617,6 @@ func (c *copier) iface(dst, src unsafe.Pointer, p *plan) {
 	}
 }
 
-// typedCopy copies the value of type t at src to dst, as an assignment
-// does (the garbage collector's write barriers included).
-func typedCopy(dst, src unsafe.Pointer, t reflect.Type) {
-	reflect.NewAt(t, dst).Elem().Set(reflect.NewAt(t, src).Elem())
-}
-
 // deepOf works out struct plan p's deep fields, again whenever plans were
 // built since.
 func (c *copier) deepOf(p *plan) {
@@ -635,6 +637,8 @@ type mapOps interface {
 	clone(dst, src unsafe.Pointer)
 	// refill makes the map at dst (not nil) a copy of the one at src.
 	refill(dst, src unsafe.Pointer)
+	// len is the length of the map at m.
+	len(m unsafe.Pointer) int
 	// each calls f with every entry's key and value (pointers to scratch
 	// values, overwritten at the next entry).
 	each(m unsafe.Pointer, f func(k, v unsafe.Pointer))
@@ -670,6 +674,8 @@ func (t *typedMap[K, V]) refill(dst, src unsafe.Pointer) {
 	clear(d)
 	maps.Copy(d, *(*map[K]V)(src))
 }
+
+func (t *typedMap[K, V]) len(m unsafe.Pointer) int { return len(*(*map[K]V)(m)) }
 
 func (t *typedMap[K, V]) each(m unsafe.Pointer, f func(k, v unsafe.Pointer)) {
 	for k, v := range *(*map[K]V)(m) {

@@ -56,30 +56,65 @@ func (mp *mapPool) clear() {
 // harvest adds to the pool the maps held in place by the value at v of
 // plan p (in its fields and array elements, not behind its pointers,
 // slices or interfaces, which a copy may keep or share), for a copy that
-// writes the whole value over next.
+// writes the whole value over next; but for those in the monitors' fields
+// the copy leaves as they are (copier.skip).
 func (c *copier) harvest(v unsafe.Pointer, p *plan) {
-	switch p.kind {
-	case reflect.Struct:
-		c.deepOf(p)
-		for _, i := range p.deep {
-			if p == c.skipIn && c.skip>>i&1 != 0 {
-				continue
-			}
-			f := &p.fields[i]
-			c.harvest(unsafe.Add(v, f.off), f.p)
+	for _, e := range c.inlineMaps(p) {
+		if e.mon >= 0 && c.skip>>e.mon&1 != 0 {
+			continue
 		}
-	case reflect.Array:
-		if p.elem.flat {
-			return
-		}
-		for i := range p.t.Len() {
-			c.harvest(unsafe.Add(v, uintptr(i)*p.elem.size), p.elem)
-		}
-	case reflect.Map:
-		if m := *(*unsafe.Pointer)(v); m != nil && !p.constant {
-			c.pool.put(p, m)
+		if m := *(*unsafe.Pointer)(unsafe.Add(v, e.off)); m != nil {
+			c.pool.put(e.p, m)
 		}
 	}
+}
+
+// inlineMap is a map held in place in a value: its offset and plan, and
+// the index of the monitors' field it lies in (-1: none).
+type inlineMap struct {
+	off uintptr
+	p   *plan
+	mon int
+}
+
+// monitorType is the monitors' type.
+var monitorType = reflect.TypeFor[monitor]()
+
+// inlineMaps are the maps held in place in a value of plan p, worked out
+// once per plans generation (as the deep fields they follow).
+func (c *copier) inlineMaps(p *plan) []inlineMap {
+	if p.inlineGen == c.ps.gen {
+		return p.inline
+	}
+	var walk func(q *plan, off uintptr, mon int)
+	walk = func(q *plan, off uintptr, mon int) {
+		switch q.kind {
+		case reflect.Struct:
+			c.deepOf(q)
+			for _, i := range q.deep {
+				m := mon
+				if q.t == monitorType {
+					m = i
+				}
+				walk(q.fields[i].p, off+q.fields[i].off, m)
+			}
+		case reflect.Array:
+			if q.elem.flat {
+				return
+			}
+			for i := range q.t.Len() {
+				walk(q.elem, off+uintptr(i)*q.elem.size, mon)
+			}
+		case reflect.Map:
+			if !q.constant {
+				p.inline = append(p.inline, inlineMap{off: off, p: q, mon: mon})
+			}
+		}
+	}
+	p.inline = p.inline[:0]
+	walk(p, 0, -1)
+	p.inlineGen = c.ps.gen
+	return p.inline
 }
 
 // refillMap makes the map at dst a copy of the one at src (not nil),
