@@ -1,13 +1,12 @@
 package sim
 
 import (
-	"unsafe"
-
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"unsafe"
 
 	"qrlab/model/channel"
 	"qrlab/model/homeserver"
