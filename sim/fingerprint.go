@@ -142,8 +142,12 @@ type fpCache struct {
 }
 
 // touch says that the monitors' group g may change in this step: its hash
-// is worked out again at the next fingerprint.
-func (m *monitor) touch(g int) { m.r.fpc.valid &^= 1 << (numParts + g) }
+// is worked out again at the next fingerprint, and the group is no longer
+// the frozen copy a snapshot may share (snapshot_groups.go).
+func (m *monitor) touch(g int) {
+	m.r.fpc.valid &^= 1 << (numParts + g)
+	m.r.monBase[g] = nil
+}
 
 // keptName names kept hash i.
 func keptName(i int) string {

@@ -74,6 +74,13 @@ type plan struct {
 	// ptrType is the type word of a pointer to t (plan.at), worked out
 	// at the first use.
 	ptrType unsafe.Pointer
+	// entry (other maps): the copier's scratch values for one entry
+	// (copyEntries), nil while in use.
+	entry *mapEntry
+	// inline are the maps held in place in a value of the type
+	// (copier.inlineMaps), worked out at plans generation inlineGen.
+	inline    []inlineMap
+	inlineGen int
 }
 
 // eface is an empty interface value's two words.
@@ -358,6 +365,13 @@ type copier struct {
 	// and a chunk lives as long as any of its copies (at most a chunk's
 	// worth kept for another's sake).
 	arena []byte
+	// pool is the maps a copy writes over, filled again (snapshot_reuse.go).
+	pool mapPool
+	// skip are fields of struct plan skipIn, as bits of their index, that
+	// a copy leaves as the plain copy of the struct made them (the
+	// monitors' shared groups, snapshot_groups.go).
+	skipIn *plan
+	skip   uint64
 }
 
 // arenaChunk is the size of a copier's arena chunks.
@@ -405,7 +419,7 @@ func bytesAt(p unsafe.Pointer, n uintptr) []byte { return unsafe.Slice((*byte)(p
 // copy makes the value at dst a deep copy of the value at src.
 func (c *copier) copy(dst, src unsafe.Pointer, p *plan) {
 	if p.constant {
-		p.at(dst).Set(p.at(src))
+		typedCopy(dst, src, p.t)
 		return
 	}
 	if p.noPtr {
@@ -428,9 +442,12 @@ func (c *copier) copy(dst, src unsafe.Pointer, p *plan) {
 		// need more, one by one.
 		c.deepOf(p)
 		if len(p.deep) < len(p.fields) {
-			typedCopy(dst, src, p)
+			typedCopy(dst, src, p.t)
 		}
 		for _, i := range p.deep {
+			if p == c.skipIn && c.skip>>i&1 != 0 {
+				continue
+			}
 			f := &p.fields[i]
 			d, s := unsafe.Add(dst, f.off), unsafe.Add(src, f.off)
 			if f.p.target {
@@ -569,17 +586,25 @@ func (c *copier) sliceTo(dst, src unsafe.Pointer, p *plan, reuse bool) {
 }
 
 func (c *copier) mapCopy(dst, src unsafe.Pointer, p *plan) {
-	sv, dv := p.at(src), p.at(dst)
-	if sv.IsNil() {
-		dv.SetZero()
+	// A map value is one pointer (nil for a nil map).
+	if *(*unsafe.Pointer)(src) == nil {
+		*(*unsafe.Pointer)(dst) = nil
 		return
 	}
-	c.bytes += sv.Len() * int(p.key.size+p.elem.size+8)
 	if p.maps != nil {
 		// Flat keys and values: a clone is a deep copy.
-		p.maps.clone(dst, src)
+		c.bytes += p.maps.len(src) * int(p.key.size+p.elem.size+8)
+		if len(c.pool.m) == 0 || !c.refillMap(dst, src, p) {
+			p.maps.clone(dst, src)
+		}
 		return
 	}
+	sv := p.at(src)
+	c.bytes += sv.Len() * int(p.key.size+p.elem.size+8)
+	if len(c.pool.m) > 0 && c.refillMap(dst, src, p) {
+		return
+	}
+	dv := p.at(dst)
 	m := reflect.MakeMapWithSize(p.t, sv.Len())
 	it := sv.MapRange()
 	if p.key.flat && p.elem.flat {
@@ -589,18 +614,7 @@ func (c *copier) mapCopy(dst, src unsafe.Pointer, p *plan) {
 		dv.Set(m)
 		return
 	}
-	// The map stores copies of the key and value it is given, so one
-	// pair of scratch values serves every entry; copy writes all of a
-	// value, so nothing of the last entry is left in them.
-	k, v := reflect.New(p.key.t), reflect.New(p.elem.t)
-	nk, nv := reflect.New(p.key.t), reflect.New(p.elem.t)
-	for it.Next() {
-		k.Elem().SetIterKey(it)
-		v.Elem().SetIterValue(it)
-		c.copy(nk.UnsafePointer(), k.UnsafePointer(), p.key)
-		c.copy(nv.UnsafePointer(), v.UnsafePointer(), p.elem)
-		m.SetMapIndex(nk.Elem(), nv.Elem())
-	}
+	c.copyEntries(m, it, p)
 	dv.Set(m)
 }
 
@@ -626,12 +640,6 @@ func (c *copier) iface(dst, src unsafe.Pointer, p *plan) {
 	}
 }
 
-// typedCopy copies the value of plan p's type at src to dst, as an
-// assignment does (the garbage collector's write barriers included).
-func typedCopy(dst, src unsafe.Pointer, p *plan) {
-	p.at(dst).Set(p.at(src))
-}
-
 // deepOf works out struct plan p's deep fields, again whenever plans were
 // built since.
 func (c *copier) deepOf(p *plan) {
@@ -650,6 +658,10 @@ func (c *copier) deepOf(p *plan) {
 type mapOps interface {
 	// clone makes the map at dst a copy of the one at src (not nil).
 	clone(dst, src unsafe.Pointer)
+	// refill makes the map at dst (not nil) a copy of the one at src.
+	refill(dst, src unsafe.Pointer)
+	// len is the length of the map at m.
+	len(m unsafe.Pointer) int
 	// each calls f with every entry's key and value (pointers to scratch
 	// values, overwritten at the next entry).
 	each(m unsafe.Pointer, f func(k, v unsafe.Pointer))
@@ -679,6 +691,14 @@ func newMapOps[K comparable, V any]() mapOps { return &typedMap[K, V]{} }
 func (t *typedMap[K, V]) clone(dst, src unsafe.Pointer) {
 	*(*map[K]V)(dst) = maps.Clone(*(*map[K]V)(src))
 }
+
+func (t *typedMap[K, V]) refill(dst, src unsafe.Pointer) {
+	d := *(*map[K]V)(dst)
+	clear(d)
+	maps.Copy(d, *(*map[K]V)(src))
+}
+
+func (t *typedMap[K, V]) len(m unsafe.Pointer) int { return len(*(*map[K]V)(m)) }
 
 func (t *typedMap[K, V]) each(m unsafe.Pointer, f func(k, v unsafe.Pointer)) {
 	for k, v := range *(*map[K]V)(m) {

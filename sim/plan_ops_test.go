@@ -126,8 +126,8 @@ func TestPlanAt(t *testing.T) {
 	src := box{s: "a string", m: map[string]*int{"k": &n}, p: &b}
 	var dst box
 	p := ps.of(reflect.TypeFor[box]())
-	typedCopy(unsafe.Pointer(&dst), unsafe.Pointer(&src), p)
+	p.at(unsafe.Pointer(&dst)).Set(p.at(unsafe.Pointer(&src)))
 	if dst.s != src.s || dst.m["k"] != &n || dst.p != &b {
-		t.Fatalf("typed copy through at: %+v, want %+v", dst, src)
+		t.Fatalf("set through at: %+v, want %+v", dst, src)
 	}
 }

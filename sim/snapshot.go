@@ -32,6 +32,9 @@ type Snapshot struct {
 	roots [numParts]unsafe.Pointer
 	// fpc is the fingerprint's part hashes in this state.
 	fpc fpCache
+	// mon are the frozen copies of the monitors' groups in this state,
+	// which its run's groups hold too (snapshot_groups.go).
+	mon [numMonGroups]unsafe.Pointer
 	// Bytes is about what the snapshot allocated (a part it shares with an
 	// earlier snapshot is counted there).
 	Bytes int
@@ -111,6 +114,14 @@ func (r *Runner) Snapshot() (*Snapshot, error) {
 	if n := len(r.spare); n > 0 {
 		snap, r.spare[n-1], r.spare = r.spare[n-1], nil, r.spare[:n-1]
 		oldRun, oldEx, oldEv = snap.s.run, snap.s.ex, snap.s.q.ev
+		// Its maps, held in place in its run and the rest, are filled
+		// again (snapshot_reuse.go), but for its monitors' groups: frozen
+		// copies, which other snapshots may share (snapshot_groups.go).
+		c.pool.clear()
+		c.skipIn, c.skip = r.monPlan(), monGroupsAll
+		c.harvest(unsafe.Pointer(oldRun), r.ps.of(runStateType).fields[0].p.elem)
+		c.harvest(unsafe.Pointer(&snap.s), r.ps.of(runStateType))
+		c.skipIn, c.skip = nil, 0
 		*snap = Snapshot{owner: r, roots: roots, fpc: r.fpc}
 	} else {
 		snap = &Snapshot{owner: r, roots: roots, fpc: r.fpc}
@@ -147,6 +158,9 @@ func (r *Runner) Snapshot() (*Snapshot, error) {
 	r.seedRoots(c, &roots, &roots)
 	sp := r.ps.of(runStateType)
 	reused := 0
+	// The monitors' groups still equal to their frozen copies are not
+	// copied (freezeGroups gives the snapshot those).
+	c.skipIn, c.skip = r.monPlan(), r.sharedGroups()
 	if oldRun != nil {
 		// The run first, into the old one (as a pointer to it would be
 		// copied), then the rest, the exchanges and the pending events
@@ -164,12 +178,15 @@ func (r *Runner) Snapshot() (*Snapshot, error) {
 		c.sliceInto(unsafe.Pointer(&oldEv), unsafe.Pointer(&r.q.ev), r.ps.of(eventsType))
 		out.ex, out.q.ev = oldEx, oldEv
 	}
+	c.skipIn, c.skip = nil, 0
 	if c.err != nil {
 		return nil, fmt.Errorf("%w: snapshot: %w", ErrConfig, c.err)
 	}
+	c.pool.clear()
+	frozen := r.freezeGroups(snap)
 	out.resps = r.resps[:len(r.resps):len(r.resps)]
 	r.respsShared = true
-	snap.Bytes += c.bytes + reused
+	snap.Bytes += c.bytes + reused + frozen
 	return snap, nil
 }
 
@@ -205,6 +222,8 @@ func (r *Runner) Restore(s *Snapshot) error {
 		}
 		c.reset()
 		r.seedRoots(c, &fp.roots, &live)
+		c.pool.clear()
+		c.harvest(live[i], r.partPlan(i))
 		c.copy(live[i], fp.p, r.partPlan(i))
 		if c.err != nil {
 			return fmt.Errorf("%w: restore of part %s: %w", ErrConfig, fpParts[i], c.err)
@@ -218,19 +237,46 @@ func (r *Runner) Restore(s *Snapshot) error {
 	// snapshot's run becomes one to the live run.
 	sp := r.ps.of(runStateType)
 	rp := sp.fields[0].p.elem
+	// The monitors' groups the live run holds as s froze them are left
+	// alone (snapshot_groups.go): not copied, kept aside while the rest is
+	// copied over them, and their maps not filled again. The maps held
+	// in place in the live run's other fields and the rest are
+	// (snapshot_reuse.go).
+	var keep uint64
+	for g, f := range r.monBase {
+		if f != nil && f == s.mon[g] {
+			keep |= monGroupMask[g]
+			copyGroup(&r.monStash, &r.r.mon, g)
+		}
+	}
+	c.skipIn, c.skip = r.monPlan(), keep
+	sc := &r.restoreScratch
+	sc[0] = r.live()
+	c.pool.clear()
+	c.harvest(unsafe.Pointer(r.r), rp)
+	c.harvest(unsafe.Pointer(&sc[0]), sp)
+	sc[0] = runState{}
 	c.memoize(unsafe.Pointer(s.s.run), rp, unsafe.Pointer(r.r))
 	r.streamsInto(c, r.r, s.s.run)
 	c.copy(unsafe.Pointer(r.r), unsafe.Pointer(s.s.run), rp)
+	c.skipIn, c.skip = nil, 0
+	for g := range numMonGroups {
+		if keep&monGroupMask[g] != 0 {
+			copyGroup(&r.r.mon, &r.monStash, g)
+			clearGroup(&r.monStash, g)
+		}
+	}
+	r.monBase = s.mon
 	// The exchanges and the pending events are copied into the live
 	// arrays, which nothing else refers to, so that neither a restore nor
 	// the next append allocates. The runner's scratch holds the copy of
 	// the rest (a local would move to the heap at every restore).
-	sc := &r.restoreScratch
 	sc[1] = s.s
 	sc[1].run, sc[1].resps, sc[1].ex, sc[1].q.ev = nil, nil, nil, nil
 	c.copy(unsafe.Pointer(&sc[0]), unsafe.Pointer(&sc[1]), sp)
 	dst := sc[0]
 	*sc = [2]runState{}
+	c.pool.clear()
 	ex, ev := r.ex, r.q.ev
 	c.sliceInto(unsafe.Pointer(&ex), unsafe.Pointer(&s.s.ex), sp.fields[r.stateField("ex")].p)
 	c.sliceInto(unsafe.Pointer(&ev), unsafe.Pointer(&s.s.q.ev), r.ps.of(eventsType))

@@ -244,6 +244,7 @@ func (r *Runner) untimeExpiries() {
 		for _, id := range t.ids {
 			// The monitor's model of the session expires with it.
 			if b := w.mon.box(id); b != nil {
+				w.mon.touch(monBoxes)
 				b.deadline, b.spec.Expires = rendezvous.Never, rendezvous.Never
 			}
 		}
@@ -280,6 +281,7 @@ func (r *Runner) expireNow(w *run, ev *event) {
 		ok = w.store.ExpireNow(ev.text, w.now)
 		r.touch(partStore)
 		if b := w.mon.box(ev.text); ok && b != nil {
+			w.mon.touch(monBoxes)
 			b.deadline, b.spec.Expires = w.now, w.now
 		}
 	case ActorOP:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"unsafe"
 
 	"qrlab/model/channel"
 	"qrlab/model/homeserver"
@@ -161,6 +162,11 @@ type Runner struct {
 	// base[i] is the frozen copy of part i (fingerprint.go) the live part
 	// equals, untouched since (nil: none).
 	base [numParts]*frozenPart
+	// monBase[g] is the frozen copy of the monitors' group g
+	// (snapshot_groups.go) the live group equals, untouched since (nil:
+	// none); monStash holds the live groups a restore leaves alone.
+	monBase  [numMonGroups]unsafe.Pointer
+	monStash monitor
 	// restoreScratch is the scratch of Snapshot (the live state) and
 	// Restore (the snapshot's state and its copy).
 	restoreScratch [2]runState
@@ -504,7 +510,7 @@ func (r *Runner) Run(seed uint64) (Result, error) {
 func (r *Runner) begin(seed uint64) error {
 	w := r.r
 	*w = run{seed: seed, dead: w.dead, adv: w.adv[:0], user: UserRecord{Acts: w.user.Acts[:0]}}
-	r.fpc.valid, r.fpKeyed, r.base = 0, false, [numParts]*frozenPart{}
+	r.fpc.valid, r.fpKeyed, r.base, r.monBase = 0, false, [numParts]*frozenPart{}, [numMonGroups]unsafe.Pointer{}
 	for i := range w.dead {
 		if w.dead[i] == nil {
 			w.dead[i] = map[uint64]bool{}
