@@ -20,20 +20,11 @@ func TestTenMillionStatesMemory(t *testing.T) {
 		t.Skip("set QRLAB_MEMORY=1 to measure ten million states")
 	}
 	const states = 10_000_000
-	runtime.GC()
-	var base runtime.MemStats
-	runtime.ReadMemStats(&base)
+	heap := startHeapPeak()
+	sample := heap.sample
 	var s fpSet
 	var tree []node
 	rng := rand.New(rand.NewPCG(1, 2))
-	peak := uint64(0)
-	sample := func() {
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		if m.HeapAlloc > peak {
-			peak = m.HeapAlloc
-		}
-	}
 	for i := range states {
 		slots := len(s.slots)
 		if !s.add(sim.Fingerprint{rng.Uint64(), rng.Uint64()}) {
@@ -49,7 +40,7 @@ func TestTenMillionStatesMemory(t *testing.T) {
 	if s.n != states || len(tree) != states {
 		t.Fatalf("kept %d fingerprints and %d nodes, want %d each", s.n, len(tree), states)
 	}
-	used := peak - min(peak, base.HeapAlloc)
+	used := heap.used()
 	t.Logf("ten million states: peak heap %.0f MiB (table %d slots of %d bytes, tree %d nodes of %d bytes)",
 		float64(used)/(1<<20), len(s.slots), fpBytes, cap(tree), nodeBytes)
 	if used > 1<<30 {
@@ -73,18 +64,11 @@ func TestTenMillionStatesSharedSubsumed(t *testing.T) {
 	}
 	const states = 10_000_000
 	e := &explorer{o: Options{Subsume: true, Loss: 1, Dup: 1}}
-	runtime.GC()
-	var base runtime.MemStats
-	runtime.ReadMemStats(&base)
+	heap := startHeapPeak()
+	sample := heap.sample
 	set := newSharedSet(false)
 	var tree []node
 	rng := rand.New(rand.NewPCG(1, 2))
-	peak := uint64(0)
-	sample := func() {
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		peak = max(peak, m.HeapAlloc)
-	}
 	stored, pruned := 0, 0
 	var key sim.Fingerprint
 	for stored < states {
@@ -118,7 +102,7 @@ func TestTenMillionStatesSharedSubsumed(t *testing.T) {
 	if n != states {
 		t.Fatalf("the set holds %d identities, want %d", n, states)
 	}
-	used := peak - min(peak, base.HeapAlloc)
+	used := heap.used()
 	t.Logf("ten million states (%d more pruned as covered): peak heap %.0f MiB (%d slots of %d bytes in %d shards, tree %d nodes of %d bytes)",
 		pruned, float64(used)/(1<<20), slots, fpBytes, sharedShards, cap(tree), nodeBytes)
 	if used > 1<<30 {
@@ -126,3 +110,24 @@ func TestTenMillionStatesSharedSubsumed(t *testing.T) {
 	}
 	runtime.KeepAlive(tree)
 }
+
+// heapPeak follows the heap's peak above what it was at the start.
+type heapPeak struct{ base, peak uint64 }
+
+// startHeapPeak collects garbage and takes the heap now as the base.
+func startHeapPeak() *heapPeak {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return &heapPeak{base: m.HeapAlloc}
+}
+
+// sample reads the heap and keeps it if it is the highest yet.
+func (h *heapPeak) sample() {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	h.peak = max(h.peak, m.HeapAlloc)
+}
+
+// used is the peak above the base.
+func (h *heapPeak) used() uint64 { return h.peak - min(h.peak, h.base) }
