@@ -233,8 +233,9 @@ func (m *VerifyMemo) verify(pub ed25519.PublicKey, msg, sig []byte) bool {
 // SignMemo remembers Ed25519 signatures by their exact inputs (the whole
 // private key and the whole message, byte for byte): each is computed for
 // real the first time, by ed25519.Sign, and looked up after. Ed25519
-// signing is deterministic (RFC 8032 §5.1.6: the nonce is a hash of the
-// key's prefix and the message), so a remembered signature is the one
+// signing is deterministic (Go 1.26.8, src/crypto/internal/fips140/ed25519/
+// ed25519.go, signWithDom: the nonce is SHA-512 of the key's prefix and the
+// message), so a remembered signature is the one
 // signing again gives. It serves a model checker whose new device signs
 // the same device keys on many paths. At most memoMax signatures are kept
 // (all are dropped when full). Not safe for concurrent use: one per
