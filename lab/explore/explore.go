@@ -413,6 +413,7 @@ func Explore(o Options) (Result, error) {
 		return Result{}, fmt.Errorf("partial-order reduction %q is none of %s, %s, %s", o.POR, PORNone, PORSleep, PORPersistent)
 	}
 	e := &explorer{o: o, start: time.Now(), cov: newCoverage()}
+	defer e.releaseSets()
 	switch o.POR {
 	case PORSleep:
 		e.por = newPOR()
@@ -506,6 +507,17 @@ func (e *explorer) pathOf(i int32, out []Step) []Step {
 	}
 	slices.Reverse(out)
 	return out
+}
+
+// releaseSets tells the collector that the search's visited sets are
+// held no more (the search has ended; the sets go with the explorer).
+func (e *explorer) releaseSets() {
+	e.seen.hold(0)
+	if e.shared != nil {
+		for i := range e.shared.shards {
+			e.shared.shards[i].s.hold(0)
+		}
+	}
 }
 
 func (e *explorer) overBudget() bool {

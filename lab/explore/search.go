@@ -716,6 +716,9 @@ type fpSet struct {
 	n      int
 	// keepDepths: depths is kept (set before the first add).
 	keepDepths bool
+	// held is the bytes of slots and depths, as told the collector
+	// (holdSets).
+	held int64
 }
 
 // fpBytes and nodeBytes are what the search keeps per state: its
@@ -801,9 +804,12 @@ func (s *fpSet) slot(fp sim.Fingerprint) uint64 {
 func (s *fpSet) grow() {
 	old, oldDepths := s.slots, s.depths
 	s.slots = make([]sim.Fingerprint, max(1024, 2*len(old)))
+	per := int64(fpBytes)
 	if s.keepDepths {
 		s.depths = make([]int32, len(s.slots))
+		per += 4
 	}
+	s.hold(int64(len(s.slots)) * per)
 	s.n = 0
 	for i, fp := range old {
 		if fp != (sim.Fingerprint{}) {
@@ -815,6 +821,13 @@ func (s *fpSet) grow() {
 			s.n++
 		}
 	}
+}
+
+// hold tells the collector that the set holds bytes now (the old table,
+// dropped, is garbage).
+func (s *fpSet) hold(bytes int64) {
+	holdSets(bytes - s.held)
+	s.held = bytes
 }
 
 // each calls f with every fingerprint in the set and its depth (0 without
