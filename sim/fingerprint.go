@@ -324,11 +324,34 @@ func (c *canon) ops(v unsafe.Pointer, ops []encOp) {
 		case op.clock:
 			c.clock(*(*Millis)(unsafe.Add(v, op.off)))
 		case op.p == nil:
-			c.buf = append(c.buf, bytesAt(unsafe.Add(v, op.off), op.n)...)
+			c.raw(unsafe.Add(v, op.off), op.n)
 		default:
-			c.enc(unsafe.Add(v, op.off), op.p)
+			c.field(unsafe.Add(v, op.off), op.p)
 		}
 	}
+}
+
+// field encodes the value at v of plan p, a struct's field that is not a
+// constant (enc's steps leave those out): strings and pointers, the most
+// common, without going through enc's dispatch.
+func (c *canon) field(v unsafe.Pointer, p *plan) {
+	switch p.kind {
+	case reflect.String:
+		c.str(*(*string)(v))
+	case reflect.Pointer:
+		c.pointer(*(*unsafe.Pointer)(v), p)
+	default:
+		c.enc(v, p)
+	}
+}
+
+// raw appends the n bytes at v (a word's without a copy call).
+func (c *canon) raw(v unsafe.Pointer, n uintptr) {
+	if n == 8 {
+		c.buf = binary.NativeEndian.AppendUint64(c.buf, *(*uint64)(v))
+		return
+	}
+	c.buf = append(c.buf, bytesAt(v, n)...)
 }
 
 // monHash encodes the monitors' group g on its own and hashes it, as
@@ -437,10 +460,22 @@ func (c *canon) reset() {
 
 // see numbers pointer a, unless it has its number already; the first is
 // number 0.
-func (c *canon) see(a uintptr) {
-	if _, _, ok := c.seen.get(a, 0); !ok {
-		c.seen.put(a, 0, nil, uint32(c.seen.len()))
+func (c *canon) see(a uintptr) { c.seen.number(a) }
+
+// number returns pointer a's number among the back references and true
+// when it has one; otherwise it gives a the next number (the count so
+// far) and returns false: get and put in one probe.
+func (t *ptrTable) number(a uintptr) (uint32, bool) {
+	if len(t.slots) == 0 || (t.n+1)*4 > len(t.slots)*3 {
+		t.grow()
 	}
+	s := t.slot(a, 0)
+	if s.gen == t.gen {
+		return s.v, true
+	}
+	*s = ptrSlot{a: a, v: uint32(t.n), gen: t.gen}
+	t.n++
+	return 0, false
 }
 
 func (c *canon) u64(v uint64) { c.buf = binary.LittleEndian.AppendUint64(c.buf, v) }
@@ -524,11 +559,17 @@ func (c *canon) enc(v unsafe.Pointer, p *plan) {
 				c.clock(*(*Millis)(unsafe.Add(v, op.off)))
 				continue
 			}
-			if op.p == nil {
-				c.buf = append(c.buf, bytesAt(unsafe.Add(v, op.off), op.n)...)
-				continue
+			q := unsafe.Add(v, op.off)
+			switch {
+			case op.p == nil:
+				c.raw(q, op.n)
+			case op.p.kind == reflect.String:
+				c.str(*(*string)(q))
+			case op.p.kind == reflect.Pointer:
+				c.pointer(*(*unsafe.Pointer)(q), op.p)
+			default:
+				c.enc(q, op.p)
 			}
-			c.enc(unsafe.Add(v, op.off), op.p)
 		}
 		if p.grant {
 			c.grant((*oauth.Grant)(v))
@@ -575,13 +616,11 @@ func (c *canon) pointer(v unsafe.Pointer, p *plan) {
 		c.enc(v, p.elem)
 		return
 	}
-	a := uintptr(v)
-	if _, k, ok := c.seen.get(a, 0); ok {
+	if k, ok := c.seen.number(uintptr(v)); ok {
 		c.u64(2)
 		c.u64(uint64(k))
 		return
 	}
-	c.seen.put(a, 0, nil, uint32(c.seen.len()))
 	c.u64(3)
 	c.enc(v, p.elem)
 }
