@@ -279,13 +279,14 @@ func (r *Runner) restPlan() {
 		return
 	}
 	rp := r.ps.of(runType)
-	r.restOps = restOps(rp)
+	r.restOps = flatOps(restOps(rp))
 	mp := rp.fields[monIndex].p
 	for g := range r.monOps {
-		r.monOps[g] = fieldOps(mp, func(i int) bool { return monGroupOf[i] == g })
+		r.monOps[g] = flatOps(fieldOps(mp, func(i int) bool { return monGroupOf[i] == g }))
 	}
-	r.monRest = fieldOps(mp, func(i int) bool { return monGroupOf[i] == -1 })
-	r.exSent, r.exRest = exchangeOps(r.ps.of(exchangeType))
+	r.monRest = flatOps(fieldOps(mp, func(i int) bool { return monGroupOf[i] == -1 }))
+	sent, rest := exchangeOps(r.ps.of(exchangeType))
+	r.exSent, r.exRest = flatOps(sent), flatOps(rest)
 }
 
 // fieldOps are the encoding steps of struct plan p's fields that keep
@@ -315,43 +316,31 @@ func fieldOps(p *plan, keep func(i int) bool) []encOp {
 }
 
 // ops encodes the steps ops of the struct at v.
-func (c *canon) ops(v unsafe.Pointer, ops []encOp) {
+func (c *canon) ops(v unsafe.Pointer, ops []fpOp) {
 	for i := range ops {
 		op := &ops[i]
-		switch {
-		case op.tm != 0:
-			c.timeOp(v, op)
-		case op.clock:
-			c.clock(*(*Millis)(unsafe.Add(v, op.off)))
-		case op.p == nil:
-			c.raw(unsafe.Add(v, op.off), op.n)
+		q := unsafe.Add(v, op.off)
+		switch op.code {
+		case fpRaw8:
+			c.buf = binary.NativeEndian.AppendUint64(c.buf, *(*uint64)(q))
+		case fpRaw:
+			c.buf = append(c.buf, bytesAt(q, op.n)...)
+		case fpStr:
+			c.str(*(*string)(q))
+		case fpPtr:
+			c.pointer(*(*unsafe.Pointer)(q), op.p)
+		case fpBytes:
+			h := (*sliceHeader)(q)
+			c.u64(uint64(h.len))
+			c.buf = append(c.buf, bytesAt(h.data, uintptr(h.len)*op.n)...)
+		case fpClock:
+			c.clock(*(*Millis)(q))
+		case fpTime:
+			c.timeOp(v, &encOp{off: op.off, tm: op.tm, base: op.base})
 		default:
-			c.field(unsafe.Add(v, op.off), op.p)
+			c.enc(q, op.p)
 		}
 	}
-}
-
-// field encodes the value at v of plan p, a struct's field that is not a
-// constant (enc's steps leave those out): strings and pointers, the most
-// common, without going through enc's dispatch.
-func (c *canon) field(v unsafe.Pointer, p *plan) {
-	switch p.kind {
-	case reflect.String:
-		c.str(*(*string)(v))
-	case reflect.Pointer:
-		c.pointer(*(*unsafe.Pointer)(v), p)
-	default:
-		c.enc(v, p)
-	}
-}
-
-// raw appends the n bytes at v (a word's without a copy call).
-func (c *canon) raw(v unsafe.Pointer, n uintptr) {
-	if n == 8 {
-		c.buf = binary.NativeEndian.AppendUint64(c.buf, *(*uint64)(v))
-		return
-	}
-	c.buf = append(c.buf, bytesAt(v, n)...)
 }
 
 // monHash encodes the monitors' group g on its own and hashes it, as
@@ -553,24 +542,7 @@ func (c *canon) enc(v unsafe.Pointer, p *plan) {
 			c.structTimed(v, p)
 			return
 		}
-		for i := range p.enc {
-			op := &p.enc[i]
-			if op.clock {
-				c.clock(*(*Millis)(unsafe.Add(v, op.off)))
-				continue
-			}
-			q := unsafe.Add(v, op.off)
-			switch {
-			case op.p == nil:
-				c.raw(q, op.n)
-			case op.p.kind == reflect.String:
-				c.str(*(*string)(q))
-			case op.p.kind == reflect.Pointer:
-				c.pointer(*(*unsafe.Pointer)(q), op.p)
-			default:
-				c.enc(q, op.p)
-			}
-		}
+		c.ops(v, structOps(p))
 		if p.grant {
 			c.grant((*oauth.Grant)(v))
 		}
@@ -596,6 +568,120 @@ func (c *canon) enc(v unsafe.Pointer, p *plan) {
 	default:
 		c.buf = append(c.buf, bytesAt(v, p.size)...)
 	}
+}
+
+// fpOp is one step of an encoding by steps (canon.ops): the field at off
+// of the struct being encoded, encoded by code.
+type fpOp struct {
+	off uintptr
+	// n: fpRaw's byte count; fpBytes' element size.
+	n    uintptr
+	p    *plan
+	code fpCode
+	// tm, base: fpTime's (encOp's).
+	tm   timeKind
+	base uintptr
+}
+
+type fpCode uint8
+
+const (
+	// fpEnc: enc by p.
+	fpEnc fpCode = iota
+	// fpRaw: n bytes as they are; fpRaw8: 8 of them.
+	fpRaw
+	fpRaw8
+	// fpStr: a string; fpPtr: a pointer of plan p.
+	fpStr
+	fpPtr
+	// fpBytes: a slice of elements whose bytes are their encoding.
+	fpBytes
+	// fpClock: a clockFields clock.
+	fpClock
+	// fpTime: a field the time abstraction encodes (canon.timeOp).
+	fpTime
+)
+
+// structOps are struct plan p's encoding steps as canon.ops follows them,
+// worked out at the first call (plan.fops).
+func structOps(p *plan) []fpOp {
+	if p.fops == nil {
+		p.fops = flatOps(p.enc)
+	}
+	return p.fops
+}
+
+// flatOps turns encoding steps ops (a plan's enc, or fieldOps') into
+// canon.ops' steps: each by its kind, so that the loop does not go through
+// enc for the common ones, and a field that is itself a struct encoded
+// step by step (not a grant, nor one with timed fields, which set what
+// their fields are encoded against) replaced by that struct's own steps,
+// adjacent runs of bytes merged. What the steps append is what enc
+// appended field by field: enc encodes such a struct as its steps in
+// order.
+func flatOps(ops []encOp) []fpOp {
+	if stepwiseOps {
+		return stepwise(ops)
+	}
+	out := appendFlatOps(make([]fpOp, 0, len(ops)), ops, 0)
+	for i := range out {
+		if out[i].code == fpRaw && out[i].n == 8 {
+			out[i].code = fpRaw8
+		}
+	}
+	return out
+}
+
+// stepwiseOps makes flatOps turn each step into one that goes through
+// enc as it is (stepwise), for tests: the encoding must not change.
+var stepwiseOps = false
+
+// stepwise is ops one for one: each field through enc, or its bytes, its
+// clock or its time.
+func stepwise(ops []encOp) []fpOp {
+	out := make([]fpOp, 0, len(ops))
+	for _, op := range ops {
+		switch {
+		case op.tm != 0:
+			out = append(out, fpOp{off: op.off, code: fpTime, tm: op.tm, base: op.base})
+		case op.clock:
+			out = append(out, fpOp{off: op.off, code: fpClock})
+		case op.p == nil:
+			out = append(out, fpOp{off: op.off, n: op.n, code: fpRaw})
+		default:
+			out = append(out, fpOp{off: op.off, p: op.p, code: fpEnc})
+		}
+	}
+	return out
+}
+
+func appendFlatOps(out []fpOp, ops []encOp, base uintptr) []fpOp {
+	for _, op := range ops {
+		off := base + op.off
+		switch {
+		case op.tm != 0:
+			out = append(out, fpOp{off: off, code: fpTime, tm: op.tm, base: base + op.base})
+		case op.clock:
+			out = append(out, fpOp{off: off, code: fpClock})
+		case op.p == nil:
+			if k := len(out) - 1; k >= 0 && out[k].code == fpRaw && out[k].off+out[k].n == off {
+				out[k].n += op.n
+				continue
+			}
+			out = append(out, fpOp{off: off, n: op.n, code: fpRaw})
+		case op.p.kind == reflect.String:
+			out = append(out, fpOp{off: off, p: op.p, code: fpStr})
+		case op.p.kind == reflect.Pointer:
+			out = append(out, fpOp{off: off, p: op.p, code: fpPtr})
+		case op.p.kind == reflect.Slice && !op.p.firstChecks && op.p.elem.raw:
+			out = append(out, fpOp{off: off, n: op.p.elem.size, p: op.p, code: fpBytes})
+		case op.p.kind == reflect.Struct && !op.p.raw && !op.p.tctx && !op.p.grant:
+			out = appendFlatOps(out, op.p.enc, off)
+		default:
+			out = append(out, fpOp{off: off, p: op.p, code: fpEnc})
+		}
+	}
+	return out
 }
 
 func (c *canon) pointer(v unsafe.Pointer, p *plan) {
