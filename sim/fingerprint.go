@@ -758,18 +758,33 @@ func (c *canon) mapValue(v unsafe.Pointer, p *plan) {
 		c.sorted(s)
 		return
 	}
-	k, e := reflect.New(p.key.t), reflect.New(p.elem.t)
+	x := p.encEntry
+	if x == nil {
+		k, e := reflect.New(p.key.t), reflect.New(p.elem.t)
+		x = &encEntry{k: k.Elem(), e: e.Elem(), kp: k.UnsafePointer(), ep: e.UnsafePointer()}
+	}
+	p.encEntry = nil // a map of the same type within an entry makes its own
 	it := m.MapRange()
 	for it.Next() {
 		s.seen.reset()
-		k.Elem().SetIterKey(it)
-		e.Elem().SetIterValue(it)
+		x.k.SetIterKey(it)
+		x.e.SetIterValue(it)
 		start := len(s.buf)
-		s.enc(k.UnsafePointer(), p.key)
-		s.enc(e.UnsafePointer(), p.elem)
+		s.enc(x.kp, p.key)
+		s.enc(x.ep, p.elem)
 		s.spans = append(s.spans, [2]int{start, len(s.buf)})
 	}
+	p.encEntry = x
 	c.sorted(s)
+}
+
+// encEntry is where mapValue copies a map's entries to encode them, one
+// at a time: settable values of the key's and the element's types, and
+// their addresses (kept with the map's plan between encodings, instead of
+// two allocations at each).
+type encEntry struct {
+	k, e   reflect.Value
+	kp, ep unsafe.Pointer
 }
 
 // events encodes the pending events as a multiset: each event with what it
