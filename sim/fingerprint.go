@@ -715,7 +715,18 @@ func (c *canon) pointer(v unsafe.Pointer, p *plan) {
 // their bytes, each with its length, and takes s's flip.
 func (c *canon) sorted(s *canon) {
 	c.flip = min(c.flip, s.flip)
-	slices.SortFunc(s.spans, func(a, b [2]int) int { return bytes.Compare(s.buf[a[0]:a[1]], s.buf[b[0]:b[1]]) })
+	if sp := s.spans; len(sp) <= 12 {
+		// Few entries (the pending events, most maps): by insertion,
+		// without the sort's calls. Equal entries are the same bytes, so
+		// their order does not show.
+		for i := 1; i < len(sp); i++ {
+			for j := i; j > 0 && bytes.Compare(s.buf[sp[j][0]:sp[j][1]], s.buf[sp[j-1][0]:sp[j-1][1]]) < 0; j-- {
+				sp[j], sp[j-1] = sp[j-1], sp[j]
+			}
+		}
+	} else {
+		slices.SortFunc(sp, func(a, b [2]int) int { return bytes.Compare(s.buf[a[0]:a[1]], s.buf[b[0]:b[1]]) })
+	}
 	for _, sp := range s.spans {
 		c.u64(uint64(sp[1] - sp[0]))
 		c.buf = append(c.buf, s.buf[sp[0]:sp[1]]...)
