@@ -217,9 +217,9 @@ func (r *Runner) partHash(i, n int) (Fingerprint, Millis, int) {
 	p := r.partPtr(i)
 	pp := r.ps.of(runType).fields[partIndex[i]].p
 	if p == nil {
-		c.u64(0)
+		c.num(0)
 	} else {
-		c.u64(3)
+		c.num(3)
 		r.seedParts(c)
 		c.enc(p, pp.elem)
 	}
@@ -331,7 +331,7 @@ func (c *canon) ops(v unsafe.Pointer, ops []fpOp) {
 			c.pointer(*(*unsafe.Pointer)(q), op.p)
 		case fpBytes:
 			h := (*sliceHeader)(q)
-			c.u64(uint64(h.len))
+			c.num(uint64(h.len))
 			c.buf = append(c.buf, bytesAt(h.data, uintptr(h.len)*op.n)...)
 		case fpClock:
 			c.clock(*(*Millis)(q))
@@ -469,6 +469,11 @@ func (t *ptrTable) number(a uintptr) (uint32, bool) {
 
 func (c *canon) u64(v uint64) { c.buf = binary.LittleEndian.AppendUint64(c.buf, v) }
 
+// num appends a count, a length or a marker (a small number) as a
+// uvarint: one byte below 128. Where a number is a num, it is one in every
+// encoding, so a uvarint is told from what follows as a word is.
+func (c *canon) num(v uint64) { c.buf = binary.AppendUvarint(c.buf, v) }
+
 func (c *canon) bool(b bool) {
 	if b {
 		c.buf = append(c.buf, 1)
@@ -478,7 +483,7 @@ func (c *canon) bool(b bool) {
 }
 
 func (c *canon) str(s string) {
-	c.u64(uint64(len(s)))
+	c.num(uint64(len(s)))
 	c.buf = append(c.buf, s...)
 }
 
@@ -521,7 +526,7 @@ func (c *canon) enc(v unsafe.Pointer, p *plan) {
 			return
 		}
 		h := (*sliceHeader)(v)
-		c.u64(uint64(h.len))
+		c.num(uint64(h.len))
 		if p.elem.raw {
 			c.buf = append(c.buf, bytesAt(h.data, uintptr(h.len)*p.elem.size)...)
 			return
@@ -550,7 +555,7 @@ func (c *canon) enc(v unsafe.Pointer, p *plan) {
 		c.pointer(*(*unsafe.Pointer)(v), p)
 	case reflect.Interface:
 		if (*iface)(v).tab == nil {
-			c.u64(0)
+			c.num(0)
 			return
 		}
 		d := c.ps.dynOf(p.t, v)
@@ -686,11 +691,11 @@ func appendFlatOps(out []fpOp, ops []encOp, base uintptr) []fpOp {
 
 func (c *canon) pointer(v unsafe.Pointer, p *plan) {
 	if v == nil {
-		c.u64(0)
+		c.num(0)
 		return
 	}
 	if p.opaque {
-		c.u64(1)
+		c.num(1)
 		return
 	}
 	if p.elem.noPtr {
@@ -698,16 +703,16 @@ func (c *canon) pointer(v unsafe.Pointer, p *plan) {
 		// such pointers share a target is no part of the state (a policy's
 		// retry count points into the configuration in a run, into a copy
 		// after a restore).
-		c.u64(3)
+		c.num(3)
 		c.enc(v, p.elem)
 		return
 	}
 	if k, ok := c.seen.number(uintptr(v)); ok {
-		c.u64(2)
-		c.u64(uint64(k))
+		c.num(2)
+		c.num(uint64(k))
 		return
 	}
-	c.u64(3)
+	c.num(3)
 	c.enc(v, p.elem)
 }
 
@@ -728,7 +733,7 @@ func (c *canon) sorted(s *canon) {
 		slices.SortFunc(sp, func(a, b [2]int) int { return bytes.Compare(s.buf[a[0]:a[1]], s.buf[b[0]:b[1]]) })
 	}
 	for _, sp := range s.spans {
-		c.u64(uint64(sp[1] - sp[0]))
+		c.num(uint64(sp[1] - sp[0]))
 		c.buf = append(c.buf, s.buf[sp[0]:sp[1]]...)
 	}
 }
@@ -749,7 +754,7 @@ func (c *canon) subEncoder() *canon {
 // order of their encodings.
 func (c *canon) mapValue(v unsafe.Pointer, p *plan) {
 	m := p.at(v)
-	c.u64(uint64(m.Len()))
+	c.num(uint64(m.Len()))
 	if m.Len() == 0 {
 		return
 	}
@@ -811,7 +816,7 @@ func (c *canon) events(r *Runner) {
 		s.event(r, ep, &r.q.ev[i], nil)
 		s.spans = append(s.spans, [2]int{start, len(s.buf)})
 	}
-	c.u64(uint64(len(s.spans)))
+	c.num(uint64(len(s.spans)))
 	if c.parts != nil {
 		c.eventParts(r, s)
 		return
