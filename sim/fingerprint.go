@@ -217,9 +217,9 @@ func (r *Runner) partHash(i, n int) (Fingerprint, Millis, int) {
 	p := r.partPtr(i)
 	pp := r.ps.of(runType).fields[partIndex[i]].p
 	if p == nil {
-		c.u64(0)
+		c.num(0)
 	} else {
-		c.u64(3)
+		c.num(3)
 		r.seedParts(c)
 		c.enc(p, pp.elem)
 	}
@@ -279,13 +279,14 @@ func (r *Runner) restPlan() {
 		return
 	}
 	rp := r.ps.of(runType)
-	r.restOps = restOps(rp)
+	r.restOps = flatOps(restOps(rp))
 	mp := rp.fields[monIndex].p
 	for g := range r.monOps {
-		r.monOps[g] = fieldOps(mp, func(i int) bool { return monGroupOf[i] == g })
+		r.monOps[g] = flatOps(fieldOps(mp, func(i int) bool { return monGroupOf[i] == g }))
 	}
-	r.monRest = fieldOps(mp, func(i int) bool { return monGroupOf[i] == -1 })
-	r.exSent, r.exRest = exchangeOps(r.ps.of(exchangeType))
+	r.monRest = flatOps(fieldOps(mp, func(i int) bool { return monGroupOf[i] == -1 }))
+	sent, rest := exchangeOps(r.ps.of(exchangeType))
+	r.exSent, r.exRest = flatOps(sent), flatOps(rest)
 }
 
 // fieldOps are the encoding steps of struct plan p's fields that keep
@@ -315,18 +316,29 @@ func fieldOps(p *plan, keep func(i int) bool) []encOp {
 }
 
 // ops encodes the steps ops of the struct at v.
-func (c *canon) ops(v unsafe.Pointer, ops []encOp) {
+func (c *canon) ops(v unsafe.Pointer, ops []fpOp) {
 	for i := range ops {
 		op := &ops[i]
-		switch {
-		case op.tm != 0:
-			c.timeOp(v, op)
-		case op.clock:
-			c.clock(*(*Millis)(unsafe.Add(v, op.off)))
-		case op.p == nil:
-			c.buf = append(c.buf, bytesAt(unsafe.Add(v, op.off), op.n)...)
+		q := unsafe.Add(v, op.off)
+		switch op.code {
+		case fpRaw8:
+			c.buf = binary.NativeEndian.AppendUint64(c.buf, *(*uint64)(q))
+		case fpRaw:
+			c.buf = append(c.buf, bytesAt(q, op.n)...)
+		case fpStr:
+			c.str(*(*string)(q))
+		case fpPtr:
+			c.pointer(*(*unsafe.Pointer)(q), op.p)
+		case fpBytes:
+			h := (*sliceHeader)(q)
+			c.num(uint64(h.len))
+			c.buf = append(c.buf, bytesAt(h.data, uintptr(h.len)*op.n)...)
+		case fpClock:
+			c.clock(*(*Millis)(q))
+		case fpTime:
+			c.timeOp(v, &encOp{off: op.off, tm: op.tm, base: op.base})
 		default:
-			c.enc(unsafe.Add(v, op.off), op.p)
+			c.enc(q, op.p)
 		}
 	}
 }
@@ -437,13 +449,30 @@ func (c *canon) reset() {
 
 // see numbers pointer a, unless it has its number already; the first is
 // number 0.
-func (c *canon) see(a uintptr) {
-	if _, _, ok := c.seen.get(a, 0); !ok {
-		c.seen.put(a, 0, nil, uint32(c.seen.len()))
+func (c *canon) see(a uintptr) { c.seen.number(a) }
+
+// number returns pointer a's number among the back references and true
+// when it has one; otherwise it gives a the next number (the count so
+// far) and returns false: get and put in one probe.
+func (t *ptrTable) number(a uintptr) (uint32, bool) {
+	if len(t.slots) == 0 || (t.n+1)*4 > len(t.slots)*3 {
+		t.grow()
 	}
+	s := t.slot(a, 0)
+	if s.gen == t.gen {
+		return s.v, true
+	}
+	*s = ptrSlot{a: a, v: uint32(t.n), gen: t.gen}
+	t.n++
+	return 0, false
 }
 
 func (c *canon) u64(v uint64) { c.buf = binary.LittleEndian.AppendUint64(c.buf, v) }
+
+// num appends a count, a length or a marker (a small number) as a
+// uvarint: one byte below 128. Where a number is a num, it is one in every
+// encoding, so a uvarint is told from what follows as a word is.
+func (c *canon) num(v uint64) { c.buf = binary.AppendUvarint(c.buf, v) }
 
 func (c *canon) bool(b bool) {
 	if b {
@@ -454,7 +483,7 @@ func (c *canon) bool(b bool) {
 }
 
 func (c *canon) str(s string) {
-	c.u64(uint64(len(s)))
+	c.num(uint64(len(s)))
 	c.buf = append(c.buf, s...)
 }
 
@@ -497,7 +526,7 @@ func (c *canon) enc(v unsafe.Pointer, p *plan) {
 			return
 		}
 		h := (*sliceHeader)(v)
-		c.u64(uint64(h.len))
+		c.num(uint64(h.len))
 		if p.elem.raw {
 			c.buf = append(c.buf, bytesAt(h.data, uintptr(h.len)*p.elem.size)...)
 			return
@@ -518,18 +547,7 @@ func (c *canon) enc(v unsafe.Pointer, p *plan) {
 			c.structTimed(v, p)
 			return
 		}
-		for i := range p.enc {
-			op := &p.enc[i]
-			if op.clock {
-				c.clock(*(*Millis)(unsafe.Add(v, op.off)))
-				continue
-			}
-			if op.p == nil {
-				c.buf = append(c.buf, bytesAt(unsafe.Add(v, op.off), op.n)...)
-				continue
-			}
-			c.enc(unsafe.Add(v, op.off), op.p)
-		}
+		c.ops(v, structOps(p))
 		if p.grant {
 			c.grant((*oauth.Grant)(v))
 		}
@@ -537,7 +555,7 @@ func (c *canon) enc(v unsafe.Pointer, p *plan) {
 		c.pointer(*(*unsafe.Pointer)(v), p)
 	case reflect.Interface:
 		if (*iface)(v).tab == nil {
-			c.u64(0)
+			c.num(0)
 			return
 		}
 		d := c.ps.dynOf(p.t, v)
@@ -557,13 +575,127 @@ func (c *canon) enc(v unsafe.Pointer, p *plan) {
 	}
 }
 
+// fpOp is one step of an encoding by steps (canon.ops): the field at off
+// of the struct being encoded, encoded by code.
+type fpOp struct {
+	off uintptr
+	// n: fpRaw's byte count; fpBytes' element size.
+	n    uintptr
+	p    *plan
+	code fpCode
+	// tm, base: fpTime's (encOp's).
+	tm   timeKind
+	base uintptr
+}
+
+type fpCode uint8
+
+const (
+	// fpEnc: enc by p.
+	fpEnc fpCode = iota
+	// fpRaw: n bytes as they are; fpRaw8: 8 of them.
+	fpRaw
+	fpRaw8
+	// fpStr: a string; fpPtr: a pointer of plan p.
+	fpStr
+	fpPtr
+	// fpBytes: a slice of elements whose bytes are their encoding.
+	fpBytes
+	// fpClock: a clockFields clock.
+	fpClock
+	// fpTime: a field the time abstraction encodes (canon.timeOp).
+	fpTime
+)
+
+// structOps are struct plan p's encoding steps as canon.ops follows them,
+// worked out at the first call (plan.fops).
+func structOps(p *plan) []fpOp {
+	if p.fops == nil {
+		p.fops = flatOps(p.enc)
+	}
+	return p.fops
+}
+
+// flatOps turns encoding steps ops (a plan's enc, or fieldOps') into
+// canon.ops' steps: each by its kind, so that the loop does not go through
+// enc for the common ones, and a field that is itself a struct encoded
+// step by step (not a grant, nor one with timed fields, which set what
+// their fields are encoded against) replaced by that struct's own steps,
+// adjacent runs of bytes merged. What the steps append is what enc
+// appended field by field: enc encodes such a struct as its steps in
+// order.
+func flatOps(ops []encOp) []fpOp {
+	if stepwiseOps {
+		return stepwise(ops)
+	}
+	out := appendFlatOps(make([]fpOp, 0, len(ops)), ops, 0)
+	for i := range out {
+		if out[i].code == fpRaw && out[i].n == 8 {
+			out[i].code = fpRaw8
+		}
+	}
+	return out
+}
+
+// stepwiseOps makes flatOps turn each step into one that goes through
+// enc as it is (stepwise), for tests: the encoding must not change.
+var stepwiseOps = false
+
+// stepwise is ops one for one: each field through enc, or its bytes, its
+// clock or its time.
+func stepwise(ops []encOp) []fpOp {
+	out := make([]fpOp, 0, len(ops))
+	for _, op := range ops {
+		switch {
+		case op.tm != 0:
+			out = append(out, fpOp{off: op.off, code: fpTime, tm: op.tm, base: op.base})
+		case op.clock:
+			out = append(out, fpOp{off: op.off, code: fpClock})
+		case op.p == nil:
+			out = append(out, fpOp{off: op.off, n: op.n, code: fpRaw})
+		default:
+			out = append(out, fpOp{off: op.off, p: op.p, code: fpEnc})
+		}
+	}
+	return out
+}
+
+func appendFlatOps(out []fpOp, ops []encOp, base uintptr) []fpOp {
+	for _, op := range ops {
+		off := base + op.off
+		switch {
+		case op.tm != 0:
+			out = append(out, fpOp{off: off, code: fpTime, tm: op.tm, base: base + op.base})
+		case op.clock:
+			out = append(out, fpOp{off: off, code: fpClock})
+		case op.p == nil:
+			if k := len(out) - 1; k >= 0 && out[k].code == fpRaw && out[k].off+out[k].n == off {
+				out[k].n += op.n
+				continue
+			}
+			out = append(out, fpOp{off: off, n: op.n, code: fpRaw})
+		case op.p.kind == reflect.String:
+			out = append(out, fpOp{off: off, p: op.p, code: fpStr})
+		case op.p.kind == reflect.Pointer:
+			out = append(out, fpOp{off: off, p: op.p, code: fpPtr})
+		case op.p.kind == reflect.Slice && !op.p.firstChecks && op.p.elem.raw:
+			out = append(out, fpOp{off: off, n: op.p.elem.size, p: op.p, code: fpBytes})
+		case op.p.kind == reflect.Struct && !op.p.raw && !op.p.tctx && !op.p.grant:
+			out = appendFlatOps(out, op.p.enc, off)
+		default:
+			out = append(out, fpOp{off: off, p: op.p, code: fpEnc})
+		}
+	}
+	return out
+}
+
 func (c *canon) pointer(v unsafe.Pointer, p *plan) {
 	if v == nil {
-		c.u64(0)
+		c.num(0)
 		return
 	}
 	if p.opaque {
-		c.u64(1)
+		c.num(1)
 		return
 	}
 	if p.elem.noPtr {
@@ -571,18 +703,16 @@ func (c *canon) pointer(v unsafe.Pointer, p *plan) {
 		// such pointers share a target is no part of the state (a policy's
 		// retry count points into the configuration in a run, into a copy
 		// after a restore).
-		c.u64(3)
+		c.num(3)
 		c.enc(v, p.elem)
 		return
 	}
-	a := uintptr(v)
-	if _, k, ok := c.seen.get(a, 0); ok {
-		c.u64(2)
-		c.u64(uint64(k))
+	if k, ok := c.seen.number(uintptr(v)); ok {
+		c.num(2)
+		c.num(uint64(k))
 		return
 	}
-	c.seen.put(a, 0, nil, uint32(c.seen.len()))
-	c.u64(3)
+	c.num(3)
 	c.enc(v, p.elem)
 }
 
@@ -590,9 +720,20 @@ func (c *canon) pointer(v unsafe.Pointer, p *plan) {
 // their bytes, each with its length, and takes s's flip.
 func (c *canon) sorted(s *canon) {
 	c.flip = min(c.flip, s.flip)
-	slices.SortFunc(s.spans, func(a, b [2]int) int { return bytes.Compare(s.buf[a[0]:a[1]], s.buf[b[0]:b[1]]) })
+	if sp := s.spans; len(sp) <= 12 {
+		// Few entries (the pending events, most maps): by insertion,
+		// without the sort's calls. Equal entries are the same bytes, so
+		// their order does not show.
+		for i := 1; i < len(sp); i++ {
+			for j := i; j > 0 && bytes.Compare(s.buf[sp[j][0]:sp[j][1]], s.buf[sp[j-1][0]:sp[j-1][1]]) < 0; j-- {
+				sp[j], sp[j-1] = sp[j-1], sp[j]
+			}
+		}
+	} else {
+		slices.SortFunc(sp, func(a, b [2]int) int { return bytes.Compare(s.buf[a[0]:a[1]], s.buf[b[0]:b[1]]) })
+	}
 	for _, sp := range s.spans {
-		c.u64(uint64(sp[1] - sp[0]))
+		c.num(uint64(sp[1] - sp[0]))
 		c.buf = append(c.buf, s.buf[sp[0]:sp[1]]...)
 	}
 }
@@ -613,7 +754,7 @@ func (c *canon) subEncoder() *canon {
 // order of their encodings.
 func (c *canon) mapValue(v unsafe.Pointer, p *plan) {
 	m := p.at(v)
-	c.u64(uint64(m.Len()))
+	c.num(uint64(m.Len()))
 	if m.Len() == 0 {
 		return
 	}
@@ -633,18 +774,33 @@ func (c *canon) mapValue(v unsafe.Pointer, p *plan) {
 		c.sorted(s)
 		return
 	}
-	k, e := reflect.New(p.key.t), reflect.New(p.elem.t)
+	x := p.encEntry
+	if x == nil {
+		k, e := reflect.New(p.key.t), reflect.New(p.elem.t)
+		x = &encEntry{k: k.Elem(), e: e.Elem(), kp: k.UnsafePointer(), ep: e.UnsafePointer()}
+	}
+	p.encEntry = nil // a map of the same type within an entry makes its own
 	it := m.MapRange()
 	for it.Next() {
 		s.seen.reset()
-		k.Elem().SetIterKey(it)
-		e.Elem().SetIterValue(it)
+		x.k.SetIterKey(it)
+		x.e.SetIterValue(it)
 		start := len(s.buf)
-		s.enc(k.UnsafePointer(), p.key)
-		s.enc(e.UnsafePointer(), p.elem)
+		s.enc(x.kp, p.key)
+		s.enc(x.ep, p.elem)
 		s.spans = append(s.spans, [2]int{start, len(s.buf)})
 	}
+	p.encEntry = x
 	c.sorted(s)
+}
+
+// encEntry is where mapValue copies a map's entries to encode them, one
+// at a time: settable values of the key's and the element's types, and
+// their addresses (kept with the map's plan between encodings, instead of
+// two allocations at each).
+type encEntry struct {
+	k, e   reflect.Value
+	kp, ep unsafe.Pointer
 }
 
 // events encodes the pending events as a multiset: each event with what it
@@ -660,7 +816,7 @@ func (c *canon) events(r *Runner) {
 		s.event(r, ep, &r.q.ev[i], nil)
 		s.spans = append(s.spans, [2]int{start, len(s.buf)})
 	}
-	c.u64(uint64(len(s.spans)))
+	c.num(uint64(len(s.spans)))
 	if c.parts != nil {
 		c.eventParts(r, s)
 		return

@@ -152,7 +152,7 @@ func (c *canon) sortedSpans(s *canon, written func(j, at int)) {
 	})
 	for _, j := range idx {
 		sp := s.spans[j]
-		c.u64(uint64(sp[1] - sp[0]))
+		c.num(uint64(sp[1] - sp[0]))
 		at := len(c.buf)
 		c.buf = append(c.buf, s.buf[sp[0]:sp[1]]...)
 		written(j, at)

@@ -89,7 +89,7 @@ func (c *canon) firstChecks(v unsafe.Pointer, p *plan) {
 		first = append(first, d)
 	}
 	slices.SortFunc(first, func(a, b deviceAt) int { return strings.Compare(a.id, b.id) })
-	c.u64(uint64(len(first)))
+	c.num(uint64(len(first)))
 	for i := range first {
 		c.enc(unsafe.Pointer(&first[i]), p.elem)
 	}

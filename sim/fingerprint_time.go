@@ -262,7 +262,7 @@ func (c *canon) structTimed(v unsafe.Pointer, p *plan) {
 		ids = c.ps.coreIDs.read(v)
 		c.ids = &ids
 	}
-	c.ops(v, p.enc)
+	c.ops(v, structOps(p))
 	if p.grant {
 		c.grant((*oauth.Grant)(v))
 	}

@@ -81,6 +81,12 @@ type plan struct {
 	// (copier.inlineMaps), worked out at plans generation inlineGen.
 	inline    []inlineMap
 	inlineGen int
+	// fops are enc with nested structs' steps spliced in, by kind: the
+	// fingerprint's (flatOps), worked out at its first encoding.
+	fops []fpOp
+	// encEntry (maps without typed operations): the encoder's scratch
+	// values for one entry (canon.mapValue), nil while in use.
+	encEntry *encEntry
 }
 
 // eface is an empty interface value's two words.

@@ -147,15 +147,15 @@ type Runner struct {
 	// fields outside the kept hashes, of each monitors' group, and of the
 	// monitors' fields outside the groups (restPlan; nil: to be worked
 	// out from the plans in use).
-	restOps []encOp
+	restOps []fpOp
 	// noBudgets: the fingerprint leaves the fault budgets spent out
 	// (FingerprintBudgets).
 	noBudgets bool
-	monOps    [numMonGroups][]encOp
-	monRest   []encOp
+	monOps    [numMonGroups][]fpOp
+	monRest   []fpOp
 	// exSent and exRest are an exchange's encoding steps (exchangeOps),
 	// side the encoder of the hashes kept with exchanges and answers.
-	exSent, exRest []encOp
+	exSent, exRest []fpOp
 	side           canon
 	// sideBytes counts what side encoded since the last fingerprint.
 	sideBytes int
