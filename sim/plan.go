@@ -208,6 +208,9 @@ type plans struct {
 	dyn     map[unsafe.Pointer]*dynPlan
 	// gen counts the plans built (from 1).
 	gen int
+	// sp are the plans snapshots start from (snapshot.go; nil: not yet
+	// worked out).
+	sp *snapPlans
 }
 
 // of returns t's plan, working it out the first time.

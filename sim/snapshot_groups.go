@@ -92,7 +92,7 @@ func clearGroup(m *monitor, g int) {
 }
 
 // monPlan is the plan of the run's monitors.
-func (r *Runner) monPlan() *plan { return r.ps.of(runType).fields[monIndex].p }
+func (r *Runner) monPlan() *plan { return r.ps.snap().mon }
 
 // sharedGroups are the groups of the live run still equal to their frozen
 // copy (untouched since the last snapshot or restore), as copier.skip
