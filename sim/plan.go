@@ -77,6 +77,10 @@ type plan struct {
 	// entry (other maps): the copier's scratch values for one entry
 	// (copyEntries), nil while in use.
 	entry *mapEntry
+	// dynTab and dynLast (interfaces) are the type word of the last
+	// dynamic type met and its plan (plans.dynFor).
+	dynTab  unsafe.Pointer
+	dynLast *dynPlan
 	// inline are the maps held in place in a value of the type
 	// (copier.inlineMaps), worked out at plans generation inlineGen.
 	inline    []inlineMap
@@ -165,6 +169,21 @@ var sharedSlices = map[string]bool{
 	"qrlab/model/login.Response.Body": true,
 	"qrlab/sim.event.data":            true,
 	"qrlab/sim.exchange.form":         true,
+}
+
+// sharedPointers are pointer fields, by their struct's package path and
+// name and their own name, that nothing writes through once the pointer is
+// stored: a copy shares what they point at, the encoder still encodes it
+// (TestSharedPointersNeverWrittenThrough). A request policy's retry counts
+// point into the variant or at a count variant.TimingKnobs.Policy made for
+// the policy, and are only read (login's core): shared, the ints they
+// point at are no copier target, so that no int held in place in the
+// state is looked up or noted where it was copied (every int of every
+// struct a snapshot or restore copies field by field).
+var sharedPointers = map[string]bool{
+	"qrlab/model/variant.RequestPolicy.Retries":          true,
+	"qrlab/model/variant.RequestPolicy.TransportRetries": true,
+	"qrlab/model/variant.RequestPolicy.TimeoutRetries":   true,
 }
 
 // isConstant reports whether t is a constant type.
@@ -256,7 +275,10 @@ func (ps *plans) build(t reflect.Type) *plan {
 			p.shared, p.flat = true, true
 		}
 		p.elem = ps.build(t.Elem())
-		p.elem.target = true
+		// A copy shares what a shared pointer points at, never looking
+		// for where it copied it: only the others make their element a
+		// target.
+		p.elem.target = p.elem.target || !p.shared
 	case reflect.Slice:
 		p.elem = ps.build(t.Elem())
 		p.flat = sharedSlices[t.PkgPath()+"."+t.Name()]
@@ -276,8 +298,14 @@ func (ps *plans) build(t reflect.Type) *plan {
 		var sum uintptr
 		for i := range t.NumField() {
 			f := t.Field(i)
-			fp := fieldPlan{off: f.Offset, p: ps.build(f.Type)}
 			name := t.PkgPath() + "." + t.Name() + "." + f.Name
+			var fp fieldPlan
+			if sharedPointers[name] && f.Type.Kind() == reflect.Pointer {
+				// (Its element is no target: built for the encoder.)
+				fp = fieldPlan{off: f.Offset, p: &plan{t: f.Type, kind: reflect.Pointer, size: f.Type.Size(), shared: true, flat: true, elem: ps.build(f.Type.Elem())}}
+			} else {
+				fp = fieldPlan{off: f.Offset, p: ps.build(f.Type)}
+			}
 			switch {
 			case isConstantField(t, i):
 				fp.p = &plan{t: f.Type, kind: f.Type.Kind(), size: f.Type.Size(), constant: true, flat: true}
@@ -346,6 +374,19 @@ func (ps *plans) dynOf(t reflect.Type, v unsafe.Pointer) *dynPlan {
 	return d
 }
 
+// dynFor is dynOf for an interface value of plan p, which keeps the last
+// dynamic type it met (an interface field of the state holds one dynamic
+// type, or few, most of the time).
+func (ps *plans) dynFor(p *plan, v unsafe.Pointer) *dynPlan {
+	tab := (*iface)(v).tab
+	if p.dynTab == tab && p.dynLast != nil {
+		return p.dynLast
+	}
+	d := ps.dynOf(p.t, v)
+	p.dynTab, p.dynLast = tab, d
+	return d
+}
+
 // sliceHeader is a slice's three words.
 type sliceHeader struct {
 	data     unsafe.Pointer
@@ -411,10 +452,9 @@ func (c *copier) copyOf(src unsafe.Pointer, p *plan) (unsafe.Pointer, bool) {
 // note records that the value at src was copied to dst, for pointers to it
 // copied later.
 func (c *copier) note(src, dst unsafe.Pointer, p *plan) {
-	if _, ok := c.copyOf(src, p); ok && c.err == nil {
+	if c.memo.insert(uintptr(src), uintptr(unsafe.Pointer(p)), dst, 0) && c.err == nil {
 		c.err = fmt.Errorf("a pointer to a %s was copied before the value it points at", p.t)
 	}
-	c.memoize(src, p, dst)
 }
 
 func bytesAt(p unsafe.Pointer, n uintptr) []byte { return unsafe.Slice((*byte)(p), n) }
@@ -627,7 +667,7 @@ func (c *copier) iface(dst, src unsafe.Pointer, p *plan) {
 		d.tab, d.data = nil, nil
 		return
 	}
-	dp := c.ps.dynOf(p.t, src)
+	dp := c.ps.dynFor(p, src)
 	switch {
 	case dp.p.flat:
 		// Shared, or a value boxed in the interface, which nothing writes.
