@@ -568,9 +568,12 @@ func (c *copier) sliceTo(dst, src unsafe.Pointer, p *plan, reuse bool) {
 	if reuse && d.data != nil && d.cap >= n && n > 0 {
 		// Clear what the old length held past n, then copy over the rest.
 		if d.len > n {
-			old := *d
-			old.data, old.len, old.cap = unsafe.Add(d.data, uintptr(n)*es), d.len-n, d.len-n
-			p.at(unsafe.Pointer(&old)).Clear()
+			tail := unsafe.Add(d.data, uintptr(n)*es)
+			if p.elem.noPtr {
+				clear(bytesAt(tail, uintptr(d.len-n)*es))
+			} else {
+				memclrHasPointers(tail, uintptr(d.len-n)*es)
+			}
 		}
 		nd, capacity = d.data, d.cap
 	}
@@ -583,17 +586,12 @@ func (c *copier) sliceTo(dst, src unsafe.Pointer, p *plan, reuse bool) {
 	case !p.elem.target && (p.elem.flat || p.elem.kind == reflect.Struct):
 		// Plain copies of the elements, then (structs) their fields that
 		// need more, one by one.
-		sv := p.at(src)
-		var nv reflect.Value
+		et := typeWord(p.elem.t)
 		if nd == nil {
-			nv = reflect.MakeSlice(p.t, n, capacity)
+			nd = newarray(et, capacity)
 			c.bytes += capacity * int(es)
-		} else {
-			h := sliceHeader{nd, n, n}
-			nv = p.at(unsafe.Pointer(&h))
 		}
-		reflect.Copy(nv, sv)
-		nd = nv.UnsafePointer()
+		typedslicecopy(et, nd, n, s.data, n)
 		if p.elem.flat {
 			break
 		}
@@ -612,7 +610,7 @@ func (c *copier) sliceTo(dst, src unsafe.Pointer, p *plan, reuse bool) {
 		}
 	default:
 		if nd == nil {
-			nd = reflect.MakeSlice(p.t, n, capacity).UnsafePointer()
+			nd = newarray(typeWord(p.elem.t), capacity)
 			c.bytes += capacity * int(es)
 		}
 		target := p.elem.target
