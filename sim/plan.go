@@ -171,6 +171,16 @@ var sharedSlices = map[string]bool{
 	"qrlab/sim.exchange.form":         true,
 }
 
+// sharedMaps are map fields, by their struct's package path and name and
+// their own name, that copies share: the one who writes the field clones
+// the map first whenever a snapshot may share it. The trace observer's
+// failed requests (about seventeen entries mid-login, rewritten at most at
+// an answer) were copied at every snapshot and every restore; a snapshot
+// and a restore now say that the live one is shared (observer.failedShared).
+var sharedMaps = map[string]bool{
+	"qrlab/sim.observer.failed": true,
+}
+
 // sharedPointers are pointer fields, by their struct's package path and
 // name and their own name, that nothing writes through once the pointer is
 // stored: a copy shares what they point at, the encoder still encodes it
@@ -311,6 +321,8 @@ func (ps *plans) build(t reflect.Type) *plan {
 				fp.p = &plan{t: f.Type, kind: f.Type.Kind(), size: f.Type.Size(), constant: true, flat: true}
 			case sharedSlices[name] && f.Type.Kind() == reflect.Slice:
 				fp.p = &plan{t: f.Type, kind: reflect.Slice, size: f.Type.Size(), flat: true, elem: ps.build(f.Type.Elem())}
+			case sharedMaps[name] && f.Type.Kind() == reflect.Map:
+				fp.p = &plan{t: f.Type, kind: reflect.Map, size: f.Type.Size(), flat: true, key: ps.build(f.Type.Key()), elem: ps.build(f.Type.Elem())}
 			}
 			if t == runType && (f.Name == "res" || f.Name == "faults") || cacheFields[name] || (ledgerFields[name] || derivedFields[name]) && !ps.exact {
 				fp.noEnc = true

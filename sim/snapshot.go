@@ -210,6 +210,7 @@ func (r *Runner) Snapshot() (*Snapshot, error) {
 	frozen := r.freezeGroups(snap)
 	out.resps = r.resps[:len(r.resps):len(r.resps)]
 	r.respsShared = true
+	r.tr.obs.failedShared = true
 	snap.Bytes += c.bytes + reused + frozen
 	return snap, nil
 }
@@ -311,6 +312,7 @@ func (r *Runner) Restore(s *Snapshot) error {
 	hook := r.st.transition
 	r.q, r.tr, r.ex, r.st, r.cost, r.adversaries = dst.q, dst.tr, dst.ex, dst.st, dst.cost, dst.adv
 	r.resps, r.respsShared = s.s.resps, true
+	r.tr.obs.failedShared = true
 	r.st.transition = hook
 	r.fpc = s.fpc
 	return nil
