@@ -236,6 +236,7 @@ type plans struct {
 	byType  map[reflect.Type]*plan
 	dyn     map[unsafe.Pointer]*dynPlan
 	dynSeen *[dynSeenSize]dynSeen
+	ofSeen  *[ofSeenSize]ofSeen
 	// gen counts the plans built (from 1).
 	gen int
 	// sp are the plans snapshots start from (snapshot.go; nil: not yet
@@ -245,14 +246,36 @@ type plans struct {
 
 // of returns t's plan, working it out the first time.
 func (ps *plans) of(t reflect.Type) *plan {
-	if p := ps.byType[t]; p != nil {
-		return p
+	w := typeWord(t)
+	if ps.ofSeen != nil {
+		if e := &ps.ofSeen[uintptr(w)>>4%ofSeenSize]; e.w == w {
+			return e.p
+		}
 	}
-	if ps.byType == nil {
-		ps.byType, ps.dyn = map[reflect.Type]*plan{}, map[unsafe.Pointer]*dynPlan{}
+	p := ps.byType[t]
+	if p == nil {
+		if ps.byType == nil {
+			ps.byType, ps.dyn = map[reflect.Type]*plan{}, map[unsafe.Pointer]*dynPlan{}
+		}
+		p = ps.build(t)
 	}
-	return ps.build(t)
+	if ps.ofSeen == nil {
+		ps.ofSeen = new([ofSeenSize]ofSeen)
+	}
+	ps.ofSeen[uintptr(w)>>4%ofSeenSize] = ofSeen{w, p}
+	return p
 }
+
+// ofSeen is an entry of the plans' cache of plans by type descriptor
+// (typeWord), in front of their map, whose lookup hashes and compares an
+// interface (the encoder and the copier ask for a few types' plans at
+// every state): one entry per slot, the last met.
+type ofSeen struct {
+	w unsafe.Pointer
+	p *plan
+}
+
+const ofSeenSize = 32
 
 func (ps *plans) build(t reflect.Type) *plan {
 	if p := ps.byType[t]; p != nil {
