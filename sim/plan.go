@@ -77,6 +77,10 @@ type plan struct {
 	// entry (other maps): the copier's scratch values for one entry
 	// (copyEntries), nil while in use.
 	entry *mapEntry
+	// dynTab and dynLast (interfaces) are the type word of the last
+	// dynamic type met and its plan (plans.dynFor).
+	dynTab  unsafe.Pointer
+	dynLast *dynPlan
 	// inline are the maps held in place in a value of the type
 	// (copier.inlineMaps), worked out at plans generation inlineGen.
 	inline    []inlineMap
@@ -173,6 +177,31 @@ var sharedSlices = map[string]bool{
 	"qrlab/sim.exchange.form":         true,
 }
 
+// sharedMaps are map fields, by their struct's package path and name and
+// their own name, that copies share: the one who writes the field clones
+// the map first whenever a snapshot may share it. The trace observer's
+// failed requests (about seventeen entries mid-login, rewritten at most at
+// an answer) were copied at every snapshot and every restore; a snapshot
+// and a restore now say that the live one is shared (observer.failedShared).
+var sharedMaps = map[string]bool{
+	"qrlab/sim.observer.failed": true,
+}
+
+// sharedPointers are pointer fields, by their struct's package path and
+// name and their own name, that nothing writes through once the pointer is
+// stored: a copy shares what they point at, the encoder still encodes it
+// (TestSharedPointersNeverWrittenThrough). A request policy's retry counts
+// point into the variant or at a count variant.TimingKnobs.Policy made for
+// the policy, and are only read (login's core): shared, the ints they
+// point at are no copier target, so that no int held in place in the
+// state is looked up or noted where it was copied (every int of every
+// struct a snapshot or restore copies field by field).
+var sharedPointers = map[string]bool{
+	"qrlab/model/variant.RequestPolicy.Retries":          true,
+	"qrlab/model/variant.RequestPolicy.TransportRetries": true,
+	"qrlab/model/variant.RequestPolicy.TimeoutRetries":   true,
+}
+
 // isConstant reports whether t is a constant type.
 func isConstant(t reflect.Type) bool {
 	return constantTypes[t] || constantNames[t.PkgPath()+"."+t.Name()]
@@ -212,20 +241,47 @@ type plans struct {
 	coreIDs idOffsets
 	byType  map[reflect.Type]*plan
 	dyn     map[unsafe.Pointer]*dynPlan
+	dynSeen *[dynSeenSize]dynSeen
+	ofSeen  *[ofSeenSize]ofSeen
 	// gen counts the plans built (from 1).
 	gen int
+	// sp are the plans snapshots start from (snapshot.go; nil: not yet
+	// worked out).
+	sp *snapPlans
 }
 
 // of returns t's plan, working it out the first time.
 func (ps *plans) of(t reflect.Type) *plan {
-	if p := ps.byType[t]; p != nil {
-		return p
+	w := typeWord(t)
+	if ps.ofSeen != nil {
+		if e := &ps.ofSeen[uintptr(w)>>4%ofSeenSize]; e.w == w {
+			return e.p
+		}
 	}
-	if ps.byType == nil {
-		ps.byType, ps.dyn = map[reflect.Type]*plan{}, map[unsafe.Pointer]*dynPlan{}
+	p := ps.byType[t]
+	if p == nil {
+		if ps.byType == nil {
+			ps.byType, ps.dyn = map[reflect.Type]*plan{}, map[unsafe.Pointer]*dynPlan{}
+		}
+		p = ps.build(t)
 	}
-	return ps.build(t)
+	if ps.ofSeen == nil {
+		ps.ofSeen = new([ofSeenSize]ofSeen)
+	}
+	ps.ofSeen[uintptr(w)>>4%ofSeenSize] = ofSeen{w, p}
+	return p
 }
+
+// ofSeen is an entry of the plans' cache of plans by type descriptor
+// (typeWord), in front of their map, whose lookup hashes and compares an
+// interface (the encoder and the copier ask for a few types' plans at
+// every state): one entry per slot, the last met.
+type ofSeen struct {
+	w unsafe.Pointer
+	p *plan
+}
+
+const ofSeenSize = 32
 
 func (ps *plans) build(t reflect.Type) *plan {
 	if p := ps.byType[t]; p != nil {
@@ -259,7 +315,10 @@ func (ps *plans) build(t reflect.Type) *plan {
 			p.shared, p.flat = true, true
 		}
 		p.elem = ps.build(t.Elem())
-		p.elem.target = true
+		// A copy shares what a shared pointer points at, never looking
+		// for where it copied it: only the others make their element a
+		// target.
+		p.elem.target = p.elem.target || !p.shared
 	case reflect.Slice:
 		p.elem = ps.build(t.Elem())
 		p.flat = sharedSlices[t.PkgPath()+"."+t.Name()]
@@ -279,13 +338,21 @@ func (ps *plans) build(t reflect.Type) *plan {
 		var sum uintptr
 		for i := range t.NumField() {
 			f := t.Field(i)
-			fp := fieldPlan{off: f.Offset, p: ps.build(f.Type)}
 			name := t.PkgPath() + "." + t.Name() + "." + f.Name
+			var fp fieldPlan
+			if sharedPointers[name] && f.Type.Kind() == reflect.Pointer {
+				// (Its element is no target: built for the encoder.)
+				fp = fieldPlan{off: f.Offset, p: &plan{t: f.Type, kind: reflect.Pointer, size: f.Type.Size(), shared: true, flat: true, elem: ps.build(f.Type.Elem())}}
+			} else {
+				fp = fieldPlan{off: f.Offset, p: ps.build(f.Type)}
+			}
 			switch {
 			case isConstantField(t, i):
 				fp.p = &plan{t: f.Type, kind: f.Type.Kind(), size: f.Type.Size(), constant: true, flat: true}
 			case sharedSlices[name] && f.Type.Kind() == reflect.Slice:
 				fp.p = &plan{t: f.Type, kind: reflect.Slice, size: f.Type.Size(), flat: true, elem: ps.build(f.Type.Elem())}
+			case sharedMaps[name] && f.Type.Kind() == reflect.Map:
+				fp.p = &plan{t: f.Type, kind: reflect.Map, size: f.Type.Size(), flat: true, key: ps.build(f.Type.Key()), elem: ps.build(f.Type.Elem())}
 			}
 			if t == runType && (f.Name == "res" || f.Name == "faults") || cacheFields[name] || (ledgerFields[name] || derivedFields[name]) && !ps.exact {
 				fp.noEnc = true
@@ -340,12 +407,43 @@ type iface struct {
 // value at v of type t.
 func (ps *plans) dynOf(t reflect.Type, v unsafe.Pointer) *dynPlan {
 	tab := (*iface)(v).tab
-	if d := ps.dyn[tab]; d != nil {
-		return d
+	if ps.dynSeen == nil {
+		ps.dynSeen = new([dynSeenSize]dynSeen)
 	}
-	dt := reflect.NewAt(t, v).Elem().Elem().Type()
-	d := &dynPlan{p: ps.of(dt), name: dt.String(), ptr: dt.Kind() == reflect.Pointer}
-	ps.dyn[tab] = d
+	e := &ps.dynSeen[uintptr(tab)>>3%dynSeenSize]
+	if e.tab == tab && e.d != nil {
+		return e.d
+	}
+	d := ps.dyn[tab]
+	if d == nil {
+		dt := reflect.NewAt(t, v).Elem().Elem().Type()
+		d = &dynPlan{p: ps.of(dt), name: dt.String(), ptr: dt.Kind() == reflect.Pointer}
+		ps.dyn[tab] = d
+	}
+	e.tab, e.d = tab, d
+	return d
+}
+
+// dynSeen is an entry of the plans' cache of dynamic types by type word,
+// in front of their map (whose lookup was half a percent of an explorer
+// transition): one entry per slot, the last met.
+type dynSeen struct {
+	tab unsafe.Pointer
+	d   *dynPlan
+}
+
+const dynSeenSize = 64
+
+// dynFor is dynOf for an interface value of plan p, which keeps the last
+// dynamic type it met (an interface field of the state holds one dynamic
+// type, or few, most of the time).
+func (ps *plans) dynFor(p *plan, v unsafe.Pointer) *dynPlan {
+	tab := (*iface)(v).tab
+	if p.dynTab == tab && p.dynLast != nil {
+		return p.dynLast
+	}
+	d := ps.dynOf(p.t, v)
+	p.dynTab, p.dynLast = tab, d
 	return d
 }
 
@@ -414,10 +512,9 @@ func (c *copier) copyOf(src unsafe.Pointer, p *plan) (unsafe.Pointer, bool) {
 // note records that the value at src was copied to dst, for pointers to it
 // copied later.
 func (c *copier) note(src, dst unsafe.Pointer, p *plan) {
-	if _, ok := c.copyOf(src, p); ok && c.err == nil {
+	if c.memo.insert(uintptr(src), uintptr(unsafe.Pointer(p)), dst, 0) && c.err == nil {
 		c.err = fmt.Errorf("a pointer to a %s was copied before the value it points at", p.t)
 	}
-	c.memoize(src, p, dst)
 }
 
 func bytesAt(p unsafe.Pointer, n uintptr) []byte { return unsafe.Slice((*byte)(p), n) }
@@ -531,9 +628,12 @@ func (c *copier) sliceTo(dst, src unsafe.Pointer, p *plan, reuse bool) {
 	if reuse && d.data != nil && d.cap >= n && n > 0 {
 		// Clear what the old length held past n, then copy over the rest.
 		if d.len > n {
-			old := *d
-			old.data, old.len, old.cap = unsafe.Add(d.data, uintptr(n)*es), d.len-n, d.len-n
-			p.at(unsafe.Pointer(&old)).Clear()
+			tail := unsafe.Add(d.data, uintptr(n)*es)
+			if p.elem.noPtr {
+				clear(bytesAt(tail, uintptr(d.len-n)*es))
+			} else {
+				memclrHasPointers(tail, uintptr(d.len-n)*es)
+			}
 		}
 		nd, capacity = d.data, d.cap
 	}
@@ -546,17 +646,12 @@ func (c *copier) sliceTo(dst, src unsafe.Pointer, p *plan, reuse bool) {
 	case !p.elem.target && (p.elem.flat || p.elem.kind == reflect.Struct):
 		// Plain copies of the elements, then (structs) their fields that
 		// need more, one by one.
-		sv := p.at(src)
-		var nv reflect.Value
+		et := typeWord(p.elem.t)
 		if nd == nil {
-			nv = reflect.MakeSlice(p.t, n, capacity)
+			nd = newarray(et, capacity)
 			c.bytes += capacity * int(es)
-		} else {
-			h := sliceHeader{nd, n, n}
-			nv = p.at(unsafe.Pointer(&h))
 		}
-		reflect.Copy(nv, sv)
-		nd = nv.UnsafePointer()
+		typedslicecopy(et, nd, n, s.data, n)
 		if p.elem.flat {
 			break
 		}
@@ -575,7 +670,7 @@ func (c *copier) sliceTo(dst, src unsafe.Pointer, p *plan, reuse bool) {
 		}
 	default:
 		if nd == nil {
-			nd = reflect.MakeSlice(p.t, n, capacity).UnsafePointer()
+			nd = newarray(typeWord(p.elem.t), capacity)
 			c.bytes += capacity * int(es)
 		}
 		target := p.elem.target
@@ -630,7 +725,7 @@ func (c *copier) iface(dst, src unsafe.Pointer, p *plan) {
 		d.tab, d.data = nil, nil
 		return
 	}
-	dp := c.ps.dynOf(p.t, src)
+	dp := c.ps.dynFor(p, src)
 	switch {
 	case dp.p.flat:
 		// Shared, or a value boxed in the interface, which nothing writes.

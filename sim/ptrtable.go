@@ -66,15 +66,21 @@ func (t *ptrTable) get(a, b uintptr) (unsafe.Pointer, uint32, bool) {
 }
 
 // put sets key (a, b) to p and v.
-func (t *ptrTable) put(a, b uintptr, p unsafe.Pointer, v uint32) {
+func (t *ptrTable) put(a, b uintptr, p unsafe.Pointer, v uint32) { t.insert(a, b, p, v) }
+
+// insert sets key (a, b) to p and v, and reports whether the key was
+// there before (one probe for both).
+func (t *ptrTable) insert(a, b uintptr, p unsafe.Pointer, v uint32) bool {
 	if (t.n+1)*4 > len(t.slots)*3 {
 		t.grow()
 	}
 	s := t.slot(a, b)
-	if s.gen != t.gen {
+	had := s.gen == t.gen
+	if !had {
 		t.n++
 	}
 	*s = ptrSlot{a: a, b: b, p: p, v: v, gen: t.gen}
+	return had
 }
 
 func (t *ptrTable) grow() {

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -231,6 +232,9 @@ type observer struct {
 	ph     Phases
 	kinds  RequestKinds
 	failed map[requestKey]bool // actor and request whose last answer failed
+	// failedShared: snapshots share failed (a snapshot or restore said
+	// so; plan.go's sharedMaps), which is cloned before the next write.
+	failedShared bool
 }
 
 // requestKey is one party's request ("POST /path"): a struct, so that the
@@ -243,6 +247,9 @@ type requestKey struct {
 func (o *observer) reset() {
 	o.ph = Phases{-1, -1, -1, -1, -1, -1, -1}
 	o.kinds = RequestKinds{}
+	if o.failedShared {
+		o.failed, o.failedShared = nil, false
+	}
 	clear(o.failed)
 }
 
@@ -276,8 +283,11 @@ func (o *observer) see(e *Event) {
 	key := requestKey{e.Actor, e.Name}
 	switch e.Kind {
 	case EvRecv:
-		if o.failed == nil {
+		switch {
+		case o.failed == nil:
 			o.failed = map[requestKey]bool{}
+		case o.failedShared:
+			o.failed, o.failedShared = maps.Clone(o.failed), false
 		}
 		o.failed[key] = e.Status == 0 || e.Status >= 500
 	case EvSend:

@@ -68,8 +68,31 @@ func (r *Runner) live() runState {
 }
 
 // partPlan is the plan of the value part i points at.
-func (r *Runner) partPlan(i int) *plan {
-	return r.ps.of(runType).fields[partIndex[i]].p.elem
+func (r *Runner) partPlan(i int) *plan { return r.ps.snap().parts[i] }
+
+// snapPlans are the plans Snapshot and Restore start from, looked up once
+// per plans instead of in the plans' map at every snapshot and restore.
+type snapPlans struct {
+	// state is runState's, run the run's (state's field 0's element), mon
+	// the monitors', ex the exchanges', events the pending events', rand
+	// a random stream's; parts[i] that of the value part i points at.
+	state, run, mon, ex, events, rand *plan
+	parts                             [numParts]*plan
+}
+
+// snap returns the plans' snapPlans, working them out the first time.
+func (ps *plans) snap() *snapPlans {
+	if sp := ps.sp; sp != nil {
+		return sp
+	}
+	sp := &snapPlans{state: ps.of(runStateType), events: ps.of(eventsType), rand: ps.of(randType)}
+	rp := ps.of(runType)
+	sp.run, sp.mon, sp.ex = sp.state.fields[0].p.elem, rp.fields[monIndex].p, sp.state.fields[stateExField].p
+	for i := range sp.parts {
+		sp.parts[i] = rp.fields[partIndex[i]].p.elem
+	}
+	ps.sp = sp
+	return sp
 }
 
 // liveRoots are where the run's parts are now.
@@ -119,8 +142,8 @@ func (r *Runner) Snapshot() (*Snapshot, error) {
 		// copies, which other snapshots may share (snapshot_groups.go).
 		c.pool.clear()
 		c.skipIn, c.skip = r.monPlan(), monGroupsAll
-		c.harvest(unsafe.Pointer(oldRun), r.ps.of(runStateType).fields[0].p.elem)
-		c.harvest(unsafe.Pointer(&snap.s), r.ps.of(runStateType))
+		c.harvest(unsafe.Pointer(oldRun), r.ps.snap().run)
+		c.harvest(unsafe.Pointer(&snap.s), r.ps.snap().state)
 		c.skipIn, c.skip = nil, 0
 		*snap = Snapshot{owner: r, roots: roots, fpc: r.fpc}
 	} else {
@@ -156,7 +179,8 @@ func (r *Runner) Snapshot() (*Snapshot, error) {
 	out := &snap.s
 	c.reset()
 	r.seedRoots(c, &roots, &roots)
-	sp := r.ps.of(runStateType)
+	hot := r.ps.snap()
+	sp := hot.state
 	reused := 0
 	// The monitors' groups still equal to their frozen copies are not
 	// copied (freezeGroups gives the snapshot those).
@@ -165,7 +189,7 @@ func (r *Runner) Snapshot() (*Snapshot, error) {
 		// The run first, into the old one (as a pointer to it would be
 		// copied), then the rest, the exchanges and the pending events
 		// into the old arrays.
-		rp := sp.fields[0].p.elem
+		rp := hot.run
 		c.memoize(unsafe.Pointer(src.run), rp, unsafe.Pointer(oldRun))
 		r.streamsInto(c, oldRun, src.run)
 		c.copy(unsafe.Pointer(oldRun), unsafe.Pointer(src.run), rp)
@@ -174,8 +198,8 @@ func (r *Runner) Snapshot() (*Snapshot, error) {
 	}
 	c.copy(unsafe.Pointer(out), unsafe.Pointer(src), sp)
 	if oldRun != nil {
-		c.sliceInto(unsafe.Pointer(&oldEx), unsafe.Pointer(&r.ex), sp.fields[r.stateField("ex")].p)
-		c.sliceInto(unsafe.Pointer(&oldEv), unsafe.Pointer(&r.q.ev), r.ps.of(eventsType))
+		c.sliceInto(unsafe.Pointer(&oldEx), unsafe.Pointer(&r.ex), hot.ex)
+		c.sliceInto(unsafe.Pointer(&oldEv), unsafe.Pointer(&r.q.ev), hot.events)
 		out.ex, out.q.ev = oldEx, oldEv
 	}
 	c.skipIn, c.skip = nil, 0
@@ -186,6 +210,7 @@ func (r *Runner) Snapshot() (*Snapshot, error) {
 	frozen := r.freezeGroups(snap)
 	out.resps = r.resps[:len(r.resps):len(r.resps)]
 	r.respsShared = true
+	r.tr.obs.failedShared = true
 	snap.Bytes += c.bytes + reused + frozen
 	return snap, nil
 }
@@ -235,8 +260,8 @@ func (r *Runner) Restore(s *Snapshot) error {
 	// The run stays where it is (the machines' observers refer to it):
 	// its fields are copied in place, and every pointer to the
 	// snapshot's run becomes one to the live run.
-	sp := r.ps.of(runStateType)
-	rp := sp.fields[0].p.elem
+	hot := r.ps.snap()
+	sp, rp := hot.state, hot.run
 	// The monitors' groups the live run holds as s froze them are left
 	// alone (snapshot_groups.go): not copied, kept aside while the rest is
 	// copied over them, and their maps not filled again. The maps held
@@ -278,8 +303,8 @@ func (r *Runner) Restore(s *Snapshot) error {
 	*sc = [2]runState{}
 	c.pool.clear()
 	ex, ev := r.ex, r.q.ev
-	c.sliceInto(unsafe.Pointer(&ex), unsafe.Pointer(&s.s.ex), sp.fields[r.stateField("ex")].p)
-	c.sliceInto(unsafe.Pointer(&ev), unsafe.Pointer(&s.s.q.ev), r.ps.of(eventsType))
+	c.sliceInto(unsafe.Pointer(&ex), unsafe.Pointer(&s.s.ex), hot.ex)
+	c.sliceInto(unsafe.Pointer(&ev), unsafe.Pointer(&s.s.q.ev), hot.events)
 	if c.err != nil {
 		return fmt.Errorf("%w: restore: %w", ErrConfig, c.err)
 	}
@@ -287,6 +312,7 @@ func (r *Runner) Restore(s *Snapshot) error {
 	hook := r.st.transition
 	r.q, r.tr, r.ex, r.st, r.cost, r.adversaries = dst.q, dst.tr, dst.ex, dst.st, dst.cost, dst.adv
 	r.resps, r.respsShared = s.s.resps, true
+	r.tr.obs.failedShared = true
 	r.st.transition = hook
 	r.fpc = s.fpc
 	return nil
@@ -295,14 +321,18 @@ func (r *Runner) Restore(s *Snapshot) error {
 // eventsType is the pending events' type.
 var eventsType = reflect.TypeFor[[]event]()
 
-// stateField is the index of runState's field name in its plan.
-func (r *Runner) stateField(name string) int {
-	f, ok := runStateType.FieldByName(name)
+// stateExField is the index of runState's exchanges in its plan; the run
+// is its field 0.
+var stateExField = func() int {
+	if f := runStateType.Field(0); f.Name != "run" {
+		panic("sim: runState's first field is not the run")
+	}
+	f, ok := runStateType.FieldByName("ex")
 	if !ok {
-		panic("sim: runState has no field " + name)
+		panic("sim: runState has no field ex")
 	}
 	return f.Index[0]
-}
+}()
 
 // streamFields are the offsets in a run of its own random streams
 // (run.netRand, run.usrRand): made when the run starts, and referred to by
@@ -332,7 +362,7 @@ var (
 // stream, dst's takes src's value and the copier takes src's stream as
 // copied there.
 func (r *Runner) streamsInto(c *copier, dst, src *run) {
-	rp := r.ps.of(randType)
+	rp := r.ps.snap().rand
 	var used [len(streamFields)]unsafe.Pointer
 	for i, off := range streamFields {
 		sr := *(*unsafe.Pointer)(unsafe.Add(unsafe.Pointer(src), off))

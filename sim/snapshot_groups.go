@@ -22,6 +22,8 @@ import (
 type monGroupField struct {
 	monOff, grpOff uintptr
 	t              reflect.Type
+	// ptrs: the type holds pointers.
+	ptrs bool
 }
 
 var (
@@ -55,7 +57,8 @@ func init() {
 		gt := reflect.StructOf(fields[g])
 		monGroupType[g] = gt
 		for k, i := range idx[g] {
-			monGroupFieldsOf[g] = append(monGroupFieldsOf[g], monGroupField{monOff: mt.Field(i).Offset, grpOff: gt.Field(k).Offset, t: mt.Field(i).Type})
+			monGroupFieldsOf[g] = append(monGroupFieldsOf[g], monGroupField{monOff: mt.Field(i).Offset, grpOff: gt.Field(k).Offset, t: mt.Field(i).Type,
+				ptrs: hasPointers(mt.Field(i).Type)})
 		}
 		monGroupsAll |= monGroupMask[g]
 	}
@@ -84,15 +87,39 @@ func copyGroup(dst, src *monitor, g int) {
 	}
 }
 
-// clearGroup sets group g's fields of monitor m to their zero values.
+// clearGroup sets group g's fields of monitor m (on the heap: the
+// runner's stash) to their zero values, by the runtime's clear of memory
+// with pointers instead of reflection.
 func clearGroup(m *monitor, g int) {
 	for _, x := range monGroupFieldsOf[g] {
-		reflect.NewAt(x.t, unsafe.Add(unsafe.Pointer(m), x.monOff)).Elem().SetZero()
+		f := unsafe.Add(unsafe.Pointer(m), x.monOff)
+		if x.ptrs {
+			memclrHasPointers(f, x.t.Size())
+		} else {
+			clear(bytesAt(f, x.t.Size()))
+		}
 	}
 }
 
+// hasPointers reports whether values of type t hold pointers.
+func hasPointers(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.String, reflect.Interface, reflect.Func, reflect.Chan, reflect.UnsafePointer:
+		return true
+	case reflect.Array:
+		return t.Len() > 0 && hasPointers(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if hasPointers(t.Field(i).Type) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // monPlan is the plan of the run's monitors.
-func (r *Runner) monPlan() *plan { return r.ps.of(runType).fields[monIndex].p }
+func (r *Runner) monPlan() *plan { return r.ps.snap().mon }
 
 // sharedGroups are the groups of the live run still equal to their frozen
 // copy (untouched since the last snapshot or restore), as copier.skip

@@ -11,9 +11,35 @@ import (
 // Go 1.23 and later). typ is the type's descriptor: the data word of a
 // reflect.Type (typeWord).
 //
+// Declared noescape, as package reflect declares it: the compiler does not
+// see the pointers of the value at src flow to dst, so what they point at
+// must be on the heap whenever dst is (the copier copies from the run, its
+// snapshots and the runner's scratch, all on the heap; a test copying from
+// a value of its own makes it escape).
+//
 //go:linkname typedmemmove runtime.typedmemmove
 //go:noescape
 func typedmemmove(typ, dst, src unsafe.Pointer)
+
+// newarray allocates a zeroed array of n values of the type whose
+// descriptor is typ, as make does for a slice's array; typedslicecopy
+// copies min(dstLen, srcLen) such values from src to dst with the
+// collector's write barriers, as the built-in copy does; memclrHasPointers
+// clears n bytes of values with pointers, as clear does. The runtime keeps
+// all three reachable from outside it (runtime/malloc.go,
+// runtime/mbarrier.go, Go 1.23 and later). typedslicecopy is noescape as
+// typedmemmove is, with the same rule for what src's values point at.
+//
+//go:linkname newarray runtime.newarray
+func newarray(typ unsafe.Pointer, n int) unsafe.Pointer
+
+//go:linkname typedslicecopy runtime.typedslicecopy
+//go:noescape
+func typedslicecopy(typ, dst unsafe.Pointer, dstLen int, src unsafe.Pointer, srcLen int) int
+
+//go:linkname memclrHasPointers runtime.memclrHasPointers
+//go:noescape
+func memclrHasPointers(ptr unsafe.Pointer, n uintptr)
 
 // typeWord is t's descriptor, the dynamic value of the reflect.Type
 // interface (a *reflect.rtype, whose first and only field is the
