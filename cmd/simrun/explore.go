@@ -261,8 +261,12 @@ func writeExploreSummary(w io.Writer, o explore.Options, res explore.Result) {
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "state encoding %.0f bytes a state (hashed; parts a step did not touch kept), %d bytes kept per state; omission probability %.1e\n", res.StateBytes,
-		res.StoredBytes, res.Omission)
+	paths := ""
+	if res.Mode == "bfs" {
+		paths = fmt.Sprintf(", plus the frontier's paths (at most %d steps, %.1f MB)", res.PathNodes, float64(res.PathBytes)/1e6)
+	}
+	fmt.Fprintf(w, "state encoding %.0f bytes a state (hashed; parts a step did not touch kept), %d bytes kept per state%s; omission probability %.1e\n", res.StateBytes,
+		res.StoredBytes, paths, res.Omission)
 	if res.Time != nil {
 		fmt.Fprintf(w, "time abstraction: timers and timeouts set more than %d ms ahead are untimed (fire at any moment from their arming on); times relative to the run's\n",
 			res.Time.UntimedAboveMillis)

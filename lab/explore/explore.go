@@ -35,8 +35,13 @@
 // encoding of the whole run hashed to 128 bits (the run is deterministic:
 // keys drawn once from the seed, every random draw from a per-actor stream
 // whose position is part of the state). The visited set holds fingerprints
-// only; the search tree keeps, per state, its parent and the choice that
-// led to it, to rebuild paths. A state is come back to by restoring its
+// only, nothing else per state. A path is kept only for the states still
+// to be expanded: depth first, the path to the state on top of the stack
+// is the stack itself (each frame records the choice that led to it);
+// breadth first, each frontier state holds a node of its path (its parent's
+// node and its choice), shared with its siblings, which the garbage
+// collector takes once no state still to be expanded reaches it. A state
+// is come back to by restoring its
 // snapshot (sim.Runner.Snapshot: a copy of what the run changes, sharing
 // configurations and keys), not by replaying its path: breadth first keeps
 // the snapshots of the current frontier (on the worker whose simulator took
@@ -200,9 +205,19 @@ type Result struct {
 	Elapsed  time.Duration `json:"elapsed_ns"`
 	// StateBytes is the mean length of what a state's fingerprint
 	// encoded (hashed, never stored; the parts a step did not touch are
-	// not encoded again); StoredBytes what is kept per state.
+	// not encoded again); StoredBytes what is kept per visited state (its
+	// fingerprint's slot, and its least depth under a depth bound), before
+	// the table's slack. The paths of the states still to be expanded come
+	// on top: depth first the stack (its frames' choices), breadth first
+	// PathNodes.
 	StateBytes  float64 `json:"state_bytes"`
 	StoredBytes int     `json:"stored_bytes"`
+	// PathNodes is, breadth first, the most nodes the frontier's paths
+	// held at the start of a level (a node is a step, shared by the states
+	// below it; a node no frontier state reaches is collected), and
+	// PathBytes their size.
+	PathNodes int   `json:"path_nodes,omitempty"`
+	PathBytes int64 `json:"path_bytes,omitempty"`
 	// SnapshotBytes is the mean size of a kept state's snapshot (a
 	// breadth-first frontier state, a depth-first stack level);
 	// SnapshotPeak the most the snapshots held at once.
@@ -450,24 +465,12 @@ func Explore(o Options) (Result, error) {
 	return res, nil
 }
 
-// node is one state of the search tree: its parent and the choice that led
-// to it.
-type node struct {
-	parent int32
-	fault  sim.Fault
-	seq    uint32
-}
-
 // explorer is one exploration's state.
 type explorer struct {
 	o        Options
 	start    time.Time
 	deadline time.Time
-	tree     []node
-	// treeMu guards tree's appends and reads while depth-first workers
-	// add to it.
-	treeMu sync.Mutex
-	seen   fpSet
+	seen     fpSet
 	// shared is the parallel depth-first search's visited set (nil:
 	// seen is).
 	shared *sharedSet
@@ -495,18 +498,8 @@ type explorer struct {
 	por *por
 	// lassoFrom is where a lasso's cycle starts on its path (its depth).
 	lassoFrom int
-}
-
-// pathOf rebuilds the path to tree node i.
-func (e *explorer) pathOf(i int32, out []Step) []Step {
-	e.treeMu.Lock()
-	defer e.treeMu.Unlock()
-	out = out[:0]
-	for ; i > 0; i = e.tree[i].parent {
-		out = append(out, Step{Seq: uint64(e.tree[i].seq), Fault: e.tree[i].fault})
-	}
-	slices.Reverse(out)
-	return out
+	// pathNodes is the most path nodes a breadth-first frontier reached.
+	pathNodes int
 }
 
 // releaseSets tells the collector that the search's visited sets are
@@ -545,10 +538,11 @@ func (e *explorer) result() Result {
 		res.SnapshotBytes = float64(e.snapSum.Load()) / float64(n)
 	}
 	res.SnapshotPeak = e.snapPeak.Load()
-	res.StoredBytes = fpBytes + nodeBytes
+	res.StoredBytes = fpBytes
 	if e.seen.keepDepths {
-		res.StoredBytes = fpBytes + 4 + nodeBytes
+		res.StoredBytes = fpBytes + 4
 	}
+	res.PathNodes, res.PathBytes = e.pathNodes, int64(e.pathNodes)*int64(pathNodeBytes)
 	// Under subsumption each state generated looks up to vectors()
 	// identities, each of which could collide with a stored one.
 	generated := float64(res.Transitions + 1)

@@ -9,12 +9,14 @@ import (
 	"qrlab/sim"
 )
 
-// TestTenMillionStatesMemory measures what a breadth-first exploration
-// keeps for ten million distinct states (the fingerprint table and the
-// search tree, grown as the search grows them) and holds it to the 1 GiB
-// the lab promises. It counts the heap the Go runtime reports at each step
-// of growth, so the table's transient doubling is included. It allocates
-// several hundred megabytes: opt-in with QRLAB_MEMORY=1.
+// TestTenMillionStatesMemory measures what an exploration keeps for ten
+// million distinct states (the fingerprint table, grown as the search grows
+// it: nothing else is kept per visited state; the paths of the states still
+// to be expanded, the depth-first stack or the breadth-first frontier's, come
+// on top) and holds it to the 1 GiB the lab promises. It counts the heap the
+// Go runtime reports at each step of growth, so the table's transient
+// doubling is included. It allocates a few hundred megabytes: opt-in with
+// QRLAB_MEMORY=1.
 func TestTenMillionStatesMemory(t *testing.T) {
 	if os.Getenv("QRLAB_MEMORY") == "" {
 		t.Skip("set QRLAB_MEMORY=1 to measure ten million states")
@@ -23,30 +25,26 @@ func TestTenMillionStatesMemory(t *testing.T) {
 	heap := startHeapPeak()
 	sample := heap.sample
 	var s fpSet
-	var tree []node
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range states {
 		slots := len(s.slots)
 		if !s.add(sim.Fingerprint{rng.Uint64(), rng.Uint64()}) {
 			t.Fatalf("state %d: a random 128-bit fingerprint was already in the set", i)
 		}
-		c := cap(tree)
-		tree = append(tree, node{parent: int32(i / 3), seq: uint32(i)})
-		if len(s.slots) != slots || cap(tree) != c {
+		if len(s.slots) != slots {
 			sample()
 		}
 	}
 	sample()
-	if s.n != states || len(tree) != states {
-		t.Fatalf("kept %d fingerprints and %d nodes, want %d each", s.n, len(tree), states)
+	if s.n != states {
+		t.Fatalf("kept %d fingerprints, want %d", s.n, states)
 	}
 	used := heap.used()
-	t.Logf("ten million states: peak heap %.0f MiB (table %d slots of %d bytes, tree %d nodes of %d bytes)",
-		float64(used)/(1<<20), len(s.slots), fpBytes, cap(tree), nodeBytes)
+	t.Logf("ten million states: peak heap %.0f MiB (table %d slots of %d bytes)", float64(used)/(1<<20), len(s.slots), fpBytes)
 	if used > 1<<30 {
 		t.Errorf("ten million states took %.0f MiB of heap at the peak, over 1 GiB", float64(used)/(1<<20))
 	}
-	runtime.KeepAlive(tree)
+	runtime.KeepAlive(&s)
 }
 
 // TestTenMillionStatesSharedSubsumed is the same measurement for the
@@ -67,7 +65,6 @@ func TestTenMillionStatesSharedSubsumed(t *testing.T) {
 	heap := startHeapPeak()
 	sample := heap.sample
 	set := newSharedSet(false)
-	var tree []node
 	rng := rand.New(rand.NewPCG(1, 2))
 	stored, pruned := 0, 0
 	var key sim.Fingerprint
@@ -78,7 +75,12 @@ func TestTenMillionStatesSharedSubsumed(t *testing.T) {
 			key = sim.Fingerprint{rng.Uint64(), rng.Uint64()}
 		}
 		u := spent{int32(rng.IntN(2)), int32(rng.IntN(2)), 0}
+		sh := &set.shards[norm(key)[1]>>58].s // the shard visitKey fills
+		slots := len(sh.slots)
 		_, seen, isNew, covered := set.visitKey(e, key, stateID(key, u), u, 0)
+		if len(sh.slots) != slots {
+			sample() // the shard grew
+		}
 		switch {
 		case covered:
 			pruned++
@@ -87,11 +89,6 @@ func TestTenMillionStatesSharedSubsumed(t *testing.T) {
 			continue
 		}
 		stored++
-		c := cap(tree)
-		tree = append(tree, node{parent: int32(stored / 3), seq: uint32(stored)})
-		if cap(tree) != c || stored%(1<<18) == 0 {
-			sample()
-		}
 	}
 	sample()
 	slots, n := 0, 0
@@ -103,12 +100,12 @@ func TestTenMillionStatesSharedSubsumed(t *testing.T) {
 		t.Fatalf("the set holds %d identities, want %d", n, states)
 	}
 	used := heap.used()
-	t.Logf("ten million states (%d more pruned as covered): peak heap %.0f MiB (%d slots of %d bytes in %d shards, tree %d nodes of %d bytes)",
-		pruned, float64(used)/(1<<20), slots, fpBytes, sharedShards, cap(tree), nodeBytes)
+	t.Logf("ten million states (%d more pruned as covered): peak heap %.0f MiB (%d slots of %d bytes in %d shards)",
+		pruned, float64(used)/(1<<20), slots, fpBytes, sharedShards)
 	if used > 1<<30 {
 		t.Errorf("ten million states took %.0f MiB of heap at the peak, over 1 GiB", float64(used)/(1<<20))
 	}
-	runtime.KeepAlive(tree)
+	runtime.KeepAlive(set)
 }
 
 // heapPeak follows the heap's peak above what it was at the start.

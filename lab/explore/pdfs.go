@@ -22,7 +22,10 @@ import (
 // which lead to the largest subtrees. A snapshot restores only on the
 // runner that took it (sim.Runner.Restore), so the taker reaches the
 // frame's state by replaying its path from the initial state (shallow
-// frames: short paths), then goes on as the serial loop does.
+// frames: short paths), then goes on as the serial loop does. That path is
+// the giver's, copied under the lock that guards the taking: the path to
+// the bottom of its stack (its base) and the choices of its frames up to
+// the one given; it becomes the base of the taker's stack.
 //
 // What is the same at any number of workers: a complete exploration
 // without a depth bound visits every reachable state once, so the
@@ -139,8 +142,13 @@ type dfsWorker struct {
 	// mu guards stack against the workers taking its choices: its length
 	// and each frame's choices and next. The worker changes them under mu
 	// and reads them without (no one else changes them).
-	mu      sync.Mutex
-	stack   []frame
+	mu    sync.Mutex
+	stack []frame
+	// base is the path to the bottom frame of stack (the initial state's
+	// or a frame taken from another worker), set while stack is empty and
+	// never changed in place, so that a worker taking from this one reads
+	// it under mu.
+	base    []Step
 	onStack map[sim.Fingerprint]bool
 	// live: the simulator is at the top frame's state.
 	live     bool
@@ -204,13 +212,12 @@ func (e *explorer) parallelDFS() error {
 	}
 	fp0, key0, u0 := e.fingerprint(w0.worker)
 	p.seen.visitKey(e, key0, fp0, u0, 0)
-	e.tree = append(e.tree, node{parent: -1})
 	e.states.Store(1)
 	choices := slices.Clone(w0.r.Enabled(nil))
 	if len(choices) == 0 {
-		return p.leaf(w0, 0)
+		return p.leaf(w0, nil)
 	}
-	f := frame{node: 0, fp: fp0, choices: choices}
+	f := frame{fp: fp0, choices: choices}
 	if len(choices) > 1 {
 		var err error
 		if f.snap, err = e.snapshot(w0.worker); err != nil {
@@ -269,26 +276,18 @@ func (p *pdfs) cut(why string) {
 	}
 }
 
-// leaf runs the end-of-run checks at ended state id, where w's simulator
-// is (leafHook, a test's, sees it first, from any worker).
-func (p *pdfs) leaf(w *dfsWorker, id int32) error {
+// leaf runs the end-of-run checks at the ended state where w's simulator
+// is, which choice last led to from the top of w's stack (nil: the top
+// itself); leafHook, a test's, sees it first, from any worker.
+func (p *pdfs) leaf(w *dfsWorker, last *Step) error {
 	p.e.ended.Add(1)
 	if leafHook != nil {
 		leafHook(w.r)
 	}
 	if res := w.r.Finish(); res.Violation != nil {
-		p.found(res.Violation, p.e.pathOf(id, nil))
+		p.found(res.Violation, leafPath(w.base, w.stack, last))
 	}
 	return nil
-}
-
-// addNode appends a state to the search tree and returns its id.
-func (e *explorer) addNode(n node) int32 {
-	e.treeMu.Lock()
-	e.tree = append(e.tree, n)
-	id := int32(len(e.tree) - 1)
-	e.treeMu.Unlock()
-	return id
 }
 
 // push puts frame f on w's stack, w's simulator being at its state.
@@ -351,7 +350,8 @@ func (p *pdfs) run(w *dfsWorker) error {
 			if top.snap != nil {
 				err = w.r.Restore(top.snap)
 			} else {
-				err = e.goTo(w.worker, top.node)
+				w.path = stackPath(w.path, w.base, w.stack)
+				err = e.goTo(w.worker, w.path, top.fp)
 			}
 			if err != nil {
 				return err
@@ -362,8 +362,8 @@ func (p *pdfs) run(w *dfsWorker) error {
 			return err
 		}
 		if w.r.Now() < before { // what running several workers rests on (see above)
-			return fmt.Errorf("choice %d of state %d moved the run's clock back from %d to %d ms: several depth-first workers cannot rule out a lasso (run with --workers 1)",
-				c.Seq, top.node, before, w.r.Now())
+			return fmt.Errorf("choice %d after the path %s moved the run's clock back from %d to %d ms: several depth-first workers cannot rule out a lasso (run with --workers 1)",
+				c.Seq, FormatPath(stackPath(nil, w.base, w.stack)), before, w.r.Now())
 		}
 		w.live = false
 		e.transitions.Add(1)
@@ -373,14 +373,14 @@ func (p *pdfs) run(w *dfsWorker) error {
 		w.maxDepth = max(w.maxDepth, d)
 		st := Step{Seq: c.Seq, Fault: c.Fault}
 		if v := e.o.stop(w.r); v != nil {
-			p.found(v, append(e.pathOf(top.node, nil), st))
+			p.found(v, leafPath(w.base, w.stack, &st))
 			return nil
 		}
 		fp, key, u := e.fingerprint(w.worker)
 		if w.onStack[fp] { // with exact time, never met (see above); kept as the serial search's check
 			p.found(&sim.Violation{Invariant: InvLasso, Seed: e.o.Seed, Variant: e.o.Variant.Name, At: w.r.Now(),
 				Detail: fmt.Sprintf("after %d events the run is back in a state it was in before, without either device ending", d)},
-				append(e.pathOf(top.node, nil), st))
+				leafPath(w.base, w.stack, &st))
 			return nil
 		}
 		old, seen, isNew, covered := p.seen.visitKey(e, key, fp, u, int32(d))
@@ -396,7 +396,6 @@ func (p *pdfs) run(w *dfsWorker) error {
 		if isNew {
 			e.states.Add(1)
 		}
-		id := e.addNode(node{parent: top.node, seq: uint32(c.Seq), fault: c.Fault})
 		if e.o.MaxStates > 0 && int(e.states.Load()) >= e.o.MaxStates {
 			p.cut("states")
 			return nil
@@ -407,12 +406,12 @@ func (p *pdfs) run(w *dfsWorker) error {
 		}
 		choices := slices.Clone(w.r.Enabled(w.choice))
 		if len(choices) == 0 {
-			if err := p.leaf(w, id); err != nil {
+			if err := p.leaf(w, &st); err != nil {
 				return err
 			}
 			continue
 		}
-		f := frame{node: id, depth: d, fp: fp, choices: choices}
+		f := frame{step: st, depth: d, fp: fp, choices: choices}
 		if len(choices) > 1 {
 			var err error
 			if f.snap, err = e.snapshot(w.worker); err != nil {
@@ -435,7 +434,7 @@ func (p *pdfs) take(w *dfsWorker) bool {
 			return false
 		}
 		for j := 1; j < len(p.ws); j++ {
-			f, ok := p.give(p.ws[(w.k+j)%len(p.ws)])
+			f, path, ok := p.give(p.ws[(w.k+j)%len(p.ws)])
 			if !ok {
 				continue
 			}
@@ -443,7 +442,7 @@ func (p *pdfs) take(w *dfsWorker) bool {
 			// owner's stack (give).
 			w.taken++
 			p.thefts.Add(1)
-			if err := p.e.goTo(w.worker, f.node); err != nil {
+			if err := p.e.goTo(w.worker, path, f.fp); err != nil {
 				p.fail(err)
 				return false
 			}
@@ -455,6 +454,9 @@ func (p *pdfs) take(w *dfsWorker) bool {
 				}
 			}
 			clear(w.onStack)
+			w.mu.Lock()
+			w.base = path // the stack is empty: no one reads it now
+			w.mu.Unlock()
 			w.push(f)
 			return true
 		}
@@ -464,9 +466,10 @@ func (p *pdfs) take(w *dfsWorker) bool {
 }
 
 // give takes from v's shallowest frame with choices left the upper half
-// of them (all of one below the top; the top keeps at least one), and
-// counts the taker active; false when v has nothing to give.
-func (p *pdfs) give(v *dfsWorker) (frame, bool) {
+// of them (all of one below the top; the top keeps at least one), with
+// the path to the frame's state, and counts the taker active; false when v
+// has nothing to give.
+func (p *pdfs) give(v *dfsWorker) (frame, []Step, bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	for i := range v.stack {
@@ -480,10 +483,11 @@ func (p *pdfs) give(v *dfsWorker) (frame, bool) {
 			continue
 		}
 		cut := len(f.choices) - n
-		out := frame{node: f.node, depth: f.depth, fp: f.fp, choices: slices.Clone(f.choices[cut:])}
+		out := frame{depth: f.depth, fp: f.fp, choices: slices.Clone(f.choices[cut:])}
 		f.choices = f.choices[:cut:cut]
+		path := stackPath(nil, v.base, v.stack[:i+1])
 		p.active.Add(1) // before v's lock is let go: v is active, so the count never reads 0 while work is left
-		return out, true
+		return out, path, true
 	}
-	return frame{}, false
+	return frame{}, nil, false
 }

@@ -22,14 +22,13 @@ func TestLevelReleasesSnapshots(t *testing.T) {
 	if err := e.o.Replay(w.r, nil); err != nil {
 		t.Fatal(err)
 	}
-	e.tree = append(e.tree, node{parent: -1})
 	fp0, _, _ := e.fingerprint(w)
 	e.seen.add(fp0)
 	root, err := e.snapshot(w)
 	if err != nil || root == nil {
 		t.Fatalf("root snapshot: %v", err)
 	}
-	frontier := [][]item{{{node: 0, snap: root}}}
+	frontier := [][]item{{{snap: root}}}
 	workers := []*worker{w}
 	held := func(cands []candidate) (n int64) {
 		for _, c := range cands {

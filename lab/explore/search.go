@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"qrlab/sim"
 )
@@ -36,10 +37,61 @@ func (e *explorer) newWorker() (*worker, error) {
 	return w, nil
 }
 
-// goTo replays the path to tree node i on w's simulator.
-func (e *explorer) goTo(w *worker, i int32) error {
-	w.path = e.pathOf(i, w.path)
-	return e.o.Replay(w.r, w.path)
+// goTo replays path on w's simulator from the initial state; want is the
+// identity of the state it leads to, which replayHook checks.
+func (e *explorer) goTo(w *worker, path []Step, want sim.Fingerprint) error {
+	if err := e.o.Replay(w.r, path); err != nil {
+		return err
+	}
+	if replayHook != nil {
+		replayHook(e, w.r, path, want)
+	}
+	return nil
+}
+
+// replayHook, when set (by a test), sees every state the search reaches by
+// replaying its path, with the path and the identity the search has for
+// the state (the zero fingerprint breadth first, which keeps none with a
+// frontier state); on several depth-first workers from each worker's
+// goroutine.
+var replayHook func(e *explorer, r *sim.Runner, path []Step, want sim.Fingerprint)
+
+// pathNode is the last step of the path to a breadth-first frontier state:
+// the node of the path to its parent (nil: the initial state) and the
+// choice taken there. The states found from one parent share its node, so
+// the frontier's paths form a tree that holds only the frontier's states
+// and their ancestors; a node no state still to be expanded reaches is
+// garbage.
+type pathNode struct {
+	parent *pathNode
+	seq    uint32
+	fault  sim.Fault
+	// mark is the level that last counted the node (countPaths).
+	mark uint16
+}
+
+// pathNodeBytes is a pathNode's size.
+const pathNodeBytes = int(unsafe.Sizeof(pathNode{}))
+
+// pathOf writes the path to node n into out[:0].
+func pathOf(n *pathNode, out []Step) []Step {
+	out = out[:0]
+	for ; n != nil; n = n.parent {
+		out = append(out, Step{Seq: uint64(n.seq), Fault: n.fault})
+	}
+	slices.Reverse(out)
+	return out
+}
+
+// stackPath writes into out[:0] the path to the top of a depth-first
+// stack: base, the path to its bottom frame, then the choice of each frame
+// above the bottom.
+func stackPath(out, base []Step, stack []frame) []Step {
+	out = append(out[:0], base...)
+	for i := 1; i < len(stack); i++ {
+		out = append(out, stack[i].step)
+	}
+	return out
 }
 
 // snapshot copies w's state aside and counts its memory as held, or
@@ -98,15 +150,17 @@ func (e *explorer) fingerprint(w *worker) (id, key sim.Fingerprint, u spent) {
 }
 
 // candidate is a state a level's expansion found: new when no earlier
-// level had it. parent and choice order the candidates so that the kept
-// path does not depend on the workers' timing.
+// level had it. from (its parent's place in the level) and choice order
+// the candidates so that the kept path does not depend on the workers'
+// timing.
 type candidate struct {
 	fp sim.Fingerprint
 	// key and u: the fingerprint without budgets and the vector spent,
 	// under subsumption (fp is their stateID).
 	key    sim.Fingerprint
 	u      spent
-	parent int32
+	parent *pathNode // the path to the parent
+	from   int32
 	choice int32 // -1: the parent itself ended with a violation
 	step   Step
 	viol   *sim.Violation
@@ -116,12 +170,14 @@ type candidate struct {
 	owner int
 }
 
-// item is a state of a breadth-first frontier: its tree node and, when
-// kept, its snapshot, which only the worker that took it can restore.
+// item is a state of a breadth-first frontier: its path's node, its place
+// in the level (the order in which merge added the level's states) and,
+// when kept, its snapshot, which only the worker that took it can restore.
 type item struct {
-	node  int32
+	node  *pathNode
 	snap  *sim.Snapshot
-	owner int
+	ord   int32
+	owner int32
 }
 
 // bfs explores level by level; each level's states are expanded by the
@@ -139,7 +195,6 @@ func (e *explorer) bfs() error {
 	if err := e.o.Replay(w0.r, nil); err != nil {
 		return err
 	}
-	e.tree = append(e.tree, node{parent: -1})
 	fp0, _, _ := e.fingerprint(w0)
 	e.seen.add(fp0)
 	e.states.Store(1)
@@ -159,7 +214,7 @@ func (e *explorer) bfs() error {
 	defer func() { close(stop); pwg.Wait() }()
 
 	frontier := make([][]item, len(workers))
-	frontier[0] = []item{{node: 0}}
+	frontier[0] = []item{{}} // the initial state: an empty path
 	defer func() {
 		for _, f := range frontier {
 			for _, it := range f {
@@ -196,6 +251,7 @@ func (e *explorer) bfs() error {
 		if done {
 			break
 		}
+		e.countPaths(frontier, depth+1)
 	}
 	for _, w := range workers {
 		e.cov.merge(w.cov)
@@ -276,13 +332,14 @@ func (e *explorer) level(workers []*worker, frontier [][]item) ([]candidate, err
 // their snapshots.
 func (e *explorer) expand(w *worker, k int, it item, out []candidate) ([]candidate, error) {
 	base := it.snap
-	if base != nil && it.owner == k {
+	if base != nil && int(it.owner) == k {
 		if err := w.r.Restore(base); err != nil {
 			return out, err
 		}
 	} else {
 		base = nil
-		if err := e.goTo(w, it.node); err != nil {
+		w.path = pathOf(it.node, w.path)
+		if err := e.goTo(w, w.path, sim.Fingerprint{}); err != nil {
 			return out, err
 		}
 	}
@@ -290,7 +347,7 @@ func (e *explorer) expand(w *worker, k int, it item, out []candidate) ([]candida
 	if len(choices) == 0 {
 		e.ended.Add(1)
 		if res := w.r.Finish(); res.Violation != nil {
-			out = append(out, candidate{parent: it.node, choice: -1, viol: res.Violation})
+			out = append(out, candidate{parent: it.node, from: it.ord, choice: -1, viol: res.Violation})
 		}
 		return out, nil
 	}
@@ -309,12 +366,12 @@ func (e *explorer) expand(w *worker, k int, it item, out []candidate) ([]candida
 			}
 		}
 		if err := w.r.Take(c); err != nil {
-			return out, fmt.Errorf("taking choice %d of state %d: %w", j, it.node, err)
+			return out, fmt.Errorf("taking choice %d (event %d) after the path %s: %w", j, c.Seq, FormatPath(pathOf(it.node, nil)), err)
 		}
 		e.transitions.Add(1)
 		st := Step{Seq: c.Seq, Fault: c.Fault}
 		if v := e.o.stop(w.r); v != nil {
-			out = append(out, candidate{parent: it.node, choice: int32(j), step: st, viol: v})
+			out = append(out, candidate{parent: it.node, from: it.ord, choice: int32(j), step: st, viol: v})
 			continue
 		}
 		fp, key, u := e.fingerprint(w)
@@ -325,7 +382,7 @@ func (e *explorer) expand(w *worker, k int, it item, out []candidate) ([]candida
 			e.subsumed.Add(1)
 			continue
 		}
-		cand := candidate{fp: fp, key: key, u: u, parent: it.node, choice: int32(j), step: st, owner: k}
+		cand := candidate{fp: fp, key: key, u: u, parent: it.node, from: it.ord, choice: int32(j), step: st, owner: k}
 		if len(w.r.Enabled(w.choice)) > 0 {
 			var err error
 			if cand.snap, err = e.snapshot(w); err != nil {
@@ -337,14 +394,14 @@ func (e *explorer) expand(w *worker, k int, it item, out []candidate) ([]candida
 	return out, nil
 }
 
-// merge adds a level's new states to the tree in (parent, choice) order
-// and returns the next frontier, by the worker that holds each state's
-// snapshot (states without one go round the workers); done when a
-// violation ends the search or the state bound is reached. The snapshots
-// of the states it does not keep are let go.
+// merge adds a level's new states to the visited set in (parent, choice)
+// order, each with its path's node, and returns the next frontier, by the
+// worker that holds each state's snapshot (states without one go round the
+// workers); done when a violation ends the search or the state bound is
+// reached. The snapshots of the states it does not keep are let go.
 func (e *explorer) merge(cands []candidate, workers int) (next [][]item, done bool) {
 	slices.SortFunc(cands, func(a, b candidate) int {
-		return cmp.Or(cmp.Compare(a.parent, b.parent), cmp.Compare(a.choice, b.choice))
+		return cmp.Or(cmp.Compare(a.from, b.from), cmp.Compare(a.choice, b.choice))
 	})
 	next = make([][]item, workers)
 	kept := 0
@@ -357,16 +414,17 @@ func (e *explorer) merge(cands []candidate, workers int) (next [][]item, done bo
 	// any of the level's steps.
 	for _, c := range cands {
 		if c.viol != nil && c.choice < 0 {
-			e.violation, e.path = c.viol, e.pathOf(c.parent, nil)
+			e.violation, e.path = c.viol, pathOf(c.parent, nil)
 			return next, true
 		}
 	}
 	for _, c := range cands {
 		if c.viol != nil {
-			e.violation, e.path = c.viol, append(e.pathOf(c.parent, nil), c.step)
+			e.violation, e.path = c.viol, append(pathOf(c.parent, nil), c.step)
 			return next, true
 		}
 	}
+	ord := int32(0)
 	for i := range cands {
 		c := &cands[i]
 		kept = i + 1
@@ -379,14 +437,15 @@ func (e *explorer) merge(cands []candidate, workers int) (next [][]item, done bo
 			e.release(c.snap)
 			continue
 		}
-		e.tree = append(e.tree, node{parent: c.parent, seq: uint32(c.step.Seq), fault: c.step.Fault})
+		n := e.states.Add(1) // the states so far, this one included
 		owner := c.owner
 		if c.snap == nil {
-			owner = len(e.tree) % workers
+			owner = int(n) % workers
 		}
-		next[owner] = append(next[owner], item{node: int32(len(e.tree) - 1), snap: c.snap, owner: c.owner})
-		e.states.Add(1)
-		if e.o.MaxStates > 0 && int(e.states.Load()) >= e.o.MaxStates {
+		node := &pathNode{parent: c.parent, seq: uint32(c.step.Seq), fault: c.step.Fault}
+		next[owner] = append(next[owner], item{node: node, snap: c.snap, ord: ord, owner: int32(c.owner)})
+		ord++
+		if e.o.MaxStates > 0 && int(n) >= e.o.MaxStates {
 			e.cut = "states"
 			return next, true
 		}
@@ -394,9 +453,30 @@ func (e *explorer) merge(cands []candidate, workers int) (next [][]item, done bo
 	return next, false
 }
 
+// countPaths counts the nodes the paths of frontier (the states of level)
+// hold, each once, and keeps the most in e.pathNodes: each state's path is
+// followed up to the first node this count met already (exact for the
+// first 65,535 levels, after which a mark can repeat).
+func (e *explorer) countPaths(frontier [][]item, level int) {
+	mark := uint16(level%65535 + 1) // never 0, a new node's
+	n := 0
+	for _, f := range frontier {
+		for _, it := range f {
+			for p := it.node; p != nil && p.mark != mark; p = p.parent {
+				p.mark = mark
+				n++
+			}
+		}
+	}
+	e.pathNodes = max(e.pathNodes, n)
+}
+
 // frame is one state on the depth-first stack and the choices left.
 type frame struct {
-	node    int32
+	// step is the choice that led to the state from the frame below
+	// (none at the bottom of a stack): the path to the top of the stack is
+	// the steps of its frames (stackPath).
+	step    Step
 	depth   int
 	fp      sim.Fingerprint
 	choices []sim.Choice
@@ -440,7 +520,6 @@ func (e *explorer) dfs() error {
 	e.seen.keepDepths = bounded
 	e.seen.visit(fp0, 0)
 	onStack := map[sim.Fingerprint]bool{fp0: true}
-	e.tree = append(e.tree, node{parent: -1})
 	e.states.Store(1)
 	var depthNow, queue atomic.Int64
 	stop := make(chan struct{})
@@ -449,10 +528,10 @@ func (e *explorer) dfs() error {
 	go e.progressLoop(&depthNow, &queue, stop, &pwg)
 	defer func() { close(stop); pwg.Wait() }()
 
-	stack := []frame{{node: 0, fp: fp0, choices: slices.Clone(w.r.Enabled(nil))}}
+	stack := []frame{{fp: fp0, choices: slices.Clone(w.r.Enabled(nil))}}
 	live := true // w's simulator is at the top frame's state
 	if len(stack[0].choices) == 0 {
-		return e.dfsLeaf(w, 0)
+		return e.dfsLeaf(w, nil, nil, nil)
 	}
 	if e.por != nil { // POR: the root's reduction state, nothing asleep
 		if stack[0].por, err = e.por.frame(w.r, stack[0].choices, nil); err != nil {
@@ -498,7 +577,8 @@ func (e *explorer) dfs() error {
 			if top.snap != nil {
 				err = w.r.Restore(top.snap)
 			} else {
-				err = e.goTo(w, top.node)
+				w.path = stackPath(w.path, nil, stack)
+				err = e.goTo(w, w.path, top.fp)
 			}
 			if err != nil {
 				return err
@@ -524,7 +604,7 @@ func (e *explorer) dfs() error {
 				violationHook(w.r, v)
 				continue
 			}
-			e.violation, e.path = v, append(e.pathOf(top.node, nil), st)
+			e.violation, e.path = v, append(stackPath(nil, nil, stack), st)
 			return nil
 		}
 		fp, key, u := e.fingerprint(w)
@@ -543,7 +623,7 @@ func (e *explorer) dfs() error {
 			e.lassoFrom = e.cycleStart(stack, fp)
 			e.violation = &sim.Violation{Invariant: InvLasso, Seed: e.o.Seed, Variant: e.o.Variant.Name, At: w.r.Now(),
 				Detail: fmt.Sprintf("after %d events the run is back in a state it was in before, without either device ending", d)}
-			e.path = append(e.pathOf(top.node, nil), st)
+			e.path = append(stackPath(nil, nil, stack), st)
 			return nil
 		}
 		var choices []sim.Choice
@@ -579,8 +659,6 @@ func (e *explorer) dfs() error {
 			e.states.Add(1)
 		}
 		e.seen.visit(fp, int32(d))
-		e.tree = append(e.tree, node{parent: top.node, seq: uint32(c.Seq), fault: c.Fault})
-		id := int32(len(e.tree) - 1)
 		if e.o.MaxStates > 0 && int(e.states.Load()) >= e.o.MaxStates {
 			e.cut = "states"
 			return nil
@@ -593,12 +671,12 @@ func (e *explorer) dfs() error {
 			choices = slices.Clone(w.r.Enabled(w.choice))
 		}
 		if len(choices) == 0 {
-			if err := e.dfsLeaf(w, id); err != nil || e.violation != nil {
+			if err := e.dfsLeaf(w, nil, stack, &st); err != nil || e.violation != nil {
 				return err
 			}
 			continue
 		}
-		f := frame{node: id, depth: d, fp: fp, choices: choices, por: pf}
+		f := frame{step: st, depth: d, fp: fp, choices: choices, por: pf}
 		if e.pers != nil { // persistent sets: the state's set
 			if f.choices, f.rest, err = e.pers.choose(w.r, choices); err != nil {
 				return err
@@ -622,8 +700,10 @@ func (e *explorer) dfs() error {
 // that keeps anything locks.
 var leafHook func(*sim.Runner)
 
-// dfsLeaf runs the end-of-run checks at an ended state.
-func (e *explorer) dfsLeaf(w *worker, id int32) error {
+// dfsLeaf runs the end-of-run checks at an ended state: the state the
+// choice last leads to from the top of the stack whose bottom base leads
+// to (last nil: the top itself).
+func (e *explorer) dfsLeaf(w *worker, base []Step, stack []frame, last *Step) error {
 	e.ended.Add(1)
 	if leafHook != nil {
 		leafHook(w.r)
@@ -633,9 +713,19 @@ func (e *explorer) dfsLeaf(w *worker, id int32) error {
 			violationHook(w.r, res.Violation)
 			return nil
 		}
-		e.violation, e.path = res.Violation, e.pathOf(id, nil)
+		e.violation, e.path = res.Violation, leafPath(base, stack, last)
 	}
 	return nil
+}
+
+// leafPath is the path to the state choice last leads to from the top of
+// stack, whose bottom base leads to (last nil: the top itself).
+func leafPath(base []Step, stack []frame, last *Step) []Step {
+	p := stackPath(nil, base, stack)
+	if last != nil {
+		p = append(p, *last)
+	}
+	return p
 }
 
 // walk runs random walks from the initial state (choices drawn from a
@@ -648,7 +738,6 @@ func (e *explorer) walk() error {
 	}
 	defer e.cov.merge(w.cov)
 	rng := rand.New(rand.NewPCG(e.o.Seed, 0x5741_4c4b))
-	e.tree = append(e.tree, node{parent: -1})
 	var depthNow, queue atomic.Int64
 	stop := make(chan struct{})
 	var pwg sync.WaitGroup
@@ -721,12 +810,9 @@ type fpSet struct {
 	held int64
 }
 
-// fpBytes and nodeBytes are what the search keeps per state: its
-// fingerprint (the set's slot, before the table's slack) and its tree node.
-const (
-	fpBytes   = 16
-	nodeBytes = 12
-)
+// fpBytes is what the search keeps per visited state: its fingerprint (the
+// set's slot, before the table's slack).
+const fpBytes = 16
 
 func norm(fp sim.Fingerprint) sim.Fingerprint {
 	if fp == (sim.Fingerprint{}) {

@@ -87,7 +87,7 @@ import (
 // the other order explores it once), so the states, transitions, pruned
 // and ended counts differ between runs and numbers of workers, as the
 // counterexample may (the first any worker meets stops them all; its path
-// is the search tree's, taken step by step from the initial state, so it
+// is the worker's stack, each step taken from the initial state, so it
 // replays whatever was pruned). Pruned counts a pruning of an identity not
 // in the set, once per meeting, as on one worker.
 //
