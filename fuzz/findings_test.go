@@ -72,6 +72,37 @@ func TestCameraLostCorruptAnswer(t *testing.T) {
 	}
 }
 
+// TestCameraCorruptThen404 is the regression test of a finding of
+// TestSimSchedules (msc4108-2024 on a flaky 4G link, seed 229): the camera
+// corrupted the payload of an answer to N's read, and the
+// malicious-rendezvous adversary then answered that read 404 as if the
+// session were gone; N ended rendezvous_expired on the 404, never having
+// received the corrupted payload, but the camera's checker had noted the
+// corruption when the camera wrote it and judged cause-ends-with-its-reason
+// violated. A corrupted payload now counts as handed over only if the
+// answer that leaves the server is still the corrupted one. The test
+// checks that the run still has both acts on the same answer and that it
+// holds every invariant.
+func TestCameraCorruptThen404(t *testing.T) {
+	r, res := runFinding(t, "camera-corrupt-then-404.json", 229)
+	corruptAt := sim.Millis(-1)
+	answered404 := false
+	for _, e := range r.Trace().Events {
+		switch {
+		case e.Kind == sim.EvFault && e.Peer == sim.ActorNew && strings.Contains(e.Name, "corrupted in transit"):
+			corruptAt = e.At
+		case corruptAt >= 0 && e.At == corruptAt && e.Kind == sim.EvFault && e.Peer == sim.ActorNew && strings.Contains(e.Name, "answers 404"):
+			answered404 = true
+		}
+	}
+	if corruptAt < 0 || !answered404 {
+		t.Fatalf("the run no longer answers the corrupted read 404 (corrupted at %d ms, 404 %v): the finding is not exercised", corruptAt, answered404)
+	}
+	if res.Violation != nil {
+		t.Fatalf("seed 229: %v", res.Violation)
+	}
+}
+
 // runFinding runs the finding testdata/findings/name with seed, keeping
 // its trace, and returns the runner (its trace) and the run's result.
 func runFinding(t *testing.T, name string, seed uint64) (*sim.Runner, sim.Result) {

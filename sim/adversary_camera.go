@@ -117,7 +117,7 @@ func (a *camera) rendezvousAnswer(r *Runner, w *run, x *exchange, req *rendezvou
 	}
 	w.mon.codec.SetRead(resp, string(bs), b.token)
 	w.mon.touch(monChecks)
-	w.mon.camera.corruptedServed()
+	w.mon.camera.corruptedServed(resp.Body)
 	w.res.AdversaryActs++
 	r.tr.add(Event{At: w.now, Kind: EvFault, Actor: ActorNetwork, Peer: x.client, Name: "camera: " + cameraCaseNames[a.kind]})
 }

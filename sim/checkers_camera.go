@@ -23,9 +23,10 @@ type cameraChecker struct {
 	// hands nothing over.
 	reader    Actor
 	corruptAt Millis
-	// served: the answer being served carries the corrupted payload
-	// (taken by the exchange's answer, arrival.corrupt).
-	served bool
+	// served: the answer being served carries the corrupted payload,
+	// servedBody (taken by the exchange's answer, arrival.corrupt).
+	served     bool
+	servedBody string
 }
 
 func (c *cameraChecker) reset() { *c = cameraChecker{} }
@@ -37,14 +38,18 @@ func (c *cameraChecker) start(what string, decodeFails bool) {
 func (c *cameraChecker) misread(scanner Actor, at Millis) { c.scanner, c.scanAt = scanner, at }
 
 // corruptedServed notes that the answer being served carries the
-// corrupted payload; it counts once that answer reaches its client.
-func (c *cameraChecker) corruptedServed() { c.served = true }
+// corrupted payload in body; it counts once that answer reaches its
+// client.
+func (c *cameraChecker) corruptedServed(body []byte) { c.served, c.servedBody = true, string(body) }
 
-// takeServed reports, once, whether the answer just served carries the
-// corrupted payload.
-func (c *cameraChecker) takeServed() bool {
-	s := c.served
-	c.served = false
+// takeServed reports, once, whether the answer just served, whose status
+// and body leave the server, carries the corrupted payload: an adversary
+// acting on the answer after the camera may have answered otherwise (a
+// 404 as if the session were gone), and then no corrupted payload is
+// handed over.
+func (c *cameraChecker) takeServed(status int, body []byte) bool {
+	s := c.served && status == 200 && string(body) == c.servedBody
+	c.served, c.servedBody = false, ""
 	return s
 }
 

@@ -166,7 +166,7 @@ func (r *Runner) serve(w *run, id uint64) {
 		a.resp = login.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
 	case x.req.Target == login.TargetRendezvous:
 		a.resp, a.read = r.serveRendezvous(w, x)
-		a.corrupt = w.mon.camera.takeServed()
+		a.corrupt = w.mon.camera.takeServed(a.resp.Status, a.resp.Body)
 	case x.req.Target == login.TargetOP:
 		req := oauth.Request{Method: x.req.Method, Path: x.req.Path, Header: x.req.Header, Body: x.req.Body}
 		var resp oauth.Response
