@@ -604,7 +604,7 @@ func (e *explorer) dfs() error {
 				violationHook(w.r, v)
 				continue
 			}
-			e.violation, e.path = v, append(stackPath(nil, nil, stack), st)
+			e.violation, e.path = v, leafPath(nil, stack, &st)
 			return nil
 		}
 		fp, key, u := e.fingerprint(w)
@@ -623,7 +623,7 @@ func (e *explorer) dfs() error {
 			e.lassoFrom = e.cycleStart(stack, fp)
 			e.violation = &sim.Violation{Invariant: InvLasso, Seed: e.o.Seed, Variant: e.o.Variant.Name, At: w.r.Now(),
 				Detail: fmt.Sprintf("after %d events the run is back in a state it was in before, without either device ending", d)}
-			e.path = append(stackPath(nil, nil, stack), st)
+			e.path = leafPath(nil, stack, &st)
 			return nil
 		}
 		var choices []sim.Choice
