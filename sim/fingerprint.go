@@ -215,13 +215,12 @@ func (r *Runner) partHash(i, n int) (Fingerprint, Millis, int) {
 	c.reset()
 	c.now, c.slowDown, c.flip = r.r.now, r.oc.SlowDown, math.MaxInt64
 	p := r.partPtr(i)
-	pp := r.ps.of(runType).fields[partIndex[i]].p
 	if p == nil {
 		c.num(0)
 	} else {
 		c.num(3)
 		r.seedParts(c)
-		c.enc(p, pp.elem)
+		c.enc(p, r.partPlan(i))
 	}
 	return r.fph.sum(c.buf), c.flip, n + len(c.buf)
 }
