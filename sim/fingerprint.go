@@ -624,40 +624,19 @@ func structOps(p *plan) []fpOp {
 // appended field by field: enc encodes such a struct as its steps in
 // order.
 func flatOps(ops []encOp) []fpOp {
-	if stepwiseOps {
-		return stepwise(ops)
-	}
 	out := appendFlatOps(make([]fpOp, 0, len(ops)), ops, 0)
 	for i := range out {
-		if out[i].code == fpRaw && out[i].n == 8 {
+		if !stepwiseOps && out[i].code == fpRaw && out[i].n == 8 {
 			out[i].code = fpRaw8
 		}
 	}
 	return out
 }
 
-// stepwiseOps makes flatOps turn each step into one that goes through
-// enc as it is (stepwise), for tests: the encoding must not change.
+// stepwiseOps makes flatOps keep the steps one for one, each field through
+// enc as it is (or its bytes, its clock or its time), for tests: the
+// encoding must not change.
 var stepwiseOps = false
-
-// stepwise is ops one for one: each field through enc, or its bytes, its
-// clock or its time.
-func stepwise(ops []encOp) []fpOp {
-	out := make([]fpOp, 0, len(ops))
-	for _, op := range ops {
-		switch {
-		case op.tm != 0:
-			out = append(out, fpOp{off: op.off, code: fpTime, tm: op.tm, base: op.base})
-		case op.clock:
-			out = append(out, fpOp{off: op.off, code: fpClock})
-		case op.p == nil:
-			out = append(out, fpOp{off: op.off, n: op.n, code: fpRaw})
-		default:
-			out = append(out, fpOp{off: op.off, p: op.p, code: fpEnc})
-		}
-	}
-	return out
-}
 
 func appendFlatOps(out []fpOp, ops []encOp, base uintptr) []fpOp {
 	for _, op := range ops {
@@ -668,11 +647,13 @@ func appendFlatOps(out []fpOp, ops []encOp, base uintptr) []fpOp {
 		case op.clock:
 			out = append(out, fpOp{off: off, code: fpClock})
 		case op.p == nil:
-			if k := len(out) - 1; k >= 0 && out[k].code == fpRaw && out[k].off+out[k].n == off {
+			if k := len(out) - 1; !stepwiseOps && k >= 0 && out[k].code == fpRaw && out[k].off+out[k].n == off {
 				out[k].n += op.n
 				continue
 			}
 			out = append(out, fpOp{off: off, n: op.n, code: fpRaw})
+		case stepwiseOps:
+			out = append(out, fpOp{off: off, p: op.p, code: fpEnc})
 		case op.p.kind == reflect.String:
 			out = append(out, fpOp{off: off, p: op.p, code: fpStr})
 		case op.p.kind == reflect.Pointer:
