@@ -89,7 +89,9 @@ func copyGroup(dst, src *monitor, g int) {
 
 // clearGroup sets group g's fields of monitor m (on the heap: the
 // runner's stash) to their zero values, by the runtime's clear of memory
-// with pointers instead of reflection.
+// with pointers instead of reflection. A field without pointers is cleared
+// as bytes: it may be of any size, and the runtime's clear with pointers
+// takes whole pointer words only.
 func clearGroup(m *monitor, g int) {
 	for _, x := range monGroupFieldsOf[g] {
 		f := unsafe.Add(unsafe.Pointer(m), x.monOff)
