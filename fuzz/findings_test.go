@@ -54,16 +54,9 @@ func TestRetryReseals(t *testing.T) {
 // invariant.
 func TestCameraLostCorruptAnswer(t *testing.T) {
 	r, res := runFinding(t, "camera-lost-corrupt-answer.json", 4)
-	corruptAt := sim.Millis(-1)
-	lost := false
-	for _, e := range r.Trace().Events {
-		switch {
-		case e.Kind == sim.EvFault && e.Peer == sim.ActorNew && strings.Contains(e.Name, "corrupted in transit"):
-			corruptAt = e.At
-		case corruptAt >= 0 && e.At == corruptAt && e.Kind == sim.EvDrop && e.Actor == sim.ActorHomeserver && e.Peer == sim.ActorNew:
-			lost = true
-		}
-	}
+	corruptAt, lost := corruptedThen(r, func(e *sim.Event) bool {
+		return e.Kind == sim.EvDrop && e.Actor == sim.ActorHomeserver && e.Peer == sim.ActorNew
+	})
 	if corruptAt < 0 || !lost {
 		t.Fatalf("the run no longer loses the corrupted answer (corrupted at %d ms, lost %v): the finding is not exercised", corruptAt, lost)
 	}
@@ -85,22 +78,32 @@ func TestCameraLostCorruptAnswer(t *testing.T) {
 // holds every invariant.
 func TestCameraCorruptThen404(t *testing.T) {
 	r, res := runFinding(t, "camera-corrupt-then-404.json", 229)
-	corruptAt := sim.Millis(-1)
-	answered404 := false
-	for _, e := range r.Trace().Events {
-		switch {
-		case e.Kind == sim.EvFault && e.Peer == sim.ActorNew && strings.Contains(e.Name, "corrupted in transit"):
-			corruptAt = e.At
-		case corruptAt >= 0 && e.At == corruptAt && e.Kind == sim.EvFault && e.Peer == sim.ActorNew && strings.Contains(e.Name, "answers 404"):
-			answered404 = true
-		}
-	}
+	corruptAt, answered404 := corruptedThen(r, func(e *sim.Event) bool {
+		return e.Kind == sim.EvFault && e.Peer == sim.ActorNew && strings.Contains(e.Name, "answers 404")
+	})
 	if corruptAt < 0 || !answered404 {
 		t.Fatalf("the run no longer answers the corrupted read 404 (corrupted at %d ms, 404 %v): the finding is not exercised", corruptAt, answered404)
 	}
 	if res.Violation != nil {
 		t.Fatalf("seed 229: %v", res.Violation)
 	}
+}
+
+// corruptedThen returns when, in r's trace, the camera corrupted a
+// payload on its way to N (-1: never), and whether an event then matches
+// at the same moment: what happened to that answer.
+func corruptedThen(r *sim.Runner, then func(*sim.Event) bool) (sim.Millis, bool) {
+	corruptAt, seen := sim.Millis(-1), false
+	for i := range r.Trace().Events {
+		e := &r.Trace().Events[i]
+		switch {
+		case e.Kind == sim.EvFault && e.Peer == sim.ActorNew && strings.Contains(e.Name, "corrupted in transit"):
+			corruptAt = e.At
+		case corruptAt >= 0 && e.At == corruptAt && then(e):
+			seen = true
+		}
+	}
+	return corruptAt, seen
 }
 
 // runFinding runs the finding testdata/findings/name with seed, keeping
